@@ -1,0 +1,3 @@
+"""sipas: per-dossier citizen satisfaction ratings for a ward's one-stop counter."""
+
+__version__ = "0.1.0"

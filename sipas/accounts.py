@@ -1,0 +1,128 @@
+"""Console users (hashed passwords, roles scoped to units, login rate limit) and API keys."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from sipas.audit import audit
+from sipas.errors import ValidationError
+from sipas.models import ApiKey, LoginAttempt, Role, Unit, User
+from sipas.units import descendants
+
+MIN_PASSWORD_LENGTH = 10
+_ALPHANUM = string.ascii_letters + string.digits
+
+
+def random_token(length: int) -> str:
+    return "".join(secrets.choice(_ALPHANUM) for _ in range(length))
+
+
+def create_user(
+    session: Session, *, username: str, password: str, role: Role, units: list[Unit], full_name: str = "",
+    actor: str,
+) -> User:
+    username = username.strip().lower()
+    if not username or len(username) > 100:
+        raise ValidationError("Tên đăng nhập không hợp lệ.", field="username", detail="bad username")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.", field="password",
+                              detail="password too short")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ValidationError(f"Tên đăng nhập “{username}” đã có.", field="username", detail="username exists")
+    if role is not Role.ADMIN and not units:
+        raise ValidationError("Cán bộ và lãnh đạo cần được gán ít nhất một đơn vị.", field="units",
+                              detail="non-admin user without units")
+    user = User(username=username, password_hash=generate_password_hash(password), role=role,
+                full_name=full_name, units=list(units))
+    session.add(user)
+    session.flush()
+    audit(session, "user.created", actor=actor, subject=username, role=str(role))
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.", field="password",
+                              detail="password too short")
+    user.password_hash = generate_password_hash(password)
+
+
+def units_of(session: Session, user: User) -> list[Unit]:
+    """Every unit a user may act for: their units and all below them; an admin without units: all."""
+    if user.role is Role.ADMIN and not user.units:
+        return list(session.scalars(select(Unit).order_by(Unit.code)))
+    seen: dict[int, Unit] = {}
+    for unit in user.units:
+        for member in descendants(session, unit):
+            seen.setdefault(member.id, member)
+    return sorted(seen.values(), key=lambda u: u.code)
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    user: User | None
+    throttled: bool = False
+
+
+def login(session: Session, username: str, password: str, *, client: str, now: datetime,
+          max_failures: int, window: timedelta) -> LoginOutcome:
+    """Check a password with a limit on failures per username and per client address."""
+    username = username.strip().lower()
+    keys = [f"user:{username}", f"ip:{client}"]
+    since = now - window
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
+    for key in keys:
+        failures = session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key == key)) or 0
+        if failures >= max_failures:
+            return LoginOutcome(None, throttled=True)
+    user = session.scalar(select(User).where(User.username == username))
+    # Hash even for unknown users so timing does not reveal which usernames exist.
+    valid = check_password_hash(user.password_hash if user else _dummy_hash(), password)
+    if user is None or not valid or not user.active:
+        session.add_all(LoginAttempt(key=key, at=now) for key in keys)
+        return LoginOutcome(None)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
+    audit(session, "user.login", actor=user.username)
+    return LoginOutcome(user)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(8))
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(session: Session, unit: Unit, *, name: str, actor: str) -> tuple[ApiKey, str]:
+    """Return the stored key and the plaintext ``sipas_<prefix>_<secret>`` (shown once)."""
+    prefix, secret = random_token(10), random_token(32)
+    key = ApiKey(unit_id=unit.id, name=name, prefix=prefix, secret_hash=_hash_secret(secret))
+    session.add(key)
+    session.flush()
+    audit(session, "apikey.created", actor=actor, unit=unit, subject=prefix, name=name)
+    return key, f"sipas_{prefix}_{secret}"
+
+
+def authenticate_api_key(session: Session, token: str, *, now: datetime) -> ApiKey | None:
+    parts = token.strip().split("_")
+    if len(parts) != 3 or parts[0] != "sipas":
+        return None
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+    if key is None or key.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(key.secret_hash, _hash_secret(parts[2])):
+        return None
+    key.last_used_at = now
+    return key

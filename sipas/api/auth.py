@@ -1,0 +1,69 @@
+"""Bearer-key authentication and unit scoping for the integration API."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import g, request
+
+from sipas.accounts import authenticate_api_key
+from sipas.clock import utcnow
+from sipas.errors import DomainError, UnknownUnit
+from sipas.models import ApiKey, Unit
+from sipas.storage import db_session
+from sipas.units import covers, get_unit
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+    http_status = 401
+    message_vi = "Thiếu hoặc sai khóa truy cập (Authorization: Bearer <khóa>)."
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    http_status = 403
+    message_vi = "Khóa truy cập không có quyền với đơn vị này."
+
+
+def api_key_required(view: F) -> F:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized(detail="missing bearer token")
+        key = authenticate_api_key(db_session(), token, now=utcnow())
+        if key is None:
+            raise Unauthorized(detail="unknown or revoked key")
+        g.api_key = key
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def current_key() -> ApiKey:
+    return g.api_key
+
+
+def api_actor() -> str:
+    return f"apikey:{current_key().prefix}"
+
+
+def resolve_unit(code: str | None) -> Unit:
+    """The unit a request acts on: the key's own unit, or ``code`` if the key covers it (district keys)."""
+    key = current_key()
+    session = db_session()
+    if not code:
+        return key.unit
+    try:
+        unit = get_unit(session, code)
+    except UnknownUnit:
+        raise Forbidden(detail=f"unit {code!r} not covered by this key") from None
+    if not covers(session, key.unit, unit):
+        raise Forbidden(detail=f"unit {code!r} not covered by this key")
+    return unit

@@ -1,0 +1,105 @@
+"""The application factory. Channels register their blueprints here, inside the function."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from flask import Flask, jsonify, render_template
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import text
+
+from sipas import storage
+from sipas.catalogue import Catalogue, load_catalogue
+from sipas.plugins import channel_modules
+from sipas.settings import Settings
+
+log = logging.getLogger(__name__)
+csrf = CSRFProtect()
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    secret_key = settings.secret_key or _instance_secret(settings)
+    app.config.update(
+        SECRET_KEY=secret_key,
+        TESTING=settings.testing,
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["sipas_settings"] = settings
+    app.extensions["sipas_catalogue"] = load_catalogue(settings.config_dir)
+    app.extensions["sipas_console_nav"] = []
+    storage.init_app(app, storage.Database(settings))
+    csrf.init_app(app)
+
+    from sipas.api import bp as api_bp
+    from sipas.console import bp as console_bp
+    from sipas.console.views import init_app as init_console
+
+    app.register_blueprint(console_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+    from sipas.api.errors import api_not_found_fallback
+
+    api_not_found_fallback(app)
+
+    @app.errorhandler(403)
+    def forbidden(_exc):  # type: ignore[no-untyped-def]
+        return render_template("errors/403.html"), 403
+
+    @app.errorhandler(500)
+    def server_error(_exc):  # type: ignore[no-untyped-def]
+        return render_template("errors/500.html"), 500
+    init_console(app)
+    for channel in channel_modules():
+        channel.init_app(app)
+
+    @app.get("/healthz")
+    def healthz():  # type: ignore[no-untyped-def]
+        """200 when the database answers, 503 otherwise (for load balancers and monitoring)."""
+        try:
+            storage.db_session().execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not healthy"
+            log.exception("health check failed")
+            return jsonify(status="error", database="unreachable"), 503
+        return jsonify(status="ok", database="ok")
+
+    return app
+
+
+def _instance_secret(settings: Settings) -> str:
+    """Without SIPAS_SECRET_KEY, keep a random key in the instance folder so sessions survive restarts."""
+    path = settings.instance_dir / "secret_key"
+    if not path.exists():
+        settings.instance_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def get_settings() -> Settings:
+    from flask import current_app
+
+    return current_app.extensions["sipas_settings"]
+
+
+def get_catalogue() -> Catalogue:
+    from flask import current_app
+
+    return current_app.extensions["sipas_catalogue"]
+
+
+def add_console_nav(app: Flask, endpoint: str, label: str, *, order: int = 50, roles: tuple[str, ...] = ()) -> None:
+    """Channels add their pages to the console menu."""
+    app.extensions["sipas_console_nav"].append({"endpoint": endpoint, "label": label, "order": order,
+                                                "roles": roles})

@@ -1,0 +1,285 @@
+"""The ``sipas`` command. Settings come from ``SIPAS_*`` variables when a command runs."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from sipas.plugins import channel_modules
+from sipas.settings import Settings, SettingsError
+
+
+class Context:
+    """Lazily built settings and database for one command."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._database = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = Settings.from_env()
+            except SettingsError as exc:
+                raise click.ClickException(f"Cấu hình sai: {exc}") from exc
+        return self._settings
+
+    @property
+    def database(self):  # type: ignore[no-untyped-def]
+        from sipas.storage import Database
+
+        if self._database is None:
+            self._database = Database(self.settings)
+        return self._database
+
+    def catalogue(self):  # type: ignore[no-untyped-def]
+        from sipas.catalogue import load_catalogue
+
+        return load_catalogue(self.settings.config_dir)
+
+    @property
+    def secret(self) -> str:
+        from sipas.app import _instance_secret
+
+        return self.settings.secret_key or _instance_secret(self.settings)
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Ghi log chi tiết.")
+def cli(verbose: bool) -> None:
+    """SIPAS: đánh giá sự hài lòng của người dân theo từng hồ sơ tại Bộ phận Một cửa."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@cli.group()
+def db() -> None:
+    """Cơ sở dữ liệu."""
+
+
+@db.command("upgrade")
+@pass_context
+def db_upgrade(ctx: Context) -> None:
+    """Apply every migration (core and channels) to the configured database."""
+    from sipas.migrate import upgrade
+
+    ctx.catalogue()  # refuse to migrate with a broken criterion catalogue
+    upgrade(ctx.settings.database_url)
+    click.echo("Đã cập nhật cơ sở dữ liệu.")
+
+
+@cli.command()
+@click.option("--if-empty", is_flag=True, help="Chỉ tạo khi chưa có đơn vị nào (dùng cho make run).")
+@click.option("--seed", default=2026, show_default=True, help="Hạt giống ngẫu nhiên cho dữ liệu mẫu.")
+@pass_context
+def demo(ctx: Context, if_empty: bool, seed: int) -> None:
+    """Create a demo district with two wards, clerk accounts and a quarter of data."""
+    from sipas.demo import create_demo, has_units
+
+    with ctx.database.session() as session:
+        if has_units(session):
+            if if_empty:
+                click.echo("Đã có dữ liệu: giữ nguyên, không tạo dữ liệu mẫu.")
+                return
+            raise click.ClickException("Cơ sở dữ liệu đã có đơn vị; dữ liệu mẫu chỉ tạo trên cơ sở dữ liệu trống.")
+        credentials = create_demo(session, ctx.catalogue(), ctx.settings, secret=ctx.secret, seed=seed)
+    click.echo("Đã tạo dữ liệu mẫu. Tài khoản (chỉ hiện một lần, hãy đổi mật khẩu khi dùng thật):")
+    for username, password, role in credentials:
+        click.echo(f"  {username:<16} {password:<20} ({role})")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
+              help="Chạy kèm đúng một tiến trình lập lịch (gửi SMS...).")
+@pass_context
+def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> None:
+    """Serve the web application under gunicorn, with exactly one scheduler process beside it."""
+    from sipas.migrate import is_up_to_date
+
+    settings = ctx.settings
+    if not is_up_to_date(ctx.database.engine, settings.database_url):
+        raise click.ClickException("Cơ sở dữ liệu chưa được cập nhật: chạy `sipas db upgrade` trước.")
+    children: list[subprocess.Popen[bytes]] = []
+    if scheduler:
+        children.append(subprocess.Popen([sys.executable, "-m", "sipas.cli", "scheduler"]))
+    gunicorn = subprocess.Popen([
+        sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
+        "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-",
+        "--forwarded-allow-ips", os.environ.get("SIPAS_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        "sipas.wsgi:create()",
+    ])
+    children.append(gunicorn)
+    click.echo(f"SIPAS đang chạy tại http://{host}:{port}  (Ctrl+C để dừng)")
+
+    def stop(*_args: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        gunicorn.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for child in children:
+            child.wait(timeout=30)
+
+
+@cli.command("scheduler")
+@pass_context
+def scheduler_command(ctx: Context) -> None:
+    """Run the one scheduler process (refuses to start if another is alive)."""
+    from sipas.scheduler import SchedulerAlreadyRunning, run
+
+    try:
+        run(ctx.settings)
+    except SchedulerAlreadyRunning as exc:
+        raise click.ClickException(f"Đã có tiến trình lập lịch khác đang chạy: {exc}") from exc
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.group()
+def unit() -> None:
+    """Đơn vị (phường, xã, quận, huyện)."""
+
+
+@unit.command("create")
+@click.option("--code", required=True, help="Mã đơn vị, không dấu cách.")
+@click.option("--name", required=True, help='Tên, ví dụ "Phường Phú Hội".')
+@click.option("--parent", "parent_code", help="Mã đơn vị cấp trên (quận/huyện).")
+@click.option("--kind", type=click.Choice(["ward", "commune", "district", "province"]), default=None,
+              help="Cấp đơn vị; mặc định: ward, hoặc district khi không có cấp trên và tên bắt đầu bằng Quận/Huyện.")
+@click.option("--signatory-name", default="", help="Họ tên người ký thông báo.")
+@pass_context
+def unit_create(ctx: Context, code: str, name: str, parent_code: str | None, kind: str | None,
+                signatory_name: str) -> None:
+    """Create a unit."""
+    from sipas.errors import DomainError
+    from sipas.models import UnitKind
+    from sipas.units import create_unit, get_unit
+
+    if kind is None:
+        lowered = name.strip().lower()
+        kind = "district" if lowered.startswith(("quận", "huyện", "thị xã", "thành phố")) and not parent_code \
+            else "commune" if lowered.startswith("xã") else "ward"
+    try:
+        with ctx.database.session() as session:
+            parent = get_unit(session, parent_code) if parent_code else None
+            created = create_unit(session, code=code, name=name, kind=UnitKind(kind), parent=parent,
+                                  actor="cli", signatory_name=signatory_name)
+            click.echo(f"Đã tạo đơn vị {created.code}: {created.name}")
+    except DomainError as exc:
+        raise click.ClickException(exc.message_vi) from exc
+
+
+@cli.group()
+def user() -> None:
+    """Tài khoản cán bộ."""
+
+
+@user.command("create")
+@click.option("--username", required=True)
+@click.option("--role", type=click.Choice(["admin", "clerk", "leader"]), required=True)
+@click.option("--unit", "unit_codes", multiple=True, help="Mã đơn vị được phép (lặp lại được).")
+@click.option("--full-name", default="")
+@click.option("--password", help="Bỏ trống để nhập (không hiện trên màn hình).")
+@pass_context
+def user_create(ctx: Context, username: str, role: str, unit_codes: tuple[str, ...], full_name: str,
+                password: str | None) -> None:
+    """Create a console account."""
+    from sipas.accounts import create_user
+    from sipas.errors import DomainError
+    from sipas.models import Role
+    from sipas.units import get_unit
+
+    if password is None:
+        password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
+    try:
+        with ctx.database.session() as session:
+            units = [get_unit(session, code) for code in unit_codes]
+            create_user(session, username=username, password=password, role=Role(role), units=units,
+                        full_name=full_name, actor="cli")
+    except DomainError as exc:
+        raise click.ClickException(exc.message_vi) from exc
+    click.echo(f"Đã tạo tài khoản {username.strip().lower()} ({role}).")
+
+
+@cli.group()
+def apikey() -> None:
+    """Khóa truy cập API cho hệ thống một cửa điện tử."""
+
+
+@apikey.command("create")
+@click.option("--unit", "unit_code", required=True, help="Mã đơn vị (khóa của quận/huyện dùng được cho các phường).")
+@click.option("--name", default="", help="Ghi chú: hệ thống nào dùng khóa này.")
+@pass_context
+def apikey_create(ctx: Context, unit_code: str, name: str) -> None:
+    """Create an API key; the key itself is the last line printed (shown once)."""
+    from sipas.accounts import create_api_key
+    from sipas.errors import DomainError
+    from sipas.units import get_unit
+
+    try:
+        with ctx.database.session() as session:
+            _key, plaintext = create_api_key(session, get_unit(session, unit_code), name=name, actor="cli")
+    except DomainError as exc:
+        raise click.ClickException(exc.message_vi) from exc
+    click.echo("Khóa API (chỉ hiện một lần, hãy lưu lại):")
+    click.echo(plaintext)
+
+
+@apikey.command("revoke")
+@click.argument("prefix")
+@pass_context
+def apikey_revoke(ctx: Context, prefix: str) -> None:
+    """Revoke a key by its prefix (the part after ``sipas_``)."""
+    from sipas.audit import audit
+    from sipas.clock import utcnow
+    from sipas.models import ApiKey
+
+    with ctx.database.session() as session:
+        key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+        if key is None:
+            raise click.ClickException(f"Không có khóa {prefix}.")
+        key.revoked_at = utcnow()
+        audit(session, "apikey.revoked", actor="cli", unit=key.unit, subject=prefix)
+    click.echo(f"Đã thu hồi khóa {prefix}.")
+
+
+def _add_extra_commands() -> None:
+    """Commands defined next to the feature they run: the core's import commands and the channels'."""
+    from sipas import cli_imports
+
+    for command in cli_imports.COMMANDS:
+        cli.add_command(command)
+    for module in channel_modules("cli"):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+def main() -> None:
+    _add_extra_commands()
+    cli(prog_name="sipas")
+
+
+if __name__ == "__main__":
+    if Path.cwd() not in map(Path, sys.path):
+        sys.path.insert(0, str(Path.cwd()))
+    main()

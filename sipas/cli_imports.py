@@ -1,0 +1,1 @@
+COMMANDS: list = []  # replaced by the import commands

@@ -1,0 +1,10 @@
+"""The clerk's console: login, home page, dossiers. Channels add their own pages under /console."""
+
+from flask import Blueprint
+
+bp = Blueprint(
+    "console", __name__, url_prefix="/console", template_folder="../templates", static_folder="../static",
+    static_url_path="/static",
+)
+
+from sipas.console import views  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,152 @@
+"""Creating and updating dossiers (by code, idempotently) and their contact record."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sipas.audit import audit
+from sipas.clock import local_date
+from sipas.errors import ValidationError
+from sipas.models import Dossier, DossierContact, IntakeChannel, Unit
+
+CONSENT_WORDING_VERSION = "2025.1"
+
+
+@dataclass(frozen=True)
+class DossierInput:
+    code: str
+    received_at: datetime
+    procedure: str = ""
+    field: str = ""
+    intake_channel: IntakeChannel = IntakeChannel.DIRECT
+    due_at: datetime | None = None
+    returned_at: datetime | None = None
+    phone_e164: str | None = None
+    sms_consent: bool | None = None
+    consent_method: str = "import"
+    consent_wording_version: str = CONSENT_WORDING_VERSION
+
+    def check(self) -> None:
+        if not self.code or len(self.code) > 64:
+            raise ValidationError("Mã hồ sơ trống hoặc dài quá 64 ký tự.", field="code", detail="bad code")
+        if self.due_at is not None and self.due_at < self.received_at:
+            raise ValidationError("Ngày hẹn trả trước ngày tiếp nhận.", field="due_at", detail="due before received")
+        if self.returned_at is not None and self.returned_at < self.received_at:
+            raise ValidationError("Ngày trả kết quả trước ngày tiếp nhận.", field="returned_at",
+                                  detail="returned before received")
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    dossier: Dossier
+    created: bool
+    changed: bool
+    newly_returned: bool
+
+
+def phone_hash(phone_e164: str, secret: str) -> str:
+    """Keyed hash kept after the phone is erased: lets opt-outs and caps survive, reveals nothing."""
+    return hmac.new(secret.encode(), phone_e164.encode(), hashlib.sha256).hexdigest()
+
+
+def find_dossier(session: Session, unit: Unit, code: str) -> Dossier | None:
+    return session.scalar(select(Dossier).where(Dossier.unit_id == unit.id, Dossier.code == code))
+
+
+def apply_dossier(
+    session: Session,
+    unit: Unit,
+    data: DossierInput,
+    *,
+    tz: tzinfo,
+    now: datetime,
+    secret: str,
+    existing: Dossier | None = None,
+    lookup: bool = True,
+) -> UpsertResult:
+    """Create or update one dossier; unchanged values leave the row (and ``updated_at``) untouched.
+
+    ``existing``/``lookup`` let a bulk import pass a prefetched row instead of one query per row.
+    """
+    data.check()
+    dossier = existing if existing is not None or not lookup else find_dossier(session, unit, data.code)
+    created = dossier is None
+    if dossier is None:
+        dossier = Dossier(unit_id=unit.id, code=data.code, created_at=now)
+        session.add(dossier)
+    was_returned = dossier.returned_at is not None
+    values = {
+        "procedure": data.procedure,
+        "field": data.field,
+        "intake_channel": data.intake_channel,
+        "received_at": data.received_at,
+        "due_at": data.due_at,
+        "returned_at": data.returned_at,
+        "received_local_date": local_date(data.received_at, tz),
+        "due_local_date": local_date(data.due_at, tz) if data.due_at else None,
+        "returned_local_date": local_date(data.returned_at, tz) if data.returned_at else None,
+    }
+    changed = created
+    for name, value in values.items():
+        if getattr(dossier, name) != value:
+            setattr(dossier, name, value)
+            changed = True
+    if _apply_contact(session, dossier, data, now=now, secret=secret, created=created):
+        changed = True
+    if changed and not created:
+        dossier.updated_at = now
+    return UpsertResult(dossier, created, changed, newly_returned=not was_returned and data.returned_at is not None)
+
+
+def _apply_contact(session: Session, dossier: Dossier, data: DossierInput, *, now: datetime, secret: str,
+                   created: bool) -> bool:
+    if data.phone_e164 is None and data.sms_consent is None:
+        return False
+    contact = None if created else dossier.contact
+    if contact is None:
+        contact = DossierContact(dossier=dossier)
+        session.add(contact)
+    elif contact.erased_at is not None:
+        return False  # erased on request: a later import must not bring the number back
+    changed = False
+    if data.phone_e164 is not None and contact.phone_e164 != data.phone_e164:
+        contact.phone_e164 = data.phone_e164
+        contact.phone_hash = phone_hash(data.phone_e164, secret)
+        changed = True
+    if data.sms_consent is not None and contact.sms_consent != data.sms_consent:
+        contact.sms_consent = data.sms_consent
+        contact.consent_at = now
+        contact.consent_method = data.consent_method
+        contact.consent_wording_version = data.consent_wording_version
+        changed = True
+    return changed
+
+
+def upsert_dossier(
+    session: Session, unit: Unit, data: DossierInput, *, tz: tzinfo, now: datetime, secret: str, actor: str
+) -> UpsertResult:
+    """Create or update by code; audits real changes (the dossier code, never the phone)."""
+    result = apply_dossier(session, unit, data, tz=tz, now=now, secret=secret)
+    if result.changed:
+        session.flush()
+        audit(session, "dossier.created" if result.created else "dossier.updated", actor=actor, unit=unit,
+              subject=data.code)
+    return result
+
+
+def erase_contact(session: Session, dossier: Dossier, *, now: datetime, actor: str) -> bool:
+    """Erase the phone number on request; the keyed hash stays so an opt-out is still honoured."""
+    contact = dossier.contact
+    if contact is None or contact.phone_e164 is None:
+        return False
+    contact.phone_e164 = None
+    contact.sms_consent = False
+    contact.erased_at = now
+    audit(session, "contact.erased", actor=actor, unit=dossier.unit, subject=dossier.code)
+    return True

@@ -1,0 +1,295 @@
+"""SQLAlchemy 2.0 typed models of the domain core.
+
+Channels (kiosk, sms_gateway, aggregator) define their own tables on the same ``Base`` in their
+own ``models`` modules. Timestamps are UTC; the ``*_local_date`` columns hold the local calendar day
+of a timestamp so that timeliness and period filters are plain date comparisons in SQL on both
+SQLite and PostgreSQL (see ``sipas.clock``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always returns them aware (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def enum_column(enum: type[StrEnum], length: int = 32) -> Enum:
+    """A VARCHAR holding the enum's value that reads back as the enum member (no database enum type)."""
+    return Enum(enum, native_enum=False, create_constraint=False, length=length,
+                values_callable=lambda members: [m.value for m in members])
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+class UnitKind(StrEnum):
+    PROVINCE = "province"
+    DISTRICT = "district"
+    WARD = "ward"
+    COMMUNE = "commune"
+
+
+class IntakeChannel(StrEnum):
+    """Hình thức nộp hồ sơ."""
+
+    DIRECT = "direct"  # trực tiếp
+    ONLINE_PARTIAL = "online_partial"  # trực tuyến một phần (mức độ 3)
+    ONLINE_FULL = "online_full"  # trực tuyến toàn trình (mức độ 4)
+    POSTAL = "postal"  # dịch vụ bưu chính công ích
+
+    @property
+    def is_online(self) -> bool:
+        return self in (IntakeChannel.ONLINE_PARTIAL, IntakeChannel.ONLINE_FULL)
+
+
+class ResponseChannel(StrEnum):
+    KIOSK = "kiosk"
+    SMS = "sms"
+    QR = "qr"
+    PAPER = "paper"
+    API = "api"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CLERK = "clerk"
+    LEADER = "leader"
+
+
+class Unit(Base):
+    """A ward or commune People's Committee, or the district/province above it."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, 16), default=UnitKind.WARD)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    # Notice defaults: "ỦY BAN NHÂN DÂN" / "PHƯỜNG X", place in the date line, signatory.
+    issuing_body: Mapped[str] = mapped_column(String(200), default="")
+    place_name: Mapped[str] = mapped_column(String(200), default="")
+    signatory_title: Mapped[str] = mapped_column(String(100), default="CHỦ TỊCH")
+    signatory_name: Mapped[str] = mapped_column(String(200), default="")
+    default_instrument: Mapped[str] = mapped_column(String(64), default="hue12")
+    allow_anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.code}>"
+
+
+class Dossier(Base):
+    """Hồ sơ thủ tục hành chính. Personal data (the phone) lives in ``DossierContact``."""
+
+    __tablename__ = "dossier"
+    __table_args__ = (UniqueConstraint("unit_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    procedure: Mapped[str] = mapped_column(String(500), default="")
+    field: Mapped[str] = mapped_column(String(200), default="", index=True)
+    intake_channel: Mapped[IntakeChannel] = mapped_column(enum_column(IntakeChannel), default=IntakeChannel.DIRECT)
+    received_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    received_local_date: Mapped[date] = mapped_column(Date, index=True)
+    due_local_date: Mapped[date | None] = mapped_column(Date)
+    returned_local_date: Mapped[date | None] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    unit: Mapped[Unit] = relationship()
+    contact: Mapped[DossierContact | None] = relationship(back_populates="dossier", uselist=False)
+
+
+class DossierContact(Base):
+    """The citizen's phone and SMS consent, kept apart from ratings and erasable on its own."""
+
+    __tablename__ = "dossier_contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"), unique=True)
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    sms_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_at: Mapped[datetime | None]
+    consent_method: Mapped[str | None] = mapped_column(String(32))
+    consent_wording_version: Mapped[str | None] = mapped_column(String(32))
+    erased_at: Mapped[datetime | None]
+
+    dossier: Mapped[Dossier] = relationship(back_populates="contact")
+
+
+class Response(Base):
+    """Một phiếu: one completed rating, stored against the instrument version it was given under.
+
+    The unique constraint on (dossier, instrument) is the one-rating-per-dossier rule; paper ballots
+    without a dossier have a NULL dossier and are not constrained. ``idempotency_key`` lets a kiosk
+    or an integration resend a submission safely.
+    """
+
+    __tablename__ = "response"
+    __table_args__ = (UniqueConstraint("dossier_id", "instrument_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"))
+    instrument_code: Mapped[str] = mapped_column(String(64))
+    instrument_version: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[ResponseChannel] = mapped_column(enum_column(ResponseChannel, 16))
+    submitted_at: Mapped[datetime] = mapped_column(index=True)
+    comment: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    source: Mapped[str | None] = mapped_column(String(100))
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    unit: Mapped[Unit] = relationship()
+    dossier: Mapped[Dossier | None] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="Answer.position"
+    )
+
+
+class Answer(Base):
+    """One answer: an option (with its points at the time) or NULL for "not applicable"."""
+
+    __tablename__ = "answer"
+    __table_args__ = (UniqueConstraint("response_id", "criterion_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)
+    criterion_code: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    option_code: Mapped[str | None] = mapped_column(String(64))
+    points: Mapped[int | None] = mapped_column(Integer)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class AuditEvent(Base):
+    """Imports, edits, issued notices, user actions, refused duplicates. Never holds phone numbers."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[Role] = mapped_column(enum_column(Role, 16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    units: Mapped[list[Unit]] = relationship(secondary="user_unit")
+
+
+class UserUnit(Base):
+    """The units a user may act for; a district grants its wards. An admin without units sees all."""
+
+    __tablename__ = "user_unit"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True)
+
+
+class LoginAttempt(Base):
+    """Failed logins, counted in the database so the limit holds across gunicorn workers."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+
+class ApiKey(Base):
+    """A bearer key for the integration API, for one unit (a district key covers its wards)."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    unit: Mapped[Unit] = relationship()
+
+
+class SchedulerLock(Base):
+    """One row per named lock; the scheduler process holds it so a second one refuses to start."""
+
+    __tablename__ = "scheduler_lock"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime]

@@ -1,0 +1,179 @@
+"""Recording a response (phiếu) under the rules every channel shares."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sipas.audit import audit
+from sipas.catalogue import NOT_APPLICABLE, Catalogue, Criterion, Instrument, Option
+from sipas.clock import local_date
+from sipas.dossiers import find_dossier
+from sipas.errors import (
+    AlreadyRated,
+    DossierNotReturned,
+    DossierRequired,
+    MissingAnswer,
+    NotApplicableRefused,
+    UnknownCriterion,
+    UnknownDossier,
+    UnknownInstrument,
+    UnknownOption,
+    ValidationError,
+)
+from sipas.models import Answer, Dossier, Response, ResponseChannel, Unit
+from sipas.text import fold
+
+MAX_COMMENT = 2000
+
+_NA_WORDS = {"na", "n a", "khong ap dung", "0"}
+
+
+@dataclass(frozen=True)
+class ResponseInput:
+    instrument: str
+    channel: ResponseChannel
+    answers: Mapping[str, str]
+    dossier_code: str | None = None
+    submitted_at: datetime | None = None
+    comment: str | None = None
+    idempotency_key: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    response: Response
+    replayed: bool = False
+
+
+def resolve_option(criterion: Criterion, text: str) -> Option | None | str:
+    """An option code or its Vietnamese label (with or without diacritics) → the Option;
+    "na"/"Không áp dụng" → ``NOT_APPLICABLE``; anything else → None."""
+    key = fold(text)
+    if key in _NA_WORDS and key != "0":
+        return NOT_APPLICABLE
+    for option in criterion.options:
+        if text.strip() == option.code or key == fold(option.label) or key == fold(option.code):
+            return option
+    return None
+
+
+def resolve_instrument(catalogue: Catalogue, code: str, on: datetime, tz: tzinfo) -> Instrument:
+    try:
+        return catalogue.current(code, local_date(on, tz))
+    except KeyError as exc:
+        raise UnknownInstrument(f"Bộ tiêu chí “{code}” không tồn tại.", field="instrument",
+                                detail=f"unknown instrument {code!r}") from exc
+    except LookupError as exc:
+        raise UnknownInstrument("Bộ tiêu chí chưa có hiệu lực vào thời điểm này.", field="instrument",
+                                detail=str(exc)) from exc
+
+
+def build_answers(instrument: Instrument, answers: Mapping[str, str]) -> list[Answer]:
+    """Validate a full set of citizen answers; raise the first precise error."""
+    criteria = {c.code: c for c in instrument.citizen_criteria}
+    for code in answers:
+        if code not in criteria:
+            raise UnknownCriterion(f"Tiêu chí “{code}” không thuộc bộ {instrument.code}.", field=f"answers.{code}",
+                                   detail=f"unknown criterion {code!r}")
+    built = []
+    for position, criterion in enumerate(instrument.citizen_criteria, start=1):
+        raw = answers.get(criterion.code)
+        if raw is None or str(raw).strip() == "":
+            raise MissingAnswer(f"Chưa trả lời tiêu chí: {criterion.short_label}.", field=f"answers.{criterion.code}",
+                                detail=f"missing answer for {criterion.code}")
+        if str(raw).strip() == NOT_APPLICABLE:
+            resolved: Option | None | str = NOT_APPLICABLE
+        else:
+            resolved = next((o for o in criterion.options if o.code == str(raw).strip()), None)
+        if resolved is None:
+            raise UnknownOption(f"Lựa chọn “{raw}” không thuộc tiêu chí {criterion.code}.",
+                                field=f"answers.{criterion.code}", detail=f"unknown option {raw!r}")
+        if resolved == NOT_APPLICABLE:
+            if not criterion.allow_na:
+                raise NotApplicableRefused(field=f"answers.{criterion.code}",
+                                           detail=f"{criterion.code} does not allow not-applicable")
+            built.append(Answer(criterion_code=criterion.code, position=position, option_code=None, points=None))
+        else:
+            assert isinstance(resolved, Option)
+            built.append(Answer(criterion_code=criterion.code, position=position, option_code=resolved.code,
+                                points=resolved.points))
+    return built
+
+
+def _dossier_for(session: Session, unit: Unit, data: ResponseInput) -> Dossier | None:
+    if not data.dossier_code:
+        if data.channel is ResponseChannel.PAPER or (data.channel is ResponseChannel.KIOSK and unit.allow_anonymous):
+            return None
+        raise DossierRequired(field="dossier_code", detail=f"channel {data.channel} needs a dossier code")
+    dossier = find_dossier(session, unit, data.dossier_code.strip())
+    if dossier is None:
+        raise UnknownDossier(field="dossier_code", detail=f"no dossier {data.dossier_code!r} in {unit.code}")
+    if dossier.returned_at is None:
+        raise DossierNotReturned(field="dossier_code", detail=f"dossier {dossier.code} not returned yet")
+    return dossier
+
+
+def find_by_idempotency_key(session: Session, key: str) -> Response | None:
+    return session.scalar(select(Response).where(Response.idempotency_key == key))
+
+
+def record_response(
+    session: Session,
+    catalogue: Catalogue,
+    unit: Unit,
+    data: ResponseInput,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    actor: str,
+) -> Recorded:
+    """Store one response, at most one per dossier and instrument (the database decides).
+
+    A resend with a known idempotency key returns the stored response (``replayed=True``). A refused
+    duplicate is audited and raises ``AlreadyRated``; the caller commits so the audit event stays.
+    """
+    if data.idempotency_key:
+        previous = find_by_idempotency_key(session, data.idempotency_key)
+        if previous is not None:
+            return Recorded(previous, replayed=True)
+    submitted_at = data.submitted_at or now
+    if (submitted_at - now).total_seconds() > 300:
+        raise ValidationError("Thời điểm đánh giá ở tương lai.", field="submitted_at", detail="submitted_at in future")
+    instrument = resolve_instrument(catalogue, data.instrument, submitted_at, tz)
+    answers = build_answers(instrument, data.answers)
+    dossier = _dossier_for(session, unit, data)
+    comment = " ".join((data.comment or "").split())[:MAX_COMMENT] or None
+    response = Response(
+        unit_id=unit.id,
+        dossier_id=dossier.id if dossier else None,
+        instrument_code=instrument.code,
+        instrument_version=instrument.version,
+        channel=data.channel,
+        submitted_at=submitted_at,
+        comment=comment,
+        idempotency_key=data.idempotency_key or None,
+        source=data.source,
+        created_at=now,
+        answers=answers,
+    )
+    try:
+        with session.begin_nested():
+            session.add(response)
+            session.flush()
+    except IntegrityError as exc:
+        if data.idempotency_key:
+            previous = find_by_idempotency_key(session, data.idempotency_key)
+            if previous is not None:
+                return Recorded(previous, replayed=True)
+        audit(session, "response.duplicate_refused", actor=actor, unit=unit,
+              subject=dossier.code if dossier else None, instrument=instrument.code, channel=str(data.channel))
+        raise AlreadyRated(field="dossier_code",
+                           detail=f"{dossier.code if dossier else '-'} already rated with {instrument.code}") from exc
+    return Recorded(response)

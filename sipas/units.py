@@ -1,0 +1,58 @@
+"""Units (wards, communes, districts) and the scope a unit or a user covers."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sipas.audit import audit
+from sipas.errors import UnknownUnit, ValidationError
+from sipas.models import Unit, UnitKind
+
+
+def get_unit(session: Session, code: str) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise UnknownUnit(f"Không tìm thấy đơn vị “{code}”.", field="unit", detail=f"unknown unit {code!r}")
+    return unit
+
+
+def descendants(session: Session, unit: Unit) -> list[Unit]:
+    """The unit and every unit below it (a district's wards, a province's districts and wards)."""
+    result, frontier = [unit], [unit.id]
+    while frontier:
+        children = list(session.scalars(select(Unit).where(Unit.parent_id.in_(frontier)).order_by(Unit.code)))
+        result.extend(children)
+        frontier = [c.id for c in children]
+    return result
+
+
+def covers(session: Session, scope: Unit, unit: Unit) -> bool:
+    return any(u.id == unit.id for u in descendants(session, scope))
+
+
+def create_unit(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    kind: UnitKind = UnitKind.WARD,
+    parent: Unit | None = None,
+    actor: str,
+    **fields: object,
+) -> Unit:
+    code = code.strip()
+    if not code or len(code) > 64 or any(ch.isspace() for ch in code):
+        raise ValidationError("Mã đơn vị không hợp lệ (không dấu cách, tối đa 64 ký tự).", field="code",
+                              detail=f"bad unit code {code!r}")
+    if session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
+        raise ValidationError(f"Mã đơn vị “{code}” đã tồn tại.", field="code", detail="unit code exists")
+    unit = Unit(code=code, name=name.strip(), kind=kind, parent_id=parent.id if parent else None, **fields)
+    if not unit.issuing_body:
+        unit.issuing_body = name.strip().upper()
+    if not unit.place_name:
+        unit.place_name = name.strip()
+    session.add(unit)
+    session.flush()
+    audit(session, "unit.created", actor=actor, unit=unit, subject=code)
+    return unit

@@ -1,0 +1,9 @@
+"""WSGI entry point for gunicorn: ``gunicorn 'sipas.wsgi:create()'``."""
+
+from flask import Flask
+
+from sipas.app import create_app
+
+
+def create() -> Flask:
+    return create_app()
