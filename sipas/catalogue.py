@@ -6,6 +6,7 @@ was given under, so adding a version never rewrites history. Pure: no database, 
 
 from __future__ import annotations
 
+import itertools
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -110,7 +111,7 @@ class Catalogue:
                 if version.version in seen:
                     raise CatalogueError(f"{code}: version {version.version} defined twice")
                 seen.add(version.version)
-            for earlier, later in zip(versions, versions[1:], strict=False):
+            for earlier, later in itertools.pairwise(versions):
                 if earlier.effective_from == later.effective_from:
                     raise CatalogueError(f"{code}: two versions take effect on {later.effective_from}")
 

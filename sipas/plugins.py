@@ -8,6 +8,7 @@ CLI commands, scheduler jobs and models.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from types import ModuleType
 
 CHANNELS = ("kiosk", "sms_gateway", "aggregator")
@@ -27,6 +28,15 @@ def channel_modules(submodule: str | None = None) -> list[ModuleType]:
 
 
 def load_all_models() -> None:
-    """Import every module that declares tables, so ``Base.metadata`` is complete."""
+    """Import every module that declares tables (``models*.py`` in the core and each channel)."""
     importlib.import_module("sipas.models")
-    channel_modules("models")
+    for channel in CHANNELS:
+        try:
+            package = importlib.import_module(channel)
+        except ModuleNotFoundError as exc:
+            if exc.name != channel:
+                raise
+            continue
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.name.startswith("models"):
+                importlib.import_module(f"{channel}.{info.name}")

@@ -52,7 +52,7 @@ class Recorded:
     replayed: bool = False
 
 
-def resolve_option(criterion: Criterion, text: str) -> Option | None | str:
+def resolve_option(criterion: Criterion, text: str) -> Option | str | None:
     """An option code or its Vietnamese label (with or without diacritics) → the Option;
     "na"/"Không áp dụng" → ``NOT_APPLICABLE``; anything else → None."""
     key = fold(text)
@@ -89,7 +89,7 @@ def build_answers(instrument: Instrument, answers: Mapping[str, str]) -> list[An
             raise MissingAnswer(f"Chưa trả lời tiêu chí: {criterion.short_label}.", field=f"answers.{criterion.code}",
                                 detail=f"missing answer for {criterion.code}")
         if str(raw).strip() == NOT_APPLICABLE:
-            resolved: Option | None | str = NOT_APPLICABLE
+            resolved: Option | str | None = NOT_APPLICABLE
         else:
             resolved = next((o for o in criterion.options if o.code == str(raw).strip()), None)
         if resolved is None:

@@ -3,6 +3,9 @@
 
 from flask import Blueprint
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+from sipas.api.errors import register_api_errors
 
-from sipas.api import errors, instruments  # noqa: E402,F401  (routes register on import)
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+register_api_errors(bp)
+
+from sipas.api import instruments  # noqa: E402,F401  (routes register on import)
