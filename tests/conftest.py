@@ -25,6 +25,8 @@ from sipas.migrate import upgrade
 from sipas.settings import DEFAULT_CONFIG_DIR, Settings
 from sipas.storage import get_database
 
+pytest_plugins = ["tests.browser_support"]
+
 BACKENDS = ["sqlite", "postgresql"]
 _counter = itertools.count()
 

@@ -80,7 +80,8 @@ def test_missing_unknown_option_and_not_applicable(session, catalogue):
     create_dossier(session, unit, code="HS-1")
     answers = answers_for(catalogue)
     with pytest.raises(MissingAnswer):
-        _record(session, catalogue, unit, dossier_code="HS-1", answers={k: v for k, v in answers.items() if k != "tc05"})
+        partial = {k: v for k, v in answers.items() if k != "tc05"}
+        _record(session, catalogue, unit, dossier_code="HS-1", answers=partial)
     with pytest.raises(UnknownOption):
         _record(session, catalogue, unit, dossier_code="HS-1", answers={**answers, "tc05": "tuyet_voi"})
     with pytest.raises(NotApplicableRefused):
