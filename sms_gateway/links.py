@@ -1,0 +1,86 @@
+"""Issuing short links and building their public URL (the code never appears in logs)."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sipas.models import Dossier
+from sipas.settings import Settings, env_int
+from sms_gateway.models_links import LinkChannel, ShortLink
+
+ALPHABET = string.ascii_letters + string.digits  # no "_" or "-": a carrier once turned "_" into "¿"
+CODE_LENGTH = 10  # 62**10 ≈ 2**59.5
+CODE_PATTERN = r"^[A-Za-z0-9]{10,}$"
+
+
+def new_code(length: int = CODE_LENGTH) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def qr_link_days(settings: Settings) -> int:
+    """How long a printed QR slip stays valid (``SIPAS_QR_LINK_DAYS``, default 7 days)."""
+    return env_int(settings.env, "SIPAS_QR_LINK_DAYS", 7, minimum=1)
+
+
+def qr_expiry(settings: Settings, now: datetime) -> datetime:
+    return now + timedelta(days=qr_link_days(settings))
+
+
+def issue_link(
+    session: Session,
+    dossier: Dossier,
+    *,
+    instrument_code: str,
+    channel: str,
+    now: datetime,
+    expires_at: datetime | None,
+) -> ShortLink:
+    """Return the open link for this dossier, instrument and channel, or create one.
+
+    Idempotent: an unexpired, unused link is reused, so a reprinted slip or a resent SMS carries the
+    same URL. Flushes; the caller commits.
+    """
+    link_channel = LinkChannel(channel)
+    candidates = session.scalars(
+        select(ShortLink)
+        .where(
+            ShortLink.dossier_id == dossier.id,
+            ShortLink.instrument_code == instrument_code,
+            ShortLink.channel == link_channel,
+            ShortLink.used_at.is_(None),
+        )
+        .order_by(ShortLink.id.desc())
+    ).all()
+    for existing in candidates:
+        if not existing.is_expired(now):
+            return existing
+    code = new_code()
+    while session.scalar(select(ShortLink.id).where(ShortLink.code == code)) is not None:
+        code = new_code()  # practically unreachable; the unique constraint is the real guard
+    link = ShortLink(
+        code=code,
+        dossier_id=dossier.id,
+        unit_id=dossier.unit_id,
+        instrument_code=instrument_code,
+        channel=link_channel,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    session.add(link)
+    session.flush()
+    return link
+
+
+def find_link(session: Session, code: str) -> ShortLink | None:
+    if not code.isascii() or not code.isalnum() or len(code) > 32:
+        return None
+    return session.scalar(select(ShortLink).where(ShortLink.code == code))
+
+
+def link_url(settings: Settings, link: ShortLink) -> str:
+    return f"{settings.public_base_url}/r/{link.code}"
