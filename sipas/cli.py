@@ -61,6 +61,8 @@ def cli(verbose: bool) -> None:
     """SIPAS: đánh giá sự hài lòng của người dân theo từng hồ sơ tại Bộ phận Một cửa."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @cli.group()

@@ -115,7 +115,8 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind, 16), default=UnitKind.WARD)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
-    # Notice defaults: "ỦY BAN NHÂN DÂN" / "PHƯỜNG X", place in the date line, signatory.
+    # Notice defaults: issuing body as printed, one line per "\n" ("ỦY BAN NHÂN DÂN\nPHƯỜNG X"),
+    # the place in the date line ("Phú Hội" → "Phú Hội, ngày ..."), the signatory.
     issuing_body: Mapped[str] = mapped_column(String(200), default="")
     place_name: Mapped[str] = mapped_column(String(200), default="")
     signatory_title: Mapped[str] = mapped_column(String(100), default="CHỦ TỊCH")

@@ -49,7 +49,7 @@ def create_unit(
         raise ValidationError(f"Mã đơn vị “{code}” đã tồn tại.", field="code", detail="unit code exists")
     unit = Unit(code=code, name=name.strip(), kind=kind, parent_id=parent.id if parent else None, **fields)
     if not unit.issuing_body:
-        unit.issuing_body = name.strip().upper()
+        unit.issuing_body = f"ỦY BAN NHÂN DÂN\n{name.strip().upper()}"
     if not unit.place_name:
         unit.place_name = name.strip()
     session.add(unit)

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install the Debian packages a task needs, only those missing (idempotent, quick when all present).
+#   scripts/install-system-deps.sh run    # what `make run` needs
+#   scripts/install-system-deps.sh test   # what `make test` needs: PostgreSQL, Chromium, LibreOffice, fonts...
+set -euo pipefail
+
+run_packages=(python3-venv fonts-liberation2 libreoffice-writer-nogui poppler-utils)
+test_packages=("${run_packages[@]}" postgresql chromium espeak-ng sox libzbar0 nodejs npm)
+
+case "${1:-test}" in
+  run) wanted=("${run_packages[@]}") ;;
+  test) wanted=("${test_packages[@]}") ;;
+  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for package in "${wanted[@]}"; do
+  # nodejs/npm may come from elsewhere (nvm, NodeSource): a working npm is enough.
+  if [[ $package == nodejs || $package == npm ]] && command -v npm >/dev/null 2>&1; then continue; fi
+  if [[ $package == python3-venv ]] && python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then continue; fi
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "Installing Debian packages: ${missing[*]}"
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

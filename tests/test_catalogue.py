@@ -1,0 +1,93 @@
+"""The criterion sets ship exactly as in the domain notes and bad data is refused at start-up."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from sipas.catalogue import CatalogueError, load_catalogue
+from sipas.settings import DEFAULT_CONFIG_DIR
+
+HUE12_LABELS = [
+    "Đánh giá tổng thể dịch vụ",
+    "Mức độ thuận tiện khi sử dụng dịch vụ (dịch vụ dễ sử dụng, thời gian đáp ứng của dịch vụ khi giao tiếp, "
+    "xử lý dữ liệu)",
+    "Mức độ đúng hạn trong xử lý, trả kết quả của cơ quan nhà nước",
+    "Thái độ của cán bộ, công chức, viên chức (mức độ nhiệt tình, thái độ nhũng nhiễu, gây phiền hà, cách giao "
+    "tiếp của cán bộ, công chức khi hướng dẫn, xử lý hồ sơ)",
+    "Thời gian giải quyết thủ tục hành chính so với thời gian cho phép theo quy định của pháp luật",
+    "Thời gian thực hiện giải quyết so với quy định",
+    "Số lần phải liên hệ với nơi tiếp nhận hồ sơ để hoàn thiện hồ sơ thủ tục hành chính",
+    "Số lượng cơ quan, đơn vị, tổ chức phải liên hệ để hoàn thiện hồ sơ thủ tục hành chính",
+    "Thực hiện tổ chức tiếp nhận hồ sơ, giải quyết, trả kết quả tại Bộ phận Một cửa",
+    "Mức độ công khai các thủ tục hành chính",
+    "Tiếp thu, giải trình đối với các ý kiến phản ánh, kiến nghị của tổ chức, cá nhân",
+    "Tiến độ và chất lượng cung cấp dịch vụ công trực tuyến của cơ quan có thẩm quyền",
+]
+
+
+def test_hue12_is_the_legal_wording_with_2_1_0_points(catalogue):
+    hue12 = catalogue.current("hue12", date(2026, 1, 1))
+    assert [c.label for c in hue12.criteria] == HUE12_LABELS
+    for criterion in hue12.criteria:
+        assert [(o.label, o.points) for o in criterion.options] == [
+            ("Rất hài lòng", 2), ("Hài lòng", 1), ("Không hài lòng", 0)]
+    assert {c.code: c.tt01_index for c in hue12.criteria if c.tt01_index} == {
+        "tc04": 7, "tc05": 1, "tc06": 2, "tc07": 3, "tc08": 4, "tc09": 5, "tc10": 6, "tc11": 8, "tc12": 9}
+
+
+def test_quay4_has_question_specific_options(catalogue):
+    quay4 = catalogue.current("quay4", date(2026, 1, 1))
+    assert [c.label for c in quay4.criteria] == [
+        "Nơi đón tiếp", "Thái độ, hướng dẫn, tiếp nhận và trả kết quả",
+        "Thời gian xử lý, hoàn trả kết quả thủ tục hành chính", "Hồ sơ thủ tục hành chính cần giải quyết"]
+    assert [o.label for o in quay4.criteria[2].options] == [
+        "Đúng hẹn", "Chậm hẹn nhưng chấp nhận được", "Không đúng hẹn"]
+    assert [o.label for o in quay4.criteria[3].options] == ["Đơn giản", "Cần giảm giấy tờ", "Phức tạp"]
+
+
+def test_tt01_citizens_answer_indices_1_3_4_7(catalogue):
+    tt01 = catalogue.current("tt01_2018", date(2026, 1, 1))
+    assert [c.tt01_index for c in tt01.citizen_criteria] == [1, 3, 4, 7]
+    assert len(tt01.criteria) == 9
+
+
+@pytest.mark.parametrize(("total", "label"), [
+    (18, "xuất sắc"), (15, "xuất sắc"), (14.9, "tốt"), (12, "tốt"), (11.9, "khá"), (9, "khá"),
+    (8.9, "trung bình"), (6, "trung bình"), (5.9, "yếu"), (0, "yếu")])
+def test_classes_have_inclusive_lower_bounds(catalogue, total, label):
+    assert catalogue.scoring.classify(total).label == label
+
+
+def _copy_config(tmp_path: Path) -> Path:
+    target = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR, target)
+    return target
+
+
+def test_a_new_version_takes_effect_without_touching_the_old_one(tmp_path):
+    config = _copy_config(tmp_path)
+    text = (config / "instruments" / "hue12.v2018.toml").read_text(encoding="utf-8")
+    text = text.replace('version = "2018.1"', 'version = "2026.1"').replace(
+        "effective_from = 2018-01-01", "effective_from = 2026-07-01").replace('"Không hài lòng"', '"Chưa hài lòng"')
+    (config / "instruments" / "hue12.v2026.toml").write_text(text, encoding="utf-8")
+    catalogue = load_catalogue(config)
+    assert catalogue.current("hue12", date(2026, 6, 30)).criteria[0].options[2].label == "Không hài lòng"
+    assert catalogue.current("hue12", date(2026, 7, 1)).criteria[0].options[2].label == "Chưa hài lòng"
+    assert catalogue.version("hue12", "2018.1").version == "2018.1"
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("points = 2", "points = -2", "points"),
+    ('code = "tc02"', 'code = "tc01"', "duplicate criterion"),
+    ("effective_from = 2018-01-01", 'effective_from = "hôm qua"', "TOML date"),
+])
+def test_inconsistent_data_is_refused(tmp_path, old, new, message):
+    config = _copy_config(tmp_path)
+    path = config / "instruments" / "hue12.v2018.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=message):
+        load_catalogue(config)

@@ -1,0 +1,88 @@
+"""Console login: hashed passwords, CSRF on forms, a failure limit shared by all workers, unit scoping."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from sipas.models import Role, User
+from tests.factories import PASSWORD, create_clerk, create_district_with_wards, create_unit, login
+
+
+def _csrf(client, path="/console/login"):
+    page = client.get(path).get_data(as_text=True)
+    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def test_password_is_stored_hashed(session):
+    unit = create_unit(session)
+    user = create_clerk(session, unit, username="hoa")
+    assert PASSWORD not in user.password_hash and user.password_hash.startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_login_requires_a_csrf_token(client, session):
+    unit = create_unit(session)
+    create_clerk(session, unit, username="hoa")
+    session.commit()
+    refused = client.post("/console/login", data={"username": "hoa", "password": PASSWORD})
+    assert refused.status_code == 400
+
+
+def test_wrong_password_then_lockout_after_repeated_failures(client, session):
+    unit = create_unit(session)
+    create_clerk(session, unit, username="hoa")
+    session.commit()
+    for _ in range(5):
+        response = client.post("/console/login", data={"username": "hoa", "password": "sai-mat-khau",
+                                                       "csrf_token": _csrf(client)})
+        assert response.status_code == 401
+        assert "không đúng" in response.get_data(as_text=True)
+    locked = client.post("/console/login", data={"username": "hoa", "password": PASSWORD,
+                                                 "csrf_token": _csrf(client)})
+    assert locked.status_code == 429
+    assert "quá nhiều lần" in locked.get_data(as_text=True)
+
+
+def test_console_pages_need_a_login_and_redirect_back(client):
+    response = client.get("/console/")
+    assert response.status_code == 302 and "/console/login?next=/console/" in response.headers["Location"]
+
+
+def test_login_rejects_an_open_redirect(client, session):
+    unit = create_unit(session)
+    create_clerk(session, unit, username="hoa")
+    session.commit()
+    response = client.post("/console/login?next=//evil.example/x", data={
+        "username": "hoa", "password": PASSWORD, "csrf_token": _csrf(client)})
+    assert response.headers["Location"] == "/console/"
+
+
+def test_home_lists_only_the_units_of_the_user(client, session):
+    district, (ward_a, ward_b) = create_district_with_wards(session)
+    other = create_unit(session, name="Phường Khác")
+    clerk = create_clerk(session, ward_a)
+    leader = create_clerk(session, district, role=Role.LEADER)
+    session.commit()
+    login(client, clerk)
+    page = client.get("/console/").get_data(as_text=True)
+    assert ward_a.name in page and ward_b.name not in page and other.name not in page
+    client.post("/console/logout", data={"csrf_token": _csrf(client, "/console/")})
+    login(client, leader)
+    page = client.get("/console/").get_data(as_text=True)
+    assert ward_a.name in page and ward_b.name in page and other.name not in page
+
+
+def test_deactivated_user_is_logged_out(client, session):
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    session.scalar(select(User).where(User.id == clerk.id)).active = False
+    session.commit()
+    assert client.get("/console/").status_code == 302
+
+
+def test_session_cookie_is_http_only_and_secure_by_default(app):
+    from sipas.settings import Settings
+
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert Settings.from_env({}).secure_cookies is True
