@@ -45,6 +45,11 @@ class Context:
 
         return load_catalogue(self.settings.config_dir)
 
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+            self._database = None
+
     @property
     def secret(self) -> str:
         from sipas.app import _instance_secret
@@ -57,8 +62,11 @@ pass_context = click.make_pass_decorator(Context, ensure=True)
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Ghi log chi tiết.")
-def cli(verbose: bool) -> None:
+@click.pass_context
+def cli(click_ctx: click.Context, verbose: bool) -> None:
     """SIPAS: đánh giá sự hài lòng của người dân theo từng hồ sơ tại Bộ phận Một cửa."""
+    context = click_ctx.ensure_object(Context)
+    click_ctx.call_on_close(context.close)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not verbose:

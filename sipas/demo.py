@@ -18,7 +18,6 @@ from sipas.accounts import create_user, random_token
 from sipas.catalogue import NOT_APPLICABLE, Catalogue
 from sipas.clock import Period, local_date
 from sipas.dossiers import DossierInput, apply_dossier
-from sipas.errors import AlreadyRated
 from sipas.models import IntakeChannel, ResponseChannel, Role, Unit, UnitKind
 from sipas.plugins import channel_modules
 from sipas.responses import ResponseInput, record_response
@@ -87,7 +86,7 @@ def _answers(rng: random.Random, catalogue: Catalogue, code: str, on: datetime, 
     instrument = catalogue.current(code, local_date(on, settings.tz))
     answers = {}
     for criterion in instrument.citizen_criteria:
-        if criterion.allow_na and (criterion.code == "tc12" and not online or rng.random() < 0.04):
+        if criterion.allow_na and ((criterion.code == "tc12" and not online) or rng.random() < 0.04):
             answers[criterion.code] = NOT_APPLICABLE
             continue
         roll = rng.random() + mood
@@ -198,12 +197,9 @@ def _rate(session: Session, catalogue: Catalogue, settings: Settings, ward: Unit
     comment = None
     if rng.random() < 0.15:
         comment = rng.choice(COMMENTS_BAD if negative else COMMENTS_GOOD)
-    try:
-        record_response(session, catalogue, ward, ResponseInput(
-            instrument=instrument, channel=channel, answers=answers, dossier_code=code, submitted_at=submitted,
-            comment=comment, source="demo"), now=now, tz=settings.tz, actor="demo")
-    except AlreadyRated:  # pragma: no cover - codes are unique in the demo
-        pass
+    record_response(session, catalogue, ward, ResponseInput(
+        instrument=instrument, channel=channel, answers=answers, dossier_code=code, submitted_at=submitted,
+        comment=comment, source="demo"), now=now, tz=settings.tz, actor="demo")
 
 
 def _paper_ballots(session: Session, catalogue: Catalogue, settings: Settings, ward: Unit, day: datetime,

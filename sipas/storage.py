@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,11 +26,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
+def _sqlite_begin(connection: Any) -> None:
     # A deferred transaction that read first and writes later fails at once with "database is
-    # locked" when another writer committed in between (busy_timeout does not help). Taking the
-    # write lock at BEGIN makes writers queue instead, so the unique constraint decides duplicates.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # locked" when another writer committed in between (busy_timeout does not help). Sessions that
+    # write take the write lock at BEGIN so writers queue instead and the unique constraint decides
+    # duplicates; read-only sessions stay deferred so they never block writers (WAL).
+    immediate = connection.get_execution_options().get("sqlite_begin") == "immediate"
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _sqlite_autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
@@ -47,15 +49,20 @@ def make_engine(database_url: str) -> Engine:
         engine = create_engine(database_url, connect_args={"timeout": 15})
         event.listen(engine, "connect", _sqlite_autocommit_driver)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
 class Database:
+    """``sessionmaker`` is for work that writes (on SQLite it begins IMMEDIATE); ``read_sessionmaker``
+    for work that only reads (GET pages). On PostgreSQL both are the same."""
+
     def __init__(self, settings: Settings) -> None:
         self.engine = make_engine(settings.database_url)
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = sessionmaker(self.engine.execution_options(sqlite_begin="immediate"),
+                                         expire_on_commit=False)
+        self.read_sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -84,9 +91,11 @@ def get_database(app: Flask | None = None) -> Database:
 
 
 def db_session() -> Session:
-    """The session of the current request or app context."""
+    """The session of the current request or app context (a read session for GET/HEAD requests)."""
     if "sipas_session" not in g:
-        g.sipas_session = get_database().sessionmaker()
+        database = get_database()
+        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        g.sipas_session = (database.read_sessionmaker if reading else database.sessionmaker)()
     return g.sipas_session
 
 

@@ -122,6 +122,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
+    """A deferred session: reading through it never blocks the app's writers on SQLite."""
     database = get_database(app)
-    with database.sessionmaker() as db_session:
+    with database.read_sessionmaker() as db_session:
         yield db_session

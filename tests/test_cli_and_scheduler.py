@@ -1,0 +1,78 @@
+"""The `sipas` command on a real database, and the single-scheduler lock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from sipas import cli as cli_module
+from sipas.models import ApiKey, Dossier, Response, Unit
+from sipas.scheduler import SchedulerAlreadyRunning, acquire_lock, heartbeat, release_lock
+from sipas.storage import Database
+
+
+@pytest.fixture
+def run_cli(settings, monkeypatch):
+    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
+    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
+    cli_module._add_extra_commands()
+    runner = CliRunner()
+
+    def run(*args: str, **kwargs):
+        return runner.invoke(cli_module.cli, list(args), catch_exceptions=False, **kwargs)
+
+    return run
+
+
+def test_unit_user_and_apikey_commands(run_cli, session):
+    assert run_cli("unit", "create", "--code", "QUAN-1", "--name", "Quận Một").exit_code == 0
+    result = run_cli("unit", "create", "--code", "P-BENNGHE", "--name", "Phường Bến Nghé", "--parent", "QUAN-1")
+    assert result.exit_code == 0, result.output
+    duplicate = run_cli("unit", "create", "--code", "P-BENNGHE", "--name", "Lặp")
+    assert duplicate.exit_code != 0 and "đã tồn tại" in duplicate.output
+    units = {u.code: u for u in session.scalars(select(Unit))}
+    assert units["P-BENNGHE"].parent_id == units["QUAN-1"].id and units["QUAN-1"].kind == "district"
+    created = run_cli("user", "create", "--username", "hoa", "--role", "clerk", "--unit", "P-BENNGHE",
+                      "--password", "mot-mat-khau-dai")
+    assert created.exit_code == 0, created.output
+    key = run_cli("apikey", "create", "--unit", "P-BENNGHE", "--name", "Một cửa điện tử")
+    last_line = key.output.strip().splitlines()[-1]
+    session.rollback()  # end the read snapshot taken above before looking again
+    assert last_line.startswith("sipas_") and len(last_line.split("_")) == 3
+    assert session.scalar(select(func.count()).select_from(ApiKey)) == 1
+
+
+def test_demo_creates_data_once_and_keeps_it(run_cli, session):
+    first = run_cli("demo", "--if-empty")
+    assert first.exit_code == 0 and "admin" in first.output
+    counts = (session.scalar(select(func.count()).select_from(Dossier)),
+              session.scalar(select(func.count()).select_from(Response)))
+    assert counts[0] > 300 and counts[1] > 150
+    session.rollback()
+    second = run_cli("demo", "--if-empty")
+    assert second.exit_code == 0 and "giữ nguyên" in second.output
+    session.rollback()
+    assert (session.scalar(select(func.count()).select_from(Dossier)),
+            session.scalar(select(func.count()).select_from(Response))) == counts
+    units = session.scalars(select(Unit).order_by(Unit.code)).all()
+    assert [u.kind for u in units].count("district") == 1 and len(units) == 3
+
+
+def test_a_second_scheduler_refuses_to_start_while_the_first_is_alive(settings):
+    database = Database(settings)
+    now = datetime.now(UTC)
+    acquire_lock(database, "host:1", now=now)
+    with pytest.raises(SchedulerAlreadyRunning):
+        acquire_lock(database, "host:2", now=now + timedelta(seconds=30))
+    heartbeat(database, "host:1")
+    # A crashed holder (no heartbeat for longer than the grace period) is replaced.
+    acquire_lock(database, "host:2", now=datetime.now(UTC) + timedelta(minutes=5))
+    with pytest.raises(SchedulerAlreadyRunning):
+        heartbeat(database, "host:1")
+    release_lock(database, "host:2")
+    acquire_lock(database, "host:3", now=datetime.now(UTC))
+    database.dispose()
