@@ -1,0 +1,16 @@
+"""gunicorn settings for production: `gunicorn -c deploy/gunicorn.conf.py 'sipas.wsgi:create()'`.
+
+The scheduler is NOT started here: it runs as its own single process (deploy/systemd/sipas-scheduler.service).
+"""
+
+import os
+
+bind = os.environ.get("SIPAS_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("SIPAS_WORKERS", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("SIPAS_THREADS", "4"))
+timeout = 60
+graceful_timeout = 30
+accesslog = "-"
+# Only the reverse proxy on this machine may set X-Forwarded-* headers.
+forwarded_allow_ips = os.environ.get("SIPAS_FORWARDED_ALLOW_IPS", "127.0.0.1")
