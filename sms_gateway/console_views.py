@@ -1,0 +1,85 @@
+"""Console pages of the SMS/QR channel under /console/sms: index and QR slips.
+
+Templates, outbox, invitations and erasure live in sibling modules that add routes to ``bp``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, render_template, request, url_for
+
+from sipas.app import get_settings
+from sipas.clock import local_date, utcnow
+from sipas.console.auth import allowed_units, login_required, unit_for_user
+from sipas.dossiers import find_dossier
+from sipas.models import Unit
+from sipas.storage import db_session
+from sms_gateway.slips import SIZES, SlipBatch, returned_on, slips_for
+
+bp = Blueprint("sms_console", __name__, url_prefix="/console/sms", template_folder="templates")
+
+
+def _size() -> str:
+    size = request.args.get("size", "a6")
+    return size if size in SIZES else "a6"
+
+
+def _size_links() -> dict[str, str]:
+    """The same print page in each paper size."""
+    assert request.endpoint is not None
+    args = {k: v for k, v in request.args.items() if k != "size"}
+    return {key: url_for(request.endpoint, **(request.view_args or {}), **args, size=key) for key in SIZES}
+
+
+def _print(unit: Unit, batch: SlipBatch, title: str, day: date | None = None) -> str:
+    return render_template("sms/slip_print.html", unit=unit, batch=batch, size=_size(), sizes=SIZES,
+                           size_links=_size_links(), day=day, title=title)
+
+
+@bp.get("/")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    """The channel's pages, per unit the user may act for."""
+    return render_template("sms/console_index.html", units=allowed_units())
+
+
+@bp.get("/<unit_code>/slips")
+@login_required
+def slips_form(unit_code: str):  # type: ignore[no-untyped-def]
+    """Choose a dossier or a day to print QR slips for."""
+    unit = unit_for_user(unit_code)
+    today = local_date(utcnow(), get_settings().tz)
+    return render_template("sms/console_slips.html", unit=unit, today=today.isoformat(), sizes=SIZES)
+
+
+@bp.get("/<unit_code>/slip")
+@login_required
+def slip(unit_code: str):  # type: ignore[no-untyped-def]
+    """The printable slip of one returned dossier (issues its QR link on first print)."""
+    unit = unit_for_user(unit_code)
+    session, settings = db_session(), get_settings()
+    code = request.args.get("dossier", "").strip()
+    dossier = find_dossier(session, unit, code) if code else None
+    if dossier is None:
+        return render_template("sms/console_slips.html", unit=unit, sizes=SIZES, dossier_code=code,
+                               today=local_date(utcnow(), settings.tz).isoformat(),
+                               error=f"Không tìm thấy hồ sơ “{code}” của đơn vị."), 404
+    batch = slips_for(session, settings, [dossier], now=utcnow())
+    session.commit()
+    return _print(unit, batch, f"Phiếu QR hồ sơ {dossier.code}")
+
+
+@bp.get("/<unit_code>/slips/day")
+@login_required
+def slips_day(unit_code: str):  # type: ignore[no-untyped-def]
+    """Slips for every dossier the unit returned on a local date (already rated ones are listed, not printed)."""
+    unit = unit_for_user(unit_code)
+    session, settings = db_session(), get_settings()
+    try:
+        day = date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        abort(400)
+    batch = slips_for(session, settings, returned_on(session, unit, day), now=utcnow())
+    session.commit()
+    return _print(unit, batch, f"Phiếu QR ngày {day:%d/%m/%Y}", day=day)

@@ -1,0 +1,100 @@
+"""Spending a short link: one rating per link, recorded through the core's ``record_response``.
+
+The guarded ``UPDATE … WHERE used_at IS NULL`` and the response insert share one transaction: a
+refused rating (missing answer, unknown option) rolls both back and leaves the link usable; a
+concurrent second submit finds the row already spent; the one-response-per-dossier constraint is
+the final guard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
+
+from sipas.catalogue import Catalogue
+from sipas.errors import AlreadyRated, DomainError
+from sipas.models import Response, ResponseChannel
+from sipas.responses import ResponseInput, record_response
+from sms_gateway.models_links import ShortLink
+
+
+class LinkUsed(DomainError):
+    code = "link_used"
+    http_status = 409
+    message_vi = "Hồ sơ này đã được đánh giá. Xin cảm ơn ông/bà."
+    keeps_audit = True  # the link is marked spent (and a refused duplicate audited): commit
+
+
+class LinkExpired(DomainError):
+    code = "link_expired"
+    http_status = 410
+    message_vi = "Đường dẫn đánh giá đã hết hạn."
+
+
+@dataclass(frozen=True)
+class Submitted:
+    response: Response
+    replayed: bool = False
+
+
+def _idempotency_key(link: ShortLink, client_key: str | None) -> str | None:
+    cleaned = "".join(ch for ch in (client_key or "") if ch.isascii() and (ch.isalnum() or ch in "-_"))[:64]
+    return f"link{link.id}:{cleaned}" if cleaned else None
+
+
+def submit_via_link(
+    session: Session,
+    catalogue: Catalogue,
+    link: ShortLink,
+    answers: Mapping[str, str],
+    *,
+    comment: str | None,
+    client_key: str | None,
+    now: datetime,
+    tz: tzinfo,
+) -> Submitted:
+    """Record the rating for the link's dossier and instrument and spend the link. Flushes only.
+
+    Raises ``LinkUsed`` (already spent or the dossier already rated: commit, the audit event stays),
+    ``LinkExpired``, or the core's validation errors (roll back: the link stays usable).
+    """
+    key = _idempotency_key(link, client_key)
+    if link.used_at is not None:
+        if key and link.response is not None and link.response.idempotency_key == key:
+            return Submitted(link.response, replayed=True)  # a retry of the submit that spent it
+        raise LinkUsed(detail=f"link {link.id} already used")
+    if link.is_expired(now):
+        raise LinkExpired(detail=f"link {link.id} expired")
+    spent = session.execute(
+        update(ShortLink)
+        .where(ShortLink.id == link.id, ShortLink.used_at.is_(None),
+               or_(ShortLink.expires_at.is_(None), ShortLink.expires_at > now))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        raise LinkUsed(detail=f"link {link.id} spent concurrently")
+    data = ResponseInput(
+        instrument=link.instrument_code,
+        channel=ResponseChannel(str(link.channel)),
+        answers=answers,
+        dossier_code=link.dossier.code,
+        submitted_at=now,
+        comment=comment,
+        idempotency_key=key,
+        source=f"link:{link.channel}",
+    )
+    try:
+        recorded = record_response(session, catalogue, link.unit, data, now=now, tz=tz, actor=f"link:{link.channel}")
+    except AlreadyRated as exc:
+        raise LinkUsed(detail=f"dossier of link {link.id} already rated") from exc
+    session.execute(
+        update(ShortLink).where(ShortLink.id == link.id).values(response_id=recorded.response.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(link)
+    return Submitted(recorded.response, replayed=recorded.replayed)

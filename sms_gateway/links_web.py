@@ -1,0 +1,18 @@
+"""Wiring of the web half of the SMS/QR channel: the citizen's /r pages and the console pages."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from sipas.app import add_console_nav
+
+
+def init_app(app: Flask) -> None:
+    """Register the short-link pages, the QR endpoints and the /console/sms pages."""
+    from sms_gateway.phone_views import bp as phone_bp
+
+    app.register_blueprint(phone_bp)
+    from sms_gateway import console_outbox, console_templates, console_views  # noqa: F401  (routes on bp)
+
+    app.register_blueprint(console_views.bp)
+    add_console_nav(app, "sms_console.index", "Tin nhắn & QR", order=40, roles=("admin", "clerk"))

@@ -1,0 +1,156 @@
+"""The citizen's pages behind a short link: the phone form, its submit, and the link's QR code.
+
+A GET only renders (phones and carriers pre-open links); the link is spent by the POST. The form
+works without JavaScript (plain radio buttons posted as a form); the kiosk's rating component
+takes it over when scripts run, posting JSON to the same URL with the CSRF token in a header.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from sipas.app import get_catalogue, get_settings
+from sipas.catalogue import Instrument
+from sipas.clock import utcnow
+from sipas.errors import DomainError
+from sipas.responses import resolve_instrument
+from sipas.storage import db_session
+from sms_gateway import link_throttle
+from sms_gateway.link_submit import LinkExpired, LinkUsed, submit_via_link
+from sms_gateway.links import find_link, link_url
+from sms_gateway.models_links import ShortLink
+from sms_gateway.qr import qr_png, qr_svg
+
+log = logging.getLogger(__name__)
+bp = Blueprint("sms_phone", __name__, url_prefix="/r", template_folder="templates")
+
+NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
+
+
+def instrument_payload(instrument: Instrument) -> dict[str, Any]:
+    """What the rating component needs: criteria, their options and whether "not applicable" is allowed."""
+    return {
+        "code": instrument.code,
+        "version": instrument.version,
+        "label": instrument.label,
+        "criteria": [
+            {"code": c.code, "label": c.label, "short_label": c.short_label, "allow_na": c.allow_na,
+             "options": [{"code": o.code, "label": o.label} for o in c.options]}
+            for c in instrument.citizen_criteria
+        ],
+    }
+
+
+def _page(template: str, status: int, **context: Any) -> Response:
+    response = Response(render_template(template, **context), status=status, mimetype="text/html")
+    response.headers.update(NO_STORE)
+    return response
+
+
+def _message(kind: str, status: int, link: ShortLink | None = None) -> Response:
+    return _page("sms/phone_message.html", status, kind=kind, link=link)
+
+
+def _load(code: str) -> ShortLink:
+    """The link, or abort with a friendly page (counting misses per client)."""
+    session, settings, now = db_session(), get_settings(), utcnow()
+    client = request.remote_addr or "?"
+    if link_throttle.is_throttled(session, settings, client, now):
+        abort(_message("throttled", 429))
+    link = find_link(session, code)
+    if link is None:
+        link_throttle.record_failure(session, client, now)
+        session.commit()
+        abort(_message("unknown", 404))
+    return link
+
+
+@bp.get("/<code>")
+def form(code: str):  # type: ignore[no-untyped-def]
+    """Render the phone form (never spends the link)."""
+    link = _load(code)
+    now = utcnow()
+    if link.used_at is not None:
+        return _message("used", 200, link)
+    if link.is_expired(now):
+        return _message("expired", 410, link)
+    settings = get_settings()
+    instrument = resolve_instrument(get_catalogue(), link.instrument_code, now, settings.tz)
+    return _page("sms/phone_form.html", 200, link=link, instrument=instrument,
+                 payload=instrument_payload(instrument), submit_key=secrets.token_urlsafe(12))
+
+
+def _answers_from_form(instrument: Instrument) -> dict[str, str]:
+    return {c.code: request.form.get(f"a_{c.code}", "") for c in instrument.citizen_criteria}
+
+
+@bp.post("/<code>")
+def submit(code: str):  # type: ignore[no-untyped-def]
+    """Record the rating and spend the link (JSON from the component, or the plain form)."""
+    link = _load(code)
+    session, settings, now = db_session(), get_settings(), utcnow()
+    wants_json = request.is_json
+    body = (request.get_json(silent=True) or {}) if wants_json else {}
+    if not isinstance(body, dict):
+        body = {}
+    instrument = None
+    try:
+        instrument = resolve_instrument(get_catalogue(), link.instrument_code, now, settings.tz)
+        if wants_json:
+            answers = {str(k): str(v) for k, v in dict(body.get("answers") or {}).items()}
+            comment, key = body.get("comment"), body.get("idempotency_key")
+        else:
+            answers = _answers_from_form(instrument)
+            comment, key = request.form.get("comment"), request.form.get("submit_key")
+        submitted = submit_via_link(session, get_catalogue(), link, answers, comment=str(comment or "") or None,
+                                    client_key=str(key or "") or None, now=now, tz=settings.tz)
+    except DomainError as exc:
+        if exc.keeps_audit:
+            session.commit()
+        else:
+            session.rollback()
+        log.info("link submit refused: %s (dossier %s)", exc.code, link.dossier.code)
+        if wants_json:
+            return jsonify(exc.to_dict()), exc.http_status, NO_STORE
+        if isinstance(exc, LinkUsed):
+            return _message("used", 409, link)
+        if isinstance(exc, LinkExpired):
+            return _message("expired", 410, link)
+        if instrument is None:
+            raise
+        return _page("sms/phone_form.html", 422, link=link, instrument=instrument, error=exc,
+                     payload=instrument_payload(instrument), chosen=request.form,
+                     submit_key=request.form.get("submit_key") or secrets.token_urlsafe(12))
+    session.commit()
+    log.info("link rating stored: dossier %s channel %s response %s%s", link.dossier.code, link.channel,
+             submitted.response.id, " (replayed)" if submitted.replayed else "")
+    if wants_json:
+        return jsonify(status="ok", message="Cảm ơn ông/bà đã đánh giá."), 200, NO_STORE
+    return _message("thanks", 200, link)
+
+
+@bp.get("/<code>/qr.svg")
+def qr_svg_view(code: str):  # type: ignore[no-untyped-def]
+    """The link's QR code as SVG."""
+    link = _load(code)
+    return Response(qr_svg(link_url(get_settings(), link)), mimetype="image/svg+xml", headers=NO_STORE)
+
+
+@bp.get("/<code>/qr.png")
+def qr_png_view(code: str):  # type: ignore[no-untyped-def]
+    """The link's QR code as PNG (``?size=`` module size in pixels, 2-20)."""
+    link = _load(code)
+    size = min(max(request.args.get("size", 8, type=int) or 8, 2), 20)
+    return Response(qr_png(link_url(get_settings(), link), box_size=size), mimetype="image/png", headers=NO_STORE)
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(_exc: CSRFError):  # type: ignore[no-untyped-def]
+    if request.is_json:
+        return jsonify(code="csrf", message="Phiên làm việc đã hết hạn. Vui lòng tải lại trang."), 400, NO_STORE
+    return _message("csrf", 400)

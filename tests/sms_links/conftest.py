@@ -1,0 +1,44 @@
+"""Fixtures of the short-link tests: an open link on a returned dossier, and a CSRF token scraper."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+
+from sipas.clock import utcnow
+from sms_gateway.links import issue_link
+from tests.factories import create_dossier, create_unit
+
+
+def wire(app: Flask) -> Flask:
+    """Until ``sms_gateway.init_app`` calls ``links_web.init_app``, register the pages here."""
+    if "sms_phone" not in app.blueprints:
+        from sms_gateway.links_web import init_app
+
+        init_app(app)
+    return app
+
+
+@pytest.fixture
+def app(app: Flask) -> Flask:
+    return wire(app)
+
+
+@pytest.fixture
+def link(session):
+    unit = create_unit(session, name="Phường Phú Hội")
+    dossier = create_dossier(session, unit, procedure="Đăng ký khai sinh")
+    now = utcnow()
+    created = issue_link(session, dossier, instrument_code="hue12", channel="sms", now=now,
+                         expires_at=now + timedelta(days=7))
+    session.commit()
+    return created
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)

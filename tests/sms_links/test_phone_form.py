@@ -1,0 +1,142 @@
+"""The citizen's short-link pages: a GET never spends the link, a submit spends it exactly once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from sipas.clock import utcnow
+from sipas.models import Answer, Response, ResponseChannel
+from sms_gateway.links import issue_link
+from sms_gateway.models_links import ShortLink
+from tests.factories import answers_for, create_dossier, create_response, create_unit
+from tests.sms_links.conftest import csrf_token
+
+
+def form_data(catalogue, html, **overrides):
+    data = {f"a_{code}": option for code, option in answers_for(catalogue).items()}
+    data.update(csrf_token=csrf_token(html), submit_key="k1", comment="")
+    data.update(overrides)
+    return data
+
+
+def responses(session):
+    session.expire_all()
+    return session.scalars(select(Response)).all()
+
+
+def test_get_renders_the_form_and_does_not_spend_the_link(client, session, link):
+    for _ in range(3):
+        page = client.get(f"/r/{link.code}")
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert "Đánh giá mức độ hài lòng" in html and link.dossier.code in html
+        assert 'name="a_tc01"' in html and "Rất hài lòng" in html and "Không áp dụng" in html
+    assert page.headers["Cache-Control"] == "no-store"
+    session.expire_all()
+    assert session.get(ShortLink, link.id).used_at is None
+    assert responses(session) == []
+
+
+def test_plain_form_submit_records_one_response_and_spends_the_link(client, session, catalogue, link):
+    html = client.get(f"/r/{link.code}").get_data(as_text=True)
+    done = client.post(f"/r/{link.code}", data=form_data(catalogue, html, comment="Cán bộ  nhiệt tình"))
+    assert done.status_code == 200
+    assert "Cảm ơn ông/bà" in done.get_data(as_text=True)
+    stored = responses(session)
+    assert len(stored) == 1
+    response = stored[0]
+    assert response.channel is ResponseChannel.SMS and response.dossier_id == link.dossier_id
+    assert response.instrument_code == "hue12" and response.comment == "Cán bộ nhiệt tình"
+    assert session.scalar(select(func.count()).select_from(Answer)) == 12
+    spent = session.get(ShortLink, link.id)
+    assert spent.used_at is not None and spent.response_id == response.id
+
+    again = client.post(f"/r/{link.code}", data=form_data(catalogue, html, submit_key="other"))
+    assert again.status_code == 409
+    assert "đã được đánh giá" in again.get_data(as_text=True)
+    used_page = client.get(f"/r/{link.code}")
+    assert used_page.status_code == 200 and "Hồ sơ này đã được đánh giá" in used_page.get_data(as_text=True)
+    assert 'name="a_tc01"' not in used_page.get_data(as_text=True)
+    assert len(responses(session)) == 1
+
+
+def test_a_resent_submit_with_the_same_key_is_thanked_not_refused(client, session, catalogue, link):
+    html = client.get(f"/r/{link.code}").get_data(as_text=True)
+    first = client.post(f"/r/{link.code}", data=form_data(catalogue, html))
+    replay = client.post(f"/r/{link.code}", data=form_data(catalogue, html))
+    assert first.status_code == replay.status_code == 200
+    assert "Cảm ơn ông/bà" in replay.get_data(as_text=True)
+    assert len(responses(session)) == 1
+
+
+def test_json_submit_from_the_component(client, session, catalogue, link):
+    html = client.get(f"/r/{link.code}").get_data(as_text=True)
+    headers = {"X-CSRFToken": csrf_token(html)}
+    body = {"answers": answers_for(catalogue, option_index=1), "idempotency_key": "abc"}
+    ok = client.post(f"/r/{link.code}", json=body, headers=headers)
+    assert ok.status_code == 200 and ok.json["status"] == "ok"
+    assert client.post(f"/r/{link.code}", json=body, headers=headers).status_code == 200  # retry: replay
+    second = client.post(f"/r/{link.code}", json={**body, "idempotency_key": "zzz"}, headers=headers)
+    assert second.status_code == 409 and second.json["code"] == "link_used"
+    assert len(responses(session)) == 1
+
+
+def test_an_incomplete_rating_is_refused_and_leaves_the_link_usable(client, session, catalogue, link):
+    html = client.get(f"/r/{link.code}").get_data(as_text=True)
+    data = form_data(catalogue, html)
+    del data["a_tc05"]
+    refused = client.post(f"/r/{link.code}", data=data)
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert "Chưa trả lời tiêu chí" in text and 'value="rat_hai_long" required checked' in text
+    session.expire_all()
+    assert session.get(ShortLink, link.id).used_at is None and responses(session) == []
+    assert client.post(f"/r/{link.code}", data=form_data(catalogue, html)).status_code == 200
+
+
+def test_submit_without_csrf_token_is_refused_in_vietnamese(client, session, catalogue, link):
+    html = client.get(f"/r/{link.code}").get_data(as_text=True)
+    data = form_data(catalogue, html)
+    del data["csrf_token"]
+    refused = client.post(f"/r/{link.code}", data=data)
+    assert refused.status_code == 400 and "Phiên làm việc đã hết hạn" in refused.get_data(as_text=True)
+    assert responses(session) == []
+
+
+def test_expired_link_shows_a_friendly_page_and_refuses_a_submit(client, session, catalogue):
+    unit = create_unit(session)
+    dossier = create_dossier(session, unit)
+    now = utcnow()
+    old = issue_link(session, dossier, instrument_code="hue12", channel="qr", now=now - timedelta(days=8),
+                     expires_at=now - timedelta(days=1))
+    session.commit()
+    page = client.get(f"/r/{old.code}")
+    assert page.status_code == 410 and "Đường dẫn đã hết hạn" in page.get_data(as_text=True)
+    fresh_link = issue_link(session, dossier, instrument_code="hue12", channel="qr", now=now, expires_at=None)
+    session.commit()
+    fresh = client.get(f"/r/{fresh_link.code}")
+    refused = client.post(f"/r/{old.code}", data=form_data(catalogue, fresh.get_data(as_text=True)))
+    assert refused.status_code == 410 and responses(session) == []
+
+
+def test_unknown_code_is_a_friendly_404_and_scanners_get_throttled(client, app):
+    page = client.get("/r/Zz9Zz9Zz9Zz9")
+    assert page.status_code == 404 and "Không tìm thấy đường dẫn" in page.get_data(as_text=True)
+    assert client.get("/r/abc_def").status_code == 404
+    for _ in range(30):
+        client.get("/r/NoSuchCode1")
+    throttled = client.get("/r/NoSuchCode1")
+    assert throttled.status_code == 429 and "Quá nhiều lần thử" in throttled.get_data(as_text=True)
+
+
+def test_a_dossier_rated_elsewhere_spends_the_link_with_the_used_page(client, session, catalogue, link):
+    create_response(session, catalogue, link.unit, dossier=link.dossier, channel=ResponseChannel.KIOSK)
+    session.commit()
+    html = client.get(f"/r/{link.code}").get_data(as_text=True)
+    refused = client.post(f"/r/{link.code}", data=form_data(catalogue, html))
+    assert refused.status_code == 409 and "đã được đánh giá" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(ShortLink, link.id).used_at is not None
+    assert len(responses(session)) == 1
