@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -290,6 +289,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if Path.cwd() not in map(Path, sys.path):
-        sys.path.insert(0, str(Path.cwd()))
     main()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 from datetime import datetime, timedelta
 
@@ -35,11 +36,26 @@ class SchedulerAlreadyRunning(RuntimeError):
     pass
 
 
+def _holder_is_dead(holder: str) -> bool:
+    """A holder on this host whose process no longer exists (crashed, killed -9) can be replaced at once."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def acquire_lock(database: Database, holder: str, *, now: datetime) -> None:
     """Take the scheduler lock, or raise if another live process holds it."""
     with database.session() as session:
         row = session.get(SchedulerLock, LOCK_NAME)
-        if row is not None and row.holder != holder and now - row.heartbeat_at < STALE_AFTER:
+        if (row is not None and row.holder != holder and now - row.heartbeat_at < STALE_AFTER
+                and not _holder_is_dead(row.holder)):
             raise SchedulerAlreadyRunning(f"scheduler already running ({row.holder}, heartbeat {row.heartbeat_at})")
         if row is not None:
             session.execute(delete(SchedulerLock).where(SchedulerLock.name == LOCK_NAME,
@@ -104,6 +120,7 @@ def run(settings: Settings) -> None:
     scheduler.add_job(heartbeat_job, "interval", seconds=HEARTBEAT_SECONDS, id="sipas.heartbeat",
                       replace_existing=True, jobstore="memory")
     log.info("scheduler started as %s with jobs: %s", holder, [j.id for j in scheduler.get_jobs()])
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     try:
         scheduler.start()
     finally:
