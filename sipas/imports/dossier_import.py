@@ -1,0 +1,218 @@
+"""Dossier import from one-stop system exports (CSV or XLSX): validate every row, then upsert by code.
+
+All or nothing by default: one bad row and nothing is written, every bad row is reported. With
+``skip_invalid`` the valid rows are written and the bad ones reported. A code repeated in the file
+with the same data is imported once; repeated with different data it is a row error (we cannot tell
+which row is right).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from sipas.audit import audit
+from sipas.dossiers import DossierInput, apply_dossier
+from sipas.errors import ValidationError
+from sipas.imports.cells import RowCollector, code_text, consent_value, is_blank, phone_value
+from sipas.imports.headers import CODE_HEADERS, Header, find_header, header_key
+from sipas.imports.reader import Row, read_sheets
+from sipas.imports.report import ImportFileError, ImportReport, RowError
+from sipas.models import Dossier, IntakeChannel, Unit
+from sipas.parsing import clean_text, parse_bool, parse_intake_channel, parse_phone, parse_timestamp
+
+log = logging.getLogger(__name__)
+
+PREFETCH_CHUNK = 500
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+DOSSIER_HEADERS: dict[str, frozenset[str]] = {
+    "code": CODE_HEADERS,
+    "procedure": frozenset({"thu tuc", "ten thu tuc", "thu tuc hanh chinh", "ten thu tuc hanh chinh", "ten tthc",
+                            "tthc", "procedure", "ten thu tuc tthc"}),
+    "field": frozenset({"linh vuc", "ten linh vuc", "field", "linh vuc tthc"}),
+    "intake_channel": frozenset({"hinh thuc nop", "hinh thuc nop ho so", "hinh thuc tiep nhan", "kenh nop",
+                                 "kenh tiep nhan", "hinh thuc", "intake channel", "nop qua"}),
+    "received_at": frozenset({"ngay tiep nhan", "ngay nhan", "ngay nhan ho so", "ngay tiep nhan ho so",
+                              "thoi gian tiep nhan", "thoi diem tiep nhan", "tiep nhan", "received at", "ngay nop",
+                              "ngay nop ho so"}),
+    "due_at": frozenset({"ngay hen tra", "ngay hen tra ket qua", "ngay hen", "hen tra", "hen tra ket qua",
+                         "han giai quyet", "han xu ly", "han tra ket qua", "ngay het han", "due at",
+                         "thoi gian hen tra"}),
+    "returned_at": frozenset({"ngay tra ket qua", "ngay tra", "ngay tra kq", "tra ket qua", "thoi gian tra ket qua",
+                              "thoi diem tra ket qua", "ngay tra ho so", "returned at", "ngay da tra"}),
+    "phone": frozenset({"so dien thoai", "dien thoai", "sdt", "so dt", "dt", "phone", "di dong", "so di dong",
+                        "dien thoai lien he", "so dien thoai lien he", "so dien thoai nguoi nop",
+                        "dien thoai di dong"}),
+    "sms_consent": frozenset({"dong y nhan tin nhan", "dong y nhan tin", "dong y nhan sms", "dong y",
+                              "nhan tin nhan", "sms consent", "consent", "dong y nhan tin nhan danh gia",
+                              "dong y nhan tin nhan sms", "nhan sms"}),
+}
+_BY_KEY = {key: name for name, keys in DOSSIER_HEADERS.items() for key in keys}
+
+
+def match_dossier_header(key: str) -> str | None:
+    return _BY_KEY.get(key)
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    row: int
+    data: DossierInput
+
+
+def read_dossier_file(data: bytes, filename: str, report: ImportReport) -> tuple[Header, dict[str, int]]:
+    """The sheet holding a "mã hồ sơ" header, and the column index of each known field."""
+    for sheet in read_sheets(data, filename):
+        header = find_header(sheet.rows)
+        if header is None:
+            continue
+        columns: dict[str, int] = {}
+        shown: dict[str, str] = {}
+        for index, (text, name) in sorted(header.resolve(match_dossier_header).items()):
+            if isinstance(name, str) and name not in columns:
+                columns[name], shown[name] = index, text
+        if "received_at" not in columns:
+            raise ImportFileError(f"Không tìm thấy cột “Ngày tiếp nhận” (dòng tiêu đề là dòng {header.row}).",
+                                  detail="no received column")
+        report.sheet, report.header_row = sheet.name, header.row
+        report.columns = shown
+        return header, columns
+    raise ImportFileError("Không tìm thấy dòng tiêu đề có cột “Mã hồ sơ” trong 30 dòng đầu của tệp.",
+                          detail="no header row")
+
+
+def parse_dossier_row(number: int, row: Row, columns: dict[str, int], shown: dict[str, str], *, tz: tzinfo,
+                      now: datetime) -> DossierInput | list[RowError] | None:
+    """One spreadsheet row → a DossierInput, its errors, or None for a row with nothing to import."""
+    cells = {name: row[index] if index < len(row) else None for name, index in columns.items()}
+    if all(is_blank(v) for v in cells.values()):
+        return None
+    code = code_text(cells.get("code"))
+    if header_key(code) in CODE_HEADERS:
+        return None  # the header repeated on every printed page
+    if not code and is_blank(cells.get("received_at")) and sum(not is_blank(v) for v in cells.values()) == 1:
+        return None  # a note or signature line under the table ("Người lập biểu")
+    out = RowCollector(number, shown)
+    if not code:
+        out.add("code", "Thiếu mã hồ sơ.")
+    elif len(code) > 64:
+        out.add("code", "Mã hồ sơ dài quá 64 ký tự.")
+    procedure = out.parse("procedure", lambda: clean_text(cells.get("procedure"), field="procedure", max_length=500))
+    field = out.parse("field", lambda: clean_text(cells.get("field"), field="field", max_length=200))
+    channel = IntakeChannel.DIRECT
+    if not is_blank(cells.get("intake_channel")):
+        channel = out.parse("intake_channel", lambda: parse_intake_channel(cells["intake_channel"])) or channel
+    received = _timestamp(out, cells, "received_at", tz, now, required=True)
+    due = _timestamp(out, cells, "due_at", tz, None)
+    returned = _timestamp(out, cells, "returned_at", tz, now)
+    phone = None
+    if not is_blank(cells.get("phone")):
+        phone = out.parse("phone", lambda: parse_phone(phone_value(cells["phone"])))
+    consent = None
+    if not is_blank(cells.get("sms_consent")):
+        consent = out.parse("sms_consent", lambda: parse_bool(consent_value(cells["sms_consent"]),
+                                                              field="sms_consent"))
+    if out.errors or received is None:
+        return out.errors
+    data = DossierInput(code=code, received_at=received, procedure=procedure or "", field=field or "",
+                        intake_channel=channel, due_at=due, returned_at=returned, phone_e164=phone,
+                        sms_consent=consent, consent_method="import")
+    try:
+        data.check()
+    except ValidationError as exc:
+        out.add(exc.field, exc.message_vi)
+        return out.errors
+    return data
+
+
+def _timestamp(out: RowCollector, cells: dict[str, object], name: str, tz: tzinfo, now: datetime | None,
+               *, required: bool = False) -> datetime | None:
+    value = cells.get(name)
+    if is_blank(value):
+        if required:
+            out.add(name, "Thiếu ngày tiếp nhận.")
+        return None
+    parsed = out.parse(name, lambda: parse_timestamp(value, tz, field=name))
+    if parsed is not None and now is not None and parsed > now + FUTURE_TOLERANCE:
+        out.add(name, f"Ngày “{value}” ở tương lai.")
+        return None
+    return parsed
+
+
+def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *, tz: tzinfo, now: datetime,
+                    secret: str, actor: str, skip_invalid: bool = False) -> ImportReport:
+    """Validate the whole file, then create or update dossiers by code. Flushes; the caller commits."""
+    report = ImportReport("dossiers", filename, skip_invalid)
+    try:
+        header, columns = read_dossier_file(data, filename, report)
+        parsed = _parse_rows(header, columns, report.columns, report, tz=tz, now=now)
+    except ImportFileError as exc:
+        report.file_error = exc.message_vi
+        audit(session, "import.dossiers", actor=actor, unit=unit, subject=filename[:200], status="file_error",
+              detail=exc.detail)
+        log.info("dossier import of %s into %s refused: %s", filename, unit.code, exc.detail)
+        return report
+    if report.errors and not skip_invalid:
+        _audit(session, report, unit, actor, status="refused")
+        return report
+    existing = _prefetch(session, unit, [p.data.code for p in parsed])
+    for item in parsed:
+        result = apply_dossier(session, unit, item.data, tz=tz, now=now, secret=secret,
+                               existing=existing.get(item.data.code), lookup=False)
+        if result.created:
+            report.created += 1
+            existing[item.data.code] = result.dossier
+        elif result.changed:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    session.flush()
+    report.written = True
+    _audit(session, report, unit, actor, status="partial" if report.errors else "ok")
+    return report
+
+
+def _parse_rows(header: Header, columns: dict[str, int], shown: dict[str, str], report: ImportReport, *,
+                tz: tzinfo, now: datetime) -> list[ParsedRow]:
+    first_seen: dict[str, ParsedRow] = {}
+    parsed: list[ParsedRow] = []
+    for number, row in header.rows:
+        outcome = parse_dossier_row(number, row, columns, shown, tz=tz, now=now)
+        if outcome is None:
+            continue
+        report.rows += 1
+        if isinstance(outcome, list):
+            report.errors.extend(outcome)
+            continue
+        earlier = first_seen.get(outcome.code)
+        if earlier is None:
+            first_seen[outcome.code] = ParsedRow(number, outcome)
+            parsed.append(first_seen[outcome.code])
+        elif earlier.data == outcome:
+            report.unchanged += 1  # the same dossier listed twice: imported once
+        else:
+            report.errors.append(RowError(number, shown.get("code", ""),
+                                          f"Mã hồ sơ “{outcome.code}” đã có ở dòng {earlier.row} với dữ liệu khác."))
+    return parsed
+
+
+def _prefetch(session: Session, unit: Unit, codes: list[str]) -> dict[str, Dossier]:
+    """Existing dossiers of the unit by code, in a few chunked queries (never one per row)."""
+    found: dict[str, Dossier] = {}
+    for start in range(0, len(codes), PREFETCH_CHUNK):
+        chunk = codes[start:start + PREFETCH_CHUNK]
+        query = select(Dossier).where(Dossier.unit_id == unit.id, Dossier.code.in_(chunk)).options(
+            selectinload(Dossier.contact))
+        found.update((d.code, d) for d in session.scalars(query))
+    return found
+
+
+def _audit(session: Session, report: ImportReport, unit: Unit, actor: str, *, status: str) -> None:
+    audit(session, "import.dossiers", actor=actor, unit=unit, subject=report.filename[:200], status=status,
+          skip_invalid=report.skip_invalid, **report.counts())
+    log.info("dossier import of %s into %s: %s %s", report.filename, unit.code, status, report.counts())

@@ -1,0 +1,96 @@
+"""Reading a spreadsheet (XLSX or CSV) into numbered rows of raw cell values.
+
+Row numbers are the ones a person sees in Excel or LibreOffice (1-based, blank rows counted).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from sipas.imports.report import ImportFileError
+
+Row = tuple[object, ...]
+
+_XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass
+class Sheet:
+    name: str | None
+    rows: Iterator[tuple[int, Row]]
+
+
+def read_sheets(data: bytes, filename: str) -> Iterator[Sheet]:
+    """Every sheet of a workbook (a CSV file is one sheet). Raises ``ImportFileError`` for a broken file."""
+    if not data.strip():
+        raise ImportFileError("Tệp trống.", detail="empty file")
+    if data.startswith(b"PK\x03\x04"):
+        return _xlsx_sheets(data)
+    if data.startswith(_XLS_MAGIC):
+        raise ImportFileError("Tệp Excel 97-2003 (.xls) chưa được hỗ trợ: hãy mở tệp và lưu lại dưới dạng "
+                              ".xlsx hoặc CSV.", detail="legacy xls")
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        raise ImportFileError("Tệp .xlsx bị hỏng hoặc không phải tệp Excel.", detail="xlsx without zip magic")
+    return iter([Sheet(None, _csv_rows(_decode(data)))])
+
+
+def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFileError("Tệp Excel bị hỏng hoặc không phải tệp .xlsx.", detail=f"openpyxl: {exc}") from exc
+
+    def sheets() -> Iterator[Sheet]:
+        try:
+            ordered = [workbook.active, *[ws for ws in workbook.worksheets if ws is not workbook.active]]
+            for worksheet in ordered:
+                if worksheet is None or not hasattr(worksheet, "iter_rows"):
+                    continue
+                worksheet.reset_dimensions()  # exports often carry a wrong <dimension>; read every row
+                yield Sheet(worksheet.title, enumerate(worksheet.iter_rows(values_only=True), start=1))
+        finally:
+            workbook.close()
+
+    return sheets()
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return unicodedata.normalize("NFC", data[3:].decode("utf-8", errors="replace"))
+    if b"\x00" in data[:4096]:
+        raise ImportFileError("Tệp không phải CSV hay Excel (.xlsx).", detail="binary data")
+    try:
+        return unicodedata.normalize("NFC", data.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    # Old Windows exports: the Vietnamese code page (tone marks as combining characters, hence NFC),
+    # and latin-1 as the last resort (it never fails).
+    try:
+        return unicodedata.normalize("NFC", data.decode("cp1258"))
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _delimiter(text: str) -> str:
+    sample = [line for line in text.splitlines()[:30] if line.strip()]
+    counts = {d: sum(line.count(d) for line in sample) for d in (",", ";", "\t")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, Row]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    try:
+        for number, record in enumerate(reader, start=1):
+            yield number, tuple(record)
+    except csv.Error as exc:
+        raise ImportFileError(f"Tệp CSV sai định dạng: {exc}.", detail=f"csv: {exc}") from exc

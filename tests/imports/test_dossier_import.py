@@ -1,0 +1,197 @@
+"""Dossier import: messy real-world files, precise row errors, all-or-nothing, idempotent upsert."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+
+from sipas.models import AuditEvent, Dossier, DossierContact, IntakeChannel
+from tests.factories import create_dossier, create_unit, local
+from tests.imports.helpers import DOSSIER_HEADER, csv_bytes, dossier_row, run_dossiers, xlsx
+
+
+def _dossiers(session, unit) -> dict[str, Dossier]:  # type: ignore[no-untyped-def]
+    session.expire_all()
+    return {d.code: d for d in session.scalars(select(Dossier).where(Dossier.unit_id == unit.id))}
+
+
+def test_a_clean_xlsx_creates_dossiers_with_every_column(session) -> None:
+    unit = create_unit(session)
+    report = run_dossiers(session, unit, xlsx([DOSSIER_HEADER, dossier_row("H57-0001"),
+                                               dossier_row("H57-0002", channel="truc tuyen toan trinh", returned=None,
+                                                           phone=None, consent=None)]))
+    assert (report.created, report.updated, report.unchanged, report.errors) == (2, 0, 0, [])
+    dossiers = _dossiers(session, unit)
+    first = dossiers["H57-0001"]
+    assert first.procedure == "Đăng ký khai sinh" and first.field == "Hộ tịch"
+    assert first.intake_channel is IntakeChannel.DIRECT
+    assert first.received_at == local(2026, 1, 5, 8, 30)
+    assert first.due_local_date == date(2026, 1, 8) and first.returned_at == local(2026, 1, 7, 15, 0)
+    assert first.contact.phone_e164 == "+84912345678" and first.contact.sms_consent is True
+    assert first.contact.consent_method == "import"
+    second = dossiers["H57-0002"]
+    assert second.intake_channel is IntakeChannel.ONLINE_FULL and second.returned_at is None and second.contact is None
+
+
+def test_every_date_shape_a_spreadsheet_holds(session) -> None:
+    unit = create_unit(session)
+    rows = [
+        dossier_row("D1", received="05/01/2026"),
+        dossier_row("D2", received="5/1/2026 8:30"),
+        dossier_row("D3", received="2026-01-05T08:30:00+07:00"),
+        dossier_row("D4", received="2026-01-05 08:30"),
+        dossier_row("D5", received=46027.3541666667),  # an Excel serial number (05/01/2026 08:30)
+        dossier_row("D6", received="46027"),  # a serial stored as text
+        dossier_row("D7", received=datetime(2026, 1, 5, 8, 30)),  # a real date cell
+        dossier_row("D8", received=date(2026, 1, 5)),
+    ]
+    report = run_dossiers(session, unit, xlsx([DOSSIER_HEADER, *rows]))
+    assert report.errors == [] and report.created == 8
+    got = {code: d.received_at for code, d in _dossiers(session, unit).items()}
+    assert got["D1"] == got["D6"] == got["D8"] == local(2026, 1, 5, 0, 0)
+    assert got["D2"] == got["D3"] == got["D4"] == got["D7"] == local(2026, 1, 5, 8, 30)
+    assert abs((got["D5"] - local(2026, 1, 5, 8, 30)).total_seconds()) < 1
+
+
+def test_a_messy_export_with_title_rows_merged_cells_numbers_as_text_and_trailing_blanks(session) -> None:
+    unit = create_unit(session)
+    rows: list[list[object]] = [
+        ["UBND PHƯỜNG PHÚ HỘI"],
+        ["BÁO CÁO DANH SÁCH HỒ SƠ TIẾP NHẬN TỪ 01/01/2026 ĐẾN 31/01/2026"],
+        [],
+        ["STT", "Mã hồ sơ", "Thủ tục", "Ngày", None, None, "SĐT", "Đồng ý nhận tin nhắn"],
+        [None, None, None, "Tiếp nhận", "Hẹn trả", "Trả kết quả", None, None],
+        ["1", 230301001, "Chứng thực bản sao", "05/01/2026", 46030, "07/01/2026", 912345678, 1],
+        ["2", "000.00.20.H57-260105-0002", "Đăng ký kết hôn", datetime(2026, 1, 5, 9), "08/01/2026", None,
+         "84987654321", "x"],
+        ["3", 230301003.0, "Xác nhận tình trạng hôn nhân", "06/01/2026", "09/01/2026", "09/01/2026", "'0356 789 012",
+         "không"],
+        [], [None, None, None], [],
+        ["", "", "Người lập biểu"],
+    ]
+    data = xlsx(rows, merges=["A1:H1", "A2:H2", "D4:F4", "A4:A5", "B4:B5", "C4:C5", "G4:G5", "H4:H5"])
+    report = run_dossiers(session, unit, data)
+    assert report.errors == [], [str(e) for e in report.errors]
+    assert report.header_row == 5 and report.created == 3
+    dossiers = _dossiers(session, unit)
+    assert set(dossiers) == {"230301001", "000.00.20.H57-260105-0002", "230301003"}
+    first = dossiers["230301001"]
+    assert first.due_local_date == date(2026, 1, 8) and first.returned_local_date == date(2026, 1, 7)
+    assert first.contact.phone_e164 == "+84912345678" and first.contact.sms_consent is True
+    assert dossiers["000.00.20.H57-260105-0002"].contact.phone_e164 == "+84987654321"
+    assert dossiers["230301003"].contact.phone_e164 == "+84356789012"
+    assert dossiers["230301003"].contact.sms_consent is False
+
+
+def test_bad_rows_are_reported_precisely_and_nothing_is_written(session) -> None:
+    unit = create_unit(session)
+    rows = [
+        ["DANH SÁCH HỒ SƠ"],
+        DOSSIER_HEADER,
+        dossier_row("OK-1"),
+        dossier_row("BAD-1", received="31/02/2026"),
+        dossier_row("BAD-2", phone="12345"),
+        dossier_row("", procedure="Cấp bản sao"),
+        dossier_row("BAD-3", channel="fax"),
+        dossier_row("BAD-4", received="05/01/2026", due="01/01/2026"),
+        dossier_row("BAD-5", consent="có lẽ"),
+        dossier_row("BAD-6", received=None),
+    ]
+    report = run_dossiers(session, unit, xlsx(rows, merges=["A1:I1"]))
+    found = {(e.row, e.column): e.message for e in report.errors}
+    assert set(found) == {(4, "Ngày tiếp nhận"), (5, "Số điện thoại"), (6, "Mã hồ sơ"), (7, "Hình thức nộp"),
+                          (8, "Ngày hẹn trả"), (9, "Đồng ý nhận tin nhắn"), (10, "Ngày tiếp nhận")}
+    assert "31/02/2026" in found[(4, "Ngày tiếp nhận")]
+    assert found[(6, "Mã hồ sơ")] == "Thiếu mã hồ sơ."
+    assert found[(8, "Ngày hẹn trả")] == "Ngày hẹn trả trước ngày tiếp nhận."
+    assert found[(10, "Ngày tiếp nhận")] == "Thiếu ngày tiếp nhận."
+    assert str(report.errors[0]).startswith("Dòng 4, cột “Ngày tiếp nhận”:")
+    assert report.error_rows == 7 and report.refused and not report.written
+    assert _dossiers(session, unit) == {}
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "import.dossiers"))
+    assert event is not None and event.details["status"] == "refused" and event.details["error_rows"] == 7
+
+
+def test_skip_invalid_imports_the_valid_rows_and_reports_the_others(session) -> None:
+    unit = create_unit(session)
+    data = csv_bytes([DOSSIER_HEADER, dossier_row("OK-1"), dossier_row("BAD-1", received="hôm qua"),
+                      dossier_row("OK-2")])
+    report = run_dossiers(session, unit, data, "hoso.csv", skip_invalid=True)
+    assert report.created == 2 and [(e.row, e.column) for e in report.errors] == [(3, "Ngày tiếp nhận")]
+    assert report.written and not report.refused
+    assert set(_dossiers(session, unit)) == {"OK-1", "OK-2"}
+
+
+def test_importing_the_same_file_again_changes_nothing(session) -> None:
+    unit = create_unit(session)
+    data = xlsx([DOSSIER_HEADER, *[dossier_row(f"H-{i}") for i in range(5)]])
+    first = run_dossiers(session, unit, data)
+    stamps = {code: d.updated_at for code, d in _dossiers(session, unit).items()}
+    again = run_dossiers(session, unit, data)
+    assert (first.created, again.created, again.updated, again.unchanged) == (5, 0, 0, 5)
+    assert {code: d.updated_at for code, d in _dossiers(session, unit).items()} == stamps
+    assert session.scalar(select(func.count()).select_from(DossierContact)) == 5
+
+
+def test_a_later_export_updates_dossiers_by_code(session) -> None:
+    unit = create_unit(session)
+    create_dossier(session, unit, code="H-1", returned=False, received_at=local(2026, 1, 5, 8, 30))
+    session.commit()
+    report = run_dossiers(session, unit, csv_bytes([DOSSIER_HEADER, dossier_row("H-1"), dossier_row("H-2")]),
+                          "hoso.csv")
+    assert (report.created, report.updated) == (1, 1)
+    assert _dossiers(session, unit)["H-1"].returned_at == local(2026, 1, 7, 15, 0)
+
+
+def test_codes_are_per_unit(session) -> None:
+    ward_a, ward_b = create_unit(session), create_unit(session)
+    data = csv_bytes([DOSSIER_HEADER, dossier_row("H-1")])
+    run_dossiers(session, ward_a, data, "a.csv")
+    report = run_dossiers(session, ward_b, data, "a.csv")
+    assert report.created == 1
+
+
+def test_a_code_repeated_in_the_file(session) -> None:
+    unit = create_unit(session)
+    data = csv_bytes([DOSSIER_HEADER, dossier_row("H-1"), dossier_row("H-1"), dossier_row("H-1", field="Đất đai")])
+    report = run_dossiers(session, unit, data, "hoso.csv", skip_invalid=True)
+    assert report.created == 1 and report.unchanged == 1
+    assert [(e.row, e.column, e.message) for e in report.errors] == [
+        (4, "Mã hồ sơ", "Mã hồ sơ “H-1” đã có ở dòng 2 với dữ liệu khác.")]
+
+
+def test_csv_with_semicolons_bom_and_windows_code_page(session) -> None:
+    unit = create_unit(session)
+    rows = [["Ma ho so", "Thu tuc", "Ngay tiep nhan", "Ngay tra"], ["H-1", "Đăng ký khai sinh", "05/01/2026", ""]]
+    assert run_dossiers(session, unit, b"\xef\xbb\xbf" + csv_bytes(rows, delimiter=";"), "a.csv").created == 1
+    rows[1][0] = "H-2"
+    report = run_dossiers(session, unit, csv_bytes(rows, delimiter=";", encoding="cp1258"), "b.csv")
+    assert report.created == 1 and _dossiers(session, unit)["H-2"].procedure == "Đăng ký khai sinh"
+
+
+def test_a_broken_file_writes_nothing_and_says_why(session) -> None:
+    unit = create_unit(session)
+    cases = {
+        b"%PDF-1.7\x00\x01binary": "không phải CSV",
+        b"PK\x03\x04not really a zip": "Excel bị hỏng",
+        b"": "Tệp trống",
+        csv_bytes([["Họ tên", "Địa chỉ"], ["A", "B"]]): "Mã hồ sơ",
+        csv_bytes([["Mã hồ sơ", "Thủ tục"], ["H-1", "X"]]): "Ngày tiếp nhận",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old": ".xls",
+    }
+    for data, words in cases.items():
+        report = run_dossiers(session, unit, data, "tep.xlsx" if data.startswith(b"PK") else "tep.csv")
+        assert report.file_error is not None and words in report.file_error, report.file_error
+        assert report.refused and report.errors == []
+    assert _dossiers(session, unit) == {}
+
+
+def test_the_audit_event_has_counts_and_the_file_name_but_no_personal_data(session) -> None:
+    unit = create_unit(session)
+    run_dossiers(session, unit, csv_bytes([DOSSIER_HEADER, dossier_row("H-1")]), "thang1.csv")
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "import.dossiers"))
+    assert event is not None and event.subject == "thang1.csv"
+    assert event.details["created"] == 1 and event.details["status"] == "ok"
+    assert "912345678" not in str(event.details)
+    assert event.at <= datetime.now(UTC)
