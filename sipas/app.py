@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFProtect
@@ -63,6 +63,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_console(app)
     for channel in channel_modules():
         channel.init_app(app)
+
+    @app.template_filter("localtime")
+    def localtime_filter(value: datetime | None, pattern: str = "%d/%m/%Y %H:%M") -> str:
+        """A stored UTC timestamp shown in the configured local time zone."""
+        return value.astimezone(settings.tz).strftime(pattern) if value else ""
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]

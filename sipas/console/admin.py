@@ -1,0 +1,91 @@
+"""Console pages for unit settings (notice defaults, kiosk instrument) and the audit log."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from sipas.app import get_catalogue, get_settings
+from sipas.audit import audit
+from sipas.clock import local_date, utcnow
+from sipas.console import bp
+from sipas.console.auth import actor_name, allowed_units, roles_required, unit_for_user
+from sipas.errors import DomainError
+from sipas.models import AuditEvent, Role
+from sipas.parsing import clean_text
+from sipas.storage import db_session
+
+AUDIT_PAGE_SIZE = 50
+_UNIT_TEXT_FIELDS = {
+    "name": ("Tên đơn vị", 200),
+    "issuing_body": ("Cơ quan ban hành (mỗi dòng một dòng in)", 200),
+    "place_name": ("Địa danh ghi ở dòng ngày tháng", 200),
+    "signatory_title": ("Chức danh người ký", 100),
+    "signatory_name": ("Họ tên người ký", 200),
+}
+
+
+@bp.get("/units")
+@roles_required(Role.ADMIN, Role.CLERK, Role.LEADER)
+def units():  # type: ignore[no-untyped-def]
+    """The units the user may act for, with a link to their settings."""
+    return render_template("console/admin/units.html", units=allowed_units())
+
+
+@bp.route("/units/<code>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN, Role.CLERK)
+def unit_settings(code: str):  # type: ignore[no-untyped-def]
+    """Edit a unit's notice defaults and the instrument its kiosk uses."""
+    unit = unit_for_user(code)
+    instruments = get_catalogue().latest(local_date(utcnow(), get_settings().tz))
+    if request.method == "POST":
+        session = db_session()
+        try:
+            changes = {}
+            for name, (_label, length) in _UNIT_TEXT_FIELDS.items():
+                raw = request.form.get(name, "")
+                value = "\n".join(clean_text(line, field=name, max_length=length) for line in raw.splitlines()
+                                  if line.strip()) if name == "issuing_body" else \
+                    clean_text(raw, field=name, max_length=length, required=name == "name")
+                if getattr(unit, name) != value:
+                    changes[name] = value
+            instrument = request.form.get("default_instrument", unit.default_instrument)
+            if instrument not in {i.code for i in instruments}:
+                abort(400)
+            if instrument != unit.default_instrument:
+                changes["default_instrument"] = instrument
+            anonymous = request.form.get("allow_anonymous") == "on"
+            if anonymous != unit.allow_anonymous:
+                changes["allow_anonymous"] = anonymous
+        except DomainError as exc:
+            flash(f"{_UNIT_TEXT_FIELDS.get(exc.field or '', ('',))[0]}: {exc.message_vi}", "error")
+            return render_template("console/admin/unit.html", unit=unit, instruments=instruments,
+                                   fields=_UNIT_TEXT_FIELDS), 422
+        for name, value in changes.items():
+            setattr(unit, name, value)
+        if changes:
+            audit(session, "unit.updated", actor=actor_name(), unit=unit, subject=unit.code, fields=sorted(changes))
+        session.commit()
+        flash("Đã lưu thông tin đơn vị." if changes else "Không có thay đổi.", "success")
+        return redirect(url_for("console.unit_settings", code=unit.code))
+    return render_template("console/admin/unit.html", unit=unit, instruments=instruments, fields=_UNIT_TEXT_FIELDS)
+
+
+@bp.get("/audit")
+@roles_required(Role.ADMIN, Role.LEADER, Role.CLERK)
+def audit_log():  # type: ignore[no-untyped-def]
+    """The audit log of the user's units (an admin without units also sees system-wide events)."""
+    session = db_session()
+    unit_ids = [u.id for u in allowed_units()]
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    action = request.args.get("action", "").strip()
+    query = select(AuditEvent).where(AuditEvent.unit_id.in_(unit_ids))
+    if action:
+        query = query.where(AuditEvent.action.startswith(action))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    events = session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                             .limit(AUDIT_PAGE_SIZE).offset((page - 1) * AUDIT_PAGE_SIZE)).all()
+    units_by_id = {u.id: u for u in allowed_units()}
+    return render_template("console/admin/audit.html", events=events, units_by_id=units_by_id, page=page,
+                           pages=max((total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE, 1), action=action,
+                           total=total)

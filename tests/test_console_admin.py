@@ -1,0 +1,47 @@
+"""Unit settings and the audit log in the console."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from sipas.models import AuditEvent, Role, Unit
+from tests.factories import create_clerk, create_unit, login
+
+
+def _csrf(client, path):
+    page = client.get(path).get_data(as_text=True)
+    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def test_clerk_edits_the_signatory_and_the_kiosk_instrument(client, session):
+    unit = create_unit(session, name="Phường Phú Hội")
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    path = f"/console/units/{unit.code}"
+    response = client.post(path, data={
+        "csrf_token": _csrf(client, path), "name": "Phường Phú Hội", "issuing_body": "ỦY BAN NHÂN DÂN\nPHƯỜNG PHÚ HỘI",
+        "place_name": "Phú Hội", "signatory_title": "CHỦ TỊCH", "signatory_name": "Nguyễn Văn An",
+        "default_instrument": "quay4", "allow_anonymous": "on"}, follow_redirects=True)
+    assert "Đã lưu" in response.get_data(as_text=True)
+    session.expire_all()
+    stored = session.scalar(select(Unit).where(Unit.id == unit.id))
+    assert (stored.signatory_name, stored.default_instrument) == ("Nguyễn Văn An", "quay4")
+    assert stored.allow_anonymous is True
+    assert stored.issuing_body == "ỦY BAN NHÂN DÂN\nPHƯỜNG PHÚ HỘI"
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "unit.updated")).one()
+    assert event.actor == f"user:{clerk.username}"
+    log = client.get("/console/audit").get_data(as_text=True)
+    assert "unit.updated" in log
+
+
+def test_units_of_others_are_not_found_and_leaders_cannot_edit(client, session):
+    mine, other = create_unit(session), create_unit(session)
+    leader = create_clerk(session, mine, role=Role.LEADER)
+    clerk = create_clerk(session, mine)
+    session.commit()
+    login(client, clerk)
+    assert client.get(f"/console/units/{other.code}").status_code == 404
+    client.post("/console/logout", data={"csrf_token": _csrf(client, "/console/")})
+    login(client, leader)
+    assert client.get(f"/console/units/{mine.code}").status_code == 403
