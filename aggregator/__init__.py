@@ -1,7 +1,19 @@
-"""aggregator channel."""
+"""Aggregator: reports, dashboard, exports and the district ranking (and the quarterly notices)."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the channel with the app (filled in by the channel)."""
+    """Register the report pages, the report API and the console menu entries."""
+    from aggregator import api, views
+    from sipas.app import add_console_nav, csrf
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)
+    app.jinja_env.filters.setdefault("number_vi", views.number_vi)
+    app.jinja_env.filters.setdefault("percent_vi", views.percent_vi)
+    app.jinja_env.filters.setdefault("decimal_vi", views.decimal_vi)
+    add_console_nav(app, "aggregator.dashboard", "Báo cáo", order=40, roles=("admin", "clerk", "leader"))
+    add_console_nav(app, "aggregator.inputs", "Số liệu quý", order=45, roles=("admin", "clerk"))
+    # Quarterly notices (issuing, documents, public page) register below, in their own package.

@@ -1,0 +1,109 @@
+"""Server-side SVG charts (pure: report dicts in, SVG strings out), for pages and documents alike.
+
+Colours go by an option's position (best first): dark green, light blue, dark red, then brown and
+yellow; every text colour on a segment has a contrast ratio of at least 4.5:1 against it. A segment
+narrower than its label shows no label; the legend and n are always drawn. No script, no web font.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from aggregator.labels import TIMELINESS_LABELS, number_vi, percent_vi
+from aggregator.stats import largest_remainder
+
+PALETTE = (("#1b5e20", "#ffffff"), ("#9ccbff", "#000000"), ("#b3261e", "#ffffff"),
+           ("#5d4037", "#ffffff"), ("#fbc02d", "#000000"))
+EMPTY = ("#e0e0e0", "#000000")
+FONT = 'font-family="Liberation Sans, Arial, sans-serif"'
+LABEL_W, BAR_W, N_W, ROW_H, BAR_H = 280, 380, 80, 44, 22
+
+
+def colours(position: int) -> tuple[str, str]:
+    return PALETTE[position % len(PALETTE)]
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _legend(labels: Sequence[str], x: float, y: float) -> tuple[list[str], float]:
+    """Legend items laid out left to right, wrapping; returns the elements and the height used."""
+    parts, cx, cy = [], x, y
+    for position, label in enumerate(labels):
+        width = 22 + 7 * len(label)
+        if cx + width > LABEL_W + BAR_W + N_W and cx > x:
+            cx, cy = x, cy + 20
+        fill = colours(position)[0]
+        parts.append(f'<rect x="{cx}" y="{cy}" width="14" height="14" fill="{fill}" stroke="#333"/>'
+                     f'<text x="{cx + 19}" y="{cy + 12}" font-size="12" fill="#000">{escape(label)}</text>')
+        cx += width + 14
+    return parts, cy - y + 20
+
+
+def _bar(counts: Sequence[int], x: float, y: float, width: float, height: float) -> list[str]:
+    total = sum(counts)
+    if total == 0:
+        fill, ink = EMPTY
+        return [f'<rect x="{x}" y="{y}" width="{width}" height="{height}" fill="{fill}"/>',
+                f'<text x="{x + width / 2}" y="{y + height / 2 + 4}" font-size="12" text-anchor="middle" '
+                f'fill="{ink}">Chưa có câu trả lời</text>']
+    parts, cx = [], x
+    for position, (count, share) in enumerate(zip(counts, largest_remainder(counts), strict=True)):
+        segment = width * count / total
+        if segment <= 0:
+            continue
+        fill, ink = colours(position)
+        text = percent_vi(share)
+        parts.append(f'<rect x="{cx:.2f}" y="{y}" width="{segment:.2f}" height="{height}" fill="{fill}">'
+                     f'<title>{escape(text)} ({number_vi(count)})</title></rect>')
+        if segment >= 7 * len(text) + 6:
+            parts.append(f'<text x="{cx + segment / 2:.2f}" y="{y + height / 2 + 4}" font-size="12" '
+                         f'text-anchor="middle" fill="{ink}">{escape(text)}</text>')
+        cx += segment
+    return parts
+
+
+def _svg(body: list[str], height: float, title: str) -> str:
+    width = LABEL_W + BAR_W + N_W
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height:.0f}" '
+            f'viewBox="0 0 {width} {height:.0f}" role="img" aria-label={quoteattr(title)} {FONT}>'
+            f'<title>{escape(title)}</title>' + "".join(body) + "</svg>")
+
+
+def criteria_chart(instrument: dict[str, Any]) -> str:
+    """One 100 % stacked bar per criterion, split by option, with n at the right."""
+    criteria = instrument["criteria"]
+    common = [o["label"] for o in criteria[0]["options"]] if criteria else []
+    body, legend_h = _legend(common, 0, 4)
+    y = legend_h + 10
+    for number, criterion in enumerate(criteria, start=1):
+        label = f"{number}. {criterion['short_label']}"
+        body.append(f'<g><title>{escape(criterion["label"])}</title>'
+                    f'<text x="0" y="{y + BAR_H / 2 + 4}" font-size="12" fill="#000">{escape(_clip(label, 42))}'
+                    f'</text></g>')
+        body.extend(_bar([o["count"] for o in criterion["options"]], LABEL_W, y, BAR_W, BAR_H))
+        body.append(f'<text x="{LABEL_W + BAR_W + 8}" y="{y + BAR_H / 2 + 4}" font-size="12" fill="#000">'
+                    f'n = {number_vi(criterion["n"])}</text>')
+        y += ROW_H - 10
+        own = [o["label"] for o in criterion["options"]]
+        if own != common:
+            parts, height = _legend(own, LABEL_W, y)
+            body.extend(parts)
+            y += height
+        y += 10
+    return _svg(body, y, f"Kết quả theo tiêu chí: {instrument['label']}")
+
+
+def timeliness_chart(dossiers: dict[str, Any]) -> str:
+    """Resolved dossiers split early / on time / late, with n."""
+    keys = ("early", "on_time", "late")
+    body, legend_h = _legend([TIMELINESS_LABELS[k] for k in keys], 0, 4)
+    y = legend_h + 10
+    body.append(f'<text x="0" y="{y + BAR_H / 2 + 4}" font-size="12" fill="#000">Hồ sơ đã giải quyết</text>')
+    body.extend(_bar([dossiers[k] for k in keys], LABEL_W, y, BAR_W, BAR_H))
+    body.append(f'<text x="{LABEL_W + BAR_W + 8}" y="{y + BAR_H / 2 + 4}" font-size="12" fill="#000">'
+                f'n = {number_vi(dossiers["resolved"])}</text>')
+    return _svg(body, y + ROW_H, "Tiến độ giải quyết hồ sơ")

@@ -1,0 +1,108 @@
+"""``sipas report``: the report of a unit, or the ranking of a district, as JSON or a readable table."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from aggregator.labels import decimal_vi, number_vi, percent_vi
+from aggregator.params import PeriodError, parse_period
+from aggregator.service import district_ranking, unit_report
+from sipas.cli import Context, pass_context
+from sipas.clock import local_date, utcnow
+from sipas.errors import UnknownUnit
+from sipas.units import get_unit
+
+
+@click.command("report")
+@click.option("--unit", "unit_code", help="Mã đơn vị (phường/xã; một quận/huyện gồm cả các đơn vị trực thuộc).")
+@click.option("--district", "district_code", help="Mã quận/huyện: xếp hạng các phường/xã theo TT 01/2018.")
+@click.option("--from", "start", help="Từ ngày (YYYY-MM-DD).")
+@click.option("--to", "end", help="Đến ngày (YYYY-MM-DD).")
+@click.option("--quarter", help="Quý, ví dụ 2023Q1.")
+@click.option("--month", help="Tháng, ví dụ 2023-02.")
+@click.option("--year", help="Năm, ví dụ 2023.")
+@click.option("--field", help="Chỉ một lĩnh vực (ví dụ “Hộ tịch”).")
+@click.option("--channel", help="Chỉ một kênh đánh giá: kiosk, sms, qr, paper, api.")
+@click.option("--json", "as_json", is_flag=True, help="In JSON (giống GET /api/v1/reports).")
+@pass_context
+def report(ctx: Context, unit_code: str | None, district_code: str | None, start: str | None, end: str | None,
+           quarter: str | None, month: str | None, year: str | None, field: str | None, channel: str | None,
+           as_json: bool) -> None:
+    """Báo cáo kết quả đánh giá của một đơn vị, hoặc xếp hạng các phường/xã của một quận/huyện."""
+    if bool(unit_code) == bool(district_code):
+        raise click.UsageError("Cần đúng một trong hai: --unit hoặc --district.")
+    settings = ctx.settings
+    now = utcnow()
+    try:
+        period = parse_period(start=start, end=end, quarter=quarter, month=month, year=year,
+                              today=local_date(now, settings.tz))
+        with ctx.database.session() as session:
+            unit = get_unit(session, unit_code or district_code or "")
+            if district_code:
+                data = district_ranking(session, ctx.catalogue(), unit, period, tz=settings.tz, now=now)
+            else:
+                data = unit_report(session, ctx.catalogue(), unit, period, tz=settings.tz, now=now, field=field,
+                                   channel=channel)
+    except (PeriodError, UnknownUnit) as exc:
+        raise click.ClickException(str(exc) if isinstance(exc, PeriodError) else exc.message_vi) from None
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    elif district_code:
+        click.echo(ranking_text(data))
+    else:
+        click.echo(report_text(data))
+
+
+def ranking_text(data: dict[str, Any]) -> str:
+    lines = [f"Xếp hạng theo Thông tư 01/2018/TT-VPCP: {data['district_name']}",
+             f"Kỳ báo cáo {data['label']}", "",
+             f"{'Hạng':>4}  {'Mã':<12} {'Đơn vị':<32} {'Tổng điểm':>9}  Xếp loại"]
+    for row in data["units"]:
+        rank = str(row["rank"]) if row["rank"] else "–"
+        total = decimal_vi(row["total"], 1) if row["total"] is not None else "chưa có dữ liệu"
+        lines.append(f"{rank:>4}  {row['code']:<12} {row['name'][:32]:<32} {total:>9}  {row['class'] or ''}")
+    lines.append("")
+    if data["highest"]:
+        lines.append(f"Cao nhất: {data['highest']['name']} ({decimal_vi(data['highest']['total'], 1)} điểm)")
+        lines.append(f"Thấp nhất: {data['lowest']['name']} ({decimal_vi(data['lowest']['total'], 1)} điểm)")
+        lines.append(f"Điểm trung bình: {decimal_vi(data['average'], 1)}")
+    lines.append("Số đơn vị theo xếp loại: " + "; ".join(f"{k}: {v}" for k, v in data["count_per_class"].items()))
+    return "\n".join(lines)
+
+
+def report_text(data: dict[str, Any]) -> str:
+    d = data["dossiers"]
+    lines = [f"Báo cáo kết quả đánh giá: {data['unit_name']} ({data['unit']})", data["period"]["label"], "",
+             "Hồ sơ:",
+             f"  Tiếp nhận trong kỳ {number_vi(d['received'])} (trực tuyến {number_vi(d['received_online'])}, "
+             f"trực tiếp và bưu chính {number_vi(d['received_direct_postal'])}); từ kỳ trước "
+             f"{number_vi(d['carried_over'])}",
+             f"  Đã giải quyết {number_vi(d['resolved'])}: trước hạn {number_vi(d['early'])}, đúng hạn "
+             f"{number_vi(d['on_time'])}, quá hạn {number_vi(d['late'])}; "
+             f"tỷ lệ đúng hạn {percent_vi(d['on_time_rate'])}",
+             f"  Đang giải quyết {number_vi(d['in_progress'])} (quá hạn {number_vi(d['in_progress_overdue'])})", ""]
+    for instrument in data["instruments"]:
+        lines.append(f"{instrument['label']} (phiên bản {instrument['version']}): {number_vi(instrument['responses'])}"
+                     f" phiếu, tỷ lệ phản hồi {percent_vi(instrument['response_rate'])}")
+        for criterion in instrument["criteria"]:
+            parts = "; ".join(f"{o['label']} {number_vi(o['count'])} ({percent_vi(o['percent'])})"
+                              for o in criterion["options"])
+            lines.append(f"  {criterion['short_label'][:60]} (n = {number_vi(criterion['n'])}): {parts}")
+        lines.append("")
+    scores = data["scores"]
+    if scores["total"] is not None:
+        indices = ", ".join(f"chỉ số {k}: {decimal_vi(v, 1)}" for k, v in scores["indices"].items())
+        lines.append(f"Điểm TT 01/2018: {decimal_vi(scores['total'], 1)}/{number_vi(scores['max_total'])}, xếp loại "
+                     f"{scores['class']} ({indices})")
+    else:
+        lines.append("Điểm TT 01/2018: chưa có dữ liệu.")
+    lines.append(f"Tỷ lệ hài lòng chung: {percent_vi(data['overall']['percent'])} "
+                 f"(n = {number_vi(data['overall']['answers'])} câu trả lời)")
+    lines.append(f"Tỷ lệ hài lòng theo QĐ 766: {percent_vi(data['satisfaction_766']['percent'])}")
+    return "\n".join(lines)
+
+
+COMMANDS: list[click.Command] = [report]

@@ -1,0 +1,110 @@
+"""Downloads: XLSX of the report tables, CSV of anonymised responses.
+
+The CSV carries no dossier code, no phone, no comment (free text may name people) and only the
+local date of submission: one row per response with instrument, version, channel, date and answers
+(``criterion=option``, ``na`` for not applicable), streamed in batches.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from itertools import groupby
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aggregator.queries import Scope, in_scope
+from sipas.catalogue import NOT_APPLICABLE
+from sipas.clock import local_date
+from sipas.models import Answer, Response
+
+FIELD_HEADERS = ("Lĩnh vực", "Tiếp nhận: tổng số", "Trực tuyến", "Trực tiếp và bưu chính", "Từ kỳ trước",
+                 "Đã giải quyết: tổng số", "Trước hạn", "Đúng hạn", "Quá hạn", "Đang giải quyết: tổng số",
+                 "Trong hạn", "Quá hạn (đang giải quyết)", "Tỷ lệ đúng hạn (%)")
+FIELD_KEYS = ("field", "received_total", "received_online", "received_direct_postal", "carried_over", "resolved",
+              "early", "on_time", "late", "in_progress", "in_progress_on_time", "in_progress_overdue",
+              "on_time_rate")
+CSV_HEADERS = ("stt", "bo_tieu_chi", "phien_ban", "kenh", "ngay", "cau_tra_loi")
+
+
+def _sheet_title(ws: Any, title: str, subtitle: str, headers: tuple[str, ...]) -> None:
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append([subtitle])
+    ws.append([])
+    ws.append(list(headers))
+    for cell in ws[4]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def report_xlsx(report: dict[str, Any], ranking: dict[str, Any] | None = None) -> bytes:
+    """Sheets "Tiêu chí", "Lĩnh vực" and, for a district, "Xếp hạng"."""
+    book = Workbook()
+    subtitle = f"{report['unit_name']}, {report['period']['label']}"
+    ws = book.active
+    ws.title = "Tiêu chí"
+    _sheet_title(ws, "Kết quả đánh giá theo tiêu chí", subtitle,
+                 ("Bộ tiêu chí", "Phiên bản", "Tiêu chí", "n", "Phương án", "Số phiếu", "Tỷ lệ (%)"))
+    for instrument in report["instruments"]:
+        for criterion in instrument["criteria"]:
+            for option in criterion["options"]:
+                ws.append([instrument["label"], instrument["version"], criterion["label"], criterion["n"],
+                           option["label"], option["count"], option["percent"]])
+                ws.cell(ws.max_row, 7).number_format = "0.00"
+    ws.column_dimensions["A"].width, ws.column_dimensions["C"].width = 30, 60
+    ws.column_dimensions["E"].width = 30
+    fields = book.create_sheet("Lĩnh vực")
+    _sheet_title(fields, "Tình hình giải quyết hồ sơ (Biểu II.06a)", subtitle, FIELD_HEADERS)
+    for row in report["fields"]:
+        fields.append([row[key] for key in FIELD_KEYS])
+        if row["is_total"]:
+            for cell in fields[fields.max_row]:
+                cell.font = Font(bold=True)
+    fields.column_dimensions["A"].width = 30
+    if ranking is not None:
+        sheet = book.create_sheet("Xếp hạng")
+        _sheet_title(sheet, "Xếp hạng theo Thông tư 01/2018/TT-VPCP", f"{ranking['district_name']}, {ranking['label']}",
+                     ("Hạng", "Mã", "Đơn vị", "Tổng điểm", "Xếp loại", *[f"Chỉ số {i}" for i in range(1, 10)]))
+        for row in ranking["units"]:
+            sheet.append([row["rank"], row["code"], row["name"], row["total"], row["class"],
+                          *[row["indices"].get(str(i)) for i in range(1, 10)]])
+        sheet.column_dimensions["C"].width = 30
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def responses_csv(session: Session, scope: Scope, tz: Any) -> Iterator[str]:
+    """CSV lines (UTF-8 text with a header) of the anonymised responses in scope, oldest first."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(CSV_HEADERS)
+    yield "\ufeff" + flush()
+    stmt = in_scope(scope, select(Response.id, Response.instrument_code, Response.instrument_version,
+                                    Response.channel, Response.submitted_at, Answer.criterion_code,
+                                    Answer.option_code)
+                      .join(Answer, Answer.response_id == Response.id)
+                      .order_by(Response.submitted_at, Response.id, Answer.position))
+    rows = session.execute(stmt.execution_options(yield_per=1000))
+    for number, (_rid, group) in enumerate(groupby(rows, key=lambda r: r[0]), start=1):
+        items = list(group)
+        first = items[0]
+        answers = ";".join(f"{r[5]}={r[6] or NOT_APPLICABLE}" for r in items)
+        writer.writerow([number, first[1], first[2], str(first[3]),
+                         local_date(first[4], tz).isoformat(), answers])
+        if number % 200 == 0:
+            yield flush()
+    yield flush()

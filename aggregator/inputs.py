@@ -1,0 +1,82 @@
+"""Saving the staff-entered quarterly figures (indices 5, 6, 8 and paper ballots handed out), audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aggregator.models import QuarterInput
+from sipas.audit import audit
+from sipas.catalogue import Catalogue, Criterion
+from sipas.clock import Period
+from sipas.errors import ValidationError
+from sipas.models import Unit
+
+STAFF_CRITERIA = {5: "cs5", 6: "cs6", 8: "cs8"}
+MAX_BALLOTS = 1_000_000
+
+
+@dataclass(frozen=True)
+class QuarterFigures:
+    """Option codes of cs5, cs6, cs8 (empty = not assessed) and ballots handed out (None = not counted)."""
+
+    index5: str = ""
+    index6: str = ""
+    index8: str = ""
+    ballots_handed_out: int | None = None
+
+
+def staff_criteria(catalogue: Catalogue, year: int, quarter: int) -> dict[int, Criterion]:
+    """The tt01_2018 criteria for indices 5, 6 and 8 in effect at the start of the quarter."""
+    instrument = catalogue.current("tt01_2018", Period.quarter(year, quarter).start)
+    result = {}
+    for index, code in STAFF_CRITERIA.items():
+        criterion = instrument.criterion(code)
+        if criterion is not None:
+            result[index] = criterion
+    return result
+
+
+def get_quarter_input(session: Session, unit: Unit, year: int, quarter: int) -> QuarterInput | None:
+    return session.scalar(select(QuarterInput).where(QuarterInput.unit_id == unit.id, QuarterInput.year == year,
+                                                     QuarterInput.quarter == quarter))
+
+
+def parse_ballots(text: str) -> int | None:
+    text = text.strip().replace(".", "").replace(" ", "")
+    if not text:
+        return None
+    if not text.isdigit() or int(text) > MAX_BALLOTS:
+        raise ValidationError("Số phiếu phát ra phải là số nguyên không âm.", field="ballots_handed_out")
+    return int(text)
+
+
+def save_quarter_input(session: Session, catalogue: Catalogue, unit: Unit, year: int, quarter: int,
+                       figures: QuarterFigures, *, actor: str, now: datetime) -> QuarterInput:
+    """Create or replace the unit's figures for the quarter; the audit event records old and new values."""
+    if quarter not in (1, 2, 3, 4) or not 2000 <= year <= 2100:
+        raise ValidationError("Quý hoặc năm không hợp lệ.", field="quarter")
+    if figures.ballots_handed_out is not None and not 0 <= figures.ballots_handed_out <= MAX_BALLOTS:
+        raise ValidationError("Số phiếu phát ra phải là số nguyên không âm.", field="ballots_handed_out")
+    criteria = staff_criteria(catalogue, year, quarter)
+    row = get_quarter_input(session, unit, year, quarter)
+    if row is None:
+        row = QuarterInput(unit_id=unit.id, year=year, quarter=quarter)
+        session.add(row)
+    before = {i: getattr(row, f"index{i}_option") for i in STAFF_CRITERIA} | {"ballots": row.ballots_handed_out}
+    for index, code in ((5, figures.index5), (6, figures.index6), (8, figures.index8)):
+        option = criteria[index].option(code) if code else None
+        if code and option is None:
+            raise ValidationError(f"Phương án không hợp lệ cho chỉ số {index}.", field=f"index{index}")
+        setattr(row, f"index{index}_option", option.code if option else None)
+        setattr(row, f"index{index}_points", option.points if option else None)
+    row.ballots_handed_out = figures.ballots_handed_out
+    row.updated_at, row.updated_by = now, actor
+    session.flush()
+    after = {i: getattr(row, f"index{i}_option") for i in STAFF_CRITERIA} | {"ballots": row.ballots_handed_out}
+    audit(session, "aggregator.quarter_input.saved", actor=actor, unit=unit, subject=f"{year}Q{quarter}",
+          before={str(k): v for k, v in before.items()}, after={str(k): v for k, v in after.items()})
+    return row

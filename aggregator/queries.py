@@ -1,0 +1,180 @@
+"""Aggregate SQL for the reports: every figure is a COUNT/SUM grouped in the database.
+
+Dossier figures use the ``*_local_date`` columns (local calendar days), responses use
+``submitted_at`` within ``Period.utc_bounds(tz)``. See ``aggregator.report`` for the definitions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from aggregator.models import QuarterInput
+from sipas.clock import Period
+from sipas.models import Answer, Dossier, IntakeChannel, Response, ResponseChannel
+
+ONLINE = (IntakeChannel.ONLINE_PARTIAL, IntakeChannel.ONLINE_FULL)
+DOSSIER_COLUMNS = ("received_online", "received_direct_postal", "carried_over", "resolved", "early", "on_time",
+                   "late", "in_progress", "in_progress_overdue", "online_late", "unsatisfied_or_late")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows a report covers: units, local days, and the optional field / response channel."""
+
+    unit_ids: tuple[int, ...]
+    period: Period
+    start_utc: datetime
+    end_utc: datetime
+    as_of: date
+    field: str | None = None
+    channel: ResponseChannel | None = None
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def dossiers_by_field(session: Session, scope: Scope) -> list[dict[str, Any]]:
+    """Biểu II.06a counts per field (one row per field, sorted by field)."""
+    d, start, end = Dossier, scope.period.start, scope.period.end
+    online = d.intake_channel.in_(ONLINE)
+    resolved = d.returned_local_date.between(start, end)
+    late = and_(resolved, d.due_local_date.is_not(None), d.returned_local_date > d.due_local_date)
+    in_progress = or_(d.returned_local_date.is_(None), d.returned_local_date > end)
+    overdue = and_(in_progress, d.due_local_date.is_not(None), d.due_local_date < scope.as_of)
+    negative = exists(select(Answer.id).where(Answer.response_id == Response.id, Response.dossier_id == d.id,
+                                              Answer.points == 0))
+    columns = [
+        _count(and_(d.received_local_date >= start, online)),
+        _count(and_(d.received_local_date >= start, ~online)),
+        _count(d.received_local_date < start),
+        _count(resolved),
+        _count(and_(resolved, d.due_local_date.is_not(None), d.returned_local_date < d.due_local_date)),
+        _count(and_(resolved, or_(d.due_local_date.is_(None), d.returned_local_date == d.due_local_date))),
+        _count(late),
+        _count(in_progress),
+        _count(overdue),
+        _count(and_(online, or_(late, overdue))),
+        _count(or_(late, overdue, negative)),
+    ]
+    stmt = (
+        select(d.field, *columns)
+        .where(d.unit_id.in_(scope.unit_ids), d.received_local_date <= end,
+               or_(d.returned_local_date.is_(None), d.returned_local_date >= start))
+        .group_by(d.field)
+        .order_by(d.field)
+    )
+    if scope.field is not None:
+        stmt = stmt.where(d.field == scope.field)
+    return [{"field": row[0], **{name: int(value) for name, value in zip(DOSSIER_COLUMNS, row[1:], strict=True)}}
+            for row in session.execute(stmt)]
+
+
+def in_scope(scope: Scope, stmt: Select[Any], *, channel: bool = True) -> Select[Any]:
+    stmt = stmt.where(Response.unit_id.in_(scope.unit_ids), Response.submitted_at >= scope.start_utc,
+                      Response.submitted_at < scope.end_utc)
+    if channel and scope.channel is not None:
+        stmt = stmt.where(Response.channel == scope.channel)
+    if scope.field is not None:
+        stmt = stmt.join(Dossier, Dossier.id == Response.dossier_id).where(Dossier.field == scope.field)
+    return stmt
+
+
+def responses_by_instrument(session: Session, scope: Scope) -> list[tuple[str, str, int]]:
+    """(instrument code, version, responses)."""
+    stmt = in_scope(scope, select(Response.instrument_code, Response.instrument_version, func.count(Response.id))
+                      .group_by(Response.instrument_code, Response.instrument_version))
+    return [(code, version, int(n)) for code, version, n in session.execute(stmt)]
+
+
+def responses_by_channel(session: Session, scope: Scope) -> dict[str, int]:
+    """Responses per channel (ignores the channel filter, so the split is always complete)."""
+    stmt = in_scope(scope, select(Response.channel, func.count(Response.id)).group_by(Response.channel),
+                      channel=False)
+    return {str(channel): int(n) for channel, n in session.execute(stmt)}
+
+
+def answer_counts(session: Session, scope: Scope) -> list[tuple[str, str, str, str | None, int]]:
+    """(instrument, version, criterion, option or None for not applicable, count)."""
+    stmt = in_scope(scope, select(Response.instrument_code, Response.instrument_version, Answer.criterion_code,
+                                    Answer.option_code, func.count(Answer.id))
+                      .join(Answer, Answer.response_id == Response.id)
+                      .group_by(Response.instrument_code, Response.instrument_version, Answer.criterion_code,
+                                Answer.option_code))
+    return [(i, v, c, o, int(n)) for i, v, c, o, n in session.execute(stmt)]
+
+
+def answer_points(session: Session, scope: Scope) -> list[tuple[str, str, str, int, int]]:
+    """(instrument, version, criterion, sum of points, answers with points)."""
+    stmt = in_scope(scope, select(Response.instrument_code, Response.instrument_version, Answer.criterion_code,
+                                    func.coalesce(func.sum(Answer.points), 0), func.count(Answer.points))
+                      .join(Answer, Answer.response_id == Response.id)
+                      .where(Answer.option_code.is_not(None))
+                      .group_by(Response.instrument_code, Response.instrument_version, Answer.criterion_code))
+    return [(i, v, c, int(p), int(n)) for i, v, c, p, n in session.execute(stmt)]
+
+
+def overall_answers(session: Session, scope: Scope) -> tuple[int, int]:
+    """(answers with an option, of which satisfied = points above 0)."""
+    stmt = in_scope(scope, select(func.count(Answer.id), _count(Answer.points > 0)).select_from(Response)
+                      .join(Answer, Answer.response_id == Response.id)
+                      .where(Answer.option_code.is_not(None)))
+    row = session.execute(stmt).one()
+    return int(row[0]), int(row[1])
+
+
+def _negative(response_id: Any) -> Any:
+    return exists(select(Answer.id).where(Answer.response_id == response_id, Answer.points == 0))
+
+
+def negative_responses(session: Session, scope: Scope) -> int:
+    """Responses with at least one lowest-level answer (0 points): follow-up candidates."""
+    stmt = in_scope(scope, select(func.count(Response.id)).where(_negative(Response.id)))
+    return int(session.scalar(stmt) or 0)
+
+
+def recent_comments(session: Session, scope: Scope, limit: int = 30) -> list[tuple[Any, ...]]:
+    """(id, submitted_at, channel, instrument, comment, negative) of the latest commented responses."""
+    stmt = in_scope(scope, select(Response.id, Response.submitted_at, Response.channel, Response.instrument_code,
+                                    Response.comment, _negative(Response.id))
+                      .where(Response.comment.is_not(None), Response.comment != "")
+                      .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(limit))
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def quarters_overlapping(period: Period) -> list[tuple[int, int]]:
+    """Every (year, quarter) that shares at least one day with the period."""
+    result = []
+    year, quarter = period.start.year, (period.start.month - 1) // 3 + 1
+    while Period.quarter(year, quarter).start <= period.end:
+        result.append((year, quarter))
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return result
+
+
+@dataclass(frozen=True)
+class StaffFigures:
+    index_points: dict[int, tuple[int, int]]
+    ballots_handed_out: int | None
+
+
+def staff_inputs(session: Session, unit_ids: Sequence[int], period: Period) -> StaffFigures:
+    """Sums of the staff-entered figures of the quarters overlapping the period."""
+    q = QuarterInput
+    quarters = quarters_overlapping(period)
+    stmt = select(
+        func.coalesce(func.sum(q.index5_points), 0), func.count(q.index5_points),
+        func.coalesce(func.sum(q.index6_points), 0), func.count(q.index6_points),
+        func.coalesce(func.sum(q.index8_points), 0), func.count(q.index8_points),
+        func.sum(q.ballots_handed_out),
+    ).where(q.unit_id.in_(unit_ids), tuple_(q.year, q.quarter).in_(quarters))
+    row = session.execute(stmt).one()
+    points = {5: (int(row[0]), int(row[1])), 6: (int(row[2]), int(row[3])), 8: (int(row[4]), int(row[5]))}
+    return StaffFigures({k: v for k, v in points.items() if v[1] > 0},
+                        None if row[6] is None else int(row[6]))

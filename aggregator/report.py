@@ -1,0 +1,212 @@
+"""The report of a unit (or a district: all its units) over a period, as plain JSON-ready data.
+
+Definitions (domain notes §2.4, §3, §4):
+
+- **Dossiers** (local calendar days, ``*_local_date``): *received* = received in the period, split
+  *online* (trực tuyến một phần / toàn trình) and *in person and post* (trực tiếp và bưu chính);
+  *carried over* (từ kỳ trước) = received before the period and not returned before its first day;
+  *resolved* = returned in the period: *early* before the due date, *on time* on it (or no due date),
+  *late* after it; *in progress* = received by the last day and not returned by it, *overdue* when
+  its due date is before the last day, or before today while the period is still running.
+  ``on_time_rate`` = (early + on time) ÷ resolved in percent, **0 when nothing was resolved**.
+- **Responses** = responses submitted within the period's local days. ``response_rate`` (per
+  instrument and per channel) = responses ÷ dossiers resolved in the period, in percent (0 when none
+  was resolved). Paper ballots returned = paper responses; handed out = the clerk's quarterly input.
+- **Per criterion**: n = answers with an option ("not applicable" left out, counted apart);
+  percentages by largest remainder (``aggregator.stats``).
+- **TT 01/2018 scores**: indices 1 and 2 from resolved dossiers (early 2, on time 1, late 0); 3, 4 and
+  7 from every citizen answer to a criterion mapped to that index (tt01_2018 cs3/cs4/cs7, hue12
+  tc07/tc08/tc04); 5, 6 and 8 from the staff inputs of the quarters overlapping the period; 9 from the
+  online share of dossiers received and online dossiers late or overdue.
+- **Negative** answer = an option worth 0 points (Không hài lòng, Không đúng hẹn, Trễ hẹn, …);
+  **overall satisfaction** = answers worth more than 0 ÷ all answers with an option.
+- **QĐ 766 ratio** = (all dossiers − dossiers late, overdue or rated negatively) ÷ all dossiers,
+  where all dossiers = resolved in the period + in progress at its end.
+- ``field`` limits dossiers and responses to one field (responses through their dossier);
+  ``channel`` limits responses (not dossiers) to one response channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from aggregator import queries, stats
+from aggregator.labels import CHANNEL_LABELS
+from sipas.catalogue import Catalogue, Instrument, Source
+from sipas.clock import Period, local_date
+from sipas.models import ResponseChannel, Unit
+
+CITIZEN_INDICES = (3, 4, 7)
+
+
+def make_scope(units: Sequence[Unit], period: Period, *, tz: tzinfo, now: datetime, field: str | None = None,
+               channel: str | None = None) -> queries.Scope:
+    start_utc, end_utc = period.utc_bounds(tz)
+    return queries.Scope(
+        unit_ids=tuple(u.id for u in units), period=period, start_utc=start_utc, end_utc=end_utc,
+        as_of=min(period.end, local_date(now, tz)), field=field or None,
+        channel=ResponseChannel(channel) if channel else None,
+    )
+
+
+def dossier_section(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The totals and the Biểu II.06a rows (one per field, then a total row)."""
+    total = {name: sum(r[name] for r in rows) for name in queries.DOSSIER_COLUMNS}
+    table = [_field_row(r["field"] or "Chưa phân loại", r) for r in rows] + [_field_row("Tổng cộng", total)]
+    table[-1]["is_total"] = True
+    dossiers = {
+        "received": total["received_online"] + total["received_direct_postal"],
+        "received_online": total["received_online"], "received_direct_postal": total["received_direct_postal"],
+        "carried_over": total["carried_over"], "resolved": total["resolved"], "early": total["early"],
+        "on_time": total["on_time"], "late": total["late"], "in_progress": total["in_progress"],
+        "in_progress_on_time": total["in_progress"] - total["in_progress_overdue"],
+        "in_progress_overdue": total["in_progress_overdue"],
+        "on_time_rate": stats.as_number(stats.on_time_rate(total["early"], total["on_time"], total["resolved"])),
+    }
+    return dossiers | {"_online_late": total["online_late"], "_bad": total["unsatisfied_or_late"]}, table
+
+
+def _field_row(label: str, r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "field": label, "received_total": r["received_online"] + r["received_direct_postal"] + r["carried_over"],
+        "received_online": r["received_online"], "received_direct_postal": r["received_direct_postal"],
+        "carried_over": r["carried_over"], "resolved": r["resolved"], "early": r["early"], "on_time": r["on_time"],
+        "late": r["late"], "in_progress": r["in_progress"],
+        "in_progress_on_time": r["in_progress"] - r["in_progress_overdue"],
+        "in_progress_overdue": r["in_progress_overdue"],
+        "on_time_rate": stats.as_number(stats.on_time_rate(r["early"], r["on_time"], r["resolved"])),
+        "is_total": False,
+    }
+
+
+def index_points(catalogue: Catalogue, dossiers: dict[str, Any], points_rows: Sequence[tuple[str, str, str, int, int]],
+                 staff: queries.StaffFigures) -> dict[int, tuple[int, int]]:
+    """(points, count) per TT 01/2018 index from every source; indices without data are absent."""
+    result: dict[int, tuple[int, int]] = {}
+    if dossiers["resolved"]:
+        pair = stats.timeliness_points(dossiers["early"], dossiers["on_time"], dossiers["late"])
+        result[1] = result[2] = pair
+    for code, version, criterion_code, points, count in points_rows:
+        criterion = _instrument(catalogue, code, version)
+        crit = criterion.criterion(criterion_code) if criterion else None
+        if crit is None or crit.tt01_index not in CITIZEN_INDICES or crit.source is not Source.CITIZEN or not count:
+            continue
+        before = result.get(crit.tt01_index, (0, 0))
+        result[crit.tt01_index] = (before[0] + points, before[1] + count)
+    result.update(staff.index_points)
+    online = stats.online_index_points(dossiers["received"], dossiers["received_online"], dossiers["_online_late"])
+    if online is not None:
+        result[9] = (online, 1)
+    return result
+
+
+def score_section(catalogue: Catalogue, points: dict[int, tuple[int, int]]) -> dict[str, Any]:
+    scores = stats.tt01_scores(points, catalogue.scoring)
+    return {
+        "indices": {str(k): float(v) for k, v in scores.indices.items()},
+        "total": stats.as_number(scores.total), "class": scores.class_label, "class_code": scores.class_code,
+        "max_total": catalogue.scoring.max_total,
+    }
+
+
+def unit_scores(session: Session, catalogue: Catalogue, scope: queries.Scope) -> dict[str, Any]:
+    """Only the TT 01/2018 scores of a scope (used by the district ranking)."""
+    dossiers, _table = dossier_section(queries.dossiers_by_field(session, scope))
+    staff = queries.staff_inputs(session, scope.unit_ids, scope.period)
+    return score_section(catalogue, index_points(catalogue, dossiers, queries.answer_points(session, scope), staff))
+
+
+def _instrument(catalogue: Catalogue, code: str, version: str) -> Instrument | None:
+    try:
+        return catalogue.version(code, version)
+    except KeyError:
+        return None
+
+
+def instrument_section(catalogue: Catalogue, units: Sequence[Unit], period: Period,
+                       responses: list[tuple[str, str, int]], counts: list[tuple[str, str, str, str | None, int]],
+                       resolved: int) -> list[dict[str, Any]]:
+    """Per instrument version: responses, response rate and per-criterion option counts and percentages."""
+    per_version = {(code, version): n for code, version, n in responses}
+    for unit in units:
+        try:
+            default = catalogue.current(unit.default_instrument, period.end)
+        except (KeyError, LookupError):
+            continue
+        if not any(code == default.code for code, _version in per_version):
+            per_version[(default.code, default.version)] = 0
+    by_answer = {(i, v, c, o): n for i, v, c, o, n in counts}
+    order = {code: position for position, code in enumerate(catalogue.codes)}
+    result = []
+    for code, version in sorted(per_version, key=lambda key: (order.get(key[0], 99), key[0], key[1])):
+        instrument = _instrument(catalogue, code, version)
+        if instrument is None:
+            continue
+        criteria = []
+        for criterion in instrument.citizen_criteria:
+            option_counts = [by_answer.get((code, version, criterion.code, o.code), 0) for o in criterion.options]
+            shares = stats.largest_remainder(option_counts)
+            criteria.append({
+                "code": criterion.code, "label": criterion.label, "short_label": criterion.short_label,
+                "tt01_index": criterion.tt01_index, "n": sum(option_counts),
+                "not_applicable": by_answer.get((code, version, criterion.code, None), 0),
+                "options": [{"code": o.code, "label": o.label, "points": o.points, "count": c, "percent": float(s)}
+                            for o, c, s in zip(criterion.options, option_counts, shares, strict=True)],
+            })
+        n = per_version[(code, version)]
+        result.append({"code": code, "version": version, "label": instrument.label, "responses": n,
+                       "response_rate": float(stats.percent(n, resolved)), "criteria": criteria})
+    return result
+
+
+def build_report(session: Session, catalogue: Catalogue, units: list[Unit], period: Period, *, tz: tzinfo,
+                 now: datetime, unit_label: str, field: str | None = None,
+                 channel: str | None = None) -> dict[str, Any]:
+    """The whole report; ``units[0]`` names it (a district comes first in ``descendants``)."""
+    scope = make_scope(units, period, tz=tz, now=now, field=field, channel=channel)
+    dossiers, table = dossier_section(queries.dossiers_by_field(session, scope))
+    resolved = dossiers["resolved"]
+    staff = queries.staff_inputs(session, scope.unit_ids, period)
+    points = index_points(catalogue, dossiers, queries.answer_points(session, scope), staff)
+    by_channel = queries.responses_by_channel(session, scope)
+    answers, satisfied = queries.overall_answers(session, scope)
+    overall_shares = stats.largest_remainder([satisfied, answers - satisfied])
+    all_dossiers = dossiers["resolved"] + dossiers["in_progress"]
+    bad = dossiers.pop("_bad")
+    dossiers.pop("_online_late")
+    returned_paper = by_channel.get(ResponseChannel.PAPER.value, 0)
+    return {
+        "unit": units[0].code, "unit_name": unit_label, "units": [u.code for u in units],
+        "from": period.start.isoformat(), "to": period.end.isoformat(),
+        "period": {"from": period.start.isoformat(), "to": period.end.isoformat(), "label": period.label_vi(),
+                   "as_of": scope.as_of.isoformat(), "field": scope.field,
+                   "channel": str(scope.channel) if scope.channel else None},
+        "dossiers": dossiers,
+        "fields": table,
+        "instruments": instrument_section(catalogue, units, period, queries.responses_by_instrument(session, scope),
+                                          queries.answer_counts(session, scope), resolved),
+        "responses": sum(by_channel.values()) if scope.channel is None else by_channel.get(str(scope.channel), 0),
+        "channels": [{"code": c.value, "label": CHANNEL_LABELS[c], "responses": by_channel.get(c.value, 0),
+                      "response_rate": float(stats.percent(by_channel.get(c.value, 0), resolved))}
+                     for c in ResponseChannel],
+        "paper_ballots": {"handed_out": staff.ballots_handed_out, "returned": returned_paper,
+                          "return_rate": None if not staff.ballots_handed_out
+                          else float(stats.percent(returned_paper, staff.ballots_handed_out))},
+        "overall": {"answers": answers, "satisfied": satisfied, "dissatisfied": answers - satisfied,
+                    "percent": float(overall_shares[0]),
+                    "negative_responses": queries.negative_responses(session, scope)},
+        "satisfaction_766": {"total_dossiers": all_dossiers, "unsatisfied_or_late": bad,
+                             "percent": float(stats.satisfaction_766(all_dossiers, bad))},
+        "scores": score_section(catalogue, points),
+        "comments": [
+            {"id": rid, "submitted_at": at.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+             "local_date": local_date(at, tz).isoformat(), "channel": str(ch), "instrument": instrument,
+             "comment": comment, "negative": bool(negative)}
+            for rid, at, ch, instrument, comment, negative in queries.recent_comments(session, scope)
+        ],
+        "generated_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,162 @@
+"""Console pages: the report dashboard, its downloads, and the quarterly staff inputs form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import distinct, select
+from werkzeug.datastructures import MultiDict
+
+from aggregator import charts, exports
+from aggregator.inputs import QuarterFigures, get_quarter_input, parse_ballots, save_quarter_input, staff_criteria
+from aggregator.labels import CHANNEL_LABELS, decimal_vi, number_vi, percent_vi
+from aggregator.params import PeriodError, parse_period
+from aggregator.report import make_scope
+from aggregator.service import check_channel, district_ranking, unit_report
+from sipas.app import get_catalogue, get_settings
+from sipas.clock import Period, local_date, utcnow
+from sipas.console.auth import actor_name, allowed_units, current_user, login_required, roles_required, unit_for_user
+from sipas.errors import ValidationError
+from sipas.models import Dossier, Role, Unit, UnitKind
+from sipas.storage import db_session
+from sipas.units import descendants
+
+__all__ = ["bp", "decimal_vi", "number_vi", "percent_vi"]
+
+bp = Blueprint("aggregator", __name__, url_prefix="/console/bao-cao", template_folder="templates")
+PERIOD_KINDS = {"quarter": "Quý", "month": "Tháng", "year": "Năm", "range": "Khoảng ngày"}
+GROUP_KINDS = (UnitKind.DISTRICT, UnitKind.PROVINCE)
+
+
+def merge(args: Any, **overrides: str) -> dict[str, str]:
+    """The current query string with some values replaced (for drill-down links)."""
+    return {k: v for k, v in dict(args).items() if v} | overrides
+
+
+def _default_unit() -> Unit:
+    user = current_user()
+    units = allowed_units()
+    if not units:
+        abort(404)
+    own = user.units if user is not None and user.units else units
+    return own[0]
+
+
+def _selection(args: MultiDict[str, str]) -> tuple[Unit, Period, str]:
+    """The unit (404 if not the user's), the period and the period kind asked for by the query string."""
+    unit = unit_for_user(args["unit"]) if args.get("unit") else _default_unit()
+    kind = args.get("kind", "quarter") if args.get("kind") in PERIOD_KINDS else "quarter"
+    today = local_date(utcnow(), get_settings().tz)
+    values = {"quarter": {"quarter": args.get("quarter")}, "month": {"month": args.get("month")},
+              "year": {"year": args.get("year")}, "range": {"start": args.get("from"), "end": args.get("to")}}
+    try:
+        period = parse_period(today=today, **values[kind])
+    except PeriodError as exc:
+        flash(str(exc), "error")
+        period, kind = Period.containing_quarter(today), "quarter"
+    return unit, period, kind
+
+
+def _filters(args: MultiDict[str, str]) -> tuple[str | None, str | None]:
+    try:
+        channel = check_channel(args.get("channel"))
+    except PeriodError as exc:
+        flash(str(exc), "error")
+        channel = None
+    return (args.get("field") or "").strip() or None, channel
+
+
+def _report(unit: Unit, period: Period, field: str | None, channel: str | None) -> dict[str, Any]:
+    settings = get_settings()
+    return unit_report(db_session(), get_catalogue(), unit, period, tz=settings.tz, now=utcnow(), field=field,
+                       channel=channel)
+
+
+def _ranking(unit: Unit, period: Period) -> dict[str, Any] | None:
+    if unit.kind not in GROUP_KINDS:
+        return None
+    return district_ranking(db_session(), get_catalogue(), unit, period, tz=get_settings().tz, now=utcnow())
+
+
+@bp.get("/", endpoint="dashboard")
+@login_required
+def dashboard() -> ResponseReturnValue:
+    """Results of the selected unit and period, with charts, drill-down and comments to follow up."""
+    unit, period, kind = _selection(request.args)
+    field, channel = _filters(request.args)
+    report = _report(unit, period, field, channel)
+    unit_ids = [u.id for u in descendants(db_session(), unit)]
+    fields = list(db_session().scalars(select(distinct(Dossier.field)).where(Dossier.unit_id.in_(unit_ids))
+                                       .order_by(Dossier.field)))
+    query = {k: v for k, v in request.args.items() if k not in ("field", "channel")} | {"unit": unit.code}
+    return render_template(
+        "aggregator/dashboard.html", unit=unit, units=allowed_units(), period=period, kind=kind,
+        kinds=PERIOD_KINDS, report=report, ranking=_ranking(unit, period), field=field, channel=channel,
+        fields=[f for f in fields if f], channel_labels={c.value: label for c, label in CHANNEL_LABELS.items()},
+        charts=[(i, charts.criteria_chart(i)) for i in report["instruments"] if i["criteria"]],
+        timeliness_svg=charts.timeliness_chart(report["dossiers"]), query=query, args=request.args, merge=merge,
+        quarter_code=f"{period.start.year}Q{(period.start.month - 1) // 3 + 1}",
+    )
+
+
+@bp.get("/bang-tinh.xlsx", endpoint="export_xlsx")
+@login_required
+def export_xlsx() -> ResponseReturnValue:
+    """The report tables (criteria, fields and, for a district, the ranking) as an Excel workbook."""
+    unit, period, _kind = _selection(request.args)
+    field, channel = _filters(request.args)
+    data = exports.report_xlsx(_report(unit, period, field, channel), _ranking(unit, period))
+    name = f"bao-cao-{unit.code}-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/phieu.csv", endpoint="export_csv")
+@login_required
+def export_csv() -> ResponseReturnValue:
+    """Anonymised responses (no dossier code, no phone, no comment) as CSV."""
+    unit, period, _kind = _selection(request.args)
+    field, channel = _filters(request.args)
+    settings = get_settings()
+    scope = make_scope(descendants(db_session(), unit), period, tz=settings.tz, now=utcnow(), field=field,
+                       channel=channel)
+    rows = stream_with_context(exports.responses_csv(db_session(), scope, settings.tz))
+    name = f"phieu-{unit.code}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    return Response(rows, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/so-lieu-quy", methods=["GET", "POST"], endpoint="inputs")
+@roles_required(Role.ADMIN, Role.CLERK)
+def inputs() -> ResponseReturnValue:
+    """Indices 5, 6, 8 and paper ballots handed out, entered by the unit once per quarter."""
+    source = request.form if request.method == "POST" else request.args
+    unit = unit_for_user(source["unit"]) if source.get("unit") else _default_unit()
+    today = local_date(utcnow(), get_settings().tz)
+    try:
+        period = Period.parse_quarter(source.get("quarter") or "")
+    except ValueError:
+        period = Period.containing_quarter(today)
+    year, quarter = period.start.year, (period.start.month - 1) // 3 + 1
+    criteria = staff_criteria(get_catalogue(), year, quarter)
+    if request.method == "POST":
+        session = db_session()
+        try:
+            figures = QuarterFigures(index5=request.form.get("index5", ""), index6=request.form.get("index6", ""),
+                                     index8=request.form.get("index8", ""),
+                                     ballots_handed_out=parse_ballots(request.form.get("ballots_handed_out", "")))
+            save_quarter_input(session, get_catalogue(), unit, year, quarter, figures, actor=actor_name(),
+                               now=utcnow())
+        except ValidationError as exc:
+            session.rollback()
+            flash(exc.message_vi, "error")
+            return render_template("aggregator/inputs.html", unit=unit, units=allowed_units(), year=year,
+                                   quarter=quarter, criteria=criteria, row=None, form=request.form), 400
+        session.commit()
+        flash(f"Đã lưu số liệu quý {quarter}/{year} của {unit.name}.", "success")
+        return redirect(url_for("aggregator.inputs", unit=unit.code, quarter=f"{year}Q{quarter}"))
+    row = get_quarter_input(db_session(), unit, year, quarter)
+    return render_template("aggregator/inputs.html", unit=unit, units=allowed_units(), year=year, quarter=quarter,
+                           criteria=criteria, row=row, form=None)

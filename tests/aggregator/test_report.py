@@ -1,0 +1,172 @@
+"""The report of a hand-computed quarter (see ``fixtures``), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from aggregator.report import build_report
+from aggregator.service import unit_report
+from sipas.catalogue import Catalogue
+from sipas.clock import Period
+from tests.aggregator.fixtures import NOW, build_quarter
+from tests.factories import TZ, create_response, create_unit, local
+
+Q1 = Period.quarter(2026, 1)
+
+
+def report_of(session: Session, catalogue: Catalogue, unit, period=Q1, now=NOW, **kw):  # type: ignore[no-untyped-def]
+    return build_report(session, catalogue, [unit], period, tz=TZ, now=now, unit_label=unit.name, **kw)
+
+
+def criterion(report: dict, instrument: str, code: str) -> dict:
+    inst = next(i for i in report["instruments"] if i["code"] == instrument)
+    return next(c for c in inst["criteria"] if c["code"] == code)
+
+
+def shares(c: dict) -> list[tuple[int, float]]:
+    return [(o["count"], o["percent"]) for o in c["options"]]
+
+
+def test_dossier_handling_of_the_quarter(session: Session, catalogue: Catalogue) -> None:
+    unit = create_unit(session)
+    build_quarter(session, catalogue, unit)
+    report = report_of(session, catalogue, unit)
+    assert report["dossiers"] == {
+        "received": 5, "received_online": 2, "received_direct_postal": 3, "carried_over": 2,
+        "resolved": 3, "early": 1, "on_time": 1, "late": 1,
+        "in_progress": 4, "in_progress_on_time": 2, "in_progress_overdue": 2, "on_time_rate": 66.67,
+    }
+    rows = {r["field"]: r for r in report["fields"]}
+    assert [r["field"] for r in report["fields"]] == ["Chứng thực", "Hộ tịch", "Đất đai", "Tổng cộng"]
+    ho_tich = rows["Hộ tịch"]
+    assert (ho_tich["received_total"], ho_tich["received_online"], ho_tich["received_direct_postal"],
+            ho_tich["carried_over"]) == (3, 1, 0, 2)
+    assert (ho_tich["resolved"], ho_tich["early"], ho_tich["on_time"], ho_tich["late"]) == (2, 1, 1, 0)
+    assert (ho_tich["in_progress"], ho_tich["in_progress_on_time"], ho_tich["in_progress_overdue"]) == (1, 0, 1)
+    assert ho_tich["on_time_rate"] == 100.0
+    assert (rows["Chứng thực"]["late"], rows["Chứng thực"]["in_progress_on_time"]) == (1, 1)
+    assert (rows["Đất đai"]["resolved"], rows["Đất đai"]["on_time_rate"]) == (0, 0.0)
+    total = rows["Tổng cộng"]
+    assert total["is_total"] and total["received_total"] == 7 == total["resolved"] + total["in_progress"]
+
+
+def test_criteria_counts_percentages_and_not_applicable(session: Session, catalogue: Catalogue) -> None:
+    unit = create_unit(session)
+    build_quarter(session, catalogue, unit)
+    report = report_of(session, catalogue, unit)
+    assert [(i["code"], i["responses"], i["response_rate"]) for i in report["instruments"]] == [
+        ("hue12", 2, 66.67), ("quay4", 1, 33.33), ("tt01_2018", 1, 33.33)]
+    assert shares(criterion(report, "hue12", "tc01")) == [(1, 50.0), (1, 50.0), (0, 0.0)]
+    tc02 = criterion(report, "hue12", "tc02")
+    assert (tc02["n"], tc02["not_applicable"], shares(tc02)) == (1, 1, [(0, 0.0), (1, 100.0), (0, 0.0)])
+    assert shares(criterion(report, "hue12", "tc04")) == [(1, 50.0), (0, 0.0), (1, 50.0)]
+    q4 = criterion(report, "quay4", "q4")
+    assert q4["n"] == 1 and [o["label"] for o in q4["options"]] == ["Đơn giản", "Cần giảm giấy tờ", "Phức tạp"]
+    assert [c["code"] for c in next(i for i in report["instruments"] if i["code"] == "tt01_2018")["criteria"]] == [
+        "cs1", "cs3", "cs4", "cs7"]
+    for instrument in report["instruments"]:
+        for c in instrument["criteria"]:
+            assert round(sum(o["percent"] for o in c["options"]), 2) in (0.0, 100.0)
+
+
+def test_scores_channels_ballots_overall_and_766(session: Session, catalogue: Catalogue) -> None:
+    unit = create_unit(session)
+    build_quarter(session, catalogue, unit)
+    report = report_of(session, catalogue, unit)
+    # 1-2: (2·1 early + 1 on time)/3 = 1.0; 3: (cs3 1 + tc07 1 + 1)/3; 4: (2 + 2)/2; 7: (2 + 2 + 0)/3 = 1.3;
+    # 5, 6, 8 entered; 9: 40 % online but the online dossier F is overdue → 0.
+    assert report["scores"]["indices"] == {"1": 1.0, "2": 1.0, "3": 1.0, "4": 2.0, "5": 2.0, "6": 1.0, "7": 1.3,
+                                           "8": 2.0, "9": 0.0}
+    assert (report["scores"]["total"], report["scores"]["class"]) == (11.3, "khá")
+    channels = {c["code"]: (c["responses"], c["response_rate"]) for c in report["channels"]}
+    assert channels == {"kiosk": (2, 66.67), "sms": (1, 33.33), "qr": (0, 0.0), "paper": (1, 33.33),
+                        "api": (0, 0.0)}
+    assert report["responses"] == 4
+    assert report["paper_ballots"] == {"handed_out": 10, "returned": 1, "return_rate": 10.0}
+    # 30 answers with an option, 3 worth 0 points (tc04 of R2, q4 of R3, cs1 of R4)
+    assert report["overall"] == {"answers": 30, "satisfied": 27, "dissatisfied": 3, "percent": 90.0,
+                                 "negative_responses": 3}
+    # 7 dossiers; late D, overdue F and H, C rated negatively → (7 − 4) / 7
+    assert report["satisfaction_766"] == {"total_dossiers": 7, "unsatisfied_or_late": 4, "percent": 42.86}
+    assert [(c["comment"], c["negative"], c["channel"]) for c in report["comments"]] == [
+        ("Phải chờ lâu", True, "sms"), ("Cán bộ nhiệt tình", False, "kiosk")]
+    assert report["comments"][0]["submitted_at"] == "2026-01-13T09:00"
+    assert all(set(c) == {"id", "submitted_at", "local_date", "channel", "instrument", "comment", "negative"}
+               for c in report["comments"])
+    json.dumps(report)  # plain JSON
+
+
+def test_period_crossing_the_year(session: Session, catalogue: Catalogue) -> None:
+    unit = create_unit(session)
+    build_quarter(session, catalogue, unit)
+    report = report_of(session, catalogue, unit, period=Period(date(2025, 12, 15), date(2026, 3, 6)))
+    d = report["dossiers"]
+    assert (d["received"], d["received_online"], d["carried_over"]) == (5, 2, 1)
+    assert (d["resolved"], d["early"], d["on_time"], d["late"]) == (4, 2, 1, 1)
+    assert (d["in_progress"], d["in_progress_overdue"]) == (2, 1)
+    assert report["responses"] == 5
+    assert report["paper_ballots"]["handed_out"] == 10  # Q4 2025 (none) + Q1 2026
+    assert (report["from"], report["to"]) == ("2025-12-15", "2026-03-06")
+
+
+def test_running_period_judges_overdue_as_of_today(session: Session, catalogue: Catalogue) -> None:
+    unit = create_unit(session)
+    build_quarter(session, catalogue, unit)
+    report = report_of(session, catalogue, unit, now=local(2026, 3, 5, 12))
+    assert report["period"]["as_of"] == "2026-03-05"
+    assert report["dossiers"]["in_progress_overdue"] == 1  # only H; F is due 10/3
+
+
+def test_filters_by_field_and_channel(session: Session, catalogue: Catalogue) -> None:
+    unit = create_unit(session)
+    build_quarter(session, catalogue, unit)
+    by_field = report_of(session, catalogue, unit, field="Hộ tịch")
+    assert [r["field"] for r in by_field["fields"]] == ["Hộ tịch", "Tổng cộng"]
+    assert by_field["dossiers"]["resolved"] == 2 and by_field["responses"] == 2
+    assert [i["code"] for i in by_field["instruments"]] == ["hue12"]
+    by_channel = report_of(session, catalogue, unit, channel="sms")
+    assert by_channel["responses"] == 1 and by_channel["dossiers"]["resolved"] == 3
+    assert criterion(by_channel, "hue12", "tc01")["n"] == 1
+
+
+def test_empty_unit_gives_zeros_and_no_score(session: Session, catalogue: Catalogue) -> None:
+    unit = create_unit(session)
+    report = report_of(session, catalogue, unit)
+    assert report["dossiers"]["on_time_rate"] == 0.0 and report["dossiers"]["resolved"] == 0
+    [instrument] = report["instruments"]  # the unit's default instrument, with no answers
+    assert instrument["code"] == "hue12" and instrument["responses"] == 0 and instrument["response_rate"] == 0.0
+    assert all(c["n"] == 0 and all(o["percent"] == 0.0 for o in c["options"]) for c in instrument["criteria"])
+    assert report["scores"] == {"indices": {}, "total": None, "class": None, "class_code": None,
+                                "max_total": 18.0}
+    assert report["fields"] == [report["fields"][-1]] and report["fields"][-1]["field"] == "Tổng cộng"
+
+
+def test_response_at_local_midnight_belongs_to_the_local_day(session: Session, catalogue: Catalogue) -> None:
+    unit = create_unit(session)
+    answers = {"q1": "hai_long", "q2": "hai_long", "q3": "dung_hen", "q4": "don_gian"}
+    for at in (local(2025, 12, 31, 23, 30), local(2026, 1, 1, 0, 30), local(2026, 3, 31, 23, 59),
+               local(2026, 4, 1, 0, 0)):
+        create_response(session, catalogue, unit, instrument="quay4", channel=_paper(), answers=answers,
+                        submitted_at=at, now=NOW)
+    assert report_of(session, catalogue, unit)["responses"] == 2
+
+
+def test_district_report_covers_its_wards(session: Session, catalogue: Catalogue) -> None:
+    from tests.factories import create_district_with_wards
+
+    district, (ward1, ward2) = create_district_with_wards(session)
+    build_quarter(session, catalogue, ward1)
+    build_quarter(session, catalogue, ward2)
+    report = unit_report(session, catalogue, district, Q1, tz=TZ, now=NOW)
+    assert report["unit"] == district.code and report["units"] == [district.code, ward1.code, ward2.code]
+    assert report["dossiers"]["resolved"] == 6 and report["responses"] == 8
+    assert report["paper_ballots"]["handed_out"] == 20
+
+
+def _paper():  # type: ignore[no-untyped-def]
+    from sipas.models import ResponseChannel
+
+    return ResponseChannel.PAPER
