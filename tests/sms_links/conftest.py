@@ -42,3 +42,9 @@ def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+def fresh(session) -> None:
+    """End the test session's transaction and forget loaded state, to read what requests committed."""
+    session.rollback()
+    session.expire_all()

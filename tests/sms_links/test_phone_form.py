@@ -11,7 +11,7 @@ from sipas.models import Answer, Response, ResponseChannel
 from sms_gateway.links import issue_link
 from sms_gateway.models_links import ShortLink
 from tests.factories import answers_for, create_dossier, create_response, create_unit
-from tests.sms_links.conftest import csrf_token
+from tests.sms_links.conftest import csrf_token, fresh
 
 
 def form_data(catalogue, html, **overrides):
@@ -22,7 +22,7 @@ def form_data(catalogue, html, **overrides):
 
 
 def responses(session):
-    session.expire_all()
+    fresh(session)
     return session.scalars(select(Response)).all()
 
 
@@ -34,7 +34,7 @@ def test_get_renders_the_form_and_does_not_spend_the_link(client, session, link)
         assert "Đánh giá mức độ hài lòng" in html and link.dossier.code in html
         assert 'name="a_tc01"' in html and "Rất hài lòng" in html and "Không áp dụng" in html
     assert page.headers["Cache-Control"] == "no-store"
-    session.expire_all()
+    fresh(session)
     assert session.get(ShortLink, link.id).used_at is None
     assert responses(session) == []
 
@@ -91,7 +91,7 @@ def test_an_incomplete_rating_is_refused_and_leaves_the_link_usable(client, sess
     assert refused.status_code == 422
     text = refused.get_data(as_text=True)
     assert "Chưa trả lời tiêu chí" in text and 'value="rat_hai_long" required checked' in text
-    session.expire_all()
+    fresh(session)
     assert session.get(ShortLink, link.id).used_at is None and responses(session) == []
     assert client.post(f"/r/{link.code}", data=form_data(catalogue, html)).status_code == 200
 
@@ -137,6 +137,6 @@ def test_a_dossier_rated_elsewhere_spends_the_link_with_the_used_page(client, se
     html = client.get(f"/r/{link.code}").get_data(as_text=True)
     refused = client.post(f"/r/{link.code}", data=form_data(catalogue, html))
     assert refused.status_code == 409 and "đã được đánh giá" in refused.get_data(as_text=True)
-    session.expire_all()
+    fresh(session)
     assert session.get(ShortLink, link.id).used_at is not None
     assert len(responses(session)) == 1

@@ -1,0 +1,156 @@
+"""Console pages of the SMS/QR channel: slips, template editor, outbox, invitations, erasure."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+from PIL import Image
+from pyzbar.pyzbar import decode
+from sqlalchemy import select
+
+from sipas.clock import utcnow
+from sipas.models import AuditEvent, DossierContact, Role
+from sms_gateway.models import Invitation, InvitationStatus, MessageKind, MessageTemplate, OutboundMessage
+from sms_gateway.models_links import LinkChannel, ShortLink
+from tests.factories import create_clerk, create_dossier, create_response, create_unit, local, login
+from tests.sms_links.conftest import csrf_token, fresh
+
+
+def test_console_pages_need_a_login_and_the_unit(client, session):
+    unit = create_unit(session)
+    other = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    assert client.get(f"/console/sms/{unit.code}/slips").status_code == 302
+    login(client, clerk)
+    assert client.get("/console/sms/").status_code == 200
+    assert client.get(f"/console/sms/{unit.code}/slips").status_code == 200
+    for page in ("slips", "templates", "outbox", "invitations", "erase"):
+        assert client.get(f"/console/sms/{other.code}/{page}").status_code == 404
+
+
+def test_slip_for_a_returned_dossier_carries_a_qr_of_its_link(client, session, settings):
+    unit = create_unit(session, name="Phường Phú Hội")
+    dossier = create_dossier(session, unit, procedure="Chứng thực bản sao")
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    page = client.get(f"/console/sms/{unit.code}/slip", query_string={"dossier": dossier.code, "size": "a6"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "@page { size: A6" in html and f"Mã hồ sơ: {dossier.code}" in html and "<svg" in html
+    assert "Mở camera hoặc Zalo" in html and "Gửi đánh giá" in html
+    link = session.scalar(select(ShortLink).where(ShortLink.dossier_id == dossier.id))
+    assert link.channel is LinkChannel.QR and link.expires_at is not None
+    url = f"{settings.public_base_url}/r/{link.code}"
+    assert url in html
+    reprint = client.get(f"/console/sms/{unit.code}/slip", query_string={"dossier": dossier.code, "size": "80mm"})
+    assert "size: 80mm" in reprint.get_data(as_text=True) and url in reprint.get_data(as_text=True)
+    png = client.get(f"/r/{link.code}/qr.png")
+    assert png.mimetype == "image/png"
+    assert [d.data.decode() for d in decode(Image.open(io.BytesIO(png.data)))] == [url]
+    svg = client.get(f"/r/{link.code}/qr.svg")
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    fresh(session)
+    assert session.get(ShortLink, link.id).used_at is None
+
+
+def test_batch_of_slips_for_a_day_skips_rated_and_other_days(client, session, catalogue):
+    unit = create_unit(session)
+    day = local(2026, 3, 2, 10)
+    first = create_dossier(session, unit, received_at=day - timedelta(days=2), returned_at=day)
+    second = create_dossier(session, unit, received_at=day - timedelta(days=2), returned_at=day + timedelta(hours=2))
+    rated = create_dossier(session, unit, received_at=day - timedelta(days=2), returned_at=day + timedelta(hours=3))
+    other_day = create_dossier(session, unit, received_at=day - timedelta(days=2), returned_at=day + timedelta(days=1))
+    create_response(session, catalogue, unit, dossier=rated)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    html = client.get(f"/console/sms/{unit.code}/slips/day", query_string={"date": "2026-03-02"}).get_data(as_text=True)
+    printed = re.findall(r'<section class="slip" data-dossier="([^"]+)"', html)
+    assert printed == [first.code, second.code]
+    assert f"Đã được đánh giá, không in phiếu: {rated.code}" in html
+    assert other_day.code not in html
+    empty = client.get(f"/console/sms/{unit.code}/slips/day", query_string={"date": "2026-03-05"})
+    assert "Không có phiếu nào để in cho ngày 05/03/2026" in empty.get_data(as_text=True)
+
+
+def test_template_editor_refuses_an_over_long_template_with_the_reason(client, session):
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    url = f"/console/sms/{unit.code}/templates/invitation"
+    page = client.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "GSM-7" in html and "000.00.20.H57-260105-0001" in html
+    accented = "{don_vi} kính mời ông/bà đánh giá mức độ hài lòng về hồ sơ {ma_ho_so} tại {link} Từ chối: TC"
+    refused = client.post(url, data={"csrf_token": csrf_token(html), "text": accented, "action": "save"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Không lưu được mẫu tin nhắn" in text and "Tin nhắn quá dài" in text and "UCS-2" in text
+    assert session.scalar(select(MessageTemplate)) is None
+    fresh(session)  # end the read transaction: the next request writes
+    plain = "{don_vi}: HS {ma_ho_so} da xong. Danh gia: {link}"
+    saved = client.post(url, data={"csrf_token": csrf_token(html), "text": plain, "action": "save"})
+    assert saved.status_code == 302
+    fresh(session)
+    stored = session.scalar(select(MessageTemplate))
+    assert stored.text == plain and stored.unit_id == unit.id and stored.kind == "invitation"
+    listing = client.get(f"/console/sms/{unit.code}/templates").get_data(as_text=True)
+    assert plain.replace("{", "") in listing.replace("{", "") and "Riêng của đơn vị" in listing
+    check = client.post(f"{url}/check", json={"text": accented}, headers={"X-CSRFToken": csrf_token(html)})
+    assert check.json["encoding"] == "UCS-2" and check.json["segments"] >= 2 and not check.json["ok"]
+    missing = client.post(url, data={"csrf_token": csrf_token(html), "text": "Xin chao", "action": "save"})
+    assert missing.status_code == 422 and "{link}" in missing.get_data(as_text=True)
+
+
+def test_outbox_shows_a_console_message_with_a_masked_number(client, session):
+    unit = create_unit(session)
+    dossier = create_dossier(session, unit, phone="+84912345678", sms_consent=True)
+    now = utcnow()
+    invitation = Invitation(dossier_id=dossier.id, unit_id=unit.id, instrument_code="hue12",
+                            status=InvitationStatus.SENT, due_at=now, sent_at=now, expires_at=now + timedelta(days=7))
+    session.add(invitation)
+    session.flush()
+    session.add(OutboundMessage(provider="console", sid="CONSOLE1", invitation_id=invitation.id, unit_id=unit.id,
+                                kind=MessageKind.INVITATION, to_hash="h" * 64, to_hint="678",
+                                body="Phuong: HS da co ket qua", segments=1, encoding="GSM-7", created_at=now))
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    html = client.get(f"/console/sms/{unit.code}/outbox").get_data(as_text=True)
+    assert "Phuong: HS da co ket qua" in html and dossier.code in html and "•678" in html
+    assert "0912345678" not in html and "912345678" not in html
+    listing = client.get(f"/console/sms/{unit.code}/invitations").get_data(as_text=True)
+    assert dossier.code in listing and "Đã gửi" in listing
+    filtered = client.get(f"/console/sms/{unit.code}/invitations", query_string={"status": "failed"})
+    assert dossier.code not in filtered.get_data(as_text=True)
+
+
+def test_erasing_a_phone_needs_a_confirmation(client, session):
+    unit = create_unit(session)
+    dossier = create_dossier(session, unit, phone="+84912345678", sms_consent=True)
+    clerk = create_clerk(session, unit, role=Role.CLERK)
+    session.commit()
+    login(client, clerk)
+    url = f"/console/sms/{unit.code}/erase"
+    page = client.get(url, query_string={"dossier": dossier.code})
+    html = page.get_data(as_text=True)
+    assert "•678" in html and "912345678" not in html
+    unconfirmed = client.post(url, data={"csrf_token": csrf_token(html), "dossier": dossier.code})
+    assert unconfirmed.status_code == 200
+    fresh(session)
+    assert session.scalar(select(DossierContact)).phone_e164 == "+84912345678"
+    fresh(session)
+    done = client.post(url, data={"csrf_token": csrf_token(html), "dossier": dossier.code, "confirm": "yes"},
+                       follow_redirects=True)
+    assert "Đã xóa số điện thoại" in done.get_data(as_text=True)
+    fresh(session)
+    contact = session.scalar(select(DossierContact))
+    assert contact.phone_e164 is None and contact.erased_at is not None and not contact.sms_consent
+    assert session.scalar(select(AuditEvent).where(AuditEvent.action == "contact.erased")) is not None
+    after = client.get(url, query_string={"dossier": dossier.code}).get_data(as_text=True)
+    assert "đã được xóa lúc" in after
