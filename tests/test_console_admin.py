@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from sipas.models import AuditEvent, Role, Unit
+from sipas.models import AuditEvent, Role, Unit, User
 from tests.factories import create_clerk, create_unit, login
 
 
@@ -45,3 +45,32 @@ def test_units_of_others_are_not_found_and_leaders_cannot_edit(client, session):
     client.post("/console/logout", data={"csrf_token": _csrf(client, "/console/")})
     login(client, leader)
     assert client.get(f"/console/units/{mine.code}").status_code == 403
+
+
+def test_admin_creates_an_account_that_can_log_in_and_locks_it(client, session):
+    unit = create_unit(session)
+    admin = create_clerk(session, unit, role=Role.ADMIN)
+    session.commit()
+    login(client, admin)
+    response = client.post("/console/users", data={
+        "csrf_token": _csrf(client, "/console/users"), "username": "Hoa.Le", "full_name": "Lê Thị Hoa",
+        "role": "clerk", "units": [str(unit.id)]}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    password = page.split("chỉ hiện một lần): ", 1)[1].split("<", 1)[0].strip()
+    assert len(password) == 14
+    other = client.application.test_client()
+    token = _csrf(other, "/console/login")
+    assert other.post("/console/login", data={"username": "hoa.le", "password": password,
+                                              "csrf_token": token}).status_code == 302
+    session.expire_all()
+    created = session.scalar(select(User).where(User.username == "hoa.le"))
+    client.post(f"/console/users/{created.id}/active", data={"csrf_token": _csrf(client, "/console/users")})
+    assert other.get("/console/").status_code == 302  # locked out at once
+
+
+def test_clerks_cannot_manage_accounts(client, session):
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    assert client.get("/console/users").status_code == 403
