@@ -1,7 +1,31 @@
-"""sms_gateway channel."""
+"""SMS and QR channel: invitations after returned dossiers, replies, short links, providers.
+
+``init_app`` registers the provider webhooks (signed, so CSRF-exempt), adds each dossier's
+invitations to the API's dossier JSON, and wires the web half (short-link form, QR, console pages).
+"""
+
+from __future__ import annotations
+
+import importlib.util
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the channel with the app (filled in by the channel)."""
+    """Register the channel with the app."""
+    from sipas.app import csrf
+    from sms_gateway.api_extension import invitations_json
+    from sms_gateway.settings import SmsSettings
+    from sms_gateway.webhooks import bp as webhooks_bp
+
+    app.extensions["sms_settings"] = SmsSettings.from_settings(app.extensions["sipas_settings"])
+    app.register_blueprint(webhooks_bp)
+    csrf.exempt(webhooks_bp)
+    from sipas.api import dossiers as dossier_api
+
+    if invitations_json not in dossier_api.DOSSIER_JSON_EXTENDERS:
+        dossier_api.DOSSIER_JSON_EXTENDERS.append(invitations_json)
+    if importlib.util.find_spec("sms_gateway.links_web") is not None:
+        from sms_gateway import links_web
+
+        links_web.init_app(app)

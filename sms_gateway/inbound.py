@@ -1,0 +1,147 @@
+"""Handling one inbound SMS (any provider): opt-out/in, help, or ratings for an open invitation.
+
+Returns the text to answer with (or None for no answer). Flushes; the webhook commits. Logs carry
+invitation ids and dossier codes, never the number or the text.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sipas.catalogue import Catalogue, Instrument
+from sipas.clock import local_date
+from sipas.errors import AlreadyRated, DomainError
+from sipas.models import ResponseChannel, Unit
+from sipas.responses import ResponseInput, record_response
+from sipas.settings import Settings
+from sms_gateway.links import link_url
+from sms_gateway.messages import template_text
+from sms_gateway.models import Conversation, Invitation, InvitationStatus
+from sms_gateway.models_links import ShortLink
+from sms_gateway.optouts import is_opted_out, opt_in, opt_out
+from sms_gateway.replies import ReplyKind, merge_ratings, parse_reply, positions
+from sms_gateway.templates_text import render
+
+log = logging.getLogger(__name__)
+REPLYABLE = (InvitationStatus.SENT, InvitationStatus.DELIVERED)
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    provider: str
+    phone_hash: str
+    text: str
+    message_id: str
+    opt_out_type: str | None = None
+
+
+def _say(session: Session, kind: str, unit_id: int | None, values: dict[str, str]) -> str:
+    return render(template_text(session, unit_id, kind), values)
+
+
+def _open_invitations(session: Session, phone_hash: str, now: datetime) -> list[Invitation]:
+    return list(session.scalars(
+        select(Invitation).where(Invitation.phone_hash == phone_hash, Invitation.status.in_(REPLYABLE),
+                                 Invitation.expires_at > now).order_by(Invitation.sent_at.desc())))
+
+
+def _choose(session: Session, invitations: list[Invitation], code: str | None, phone_hash: str,
+            now: datetime) -> Invitation | None:
+    if code is not None:
+        wanted = code.strip().upper()
+        return next((i for i in invitations if i.dossier.code.upper() == wanted), None)
+    if len(invitations) == 1:
+        return invitations[0]
+    talking = session.scalars(
+        select(Conversation).where(Conversation.phone_hash == phone_hash, Conversation.expires_at > now)
+        .order_by(Conversation.updated_at.desc())).first()
+    if talking is not None:
+        return next((i for i in invitations if i.dossier_id == talking.dossier_id), None)
+    return None
+
+
+def _values(settings: Settings, invitation: Invitation, instrument: Instrument, session: Session) -> dict[str, str]:
+    link = session.get(ShortLink, invitation.link_id) if invitation.link_id else None
+    return {"don_vi": invitation.dossier.unit.name, "ma_ho_so": invitation.dossier.code,
+            "link": link_url(settings, link) if link else "", "so_tieu_chi": str(len(instrument.citizen_criteria))}
+
+
+def handle_inbound(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, *,
+                   now: datetime) -> str | None:
+    reply = parse_reply(sms.text, opt_out_type=sms.opt_out_type)
+    provider_confirms = bool(sms.opt_out_type)  # Twilio Advanced Opt-Out answers STOP/START itself
+    if reply.kind is ReplyKind.OPT_OUT:
+        closed = opt_out(session, sms.phone_hash, now=now, source=f"{sms.provider}-reply")
+        log.info("opt-out by reply (%s open invitations closed)", closed)
+        return None if provider_confirms else _say(session, "opt_out", None, {})
+    if reply.kind is ReplyKind.OPT_IN:
+        opt_in(session, sms.phone_hash, now=now)
+        return None if provider_confirms else _say(session, "opt_in", None, {})
+    if is_opted_out(session, sms.phone_hash):
+        return None  # a number that opted out gets no answer until it opts back in
+    invitations = _open_invitations(session, sms.phone_hash, now)
+    if not invitations:
+        return _say(session, "not_found", None, {})
+    first = invitations[0]
+    default_instrument = catalogue.current(first.instrument_code, local_date(now, settings.tz))
+    if reply.kind is ReplyKind.HELP:
+        return _say(session, "help", first.unit_id, _values(settings, first, default_instrument, session))
+    invitation = _choose(session, invitations, reply.dossier_code, sms.phone_hash, now)
+    if invitation is None:
+        codes = ", ".join(i.dossier.code for i in invitations[:3])
+        values = _values(settings, first, default_instrument, session) | {"ma_ho_so": codes}
+        return _say(session, "choose_dossier", first.unit_id, values)
+    return _rate(session, catalogue, settings, sms, invitation, reply.ratings, now=now)
+
+
+def _rate(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, invitation: Invitation,
+          ratings: tuple[int, ...], *, now: datetime) -> str | None:
+    instrument = catalogue.current(invitation.instrument_code, local_date(now, settings.tz))
+    values = _values(settings, invitation, instrument, session)
+    conversation = session.scalar(select(Conversation).where(Conversation.phone_hash == sms.phone_hash,
+                                                             Conversation.dossier_id == invitation.dossier_id))
+    collected = conversation.answers if conversation is not None and conversation.expires_at > now else {}
+    merged = merge_ratings(instrument.citizen_criteria, collected, ratings)
+    if merged.too_many:
+        return _say(session, "help", invitation.unit_id, values)
+    if not merged.complete:
+        if conversation is None:
+            conversation = Conversation(phone_hash=sms.phone_hash, dossier_id=invitation.dossier_id,
+                                        invitation_id=invitation.id, expires_at=invitation.expires_at)
+            session.add(conversation)
+        conversation.answers = dict(merged.answers)
+        conversation.updated_at = now
+        conversation.expires_at = max(invitation.expires_at, now + timedelta(hours=1))
+        session.flush()
+        log.info("partial SMS answer for invitation %s: %s missing", invitation.id, len(merged.missing))
+        missing = positions(instrument.citizen_criteria, merged.missing)
+        return _say(session, "follow_up", invitation.unit_id, values | {"thieu": missing})
+    unit = session.get(Unit, invitation.unit_id)
+    assert unit is not None
+    data = ResponseInput(instrument=instrument.code, channel=ResponseChannel.SMS, answers=merged.answers,
+                         dossier_code=invitation.dossier.code, idempotency_key=f"{sms.provider}:{sms.message_id}",
+                         source=f"sms:{sms.provider}")
+    try:
+        recorded = record_response(session, catalogue, unit, data, now=now, tz=settings.tz, actor="sms")
+    except AlreadyRated:
+        invitation.status, invitation.updated_at = InvitationStatus.ANSWERED, now
+        return _say(session, "thanks", invitation.unit_id, values)
+    except DomainError as exc:
+        log.warning("SMS answer for invitation %s refused: %s", invitation.id, exc.code)
+        return _say(session, "help", invitation.unit_id, values)
+    response = recorded.response
+    invitation.status, invitation.answered_at = InvitationStatus.ANSWERED, now
+    invitation.response_id, invitation.updated_at = response.id, now
+    link = session.get(ShortLink, invitation.link_id) if invitation.link_id else None
+    if link is not None and link.used_at is None:
+        link.used_at, link.response_id = now, response.id
+    if conversation is not None:
+        session.delete(conversation)
+    session.flush()
+    log.info("SMS rating stored for dossier %s (invitation %s)", invitation.dossier.code, invitation.id)
+    return _say(session, "thanks", invitation.unit_id, values)

@@ -1,0 +1,38 @@
+"""The scheduler job: one invitation cycle every minute (state lives in the database)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sipas.clock import utcnow
+from sipas.settings import Settings
+from sipas.storage import Database
+
+log = logging.getLogger(__name__)
+JOB_ID = "sms_gateway.send_due"
+_context: dict[str, Any] = {}
+
+
+def _database() -> tuple[Database, Settings]:
+    settings = _context.get("settings") or Settings.from_env()
+    database = _context.get("database")
+    if database is None:
+        database = _context["database"] = Database(settings)
+        _context["settings"] = settings
+    return database, settings
+
+
+def send_due_job() -> None:
+    """Module-level so the persistent job store can reference it; reads the clock once, here."""
+    from sms_gateway.sending import run_cycle
+
+    database, settings = _database()
+    summary = run_cycle(database, settings, now=utcnow())
+    log.info("sms cycle: %s", summary)
+
+
+def register(scheduler: Any, settings: Settings) -> None:
+    _context["settings"] = settings
+    scheduler.add_job(send_due_job, "interval", minutes=1, id=JOB_ID, replace_existing=True, coalesce=True,
+                      max_instances=1)

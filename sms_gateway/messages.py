@@ -1,0 +1,47 @@
+"""Outbound message rows and the wording a unit chose (or the default)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sms_gateway.encoding import analyse
+from sms_gateway.models import MessageKind, MessageStatus, MessageTemplate, OutboundMessage
+from sms_gateway.templates_text import DEFAULTS
+
+PROVIDER_STATUSES = {
+    "accepted": MessageStatus.ACCEPTED, "queued": MessageStatus.ACCEPTED, "scheduled": MessageStatus.ACCEPTED,
+    "sending": MessageStatus.ACCEPTED, "sent": MessageStatus.SENT, "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.DELIVERED, "undelivered": MessageStatus.UNDELIVERED, "failed": MessageStatus.FAILED,
+    "canceled": MessageStatus.FAILED,
+}
+
+
+def outcome_status(provider_status: str | None) -> MessageStatus:
+    return PROVIDER_STATUSES.get((provider_status or "").lower(), MessageStatus.UNKNOWN)
+
+
+def template_text(session: Session, unit_id: int | None, kind: str) -> str:
+    if unit_id is None:
+        return DEFAULTS[kind]
+    custom = session.scalar(select(MessageTemplate.text).where(MessageTemplate.unit_id == unit_id,
+                                                                MessageTemplate.kind == kind))
+    return custom or DEFAULTS[kind]
+
+
+def phone_hint(phone: str) -> str:
+    return phone[-3:] if phone else ""
+
+
+def new_outbound(session: Session, provider: str, kind: MessageKind, *, phone: str, phone_hash: str, body: str,
+                 now: datetime, invitation_id: int | None = None, unit_id: int | None = None,
+                 status: MessageStatus = MessageStatus.QUEUED, sid: str | None = None) -> OutboundMessage:
+    info = analyse(body)
+    message = OutboundMessage(provider=provider, sid=sid, invitation_id=invitation_id, unit_id=unit_id, kind=kind,
+                              to_hash=phone_hash, to_hint=phone_hint(phone), body=body, segments=info.segments,
+                              encoding=info.encoding, status=status, created_at=now, updated_at=now)
+    session.add(message)
+    session.flush()
+    return message

@@ -1,0 +1,90 @@
+"""A Vietnamese brandname SMS provider over HTTP, shaped like eSMS.vn's JSON API.
+
+One JSON POST per message with ApiKey, SecretKey, Brandname, SmsType ("2" = customer care) and
+Sandbox; the answer carries ``CodeResult`` ("100" = accepted) and ``SMSID``. ``RequestId`` is stable
+for one message, so the provider refuses a retry of a message it already took (24 h window).
+Other providers with the same shape (SpeedSMS, VNPT, Viettel) fit by subclassing and mapping codes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import phonenumbers
+import requests
+
+from sms_gateway.encoding import analyse
+from sms_gateway.providers.base import PermanentFailure, SendResult, SmsProvider, TemporaryFailure
+from sms_gateway.settings import SmsSettings
+
+log = logging.getLogger(__name__)
+
+ACCEPTED = "100"
+# Worth retrying later: unknown provider error, balance too low (until topped up), system busy.
+TEMPORARY_CODES = {"99", "103", "108"}
+DUPLICATE_REQUEST = "124"  # the provider already has this RequestId: the message went out once
+DESCRIPTIONS = {
+    "99": "lỗi không xác định của nhà cung cấp",
+    "101": "sai ApiKey hoặc SecretKey",
+    "102": "tài khoản bị khóa",
+    "103": "số dư tài khoản không đủ",
+    "104": "brandname chưa được đăng ký",
+    "118": "loại tin nhắn không hợp lệ",
+    "124": "RequestId đã được gửi trước đó",
+    "146": "nội dung không khớp mẫu tin đã đăng ký",
+}
+
+
+def national_number(to_e164: str) -> str:
+    """"+84901234567" → "0901234567" (the format Vietnamese providers expect)."""
+    parsed = phonenumbers.parse(to_e164, None)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL).replace(" ", "")
+
+
+class HttpBrandnameProvider(SmsProvider):
+    name = "http"
+
+    def __init__(self, settings: SmsSettings, *, session: requests.Session | None = None) -> None:
+        self.settings = settings
+        self.session = session or requests.Session()
+
+    def payload(self, to_e164: str, body: str, *, status_callback: str | None, request_id: str | None) -> dict:
+        payload = {
+            "ApiKey": self.settings.http_api_key,
+            "SecretKey": self.settings.http_secret_key,
+            "Brandname": self.settings.http_brandname,
+            "SmsType": self.settings.http_sms_type,
+            "Phone": national_number(to_e164),
+            "Content": body,
+            "IsUnicode": "1" if analyse(body).is_unicode else "0",
+            "Sandbox": "1" if self.settings.http_sandbox else "0",
+        }
+        if request_id:
+            payload["RequestId"] = request_id[:50]
+        if status_callback:
+            payload["CallbackUrl"] = status_callback
+        return payload
+
+    def send(self, to_e164: str, body: str, *, status_callback: str | None = None,
+             request_id: str | None = None) -> SendResult:
+        try:
+            payload = self.payload(to_e164, body, status_callback=status_callback, request_id=request_id)
+        except phonenumbers.NumberParseException as exc:
+            raise PermanentFailure("invalid_number", "unparsable number") from exc
+        try:
+            answer = self.session.post(self.settings.http_url, json=payload, timeout=self.settings.timeout_seconds)
+        except requests.RequestException as exc:
+            raise TemporaryFailure("network", type(exc).__name__) from exc
+        if answer.status_code >= 500 or answer.status_code == 429:
+            raise TemporaryFailure(f"http{answer.status_code}")
+        try:
+            data = answer.json()
+        except ValueError as exc:
+            raise TemporaryFailure(f"http{answer.status_code}", "not JSON") from exc
+        code = str(data.get("CodeResult", "")) if isinstance(data, dict) else ""
+        if code == ACCEPTED:
+            return SendResult(sid=str(data.get("SMSID") or request_id or ""), status="accepted")
+        detail = DESCRIPTIONS.get(code, "mã lỗi không xác định")
+        if code in TEMPORARY_CODES or not code:
+            raise TemporaryFailure(f"esms{code or answer.status_code}", detail)
+        raise PermanentFailure(f"esms{code}", detail)

@@ -1,0 +1,163 @@
+"""Parsing SMS replies (pure; never raises).
+
+A reply is one of: an opt-out word (TC, HUY, STOP or Twilio's ``OptOutType``), an opt-in word
+(BATDAU, START), a request for help, or ratings. Ratings are digits with any separators (1 = Rất hài
+lòng, 2 = Hài lòng, 3 = Không hài lòng, 0 = không áp dụng) or the Vietnamese words with or without
+diacritics, optionally after a dossier code when a number has several open invitations. Digit ``n``
+means the criterion's n-th option; ``0`` is "not applicable" where the criterion allows it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sipas.catalogue import NOT_APPLICABLE, Criterion
+from sipas.text import fold
+
+MAX_REPLY = 1600
+OPT_OUT_WORDS = {"tc", "t c", "huy", "stop", "stopall", "unsubscribe", "cancel", "end", "quit", "tu choi",
+                 "huy dang ky", "ngung"}
+OPT_IN_WORDS = {"batdau", "bat dau", "start", "unstop", "dk", "dang ky"}
+HELP_WORDS = {"help", "info", "hd", "huong dan", "tro giup", "giup"}
+# Longest phrases first so "khong hai long" is not read as "hai long".
+PHRASES: tuple[tuple[tuple[str, ...], int], ...] = (
+    (("khong", "hai", "long"), 3),
+    (("chua", "hai", "long"), 3),
+    (("khong", "ap", "dung"), 0),
+    (("rat", "hai", "long"), 1),
+    (("hai", "long"), 2),
+)
+_FIRST_TOKEN = re.compile(r"^\s*(\S+?)[\s:,;]+(.*)$", re.S)
+_DIGIT_RUN = re.compile(r"\d{2,}|[A-Za-z]")
+
+
+class ReplyKind(StrEnum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    HELP = "help"
+    RATINGS = "ratings"
+
+
+@dataclass(frozen=True)
+class ParsedReply:
+    kind: ReplyKind
+    ratings: tuple[int, ...] = ()
+    dossier_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Merge:
+    """Answers after a reply: criterion code → option code or "na"."""
+
+    answers: dict[str, str] = field(default_factory=dict)
+    missing: list[Criterion] = field(default_factory=list)
+    refused_na: list[Criterion] = field(default_factory=list)
+    too_many: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and not self.too_many
+
+
+def _keyword(folded: str, opt_out_type: str | None) -> ReplyKind | None:
+    opt_type = (opt_out_type or "").strip().upper()
+    if opt_type == "STOP":
+        return ReplyKind.OPT_OUT
+    if opt_type == "START":
+        return ReplyKind.OPT_IN
+    if opt_type == "HELP":
+        return ReplyKind.HELP
+    if folded in OPT_OUT_WORDS:
+        return ReplyKind.OPT_OUT
+    if folded in OPT_IN_WORDS:
+        return ReplyKind.OPT_IN
+    if folded in HELP_WORDS or not folded:
+        return ReplyKind.HELP
+    return None
+
+
+def ratings_of(text: str) -> tuple[int, ...] | None:
+    """Digits and words → ratings 0-3, or None when anything else is in the text."""
+    words = fold(text).split()
+    ratings: list[int] = []
+    i = 0
+    while i < len(words):
+        for phrase, value in PHRASES:
+            if tuple(words[i:i + len(phrase)]) == phrase:
+                ratings.append(value)
+                i += len(phrase)
+                break
+        else:
+            word = words[i]
+            if not word.isdigit() or any(ch not in "0123" for ch in word):
+                return None
+            ratings.extend(int(ch) for ch in word)
+            i += 1
+    return tuple(ratings)
+
+
+def _split_code(text: str) -> tuple[str | None, str]:
+    """A leading token that looks like a dossier code (letters, or runs of digits between separators)."""
+    match = _FIRST_TOKEN.match(text)
+    if not match:
+        return None, text
+    token, rest = match.group(1), match.group(2)
+    if fold(token) in {w for phrase, _ in PHRASES for w in phrase}:
+        return None, text
+    has_separator = any(not ch.isalnum() for ch in token)
+    if any(ch.isalpha() for ch in token) or (has_separator and _DIGIT_RUN.search(token)):
+        return token.strip(".,;:"), rest
+    return None, text
+
+
+def parse_reply(text: str | None, *, opt_out_type: str | None = None) -> ParsedReply:
+    """Classify one inbound message. Never raises: anything unreadable is a request for help."""
+    try:
+        raw = (text or "")[:MAX_REPLY]
+        keyword = _keyword(fold(raw), opt_out_type)
+        if keyword is not None:
+            return ParsedReply(keyword)
+        ratings = ratings_of(raw)
+        if ratings:
+            return ParsedReply(ReplyKind.RATINGS, ratings)
+        code, rest = _split_code(raw)
+        if code is not None:
+            ratings = ratings_of(rest)
+            if ratings is not None:
+                return ParsedReply(ReplyKind.RATINGS, ratings, dossier_code=code)
+        return ParsedReply(ReplyKind.HELP)
+    except Exception:  # the parser is fed by strangers: a bug here must not fail the webhook
+        return ParsedReply(ReplyKind.HELP)
+
+
+def merge_ratings(criteria: Sequence[Criterion], collected: Mapping[str, str], ratings: Sequence[int]) -> Merge:
+    """Fill the criteria still missing, in order, with the ratings of one reply.
+
+    A full set of ratings replaces what was collected; a shorter one continues it. A ``0`` on a
+    criterion without "not applicable", or a digit beyond its options, leaves it missing (asked again).
+    """
+    answers = {} if len(ratings) == len(criteria) else dict(collected)
+    open_criteria = [c for c in criteria if c.code not in answers]
+    too_many = len(ratings) > len(open_criteria)
+    refused: list[Criterion] = []
+    for criterion, value in zip(open_criteria, ratings, strict=False):
+        if value == 0:
+            if criterion.allow_na:
+                answers[criterion.code] = NOT_APPLICABLE
+            else:
+                refused.append(criterion)
+        elif value <= len(criterion.options):
+            answers[criterion.code] = criterion.options[value - 1].code
+        else:
+            refused.append(criterion)
+    missing = [c for c in criteria if c.code not in answers]
+    return Merge(answers=answers, missing=missing, refused_na=refused, too_many=too_many)
+
+
+def positions(criteria: Sequence[Criterion], subset: Sequence[Criterion]) -> str:
+    """"4, 7, 12": the 1-based positions of ``subset`` in ``criteria``."""
+    codes = [c.code for c in criteria]
+    return ", ".join(str(codes.index(c.code) + 1) for c in subset)

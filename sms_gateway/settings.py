@@ -1,0 +1,120 @@
+"""SMS channel settings, parsed from ``settings.env`` (the ``SIPAS_*`` variables)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+from typing import Any
+
+from sipas.models import Unit
+from sipas.settings import Settings, SettingsError, env_bool, env_int
+
+PROVIDERS = ("twilio", "http", "console")
+TWILIO_API_BASE = "https://api.twilio.com"
+ESMS_URL = "https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_post_json/"
+
+
+def _time(env: Mapping[str, str], name: str, default: str) -> time:
+    raw = (env.get(name) or default).strip()
+    try:
+        hours, minutes = raw.split(":")
+        return time(int(hours), int(minutes))
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be HH:MM, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    provider: str = "console"
+    public_base_url: str = "http://127.0.0.1:8000"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_api_base: str = TWILIO_API_BASE
+    timeout_seconds: int = 15
+    window_start: time = time(7, 0)
+    window_end: time = time(22, 0)
+    daily_cap: int = 3
+    reminder_after_hours: int = 48
+    expiry_days: int = 7
+    max_segments: int = 1
+    max_attempts: int = 5
+    retry_base_seconds: int = 60
+    invite_all_dossiers: bool = False
+    brandname: str = "UBND"
+    http_url: str = ESMS_URL
+    http_api_key: str = ""
+    http_secret_key: str = ""
+    http_brandname: str = ""
+    http_sms_type: str = "2"
+    http_sandbox: bool = False
+    http_inbound_secret: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmsSettings:
+        env = settings.env
+        provider = (env.get("SIPAS_SMS_PROVIDER") or "console").strip().lower()
+        if provider not in PROVIDERS:
+            raise SettingsError(f"SIPAS_SMS_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}")
+        sms = cls(
+            provider=provider,
+            public_base_url=settings.public_base_url,
+            twilio_account_sid=env.get("SIPAS_TWILIO_ACCOUNT_SID", "").strip(),
+            twilio_auth_token=env.get("SIPAS_TWILIO_AUTH_TOKEN", "").strip(),
+            twilio_from=env.get("SIPAS_TWILIO_FROM", "").strip(),
+            twilio_messaging_service_sid=env.get("SIPAS_TWILIO_MESSAGING_SERVICE_SID", "").strip(),
+            twilio_api_base=(env.get("SIPAS_TWILIO_API_BASE") or TWILIO_API_BASE).strip().rstrip("/"),
+            timeout_seconds=env_int(env, "SIPAS_SMS_TIMEOUT_SECONDS", 15, minimum=1),
+            window_start=_time(env, "SIPAS_SMS_WINDOW_START", "07:00"),
+            window_end=_time(env, "SIPAS_SMS_WINDOW_END", "22:00"),
+            daily_cap=env_int(env, "SIPAS_SMS_DAILY_CAP", 3, minimum=1),
+            reminder_after_hours=env_int(env, "SIPAS_SMS_REMINDER_HOURS", 48, minimum=0),
+            expiry_days=env_int(env, "SIPAS_SMS_EXPIRY_DAYS", 7, minimum=1),
+            max_segments=env_int(env, "SIPAS_SMS_MAX_SEGMENTS", 1, minimum=1),
+            max_attempts=env_int(env, "SIPAS_SMS_MAX_ATTEMPTS", 5, minimum=1),
+            retry_base_seconds=env_int(env, "SIPAS_SMS_RETRY_SECONDS", 60, minimum=1),
+            invite_all_dossiers=env_bool(env, "SIPAS_SMS_INVITE_ALL_DOSSIERS", False),
+            brandname=(env.get("SIPAS_SMS_BRANDNAME") or env.get("SIPAS_SMS_HTTP_BRANDNAME") or "UBND").strip(),
+            http_url=(env.get("SIPAS_SMS_HTTP_URL") or ESMS_URL).strip(),
+            http_api_key=env.get("SIPAS_SMS_HTTP_API_KEY", "").strip(),
+            http_secret_key=env.get("SIPAS_SMS_HTTP_SECRET_KEY", "").strip(),
+            http_brandname=env.get("SIPAS_SMS_HTTP_BRANDNAME", "").strip(),
+            http_sms_type=(env.get("SIPAS_SMS_HTTP_SMS_TYPE") or "2").strip(),
+            http_sandbox=env_bool(env, "SIPAS_SMS_HTTP_SANDBOX", False),
+            http_inbound_secret=env.get("SIPAS_SMS_HTTP_INBOUND_SECRET", "").strip(),
+        )
+        sms.validate()
+        return sms
+
+    def validate(self) -> None:
+        if self.window_start >= self.window_end:
+            raise SettingsError("SIPAS_SMS_WINDOW_START must be before SIPAS_SMS_WINDOW_END")
+        if self.provider == "twilio":
+            if not (self.twilio_account_sid and self.twilio_auth_token):
+                raise SettingsError("SIPAS_TWILIO_ACCOUNT_SID and SIPAS_TWILIO_AUTH_TOKEN are required for twilio")
+            if not (self.twilio_from or self.twilio_messaging_service_sid):
+                raise SettingsError("SIPAS_TWILIO_FROM or SIPAS_TWILIO_MESSAGING_SERVICE_SID is required for twilio")
+        if self.provider == "http" and not (self.http_api_key and self.http_secret_key and self.http_brandname):
+            raise SettingsError("SIPAS_SMS_HTTP_API_KEY, SIPAS_SMS_HTTP_SECRET_KEY and SIPAS_SMS_HTTP_BRANDNAME "
+                                "are required for the http provider")
+
+    @property
+    def status_callback_url(self) -> str:
+        return f"{self.public_base_url}/sms/twilio/status"
+
+
+def unit_sms_options(unit: Unit) -> dict[str, Any]:
+    options = (unit.options or {}).get("sms")
+    return options if isinstance(options, dict) else {}
+
+
+def invites_all_dossiers(sms: SmsSettings, unit: Unit) -> bool:
+    """Online dossiers only, unless the unit (``options["sms"]["all_dossiers"]``) or the setting says all."""
+    value = unit_sms_options(unit).get("all_dossiers")
+    return sms.invite_all_dossiers if value is None else bool(value)
+
+
+def sms_enabled(unit: Unit) -> bool:
+    return unit_sms_options(unit).get("enabled", True) is not False

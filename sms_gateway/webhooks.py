@@ -1,0 +1,196 @@
+"""Provider webhooks: Twilio inbound messages and status callbacks, and the HTTP provider's inbound route.
+
+Twilio signs each request over the URL it called: we rebuild that URL from ``SIPAS_PUBLIC_BASE_URL``
+plus the path and the raw query string (``request.url`` decodes percent-escapes and carries the
+internal host behind a proxy, so signatures would fail). A retried delivery (same
+``I-Twilio-Idempotency-Token`` or ``MessageSid``) is answered with the reply given the first time
+and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from xml.sax.saxutils import escape
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+
+from sipas.app import get_catalogue, get_settings
+from sipas.clock import utcnow
+from sipas.dossiers import phone_hash
+from sipas.errors import ValidationError
+from sipas.parsing import parse_phone
+from sipas.storage import db_session
+from sms_gateway.inbound import InboundSms, handle_inbound
+from sms_gateway.messages import new_outbound, outcome_status
+from sms_gateway.models import InboundDelivery, Invitation, InvitationStatus, MessageKind, OutboundMessage
+from sms_gateway.optouts import opt_out
+from sms_gateway.providers import OPTED_OUT
+from sms_gateway.settings import SmsSettings
+
+log = logging.getLogger(__name__)
+bp = Blueprint("sms_webhooks", __name__, url_prefix="/sms")
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+
+def sms_settings() -> SmsSettings:
+    cached = current_app.extensions.get("sms_settings")
+    if cached is None:
+        cached = current_app.extensions["sms_settings"] = SmsSettings.from_settings(get_settings())
+    return cached
+
+
+def twiml(message: str | None) -> Response:
+    body = EMPTY_TWIML if not message else (
+        f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{escape(message)}</Message></Response>')
+    return Response(body, status=200, mimetype="text/xml")
+
+
+def signed_url() -> str:
+    """The URL Twilio signed: public base + path + the query string exactly as sent."""
+    url = sms_settings().public_base_url + request.path
+    if request.query_string:
+        url += "?" + request.query_string.decode("latin-1")
+    return url
+
+
+def require_twilio_signature() -> None:
+    signature = request.headers.get("X-Twilio-Signature")
+    token = sms_settings().twilio_auth_token
+    if not signature or not token:
+        abort(403)
+    algorithm = get_signature_algorithm(request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
+    if not RequestValidator(token).validate(signed_url(), request.form, signature, algorithm=algorithm):
+        log.warning("twilio webhook with a wrong signature on %s", request.path)
+        abort(403)
+
+
+def first_delivery(session: Session, provider: str, tokens: list[str], kind: str) -> InboundDelivery | None:
+    """Claim the delivery's tokens; None (and the earlier row) when any was seen before."""
+    tokens = [t[:128] for t in tokens if t]
+    seen = session.scalar(select(InboundDelivery).where(InboundDelivery.provider == provider,
+                                                        InboundDelivery.token.in_(tokens)))
+    if seen is not None:
+        return None
+    rows = [InboundDelivery(provider=provider, token=t, kind=kind, received_at=utcnow()) for t in tokens]
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+            session.flush()
+    except IntegrityError:
+        return None
+    return rows[0]
+
+
+def earlier_reply(session: Session, provider: str, tokens: list[str]) -> str | None:
+    row = session.scalar(select(InboundDelivery).where(InboundDelivery.provider == provider,
+                                                       InboundDelivery.token.in_([t[:128] for t in tokens if t])))
+    return row.reply if row is not None else None
+
+
+def _hash(number: str) -> str | None:
+    try:
+        e164 = parse_phone(number, field="From")
+    except ValidationError:
+        e164 = number.strip()
+    return phone_hash(e164, current_app.config["SECRET_KEY"]) if e164 else None
+
+
+def _receive(provider: str, tokens: list[str], number: str, text: str, message_id: str,
+             opt_out_type: str | None) -> str | None:
+    session = db_session()
+    delivery = first_delivery(session, provider, tokens, "inbound")
+    if delivery is None:
+        session.rollback()
+        log.info("%s inbound %s repeated: answered as before", provider, message_id)
+        return earlier_reply(session, provider, tokens)
+    hashed = _hash(number)
+    reply = None
+    if hashed:
+        sms = InboundSms(provider=provider, phone_hash=hashed, text=text, message_id=message_id,
+                         opt_out_type=opt_out_type)
+        reply = handle_inbound(session, get_catalogue(), get_settings(), sms, now=utcnow())
+    delivery.reply = reply
+    if reply and hashed:
+        new_outbound(session, provider, MessageKind.REPLY, phone=number, phone_hash=hashed, body=reply,
+                     now=utcnow(), status=outcome_status("accepted"))
+    session.commit()
+    return reply
+
+
+@bp.post("/twilio/inbound")
+def twilio_inbound() -> Response:
+    """An SMS sent to our Twilio number: answered with TwiML."""
+    require_twilio_signature()
+    form = request.form
+    message_sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    tokens = [f"sid:{message_sid}" if message_sid else "",
+              f"tok:{request.headers.get('I-Twilio-Idempotency-Token', '')}"
+              if request.headers.get("I-Twilio-Idempotency-Token") else ""]
+    if not any(tokens):
+        return twiml(None)
+    reply = _receive("twilio", tokens, form.get("From", ""), form.get("Body", ""), message_sid,
+                     form.get("OptOutType"))
+    return twiml(reply)
+
+
+@bp.post("/twilio/status")
+def twilio_status() -> Response:
+    """Twilio's report on a message we sent (sent, delivered, undelivered, failed)."""
+    require_twilio_signature()
+    form = request.form
+    sid, status = form.get("MessageSid", ""), (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
+    token = request.headers.get("I-Twilio-Idempotency-Token")
+    session = db_session()
+    if not sid or first_delivery(session, "twilio", [f"tok:{token}" if token else f"st:{sid}:{status}"],
+                                 "status") is None:
+        return twiml(None)
+    message = session.scalar(select(OutboundMessage).where(OutboundMessage.sid == sid))
+    if message is not None:
+        apply_status(session, message, status, form.get("ErrorCode") or None)
+    session.commit()
+    return twiml(None)
+
+
+def apply_status(session: Session, message: OutboundMessage, status: str, error_code: str | None) -> None:
+    now = utcnow()
+    message.status, message.updated_at = outcome_status(status), now
+    if error_code:
+        message.error_code = error_code
+    invitation = session.get(Invitation, message.invitation_id) if message.invitation_id else None
+    if invitation is None or message.kind is not MessageKind.INVITATION:
+        if error_code == OPTED_OUT and message.to_hash:
+            opt_out(session, message.to_hash, now=now, source="twilio-status")
+        return
+    if status in ("delivered", "read") and invitation.status is InvitationStatus.SENT:
+        invitation.status, invitation.updated_at = InvitationStatus.DELIVERED, now
+    elif status in ("failed", "undelivered", "canceled"):
+        if error_code == OPTED_OUT and invitation.phone_hash:
+            opt_out(session, invitation.phone_hash, now=now, source="twilio-status")
+            invitation.status = InvitationStatus.OPTED_OUT
+        elif invitation.status in (InvitationStatus.SENT, InvitationStatus.DELIVERED):
+            invitation.status, invitation.last_error_code = InvitationStatus.FAILED, error_code
+        invitation.updated_at = now
+
+
+@bp.post("/http/inbound")
+def http_inbound() -> tuple[Response, int] | Response:
+    """Replies from an HTTP brandname provider that delivers them (shared secret in ``X-Sipas-Secret``)."""
+    secret = sms_settings().http_inbound_secret
+    if not secret:
+        abort(404)
+    given = request.headers.get("X-Sipas-Secret", "")
+    if not hmac.compare_digest(given.encode(), secret.encode()):
+        abort(403)
+    data = request.get_json(silent=True) if request.is_json else request.form
+    data = data if hasattr(data, "get") else {}
+    message_id = str(data.get("MessageId") or data.get("SMSID") or "")
+    if not message_id:
+        return jsonify(error="MessageId required"), 400
+    reply = _receive("http", [f"sid:{message_id}"], str(data.get("Phone") or ""), str(data.get("Content") or ""),
+                     message_id, None)
+    return jsonify(reply=reply)
