@@ -80,7 +80,7 @@ def db() -> None:
 @db.command("upgrade")
 @pass_context
 def db_upgrade(ctx: Context) -> None:
-    """Apply every migration (core and channels) to the configured database."""
+    """Cập nhật cấu trúc cơ sở dữ liệu (mọi bản di chuyển của lõi và các kênh)."""
     from sipas.migrate import upgrade
 
     ctx.catalogue()  # refuse to migrate with a broken criterion catalogue
@@ -93,7 +93,7 @@ def db_upgrade(ctx: Context) -> None:
 @click.option("--seed", default=2026, show_default=True, help="Hạt giống ngẫu nhiên cho dữ liệu mẫu.")
 @pass_context
 def demo(ctx: Context, if_empty: bool, seed: int) -> None:
-    """Create a demo district with two wards, clerk accounts and a quarter of data."""
+    """Tạo dữ liệu mẫu: một quận, hai phường, tài khoản cán bộ, hồ sơ và phiếu đánh giá."""
     from sipas.demo import create_demo, has_units
 
     with ctx.database.session() as session:
@@ -116,7 +116,7 @@ def demo(ctx: Context, if_empty: bool, seed: int) -> None:
               help="Chạy kèm đúng một tiến trình lập lịch (gửi SMS...).")
 @pass_context
 def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> None:
-    """Serve the web application under gunicorn, with exactly one scheduler process beside it."""
+    """Chạy ứng dụng web (gunicorn) kèm đúng một tiến trình lập lịch."""
     from sipas.migrate import is_up_to_date
 
     settings = ctx.settings
@@ -153,7 +153,7 @@ def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> 
 @cli.command("scheduler")
 @pass_context
 def scheduler_command(ctx: Context) -> None:
-    """Run the one scheduler process (refuses to start if another is alive)."""
+    """Chạy tiến trình lập lịch (từ chối nếu đã có một tiến trình khác đang chạy)."""
     from sipas.scheduler import SchedulerAlreadyRunning, run
 
     try:
@@ -179,7 +179,7 @@ def unit() -> None:
 @pass_context
 def unit_create(ctx: Context, code: str, name: str, parent_code: str | None, kind: str | None,
                 signatory_name: str) -> None:
-    """Create a unit."""
+    """Tạo đơn vị (phường, xã, quận, huyện)."""
     from sipas.errors import DomainError
     from sipas.models import UnitKind
     from sipas.units import create_unit, get_unit
@@ -212,7 +212,7 @@ def user() -> None:
 @pass_context
 def user_create(ctx: Context, username: str, role: str, unit_codes: tuple[str, ...], full_name: str,
                 password: str | None) -> None:
-    """Create a console account."""
+    """Tạo tài khoản đăng nhập trang quản lý."""
     from sipas.accounts import create_user
     from sipas.errors import DomainError
     from sipas.models import Role
@@ -240,7 +240,7 @@ def apikey() -> None:
 @click.option("--name", default="", help="Ghi chú: hệ thống nào dùng khóa này.")
 @pass_context
 def apikey_create(ctx: Context, unit_code: str, name: str) -> None:
-    """Create an API key; the key itself is the last line printed (shown once)."""
+    """Tạo khóa API; khóa nằm ở dòng cuối cùng (chỉ hiện một lần)."""
     from sipas.accounts import create_api_key
     from sipas.errors import DomainError
     from sipas.units import get_unit
@@ -258,7 +258,7 @@ def apikey_create(ctx: Context, unit_code: str, name: str) -> None:
 @click.argument("prefix")
 @pass_context
 def apikey_revoke(ctx: Context, prefix: str) -> None:
-    """Revoke a key by its prefix (the part after ``sipas_``)."""
+    """Thu hồi khóa API theo tiền tố (phần sau ``sipas_``)."""
     from sipas.audit import audit
     from sipas.clock import utcnow
     from sipas.models import ApiKey
