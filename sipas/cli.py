@@ -106,6 +106,7 @@ def demo(ctx: Context, if_empty: bool, seed: int) -> None:
     click.echo("Đã tạo dữ liệu mẫu. Tài khoản (chỉ hiện một lần, hãy đổi mật khẩu khi dùng thật):")
     for username, password, role in credentials:
         click.echo(f"  {username:<16} {password:<20} ({role})")
+    click.echo("Thử API: curl -H 'Authorization: Bearer <khóa API>' http://127.0.0.1:8000/api/v1/instruments")
 
 
 @cli.command()

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sipas.accounts import create_user, random_token
+from sipas.accounts import create_api_key, create_user, random_token
 from sipas.catalogue import NOT_APPLICABLE, Catalogue
 from sipas.clock import Period, local_date
 from sipas.dossiers import DossierInput, apply_dossier
@@ -97,7 +97,7 @@ def _answers(rng: random.Random, catalogue: Catalogue, code: str, on: datetime, 
 
 def create_demo(session: Session, catalogue: Catalogue, settings: Settings, *, secret: str, seed: int = 2026,
                 now: datetime | None = None) -> list[tuple[str, str, str]]:
-    """Create everything; return (username, password, role) for each account, to print once."""
+    """Create everything; return (username or "api key", secret, role or unit) to print once."""
     now = now or datetime.now(UTC)
     rng = random.Random(seed)
     district = create_unit(session, code="QUAN-DEMO", name="Quận Thuận Hóa (mẫu)", kind=UnitKind.DISTRICT,
@@ -122,6 +122,8 @@ def create_demo(session: Session, catalogue: Catalogue, settings: Settings, *, s
         create_user(session, username=username, password=password, role=role, units=units, full_name=full_name,
                     actor="demo")
         credentials.append((username, password, str(role)))
+    _key, api_key = create_api_key(session, district, name="Dữ liệu mẫu", actor="demo")
+    credentials.append(("khóa API", api_key, f"quận {district.code} và các phường"))
 
     today = local_date(now, settings.tz)
     current = Period.containing_quarter(today)
