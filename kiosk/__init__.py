@@ -1,7 +1,16 @@
-"""kiosk channel."""
+"""kiosk channel: the counter touchscreen, its pairing and its console pages."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the channel with the app (filled in by the channel)."""
+    """Register the kiosk page (public, with its static assets), its device API and the console pages."""
+    from kiosk.console import bp as console_bp
+    from kiosk.views import api, bp
+    from sipas.app import add_console_nav, csrf
+
+    app.register_blueprint(bp)
+    app.register_blueprint(api)
+    csrf.exempt(api)  # authenticated by the device token header, never by a cookie
+    app.register_blueprint(console_bp)
+    add_console_nav(app, "kiosk_console.index", "Kiosk", order=40, roles=("admin", "clerk"))

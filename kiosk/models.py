@@ -1,0 +1,49 @@
+"""The kiosk devices paired with a unit: token, pairing code, health and the dossier a clerk armed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from sipas.models import Base, Dossier, Unit, utc_now
+
+
+class KioskDevice(Base):
+    """One touchscreen at a counter. Only hashes of the pairing code and of the device token are kept."""
+
+    __tablename__ = "kiosk_device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    token_hash: Mapped[str | None] = mapped_column(String(64))
+    pairing_code_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    pairing_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    paired_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_contact_at: Mapped[datetime | None]
+    queued_count: Mapped[int] = mapped_column(Integer, default=0)
+    armed_dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id", ondelete="SET NULL"))
+    armed_until: Mapped[datetime | None]
+    last_submission_at: Mapped[datetime | None]
+
+    unit: Mapped[Unit] = relationship()
+    armed_dossier: Mapped[Dossier | None] = relationship()
+
+    @property
+    def source(self) -> str:
+        """What ``Response.source`` holds for ratings from this device."""
+        return f"kiosk:{self.public_id}"
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.paired_at is None:
+            return "pending"
+        return "active"

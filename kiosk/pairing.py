@@ -1,0 +1,121 @@
+"""Pairing a kiosk with a unit: a one-time code typed on the kiosk buys a device token.
+
+The clerk creates a device in the console and reads the code (or opens the pairing link) on the
+kiosk; the kiosk exchanges it for a token it keeps in its browser storage. Only keyed hashes of the
+code and the token are stored, so a database dump pairs nothing. Revoking a device ends its token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from kiosk.errors import KioskRevoked, KioskUnpaired, PairingRefused, PairingThrottled
+from kiosk.models import KioskDevice
+from sipas.audit import audit
+from sipas.errors import ValidationError
+from sipas.models import LoginAttempt, Unit
+
+PAIRING_CODE_DIGITS = 8
+MAX_PAIRING_FAILURES = 10
+
+
+def _digest(secret_key: str, purpose: str, value: str) -> str:
+    return hmac.new(secret_key.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewDevice:
+    device: KioskDevice
+    pairing_code: str
+
+
+@dataclass(frozen=True)
+class Paired:
+    device: KioskDevice
+    token: str
+
+
+def create_device(session: Session, unit: Unit, *, name: str, now: datetime, secret_key: str, actor: str,
+                  valid_for: timedelta) -> NewDevice:
+    """A device waiting for its kiosk; the plaintext pairing code is returned once."""
+    name = " ".join(name.split())[:200]
+    if not name:
+        raise ValidationError("Vui lòng đặt tên cho kiosk (ví dụ: Quầy 1).", field="name", detail="empty name")
+    code = "".join(secrets.choice("0123456789") for _ in range(PAIRING_CODE_DIGITS))
+    device = KioskDevice(unit_id=unit.id, unit=unit, public_id=secrets.token_hex(6), name=name, created_at=now,
+                         created_by=actor, pairing_code_hash=_digest(secret_key, "pair", code),
+                         pairing_expires_at=now + valid_for, queued_count=0)
+    session.add(device)
+    session.flush()
+    audit(session, "kiosk.created", actor=actor, unit=unit, subject=device.public_id, name=name)
+    return NewDevice(device, code)
+
+
+def new_pairing_code(session: Session, device: KioskDevice, *, now: datetime, secret_key: str, actor: str,
+                     valid_for: timedelta) -> str:
+    """Issue a fresh code for a device (a lost code, or a kiosk whose browser storage was wiped)."""
+    if device.revoked_at is not None:
+        raise ValidationError("Kiosk đã bị thu hồi; hãy tạo kiosk mới.", field="device", detail="revoked")
+    code = "".join(secrets.choice("0123456789") for _ in range(PAIRING_CODE_DIGITS))
+    device.pairing_code_hash = _digest(secret_key, "pair", code)
+    device.pairing_expires_at = now + valid_for
+    audit(session, "kiosk.pairing_code", actor=actor, unit=device.unit, subject=device.public_id)
+    return code
+
+
+def pair(session: Session, unit: Unit, code: str, *, now: datetime, secret_key: str, client: str,
+         window: timedelta = timedelta(minutes=15)) -> Paired:
+    """Exchange a pairing code for a device token; failures per unit and client are limited."""
+    keys = [f"kiosk-pair:{unit.id}", f"kiosk-pair-ip:{client}"]
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - window))
+    for key in keys:
+        failures = session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key == key)) or 0
+        if failures >= MAX_PAIRING_FAILURES:
+            raise PairingThrottled(detail=f"too many pairing failures for {key}")
+    cleaned = "".join(ch for ch in code if ch.isdigit())
+    device = session.scalar(select(KioskDevice).where(
+        KioskDevice.unit_id == unit.id,
+        KioskDevice.pairing_code_hash == _digest(secret_key, "pair", cleaned),
+        KioskDevice.revoked_at.is_(None),
+    )) if cleaned else None
+    if device is None or device.pairing_expires_at is None or device.pairing_expires_at < now:
+        session.add_all(LoginAttempt(key=key, at=now) for key in keys)
+        raise PairingRefused(field="code", detail=f"bad pairing code for {unit.code}")
+    token_secret = secrets.token_urlsafe(32)
+    device.token_hash = _digest(secret_key, "token", token_secret)
+    device.pairing_code_hash = None
+    device.pairing_expires_at = None
+    device.paired_at = now
+    device.last_contact_at = now
+    audit(session, "kiosk.paired", actor=f"kiosk:{device.public_id}", unit=unit, subject=device.public_id)
+    return Paired(device, f"{device.public_id}.{token_secret}")
+
+
+def authenticate(session: Session, unit: Unit, token: str | None, *, now: datetime, secret_key: str) -> KioskDevice:
+    """The device owning ``token`` for this unit; raises 401/403 errors with Vietnamese messages."""
+    public_id, _, token_secret = (token or "").strip().partition(".")
+    if not public_id or not token_secret:
+        raise KioskUnpaired(detail="no device token")
+    device = session.scalar(select(KioskDevice).where(KioskDevice.public_id == public_id))
+    if device is None or device.token_hash is None or device.unit_id != unit.id or not hmac.compare_digest(
+            device.token_hash, _digest(secret_key, "token", token_secret)):
+        raise KioskUnpaired(detail="unknown device token")
+    if device.revoked_at is not None:
+        raise KioskRevoked(detail=f"device {public_id} revoked")
+    device.last_contact_at = now
+    return device
+
+
+def revoke(session: Session, device: KioskDevice, *, now: datetime, actor: str) -> None:
+    if device.revoked_at is None:
+        device.revoked_at = now
+        device.pairing_code_hash = None
+        device.armed_dossier_id = None
+        audit(session, "kiosk.revoked", actor=actor, unit=device.unit, subject=device.public_id)

@@ -1,0 +1,139 @@
+"""What a paired kiosk may do: look a dossier up, submit a rating, report its health, take an armed dossier."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from kiosk.errors import NotArmable, TooFast
+from kiosk.models import KioskDevice
+from sipas.audit import audit
+from sipas.catalogue import Catalogue
+from sipas.dossiers import find_dossier
+from sipas.errors import AlreadyRated, DossierNotReturned, UnknownDossier, ValidationError
+from sipas.models import Dossier, Response, ResponseChannel, Unit
+from sipas.responses import Recorded, ResponseInput, find_by_idempotency_key, record_response
+
+
+@dataclass(frozen=True)
+class KioskRules:
+    """Abuse limits, from ``SIPAS_KIOSK_*`` settings."""
+
+    min_interval: timedelta = timedelta(seconds=10)
+    burst_count: int = 3
+    burst_window: timedelta = timedelta(minutes=10)
+    arm_for: timedelta = timedelta(minutes=10)
+
+
+def rated(session: Session, dossier: Dossier, instrument: str) -> bool:
+    return session.scalar(select(Response.id).where(Response.dossier_id == dossier.id,
+                                                    Response.instrument_code == instrument)) is not None
+
+
+def rateable_dossier(session: Session, unit: Unit, code: str) -> Dossier:
+    """The dossier a citizen may rate now, or the precise reason why not."""
+    code = code.strip()
+    if not code or len(code) > 64:
+        raise ValidationError("Mã hồ sơ không hợp lệ.", field="dossier_code", detail="bad code")
+    dossier = find_dossier(session, unit, code)
+    if dossier is None:
+        raise UnknownDossier(field="dossier_code", detail=f"no dossier {code!r} in {unit.code}")
+    if dossier.returned_at is None:
+        raise DossierNotReturned(field="dossier_code", detail=f"dossier {code} not returned")
+    if rated(session, dossier, unit.default_instrument):
+        raise AlreadyRated(field="dossier_code", detail=f"{code} already rated")
+    return dossier
+
+
+def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: ResponseInput, *,
+           now: datetime, tz: tzinfo, rules: KioskRules) -> Recorded:
+    """Store a kiosk rating once. A resend of a stored key is acknowledged even inside the minimum interval."""
+    unit = device.unit
+    if data.idempotency_key:
+        previous = find_by_idempotency_key(session, data.idempotency_key)
+        if previous is not None:
+            return Recorded(previous, replayed=True)
+    if device.last_submission_at is not None and rules.min_interval.total_seconds() > 0:
+        wait = (device.last_submission_at + rules.min_interval - now).total_seconds()
+        if wait > 0:
+            raise TooFast(retry_after=max(1, int(wait + 0.999)), detail=f"device {device.public_id} too fast")
+    submitted_at = data.submitted_at
+    if submitted_at is None or submitted_at > now + timedelta(minutes=5) or submitted_at < now - timedelta(days=30):
+        submitted_at = now  # a kiosk clock far off must not refuse or misdate the rating
+    stored = ResponseInput(instrument=data.instrument, channel=ResponseChannel.KIOSK, answers=data.answers,
+                           dossier_code=data.dossier_code or None, submitted_at=submitted_at,
+                           comment=data.comment, idempotency_key=data.idempotency_key, source=device.source)
+    recorded = record_response(session, catalogue, unit, stored, now=now, tz=tz, actor=device.source)
+    device.last_submission_at = now
+    if device.armed_dossier_id is not None and device.armed_dossier_id == recorded.response.dossier_id:
+        device.armed_dossier_id = None
+        device.armed_until = None
+    if recorded.response.dossier_id is None:
+        flag_burst(session, device, recorded.response, now=now, rules=rules)
+    return recorded
+
+
+def _answer_key(response: Response) -> tuple[tuple[str, str | None], ...]:
+    return tuple((a.criterion_code, a.option_code) for a in response.answers)
+
+
+def flag_burst(session: Session, device: KioskDevice, response: Response, *, now: datetime,
+               rules: KioskRules) -> None:
+    """Flag (never drop) identical anonymous ratings from one kiosk arriving in a burst, for review."""
+    recent = list(session.scalars(
+        select(Response).options(selectinload(Response.answers)).where(
+            Response.source == device.source, Response.dossier_id.is_(None),
+            Response.instrument_code == response.instrument_code,
+            Response.created_at >= now - rules.burst_window,
+        )))
+    same = [r for r in recent if _answer_key(r) == _answer_key(response)]
+    if len(same) < rules.burst_count:
+        return
+    newly = [r for r in same if not r.flagged]
+    for item in newly:
+        item.flagged = True
+    if newly:
+        audit(session, "kiosk.burst_flagged", actor=device.source, unit=device.unit, subject=device.public_id,
+              responses=sorted(r.id for r in same), count=len(same),
+              window_seconds=int(rules.burst_window.total_seconds()))
+
+
+def heartbeat(device: KioskDevice, *, queued: int | None, now: datetime) -> None:
+    device.last_contact_at = now
+    if queued is not None:
+        device.queued_count = max(0, min(int(queued), 100_000))
+
+
+def arm(session: Session, device: KioskDevice, code: str, *, now: datetime, actor: str, rules: KioskRules) -> Dossier:
+    """The clerk hands the kiosk the dossier just returned, so the citizen only rates."""
+    if device.status != "active":
+        raise NotArmable("Kiosk chưa ghép nối hoặc đã bị thu hồi.", field="device", detail=device.status)
+    dossier = rateable_dossier(session, device.unit, code)
+    device.armed_dossier_id = dossier.id
+    device.armed_dossier = dossier
+    device.armed_until = now + rules.arm_for
+    audit(session, "kiosk.armed", actor=actor, unit=device.unit, subject=dossier.code, device=device.public_id)
+    return dossier
+
+
+def take_armed(session: Session, device: KioskDevice, *, now: datetime) -> Dossier | None:
+    """Hand the armed dossier to the kiosk once; an expired or already rated one is dropped."""
+    if device.armed_dossier_id is None:
+        return None
+    dossier = session.get(Dossier, device.armed_dossier_id)
+    expired = device.armed_until is not None and device.armed_until < now
+    device.armed_dossier_id = None
+    device.armed_until = None
+    if dossier is None or expired or rated(session, dossier, device.unit.default_instrument):
+        return None
+    return dossier
+
+
+def parse_answers(raw: object) -> Mapping[str, str]:
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+        raise ValidationError("Câu trả lời không hợp lệ.", field="answers", detail="answers must map str to str")
+    return raw

@@ -1,0 +1,302 @@
+/**
+ * kiosk.js — the counter kiosk: pairing, dossier code entry (keypad or scanner), the armed-dossier poll,
+ * the rating flow (rating-flow.js) and the offline queue that resends until the server acknowledges.
+ */
+import { IdleTimer, mountRatingFlow, readInstrument } from "./rating-flow.js";
+import { RatingQueue, newKey } from "./queue.js";
+
+const config = JSON.parse(document.getElementById("kiosk-config").textContent);
+const instrument = readInstrument();
+const T = config.timings;
+const tokenKey = `sipas-kiosk:${config.unit}:token`;
+const queue = new RatingQueue(config.unit);
+const $ = (selector) => document.querySelector(selector);
+const screens = { pair: $("#pair-screen"), start: $("#start-screen"), flow: $("#flow-screen") };
+const OFFLINE_NOTE = "Máy chưa kết nối được với máy chủ. Đánh giá của ông/bà đã được lưu trên kiosk và sẽ tự động gửi khi có kết nối.";
+let current = "start";
+let code = "";
+let letters = false;
+let idle = null;
+let flushing = false;
+let online = true;
+
+const token = () => localStorage.getItem(tokenKey);
+
+async function api(path, { method = "GET", body } = {}) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 5000);
+  try {
+    const response = await fetch(`${config.api}/${path}`, {
+      method, signal: controller.signal, cache: "no-store",
+      headers: { "Content-Type": "application/json", "X-Kiosk-Token": token() || "" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    setOnline(response.status < 500);
+    return { status: response.status, data };
+  } catch {
+    setOnline(false);
+    return { status: 0, data: {} };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function setOnline(value) {
+  online = value;
+  renderStatus();
+}
+
+function renderStatus() {
+  const waiting = queue.size;
+  const status = $("#net-status");
+  status.classList.toggle("k-offline", !online);
+  status.textContent = online ? (waiting ? `Đang gửi ${waiting} phiếu` : "Đã kết nối")
+    : `Mất kết nối${waiting ? ` · ${waiting} phiếu chờ gửi` : ""}`;
+}
+
+function show(name) {
+  current = name;
+  for (const [key, node] of Object.entries(screens)) node.hidden = key !== name;
+}
+
+function unpaired(data) {
+  localStorage.removeItem(tokenKey);
+  showPairing(data?.error?.message);
+}
+
+/* ---------- pairing ---------- */
+let pairingCode = "";
+function showPairing(message = "") {
+  idle?.stop();
+  show("pair");
+  pairingCode = "";
+  $("#pair-code").textContent = "";
+  $("#pair-message").textContent = message;
+}
+
+async function pair(value) {
+  $("#pair-message").textContent = "Đang ghép nối…";
+  const { status, data } = await api("pair", { method: "POST", body: { code: value } });
+  if (status === 200 && data.token) {
+    localStorage.setItem(tokenKey, data.token);
+    $("#device-name").textContent = data.device.name;
+    showStart();
+    heartbeat();
+    return;
+  }
+  pairingCode = "";
+  $("#pair-code").textContent = "";
+  $("#pair-message").textContent = status === 0 ? "Không kết nối được máy chủ." : data.error?.message || "Ghép nối không thành công.";
+}
+
+/* ---------- start: code entry ---------- */
+function resetStart() {
+  code = "";
+  letters = false;
+  document.documentElement.classList.remove("rf-large");
+  renderCode();
+  renderKeypad();
+  message("");
+}
+
+function showStart() {
+  if (!token()) { showPairing(); return; }
+  idle?.stop();
+  idle = null;
+  resetStart();
+  show("start");
+}
+
+function renderCode() {
+  $("#code-display").textContent = code;
+  $("#code-display").classList.toggle("k-empty", !code);
+  $("#code-next").disabled = !code;
+}
+
+function message(text, kind = "error") {
+  const node = $("#start-message");
+  node.textContent = text;
+  node.className = `k-message k-message--${kind}`;
+}
+
+function touched() {
+  if (!idle && current === "start") {
+    idle = new IdleTimer({ seconds: T.idle, countdown: T.countdown, onExpire: () => { idle = null; showStart(); } });
+  }
+}
+
+function type(ch) {
+  if (code.length >= 64) return;
+  code += ch;
+  renderCode();
+  message("");
+  touched();
+}
+
+function renderKeypad() {
+  const keys = letters ? "ABCDEFGHIJKLMNOPQRSTUVWXYZ".split("") : ["1", "2", "3", "4", "5", "6", "7", "8", "9", ".", "0", "-"];
+  const pad = $("#keypad");
+  pad.classList.toggle("k-letters", letters);
+  pad.replaceChildren(...keys.map((ch) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "k-key";
+    button.textContent = ch;
+    button.dataset.key = ch;
+    button.addEventListener("click", () => {
+      type(ch);
+      if (letters) { letters = false; renderKeypad(); }
+    });
+    return button;
+  }));
+  $("#key-letters").textContent = letters ? "123 Số" : "ABC Chữ";
+}
+
+async function lookup() {
+  const value = code.trim();
+  if (!value) return;
+  message("Đang tìm hồ sơ…", "info");
+  const { status, data } = await api("lookup", { method: "POST", body: { code: value } });
+  if (status === 200) { startRating({ code: data.code, procedure: data.procedure }); return; }
+  if (status === 401 || status === 403) { unpaired(data); return; }
+  message(status === 0 ? "Không kết nối được máy chủ để tra cứu mã hồ sơ. Vui lòng báo cán bộ một cửa."
+    : data.error?.message || "Không tìm thấy hồ sơ.");
+  touched();
+}
+
+/* ---------- rating ---------- */
+function startRating(dossier) {
+  idle?.stop();
+  idle = null;
+  show("flow");
+  const confirm = dossier ? {
+    text: `Hồ sơ của ông/bà: ${dossier.procedure} (mã ${dossier.code}). Nếu đúng, mời chọn câu trả lời bên dưới.`,
+    rejectLabel: "Không phải hồ sơ của tôi", onReject: showStart,
+  } : null;
+  const flow = mountRatingFlow(screens.flow, {
+    layout: "kiosk", instrument, comment: true, audio: true, confirm,
+    context: dossier ? `Hồ sơ: ${dossier.procedure}` : "Đánh giá không cần mã hồ sơ",
+    idle: { seconds: T.idle, countdown: T.countdown }, thanksSeconds: T.thanks,
+    submit: (payload) => submitRating(payload, dossier),
+    onFinish: showStart, onBack: showStart,
+  });
+  flow.start();
+}
+
+async function submitRating(payload, dossier) {
+  const key = newKey();
+  const item = { key, next: 0, tries: 0, body: { ...payload, key, dossier_code: dossier ? dossier.code : null } };
+  queue.add(item);  // stored before sending: a crash or an outage cannot lose it
+  renderStatus();
+  const outcome = await send(item);
+  const notes = {
+    stored: null,
+    replayed: null,
+    already: "Hồ sơ này đã được đánh giá trước đó; mỗi hồ sơ chỉ được đánh giá một lần.",
+    offline: OFFLINE_NOTE,
+  };
+  const note = outcome.message || (outcome.result in notes ? notes[outcome.result] : OFFLINE_NOTE);
+  return { ok: true, message: note };
+}
+
+async function send(item) {
+  const { status, data } = await api("submit", { method: "POST", body: { ...item.body, queued: queue.size - 1 } });
+  if (status === 200 || status === 201) {
+    queue.remove(item.key);
+    renderStatus();
+    return { result: data.status === "replayed" ? "replayed" : "stored" };
+  }
+  if (status === 409) { queue.remove(item.key); renderStatus(); return { result: "already" }; }
+  if (status === 429) {
+    const wait = Number(data.error?.retry_after || 5);
+    queue.update(item.key, { next: Date.now() + wait * 1000, tries: item.tries + 1 });
+    return { result: "too_fast", message: data.error?.message };
+  }
+  if (status === 401 || status === 403) {
+    return { result: "unpaired", message: "Đánh giá đã được lưu trên kiosk. Kiosk cần được ghép nối lại để gửi." };
+  }
+  if (status >= 400 && status < 500) {
+    queue.reject(item, data.error?.code || String(status));
+    renderStatus();
+    return { result: "rejected", message: data.error?.message };
+  }
+  const backoff = Math.min(30000, 2000 * 2 ** Math.min(item.tries, 4));
+  queue.update(item.key, { next: Date.now() + backoff, tries: item.tries + 1 });
+  return { result: "offline" };
+}
+
+async function flush() {
+  if (flushing || !token()) return;
+  flushing = true;
+  try {
+    for (const item of queue.items()) {
+      if (item.next > Date.now()) continue;
+      const outcome = await send(item);
+      if (outcome.result === "offline" || outcome.result === "unpaired") break;
+    }
+  } finally {
+    flushing = false;
+    renderStatus();
+  }
+}
+
+async function heartbeat() {
+  if (!token()) return;
+  const { status, data } = await api("heartbeat", { method: "POST", body: { queued: queue.size } });
+  if ((status === 401 || status === 403) && current === "start") unpaired(data);
+}
+
+async function pollArmed() {
+  if (!token() || current !== "start" || code) return;
+  const { status, data } = await api("armed");
+  if ((status === 401 || status === 403) && current === "start") { unpaired(data); return; }
+  if (status === 200 && data.armed && current === "start" && !code) startRating(data.armed);
+}
+
+/* ---------- wiring ---------- */
+function setup() {
+  $("#key-letters").addEventListener("click", () => { letters = !letters; renderKeypad(); touched(); });
+  $("#key-back").addEventListener("click", () => { code = code.slice(0, -1); renderCode(); touched(); });
+  $("#key-clear").addEventListener("click", () => { code = ""; renderCode(); message(""); });
+  $("#code-next").addEventListener("click", lookup);
+  $("#anonymous")?.addEventListener("click", () => startRating(null));
+  $("#text-size").addEventListener("click", () => document.documentElement.classList.toggle("rf-large"));
+  for (const button of document.querySelectorAll("#pair-keypad [data-digit]")) {
+    button.addEventListener("click", () => {
+      if (pairingCode.length < 8) pairingCode += button.dataset.digit;
+      $("#pair-code").textContent = pairingCode;
+      if (pairingCode.length === 8) pair(pairingCode);
+    });
+  }
+  $("#pair-back").addEventListener("click", () => {
+    pairingCode = pairingCode.slice(0, -1);
+    $("#pair-code").textContent = pairingCode;
+  });
+  // A barcode/QR scanner is a keyboard: it types the code and presses Enter.
+  document.addEventListener("keydown", (event) => {
+    if (current !== "start" || event.ctrlKey || event.altKey || event.metaKey) return;
+    if (event.key === "Enter") { event.preventDefault(); lookup(); return; }
+    if (event.key === "Backspace") { code = code.slice(0, -1); renderCode(); return; }
+    if (event.key.length === 1 && /[0-9A-Za-z.\-_/]/.test(event.key)) { event.preventDefault(); type(event.key); }
+  });
+  const match = /pair=(\d{8})/.exec(window.location.hash);
+  if (match) {
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+    showPairing();
+    pair(match[1]);
+  } else if (token()) {
+    showStart();
+    heartbeat();
+  } else {
+    showPairing();
+  }
+  renderStatus();
+  setInterval(flush, 3000);
+  setInterval(heartbeat, T.heartbeat * 1000);
+  setInterval(pollArmed, T.poll * 1000);
+  window.addEventListener("online", flush);
+  window.sipasKiosk = { queue, flush, config };
+}
+
+setup();

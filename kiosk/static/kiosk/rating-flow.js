@@ -1,0 +1,355 @@
+/**
+ * rating-flow.js — the citizen rating flow shared by the counter kiosk and the phone form (SMS/QR link).
+ *
+ * One criterion per screen, three large face buttons (+ "Không áp dụng" where allowed), progress "3/12",
+ * back, an optional comment, a summary to confirm and a thank-you screen. Tapping an answer advances.
+ * All assets are local: faces and audio are resolved relative to this file.
+ *
+ *   import { mountRatingFlow, readInstrument, IdleTimer } from "/kiosk/static/kiosk/rating-flow.js";
+ *   const flow = mountRatingFlow(document.getElementById("flow"), {
+ *     layout: "kiosk" | "phone",        // CSS class rf--kiosk / rf--phone; the kiosk gets an on-screen keyboard
+ *     instrument: readInstrument(),     // <script type="application/json" id="instrument"> (see docs/kiosk.md)
+ *     submit,                           // async (payload) => ({ ok: true, message? }) | ({ ok: false, message })
+ *                                       //   or a URL string: POST JSON, 2xx = ok, else body.error.message shown
+ *     headers: {},                      // extra headers when submit is a URL (e.g. {"X-CSRFToken": token})
+ *     context: "Đăng ký khai sinh",     // optional line shown above every question (procedure name)
+ *     confirm: { text, rejectLabel, onReject },  // optional panel on question 1 asking to confirm the dossier
+ *     comment: true,                    // comment screen (skippable)
+ *     audio: true,                      // read-aloud buttons playing audio/manifest.json entries
+ *     idle: { seconds: 60, countdown: 15 } | false,   // reset on inactivity with a visible countdown
+ *     thanksSeconds: 5,                 // 0 = stay on the thank-you screen
+ *     onFinish: (reason) => {},         // "thanks" | "idle" | "cancel"; the caller shows its start screen
+ *     onBack: () => {},                 // back pressed on question 1 (default: onFinish("cancel"))
+ *   });
+ *   flow.start();   // render question 1
+ *   flow.destroy(); // remove timers, listeners and every trace of the answers
+ *
+ * submit payload: { instrument, instrument_version, answers: {criterion_code: option_code | "na"},
+ *                   comment: string | null, submitted_at: ISO string }
+ * Stable DOM: .rf .rf--kiosk|.rf--phone, [data-screen=question|comment|summary|thanks], .rf-progress,
+ * .rf-question, .rf-option.rf-option--good|--mid|--bad|--na (data-option=code), .rf-back, .rf-listen,
+ * .rf-skip, .rf-next, .rf-comment-input, .rf-summary-item, .rf-confirm, .rf-thanks, .rf-countdown.
+ */
+import { mountViKeyboard } from "./vi-keyboard.js";
+
+const HERE = new URL(".", import.meta.url);
+export const NOT_APPLICABLE = "na";
+const SPEAKER = '<svg viewBox="0 0 64 64" aria-hidden="true" class="rf-icon"><path d="M8 24h12l16-13v42L20 40H8z" ' +
+  'fill="currentColor"/><path d="M44 22c6 6 6 14 0 20M50 15c10 10 10 24 0 34" fill="none" stroke="currentColor" ' +
+  'stroke-width="5" stroke-linecap="round"/></svg>';
+
+export function readInstrument(id = "instrument") {
+  return JSON.parse(document.getElementById(id).textContent);
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "html") node.innerHTML = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined && child !== false) node.append(child);
+  }
+  return node;
+}
+
+/** good / mid / bad by points: the best option smiles, the worst frowns, whatever its wording. */
+export function toneOf(criterion, option) {
+  const points = criterion.options.map((o) => o.points);
+  const max = Math.max(...points);
+  const min = Math.min(...points);
+  if (option.points === max) return "good";
+  if (option.points === min) return "bad";
+  return "mid";
+}
+
+/** Read-aloud: plays pre-generated files listed in audio/manifest.json, one after another. */
+class Speaker {
+  constructor(enabled) {
+    this.enabled = enabled;
+    this.manifest = {};
+    this.current = null;
+    this.queue = [];
+    if (enabled) {
+      fetch(new URL("audio/manifest.json", HERE)).then((r) => (r.ok ? r.json() : {}))
+        .then((m) => { this.manifest = m; }).catch(() => { this.manifest = {}; });
+    }
+  }
+  has(text) { return this.enabled && Boolean(this.manifest[text]); }
+  say(...texts) {
+    this.stop();
+    this.queue = texts.filter((t) => this.manifest[t]);
+    this.next();
+  }
+  next() {
+    const text = this.queue.shift();
+    if (!text) return;
+    this.current = new Audio(new URL(`audio/${this.manifest[text]}`, HERE));
+    this.current.addEventListener("ended", () => this.next());
+    this.current.play().catch(() => {});
+  }
+  stop() {
+    this.queue = [];
+    if (this.current) { this.current.pause(); this.current = null; }
+  }
+}
+
+/**
+ * Inactivity timer: after ``seconds - countdown`` without a touch it shows a countdown overlay
+ * ("Màn hình sẽ trở về trang đầu sau 15 giây"); a touch cancels it, reaching zero calls onExpire.
+ */
+export class IdleTimer {
+  constructor({ seconds = 60, countdown = 15, onExpire, host = document.body }) {
+    this.seconds = seconds;
+    this.countdown = Math.min(countdown, seconds);
+    this.onExpire = onExpire;
+    this.host = host;
+    this.overlay = null;
+    this.timer = null;
+    this.ticker = null;
+    this.activity = () => this.reset();
+    for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, this.activity, true);
+    this.reset();
+  }
+  reset() {
+    this.hide();
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.show(), (this.seconds - this.countdown) * 1000);
+  }
+  show() {
+    let left = this.countdown;
+    const number = el("strong", { class: "rf-countdown-number", "data-testid": "countdown" }, String(left));
+    this.overlay = el("div", { class: "rf-countdown", role: "alertdialog", "aria-live": "assertive" },
+      el("div", { class: "rf-countdown-box" },
+        el("p", {}, "Ông/bà còn đó không? Màn hình sẽ trở về trang đầu sau"),
+        number, el("p", {}, "giây"),
+        el("button", { type: "button", class: "rf-button rf-primary" }, "Tôi vẫn đang đánh giá")));
+    this.host.append(this.overlay);
+    this.ticker = setInterval(() => {
+      left -= 1;
+      number.textContent = String(Math.max(left, 0));
+      if (left <= 0) { this.stop(); this.onExpire(); }
+    }, 1000);
+  }
+  hide() {
+    clearInterval(this.ticker);
+    if (this.overlay) { this.overlay.remove(); this.overlay = null; }
+  }
+  stop() {
+    this.hide();
+    clearTimeout(this.timer);
+    for (const type of ["pointerdown", "keydown"]) document.removeEventListener(type, this.activity, true);
+  }
+}
+
+async function submitToUrl(url, headers, payload) {
+  try {
+    const response = await fetch(url, {
+      method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(payload),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.ok) return { ok: true, message: body.message };
+    return { ok: false, message: body.error?.message || "Không gửi được đánh giá. Vui lòng thử lại." };
+  } catch {
+    return { ok: false, message: "Không kết nối được máy chủ. Vui lòng thử lại." };
+  }
+}
+
+export function mountRatingFlow(container, options) {
+  const opts = { layout: "kiosk", comment: true, audio: true, idle: false, thanksSeconds: 5, headers: {}, ...options };
+  const criteria = opts.instrument.criteria;
+  const naLabel = opts.instrument.na_label || "Không áp dụng";
+  const speaker = new Speaker(opts.audio);
+  const state = { index: 0, answers: {}, comment: "", editing: false, busy: false };
+  const root = el("div", { class: `rf rf--${opts.layout}`, lang: "vi" });
+  container.replaceChildren(root);
+  let idle = null;
+  let thanksTimer = null;
+  let finished = false;
+
+  const finish = (reason) => {
+    if (finished) return;
+    finished = true;
+    destroy();
+    opts.onFinish?.(reason);
+  };
+
+  function screen(name, ...children) {
+    speaker.stop();
+    root.replaceChildren(el("section", { class: `rf-screen rf-screen--${name}`, "data-screen": name }, ...children));
+    root.querySelector("h2")?.focus?.();
+  }
+
+  function listenButton(label, texts, extraClass = "") {
+    if (!opts.audio) return null;
+    return el("button", { type: "button", class: `rf-listen ${extraClass}`, "aria-label": `Nghe: ${label}`,
+      html: `${SPEAKER}<span>Nghe</span>`, onclick: (event) => { event.stopPropagation(); speaker.say(...texts); } });
+  }
+
+  function header() {
+    const total = criteria.length;
+    return el("header", { class: "rf-header" },
+      el("span", { class: "rf-progress", "data-testid": "progress", "aria-label": `Câu ${state.index + 1} trên ${total}` },
+        `${state.index + 1}/${total}`),
+      el("div", { class: "rf-bar", "aria-hidden": "true" },
+        el("span", { style: `width:${Math.round(((state.index + 1) / total) * 100)}%` })),
+      opts.context ? el("span", { class: "rf-context" }, opts.context) : null);
+  }
+
+  function answer(criterion, code, button) {
+    if (state.busy) return;
+    state.busy = true;
+    state.answers[criterion.code] = code;
+    button.classList.add("rf-option--chosen");
+    setTimeout(() => {
+      state.busy = false;
+      if (state.editing) { state.editing = false; showSummary(); return; }
+      if (state.index + 1 < criteria.length) { state.index += 1; showQuestion(); } else if (opts.comment) {
+        showComment();
+      } else { showSummary(); }
+    }, 180);
+  }
+
+  function optionButton(criterion, option, tone) {
+    const chosen = state.answers[criterion.code] === option.code;
+    const button = el("button", { type: "button", class: `rf-option rf-option--${tone}${chosen ? " rf-option--chosen" : ""}`,
+      "data-option": option.code, "aria-pressed": chosen ? "true" : "false" },
+      el("img", { class: "rf-face", src: new URL(`faces/${tone}.svg`, HERE).href, alt: "" }),
+      el("span", { class: "rf-option-label" }, option.label));
+    button.addEventListener("click", () => answer(criterion, option.code, button));
+    return el("div", { class: "rf-option-cell" }, button, listenButton(option.label, [option.label], "rf-listen--option"));
+  }
+
+  function showQuestion() {
+    const criterion = criteria[state.index];
+    const cells = criterion.options.map((o) => optionButton(criterion, o, toneOf(criterion, o)));
+    const na = criterion.allow_na
+      ? optionButton(criterion, { code: NOT_APPLICABLE, label: naLabel }, "na") : null;
+    const confirm = state.index === 0 && opts.confirm && !state.answers[criterion.code]
+      ? el("div", { class: "rf-confirm-panel", "data-testid": "confirm-panel" },
+        el("p", { class: "rf-confirm-text" }, opts.confirm.text),
+        el("button", { type: "button", class: "rf-button rf-reject", "data-testid": "reject-dossier",
+          onclick: () => { destroy(); opts.confirm.onReject?.(); } }, opts.confirm.rejectLabel || "Không phải hồ sơ của tôi"))
+      : null;
+    screen("question", header(), confirm,
+      el("div", { class: "rf-question-row" },
+        el("h2", { class: "rf-question", tabindex: "-1", "data-criterion": criterion.code }, criterion.label),
+        listenButton(criterion.label, [criterion.label, ...criterion.options.map((o) => o.label),
+          ...(criterion.allow_na ? [naLabel] : [])], "rf-listen--question")),
+      el("div", { class: `rf-options rf-options--${criterion.options.length}` }, cells),
+      na ? el("div", { class: "rf-na-row" }, na) : null,
+      el("footer", { class: "rf-footer" },
+        el("button", { type: "button", class: "rf-button rf-back", onclick: back }, "← Quay lại")));
+  }
+
+  function back() {
+    if (state.editing) { state.editing = false; showSummary(); return; }
+    if (state.index === 0) {
+      if (opts.onBack) { destroy(); opts.onBack(); } else finish("cancel");
+      return;
+    }
+    state.index -= 1;
+    showQuestion();
+  }
+
+  function showComment() {
+    const input = el("textarea", { class: "rf-comment-input", rows: "3", maxlength: "500", "aria-label": "Ý kiến góp ý",
+      placeholder: "Nhập ý kiến của ông/bà (không bắt buộc)", readonly: opts.layout === "kiosk" ? true : null });
+    input.value = state.comment;
+    input.addEventListener("input", () => { state.comment = input.value; });
+    const keyboard = el("div", { class: "rf-keyboard-host" });
+    screen("comment",
+      el("header", { class: "rf-header" }, el("span", { class: "rf-progress" }, "Góp ý")),
+      el("h2", { class: "rf-question", tabindex: "-1" }, "Ông/bà có góp ý gì thêm không? (không bắt buộc)"),
+      input, keyboard,
+      el("footer", { class: "rf-footer" },
+        el("button", { type: "button", class: "rf-button rf-back",
+          onclick: () => { state.index = criteria.length - 1; showQuestion(); } }, "← Quay lại"),
+        el("button", { type: "button", class: "rf-button rf-skip", "data-testid": "skip-comment",
+          onclick: () => { state.comment = ""; showSummary(); } }, "Bỏ qua"),
+        el("button", { type: "button", class: "rf-button rf-primary rf-next", onclick: showSummary }, "Tiếp tục →")));
+    if (opts.layout === "kiosk") {
+      mountViKeyboard(keyboard, { onChange: (text) => { state.comment = text; input.value = text; }, value: state.comment });
+    }
+  }
+
+  function showSummary() {
+    const items = criteria.map((criterion, index) => {
+      const code = state.answers[criterion.code];
+      const option = criterion.options.find((o) => o.code === code);
+      const tone = option ? toneOf(criterion, option) : "na";
+      return el("li", {},
+        el("button", { type: "button", class: "rf-summary-item", "data-criterion": criterion.code,
+          onclick: () => { state.index = index; state.editing = true; showQuestion(); } },
+          el("span", { class: "rf-summary-number" }, `${index + 1}.`),
+          el("span", { class: "rf-summary-label" }, criterion.short_label),
+          el("span", { class: `rf-chip rf-chip--${tone}` }, option ? option.label : naLabel)));
+    });
+    const error = el("p", { class: "rf-error", role: "alert", "data-testid": "submit-error" });
+    const send = el("button", { type: "button", class: "rf-button rf-primary rf-confirm", "data-testid": "confirm" },
+      "Gửi đánh giá ✓");
+    send.addEventListener("click", async () => {
+      if (state.busy) return;
+      state.busy = true;
+      send.disabled = true;
+      const payload = { instrument: opts.instrument.code, instrument_version: opts.instrument.version,
+        answers: { ...state.answers }, comment: state.comment.trim() || null, submitted_at: new Date().toISOString() };
+      const result = typeof opts.submit === "string"
+        ? await submitToUrl(opts.submit, opts.headers, payload) : await opts.submit(payload);
+      state.busy = false;
+      if (finished) return;
+      if (result.ok) { showThanks(result.message); return; }
+      send.disabled = false;
+      error.textContent = result.message || "Không gửi được đánh giá. Vui lòng thử lại.";
+    });
+    screen("summary",
+      el("header", { class: "rf-header" }, el("span", { class: "rf-progress" }, "Xem lại")),
+      el("h2", { class: "rf-question", tabindex: "-1" }, "Xin ông/bà xem lại và bấm “Gửi đánh giá”"),
+      el("p", { class: "rf-hint" }, "Chạm vào một dòng để sửa câu trả lời."),
+      el("ol", { class: "rf-summary" }, items),
+      state.comment.trim() ? el("p", { class: "rf-summary-comment" }, `Góp ý: ${state.comment.trim()}`) : null,
+      error,
+      el("footer", { class: "rf-footer" },
+        el("button", { type: "button", class: "rf-button rf-back",
+          onclick: () => { if (opts.comment) showComment(); else { state.index = criteria.length - 1; showQuestion(); } } },
+        "← Quay lại"), send));
+  }
+
+  function showThanks(message) {
+    idle?.stop();
+    idle = null;
+    state.answers = {};
+    state.comment = "";
+    const seconds = opts.thanksSeconds;
+    screen("thanks", el("div", { class: "rf-thanks", role: "status" },
+      el("img", { class: "rf-face rf-face--big", src: new URL("faces/good.svg", HERE).href, alt: "" }),
+      el("h2", { tabindex: "-1" }, "Cảm ơn ông/bà đã đánh giá!"),
+      message ? el("p", { class: "rf-thanks-note", "data-testid": "thanks-note" }, message) : null,
+      seconds ? el("p", { class: "rf-hint" }, `Màn hình sẽ trở về trang đầu sau ${seconds} giây.`) : null));
+    if (seconds) thanksTimer = setTimeout(() => finish("thanks"), seconds * 1000);
+  }
+
+  function destroy() {
+    finished = true;
+    speaker.stop();
+    idle?.stop();
+    idle = null;
+    clearTimeout(thanksTimer);
+    state.answers = {};
+    state.comment = "";
+    root.remove();
+  }
+
+  return {
+    start() {
+      if (opts.idle) idle = new IdleTimer({ ...opts.idle, onExpire: () => finish("idle") });
+      showQuestion();
+    },
+    destroy,
+    get answers() { return { ...state.answers }; },
+  };
+}

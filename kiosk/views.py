@@ -1,0 +1,157 @@
+"""The kiosk page ``/kiosk/<unit>`` and its JSON endpoints, authenticated by the device token header."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from sqlalchemy import select
+
+from kiosk import pairing, services
+from kiosk.config import instrument_payload, kiosk_rules, timings
+from kiosk.models import KioskDevice
+from sipas.api.errors import register_api_errors
+from sipas.app import get_catalogue, get_settings
+from sipas.clock import utcnow
+from sipas.errors import ValidationError
+from sipas.models import ResponseChannel, Unit
+from sipas.parsing import parse_timestamp
+from sipas.responses import ResponseInput, resolve_instrument
+from sipas.storage import db_session
+
+log = logging.getLogger(__name__)
+TOKEN_HEADER = "X-Kiosk-Token"
+
+bp = Blueprint("kiosk", __name__, url_prefix="/kiosk", template_folder="templates", static_folder="static",
+               static_url_path="/static")
+api = Blueprint("kiosk_api", __name__, url_prefix="/kiosk/<unit_code>/api")
+register_api_errors(api)
+
+
+def _unit(code: str) -> Unit:
+    unit = db_session().scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def _device(unit: Unit) -> KioskDevice:
+    settings = get_settings()
+    return pairing.authenticate(db_session(), unit, request.headers.get(TOKEN_HEADER), now=utcnow(),
+                                secret_key=settings.secret_key or "")
+
+
+def _json() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError("Yêu cầu không hợp lệ.", detail="expected a JSON object")
+    return data
+
+
+@bp.get("/<unit_code>")
+def page(unit_code: str):  # type: ignore[no-untyped-def]
+    """The full-screen kiosk; it pairs itself first when the browser holds no device token."""
+    unit = _unit(unit_code)
+    settings = get_settings()
+    instrument = resolve_instrument(get_catalogue(), unit.default_instrument, utcnow(), settings.tz)
+    config = {
+        "unit": unit.code,
+        "unit_name": unit.name,
+        "allow_anonymous": unit.allow_anonymous,
+        "api": url_for("kiosk_api.armed", unit_code=unit.code).rsplit("/", 1)[0],
+        "static": url_for("kiosk.static", filename="kiosk/").rstrip("/") + "/",
+        "timings": timings(request.args),
+    }
+    return render_template("kiosk/kiosk.html", unit=unit, config=config, instrument=instrument_payload(instrument))
+
+
+@api.post("/pair")
+def pair(unit_code: str):  # type: ignore[no-untyped-def]
+    """Trade the one-time pairing code for the device token."""
+    unit = _unit(unit_code)
+    session = db_session()
+    try:
+        paired = pairing.pair(session, unit, str(_json().get("code", "")), now=utcnow(),
+                              secret_key=get_settings().secret_key or "", client=request.remote_addr or "?")
+    except pairing.PairingRefused:
+        session.commit()  # keep the failure count
+        raise
+    session.commit()
+    log.info("kiosk %s paired with %s", paired.device.public_id, unit.code)
+    return jsonify(token=paired.token, device={"id": paired.device.public_id, "name": paired.device.name})
+
+
+@api.post("/lookup")
+def lookup(unit_code: str):  # type: ignore[no-untyped-def]
+    """A dossier code → its procedure name only (never personal data), if it can be rated now."""
+    unit = _unit(unit_code)
+    _device(unit)
+    session = db_session()
+    dossier = services.rateable_dossier(session, unit, str(_json().get("code", "")))
+    session.commit()
+    return jsonify(code=dossier.code, procedure=dossier.procedure or "Thủ tục hành chính")
+
+
+@api.post("/submit")
+def submit(unit_code: str):  # type: ignore[no-untyped-def]
+    """Store a rating exactly once (idempotency key); a resend of a stored key is acknowledged."""
+    unit = _unit(unit_code)
+    device = _device(unit)
+    data = _json()
+    key = str(data.get("key") or request.headers.get("Idempotency-Key") or "").strip()
+    if not 8 <= len(key) <= 100:
+        raise ValidationError("Thiếu mã gửi (idempotency key).", field="key", detail="bad idempotency key")
+    submitted_at = _submitted_at(data.get("submitted_at"))
+    response_input = ResponseInput(
+        instrument=str(data.get("instrument") or unit.default_instrument), channel=ResponseChannel.KIOSK,
+        answers=services.parse_answers(data.get("answers")), dossier_code=str(data.get("dossier_code") or "") or None,
+        submitted_at=submitted_at, comment=str(data.get("comment") or "") or None, idempotency_key=key,
+    )
+    session = db_session()
+    settings = get_settings()
+    recorded = services.submit(session, get_catalogue(), device, response_input, now=utcnow(), tz=settings.tz,
+                               rules=kiosk_rules(settings))
+    if isinstance(data.get("queued"), int):
+        services.heartbeat(device, queued=data["queued"], now=utcnow())
+    session.commit()
+    log.info("kiosk %s %s response %s", device.public_id, "replayed" if recorded.replayed else "stored",
+             recorded.response.id)
+    return jsonify(status="replayed" if recorded.replayed else "stored", key=key), 200 if recorded.replayed else 201
+
+
+def _submitted_at(raw: object) -> datetime | None:
+    """When the citizen confirmed (a queued rating arrives later); unreadable → the server's time."""
+    if not raw:
+        return None
+    try:
+        return parse_timestamp(str(raw), get_settings().tz, field="submitted_at")
+    except ValidationError:
+        return None
+
+
+@api.post("/heartbeat")
+def heartbeat(unit_code: str):  # type: ignore[no-untyped-def]
+    """The kiosk reports it is alive and how many ratings wait in its queue."""
+    unit = _unit(unit_code)
+    device = _device(unit)
+    queued = _json().get("queued")
+    services.heartbeat(device, queued=queued if isinstance(queued, int) else None, now=utcnow())
+    db_session().commit()
+    return jsonify(ok=True, device={"id": device.public_id, "name": device.name})
+
+
+@api.get("/armed")
+def armed(unit_code: str):  # type: ignore[no-untyped-def]
+    """Polled on the start screen: the dossier a clerk armed for this kiosk, handed over once."""
+    unit = _unit(unit_code)
+    device = _device(unit)
+    session = db_session()
+    dossier = services.take_armed(session, device, now=utcnow())
+    session.commit()
+    if dossier is None:
+        return jsonify(armed=None, device={"id": device.public_id, "name": device.name})
+    log.info("kiosk %s took armed dossier %s", device.public_id, dossier.code)
+    return jsonify(armed={"code": dossier.code, "procedure": dossier.procedure or "Thủ tục hành chính"},
+                   device={"id": device.public_id, "name": device.name})
