@@ -8,4 +8,4 @@ from sipas.api.errors import register_api_errors
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 register_api_errors(bp)
 
-from sipas.api import instruments  # noqa: E402,F401  (routes register on import)
+from sipas.api import dossiers, instruments, responses  # noqa: E402,F401  (routes register on import)

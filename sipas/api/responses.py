@@ -1,0 +1,104 @@
+"""POST /api/v1/responses: one rating from another system (portal, provincial kiosk, keyed-in paper).
+
+At most one response per dossier and instrument: the database's unique constraint decides, so two
+simultaneous submissions store one and answer the other 409 ``already_rated``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import tzinfo
+from typing import Any
+
+from flask import jsonify, request
+
+from sipas.api import bp
+from sipas.api.auth import api_actor, api_key_required, current_key
+from sipas.api.dossiers import scoped_unit
+from sipas.api.serializers import Body, iso, json_object
+from sipas.app import get_catalogue, get_settings
+from sipas.catalogue import NOT_APPLICABLE
+from sipas.clock import utcnow
+from sipas.errors import ValidationError
+from sipas.models import Response, ResponseChannel, Unit
+from sipas.parsing import parse_response_channel
+from sipas.responses import MAX_COMMENT, ResponseInput, record_response
+from sipas.storage import db_session
+
+MAX_ANSWERS = 100
+MAX_CODE = 64
+MAX_IDEMPOTENCY_KEY = 200
+
+
+def parse_answers(body: Body) -> dict[str, str]:
+    """``{criterion_code: option_code or "na"}`` with string keys and values; the catalogue checks the rest."""
+    raw = body.object("answers")
+    if len(raw) > MAX_ANSWERS:
+        raise ValidationError("Quá nhiều câu trả lời.", field="answers", detail=f"more than {MAX_ANSWERS} answers")
+    answers: dict[str, str] = {}
+    for code, value in raw.items():
+        if len(code) > MAX_CODE:
+            raise ValidationError("Mã tiêu chí quá dài.", field="answers", detail="criterion code too long")
+        if value is None:
+            continue  # an unanswered criterion: the service reports it as missing
+        if not isinstance(value, str) or len(value) > MAX_CODE:
+            raise ValidationError(f"Câu trả lời cho tiêu chí “{code}” phải là mã lựa chọn (chuỗi) hoặc “na”.",
+                                  field=f"answers.{code}", detail="expected an option code string")
+        answers[code] = value
+    return answers
+
+
+def idempotency_key(body: Body, unit: Unit) -> str | None:
+    """The client's key (header ``Idempotency-Key`` or field ``idempotency_key``), scoped to the unit
+    so two integrations can never see each other's responses through a shared key."""
+    header = request.headers.get("Idempotency-Key", "").strip()
+    if len(header) > MAX_IDEMPOTENCY_KEY:
+        raise ValidationError("Idempotency-Key quá dài.", field="idempotency_key", detail="header too long")
+    given = header or body.text("idempotency_key", max_length=MAX_IDEMPOTENCY_KEY)
+    if not given:
+        return None
+    return "api:" + hashlib.sha256(f"{unit.id}\x00{given}".encode()).hexdigest()
+
+
+def response_json(response: Response, tz: tzinfo) -> dict[str, Any]:
+    return {
+        "id": response.id,
+        "unit": response.unit.code,
+        "dossier_code": response.dossier.code if response.dossier else None,
+        "instrument": response.instrument_code,
+        "version": response.instrument_version,
+        "channel": str(response.channel),
+        "submitted_at": iso(response.submitted_at, tz),
+        "answers": {a.criterion_code: a.option_code or NOT_APPLICABLE for a in response.answers},
+        "comment": response.comment,
+    }
+
+
+@bp.post("/responses")
+@api_key_required
+def submit():  # type: ignore[no-untyped-def]
+    """Record one response: 201 stored, 200 replay of a known idempotency key, 409 already rated."""
+    body = Body(json_object())
+    settings, session, now = get_settings(), db_session(), utcnow()
+    instrument = body.text("instrument", max_length=MAX_CODE, required=True)
+    channel_value = body.scalar("channel")
+    channel = parse_response_channel(channel_value) if channel_value is not None else ResponseChannel.API
+    dossier_code = body.text("dossier_code", max_length=MAX_CODE)
+    submitted_at, _date_only = body.timestamp("submitted_at", settings.tz)
+    answers = parse_answers(body)
+    comment = body.text("comment", max_length=MAX_COMMENT)
+    unit = scoped_unit(session, body.text("unit", max_length=MAX_CODE), dossier_code)
+    data = ResponseInput(
+        instrument=instrument or "",
+        channel=channel,
+        answers=answers,
+        dossier_code=dossier_code,
+        submitted_at=submitted_at,
+        comment=comment,
+        idempotency_key=idempotency_key(body, unit),
+        source=f"api:{current_key().prefix}",
+    )
+    recorded = record_response(session, get_catalogue(), unit, data, now=now, tz=settings.tz, actor=api_actor())
+    payload = response_json(recorded.response, settings.tz)
+    session.commit()
+    return jsonify(payload), 200 if recorded.replayed else 201

@@ -1,0 +1,146 @@
+"""POST /api/v1/responses: stored once per dossier and instrument, precise errors otherwise."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from sipas.models import Answer, AuditEvent, Response
+from tests.api.conftest import Api
+from tests.factories import answers_for, create_dossier, local
+
+
+@pytest.fixture
+def dossier(session, ward):
+    made = create_dossier(session, ward, code="HS-DANHGIA", received_at=local(2026, 1, 5), due_at=local(2026, 1, 8),
+                          returned_at=local(2026, 1, 7))
+    session.commit()
+    return made
+
+
+def quay4(**extra):
+    return {"instrument": "quay4", "channel": "api", "dossier_code": "HS-DANHGIA",
+            "submitted_at": "2026-01-07T16:00:00+07:00",
+            "answers": {"q1": "rat_hai_long", "q2": "hai_long", "q3": "dung_hen", "q4": "phuc_tap"},
+            "comment": "Cán bộ hướng dẫn tận tình.", **extra}
+
+
+def test_a_response_is_stored_and_returned_with_201(api: Api, dossier, session):
+    response = api.post("/responses", quay4())
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body == {
+        "id": body["id"], "unit": "P-THUANHOA", "dossier_code": "HS-DANHGIA", "instrument": "quay4",
+        "version": "2018.1", "channel": "api", "submitted_at": "2026-01-07T16:00:00+07:00",
+        "answers": {"q1": "rat_hai_long", "q2": "hai_long", "q3": "dung_hen", "q4": "phuc_tap"},
+        "comment": "Cán bộ hướng dẫn tận tình.",
+    }
+    stored = session.get(Response, body["id"])
+    assert [(a.criterion_code, a.points) for a in stored.answers] == [("q1", 2), ("q2", 1), ("q3", 2), ("q4", 0)]
+    assert stored.source.startswith("api:")
+    status = {r["instrument"]: r["rated"] for r in api.get("/dossiers/HS-DANHGIA").json["ratings"]}
+    assert status == {"hue12": False, "quay4": True, "tt01_2018": False}
+
+
+def test_a_second_response_for_the_same_dossier_and_instrument_is_409_already_rated(api: Api, dossier, session,
+                                                                                    catalogue):
+    assert api.post("/responses", quay4()).status_code == 201
+    second = api.post("/responses", quay4(answers={"q1": "khong_hai_long", "q2": "hai_long", "q3": "dung_hen",
+                                                   "q4": "don_gian"}))
+    assert second.status_code == 409
+    assert second.json["error"]["code"] == "already_rated"
+    assert second.json["error"]["message"] == "Hồ sơ này đã được đánh giá. Xin cảm ơn ông/bà."
+    assert session.scalar(select(func.count()).select_from(Response)) == 1
+    refused = session.scalars(select(AuditEvent).where(AuditEvent.action == "response.duplicate_refused")).all()
+    assert len(refused) == 1 and refused[0].subject == "HS-DANHGIA" and refused[0].actor.startswith("apikey:")
+    other_instrument = api.post("/responses", {**quay4(), "instrument": "hue12",
+                                               "answers": answers_for(catalogue, "hue12")})
+    assert other_instrument.status_code == 201
+
+
+def test_not_applicable_is_stored_as_na_where_allowed(api: Api, dossier, catalogue):
+    answers = answers_for(catalogue, "hue12")
+    answers["tc12"] = "na"
+    response = api.post("/responses", {"instrument": "hue12", "dossier_code": "HS-DANHGIA", "answers": answers})
+    assert response.status_code == 201, response.json
+    assert response.json["answers"]["tc12"] == "na"
+    assert response.json["channel"] == "api"  # the default channel
+
+
+def test_paper_ballots_need_no_dossier(api: Api, session):
+    body = quay4(channel="Phiếu giấy", dossier_code=None)
+    first, second = api.post("/responses", body), api.post("/responses", body)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json["dossier_code"] is None and first.json["channel"] == "paper"
+
+
+@pytest.mark.parametrize(("given", "stored"), [("kiosk", "kiosk"), ("phieu giay", "paper"), ("Tin nhắn", "sms"),
+                                               ("QR", "qr"), ("API", "api")])
+def test_channel_accepts_codes_and_labels(api: Api, dossier, given, stored):
+    response = api.post("/responses", quay4(channel=given))
+    assert response.status_code == 201 and response.json["channel"] == stored
+
+
+INVALID_RESPONSES = [
+    ({"dossier_code": "KHONG-CO"}, 404, "unknown_dossier", "dossier_code"),
+    ({"dossier_code": None}, 422, "dossier_required", "dossier_code"),
+    ({"instrument": "hue13"}, 422, "unknown_instrument", "instrument"),
+    ({"instrument": None}, 422, "invalid", "instrument"),
+    ({"channel": "fax"}, 422, "invalid", "channel"),
+    ({"answers": {"q1": "rat_hai_long", "q2": "hai_long", "q3": "dung_hen"}}, 422, "missing_answer", "answers.q4"),
+    ({"answers": {"q1": "rat_hai_long", "q2": "hai_long", "q3": "dung_hen", "q4": None}}, 422, "missing_answer",
+     "answers.q4"),
+    ({"answers": {"q1": "tuyet_voi", "q2": "hai_long", "q3": "dung_hen", "q4": "phuc_tap"}}, 422, "unknown_option",
+     "answers.q1"),
+    ({"answers": {"q1": "na", "q2": "hai_long", "q3": "dung_hen", "q4": "phuc_tap"}}, 422,
+     "not_applicable_refused", "answers.q1"),
+    ({"answers": {"q1": "rat_hai_long", "q2": "hai_long", "q3": "dung_hen", "q4": "phuc_tap", "q9": "x"}}, 422,
+     "unknown_criterion", "answers.q9"),
+    ({"answers": {"q1": 2, "q2": "hai_long", "q3": "dung_hen", "q4": "phuc_tap"}}, 422, "invalid", "answers.q1"),
+    ({"answers": ["rat_hai_long"]}, 422, "invalid", "answers"),
+    ({"answers": None}, 422, "invalid", "answers"),
+    ({"submitted_at": "2099-01-01T00:00:00+07:00"}, 422, "invalid", "submitted_at"),
+    ({"submitted_at": "07/01/2026"}, 422, "invalid", "submitted_at"),
+    ({"submitted_at": "2026-01-07T16:00:00"}, 422, "invalid", "submitted_at"),
+    ({"comment": "x" * 2001}, 422, "invalid", "comment"),
+    ({"comment": 5}, 422, "invalid", "comment"),
+    ({"unit": "KHONG-CO"}, 403, "forbidden", None),
+    ({"unit": ["P-THUANHOA"]}, 422, "invalid", "unit"),
+]
+
+
+def test_invalid_responses_name_the_field_at_fault(api: Api, dossier, session):
+    for change, status, code, field in INVALID_RESPONSES:
+        response = api.post("/responses", quay4(**change))
+        assert response.status_code == status, (change, response.json)
+        error = response.json["error"]
+        assert (error["code"], error.get("field")) == (code, field), change
+        assert error["message"] and not error["message"].isascii()  # a Vietnamese sentence for people
+    assert session.scalar(select(func.count()).select_from(Response)) == 0
+
+
+def test_a_dossier_not_yet_returned_cannot_be_rated(api: Api, session, ward):
+    create_dossier(session, ward, code="HS-DANGXULY", returned=False)
+    session.commit()
+    response = api.post("/responses", quay4(dossier_code="HS-DANGXULY"))
+    assert response.status_code == 422 and response.json["error"]["code"] == "not_returned"
+
+
+def test_an_idempotency_key_replays_the_stored_response(api: Api, dossier, session):
+    first = api.post("/responses", quay4(idempotency_key="portal-42"))
+    replay = api.post("/responses", quay4(idempotency_key="portal-42"))
+    assert (first.status_code, replay.status_code) == (201, 200)
+    assert replay.json == first.json
+    header_first = api.post("/responses", quay4(channel="paper", dossier_code=None), **{"Idempotency-Key": "giay-7"})
+    header_replay = api.post("/responses", quay4(channel="paper", dossier_code=None), **{"Idempotency-Key": "giay-7"})
+    assert (header_first.status_code, header_replay.status_code) == (201, 200)
+    assert header_replay.json["id"] == header_first.json["id"]
+    assert session.scalar(select(func.count()).select_from(Response)) == 2
+    assert session.scalar(select(func.count()).select_from(AuditEvent)
+                          .where(AuditEvent.action == "response.duplicate_refused")) == 0
+
+
+def test_a_date_alone_as_submitted_at_is_a_local_date(api: Api, dossier, session):
+    response = api.post("/responses", quay4(submitted_at="2026-01-07"))
+    assert response.json["submitted_at"] == "2026-01-07T00:00:00+07:00"
+    assert session.scalar(select(func.count()).select_from(Answer)) == 4
