@@ -53,6 +53,8 @@ def import_dossiers_command(ctx: Context, file: Path, unit_code: str, skip_inval
                                      secret=ctx.secret, actor="cli", skip_invalid=skip_invalid)
     except DomainError as exc:
         raise click.ClickException(exc.message_vi) from exc
+    finally:
+        ctx.database.dispose()
     _finish(report)
 
 
@@ -76,6 +78,8 @@ def import_responses_command(ctx: Context, file: Path, unit_code: str, skip_inva
                                       now=utcnow(), actor="cli", skip_invalid=skip_invalid)
     except DomainError as exc:
         raise click.ClickException(exc.message_vi) from exc
+    finally:
+        ctx.database.dispose()
     _finish(report)
 
 

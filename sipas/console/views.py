@@ -16,6 +16,10 @@ from sipas.storage import db_session
 
 
 def init_app(app: Flask) -> None:
+    from sipas.app import add_console_nav
+
+    add_console_nav(app, "console.dossiers", "Hồ sơ", order=10, roles=("admin", "clerk", "leader"))
+
     @app.context_processor
     def console_context() -> dict[str, object]:
         user = current_user() if request.blueprint and request.blueprint != "api" else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import unicodedata
 from datetime import UTC, datetime
@@ -30,8 +31,9 @@ def xlsx(rows: list[list[object]], *, merges: list[str] = (), title: str = "Shee
 
 
 def csv_bytes(rows: list[list[object]], *, delimiter: str = ",", encoding: str = "utf-8") -> bytes:
-    lines = [delimiter.join("" if v is None else str(v) for v in row) for row in rows]
-    text = "\r\n".join(lines) + "\r\n"
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter).writerows([["" if v is None else v for v in row] for row in rows])
+    text = buffer.getvalue()
     if encoding != "cp1258":
         return text.encode(encoding)
     # Windows-1258 has only some precomposed letters; tone marks are combining characters.

@@ -1,0 +1,189 @@
+"""Console pages for dossiers: the list with search, one dossier, and the spreadsheet import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import abort, current_app, render_template, request
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from sipas.app import get_catalogue, get_settings
+from sipas.clock import local_date, utcnow
+from sipas.console import bp
+from sipas.console.auth import actor_name, allowed_units, login_required, roles_required, unit_for_user
+from sipas.imports import ImportReport, import_dossiers, import_responses
+from sipas.models import Dossier, Response, Role, Unit
+from sipas.parsing import CHANNEL_LABELS_VI, INTAKE_LABELS_VI
+from sipas.storage import db_session
+from sipas.timeliness import Timeliness, timeliness
+
+PAGE_SIZE = 50
+MAX_SEARCH = 100
+STATUSES = {
+    "": "Tất cả",
+    "returned": "Đã trả kết quả",
+    "in_progress": "Đang giải quyết",
+    "overdue": "Đang giải quyết quá hạn",
+    "late": "Trả quá hạn",
+}
+_BADGE = {Timeliness.EARLY: "ok", Timeliness.ON_TIME: "ok", Timeliness.LATE: "bad", Timeliness.IN_PROGRESS: "",
+          Timeliness.IN_PROGRESS_OVERDUE: "warn"}
+
+
+def mask_phone(phone_e164: str | None) -> str:
+    """``+84912345678`` → ``091*****78``: enough to recognise a number, never the whole of it."""
+    if not phone_e164:
+        return ""
+    national = "0" + phone_e164[3:] if phone_e164.startswith("+84") else phone_e164
+    return national[:3] + "*" * max(len(national) - 5, 3) + national[-2:]
+
+
+def local_text(value: datetime | None, with_time: bool = False) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(get_settings().tz)
+    return local.strftime("%d/%m/%Y %H:%M" if with_time else "%d/%m/%Y")
+
+
+@dataclass(frozen=True)
+class Filters:
+    unit: str
+    q: str
+    status: str
+    page: int
+
+    @classmethod
+    def from_request(cls) -> Filters:
+        status = request.args.get("status", "")
+        try:
+            page = max(int(request.args.get("page", "1")), 1)
+        except ValueError:
+            page = 1
+        query = " ".join(request.args.get("q", "").split())[:MAX_SEARCH]
+        return cls(unit=request.args.get("unit", "").strip(), q=query, status=status if status in STATUSES else "",
+                   page=page)
+
+    def args(self, **changes: object) -> dict[str, object]:
+        values: dict[str, object] = {"unit": self.unit, "q": self.q, "status": self.status, "page": self.page}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in ("", None, 1)}
+
+
+def _filtered(units: list[Unit], filters: Filters) -> Select[tuple[Dossier]]:
+    query = select(Dossier).where(Dossier.unit_id.in_([u.id for u in units]))
+    if filters.q:
+        query = query.where(or_(Dossier.code.icontains(filters.q, autoescape=True),
+                                Dossier.procedure.icontains(filters.q, autoescape=True),
+                                Dossier.field.icontains(filters.q, autoescape=True)))
+    today = local_date(utcnow(), get_settings().tz)
+    if filters.status == "returned":
+        query = query.where(Dossier.returned_at.is_not(None))
+    elif filters.status == "in_progress":
+        query = query.where(Dossier.returned_at.is_(None))
+    elif filters.status == "overdue":
+        query = query.where(Dossier.returned_at.is_(None), Dossier.due_local_date < today)
+    elif filters.status == "late":
+        query = query.where(Dossier.returned_local_date > Dossier.due_local_date)
+    return query
+
+
+@bp.get("/dossiers", endpoint="dossiers")
+@login_required
+def dossier_list():  # type: ignore[no-untyped-def]
+    """Dossiers of the user's units, newest first, with search by code, procedure or field."""
+    filters = Filters.from_request()
+    units = allowed_units()
+    shown_units = [unit_for_user(filters.unit)] if filters.unit else units
+    session = db_session()
+    query = _filtered(shown_units, filters) if shown_units else None
+    total = session.scalar(select(func.count()).select_from(query.subquery())) if query is not None else 0
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    dossiers: list[Dossier] = []
+    if query is not None:
+        dossiers = list(session.scalars(query.options(selectinload(Dossier.unit))
+                                        .order_by(Dossier.received_at.desc(), Dossier.id.desc())
+                                        .limit(PAGE_SIZE).offset((min(filters.page, pages) - 1) * PAGE_SIZE)))
+    rated = dict(session.execute(
+        select(Response.dossier_id, func.count()).where(Response.dossier_id.in_([d.id for d in dossiers]))
+        .group_by(Response.dossier_id)).all()) if dossiers else {}
+    now, tz = utcnow(), get_settings().tz
+    rows = [{"dossier": d, "status": (s := timeliness(d.due_at, d.returned_at, now, tz)), "badge": _BADGE[s],
+             "rated": rated.get(d.id, 0)} for d in dossiers]
+    return render_template("console/dossiers/list.html", rows=rows, filters=filters, units=units, total=total,
+                           page=min(filters.page, pages), pages=pages, statuses=STATUSES, local_text=local_text,
+                           intake_labels=INTAKE_LABELS_VI)
+
+
+@bp.get("/dossiers/<unit_code>/<path:code>", endpoint="dossier_detail")
+@login_required
+def dossier_detail(unit_code: str, code: str):  # type: ignore[no-untyped-def]
+    """One dossier: its dates, timeliness, rating status per instrument and a masked phone number."""
+    unit = unit_for_user(unit_code)
+    session = db_session()
+    dossier = session.scalar(select(Dossier).where(Dossier.unit_id == unit.id, Dossier.code == code))
+    if dossier is None:
+        abort(404)
+    now, tz = utcnow(), get_settings().tz
+    status = timeliness(dossier.due_at, dossier.returned_at, now, tz)
+    stored = session.scalars(select(Response).where(Response.dossier_id == dossier.id))
+    responses = {r.instrument_code: r for r in stored}
+    instruments = get_catalogue().latest(local_date(now, tz))
+    codes = [i.code for i in instruments] + [c for c in responses if c not in {i.code for i in instruments}]
+    labels = {i.code: i.label for i in instruments}
+    ratings = [{"code": c, "label": labels.get(c, c), "response": responses.get(c)} for c in codes]
+    return render_template("console/dossiers/detail.html", dossier=dossier, unit=unit, status=status,
+                           badge=_BADGE[status], ratings=ratings, contact=dossier.contact, mask_phone=mask_phone,
+                           local_text=local_text, intake_labels=INTAKE_LABELS_VI, channel_labels=CHANNEL_LABELS_VI)
+
+
+@bp.route("/dossiers/import", methods=["GET", "POST"], endpoint="dossier_import")
+@roles_required(Role.ADMIN, Role.CLERK)
+def dossier_import():  # type: ignore[no-untyped-def]
+    """Upload a CSV or XLSX of dossiers or ratings and show the row-by-row report."""
+    units = allowed_units()
+    report: ImportReport | None = None
+    form = {"unit": units[0].code if len(units) == 1 else "", "kind": "dossiers", "skip_invalid": False}
+    status = 200
+    if request.method == "POST":
+        form = {"unit": request.form.get("unit", "").strip(), "kind": request.form.get("kind", "dossiers"),
+                "skip_invalid": request.form.get("skip_invalid") == "1"}
+        upload = request.files.get("file")
+        problem = _form_problem(form, upload, units)
+        if problem:
+            return render_template("console/dossiers/import.html", units=units, form=form, report=None,
+                                   problem=problem), 400
+        assert upload is not None
+        unit = unit_for_user(str(form["unit"]))
+        report = _run_import(unit, str(form["kind"]), upload.read(), upload.filename or "tệp tải lên",
+                             bool(form["skip_invalid"]))
+        status = 200 if not report.refused else 422
+    return render_template("console/dossiers/import.html", units=units, form=form, report=report,
+                           problem=None), status
+
+
+def _form_problem(form: dict[str, object], upload: object, units: list[Unit]) -> str | None:
+    if not units:
+        return "Tài khoản chưa được gán đơn vị nào."
+    if not form["unit"]:
+        return "Hãy chọn đơn vị nhận dữ liệu."
+    if form["kind"] not in ("dossiers", "responses"):
+        return "Hãy chọn loại dữ liệu: hồ sơ hoặc phiếu đánh giá."
+    if upload is None or not getattr(upload, "filename", ""):
+        return "Hãy chọn tệp CSV hoặc Excel (.xlsx) cần nhập."
+    return None
+
+
+def _run_import(unit: Unit, kind: str, data: bytes, filename: str, skip_invalid: bool) -> ImportReport:
+    settings = get_settings()
+    session = db_session()
+    if kind == "responses":
+        report = import_responses(session, get_catalogue(), unit, data, filename, tz=settings.tz, now=utcnow(),
+                                  actor=actor_name(), skip_invalid=skip_invalid)
+    else:
+        report = import_dossiers(session, unit, data, filename, tz=settings.tz, now=utcnow(),
+                                 secret=current_app.config["SECRET_KEY"], actor=actor_name(),
+                                 skip_invalid=skip_invalid)
+    session.commit()
+    return report

@@ -1,0 +1,99 @@
+"""The console's dossier list, detail and import upload page (logged in, CSRF on)."""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import func, select
+
+from sipas.models import Dossier, Role
+from tests.factories import create_clerk, create_district_with_wards, create_dossier, create_unit, login
+from tests.imports.helpers import DOSSIER_HEADER, dossier_row, xlsx
+
+
+def _token(client, path: str) -> str:  # type: ignore[no-untyped-def]
+    page = client.get(path).get_data(as_text=True)
+    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def test_the_list_searches_and_filters_within_the_users_units(client, session) -> None:
+    unit, other = create_unit(session), create_unit(session)
+    create_dossier(session, unit, code="H57-KS-1", procedure="Đăng ký khai sinh", field="Hộ tịch")
+    create_dossier(session, unit, code="H57-CT-2", procedure="Chứng thực bản sao", field="Chứng thực", returned=False)
+    create_dossier(session, other, code="OTHER-1")
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    page = client.get("/console/dossiers").get_data(as_text=True)
+    assert "H57-KS-1" in page and "H57-CT-2" in page and "OTHER-1" not in page
+    assert 'href="/console/dossiers"' in client.get("/console/").get_data(as_text=True)  # the menu entry
+    found = client.get("/console/dossiers?q=khai+sinh").get_data(as_text=True)
+    assert "H57-KS-1" in found and "H57-CT-2" not in found
+    open_only = client.get("/console/dossiers?status=in_progress").get_data(as_text=True)
+    assert "H57-CT-2" in open_only and "H57-KS-1" not in open_only
+    assert client.get(f"/console/dossiers?unit={other.code}").status_code == 404
+
+
+def test_the_detail_masks_the_phone_number(client, session) -> None:
+    unit = create_unit(session)
+    create_dossier(session, unit, code="H57/1", phone="+84912345678", sms_consent=True)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    page = client.get(f"/console/dossiers/{unit.code}/H57/1").get_data(as_text=True)
+    assert "091*****78" in page and "912345678" not in page and "0912345678" not in page
+    assert "Chưa đánh giá" in page and "Đồng ý nhận tin nhắn" in page
+    assert client.get(f"/console/dossiers/{unit.code}/KHONG-CO").status_code == 404
+
+
+def test_the_upload_page_shows_the_row_report_and_imports_with_skip(client, session) -> None:
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    token = _token(client, "/console/dossiers/import")
+    data = xlsx([DOSSIER_HEADER, dossier_row("H-1"), dossier_row("H-2", phone="0123")])
+
+    def upload(**extra: str):  # type: ignore[no-untyped-def]
+        form = {"csrf_token": token, "unit": unit.code, "kind": "dossiers", **extra,
+                "file": (io.BytesIO(data), "hoso.xlsx")}
+        return client.post("/console/dossiers/import", data=form, content_type="multipart/form-data")
+
+    refused = upload()
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "chưa nhập dòng nào" in page and "Số điện thoại" in page and "“0123”" in page
+    assert '<td class="num">3</td>' in page  # the row as numbered in the spreadsheet
+    assert session.scalar(select(func.count()).select_from(Dossier)) == 0
+    session.rollback()  # end the test's read transaction: the app writes next
+    accepted = upload(skip_invalid="1")
+    assert accepted.status_code == 200 and "bỏ qua các dòng lỗi" in accepted.get_data(as_text=True)
+    session.rollback()
+    assert session.scalar(select(Dossier.code)) == "H-1"
+
+
+def test_the_upload_needs_a_csrf_token_and_a_clerk(client, session) -> None:
+    district, wards = create_district_with_wards(session)
+    leader = create_clerk(session, district, role=Role.LEADER)
+    clerk = create_clerk(session, district)
+    session.commit()
+    login(client, leader)
+    assert client.get("/console/dossiers/import").status_code == 403
+    client.post("/console/logout", data={"csrf_token": _token(client, "/console/dossiers")})
+    login(client, clerk)
+    page = client.get("/console/dossiers/import").get_data(as_text=True)
+    assert wards[0].name in page and wards[1].name in page  # several units: the clerk chooses one
+    form = {"unit": wards[0].code, "kind": "dossiers", "file": (io.BytesIO(b"x"), "a.csv")}
+    assert client.post("/console/dossiers/import", data=form, content_type="multipart/form-data").status_code == 400
+
+
+def test_a_response_file_through_the_upload_page(client, session) -> None:
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    data = "Bộ tiêu chí,Thời điểm,q1,q2,q3,q4\nquay4,10/01/2026,Hài lòng,Hài lòng,Đúng hẹn,Phức tạp\n".encode()
+    form = {"csrf_token": _token(client, "/console/dossiers/import"), "unit": unit.code, "kind": "responses",
+            "file": (io.BytesIO(data), "phieu.csv")}
+    response = client.post("/console/dossiers/import", data=form, content_type="multipart/form-data")
+    assert response.status_code == 200 and "1 phiếu mới" in response.get_data(as_text=True)
