@@ -120,14 +120,14 @@ def parse_reply(text: str | None, *, opt_out_type: str | None = None) -> ParsedR
         keyword = _keyword(fold(raw), opt_out_type)
         if keyword is not None:
             return ParsedReply(keyword)
-        ratings = ratings_of(raw)
-        if ratings:
-            return ParsedReply(ReplyKind.RATINGS, ratings)
         code, rest = _split_code(raw)
         if code is not None:
             ratings = ratings_of(rest)
-            if ratings is not None:
+            if ratings:
                 return ParsedReply(ReplyKind.RATINGS, ratings, dossier_code=code)
+        ratings = ratings_of(raw)
+        if ratings:
+            return ParsedReply(ReplyKind.RATINGS, ratings)
         return ParsedReply(ReplyKind.HELP)
     except Exception:  # the parser is fed by strangers: a bug here must not fail the webhook
         return ParsedReply(ReplyKind.HELP)

@@ -43,7 +43,7 @@ class TwilioProvider(SmsProvider):
         try:
             message = self.client.messages.create(**params)
         except TwilioRestException as exc:
-            code = str(exc.code) if exc.code else f"http{exc.status}"
+            code = str(exc.code) if exc.code and exc.code != exc.status else f"http{exc.status}"
             if exc.status >= 500 or exc.status == 429:
                 raise TemporaryFailure(code, f"HTTP {exc.status}") from exc
             raise PermanentFailure(code, f"HTTP {exc.status}") from exc

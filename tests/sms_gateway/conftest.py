@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "12345678901234567890123456789012"
 PUBLIC = "https://danhgia.example.gov.vn"
 PHONE = "+84912345678"
+_sids = itertools.count(1)
 TWILIO_ENV = {
     "SIPAS_SMS_PROVIDER": "twilio",
     "SIPAS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
@@ -47,7 +49,7 @@ class RecordingProvider(SmsProvider):
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append((to_e164, body))
-        return SendResult(sid=f"SM{len(self.sent):032d}", status="queued")
+        return SendResult(sid=f"SM{next(_sids):032d}", status="queued")
 
 
 @pytest.fixture

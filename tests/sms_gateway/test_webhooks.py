@@ -1,0 +1,195 @@
+"""Twilio webhooks: signature checks (valid, tampered, missing, behind a proxy, percent-encoded
+query), de-duplicated retries, and a full SMS rating."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import time, timedelta
+
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from sipas.clock import utcnow
+from sipas.models import Answer, IntakeChannel, Response, ResponseChannel
+from sipas.storage import get_database
+from sms_gateway.models import Conversation, Invitation, InvitationStatus, OptOut, OutboundMessage
+from sms_gateway.sending import run_cycle
+from sms_gateway.settings import SmsSettings
+from tests.factories import create_dossier, create_unit
+from tests.sms_gateway.conftest import AUTH_TOKEN, PHONE, PUBLIC, RecordingProvider
+
+INBOUND = "/sms/twilio/inbound"
+
+
+def post_signed(client, path, params, *, query="", token=AUTH_TOKEN, headers=None, sign_params=None,
+                base=PUBLIC):
+    url = f"{base}{path}" + (f"?{query}" if query else "")
+    signature = RequestValidator(token).compute_signature(url, sign_params if sign_params is not None else params)
+    all_headers = {"X-Twilio-Signature": signature} | (headers or {})
+    target = path + (f"?{query}" if query else "")
+    return client.post(target, data=params, headers=all_headers, base_url="http://127.0.0.1:5000")
+
+
+def inbound(body, sid="SM" + "a" * 32, sender=PHONE, **extra):
+    return {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "0" * 32, "From": sender,
+            "To": "+15005550006", "Body": body, "NumMedia": "0"} | extra
+
+
+def invited(app, session, settings, *, phone=PHONE, code=None):
+    """A returned online dossier whose invitation went out an hour ago."""
+    unit = create_unit(session, name="Phường Phú Hội")
+    now = utcnow()
+    dossier = create_dossier(session, unit, code=code, received_at=now - timedelta(days=3),
+                             returned_at=now - timedelta(hours=2), intake_channel=IntakeChannel.ONLINE_FULL,
+                             phone=phone, sms_consent=True, now=now - timedelta(hours=2))
+    session.commit()
+    sms = replace(SmsSettings.from_settings(settings), window_start=time(0, 0), window_end=time(23, 59))
+    run_cycle(get_database(app), settings, now=now - timedelta(hours=1), provider=RecordingProvider(), sms=sms)
+    return dossier
+
+
+def count(session, model):
+    session.commit()  # the requests committed in their own sessions: end ours and forget cached rows
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_signed_twelve_digit_reply_stores_one_response_and_a_retry_nothing_more(app, client, session, settings):
+    dossier = invited(app, session, settings)
+    params = inbound("1 1 1 2 1 1 1 1 1 1 3 0")
+    first = post_signed(client, INBOUND, params, headers={"I-Twilio-Idempotency-Token": "tok-1"})
+    assert first.status_code == 200 and first.mimetype == "text/xml"
+    assert "<Response><Message>" in first.get_data(as_text=True) and "cam on" in first.get_data(as_text=True)
+    assert count(session, Response) == 1
+    response = session.scalars(select(Response)).one()
+    assert response.channel is ResponseChannel.SMS and response.dossier_id == dossier.id
+    answers = session.scalars(select(Answer).where(Answer.response_id == response.id)
+                              .order_by(Answer.position)).all()
+    assert [a.option_code for a in answers] == ["rat_hai_long"] * 3 + ["hai_long"] + ["rat_hai_long"] * 6 + [
+        "khong_hai_long", None]
+    assert session.scalars(select(Invitation)).one().status is InvitationStatus.ANSWERED
+
+    again = post_signed(client, INBOUND, params, headers={"I-Twilio-Idempotency-Token": "tok-1"})
+    assert again.status_code == 200 and again.get_data() == first.get_data()
+    other_token = post_signed(client, INBOUND, params, headers={"I-Twilio-Idempotency-Token": "tok-2"})
+    assert other_token.status_code == 200
+    assert count(session, Response) == 1 and count(session, Answer) == 12
+
+    unsigned = client.post(INBOUND, data=inbound("1 1 1 1 1 1 1 1 1 1 1 1", sid="SM" + "b" * 32))
+    assert unsigned.status_code == 403
+    assert count(session, Response) == 1
+
+
+def test_tampered_and_wrongly_signed_requests_are_refused(app, client, session, settings):
+    invited(app, session, settings)
+    params = inbound("1 1 1 1 1 1 1 1 1 1 1 1")
+    tampered = post_signed(client, INBOUND, params | {"Body": "3 3 3 3 3 3 3 3 3 3 3 3"}, sign_params=params)
+    assert tampered.status_code == 403
+    wrong_key = post_signed(client, INBOUND, params, token="another-auth-token-0000000000000")
+    assert wrong_key.status_code == 403
+    wrong_url = post_signed(client, INBOUND, params, base="http://127.0.0.1:5000")
+    assert wrong_url.status_code == 403
+    assert count(session, Response) == 0 and count(session, OptOut) == 0
+
+
+def test_behind_a_proxy_the_public_url_is_what_counts(app, client, session, settings):
+    invited(app, session, settings)
+    params = inbound("1 1 1 1 1 1 1 1 1 1 1 1")
+    response = post_signed(client, INBOUND, params,
+                           headers={"Host": "10.0.0.5:8000", "X-Forwarded-Proto": "https",
+                                    "X-Forwarded-Host": "danhgia.example.gov.vn"})
+    assert response.status_code == 200 and count(session, Response) == 1
+
+
+def test_percent_encoded_query_string_is_signed_as_sent(app, client, session, settings):
+    invited(app, session, settings)
+    query = "unit=W%C3%A1%201&next=%2Fr%2Fabc%3Fx%3D1"
+    response = post_signed(client, INBOUND, inbound("HD"), query=query)
+    assert response.status_code == 200 and "<Message>" in response.get_data(as_text=True)
+    decoded = post_signed(client, INBOUND, inbound("HD", sid="SM" + "c" * 32), query=query,
+                          headers={}, sign_params=None)
+    assert decoded.status_code == 200
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(f"{PUBLIC}{INBOUND}?unit=Wá 1&next=/r/abc?x=1",
+                                                               inbound("HD"))
+    refused = client.post(f"{INBOUND}?{query}", data=inbound("HD"), headers={"X-Twilio-Signature": signature})
+    assert refused.status_code == 403
+
+
+def test_partial_reply_gets_a_follow_up_then_completes(app, client, session, settings):
+    invited(app, session, settings)
+    first = post_signed(client, INBOUND, inbound("rất hài lòng, hài lòng, khong hai long 1 1 1 1 1", sid="SM1"))
+    text = first.get_data(as_text=True)
+    assert "Con thieu tieu chi 9, 10, 11, 12" in text
+    assert count(session, Response) == 0 and count(session, Conversation) == 1
+    second = post_signed(client, INBOUND, inbound("1-2-2-0", sid="SM2"))
+    assert "cam on" in second.get_data(as_text=True)
+    assert count(session, Response) == 1 and count(session, Conversation) == 0
+    codes = session.scalars(select(Answer.option_code).order_by(Answer.position)).all()
+    assert codes[:3] == ["rat_hai_long", "hai_long", "khong_hai_long"] and codes[8:] == [
+        "rat_hai_long", "hai_long", "hai_long", None]
+
+
+def test_zero_on_a_criterion_without_not_applicable_is_asked_again(app, client, session, settings):
+    invited(app, session, settings)
+    reply = post_signed(client, INBOUND, inbound("0 1 1 1 1 1 1 1 1 1 1 1", sid="SM1"))
+    assert "Con thieu tieu chi 1." in reply.get_data(as_text=True)
+    done = post_signed(client, INBOUND, inbound("2", sid="SM2"))
+    assert "cam on" in done.get_data(as_text=True) and count(session, Response) == 1
+
+
+def test_several_open_invitations_need_the_dossier_code(app, client, session, settings):
+    invited(app, session, settings, code="HS-A-0001")
+    invited(app, session, settings, code="HS-B-0002")
+    ask = post_signed(client, INBOUND, inbound("1 1 1 1 1 1 1 1 1 1 1 1", sid="SM1"))
+    assert "HS-A-0001" in ask.get_data(as_text=True) and count(session, Response) == 0
+    done = post_signed(client, INBOUND, inbound("hs-b-0002: 1 1 1 1 1 1 1 1 1 1 1 1", sid="SM2"))
+    assert "cam on" in done.get_data(as_text=True) and count(session, Response) == 1
+    rated = session.scalars(select(Response)).one()
+    assert rated.dossier.code == "HS-B-0002"
+
+
+def test_stop_opts_out_and_start_opts_back_in(app, client, session, settings):
+    invited(app, session, settings)
+    stop = post_signed(client, INBOUND, inbound("TC", sid="SM1"))
+    assert "Da ngung gui" in stop.get_data(as_text=True) and count(session, OptOut) == 1
+    assert session.scalars(select(Invitation)).one().status is InvitationStatus.OPTED_OUT
+    advanced = post_signed(client, INBOUND, inbound("ngừng đi", sid="SM2", OptOutType="STOP"))
+    assert advanced.get_data(as_text=True).endswith("<Response/>")  # Twilio confirms by itself
+    silent = post_signed(client, INBOUND, inbound("1 1 1 1 1 1 1 1 1 1 1 1", sid="SM3"))
+    assert silent.get_data(as_text=True).endswith("<Response/>") and count(session, Response) == 0
+    start = post_signed(client, INBOUND, inbound("batdau", sid="SM4"))
+    assert "nhan lai" in start.get_data(as_text=True)
+    assert count(session, OptOut) == 1
+    assert not session.scalars(select(OptOut)).one().active
+
+
+def test_anything_else_gets_a_short_helpful_answer(app, client, session, settings):
+    invited(app, session, settings)
+    answer = post_signed(client, INBOUND, inbound("Cho hỏi khi nào có kết quả?", sid="SM1"))
+    text = answer.get_data(as_text=True)
+    assert "Tra loi 12 so" in text and count(session, Response) == 0
+    stranger = post_signed(client, INBOUND, inbound("1 1 1", sid="SM2", sender="+84933333333"))
+    assert "Khong co ho so" in stranger.get_data(as_text=True)
+    replies = session.scalars(select(OutboundMessage.body)).all()
+    assert all(PHONE not in body for body in replies)
+
+
+def test_status_callback_updates_the_message_and_the_invitation(app, client, session, settings):
+    invited(app, session, settings)
+    session.commit()
+    message = session.scalars(select(OutboundMessage)).one()
+    status = {"MessageSid": message.sid, "MessageStatus": "delivered", "AccountSid": "AC" + "0" * 32}
+    assert client.post("/sms/twilio/status", data=status).status_code == 403
+    ok = post_signed(client, "/sms/twilio/status", status)
+    assert ok.status_code == 200
+    session.commit()
+    session.expire_all()
+    assert session.scalars(select(Invitation)).one().status is InvitationStatus.DELIVERED
+    failed = post_signed(client, "/sms/twilio/status", status | {"MessageStatus": "undelivered",
+                                                                 "ErrorCode": "21610"})
+    assert failed.status_code == 200
+    session.commit()
+    session.expire_all()
+    assert session.scalars(select(Invitation)).one().status is InvitationStatus.OPTED_OUT
+    assert count(session, OptOut) == 1
+
