@@ -1,0 +1,15 @@
+"""The quarterly notice (Thông báo …/TB-UBND): drafting, issuing, documents and the public page."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the console pages, the public page and the menu entry."""
+    from aggregator.notices import editor, public, views  # noqa: F401  (editor routes register on views.bp)
+    from sipas.app import add_console_nav
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(public.bp)
+    add_console_nav(app, "notices.index", "Thông báo kết quả", order=42, roles=("admin", "clerk", "leader"))

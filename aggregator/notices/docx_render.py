@@ -1,0 +1,214 @@
+"""The notice as DOCX, laid out per Nghị định 30/2020/NĐ-CP, Phụ lục I, Mẫu 1.4 (domain notes §5).
+
+A4 portrait, margins 20/20/30/15 mm, Times New Roman; two-column header with rules; page numbers
+centred in the top margin from page 2; signature block right and "Nơi nhận" left; an annex with the
+per-criterion tables and the Biểu II.06a table. Every string comes from the view-model.
+"""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.shared import Mm, Pt
+
+from aggregator.notices.docx_parts import (
+    FONT,
+    add_page_field,
+    add_rule,
+    add_text,
+    no_borders,
+    repeat_header,
+    set_widths,
+    text_width_mm,
+    tight,
+)
+from aggregator.notices.qr import qr_png
+from aggregator.notices.viewmodel import InstrumentBlock, NoticeView
+
+PAGE_W, PAGE_H = 210, 297
+MARGINS = {"top": 20, "bottom": 20, "left": 30, "right": 15}
+TEXT_W = PAGE_W - MARGINS["left"] - MARGINS["right"]  # 165 mm
+HEADER_COLS = (62.0, TEXT_W - 62.0)
+SIGN_COLS = (88.0, TEXT_W - 88.0)
+BODY_PT = 14
+JUSTIFY = WD_ALIGN_PARAGRAPH.JUSTIFY
+FIELD_HEAD = ("Tổng số", "Trực tuyến", "Trực tiếp và bưu chính", "Từ kỳ trước", "Tổng số", "Trước hạn",
+              "Đúng hạn", "Quá hạn", "Tổng số", "Trong hạn", "Quá hạn")
+
+
+def render_docx(view: NoticeView) -> bytes:
+    document = Document()
+    _page_setup(document, view)
+    _header_block(document, view)
+    _title(document, view)
+    _body(document, view)
+    _signature(document, view)
+    _qr(document, view)
+    _annex(document, view)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _page_setup(document: DocumentObject, view: NoticeView) -> None:
+    normal = document.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(BODY_PT)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set("{http://schemas.openxmlformats.org/"
+                                                            "wordprocessingml/2006/main}eastAsia", FONT)
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(PAGE_W), Mm(PAGE_H)
+    section.top_margin, section.bottom_margin = Mm(MARGINS["top"]), Mm(MARGINS["bottom"])
+    section.left_margin, section.right_margin = Mm(MARGINS["left"]), Mm(MARGINS["right"])
+    section.header_distance, section.footer_distance = Mm(10), Mm(10)
+    section.different_first_page_header_footer = True
+    number = tight(section.header.paragraphs[0])
+    add_page_field(number, 14)
+    first = tight(section.first_page_header.paragraphs[0], WD_ALIGN_PARAGRAPH.RIGHT)
+    if view.draft:
+        add_text(first, view.draft_mark, 13, bold=True)
+    document.core_properties.title = f"{view.title} {view.summary}"
+    document.core_properties.author = view.unit_name
+    document.core_properties.language = "vi-VN"
+
+
+def _header_block(document: DocumentObject, view: NoticeView) -> None:
+    table = document.add_table(rows=2, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    no_borders(table)
+    set_widths(table, HEADER_COLS)
+    left, right = table.cell(0, 0), table.cell(0, 1)
+    tight(left.paragraphs[0])
+    add_text(left.paragraphs[0], view.body_lines[0], 13, bold=True)
+    for line in view.body_lines[1:]:
+        add_text(tight(left.add_paragraph()), line, 13, bold=True)
+    body_width = max(text_width_mm(line, 13, bold=True) for line in view.body_lines)
+    add_rule(left, HEADER_COLS[0], min(max(body_width * 0.4, 18), HEADER_COLS[0] - 4), after=6)
+    tight(right.paragraphs[0])
+    add_text(right.paragraphs[0], view.nation, 12, bold=True)
+    add_text(tight(right.add_paragraph()), view.motto, 13, bold=True)
+    add_rule(right, HEADER_COLS[1], text_width_mm(view.motto, 13, bold=True), after=6)
+    add_text(tight(table.cell(1, 0).paragraphs[0]), view.number_line, 13)
+    add_text(tight(table.cell(1, 1).paragraphs[0]), view.date_line, 13, italic=True)
+
+
+def _title(document: DocumentObject, view: NoticeView) -> None:
+    add_text(tight(document.add_paragraph(), before=18), view.title, 14, bold=True)
+    add_text(tight(document.add_paragraph()), view.summary, 14, bold=True)
+    add_rule(document, TEXT_W, 40, after=12)  # type: ignore[arg-type]
+
+
+def body_paragraph(document: DocumentObject, text: str, *, bold: bool = False, italic: bool = False) -> None:
+    paragraph = document.add_paragraph()
+    fmt = paragraph.paragraph_format
+    fmt.alignment = JUSTIFY
+    fmt.first_line_indent = Mm(10)
+    fmt.space_before = Pt(0)
+    fmt.space_after = Pt(6)
+    fmt.line_spacing = 1.15
+    add_text(paragraph, text, BODY_PT, bold=bold, italic=italic)
+
+
+def _body(document: DocumentObject, view: NoticeView) -> None:
+    body_paragraph(document, view.opening)
+    for section in view.sections:
+        body_paragraph(document, section.heading, bold=True)
+        for text in section.paragraphs:
+            body_paragraph(document, text)
+        for block in section.instruments:
+            body_paragraph(document, block.heading, italic=True)
+            for row in block.rows:
+                body_paragraph(document, "- " + row.line)
+    body_paragraph(document, view.closing)
+
+
+def _signature(document: DocumentObject, view: NoticeView) -> None:
+    document.add_paragraph().paragraph_format.space_after = Pt(0)
+    table = document.add_table(rows=1, cols=2)
+    no_borders(table)
+    set_widths(table, SIGN_COLS)
+    left, right = table.cell(0, 0), table.cell(0, 1)
+    add_text(tight(left.paragraphs[0], WD_ALIGN_PARAGRAPH.LEFT), "Nơi nhận:", 12, bold=True, italic=True)
+    for line in view.recipients:
+        add_text(tight(left.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT), line, 11)
+    add_text(tight(right.paragraphs[0]), view.authority, 14, bold=True)
+    for line in view.signatory_title.splitlines():
+        add_text(tight(right.add_paragraph()), line, 14, bold=True)
+    for _ in range(4):
+        tight(right.add_paragraph())
+    add_text(tight(right.add_paragraph()), view.signatory_name, 14, bold=True)
+
+
+def _qr(document: DocumentObject, view: NoticeView) -> None:
+    paragraph = tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT, before=12)
+    paragraph.add_run().add_picture(io.BytesIO(qr_png(view.public_url)), width=Mm(22))
+    caption = tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT)
+    add_text(caption, f"Kết quả công khai: {view.public_url}", 10, italic=True)
+
+
+def _annex(document: DocumentObject, view: NoticeView) -> None:
+    title = tight(document.add_paragraph())
+    title.add_run().add_break(WD_BREAK.PAGE)
+    add_text(title, view.annex_title, 14, bold=True)
+    add_text(tight(document.add_paragraph(), after=12), view.annex_subtitle, 14, italic=True)
+    add_text(tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT, after=6),
+             "I. KẾT QUẢ ĐÁNH GIÁ THEO TỪNG TIÊU CHÍ", 13, bold=True)
+    if not view.instruments:
+        add_text(tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT, after=6),
+                 "Chưa có phiếu đánh giá trong kỳ.", 13, italic=True)
+    for block in view.instruments:
+        _criteria_table(document, block)
+    add_text(tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT, before=12, after=6),
+             "II. TÌNH HÌNH TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ THEO LĨNH VỰC (số hồ sơ)", 13, bold=True)
+    _fields_table(document, view)
+
+
+def _cell_text(cell, text: str, size: float, *, bold: bool = False,  # type: ignore[no-untyped-def]
+               align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.CENTER) -> None:
+    add_text(tight(cell.paragraphs[0], align), text, size, bold=bold)
+
+
+def _criteria_table(document: DocumentObject, block: InstrumentBlock) -> None:
+    add_text(tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT, before=6, after=3), block.heading, 13,
+             italic=True)
+    option_w = (TEXT_W - 10 - 58 - 20) / max(len(block.columns), 1)
+    widths = (10.0, 58.0, 20.0, *([option_w] * len(block.columns)))
+    table = document.add_table(rows=1 + len(block.rows), cols=len(widths))
+    table.style = document.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    set_widths(table, widths)
+    repeat_header(table.rows[0])
+    for cell, text in zip(table.rows[0].cells, ("TT", "Tiêu chí", "Số phiếu trả lời", *block.columns), strict=True):
+        _cell_text(cell, text, 11, bold=True)
+    for row, data in zip(table.rows[1:], block.rows, strict=True):
+        texts = (data.index, data.label, data.n, *data.cells)
+        for position, (cell, text) in enumerate(zip(row.cells, texts, strict=True)):
+            _cell_text(cell, text, 11, align=WD_ALIGN_PARAGRAPH.LEFT if position == 1 else WD_ALIGN_PARAGRAPH.CENTER)
+
+
+def _fields_table(document: DocumentObject, view: NoticeView) -> None:
+    widths = (9.0, 26.0, *([(TEXT_W - 35.0) / 11] * 11))
+    table = document.add_table(rows=2 + len(view.field_rows), cols=13)
+    table.style = document.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    set_widths(table, widths)
+    top, sub = table.rows[0].cells, table.rows[1].cells
+    for index, label in ((0, "TT"), (1, "Lĩnh vực")):
+        merged = top[index].merge(sub[index])
+        _cell_text(merged, label, 9, bold=True)
+    for first, last, label in ((2, 5, "Tiếp nhận"), (6, 9, "Đã giải quyết"), (10, 12, "Đang giải quyết")):
+        _cell_text(top[first].merge(top[last]), label, 9, bold=True)
+    for cell, label in zip(sub[2:], FIELD_HEAD, strict=True):
+        _cell_text(cell, label, 8, bold=True)
+    repeat_header(table.rows[0])
+    repeat_header(table.rows[1])
+    for number, (row, data) in enumerate(zip(table.rows[2:], view.field_rows, strict=True), start=1):
+        total = number == len(view.field_rows)
+        for position, (cell, text) in enumerate(zip(row.cells, data, strict=True)):
+            _cell_text(cell, text, 9, bold=total,
+                       align=WD_ALIGN_PARAGRAPH.LEFT if position == 1 else WD_ALIGN_PARAGRAPH.CENTER)
+    set_widths(table, widths)

@@ -1,0 +1,155 @@
+"""Drafting and issuing notices. Services flush; the caller commits once.
+
+Issuing freezes everything the notice shows: the report JSON (without free-text comments), the
+formatted view-model, and the DOCX and PDF bytes. Downloads of an issued notice always serve those
+stored bytes, so later imports cannot change a published number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from aggregator.models_notices import Notice
+from aggregator.notices.docx_render import render_docx
+from aggregator.notices.html_render import render_html
+from aggregator.notices.pdf_render import docx_to_pdf, soffice_binary
+from aggregator.notices.qr import public_url
+from aggregator.notices.template import template_for
+from aggregator.notices.viewmodel import NoticeView, build_view, view_from_dict
+from aggregator.notices.vnformat import date_short
+from sipas.audit import audit
+from sipas.catalogue import Catalogue
+from sipas.clock import Period
+from sipas.errors import ValidationError
+from sipas.models import Unit
+from sipas.settings import Settings
+
+log = logging.getLogger(__name__)
+FORMATS = ("docx", "pdf", "html")
+MEDIA_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+    "html": "text/html; charset=utf-8",
+}
+
+
+class NumberTaken(ValidationError):
+    code = "notice_number_taken"
+    http_status = 409
+
+
+def compute_report(session: Session, catalogue: Catalogue, unit: Unit, period: Period, *, settings: Settings,
+                   now: datetime) -> dict[str, Any]:
+    """The live figures of ``unit`` (and the units below it) for ``period``."""
+    from aggregator.service import unit_report
+
+    return unit_report(session, catalogue, unit, period, tz=settings.tz, now=now)
+
+
+def frozen_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as stored with an issued notice: aggregates only, no free-text comments."""
+    return {key: value for key, value in report.items() if key != "comments"}
+
+
+def notice_view(session: Session, unit: Unit, report: dict[str, Any], *, settings: Settings, number: int | None,
+                issue_date: date, corrects: Notice | None = None) -> NoticeView:
+    parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
+    replaces = f"số {corrects.number_label} ngày {date_short(corrects.issue_date)}" if corrects else ""
+    return build_view(report, unit, template_for(unit, settings.config_dir), number_=number, issue_date=issue_date,
+                      public_url=public_url(settings.public_base_url, unit.code),
+                      parent_name=parent.name if parent else "", replaces=replaces)
+
+
+def render(view: NoticeView, fmt: str, settings: Settings) -> bytes:
+    """``fmt`` is docx, pdf or html; PDF raises ``PdfError`` when LibreOffice fails or is missing."""
+    if fmt == "docx":
+        return render_docx(view)
+    if fmt == "pdf":
+        return docx_to_pdf(render_docx(view), soffice=soffice_binary(settings.env))
+    if fmt == "html":
+        return render_html(view).encode("utf-8")
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def next_number(session: Session, unit: Unit, year: int) -> int:
+    """The number to suggest: one more than the highest issued by the unit in ``year``."""
+    highest = session.scalar(select(func.max(Notice.number)).where(Notice.unit_id == unit.id, Notice.year == year))
+    return (highest or 0) + 1
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    period: Period
+    number: int
+    issue_date: date
+    corrects_id: int | None = None
+
+
+def issue_notice(session: Session, unit: Unit, report: dict[str, Any], request: IssueRequest, *,
+                 settings: Settings, actor: str, now: datetime) -> Notice:
+    """Number, render and store a notice; the (unit, year, number) unique constraint refuses reuse."""
+    if not 1 <= request.number <= 9999:
+        raise ValidationError("Số thông báo phải từ 1 đến 9999.", field="number")
+    if request.issue_date < request.period.end:
+        raise ValidationError("Ngày ban hành không được trước ngày cuối của kỳ báo cáo.", field="issue_date")
+    corrects = None
+    if request.corrects_id is not None:
+        corrects = session.get(Notice, request.corrects_id)
+        if corrects is None or corrects.unit_id != unit.id:
+            raise ValidationError("Thông báo được đính chính không thuộc đơn vị này.", field="corrects")
+    frozen = frozen_report(report)
+    view = notice_view(session, unit, frozen, settings=settings, number=request.number,
+                       issue_date=request.issue_date, corrects=corrects)
+    docx = render_docx(view)
+    pdf = docx_to_pdf(docx, soffice=soffice_binary(settings.env))
+    notice = Notice(unit_id=unit.id, year=request.issue_date.year, number=request.number,
+                    period_start=request.period.start, period_end=request.period.end,
+                    issue_date=request.issue_date, report=frozen, content=dataclasses.asdict(view), docx=docx,
+                    pdf=pdf, issued_by=actor, issued_at=now, corrects_id=corrects.id if corrects else None)
+    try:
+        with session.begin_nested():
+            session.add(notice)
+    except IntegrityError:
+        raise NumberTaken(f"Số {request.number:02d}/{view.number_label.split('/', 1)[1]} năm "
+                          f"{request.issue_date.year} đã được dùng cho một thông báo khác của đơn vị.",
+                          field="number") from None
+    audit(session, "notice.issued", actor=actor, unit=unit, subject=view.number_label, year=notice.year,
+          period=[request.period.start.isoformat(), request.period.end.isoformat()],
+          corrects=corrects.number_label if corrects else None)
+    log.info("notice %s/%s issued for unit %s", notice.number_label, notice.year, unit.code)
+    return notice
+
+
+def issued_view(notice: Notice) -> NoticeView:
+    """The frozen view-model of an issued notice (for its HTML version)."""
+    return view_from_dict(notice.content)
+
+
+def issued_bytes(notice: Notice, fmt: str) -> bytes:
+    if fmt == "docx":
+        return notice.docx
+    if fmt == "pdf":
+        return notice.pdf
+    return render_html(issued_view(notice)).encode("utf-8")
+
+
+def issued_notices(session: Session, unit: Unit) -> list[Notice]:
+    return list(session.scalars(select(Notice).where(Notice.unit_id == unit.id)
+                                .order_by(Notice.issue_date.desc(), Notice.number.desc())))
+
+
+def corrected_by(session: Session, notice: Notice) -> list[Notice]:
+    return list(session.scalars(select(Notice).where(Notice.corrects_id == notice.id).order_by(Notice.number)))
+
+
+def file_name(unit: Unit, period: Period, fmt: str, *, number: int | None = None, year: int | None = None) -> str:
+    stem = f"thong-bao-{number:02d}-{year}" if number is not None else "du-thao-thong-bao"
+    return f"{stem}-{unit.code}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.{fmt}"

@@ -1,0 +1,184 @@
+"""Console pages of the quarterly notice: preview, draft downloads, issuing and the issued list."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
+from aggregator.models_notices import Notice
+from aggregator.notices import service
+from aggregator.notices.html_render import notice_context
+from aggregator.notices.pdf_render import PdfError
+from aggregator.notices.template import TemplateError
+from aggregator.notices.vnformat import ROMAN_QUARTERS
+from aggregator.params import PeriodError, parse_period
+from sipas.app import get_catalogue, get_settings
+from sipas.clock import Period, local_date, utcnow
+from sipas.console.auth import actor_name, allowed_units, current_user, login_required, roles_required, unit_for_user
+from sipas.errors import DomainError, ValidationError
+from sipas.models import Role, Unit
+from sipas.storage import db_session
+
+bp = Blueprint("notices", __name__, url_prefix="/console/thong-bao", template_folder="../templates")
+ISSUERS = (Role.ADMIN, Role.CLERK)
+
+
+def default_unit() -> Unit:
+    user = current_user()
+    units = allowed_units()
+    if not units:
+        abort(404)
+    return (user.units if user is not None and user.units else units)[0]
+
+
+def default_period(today: date) -> Period:
+    """The quarter a clerk most likely prints: the one just ended during a quarter's first month."""
+    current = Period.containing_quarter(today)
+    if today.month in (1, 4, 7, 10):
+        return Period.containing_quarter(current.start - timedelta(days=1))
+    return current
+
+
+def selection(args: MultiDict[str, str]) -> tuple[Unit, Period]:
+    """The unit (404 unless the user's) and the period: ``quarter=2023Q1`` or ``from``/``to``."""
+    unit = unit_for_user(args["unit"]) if args.get("unit") else default_unit()
+    today = local_date(utcnow(), get_settings().tz)
+    if not (args.get("quarter") or args.get("from") or args.get("to")):
+        return unit, default_period(today)
+    try:
+        return unit, parse_period(start=args.get("from"), end=args.get("to"), quarter=args.get("quarter"),
+                                  today=today)
+    except PeriodError as exc:
+        flash(str(exc), "error")
+        return unit, default_period(today)
+
+
+def period_args(unit: Unit, period: Period) -> dict[str, str]:
+    return {"unit": unit.code, "from": period.start.isoformat(), "to": period.end.isoformat()}
+
+
+def quarter_choices(today: date, count: int = 8) -> list[tuple[str, str]]:
+    """The last ``count`` quarters as (code, label), newest first."""
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    result = []
+    for _ in range(count):
+        result.append((f"{year}Q{quarter}", f"Quý {ROMAN_QUARTERS[quarter]} năm {year}"))
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    return result
+
+
+def quarter_code(period: Period) -> str:
+    """``2023Q1`` when the period is exactly a calendar quarter, else ""."""
+    code = f"{period.start.year}Q{(period.start.month - 1) // 3 + 1}"
+    return code if Period.parse_quarter(code) == period else ""
+
+
+def suggested_issue_date(period: Period, today: date) -> date:
+    return max(today, period.end)
+
+
+def _draft(unit: Unit, period: Period) -> tuple[dict[str, Any], Any]:
+    settings = get_settings()
+    now = utcnow()
+    session = db_session()
+    report = service.compute_report(session, get_catalogue(), unit, period, settings=settings, now=now)
+    issue_date = suggested_issue_date(period, local_date(now, settings.tz))
+    return report, service.notice_view(session, unit, report, settings=settings, number=None, issue_date=issue_date)
+
+
+@bp.get("/", endpoint="index")
+@login_required
+def index() -> ResponseReturnValue:
+    """Preview of the selected quarter's notice with draft downloads, the issue form and issued notices."""
+    unit, period = selection(request.args)
+    today = local_date(utcnow(), get_settings().tz)
+    try:
+        report, view = _draft(unit, period)
+    except TemplateError as exc:
+        flash(f"Mẫu thông báo có lỗi: {exc}", "error")
+        return redirect(url_for("notices.wording", unit=unit.code))
+    session = db_session()
+    issued = service.issued_notices(session, unit)
+    issue_date = suggested_issue_date(period, today)
+    return render_template(
+        "notices/console.html", unit=unit, units=allowed_units(), period=period, args=period_args(unit, period),
+        quarters=quarter_choices(today), period_quarter=quarter_code(period), report=report,
+        issued=issued, issue_date=issue_date, next_number=service.next_number(session, unit, issue_date.year),
+        can_issue=current_user().role in ISSUERS, **notice_context(view),  # type: ignore[union-attr]
+    )
+
+
+@bp.get("/du-thao.<fmt>", endpoint="draft")
+@login_required
+def draft(fmt: str) -> ResponseReturnValue:
+    """The draft (unnumbered, marked DỰ THẢO) as DOCX, PDF or HTML, computed from the current figures."""
+    if fmt not in service.FORMATS:
+        abort(404)
+    unit, period = selection(request.args)
+    _report, view = _draft(unit, period)
+    try:
+        data = service.render(view, fmt, get_settings())
+    except PdfError as exc:
+        flash(exc.message_vi, "error")
+        return redirect(url_for("notices.index", **period_args(unit, period)))
+    return _download(data, fmt, service.file_name(unit, period, fmt))
+
+
+def _download(data: bytes, fmt: str, name: str) -> Response:
+    disposition = "inline" if fmt == "html" else "attachment"
+    return Response(data, mimetype=service.MEDIA_TYPES[fmt],
+                    headers={"Content-Disposition": f'{disposition}; filename="{name}"', "Cache-Control": "no-store"})
+
+
+def _parse_issue_form(form: MultiDict[str, str]) -> tuple[int, date, int | None]:
+    try:
+        number = int(form.get("number", "").strip())
+    except ValueError:
+        raise ValidationError("Số thông báo phải là số nguyên, ví dụ 3.", field="number") from None
+    try:
+        issue_date = date.fromisoformat(form.get("issue_date", "").strip())
+    except ValueError:
+        raise ValidationError("Ngày ban hành không hợp lệ.", field="issue_date") from None
+    corrects = form.get("corrects", "").strip()
+    return number, issue_date, int(corrects) if corrects.isdigit() else None
+
+
+@bp.post("/ban-hanh", endpoint="issue")
+@roles_required(*ISSUERS)
+def issue() -> ResponseReturnValue:
+    """Issue the notice with a number: the figures, wording and documents are frozen from now on."""
+    unit, period = selection(request.form)
+    session = db_session()
+    settings = get_settings()
+    now: datetime = utcnow()
+    try:
+        number, issue_date, corrects = _parse_issue_form(request.form)
+        report = service.compute_report(session, get_catalogue(), unit, period, settings=settings, now=now)
+        notice = service.issue_notice(session, unit, report,
+                                      service.IssueRequest(period, number, issue_date, corrects),
+                                      settings=settings, actor=actor_name(), now=now)
+    except (DomainError, PdfError, TemplateError) as exc:
+        session.rollback()
+        flash(getattr(exc, "message_vi", str(exc)), "error")
+        return redirect(url_for("notices.index", **period_args(unit, period)))
+    session.commit()
+    flash(f"Đã ban hành Thông báo số {notice.number_label} ngày {issue_date:%d/%m/%Y}; số liệu đã được chốt.",
+          "success")
+    return redirect(url_for("notices.index", **period_args(unit, period)))
+
+
+@bp.get("/da-ban-hanh/<int:notice_id>.<fmt>", endpoint="issued")
+@login_required
+def issued(notice_id: int, fmt: str) -> ResponseReturnValue:
+    """An issued notice exactly as it was issued."""
+    notice = db_session().get(Notice, notice_id)
+    if notice is None or fmt not in service.FORMATS:
+        abort(404)
+    unit = unit_for_user(notice.unit.code)
+    period = Period(notice.period_start, notice.period_end)
+    name = service.file_name(unit, period, fmt, number=notice.number, year=notice.year)
+    return _download(service.issued_bytes(notice, fmt), fmt, name)

@@ -1,0 +1,142 @@
+"""The DOCX layout of Nghị định 30/2020, Mẫu 1.4 (domain notes §5), read back with python-docx."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Pt
+from docx.text.paragraph import Paragraph
+
+from aggregator.notices.docx_parts import text_width_mm
+from aggregator.notices.docx_render import render_docx
+from aggregator.notices.html_render import render_html
+from tests.notices.test_format import view_of
+
+
+@pytest.fixture(scope="module")
+def document():  # type: ignore[no-untyped-def]
+    return Document(io.BytesIO(render_docx(view_of())))
+
+
+def texts(paragraphs: list[Paragraph]) -> list[str]:
+    return [p.text for p in paragraphs]
+
+
+def run_of(paragraph: Paragraph):  # type: ignore[no-untyped-def]
+    runs = [r for r in paragraph.runs if r.text.strip()]
+    assert runs, paragraph.text
+    return runs[0]
+
+
+def rule_mm(paragraph: Paragraph, column_mm: float) -> float:
+    assert paragraph._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom")) is not None
+    fmt = paragraph.paragraph_format
+    return column_mm - fmt.left_indent.mm - fmt.right_indent.mm
+
+
+def test_page_is_a4_portrait_with_the_official_margins(document) -> None:  # type: ignore[no-untyped-def]
+    section = document.sections[0]
+    assert round(section.page_width.mm) == 210 and round(section.page_height.mm) == 297
+    assert 20 <= round(section.top_margin.mm) <= 25 and 20 <= round(section.bottom_margin.mm) <= 25
+    assert 30 <= round(section.left_margin.mm) <= 35 and 15 <= round(section.right_margin.mm) <= 20
+
+
+def test_page_numbers_in_the_top_margin_from_page_two(document) -> None:  # type: ignore[no-untyped-def]
+    section = document.sections[0]
+    assert section.different_first_page_header_footer
+    number = section.header.paragraphs[0]
+    assert "PAGE" in "".join(number._p.itertext()) and number.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert all(13 <= r.font.size.pt <= 14 for r in number.runs)
+    first = section.first_page_header
+    assert "PAGE" not in "".join(p._p.xml for p in first.paragraphs) and not first.paragraphs[0].text.strip()
+
+
+def test_two_column_header_with_rules(document) -> None:  # type: ignore[no-untyped-def]
+    header = document.tables[0]
+    left, right = header.cell(0, 0), header.cell(0, 1)
+    assert texts(left.paragraphs)[:2] == ["ỦY BAN NHÂN DÂN", "PHƯỜNG PHÚ HỘI"]
+    for paragraph in left.paragraphs[:2]:
+        run = run_of(paragraph)
+        assert run.bold and 12 <= run.font.size.pt <= 13
+    body_width = text_width_mm("ỦY BAN NHÂN DÂN", 13, bold=True)
+    short = rule_mm(left.paragraphs[2], left.width.mm)
+    assert body_width / 3 <= short <= body_width / 2
+    assert texts(right.paragraphs)[:2] == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
+    nation, motto = run_of(right.paragraphs[0]), run_of(right.paragraphs[1])
+    assert nation.bold and 12 <= nation.font.size.pt <= 13
+    assert motto.bold and 13 <= motto.font.size.pt <= 14
+    assert abs(rule_mm(right.paragraphs[2], right.width.mm) - text_width_mm(motto.text, 13, bold=True)) < 1
+    number = run_of(header.cell(1, 0).paragraphs[0])
+    assert number.text == "Số: 03/TB-UBND" and number.font.size.pt == 13 and not number.bold
+    date_line = run_of(header.cell(1, 1).paragraphs[0])
+    assert date_line.text == "Phú Hội, ngày 06 tháng 3 năm 2023"
+    assert date_line.italic and 13 <= date_line.font.size.pt <= 14
+
+
+def test_title_summary_and_body(document) -> None:  # type: ignore[no-untyped-def]
+    paragraphs = document.paragraphs
+    title = next(p for p in paragraphs if p.text == "THÔNG BÁO")
+    assert run_of(title).bold and 13 <= run_of(title).font.size.pt <= 14
+    assert title.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    index = paragraphs.index(title) if title in paragraphs else [p.text for p in paragraphs].index("THÔNG BÁO")
+    summary = paragraphs[index + 1]
+    assert summary.text.startswith("Kết quả đánh giá sự hài lòng") and run_of(summary).bold
+    assert rule_mm(paragraphs[index + 2], 165) < 165 / 2  # the short rule under the trích yếu
+    body = [p for p in paragraphs if p.paragraph_format.first_line_indent and p.text]
+    assert len(body) >= 10
+    for paragraph in body:
+        fmt = paragraph.paragraph_format
+        assert fmt.alignment == WD_ALIGN_PARAGRAPH.JUSTIFY
+        assert round(fmt.first_line_indent.mm) == 10
+        assert fmt.space_after >= Pt(6) and 1.0 <= fmt.line_spacing <= 1.5
+        assert all(13 <= r.font.size.pt <= 14 for r in paragraph.runs)
+    headings = [p.text for p in body if run_of(p).bold]
+    assert headings[0] == "1. Tình hình tiếp nhận, giải quyết hồ sơ thủ tục hành chính"
+    assert any("Rất hài lòng 43 phiếu (51,19%)" in p.text for p in body)
+
+
+def test_signature_block_and_recipients(document) -> None:  # type: ignore[no-untyped-def]
+    sign = document.tables[1]
+    left, right = sign.cell(0, 0), sign.cell(0, 1)
+    heading = run_of(left.paragraphs[0])
+    assert heading.text == "Nơi nhận:" and heading.bold and heading.italic and heading.font.size.pt == 12
+    recipients = left.paragraphs[1:]
+    assert recipients[0].text == "- UBND quận Thuận Hóa (để báo cáo);" and recipients[-1].text == "- Lưu: VT, VP."
+    assert all(run_of(p).font.size.pt == 11 and not run_of(p).bold for p in recipients)
+    lines = [p for p in right.paragraphs if p.text.strip()]
+    assert [p.text for p in lines] == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Nguyễn Văn An"]
+    assert all(run_of(p).bold and 13 <= run_of(p).font.size.pt <= 14 for p in lines)
+
+
+def test_fonts_cell_widths_and_annex(document) -> None:  # type: ignore[no-untyped-def]
+    runs = [r for p in document.paragraphs for r in p.runs if r.text.strip()]
+    runs += [r for t in document.tables for row in t.rows for c in row.cells for p in c.paragraphs for r in p.runs
+             if r.text.strip()]
+    assert {r.font.name for r in runs} == {"Times New Roman"}
+    for table in document.tables:
+        for tc in table._tbl.iter(qn("w:tc")):
+            width = tc.tcPr.find(qn("w:tcW"))
+            assert width is not None and int(width.get(qn("w:w"))) > 0
+    annex = document.tables[2]
+    assert [c.text for c in annex.rows[0].cells][:3] == ["TT", "Tiêu chí", "Số phiếu trả lời"]
+    assert annex.rows[1].cells[3].text == "Rất hài lòng: 51,19% (43)"
+    fields = document.tables[-1]
+    assert fields.rows[-1].cells[1].text == "Tổng cộng" and fields.rows[-1].cells[2].text == "1.348"
+
+
+def test_draft_is_marked_and_unnumbered() -> None:
+    draft = Document(io.BytesIO(render_docx(view_of(number_=None, issue_date=date(2023, 4, 2)))))
+    assert draft.sections[0].first_page_header.paragraphs[0].text == "DỰ THẢO"
+    assert draft.tables[0].cell(1, 0).paragraphs[0].text == "Số:      /TB-UBND"
+
+
+def test_html_version_carries_the_same_text_and_a_qr() -> None:
+    html = render_html(view_of())
+    assert "Số: 03/TB-UBND" in html and "Phú Hội, ngày 06 tháng 3 năm 2023" in html
+    assert "Rất hài lòng 43 phiếu (51,19%)" in html and "Nơi nhận:" in html and "<svg" in html
+    assert "https://hailong.example.vn/cong-khai/PHUHOI" in html

@@ -1,0 +1,117 @@
+"""Vietnamese formatting and the notice view-model, on a hand-made report (no database)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from aggregator.notices.template import TemplateError, fill, template_for
+from aggregator.notices.viewmodel import build_view, view_from_dict
+from aggregator.notices.vnformat import date_words, number, percent, period_words
+from sipas.models import Unit
+from sipas.settings import DEFAULT_CONFIG_DIR
+from tests.notices.sample_report import sample_report
+
+
+def ward(**options: object) -> Unit:
+    return Unit(code="PHUHOI", name="Phường Phú Hội", issuing_body="ỦY BAN NHÂN DÂN\nPHƯỜNG PHÚ HỘI",
+                place_name="Phú Hội", signatory_title="CHỦ TỊCH", signatory_name="Nguyễn Văn An",
+                options=dict(options))
+
+
+def view_of(unit: Unit | None = None, number_: int | None = 3, issue_date: date = date(2023, 3, 6), **report):  # type: ignore[no-untyped-def]
+    unit = unit or ward()
+    return build_view(sample_report(**report), unit, template_for(unit, DEFAULT_CONFIG_DIR), number_=number_,
+                      issue_date=issue_date, public_url="https://hailong.example.vn/cong-khai/PHUHOI",
+                      parent_name="Quận Thuận Hóa")
+
+
+@pytest.mark.parametrize(("value", "expected"), [(51.185, "51,19%"), (51.184, "51,18%"), (0.005, "0,01%"),
+                                                 (100, "100,00%"), (None, "–")])
+def test_percent_rounds_half_up_with_a_decimal_comma(value: float | None, expected: str) -> None:
+    assert percent(value) == expected
+
+
+def test_numbers_and_dates_the_official_way() -> None:
+    assert number(1348) == "1.348" and number(1234567) == "1.234.567"
+    assert date_words(date(2023, 3, 6)) == "ngày 06 tháng 3 năm 2023"
+    assert date_words(date(2023, 2, 5)) == "ngày 05 tháng 02 năm 2023"
+    assert date_words(date(2026, 1, 15)) == "ngày 15 tháng 01 năm 2026"
+    assert date_words(date(2023, 12, 31)) == "ngày 31 tháng 12 năm 2023"
+
+
+def test_period_in_words() -> None:
+    assert period_words(date(2023, 1, 1), date(2023, 3, 31)) == "quý I năm 2023"
+    assert period_words(date(2023, 10, 1), date(2023, 12, 31)) == "quý IV năm 2023"
+    assert period_words(date(2023, 2, 1), date(2023, 2, 28)) == "tháng 2 năm 2023"
+    assert period_words(date(2023, 1, 1), date(2023, 12, 31)) == "năm 2023"
+    assert period_words(date(2022, 12, 15), date(2023, 3, 6)) == "từ ngày 15/12/2022 đến ngày 06/3/2023"
+
+
+def test_view_of_an_issued_notice() -> None:
+    view = view_of()
+    assert not view.draft
+    assert view.body_lines == ("ỦY BAN NHÂN DÂN", "PHƯỜNG PHÚ HỘI")
+    assert view.number_line == "Số: 03/TB-UBND"
+    assert view.date_line == "Phú Hội, ngày 06 tháng 3 năm 2023"
+    assert view.summary.endswith("thủ tục hành chính quý I năm 2023")
+    assert "(từ ngày 01/01/2023 đến ngày 31/3/2023)" in view.opening
+    assert "Nghị định số 61/2018/NĐ-CP" in view.opening  # period before 07/2025
+    dossiers = view.sections[0].paragraphs[0]
+    assert "1.348 hồ sơ, gồm 1.323 hồ sơ tiếp nhận mới" in dossiers and "đạt 98,53%" in dossiers
+    ballots = view.sections[1].paragraphs[0]
+    assert "87 phiếu (thiết bị đánh giá tại quầy: 27; phiếu giấy: 60)" in ballots
+    assert "tin nhắn SMS" not in ballots  # channels without responses are left out
+    assert "phát ra 120 phiếu, thu vào 60 phiếu" in ballots
+    first = view.instruments[0].rows[0]
+    assert first.line == ("Tiêu chí 1. Nơi đón tiếp (84 phiếu trả lời): Rất hài lòng 43 phiếu (51,19%); "
+                          "Hài lòng 34 phiếu (40,48%); Không hài lòng 7 phiếu (8,33%).")
+    assert view.instruments[0].rows[3].cells == ("–", "–", "–")  # empty criterion
+    assert view.instruments[1].columns == ("Rất hài lòng", "Hài lòng", "Không hài lòng")
+    assert view.instruments[1].rows[0].cells == ("33,34% (1)", "33,33% (1)", "33,33% (1)")
+    overall = view.sections[3].paragraphs[0]
+    assert "92,90%" in overall and "97,09%" in overall and "8,9/18 điểm" in overall and "trung bình" in overall
+    assert view.recipients[0] == "- UBND quận Thuận Hóa (để báo cáo);"
+    assert view.recipients[-1] == "- Lưu: VT, VP."
+    assert all(line.endswith(";") for line in view.recipients[:-1])
+    assert view.field_rows[-1][:3] == ("", "Tổng cộng", "1.348")
+    assert view.annex_subtitle == "(Kèm theo Thông báo số 03/TB-UBND ngày 06/3/2023 của UBND phường Phú Hội)"
+
+
+def test_draft_has_no_number_and_later_periods_cite_the_2025_decree() -> None:
+    view = view_of(number_=None, issue_date=date(2026, 1, 5), start="2025-10-01", end="2025-12-31")
+    assert view.draft and view.number_line == "Số:      /TB-UBND"
+    assert view.date_line == "Phú Hội, ngày 05 tháng 01 năm 2026"
+    assert "118/2025/NĐ-CP" in view.opening and "61/2018" not in view.opening
+    assert "quý IV năm 2025" in view.summary
+
+
+def test_unit_overrides_and_a_frozen_view_round_trips() -> None:
+    unit = ward(notice={"recipients": ["Sở Nội vụ"], "archive": "Lưu: VT, BPMC", "signatory_title":
+                        "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH", "signatory_name": "Lê Văn Cường",
+                        "paragraphs": {"closing": "Đề nghị {unit_name_lower} niêm yết công khai."}})
+    view = view_of(unit)
+    assert view.recipients == ("- Sở Nội vụ;", "- Lưu: VT, BPMC.")
+    assert view.signatory_title.splitlines() == ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
+    assert view.signatory_name == "Lê Văn Cường"
+    assert view.closing == "Đề nghị phường Phú Hội niêm yết công khai."
+    import dataclasses
+    import json
+
+    assert view_from_dict(json.loads(json.dumps(dataclasses.asdict(view)))) == view
+
+
+def test_placeholders_are_names_only() -> None:
+    assert fill("Tổng {received} hồ sơ", {"received": "1.348"}) == "Tổng 1.348 hồ sơ"
+    with pytest.raises(TemplateError, match="secret"):
+        fill("{secret}", {"received": "1"})
+    with pytest.raises(TemplateError):
+        fill("{received.__class__}", {"received": "1"})
+
+
+def test_the_template_file_uses_only_known_placeholders() -> None:
+    view = view_of()
+    assert "{" not in view.opening + view.closing + "".join(s.paragraphs[0] for s in view.sections)
+    assert Path(DEFAULT_CONFIG_DIR / "notice" / "thong_bao.toml").exists()

@@ -1,0 +1,127 @@
+"""Issuing: numbering per unit and year, corrections, and figures frozen at issue."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from docx import Document
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aggregator.models_notices import Notice
+from aggregator.notices import service
+from sipas.catalogue import Catalogue
+from sipas.clock import Period
+from sipas.errors import ValidationError
+from sipas.models import AuditEvent, ResponseChannel
+from sipas.settings import Settings
+from tests.aggregator.fixtures import NOW, build_quarter
+from tests.factories import create_response, create_unit, local
+
+Q1 = Period.quarter(2026, 1)
+
+
+def issue(session: Session, catalogue: Catalogue, settings: Settings, unit, number: int,  # type: ignore[no-untyped-def]
+          issue_date: date = date(2026, 4, 6), corrects: int | None = None) -> Notice:
+    report = service.compute_report(session, catalogue, unit, Q1, settings=settings, now=NOW)
+    return service.issue_notice(session, unit, report, service.IssueRequest(Q1, number, issue_date, corrects),
+                                settings=settings, actor="user:canbo", now=NOW)
+
+
+def test_numbers_are_per_unit_and_year_and_never_reused(session: Session, catalogue: Catalogue,
+                                                        settings: Settings) -> None:
+    unit, other = create_unit(session, name="Phường Bến Nghé"), create_unit(session)
+    build_quarter(session, catalogue, unit)
+    assert service.next_number(session, unit, 2026) == 1
+    first = issue(session, catalogue, settings, unit, 3)
+    session.commit()
+    assert first.number_label == "03/TB-UBND" and first.year == 2026
+    assert service.next_number(session, unit, 2026) == 4
+    assert service.next_number(session, other, 2026) == 1 and service.next_number(session, unit, 2027) == 1
+    with pytest.raises(service.NumberTaken, match="03/TB-UBND năm 2026 đã được dùng"):
+        issue(session, catalogue, settings, unit, 3)
+    session.rollback()
+    assert issue(session, catalogue, settings, other, 3).unit_id == other.id  # another unit may use 3
+    assert issue(session, catalogue, settings, unit, 3, issue_date=date(2027, 1, 4)).year == 2027
+    session.commit()
+    assert session.scalars(select(Notice.number).where(Notice.unit_id == unit.id)).all() == [3, 3]
+    events = session.scalars(select(AuditEvent).where(AuditEvent.action == "notice.issued")).all()
+    assert [e.subject for e in events] == ["03/TB-UBND", "03/TB-UBND", "03/TB-UBND"]
+
+
+def test_issue_refuses_bad_numbers_dates_and_foreign_corrections(session: Session, catalogue: Catalogue,
+                                                                  settings: Settings) -> None:
+    unit, other = create_unit(session), create_unit(session)
+    foreign = issue(session, catalogue, settings, other, 1)
+    with pytest.raises(ValidationError, match="từ 1 đến 9999"):
+        issue(session, catalogue, settings, unit, 0)
+    with pytest.raises(ValidationError, match="Ngày ban hành không được trước"):
+        issue(session, catalogue, settings, unit, 1, issue_date=date(2026, 3, 30))
+    with pytest.raises(ValidationError, match="không thuộc đơn vị này"):
+        issue(session, catalogue, settings, unit, 1, corrects=foreign.id)
+
+
+def test_a_correction_is_a_new_number_that_names_the_old_one(session: Session, catalogue: Catalogue,
+                                                              settings: Settings) -> None:
+    unit = create_unit(session, name="Phường Bến Nghé")
+    build_quarter(session, catalogue, unit)
+    old = issue(session, catalogue, settings, unit, 2)
+    new = issue(session, catalogue, settings, unit, 5, issue_date=date(2026, 4, 20), corrects=old.id)
+    session.commit()
+    assert new.corrects_id == old.id and new.number != old.number
+    assert "Thông báo này thay thế Thông báo số 02/TB-UBND ngày 06/4/2026." in new.content["closing"]
+    assert [n.number for n in service.corrected_by(session, old)] == [5]
+    assert old.pdf.startswith(b"%PDF")  # the old one is kept as issued
+
+
+def test_issuing_freezes_the_figures(session: Session, catalogue: Catalogue, settings: Settings) -> None:
+    unit = create_unit(session, name="Phường Bến Nghé")
+    build_quarter(session, catalogue, unit)
+    notice = issue(session, catalogue, settings, unit, 3)
+    session.commit()
+    frozen = (notice.docx, notice.pdf, json.dumps(notice.report, sort_keys=True), json.dumps(notice.content))
+    assert "comments" not in notice.report  # free text never stored with a published notice
+    assert notice.report["dossiers"]["resolved"] == 3  # B, C and D
+    before = notice.report["responses"]
+    for day in (3, 4, 5):  # a late import of paper ballots dated inside the quarter
+        create_response(session, catalogue, unit, instrument="quay4", channel=ResponseChannel.PAPER,
+                        answers={"q1": "khong_hai_long", "q2": "khong_hai_long", "q3": "khong_dung_hen",
+                                 "q4": "phuc_tap"}, submitted_at=local(2026, 3, day), now=NOW)
+    session.commit()
+    live = service.compute_report(session, catalogue, unit, Q1, settings=settings, now=NOW)
+    assert live["responses"] == before + 3
+    session.expire_all()
+    stored = session.get(Notice, notice.id)
+    assert stored is not None
+    assert (stored.docx, stored.pdf, json.dumps(stored.report, sort_keys=True), json.dumps(stored.content)) == frozen
+    assert service.issued_bytes(stored, "docx") == frozen[0]
+    html = service.issued_bytes(stored, "html").decode()
+    assert f"Tổng số phiếu đánh giá thu được là {before} phiếu" in html
+    docx_text = "\n".join(p.text for p in Document(io.BytesIO(stored.docx)).paragraphs)
+    assert f"thu được là {before} phiếu" in docx_text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_issued_pdf_is_real_and_stays_identical(session: Session, catalogue: Catalogue, settings: Settings,
+                                                real_soffice: str, tmp_path: Path) -> None:
+    unit = create_unit(session, name="Phường Bến Nghé")
+    build_quarter(session, catalogue, unit)
+    notice = issue(session, catalogue, settings, unit, 3)
+    session.commit()
+    path = tmp_path / "issued.pdf"
+    path.write_bytes(notice.pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Số: 03/TB-UBND" in text and "Bến Nghé, ngày 06 tháng 4 năm 2026" in text
+    assert "quý I năm 2026" in text and "Tiêu chí 1. Đánh giá tổng thể dịch vụ" in text
+    create_response(session, catalogue, unit, instrument="quay4", channel=ResponseChannel.PAPER,
+                    submitted_at=local(2026, 3, 2), now=NOW)
+    session.commit()
+    session.expire_all()
+    assert session.get(Notice, notice.id).pdf == path.read_bytes()  # type: ignore[union-attr]

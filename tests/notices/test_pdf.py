@@ -1,0 +1,48 @@
+"""The PDF made by LibreOffice from the DOCX, checked with poppler (pdfinfo, pdftotext, pdftoppm)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from aggregator.notices.docx_render import render_docx
+from aggregator.notices.pdf_render import PdfError, docx_to_pdf
+from tests.notices.test_format import view_of
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def pdf_info(path: Path) -> dict[str, str]:
+    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in out.splitlines() if ":" in line)}
+
+
+@pytest.mark.slow
+def test_pdf_has_the_text_with_diacritics_on_a4_pages(tmp_path: Path) -> None:
+    path = tmp_path / "thong-bao.pdf"
+    path.write_bytes(docx_to_pdf(render_docx(view_of())))
+    info = pdf_info(path)
+    assert info["Page size"].startswith("595.") and "(A4)" in info["Page size"]
+    assert 3 <= int(info["Pages"]) <= 4
+    text = pdf_text(path)
+    for expected in ("ỦY BAN NHÂN DÂN", "PHƯỜNG PHÚ HỘI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                     "Độc lập - Tự do - Hạnh phúc", "Số: 03/TB-UBND", "Phú Hội, ngày 06 tháng 3 năm 2023",
+                     "THÔNG BÁO", "quý I năm 2023", "Rất hài lòng 43 phiếu (51,19%)", "Nơi nhận:",
+                     "TM. ỦY BAN NHÂN DÂN", "Nguyễn Văn An", "- Lưu: VT, VP.", "PHỤ LỤC", "Tổng cộng"):
+        assert expected in text, expected
+    first_page = text.split("\f")[0]
+    assert "Số: 03/TB-UBND" in first_page and first_page.splitlines()[0].strip() != "1"  # no number on page 1
+    assert text.split("\f")[1].strip().splitlines()[0].strip() == "2"  # page 2 numbered at the top
+    subprocess.run(["pdftoppm", "-r", "50", "-f", "1", "-l", "1", "-png", str(path), str(tmp_path / "p")],
+                   check=True)
+    assert (tmp_path / "p-1.png").stat().st_size > 5000
+
+
+def test_a_missing_libreoffice_is_a_clear_error() -> None:
+    with pytest.raises(PdfError, match="Không tìm thấy LibreOffice"):
+        docx_to_pdf(b"PK", soffice="/nonexistent/soffice")
