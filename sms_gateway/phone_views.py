@@ -11,7 +11,7 @@ import logging
 import secrets
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from sipas.app import get_catalogue, get_settings
@@ -38,15 +38,25 @@ def instrument_payload(instrument: Instrument) -> dict[str, Any]:
         "code": instrument.code,
         "version": instrument.version,
         "label": instrument.label,
+        "na_label": "Không áp dụng",
         "criteria": [
             {"code": c.code, "label": c.label, "short_label": c.short_label, "allow_na": c.allow_na,
-             "options": [{"code": o.code, "label": o.label} for o in c.options]}
+             "options": [{"code": o.code, "label": o.label, "points": o.points} for o in c.options]}
             for c in instrument.citizen_criteria
         ],
     }
 
 
+def rating_component() -> dict[str, str] | None:
+    """URLs of the kiosk's rating component (ES module + CSS), when the kiosk channel is installed."""
+    if "kiosk" not in current_app.blueprints:
+        return None
+    return {"js": url_for("kiosk.static", filename="kiosk/rating-flow.js"),
+            "css": url_for("kiosk.static", filename="kiosk/rating.css")}
+
+
 def _page(template: str, status: int, **context: Any) -> Response:
+    context.setdefault("component", rating_component())
     response = Response(render_template(template, **context), status=status, mimetype="text/html")
     response.headers.update(NO_STORE)
     return response

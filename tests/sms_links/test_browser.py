@@ -1,0 +1,139 @@
+"""The phone form and a printed slip in Chromium, at a phone's size with touch."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pyzbar.pyzbar import decode
+from sqlalchemy import select
+
+from sipas.clock import utcnow
+from sipas.models import Response, ResponseChannel
+from sipas.storage import get_database
+from sms_gateway.links import issue_link, link_url
+from sms_gateway.models_links import ShortLink
+from tests.factories import PASSWORD, create_clerk, create_dossier, create_unit
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2,
+         "locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(**PHONE)
+    yield context
+    context.close()
+
+
+def seed(live_server, *, channel: str = "sms"):
+    with get_database(live_server.app).session() as session:
+        unit = create_unit(session, name="Phường Phú Hội")
+        dossier = create_dossier(session, unit, procedure="Đăng ký khai sinh")
+        now = utcnow()
+        link = issue_link(session, dossier, instrument_code="hue12", channel=channel, now=now,
+                          expires_at=now + timedelta(days=7))
+        clerk = create_clerk(session, unit)
+        return {"unit": unit.code, "dossier": dossier.code, "code": link.code, "user": clerk.username,
+                "url": link_url(live_server.app.extensions["sipas_settings"], link)}
+
+
+def stored(live_server) -> list[Response]:
+    with get_database(live_server.app).session() as session:
+        return list(session.scalars(select(Response)))
+
+
+def rate_all(page, total: int = 12) -> None:
+    for number in range(1, total + 1):
+        page.locator('[data-testid="progress"]').filter(has_text=f"{number}/{total}").wait_for()
+        page.locator(".rf-option--good").first.tap()
+    page.locator('[data-screen="comment"]').wait_for()
+
+
+@pytest.mark.browser
+def test_rating_through_a_link_on_a_phone_works_once_and_only_once(live_server, phone):
+    data = seed(live_server)
+    page, other_tab = phone.new_page(), phone.new_page()
+    requests: list[str] = []
+    weight: list[int] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("response", lambda response: weight.append(len(response.body())))
+    page.goto(data["url"])
+    other_tab.goto(data["url"])  # opened twice before submitting: a GET spends nothing
+    page.locator(".rf--phone [data-screen='question']").wait_for()
+    assert all(url.startswith(live_server.url) for url in requests)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    for box in (b.bounding_box() for b in page.locator(".rf-option").all()):
+        assert box and box["height"] >= 44 and box["width"] >= 44
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "phone-form.png"))
+    print(f"\nphone form page weight: {sum(weight)} bytes in {len(weight)} responses")
+    assert sum(weight) < 80_000
+
+    page.bring_to_front()  # a background tab's timers are throttled
+    rate_all(page)
+    page.locator(".rf-comment-input").fill("Cán bộ hướng dẫn tận tình")
+    page.locator(".rf-next").tap()
+    page.locator('[data-testid="confirm"]').tap()
+    page.locator('[data-screen="thanks"]').wait_for()
+    page.screenshot(path=str(SCREENSHOTS / "phone-thanks.png"))
+    responses = stored(live_server)
+    assert len(responses) == 1 and responses[0].channel is ResponseChannel.SMS
+    assert responses[0].comment == "Cán bộ hướng dẫn tận tình"
+
+    other_tab.bring_to_front()
+    rate_all(other_tab)  # the second tab still shows the form; its submit is refused
+    other_tab.locator(".rf-skip").tap()
+    other_tab.locator('[data-testid="confirm"]').tap()
+    other_tab.locator('[data-state="used"]').wait_for()
+    page.bring_to_front()
+    page.reload()
+    page.locator('[data-state="used"]').wait_for()
+    assert "Hồ sơ này đã được đánh giá" in page.content()
+    page.screenshot(path=str(SCREENSHOTS / "phone-used.png"))
+    assert len(stored(live_server)) == 1
+
+
+@pytest.mark.browser
+def test_the_plain_form_works_without_javascript(live_server, browser):
+    data = seed(live_server, channel="qr")
+    context = browser.new_context(**PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(data["url"])
+    for fieldset in page.locator("#rating-form fieldset").all():
+        fieldset.locator("input[type=radio]").first.check()
+    page.locator("button.send").click()
+    page.locator('[data-state="thanks"]').wait_for()
+    context.close()
+    responses = stored(live_server)
+    assert len(responses) == 1 and responses[0].channel is ResponseChannel.QR
+
+
+@pytest.mark.browser
+def test_a_printed_slip_qr_decodes_to_the_same_form(live_server, browser, phone):
+    data = seed(live_server, channel="qr")
+    clerk = browser.new_context(viewport={"width": 900, "height": 1200}, locale="vi-VN")
+    page = clerk.new_page()
+    page.goto(f"{live_server.url}/console/login")
+    page.fill("input[name=username]", data["user"])
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/console/sms/{data['unit']}/slip?dossier={data['dossier']}&size=a6")
+    slip = page.locator(".slip")
+    assert data["dossier"] in slip.inner_text()
+    slip.screenshot(path=str(SCREENSHOTS / "slip-a6.png"))
+    image = Image.open(io.BytesIO(page.locator(".slip .qr").screenshot()))
+    decoded = [symbol.data.decode() for symbol in decode(image)]
+    clerk.close()
+    assert len(decoded) == 1
+    with get_database(live_server.app).session() as session:
+        qr_link = session.scalar(select(ShortLink).where(ShortLink.channel == "qr", ShortLink.used_at.is_(None)))
+        assert decoded[0] == f"{live_server.url}/r/{qr_link.code}"
+    citizen = phone.new_page()
+    citizen.goto(decoded[0])
+    citizen.locator(".rf--phone [data-screen='question']").wait_for()
+    assert data["dossier"] in citizen.content()
