@@ -17,3 +17,6 @@ def init_app(app: Flask) -> None:
     add_console_nav(app, "aggregator.dashboard", "Báo cáo", order=40, roles=("admin", "clerk", "leader"))
     add_console_nav(app, "aggregator.inputs", "Số liệu quý", order=45, roles=("admin", "clerk"))
     # Quarterly notices (issuing, documents, public page) register below, in their own package.
+    from aggregator.notices import init_app as init_notices
+
+    init_notices(app)

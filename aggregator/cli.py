@@ -57,13 +57,16 @@ def report(ctx: Context, unit_code: str | None, district_code: str | None, start
 
 
 def ranking_text(data: dict[str, Any]) -> str:
+    code_w = max([len("Mã")] + [len(r["code"]) for r in data["units"]])
+    name_w = max([len("Đơn vị")] + [len(r["name"]) for r in data["units"]])
     lines = [f"Xếp hạng theo Thông tư 01/2018/TT-VPCP: {data['district_name']}",
              f"Kỳ báo cáo {data['label']}", "",
-             f"{'Hạng':>4}  {'Mã':<12} {'Đơn vị':<32} {'Tổng điểm':>9}  Xếp loại"]
+             f"{'Hạng':>4}  {'Mã':<{code_w}}  {'Đơn vị':<{name_w}}  {'Tổng điểm':>9}  Xếp loại"]
     for row in data["units"]:
         rank = str(row["rank"]) if row["rank"] else "–"
-        total = decimal_vi(row["total"], 1) if row["total"] is not None else "chưa có dữ liệu"
-        lines.append(f"{rank:>4}  {row['code']:<12} {row['name'][:32]:<32} {total:>9}  {row['class'] or ''}")
+        total = decimal_vi(row["total"], 1) if row["total"] is not None else "–"
+        lines.append(f"{rank:>4}  {row['code']:<{code_w}}  {row['name']:<{name_w}}  {total:>9}  "
+                     f"{row['class'] or 'chưa có dữ liệu'}")
     lines.append("")
     if data["highest"]:
         lines.append(f"Cao nhất: {data['highest']['name']} ({decimal_vi(data['highest']['total'], 1)} điểm)")
@@ -106,3 +109,7 @@ def report_text(data: dict[str, Any]) -> str:
 
 
 COMMANDS: list[click.Command] = [report]
+
+from aggregator.notices import cli as notices_cli  # noqa: E402  (the notice command lives with the notices)
+
+COMMANDS += notices_cli.COMMANDS

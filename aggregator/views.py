@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from aggregator import charts, exports
@@ -88,7 +88,7 @@ def dashboard() -> ResponseReturnValue:
     field, channel = _filters(request.args)
     report = _report(unit, period, field, channel)
     unit_ids = [u.id for u in descendants(db_session(), unit)]
-    fields = list(db_session().scalars(select(distinct(Dossier.field)).where(Dossier.unit_id.in_(unit_ids))
+    fields = list(db_session().scalars(select(Dossier.field).distinct().where(Dossier.unit_id.in_(unit_ids))
                                        .order_by(Dossier.field)))
     query = {k: v for k, v in request.args.items() if k not in ("field", "channel")} | {"unit": unit.code}
     return render_template(
@@ -158,5 +158,6 @@ def inputs() -> ResponseReturnValue:
         flash(f"Đã lưu số liệu quý {quarter}/{year} của {unit.name}.", "success")
         return redirect(url_for("aggregator.inputs", unit=unit.code, quarter=f"{year}Q{quarter}"))
     row = get_quarter_input(db_session(), unit, year, quarter)
+    updated = row.updated_at.astimezone(get_settings().tz).strftime("%H:%M ngày %d/%m/%Y") if row else ""
     return render_template("aggregator/inputs.html", unit=unit, units=allowed_units(), year=year, quarter=quarter,
-                           criteria=criteria, row=row, form=None)
+                           criteria=criteria, row=row, form=None, updated=updated)

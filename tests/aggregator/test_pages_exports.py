@@ -1,0 +1,156 @@
+"""Dashboard, staff inputs form, downloads and SVG charts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import xml.etree.ElementTree as ET
+
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aggregator import charts
+from aggregator.models import QuarterInput
+from sipas.catalogue import Catalogue
+from sipas.models import AuditEvent, ResponseChannel, Role
+from tests.aggregator.fixtures import NOW, build_quarter
+from tests.factories import (
+    create_clerk,
+    create_district_with_wards,
+    create_dossier,
+    create_response,
+    create_unit,
+    local,
+    login,
+)
+
+Q1 = {"kind": "quarter", "quarter": "2026Q1"}
+
+
+def _csrf(page: str) -> str:
+    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def test_dashboard_for_a_clerk_and_404_for_another_unit(client: FlaskClient, session: Session,
+                                                        catalogue: Catalogue) -> None:
+    unit = create_unit(session, name="Phường Bến Nghé")
+    other = create_unit(session)
+    build_quarter(session, catalogue, unit)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    page = client.get("/console/bao-cao/", query_string=Q1)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Báo cáo kết quả đánh giá: Phường Bến Nghé" in html
+    assert "từ ngày 01/01/2026 đến ngày 31/03/2026" in html
+    assert "66,67%" in html and "<svg" in html and "n = 2" in html
+    assert "Phải chờ lâu" in html and "cần theo dõi" in html
+    assert "Tổng cộng" in html and "Chứng thực" in html
+    assert client.get("/console/bao-cao/", query_string={**Q1, "unit": other.code}).status_code == 404
+    assert client.get("/console/bao-cao/bang-tinh.xlsx", query_string={"unit": other.code}).status_code == 404
+    assert client.get("/console/bao-cao/phieu.csv", query_string={"unit": other.code}).status_code == 404
+    drill = client.get("/console/bao-cao/", query_string={**Q1, "field": "Hộ tịch", "channel": "sms"})
+    assert drill.status_code == 200 and "Bỏ lọc" in drill.get_data(as_text=True)
+    bad = client.get("/console/bao-cao/", query_string={"kind": "range", "from": "2026-03-01", "to": "2026-01-01"})
+    assert bad.status_code == 200 and "Ngày kết thúc đứng trước ngày bắt đầu" in bad.get_data(as_text=True)
+
+
+def test_anonymous_is_sent_to_login(client: FlaskClient) -> None:
+    response = client.get("/console/bao-cao/")
+    assert response.status_code == 302 and "/console/login" in response.headers["Location"]
+
+
+def test_district_user_sees_the_ranking(client: FlaskClient, session: Session, catalogue: Catalogue) -> None:
+    district, wards = create_district_with_wards(session)
+    build_quarter(session, catalogue, wards[0])
+    leader = create_clerk(session, district, role=Role.LEADER)
+    session.commit()
+    login(client, leader)
+    html = client.get("/console/bao-cao/", query_string=Q1).get_data(as_text=True)
+    assert "Xếp hạng các đơn vị" in html and wards[0].name in html and "11,3" in html
+    ward_page = client.get("/console/bao-cao/", query_string={**Q1, "unit": wards[1].code})
+    assert ward_page.status_code == 200
+    assert client.get("/console/bao-cao/so-lieu-quy").status_code == 403  # leaders read, clerks enter
+
+
+def test_staff_inputs_form_saves_and_audits(client: FlaskClient, session: Session) -> None:
+    unit = create_unit(session)
+    other = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    page = client.get("/console/bao-cao/so-lieu-quy", query_string={"quarter": "2026Q1"})
+    assert page.status_code == 200 and "Chỉ số 5" in page.get_data(as_text=True)
+    form = {"csrf_token": _csrf(page.get_data(as_text=True)), "unit": unit.code, "quarter": "2026Q1",
+            "index5": "tiep_nhan_tra_tai_mot_cua", "index6": "", "index8": "duoi_90", "ballots_handed_out": "1.200"}
+    assert client.post("/console/bao-cao/so-lieu-quy", data=form).status_code == 302
+    row = session.scalar(select(QuarterInput).where(QuarterInput.unit_id == unit.id))
+    assert (row.year, row.quarter, row.index5_points, row.index6_points, row.index8_points,
+            row.ballots_handed_out) == (2026, 1, 1, None, 0, 1200)
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "aggregator.quarter_input.saved"))
+    assert event.subject == "2026Q1" and event.actor == f"user:{clerk.username}"
+    assert client.post("/console/bao-cao/so-lieu-quy", data={**form, "index5": "bogus"}).status_code == 400
+    assert client.post("/console/bao-cao/so-lieu-quy", data={**form, "unit": other.code}).status_code == 404
+    without_csrf = {k: v for k, v in form.items() if k != "csrf_token"}
+    assert client.post("/console/bao-cao/so-lieu-quy", data=without_csrf).status_code == 400
+    report = client.get("/console/bao-cao/", query_string=Q1).get_data(as_text=True)
+    assert "phát ra 1.200" in report
+
+
+def test_exports_open_and_csv_is_anonymous(client: FlaskClient, session: Session, catalogue: Catalogue) -> None:
+    district, wards = create_district_with_wards(session)
+    build_quarter(session, catalogue, wards[0])
+    with_phone = create_dossier(session, wards[0], code="000.00.20.H57-260201-0099", phone="+84912345678",
+                                sms_consent=True, received_at=local(2026, 2, 1), now=NOW)
+    create_response(session, catalogue, wards[0], dossier=with_phone, channel=ResponseChannel.SMS,
+                    submitted_at=local(2026, 2, 10), comment="Gọi 0912345678", now=NOW)
+    clerk = create_clerk(session, district)
+    session.commit()
+    login(client, clerk)
+    xlsx = client.get("/console/bao-cao/bang-tinh.xlsx", query_string={**Q1, "unit": district.code})
+    assert xlsx.status_code == 200
+    book = load_workbook(io.BytesIO(xlsx.data))
+    assert book.sheetnames == ["Tiêu chí", "Lĩnh vực", "Xếp hạng"]
+    fields = [row for row in book["Lĩnh vực"].iter_rows(min_row=5, values_only=True)]
+    assert fields[-1][0] == "Tổng cộng" and fields[-1][5] == 4
+    assert next(r[2] for r in book["Xếp hạng"].iter_rows(min_row=5, values_only=True)) == wards[0].name
+    criteria = list(book["Tiêu chí"].iter_rows(min_row=5, values_only=True))
+    assert criteria[0][2:] == ("Đánh giá tổng thể dịch vụ", 3, "Rất hài lòng", 2, 66.67)
+    response = client.get("/console/bao-cao/phieu.csv", query_string={**Q1, "unit": district.code})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    for secret in ("0912345678", "912345678", "H57", wards[0].code + "-B", "Gọi", "Phải chờ lâu"):
+        assert secret not in text
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0] == ["stt", "bo_tieu_chi", "phien_ban", "kenh", "ngay", "cau_tra_loi"]
+    assert len(rows) == 1 + 5  # R1-R4 and the new one
+    first = rows[1]
+    assert first[1:5] == ["hue12", "2018.1", "kiosk", "2026-01-06"]
+    assert "tc01=rat_hai_long" in first[5] and "tc02=na" in first[5]
+
+
+def test_svg_charts_are_well_formed_with_n_and_legend() -> None:
+    instrument = {"label": "Bộ <12> tiêu chí", "criteria": [
+        {"label": "Tiêu chí A & B", "short_label": "A & B", "n": 3, "options": [
+            {"label": "Rất hài lòng", "count": 1}, {"label": "Hài lòng", "count": 1},
+            {"label": "Không hài lòng", "count": 1}]},
+        {"label": "Trống", "short_label": "Trống", "n": 0, "options": [
+            {"label": "Rất hài lòng", "count": 0}, {"label": "Hài lòng", "count": 0},
+            {"label": "Không hài lòng", "count": 0}]},
+        {"label": "Khác", "short_label": "Khác", "n": 2, "options": [
+            {"label": "Đúng hẹn", "count": 2}, {"label": "Chậm", "count": 0}, {"label": "Không đúng hẹn", "count": 0}]},
+    ]}
+    svg = charts.criteria_chart(instrument)
+    root = ET.fromstring(svg)
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "n = 3" in texts and "n = 0" in texts and "Chưa có câu trả lời" in texts
+    assert "33,34%" in texts and "Rất hài lòng" in texts and "Đúng hẹn" in texts and "100,00%" in texts
+    fills = set(re.findall(r'fill="(#[0-9a-f]{6})"', svg))
+    assert {"#1b5e20", "#9ccbff", "#b3261e"} <= fills
+    bar = charts.timeliness_chart({"early": 1, "on_time": 2, "late": 1, "resolved": 4})
+    texts = [t.text for t in ET.fromstring(bar).iter("{http://www.w3.org/2000/svg}text")]
+    assert "n = 4" in texts and "50,00%" in texts and "Trước hạn" in texts

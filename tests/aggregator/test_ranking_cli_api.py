@@ -1,0 +1,117 @@
+"""District ranking; ``sipas report`` and ``GET /api/v1/reports`` give the same JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from aggregator.inputs import QuarterFigures, save_quarter_input
+from aggregator.ranking import build_ranking
+from sipas import cli as cli_module
+from sipas.catalogue import Catalogue
+from sipas.clock import Period
+from tests.aggregator.fixtures import NOW, build_quarter
+from tests.factories import TZ, create_district_with_wards, create_key, create_unit
+
+
+@pytest.fixture
+def run_cli(settings, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
+    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
+    cli_module._add_extra_commands()
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(cli_module.cli, list(args), catch_exceptions=False)
+
+    return run
+
+
+def district_of_four(session: Session, catalogue: Catalogue):  # type: ignore[no-untyped-def]
+    district, wards = create_district_with_wards(session, wards=4)
+    build_quarter(session, catalogue, wards[0])
+    build_quarter(session, catalogue, wards[1])
+    save_quarter_input(session, catalogue, wards[2], 2026, 1,
+                       QuarterFigures(index5="toan_bo_tai_mot_cua", index6="niem_yet_va_dien_tu",
+                                      index8="khong_co_hoac_du"), actor="test", now=NOW)
+    session.commit()
+    return district, wards
+
+
+def test_ranking_ties_boundaries_and_units_without_data(session: Session, catalogue: Catalogue) -> None:
+    district, wards = district_of_four(session, catalogue)
+    ranking = build_ranking(session, catalogue, district, Period.quarter(2026, 1), tz=TZ, now=NOW)
+    rows = [(r["code"], r["rank"], r["total"], r["class"]) for r in ranking["units"]]
+    assert rows == [(wards[0].code, 1, 11.3, "khá"), (wards[1].code, 1, 11.3, "khá"),
+                    (wards[2].code, 3, 6.0, "trung bình"), (wards[3].code, None, None, None)]
+    assert ranking["highest"]["code"] == wards[0].code and ranking["lowest"]["total"] == 6.0
+    assert ranking["average"] == 9.5  # (11.3 + 11.3 + 6.0) / 3 = 9.533…
+    assert ranking["count_per_class"] == {"xuất sắc": 0, "tốt": 0, "khá": 2, "trung bình": 1, "yếu": 0}
+    assert ranking["scored_units"] == 3
+
+
+def _without_time(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k != "generated_at"}
+
+
+def test_cli_json_equals_api_json(run_cli, client: FlaskClient, session: Session, catalogue: Catalogue) -> None:  # type: ignore[no-untyped-def]
+    district, wards = district_of_four(session, catalogue)
+    key = create_key(session, district)
+    session.commit()
+    headers = {"Authorization": f"Bearer {key}"}
+    cases = [
+        (["--unit", wards[0].code, "--from", "2025-12-15", "--to", "2026-03-06"],
+         {"unit": wards[0].code, "from": "2025-12-15", "to": "2026-03-06"}),
+        (["--unit", wards[0].code, "--quarter", "2026Q1", "--field", "Hộ tịch"],
+         {"unit": wards[0].code, "quarter": "2026Q1", "field": "Hộ tịch"}),
+        (["--unit", district.code, "--month", "2026-02", "--channel", "paper"],
+         {"unit": district.code, "month": "2026-02", "channel": "paper"}),
+        (["--district", district.code, "--year", "2026"], {"district": district.code, "year": "2026"}),
+    ]
+    for args, query in cases:
+        result = run_cli("report", *args, "--json")
+        assert result.exit_code == 0, result.output
+        api = client.get("/api/v1/reports", query_string=query, headers=headers)
+        assert api.status_code == 200, api.get_json()
+        assert _without_time(json.loads(result.output)) == _without_time(api.get_json())
+    unit_json = json.loads(run_cli("report", "--unit", wards[0].code, "--quarter", "2026Q1", "--json").output)
+    assert unit_json["dossiers"]["resolved"] == 3 and unit_json["scores"]["class"] == "khá"
+
+
+def test_cli_readable_output_and_errors(run_cli, session: Session, catalogue: Catalogue) -> None:  # type: ignore[no-untyped-def]
+    district, wards = district_of_four(session, catalogue)
+    text = run_cli("report", "--unit", wards[0].code, "--quarter", "2026Q1").output
+    assert "Đã giải quyết 3: trước hạn 1, đúng hạn 1, quá hạn 1; tỷ lệ đúng hạn 66,67%" in text
+    assert "Điểm TT 01/2018: 11,3/18, xếp loại khá" in text
+    table = run_cli("report", "--district", district.code, "--quarter", "2026Q1").output
+    assert "Điểm trung bình: 9,5" in table and "chưa có dữ liệu" in table
+    bad = run_cli("report", "--unit", wards[0].code, "--quarter", "2026Q5")
+    assert bad.exit_code != 0 and "Quý “2026Q5” không hợp lệ" in bad.output
+    unknown = run_cli("report", "--unit", "KHONG-CO", "--json")
+    assert unknown.exit_code != 0 and "Không tìm thấy đơn vị" in unknown.output
+    both = run_cli("report", "--unit", wards[0].code, "--district", district.code)
+    assert both.exit_code != 0
+
+
+def test_api_scoping_and_errors(client: FlaskClient, session: Session, catalogue: Catalogue) -> None:
+    district, wards = district_of_four(session, catalogue)
+    other = create_unit(session)
+    ward_key = create_key(session, wards[0])
+    session.commit()
+    headers = {"Authorization": f"Bearer {ward_key}"}
+    own = client.get("/api/v1/reports?quarter=2026Q1", headers=headers)
+    assert own.status_code == 200 and own.get_json()["unit"] == wards[0].code
+    assert client.get(f"/api/v1/reports?unit={other.code}", headers=headers).status_code == 403
+    assert client.get(f"/api/v1/reports?unit={wards[1].code}", headers=headers).status_code == 403
+    assert client.get(f"/api/v1/reports?district={district.code}", headers=headers).status_code == 403
+    assert client.get("/api/v1/reports").status_code == 401
+    bad = client.get("/api/v1/reports?from=2026-03-01&to=2026-01-01", headers=headers)
+    assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "period"
+    bad_channel = client.get("/api/v1/reports?channel=fax", headers=headers)
+    assert bad_channel.status_code == 422 and "Kênh" in bad_channel.get_json()["error"]["message"]
+    not_district = client.get(f"/api/v1/reports?district={wards[0].code}", headers=headers)
+    assert not_district.status_code == 422
