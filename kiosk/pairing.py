@@ -117,5 +117,5 @@ def revoke(session: Session, device: KioskDevice, *, now: datetime, actor: str) 
     if device.revoked_at is None:
         device.revoked_at = now
         device.pairing_code_hash = None
-        device.armed_dossier_id = None
+        device.armed_dossier = None
         audit(session, "kiosk.revoked", actor=actor, unit=device.unit, subject=device.public_id)

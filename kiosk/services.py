@@ -69,8 +69,8 @@ def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: Re
                            comment=data.comment, idempotency_key=data.idempotency_key, source=device.source)
     recorded = record_response(session, catalogue, unit, stored, now=now, tz=tz, actor=device.source)
     device.last_submission_at = now
-    if device.armed_dossier_id is not None and device.armed_dossier_id == recorded.response.dossier_id:
-        device.armed_dossier_id = None
+    if device.armed_dossier is not None and device.armed_dossier.id == recorded.response.dossier_id:
+        device.armed_dossier = None
         device.armed_until = None
     if recorded.response.dossier_id is None:
         flag_burst(session, device, recorded.response, now=now, rules=rules)
@@ -113,7 +113,6 @@ def arm(session: Session, device: KioskDevice, code: str, *, now: datetime, acto
     if device.status != "active":
         raise NotArmable("Kiosk chưa ghép nối hoặc đã bị thu hồi.", field="device", detail=device.status)
     dossier = rateable_dossier(session, device.unit, code)
-    device.armed_dossier_id = dossier.id
     device.armed_dossier = dossier
     device.armed_until = now + rules.arm_for
     audit(session, "kiosk.armed", actor=actor, unit=device.unit, subject=dossier.code, device=device.public_id)
@@ -122,13 +121,13 @@ def arm(session: Session, device: KioskDevice, code: str, *, now: datetime, acto
 
 def take_armed(session: Session, device: KioskDevice, *, now: datetime) -> Dossier | None:
     """Hand the armed dossier to the kiosk once; an expired or already rated one is dropped."""
-    if device.armed_dossier_id is None:
+    dossier = device.armed_dossier
+    if dossier is None:
         return None
-    dossier = session.get(Dossier, device.armed_dossier_id)
     expired = device.armed_until is not None and device.armed_until < now
-    device.armed_dossier_id = None
+    device.armed_dossier = None
     device.armed_until = None
-    if dossier is None or expired or rated(session, dossier, device.unit.default_instrument):
+    if expired or rated(session, dossier, device.unit.default_instrument):
         return None
     return dossier
 

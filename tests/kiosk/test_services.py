@@ -1,0 +1,180 @@
+"""Kiosk services: pairing, authentication, exactly-once submission, abuse limits, arming."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from kiosk.audio_build import check as audio_missing
+from kiosk.errors import KioskRevoked, KioskUnpaired, NotArmable, PairingRefused, PairingThrottled, TooFast
+from kiosk.pairing import authenticate, create_device, pair, revoke
+from kiosk.services import KioskRules, arm, rateable_dossier, submit, take_armed
+from sipas.errors import AlreadyRated, DossierNotReturned, UnknownDossier
+from sipas.models import AuditEvent, ResponseChannel
+from sipas.responses import ResponseInput
+from tests.factories import TZ, answers_for, create_dossier, create_response, create_unit
+from tests.kiosk.helpers import new_device
+
+SECRET = "test-secret-key"
+NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+RULES = KioskRules(min_interval=timedelta(seconds=10), burst_count=3, burst_window=timedelta(minutes=10))
+
+
+def rating(catalogue, key: str, *, dossier: str | None = None, instrument: str = "hue12", option: int = 0):  # type: ignore[no-untyped-def]
+    return ResponseInput(instrument=instrument, channel=ResponseChannel.KIOSK,
+                         answers=answers_for(catalogue, instrument, option, on=NOW), dossier_code=dossier,
+                         idempotency_key=key)
+
+
+def test_pairing_code_buys_one_token_and_only_hashes_are_stored(session):
+    unit = create_unit(session)
+    new = create_device(session, unit, name="  Quầy   1 ", now=NOW, secret_key=SECRET, actor="test",
+                        valid_for=timedelta(minutes=30))
+    assert len(new.pairing_code) == 8 and new.pairing_code.isdigit() and new.device.name == "Quầy 1"
+    assert new.device.status == "pending" and new.pairing_code not in (new.device.pairing_code_hash or "")
+    paired = pair(session, unit, new.pairing_code, now=NOW, secret_key=SECRET, client="1.2.3.4")
+    assert paired.device.status == "active" and paired.token.startswith(new.device.public_id + ".")
+    assert paired.token.split(".", 1)[1] not in (paired.device.token_hash or "")
+    with pytest.raises(PairingRefused):
+        pair(session, unit, new.pairing_code, now=NOW, secret_key=SECRET, client="1.2.3.4")  # spent
+    assert authenticate(session, unit, paired.token, now=NOW + timedelta(minutes=1), secret_key=SECRET) is new.device
+    assert new.device.last_contact_at == NOW + timedelta(minutes=1)
+
+
+def test_expired_or_foreign_pairing_codes_are_refused_and_failures_throttle(session):
+    unit, other = create_unit(session), create_unit(session)
+    new = create_device(session, unit, name="Quầy 1", now=NOW, secret_key=SECRET, actor="test",
+                        valid_for=timedelta(minutes=30))
+    with pytest.raises(PairingRefused):
+        pair(session, other, new.pairing_code, now=NOW, secret_key=SECRET, client="a")
+    with pytest.raises(PairingRefused):
+        pair(session, unit, new.pairing_code, now=NOW + timedelta(minutes=31), secret_key=SECRET, client="a")
+    for _ in range(9):  # with the expired try above: 10 failures for this unit within 15 minutes
+        with pytest.raises(PairingRefused):
+            pair(session, unit, "00000000", now=NOW, secret_key=SECRET, client="a")
+    with pytest.raises(PairingThrottled):
+        pair(session, unit, new.pairing_code, now=NOW, secret_key=SECRET, client="a")
+
+
+def test_tokens_are_bound_to_their_unit_and_die_on_revocation(session):
+    unit, other = create_unit(session), create_unit(session)
+    device, _, token = new_device(session, unit, secret=SECRET)
+    with pytest.raises(KioskUnpaired):
+        authenticate(session, other, token, now=NOW, secret_key=SECRET)
+    with pytest.raises(KioskUnpaired):
+        authenticate(session, unit, token[:-2] + "xx", now=NOW, secret_key=SECRET)
+    with pytest.raises(KioskUnpaired):
+        authenticate(session, unit, None, now=NOW, secret_key=SECRET)
+    revoke(session, device, now=NOW, actor="test")
+    with pytest.raises(KioskRevoked) as refused:
+        authenticate(session, unit, token, now=NOW, secret_key=SECRET)
+    assert refused.value.http_status == 403 and "thu hồi" in refused.value.message_vi
+
+
+def test_submission_is_stored_once_and_a_resend_inside_the_interval_is_acknowledged(session, catalogue):
+    unit = create_unit(session)
+    dossier = create_dossier(session, unit)
+    device, _, _ = new_device(session, unit, secret=SECRET)
+    first = submit(session, catalogue, device, rating(catalogue, "key-00000001", dossier=dossier.code), now=NOW,
+                   tz=TZ, rules=RULES)
+    assert not first.replayed and first.response.channel is ResponseChannel.KIOSK
+    assert first.response.source == f"kiosk:{device.public_id}" and first.response.dossier_id == dossier.id
+    again = submit(session, catalogue, device, rating(catalogue, "key-00000001", dossier=dossier.code),
+                   now=NOW + timedelta(seconds=1), tz=TZ, rules=RULES)
+    assert again.replayed and again.response.id == first.response.id
+
+
+def test_minimum_interval_refuses_a_new_rating_with_retry_after_then_accepts_it(session, catalogue):
+    unit = create_unit(session, allow_anonymous=True)
+    device, _, _ = new_device(session, unit, secret=SECRET)
+    submit(session, catalogue, device, rating(catalogue, "key-00000001"), now=NOW, tz=TZ, rules=RULES)
+    with pytest.raises(TooFast) as too_fast:
+        submit(session, catalogue, device, rating(catalogue, "key-00000002", option=1),
+               now=NOW + timedelta(seconds=3), tz=TZ, rules=RULES)
+    assert too_fast.value.retry_after == 7 and too_fast.value.http_status == 429
+    assert "sẽ tự động gửi lại" in too_fast.value.message_vi
+    later = submit(session, catalogue, device, rating(catalogue, "key-00000002", option=1),
+                   now=NOW + timedelta(seconds=10), tz=TZ, rules=RULES)
+    assert not later.replayed
+
+
+def test_identical_anonymous_bursts_are_flagged_and_audited_not_dropped(session, catalogue):
+    unit = create_unit(session, allow_anonymous=True)
+    device, _, _ = new_device(session, unit, secret=SECRET)
+    rules = KioskRules(min_interval=timedelta(0), burst_count=3, burst_window=timedelta(minutes=10))
+    stored = [submit(session, catalogue, device, rating(catalogue, f"key-burst-{i:04d}"),
+                     now=NOW + timedelta(seconds=i), tz=TZ, rules=rules).response for i in range(3)]
+    different = submit(session, catalogue, device, rating(catalogue, "key-other-0001", option=2),
+                       now=NOW + timedelta(seconds=5), tz=TZ, rules=rules).response
+    assert [r.flagged for r in stored] == [True, True, True] and not different.flagged
+    events = list(session.scalars(select(AuditEvent).where(AuditEvent.action == "kiosk.burst_flagged")))
+    assert len(events) == 1 and events[0].details["count"] == 3
+    assert sorted(events[0].details["responses"]) == sorted(r.id for r in stored)
+    late = submit(session, catalogue, device, rating(catalogue, "key-late-0001"),
+                  now=NOW + timedelta(minutes=30), tz=TZ, rules=rules).response
+    assert not late.flagged  # outside the window: no longer a burst
+
+
+def test_ratings_with_a_dossier_are_never_counted_as_a_burst(session, catalogue):
+    unit = create_unit(session)
+    device, _, _ = new_device(session, unit, secret=SECRET)
+    rules = KioskRules(min_interval=timedelta(0), burst_count=2)
+    for i in range(3):
+        dossier = create_dossier(session, unit)
+        response = submit(session, catalogue, device, rating(catalogue, f"key-dossier-{i}", dossier=dossier.code),
+                          now=NOW + timedelta(seconds=i), tz=TZ, rules=rules).response
+        assert not response.flagged
+
+
+def test_kiosk_clock_far_off_does_not_refuse_or_misdate_a_rating(session, catalogue):
+    unit = create_unit(session, allow_anonymous=True)
+    device, _, _ = new_device(session, unit, secret=SECRET)
+    data = rating(catalogue, "key-clock-0001")
+    data = ResponseInput(**{**data.__dict__, "submitted_at": NOW + timedelta(days=2)})
+    recorded = submit(session, catalogue, device, data, now=NOW, tz=TZ, rules=RULES)
+    assert recorded.response.submitted_at == NOW
+
+
+def test_lookup_explains_why_a_dossier_cannot_be_rated(session, catalogue):
+    unit = create_unit(session)
+    returned = create_dossier(session, unit, procedure="Chứng thực chữ ký")
+    pending = create_dossier(session, unit, returned=False)
+    assert rateable_dossier(session, unit, f"  {returned.code} ").procedure == "Chứng thực chữ ký"
+    with pytest.raises(UnknownDossier):
+        rateable_dossier(session, unit, "khong-co")
+    with pytest.raises(DossierNotReturned):
+        rateable_dossier(session, unit, pending.code)
+    create_response(session, catalogue, unit, dossier=returned)
+    with pytest.raises(AlreadyRated):
+        rateable_dossier(session, unit, returned.code)
+
+
+def test_armed_dossier_is_handed_over_once_and_expires(session, catalogue):
+    unit = create_unit(session)
+    first, second = create_dossier(session, unit), create_dossier(session, unit)
+    device, _, _ = new_device(session, unit, secret=SECRET)
+    assert arm(session, device, first.code, now=NOW, actor="test", rules=RULES) is first
+    assert take_armed(session, device, now=NOW + timedelta(seconds=5)) is first
+    assert take_armed(session, device, now=NOW + timedelta(seconds=6)) is None
+    arm(session, device, second.code, now=NOW, actor="test", rules=RULES)
+    assert take_armed(session, device, now=NOW + timedelta(minutes=11)) is None  # 10 minutes by default
+
+
+def test_submitting_the_armed_dossier_disarms_and_revoked_kiosks_cannot_be_armed(session, catalogue):
+    unit = create_unit(session)
+    dossier = create_dossier(session, unit)
+    device, _, _ = new_device(session, unit, secret=SECRET)
+    arm(session, device, dossier.code, now=NOW, actor="test", rules=RULES)
+    submit(session, catalogue, device, rating(catalogue, "key-armed-001", dossier=dossier.code), now=NOW, tz=TZ,
+           rules=RULES)
+    session.flush()
+    assert device.armed_dossier_id is None
+    revoke(session, device, now=NOW, actor="test")
+    with pytest.raises(NotArmable):
+        arm(session, device, create_dossier(session, unit).code, now=NOW, actor="test", rules=RULES)
+
+
+def test_committed_read_aloud_audio_covers_every_kiosk_question_and_option():
+    assert audio_missing() == []

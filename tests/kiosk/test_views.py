@@ -1,0 +1,156 @@
+"""The kiosk page, its device API over HTTP, and the clerk's console pages."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from sqlalchemy import select, update
+
+from kiosk.models import KioskDevice
+from sipas.models import AuditEvent, Response, Role
+from tests.factories import answers_for, create_clerk, create_dossier, create_unit, login
+from tests.kiosk.helpers import new_device
+
+SECRET = "test-secret-key"
+
+
+def paired_unit(session, **unit_fields):  # type: ignore[no-untyped-def]
+    unit = create_unit(session, **unit_fields)
+    device, _, token = new_device(session, unit, secret=SECRET)
+    session.commit()
+    return unit, device, {"X-Kiosk-Token": token}
+
+
+def test_kiosk_page_embeds_the_units_instrument_and_loads_only_local_assets(client, session):
+    unit = create_unit(session, default_instrument="quay4", allow_anonymous=True)
+    session.commit()
+    page = client.get(f"/kiosk/{unit.code}?idle=3&countdown=9")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    instrument = json.loads(re.search(r'id="instrument">(.*?)</script>', html, re.S).group(1))
+    config = json.loads(re.search(r'id="kiosk-config">(.*?)</script>', html, re.S).group(1))
+    assert instrument["code"] == "quay4" and [c["code"] for c in instrument["criteria"]] == ["q1", "q2", "q3", "q4"]
+    assert config["timings"]["idle"] == 3 and config["timings"]["countdown"] == 3 and config["allow_anonymous"]
+    assert "Đánh giá không cần mã hồ sơ" in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    script = client.get("/kiosk/static/kiosk/rating-flow.js")
+    assert script.status_code == 200 and "export function mountRatingFlow" in script.get_data(as_text=True)
+    script.close()
+    assert client.get("/kiosk/KHONG-CO").status_code == 404
+
+
+def test_device_api_needs_a_token_and_answers_in_vietnamese(client, session):
+    unit, _device, _headers = paired_unit(session)
+    response = client.post(f"/kiosk/{unit.code}/api/lookup", json={"code": "x"})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["message"].startswith("Kiosk chưa được ghép nối")
+
+
+def test_pairing_over_http_without_csrf_returns_a_working_token(client, session):
+    from datetime import UTC, datetime, timedelta
+
+    from kiosk.pairing import create_device
+
+    unit = create_unit(session)
+    new = create_device(session, unit, name="Quầy 2", now=datetime.now(UTC), secret_key=SECRET, actor="test",
+                        valid_for=timedelta(minutes=30))
+    session.commit()
+    wrong = client.post(f"/kiosk/{unit.code}/api/pair", json={"code": "1"})
+    assert wrong.status_code == 403 and "Mã ghép nối không đúng" in wrong.get_json()["error"]["message"]
+    paired = client.post(f"/kiosk/{unit.code}/api/pair", json={"code": new.pairing_code})
+    assert paired.status_code == 200
+    token = paired.get_json()["token"]
+    beat = client.post(f"/kiosk/{unit.code}/api/heartbeat", json={"queued": 4}, headers={"X-Kiosk-Token": token})
+    assert beat.status_code == 200 and beat.get_json()["device"]["name"] == "Quầy 2"
+    session.rollback()
+    session.expire_all()
+    assert session.get(KioskDevice, new.device.id).queued_count == 4
+
+
+def test_lookup_gives_the_procedure_only_never_personal_data(client, session):
+    unit, _device, headers = paired_unit(session)
+    dossier = create_dossier(session, unit, procedure="Đăng ký kết hôn", phone="+84912345678", sms_consent=True)
+    session.commit()
+    response = client.post(f"/kiosk/{unit.code}/api/lookup", json={"code": dossier.code}, headers=headers)
+    assert response.status_code == 200
+    assert response.get_json() == {"code": dossier.code, "procedure": "Đăng ký kết hôn"}
+    missing = client.post(f"/kiosk/{unit.code}/api/lookup", json={"code": "000"}, headers=headers)
+    assert missing.status_code == 404 and missing.get_json()["error"]["message"] == "Không tìm thấy hồ sơ với mã này."
+
+
+def test_submit_stores_once_and_acknowledges_resends(client, session, catalogue):
+    unit, device, headers = paired_unit(session)
+    dossier = create_dossier(session, unit)
+    session.commit()
+    body = {"key": "3b8f1f5e-0000-4000-8000-000000000001", "instrument": "hue12",
+            "answers": {**answers_for(catalogue), "tc02": "na"}, "comment": "Cán bộ   tận tình",
+            "dossier_code": dossier.code, "submitted_at": "2026-01-08T09:00:00+07:00", "queued": 0}
+    first = client.post(f"/kiosk/{unit.code}/api/submit", json=body, headers=headers)
+    again = client.post(f"/kiosk/{unit.code}/api/submit", json=body, headers=headers)
+    assert (first.status_code, first.get_json()["status"]) == (201, "stored")
+    assert (again.status_code, again.get_json()["status"]) == (200, "replayed")
+    stored = list(session.scalars(select(Response)))
+    assert len(stored) == 1 and stored[0].comment == "Cán bộ tận tình" and stored[0].source == device.source
+    assert {a.criterion_code: a.option_code for a in stored[0].answers}["tc02"] is None
+    session.execute(update(KioskDevice).values(last_submission_at=None))  # leave the minimum interval out of this
+    session.commit()
+    duplicate = client.post(f"/kiosk/{unit.code}/api/submit", json={**body, "key": "another-key-0001"},
+                            headers=headers)
+    assert duplicate.status_code == 409  # one rating per dossier; the refusal is audited
+    assert session.scalar(select(AuditEvent).where(AuditEvent.action == "response.duplicate_refused"))
+
+
+def test_too_fast_submission_gets_429_with_retry_after(client, session, catalogue):
+    unit, _device, headers = paired_unit(session, allow_anonymous=True)
+    body = {"instrument": "hue12", "answers": answers_for(catalogue)}
+    assert client.post(f"/kiosk/{unit.code}/api/submit", json={**body, "key": "fast-key-0001"},
+                       headers=headers).status_code == 201
+    refused = client.post(f"/kiosk/{unit.code}/api/submit", json={**body, "key": "fast-key-0002"}, headers=headers)
+    assert refused.status_code == 429
+    error = refused.get_json()["error"]
+    assert error["code"] == "too_fast" and 1 <= int(error["retry_after"]) <= 10
+    replay = client.post(f"/kiosk/{unit.code}/api/submit", json={**body, "key": "fast-key-0001"}, headers=headers)
+    assert replay.status_code == 200
+
+
+def test_console_pairs_lists_arms_and_revokes_kiosks(client, session):
+    unit = create_unit(session, name="Phường Phú Hội")
+    dossier = create_dossier(session, unit)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    page = client.get("/console/kiosks")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    created = client.post("/console/kiosks/new", data={"unit": unit.code, "name": "Quầy 1", "csrf_token": token})
+    html = created.get_data(as_text=True)
+    code = re.search(r'data-testid="pairing-code">(\d{8})<', html).group(1)
+    assert f"/kiosk/{unit.code}#pair={code}" in html
+    assert client.post(f"/kiosk/{unit.code}/api/pair", json={"code": code}).status_code == 200
+    device = session.scalar(select(KioskDevice).where(KioskDevice.unit_id == unit.id))
+    listing = client.get("/console/kiosks").get_data(as_text=True)
+    assert "Đang hoạt động" in listing and "Vừa xong" in listing and code not in listing
+    armed = client.post(f"/console/kiosks/{device.id}/arm", data={"dossier_code": dossier.code, "csrf_token": token},
+                        follow_redirects=True)
+    assert f"sẽ mời công dân đánh giá hồ sơ {dossier.code}" in armed.get_data(as_text=True)
+    revoked = client.post(f"/console/kiosks/{device.id}/revoke", data={"csrf_token": token}, follow_redirects=True)
+    assert "Đã thu hồi" in revoked.get_data(as_text=True)
+    session.rollback()
+    session.expire_all()
+    assert session.get(KioskDevice, device.id).revoked_at is not None
+
+
+def test_console_hides_other_units_kiosks_and_refuses_leaders(client, session):
+    unit, other = create_unit(session), create_unit(session)
+    foreign, _, _ = new_device(session, other, secret=SECRET, name="Quầy lạ")
+    clerk = create_clerk(session, unit)
+    leader = create_clerk(session, unit, role=Role.LEADER)
+    session.commit()
+    login(client, clerk)
+    assert "Quầy lạ" not in client.get("/console/kiosks").get_data(as_text=True)
+    page = client.get("/console/kiosks").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post(f"/console/kiosks/{foreign.id}/revoke", data={"csrf_token": token}).status_code == 404
+    client.post("/console/logout", data={"csrf_token": token})
+    login(client, leader)
+    assert client.get("/console/kiosks").status_code == 403
