@@ -70,3 +70,26 @@ def test_returned_dossier_reaches_the_console_outbox_at_the_next_allowed_time(cl
 def test_send_due_refuses_an_unreadable_time(run_cli):  # type: ignore[no-untyped-def]
     result = CliRunner().invoke(cli_module.cli, ["send-due", "--now", "hôm qua"])
     assert result.exit_code == 2 and "không đọc được thời điểm" in result.output
+
+
+def test_the_scheduler_job_runs_the_cycle_with_the_current_time(settings, session, monkeypatch):  # type: ignore[no-untyped-def]
+    from sms_gateway import jobs
+
+    class Scheduler:
+        def __init__(self) -> None:
+            self.jobs: list[tuple[object, dict]] = []
+
+        def add_job(self, func, trigger, **kwargs):  # type: ignore[no-untyped-def]
+            self.jobs.append((func, {"trigger": trigger} | kwargs))
+
+    scheduler = Scheduler()
+    monkeypatch.setattr(jobs, "_context", {})
+    jobs.register(scheduler, settings)
+    ((func, options),) = scheduler.jobs
+    assert func is jobs.send_due_job and options == {"trigger": "interval", "minutes": 1, "id": "sms_gateway.send_due",
+                                                     "replace_existing": True, "coalesce": True, "max_instances": 1}
+    seen = []
+    monkeypatch.setattr("sms_gateway.sending.run_cycle", lambda database, s, *, now: seen.append(now) or "ok")
+    jobs.send_due_job()
+    jobs._context["database"].dispose()
+    assert len(seen) == 1 and seen[0].tzinfo is not None
