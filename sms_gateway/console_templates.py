@@ -18,7 +18,7 @@ from sipas.models import Role, Unit
 from sipas.storage import db_session
 from sms_gateway.console_views import bp
 from sms_gateway.models import MessageTemplate
-from sms_gateway.settings import SmsSettings
+from sms_gateway.settings import SmsSettings, invites_all_dossiers, sms_enabled, unit_sms_options
 from sms_gateway.templates_text import DEFAULTS, KIND_LABELS, PLACEHOLDERS, TemplateCheck, check_template, sample_values
 
 EDITORS = (Role.ADMIN, Role.CLERK)
@@ -70,7 +70,9 @@ def templates(unit_code: str):  # type: ignore[no-untyped-def]
         check, sms = _check(unit, kind, text)
         rows.append({"kind": kind, "label": label, "text": text, "custom": kind in stored,
                      "info": _info_dict(check, sms)})
-    return render_template("sms/console_templates.html", unit=unit, rows=rows)
+    sms = SmsSettings.from_settings(get_settings())
+    return render_template("sms/console_templates.html", unit=unit, rows=rows, enabled=sms_enabled(unit),
+                           all_dossiers=invites_all_dossiers(sms, unit))
 
 
 @bp.route("/<unit_code>/templates/<kind>", methods=["GET", "POST"])
@@ -122,3 +124,21 @@ def template_check(unit_code: str, kind: str):  # type: ignore[no-untyped-def]
     text = str(body.get("text", "")) if isinstance(body, dict) else ""
     check, sms = _check(unit, kind, text)
     return jsonify(_info_dict(check, sms))
+
+
+@bp.post("/<unit_code>/invitation-settings")
+@roles_required(*EDITORS)
+def invitation_settings(unit_code: str):  # type: ignore[no-untyped-def]
+    """Whether the unit sends SMS invitations, and for online dossiers only or for all dossiers."""
+    unit = unit_for_user(unit_code)
+    session = db_session()
+    options = dict(unit.options or {})
+    sms_options = dict(unit_sms_options(unit))
+    sms_options["enabled"] = request.form.get("enabled") == "1"
+    sms_options["all_dossiers"] = request.form.get("all_dossiers") == "1"
+    options["sms"] = sms_options
+    unit.options = options  # reassigned, not mutated: JSON columns track assignment only
+    audit(session, "sms.unit_settings", actor=actor_name(), unit=unit, subject=unit.code, **sms_options)
+    session.commit()
+    flash("Đã lưu cài đặt gửi tin mời đánh giá.", "success")
+    return redirect(url_for("sms_console.templates", unit_code=unit.code))

@@ -67,17 +67,19 @@ def _message(kind: str, status: int, link: ShortLink | None = None) -> Response:
 
 
 def _load(code: str) -> ShortLink:
-    """The link, or abort with a friendly page (counting misses per client)."""
+    """The link, or abort with a friendly page. Misses are counted per client; past the limit a client
+    gets 429 for unknown codes. A valid link is always served: behind a proxy many citizens may share
+    one address, and a scanner must not lock them out."""
     session, settings, now = db_session(), get_settings(), utcnow()
+    link = find_link(session, code)
+    if link is not None:
+        return link
     client = request.remote_addr or "?"
     if link_throttle.is_throttled(session, settings, client, now):
         abort(_message("throttled", 429))
-    link = find_link(session, code)
-    if link is None:
-        link_throttle.record_failure(session, client, now)
-        session.commit()
-        abort(_message("unknown", 404))
-    return link
+    link_throttle.record_failure(session, client, now)
+    session.commit()
+    abort(_message("unknown", 404))
 
 
 @bp.get("/<code>")

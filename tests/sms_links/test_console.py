@@ -154,3 +154,22 @@ def test_erasing_a_phone_needs_a_confirmation(client, session):
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "contact.erased")) is not None
     after = client.get(url, query_string={"dossier": dossier.code}).get_data(as_text=True)
     assert "đã được xóa lúc" in after
+
+
+def test_unit_chooses_invitations_for_all_dossiers_or_none(client, session):
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    page = client.get(f"/console/sms/{unit.code}/templates").get_data(as_text=True)
+    assert 'name="enabled" value="1" checked' in page and 'name="all_dossiers" value="1" checked' not in page
+    url = f"/console/sms/{unit.code}/invitation-settings"
+    saved = client.post(url, data={"csrf_token": csrf_token(page), "enabled": "1", "all_dossiers": "1"})
+    assert saved.status_code == 302
+    fresh(session)
+    assert session.get(type(unit), unit.id).options["sms"] == {"enabled": True, "all_dossiers": True}
+    client.post(url, data={"csrf_token": csrf_token(page)})
+    fresh(session)
+    assert session.get(type(unit), unit.id).options["sms"] == {"enabled": False, "all_dossiers": False}
+    again = client.get(f"/console/sms/{unit.code}/templates").get_data(as_text=True)
+    assert 'name="enabled" value="1" checked' not in again

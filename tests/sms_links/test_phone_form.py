@@ -121,7 +121,7 @@ def test_expired_link_shows_a_friendly_page_and_refuses_a_submit(client, session
     assert refused.status_code == 410 and responses(session) == []
 
 
-def test_unknown_code_is_a_friendly_404_and_scanners_get_throttled(client, app):
+def test_unknown_code_is_a_friendly_404_and_scanners_get_throttled(client, link):
     page = client.get("/r/Zz9Zz9Zz9Zz9")
     assert page.status_code == 404 and "Không tìm thấy đường dẫn" in page.get_data(as_text=True)
     assert client.get("/r/abc_def").status_code == 404
@@ -129,6 +129,7 @@ def test_unknown_code_is_a_friendly_404_and_scanners_get_throttled(client, app):
         client.get("/r/NoSuchCode1")
     throttled = client.get("/r/NoSuchCode1")
     assert throttled.status_code == 429 and "Quá nhiều lần thử" in throttled.get_data(as_text=True)
+    assert client.get(f"/r/{link.code}").status_code == 200  # a real link still opens from the same address
 
 
 def test_a_dossier_rated_elsewhere_spends_the_link_with_the_used_page(client, session, catalogue, link):
