@@ -13,11 +13,12 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sipas.api import bp
 from sipas.api.auth import api_actor, api_key_required, current_key, resolve_unit
-from sipas.api.serializers import Body, iso, json_object, mask_phone
+from sipas.api.serializers import Body, checked_text, iso, json_object, mask_phone
 from sipas.app import get_catalogue, get_settings
 from sipas.catalogue import Catalogue
 from sipas.clock import local_date, utcnow
@@ -146,16 +147,25 @@ def upsert():  # type: ignore[no-untyped-def]
     settings, session, now = get_settings(), db_session(), utcnow()
     code = body.text("code", max_length=64, required=True)
     assert code is not None
-    unit = scoped_unit(session, body.text("unit", max_length=64), code)
-    existing = find_dossier(session, unit, code)
-    data = dossier_input(body, code, existing, settings.tz)
+    unit_code = body.text("unit", max_length=64)
     consent_at, _ = body.timestamp("sms_consent_at", settings.tz)
-    result = upsert_dossier(session, unit, data, tz=settings.tz, now=now, secret=current_app.config["SECRET_KEY"],
-                            actor=api_actor())
-    contact = result.dossier.contact
-    if consent_at is not None and contact is not None and contact.consent_at == now:
-        contact.consent_at = consent_at  # the consent was given earlier, at the counter
-    session.flush()
+    for attempt in (1, 2):
+        # Two simultaneous first calls for one new code: the unique (unit, code) constraint refuses the
+        # second insert (PostgreSQL); it then finds the row the first one committed and updates it.
+        try:
+            with session.begin_nested():
+                unit = scoped_unit(session, unit_code, code)
+                data = dossier_input(body, code, find_dossier(session, unit, code), settings.tz)
+                result = upsert_dossier(session, unit, data, tz=settings.tz, now=now,
+                                        secret=current_app.config["SECRET_KEY"], actor=api_actor())
+                contact = result.dossier.contact
+                if consent_at is not None and contact is not None and contact.consent_at == now:
+                    contact.consent_at = consent_at  # the consent was given earlier, at the counter
+                session.flush()
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
     payload = dossier_json(session, result.dossier, catalogue=get_catalogue(), tz=settings.tz, now=now)
     session.commit()
     return jsonify(payload), 201 if result.created else 200
@@ -166,7 +176,8 @@ def upsert():  # type: ignore[no-untyped-def]
 def show(code: str):  # type: ignore[no-untyped-def]
     """A dossier with its timeliness and rating status; the phone number is masked."""
     settings, session, now = get_settings(), db_session(), utcnow()
-    unit_code = request.args.get("unit", "").strip()
+    unit_code = checked_text(request.args.get("unit", "").strip(), "unit")
+    code = checked_text(code, "code")
     if len(unit_code) > 64 or len(code) > 64:
         raise ValidationError("Mã quá dài.", field="unit" if len(unit_code) > 64 else "code", detail="too long")
     unit = scoped_unit(session, unit_code or None, code)

@@ -44,6 +44,23 @@ def json_object() -> dict[str, Any]:
     return data
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def checked_text(text: str, name: str) -> str:
+    """Refuse what no database column should hold: control characters (NUL breaks PostgreSQL) and
+    lone surrogates (not encodable as UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(f"Trường “{name}” chứa ký tự không hợp lệ.", field=name,
+                              detail="lone surrogate in text") from None
+    if _CONTROL.search(text):
+        raise ValidationError(f"Trường “{name}” chứa ký tự điều khiển không hợp lệ.", field=name,
+                              detail="control character in text")
+    return text
+
+
 def _type_name(value: object) -> str:
     return "null" if value is None else type(value).__name__
 
@@ -63,7 +80,7 @@ class Body:
         if value is not None and not isinstance(value, str):
             raise ValidationError(f"Trường “{name}” phải là chuỗi ký tự.", field=name,
                                   detail=f"expected a string, got {_type_name(value)}")
-        text = " ".join((value or "").split())
+        text = checked_text(" ".join((value or "").split()), name)
         if required and not text:
             raise ValidationError(f"Thiếu trường bắt buộc “{name}”.", field=name, detail="required")
         if len(text) > max_length:
@@ -77,8 +94,10 @@ class Body:
         if isinstance(value, list | dict):
             raise ValidationError(f"Trường “{name}” không được là danh sách hay đối tượng.", field=name,
                                   detail=f"expected a scalar, got {_type_name(value)}")
-        if isinstance(value, str) and len(value) > 200:
-            raise ValidationError(f"Trường “{name}” quá dài.", field=name, detail="longer than 200 characters")
+        if isinstance(value, str):
+            if len(value) > 200:
+                raise ValidationError(f"Trường “{name}” quá dài.", field=name, detail="longer than 200 characters")
+            checked_text(value, name)
         return value
 
     def timestamp(self, name: str, tz: tzinfo, *, required: bool = False) -> tuple[datetime | None, bool]:
@@ -91,7 +110,7 @@ class Body:
         if not isinstance(value, str):
             raise ValidationError(f"Trường “{name}” phải là chuỗi ngày giờ ISO 8601.", field=name,
                                   detail=f"expected an ISO 8601 string, got {_type_name(value)}")
-        text = value.strip()
+        text = checked_text(value.strip(), name)
         date_only = bool(_ISO_DATE.match(text))
         if not date_only and not (len(text) <= 40 and "T" in text.upper() and _ISO_OFFSET.search(text)):
             raise ValidationError(

@@ -112,6 +112,11 @@ INVALID_DOSSIER_FIELDS = [
     ({"sms_consent_method": 1}, "sms_consent_method"),
     ({"sms_consent_at": "yesterday"}, "sms_consent_at"),
     ({"unit": 7}, "unit"),
+    ({"code": "HS\x00-1"}, "code"),
+    ({"procedure": "Khai sinh\ud800"}, "procedure"),
+    ({"phone": "0912\x00345678"}, "phone"),
+    ({"intake_channel": "direct\x00"}, "intake_channel"),
+    ({"received_at": "2026-01-05\x00"}, "received_at"),
 ]
 
 
@@ -123,6 +128,13 @@ def test_invalid_dossier_fields_are_422_with_the_field(api: Api, session):
         assert response.json["error"]["field"] == field, change
         assert not response.json["error"]["message"].isascii()
     assert session.scalar(select(func.count()).select_from(Dossier)) == 0
+
+
+def test_control_characters_in_a_path_are_422(api: Api):
+    for path in ("/dossiers/HS%00X", "/dossiers/HS-1?unit=P%00X", "/dossiers/" + "x" * 65):
+        response = api.get(path)
+        assert response.status_code == 422, path
+        assert response.json["error"]["field"] in ("code", "unit")
 
 
 def test_received_at_is_required_only_on_create(api: Api):
@@ -138,12 +150,12 @@ def test_unknown_fields_are_ignored(api: Api):
     assert "ho_ten" not in response.json
 
 
-@pytest.mark.parametrize(("method", "path"), [("get", "/api/v1/khong-co"), ("post", "/api/v1/instruments"),
-                                              ("delete", "/api/v1/dossiers/HS-1"), ("put", "/api/v1/responses")])
-def test_unknown_paths_and_methods_answer_json(api: Api, method, path):
-    response = getattr(api.client, method)(path, headers=api.headers())
-    assert response.status_code in (404, 405)
-    assert response.json["error"]["code"] in ("not_found", "method_not_allowed")
+def test_unknown_paths_and_methods_answer_json(api: Api):
+    for method, path in [("get", "/api/v1/khong-co"), ("post", "/api/v1/instruments"),
+                         ("delete", "/api/v1/dossiers/HS-1"), ("put", "/api/v1/responses")]:
+        response = getattr(api.client, method)(path, headers=api.headers())
+        assert response.status_code in (404, 405), (method, path)
+        assert response.json["error"]["code"] in ("not_found", "method_not_allowed")
 
 
 JSON_VALUES = st.recursive(
@@ -155,7 +167,8 @@ FIELDS = ["code", "procedure", "field", "intake_channel", "received_at", "due_at
           "sms_consent", "sms_consent_at", "sms_consent_method", "sms_consent_wording_version", "unit",
           "instrument", "channel", "dossier_code", "submitted_at", "answers", "comment", "idempotency_key"]
 PLAUSIBLE = st.sampled_from(["HS-1", "hue12", "quay4", "2026-01-05", "2026-01-05T09:00:00+07:00", "paper", "direct",
-                             "0912345678", "có", "na", "P-THUANHOA", {"q1": "hai_long"}, None, True, 0, ""])
+                             "0912345678", "có", "na", "P-THUANHOA", {"q1": "hai_long"}, None, True, 0, "",
+                             "\x00", "HS\ud800", 1e308, -(2**70)])
 BODIES = JSON_VALUES | st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES | PLAUSIBLE, max_size=len(FIELDS))
 
 

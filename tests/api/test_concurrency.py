@@ -9,25 +9,29 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from sipas.models import AuditEvent, Response
+from sipas.models import AuditEvent, Dossier, Response
 from tests.factories import create_dossier, create_key, local
 
 ANSWERS = {"q1": "rat_hai_long", "q2": "hai_long", "q3": "dung_hen", "q4": "don_gian"}
 
 
-def submit_together(app, keys: list[str], dossier_code: str) -> list[int]:  # type: ignore[no-untyped-def]
+def rating(dossier_code: str, **extra: str) -> dict[str, object]:
+    return {"instrument": "quay4", "channel": "api", "dossier_code": dossier_code, "answers": ANSWERS,
+            "submitted_at": "2026-01-07T16:00:00+07:00", **extra}
+
+
+def post_together(app, keys: list[str], path: str, body: dict[str, object]) -> list[int]:  # type: ignore[no-untyped-def]
+    """POST ``body`` to ``path`` from one thread per key, all released at once; the status codes."""
     barrier = threading.Barrier(len(keys))
     statuses: list[int] = [0] * len(keys)
     errors: list[BaseException] = []
 
     def submit(index: int) -> None:
         client = app.test_client()
-        body = {"instrument": "quay4", "channel": "api", "dossier_code": dossier_code, "answers": ANSWERS,
-                "submitted_at": "2026-01-07T16:00:00+07:00"}
         headers = {"Authorization": f"Bearer {keys[index]}"}
         try:
             barrier.wait(timeout=10)
-            statuses[index] = client.post("/api/v1/responses", json=body, headers=headers).status_code
+            statuses[index] = client.post(f"/api/v1{path}", json=body, headers=headers).status_code
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 
@@ -51,10 +55,34 @@ def test_simultaneous_submissions_store_exactly_one_response(app, session, ward,
         dossier = create_dossier(session, ward, code=code, received_at=local(2026, 1, 5), due_at=local(2026, 1, 8),
                                  returned_at=local(2026, 1, 7))
         session.commit()
-        statuses = submit_together(app, keys, code)
+        statuses = post_together(app, keys, "/responses", rating(code))
         assert sorted(statuses) == [201] + [409] * (submitters - 1), (round_no, statuses)
         stored = session.scalar(select(func.count()).select_from(Response).where(Response.dossier_id == dossier.id))
         refused = session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "response.duplicate_refused", AuditEvent.subject == code))
         session.commit()
         assert (stored, refused) == (1, submitters - 1), round_no
+
+
+def test_simultaneous_resends_with_one_idempotency_key_store_one_and_replay_it(app, session, ward):
+    keys = [create_key(session, ward) for _ in range(2)]
+    session.commit()
+    for round_no in range(3):
+        code = f"HS-GUILAI-{round_no}"
+        create_dossier(session, ward, code=code, received_at=local(2026, 1, 5), returned_at=local(2026, 1, 7))
+        session.commit()
+        statuses = post_together(app, keys, "/responses", rating(code, idempotency_key=f"lan-{round_no}"))
+        assert sorted(statuses) == [200, 201], (round_no, statuses)
+    assert session.scalar(select(func.count()).select_from(Response)) == 3
+
+
+def test_simultaneous_first_calls_for_a_new_dossier_create_it_once(app, session, ward):
+    keys = [create_key(session, ward) for _ in range(3)]
+    session.commit()
+    for round_no in range(3):
+        code = f"HS-MOI-{round_no}"
+        body = {"code": code, "received_at": "2026-01-05T09:00:00+07:00", "phone": "0912345678", "sms_consent": True}
+        statuses = post_together(app, keys, "/dossiers", body)
+        assert sorted(statuses) == [200, 200, 201], (round_no, statuses)
+        assert session.scalar(select(func.count()).select_from(Dossier).where(Dossier.code == code)) == 1
+        session.commit()

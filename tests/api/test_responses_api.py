@@ -74,11 +74,14 @@ def test_paper_ballots_need_no_dossier(api: Api, session):
     assert first.json["dossier_code"] is None and first.json["channel"] == "paper"
 
 
-@pytest.mark.parametrize(("given", "stored"), [("kiosk", "kiosk"), ("phieu giay", "paper"), ("Tin nhắn", "sms"),
-                                               ("QR", "qr"), ("API", "api")])
-def test_channel_accepts_codes_and_labels(api: Api, dossier, given, stored):
-    response = api.post("/responses", quay4(channel=given))
-    assert response.status_code == 201 and response.json["channel"] == stored
+def test_channel_accepts_codes_and_labels(api: Api, session, ward):
+    channels = [("kiosk", "kiosk"), ("phieu giay", "paper"), ("Tin nhắn", "sms"), ("QR", "qr"), ("API", "api")]
+    for number, (given, stored) in enumerate(channels):
+        create_dossier(session, ward, code=f"HS-KENH-{number}", received_at=local(2026, 1, 5),
+                       returned_at=local(2026, 1, 7))
+        session.commit()
+        response = api.post("/responses", quay4(channel=given, dossier_code=f"HS-KENH-{number}"))
+        assert (response.status_code, response.json["channel"]) == (201, stored), given
 
 
 INVALID_RESPONSES = [
@@ -104,6 +107,9 @@ INVALID_RESPONSES = [
     ({"submitted_at": "2026-01-07T16:00:00"}, 422, "invalid", "submitted_at"),
     ({"comment": "x" * 2001}, 422, "invalid", "comment"),
     ({"comment": 5}, 422, "invalid", "comment"),
+    ({"comment": "Tốt\x00"}, 422, "invalid", "comment"),
+    ({"dossier_code": "HS-DANHGIA\x00"}, 422, "invalid", "dossier_code"),
+    ({"idempotency_key": "k\ud800"}, 422, "invalid", "idempotency_key"),
     ({"unit": "KHONG-CO"}, 403, "forbidden", None),
     ({"unit": ["P-THUANHOA"]}, 422, "invalid", "unit"),
 ]
