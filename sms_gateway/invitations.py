@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,13 +19,14 @@ from sipas.audit import audit
 from sipas.models import Dossier, DossierContact, Response, Unit
 from sipas.settings import Settings
 from sms_gateway.links import issue_link
-from sms_gateway.models import OPEN_STATUSES, Invitation, InvitationStatus
+from sms_gateway.models import OPEN_STATUSES, Conversation, InboundDelivery, Invitation, InvitationStatus
 from sms_gateway.optouts import is_opted_out
 from sms_gateway.settings import SmsSettings, invites_all_dossiers, sms_enabled
 
 log = logging.getLogger(__name__)
 KIND = "sms"
 INTERRUPTED_AFTER = timedelta(minutes=10)
+DELIVERY_MEMORY = timedelta(days=30)  # Twilio retries a webhook for minutes, not weeks
 CLOSED_STATUSES = (InvitationStatus.ANSWERED, InvitationStatus.EXPIRED, InvitationStatus.FAILED,
                    InvitationStatus.CANCELLED, InvitationStatus.OPTED_OUT)
 
@@ -103,13 +104,15 @@ def create_due_invitations(session: Session, sms: SmsSettings, *, now: datetime,
 def mark_answered(session: Session, *, now: datetime) -> int:
     """Open invitations whose dossier got a rating (SMS, link, kiosk, paper) are answered."""
     answered = 0
-    rows = session.execute(
+    rows = session.execute(  # any rating of the dossier counts, whatever the channel or instrument
         select(Invitation, Response)
-        .join(Response, and_(Response.dossier_id == Invitation.dossier_id,
-                             Response.instrument_code == Invitation.instrument_code))
+        .join(Response, Response.dossier_id == Invitation.dossier_id)
         .where(Invitation.status.in_(OPEN_STATUSES), Invitation.status != InvitationStatus.SENDING)
+        .order_by(Response.submitted_at)
     ).all()
     for invitation, response in rows:
+        if invitation.status is InvitationStatus.ANSWERED:
+            continue
         invitation.status = InvitationStatus.ANSWERED
         invitation.answered_at = response.submitted_at
         invitation.response_id = response.id
@@ -155,6 +158,12 @@ def erase_closed_phones(session: Session, *, now: datetime) -> int:
     return len(contacts)
 
 
+def prune(session: Session, *, now: datetime) -> None:
+    """Forget finished conversations and webhook de-duplication rows once no retry can come."""
+    session.execute(delete(Conversation).where(Conversation.expires_at <= now))
+    session.execute(delete(InboundDelivery).where(InboundDelivery.received_at <= now - DELIVERY_MEMORY))
+
+
 @dataclass
 class Bookkeeping:
     created: int = 0
@@ -172,6 +181,7 @@ def bookkeeping(session: Session, settings: Settings, sms: SmsSettings, *, now: 
     done.created = create_due_invitations(session, sms, now=now, tz=settings.tz)
     session.flush()
     done.erased = erase_closed_phones(session, now=now)
+    prune(session, now=now)
     return done
 
 

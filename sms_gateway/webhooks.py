@@ -115,7 +115,7 @@ def _receive(provider: str, tokens: list[str], number: str, text: str, message_i
                          opt_out_type=opt_out_type)
         reply = handle_inbound(session, get_catalogue(), get_settings(), sms, now=utcnow())
     delivery.reply = reply
-    if reply and hashed:
+    if reply and hashed and provider == "twilio":  # TwiML makes Twilio send it; it counts towards the cap
         new_outbound(session, provider, MessageKind.REPLY, phone=number, phone_hash=hashed, body=reply,
                      now=utcnow(), status=outcome_status("accepted"))
     session.commit()

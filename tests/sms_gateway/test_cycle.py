@@ -216,3 +216,46 @@ def test_status_of_a_sent_message_is_recorded(app, session, settings):
     cycle(app, settings, Accepting(), local(2026, 1, 7, 10, 0))
     session.commit()
     assert session.scalars(select(OutboundMessage.sid)).one() == "X1"
+
+
+def test_two_cycles_at_once_send_each_invitation_once(app, session, settings):
+    import threading
+    import time
+
+    class Slow(RecordingProvider):
+        def send(self, to_e164, body, *, status_callback=None, request_id=None):  # type: ignore[no-untyped-def]
+            time.sleep(0.02)
+            return super().send(to_e164, body, status_callback=status_callback, request_id=request_id)
+
+    unit = create_unit(session)
+    phones = [f"+8491234560{i}" for i in range(6)]
+    for phone in phones:
+        returned(session, unit, phone=phone)
+    provider = Slow()
+    now = local(2026, 1, 7, 10, 0)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            cycle(app, settings, provider, now)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(to for to, _ in provider.sent) == sorted(phones)
+    assert {i.status for i in invitations(session)} == {InvitationStatus.SENT}
+
+
+def test_a_rating_with_another_instrument_still_closes_the_invitation(app, session, settings, provider, catalogue):
+    unit = create_unit(session)
+    dossier = returned(session, unit)
+    cycle(app, settings, provider, local(2026, 1, 7, 10, 0))
+    create_response(session, catalogue, unit, dossier=dossier, instrument="quay4", now=local(2026, 1, 7, 12, 0))
+    session.commit()
+    cycle(app, settings, provider, local(2026, 1, 9, 12, 0))
+    assert invitations(session)[0].status is InvitationStatus.ANSWERED and len(provider.sent) == 1

@@ -193,3 +193,16 @@ def test_status_callback_updates_the_message_and_the_invitation(app, client, ses
     assert session.scalars(select(Invitation)).one().status is InvitationStatus.OPTED_OUT
     assert count(session, OptOut) == 1
 
+
+
+def test_http_provider_inbound_needs_its_shared_secret(app, client, session, settings, tmp_path, database_url):
+    invited(app, session, settings)
+    body = {"Phone": "0912345678", "Content": "1 1 1 1 1 1 1 1 1 1 1 1", "MessageId": "esms-1"}
+    assert client.post("/sms/http/inbound", json=body).status_code == 404  # not configured: no route
+    app.extensions["sms_settings"] = replace(app.extensions["sms_settings"], http_inbound_secret="s3cret-value")
+    assert client.post("/sms/http/inbound", json=body).status_code == 403
+    assert client.post("/sms/http/inbound", json=body, headers={"X-Sipas-Secret": "wrong"}).status_code == 403
+    ok = client.post("/sms/http/inbound", json=body, headers={"X-Sipas-Secret": "s3cret-value"})
+    assert ok.status_code == 200 and "cam on" in ok.json["reply"]
+    again = client.post("/sms/http/inbound", json=body, headers={"X-Sipas-Secret": "s3cret-value"})
+    assert again.json == ok.json and count(session, Response) == 1
