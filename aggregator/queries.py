@@ -100,33 +100,38 @@ def responses_by_channel(session: Session, scope: Scope) -> dict[str, int]:
     return {str(channel): int(n) for channel, n in session.execute(stmt)}
 
 
-def answer_counts(session: Session, scope: Scope) -> list[tuple[str, str, str, str | None, int]]:
-    """(instrument, version, criterion, option or None for not applicable, count)."""
+AnswerGroup = tuple[str, str, str, str | None, int, int | None]
+
+
+def answer_groups(session: Session, scope: Scope) -> list[AnswerGroup]:
+    """(instrument, version, criterion, option or None for not applicable, count, points of that option).
+
+    One GROUP BY feeds the option counts, the index points and the overall satisfaction: an option's
+    points are fixed within an instrument version, so ``max(points)`` is the option's points.
+    """
     stmt = in_scope(scope, select(Response.instrument_code, Response.instrument_version, Answer.criterion_code,
-                                    Answer.option_code, func.count(Answer.id))
-                      .join(Answer, Answer.response_id == Response.id)
-                      .group_by(Response.instrument_code, Response.instrument_version, Answer.criterion_code,
-                                Answer.option_code))
-    return [(i, v, c, o, int(n)) for i, v, c, o, n in session.execute(stmt)]
+                                  Answer.option_code, func.count(Answer.id), func.max(Answer.points))
+                    .join(Answer, Answer.response_id == Response.id)
+                    .group_by(Response.instrument_code, Response.instrument_version, Answer.criterion_code,
+                              Answer.option_code))
+    return [(i, v, c, o, int(n), None if p is None else int(p)) for i, v, c, o, n, p in session.execute(stmt)]
 
 
-def answer_points(session: Session, scope: Scope) -> list[tuple[str, str, str, int, int]]:
-    """(instrument, version, criterion, sum of points, answers with points)."""
-    stmt = in_scope(scope, select(Response.instrument_code, Response.instrument_version, Answer.criterion_code,
-                                    func.coalesce(func.sum(Answer.points), 0), func.count(Answer.points))
-                      .join(Answer, Answer.response_id == Response.id)
-                      .where(Answer.option_code.is_not(None))
-                      .group_by(Response.instrument_code, Response.instrument_version, Answer.criterion_code))
-    return [(i, v, c, int(p), int(n)) for i, v, c, p, n in session.execute(stmt)]
+def points_by_criterion(groups: list[AnswerGroup]) -> list[tuple[str, str, str, int, int]]:
+    """(instrument, version, criterion, sum of points, answers with points) from the answer groups."""
+    totals: dict[tuple[str, str, str], tuple[int, int]] = {}
+    for instrument, version, criterion, option, count, points in groups:
+        if option is None or points is None:
+            continue
+        before = totals.get((instrument, version, criterion), (0, 0))
+        totals[(instrument, version, criterion)] = (before[0] + count * points, before[1] + count)
+    return [(*key, p, n) for key, (p, n) in totals.items()]
 
 
-def overall_answers(session: Session, scope: Scope) -> tuple[int, int]:
+def overall_answers(groups: list[AnswerGroup]) -> tuple[int, int]:
     """(answers with an option, of which satisfied = points above 0)."""
-    stmt = in_scope(scope, select(func.count(Answer.id), _count(Answer.points > 0)).select_from(Response)
-                      .join(Answer, Answer.response_id == Response.id)
-                      .where(Answer.option_code.is_not(None)))
-    row = session.execute(stmt).one()
-    return int(row[0]), int(row[1])
+    answered = [(count, points) for _i, _v, _c, option, count, points in groups if option is not None]
+    return sum(c for c, _p in answered), sum(c for c, p in answered if p)
 
 
 def _negative(response_id: Any) -> Any:

@@ -1,7 +1,8 @@
 """District ranking of its wards by TT 01/2018 total (domain notes §2.4).
 
-Each ward below the district is scored on its own data. A ward without any index data has no total
-and no class; it is listed last and left out of highest, lowest, average and the class counts.
+Each ward or commune below the district (or province) is scored on its own data. A ward without any
+index data has no total and no class; it is listed last and left out of highest, lowest, average and
+the class counts.
 Equal totals share a rank (1, 1, 3).
 """
 
@@ -17,7 +18,7 @@ from aggregator import stats
 from aggregator.report import make_scope, unit_scores
 from sipas.catalogue import Catalogue
 from sipas.clock import Period
-from sipas.models import Unit
+from sipas.models import Unit, UnitKind
 from sipas.units import descendants
 
 
@@ -48,7 +49,7 @@ def _brief(row: dict[str, Any]) -> dict[str, Any]:
 
 def build_ranking(session: Session, catalogue: Catalogue, district: Unit, period: Period, *, tz: tzinfo,
                   now: datetime) -> dict[str, Any]:
-    wards = [u for u in descendants(session, district) if u.id != district.id]
+    wards = [u for u in descendants(session, district) if u.kind in (UnitKind.WARD, UnitKind.COMMUNE)]
     rows = []
     for ward in wards:
         scores = unit_scores(session, catalogue, make_scope([ward], period, tz=tz, now=now))

@@ -117,7 +117,8 @@ def unit_scores(session: Session, catalogue: Catalogue, scope: queries.Scope) ->
     """Only the TT 01/2018 scores of a scope (used by the district ranking)."""
     dossiers, _table = dossier_section(queries.dossiers_by_field(session, scope))
     staff = queries.staff_inputs(session, scope.unit_ids, scope.period)
-    return score_section(catalogue, index_points(catalogue, dossiers, queries.answer_points(session, scope), staff))
+    points = queries.points_by_criterion(queries.answer_groups(session, scope))
+    return score_section(catalogue, index_points(catalogue, dossiers, points, staff))
 
 
 def _instrument(catalogue: Catalogue, code: str, version: str) -> Instrument | None:
@@ -128,7 +129,7 @@ def _instrument(catalogue: Catalogue, code: str, version: str) -> Instrument | N
 
 
 def instrument_section(catalogue: Catalogue, units: Sequence[Unit], period: Period,
-                       responses: list[tuple[str, str, int]], counts: list[tuple[str, str, str, str | None, int]],
+                       responses: list[tuple[str, str, int]], groups: list[queries.AnswerGroup],
                        resolved: int) -> list[dict[str, Any]]:
     """Per instrument version: responses, response rate and per-criterion option counts and percentages."""
     per_version = {(code, version): n for code, version, n in responses}
@@ -139,7 +140,7 @@ def instrument_section(catalogue: Catalogue, units: Sequence[Unit], period: Peri
             continue
         if not any(code == default.code for code, _version in per_version):
             per_version[(default.code, default.version)] = 0
-    by_answer = {(i, v, c, o): n for i, v, c, o, n in counts}
+    by_answer = {(i, v, c, o): n for i, v, c, o, n, _points in groups}
     order = {code: position for position, code in enumerate(catalogue.codes)}
     result = []
     for code, version in sorted(per_version, key=lambda key: (order.get(key[0], 99), key[0], key[1])):
@@ -171,9 +172,10 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
     dossiers, table = dossier_section(queries.dossiers_by_field(session, scope))
     resolved = dossiers["resolved"]
     staff = queries.staff_inputs(session, scope.unit_ids, period)
-    points = index_points(catalogue, dossiers, queries.answer_points(session, scope), staff)
+    groups = queries.answer_groups(session, scope)
+    points = index_points(catalogue, dossiers, queries.points_by_criterion(groups), staff)
     by_channel = queries.responses_by_channel(session, scope)
-    answers, satisfied = queries.overall_answers(session, scope)
+    answers, satisfied = queries.overall_answers(groups)
     overall_shares = stats.largest_remainder([satisfied, answers - satisfied])
     all_dossiers = dossiers["resolved"] + dossiers["in_progress"]
     bad = dossiers.pop("_bad")
@@ -188,7 +190,7 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
         "dossiers": dossiers,
         "fields": table,
         "instruments": instrument_section(catalogue, units, period, queries.responses_by_instrument(session, scope),
-                                          queries.answer_counts(session, scope), resolved),
+                                          groups, resolved),
         "responses": sum(by_channel.values()) if scope.channel is None else by_channel.get(str(scope.channel), 0),
         "channels": [{"code": c.value, "label": CHANNEL_LABELS[c], "responses": by_channel.get(c.value, 0),
                       "response_rate": float(stats.percent(by_channel.get(c.value, 0), resolved))}
