@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -119,6 +119,7 @@ def parse_dossier_row(number: int, row: Row, columns: dict[str, int], shown: dic
                                                               field="sms_consent"))
     if out.errors or received is None:
         return out.errors
+    due, returned = _same_day(due, received, tz), _same_day(returned, received, tz)
     data = DossierInput(code=code, received_at=received, procedure=procedure or "", field=field or "",
                         intake_channel=channel, due_at=due, returned_at=returned, phone_e164=phone,
                         sms_consent=consent, consent_method="import")
@@ -128,6 +129,17 @@ def parse_dossier_row(number: int, row: Row, columns: dict[str, int], shown: dic
         out.add(exc.field, exc.message_vi)
         return out.errors
     return data
+
+
+def _same_day(value: datetime | None, received: datetime, tz: tzinfo) -> datetime | None:
+    """A date alone (local midnight) on the day of receipt means that day, not a midnight before the receipt:
+    "hẹn trả 05/01/2026" for a dossier received 05/01/2026 09:40 is stored as the receipt instant."""
+    if value is None or value >= received:
+        return value
+    local = value.astimezone(tz)
+    if local.time() == time.min and local.date() == received.astimezone(tz).date():
+        return received
+    return value
 
 
 def _timestamp(out: RowCollector, cells: dict[str, object], name: str, tz: tzinfo, now: datetime | None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from openpyxl import Workbook
 
@@ -72,3 +72,20 @@ def run_responses(session, catalogue, unit, data: bytes, filename: str = "phieu.
                               skip_invalid=skip_invalid)
     session.commit()
     return report
+
+
+def large_export(rows: int) -> bytes:
+    """A big XLSX export written the way Excel stores it: date cells, phones as numbers, consent as x."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Hồ sơ")
+    sheet.append(["DANH SÁCH HỒ SƠ"])
+    sheet.append(DOSSIER_HEADER)
+    for n in range(rows):
+        received = datetime(2025, 10, 1, 8, 0) + timedelta(minutes=13 * n)
+        sheet.append([f"H57-{n:06d}", "Đăng ký khai sinh", "Hộ tịch", "Trực tiếp", received,
+                      (received + timedelta(days=3)).strftime("%d/%m/%Y"), received + timedelta(days=2),
+                      912000000 + n if n % 3 else None, "x" if n % 2 else ""])
+    sheet.append([])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

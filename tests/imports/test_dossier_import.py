@@ -195,3 +195,13 @@ def test_the_audit_event_has_counts_and_the_file_name_but_no_personal_data(sessi
     assert event.details["created"] == 1 and event.details["status"] == "ok"
     assert "912345678" not in str(event.details)
     assert event.at <= datetime.now(UTC)
+
+
+def test_a_date_alone_on_the_day_of_receipt_means_that_day(session) -> None:
+    unit = create_unit(session)
+    report = run_dossiers(session, unit, csv_bytes([DOSSIER_HEADER, dossier_row(
+        "H-1", received="05/01/2026 09:40", due="05/01/2026", returned="05/01/2026")]), "hoso.csv")
+    assert report.errors == []
+    dossier = _dossiers(session, unit)["H-1"]
+    assert dossier.due_at == dossier.returned_at == local(2026, 1, 5, 9, 40)
+    assert dossier.due_local_date == date(2026, 1, 5)
