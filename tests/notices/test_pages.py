@@ -1,0 +1,132 @@
+"""Console pages (preview, drafts, wording, issuing) and the public page, on both backends."""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aggregator.models_notices import Notice
+from sipas.catalogue import Catalogue
+from sipas.models import Role, Unit
+from tests.aggregator.fixtures import build_quarter
+from tests.factories import create_clerk, create_unit, login
+
+Q1 = {"quarter": "2026Q1"}
+
+
+def csrf(html: str) -> str:
+    return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def ward_with_clerk(session: Session, catalogue: Catalogue, client: FlaskClient, role: Role = Role.CLERK):  # type: ignore[no-untyped-def]
+    unit = create_unit(session, name="Phường Bến Nghé", signatory_name="Phạm Thị Dung")
+    build_quarter(session, catalogue, unit)
+    clerk = create_clerk(session, unit, role=role)
+    session.commit()
+    login(client, clerk)
+    return unit
+
+
+def test_three_clicks_from_home_to_pdf_and_docx(client: FlaskClient, session: Session, catalogue: Catalogue) -> None:
+    unit = ward_with_clerk(session, catalogue, client)
+    home = client.get("/console/").get_data(as_text=True)
+    assert 'href="/console/thong-bao/"' in home and "Thông báo kết quả" in home
+    page = client.get("/console/thong-bao/")  # click 1: the nav entry lands on the preview
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Tải PDF" in html and "Tải DOCX" in html and "DỰ THẢO" in html
+    docx = client.get("/console/thong-bao/du-thao.docx", query_string={"unit": unit.code, **Q1})  # click 3
+    assert docx.status_code == 200
+    assert docx.headers["Content-Disposition"].startswith("attachment;")
+    document = Document(io.BytesIO(docx.data))
+    assert document.sections[0].first_page_header.paragraphs[0].text == "DỰ THẢO"
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "quý I năm 2026" in body and "Ủy ban nhân dân phường Bến Nghé" in body
+    pdf = client.get("/console/thong-bao/du-thao.pdf", query_string={"unit": unit.code, **Q1})  # click 2 (stand-in)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and pdf.mimetype == "application/pdf"
+
+
+def test_preview_of_a_quarter_and_404_for_another_unit(client: FlaskClient, session: Session,
+                                                       catalogue: Catalogue) -> None:
+    unit = ward_with_clerk(session, catalogue, client)
+    other = create_unit(session)
+    session.commit()
+    page = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1}).get_data(as_text=True)
+    assert "quý I năm 2026" in page and "Số:      /TB-UBND" in page
+    assert 'value="1" required' in page  # the suggested number
+    assert "Nơi nhận:" in page and "Phạm Thị Dung" in page
+    assert client.get("/console/thong-bao/", query_string={"unit": other.code}).status_code == 404
+    assert client.get("/console/thong-bao/du-thao.docx", query_string={"unit": other.code}).status_code == 404
+    assert client.get("/console/thong-bao/du-thao.exe", query_string={"unit": unit.code}).status_code == 404
+    html = client.get("/console/thong-bao/du-thao.html", query_string={"unit": unit.code, **Q1})
+    assert html.status_code == 200 and "<svg" in html.get_data(as_text=True)
+
+
+def test_wording_is_edited_validated_and_reset(client: FlaskClient, session: Session, catalogue: Catalogue) -> None:
+    unit = ward_with_clerk(session, catalogue, client)
+    page = client.get("/console/thong-bao/noi-dung", query_string={"unit": unit.code}).get_data(as_text=True)
+    token = csrf(page)
+    form = {"csrf_token": token, "unit": unit.code, "summary": "Kết quả đánh giá {period_words}",
+            "p_opening": "Mở đầu {committee}.", "p_dossiers": "Hồ sơ: {received}.", "p_ballots": "Phiếu: {responses}.",
+            "p_criteria": "Theo tiêu chí:", "p_overall": "Chung: {overall_satisfaction}.", "p_closing": "Kết.",
+            "recipients": "- Sở Nội vụ;\nUBND {parent_name}", "archive": "Lưu: VT, BPMC",
+            "authority": "TM. ỦY BAN NHÂN DÂN", "signatory_title": "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH",
+            "signatory_name": "Lê Văn Cường", "action": "save"}
+    bad = client.post("/console/thong-bao/noi-dung", data=form | {"p_closing": "Kết {khong_co}."})
+    assert bad.status_code == 400 and "Không có trường {khong_co}" in bad.get_data(as_text=True)
+    assert client.post("/console/thong-bao/noi-dung", data=form).status_code == 302
+    session.expire_all()
+    saved = session.get(Unit, unit.id).options["notice"]  # type: ignore[union-attr]
+    session.rollback()  # end the read so the app can write (SQLite)
+    assert saved["recipients"] == ["Sở Nội vụ", "UBND {parent_name}"]
+    preview = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1}).get_data(as_text=True)
+    assert "Mở đầu Ủy ban nhân dân phường Bến Nghé." in preview and "- Sở Nội vụ;" in preview
+    assert "KT. CHỦ TỊCH" in preview and "PHÓ CHỦ TỊCH" in preview and "- Lưu: VT, BPMC." in preview
+    assert client.post("/console/thong-bao/noi-dung", data=form | {"action": "reset"}).status_code == 302
+    after = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1}).get_data(as_text=True)
+    assert "- Niêm yết tại trụ sở;" in after and "Sở Nội vụ" not in after and "Phạm Thị Dung" in after
+
+
+def test_issue_from_the_console_then_the_public_page(client: FlaskClient, session: Session,
+                                                     catalogue: Catalogue) -> None:
+    unit = ward_with_clerk(session, catalogue, client)
+    page = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1}).get_data(as_text=True)
+    form = {"csrf_token": csrf(page), "unit": unit.code, "from": "2026-01-01", "to": "2026-03-31",
+            "number": "3", "issue_date": "2026-04-06"}
+    response = client.post("/console/thong-bao/ban-hanh", data=form)
+    assert response.status_code == 302
+    listed = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Đã ban hành Thông báo số 03/TB-UBND" in listed and 'value="4" required' in listed
+    again = client.get(client.post("/console/thong-bao/ban-hanh", data=form).headers["Location"])
+    assert "đã được dùng" in again.get_data(as_text=True)
+    notice = session.scalars(select(Notice)).one()
+    session.rollback()
+    issued_docx = client.get(f"/console/thong-bao/da-ban-hanh/{notice.id}.docx")
+    assert issued_docx.data == notice.docx
+
+    client.post("/console/logout", data={"csrf_token": csrf(listed)})
+    public = client.get(f"/cong-khai/{unit.code}")
+    assert public.status_code == 200
+    html = public.get_data(as_text=True)
+    assert "Thông báo số 03/TB-UBND ngày 06/4/2026" in html and "quý I năm 2026" in html
+    assert "Cán bộ nhiệt tình" not in html and "Phải chờ lâu" not in html  # no free text in public
+    pdf = client.get(f"/cong-khai/{unit.code}/2026/3.pdf")
+    assert pdf.status_code == 200 and pdf.data == notice.pdf
+    assert client.get(f"/cong-khai/{unit.code}/2026/3.docx").data == notice.docx
+    assert "Số: 03/TB-UBND" in client.get(f"/cong-khai/{unit.code}/2026/3.html").get_data(as_text=True)
+    assert client.get(f"/cong-khai/{unit.code}/2026/4.pdf").status_code == 404
+    assert client.get("/cong-khai/KHONG-CO").status_code == 404
+    assert client.get(f"/console/thong-bao/da-ban-hanh/{notice.id}.docx").status_code == 302  # needs login
+
+
+def test_a_leader_previews_but_cannot_issue(client: FlaskClient, session: Session, catalogue: Catalogue) -> None:
+    unit = ward_with_clerk(session, catalogue, client, role=Role.LEADER)
+    page = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1}).get_data(as_text=True)
+    assert "Tải PDF" in page and "Ban hành thông báo" not in page
+    response = client.post("/console/thong-bao/ban-hanh", data={"csrf_token": csrf(page), "unit": unit.code,
+                                                                  "number": "1", "issue_date": "2026-04-06"})
+    assert response.status_code == 403
