@@ -31,7 +31,11 @@ class QuarterFigures:
 
 def staff_criteria(catalogue: Catalogue, year: int, quarter: int) -> dict[int, Criterion]:
     """The tt01_2018 criteria for indices 5, 6 and 8 in effect at the start of the quarter."""
-    instrument = catalogue.current("tt01_2018", Period.quarter(year, quarter).start)
+    try:
+        instrument = catalogue.current("tt01_2018", Period.quarter(year, quarter).start)
+    except (KeyError, LookupError):
+        raise ValidationError(f"Chưa có bộ chỉ số TT 01/2018 áp dụng cho quý {quarter}/{year}.", field="quarter",
+                              detail="no tt01_2018 version in effect") from None
     result = {}
     for index, code in STAFF_CRITERIA.items():
         criterion = instrument.criterion(code)

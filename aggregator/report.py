@@ -22,6 +22,8 @@ Definitions (domain notes §2.4, §3, §4):
   **overall satisfaction** = answers worth more than 0 ÷ all answers with an option.
 - **QĐ 766 ratio** = (all dossiers − dossiers late, overdue or rated negatively) ÷ all dossiers,
   where all dossiers = resolved in the period + in progress at its end.
+- A district's report pools all its units (staff inputs averaged over the units that entered them);
+  the district ranking (``aggregator.ranking``) scores each ward alone.
 - ``field`` limits dossiers and responses to one field (responses through their dossier);
   ``channel`` limits responses (not dossiers) to one response channel.
 """

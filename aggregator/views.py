@@ -135,12 +135,21 @@ def inputs() -> ResponseReturnValue:
     source = request.form if request.method == "POST" else request.args
     unit = unit_for_user(source["unit"]) if source.get("unit") else _default_unit()
     today = local_date(utcnow(), get_settings().tz)
+    valid = True
     try:
         period = Period.parse_quarter(source.get("quarter") or "")
-    except ValueError:
+        criteria = staff_criteria(get_catalogue(), period.start.year, (period.start.month - 1) // 3 + 1)
+    except (ValueError, ValidationError) as exc:
+        valid = request.method == "GET" and not source.get("quarter")
+        if not valid:
+            flash(exc.message_vi if isinstance(exc, ValidationError) else "Quý không hợp lệ, cần dạng 2026Q1.",
+                  "error")
         period = Period.containing_quarter(today)
+        criteria = staff_criteria(get_catalogue(), period.start.year, (period.start.month - 1) // 3 + 1)
     year, quarter = period.start.year, (period.start.month - 1) // 3 + 1
-    criteria = staff_criteria(get_catalogue(), year, quarter)
+    if request.method == "POST" and not valid:
+        return render_template("aggregator/inputs.html", unit=unit, units=allowed_units(), year=year,
+                               quarter=quarter, criteria=criteria, row=None, form=request.form, updated=""), 400
     if request.method == "POST":
         session = db_session()
         try:
@@ -153,7 +162,7 @@ def inputs() -> ResponseReturnValue:
             session.rollback()
             flash(exc.message_vi, "error")
             return render_template("aggregator/inputs.html", unit=unit, units=allowed_units(), year=year,
-                                   quarter=quarter, criteria=criteria, row=None, form=request.form), 400
+                                   quarter=quarter, criteria=criteria, row=None, form=request.form, updated=""), 400
         session.commit()
         flash(f"Đã lưu số liệu quý {quarter}/{year} của {unit.name}.", "success")
         return redirect(url_for("aggregator.inputs", unit=unit.code, quarter=f"{year}Q{quarter}"))

@@ -99,6 +99,14 @@ def test_staff_inputs_form_saves_and_audits(client: FlaskClient, session: Sessio
     assert client.post("/console/bao-cao/so-lieu-quy", data=without_csrf).status_code == 400
     report = client.get("/console/bao-cao/", query_string=Q1).get_data(as_text=True)
     assert "phát ra 1.200" in report
+    # a quarter before TT 01/2018 or a malformed one is refused, never saved into another quarter
+    for quarter in ("2010Q1", "2026Q9"):
+        refused = client.post("/console/bao-cao/so-lieu-quy", data={**form, "quarter": quarter})
+        assert refused.status_code == 400
+    assert len(list(session.scalars(select(QuarterInput)))) == 1
+    old = client.get("/console/bao-cao/so-lieu-quy", query_string={"quarter": "2010Q1"})
+    assert old.status_code == 200
+    assert "Chưa có bộ chỉ số TT 01/2018 áp dụng cho quý 1/2010" in old.get_data(as_text=True)
 
 
 def test_exports_open_and_csv_is_anonymous(client: FlaskClient, session: Session, catalogue: Catalogue) -> None:
