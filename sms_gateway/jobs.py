@@ -35,4 +35,4 @@ def send_due_job() -> None:
 def register(scheduler: Any, settings: Settings) -> None:
     _context["settings"] = settings
     scheduler.add_job(send_due_job, "interval", minutes=1, id=JOB_ID, replace_existing=True, coalesce=True,
-                      max_instances=1)
+                      max_instances=1, next_run_time=utcnow())  # first run at start: a restart catches up
