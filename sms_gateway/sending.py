@@ -188,7 +188,7 @@ def _send_one(database: Database, settings: Settings, sms: SmsSettings, provider
     sid = status = None
     try:
         result = provider.send(phone, body, status_callback=sms.status_callback_url if provider.name == "twilio"
-                               else None, request_id=f"sipas{outbound_id}")
+                               else None, request_id=f"sipas{invitation_id}{kind.value[0]}")
         sid, status = result.sid, result.status
     except (PermanentFailure, TemporaryFailure) as exc:
         error = exc

@@ -23,15 +23,17 @@ class SmsError(Exception):
 
 
 class PermanentFailure(SmsError):
-    """The provider refused the message for good: do not retry this number."""
+    """The provider refused the message for good: do not retry it.
 
-    @property
-    def opted_out(self) -> bool:
-        return self.code == OPTED_OUT
+    ``opted_out``: the recipient refused messages (Twilio 21610); ``invalid_number``: the number cannot
+    receive SMS (Twilio 21211). Other providers map their own codes onto these two flags.
+    """
 
-    @property
-    def invalid_number(self) -> bool:
-        return self.code == INVALID_NUMBER
+    def __init__(self, code: str, detail: str = "", *, opted_out: bool | None = None,
+                 invalid_number: bool | None = None) -> None:
+        super().__init__(code, detail)
+        self.opted_out = code == OPTED_OUT if opted_out is None else opted_out
+        self.invalid_number = code == INVALID_NUMBER if invalid_number is None else invalid_number
 
 
 class TemporaryFailure(SmsError):

@@ -2,7 +2,8 @@
 
 One JSON POST per message with ApiKey, SecretKey, Brandname, SmsType ("2" = customer care) and
 Sandbox; the answer carries ``CodeResult`` ("100" = accepted) and ``SMSID``. ``RequestId`` is stable
-for one message, so the provider refuses a retry of a message it already took (24 h window).
+for one invitation or reminder, so the provider refuses a retry of a message it already took (24 h
+window; code 124), which is then counted as sent.
 Other providers with the same shape (SpeedSMS, VNPT, Viettel) fit by subclassing and mapping codes.
 """
 
@@ -20,20 +21,23 @@ from sms_gateway.settings import SmsSettings
 log = logging.getLogger(__name__)
 
 ACCEPTED = "100"
-# Worth retrying later: unknown provider error, balance too low (until topped up), system busy.
-TEMPORARY_CODES = {"99", "103", "108"}
-DUPLICATE_REQUEST = "124"  # the provider already has this RequestId: the message went out once
+BLOCKED = "99"  # the number is on the provider's block list: treated as an opt-out
+BAD_NUMBER = "108"  # phone number not in a correct format
+TEMPORARY_CODES = {"103"}  # balance too low: worth retrying once topped up
+DUPLICATE_REQUEST = "124"  # the provider already took this RequestId: the message went out once
 DESCRIPTIONS = {
-    "99": "lỗi không xác định của nhà cung cấp",
+    "99": "số điện thoại bị chặn trên hệ thống nhà cung cấp",
     "101": "sai ApiKey hoặc SecretKey",
-    "102": "tài khoản bị khóa",
+    "102": "chưa có bảng giá",
     "103": "số dư tài khoản không đủ",
     "104": "brandname chưa được đăng ký",
-    "118": "loại tin nhắn không hợp lệ",
+    "108": "số điện thoại sai định dạng",
+    "118": "loại tin nhắn không được hỗ trợ",
     "124": "RequestId đã được gửi trước đó",
-    "146": "nội dung không khớp mẫu tin đã đăng ký",
+    "140": "địa chỉ IP chưa được cho phép",
+    "146": "nội dung không khớp mẫu tin chăm sóc khách hàng đã đăng ký",
+    "177": "nhà mạng chưa được đăng ký",
 }
-
 
 def national_number(to_e164: str) -> str:
     """"+84901234567" → "0901234567" (the format Vietnamese providers expect)."""
@@ -84,7 +88,9 @@ class HttpBrandnameProvider(SmsProvider):
         code = str(data.get("CodeResult", "")) if isinstance(data, dict) else ""
         if code == ACCEPTED:
             return SendResult(sid=str(data.get("SMSID") or request_id or ""), status="accepted")
+        if code == DUPLICATE_REQUEST and request_id:
+            return SendResult(sid=request_id, status="accepted")  # a retry of a message it already took
         detail = DESCRIPTIONS.get(code, "mã lỗi không xác định")
         if code in TEMPORARY_CODES or not code:
             raise TemporaryFailure(f"esms{code or answer.status_code}", detail)
-        raise PermanentFailure(f"esms{code}", detail)
+        raise PermanentFailure(f"esms{code}", detail, opted_out=code == BLOCKED, invalid_number=code == BAD_NUMBER)

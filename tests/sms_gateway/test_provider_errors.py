@@ -130,7 +130,10 @@ def test_http_brandname_provider_posts_the_esms_shape(esms) -> None:  # type: ig
 @pytest.mark.parametrize(("reply", "error", "code"), [
     ((200, {"CodeResult": "101", "ErrorMessage": "Authorize Failed"}), PermanentFailure, "esms101"),
     ((200, {"CodeResult": "104"}), PermanentFailure, "esms104"),
-    ((200, {"CodeResult": "99"}), TemporaryFailure, "esms99"),
+    ((200, {"CodeResult": "99"}), PermanentFailure, "esms99"),
+    ((200, {"CodeResult": "108"}), PermanentFailure, "esms108"),
+    ((200, {"CodeResult": "103"}), TemporaryFailure, "esms103"),
+    ((200, {}), TemporaryFailure, "esms200"),
     ((502, {}), TemporaryFailure, "http502"),
     (requests.exceptions.ConnectTimeout("slow"), TemporaryFailure, "network"),
 ])
@@ -138,3 +141,13 @@ def test_http_brandname_errors_are_typed(esms, reply, error, code) -> None:  # t
     with pytest.raises(error) as raised:
         HttpBrandnameProvider(esms, session=CannedSession(reply)).send(PHONE, "Đánh giá")
     assert raised.value.code == code
+    if code == "esms99":
+        assert raised.value.opted_out and not raised.value.invalid_number
+    if code == "esms108":
+        assert raised.value.invalid_number and not raised.value.opted_out
+
+
+def test_a_retried_request_id_the_provider_already_took_counts_as_sent(esms) -> None:  # type: ignore[no-untyped-def]
+    canned = CannedSession((200, {"CodeResult": "124", "ErrorMessage": "Duplicate RequestId"}))
+    result = HttpBrandnameProvider(esms, session=canned).send(PHONE, "Xin chao", request_id="sipas7i")
+    assert result.sid == "sipas7i" and result.status == "accepted"
