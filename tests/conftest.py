@@ -1,12 +1,12 @@
 """Fixtures: the app factory on a fresh database per test, on SQLite and on a real PostgreSQL.
 
-Every test that uses ``app``, ``client`` or ``session`` runs twice, once per backend. A migrated
-template database is built once per run (Alembic, from empty) and copied for each test.
+Every test that uses ``app``, ``client`` or ``session`` runs twice, once per backend. The schema is
+built once per run by the Alembic migrations from empty; each test then gets it with no rows (a copy of
+the SQLite file; the PostgreSQL database with every table truncated and its sequences reset).
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -28,7 +28,6 @@ from sipas.storage import get_database
 pytest_plugins = ["tests.browser_support"]
 
 BACKENDS = ["sqlite", "postgresql"]
-_counter = itertools.count()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -65,15 +64,35 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_template(postgres_server: str) -> str:
+def postgres_database(postgres_server: str) -> Iterator[str]:
+    """One database migrated from empty for this run; each test starts from it emptied."""
+    name = f"sipas_test_{os.getpid()}"
     admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS sipas_template"))
-        conn.execute(text("CREATE DATABASE sipas_template"))
-    admin.dispose()
-    template_url = make_url(postgres_server).set(database="sipas_template").render_as_string(hide_password=False)
-    upgrade(template_url)
-    return postgres_server
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    """Every table emptied and every sequence reset; connections left by an earlier test are ended."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        tables = conn.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                                   "AND tablename <> 'alembic_version'")).all()
+        if tables:
+            quoted = ", ".join(f'"{table}"' for table in tables)
+            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -83,17 +102,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    server = request.getfixturevalue("postgres_template")
-    name = f"sipas_test_{os.getpid()}_{next(_counter)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE sipas_template'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    url = request.getfixturevalue("postgres_database")
+    _empty_postgres(url)
+    yield url
 
 
 @pytest.fixture
