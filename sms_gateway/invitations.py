@@ -142,14 +142,18 @@ def fail_interrupted(session: Session, *, now: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def erase_closed_phones(session: Session, *, now: datetime) -> int:
-    """Delete the phone number (keep the keyed hash) once no open invitation needs it."""
+def erase_closed_phones(session: Session, sms: SmsSettings, *, now: datetime) -> int:
+    """Delete the phone number (keep the keyed hash) once no open invitation needs it: after its own
+    invitation closed, or, for a dossier never invited, once its invitation window would have closed."""
     still_open = exists().where(Invitation.phone_hash == DossierContact.phone_hash,
                                 Invitation.status.in_(OPEN_STATUSES))
     invited_closed = exists().where(Invitation.dossier_id == DossierContact.dossier_id,
                                     Invitation.status.in_(CLOSED_STATUSES))
+    window_over = exists().where(Dossier.id == DossierContact.dossier_id, Dossier.returned_at.is_not(None),
+                                 Dossier.returned_at <= now - timedelta(days=sms.expiry_days))
     contacts = session.scalars(
-        select(DossierContact).where(DossierContact.phone_e164.is_not(None), invited_closed, ~still_open)
+        select(DossierContact).where(DossierContact.phone_e164.is_not(None), invited_closed | window_over,
+                                     ~still_open)
     ).all()
     for contact in contacts:
         contact.phone_e164 = None
@@ -180,7 +184,7 @@ def bookkeeping(session: Session, settings: Settings, sms: SmsSettings, *, now: 
     done.expired = expire(session, now=now)
     done.created = create_due_invitations(session, sms, now=now, tz=settings.tz)
     session.flush()
-    done.erased = erase_closed_phones(session, now=now)
+    done.erased = erase_closed_phones(session, sms, now=now)
     prune(session, now=now)
     return done
 

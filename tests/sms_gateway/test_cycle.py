@@ -131,11 +131,21 @@ def test_expiry_after_7_days_erases_the_phone_but_keeps_its_hash(app, session, s
     assert len(provider.sent) == 2  # the invitation and its reminder, nothing after expiry
 
 
-def test_old_returned_dossiers_are_not_invited(app, session, settings, provider):
+def test_old_returned_dossiers_are_not_invited_and_their_phones_are_erased(app, session, settings, provider):
     unit = create_unit(session)
-    returned(session, unit, at=local(2025, 12, 1))
-    cycle(app, settings, provider, local(2026, 1, 7, 10, 0))
-    assert invitations(session) == [] and provider.sent == []
+    old = returned(session, unit, at=local(2025, 12, 1))
+    in_person = returned(session, unit, online=False, phone="+84987654321", at=local(2026, 1, 5))
+    waiting = create_dossier(session, unit, returned=False, phone="+84911111111", sms_consent=True)
+    session.commit()
+    summary = cycle(app, settings, provider, local(2026, 1, 7, 10, 0))
+    assert invitations(session) == [] and provider.sent == [] and summary.counts["erased"] == 1
+    phones = {c.dossier_id: c.phone_e164 for c in session.scalars(select(DossierContact))}
+    assert phones == {old.id: None, in_person.id: "+84987654321", waiting.id: "+84911111111"}
+    cycle(app, settings, provider, local(2026, 1, 12, 10, 0))
+    session.commit()
+    session.expire_all()
+    phones = {c.dossier_id: c.phone_e164 for c in session.scalars(select(DossierContact))}
+    assert phones == {old.id: None, in_person.id: None, waiting.id: "+84911111111"}
 
 
 class Crash(BaseException):
