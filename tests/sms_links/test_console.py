@@ -173,3 +173,14 @@ def test_unit_chooses_invitations_for_all_dossiers_or_none(client, session):
     assert session.get(type(unit), unit.id).options["sms"] == {"enabled": False, "all_dossiers": False}
     again = client.get(f"/console/sms/{unit.code}/templates").get_data(as_text=True)
     assert 'name="enabled" value="1" checked' not in again
+
+
+def test_slip_is_refused_for_a_dossier_not_yet_returned(client, session):
+    unit = create_unit(session)
+    pending = create_dossier(session, unit, returned=False)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    html = client.get(f"/console/sms/{unit.code}/slip", query_string={"dossier": pending.code}).get_data(as_text=True)
+    assert f"Chưa trả kết quả, chưa thể đánh giá: {pending.code}" in html
+    assert '<section class="slip"' not in html
