@@ -25,6 +25,7 @@ from sms_gateway.link_submit import LinkExpired, LinkUsed, submit_via_link
 from sms_gateway.links import find_link, link_url
 from sms_gateway.models_links import ShortLink
 from sms_gateway.qr import qr_png, qr_svg
+from sms_gateway.slips import is_rated
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms_phone", __name__, url_prefix="/r", template_folder="templates")
@@ -87,8 +88,8 @@ def form(code: str):  # type: ignore[no-untyped-def]
     """Render the phone form (never spends the link)."""
     link = _load(code)
     now = utcnow()
-    if link.used_at is not None:
-        return _message("used", 200, link)
+    if link.used_at is not None or is_rated(db_session(), link.dossier, link.instrument_code):
+        return _message("used", 200, link)  # rated here, or meanwhile at the kiosk or on paper
     if link.is_expired(now):
         return _message("expired", 410, link)
     settings = get_settings()

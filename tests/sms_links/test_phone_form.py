@@ -14,6 +14,14 @@ from tests.factories import answers_for, create_dossier, create_response, create
 from tests.sms_links.conftest import csrf_token, fresh
 
 
+def other_link(session, link):
+    """An open link on another dossier of the same unit (its page carries a CSRF token)."""
+    dossier = create_dossier(session, link.unit)
+    created = issue_link(session, dossier, instrument_code="hue12", channel="qr", now=utcnow(), expires_at=None)
+    session.commit()
+    return created
+
+
 def form_data(catalogue, html, **overrides):
     data = {f"a_{code}": option for code, option in answers_for(catalogue).items()}
     data.update(csrf_token=csrf_token(html), submit_key="k1", comment="")
@@ -135,7 +143,9 @@ def test_unknown_code_is_a_friendly_404_and_scanners_get_throttled(client, link)
 def test_a_dossier_rated_elsewhere_spends_the_link_with_the_used_page(client, session, catalogue, link):
     create_response(session, catalogue, link.unit, dossier=link.dossier, channel=ResponseChannel.KIOSK)
     session.commit()
-    html = client.get(f"/r/{link.code}").get_data(as_text=True)
+    page = client.get(f"/r/{link.code}").get_data(as_text=True)
+    assert "Hồ sơ này đã được đánh giá" in page and 'name="a_tc01"' not in page
+    html = client.get(f"/r/{other_link(session, link).code}").get_data(as_text=True)  # any page with a token
     refused = client.post(f"/r/{link.code}", data=form_data(catalogue, html))
     assert refused.status_code == 409 and "đã được đánh giá" in refused.get_data(as_text=True)
     fresh(session)
