@@ -41,6 +41,10 @@ def api_key_required(view: F) -> F:
         if key is None:
             raise Unauthorized(detail="unknown or revoked key")
         g.api_key = key
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            # A read stays a read: on SQLite a deferred transaction that later writes (last_used_at, by
+            # autoflush) fails at once with "database is locked" if another connection wrote meanwhile.
+            db_session().expire(key, ["last_used_at"])
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

@@ -180,9 +180,11 @@ def show(code: str):  # type: ignore[no-untyped-def]
     code = checked_text(code, "code")
     if len(unit_code) > 64 or len(code) > 64:
         raise ValidationError("Mã quá dài.", field="unit" if len(unit_code) > 64 else "code", detail="too long")
-    unit = scoped_unit(session, unit_code or None, code)
-    dossier = find_dossier(session, unit, code)
-    if dossier is None:
-        raise UnknownDossier(field="code", detail=f"no dossier {code!r} in {unit.code}")
-    # A read request never commits (on SQLite a deferred read must not turn into a write).
-    return jsonify(dossier_json(session, dossier, catalogue=get_catalogue(), tz=settings.tz, now=now))
+    # A GET stays a read: never flush the key's last-used time. On SQLite a read transaction that
+    # turns into a write fails at once ("database is locked") when another connection wrote meanwhile.
+    with session.no_autoflush:
+        unit = scoped_unit(session, unit_code or None, code)
+        dossier = find_dossier(session, unit, code)
+        if dossier is None:
+            raise UnknownDossier(field="code", detail=f"no dossier {code!r} in {unit.code}")
+        return jsonify(dossier_json(session, dossier, catalogue=get_catalogue(), tz=settings.tz, now=now))

@@ -185,3 +185,11 @@ def test_arbitrary_json_never_produces_a_500(api: Api, path):
             assert set(payload["error"]) >= {"code", "message"}
 
     post_anything()
+
+
+def test_writes_record_when_a_key_was_last_used_and_reads_do_not_write(api: Api, session):
+    api.get("/instruments")
+    assert session.scalar(select(ApiKey.last_used_at)) is None
+    session.commit()
+    assert api.post("/dossiers", VALID_DOSSIER).status_code == 201
+    assert session.scalar(select(ApiKey.last_used_at)) is not None

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.exceptions import NotFound
 
 from sipas.models import AuditEvent, Dossier, Response
 from tests.factories import create_dossier, create_key, local
@@ -86,3 +87,41 @@ def test_simultaneous_first_calls_for_a_new_dossier_create_it_once(app, session,
         assert sorted(statuses) == [200, 200, 201], (round_no, statuses)
         assert session.scalar(select(func.count()).select_from(Dossier).where(Dossier.code == code)) == 1
         session.commit()
+
+
+@pytest.mark.parametrize("read_path", ["/api/v1/dossiers/HS-DOC", "/api/v1/reports?from=2026-01-01&to=2026-01-31"])
+def test_reads_while_others_write_never_fail(app, session, ward, read_path):
+    """A GET must stay a read: on SQLite a read transaction that later tries to write (the key's
+    last-used time) fails at once if another connection wrote in between."""
+    try:
+        app.url_map.bind("localhost").match(read_path.split("?")[0], method="GET")
+    except NotFound:
+        pytest.skip(f"{read_path} is not served by this installation (its channel is not installed)")
+    reader_key, writer_key = create_key(session, ward), create_key(session, ward)
+    create_dossier(session, ward, code="HS-DOC", received_at=local(2026, 1, 5))
+    session.commit()
+    statuses: dict[str, list[int]] = {"read": [], "write": []}
+    barrier = threading.Barrier(2)
+
+    def reader() -> None:
+        client = app.test_client()
+        barrier.wait(timeout=10)
+        for _ in range(40):
+            statuses["read"].append(client.get(read_path,
+                                               headers={"Authorization": f"Bearer {reader_key}"}).status_code)
+
+    def writer() -> None:
+        client = app.test_client()
+        barrier.wait(timeout=10)
+        for number in range(40):
+            statuses["write"].append(client.post(
+                "/api/v1/dossiers", json={"code": f"HS-GHI-{number}", "received_at": "2026-01-05"},
+                headers={"Authorization": f"Bearer {writer_key}"}).status_code)
+
+    threads = [threading.Thread(target=reader), threading.Thread(target=writer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert statuses["read"] == [200] * 40
+    assert statuses["write"] == [201] * 40
