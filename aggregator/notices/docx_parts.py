@@ -139,7 +139,13 @@ def no_borders(table: Table) -> None:
         element = OxmlElement(f"w:{edge}")
         element.set(qn("w:val"), "nil")
         borders.append(element)
-    tbl_pr.append(borders)
+    # CT_TblPr is a sequence: tblBorders must precede shd, tblLayout, tblCellMar and tblLook (Word checks).
+    later = {qn("w:shd"), qn("w:tblLayout"), qn("w:tblCellMar"), qn("w:tblLook")}
+    anchor = next((child for child in tbl_pr if child.tag in later), None)
+    if anchor is not None:
+        anchor.addprevious(borders)
+    else:
+        tbl_pr.append(borders)
 
 
 def repeat_header(row) -> None:  # type: ignore[no-untyped-def]

@@ -47,11 +47,12 @@ def selection(args: MultiDict[str, str]) -> tuple[Unit, Period]:
     """The unit (404 unless the user's) and the period: ``quarter=2023Q1`` or ``from``/``to``."""
     unit = unit_for_user(args["unit"]) if args.get("unit") else default_unit()
     today = local_date(utcnow(), get_settings().tz)
-    if not (args.get("quarter") or args.get("from") or args.get("to")):
+    start, end = (args.get("from") or "").strip(), (args.get("to") or "").strip()
+    quarter = None if (start or end) else (args.get("quarter") or "").strip()
+    if not (start or end or quarter):
         return unit, default_period(today)
     try:
-        return unit, parse_period(start=args.get("from"), end=args.get("to"), quarter=args.get("quarter"),
-                                  today=today)
+        return unit, parse_period(start=start or None, end=end or None, quarter=quarter, today=today)
     except PeriodError as exc:
         flash(str(exc), "error")
         return unit, default_period(today)
@@ -86,8 +87,8 @@ def _draft(unit: Unit, period: Period) -> tuple[dict[str, Any], Any]:
     now = utcnow()
     session = db_session()
     report = service.compute_report(session, get_catalogue(), unit, period, settings=settings, now=now)
-    issue_date = suggested_issue_date(period, local_date(now, settings.tz))
-    return report, service.notice_view(session, unit, report, settings=settings, number=None, issue_date=issue_date)
+    today = local_date(now, settings.tz)  # a draft is dated the day it is printed
+    return report, service.notice_view(session, unit, report, settings=settings, number=None, issue_date=today)
 
 
 @bp.get("/", endpoint="index")
@@ -108,7 +109,8 @@ def index() -> ResponseReturnValue:
         "notices/console.html", unit=unit, units=allowed_units(), period=period, args=period_args(unit, period),
         quarters=quarter_choices(today), period_quarter=quarter_code(period), report=report,
         issued=issued, issue_date=issue_date, next_number=service.next_number(session, unit, issue_date.year),
-        can_issue=current_user().role in ISSUERS, **notice_context(view),  # type: ignore[union-attr]
+        can_issue=current_user().role in ISSUERS, unfinished=period.end >= today,  # type: ignore[union-attr]
+        **notice_context(view),
     )
 
 
