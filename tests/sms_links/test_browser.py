@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -137,3 +138,40 @@ def test_a_printed_slip_qr_decodes_to_the_same_form(live_server, browser, phone)
     citizen.goto(decoded[0])
     citizen.locator(".rf--phone [data-screen='question']").wait_for()
     assert data["dossier"] in citizen.content()
+
+
+def _pdf_pages(pdf: bytes, tmp_path: Path) -> tuple[int, tuple[float, float]]:
+    """Page count and page size in millimetres, read with pdfinfo."""
+    path = tmp_path / "slips.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    width, _x, height = fields["Page size"].split()[:3]
+    return int(fields["Pages"]), (float(width) * 25.4 / 72, float(height) * 25.4 / 72)
+
+
+@pytest.mark.browser
+def test_a_day_of_slips_prints_one_slip_per_page_in_a6_and_80mm(live_server, browser, tmp_path):
+    with get_database(live_server.app).session() as session:
+        unit = create_unit(session)
+        day = utcnow() - timedelta(days=1)
+        for _ in range(3):
+            create_dossier(session, unit, received_at=day - timedelta(days=2), returned_at=day)
+        clerk = create_clerk(session, unit)
+        unit_code, user = unit.code, clerk.username
+    local_day = day.astimezone(live_server.app.extensions["sipas_settings"].tz).date().isoformat()
+    context = browser.new_context(locale="vi-VN")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/console/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    sizes = {}
+    for size in ("a6", "80mm"):
+        page.goto(f"{live_server.url}/console/sms/{unit_code}/slips/day?date={local_day}&size={size}")
+        assert page.locator(".slip").count() == 3
+        sizes[size] = _pdf_pages(page.pdf(prefer_css_page_size=True, print_background=True), tmp_path)
+    context.close()
+    assert sizes["a6"][0] == 3 and sizes["80mm"][0] == 3  # one slip per page
+    assert sizes["a6"][1] == pytest.approx((105, 148), abs=1)  # A6
+    assert sizes["80mm"][1][0] == pytest.approx(80, abs=1)  # the thermal roll's width

@@ -40,7 +40,7 @@ def test_slip_for_a_returned_dossier_carries_a_qr_of_its_link(client, session, s
     page = client.get(f"/console/sms/{unit.code}/slip", query_string={"dossier": dossier.code, "size": "a6"})
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "@page { size: A6" in html and f"Mã hồ sơ: {dossier.code}" in html and "<svg" in html
+    assert "@page { size: 105mm 148mm" in html and f"Mã hồ sơ: {dossier.code}" in html and "<svg" in html
     assert "Mở camera hoặc Zalo" in html and "Gửi đánh giá" in html
     link = session.scalar(select(ShortLink).where(ShortLink.dossier_id == dossier.id))
     assert link.channel is LinkChannel.QR and link.expires_at is not None
