@@ -10,6 +10,7 @@ from sqlalchemy import select
 from kiosk import pairing, services
 from kiosk.config import kiosk_rules, pairing_valid_for
 from kiosk.models import KioskDevice
+from kiosk.views import secret_key
 from sipas.app import get_settings
 from sipas.clock import utcnow
 from sipas.console.auth import actor_name, allowed_units, roles_required, unit_for_user
@@ -93,7 +94,7 @@ def create():  # type: ignore[no-untyped-def]
     session = db_session()
     try:
         new = pairing.create_device(session, unit, name=request.form.get("name", ""), now=utcnow(),
-                                    secret_key=settings.secret_key or "", actor=actor_name(),
+                                    secret_key=secret_key(), actor=actor_name(),
                                     valid_for=pairing_valid_for(settings))
     except DomainError as exc:
         session.rollback()
@@ -111,7 +112,7 @@ def new_code(device_id: int):  # type: ignore[no-untyped-def]
     settings = get_settings()
     session = db_session()
     try:
-        code = pairing.new_pairing_code(session, device, now=utcnow(), secret_key=settings.secret_key or "",
+        code = pairing.new_pairing_code(session, device, now=utcnow(), secret_key=secret_key(),
                                         actor=actor_name(), valid_for=pairing_valid_for(settings))
     except DomainError as exc:
         session.rollback()

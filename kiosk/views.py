@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from sqlalchemy import select
 
 from kiosk import pairing, services
@@ -38,9 +38,13 @@ def _unit(code: str) -> Unit:
 
 
 def _device(unit: Unit) -> KioskDevice:
-    settings = get_settings()
     return pairing.authenticate(db_session(), unit, request.headers.get(TOKEN_HEADER), now=utcnow(),
-                                secret_key=settings.secret_key or "")
+                                secret_key=secret_key())
+
+
+def secret_key() -> str:
+    """The app's secret (SIPAS_SECRET_KEY or the instance file), keying the code and token hashes."""
+    return str(current_app.config["SECRET_KEY"])
 
 
 def _json() -> dict[str, Any]:
@@ -74,7 +78,7 @@ def pair(unit_code: str):  # type: ignore[no-untyped-def]
     session = db_session()
     try:
         paired = pairing.pair(session, unit, str(_json().get("code", "")), now=utcnow(),
-                              secret_key=get_settings().secret_key or "", client=request.remote_addr or "?")
+                              secret_key=secret_key(), client=request.remote_addr or "?")
     except pairing.PairingRefused:
         session.commit()  # keep the failure count
         raise

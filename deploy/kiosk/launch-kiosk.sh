@@ -8,6 +8,13 @@ PROFILE="${SIPAS_KIOSK_PROFILE:-$HOME/.local/share/sipas-kiosk/chromium}"
 CHROMIUM="${SIPAS_KIOSK_CHROMIUM:-/usr/bin/chromium}"
 HOST=$(printf '%s' "$URL" | sed -E 's#^[a-z]+://([^/:]+).*#\1#')
 mkdir -p "$PROFILE"
+# At boot the server may still be starting: wait up to two minutes so the first page load succeeds
+# (after that the page itself survives outages and queues ratings).
+ORIGIN=$(printf '%s' "$URL" | sed -E 's#^([a-z]+://[^/]+).*#\1#')
+if command -v curl >/dev/null 2>&1; then
+  i=0
+  while [ $i -lt 60 ] && ! curl -fsS -o /dev/null --max-time 2 "$ORIGIN/healthz"; do i=$((i + 1)); sleep 2; done
+fi
 # A crash leaves "exited uncleanly" in the profile, which makes Chromium show a restore bar.
 sed -i 's/"exited_cleanly":false/"exited_cleanly":true/; s/"exit_type":"[A-Za-z]*"/"exit_type":"Normal"/' \
   "$PROFILE/Default/Preferences" 2>/dev/null || true

@@ -68,7 +68,7 @@ def shot(page: Page, name: str) -> None:
 
 def test_whole_flow_by_keypad_in_14_taps_and_no_request_leaves_localhost(live_server, page: Page):
     setup = seed(live_server.app, code="000.00.20.H57-230301-0001")
-    requests = open_kiosk(page, live_server, setup)
+    requests = open_kiosk(page, live_server, setup, "?thanks=2")
     taps = Taps(page)
     expect(page.get_by_test_id("keypad")).to_be_visible()
     shot(page, "start")
@@ -90,7 +90,7 @@ def test_whole_flow_by_keypad_in_14_taps_and_no_request_leaves_localhost(live_se
     assert stored[0].channel is ResponseChannel.KIOSK and stored[0].dossier.code == setup.dossiers[0]
     assert stored[0].source.startswith("kiosk:") and stored[0].comment is None
     assert [a.option_code for a in stored[0].answers] == ["rat_hai_long"] * 12
-    expect(page.get_by_test_id("code-display")).to_have_text("", timeout=8000)  # back to start after thanks
+    expect(page.get_by_test_id("code-display")).to_have_text("")  # back to the start after the thanks
     assert requests and all(url.startswith(live_server.url + "/") for url in requests), requests
 
 
@@ -141,19 +141,25 @@ def test_scanner_back_navigation_comment_with_diacritics_and_summary_edit(live_s
 
 def test_idle_reset_shows_a_countdown_and_discards_partial_answers(live_server, page: Page):
     setup = seed(live_server.app)
-    open_kiosk(page, live_server, setup, "?idle=4&countdown=3")
+    open_kiosk(page, live_server, setup, "?idle=6&countdown=4")
     page.keyboard.type(setup.dossiers[0])
     page.keyboard.press("Enter")
     page.locator(".rf-option--good").tap()
     expect(page.get_by_test_id("progress")).to_have_text("2/12")
     shot(page, "question")
-    expect(page.get_by_test_id("countdown")).to_be_visible(timeout=4000)
+    normal = page.locator(".rf-question").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    page.locator("#text-size").tap()
+    assert page.locator(".rf-question").evaluate("e => parseFloat(getComputedStyle(e).fontSize)") > normal * 1.2
+    with page.expect_request(lambda r: r.url.startswith(live_server.url) and r.url.endswith(".ogg")):
+        page.locator(".rf-listen--question").tap()
+    expect(page.get_by_test_id("countdown")).to_be_visible(timeout=8000)
     countdown = int(page.get_by_test_id("countdown").inner_text())
-    assert 1 <= countdown <= 3
+    assert 1 <= countdown <= 4
     shot(page, "countdown")
-    expect(page.get_by_test_id("keypad")).to_be_visible(timeout=6000)
+    expect(page.get_by_test_id("keypad")).to_be_visible(timeout=8000)
     expect(page.get_by_test_id("code-display")).to_have_text("")
     expect(page.locator(".rf")).to_have_count(0)
+    assert page.evaluate("document.documentElement.classList.contains('rf-large')") is False
     assert responses(live_server.app) == []
 
 
@@ -241,3 +247,23 @@ def test_offline_rating_is_thanked_queued_and_lands_exactly_once(live_server, pa
     page.wait_for_function(f"JSON.parse(localStorage.getItem('{queue_key}')).length === 0", timeout=10000)
     assert len(responses(live_server.app)) == 1
     assert device(live_server.app, setup.device_id).queued_count == 0
+
+
+def test_code_typed_while_the_server_is_down_is_rated_and_checked_on_resend(live_server, page: Page):
+    setup = seed(live_server.app, instrument="quay4")
+    open_kiosk(page, live_server, setup, "?thanks=30")
+    expect(page.get_by_test_id("keypad")).to_be_visible()
+    live_server.stop()
+    page.keyboard.type(setup.dossiers[0])
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("confirm-panel")).to_contain_text("chưa kết nối được máy chủ")
+    answer_all(page, Taps(page), 4)
+    page.get_by_test_id("skip-comment").tap()
+    page.get_by_test_id("confirm").tap()
+    expect(page.get_by_test_id("thanks-note")).to_contain_text("đã được lưu trên kiosk")
+    live_server.start()
+    page.evaluate("window.sipasKiosk.flush()")
+    queue_key = f"sipas-kiosk:{setup.unit_code}:queue"
+    page.wait_for_function(f"JSON.parse(localStorage.getItem('{queue_key}')).length === 0", timeout=15000)
+    stored = responses(live_server.app)
+    assert len(stored) == 1 and stored[0].dossier.code == setup.dossiers[0]

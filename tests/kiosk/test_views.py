@@ -154,3 +154,29 @@ def test_console_hides_other_units_kiosks_and_refuses_leaders(client, session):
     client.post("/console/logout", data={"csrf_token": token})
     login(client, leader)
     assert client.get("/console/kiosks").status_code == 403
+
+
+def test_hashes_are_keyed_with_the_apps_secret_even_without_sipas_secret_key(settings):
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    from kiosk.pairing import create_device
+    from sipas.app import create_app
+    from sipas.storage import get_database
+
+    app = create_app(dataclasses.replace(settings, secret_key=""))  # the instance file provides the key
+    assert app.config["SECRET_KEY"]
+    try:
+        with get_database(app).session() as session:
+            unit = create_unit(session)
+            code = create_device(session, unit, name="Quầy 1", now=datetime.now(UTC),
+                                 secret_key=app.config["SECRET_KEY"], actor="test",
+                                 valid_for=timedelta(minutes=5)).pairing_code
+            unit_code = unit.code
+        client = app.test_client()
+        paired = client.post(f"/kiosk/{unit_code}/api/pair", json={"code": code})
+        assert paired.status_code == 200
+        headers = {"X-Kiosk-Token": paired.get_json()["token"]}
+        assert client.post(f"/kiosk/{unit_code}/api/heartbeat", json={}, headers=headers).status_code == 200
+    finally:
+        get_database(app).dispose()

@@ -19,6 +19,8 @@ let letters = false;
 let idle = null;
 let flushing = false;
 let online = true;
+const loadedAt = Date.now();
+const REFRESH_AFTER = 6 * 3600 * 1000;
 
 const token = () => localStorage.getItem(tokenKey);
 
@@ -106,6 +108,18 @@ function showStart() {
   idle = null;
   resetStart();
   show("start");
+  refreshIfStale();
+}
+
+/** A kiosk runs for weeks: reload now and then for a new instrument version or assets, only if the server answers. */
+async function refreshIfStale() {
+  if (Date.now() - loadedAt < REFRESH_AFTER) return;
+  try {
+    const response = await fetch(window.location.pathname + window.location.search, { cache: "no-store" });
+    if (response.ok && current === "start" && !code) window.location.reload();
+  } catch {
+    /* offline: keep the page we have */
+  }
 }
 
 function renderCode() {
@@ -160,8 +174,12 @@ async function lookup() {
   const { status, data } = await api("lookup", { method: "POST", body: { code: value } });
   if (status === 200) { startRating({ code: data.code, procedure: data.procedure }); return; }
   if (status === 401 || status === 403) { unpaired(data); return; }
-  message(status === 0 ? "Không kết nối được máy chủ để tra cứu mã hồ sơ. Vui lòng báo cán bộ một cửa."
-    : data.error?.message || "Không tìm thấy hồ sơ.");
+  if (status === 0 || status >= 500) {
+    // Offline: the citizen still rates; the server checks the code when the queued rating arrives.
+    startRating({ code: value, procedure: null });
+    return;
+  }
+  message(data.error?.message || "Không tìm thấy hồ sơ.");
   touched();
 }
 
@@ -170,13 +188,15 @@ function startRating(dossier) {
   idle?.stop();
   idle = null;
   show("flow");
+  const shown = dossier?.procedure ? `${dossier.procedure} (mã ${dossier.code})`
+    : `mã ${dossier?.code} (máy chưa kết nối được máy chủ nên chưa hiện được tên thủ tục)`;
   const confirm = dossier ? {
-    text: `Hồ sơ của ông/bà: ${dossier.procedure} (mã ${dossier.code}). Nếu đúng, mời chọn câu trả lời bên dưới.`,
+    text: `Hồ sơ của ông/bà: ${shown}. Nếu đúng, mời chọn câu trả lời bên dưới.`,
     rejectLabel: "Không phải hồ sơ của tôi", onReject: showStart,
   } : null;
   const flow = mountRatingFlow(screens.flow, {
     layout: "kiosk", instrument, comment: true, audio: true, confirm,
-    context: dossier ? `Hồ sơ: ${dossier.procedure}` : "Đánh giá không cần mã hồ sơ",
+    context: dossier ? `Hồ sơ: ${dossier.procedure || dossier.code}` : "Đánh giá không cần mã hồ sơ",
     idle: { seconds: T.idle, countdown: T.countdown }, thanksSeconds: T.thanks,
     submit: (payload) => submitRating(payload, dossier),
     onFinish: showStart, onBack: showStart,

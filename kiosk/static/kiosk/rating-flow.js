@@ -68,21 +68,28 @@ export function toneOf(criterion, option) {
 }
 
 /** Read-aloud: plays pre-generated files listed in audio/manifest.json, one after another. */
+let manifestPromise = null;
+function loadManifest() {
+  manifestPromise ??= fetch(new URL("audio/manifest.json", HERE)).then((r) => (r.ok ? r.json() : {}))
+    .catch(() => { manifestPromise = null; return {}; });
+  return manifestPromise;
+}
+
 class Speaker {
   constructor(enabled) {
     this.enabled = enabled;
-    this.manifest = {};
     this.current = null;
     this.queue = [];
-    if (enabled) {
-      fetch(new URL("audio/manifest.json", HERE)).then((r) => (r.ok ? r.json() : {}))
-        .then((m) => { this.manifest = m; }).catch(() => { this.manifest = {}; });
-    }
+    this.generation = 0;
+    if (enabled) loadManifest();
   }
-  has(text) { return this.enabled && Boolean(this.manifest[text]); }
-  say(...texts) {
+  async say(...texts) {
     this.stop();
-    this.queue = texts.filter((t) => this.manifest[t]);
+    const generation = this.generation;
+    const manifest = await loadManifest();
+    if (generation !== this.generation) return;  // another button or a new screen since
+    this.manifest = manifest;
+    this.queue = texts.filter((t) => manifest[t]);
     this.next();
   }
   next() {
@@ -93,6 +100,7 @@ class Speaker {
     this.current.play().catch(() => {});
   }
   stop() {
+    this.generation += 1;
     this.queue = [];
     if (this.current) { this.current.pause(); this.current = null; }
   }
