@@ -35,12 +35,17 @@ def default_unit() -> Unit:
     return (user.units if user is not None and user.units else units)[0]
 
 
-def default_period(today: date) -> Period:
-    """The quarter a clerk most likely prints: the one just ended during a quarter's first month."""
+def default_period(today: date, issued: set[tuple[date, date]] | None = None) -> Period:
+    """The quarter a clerk most likely prints.
+
+    In a quarter's last month, that quarter (ballot boxes are opened then); otherwise the quarter
+    just ended, unless its notice was already issued, then the current one.
+    """
     current = Period.containing_quarter(today)
-    if today.month in (1, 4, 7, 10):
-        return Period.containing_quarter(current.start - timedelta(days=1))
-    return current
+    if today.month in (3, 6, 9, 12):
+        return current
+    previous = Period.containing_quarter(current.start - timedelta(days=1))
+    return current if (previous.start, previous.end) in (issued or set()) else previous
 
 
 def selection(args: MultiDict[str, str]) -> tuple[Unit, Period]:
@@ -50,12 +55,16 @@ def selection(args: MultiDict[str, str]) -> tuple[Unit, Period]:
     start, end = (args.get("from") or "").strip(), (args.get("to") or "").strip()
     quarter = None if (start or end) else (args.get("quarter") or "").strip()
     if not (start or end or quarter):
-        return unit, default_period(today)
+        return unit, default_period(today, _issued_periods(unit))
     try:
         return unit, parse_period(start=start or None, end=end or None, quarter=quarter, today=today)
     except PeriodError as exc:
         flash(str(exc), "error")
-        return unit, default_period(today)
+        return unit, default_period(today, _issued_periods(unit))
+
+
+def _issued_periods(unit: Unit) -> set[tuple[date, date]]:
+    return {(n.period_start, n.period_end) for n in service.issued_notices(db_session(), unit)}
 
 
 def period_args(unit: Unit, period: Period) -> dict[str, str]:

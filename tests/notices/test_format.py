@@ -115,3 +115,14 @@ def test_the_template_file_uses_only_known_placeholders() -> None:
     view = view_of()
     assert "{" not in view.opening + view.closing + "".join(s.paragraphs[0] for s in view.sections)
     assert Path(DEFAULT_CONFIG_DIR / "notice" / "thong_bao.toml").exists()
+
+
+def test_the_quarter_offered_by_default() -> None:
+    from aggregator.notices.views import default_period
+    from sipas.clock import Period
+
+    q3, q4 = Period.quarter(2026, 3), Period.quarter(2026, 4)
+    assert default_period(date(2026, 11, 22)) == q3  # the quarter just ended
+    assert default_period(date(2026, 11, 22), {(q3.start, q3.end)}) == q4  # already issued: the current one
+    assert default_period(date(2026, 12, 5)) == q4  # last month: ballot boxes are opened
+    assert default_period(date(2026, 1, 10)) == Period.quarter(2025, 4)
