@@ -15,7 +15,7 @@ from sipas.console.auth import allowed_units, login_required, unit_for_user
 from sipas.dossiers import find_dossier
 from sipas.models import Unit
 from sipas.storage import db_session
-from sms_gateway.slips import SIZES, SlipBatch, returned_on, slips_for
+from sms_gateway.slips import SIZES, SlipBatch, is_rated, returned_on, slips_for
 
 bp = Blueprint("sms_console", __name__, url_prefix="/console/sms", template_folder="templates")
 
@@ -47,10 +47,16 @@ def index():  # type: ignore[no-untyped-def]
 @bp.get("/<unit_code>/slips")
 @login_required
 def slips_form(unit_code: str):  # type: ignore[no-untyped-def]
-    """Choose a dossier or a day to print QR slips for."""
+    """Choose a dossier or a day to print QR slips for; lists the dossiers returned that day."""
     unit = unit_for_user(unit_code)
-    today = local_date(utcnow(), get_settings().tz)
-    return render_template("sms/console_slips.html", unit=unit, today=today.isoformat(), sizes=SIZES)
+    session, settings = db_session(), get_settings()
+    try:
+        day = date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        day = local_date(utcnow(), settings.tz)
+    dossiers = [(d, is_rated(session, d, unit.default_instrument)) for d in returned_on(session, unit, day)]
+    return render_template("sms/console_slips.html", unit=unit, today=day.isoformat(), day=day, sizes=SIZES,
+                           dossiers=dossiers, tz=settings.tz)
 
 
 @bp.get("/<unit_code>/slip")

@@ -73,6 +73,9 @@ def test_batch_of_slips_for_a_day_skips_rated_and_other_days(client, session, ca
     assert printed == [first.code, second.code]
     assert f"Đã được đánh giá, không in phiếu: {rated.code}" in html
     assert other_day.code not in html
+    listing = client.get(f"/console/sms/{unit.code}/slips", query_string={"date": "2026-03-02"}).get_data(as_text=True)
+    assert first.code in listing and rated.code in listing and "Đã đánh giá" in listing
+    assert other_day.code not in listing
     empty = client.get(f"/console/sms/{unit.code}/slips/day", query_string={"date": "2026-03-05"})
     assert "Không có phiếu nào để in cho ngày 05/03/2026" in empty.get_data(as_text=True)
 
