@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import abort, current_app, render_template, request
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from sipas.app import get_catalogue, get_settings
 from sipas.clock import local_date, utcnow
@@ -161,6 +162,19 @@ def dossier_import():  # type: ignore[no-untyped-def]
         status = 200 if not report.refused else 422
     return render_template("console/dossiers/import.html", units=units, form=form, report=report,
                            problem=None), status
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
+    """The upload page explains the size limit in Vietnamese (the CSRF check hits it before the view)."""
+    if request.endpoint != "console.dossier_import":
+        return exc
+    size = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    limit = f"{size // (1024 * 1024)} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+    problem = f"Tệp quá lớn (tối đa {limit}). Hãy chia tệp thành nhiều phần rồi nhập lần lượt."
+    form = {"unit": "", "kind": "dossiers", "skip_invalid": False}
+    return render_template("console/dossiers/import.html", units=allowed_units(), form=form, report=None,
+                           problem=problem), 413
 
 
 def _form_problem(form: dict[str, object], upload: object, units: list[Unit]) -> str | None:

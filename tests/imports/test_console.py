@@ -97,3 +97,16 @@ def test_a_response_file_through_the_upload_page(client, session) -> None:
             "file": (io.BytesIO(data), "phieu.csv")}
     response = client.post("/console/dossiers/import", data=form, content_type="multipart/form-data")
     assert response.status_code == 200 and "1 phiếu mới" in response.get_data(as_text=True)
+
+
+def test_a_file_over_the_size_limit_gets_a_clear_message(app, client, session) -> None:
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    token = _token(client, "/console/dossiers/import")
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # small, so the test client keeps the body in memory
+    form = {"csrf_token": token, "unit": unit.code, "kind": "dossiers",
+            "file": (io.BytesIO(b"x" * (100 * 1024)), "lon.csv")}
+    response = client.post("/console/dossiers/import", data=form, content_type="multipart/form-data")
+    assert response.status_code == 413 and "Tệp quá lớn (tối đa 64 KB)" in response.get_data(as_text=True)
