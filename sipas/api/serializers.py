@@ -18,7 +18,7 @@ from sipas.parsing import parse_timestamp
 
 MAX_TEXT = 2000
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ISO_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)$")
 
 
 class InvalidJson(DomainError):
@@ -112,11 +112,11 @@ class Body:
                                   detail=f"expected an ISO 8601 string, got {_type_name(value)}")
         text = checked_text(value.strip(), name)
         date_only = bool(_ISO_DATE.match(text))
-        if not date_only and not (len(text) <= 40 and "T" in text.upper() and _ISO_OFFSET.search(text)):
+        if not date_only and not _ISO_DATETIME.match(text):
             raise ValidationError(
                 f"Trường “{name}” phải là ngày (YYYY-MM-DD) hoặc ngày giờ ISO 8601 có múi giờ "
                 "(ví dụ 2026-01-05T09:30:00+07:00).", field=name, detail=f"not ISO 8601 with offset: {value!r}")
-        return parse_timestamp(text, tz, field=name), date_only
+        return parse_timestamp(text.upper(), tz, field=name), date_only
 
     def object(self, name: str) -> dict[str, Any]:
         value = self.data.get(name)

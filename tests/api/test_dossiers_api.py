@@ -190,3 +190,12 @@ def test_an_erased_phone_is_not_brought_back_and_is_reported_as_erased(api: Api,
     session.commit()
     body = api.post("/dossiers", RECEIVED).json
     assert body["phone"] is None and body["phone_erased"] is True and body["sms_consent"] is False
+
+
+def test_iso_8601_variants_with_an_offset_are_accepted(api: Api):
+    same_instant = ["2026-01-05T09:30:00+07:00", "2026-01-05 09:30+07:00", "2026-01-05T02:30:00Z",
+                    "2026-01-05T02:30:00.000z", "2026-01-05T09:30:00+0700", "2026-01-05T09:30+07"]
+    for number, value in enumerate(same_instant):
+        response = api.post("/dossiers", {"code": f"HS-ISO-{number}", "received_at": value})
+        assert response.status_code == 201, (value, response.json)
+        assert response.json["received_at"] == "2026-01-05T09:30:00+07:00", value
