@@ -106,6 +106,7 @@ def test_issue_from_the_console_then_the_public_page(client: FlaskClient, sessio
     assert "Đã ban hành Thông báo số 03/TB-UBND" in listed and 'value="4" required' in listed
     again = client.get(client.post("/console/thong-bao/ban-hanh", data=form).headers["Location"])
     assert "đã được dùng" in again.get_data(as_text=True)
+    assert "Kỳ này đã có Thông báo số 03/TB-UBND" in again.get_data(as_text=True)
     notice = session.scalars(select(Notice)).one()
     session.rollback()
     issued_docx = client.get(f"/console/thong-bao/da-ban-hanh/{notice.id}.docx")
