@@ -140,3 +140,13 @@ def test_html_version_carries_the_same_text_and_a_qr() -> None:
     assert "Số: 03/TB-UBND" in html and "Phú Hội, ngày 06 tháng 3 năm 2023" in html
     assert "Rất hài lòng 43 phiếu (51,19%)" in html and "Nơi nhận:" in html and "<svg" in html
     assert "https://hailong.example.vn/cong-khai/PHUHOI" in html
+
+
+def test_the_printed_qr_opens_the_public_page(document) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+    from pyzbar.pyzbar import decode
+
+    images = [part for part in document.part.package.parts if part.partname.endswith(".png")]
+    assert len(images) == 1
+    decoded = decode(Image.open(io.BytesIO(images[0].blob)))
+    assert [d.data.decode() for d in decoded] == ["https://hailong.example.vn/cong-khai/PHUHOI"]

@@ -38,9 +38,14 @@ def test_pdf_has_the_text_with_diacritics_on_a4_pages(tmp_path: Path) -> None:
     first_page = text.split("\f")[0]
     assert "Số: 03/TB-UBND" in first_page and first_page.splitlines()[0].strip() != "1"  # no number on page 1
     assert text.split("\f")[1].strip().splitlines()[0].strip() == "2"  # page 2 numbered at the top
-    subprocess.run(["pdftoppm", "-r", "50", "-f", "1", "-l", "1", "-png", str(path), str(tmp_path / "p")],
-                   check=True)
-    assert (tmp_path / "p-1.png").stat().st_size > 5000
+    qr_page = next(i for i, page in enumerate(text.split("\f"), start=1) if "Kết quả công khai:" in page)
+    subprocess.run(["pdftoppm", "-r", "150", "-f", str(qr_page), "-l", str(qr_page), "-singlefile", "-png",
+                    str(path), str(tmp_path / "qr")], check=True)
+    from PIL import Image
+    from pyzbar.pyzbar import decode
+
+    found = [d.data.decode() for d in decode(Image.open(tmp_path / "qr.png"))]
+    assert found == ["https://hailong.example.vn/cong-khai/PHUHOI"]  # the printed QR still scans
 
 
 def test_a_missing_libreoffice_is_a_clear_error() -> None:
