@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from sipas.audit import audit
@@ -172,21 +173,34 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
     if report.errors and not skip_invalid:
         _audit(session, report, unit, actor, status="refused")
         return report
+    try:
+        with session.begin_nested():
+            _apply(session, unit, parsed, report, tz=tz, now=now, secret=secret)
+    except IntegrityError:
+        # Another import or the API created one of these codes meanwhile: nothing of this file is kept.
+        report.created = report.updated = report.unchanged = 0
+        report.file_error = ("Một số hồ sơ vừa được ghi bởi thao tác khác cùng lúc. Không dòng nào được nhập; "
+                             "hãy nhập lại tệp.")
+        _audit(session, report, unit, actor, status="conflict")
+        return report
+    report.written = True
+    _audit(session, report, unit, actor, status="partial" if report.errors else "ok")
+    return report
+
+
+def _apply(session: Session, unit: Unit, parsed: list[ParsedRow], report: ImportReport, *, tz: tzinfo,
+           now: datetime, secret: str) -> None:
     existing = _prefetch(session, unit, [p.data.code for p in parsed])
     for item in parsed:
         result = apply_dossier(session, unit, item.data, tz=tz, now=now, secret=secret,
                                existing=existing.get(item.data.code), lookup=False)
         if result.created:
             report.created += 1
-            existing[item.data.code] = result.dossier
         elif result.changed:
             report.updated += 1
         else:
             report.unchanged += 1
     session.flush()
-    report.written = True
-    _audit(session, report, unit, actor, status="partial" if report.errors else "ok")
-    return report
 
 
 def _parse_rows(header: Header, columns: dict[str, int], shown: dict[str, str], report: ImportReport, *,

@@ -205,3 +205,18 @@ def test_a_date_alone_on_the_day_of_receipt_means_that_day(session) -> None:
     dossier = _dossiers(session, unit)["H-1"]
     assert dossier.due_at == dossier.returned_at == local(2026, 1, 5, 9, 40)
     assert dossier.due_local_date == date(2026, 1, 5)
+
+
+def test_a_code_created_meanwhile_by_another_writer_keeps_nothing_of_the_file(session, monkeypatch) -> None:
+    import sipas.imports.dossier_import as module
+
+    unit = create_unit(session)
+    create_dossier(session, unit, code="H-1")
+    session.commit()
+    monkeypatch.setattr(module, "_prefetch", lambda *_args: {})  # as if H-1 appeared after the prefetch
+    report = run_dossiers(session, unit, csv_bytes([DOSSIER_HEADER, dossier_row("H-0"), dossier_row("H-1")]),
+                          "hoso.csv")
+    assert report.file_error is not None and "thao tác khác" in report.file_error and not report.written
+    assert set(_dossiers(session, unit)) == {"H-1"}
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "import.dossiers"))
+    assert event is not None and event.details["status"] == "conflict"
