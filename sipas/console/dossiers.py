@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import abort, current_app, render_template, request
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from sipas.app import get_catalogue, get_settings
@@ -18,6 +18,7 @@ from sipas.imports import ImportReport, import_dossiers, import_responses
 from sipas.models import Dossier, Response, Role, Unit
 from sipas.parsing import CHANNEL_LABELS_VI, INTAKE_LABELS_VI
 from sipas.storage import db_session
+from sipas.text import fold
 from sipas.timeliness import Timeliness, timeliness
 
 PAGE_SIZE = 50
@@ -72,12 +73,24 @@ class Filters:
         return {k: v for k, v in values.items() if v not in ("", None, 1)}
 
 
-def _filtered(units: list[Unit], filters: Filters) -> Select[tuple[Dossier]]:
-    query = select(Dossier).where(Dossier.unit_id.in_([u.id for u in units]))
+def _matching_values(session: Session, column: InstrumentedAttribute[str], unit_ids: list[int], needle: str
+                     ) -> list[str]:
+    """Procedure or field names containing the search words, ignoring case and diacritics ("ho tich" finds
+    "Hộ tịch"). There are few distinct names per unit, so they are folded here rather than in SQL."""
+    names = session.scalars(select(column).where(Dossier.unit_id.in_(unit_ids)).distinct())
+    return [name for name in names if name and needle in fold(name)]
+
+
+def _filtered(session: Session, units: list[Unit], filters: Filters) -> Select[tuple[Dossier]]:
+    unit_ids = [u.id for u in units]
+    query = select(Dossier).where(Dossier.unit_id.in_(unit_ids))
     if filters.q:
-        query = query.where(or_(Dossier.code.icontains(filters.q, autoescape=True),
-                                Dossier.procedure.icontains(filters.q, autoescape=True),
-                                Dossier.field.icontains(filters.q, autoescape=True)))
+        needle = fold(filters.q)
+        conditions = [Dossier.code.icontains(filters.q, autoescape=True)]
+        if needle:
+            conditions += [Dossier.procedure.in_(_matching_values(session, Dossier.procedure, unit_ids, needle)),
+                           Dossier.field.in_(_matching_values(session, Dossier.field, unit_ids, needle))]
+        query = query.where(or_(*conditions))
     today = local_date(utcnow(), get_settings().tz)
     if filters.status == "returned":
         query = query.where(Dossier.returned_at.is_not(None))
@@ -98,7 +111,7 @@ def dossier_list():  # type: ignore[no-untyped-def]
     units = allowed_units()
     shown_units = [unit_for_user(filters.unit)] if filters.unit else units
     session = db_session()
-    query = _filtered(shown_units, filters) if shown_units else None
+    query = _filtered(session, shown_units, filters) if shown_units else None
     total = session.scalar(select(func.count()).select_from(query.subquery())) if query is not None else 0
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     dossiers: list[Dossier] = []

@@ -7,7 +7,7 @@ import io
 from sqlalchemy import func, select
 
 from sipas.models import Dossier, Role
-from tests.factories import create_clerk, create_district_with_wards, create_dossier, create_unit, login
+from tests.factories import create_clerk, create_district_with_wards, create_dossier, create_unit, local, login
 from tests.imports.helpers import DOSSIER_HEADER, dossier_row, xlsx
 
 
@@ -27,8 +27,10 @@ def test_the_list_searches_and_filters_within_the_users_units(client, session) -
     page = client.get("/console/dossiers").get_data(as_text=True)
     assert "H57-KS-1" in page and "H57-CT-2" in page and "OTHER-1" not in page
     assert 'href="/console/dossiers"' in client.get("/console/").get_data(as_text=True)  # the menu entry
-    found = client.get("/console/dossiers?q=khai+sinh").get_data(as_text=True)
-    assert "H57-KS-1" in found and "H57-CT-2" not in found
+    for query in ("khai+sinh", "KHAI+SINH", "dang+ky+khai", "hộ+tịch", "ho+tich", "ks-1"):
+        found = client.get(f"/console/dossiers?q={query}").get_data(as_text=True)
+        assert "H57-KS-1" in found and "H57-CT-2" not in found, query
+    assert "H57-CT-2" in client.get("/console/dossiers?q=chung+thuc").get_data(as_text=True)
     open_only = client.get("/console/dossiers?status=in_progress").get_data(as_text=True)
     assert "H57-CT-2" in open_only and "H57-KS-1" not in open_only
     assert client.get(f"/console/dossiers?unit={other.code}").status_code == 404
@@ -110,3 +112,20 @@ def test_a_file_over_the_size_limit_gets_a_clear_message(app, client, session) -
             "file": (io.BytesIO(b"x" * (100 * 1024)), "lon.csv")}
     response = client.post("/console/dossiers/import", data=form, content_type="multipart/form-data")
     assert response.status_code == 413 and "Tệp quá lớn (tối đa 64 KB)" in response.get_data(as_text=True)
+
+
+def test_the_list_is_paginated_newest_first(client, session, monkeypatch) -> None:
+    import sipas.console.dossiers as module
+
+    monkeypatch.setattr(module, "PAGE_SIZE", 2)
+    unit = create_unit(session)
+    for day in (5, 6, 7):
+        create_dossier(session, unit, code=f"H-{day}", received_at=local(2026, 1, day))
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    first = client.get("/console/dossiers").get_data(as_text=True)
+    assert "trang 1/2" in first and first.index("H-7") < first.index("H-6") and "H-5" not in first
+    second = client.get("/console/dossiers?page=2").get_data(as_text=True)
+    assert "H-5" in second and "H-7" not in second and "Trang trước" in second
+    assert "H-5" in client.get("/console/dossiers?page=99").get_data(as_text=True)  # past the end: the last page
