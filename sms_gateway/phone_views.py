@@ -115,7 +115,8 @@ def submit(code: str):  # type: ignore[no-untyped-def]
     try:
         instrument = resolve_instrument(get_catalogue(), link.instrument_code, now, settings.tz)
         if wants_json:
-            answers = {str(k): str(v) for k, v in dict(body.get("answers") or {}).items()}
+            raw = body.get("answers")
+            answers = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
             comment, key = body.get("comment"), body.get("idempotency_key")
         else:
             answers = _answers_from_form(instrument)

@@ -82,10 +82,14 @@ def test_a_resent_submit_with_the_same_key_is_thanked_not_refused(client, sessio
 def test_json_submit_from_the_component(client, session, catalogue, link):
     html = client.get(f"/r/{link.code}").get_data(as_text=True)
     headers = {"X-CSRFToken": csrf_token(html)}
+    refused = client.post(f"/r/{link.code}", json={"answers": ["tc01"]}, headers=headers)
+    assert refused.status_code == 422 and refused.json["code"] == "missing_answer"
     body = {"answers": answers_for(catalogue, option_index=1), "idempotency_key": "abc"}
     ok = client.post(f"/r/{link.code}", json=body, headers=headers)
     assert ok.status_code == 200 and ok.json["status"] == "ok"
     assert client.post(f"/r/{link.code}", json=body, headers=headers).status_code == 200  # retry: replay
+    for malformed in ({"answers": ["tc01"]}, ["not", "an", "object"], {"answers": None}):
+        assert client.post(f"/r/{link.code}", json=malformed, headers=headers).status_code in (409, 422)
     second = client.post(f"/r/{link.code}", json={**body, "idempotency_key": "zzz"}, headers=headers)
     assert second.status_code == 409 and second.json["code"] == "link_used"
     assert len(responses(session)) == 1
