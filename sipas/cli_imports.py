@@ -20,8 +20,10 @@ def _print_report(report: ImportReport) -> None:
     if report.file_error is None:
         click.echo(f"  Số dòng dữ liệu: {report.rows}")
         click.echo(f"  Tạo mới:         {report.created}")
-        click.echo(f"  Cập nhật:        {report.updated}")
-        click.echo(f"  Không thay đổi:  {report.unchanged}")
+        if report.kind == "dossiers":
+            click.echo(f"  Cập nhật:        {report.updated}")
+        click.echo(f"  Không thay đổi:  {report.unchanged}" if report.kind == "dossiers"
+                   else f"  Đã có từ trước: {report.unchanged}")
         click.echo(f"  Dòng lỗi:        {report.error_rows}")
     for error in report.errors:
         click.echo(f"  {error}", err=True)

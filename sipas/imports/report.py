@@ -64,9 +64,11 @@ class ImportReport:
     def summary_vi(self) -> str:
         if self.file_error:
             return f"Không nhập được tệp {self.filename}: {self.file_error}"
-        noun = "hồ sơ" if self.kind == "dossiers" else "phiếu"
-        counts = (f"{self.created} {noun} mới, {self.updated} cập nhật, {self.unchanged} không thay đổi, "
-                  f"{self.error_rows} dòng lỗi")
+        if self.kind == "dossiers":
+            counts = f"{self.created} hồ sơ mới, {self.updated} cập nhật, {self.unchanged} không thay đổi"
+        else:
+            counts = f"{self.created} phiếu mới, {self.unchanged} phiếu đã có từ trước"
+        counts += f", {self.error_rows} dòng lỗi"
         if self.errors and not self.written:
             return (f"Tệp {self.filename} có {self.error_rows} dòng lỗi nên chưa nhập dòng nào. "
                     "Hãy sửa các dòng dưới đây rồi nhập lại, hoặc chọn bỏ qua các dòng lỗi.")
