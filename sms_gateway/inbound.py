@@ -1,6 +1,7 @@
 """Handling one inbound SMS (any provider): opt-out/in, help, or ratings for an open invitation.
 
-Returns the text to answer with (or None for no answer). Flushes; the webhook commits. Logs carry
+Returns the text to answer with (or None for no answer): at most ``REPLY_LIMIT`` answers a day to one
+number, so an auto-responder at the other end cannot start an endless exchange. Flushes; the webhook commits. Logs carry
 invitation ids and dossier codes, never the number or the text.
 """
 
@@ -10,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sipas.catalogue import Catalogue, Instrument
@@ -21,7 +22,7 @@ from sipas.responses import ResponseInput, record_response
 from sipas.settings import Settings
 from sms_gateway.links import link_url
 from sms_gateway.messages import template_text
-from sms_gateway.models import Conversation, Invitation, InvitationStatus
+from sms_gateway.models import Conversation, Invitation, InvitationStatus, MessageKind, OutboundMessage
 from sms_gateway.models_links import ShortLink
 from sms_gateway.optouts import is_opted_out, opt_in, opt_out
 from sms_gateway.replies import ReplyKind, merge_ratings, parse_reply, positions
@@ -29,6 +30,7 @@ from sms_gateway.templates_text import render
 
 log = logging.getLogger(__name__)
 REPLYABLE = (InvitationStatus.SENT, InvitationStatus.DELIVERED)
+REPLY_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,15 @@ class InboundSms:
     opt_out_type: str | None = None
 
 
-def _say(session: Session, kind: str, unit_id: int | None, values: dict[str, str]) -> str:
-    return render(template_text(session, unit_id, kind), values)
+@dataclass(frozen=True)
+class ReplyText:
+    text: str
+    kind: MessageKind = MessageKind.REPLY
+
+
+def _say(session: Session, kind: str, unit_id: int | None, values: dict[str, str]) -> ReplyText:
+    message_kind = MessageKind.FOLLOW_UP if kind == "follow_up" else MessageKind.REPLY
+    return ReplyText(render(template_text(session, unit_id, kind), values), message_kind)
 
 
 def _open_invitations(session: Session, phone_hash: str, now: datetime) -> list[Invitation]:
@@ -72,7 +81,22 @@ def _values(settings: Settings, invitation: Invitation, instrument: Instrument, 
 
 
 def handle_inbound(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, *,
-                   now: datetime) -> str | None:
+                   now: datetime) -> ReplyText | None:
+    answer = _handle(session, catalogue, settings, sms, now=now)
+    if answer is not None and replies_today(session, sms.phone_hash, now) >= REPLY_LIMIT:
+        log.info("reply limit reached for a number: not answering")
+        return None
+    return answer
+
+
+def replies_today(session: Session, phone_hash: str, now: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(OutboundMessage).where(
+        OutboundMessage.to_hash == phone_hash, OutboundMessage.kind.in_((MessageKind.REPLY, MessageKind.FOLLOW_UP)),
+        OutboundMessage.created_at > now - timedelta(hours=24))) or 0
+
+
+def _handle(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, *,
+            now: datetime) -> ReplyText | None:
     reply = parse_reply(sms.text, opt_out_type=sms.opt_out_type)
     provider_confirms = bool(sms.opt_out_type)  # Twilio Advanced Opt-Out answers STOP/START itself
     if reply.kind is ReplyKind.OPT_OUT:
@@ -100,7 +124,7 @@ def handle_inbound(session: Session, catalogue: Catalogue, settings: Settings, s
 
 
 def _rate(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, invitation: Invitation,
-          ratings: tuple[int, ...], *, now: datetime) -> str | None:
+          ratings: tuple[int, ...], *, now: datetime) -> ReplyText | None:
     instrument = catalogue.current(invitation.instrument_code, local_date(now, settings.tz))
     values = _values(settings, invitation, instrument, session)
     conversation = session.scalar(select(Conversation).where(Conversation.phone_hash == sms.phone_hash,

@@ -109,17 +109,17 @@ def _receive(provider: str, tokens: list[str], number: str, text: str, message_i
         log.info("%s inbound %s repeated: answered as before", provider, message_id)
         return earlier_reply(session, provider, tokens)
     hashed = _hash(number)
-    reply = None
+    answer = None
     if hashed:
         sms = InboundSms(provider=provider, phone_hash=hashed, text=text, message_id=message_id,
                          opt_out_type=opt_out_type)
-        reply = handle_inbound(session, get_catalogue(), get_settings(), sms, now=utcnow())
-    delivery.reply = reply
-    if reply and hashed and provider == "twilio":  # TwiML makes Twilio send it; it counts towards the cap
-        new_outbound(session, provider, MessageKind.REPLY, phone=number, phone_hash=hashed, body=reply,
+        answer = handle_inbound(session, get_catalogue(), get_settings(), sms, now=utcnow())
+    delivery.reply = answer.text if answer else None
+    if answer and hashed and provider == "twilio":  # TwiML makes Twilio send it; it counts towards the cap
+        new_outbound(session, provider, answer.kind, phone=number, phone_hash=hashed, body=answer.text,
                      now=utcnow(), status=outcome_status("accepted"))
     session.commit()
-    return reply
+    return delivery.reply
 
 
 @bp.post("/twilio/inbound")

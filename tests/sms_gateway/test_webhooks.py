@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 from sipas.clock import utcnow
 from sipas.models import Answer, IntakeChannel, Response, ResponseChannel
 from sipas.storage import get_database
-from sms_gateway.models import Conversation, Invitation, InvitationStatus, OptOut, OutboundMessage
+from sms_gateway.models import Conversation, Invitation, InvitationStatus, MessageKind, OptOut, OutboundMessage
 from sms_gateway.sending import run_cycle
 from sms_gateway.settings import SmsSettings
 from tests.factories import create_dossier, create_unit
@@ -124,6 +124,9 @@ def test_partial_reply_gets_a_follow_up_then_completes(app, client, session, set
     second = post_signed(client, INBOUND, inbound("1-2-2-0", sid="SM2"))
     assert "cam on" in second.get_data(as_text=True)
     assert count(session, Response) == 1 and count(session, Conversation) == 0
+    kinds = session.scalars(select(OutboundMessage.kind).where(OutboundMessage.invitation_id.is_(None))
+                            .order_by(OutboundMessage.id)).all()
+    assert kinds == [MessageKind.FOLLOW_UP, MessageKind.REPLY]
     codes = session.scalars(select(Answer.option_code).order_by(Answer.position)).all()
     assert codes[:3] == ["rat_hai_long", "hai_long", "khong_hai_long"] and codes[8:] == [
         "rat_hai_long", "hai_long", "hai_long", None]
@@ -206,3 +209,13 @@ def test_http_provider_inbound_needs_its_shared_secret(app, client, session, set
     assert ok.status_code == 200 and "cam on" in ok.json["reply"]
     again = client.post("/sms/http/inbound", json=body, headers={"X-Sipas-Secret": "s3cret-value"})
     assert again.json == ok.json and count(session, Response) == 1
+
+
+def test_answers_to_one_number_stop_after_ten_a_day(app, client, session, settings):
+    invited(app, session, settings)
+    answers = [post_signed(client, INBOUND, inbound("?", sid=f"SM{i}")).get_data(as_text=True) for i in range(11)]
+    assert all("<Message>" in a for a in answers[:10]) and answers[10].endswith("<Response/>")
+    kinds = session.scalars(select(OutboundMessage.kind).where(OutboundMessage.invitation_id.is_(None))).all()
+    assert len(kinds) == 10
+    follow = post_signed(client, INBOUND, inbound("1 1", sid="SM99"))
+    assert follow.get_data(as_text=True).endswith("<Response/>") and count(session, Conversation) == 1
