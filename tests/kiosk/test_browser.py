@@ -61,6 +61,29 @@ def answer_all(page: Page, taps: Taps, total: int, pick: str = ".rf-option--good
         taps(pick)
 
 
+SMALL_TARGETS = """() => [...document.querySelectorAll('button')].filter(b => b.offsetParent !== null)
+  .map(b => { const r = b.getBoundingClientRect(); return [b.textContent.trim(), r.width, r.height]; })
+  .filter(([, w, h]) => w < 56 || h < 56)"""
+SMALL_TEXT = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.offsetParent !== null && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+  .map(e => [e.textContent.trim().slice(0, 30), parseFloat(getComputedStyle(e).fontSize)])
+  .filter(([, px]) => px < 24)"""
+CONTRAST = """() => [...document.querySelectorAll('.rf-option, .rf-chip, .rf-primary, .k-key--go')].map(e => {
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => v / 255)
+    .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+  const lum = (c) => { const [r, g, b] = rgb(c); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const s = getComputedStyle(e); const [a, b] = [lum(s.color), lum(s.backgroundColor)].sort((x, y) => y - x);
+  return [e.textContent.trim(), (a + 0.05) / (b + 0.05)]; })"""
+
+
+def assert_accessible(page: Page) -> None:
+    """Touch targets at least 56×56 CSS px, text at least 24 px, coloured buttons at WCAG AA contrast."""
+    assert page.evaluate(SMALL_TARGETS) == []
+    assert page.evaluate(SMALL_TEXT) == []
+    ratios = page.evaluate(CONTRAST)
+    assert ratios and [(text, ratio) for text, ratio in ratios if ratio < 4.5] == []
+
+
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"kiosk-{name}.png"))
@@ -71,17 +94,20 @@ def test_whole_flow_by_keypad_in_14_taps_and_no_request_leaves_localhost(live_se
     requests = open_kiosk(page, live_server, setup, "?thanks=2")
     taps = Taps(page)
     expect(page.get_by_test_id("keypad")).to_be_visible()
+    assert_accessible(page)
     shot(page, "start")
     type_on_keypad(page, taps, setup.dossiers[0])
     expect(page.get_by_test_id("code-display")).to_have_text(setup.dossiers[0])
     taps("#code-next")
     expect(page.get_by_test_id("confirm-panel")).to_contain_text("Đăng ký khai sinh")
+    assert_accessible(page)
     shot(page, "confirm")
     taps.count = 0  # the budget starts once the code is entered
     answer_all(page, taps, 12)
     expect(page.locator('[data-screen="comment"]')).to_be_visible()
     taps('[data-testid="skip-comment"]')
     expect(page.locator(".rf-summary-item")).to_have_count(12)
+    assert_accessible(page)
     taps('[data-testid="confirm"]')
     expect(page.locator(".rf-thanks h2")).to_have_text("Cảm ơn ông/bà đã đánh giá!")
     assert taps.count == 14
@@ -112,6 +138,7 @@ def test_scanner_back_navigation_comment_with_diacritics_and_summary_edit(live_s
     expect(page.get_by_test_id("progress")).to_have_text("3/4")
     expect(page.locator(".rf-option--good .rf-option-label")).to_have_text("Đúng hẹn")
     page.set_viewport_size({"width": 800, "height": 1280})
+    assert_accessible(page)
     shot(page, "portrait-question")
     page.set_viewport_size({"width": 1280, "height": 800})
     page.locator(".rf-option--good").tap()
@@ -123,6 +150,7 @@ def test_scanner_back_navigation_comment_with_diacritics_and_summary_edit(live_s
     keyboard.get_by_role("button", name="dấu mũ").tap()
     keyboard.get_by_role("button", name="dấu sắc").tap()
     expect(page.locator(".rf-comment-input")).to_have_value("tốt")
+    assert_accessible(page)
     shot(page, "comment")
     page.locator(".rf-next").tap()
     expect(page.locator(".rf-summary-comment")).to_have_text("Góp ý: tốt")

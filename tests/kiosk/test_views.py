@@ -180,3 +180,30 @@ def test_hashes_are_keyed_with_the_apps_secret_even_without_sipas_secret_key(set
         assert client.post(f"/kiosk/{unit_code}/api/heartbeat", json={}, headers=headers).status_code == 200
     finally:
         get_database(app).dispose()
+
+
+def test_cli_prints_a_pairing_code_the_kiosk_can_use(settings, session, monkeypatch):
+    from click.testing import CliRunner
+
+    from sipas import cli as cli_module
+    from sipas.app import create_app
+    from sipas.storage import get_database
+
+    unit = create_unit(session)
+    session.commit()
+    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
+    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-kiosk-secret")
+    cli_module._add_extra_commands()
+    result = CliRunner().invoke(cli_module.cli, ["kiosk-pair", "--unit", unit.code, "--name", "Quầy 3"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    code = re.search(r"^(\d{8})$", result.output, re.M).group(1)
+    app = create_app(settings.__class__.from_env())
+    try:
+        paired = app.test_client().post(f"/kiosk/{unit.code}/api/pair", json={"code": code})
+        assert paired.status_code == 200 and paired.get_json()["device"]["name"] == "Quầy 3"
+    finally:
+        get_database(app).dispose()
+    missing = CliRunner().invoke(cli_module.cli, ["kiosk-pair", "--unit", "KHONG-CO"])
+    assert missing.exit_code != 0 and "Không tìm thấy đơn vị" in missing.output
