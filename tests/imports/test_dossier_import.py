@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime
 
+from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from sipas.models import AuditEvent, Dossier, DossierContact, IntakeChannel
@@ -220,3 +222,19 @@ def test_a_code_created_meanwhile_by_another_writer_keeps_nothing_of_the_file(se
     assert set(_dossiers(session, unit)) == {"H-1"}
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "import.dossiers"))
     assert event is not None and event.details["status"] == "conflict"
+
+
+def test_excel_unicode_text_and_a_workbook_whose_first_sheet_is_a_cover_page(session) -> None:
+    unit = create_unit(session)
+    unicode_text = "\t".join(DOSSIER_HEADER) + "\r\n" + "\t".join(str(v) for v in dossier_row("U-1")) + "\r\n"
+    assert run_dossiers(session, unit, unicode_text.encode("utf-16"), "hoso.txt").created == 1
+    workbook = Workbook()
+    workbook.active.title = "Hướng dẫn"
+    workbook.active.append(["Tệp xuất từ hệ thống một cửa điện tử"])
+    data_sheet = workbook.create_sheet("Dữ liệu")
+    data_sheet.append(["Mã\nhồ sơ", *DOSSIER_HEADER[1:]])
+    data_sheet.append(dossier_row("X-1"))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    report = run_dossiers(session, unit, buffer.getvalue())
+    assert (report.created, report.sheet, report.columns["code"]) == (1, "Dữ liệu", "Mã hồ sơ")
