@@ -96,24 +96,26 @@ def _claim(session: Session, invitation: Invitation, kind: MessageKind, now: dat
     return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
 
 
-def _prepare(database: Database, settings: Settings, sms: SmsSettings, invitation_id: int, kind: MessageKind,
-             now: datetime, summary: CycleSummary) -> tuple[int, str, str] | None:
+def _prepare(database: Database, settings: Settings, sms: SmsSettings, provider: str, invitation_id: int,
+             kind: MessageKind, now: datetime, summary: CycleSummary) -> tuple[int, str, str] | None:
     """Checks and claim, committed: returns (outbound id, phone, body) or None when nothing to send."""
     with database.session() as session:
         invitation = session.get(Invitation, invitation_id)
         if invitation is None:
             return None
         contact = invitation.dossier.contact
-        if is_opted_out(session, invitation.phone_hash):
-            invitation.status, invitation.updated_at = InvitationStatus.OPTED_OUT, now
-            summary.add("opted_out")
-            return None
         if contact is None or not contact.phone_e164 or not contact.sms_consent:
             if kind is MessageKind.INVITATION:
                 invitation.status, invitation.updated_at = InvitationStatus.CANCELLED, now
             else:
                 invitation.next_attempt_at = invitation.expires_at  # no reminder without a number and consent
             summary.add("cancelled_no_consent")
+            return None
+        if contact.phone_hash and contact.phone_hash != invitation.phone_hash:
+            invitation.phone_hash = contact.phone_hash  # the number was corrected since the invitation was made
+        if is_opted_out(session, invitation.phone_hash):
+            invitation.status, invitation.updated_at = InvitationStatus.OPTED_OUT, now
+            summary.add("opted_out")
             return None
         recent = sent_last_24h(session, invitation.phone_hash or "", now)
         if len(recent) >= sms.daily_cap:
@@ -127,13 +129,14 @@ def _prepare(database: Database, settings: Settings, sms: SmsSettings, invitatio
         body = _body(session, settings, sms, invitation, kind, now)
         if not _claim(session, invitation, kind, now):
             return None
-        outbound = new_outbound(session, sms.provider, kind, phone=contact.phone_e164,
+        outbound = new_outbound(session, provider, kind, phone=contact.phone_e164,
                                 phone_hash=invitation.phone_hash or "", body=body, now=now,
                                 invitation_id=invitation.id, unit_id=invitation.unit_id)
         return outbound.id, contact.phone_e164, body
 
 
-def _record(database: Database, sms: SmsSettings, invitation_id: int, outbound_id: int, kind: MessageKind,
+def _record(database: Database, sms: SmsSettings, provider: str, invitation_id: int, outbound_id: int,
+            kind: MessageKind,
             now: datetime, error: Exception | None, sid: str | None, status: str | None,
             summary: CycleSummary) -> None:
     with database.session() as session:
@@ -145,7 +148,7 @@ def _record(database: Database, sms: SmsSettings, invitation_id: int, outbound_i
             outbound.sid, outbound.status = sid, outcome_status(status)
             if kind is MessageKind.INVITATION:
                 invitation.status, invitation.sent_at, invitation.provider_sid = InvitationStatus.SENT, now, sid
-                invitation.provider = sms.provider
+                invitation.provider = provider
             invitation.next_attempt_at = None
             summary.add(f"{kind.value}_sent")
             return
@@ -180,7 +183,7 @@ def _record(database: Database, sms: SmsSettings, invitation_id: int, outbound_i
 
 def _send_one(database: Database, settings: Settings, sms: SmsSettings, provider: SmsProvider,
               invitation_id: int, kind: MessageKind, now: datetime, summary: CycleSummary) -> None:
-    prepared = _prepare(database, settings, sms, invitation_id, kind, now, summary)
+    prepared = _prepare(database, settings, sms, provider.name, invitation_id, kind, now, summary)
     if prepared is None:
         return
     outbound_id, phone, body = prepared
@@ -193,7 +196,7 @@ def _send_one(database: Database, settings: Settings, sms: SmsSettings, provider
     except (PermanentFailure, TemporaryFailure) as exc:
         error = exc
         log.warning("%s %s for invitation %s failed: %s", kind.value, outbound_id, invitation_id, exc.code)
-    _record(database, sms, invitation_id, outbound_id, kind, now, error, sid, status, summary)
+    _record(database, sms, provider.name, invitation_id, outbound_id, kind, now, error, sid, status, summary)
 
 
 def due_ids(session: Session, sms: SmsSettings, now: datetime) -> tuple[list[int], list[int]]:
