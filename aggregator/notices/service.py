@@ -96,6 +96,18 @@ class IssueRequest:
 def issue_notice(session: Session, unit: Unit, report: dict[str, Any], request: IssueRequest, *,
                  settings: Settings, actor: str, now: datetime) -> Notice:
     """Number, render and store a notice; the (unit, year, number) unique constraint refuses reuse."""
+    notice = prepare_notice(session, unit, report, request, settings=settings, actor=actor, now=now)
+    notice.pdf = docx_to_pdf(notice.docx, soffice=soffice_binary(settings.env))
+    return store_notice(session, unit, notice)
+
+
+def prepare_notice(session: Session, unit: Unit, report: dict[str, Any], request: IssueRequest, *,
+                   settings: Settings, actor: str, now: datetime) -> Notice:
+    """Check the request, freeze the figures and render the DOCX: reads only, nothing added to the session.
+
+    A web request ends its transaction after this, so the slow PDF conversion holds no database
+    lock (SQLite takes the write lock at BEGIN), then fills ``pdf`` and calls ``store_notice``.
+    """
     if not 1 <= request.number <= 9999:
         raise ValidationError("Số thông báo phải từ 1 đến 9999.", field="number")
     if request.issue_date < request.period.end:
@@ -108,21 +120,25 @@ def issue_notice(session: Session, unit: Unit, report: dict[str, Any], request: 
     frozen = frozen_report(report)
     view = notice_view(session, unit, frozen, settings=settings, number=request.number,
                        issue_date=request.issue_date, corrects=corrects)
-    docx = render_docx(view)
-    pdf = docx_to_pdf(docx, soffice=soffice_binary(settings.env))
-    notice = Notice(unit_id=unit.id, year=request.issue_date.year, number=request.number,
-                    period_start=request.period.start, period_end=request.period.end,
-                    issue_date=request.issue_date, report=frozen, content=dataclasses.asdict(view), docx=docx,
-                    pdf=pdf, issued_by=actor, issued_at=now, corrects_id=corrects.id if corrects else None)
+    return Notice(unit_id=unit.id, year=request.issue_date.year, number=request.number,
+                  period_start=request.period.start, period_end=request.period.end, issue_date=request.issue_date,
+                  report=frozen, content=dataclasses.asdict(view), docx=render_docx(view), pdf=b"", issued_by=actor,
+                  issued_at=now, corrects_id=corrects.id if corrects else None)
+
+
+def store_notice(session: Session, unit: Unit, notice: Notice) -> Notice:
+    """Insert a prepared notice whose PDF is filled in, and audit it."""
+    if not notice.pdf:
+        raise ValueError("a notice is stored with its PDF")
     try:
         with session.begin_nested():
             session.add(notice)
     except IntegrityError:
-        raise NumberTaken(f"Số {request.number:02d}/{view.number_label.split('/', 1)[1]} năm "
-                          f"{request.issue_date.year} đã được dùng cho một thông báo khác của đơn vị.",
-                          field="number") from None
-    audit(session, "notice.issued", actor=actor, unit=unit, subject=view.number_label, year=notice.year,
-          period=[request.period.start.isoformat(), request.period.end.isoformat()],
+        raise NumberTaken(f"Số {notice.number_label} năm {notice.year} đã được dùng cho một thông báo khác của "
+                          "đơn vị.", field="number") from None
+    corrects = session.get(Notice, notice.corrects_id) if notice.corrects_id else None
+    audit(session, "notice.issued", actor=notice.issued_by, unit=unit, subject=notice.number_label,
+          year=notice.year, period=[notice.period_start.isoformat(), notice.period_end.isoformat()],
           corrects=corrects.number_label if corrects else None)
     log.info("notice %s/%s issued for unit %s", notice.number_label, notice.year, unit.code)
     return notice

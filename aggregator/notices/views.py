@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from aggregator.models_notices import Notice
 from aggregator.notices import service
 from aggregator.notices.html_render import notice_context
-from aggregator.notices.pdf_render import PdfError
+from aggregator.notices.pdf_render import PdfError, docx_to_pdf, soffice_binary
 from aggregator.notices.template import TemplateError
 from aggregator.notices.vnformat import ROMAN_QUARTERS
 from aggregator.params import PeriodError, parse_period
@@ -131,6 +131,7 @@ def draft(fmt: str) -> ResponseReturnValue:
         abort(404)
     unit, period = selection(request.args)
     _report, view = _draft(unit, period)
+    db_session().rollback()  # read-only: release the database during the PDF conversion
     try:
         data = service.render(view, fmt, get_settings())
     except PdfError as exc:
@@ -169,9 +170,12 @@ def issue() -> ResponseReturnValue:
     try:
         number, issue_date, corrects = _parse_issue_form(request.form)
         report = service.compute_report(session, get_catalogue(), unit, period, settings=settings, now=now)
-        notice = service.issue_notice(session, unit, report,
-                                      service.IssueRequest(period, number, issue_date, corrects),
-                                      settings=settings, actor=actor_name(), now=now)
+        notice = service.prepare_notice(session, unit, report,
+                                        service.IssueRequest(period, number, issue_date, corrects),
+                                        settings=settings, actor=actor_name(), now=now)
+        session.rollback()  # nothing written yet: release the database during the PDF conversion
+        notice.pdf = docx_to_pdf(notice.docx, soffice=soffice_binary(settings.env))
+        service.store_notice(session, unit, notice)
     except (DomainError, PdfError, TemplateError) as exc:
         session.rollback()
         flash(getattr(exc, "message_vi", str(exc)), "error")
