@@ -82,7 +82,11 @@ def _values(settings: Settings, invitation: Invitation, instrument: Instrument, 
 
 def handle_inbound(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, *,
                    now: datetime) -> ReplyText | None:
-    answer = _handle(session, catalogue, settings, sms, now=now)
+    try:
+        answer = _handle(session, catalogue, settings, sms, now=now)
+    except LookupError:  # the invitation's instrument has no version in effect today (KeyError included)
+        log.warning("SMS reply not handled: instrument not in effect")
+        return None
     if answer is not None and replies_today(session, sms.phone_hash, now) >= REPLY_LIMIT:
         log.info("reply limit reached for a number: not answering")
         return None
