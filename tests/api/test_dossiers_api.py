@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 
 from sipas.api import dossiers as dossier_api
@@ -199,3 +201,15 @@ def test_iso_8601_variants_with_an_offset_are_accepted(api: Api):
         response = api.post("/dossiers", {"code": f"HS-ISO-{number}", "received_at": value})
         assert response.status_code == 201, (value, response.json)
         assert response.json["received_at"] == "2026-01-05T09:30:00+07:00", value
+
+
+def test_logs_and_audit_never_hold_the_phone_number_or_comments(api: Api, session, caplog):
+    caplog.set_level(logging.DEBUG)
+    api.post("/dossiers", {**RECEIVED, "returned_at": "2026-01-07T10:00:00+07:00"})
+    api.post("/dossiers", {**RECEIVED, "phone": "0912 345 67x"})
+    api.post("/responses", {"instrument": "quay4", "dossier_code": RECEIVED["code"], "comment": "Bí mật riêng tư",
+                            "answers": {"q1": "rat_hai_long", "q2": "hai_long", "q3": "dung_hen", "q4": "don_gian"}})
+    api.get(f"/dossiers/{RECEIVED['code']}")
+    details = " ".join(str((e.details, e.subject)) for e in session.scalars(select(AuditEvent)))
+    for secret in ("912345678", "912 345", "Bí mật"):
+        assert secret not in caplog.text and secret not in details
