@@ -22,6 +22,7 @@ from sipas.text import fold
 from sipas.timeliness import Timeliness, timeliness
 
 PAGE_SIZE = 50
+MAX_ERRORS_SHOWN = 1000
 MAX_SEARCH = 100
 STATUSES = {
     "": "Tất cả",
@@ -166,15 +167,13 @@ def dossier_import():  # type: ignore[no-untyped-def]
         upload = request.files.get("file")
         problem = _form_problem(form, upload, units)
         if problem:
-            return render_template("console/dossiers/import.html", units=units, form=form, report=None,
-                                   problem=problem), 400
+            return _import_page(units, form, None, problem), 400
         assert upload is not None
         unit = unit_for_user(str(form["unit"]))
         report = _run_import(unit, str(form["kind"]), upload.read(), upload.filename or "tệp tải lên",
                              bool(form["skip_invalid"]))
         status = 200 if not report.refused else 422
-    return render_template("console/dossiers/import.html", units=units, form=form, report=report,
-                           problem=None), status
+    return _import_page(units, form, report, None), status
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -186,8 +185,13 @@ def upload_too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def
     limit = f"{size // (1024 * 1024)} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
     problem = f"Tệp quá lớn (tối đa {limit}). Hãy chia tệp thành nhiều phần rồi nhập lần lượt."
     form = {"unit": "", "kind": "dossiers", "skip_invalid": False}
-    return render_template("console/dossiers/import.html", units=allowed_units(), form=form, report=None,
-                           problem=problem), 413
+    return _import_page(allowed_units(), form, None, problem), 413
+
+
+def _import_page(units: list[Unit], form: dict[str, object], report: ImportReport | None, problem: str | None
+                 ) -> str:
+    return render_template("console/dossiers/import.html", units=units, form=form, report=report, problem=problem,
+                           max_errors_shown=MAX_ERRORS_SHOWN)
 
 
 def _form_problem(form: dict[str, object], upload: object, units: list[Unit]) -> str | None:

@@ -129,3 +129,18 @@ def test_the_list_is_paginated_newest_first(client, session, monkeypatch) -> Non
     second = client.get("/console/dossiers?page=2").get_data(as_text=True)
     assert "H-5" in second and "H-7" not in second and "Trang trước" in second
     assert "H-5" in client.get("/console/dossiers?page=99").get_data(as_text=True)  # past the end: the last page
+
+
+def test_a_file_with_thousands_of_bad_rows_shows_the_first_ones(client, session, monkeypatch) -> None:
+    import sipas.console.dossiers as module
+
+    monkeypatch.setattr(module, "MAX_ERRORS_SHOWN", 3)
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    rows = [DOSSIER_HEADER, *[dossier_row(f"H-{n}", received="13/31/2026") for n in range(5)]]
+    form = {"csrf_token": _token(client, "/console/dossiers/import"), "unit": unit.code, "kind": "dossiers",
+            "file": (io.BytesIO(xlsx(rows)), "hoso.xlsx")}
+    page = client.post("/console/dossiers/import", data=form, content_type="multipart/form-data").get_data(as_text=True)
+    assert page.count("“13/31/2026”") == 3 and "Chỉ hiển thị 3 lỗi đầu tiên trong tổng số 5 lỗi" in page
