@@ -92,6 +92,10 @@ def total_responses(report: dict[str, Any]) -> int:
 
 
 def response_rate(report: dict[str, Any], responses: int, resolved: int | None) -> float | None:
+    """Dossiers rated ÷ dossiers resolved (domain notes §3), else responses ÷ resolved."""
+    rated_rate = (report.get("dossiers") or {}).get("rated_rate")
+    if rated_rate is not None:
+        return float(rated_rate)
     overall = report.get("overall") or {}
     if isinstance(overall, dict) and overall.get("response_rate") is not None:
         return float(overall["response_rate"])

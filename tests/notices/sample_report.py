@@ -26,7 +26,7 @@ def sample_report(unit: str = "PHUHOI", start: str = "2023-01-01", end: str = "2
         "dossiers": {"received": 1323, "received_online": 412, "received_direct_postal": 911, "carried_over": 25,
                      "resolved": 1290, "early": 1001, "on_time": 270, "late": 19,
                      "in_progress": 83, "in_progress_on_time": 80, "in_progress_overdue": 3,
-                     "on_time_rate": 98.53},
+                     "on_time_rate": 98.53, "rated": 80, "rated_rate": 6.2},
         "instruments": [
             {"code": "quay4", "version": "2018.1", "label": "Phiếu đánh giá tại quầy (4 câu)",
              "responses": 84, "response_rate": 6.51,

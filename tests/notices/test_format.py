@@ -65,6 +65,7 @@ def test_view_of_an_issued_notice() -> None:
     assert "87 phiếu (thiết bị đánh giá tại quầy: 27; phiếu giấy: 60)" in ballots
     assert "tin nhắn SMS" not in ballots  # channels without responses are left out
     assert "phát ra 120 phiếu, thu vào 60 phiếu" in ballots
+    assert "đã trả kết quả đạt 6,20%" in ballots  # 80 rated of 1.290 resolved
     first = view.instruments[0].rows[0]
     assert first.line == ("Tiêu chí 1. Nơi đón tiếp (84 phiếu trả lời): Rất hài lòng 43 phiếu (51,19%); "
                           "Hài lòng 34 phiếu (40,48%); Không hài lòng 7 phiếu (8,33%).")
