@@ -171,6 +171,7 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
         log.info("dossier import of %s into %s refused: %s", filename, unit.code, exc.detail)
         return report
     if report.errors and not skip_invalid:
+        report.unchanged = 0  # repeated rows counted while reading; nothing is imported
         _audit(session, report, unit, actor, status="refused")
         return report
     try:
