@@ -15,6 +15,8 @@ from sms_gateway.settings import SmsSettings
 from tests.sms_gateway.conftest import ACCOUNT_SID, PHONE, PUBLIC, TWILIO_ENV
 from tests.sms_gateway.prism import prism_url  # noqa: F401  (session fixture)
 
+pytestmark = pytest.mark.slow  # starts the Prism server; `make test` runs it, `make test-fast` does not
+
 
 @pytest.fixture
 def sms(prism_url: str, tmp_path: Path) -> SmsSettings:  # noqa: F811
