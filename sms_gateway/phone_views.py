@@ -2,7 +2,12 @@
 
 A GET only renders (phones and carriers pre-open links); the link is spent by the POST. The form
 works without JavaScript (plain radio buttons posted as a form); the kiosk's rating component
-takes it over when scripts run, posting JSON to the same URL with the CSRF token in a header.
+takes it over when scripts run, posting JSON to the same URL with the form token in a header.
+
+The form token is signed with the secret key and bound to the link instead of living in the session
+cookie: an in-app browser that drops cookies, or a phone reaching a demo over plain http (where the
+Secure session cookie is never stored), can still submit. The blueprint is exempt from the
+session-based CSRF check for that reason.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import secrets
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
-from flask_wtf.csrf import CSRFError
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from sipas.app import get_catalogue, get_settings
 from sipas.catalogue import Instrument
@@ -58,6 +63,8 @@ def rating_component() -> dict[str, str] | None:
 
 def _page(template: str, status: int, **context: Any) -> Response:
     context.setdefault("component", rating_component())
+    if context.get("link") is not None:
+        context.setdefault("form_token", form_token(context["link"]))
     response = Response(render_template(template, **context), status=status, mimetype="text/html")
     response.headers.update(NO_STORE)
     return response
@@ -106,6 +113,8 @@ def _answers_from_form(instrument: Instrument) -> dict[str, str]:
 def submit(code: str):  # type: ignore[no-untyped-def]
     """Record the rating and spend the link (JSON from the component, or the plain form)."""
     link = _load(code)
+    if not _token_ok(link):
+        return _token_refused()
     session, settings, now = db_session(), get_settings(), utcnow()
     wants_json = request.is_json
     body = (request.get_json(silent=True) or {}) if wants_json else {}
@@ -163,8 +172,23 @@ def qr_png_view(code: str):  # type: ignore[no-untyped-def]
     return Response(qr_png(link_url(get_settings(), link), box_size=size), mimetype="image/png", headers=NO_STORE)
 
 
-@bp.errorhandler(CSRFError)
-def csrf_failed(_exc: CSRFError):  # type: ignore[no-untyped-def]
+def _signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="sipas.link-form")
+
+
+def form_token(link: ShortLink) -> str:
+    return _signer().dumps(link.code)
+
+
+def _token_ok(link: ShortLink) -> bool:
+    token = request.headers.get("X-CSRFToken") or request.form.get("csrf_token") or ""
+    try:
+        return bool(token) and _signer().loads(token) == link.code
+    except BadSignature:
+        return False
+
+
+def _token_refused() -> Any:
     if request.is_json:
         return jsonify(code="csrf", message="Phiên làm việc đã hết hạn. Vui lòng tải lại trang."), 400, NO_STORE
     return _message("csrf", 400)

@@ -48,3 +48,11 @@ def fresh(session) -> None:
     """End the test session's transaction and forget loaded state, to read what requests committed."""
     session.rollback()
     session.expire_all()
+
+
+def token_for(app: Flask, link) -> str:  # type: ignore[no-untyped-def]
+    """The signed form token a page of this link carries."""
+    from sms_gateway.phone_views import form_token
+
+    with app.test_request_context():
+        return form_token(link)

@@ -11,7 +11,7 @@ from sipas.models import Answer, Response, ResponseChannel
 from sms_gateway.links import issue_link
 from sms_gateway.models_links import ShortLink
 from tests.factories import answers_for, create_dossier, create_response, create_unit
-from tests.sms_links.conftest import csrf_token, fresh
+from tests.sms_links.conftest import csrf_token, fresh, token_for
 
 
 def other_link(session, link):
@@ -108,6 +108,14 @@ def test_an_incomplete_rating_is_refused_and_leaves_the_link_usable(client, sess
     assert client.post(f"/r/{link.code}", data=form_data(catalogue, html)).status_code == 200
 
 
+def test_the_form_needs_no_cookie_but_its_own_token(app, session, catalogue, link):
+    """In-app browsers may drop cookies, and a Secure session cookie is never stored over plain http."""
+    opener, sender = app.test_client(), app.test_client(use_cookies=False)
+    html = opener.get(f"/r/{link.code}").get_data(as_text=True)
+    assert sender.post(f"/r/{link.code}", data=form_data(catalogue, html)).status_code == 200
+    assert len(responses(session)) == 1
+
+
 def test_submit_without_csrf_token_is_refused_in_vietnamese(client, session, catalogue, link):
     html = client.get(f"/r/{link.code}").get_data(as_text=True)
     data = form_data(catalogue, html)
@@ -117,7 +125,7 @@ def test_submit_without_csrf_token_is_refused_in_vietnamese(client, session, cat
     assert responses(session) == []
 
 
-def test_expired_link_shows_a_friendly_page_and_refuses_a_submit(client, session, catalogue):
+def test_expired_link_shows_a_friendly_page_and_refuses_a_submit(app, client, session, catalogue):
     unit = create_unit(session)
     dossier = create_dossier(session, unit)
     now = utcnow()
@@ -129,8 +137,12 @@ def test_expired_link_shows_a_friendly_page_and_refuses_a_submit(client, session
     fresh_link = issue_link(session, dossier, instrument_code="hue12", channel="qr", now=now, expires_at=None)
     session.commit()
     fresh = client.get(f"/r/{fresh_link.code}")
-    refused = client.post(f"/r/{old.code}", data=form_data(catalogue, fresh.get_data(as_text=True)))
-    assert refused.status_code == 410 and responses(session) == []
+    wrong_token = client.post(f"/r/{old.code}", data=form_data(catalogue, fresh.get_data(as_text=True)))
+    assert wrong_token.status_code == 400  # the token of another link
+    refused = client.post(f"/r/{old.code}", data=form_data(catalogue, fresh.get_data(as_text=True),
+                                                           csrf_token=token_for(app, old)))
+    assert refused.status_code == 410 and "Đường dẫn đã hết hạn" in refused.get_data(as_text=True)
+    assert responses(session) == []
 
 
 def test_unknown_code_is_a_friendly_404_and_scanners_get_throttled(client, link):
@@ -144,13 +156,13 @@ def test_unknown_code_is_a_friendly_404_and_scanners_get_throttled(client, link)
     assert client.get(f"/r/{link.code}").status_code == 200  # a real link still opens from the same address
 
 
-def test_a_dossier_rated_elsewhere_spends_the_link_with_the_used_page(client, session, catalogue, link):
+def test_a_dossier_rated_elsewhere_spends_the_link_with_the_used_page(app, client, session, catalogue, link):
     create_response(session, catalogue, link.unit, dossier=link.dossier, channel=ResponseChannel.KIOSK)
     session.commit()
     page = client.get(f"/r/{link.code}").get_data(as_text=True)
     assert "Hồ sơ này đã được đánh giá" in page and 'name="a_tc01"' not in page
-    html = client.get(f"/r/{other_link(session, link).code}").get_data(as_text=True)  # any page with a token
-    refused = client.post(f"/r/{link.code}", data=form_data(catalogue, html))
+    html = client.get(f"/r/{other_link(session, link).code}").get_data(as_text=True)
+    refused = client.post(f"/r/{link.code}", data=form_data(catalogue, html, csrf_token=token_for(app, link)))
     assert refused.status_code == 409 and "đã được đánh giá" in refused.get_data(as_text=True)
     fresh(session)
     assert session.get(ShortLink, link.id).used_at is not None
