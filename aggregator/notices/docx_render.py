@@ -119,6 +119,8 @@ def _body(document: DocumentObject, view: NoticeView) -> None:
         body_paragraph(document, section.heading, bold=True)
         for text in section.paragraphs:
             body_paragraph(document, text)
+        for text in section.bullets:
+            body_paragraph(document, "- " + text)
         for block in section.instruments:
             body_paragraph(document, block.heading, italic=True)
             for row in block.rows:

@@ -35,6 +35,8 @@ def dossiers(report: dict[str, Any]) -> dict[str, Any]:
         totals["received_total"] = totals["received"] + totals["carried_over"]
     if totals.get("on_time_rate") is None and totals.get("resolved"):
         totals["on_time_rate"] = 100 * (totals.get("early", 0) + totals.get("on_time", 0)) / totals["resolved"]
+    if not totals.get("resolved"):  # a rate over nothing is unknown, not 0 %
+        totals["on_time_rate"] = totals["rated_rate"] = None
     return totals
 
 
@@ -93,6 +95,8 @@ def total_responses(report: dict[str, Any]) -> int:
 
 def response_rate(report: dict[str, Any], responses: int, resolved: int | None) -> float | None:
     """Dossiers rated ÷ dossiers resolved (domain notes §3), else responses ÷ resolved."""
+    if not resolved:
+        return None
     rated_rate = (report.get("dossiers") or {}).get("rated_rate")
     if rated_rate is not None:
         return float(rated_rate)
@@ -123,6 +127,8 @@ def paper_ballots(report: dict[str, Any]) -> tuple[int, int]:
 def overall_percent(report: dict[str, Any]) -> float | None:
     """(Rất hài lòng + Hài lòng) over all answers of satisfaction-scale criteria, unless the report says."""
     overall = report.get("overall") or {}
+    if isinstance(overall, dict) and overall.get("answers") == 0:
+        return None
     if isinstance(overall, dict):
         for key in ("satisfied_percent", "satisfaction_percent", "percent", "satisfied_rate"):
             if overall.get(key) is not None:
@@ -141,6 +147,8 @@ def overall_percent(report: dict[str, Any]) -> float | None:
 
 def satisfaction_766(report: dict[str, Any]) -> float | None:
     value = report.get("satisfaction_766")
+    if isinstance(value, dict) and value.get("total_dossiers") == 0:
+        return None
     if isinstance(value, dict):
         for key in ("percent", "ratio", "rate", "value"):
             if value.get(key) is not None:

@@ -126,6 +126,13 @@ def body_lines(unit: Unit) -> tuple[str, ...]:
     return (COMMITTEE, body)
 
 
+NO_DATA = "– (không có số liệu)"
+
+
+def rate(value: float | None) -> str:
+    return NO_DATA if value is None else percent(value)
+
+
 def placeholder_values(report: dict[str, Any], unit: Unit, template: NoticeTemplate, *,
                        public_url: str, parent_name: str) -> dict[str, str]:
     """Every ``{name}`` a wording may use, already formatted."""
@@ -139,14 +146,14 @@ def placeholder_values(report: dict[str, Any], unit: Unit, template: NoticeTempl
         "parent_name": lower_first(parent_name) if parent_name else "cấp trên",
         "period_words": period_words(start, end), "period_dates": period_dates(start, end),
         "legal_basis": template.legal_basis_on(end),
-        "on_time_rate": percent(dossiers.get("on_time_rate")),
+        "on_time_rate": rate(dossiers.get("on_time_rate")),
         "responses": number(responses),
-        "response_rate": percent(rk.response_rate(report, responses, dossiers.get("resolved"))),
+        "response_rate": rate(rk.response_rate(report, responses, dossiers.get("resolved"))),
         "channels": "; ".join(f"{label}: {number(count)}" for label, count in rk.channels(report)) or "không có",
         "paper_ballots": (f"Phiếu đánh giá bằng giấy: phát ra {number(paper[0])} phiếu, thu vào {number(paper[1])}"
                           " phiếu." if paper[0] else ""),
-        "overall_satisfaction": percent(rk.overall_percent(report)),
-        "satisfaction_766": percent(rk.satisfaction_766(report)),
+        "overall_satisfaction": rate(rk.overall_percent(report)),
+        "satisfaction_766": rate(rk.satisfaction_766(report)),
         "scores": scores_sentence(report),
         "public_url": public_url,
     }
@@ -226,7 +233,8 @@ def build_view(report: dict[str, Any], unit: Unit, template: NoticeTemplate, *, 
     sections = (
         Section(HEADINGS["dossiers"], (paragraphs["dossiers"],)),
         Section(HEADINGS["ballots"], (paragraphs["ballots"],)),
-        Section(HEADINGS["criteria"], (paragraphs["criteria"],), instruments=instruments),
+        Section(HEADINGS["criteria"], (paragraphs["criteria"],), instruments=instruments,
+                bullets=() if instruments else ("Chưa có phiếu đánh giá trong kỳ.",)),
         Section(HEADINGS["overall"], (paragraphs["overall"],)),
     )
     label = f"{number_:02d}/{template.number_suffix}" if number_ is not None else f"     /{template.number_suffix}"

@@ -125,3 +125,17 @@ def test_issued_pdf_is_real_and_stays_identical(session: Session, catalogue: Cat
     session.commit()
     session.expire_all()
     assert session.get(Notice, notice.id).pdf == path.read_bytes()  # type: ignore[union-attr]
+
+
+def test_a_quarter_without_data_says_so_instead_of_zero_percent(session: Session, catalogue: Catalogue,
+                                                                settings: Settings) -> None:
+    unit = create_unit(session, name="Xã Trống")
+    report = service.compute_report(session, catalogue, unit, Q1, settings=settings, now=NOW)
+    view = service.notice_view(session, unit, report, settings=settings, number=1, issue_date=date(2026, 4, 6))
+    dossiers, ballots, criteria, overall = view.sections
+    assert "tỷ lệ giải quyết đúng hạn đạt – (không có số liệu)" in dossiers.paragraphs[0]
+    assert "0 phiếu (không có)" in ballots.paragraphs[0] and "0,00%" not in ballots.paragraphs[0]
+    assert criteria.bullets == ("Chưa có phiếu đánh giá trong kỳ.",) and not criteria.instruments
+    assert "0,00%" not in overall.paragraphs[0] and "Điểm đánh giá" not in overall.paragraphs[0]
+    html = service.render(view, "html", settings).decode()
+    assert "- Chưa có phiếu đánh giá trong kỳ." in html
