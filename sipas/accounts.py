@@ -20,6 +20,7 @@ from sipas.models import ApiKey, LoginAttempt, Role, Unit, User
 from sipas.units import descendants
 
 MIN_PASSWORD_LENGTH = 10
+KEY_TOUCH_INTERVAL = timedelta(minutes=1)
 _ALPHANUM = string.ascii_letters + string.digits
 
 
@@ -115,7 +116,9 @@ def create_api_key(session: Session, unit: Unit, *, name: str, actor: str) -> tu
     return key, f"sipas_{prefix}_{secret}"
 
 
-def authenticate_api_key(session: Session, token: str, *, now: datetime) -> ApiKey | None:
+def authenticate_api_key(session: Session, token: str, *, now: datetime, touch: bool = True) -> ApiKey | None:
+    """The key for a bearer token, or None. ``touch`` records the use (at most once a minute, so
+    requests with one key do not queue behind each other on its row); read-only requests pass False."""
     parts = token.strip().split("_")
     if len(parts) != 3 or parts[0] != "sipas":
         return None
@@ -124,5 +127,6 @@ def authenticate_api_key(session: Session, token: str, *, now: datetime) -> ApiK
         return None
     if not hmac.compare_digest(key.secret_hash, _hash_secret(parts[2])):
         return None
-    key.last_used_at = now
+    if touch and (key.last_used_at is None or now - key.last_used_at > KEY_TOUCH_INTERVAL):
+        key.last_used_at = now
     return key

@@ -78,7 +78,7 @@ def apply_dossier(
     dossier = existing if existing is not None or not lookup else find_dossier(session, unit, data.code)
     created = dossier is None
     if dossier is None:
-        dossier = Dossier(unit_id=unit.id, code=data.code, created_at=now)
+        dossier = Dossier(unit_id=unit.id, code=data.code, created_at=now, updated_at=now)
         session.add(dossier)
     was_returned = dossier.returned_at is not None
     values = {

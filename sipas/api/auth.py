@@ -37,14 +37,13 @@ def api_key_required(view: F) -> F:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized(detail="missing bearer token")
-        key = authenticate_api_key(db_session(), token, now=utcnow())
+        # A read stays a read: on SQLite a deferred (read) transaction that writes fails at once with
+        # "database is locked" when another connection wrote meanwhile, so GETs do not record the use.
+        reading = request.method in ("GET", "HEAD", "OPTIONS")
+        key = authenticate_api_key(db_session(), token, now=utcnow(), touch=not reading)
         if key is None:
             raise Unauthorized(detail="unknown or revoked key")
         g.api_key = key
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            # A read stays a read: on SQLite a deferred transaction that later writes (last_used_at, by
-            # autoflush) fails at once with "database is locked" if another connection wrote meanwhile.
-            db_session().expire(key, ["last_used_at"])
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
