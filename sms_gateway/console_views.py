@@ -10,8 +10,9 @@ from datetime import date
 from flask import Blueprint, abort, render_template, request, url_for
 
 from sipas.app import get_settings
+from sipas.audit import audit
 from sipas.clock import local_date, utcnow
-from sipas.console.auth import allowed_units, login_required, unit_for_user
+from sipas.console.auth import actor_name, allowed_units, login_required, unit_for_user
 from sipas.dossiers import find_dossier
 from sipas.models import Unit
 from sipas.storage import db_session
@@ -72,6 +73,7 @@ def slip(unit_code: str):  # type: ignore[no-untyped-def]
                                today=local_date(utcnow(), settings.tz).isoformat(),
                                error=f"Không tìm thấy hồ sơ “{code}” của đơn vị."), 404
     batch = slips_for(session, settings, [dossier], now=utcnow())
+    audit(session, "qr.slips_printed", actor=actor_name(), unit=unit, subject=dossier.code, slips=len(batch.slips))
     session.commit()
     return _print(unit, batch, f"Phiếu QR hồ sơ {dossier.code}")
 
@@ -87,5 +89,6 @@ def slips_day(unit_code: str):  # type: ignore[no-untyped-def]
     except ValueError:
         abort(400)
     batch = slips_for(session, settings, returned_on(session, unit, day), now=utcnow())
+    audit(session, "qr.slips_printed", actor=actor_name(), unit=unit, subject=day.isoformat(), slips=len(batch.slips))
     session.commit()
     return _print(unit, batch, f"Phiếu QR ngày {day:%d/%m/%Y}", day=day)

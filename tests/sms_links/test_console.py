@@ -73,6 +73,8 @@ def test_batch_of_slips_for_a_day_skips_rated_and_other_days(client, session, ca
     assert printed == [first.code, second.code]
     assert f"Đã được đánh giá, không in phiếu: {rated.code}" in html
     assert other_day.code not in html
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "qr.slips_printed"))
+    assert event.subject == "2026-03-02" and event.details == {"slips": 2} and event.actor == f"user:{clerk.username}"
     listing = client.get(f"/console/sms/{unit.code}/slips", query_string={"date": "2026-03-02"}).get_data(as_text=True)
     assert first.code in listing and rated.code in listing and "Đã đánh giá" in listing
     assert other_day.code not in listing
