@@ -148,6 +148,12 @@ def no_borders(table: Table) -> None:
         tbl_pr.append(borders)
 
 
+def keep_row_together(row) -> None:  # type: ignore[no-untyped-def]
+    """The signature block never splits across two pages."""
+    element = OxmlElement("w:cantSplit")
+    row._tr.get_or_add_trPr().insert(0, element)
+
+
 def repeat_header(row) -> None:  # type: ignore[no-untyped-def]
     tr_pr = row._tr.get_or_add_trPr()
     element = OxmlElement("w:tblHeader")

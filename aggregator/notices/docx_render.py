@@ -20,6 +20,7 @@ from aggregator.notices.docx_parts import (
     add_page_field,
     add_rule,
     add_text,
+    keep_row_together,
     no_borders,
     repeat_header,
     set_widths,
@@ -102,9 +103,11 @@ def _title(document: DocumentObject, view: NoticeView) -> None:
     add_rule(document, TEXT_W, 40, after=12)  # type: ignore[arg-type]
 
 
-def body_paragraph(document: DocumentObject, text: str, *, bold: bool = False, italic: bool = False) -> None:
+def body_paragraph(document: DocumentObject, text: str, *, bold: bool = False, italic: bool = False,
+                   heading: bool = False) -> None:
     paragraph = document.add_paragraph()
     fmt = paragraph.paragraph_format
+    fmt.keep_with_next = heading or None
     fmt.alignment = JUSTIFY
     fmt.first_line_indent = Mm(10)
     fmt.space_before = Pt(0)
@@ -116,13 +119,13 @@ def body_paragraph(document: DocumentObject, text: str, *, bold: bool = False, i
 def _body(document: DocumentObject, view: NoticeView) -> None:
     body_paragraph(document, view.opening)
     for section in view.sections:
-        body_paragraph(document, section.heading, bold=True)
+        body_paragraph(document, section.heading, bold=True, heading=True)
         for text in section.paragraphs:
             body_paragraph(document, text)
         for text in section.bullets:
             body_paragraph(document, "- " + text)
         for block in section.instruments:
-            body_paragraph(document, block.heading, italic=True)
+            body_paragraph(document, block.heading, italic=True, heading=True)
             for row in block.rows:
                 body_paragraph(document, "- " + row.line)
     body_paragraph(document, view.closing)
@@ -133,6 +136,7 @@ def _signature(document: DocumentObject, view: NoticeView) -> None:
     table = document.add_table(rows=1, cols=2)
     no_borders(table)
     set_widths(table, SIGN_COLS)
+    keep_row_together(table.rows[0])
     left, right = table.cell(0, 0), table.cell(0, 1)
     add_text(tight(left.paragraphs[0], WD_ALIGN_PARAGRAPH.LEFT), "Nơi nhận:", 12, bold=True, italic=True)
     for line in view.recipients:
