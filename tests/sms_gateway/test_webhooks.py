@@ -219,3 +219,15 @@ def test_answers_to_one_number_stop_after_ten_a_day(app, client, session, settin
     assert len(kinds) == 10
     follow = post_signed(client, INBOUND, inbound("1 1", sid="SM99"))
     assert follow.get_data(as_text=True).endswith("<Response/>") and count(session, Conversation) == 1
+
+
+def test_logs_never_carry_the_phone_number_or_the_text(app, client, session, settings, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    invited(app, session, settings)
+    post_signed(client, INBOUND, inbound("1 1 1 1 rất tệ", sid="SM1"))
+    post_signed(client, INBOUND, inbound("1 1 1 1 1 1 1 1 1 1 1 1", sid="SM2"))
+    post_signed(client, INBOUND, inbound("TC", sid="SM3"))
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert text and "912345678" not in text and "rất tệ" not in text
