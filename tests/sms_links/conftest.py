@@ -13,20 +13,6 @@ from sms_gateway.links import issue_link
 from tests.factories import create_dossier, create_unit
 
 
-def wire(app: Flask) -> Flask:
-    """Until ``sms_gateway.init_app`` calls ``links_web.init_app``, register the pages here."""
-    if "sms_phone" not in app.blueprints:
-        from sms_gateway.links_web import init_app
-
-        init_app(app)
-    return app
-
-
-@pytest.fixture
-def app(app: Flask) -> Flask:
-    return wire(app)
-
-
 @pytest.fixture
 def link(session):
     unit = create_unit(session, name="Phường Phú Hội")
