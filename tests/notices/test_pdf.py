@@ -29,6 +29,10 @@ def test_pdf_has_the_text_with_diacritics_on_a4_pages(tmp_path: Path) -> None:
     info = pdf_info(path)
     assert info["Page size"].startswith("595.") and "(A4)" in info["Page size"]
     assert 3 <= int(info["Pages"]) <= 4
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    names = {line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:]}
+    assert names == {"LiberationSerif", "LiberationSerif-Bold", "LiberationSerif-Italic", "LiberationSerif-BoldItalic"}
+    assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])  # embedded
     text = pdf_text(path)
     for expected in ("ỦY BAN NHÂN DÂN", "PHƯỜNG PHÚ HỘI", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
                      "Độc lập - Tự do - Hạnh phúc", "Số: 03/TB-UBND", "Phú Hội, ngày 06 tháng 3 năm 2023",
