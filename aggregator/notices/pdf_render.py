@@ -8,6 +8,7 @@ comes from ``SIPAS_SOFFICE`` (default ``soffice``).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
@@ -23,9 +24,16 @@ DEFAULT_TIMEOUT = 90
 _lock = threading.Lock()
 
 
+_cleanup_registered: set[int] = set()
+
+
 def _profile_dir() -> Path:
-    """A LibreOffice profile private to this process (and user)."""
-    return Path(tempfile.gettempdir()) / f"sipas-lo-{os.getuid()}-{os.getpid()}"
+    """A LibreOffice profile private to this process (and user), removed when the process exits."""
+    path = Path(tempfile.gettempdir()) / f"sipas-lo-{os.getuid()}-{os.getpid()}"
+    if os.getpid() not in _cleanup_registered:
+        _cleanup_registered.add(os.getpid())
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 class PdfError(RuntimeError):
