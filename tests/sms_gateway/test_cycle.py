@@ -59,11 +59,13 @@ def test_returned_online_dossier_with_consent_is_invited_once(app, session, sett
     assert len(provider.sent) == 1 and len(invitations(session)) == 1
 
 
-def test_unit_option_invites_all_dossiers(app, session, settings, provider):
+def test_unit_options_invite_all_dossiers_or_none(app, session, settings, provider):
     unit = create_unit(session, options={"sms": {"all_dossiers": True}})
     returned(session, unit, online=False)
+    silent = create_unit(session, options={"sms": {"enabled": False}})
+    returned(session, silent, phone="+84987654321")
     cycle(app, settings, provider, local(2026, 1, 7, 10, 0))
-    assert len(provider.sent) == 1
+    assert [to for to, _ in provider.sent] == [PHONE]
 
 
 def test_quiet_hours_delay_until_the_window_opens(app, session, settings, provider):
