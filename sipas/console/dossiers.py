@@ -209,12 +209,13 @@ def _form_problem(form: dict[str, object], upload: object, units: list[Unit]) ->
 def _run_import(unit: Unit, kind: str, data: bytes, filename: str, skip_invalid: bool) -> ImportReport:
     settings = get_settings()
     session = db_session()
+    actor = actor_name()
+    session.commit()  # end the read transaction: on SQLite it holds the write lock while the file is parsed
     if kind == "responses":
         report = import_responses(session, get_catalogue(), unit, data, filename, tz=settings.tz, now=utcnow(),
-                                  actor=actor_name(), skip_invalid=skip_invalid)
+                                  actor=actor, skip_invalid=skip_invalid)
     else:
         report = import_dossiers(session, unit, data, filename, tz=settings.tz, now=utcnow(),
-                                 secret=current_app.config["SECRET_KEY"], actor=actor_name(),
-                                 skip_invalid=skip_invalid)
+                                 secret=current_app.config["SECRET_KEY"], actor=actor, skip_invalid=skip_invalid)
     session.commit()
     return report
