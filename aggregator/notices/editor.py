@@ -23,12 +23,17 @@ LABELS = {"opening": "Đoạn mở đầu", "dossiers": "1. Tình hình tiếp n
 MAX_TEXT = 3000
 
 
+def one_line(text: str) -> str:
+    """Whitespace (newlines included) collapsed to single spaces; control characters dropped (DOCX is XML)."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
 def parse_wording(form: Any) -> dict[str, Any]:
     """The override dict from the form; placeholders and lengths checked (``ValidationError``)."""
     known = PLACEHOLDERS.keys()
     values: dict[str, Any] = {"paragraphs": {}}
-    texts = {key: form.get(f"p_{key}", "").strip() for key in PARAGRAPHS}
-    texts["summary"] = form.get("summary", "").strip()
+    texts = {key: one_line(form.get(f"p_{key}", "")) for key in PARAGRAPHS}
+    texts["summary"] = one_line(form.get("summary", ""))
     for key, text in texts.items():
         if not text:
             raise ValidationError("Không được để trống đoạn văn; bấm “Khôi phục mặc định” để dùng lại mẫu.",
@@ -41,18 +46,19 @@ def parse_wording(form: Any) -> dict[str, Any]:
             raise ValidationError(str(exc), field=key) from None
     values["summary"] = texts.pop("summary")
     values["paragraphs"] = texts
-    recipients = [line.strip().lstrip("-–• ").rstrip(";. ").strip() for line in form.get("recipients", "").splitlines()]
+    lines = form.get("recipients", "").splitlines()
+    recipients = [one_line(line).lstrip("-–• ").rstrip(";. ").strip() for line in lines]
     values["recipients"] = [r for r in recipients if r]
-    values["archive"] = form.get("archive", "").strip().lstrip("- ").rstrip(";. ") or "Lưu: VT"
+    values["archive"] = one_line(form.get("archive", "")).lstrip("- ").rstrip(";. ") or "Lưu: VT"
     for line in [*values["recipients"], values["archive"]]:
         try:
             check(line, known)
         except TemplateError as exc:
             raise ValidationError(str(exc), field="recipients") from None
-    values["authority"] = form.get("authority", "").strip() or "TM. ỦY BAN NHÂN DÂN"
-    values["signatory_title"] = "\n".join(line.strip() for line in form.get("signatory_title", "").splitlines()
-                                          if line.strip()) or "CHỦ TỊCH"
-    values["signatory_name"] = form.get("signatory_name", "").strip()
+    values["authority"] = one_line(form.get("authority", "")) or "TM. ỦY BAN NHÂN DÂN"
+    values["signatory_title"] = "\n".join(one_line(line) for line in form.get("signatory_title", "").splitlines()
+                                          if one_line(line)) or "CHỦ TỊCH"
+    values["signatory_name"] = one_line(form.get("signatory_name", ""))
     return values
 
 

@@ -75,7 +75,7 @@ def test_wording_is_edited_validated_and_reset(client: FlaskClient, session: Ses
     token = csrf(page)
     form = {"csrf_token": token, "unit": unit.code, "summary": "Kết quả đánh giá {period_words}",
             "p_opening": "Mở đầu {committee}.", "p_dossiers": "Hồ sơ: {received}.", "p_ballots": "Phiếu: {responses}.",
-            "p_criteria": "Theo tiêu chí:", "p_overall": "Chung: {overall_satisfaction}.", "p_closing": "Kết.",
+            "p_criteria": "Theo tiêu chí:", "p_overall": "Chung: {overall_satisfaction}.", "p_closing": "Kết\x01 thúc.",
             "recipients": "- Sở Nội vụ;\nUBND {parent_name}", "archive": "Lưu: VT, BPMC",
             "authority": "TM. ỦY BAN NHÂN DÂN", "signatory_title": "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH",
             "signatory_name": "Lê Văn Cường", "action": "save"}
@@ -89,6 +89,9 @@ def test_wording_is_edited_validated_and_reset(client: FlaskClient, session: Ses
     preview = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1}).get_data(as_text=True)
     assert "Mở đầu Ủy ban nhân dân phường Bến Nghé." in preview and "- Sở Nội vụ;" in preview
     assert "KT. CHỦ TỊCH" in preview and "PHÓ CHỦ TỊCH" in preview and "- Lưu: VT, BPMC." in preview
+    assert "Kết thúc." in preview  # control characters dropped: the DOCX (XML) still builds
+    docx = client.get("/console/thong-bao/du-thao.docx", query_string={"unit": unit.code, **Q1})
+    assert docx.status_code == 200 and "Kết thúc." in [p.text for p in Document(io.BytesIO(docx.data)).paragraphs]
     assert client.post("/console/thong-bao/noi-dung", data=form | {"action": "reset"}).status_code == 302
     after = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1}).get_data(as_text=True)
     assert "- Niêm yết tại trụ sở;" in after and "Sở Nội vụ" not in after and "Phạm Thị Dung" in after
