@@ -111,6 +111,14 @@ def heartbeat_job() -> None:
     heartbeat(database, holder)
 
 
+def _stop(scheduler: BlockingScheduler) -> None:
+    """SIGTERM: let ``start()`` return so the lock is released (shutdown() raises if not running yet)."""
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+    else:
+        raise SystemExit(0)
+
+
 def run(settings: Settings) -> None:
     database = Database(settings)
     holder = f"{socket.gethostname()}:{os.getpid()}"
@@ -120,7 +128,7 @@ def run(settings: Settings) -> None:
     scheduler.add_job(heartbeat_job, "interval", seconds=HEARTBEAT_SECONDS, id="sipas.heartbeat",
                       replace_existing=True, jobstore="memory")
     log.info("scheduler started as %s with jobs: %s", holder, [j.id for j in scheduler.get_jobs()])
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    signal.signal(signal.SIGTERM, lambda *_: _stop(scheduler))
     try:
         scheduler.start()
     finally:
