@@ -55,11 +55,22 @@ def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
                 if worksheet is None or not hasattr(worksheet, "iter_rows"):
                     continue
                 worksheet.reset_dimensions()  # exports often carry a wrong <dimension>; read every row
-                yield Sheet(worksheet.title, enumerate(worksheet.iter_rows(values_only=True), start=1))
+                yield Sheet(worksheet.title, _checked_rows(worksheet))
         finally:
             workbook.close()
 
     return sheets()
+
+
+def _checked_rows(worksheet: object) -> Iterator[tuple[int, Row]]:
+    """Rows are parsed lazily: a damaged sheet fails half-way, and must still be a file-level error."""
+    try:
+        yield from enumerate(worksheet.iter_rows(values_only=True), start=1)  # type: ignore[attr-defined]
+    except ImportFileError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds (XML, value, key errors) on a damaged sheet
+        raise ImportFileError("Tệp Excel bị hỏng: không đọc được hết các dòng.",
+                              detail=f"xlsx rows: {type(exc).__name__}") from exc
 
 
 def _decode(data: bytes) -> str:

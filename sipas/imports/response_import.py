@@ -93,6 +93,13 @@ def import_responses(session: Session, catalogue: Catalogue, unit: Unit, data: b
         for number, row in rows:
             _import_row(session, catalogue, unit, number, row, fields, criteria, columns, report, occurrences,
                         refused_duplicates, tz=tz, now=now, actor=actor)
+    except ImportFileError as exc:  # the file broke half-way (damaged sheet, bad CSV quoting): keep nothing
+        savepoint.rollback()
+        report.created = report.unchanged = 0
+        report.file_error = exc.message_vi
+        audit(session, "import.responses", actor=actor, unit=unit, subject=filename[:200], status="file_error",
+              detail=exc.detail)
+        return report
     except BaseException:
         savepoint.rollback()
         raise
