@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kiosk import pairing, services
 from kiosk.config import kiosk_rules, pairing_valid_for
@@ -67,7 +67,11 @@ def _render(new_code: tuple[KioskDevice, str] | None = None, status: int = 200):
         select(KioskDevice).where(KioskDevice.unit_id.in_(unit_ids))
         .order_by(KioskDevice.revoked_at.is_not(None), KioskDevice.unit_id, KioskDevice.name)))
     now = utcnow()
-    rows = [{"device": d, "contact": contact_label(d, now), "status": status_label(d, now)} for d in devices]
+    flagged = dict(db_session().execute(
+        select(Response.source, func.count()).where(Response.source.in_([d.source for d in devices]),
+                                                    Response.flagged.is_(True)).group_by(Response.source)).all())
+    rows = [{"device": d, "contact": contact_label(d, now), "status": status_label(d, now),
+             "flagged": flagged.get(d.source, 0)} for d in devices]
     pairing_link = None
     if new_code is not None:
         device, code = new_code

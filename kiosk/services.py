@@ -83,12 +83,17 @@ def _answer_key(response: Response) -> tuple[tuple[str, str | None], ...]:
 
 def flag_burst(session: Session, device: KioskDevice, response: Response, *, now: datetime,
                rules: KioskRules) -> None:
-    """Flag (never drop) identical anonymous ratings from one kiosk arriving in a burst, for review."""
+    """Flag (never drop) identical anonymous ratings one kiosk took in a burst, for review.
+
+    The window is on the citizens' submission times, so ratings queued during an outage and arriving
+    together are not mistaken for a burst.
+    """
+    at = response.submitted_at
     recent = list(session.scalars(
         select(Response).options(selectinload(Response.answers)).where(
             Response.source == device.source, Response.dossier_id.is_(None),
             Response.instrument_code == response.instrument_code,
-            Response.created_at >= now - rules.burst_window,
+            Response.submitted_at >= at - rules.burst_window, Response.submitted_at <= at + rules.burst_window,
         )))
     same = [r for r in recent if _answer_key(r) == _answer_key(response)]
     if len(same) < rules.burst_count:

@@ -117,6 +117,19 @@ def test_identical_anonymous_bursts_are_flagged_and_audited_not_dropped(session,
     assert not late.flagged  # outside the window: no longer a burst
 
 
+def test_identical_ratings_queued_offline_and_arriving_together_are_not_a_burst(session, catalogue):
+    unit = create_unit(session, allow_anonymous=True)
+    device, _, _ = new_device(session, unit, secret=SECRET)
+    rules = KioskRules(min_interval=timedelta(0), burst_count=3, burst_window=timedelta(minutes=10))
+    arrived = []
+    for i in range(3):
+        data = ResponseInput(**{**rating(catalogue, f"key-queued-{i}").__dict__,
+                                "submitted_at": NOW - timedelta(hours=3) + timedelta(minutes=20 * i)})
+        arrived.append(submit(session, catalogue, device, data, now=NOW + timedelta(seconds=i), tz=TZ,
+                              rules=rules).response)
+    assert [r.flagged for r in arrived] == [False, False, False]
+
+
 def test_ratings_with_a_dossier_are_never_counted_as_a_burst(session, catalogue):
     unit = create_unit(session)
     device, _, _ = new_device(session, unit, secret=SECRET)

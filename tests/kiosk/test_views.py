@@ -130,6 +130,7 @@ def test_console_pairs_lists_arms_and_revokes_kiosks(client, session):
     device = session.scalar(select(KioskDevice).where(KioskDevice.unit_id == unit.id))
     listing = client.get("/console/kiosks").get_data(as_text=True)
     assert "Đang hoạt động" in listing and "Vừa xong" in listing and code not in listing
+    assert re.search(r'data-testid="queued">0<.*data-testid="flagged">0<', listing, re.S)
     armed = client.post(f"/console/kiosks/{device.id}/arm", data={"dossier_code": dossier.code, "csrf_token": token},
                         follow_redirects=True)
     assert f"sẽ mời công dân đánh giá hồ sơ {dossier.code}" in armed.get_data(as_text=True)
@@ -207,3 +208,25 @@ def test_cli_prints_a_pairing_code_the_kiosk_can_use(settings, session, monkeypa
         get_database(app).dispose()
     missing = CliRunner().invoke(cli_module.cli, ["kiosk-pair", "--unit", "KHONG-CO"])
     assert missing.exit_code != 0 and "Không tìm thấy đơn vị" in missing.output
+
+
+def test_console_counts_flagged_bursts_per_kiosk(client, session, catalogue):
+    from datetime import UTC, datetime, timedelta
+
+    from kiosk.services import KioskRules, submit
+    from sipas.models import ResponseChannel
+    from sipas.responses import ResponseInput
+    from tests.factories import TZ
+
+    unit, device, _headers = paired_unit(session, allow_anonymous=True)
+    now = datetime.now(UTC)
+    for i in range(3):
+        data = ResponseInput(instrument="hue12", channel=ResponseChannel.KIOSK, answers=answers_for(catalogue),
+                             idempotency_key=f"burst-view-{i}")
+        submit(session, catalogue, device, data, now=now + timedelta(seconds=i), tz=TZ,
+               rules=KioskRules(min_interval=timedelta(0)))
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    listing = client.get("/console/kiosks").get_data(as_text=True)
+    assert 'data-testid="flagged">3<' in listing
