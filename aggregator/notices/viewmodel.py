@@ -200,19 +200,11 @@ def instrument_blocks(report: dict[str, Any]) -> tuple[InstrumentBlock, ...]:
 
 def field_rows(report: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
     """The Biểu II.06a rows, one per field; the last row is the total."""
-    rows = [(str(i), row.get("field") or "Chưa phân loại", *(number(_received_total(row) if k == "received_total"
-                                                                 else row.get(k)) for k in FIELD_COLUMNS))
+    rows = [(str(i), row.get("field") or "Chưa phân loại", *(number(row.get(k)) for k in FIELD_COLUMNS))
             for i, row in enumerate(rk.fields(report), start=1)]
     total = rk.dossiers(report)
     rows.append(("", "Tổng cộng", *(number(total.get(k)) for k in FIELD_COLUMNS)))
     return tuple(rows)
-
-
-def _received_total(row: dict[str, Any]) -> int | None:
-    if row.get("received_total") is not None:
-        return int(row["received_total"])
-    parts = [row.get(k) for k in ("received_online", "received_direct", "carried_over")]
-    return sum(parts) if all(isinstance(p, int) for p in parts) else row.get("received")
 
 
 def recipients_lines(template: NoticeTemplate, values: dict[str, str]) -> tuple[str, ...]:
