@@ -35,8 +35,9 @@ def read_sheets(data: bytes, filename: str) -> Iterator[Sheet]:
     if data.startswith(b"PK\x03\x04"):
         return _xlsx_sheets(data)
     if data.startswith(_XLS_MAGIC):
-        raise ImportFileError("Tệp Excel 97-2003 (.xls) chưa được hỗ trợ: hãy mở tệp và lưu lại dưới dạng "
-                              ".xlsx hoặc CSV.", detail="legacy xls")
+        raise ImportFileError("Tệp Excel 97-2003 (.xls) hoặc tệp Excel có đặt mật khẩu chưa được hỗ trợ: hãy mở "
+                              "tệp, bỏ mật khẩu nếu có, rồi lưu lại dưới dạng .xlsx hoặc CSV.",
+                              detail="legacy xls or encrypted xlsx")
     if filename.lower().endswith((".xlsx", ".xlsm")):
         raise ImportFileError("Tệp .xlsx bị hỏng hoặc không phải tệp Excel.", detail="xlsx without zip magic")
     return iter([Sheet(None, _csv_rows(_decode(data)))])
@@ -45,7 +46,7 @@ def read_sheets(data: bytes, filename: str) -> Iterator[Sheet]:
 def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, AttributeError) as exc:
         raise ImportFileError("Tệp Excel bị hỏng hoặc không phải tệp .xlsx.", detail=f"openpyxl: {exc}") from exc
 
     def sheets() -> Iterator[Sheet]:
