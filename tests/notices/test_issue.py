@@ -87,6 +87,13 @@ def test_issuing_freezes_the_figures(session: Session, catalogue: Catalogue, set
     frozen = (notice.docx, notice.pdf, json.dumps(notice.report, sort_keys=True), json.dumps(notice.content))
     assert "comments" not in notice.report  # free text never stored with a published notice
     assert notice.report["dossiers"]["resolved"] == 3  # B, C and D
+    assert notice.content["sections"][0]["paragraphs"][0] == (  # hand-computed from the fixture's table
+        "Tổng số hồ sơ thủ tục hành chính trong kỳ là 7 hồ sơ, gồm 5 hồ sơ tiếp nhận mới (trực tuyến: 2; trực tiếp"
+        " và qua dịch vụ bưu chính công ích: 3) và 2 hồ sơ từ kỳ trước chuyển sang. Đã giải quyết 3 hồ sơ, trong đó"
+        " trước hạn 1, đúng hạn 1, quá hạn 1; tỷ lệ giải quyết đúng hạn đạt 66,67%. Đang giải quyết 4 hồ sơ (trong"
+        " hạn: 2; quá hạn: 2).")
+    assert list(notice.content["field_rows"][-1]) == ["", "Tổng cộng", "7", "2", "3", "2", "3", "1", "1", "1", "4", "2",
+                                                "2"]
     before = notice.report["responses"]
     for day in (3, 4, 5):  # a late import of paper ballots dated inside the quarter
         create_response(session, catalogue, unit, instrument="quay4", channel=ResponseChannel.PAPER,
