@@ -200,8 +200,9 @@ def test_already_rated_dossier_is_refused_at_lookup(live_server, page: Page, cat
         unit = get_unit(session, setup.unit_code)
         create_response(session, catalogue, unit, dossier=find_dossier(session, unit, setup.dossiers[0]))
     open_kiosk(page, live_server, setup)
-    page.keyboard.type(setup.dossiers[0])
+    page.keyboard.type(f"https://dichvucong.example/tra-cuu?ma={setup.dossiers[0]}")  # a QR holding a link
     page.keyboard.press("Enter")
+    expect(page.get_by_test_id("code-display")).to_have_text(setup.dossiers[0])
     expect(page.get_by_test_id("start-message")).to_have_text("Hồ sơ này đã được đánh giá. Xin cảm ơn ông/bà.")
     expect(page.locator(".rf")).to_have_count(0)
     assert len(responses(live_server.app)) == 1

@@ -141,7 +141,7 @@ function touched() {
 }
 
 function type(ch) {
-  if (code.length >= 64) return;
+  if (code.length >= 200) return;
   code += ch;
   renderCode();
   message("");
@@ -167,7 +167,17 @@ function renderKeypad() {
   $("#key-letters").textContent = letters ? "123 Số" : "ABC Chữ";
 }
 
+/** A receipt's QR may hold a link to the dossier rather than the bare code: keep the code part. */
+function extractCode(text) {
+  const value = text.trim();
+  if (/^[0-9A-Za-z.\-_]+$/.test(value)) return value;
+  const parts = (value.match(/[0-9A-Za-z][0-9A-Za-z.\-_]{5,63}/g) || []).filter((p) => /\d/.test(p));
+  return parts.length ? parts[parts.length - 1] : value;
+}
+
 async function lookup() {
+  code = extractCode(code);
+  renderCode();
   const value = code.trim();
   if (!value) return;
   message("Đang tìm hồ sơ…", "info");
@@ -298,7 +308,7 @@ function setup() {
     if (current !== "start" || event.ctrlKey || event.altKey || event.metaKey) return;
     if (event.key === "Enter") { event.preventDefault(); lookup(); return; }
     if (event.key === "Backspace") { code = code.slice(0, -1); renderCode(); return; }
-    if (event.key.length === 1 && /[0-9A-Za-z.\-_/]/.test(event.key)) { event.preventDefault(); type(event.key); }
+    if (event.key.length === 1 && event.key !== " ") { event.preventDefault(); type(event.key); }
   });
   const match = /pair=(\d{8})/.exec(window.location.hash);
   if (match) {
