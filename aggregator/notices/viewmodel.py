@@ -143,7 +143,7 @@ def placeholder_values(report: dict[str, Any], unit: Unit, template: NoticeTempl
     values = {
         "unit_name": unit.name, "unit_name_lower": lower_first(unit.name),
         "committee": "Ủy ban nhân dân " + lower_first(unit.name),
-        "parent_name": lower_first(parent_name) if parent_name else "cấp trên",
+        "parent_name": lower_first(parent_name),
         "period_words": period_words(start, end), "period_dates": period_dates(start, end),
         "legal_basis": template.legal_basis_on(end),
         "on_time_rate": rate(dossiers.get("on_time_rate")),
@@ -208,7 +208,8 @@ def field_rows(report: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
 
 
 def recipients_lines(template: NoticeTemplate, values: dict[str, str]) -> tuple[str, ...]:
-    lines = [f"- {fill(r, values).rstrip(';. ')};" for r in template.recipients if r.strip()]
+    usable = [r for r in template.recipients if r.strip() and (values["parent_name"] or "{parent_name}" not in r)]
+    lines = [f"- {fill(r, values).rstrip(';. ')};" for r in usable]  # no parent: its line is left out
     lines.append(f"- {fill(template.archive, values).rstrip(';. ')}.")
     return tuple(lines)
 

@@ -127,3 +127,10 @@ def test_the_quarter_offered_by_default() -> None:
     assert default_period(date(2026, 11, 22), {(q3.start, q3.end)}) == q4  # already issued: the current one
     assert default_period(date(2026, 12, 5)) == q4  # last month: ballot boxes are opened
     assert default_period(date(2026, 1, 10)) == Period.quarter(2025, 4)
+
+
+def test_a_unit_without_a_parent_drops_the_parent_recipient() -> None:
+    unit = ward()
+    view = build_view(sample_report(), unit, template_for(unit, DEFAULT_CONFIG_DIR), number_=1,
+                      issue_date=date(2023, 4, 6), public_url="https://x.vn/cong-khai/PHUHOI")
+    assert view.recipients[0] == "- Thường trực Đảng ủy, HĐND phường Phú Hội;"
