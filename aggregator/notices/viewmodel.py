@@ -32,7 +32,7 @@ PLACEHOLDERS = {
     "committee": "“Ủy ban nhân dân phường …” (đầu câu)",
     "unit_name": "tên đơn vị, ví dụ “Phường Phú Hội”",
     "unit_name_lower": "tên đơn vị viết thường chữ đầu, ví dụ “phường Phú Hội”",
-    "parent_name": "tên đơn vị cấp trên, ví dụ “quận Thuận Hóa”",
+    "parent_name": "tên đơn vị cấp trên, ví dụ “quận Thuận Hóa” (không có cấp trên: bỏ dòng nơi nhận dùng trường này)",
     "period_words": "kỳ báo cáo bằng chữ, ví dụ “quý I năm 2023”",
     "period_dates": "“từ ngày 01/01/2023 đến ngày 31/3/2023”",
     "legal_basis": "căn cứ pháp lý theo ngày cuối kỳ (tệp cấu hình)",
