@@ -42,8 +42,8 @@ class Notice(Base):
 
     @property
     def number_label(self) -> str:
-        """"03/TB-UBND" (numbers under 10 get a leading zero)."""
-        return f"{self.number:02d}/TB-UBND"
+        """"03/TB-UBND" (numbers under 10 get a leading zero), as printed on the notice."""
+        return (self.content or {}).get("number_label") or f"{self.number:02d}/TB-UBND"
 
     def __repr__(self) -> str:
         return f"<Notice {self.number_label} {self.year} unit={self.unit_id}>"
