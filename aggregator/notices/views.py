@@ -52,12 +52,12 @@ def selection(args: MultiDict[str, str]) -> tuple[Unit, Period]:
     """The unit (404 unless the user's) and the period: ``quarter=2023Q1`` or ``from``/``to``."""
     unit = unit_for_user(args["unit"]) if args.get("unit") else default_unit()
     today = local_date(utcnow(), get_settings().tz)
-    start, end = (args.get("from") or "").strip(), (args.get("to") or "").strip()
-    quarter = None if (start or end) else (args.get("quarter") or "").strip()
+    quarter = (args.get("quarter") or "").strip()  # a chosen quarter wins over dates left in the form
+    start, end = ("", "") if quarter else ((args.get("from") or "").strip(), (args.get("to") or "").strip())
     if not (start or end or quarter):
         return unit, default_period(today, _issued_periods(unit))
     try:
-        return unit, parse_period(start=start or None, end=end or None, quarter=quarter, today=today)
+        return unit, parse_period(start=start or None, end=end or None, quarter=quarter or None, today=today)
     except PeriodError as exc:
         flash(str(exc), "error")
         return unit, default_period(today, _issued_periods(unit))

@@ -62,9 +62,12 @@ def test_preview_of_a_quarter_and_404_for_another_unit(client: FlaskClient, sess
     assert client.get("/console/thong-bao/", query_string={"unit": other.code}).status_code == 404
     assert client.get("/console/thong-bao/du-thao.docx", query_string={"unit": other.code}).status_code == 404
     assert client.get("/console/thong-bao/du-thao.exe", query_string={"unit": unit.code}).status_code == 404
-    cut = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1, "from": "2025-12-15",
+    cut = client.get("/console/thong-bao/", query_string={"unit": unit.code, "quarter": "", "from": "2025-12-15",
                                                            "to": "2026-03-06"}).get_data(as_text=True)
     assert "quả đánh giá sự hài lòng" in cut and "từ ngày 15/12/2025 đến ngày 06/3/2026" in cut
+    switched = client.get("/console/thong-bao/", query_string={"unit": unit.code, "quarter": "2025Q4",
+                                                                "from": "2025-12-15", "to": "2026-03-06"})
+    assert "quý IV năm 2025" in switched.get_data(as_text=True)  # the chosen quarter wins over old dates
     html = client.get("/console/thong-bao/du-thao.html", query_string={"unit": unit.code, **Q1})
     assert html.status_code == 200 and "<svg" in html.get_data(as_text=True)
 
