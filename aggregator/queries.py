@@ -20,7 +20,7 @@ from sipas.models import Answer, Dossier, IntakeChannel, Response, ResponseChann
 
 ONLINE = (IntakeChannel.ONLINE_PARTIAL, IntakeChannel.ONLINE_FULL)
 DOSSIER_COLUMNS = ("received_online", "received_direct_postal", "carried_over", "resolved", "early", "on_time",
-                   "late", "in_progress", "in_progress_overdue", "online_late", "unsatisfied_or_late")
+                   "late", "in_progress", "in_progress_overdue", "online_late", "unsatisfied_or_late", "rated")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ def dossiers_by_field(session: Session, scope: Scope) -> list[dict[str, Any]]:
         _count(overdue),
         _count(and_(online, or_(late, overdue))),
         _count(or_(late, overdue, negative)),
+        _count(and_(resolved, exists(select(Response.id).where(Response.dossier_id == d.id)))),
     ]
     stmt = (
         select(d.field, *columns)

@@ -11,7 +11,9 @@ Definitions (domain notes §2.4, §3, §4):
   ``on_time_rate`` = (early + on time) ÷ resolved in percent, **0 when nothing was resolved**.
 - **Responses** = responses submitted within the period's local days. ``response_rate`` (per
   instrument and per channel) = responses ÷ dossiers resolved in the period, in percent (0 when none
-  was resolved). Paper ballots returned = paper responses; handed out = the clerk's quarterly input.
+  was resolved); ``dossiers.rated_rate`` = resolved dossiers with at least one response ÷ resolved
+  dossiers (the domain notes' wording). Paper ballots returned = paper responses; handed out = the
+  clerk's quarterly input.
 - **Per criterion**: n = answers with an option ("not applicable" left out, counted apart);
   percentages by largest remainder (``aggregator.stats``).
 - **TT 01/2018 scores**: indices 1 and 2 from resolved dossiers (early 2, on time 1, late 0); 3, 4 and
@@ -68,6 +70,7 @@ def dossier_section(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], list[di
         "in_progress_on_time": total["in_progress"] - total["in_progress_overdue"],
         "in_progress_overdue": total["in_progress_overdue"],
         "on_time_rate": stats.as_number(stats.on_time_rate(total["early"], total["on_time"], total["resolved"])),
+        "rated": total["rated"], "rated_rate": float(stats.percent(total["rated"], total["resolved"])),
     }
     return dossiers | {"_online_late": total["online_late"], "_bad": total["unsatisfied_or_late"]}, table
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -20,7 +21,7 @@ from sipas.clock import Period, local_date, utcnow
 from sipas.console.auth import actor_name, allowed_units, current_user, login_required, roles_required, unit_for_user
 from sipas.errors import ValidationError
 from sipas.models import Dossier, Role, Unit, UnitKind
-from sipas.storage import db_session
+from sipas.storage import db_session, get_database
 from sipas.units import descendants
 
 __all__ = ["bp", "decimal_vi", "number_vi", "percent_vi"]
@@ -122,9 +123,15 @@ def export_csv() -> ResponseReturnValue:
     settings = get_settings()
     scope = make_scope(descendants(db_session(), unit), period, tz=settings.tz, now=utcnow(), field=field,
                        channel=channel)
-    rows = stream_with_context(exports.responses_csv(db_session(), scope, settings.tz))
+    database = get_database()
+
+    def rows() -> Iterator[str]:
+        # its own session, closed when the download ends or is cut, whatever happens to the request
+        with database.read_sessionmaker() as session:
+            yield from exports.responses_csv(session, scope, settings.tz)
+
     name = f"phieu-{unit.code}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
-    return Response(rows, mimetype="text/csv; charset=utf-8",
+    return Response(rows(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

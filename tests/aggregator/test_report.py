@@ -12,7 +12,7 @@ from aggregator.service import unit_report
 from sipas.catalogue import Catalogue
 from sipas.clock import Period
 from tests.aggregator.fixtures import NOW, build_quarter
-from tests.factories import TZ, create_response, create_unit, local
+from tests.factories import TZ, create_dossier, create_response, create_unit, local
 
 Q1 = Period.quarter(2026, 1)
 
@@ -38,6 +38,7 @@ def test_dossier_handling_of_the_quarter(session: Session, catalogue: Catalogue)
         "received": 5, "received_online": 2, "received_direct_postal": 3, "carried_over": 2,
         "resolved": 3, "early": 1, "on_time": 1, "late": 1,
         "in_progress": 4, "in_progress_on_time": 2, "in_progress_overdue": 2, "on_time_rate": 66.67,
+        "rated": 3, "rated_rate": 100.0,  # B, C and D each have a response (R5 on A is outside the quarter's dossiers)
     }
     rows = {r["field"]: r for r in report["fields"]}
     assert [r["field"] for r in report["fields"]] == ["Chứng thực", "Hộ tịch", "Đất đai", "Tổng cộng"]
@@ -51,6 +52,10 @@ def test_dossier_handling_of_the_quarter(session: Session, catalogue: Catalogue)
     assert (rows["Đất đai"]["resolved"], rows["Đất đai"]["on_time_rate"]) == (0, 0.0)
     total = rows["Tổng cộng"]
     assert total["is_total"] and total["received_total"] == 7 == total["resolved"] + total["in_progress"]
+    create_dossier(session, unit, received_at=local(2026, 3, 2), due_at=local(2026, 3, 9),
+                   returned_at=local(2026, 3, 9), now=NOW)  # resolved on time, never rated
+    after = report_of(session, catalogue, unit)["dossiers"]
+    assert (after["resolved"], after["rated"], after["rated_rate"], after["on_time_rate"]) == (4, 3, 75.0, 75.0)
 
 
 def test_criteria_counts_percentages_and_not_applicable(session: Session, catalogue: Catalogue) -> None:
@@ -107,6 +112,7 @@ def test_period_crossing_the_year(session: Session, catalogue: Catalogue) -> Non
     assert (d["received"], d["received_online"], d["carried_over"]) == (5, 2, 1)
     assert (d["resolved"], d["early"], d["on_time"], d["late"]) == (4, 2, 1, 1)
     assert (d["in_progress"], d["in_progress_overdue"]) == (2, 1)
+    assert (d["rated"], d["rated_rate"]) == (4, 100.0)
     assert report["responses"] == 5
     assert report["paper_ballots"]["handed_out"] == 10  # Q4 2025 (none) + Q1 2026
     assert (report["from"], report["to"]) == ("2025-12-15", "2026-03-06")
