@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sipas import storage
 from sipas.catalogue import Catalogue, load_catalogue
@@ -34,6 +35,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         JSON_SORT_KEYS=False,
         WTF_CSRF_TIME_LIMIT=None,
     )
+    if settings.proxy_count:
+        # Behind nginx the client address, scheme and host come from X-Forwarded-* headers set by the
+        # trusted proxies; login and link limits then count real clients, not the proxy.
+        n = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["sipas_settings"] = settings

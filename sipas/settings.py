@@ -67,6 +67,7 @@ class Settings:
     secure_cookies: bool = True
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    proxy_count: int = 0
     testing: bool = False
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -86,6 +87,7 @@ class Settings:
             secure_cookies=env_bool(source, "SIPAS_SECURE_COOKIES", True),
             login_max_failures=env_int(source, "SIPAS_LOGIN_MAX_FAILURES", 5, minimum=1),
             login_window_minutes=env_int(source, "SIPAS_LOGIN_WINDOW_MINUTES", 15, minimum=1),
+            proxy_count=env_int(source, "SIPAS_PROXY_COUNT", 0),
             env=MappingProxyType({k: v for k, v in source.items() if k.startswith("SIPAS_")}),
         )
         settings = replace(settings, **overrides) if overrides else settings

@@ -86,3 +86,27 @@ def test_session_cookie_is_http_only_and_secure_by_default(app):
 
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert Settings.from_env({}).secure_cookies is True
+
+
+def test_behind_a_proxy_failures_count_per_real_client(settings, session):
+    from dataclasses import replace
+
+    from sipas.app import create_app
+    from sipas.storage import get_database
+
+    unit = create_unit(session)
+    create_clerk(session, unit, username="hoa")
+    session.commit()
+    app = create_app(replace(settings, proxy_count=1))
+    try:
+        client = app.test_client()
+        for _ in range(5):
+            client.post("/console/login", headers={"X-Forwarded-For": "10.0.0.1"},
+                        data={"username": "khac", "password": "x", "csrf_token": _csrf(client)})
+        blocked = client.post("/console/login", headers={"X-Forwarded-For": "10.0.0.1"},
+                              data={"username": "hoa", "password": PASSWORD, "csrf_token": _csrf(client)})
+        other = client.post("/console/login", headers={"X-Forwarded-For": "10.0.0.2"},
+                            data={"username": "hoa", "password": PASSWORD, "csrf_token": _csrf(client)})
+        assert (blocked.status_code, other.status_code) == (429, 302)
+    finally:
+        get_database(app).dispose()
