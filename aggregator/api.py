@@ -50,5 +50,5 @@ def reports() -> ResponseReturnValue:
             data = unit_report(session, get_catalogue(), unit, period, tz=settings.tz, now=now,
                                field=args.get("field"), channel=args.get("channel"))
         except PeriodError as exc:
-            raise ValidationError(str(exc), field="channel", detail="bad channel") from None
+            raise ValidationError(str(exc), field=exc.field, detail="bad filter") from None
     return jsonify(data)

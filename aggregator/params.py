@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from sipas.clock import Period
 
 
 class PeriodError(ValueError):
-    """The message is Vietnamese and shown to the user as is."""
+    """A bad period or filter; the message is Vietnamese and shown to the user as is."""
+
+    def __init__(self, message: str, *, field: str = "period") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def parse_day(text: str, name: str) -> date:
@@ -19,9 +24,32 @@ def parse_day(text: str, name: str) -> date:
         raise PeriodError(f"Ngày “{text}” ({name}) không hợp lệ, cần dạng YYYY-MM-DD.") from None
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
 def parse_period(*, start: str | None = None, end: str | None = None, quarter: str | None = None,
                  month: str | None = None, year: str | int | None = None, today: date) -> Period:
-    """One of: from + to, a quarter ``2023Q1``, a month ``2023-02``, a year ``2023``; else this quarter."""
+    """One of: from + to, a quarter ``2023Q1``, a month ``2023-02``, a year ``2023``; else this quarter.
+
+    Days must lie in 2000-2100 (a report period, not any date the calendar can hold)."""
+    period = _parse(start=start, end=end, quarter=quarter, month=month, year=year, today=today)
+    if period.start < FIRST_DAY or period.end > LAST_DAY:
+        raise PeriodError("Kỳ báo cáo phải nằm trong các năm 2000-2100.")
+    return period
+
+
+def parse_field(text: str | None) -> str | None:
+    """A field name from user input; None for "all fields"."""
+    value = " ".join((text or "").split())
+    if not value:
+        return None
+    if len(value) > 200 or any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+        raise PeriodError("Tên lĩnh vực không hợp lệ.", field="field")
+    return value
+
+
+def _parse(*, start: str | None, end: str | None, quarter: str | None, month: str | None,
+           year: str | int | None, today: date) -> Period:
     given = [name for name, value in (("from/to", start or end), ("quarter", quarter), ("month", month),
                                       ("year", year)) if value]
     if len(given) > 1:

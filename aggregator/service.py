@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from aggregator.params import PeriodError
+from aggregator.params import PeriodError, parse_field
 from aggregator.ranking import build_ranking
 from aggregator.report import build_report
 from sipas.catalogue import Catalogue
@@ -23,14 +23,14 @@ def check_channel(channel: str | None) -> str | None:
         return ResponseChannel(channel.strip()).value
     except ValueError:
         allowed = ", ".join(c.value for c in ResponseChannel)
-        raise PeriodError(f"Kênh “{channel}” không hợp lệ (chọn một trong: {allowed}).") from None
+        raise PeriodError(f"Kênh “{channel}” không hợp lệ (chọn một trong: {allowed}).", field="channel") from None
 
 
 def unit_report(session: Session, catalogue: Catalogue, unit: Unit, period: Period, *, tz: tzinfo, now: datetime,
                 field: str | None = None, channel: str | None = None) -> dict[str, Any]:
     """The report of ``unit`` and every unit below it."""
     return build_report(session, catalogue, descendants(session, unit), period, tz=tz, now=now, unit_label=unit.name,
-                        field=(field or "").strip() or None, channel=check_channel(channel))
+                        field=parse_field(field), channel=check_channel(channel))
 
 
 def district_ranking(session: Session, catalogue: Catalogue, district: Unit, period: Period, *, tz: tzinfo,

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from aggregator import charts, exports
 from aggregator.inputs import QuarterFigures, get_quarter_input, parse_ballots, save_quarter_input, staff_criteria
 from aggregator.labels import CHANNEL_LABELS, decimal_vi, number_vi, percent_vi
-from aggregator.params import PeriodError, parse_period
+from aggregator.params import PeriodError, parse_field, parse_period
 from aggregator.report import make_scope
 from aggregator.service import check_channel, district_ranking, unit_report
 from sipas.app import get_catalogue, get_settings
@@ -61,12 +61,13 @@ def _selection(args: MultiDict[str, str]) -> tuple[Unit, Period, str]:
 
 
 def _filters(args: MultiDict[str, str]) -> tuple[str | None, str | None]:
+    field, channel = None, None
     try:
+        field = parse_field(args.get("field"))
         channel = check_channel(args.get("channel"))
     except PeriodError as exc:
         flash(str(exc), "error")
-        channel = None
-    return (args.get("field") or "").strip() or None, channel
+    return field, channel
 
 
 def _report(unit: Unit, period: Period, field: str | None, channel: str | None) -> dict[str, Any]:

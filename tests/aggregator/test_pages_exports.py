@@ -57,6 +57,9 @@ def test_dashboard_for_a_clerk_and_404_for_another_unit(client: FlaskClient, ses
     assert drill.status_code == 200 and "Bỏ lọc" in drill.get_data(as_text=True)
     bad = client.get("/console/bao-cao/", query_string={"kind": "range", "from": "2026-03-01", "to": "2026-01-01"})
     assert bad.status_code == 200 and "Ngày kết thúc đứng trước ngày bắt đầu" in bad.get_data(as_text=True)
+    odd = client.get("/console/bao-cao/", query_string={"kind": "year", "year": "9999", "field": "a\x00b"})
+    assert odd.status_code == 200 and "2000-2100" in odd.get_data(as_text=True)
+    assert "Tên lĩnh vực không hợp lệ" in client.get("/console/bao-cao/?field=%00").get_data(as_text=True)
 
 
 def test_anonymous_is_sent_to_login(client: FlaskClient) -> None:

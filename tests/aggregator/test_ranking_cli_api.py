@@ -115,3 +115,11 @@ def test_api_scoping_and_errors(client: FlaskClient, session: Session, catalogue
     assert bad_channel.status_code == 422 and "Kênh" in bad_channel.get_json()["error"]["message"]
     not_district = client.get(f"/api/v1/reports?district={wards[0].code}", headers=headers)
     assert not_district.status_code == 422
+    odd = [({"from": "9999-12-31", "to": "9999-12-31"}, "period"), ({"quarter": "9999Q4"}, "period"),
+           ({"year": "1900"}, "period"), ({"month": "2026-13"}, "period"),
+           ({"from": "2026-02-30", "to": "x"}, "period"),
+           ({"field": "Hộ\x00tịch"}, "field"), ({"field": "x" * 300}, "field"), ({"channel": "\x00"}, "channel")]
+    for query, field in odd:
+        answer = client.get("/api/v1/reports", query_string=query, headers=headers)
+        assert answer.status_code == 422, query
+        assert answer.get_json()["error"]["field"] == field
