@@ -96,8 +96,8 @@ def index_points(catalogue: Catalogue, dossiers: dict[str, Any], points_rows: Se
         pair = stats.timeliness_points(dossiers["early"], dossiers["on_time"], dossiers["late"])
         result[1] = result[2] = pair
     for code, version, criterion_code, points, count in points_rows:
-        criterion = _instrument(catalogue, code, version)
-        crit = criterion.criterion(criterion_code) if criterion else None
+        instrument = _instrument(catalogue, code, version)
+        crit = instrument.criterion(criterion_code) if instrument else None
         if crit is None or crit.tt01_index not in CITIZEN_INDICES or crit.source is not Source.CITIZEN or not count:
             continue
         before = result.get(crit.tt01_index, (0, 0))

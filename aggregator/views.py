@@ -99,8 +99,34 @@ def dashboard() -> ResponseReturnValue:
         fields=[f for f in fields if f], channel_labels={c.value: label for c, label in CHANNEL_LABELS.items()},
         charts=[(i, charts.criteria_chart(i)) for i in report["instruments"] if i["criteria"]],
         timeliness_svg=charts.timeliness_chart(report["dossiers"]), query=query, args=request.args, merge=merge,
-        quarter_code=f"{period.start.year}Q{(period.start.month - 1) // 3 + 1}",
+        quarter_code=f"{period.start.year}Q{(period.start.month - 1) // 3 + 1}", indices=_index_rows(period),
+        classes=_class_rule(),
     )
+
+
+def _class_rule() -> str:
+    """"xuất sắc từ 15 điểm; tốt từ 12 điểm; …; yếu dưới 6 điểm" from the versioned scoring."""
+    classes = get_catalogue().scoring.classes
+    parts = [f"{c.label} từ {decimal_vi(c.min_total, 1)} điểm" for c in classes if c.min_total > 0]
+    lowest = [c for c in classes if c.min_total <= 0]
+    if lowest and len(classes) > 1:
+        parts.append(f"{lowest[0].label} dưới {decimal_vi(classes[-2].min_total, 1)} điểm")
+    return "; ".join(parts)
+
+
+INDEX_SOURCES = {1: "ngày trả kết quả của hồ sơ", 2: "ngày trả kết quả của hồ sơ", 3: "ý kiến người dân",
+                 4: "ý kiến người dân", 5: "đơn vị tự đánh giá", 6: "đơn vị tự đánh giá", 7: "ý kiến người dân",
+                 8: "đơn vị tự đánh giá", 9: "tỷ lệ hồ sơ trực tuyến"}
+
+
+def _index_rows(period: Period) -> list[tuple[str, str, str]]:
+    """(index, label, where its points come from) of the TT 01/2018 version in effect at the period's end."""
+    try:
+        instrument = get_catalogue().current("tt01_2018", period.end)
+    except (KeyError, LookupError):
+        return []
+    return [(str(c.tt01_index), c.short_label, INDEX_SOURCES.get(c.tt01_index, ""))
+            for c in instrument.criteria if c.tt01_index is not None]
 
 
 @bp.get("/bang-tinh.xlsx", endpoint="export_xlsx")
