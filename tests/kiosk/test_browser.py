@@ -10,11 +10,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from kiosk.models import KioskDevice
-from kiosk.pairing import revoke
 from kiosk.services import KioskRules, arm
 from sipas.models import ResponseChannel
 from sipas.storage import get_database
-from tests.factories import create_response
+from tests.factories import PASSWORD, create_clerk, create_response, create_unit
 from tests.kiosk.helpers import device, responses, seed
 
 pytestmark = pytest.mark.browser
@@ -220,21 +219,36 @@ def test_anonymous_rating_without_a_dossier_code(live_server, page: Page):
     assert len(stored) == 1 and stored[0].dossier is None and stored[0].instrument_code == "quay4"
 
 
-def test_pairing_by_code_then_revocation_sends_the_kiosk_back_to_pairing(live_server, page: Page):
-    setup = seed(live_server.app, paired=False)
-    open_kiosk(page, live_server, setup, "?poll=1")
+def test_clerk_pairs_in_the_console_kiosk_types_the_code_clerk_revokes(live_server, page: Page):
+    with get_database(live_server.app).session() as session:
+        unit = create_unit(session, name="Phường Phú Hội")
+        username, unit_code = create_clerk(session, unit).username, unit.code
+    console = page.context.new_page()
+    console.on("dialog", lambda dialog: dialog.accept())
+    console.goto(f"{live_server.url}/console/login")
+    console.fill('input[name="username"]', username)
+    console.fill('input[name="password"]', PASSWORD)
+    console.get_by_role("button", name="Đăng nhập").click()
+    console.goto(f"{live_server.url}/console/kiosks")
+    console.fill('input[name="name"]', "Quầy 1")
+    console.get_by_role("button", name="Tạo mã ghép nối").click()
+    code = console.get_by_test_id("pairing-code").inner_text()
+    shot(console, "console")
+    page.bring_to_front()  # a background tab gets throttled animation frames, which slows every tap
+    page.goto(f"{live_server.url}/kiosk/{unit_code}?poll=1")
     expect(page.get_by_test_id("pair-code")).to_be_visible()
     shot(page, "pairing")
-    for digit in setup.extra["pairing_code"]:
+    for digit in code:
         page.locator(f'#pair-keypad [data-digit="{digit}"]').tap()
     expect(page.get_by_test_id("keypad")).to_be_visible()
-    assert page.evaluate(f"localStorage.getItem('sipas-kiosk:{setup.unit_code}:token')")
-    assert device(live_server.app, setup.device_id).paired_at is not None
-    with get_database(live_server.app).session() as session:
-        revoke(session, session.get(KioskDevice, setup.device_id), now=datetime.now(UTC), actor="test")
+    assert page.evaluate(f"localStorage.getItem('sipas-kiosk:{unit_code}:token')")
+    console.goto(f"{live_server.url}/console/kiosks")
+    expect(console.locator("tr[data-kiosk]")).to_contain_text("Đang hoạt động")
+    console.get_by_role("button", name="Thu hồi").click()
+    expect(console.locator("tr[data-kiosk]")).to_contain_text("Đã thu hồi")
     expect(page.get_by_test_id("pair-message")).to_have_text(
-        "Kiosk này đã bị thu hồi quyền gửi đánh giá. Vui lòng báo cán bộ một cửa.", timeout=5000)
-    assert page.evaluate(f"localStorage.getItem('sipas-kiosk:{setup.unit_code}:token')") is None
+        "Kiosk này đã bị thu hồi quyền gửi đánh giá. Vui lòng báo cán bộ một cửa.")
+    assert page.evaluate(f"localStorage.getItem('sipas-kiosk:{unit_code}:token')") is None
 
 
 def test_armed_kiosk_goes_straight_to_the_rating(live_server, page: Page):
