@@ -25,7 +25,14 @@ from sipas.settings import DEFAULT_CONFIG_DIR
 
 AUDIO_DIR = Path(__file__).resolve().parent / "static" / "kiosk" / "audio"
 INSTRUMENTS = ("hue12", "quay4")
-EXTRA_TEXTS = ("Không áp dụng",)
+# Screen prompts, spoken exactly as rating-flow.js (PROMPTS) and kiosk.js (START_PROMPT) show them.
+EXTRA_TEXTS = (
+    "Không áp dụng",
+    "Mời ông/bà nhập mã hồ sơ in trên giấy hẹn trả kết quả, hoặc đưa mã vạch vào máy quét.",
+    "Ông/bà có góp ý gì thêm không? (không bắt buộc)",
+    "Xin ông/bà xem lại và bấm “Gửi đánh giá”",
+    "Cảm ơn ông/bà đã đánh giá!",
+)
 VOICE = ["espeak-ng", "-v", "vi", "-s", "140"]
 
 

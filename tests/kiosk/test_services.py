@@ -191,3 +191,10 @@ def test_submitting_the_armed_dossier_disarms_and_revoked_kiosks_cannot_be_armed
 
 def test_committed_read_aloud_audio_covers_every_kiosk_question_and_option():
     assert audio_missing() == []
+
+
+def test_every_spoken_prompt_is_shown_verbatim_by_the_kiosk_scripts():
+    from kiosk.audio_build import AUDIO_DIR, EXTRA_TEXTS
+
+    scripts = "".join(p.read_text(encoding="utf-8") for p in AUDIO_DIR.parent.glob("*.js"))
+    assert [text for text in EXTRA_TEXTS if f'"{text}"' not in scripts] == []

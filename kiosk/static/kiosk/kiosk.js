@@ -2,7 +2,7 @@
  * kiosk.js — the counter kiosk: pairing, dossier code entry (keypad or scanner), the armed-dossier poll,
  * the rating flow (rating-flow.js) and the offline queue that resends until the server acknowledges.
  */
-import { IdleTimer, mountRatingFlow, readInstrument } from "./rating-flow.js";
+import { IdleTimer, Speaker, mountRatingFlow, readInstrument } from "./rating-flow.js";
 import { RatingQueue, newKey } from "./queue.js";
 
 const config = JSON.parse(document.getElementById("kiosk-config").textContent);
@@ -13,6 +13,8 @@ const queue = new RatingQueue(config.unit);
 const $ = (selector) => document.querySelector(selector);
 const screens = { pair: $("#pair-screen"), start: $("#start-screen"), flow: $("#flow-screen") };
 const OFFLINE_NOTE = "Máy chưa kết nối được với máy chủ. Đánh giá của ông/bà đã được lưu trên kiosk và sẽ tự động gửi khi có kết nối.";
+const START_PROMPT = "Mời ông/bà nhập mã hồ sơ in trên giấy hẹn trả kết quả, hoặc đưa mã vạch vào máy quét.";
+const speaker = new Speaker(true);
 let current = "start";
 let code = "";
 let letters = false;
@@ -195,6 +197,7 @@ async function lookup() {
 
 /* ---------- rating ---------- */
 function startRating(dossier) {
+  speaker.stop();
   idle?.stop();
   idle = null;
   show("flow");
@@ -292,6 +295,7 @@ function setup() {
   $("#code-next").addEventListener("click", lookup);
   $("#anonymous")?.addEventListener("click", () => startRating(null));
   $("#text-size").addEventListener("click", () => document.documentElement.classList.toggle("rf-large"));
+  $("#start-listen").addEventListener("click", () => { speaker.say(START_PROMPT); touched(); });
   for (const button of document.querySelectorAll("#pair-keypad [data-digit]")) {
     button.addEventListener("click", () => {
       if (pairingCode.length < 8) pairingCode += button.dataset.digit;

@@ -33,6 +33,12 @@
 import { mountViKeyboard } from "./vi-keyboard.js";
 
 const HERE = new URL(".", import.meta.url);
+// Screen prompts with pre-generated audio (kiosk/audio_build.py speaks exactly these strings).
+export const PROMPTS = {
+  comment: "Ông/bà có góp ý gì thêm không? (không bắt buộc)",
+  summary: "Xin ông/bà xem lại và bấm “Gửi đánh giá”",
+  thanks: "Cảm ơn ông/bà đã đánh giá!",
+};
 export const NOT_APPLICABLE = "na";
 const SPEAKER = '<svg viewBox="0 0 64 64" aria-hidden="true" class="rf-icon"><path d="M8 24h12l16-13v42L20 40H8z" ' +
   'fill="currentColor"/><path d="M44 22c6 6 6 14 0 20M50 15c10 10 10 24 0 34" fill="none" stroke="currentColor" ' +
@@ -75,7 +81,7 @@ function loadManifest() {
   return manifestPromise;
 }
 
-class Speaker {
+export class Speaker {
   constructor(enabled) {
     this.enabled = enabled;
     this.current = null;
@@ -272,7 +278,9 @@ export function mountRatingFlow(container, options) {
     const keyboard = el("div", { class: "rf-keyboard-host" });
     screen("comment",
       el("header", { class: "rf-header" }, el("span", { class: "rf-progress" }, "Góp ý")),
-      el("h2", { class: "rf-question", tabindex: "-1" }, "Ông/bà có góp ý gì thêm không? (không bắt buộc)"),
+      el("div", { class: "rf-question-row" },
+        el("h2", { class: "rf-question", tabindex: "-1" }, PROMPTS.comment),
+        listenButton(PROMPTS.comment, [PROMPTS.comment], "rf-listen--question")),
       input, keyboard,
       el("footer", { class: "rf-footer" },
         el("button", { type: "button", class: "rf-button rf-back",
@@ -316,7 +324,9 @@ export function mountRatingFlow(container, options) {
     });
     screen("summary",
       el("header", { class: "rf-header" }, el("span", { class: "rf-progress" }, "Xem lại")),
-      el("h2", { class: "rf-question", tabindex: "-1" }, "Xin ông/bà xem lại và bấm “Gửi đánh giá”"),
+      el("div", { class: "rf-question-row" },
+        el("h2", { class: "rf-question", tabindex: "-1" }, PROMPTS.summary),
+        listenButton(PROMPTS.summary, [PROMPTS.summary], "rf-listen--question")),
       el("p", { class: "rf-hint" }, "Chạm vào một dòng để sửa câu trả lời."),
       el("ol", { class: "rf-summary" }, items),
       state.comment.trim() ? el("p", { class: "rf-summary-comment" }, `Góp ý: ${state.comment.trim()}`) : null,
@@ -335,7 +345,8 @@ export function mountRatingFlow(container, options) {
     const seconds = opts.thanksSeconds;
     screen("thanks", el("div", { class: "rf-thanks", role: "status" },
       el("img", { class: "rf-face rf-face--big", src: new URL("faces/good.svg", HERE).href, alt: "" }),
-      el("h2", { tabindex: "-1" }, "Cảm ơn ông/bà đã đánh giá!"),
+      el("h2", { tabindex: "-1" }, PROMPTS.thanks),
+      listenButton(PROMPTS.thanks, [PROMPTS.thanks]),
       message ? el("p", { class: "rf-thanks-note", "data-testid": "thanks-note" }, message) : null,
       seconds ? el("p", { class: "rf-hint" }, `Màn hình sẽ trở về trang đầu sau ${seconds} giây.`) : null));
     if (seconds) thanksTimer = setTimeout(() => finish("thanks"), seconds * 1000);
