@@ -76,6 +76,28 @@ def ranking_text(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _clip(text: str, limit: int) -> str:
+    """Cut a long label at a word boundary, marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,(") + "…"
+
+
+FIELD_COLUMNS = (("received_total", "Nhận"), ("received_online", "T.tuyến"), ("carried_over", "Kỳ trước"),
+                 ("resolved", "Đã GQ"), ("early", "Trước"), ("on_time", "Đúng"), ("late", "Quá"),
+                 ("in_progress", "Đang GQ"), ("in_progress_overdue", "Quá hạn"))
+
+
+def fields_text(rows: list[dict[str, Any]]) -> list[str]:
+    """The Biểu II.06a table by field, in columns."""
+    width = max([len("Lĩnh vực")] + [len(r["field"]) for r in rows])
+    lines = [f"{'Lĩnh vực':<{width}}" + "".join(f" {label:>8}" for _key, label in FIELD_COLUMNS) + "  Đúng hạn"]
+    for row in rows:
+        lines.append(f"{row['field']:<{width}}" + "".join(f" {number_vi(row[key]):>8}" for key, _l in FIELD_COLUMNS)
+                     + f"  {percent_vi(row['on_time_rate']):>8}")
+    return lines
+
+
 def report_text(data: dict[str, Any]) -> str:
     d = data["dossiers"]
     lines = [f"Báo cáo kết quả đánh giá: {data['unit_name']} ({data['unit']})", data["period"]["label"], "",
@@ -86,14 +108,15 @@ def report_text(data: dict[str, Any]) -> str:
              f"  Đã giải quyết {number_vi(d['resolved'])}: trước hạn {number_vi(d['early'])}, đúng hạn "
              f"{number_vi(d['on_time'])}, quá hạn {number_vi(d['late'])}; "
              f"tỷ lệ đúng hạn {percent_vi(d['on_time_rate'])}",
-             f"  Đang giải quyết {number_vi(d['in_progress'])} (quá hạn {number_vi(d['in_progress_overdue'])})", ""]
+             f"  Đang giải quyết {number_vi(d['in_progress'])} (quá hạn {number_vi(d['in_progress_overdue'])})", "",
+             *fields_text(data["fields"]), ""]
     for instrument in data["instruments"]:
         lines.append(f"{instrument['label']} (phiên bản {instrument['version']}): {number_vi(instrument['responses'])}"
                      f" phiếu, tỷ lệ phản hồi {percent_vi(instrument['response_rate'])}")
         for criterion in instrument["criteria"]:
             parts = "; ".join(f"{o['label']} {number_vi(o['count'])} ({percent_vi(o['percent'])})"
                               for o in criterion["options"])
-            lines.append(f"  {criterion['short_label'][:60]} (n = {number_vi(criterion['n'])}): {parts}")
+            lines.append(f"  {_clip(criterion['short_label'], 60)} (n = {number_vi(criterion['n'])}): {parts}")
         lines.append("")
     scores = data["scores"]
     if scores["total"] is not None:

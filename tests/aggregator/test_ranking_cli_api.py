@@ -87,6 +87,8 @@ def test_cli_readable_output_and_errors(run_cli, session: Session, catalogue: Ca
     text = run_cli("report", "--unit", wards[0].code, "--quarter", "2026Q1").output
     assert "Đã giải quyết 3: trước hạn 1, đúng hạn 1, quá hạn 1; tỷ lệ đúng hạn 66,67%" in text
     assert "Điểm TT 01/2018: 11,3/18, xếp loại khá" in text
+    total_line = next(line for line in text.splitlines() if line.startswith("Tổng cộng"))
+    assert total_line.split() == ["Tổng", "cộng", "7", "2", "2", "3", "1", "1", "1", "4", "2", "66,67%"]
     table = run_cli("report", "--district", district.code, "--quarter", "2026Q1").output
     assert "Điểm trung bình: 9,5" in table and "chưa có dữ liệu" in table
     bad = run_cli("report", "--unit", wards[0].code, "--quarter", "2026Q5")
