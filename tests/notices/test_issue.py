@@ -146,3 +146,19 @@ def test_a_quarter_without_data_says_so_instead_of_zero_percent(session: Session
     assert "0,00%" not in overall.paragraphs[0] and "Điểm đánh giá" not in overall.paragraphs[0]
     html = service.render(view, "html", settings).decode()
     assert "- Chưa có phiếu đánh giá trong kỳ." in html
+
+
+def test_the_hand_made_sample_has_the_real_report_shape(session: Session, catalogue: Catalogue,
+                                                        settings: Settings) -> None:
+    from tests.notices.sample_report import sample_report
+
+    unit = create_unit(session)
+    build_quarter(session, catalogue, unit)
+    real, sample = service.compute_report(session, catalogue, unit, Q1, settings=settings, now=NOW), sample_report()
+    assert set(sample) <= set(real)
+    for key in ("dossiers", "paper_ballots", "overall", "satisfaction_766", "scores"):
+        assert set(sample[key]) <= set(real[key]), key
+    assert set(sample["fields"][0]) <= set(real["fields"][0])
+    assert set(sample["channels"][0]) <= set(real["channels"][0])
+    assert set(sample["instruments"][0]["criteria"][0]["options"][0]) <= set(
+        real["instruments"][0]["criteria"][0]["options"][0])
