@@ -220,9 +220,17 @@ function startRating(dossier) {
 async function submitRating(payload, dossier) {
   const key = newKey();
   const item = { key, next: 0, tries: 0, body: { ...payload, key, dossier_code: dossier ? dossier.code : null } };
-  queue.add(item);  // stored before sending: a crash or an outage cannot lose it
+  let saved = true;
+  try {
+    queue.add(item);  // stored before sending: a crash or an outage cannot lose it
+  } catch {
+    saved = false;  // storage full or disabled: only an acknowledged send may thank the citizen
+  }
   renderStatus();
   const outcome = await send(item);
+  if (!saved && !["stored", "replayed", "already"].includes(outcome.result)) {
+    return { ok: false, message: "Kiosk chưa gửi được đánh giá. Vui lòng bấm “Gửi đánh giá” lại hoặc báo cán bộ một cửa." };
+  }
   const notes = {
     stored: null,
     replayed: null,

@@ -314,8 +314,13 @@ export function mountRatingFlow(container, options) {
       send.disabled = true;
       const payload = { instrument: opts.instrument.code, instrument_version: opts.instrument.version,
         answers: { ...state.answers }, comment: state.comment.trim() || null, submitted_at: new Date().toISOString() };
-      const result = typeof opts.submit === "string"
-        ? await submitToUrl(opts.submit, opts.headers, payload) : await opts.submit(payload);
+      let result;
+      try {
+        result = typeof opts.submit === "string"
+          ? await submitToUrl(opts.submit, opts.headers, payload) : await opts.submit(payload);
+      } catch {
+        result = { ok: false, message: "Không gửi được đánh giá. Vui lòng thử lại." };
+      }
       state.busy = false;
       if (finished) return;
       if (result.ok) { showThanks(result.message); return; }
