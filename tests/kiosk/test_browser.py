@@ -310,3 +310,27 @@ def test_code_typed_while_the_server_is_down_is_rated_and_checked_on_resend(live
     page.wait_for_function(f"JSON.parse(localStorage.getItem('{queue_key}')).length === 0", timeout=15000)
     stored = responses(live_server.app)
     assert len(stored) == 1 and stored[0].dossier.code == setup.dossiers[0]
+
+
+def test_too_fast_second_rating_is_explained_kept_and_sent_later(live_server, page: Page):
+    import dataclasses
+    from types import MappingProxyType
+
+    settings = live_server.app.extensions["sipas_settings"]
+    live_server.app.extensions["sipas_settings"] = dataclasses.replace(
+        settings, env=MappingProxyType({**settings.env, "SIPAS_KIOSK_MIN_INTERVAL_SECONDS": "3"}))
+    setup = seed(live_server.app, instrument="quay4", anonymous=True)
+    open_kiosk(page, live_server, setup, "?thanks=1")
+    for option in (".rf-option--good", ".rf-option--bad"):
+        page.get_by_test_id("anonymous").tap()
+        answer_all(page, Taps(page), 4, option)
+        page.get_by_test_id("skip-comment").tap()
+        page.get_by_test_id("confirm").tap()
+        expect(page.locator(".rf-thanks")).to_be_visible()
+    expect(page.get_by_test_id("thanks-note")).to_contain_text("Kiosk vừa gửi một phiếu đánh giá")
+    assert len(responses(live_server.app)) == 1
+    queue_key = f"sipas-kiosk:{setup.unit_code}:queue"
+    assert page.evaluate(f"JSON.parse(localStorage.getItem('{queue_key}')).length") == 1
+    page.wait_for_function(f"JSON.parse(localStorage.getItem('{queue_key}')).length === 0", timeout=10000)
+    stored = responses(live_server.app)
+    assert len(stored) == 2 and stored[1].answers[0].option_code == "khong_hai_long"
