@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,8 +86,11 @@ def assert_accessible(page: Page) -> None:
 
 
 def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"kiosk-{name}.png"))
+    """Screenshots for docs/kiosk.md: refreshed with SIPAS_UPDATE_SCREENSHOTS=1, else kept out of the tree."""
+    update = os.environ.get("SIPAS_UPDATE_SCREENSHOTS") == "1"
+    folder = SHOTS if update else Path(tempfile.gettempdir()) / "sipas-kiosk-shots"
+    folder.mkdir(parents=True, exist_ok=True)
+    assert page.screenshot(path=str(folder / f"kiosk-{name}.png"))
 
 
 def test_whole_flow_by_keypad_in_14_taps_and_no_request_leaves_localhost(live_server, page: Page):
