@@ -41,7 +41,7 @@ def _finish(report: ImportReport) -> None:
 @_SKIP
 @pass_context
 def import_dossiers_command(ctx: Context, file: Path, unit_code: str, skip_invalid: bool) -> None:
-    """Import dossiers from a one-stop system export (CSV or XLSX); create or update by code."""
+    """Nhập hồ sơ từ tệp xuất của hệ thống một cửa (CSV hoặc XLSX); tạo mới hoặc cập nhật theo mã hồ sơ."""
     from sipas.clock import utcnow
     from sipas.errors import DomainError
     from sipas.imports import import_dossiers
@@ -67,7 +67,7 @@ def import_dossiers_command(ctx: Context, file: Path, unit_code: str, skip_inval
 @_SKIP
 @pass_context
 def import_responses_command(ctx: Context, file: Path, unit_code: str, skip_invalid: bool) -> None:
-    """Import ratings (keyed-in paper ballots, portal exports) from CSV or XLSX."""
+    """Nhập phiếu đánh giá đã có (phiếu giấy đã nhập liệu, dữ liệu xuất từ cổng dịch vụ công) từ CSV hoặc XLSX."""
     from sipas.clock import utcnow
     from sipas.errors import DomainError
     from sipas.imports import import_responses

@@ -7,8 +7,10 @@ every name except 127.0.0.1 to nothing, so a page that asks for an external asse
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +25,7 @@ from sipas.settings import Settings
 from sipas.storage import get_database
 
 CHROMIUM = "/usr/bin/chromium"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 CHROMIUM_ARGS = [
     "--disable-gpu",
     "--disable-quic",
@@ -32,6 +35,17 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
+
+
+def screenshot_path(name: str) -> str:
+    """Where a test saves a screenshot: docs/screenshots/ with SIPAS_UPDATE_SCREENSHOTS=1, else a scratch folder.
+
+    A plain test run then leaves the working tree clean; the docs images change only when asked for.
+    """
+    update = os.environ.get("SIPAS_UPDATE_SCREENSHOTS") == "1"
+    folder = DOCS_SCREENSHOTS if update else Path(tempfile.gettempdir()) / "sipas-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / name)
 
 
 def _free_port() -> int:

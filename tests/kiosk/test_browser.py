@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -15,11 +12,11 @@ from kiosk.models import KioskDevice
 from kiosk.services import KioskRules, arm
 from sipas.models import ResponseChannel
 from sipas.storage import get_database
+from tests.browser_support import screenshot_path
 from tests.factories import PASSWORD, create_clerk, create_response, create_unit
 from tests.kiosk.helpers import device, responses, seed
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 class Taps:
@@ -86,11 +83,8 @@ def assert_accessible(page: Page) -> None:
 
 
 def shot(page: Page, name: str) -> None:
-    """Screenshots for docs/kiosk.md: refreshed with SIPAS_UPDATE_SCREENSHOTS=1, else kept out of the tree."""
-    update = os.environ.get("SIPAS_UPDATE_SCREENSHOTS") == "1"
-    folder = SHOTS if update else Path(tempfile.gettempdir()) / "sipas-kiosk-shots"
-    folder.mkdir(parents=True, exist_ok=True)
-    assert page.screenshot(path=str(folder / f"kiosk-{name}.png"))
+    """Screenshots for docs/kiosk.md (see ``screenshot_path``)."""
+    assert page.screenshot(path=screenshot_path(f"kiosk-{name}.png"))
 
 
 def test_whole_flow_by_keypad_in_14_taps_and_no_request_leaves_localhost(live_server, page: Page):

@@ -17,9 +17,9 @@ from sipas.models import Response, ResponseChannel
 from sipas.storage import get_database
 from sms_gateway.links import issue_link, link_url
 from sms_gateway.models_links import ShortLink
+from tests.browser_support import screenshot_path
 from tests.factories import PASSWORD, create_clerk, create_dossier, create_unit
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2,
          "locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}
 
@@ -70,8 +70,7 @@ def test_rating_through_a_link_on_a_phone_works_once_and_only_once(live_server, 
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
     for box in (b.bounding_box() for b in page.locator(".rf-option").all()):
         assert box and box["height"] >= 44 and box["width"] >= 44
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "phone-form.png"))
+    page.screenshot(path=screenshot_path("phone-form.png"))
     print(f"\nphone form page weight: {sum(weight)} bytes in {len(weight)} responses")
     assert sum(weight) < 80_000
 
@@ -81,7 +80,7 @@ def test_rating_through_a_link_on_a_phone_works_once_and_only_once(live_server, 
     page.locator(".rf-next").tap()
     page.locator('[data-testid="confirm"]').tap()
     page.locator('[data-screen="thanks"]').wait_for()
-    page.screenshot(path=str(SCREENSHOTS / "phone-thanks.png"))
+    page.screenshot(path=screenshot_path("phone-thanks.png"))
     responses = stored(live_server)
     assert len(responses) == 1 and responses[0].channel is ResponseChannel.SMS
     assert responses[0].comment == "Cán bộ hướng dẫn tận tình"
@@ -95,7 +94,7 @@ def test_rating_through_a_link_on_a_phone_works_once_and_only_once(live_server, 
     page.reload()
     page.locator('[data-state="used"]').wait_for()
     assert "Hồ sơ này đã được đánh giá" in page.content()
-    page.screenshot(path=str(SCREENSHOTS / "phone-used.png"))
+    page.screenshot(path=screenshot_path("phone-used.png"))
     assert len(stored(live_server)) == 1
 
 
@@ -126,7 +125,7 @@ def test_a_printed_slip_qr_decodes_to_the_same_form(live_server, browser, phone)
     page.goto(f"{live_server.url}/console/sms/{data['unit']}/slip?dossier={data['dossier']}&size=a6")
     slip = page.locator(".slip")
     assert data["dossier"] in slip.inner_text()
-    slip.screenshot(path=str(SCREENSHOTS / "slip-a6.png"))
+    slip.screenshot(path=screenshot_path("slip-a6.png"))
     image = Image.open(io.BytesIO(page.locator(".slip .qr").screenshot()))
     decoded = [symbol.data.decode() for symbol in decode(image)]
     clerk.close()
