@@ -25,7 +25,7 @@ from sms_gateway.messages import template_text
 from sms_gateway.models import Conversation, Invitation, InvitationStatus, MessageKind, OutboundMessage
 from sms_gateway.models_links import ShortLink
 from sms_gateway.optouts import is_opted_out, opt_in, opt_out
-from sms_gateway.replies import ReplyKind, merge_ratings, parse_reply, positions
+from sms_gateway.replies import ParsedReply, ReplyKind, after_code, merge_ratings, parse_reply, positions, ratings_of
 from sms_gateway.templates_text import render
 
 log = logging.getLogger(__name__)
@@ -59,19 +59,35 @@ def _open_invitations(session: Session, phone_hash: str, now: datetime) -> list[
                                  Invitation.expires_at > now).order_by(Invitation.sent_at.desc())))
 
 
-def _choose(session: Session, invitations: list[Invitation], code: str | None, phone_hash: str,
-            now: datetime) -> Invitation | None:
-    if code is not None:
-        wanted = code.strip().upper()
-        return next((i for i in invitations if i.dossier.code.upper() == wanted), None)
+def _by_open_code(invitations: list[Invitation], text: str) -> tuple[Invitation, tuple[int, ...]] | None:
+    """A leading open dossier code followed by ratings, whatever the code looks like ("12-34 1 1 …")."""
+    for invitation in invitations:
+        rest = after_code(text, invitation.dossier.code)
+        ratings = ratings_of(rest) if rest is not None else None
+        if ratings:
+            return invitation, ratings
+    return None
+
+
+def _choose(session: Session, invitations: list[Invitation], reply: ParsedReply, phone_hash: str,
+            now: datetime) -> tuple[Invitation | None, tuple[int, ...]]:
+    """The invitation a ratings reply without an open dossier code is about; (None, ()) when the number
+    must say which. A code-like prefix that matches no open invitation is read as part of the ratings
+    when the whole text is ratings ("1111-2111 1130")."""
+    ratings = reply.ratings
+    if reply.dossier_code is not None:
+        if reply.without_code is None:
+            return None, ()  # a dossier code this number has no open invitation for
+        ratings = reply.without_code
     if len(invitations) == 1:
-        return invitations[0]
+        return invitations[0], ratings
     talking = session.scalars(
         select(Conversation).where(Conversation.phone_hash == phone_hash, Conversation.expires_at > now)
         .order_by(Conversation.updated_at.desc())).first()
     if talking is not None:
-        return next((i for i in invitations if i.dossier_id == talking.dossier_id), None)
-    return None
+        chosen = next((i for i in invitations if i.dossier_id == talking.dossier_id), None)
+        return chosen, ratings if chosen is not None else ()
+    return None, ()
 
 
 def _values(settings: Settings, invitation: Invitation, instrument: Instrument, session: Session) -> dict[str, str]:
@@ -117,14 +133,17 @@ def _handle(session: Session, catalogue: Catalogue, settings: Settings, sms: Inb
         return _say(session, "not_found", None, {})
     first = invitations[0]
     default_instrument = catalogue.current(first.instrument_code, local_date(now, settings.tz))
+    coded = _by_open_code(invitations, sms.text or "")
+    if coded is not None:
+        return _rate(session, catalogue, settings, sms, coded[0], coded[1], now=now)
     if reply.kind is ReplyKind.HELP:
         return _say(session, "help", first.unit_id, _values(settings, first, default_instrument, session))
-    invitation = _choose(session, invitations, reply.dossier_code, sms.phone_hash, now)
+    invitation, ratings = _choose(session, invitations, reply, sms.phone_hash, now)
     if invitation is None:
         codes = ", ".join(i.dossier.code for i in invitations[:3])
         values = _values(settings, first, default_instrument, session) | {"ma_ho_so": codes}
         return _say(session, "choose_dossier", first.unit_id, values)
-    return _rate(session, catalogue, settings, sms, invitation, reply.ratings, now=now)
+    return _rate(session, catalogue, settings, sms, invitation, ratings, now=now)
 
 
 def _rate(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, invitation: Invitation,

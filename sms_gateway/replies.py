@@ -1,14 +1,22 @@
-"""Parsing SMS replies (pure; never raises).
+"""Parsing SMS replies (pure). ``parse_reply`` never raises; ``classify_reply`` is the same without the
+safety net, so tests can find the bugs the net would hide.
 
 A reply is one of: an opt-out word (TC, HUY, STOP or Twilio's ``OptOutType``), an opt-in word
 (BATDAU, START), a request for help, or ratings. Ratings are digits with any separators (1 = Rất hài
 lòng, 2 = Hài lòng, 3 = Không hài lòng, 0 = không áp dụng) or the Vietnamese words with or without
-diacritics, optionally after a dossier code when a number has several open invitations. Digit ``n``
-means the criterion's n-th option; ``0`` is "not applicable" where the criterion allows it.
+diacritics ("ko", "kg", "k" for "không"), optionally after a dossier code when a number has several
+open invitations. Digit ``n`` means the criterion's n-th option; ``0`` is "not applicable" where the
+criterion allows it.
+
+A leading token counts as a dossier code only when it looks like one (letters, or at least
+``CODE_MIN_DIGITS`` digits around separators): "111-211 111-130" is twelve ratings. When a would-be
+code may also be read as ratings ("230301-0001 1 1"), both readings are kept and the caller, who
+knows the open invitations, chooses.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +25,9 @@ from enum import StrEnum
 from sipas.catalogue import NOT_APPLICABLE, Criterion
 from sipas.text import fold
 
+log = logging.getLogger(__name__)
 MAX_REPLY = 1600
+CODE_MIN_DIGITS = 8  # "230301-0001" (10) is a code; "111-211" or "11.12.11" (6) are grouped ratings
 OPT_OUT_WORDS = {"tc", "t c", "huy", "stop", "stopall", "unsubscribe", "cancel", "end", "quit", "tu choi",
                  "huy dang ky", "ngung"}
 OPT_IN_WORDS = {"batdau", "bat dau", "start", "unstop", "dk", "dang ky"}
@@ -30,8 +40,11 @@ PHRASES: tuple[tuple[tuple[str, ...], int], ...] = (
     (("rat", "hai", "long"), 1),
     (("hai", "long"), 2),
 )
+# Abbreviations people type for "không" ("ko hai long", "kg hai long", "k hai long").
+SYNONYMS = {"ko": "khong", "kg": "khong", "k": "khong", "kh": "khong", "khg": "khong", "hok": "khong"}
+PHRASE_WORDS = frozenset(w for phrase, _ in PHRASES for w in phrase) | frozenset(SYNONYMS)
 _FIRST_TOKEN = re.compile(r"^\s*(\S+?)[\s:,;]+(.*)$", re.S)
-_DIGIT_RUN = re.compile(r"\d{2,}|[A-Za-z]")
+_CODE_END = " \t\r\n:,;"
 
 
 class ReplyKind(StrEnum):
@@ -46,6 +59,8 @@ class ParsedReply:
     kind: ReplyKind
     ratings: tuple[int, ...] = ()
     dossier_code: str | None = None
+    # With a dossier code: the whole text read as ratings, when it can be (the code may be digits).
+    without_code: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +96,7 @@ def _keyword(folded: str, opt_out_type: str | None) -> ReplyKind | None:
 
 def ratings_of(text: str) -> tuple[int, ...] | None:
     """Digits and words → ratings 0-3, or None when anything else is in the text."""
-    words = fold(text).split()
+    words = [SYNONYMS.get(w, w) for w in fold(text).split()]
     ratings: list[int] = []
     i = 0
     while i < len(words):
@@ -99,37 +114,58 @@ def ratings_of(text: str) -> tuple[int, ...] | None:
     return tuple(ratings)
 
 
+def _looks_like_code(token: str) -> bool:
+    if not token or all(word in PHRASE_WORDS for word in fold(token).split()):
+        return False  # "ko", "Rất", "hài": words of a rating, never a code
+    if any(ch.isalpha() for ch in token):
+        return True
+    has_separator = any(not ch.isalnum() for ch in token)
+    return has_separator and sum(ch.isdigit() for ch in token) >= CODE_MIN_DIGITS
+
+
 def _split_code(text: str) -> tuple[str | None, str]:
-    """A leading token that looks like a dossier code (letters, or runs of digits between separators)."""
+    """A leading token that looks like a dossier code, and the rest of the text."""
     match = _FIRST_TOKEN.match(text)
     if not match:
         return None, text
-    token, rest = match.group(1), match.group(2)
-    if fold(token) in {w for phrase, _ in PHRASES for w in phrase}:
-        return None, text
-    has_separator = any(not ch.isalnum() for ch in token)
-    if any(ch.isalpha() for ch in token) or (has_separator and _DIGIT_RUN.search(token)):
-        return token.strip(".,;:"), rest
-    return None, text
+    token, rest = match.group(1).strip(".,;:"), match.group(2)
+    return (token, rest) if _looks_like_code(token) else (None, text)
+
+
+def after_code(text: str, code: str) -> str | None:
+    """The text after a leading ``code`` (any case, then a separator), or None when it does not start so."""
+    stripped = text.lstrip()
+    if not code or stripped[:len(code)].upper() != code.upper():
+        return None
+    rest = stripped[len(code):]
+    if rest and rest[0] not in _CODE_END:
+        return None
+    return rest.lstrip(_CODE_END)
+
+
+def classify_reply(text: str | None, *, opt_out_type: str | None = None) -> ParsedReply:
+    """Classify one inbound message; may raise on a bug (``parse_reply`` is the safe wrapper)."""
+    raw = (text or "")[:MAX_REPLY]
+    keyword = _keyword(fold(raw), opt_out_type)
+    if keyword is not None:
+        return ParsedReply(keyword)
+    whole = ratings_of(raw) or None
+    code, rest = _split_code(raw)
+    if code is not None:
+        ratings = ratings_of(rest)
+        if ratings:
+            return ParsedReply(ReplyKind.RATINGS, ratings, dossier_code=code, without_code=whole)
+    if whole:
+        return ParsedReply(ReplyKind.RATINGS, whole)
+    return ParsedReply(ReplyKind.HELP)
 
 
 def parse_reply(text: str | None, *, opt_out_type: str | None = None) -> ParsedReply:
     """Classify one inbound message. Never raises: anything unreadable is a request for help."""
     try:
-        raw = (text or "")[:MAX_REPLY]
-        keyword = _keyword(fold(raw), opt_out_type)
-        if keyword is not None:
-            return ParsedReply(keyword)
-        code, rest = _split_code(raw)
-        if code is not None:
-            ratings = ratings_of(rest)
-            if ratings:
-                return ParsedReply(ReplyKind.RATINGS, ratings, dossier_code=code)
-        ratings = ratings_of(raw)
-        if ratings:
-            return ParsedReply(ReplyKind.RATINGS, ratings)
-        return ParsedReply(ReplyKind.HELP)
-    except Exception:  # the parser is fed by strangers: a bug here must not fail the webhook
+        return classify_reply(text, opt_out_type=opt_out_type)
+    except Exception as exc:  # the parser is fed by strangers: a bug here must not fail the webhook
+        log.error("reply parser failed (%s); answered with help", type(exc).__name__)  # never the text
         return ParsedReply(ReplyKind.HELP)
 
 

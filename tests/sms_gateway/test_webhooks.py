@@ -151,6 +151,37 @@ def test_several_open_invitations_need_the_dossier_code(app, client, session, se
     assert rated.dossier.code == "HS-B-0002"
 
 
+def test_grouped_digits_from_a_number_with_one_invitation_are_ratings_not_a_code(app, client, session, settings):
+    invited(app, session, settings)
+    for sid, text in (("SM1", "111-211 111-130"), ("SM2", "11-12 11 11 11 30"), ("SM3", "11.12.11 11.11.11")):
+        reply = post_signed(client, INBOUND, inbound(text, sid=sid)).get_data(as_text=True)
+        assert "nhieu ho so" not in reply
+    assert count(session, Response) == 1  # the first stored it; the others are thanked, nothing more
+    codes = session.scalars(select(Answer.option_code).order_by(Answer.position)).all()
+    assert codes[3] == "hai_long" and codes[10] == "khong_hai_long" and codes[11] is None
+
+
+def test_a_long_digit_code_that_matches_no_open_invitation_is_read_as_ratings(app, client, session, settings):
+    invited(app, session, settings)
+    reply = post_signed(client, INBOUND, inbound("1111-2111 1130", sid="SM1"))
+    assert "cam on" in reply.get_data(as_text=True) and count(session, Response) == 1
+
+
+def test_an_open_dossier_code_of_digits_only_is_still_a_code(app, client, session, settings):
+    invited(app, session, settings, code="12-34")
+    invited(app, session, settings, code="HS-B-0002")
+    done = post_signed(client, INBOUND, inbound("12-34 1 1 1 1 1 1 1 1 1 1 1 1", sid="SM1"))
+    assert "cam on" in done.get_data(as_text=True)
+    assert count(session, Response) == 1 and session.scalars(select(Response)).one().dossier.code == "12-34"
+
+
+def test_ko_hai_long_is_a_rating_not_a_dossier_code(app, client, session, settings):
+    invited(app, session, settings)
+    reply = post_signed(client, INBOUND, inbound("ko hai long", sid="SM1")).get_data(as_text=True)
+    assert "Con thieu tieu chi 2, 3" in reply and count(session, Conversation) == 1
+    assert session.scalars(select(Conversation)).one().answers == {"tc01": "khong_hai_long"}
+
+
 def test_stop_opts_out_and_start_opts_back_in(app, client, session, settings):
     invited(app, session, settings)
     stop = post_signed(client, INBOUND, inbound("TC", sid="SM1"))
