@@ -115,7 +115,7 @@ def _receive(provider: str, tokens: list[str], number: str, text: str, message_i
                          opt_out_type=opt_out_type)
         answer = handle_inbound(session, get_catalogue(), get_settings(), sms, now=utcnow())
     delivery.reply = answer.text if answer else None
-    if answer and hashed and provider == "twilio":  # TwiML makes Twilio send it; it counts towards the cap
+    if answer and hashed:  # Twilio sends the TwiML answer, the http gateway the JSON one: both count (caps)
         new_outbound(session, provider, answer.kind, phone=number, phone_hash=hashed, body=answer.text,
                      now=utcnow(), status=outcome_status("accepted"))
     session.commit()

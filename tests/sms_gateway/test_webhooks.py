@@ -242,6 +242,20 @@ def test_http_provider_inbound_needs_its_shared_secret(app, client, session, set
     assert again.json == ok.json and count(session, Response) == 1
 
 
+def test_http_provider_replies_are_recorded_and_capped_like_twilio_ones(app, client, session, settings):
+    invited(app, session, settings)
+    app.extensions["sms_settings"] = replace(app.extensions["sms_settings"], http_inbound_secret="s3cret-value")
+    headers = {"X-Sipas-Secret": "s3cret-value"}
+    answers = [client.post("/sms/http/inbound", json={"Phone": "0912345678", "Content": "?", "MessageId": f"e{i}"},
+                           headers=headers).json["reply"] for i in range(11)]
+    assert all(a and "Tra loi 12 so" in a for a in answers[:10]) and answers[10] is None
+    count(session, OutboundMessage)
+    replies = session.scalars(select(OutboundMessage).where(OutboundMessage.invitation_id.is_(None))).all()
+    assert len(replies) == 10 and {(m.provider, m.kind) for m in replies} == {("http", MessageKind.REPLY)}
+    assert {m.to_hash for m in replies} == {session.scalars(select(Invitation.phone_hash)).one()}
+    assert all(m.to_hint == "678" for m in replies)
+
+
 def test_answers_to_one_number_stop_after_ten_a_day(app, client, session, settings):
     invited(app, session, settings)
     answers = [post_signed(client, INBOUND, inbound("?", sid=f"SM{i}")).get_data(as_text=True) for i in range(11)]
