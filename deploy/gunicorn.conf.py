@@ -12,5 +12,7 @@ threads = int(os.environ.get("SIPAS_THREADS", "4"))
 timeout = 60
 graceful_timeout = 30
 accesslog = "-"
+# Short links (/r/<code>) are bearer links: the access log shows /r/*** instead of the code.
+logger_class = "sms_gateway.access_log.MaskedLinkLogger"
 # Only the reverse proxy on this machine may set X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("SIPAS_FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,0 +1,28 @@
+"""A gunicorn logger that keeps short-link codes out of the access log.
+
+``/r/<code>`` is a bearer link: whoever holds it can rate the dossier, so the code is masked
+(``/r/***``) in every part of the line that can carry it (request line, path, query, referer, any
+header or environ atom); the rest of the line is left as gunicorn writes it. Use it with
+``logger_class`` in ``deploy/gunicorn.conf.py`` or ``--logger-class sms_gateway.access_log.MaskedLinkLogger``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+LINK_PATH = re.compile(r"/r/[A-Za-z0-9]+")
+MASKED = "/r/***"
+
+
+def mask_links(text: str) -> str:
+    """``GET /r/Ab3dE6gH9k/qr.svg HTTP/1.1`` → ``GET /r/***/qr.svg HTTP/1.1``."""
+    return LINK_PATH.sub(MASKED, text)
+
+
+class MaskedLinkLogger(Logger):
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {key: mask_links(value) if isinstance(value, str) else value for key, value in atoms.items()}

@@ -1,0 +1,58 @@
+"""The gunicorn access log never carries a short-link code (a bearer link), and production uses that logger."""
+
+from __future__ import annotations
+
+import runpy
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+from gunicorn.config import Config
+from gunicorn.util import load_class
+
+from sms_gateway.access_log import MaskedLinkLogger, mask_links
+
+ROOT = Path(__file__).resolve().parents[2]
+CODE = "Ab3dE6gH9k"
+
+
+def access_line(tmp_path: Path, path: str, query: str = "", referer: str = "-") -> str:
+    log_file = tmp_path / "access.log"
+    cfg = Config()
+    cfg.set("accesslog", str(log_file))
+    logger = MaskedLinkLogger(cfg)
+    environ = {"REQUEST_METHOD": "POST", "RAW_URI": path + (f"?{query}" if query else ""), "PATH_INFO": path,
+               "QUERY_STRING": query, "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "203.0.113.7",
+               "HTTP_REFERER": referer, "HTTP_USER_AGENT": "Mozilla/5.0 (Android)"}
+    request = SimpleNamespace(headers=[("REFERER", referer), ("USER-AGENT", "Mozilla/5.0 (Android)")])
+    response = SimpleNamespace(status="303 SEE OTHER", sent=412, headers=[("Content-Type", "text/html")])
+    logger.access(response, request, environ, timedelta(milliseconds=12))
+    for handler in list(logger.access_log.handlers):
+        handler.close()
+        logger.access_log.removeHandler(handler)
+    return log_file.read_text(encoding="utf-8")
+
+
+def test_the_link_code_is_masked_and_the_rest_of_the_line_kept(tmp_path: Path) -> None:
+    line = access_line(tmp_path, f"/r/{CODE}", query="size=8", referer=f"https://danhgia.example.gov.vn/r/{CODE}")
+    assert CODE not in line
+    assert '"POST /r/***?size=8 HTTP/1.1"' in line
+    assert '"https://danhgia.example.gov.vn/r/***"' in line
+    assert line.startswith("203.0.113.7 - - [") and " 303 412 " in line and '"Mozilla/5.0 (Android)"' in line
+
+
+def test_other_paths_are_logged_as_they_are(tmp_path: Path) -> None:
+    line = access_line(tmp_path, "/console/sms/W001/outbox", query="r=1")
+    assert '"POST /console/sms/W001/outbox?r=1 HTTP/1.1"' in line
+
+
+def test_mask_links() -> None:
+    assert mask_links(f"/r/{CODE}/qr.svg?size=8") == "/r/***/qr.svg?size=8"
+    assert mask_links(f"https://x.vn/r/{CODE} and /r/{CODE[::-1]}") == "https://x.vn/r/*** and /r/***"
+    assert mask_links("/kiosk/r") == "/kiosk/r"
+
+
+def test_the_production_config_uses_the_masking_logger() -> None:
+    conf = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    assert load_class(conf["logger_class"]) is MaskedLinkLogger
+    assert conf["accesslog"] == "-"
