@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.setdefault("number_vi", views.number_vi)
     app.jinja_env.filters.setdefault("percent_vi", views.percent_vi)
     app.jinja_env.filters.setdefault("decimal_vi", views.decimal_vi)
+    app.jinja_env.filters.setdefault("date_vi", views.date_vi)
     add_console_nav(app, "aggregator.dashboard", "Báo cáo", order=40, roles=("admin", "clerk", "leader"))
     add_console_nav(app, "aggregator.inputs", "Số liệu quý", order=45, roles=("admin", "clerk"))
     # Quarterly notices (issuing, documents, public page) register below, in their own package.

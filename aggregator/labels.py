@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from sipas.clock import date_short
 from sipas.models import ResponseChannel
 
 CHANNEL_LABELS: dict[ResponseChannel, str] = {
@@ -44,3 +46,14 @@ def decimal_vi(value: float | Decimal | None, places: int = 2) -> str:
 def percent_vi(value: float | Decimal | None) -> str:
     """51.19 → "51,19%"."""
     return "–" if value is None else decimal_vi(value) + "%"
+
+
+def date_vi(value: date | datetime | str | None) -> str:
+    """A date (or an ISO text, ``2026-03-06`` or ``2026-03-06T09:00``) the official way: ``06/3/2026``."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        value = value.date()
+    return date_short(value)

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from aggregator import charts, exports
 from aggregator.inputs import QuarterFigures, get_quarter_input, parse_ballots, save_quarter_input, staff_criteria
-from aggregator.labels import CHANNEL_LABELS, decimal_vi, number_vi, percent_vi
+from aggregator.labels import CHANNEL_LABELS, date_vi, decimal_vi, number_vi, percent_vi
 from aggregator.params import PeriodError, parse_field, parse_period
 from aggregator.report import make_scope
 from aggregator.service import check_channel, district_ranking, unit_report
@@ -24,7 +24,7 @@ from sipas.models import Dossier, Role, Unit, UnitKind
 from sipas.storage import db_session, get_database
 from sipas.units import descendants
 
-__all__ = ["bp", "decimal_vi", "number_vi", "percent_vi"]
+__all__ = ["bp", "date_vi", "decimal_vi", "number_vi", "percent_vi"]
 
 bp = Blueprint("aggregator", __name__, url_prefix="/console/bao-cao", template_folder="templates")
 PERIOD_KINDS = {"quarter": "Quý", "month": "Tháng", "year": "Năm", "range": "Khoảng ngày"}
@@ -201,6 +201,9 @@ def inputs() -> ResponseReturnValue:
         flash(f"Đã lưu số liệu quý {quarter}/{year} của {unit.name}.", "success")
         return redirect(url_for("aggregator.inputs", unit=unit.code, quarter=f"{year}Q{quarter}"))
     row = get_quarter_input(db_session(), unit, year, quarter)
-    updated = row.updated_at.astimezone(get_settings().tz).strftime("%H:%M ngày %d/%m/%Y") if row else ""
+    updated = ""
+    if row:
+        at = row.updated_at.astimezone(get_settings().tz)
+        updated = f"{at:%H:%M} ngày {date_vi(at)}"
     return render_template("aggregator/inputs.html", unit=unit, units=allowed_units(), year=year, quarter=quarter,
                            criteria=criteria, row=row, form=None, updated=updated)

@@ -1,8 +1,11 @@
-"""Local calendar days and periods.
+"""Local calendar days and periods, and how documents write them.
 
 Timestamps are stored in UTC. Rules that speak of days (timeliness, reporting periods) use the local
 calendar of the configured time zone (Asia/Ho_Chi_Minh by default): a result returned on its due date
 is on time whatever the hour, and a period 15/12-06/3 holds every instant of those local days.
+
+Dates are written the official way (domain notes §3): the day always two digits, the month two
+digits only for January and February ("05/02/2023", "06/3/2023", "ngày 06 tháng 3 năm 2023").
 """
 
 from __future__ import annotations
@@ -83,5 +86,56 @@ class Period:
             raise ValueError(f"not a quarter like 2023Q1: {text!r}")
         return cls.quarter(int(match.group(1)), int(match.group(2)))
 
+    def words(self) -> str:
+        """``quý I năm 2023``, ``tháng 3 năm 2023``, ``năm 2023``, else ``từ ngày 15/12/2022 đến ngày 06/3/2023``."""
+        return period_words(self.start, self.end)
+
     def label_vi(self) -> str:
-        return f"từ ngày {self.start:%d/%m/%Y} đến ngày {self.end:%d/%m/%Y}"
+        """A calendar quarter, month or year by name with its dates, any other range by its dates.
+
+        ``quý III năm 2026 (01/7/2026 – 30/9/2026)``; ``từ ngày 15/12/2025 đến ngày 06/3/2026``.
+        """
+        words = self.words()
+        if words == period_dates(self.start, self.end):
+            return words
+        return f"{words} ({date_short(self.start)} – {date_short(self.end)})"
+
+
+ROMAN_QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+def day_month(day: date) -> tuple[str, str]:
+    """The day always two digits, the month two digits only for January and February."""
+    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
+    return f"{day.day:02d}", month
+
+
+def date_short(day: date) -> str:
+    """``06/3/2023``; ``05/02/2023``."""
+    d, m = day_month(day)
+    return f"{d}/{m}/{day.year}"
+
+
+def date_words(day: date) -> str:
+    """``ngày 06 tháng 3 năm 2023``; ``ngày 05 tháng 02 năm 2023``."""
+    d, m = day_month(day)
+    return f"ngày {d} tháng {m} năm {day.year}"
+
+
+def period_dates(start: date, end: date) -> str:
+    """``từ ngày 15/12/2022 đến ngày 06/3/2023``."""
+    return f"từ ngày {date_short(start)} đến ngày {date_short(end)}"
+
+
+def period_words(start: date, end: date) -> str:
+    """A whole calendar year, quarter or month by name; any other range by its dates."""
+    period = Period(start, end)
+    if start.year == end.year:
+        if period == Period.year(start.year):
+            return f"năm {start.year}"
+        quarter = (start.month - 1) // 3 + 1
+        if period == Period.quarter(start.year, quarter):
+            return f"quý {ROMAN_QUARTERS[quarter]} năm {start.year}"
+        if period == Period.month(start.year, start.month):
+            return f"tháng {start.month} năm {start.year}"
+    return period_dates(start, end)

@@ -14,7 +14,7 @@ from aggregator.notices import service
 from aggregator.notices.html_render import notice_context
 from aggregator.notices.pdf_render import PdfError, docx_to_pdf, soffice_binary
 from aggregator.notices.template import TemplateError
-from aggregator.notices.vnformat import ROMAN_QUARTERS
+from aggregator.notices.vnformat import ROMAN_QUARTERS, date_short
 from aggregator.params import PeriodError, parse_period
 from sipas.app import get_catalogue, get_settings
 from sipas.clock import Period, local_date, utcnow
@@ -181,7 +181,7 @@ def issue() -> ResponseReturnValue:
         flash(getattr(exc, "message_vi", str(exc)), "error")
         return redirect(url_for("notices.index", **period_args(unit, period)))
     session.commit()
-    flash(f"Đã ban hành Thông báo số {notice.number_label} ngày {issue_date:%d/%m/%Y}; số liệu đã được chốt.",
+    flash(f"Đã ban hành Thông báo số {notice.number_label} ngày {date_short(issue_date)}; số liệu đã được chốt.",
           "success")
     return redirect(url_for("notices.index", **period_args(unit, period)))
 

@@ -6,12 +6,16 @@ with ``ROUND_HALF_UP`` first and only then handed to Babel for the separators.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import format_decimal
 
-ROMAN_QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
+from sipas.clock import ROMAN_QUARTERS, date_short, date_words, day_month, period_dates, period_words
+
+# The date and period wording lives in sipas.clock (the report labels use it too); re-exported here
+# so the notice code has one formatting module.
+__all__ = ["ROMAN_QUARTERS", "date_short", "date_words", "day_month", "decimal", "half_up", "number", "percent",
+           "period_dates", "period_words", "ratio_percent"]
 
 
 def half_up(value: float | int | Decimal, places: int) -> Decimal:
@@ -47,41 +51,3 @@ def ratio_percent(numerator: int, denominator: int, places: int = 2) -> str:
     if not denominator:
         return "–"
     return percent(Decimal(numerator) * 100 / Decimal(denominator), places)
-
-
-def day_month(day: date) -> tuple[str, str]:
-    """Official style: the day always two digits, the month two digits only for January and February."""
-    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
-    return f"{day.day:02d}", month
-
-
-def date_words(day: date) -> str:
-    """``ngày 06 tháng 3 năm 2023``; ``ngày 05 tháng 02 năm 2023``."""
-    d, m = day_month(day)
-    return f"ngày {d} tháng {m} năm {day.year}"
-
-
-def date_short(day: date) -> str:
-    """``06/3/2023``; ``05/02/2023`` (same padding rule as the date line)."""
-    d, m = day_month(day)
-    return f"{d}/{m}/{day.year}"
-
-
-def period_words(start: date, end: date) -> str:
-    """``quý I năm 2023``, ``tháng 3 năm 2023``, ``năm 2023`` or ``từ ngày 15/12/2022 đến ngày 06/3/2023``."""
-    from sipas.clock import Period
-
-    period = Period(start, end)
-    if start.year == end.year:
-        if period == Period.year(start.year):
-            return f"năm {start.year}"
-        quarter = (start.month - 1) // 3 + 1
-        if period == Period.quarter(start.year, quarter):
-            return f"quý {ROMAN_QUARTERS[quarter]} năm {start.year}"
-        if period == Period.month(start.year, start.month):
-            return f"tháng {start.month} năm {start.year}"
-    return period_dates(start, end)
-
-
-def period_dates(start: date, end: date) -> str:
-    return f"từ ngày {date_short(start)} đến ngày {date_short(end)}"

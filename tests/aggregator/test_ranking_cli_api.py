@@ -85,12 +85,16 @@ def test_cli_json_equals_api_json(run_cli, client: FlaskClient, session: Session
 def test_cli_readable_output_and_errors(run_cli, session: Session, catalogue: Catalogue) -> None:  # type: ignore[no-untyped-def]
     district, wards = district_of_four(session, catalogue)
     text = run_cli("report", "--unit", wards[0].code, "--quarter", "2026Q1").output
+    assert text.splitlines()[1] == "quý I năm 2026 (01/01/2026 – 31/3/2026)"
+    cut = run_cli("report", "--unit", wards[0].code, "--from", "2025-12-15", "--to", "2026-03-06", "--json").output
+    assert json.loads(cut)["period"]["label"] == "từ ngày 15/12/2025 đến ngày 06/3/2026"
     assert "Đã giải quyết 3: trước hạn 1, đúng hạn 1, quá hạn 1; tỷ lệ đúng hạn 66,67%" in text
     assert "Điểm TT 01/2018: 11,3/18, xếp loại khá" in text
     total_line = next(line for line in text.splitlines() if line.startswith("Tổng cộng"))
     assert total_line.split() == ["Tổng", "cộng", "7", "2", "2", "3", "1", "1", "1", "4", "2", "66,67%"]
     table = run_cli("report", "--district", district.code, "--quarter", "2026Q1").output
     assert "Điểm trung bình: 9,5" in table and "chưa có dữ liệu" in table
+    assert "Kỳ báo cáo quý I năm 2026 (01/01/2026 – 31/3/2026)" in table
     bad = run_cli("report", "--unit", wards[0].code, "--quarter", "2026Q5")
     assert bad.exit_code != 0 and "Quý “2026Q5” không hợp lệ" in bad.output
     unknown = run_cli("report", "--unit", "KHONG-CO", "--json")
@@ -123,5 +127,6 @@ def test_api_scoping_and_errors(client: FlaskClient, session: Session, catalogue
            ({"field": "Hộ\x00tịch"}, "field"), ({"field": "x" * 300}, "field"), ({"channel": "\x00"}, "channel")]
     for query, field in odd:
         answer = client.get("/api/v1/reports", query_string=query, headers=headers)
-        assert answer.status_code == 422, query
+        nul = "\x00" in "".join(query.values())  # a NUL may be refused at the door with 400, naming the field
+        assert answer.status_code == 422 or (nul and answer.status_code == 400), query
         assert answer.get_json()["error"]["field"] == field
