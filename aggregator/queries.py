@@ -2,6 +2,8 @@
 
 Dossier figures use the ``*_local_date`` columns (local calendar days), responses use
 ``submitted_at`` within ``Period.utc_bounds(tz)``. See ``aggregator.report`` for the definitions.
+A "dissatisfied" answer is one the catalogue marks so (``Catalogue.dissatisfied_answers``), passed
+in as (instrument, version, criterion, option) keys, never guessed from the points.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sipas.clock import Period
 from sipas.models import Answer, Dossier, IntakeChannel, Response, ResponseChannel
 
 ONLINE = (IntakeChannel.ONLINE_PARTIAL, IntakeChannel.ONLINE_FULL)
+DissatisfiedKeys = Sequence[tuple[str, str, str, str]]
 DOSSIER_COLUMNS = ("received_online", "received_direct_postal", "carried_over", "resolved", "early", "on_time",
                    "late", "in_progress", "in_progress_overdue", "online_late", "unsatisfied_or_late", "rated")
 
@@ -40,7 +43,13 @@ def _count(condition: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def dossiers_by_field(session: Session, scope: Scope) -> list[dict[str, Any]]:
+def dissatisfied_answer(keys: DissatisfiedKeys) -> ColumnElement[bool]:
+    """The answer (joined to its response) is one the catalogue marks as dissatisfied."""
+    return tuple_(Response.instrument_code, Response.instrument_version, Answer.criterion_code,
+                  Answer.option_code).in_(list(keys))
+
+
+def dossiers_by_field(session: Session, scope: Scope, dissatisfied: DissatisfiedKeys) -> list[dict[str, Any]]:
     """Biểu II.06a counts per field (one row per field, sorted by field)."""
     d, start, end = Dossier, scope.period.start, scope.period.end
     online = d.intake_channel.in_(ONLINE)
@@ -48,8 +57,8 @@ def dossiers_by_field(session: Session, scope: Scope) -> list[dict[str, Any]]:
     late = and_(resolved, d.due_local_date.is_not(None), d.returned_local_date > d.due_local_date)
     in_progress = or_(d.returned_local_date.is_(None), d.returned_local_date > end)
     overdue = and_(in_progress, d.due_local_date.is_not(None), d.due_local_date < scope.as_of)
-    negative = exists(select(Answer.id).where(Answer.response_id == Response.id, Response.dossier_id == d.id,
-                                              Answer.points == 0))
+    negative = exists(select(Answer.id).join(Response, Response.id == Answer.response_id)
+                      .where(Response.dossier_id == d.id, dissatisfied_answer(dissatisfied)))
     columns = [
         _count(and_(d.received_local_date >= start, online)),
         _count(and_(d.received_local_date >= start, ~online)),
@@ -129,26 +138,22 @@ def points_by_criterion(groups: list[AnswerGroup]) -> list[tuple[str, str, str, 
     return [(*key, p, n) for key, (p, n) in totals.items()]
 
 
-def overall_answers(groups: list[AnswerGroup]) -> tuple[int, int]:
-    """(answers with an option, of which satisfied = points above 0)."""
-    answered = [(count, points) for _i, _v, _c, option, count, points in groups if option is not None]
-    return sum(c for c, _p in answered), sum(c for c, p in answered if p)
+def _negative(dissatisfied: DissatisfiedKeys) -> Any:
+    """The current response has at least one dissatisfied answer (correlated with the outer Response)."""
+    return exists(select(Answer.id).where(Answer.response_id == Response.id, dissatisfied_answer(dissatisfied)))
 
 
-def _negative(response_id: Any) -> Any:
-    return exists(select(Answer.id).where(Answer.response_id == response_id, Answer.points == 0))
-
-
-def negative_responses(session: Session, scope: Scope) -> int:
-    """Responses with at least one lowest-level answer (0 points): follow-up candidates."""
-    stmt = in_scope(scope, select(func.count(Response.id)).where(_negative(Response.id)))
+def negative_responses(session: Session, scope: Scope, dissatisfied: DissatisfiedKeys) -> int:
+    """Responses with at least one dissatisfied answer: follow-up candidates."""
+    stmt = in_scope(scope, select(func.count(Response.id)).where(_negative(dissatisfied)))
     return int(session.scalar(stmt) or 0)
 
 
-def recent_comments(session: Session, scope: Scope, limit: int = 30) -> list[tuple[Any, ...]]:
+def recent_comments(session: Session, scope: Scope, dissatisfied: DissatisfiedKeys,
+                    limit: int = 30) -> list[tuple[Any, ...]]:
     """(id, submitted_at, channel, instrument, comment, negative) of the latest commented responses."""
     stmt = in_scope(scope, select(Response.id, Response.submitted_at, Response.channel, Response.instrument_code,
-                                    Response.comment, _negative(Response.id))
+                                    Response.comment, _negative(dissatisfied))
                       .where(Response.comment.is_not(None), Response.comment != "")
                       .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(limit))
     return [tuple(row) for row in session.execute(stmt)]

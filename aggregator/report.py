@@ -20,10 +20,13 @@ Definitions (domain notes §2.4, §3, §4):
   7 from every citizen answer to a criterion mapped to that index (tt01_2018 cs3/cs4/cs7, hue12
   tc07/tc08/tc04); 5, 6 and 8 from the staff inputs of the quarters overlapping the period; 9 from the
   online share of dossiers received and online dossiers late or overdue.
-- **Negative** answer = an option worth 0 points (Không hài lòng, Không đúng hẹn, Trễ hẹn, …);
-  **overall satisfaction** = answers worth more than 0 ÷ all answers with an option.
-- **QĐ 766 ratio** = (all dossiers − dossiers late, overdue or rated negatively) ÷ all dossiers,
-  where all dossiers = resolved in the period + in progress at its end.
+- **Dissatisfied** answer = an option the criterion set marks ``dissatisfied`` (every "Không hài
+  lòng", and quay4 q3 "Không đúng hẹn"), never "0 points": "Phức tạp", "Trên 1 lần", "Trễ hẹn" are
+  not. A **negative response** (follow-up) has at least one dissatisfied answer. **Overall
+  satisfaction** = answers to *satisfaction criteria* (the criteria marked ``satisfaction``: hue12
+  all, quay4 q1-q2, tt01_2018 cs7) that are not dissatisfied ÷ all answers to those criteria.
+- **QĐ 766 ratio** = (all dossiers − dossiers late, overdue or with a dissatisfied answer) ÷ all
+  dossiers, where all dossiers = resolved in the period + in progress at its end.
 - A district's report pools all its units (staff inputs averaged over the units that entered them);
   the district ranking (``aggregator.ranking``) scores each ward alone.
 - ``field`` limits dossiers and responses to one field (responses through their dossier);
@@ -118,9 +121,22 @@ def score_section(catalogue: Catalogue, points: dict[int, tuple[int, int]]) -> d
     }
 
 
+def overall_counts(catalogue: Catalogue, groups: Sequence[queries.AnswerGroup]) -> tuple[int, int]:
+    """(answers to satisfaction criteria, of which not dissatisfied), from the answer groups."""
+    answers = satisfied = 0
+    for code, version, criterion, option, count, _points in groups:
+        instrument = _instrument(catalogue, code, version)
+        if option is None or instrument is None or not instrument.is_satisfaction_criterion(criterion):
+            continue
+        answers += count
+        if not instrument.is_dissatisfied(criterion, option):
+            satisfied += count
+    return answers, satisfied
+
+
 def unit_scores(session: Session, catalogue: Catalogue, scope: queries.Scope) -> dict[str, Any]:
     """Only the TT 01/2018 scores of a scope (used by the district ranking)."""
-    dossiers, _table = dossier_section(queries.dossiers_by_field(session, scope))
+    dossiers, _table = dossier_section(queries.dossiers_by_field(session, scope, catalogue.dissatisfied_answers()))
     staff = queries.staff_inputs(session, scope.unit_ids, scope.period)
     points = queries.points_by_criterion(queries.answer_groups(session, scope))
     return score_section(catalogue, index_points(catalogue, dossiers, points, staff))
@@ -158,9 +174,10 @@ def instrument_section(catalogue: Catalogue, units: Sequence[Unit], period: Peri
             shares = stats.largest_remainder(option_counts)
             criteria.append({
                 "code": criterion.code, "label": criterion.label, "short_label": criterion.short_label,
-                "tt01_index": criterion.tt01_index, "n": sum(option_counts),
+                "tt01_index": criterion.tt01_index, "satisfaction": criterion.satisfaction, "n": sum(option_counts),
                 "not_applicable": by_answer.get((code, version, criterion.code, None), 0),
-                "options": [{"code": o.code, "label": o.label, "points": o.points, "count": c, "percent": float(s)}
+                "options": [{"code": o.code, "label": o.label, "points": o.points, "dissatisfied": o.dissatisfied,
+                             "count": c, "percent": float(s)}
                             for o, c, s in zip(criterion.options, option_counts, shares, strict=True)],
             })
         n = per_version[(code, version)]
@@ -174,13 +191,14 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
                  channel: str | None = None) -> dict[str, Any]:
     """The whole report; ``units[0]`` names it (a district comes first in ``descendants``)."""
     scope = make_scope(units, period, tz=tz, now=now, field=field, channel=channel)
-    dossiers, table = dossier_section(queries.dossiers_by_field(session, scope))
+    dissatisfied = catalogue.dissatisfied_answers()
+    dossiers, table = dossier_section(queries.dossiers_by_field(session, scope, dissatisfied))
     resolved = dossiers["resolved"]
     staff = queries.staff_inputs(session, scope.unit_ids, period)
     groups = queries.answer_groups(session, scope)
     points = index_points(catalogue, dossiers, queries.points_by_criterion(groups), staff)
     by_channel = queries.responses_by_channel(session, scope)
-    answers, satisfied = queries.overall_answers(groups)
+    answers, satisfied = overall_counts(catalogue, groups)
     overall_shares = stats.largest_remainder([satisfied, answers - satisfied])
     all_dossiers = dossiers["resolved"] + dossiers["in_progress"]
     bad = dossiers.pop("_bad")
@@ -205,7 +223,7 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
                           else float(stats.percent(returned_paper, staff.ballots_handed_out))},
         "overall": {"answers": answers, "satisfied": satisfied, "dissatisfied": answers - satisfied,
                     "percent": float(overall_shares[0]),
-                    "negative_responses": queries.negative_responses(session, scope)},
+                    "negative_responses": queries.negative_responses(session, scope, dissatisfied)},
         "satisfaction_766": {"total_dossiers": all_dossiers, "unsatisfied_or_late": bad,
                              "percent": float(stats.satisfaction_766(all_dossiers, bad))},
         "scores": score_section(catalogue, points),
@@ -213,7 +231,7 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
             {"id": rid, "submitted_at": at.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
              "local_date": local_date(at, tz).isoformat(), "channel": str(ch), "instrument": instrument,
              "comment": comment, "negative": bool(negative)}
-            for rid, at, ch, instrument, comment, negative in queries.recent_comments(session, scope)
+            for rid, at, ch, instrument, comment, negative in queries.recent_comments(session, scope, dissatisfied)
         ],
         "generated_at": now.astimezone(UTC).isoformat(timespec="seconds"),
     }

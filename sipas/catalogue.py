@@ -2,6 +2,11 @@
 
 Each file is one immutable version of one instrument. A response records the code and version it
 was given under, so adding a version never rewrites history. Pure: no database, no Flask.
+
+How reports read the answers is data too (docs/criteria.md): an option marked ``dissatisfied``
+makes its dossier "không hài lòng" (QĐ 766, follow-up of comments); a criterion marked
+``satisfaction`` is asked on a satisfaction scale and enters the overall satisfaction rate. Points
+say nothing about either: "Phức tạp" or "Trên 1 lần" are worth 0 points without being a complaint.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ class Option:
     code: str
     label: str
     points: int
+    dissatisfied: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,9 +49,14 @@ class Criterion:
     allow_na: bool = False
     source: Source = Source.CITIZEN
     tt01_index: int | None = None
+    satisfaction: bool = False
 
     def option(self, code: str) -> Option | None:
         return next((o for o in self.options if o.code == code), None)
+
+    @property
+    def dissatisfied_codes(self) -> tuple[str, ...]:
+        return tuple(o.code for o in self.options if o.dissatisfied)
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,14 @@ class Instrument:
 
     def in_effect(self, day: date) -> bool:
         return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+
+    def is_dissatisfied(self, criterion_code: str, option_code: str | None) -> bool:
+        criterion = self.criterion(criterion_code)
+        return criterion is not None and option_code in criterion.dissatisfied_codes
+
+    def is_satisfaction_criterion(self, criterion_code: str) -> bool:
+        criterion = self.criterion(criterion_code)
+        return criterion is not None and criterion.satisfaction
 
 
 @dataclass(frozen=True)
@@ -138,6 +157,11 @@ class Catalogue:
     def versions(self, code: str) -> list[Instrument]:
         return list(self._versions.get(code, []))
 
+    def dissatisfied_answers(self) -> tuple[tuple[str, str, str, str], ...]:
+        """(instrument, version, criterion, option) of every answer that makes a dossier "không hài lòng"."""
+        return tuple((i.code, i.version, c.code, o) for versions in self._versions.values() for i in versions
+                     for c in i.criteria for o in c.dissatisfied_codes)
+
     def latest(self, on: date) -> list[Instrument]:
         """One instrument per code: the version in effect on ``on``, in file order of codes."""
         result = []
@@ -158,7 +182,32 @@ def _parse_option(raw: dict, where: str) -> Option:
         raise CatalogueError(f"{where}: option {code} has points {points!r}, expected a whole number >= 0")
     if code == NOT_APPLICABLE or not code.isidentifier() or not label.strip():
         raise CatalogueError(f"{where}: bad option code {code!r} or empty label")
-    return Option(code=code, label=label.strip(), points=points)
+    dissatisfied = raw.get("dissatisfied", False)
+    if not isinstance(dissatisfied, bool):
+        raise CatalogueError(f"{where}: option {code} has dissatisfied = {dissatisfied!r}, expected true or false")
+    return Option(code=code, label=label.strip(), points=points, dissatisfied=dissatisfied)
+
+
+def _satisfaction_flag(raw: dict, default: object, source: Source, where: str) -> bool:
+    """Whether a criterion enters the overall satisfaction rate; citizen criteria must say so."""
+    value = raw.get("satisfaction", default)
+    if source is not Source.CITIZEN:
+        if value is True and "satisfaction" in raw:
+            raise CatalogueError(f"{where}: only a criterion citizens answer can be a satisfaction criterion")
+        return False
+    if not isinstance(value, bool):
+        raise CatalogueError(f"{where}: say whether this is a satisfaction criterion (satisfaction = true or false)")
+    return value
+
+
+def _check_flags(criterion: Criterion, where: str) -> None:
+    dissatisfied = criterion.dissatisfied_codes
+    if criterion.source is not Source.CITIZEN and dissatisfied:
+        raise CatalogueError(f"{where}: only answers citizens give can be marked dissatisfied")
+    if criterion.satisfaction and not dissatisfied:
+        raise CatalogueError(f"{where}: a satisfaction criterion needs an option marked dissatisfied = true")
+    if len(dissatisfied) == len(criterion.options):
+        raise CatalogueError(f"{where}: every option is marked dissatisfied")
 
 
 def _parse_instrument(data: dict, path: Path) -> Instrument:
@@ -187,7 +236,7 @@ def _parse_instrument(data: dict, path: Path) -> Instrument:
         index = raw.get("tt01_index")
         if index is not None and index not in range(1, 10):
             raise CatalogueError(f"{where}:{code}: tt01_index must be 1-9")
-        criteria.append(Criterion(
+        criterion = Criterion(
             code=code,
             label=str(raw["label"]).strip(),
             short_label=str(raw.get("short_label") or raw["label"]).strip(),
@@ -195,7 +244,10 @@ def _parse_instrument(data: dict, path: Path) -> Instrument:
             allow_na=bool(raw.get("allow_na", False)),
             source=source,
             tt01_index=index,
-        ))
+            satisfaction=_satisfaction_flag(raw, data.get("satisfaction"), source, f"{where}:{code}"),
+        )
+        _check_flags(criterion, f"{where}:{code}")
+        criteria.append(criterion)
     if len({c.code for c in criteria}) != len(criteria):
         raise CatalogueError(f"{where}: duplicate criterion codes")
     if not any(c.source is Source.CITIZEN for c in criteria):

@@ -91,3 +91,40 @@ def test_inconsistent_data_is_refused(tmp_path, old, new, message):
     path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
     with pytest.raises(CatalogueError, match=message):
         load_catalogue(config)
+
+
+def test_which_answers_count_as_dissatisfied_and_which_criteria_as_satisfaction(catalogue):
+    on = date(2026, 1, 1)
+    hue12, quay4, tt01 = (catalogue.current(code, on) for code in ("hue12", "quay4", "tt01_2018"))
+    assert all(c.satisfaction and c.dissatisfied_codes == ("khong_hai_long",) for c in hue12.criteria)
+    assert {c.code: (c.satisfaction, c.dissatisfied_codes) for c in quay4.criteria} == {
+        "q1": (True, ("khong_hai_long",)), "q2": (True, ("khong_hai_long",)),
+        "q3": (False, ("khong_dung_hen",)),  # "Chậm hẹn nhưng chấp nhận được" is accepted, "Không đúng hẹn" is not
+        "q4": (False, ())}  # "Phức tạp" judges the procedure, not the ward
+    assert {c.code: (c.satisfaction, c.dissatisfied_codes) for c in tt01.criteria if c.satisfaction
+            or c.dissatisfied_codes} == {"cs7": (True, ("khong_hai_long",))}  # "Trễ hẹn", "Trên 1 lần": facts
+    assert len(catalogue.dissatisfied_answers()) == 12 + 3 + 1
+
+
+@pytest.mark.parametrize(("path", "old", "new", "message"), [
+    ("hue12", ", dissatisfied = true", "", "needs an option marked dissatisfied"),
+    ("hue12", "satisfaction = true", "", "say whether this is a satisfaction criterion"),
+    ("hue12", "satisfaction = true", 'satisfaction = "có"', "say whether"),
+    ("hue12", "dissatisfied = true", 'dissatisfied = "yes"', "expected true or false"),
+    ("quay4", '{ code = "dung_hen", label = "Đúng hẹn", points = 2 },\n'
+     '    { code = "cham_chap_nhan_duoc", label = "Chậm hẹn nhưng chấp nhận được", points = 1 },',
+     '{ code = "dung_hen", label = "Đúng hẹn", points = 2, dissatisfied = true },\n'
+     '    { code = "cham_chap_nhan_duoc", label = "Chậm hẹn nhưng chấp nhận được", points = 1, dissatisfied = true },',
+     "every option is marked dissatisfied"),
+    ("tt01_2018", 'source = "staff"', 'source = "staff"\nsatisfaction = true', "only a criterion citizens answer"),
+    ("tt01_2018", 'points = 0 },\n]\n\n[[criteria]]\ncode = "cs6"',
+     'points = 0, dissatisfied = true },\n]\n\n[[criteria]]\ncode = "cs6"', "only answers citizens give"),
+])
+def test_how_answers_are_read_is_checked_at_start_up(tmp_path, path, old, new, message):
+    config = _copy_config(tmp_path)
+    file = config / "instruments" / f"{path}.v2018.toml"
+    text = file.read_text(encoding="utf-8")
+    assert old in text
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=message):
+        load_catalogue(config)

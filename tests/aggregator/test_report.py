@@ -12,7 +12,7 @@ from aggregator.service import unit_report
 from sipas.catalogue import Catalogue
 from sipas.clock import Period
 from tests.aggregator.fixtures import NOW, build_quarter
-from tests.factories import TZ, create_dossier, create_response, create_unit, local
+from tests.factories import TZ, answers_for, create_dossier, create_response, create_unit, local
 
 Q1 = Period.quarter(2026, 1)
 
@@ -91,9 +91,11 @@ def test_scores_channels_ballots_overall_and_766(session: Session, catalogue: Ca
                         "api": (0, 0.0)}
     assert report["responses"] == 4
     assert report["paper_ballots"] == {"handed_out": 10, "returned": 1, "return_rate": 10.0}
-    # 30 answers with an option, 3 worth 0 points (tc04 of R2, q4 of R3, cs1 of R4)
-    assert report["overall"] == {"answers": 30, "satisfied": 27, "dissatisfied": 3, "percent": 90.0,
-                                 "negative_responses": 3}
+    # Satisfaction criteria only: R1 11 hue12 answers (tc02 n/a), R2 11 (tc08 n/a) of which tc04 "không hài
+    # lòng", R3 quay4 q1-q2 (q3 and q4 are not satisfaction criteria), R4 tt01 cs7 (cs1 "trễ hẹn" is a fact,
+    # not a rating) → 25 answers, 1 dissatisfied; only R2 needs follow-up.
+    assert report["overall"] == {"answers": 25, "satisfied": 24, "dissatisfied": 1, "percent": 96.0,
+                                 "negative_responses": 1}
     # 7 dossiers; late D, overdue F and H, C rated negatively → (7 − 4) / 7
     assert report["satisfaction_766"] == {"total_dossiers": 7, "unsatisfied_or_late": 4, "percent": 42.86}
     assert [(c["comment"], c["negative"], c["channel"]) for c in report["comments"]] == [
@@ -102,6 +104,39 @@ def test_scores_channels_ballots_overall_and_766(session: Session, catalogue: Ca
     assert all(set(c) == {"id", "submitted_at", "local_date", "channel", "instrument", "comment", "negative"}
                for c in report["comments"])
     json.dumps(report)  # plain JSON
+
+
+def test_dissatisfied_answers_come_from_the_criterion_sets_not_from_zero_points(session: Session,
+                                                                                catalogue: Catalogue) -> None:
+    unit = create_unit(session)
+    on_time = {"received_at": local(2026, 2, 2), "due_at": local(2026, 2, 9), "returned_at": local(2026, 2, 9),
+               "now": NOW}
+    x, y, z, w = (create_dossier(session, unit, **on_time) for _ in range(4))
+    rate = {"submitted_at": local(2026, 2, 10), "now": NOW}
+    good = {"q1": "hai_long", "q2": "rat_hai_long"}
+    # X: every 0-point fact of TT 01/2018, attitude "hài lòng" → not dissatisfied
+    create_response(session, catalogue, unit, dossier=x, instrument="tt01_2018", **rate,
+                    answers={"cs1": "tre_hen", "cs3": "tren_mot_lan", "cs4": "tu_hai_noi", "cs7": "hai_long"})
+    # Y: the delay was not acceptable → dissatisfied, although no satisfaction-scale answer is negative
+    create_response(session, catalogue, unit, dossier=y, instrument="quay4", **rate,
+                    answers=good | {"q3": "khong_dung_hen", "q4": "don_gian"})
+    # Z: "phức tạp" and "chậm hẹn nhưng chấp nhận được" → not dissatisfied
+    create_response(session, catalogue, unit, dossier=z, instrument="quay4", **rate,
+                    answers=good | {"q3": "cham_chap_nhan_duoc", "q4": "phuc_tap"})
+    # W: one hue12 "không hài lòng" → dissatisfied
+    create_response(session, catalogue, unit, dossier=w, **rate,
+                    answers=answers_for(catalogue, "hue12", 1, on=NOW) | {"tc01": "khong_hai_long"})
+    report = report_of(session, catalogue, unit)
+    assert report["dossiers"]["late"] == report["dossiers"]["in_progress"] == 0
+    # 4 dossiers, Y and W dissatisfied → (4 − 2) / 4
+    assert report["satisfaction_766"] == {"total_dossiers": 4, "unsatisfied_or_late": 2, "percent": 50.0}
+    # X cs7 (1 answer) + Y q1, q2 + Z q1, q2 + W 12 items, of which tc01 dissatisfied → 17 answers, 16 satisfied
+    assert report["overall"] == {"answers": 17, "satisfied": 16, "dissatisfied": 1, "percent": 94.12,
+                                 "negative_responses": 2}
+    q3 = criterion(report, "quay4", "q3")
+    assert [(o["code"], o["dissatisfied"]) for o in q3["options"]] == [
+        ("dung_hen", False), ("cham_chap_nhan_duoc", False), ("khong_dung_hen", True)]
+    assert not q3["satisfaction"] and criterion(report, "quay4", "q1")["satisfaction"]
 
 
 def test_period_crossing_the_year(session: Session, catalogue: Catalogue) -> None:
