@@ -144,7 +144,10 @@ def fail_interrupted(session: Session, *, now: datetime) -> int:
 
 def erase_closed_phones(session: Session, sms: SmsSettings, *, now: datetime) -> int:
     """Delete the phone number (keep the keyed hash) once no open invitation needs it: after its own
-    invitation closed, or, for a dossier never invited, once its invitation window would have closed."""
+    invitation closed, or, for a dossier never invited, once its invitation window would have closed.
+
+    ``erased_at`` is set as for an erasure on request: it is what makes a later import or API update
+    leave the number out (``sipas.dossiers._apply_contact``), so the erasure lasts."""
     still_open = exists().where(Invitation.phone_hash == DossierContact.phone_hash,
                                 Invitation.status.in_(OPEN_STATUSES))
     invited_closed = exists().where(Invitation.dossier_id == DossierContact.dossier_id,
@@ -156,7 +159,7 @@ def erase_closed_phones(session: Session, sms: SmsSettings, *, now: datetime) ->
                                      ~still_open)
     ).all()
     for contact in contacts:
-        contact.phone_e164 = None
+        contact.phone_e164, contact.erased_at = None, now
     if contacts:
         audit(session, "sms.phones_erased", actor="sms", count=len(contacts))
     return len(contacts)

@@ -133,6 +133,33 @@ def test_expiry_after_7_days_erases_the_phone_but_keeps_its_hash(app, session, s
     assert len(provider.sent) == 2  # the invitation and its reminder, nothing after expiry
 
 
+def test_an_erasure_at_window_close_lasts_through_a_later_import_and_api_update(app, client, session, settings,
+                                                                                provider):
+    from tests.factories import create_key
+
+    unit = create_unit(session)
+    dossier = returned(session, unit, code="000.00.20.H57-260105-0077")
+    key = create_key(session, unit)
+    session.commit()
+    cycle(app, settings, provider, local(2026, 1, 7, 10, 0))
+    cycle(app, settings, provider, local(2026, 1, 14, 10, 0))  # expired: the number is erased
+    contact = session.scalars(select(DossierContact).where(DossierContact.dossier_id == dossier.id)).one()
+    session.refresh(contact)
+    assert contact.phone_e164 is None and contact.erased_at == local(2026, 1, 14, 10, 0)
+
+    returned(session, unit, code=dossier.code, phone=PHONE)  # the next import carries the same number
+    body = {"code": dossier.code, "received_at": "2026-01-05T09:00:00+07:00", "returned_at": "2026-01-07T09:00:00+07:00",
+            "intake_channel": "online_full", "phone": "0912 345 678", "sms_consent": True}
+    answer = client.post("/api/v1/dossiers", json=body, headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code in (200, 201), answer.get_data(as_text=True)
+    session.commit()
+    session.expire_all()
+    contact = session.scalars(select(DossierContact).where(DossierContact.dossier_id == dossier.id)).one()
+    assert contact.phone_e164 is None
+    cycle(app, settings, provider, local(2026, 1, 14, 11, 0))
+    assert len(provider.sent) == 1  # the invitation, nothing after the erasure
+
+
 def test_old_returned_dossiers_are_not_invited_and_their_phones_are_erased(app, session, settings, provider):
     unit = create_unit(session)
     old = returned(session, unit, at=local(2025, 12, 1))
