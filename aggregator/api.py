@@ -17,7 +17,6 @@ from sipas.api.errors import register_api_errors
 from sipas.app import get_catalogue, get_settings
 from sipas.clock import local_date, utcnow
 from sipas.errors import ValidationError
-from sipas.models import UnitKind
 from sipas.storage import db_session
 
 bp = Blueprint("aggregator_api", __name__, url_prefix="/api/v1")
@@ -41,8 +40,6 @@ def reports() -> ResponseReturnValue:
     session = db_session()
     if args.get("district"):
         district = resolve_unit(args["district"])
-        if district.kind not in (UnitKind.DISTRICT, UnitKind.PROVINCE):
-            raise ValidationError("Đơn vị này không phải quận/huyện.", field="district")
         data = district_ranking(session, get_catalogue(), district, period, tz=settings.tz, now=now)
     else:
         unit = resolve_unit(args.get("unit"))

@@ -9,7 +9,7 @@ import click
 
 from aggregator.labels import decimal_vi, number_vi, percent_vi
 from aggregator.params import PeriodError, parse_period
-from aggregator.service import district_ranking, unit_report
+from aggregator.service import NotADistrict, district_ranking, unit_report
 from sipas.cli import Context, pass_context
 from sipas.clock import local_date, utcnow
 from sipas.errors import UnknownUnit
@@ -46,8 +46,13 @@ def report(ctx: Context, unit_code: str | None, district_code: str | None, start
             else:
                 data = unit_report(session, ctx.catalogue(), unit, period, tz=settings.tz, now=now, field=field,
                                    channel=channel)
-    except (PeriodError, UnknownUnit) as exc:
-        raise click.ClickException(str(exc) if isinstance(exc, PeriodError) else exc.message_vi) from None
+    except PeriodError as exc:
+        raise click.ClickException(str(exc)) from None
+    except NotADistrict as exc:
+        raise click.ClickException(f"{exc.message_vi} Dùng --unit {unit_code or district_code} để xem báo cáo của "
+                                   "đơn vị này.") from None
+    except UnknownUnit as exc:
+        raise click.ClickException(exc.message_vi) from None
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     elif district_code:

@@ -12,8 +12,15 @@ from aggregator.ranking import build_ranking
 from aggregator.report import build_report
 from sipas.catalogue import Catalogue
 from sipas.clock import Period
-from sipas.models import ResponseChannel, Unit
+from sipas.errors import ValidationError
+from sipas.models import ResponseChannel, Unit, UnitKind
 from sipas.units import descendants
+
+RANKED_KINDS = (UnitKind.DISTRICT, UnitKind.PROVINCE)
+
+
+class NotADistrict(ValidationError):
+    code = "not_a_district"
 
 
 def check_channel(channel: str | None) -> str | None:
@@ -33,6 +40,15 @@ def unit_report(session: Session, catalogue: Catalogue, unit: Unit, period: Peri
                         field=parse_field(field), channel=check_channel(channel))
 
 
+def check_district(unit: Unit) -> Unit:
+    """Only a district (or a province) ranks the wards below it; a ward alone is no ranking."""
+    if unit.kind not in RANKED_KINDS:
+        raise NotADistrict(f"Đơn vị “{unit.code}” ({unit.name}) không phải quận/huyện nên không có bảng xếp hạng.",
+                           field="district", detail=f"unit {unit.code!r} is a {unit.kind.value}, not a district")
+    return unit
+
+
 def district_ranking(session: Session, catalogue: Catalogue, district: Unit, period: Period, *, tz: tzinfo,
                      now: datetime) -> dict[str, Any]:
-    return build_ranking(session, catalogue, district, period, tz=tz, now=now)
+    """The ranking of a district's wards; ``NotADistrict`` for a ward (CLI and API alike)."""
+    return build_ranking(session, catalogue, check_district(district), period, tz=tz, now=now)

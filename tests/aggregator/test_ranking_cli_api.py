@@ -101,6 +101,11 @@ def test_cli_readable_output_and_errors(run_cli, session: Session, catalogue: Ca
     assert unknown.exit_code != 0 and "Không tìm thấy đơn vị" in unknown.output
     both = run_cli("report", "--unit", wards[0].code, "--district", district.code)
     assert both.exit_code != 0
+    for args in (("--json",), ()):  # a ward is no district: refused as the API refuses it, never ranked alone
+        ward_alone = run_cli("report", "--district", wards[0].code, "--quarter", "2026Q1", *args)
+        assert ward_alone.exit_code == 1, ward_alone.output
+        assert f"Đơn vị “{wards[0].code}” ({wards[0].name}) không phải quận/huyện" in ward_alone.output
+        assert f"Dùng --unit {wards[0].code}" in ward_alone.output and "Hạng" not in ward_alone.output
 
 
 def test_api_scoping_and_errors(client: FlaskClient, session: Session, catalogue: Catalogue) -> None:
@@ -121,6 +126,8 @@ def test_api_scoping_and_errors(client: FlaskClient, session: Session, catalogue
     assert bad_channel.status_code == 422 and "Kênh" in bad_channel.get_json()["error"]["message"]
     not_district = client.get(f"/api/v1/reports?district={wards[0].code}", headers=headers)
     assert not_district.status_code == 422
+    assert not_district.get_json()["error"]["code"] == "not_a_district"
+    assert not_district.get_json()["error"]["field"] == "district"
     odd = [({"from": "9999-12-31", "to": "9999-12-31"}, "period"), ({"quarter": "9999Q4"}, "period"),
            ({"year": "1900"}, "period"), ({"month": "2026-13"}, "period"),
            ({"from": "2026-02-30", "to": "x"}, "period"),
