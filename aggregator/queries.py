@@ -172,20 +172,22 @@ def quarters_overlapping(period: Period) -> list[tuple[int, int]]:
 @dataclass(frozen=True)
 class StaffFigures:
     index_points: dict[int, tuple[int, int]]
-    ballots_handed_out: int | None
+    ballots: tuple[tuple[int, int, int, int], ...]  # (unit id, year, quarter, handed out) as entered
 
 
 def staff_inputs(session: Session, unit_ids: Sequence[int], period: Period) -> StaffFigures:
-    """Sums of the staff-entered figures of the quarters overlapping the period."""
+    """Index 5, 6, 8 sums and the ballots handed out, of the quarters overlapping the period."""
     q = QuarterInput
     quarters = quarters_overlapping(period)
+    where = (q.unit_id.in_(unit_ids), tuple_(q.year, q.quarter).in_(quarters))
     stmt = select(
         func.coalesce(func.sum(q.index5_points), 0), func.count(q.index5_points),
         func.coalesce(func.sum(q.index6_points), 0), func.count(q.index6_points),
         func.coalesce(func.sum(q.index8_points), 0), func.count(q.index8_points),
-        func.sum(q.ballots_handed_out),
-    ).where(q.unit_id.in_(unit_ids), tuple_(q.year, q.quarter).in_(quarters))
+    ).where(*where)
     row = session.execute(stmt).one()
     points = {5: (int(row[0]), int(row[1])), 6: (int(row[2]), int(row[3])), 8: (int(row[4]), int(row[5]))}
+    ballots = session.execute(select(q.unit_id, q.year, q.quarter, q.ballots_handed_out)
+                              .where(*where, q.ballots_handed_out.is_not(None)))
     return StaffFigures({k: v for k, v in points.items() if v[1] > 0},
-                        None if row[6] is None else int(row[6]))
+                        tuple((int(u), int(y), int(n), int(b)) for u, y, n, b in ballots))

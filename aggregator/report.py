@@ -13,7 +13,7 @@ Definitions (domain notes §2.4, §3, §4):
   instrument and per channel) = responses ÷ dossiers resolved in the period, in percent (0 when none
   was resolved); ``dossiers.rated_rate`` = resolved dossiers with at least one response ÷ resolved
   dossiers (the domain notes' wording). Paper ballots returned = paper responses; handed out = the
-  clerk's quarterly input.
+  clerk's quarterly input, only for a period of whole quarters all entered (``aggregator.ballots``).
 - **Per criterion**: n = answers with an option ("not applicable" left out, counted apart);
   percentages by largest remainder (``aggregator.stats``).
 - **TT 01/2018 scores**: indices 1 and 2 from resolved dossiers (early 2, on time 1, late 0); 3, 4 and
@@ -41,7 +41,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from aggregator import queries, stats
+from aggregator import ballots, queries, stats
 from aggregator.labels import CHANNEL_LABELS
 from sipas.catalogue import Catalogue, Instrument, Source
 from sipas.clock import Period, local_date
@@ -186,6 +186,15 @@ def instrument_section(catalogue: Catalogue, units: Sequence[Unit], period: Peri
     return result
 
 
+def paper_ballots_section(period: Period, staff: queries.StaffFigures, returned: int) -> dict[str, Any]:
+    """Handed out (only for whole quarters, see ``aggregator.ballots``), returned and the return rate."""
+    out = ballots.handed_out(period, queries.quarters_overlapping(period), staff.ballots)
+    relevant = returned > 0 or bool(staff.ballots)  # a unit that uses no paper gets no note
+    return {"handed_out": out.count, "returned": returned,
+            "return_rate": float(stats.percent(returned, out.count)) if out.count else None,
+            "handed_out_status": out.status, "note": out.note if relevant else None}
+
+
 def build_report(session: Session, catalogue: Catalogue, units: list[Unit], period: Period, *, tz: tzinfo,
                  now: datetime, unit_label: str, field: str | None = None,
                  channel: str | None = None) -> dict[str, Any]:
@@ -218,9 +227,7 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
         "channels": [{"code": c.value, "label": CHANNEL_LABELS[c], "responses": by_channel.get(c.value, 0),
                       "response_rate": float(stats.percent(by_channel.get(c.value, 0), resolved))}
                      for c in ResponseChannel],
-        "paper_ballots": {"handed_out": staff.ballots_handed_out, "returned": returned_paper,
-                          "return_rate": None if not staff.ballots_handed_out
-                          else float(stats.percent(returned_paper, staff.ballots_handed_out))},
+        "paper_ballots": paper_ballots_section(period, staff, returned_paper),
         "overall": {"answers": answers, "satisfied": satisfied, "dissatisfied": answers - satisfied,
                     "percent": float(overall_shares[0]),
                     "negative_responses": queries.negative_responses(session, scope, dissatisfied)},

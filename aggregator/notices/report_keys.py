@@ -77,9 +77,11 @@ def channels(report: dict[str, Any]) -> list[tuple[str, int]]:
     return result
 
 
-def paper_ballots(report: dict[str, Any]) -> tuple[int, int]:
+def paper_ballots(report: dict[str, Any]) -> tuple[int, int, str]:
+    """(handed out, 0 when unknown; returned; why handed out is unknown, "" when known or irrelevant)."""
     paper = report.get("paper_ballots") or {}
-    return int(paper.get("handed_out") or 0), int(paper.get("returned") or 0)
+    handed_out = int(paper.get("handed_out") or 0)
+    return handed_out, int(paper.get("returned") or 0), "" if handed_out else str(paper.get("note") or "")
 
 
 def overall_percent(report: dict[str, Any]) -> float | None:

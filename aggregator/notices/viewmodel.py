@@ -49,7 +49,7 @@ PLACEHOLDERS = {
     "responses": "tổng số phiếu đánh giá",
     "response_rate": "tỷ lệ hồ sơ được đánh giá",
     "channels": "số phiếu theo kênh",
-    "paper_ballots": "câu về phiếu giấy phát ra / thu vào (trống khi không nhập)",
+    "paper_ballots": "câu về phiếu giấy phát ra / thu vào (kỳ không trọn quý: chỉ số thu vào và lý do)",
     "overall_satisfaction": "tỷ lệ hài lòng chung",
     "satisfaction_766": "tỷ lệ hài lòng theo QĐ 766/QĐ-TTg",
     "scores": "câu về điểm và xếp loại theo TT 01/2018 (trống khi chưa có)",
@@ -150,8 +150,7 @@ def placeholder_values(report: dict[str, Any], unit: Unit, template: NoticeTempl
         "responses": number(responses),
         "response_rate": rate(rk.response_rate(report, responses, dossiers.get("resolved"))),
         "channels": "; ".join(f"{label}: {number(count)}" for label, count in rk.channels(report)) or "không có",
-        "paper_ballots": (f"Phiếu đánh giá bằng giấy: phát ra {number(paper[0])} phiếu, thu vào {number(paper[1])}"
-                          " phiếu." if paper[0] else ""),
+        "paper_ballots": paper_sentence(*paper),
         "overall_satisfaction": rate(rk.overall_percent(report)),
         "satisfaction_766": rate(rk.satisfaction_766(report)),
         "scores": scores_sentence(report),
@@ -160,6 +159,15 @@ def placeholder_values(report: dict[str, Any], unit: Unit, template: NoticeTempl
     for key in (*FIELD_COLUMNS, "received"):
         values[key] = number(dossiers.get(key))
     return values
+
+
+def paper_sentence(handed_out: int, returned: int, note: str) -> str:
+    """Handed out and returned; without an honest handed-out figure, returned and the reason."""
+    if handed_out:
+        return f"Phiếu đánh giá bằng giấy: phát ra {number(handed_out)} phiếu, thu vào {number(returned)} phiếu."
+    if note:
+        return f"Phiếu đánh giá bằng giấy: thu vào {number(returned)} phiếu; {note}."
+    return ""
 
 
 def scores_sentence(report: dict[str, Any]) -> str:

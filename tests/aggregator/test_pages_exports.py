@@ -107,6 +107,9 @@ def test_staff_inputs_form_saves_and_audits(client: FlaskClient, session: Sessio
     assert client.post("/console/bao-cao/so-lieu-quy", data=without_csrf).status_code == 400
     report = client.get("/console/bao-cao/", query_string=Q1).get_data(as_text=True)
     assert "phát ra 1.200" in report
+    cut = client.get("/console/bao-cao/", query_string={"kind": "range", "from": "2026-01-01", "to": "2026-03-06"})
+    text = cut.get_data(as_text=True)
+    assert "phát ra 1.200" not in text and "không đủ số liệu phiếu phát ra cho kỳ không trọn quý" in text
     # a quarter before TT 01/2018 or a malformed one is refused, never saved into another quarter
     for quarter in ("2010Q1", "2026Q9"):
         refused = client.post("/console/bao-cao/so-lieu-quy", data={**form, "quarter": quarter})

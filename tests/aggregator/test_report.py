@@ -7,10 +7,12 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from aggregator.inputs import QuarterFigures, save_quarter_input
 from aggregator.report import build_report
 from aggregator.service import unit_report
 from sipas.catalogue import Catalogue
 from sipas.clock import Period
+from sipas.models import ResponseChannel
 from tests.aggregator.fixtures import NOW, build_quarter
 from tests.factories import TZ, answers_for, create_dossier, create_response, create_unit, local
 
@@ -90,7 +92,8 @@ def test_scores_channels_ballots_overall_and_766(session: Session, catalogue: Ca
     assert channels == {"kiosk": (2, 66.67), "sms": (1, 33.33), "qr": (0, 0.0), "paper": (1, 33.33),
                         "api": (0, 0.0)}
     assert report["responses"] == 4
-    assert report["paper_ballots"] == {"handed_out": 10, "returned": 1, "return_rate": 10.0}
+    assert report["paper_ballots"] == {"handed_out": 10, "returned": 1, "return_rate": 10.0,
+                                       "handed_out_status": "complete", "note": None}
     # Satisfaction criteria only: R1 11 hue12 answers (tc02 n/a), R2 11 (tc08 n/a) of which tc04 "không hài
     # lòng", R3 quay4 q1-q2 (q3 and q4 are not satisfaction criteria), R4 tt01 cs7 (cs1 "trễ hẹn" is a fact,
     # not a rating) → 25 answers, 1 dissatisfied; only R2 needs follow-up.
@@ -149,8 +152,30 @@ def test_period_crossing_the_year(session: Session, catalogue: Catalogue) -> Non
     assert (d["in_progress"], d["in_progress_overdue"]) == (2, 1)
     assert (d["rated"], d["rated_rate"]) == (4, 100.0)
     assert report["responses"] == 5
-    assert report["paper_ballots"]["handed_out"] == 10  # Q4 2025 (none) + Q1 2026
+    # 10 ballots were handed out over all of Q1: not over 01/01–06/3, so no return rate is made up
+    assert report["paper_ballots"] == {"handed_out": None, "returned": 1, "return_rate": None,
+                                       "handed_out_status": "partial_period",
+                                       "note": "không đủ số liệu phiếu phát ra cho kỳ không trọn quý"}
     assert (report["from"], report["to"]) == ("2025-12-15", "2026-03-06")
+
+
+def test_ballots_handed_out_need_every_whole_quarter(session: Session, catalogue: Catalogue) -> None:
+    unit = create_unit(session)
+    build_quarter(session, catalogue, unit)  # Q1 2026: 10 handed out, 1 paper ballot returned
+    half = Period(date(2026, 1, 1), date(2026, 6, 30))
+    paper = report_of(session, catalogue, unit, period=half)["paper_ballots"]
+    assert (paper["handed_out"], paper["return_rate"], paper["handed_out_status"]) == (None, None, "missing_quarters")
+    assert paper["note"] == "không đủ số liệu phiếu phát ra: chưa nhập cho quý II năm 2026"
+    save_quarter_input(session, catalogue, unit, 2026, 2, QuarterFigures(ballots_handed_out=30), actor="t", now=NOW)
+    create_response(session, catalogue, unit, instrument="quay4", channel=ResponseChannel.PAPER,
+                    submitted_at=local(2026, 5, 4), now=NOW)
+    paper = report_of(session, catalogue, unit, period=half)["paper_ballots"]
+    assert paper == {"handed_out": 40, "returned": 2, "return_rate": 5.0, "handed_out_status": "complete",
+                     "note": None}
+    assert report_of(session, catalogue, unit, period=Period.month(2026, 2))["paper_ballots"]["handed_out"] is None
+    no_paper = report_of(session, catalogue, create_unit(session))["paper_ballots"]
+    assert no_paper == {"handed_out": None, "returned": 0, "return_rate": None, "handed_out_status": "not_entered",
+                        "note": None}  # a ward without paper ballots gets no note
 
 
 def test_running_period_judges_overdue_as_of_today(session: Session, catalogue: Catalogue) -> None:

@@ -134,3 +134,17 @@ def test_a_unit_without_a_parent_drops_the_parent_recipient() -> None:
     view = build_view(sample_report(), unit, template_for(unit, DEFAULT_CONFIG_DIR), number_=1,
                       issue_date=date(2023, 4, 6), public_url="https://x.vn/cong-khai/PHUHOI")
     assert view.recipients[0] == "- Thường trực Đảng ủy, HĐND phường Phú Hội;"
+
+
+def test_a_period_cut_inside_a_quarter_gives_no_handed_out_figure() -> None:
+    unit = ward()
+    report = sample_report(start="2022-12-15", end="2023-03-06")
+    report["paper_ballots"] = {"handed_out": None, "returned": 60, "return_rate": None,
+                               "handed_out_status": "partial_period",
+                               "note": "không đủ số liệu phiếu phát ra cho kỳ không trọn quý"}
+    view = build_view(report, unit, template_for(unit, DEFAULT_CONFIG_DIR), number_=None,
+                      issue_date=date(2023, 3, 7), public_url="https://x.vn/cong-khai/PHUHOI")
+    ballots = view.sections[1].paragraphs[0]
+    assert ballots.endswith("Phiếu đánh giá bằng giấy: thu vào 60 phiếu; không đủ số liệu phiếu phát ra cho kỳ "
+                            "không trọn quý.")
+    assert "phát ra 120" not in ballots
