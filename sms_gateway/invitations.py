@@ -19,7 +19,14 @@ from sipas.audit import audit
 from sipas.models import Dossier, DossierContact, Response, Unit
 from sipas.settings import Settings
 from sms_gateway.links import issue_link
-from sms_gateway.models import OPEN_STATUSES, Conversation, InboundDelivery, Invitation, InvitationStatus
+from sms_gateway.models import (
+    OPEN_STATUSES,
+    Conversation,
+    InboundDelivery,
+    InvalidNumber,
+    Invitation,
+    InvitationStatus,
+)
 from sms_gateway.optouts import is_opted_out
 from sms_gateway.settings import SmsSettings, invites_all_dossiers, sms_enabled
 
@@ -46,15 +53,18 @@ def in_window(now: datetime, sms: SmsSettings, tz: tzinfo) -> bool:
 
 
 def candidates(session: Session, sms: SmsSettings, *, now: datetime) -> list[Dossier]:
-    """Returned dossiers with a phone and recorded consent, not rated and not yet invited."""
+    """Returned dossiers with a phone and recorded consent, not rated, not yet invited, and whose number
+    no provider called invalid (such a dossier waits, so a corrected number is still invited)."""
     invited = exists().where(Invitation.dossier_id == Dossier.id, Invitation.kind == KIND)
     rated = exists().where(Response.dossier_id == Dossier.id)
+    invalid = exists().where(InvalidNumber.phone_hash == DossierContact.phone_hash)
     rows = session.scalars(
         select(Dossier)
         .join(DossierContact, DossierContact.dossier_id == Dossier.id)
         .where(Dossier.returned_at.is_not(None), Dossier.returned_at > now - timedelta(days=sms.expiry_days),
                Dossier.returned_at <= now, DossierContact.sms_consent.is_(True),
-               DossierContact.phone_e164.is_not(None), DossierContact.erased_at.is_(None), ~invited, ~rated)
+               DossierContact.phone_e164.is_not(None), DossierContact.erased_at.is_(None), ~invited, ~rated,
+               ~invalid)
         .order_by(Dossier.returned_at)
     ).all()
     units: dict[int, Unit] = {}

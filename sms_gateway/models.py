@@ -1,5 +1,5 @@
 """Tables of the SMS channel: invitations, outbound messages, inbound de-duplication, opt-outs,
-per-unit templates and reply conversations.
+numbers that cannot receive SMS, per-unit templates and reply conversations.
 
 Phone numbers are never stored here: only the keyed ``phone_hash`` (see ``sipas.dossiers.phone_hash``).
 The number itself lives in ``DossierContact`` and is erased when the invitation window closes.
@@ -42,6 +42,8 @@ class MessageKind(StrEnum):
 
 class MessageStatus(StrEnum):
     QUEUED = "queued"  # written before the provider call; stays so if the process died during it
+    # UNKNOWN without a sid: the call failed in a way that may have created the message (read timeout,
+    # 5xx, broken answer); it is reconciled with the provider before anything is sent again.
     ACCEPTED = "accepted"
     SENT = "sent"
     DELIVERED = "delivered"
@@ -69,7 +71,8 @@ class Invitation(Base):
     reminder_sent_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     expires_at: Mapped[datetime]
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims of the invitation (sends and lookups)
+    reminder_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
     provider: Mapped[str | None] = mapped_column(String(32))
@@ -133,6 +136,20 @@ class OptOut(Base):
     @property
     def active(self) -> bool:
         return self.opted_in_at is None or self.opted_in_at < self.opted_out_at
+
+
+class InvalidNumber(Base):
+    """A number the provider said cannot receive SMS (Twilio 21211, eSMS 108), by its keyed hash.
+
+    No invitation is made or sent to it again; a corrected number has another hash and is invited normally.
+    """
+
+    __tablename__ = "sms_invalid_number"
+
+    phone_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    error_code: Mapped[str] = mapped_column(String(32))
+    provider: Mapped[str] = mapped_column(String(32))
+    marked_at: Mapped[datetime]
 
 
 class MessageTemplate(Base):

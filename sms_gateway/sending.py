@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sipas.models import Unit
 from sipas.settings import Settings
 from sipas.storage import Database
+from sms_gateway.invalid_numbers import is_invalid, mark_invalid
 from sms_gateway.invitations import bookkeeping, in_window, local_day_month, next_allowed
 from sms_gateway.links import issue_link, link_url
 from sms_gateway.messages import new_outbound, outcome_status, template_text
@@ -36,6 +37,7 @@ LABELS_VI = {
     "temporary_failure": "lỗi tạm thời (sẽ gửi lại)", "permanent_failure": "lỗi không gửi được",
     "opted_out": "đã từ chối nhận tin", "deferred_daily_cap": "hoãn do đủ số tin trong 24 giờ",
     "cancelled_no_consent": "bỏ qua do không còn số hoặc đồng ý",
+    "invalid_number": "bỏ qua do số điện thoại không nhận được tin nhắn",
 }
 
 
@@ -117,6 +119,14 @@ def _prepare(database: Database, settings: Settings, sms: SmsSettings, provider:
             invitation.status, invitation.updated_at = InvitationStatus.OPTED_OUT, now
             summary.add("opted_out")
             return None
+        if is_invalid(session, invitation.phone_hash):
+            if kind is MessageKind.INVITATION:
+                invitation.status, invitation.last_error_code = InvitationStatus.FAILED, "invalid_number"
+            else:
+                invitation.next_attempt_at = invitation.expires_at
+            invitation.updated_at = now
+            summary.add("invalid_number")
+            return None
         recent = sent_last_24h(session, invitation.phone_hash or "", now)
         if len(recent) >= sms.daily_cap:
             later = next_allowed(recent[-sms.daily_cap] + timedelta(hours=24), sms, settings.tz)
@@ -174,10 +184,7 @@ def _record(database: Database, sms: SmsSettings, provider: str, invitation_id: 
         if kind is MessageKind.INVITATION:
             invitation.status = InvitationStatus.FAILED
         if isinstance(error, PermanentFailure) and error.invalid_number and invitation.phone_hash:
-            session.execute(update(Invitation)
-                            .where(Invitation.phone_hash == invitation.phone_hash,
-                                   Invitation.status == InvitationStatus.PENDING)
-                            .values(status=InvitationStatus.FAILED, last_error_code=code, updated_at=now))
+            mark_invalid(session, invitation.phone_hash, now=now, error_code=code, provider=provider)
         summary.add("permanent_failure")
 
 

@@ -74,7 +74,7 @@ class HttpBrandnameProvider(SmsProvider):
         try:
             payload = self.payload(to_e164, body, status_callback=status_callback, request_id=request_id)
         except phonenumbers.NumberParseException as exc:
-            raise PermanentFailure("invalid_number", "unparsable number") from exc
+            raise PermanentFailure("invalid_number", "unparsable number", invalid_number=True) from exc
         try:
             answer = self.session.post(self.settings.http_url, json=payload, timeout=self.settings.timeout_seconds)
         except requests.RequestException as exc:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from sipas.models import DossierContact, IntakeChannel
 from sipas.storage import get_database
-from sms_gateway.models import Invitation, InvitationStatus, MessageKind, OptOut, OutboundMessage
+from sms_gateway.models import InvalidNumber, Invitation, InvitationStatus, MessageKind, OptOut, OutboundMessage
 from sms_gateway.providers import PermanentFailure, SendResult, TemporaryFailure
 from sms_gateway.sending import run_cycle
 from tests.factories import create_dossier, create_response, create_unit, local
@@ -148,8 +148,9 @@ def test_an_erasure_at_window_close_lasts_through_a_later_import_and_api_update(
     assert contact.phone_e164 is None and contact.erased_at == local(2026, 1, 14, 10, 0)
 
     returned(session, unit, code=dossier.code, phone=PHONE)  # the next import carries the same number
-    body = {"code": dossier.code, "received_at": "2026-01-05T09:00:00+07:00", "returned_at": "2026-01-07T09:00:00+07:00",
-            "intake_channel": "online_full", "phone": "0912 345 678", "sms_consent": True}
+    body = {"code": dossier.code, "received_at": "2026-01-05T09:00:00+07:00",
+            "returned_at": "2026-01-07T09:00:00+07:00", "intake_channel": "online_full", "phone": "0912 345 678",
+            "sms_consent": True}
     answer = client.post("/api/v1/dossiers", json=body, headers={"Authorization": f"Bearer {key}"})
     assert answer.status_code in (200, 201), answer.get_data(as_text=True)
     session.commit()
@@ -242,6 +243,41 @@ def test_21610_records_an_opt_out_and_21211_marks_the_number_invalid(app, sessio
     returned(session, unit, at=local(2026, 1, 7, 11, 0))  # same opted-out number, a new dossier
     cycle(app, settings, provider, local(2026, 1, 7, 12, 0))
     assert provider.sent == [] and invitations(session)[2].status is InvitationStatus.OPTED_OUT
+
+
+def test_an_invalid_number_is_remembered_and_a_corrected_one_is_invited(app, session, settings, provider):
+    unit = create_unit(session)
+    first = returned(session, unit)
+    provider.failures = [PermanentFailure("21211")]
+    cycle(app, settings, provider, local(2026, 1, 7, 10, 0))
+    (failed,) = invitations(session)
+    assert failed.status is InvitationStatus.FAILED and failed.last_error_code == "21211"
+    marked = session.get(InvalidNumber, failed.phone_hash)
+    assert marked is not None and marked.error_code == "21211" and marked.provider == "recording"
+
+    second = returned(session, unit, at=local(2026, 1, 8, 9, 0))  # the next dossier with the same number
+    summary = cycle(app, settings, provider, local(2026, 1, 8, 10, 0))
+    assert provider.sent == [] and [i.dossier_id for i in invitations(session)] == [first.id]
+    assert "created" not in summary.counts
+
+    create_dossier(session, unit, code=second.code, received_at=second.received_at, returned_at=second.returned_at,
+                   intake_channel=IntakeChannel.ONLINE_FULL, phone="+84987654321", sms_consent=True)
+    session.commit()
+    cycle(app, settings, provider, local(2026, 1, 8, 11, 0))
+    assert [to for to, _ in provider.sent] == ["+84987654321"]
+    assert invitations(session)[1].status is InvitationStatus.SENT
+
+
+def test_a_pending_invitation_to_a_number_found_invalid_is_not_sent(app, session, settings, provider):
+    unit = create_unit(session)
+    returned(session, unit)
+    returned(session, unit)  # the same number: its invitation is pending when the first one fails
+    provider.failures = [PermanentFailure("21211")]
+    summary = cycle(app, settings, provider, local(2026, 1, 7, 10, 0))
+    assert summary.counts["permanent_failure"] == 1 and summary.counts["invalid_number"] == 1
+    assert provider.sent == []
+    assert [(i.status, i.last_error_code) for i in invitations(session)] == [
+        (InvitationStatus.FAILED, "21211"), (InvitationStatus.FAILED, "invalid_number")]
 
 
 def test_status_of_a_sent_message_is_recorded(app, session, settings):

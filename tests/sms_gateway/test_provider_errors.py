@@ -151,3 +151,10 @@ def test_a_retried_request_id_the_provider_already_took_counts_as_sent(esms) -> 
     canned = CannedSession((200, {"CodeResult": "124", "ErrorMessage": "Duplicate RequestId"}))
     result = HttpBrandnameProvider(esms, session=canned).send(PHONE, "Xin chao", request_id="sipas7i")
     assert result.sid == "sipas7i" and result.status == "accepted"
+
+
+def test_an_unparsable_number_is_an_invalid_number(esms) -> None:  # type: ignore[no-untyped-def]
+    canned = CannedSession()
+    with pytest.raises(PermanentFailure) as raised:
+        HttpBrandnameProvider(esms, session=canned).send("+999123", "Xin chao")
+    assert raised.value.invalid_number and not raised.value.opted_out and canned.posted == []

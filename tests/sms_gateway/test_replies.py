@@ -10,7 +10,15 @@ from hypothesis import strategies as st
 
 from sipas.catalogue import NOT_APPLICABLE
 from sms_gateway import replies
-from sms_gateway.replies import ParsedReply, ReplyKind, after_code, classify_reply, merge_ratings, parse_reply, positions
+from sms_gateway.replies import (
+    ParsedReply,
+    ReplyKind,
+    after_code,
+    classify_reply,
+    merge_ratings,
+    parse_reply,
+    positions,
+)
 
 R = ReplyKind.RATINGS
 
