@@ -33,6 +33,7 @@ class NoticeTemplate:
     summary: str
     legal_basis: tuple[tuple[date, str], ...]
     paragraphs: dict[str, str]
+    counter_names: tuple[tuple[date, str], ...]
     authority: str
     signatory_title: str
     signatory_name: str
@@ -41,11 +42,24 @@ class NoticeTemplate:
     overridden: frozenset[str] = field(default_factory=frozenset)
 
     def legal_basis_on(self, day: date) -> str:
-        text = ""
-        for effective_from, wording in sorted(self.legal_basis):
-            if effective_from <= day:
-                text = wording
-        return text
+        return in_force(self.legal_basis, day)
+
+    def counter_name_on(self, day: date) -> str:
+        """The one-stop counter's name in force: "Bộ phận Một cửa", from 01/7/2025 the Trung tâm."""
+        return in_force(self.counter_names, day)
+
+
+def in_force(versions: tuple[tuple[date, str], ...], day: date) -> str:
+    """The wording of the latest version in effect on ``day`` ("" before the first)."""
+    text = ""
+    for effective_from, wording in sorted(versions):
+        if effective_from <= day:
+            text = wording
+    return text
+
+
+def _dated(raw: dict[str, Any], key: str) -> tuple[tuple[date, str], ...]:
+    return tuple((item["effective_from"], str(item["text"])) for item in raw.get(key, []))
 
 
 def load_defaults(config_dir: Path) -> dict[str, Any]:
@@ -70,8 +84,9 @@ def template_for(unit: Unit, config_dir: Path) -> NoticeTemplate:
         number_suffix=str(raw.get("number_suffix", "TB-UBND")),
         title=str(raw.get("title", "THÔNG BÁO")),
         summary=str(over.get("summary") or raw["summary"]),
-        legal_basis=tuple((item["effective_from"], str(item["text"])) for item in raw.get("legal_basis", [])),
+        legal_basis=_dated(raw, "legal_basis"),
         paragraphs=paragraphs,
+        counter_names=_dated(raw, "counter_name"),
         authority=str(over.get("authority") or raw["signatory"]["authority"]),
         signatory_title=str(over.get("signatory_title") or unit.signatory_title or "CHỦ TỊCH"),
         signatory_name=str(over.get("signatory_name") or unit.signatory_name or ""),

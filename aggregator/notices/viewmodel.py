@@ -36,6 +36,8 @@ PLACEHOLDERS = {
     "period_words": "kỳ báo cáo bằng chữ, ví dụ “quý I năm 2023”",
     "period_dates": "“từ ngày 01/01/2023 đến ngày 31/3/2023”",
     "legal_basis": "căn cứ pháp lý theo ngày cuối kỳ (tệp cấu hình)",
+    "counter_name": "tên bộ phận một cửa theo ngày cuối kỳ: “Bộ phận Một cửa”, từ 01/7/2025 “Trung tâm Phục vụ hành "
+                    "chính công”",
     "received_total": "tổng số hồ sơ (mới và từ kỳ trước)",
     "received": "số hồ sơ tiếp nhận mới trong kỳ",
     "received_online": "tiếp nhận trực tuyến",
@@ -145,7 +147,7 @@ def placeholder_values(report: dict[str, Any], unit: Unit, template: NoticeTempl
         "committee": "Ủy ban nhân dân " + lower_first(unit.name),
         "parent_name": lower_first(parent_name),
         "period_words": period_words(start, end), "period_dates": period_dates(start, end),
-        "legal_basis": template.legal_basis_on(end),
+        "legal_basis": template.legal_basis_on(end), "counter_name": template.counter_name_on(end),
         "on_time_rate": rate(dossiers.get("on_time_rate")),
         "responses": number(responses),
         "response_rate": rate(rk.response_rate(report, responses, dossiers.get("resolved"))),

@@ -87,6 +87,30 @@ def test_draft_has_no_number_and_later_periods_cite_the_2025_decree() -> None:
     assert view.date_line == "Phú Hội, ngày 05 tháng 01 năm 2026"
     assert "118/2025/NĐ-CP" in view.opening and "61/2018" not in view.opening
     assert "quý IV năm 2025" in view.summary
+    assert view.opening.startswith(  # dated like the NĐ 61 citation; one sentence, the clauses joined by a comma
+        "Thực hiện Nghị định số 118/2025/NĐ-CP ngày 09/6/2025 của Chính phủ về thực hiện thủ tục hành chính theo cơ"
+        " chế một cửa, một cửa liên thông tại Bộ phận Một cửa và Cổng Dịch vụ công quốc gia, Ủy ban nhân dân phường"
+        " Phú Hội thông báo kết quả")
+    assert "- Trung tâm Phục vụ hành chính công phường Phú Hội;" in view.recipients
+    assert not any("Bộ phận Một cửa" in line for line in view.recipients)
+
+
+def test_the_counter_is_named_as_it_was_called_in_the_period() -> None:
+    before = view_of(start="2025-04-01", end="2025-06-30")
+    assert "- Bộ phận Một cửa phường Phú Hội;" in before.recipients
+    assert before.opening.startswith("Thực hiện Nghị định số 61/2018/NĐ-CP ngày 23/4/2018")
+    assert "của Nghị định số 61/2018/NĐ-CP, Ủy ban nhân dân phường Phú Hội thông báo" in before.opening
+    after = view_of(start="2025-07-01", end="2025-09-30")
+    assert "- Trung tâm Phục vụ hành chính công phường Phú Hội;" in after.recipients
+    assert after.values["counter_name"] == "Trung tâm Phục vụ hành chính công"
+
+
+def test_the_criteria_section_does_not_repeat_its_heading() -> None:
+    section = view_of().sections[2]
+    assert section.heading == "3. Kết quả đánh giá theo từng tiêu chí"
+    assert section.paragraphs == ("Số phiếu và tỷ lệ của từng mức đánh giá trên tổng số phiếu trả lời tiêu chí đó "
+                                  "(không tính các phiếu đánh giá “không áp dụng”) như sau:",)
+    assert ";" not in view_of().opening.split(" thông báo ")[0]
 
 
 def test_unit_overrides_and_a_frozen_view_round_trips() -> None:

@@ -111,6 +111,12 @@ def test_issuing_freezes_the_figures(session: Session, catalogue: Catalogue, set
     assert f"Tổng số phiếu đánh giá thu được là {before} phiếu" in html
     docx_text = "\n".join(p.text for p in Document(io.BytesIO(stored.docx)).paragraphs)
     assert f"thu được là {before} phiếu" in docx_text
+    unit.options = {"notice": {"recipients": ["Sở Nội vụ"], "paragraphs": {"closing": "Lời mới."}}}
+    session.commit()  # new wording for the unit changes drafts, never the issued notice
+    session.expire_all()
+    stored = session.get(Notice, notice.id)
+    assert stored is not None and service.issued_bytes(stored, "html").decode() == html
+    assert (stored.docx, json.dumps(stored.content)) == (frozen[0], frozen[3])
 
 
 @pytest.mark.slow
