@@ -6,16 +6,17 @@ from datetime import date
 from pathlib import Path
 
 import click
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from aggregator.models_notices import Notice
 from aggregator.notices import service
-from aggregator.notices.pdf_render import PdfError
+from aggregator.notices.pdf_render import RenderError
 from aggregator.notices.template import TemplateError
 from aggregator.params import PeriodError, parse_period
 from sipas.cli import Context, pass_context
-from sipas.clock import local_date, utcnow
+from sipas.clock import Period, local_date, period_words, utcnow
 from sipas.errors import DomainError
+from sipas.models import Unit
 from sipas.units import get_unit
 
 
@@ -24,7 +25,10 @@ from sipas.units import get_unit
 @click.option("--quarter", help="Quý, ví dụ 2023Q1.")
 @click.option("--from", "start", help="Từ ngày (YYYY-MM-DD), cùng với --to.")
 @click.option("--to", "end", help="Đến ngày (YYYY-MM-DD).")
-@click.option("--number", type=click.IntRange(1, 9999), help="Số thông báo; bỏ trống để in bản dự thảo.")
+@click.option("--number", type=click.IntRange(1, 9999),
+              help="Số thông báo: in lại bản đã ban hành (hoặc ban hành, với --issue); bỏ trống để in bản dự thảo.")
+@click.option("--year", type=click.IntRange(2000, 2100),
+              help="Năm ban hành của thông báo số --number cần in lại (số đánh theo năm ban hành).")
 @click.option("--date", "issue_day", help="Ngày ban hành (YYYY-MM-DD); mặc định hôm nay hoặc ngày cuối kỳ.")
 @click.option("--format", "fmt", type=click.Choice(service.FORMATS), default="pdf", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -32,35 +36,40 @@ from sipas.units import get_unit
 @click.option("--issue", is_flag=True, help="Ban hành (chốt số liệu, lưu DOCX/PDF) với số đã cho.")
 @pass_context
 def notice(ctx: Context, unit_code: str, quarter: str | None, start: str | None, end: str | None,
-           number: int | None, issue_day: str | None, fmt: str, output: Path, issue: bool) -> None:
+           number: int | None, year: int | None, issue_day: str | None, fmt: str, output: Path, issue: bool) -> None:
     """Thông báo kết quả đánh giá của một đơn vị (DOCX, PDF hoặc HTML).
 
-    With ``--number`` and a notice of that number already issued for the same period, the file is
-    the issued one, unchanged; ``--issue`` issues a new notice.
+    Without ``--number``: a draft (marked DỰ THẢO, no number) from the current figures. ``--number``
+    alone: the issued notice of that number, byte for byte (found by its year of issue, ``--year`` or
+    ``--date``, or by the period); refused when no such notice was issued. ``--number`` with
+    ``--issue``: issue a new notice.
     """
     settings = ctx.settings
     now = utcnow()
     today = local_date(now, settings.tz)
     if issue and number is None:
         raise click.UsageError("--issue cần --number.")
+    if year is not None and number is None:
+        raise click.UsageError("--year chỉ dùng cùng --number.")
+    given_period = bool(quarter or start or end)
     try:
         period = parse_period(start=start, end=end, quarter=quarter, today=today)
-        issue_date = date.fromisoformat(issue_day) if issue_day else max(today, period.end)
+        issue_date = date.fromisoformat(issue_day) if issue_day else None
     except (PeriodError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    if issue and year is not None and year != (issue_date or max(today, period.end)).year:
+        raise click.UsageError("Số thông báo đánh theo năm ban hành: --year phải trùng năm của ngày ban hành.")
     try:
         with ctx.database.session() as session:
             unit = get_unit(session, unit_code)
-            existing = None if number is None else session.scalar(
-                select(Notice).where(Notice.unit_id == unit.id, Notice.year == issue_date.year,
-                                     Notice.number == number))
-            if existing is not None and not issue:
-                if (existing.period_start, existing.period_end) != (period.start, period.end):
-                    raise click.ClickException(f"Số {existing.number_label} năm {existing.year} đã ban hành cho kỳ "
-                                               "khác.")
-                data = service.issued_bytes(existing, fmt)
-                click.echo(f"Thông báo số {existing.number_label} đã ban hành: ghi đúng bản đã chốt.", err=True)
+            if number is not None and not issue:
+                found = issued_notice(session, unit, number, year=year or (issue_date.year if issue_date else None),
+                                      period=period if given_period else None)
+                data = service.issued_bytes(found, fmt)
+                click.echo(f"Thông báo số {found.number_label} năm {found.year} đã ban hành: ghi đúng bản đã chốt.",
+                           err=True)
             else:
+                issue_date = issue_date or max(today, period.end)
                 report = service.compute_report(session, ctx.catalogue(), unit, period, settings=settings, now=now)
                 if issue:
                     issued = service.issue_notice(session, unit, report,
@@ -69,16 +78,41 @@ def notice(ctx: Context, unit_code: str, quarter: str | None, start: str | None,
                     data = service.issued_bytes(issued, fmt)
                     click.echo(f"Đã ban hành Thông báo số {issued.number_label}.", err=True)
                 else:
-                    view = service.notice_view(session, unit, report, settings=settings, number=number,
+                    view = service.notice_view(session, unit, report, settings=settings, number=None,
                                                issue_date=issue_date)
                     data = service.render(view, fmt, settings)
     except DomainError as exc:
         raise click.ClickException(exc.message_vi) from None
-    except (PdfError, TemplateError) as exc:
+    except (RenderError, TemplateError) as exc:
         raise click.ClickException(str(exc)) from None
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
     click.echo(f"Đã ghi {output} ({len(data):,} byte).".replace(",", "."))
+
+
+def issued_notice(session: Session, unit: Unit, number: int, *, year: int | None, period: Period | None) -> Notice:
+    """The issued notice ``number`` of ``unit`` in ``year`` (its year of issue) and/or for ``period``.
+
+    Never a notice computed now: a number printed on a document that was not issued would let two
+    different documents carry the same number.
+    """
+    label = f"{number:02d}/TB-UBND"
+    candidates = service.issued_with_number(session, unit, number, year=year)
+    matching = [n for n in candidates
+                if period is None or (n.period_start, n.period_end) == (period.start, period.end)]
+    if len(matching) == 1:
+        return matching[0]
+    if len(matching) > 1:
+        years = ", ".join(str(n.year) for n in matching)
+        raise click.ClickException(f"Có {len(matching)} thông báo số {label} (năm {years}): thêm --year để chọn.")
+    if candidates and period is not None:
+        other = "; ".join(f"năm {n.year}: {period_words(n.period_start, n.period_end)}" for n in candidates)
+        raise click.ClickException(f"Thông báo số {label} đã ban hành cho kỳ khác ({other}), không phải "
+                                   f"{period_words(period.start, period.end)}.")
+    which = f"Thông báo số {label}" + (f" năm {year}" if year else "") + (
+        f" cho {period_words(period.start, period.end)}" if period is not None else "")
+    raise click.ClickException(f"{which} của {unit.name} chưa ban hành: dùng --issue để ban hành, hoặc bỏ --number "
+                               "để in bản dự thảo.")
 
 
 COMMANDS: list[click.Command] = [notice]

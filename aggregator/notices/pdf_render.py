@@ -36,12 +36,16 @@ def _profile_dir() -> Path:
     return path
 
 
-class PdfError(RuntimeError):
-    """The PDF could not be produced; ``message_vi`` says why in words a clerk can act on."""
+class RenderError(RuntimeError):
+    """A document could not be produced; ``message_vi`` says why in words a clerk can act on."""
 
     def __init__(self, message_vi: str) -> None:
         super().__init__(message_vi)
         self.message_vi = message_vi
+
+
+class PdfError(RenderError):
+    """LibreOffice failed or is missing (the DOCX still downloads)."""
 
 
 def soffice_binary(env: Mapping[str, str]) -> str:

@@ -157,6 +157,14 @@ def issued_bytes(notice: Notice, fmt: str) -> bytes:
     return render_html(issued_view(notice)).encode("utf-8")
 
 
+def issued_with_number(session: Session, unit: Unit, number: int, *, year: int | None = None) -> list[Notice]:
+    """The unit's issued notices numbered ``number`` (one per year of issue), in ``year`` if given."""
+    stmt = select(Notice).where(Notice.unit_id == unit.id, Notice.number == number)
+    if year is not None:
+        stmt = stmt.where(Notice.year == year)
+    return list(session.scalars(stmt.order_by(Notice.year)))
+
+
 def issued_notices(session: Session, unit: Unit) -> list[Notice]:
     return list(session.scalars(select(Notice).where(Notice.unit_id == unit.id)
                                 .order_by(Notice.issue_date.desc(), Notice.number.desc())))

@@ -45,7 +45,7 @@ def ward(session: Session, catalogue: Catalogue) -> str:
 def test_docx_and_html_files(run_cli, ward: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "tb.docx"
     result = run_cli("notice", "--unit", ward, "--quarter", "2026Q1", "--number", "3", "--date", "2026-04-06",
-                     "--format", "docx", "-o", str(out))
+                     "--format", "docx", "--issue", "-o", str(out))
     assert result.exit_code == 0, result.output
     document = Document(io.BytesIO(out.read_bytes()))
     assert document.tables[0].cell(1, 0).paragraphs[0].text == "Số: 03/TB-UBND"
@@ -73,12 +73,45 @@ def test_issue_then_the_same_number_gives_the_frozen_file(run_cli, ward: str, tm
     assert run_cli(*args, "--issue", "-o", str(second)).exit_code != 0  # the number is taken
 
 
+def test_a_number_never_prints_figures_that_were_not_issued(run_cli, ward: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "tb.docx"
+    args = ("notice", "--unit", ward, "--quarter", "2026Q1", "--format", "docx", "-o", str(out))
+    refused = run_cli(*args, "--number", "7")
+    assert refused.exit_code == 1 and not out.exists()
+    assert ("Thông báo số 07/TB-UBND cho quý I năm 2026 của Phường Bến Nghé chưa ban hành: dùng --issue để ban "
+            "hành, hoặc bỏ --number để in bản dự thảo.") in refused.output
+    refused = run_cli(*args, "--number", "7", "--year", "2026")
+    assert refused.exit_code == 1 and "Thông báo số 07/TB-UBND năm 2026 cho quý I năm 2026" in refused.output
+    assert run_cli(*args).exit_code == 0  # without --number: the draft, unnumbered and marked
+    draft = Document(io.BytesIO(out.read_bytes()))
+    assert draft.sections[0].first_page_header.paragraphs[0].text == "DỰ THẢO"
+    assert draft.tables[0].cell(1, 0).paragraphs[0].text == "Số:      /TB-UBND"
+
+
+def test_an_old_notice_is_reprinted_as_issued_in_a_later_year(run_cli, ward: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    issued, again = tmp_path / "2023.docx", tmp_path / "again.docx"
+    common = ("notice", "--unit", ward, "--number", "3", "--format", "docx")
+    result = run_cli(*common, "--quarter", "2023Q1", "--date", "2023-04-06", "--issue", "-o", str(issued))
+    assert result.exit_code == 0, result.output
+    # today is years later: the number is looked up by the notice's own year or period, never rebuilt
+    for extra in (("--quarter", "2023Q1"), ("--year", "2023"), ("--year", "2023", "--quarter", "2023Q1"),
+                  ("--date", "2023-04-06")):
+        again.unlink(missing_ok=True)
+        result = run_cli(*common, *extra, "-o", str(again))
+        assert result.exit_code == 0, (extra, result.output)
+        assert "Thông báo số 03/TB-UBND năm 2023 đã ban hành" in result.output
+        assert again.read_bytes() == issued.read_bytes(), extra
+    other = run_cli(*common, "--year", "2023", "--quarter", "2023Q2", "-o", str(again))
+    assert other.exit_code == 1 and "đã ban hành cho kỳ khác (năm 2023: quý I năm 2023)" in other.output
+    assert run_cli(*common, "--quarter", "2024Q1", "--year", "2023", "--issue", "-o", str(again)).exit_code != 0
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_pdf_file(run_cli, ward: str, tmp_path: Path, real_soffice: str) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "tb.pdf"
     result = run_cli("notice", "--unit", ward, "--quarter", "2026Q1", "--number", "3", "--date", "2026-04-06",
-                     "--format", "pdf", "-o", str(out))
+                     "--format", "pdf", "--issue", "-o", str(out))
     assert result.exit_code == 0, result.output
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     assert "Số: 03/TB-UBND" in text and "Bến Nghé, ngày 06 tháng 4 năm 2026" in text and "Phạm Thị Dung" in text
