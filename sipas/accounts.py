@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 import string
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from sipas.units import descendants
 MIN_PASSWORD_LENGTH = 10
 KEY_TOUCH_INTERVAL = timedelta(minutes=1)
 _ALPHANUM = string.ascii_letters + string.digits
+_TOKEN_SHAPE = re.compile(r"sipas_[A-Za-z0-9]{1,40}_[A-Za-z0-9]{1,200}")
 
 
 def random_token(length: int) -> str:
@@ -79,7 +81,8 @@ def login(session: Session, username: str, password: str, *, client: str, now: d
           max_failures: int, window: timedelta) -> LoginOutcome:
     """Check a password with a limit on failures per username and per client address."""
     username = username.strip().lower()
-    keys = [f"user:{username}", f"ip:{client}"]
+    # Hashed: a username of any length or content fits the key column and is never stored as typed.
+    keys = [f"user:{hashlib.sha256(username.encode('utf-8', 'replace')).hexdigest()}", f"ip:{client[:100]}"]
     since = now - window
     session.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
     for key in keys:
@@ -119,9 +122,9 @@ def create_api_key(session: Session, unit: Unit, *, name: str, actor: str) -> tu
 def authenticate_api_key(session: Session, token: str, *, now: datetime, touch: bool = True) -> ApiKey | None:
     """The key for a bearer token, or None. ``touch`` records the use (at most once a minute, so
     requests with one key do not queue behind each other on its row); read-only requests pass False."""
+    if not _TOKEN_SHAPE.fullmatch(token.strip()):
+        return None  # also keeps NUL and other odd characters away from the database
     parts = token.strip().split("_")
-    if len(parts) != 3 or parts[0] != "sipas":
-        return None
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
     if key is None or key.revoked_at is not None:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from datetime import datetime, timedelta
 
@@ -13,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sipas import storage
 from sipas.catalogue import Catalogue, load_catalogue
+from sipas.consent import load_consent_wordings
 from sipas.plugins import channel_modules
 from sipas.settings import Settings
 
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["sipas_settings"] = settings
     app.extensions["sipas_catalogue"] = load_catalogue(settings.config_dir)
+    app.extensions["sipas_consent"] = load_consent_wordings(settings.config_dir)
     app.extensions["sipas_console_nav"] = []
     storage.init_app(app, storage.Database(settings))
     csrf.init_app(app)
@@ -58,6 +61,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from sipas.api.errors import api_not_found_fallback
 
     api_not_found_fallback(app)
+
+    from sipas.request_guard import init_app as init_request_guard
+
+    init_request_guard(app)
 
     @app.errorhandler(403)
     def forbidden(_exc):  # type: ignore[no-untyped-def]
@@ -89,12 +96,24 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _instance_secret(settings: Settings) -> str:
-    """Without SIPAS_SECRET_KEY, keep a random key in the instance folder so sessions survive restarts."""
+    """Without SIPAS_SECRET_KEY, keep a random key in the instance folder so sessions survive restarts.
+
+    Several gunicorn workers may start at once on a fresh install: the file is created exclusively
+    (the first one writes it whole, then renames it into place), so every worker reads the same key.
+    """
     path = settings.instance_dir / "secret_key"
     if not path.exists():
         settings.instance_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        scratch = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(scratch, path)  # fails if another process linked its key first: theirs wins
+        except FileExistsError:
+            pass
+        finally:
+            scratch.unlink()
     return path.read_text().strip()
 
 

@@ -53,7 +53,8 @@ def import_dossiers_command(ctx: Context, file: Path, unit_code: str, skip_inval
             unit = get_unit(session, unit_code)
             session.commit()  # on SQLite a transaction holds the write lock: not while the file is parsed
             report = import_dossiers(session, unit, file.read_bytes(), file.name, tz=settings.tz, now=utcnow(),
-                                     secret=ctx.secret, actor="cli", skip_invalid=skip_invalid)
+                                     secret=ctx.secret, actor="cli", skip_invalid=skip_invalid,
+                                     phone_regions=settings.phone_regions)
     except DomainError as exc:
         raise click.ClickException(exc.message_vi) from exc
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sipas.audit import audit
 from sipas.clock import local_date
 from sipas.errors import ValidationError
-from sipas.models import Dossier, DossierContact, IntakeChannel, Unit
+from sipas.models import Dossier, DossierContact, IntakeChannel, Response, Unit
 
 CONSENT_WORDING_VERSION = "2025.1"
 
@@ -77,6 +77,9 @@ def apply_dossier(
     data.check()
     dossier = existing if existing is not None or not lookup else find_dossier(session, unit, data.code)
     created = dossier is None
+    if dossier is not None and dossier.returned_at is not None and data.returned_at is None and is_rated(session,
+                                                                                                       dossier):
+        raise ValidationError(UNRETURN_RATED, field="returned_at", detail="dossier already rated")
     if dossier is None:
         dossier = Dossier(unit_id=unit.id, code=data.code, created_at=now, updated_at=now)
         session.add(dossier)
@@ -104,8 +107,17 @@ def apply_dossier(
     return UpsertResult(dossier, created, changed, newly_returned=not was_returned and data.returned_at is not None)
 
 
+CONSENT_WITHOUT_PHONE = "Chưa có số điện thoại nên không thể ghi nhận đồng ý nhận tin nhắn."
+UNRETURN_RATED = "Hồ sơ đã được đánh giá nên không thể bỏ trống ngày trả kết quả."
+
+
+def is_rated(session: Session, dossier: Dossier) -> bool:
+    return session.scalar(select(Response.id).where(Response.dossier_id == dossier.id).limit(1)) is not None
+
+
 def _apply_contact(session: Session, dossier: Dossier, data: DossierInput, *, now: datetime, secret: str,
                    created: bool) -> bool:
+    """Phone and consent. Consent is given for one number: a new number without a new consent has none."""
     if data.phone_e164 is None and data.sms_consent is None:
         return False
     contact = None if created else dossier.contact
@@ -114,12 +126,20 @@ def _apply_contact(session: Session, dossier: Dossier, data: DossierInput, *, no
         session.add(contact)
     elif contact.erased_at is not None:
         return False  # erased on request: a later import must not bring the number back
+    if data.sms_consent and not (data.phone_e164 or contact.phone_e164):
+        raise ValidationError(CONSENT_WITHOUT_PHONE, field="sms_consent", detail="consent without a phone number")
     changed = False
-    if data.phone_e164 is not None and contact.phone_e164 != data.phone_e164:
+    phone_changed = data.phone_e164 is not None and contact.phone_e164 != data.phone_e164
+    if phone_changed:
+        had_number = contact.phone_e164 is not None
         contact.phone_e164 = data.phone_e164
-        contact.phone_hash = phone_hash(data.phone_e164, secret)
+        contact.phone_hash = phone_hash(data.phone_e164, secret)  # type: ignore[arg-type]
         changed = True
-    if data.sms_consent is not None and contact.sms_consent != data.sms_consent:
+        if had_number and contact.sms_consent and data.sms_consent is None:
+            contact.sms_consent = False  # the consent on record was given for the old number
+            contact.consent_at, contact.consent_method, contact.consent_wording_version = now, "phone_changed", None
+    renewed = phone_changed and bool(data.sms_consent)  # consent given again, for the new number
+    if data.sms_consent is not None and (contact.sms_consent != data.sms_consent or renewed):
         contact.sms_consent = data.sms_consent
         contact.consent_at = now
         contact.consent_method = data.consent_method
@@ -138,6 +158,21 @@ def upsert_dossier(
         audit(session, "dossier.created" if result.created else "dossier.updated", actor=actor, unit=unit,
               subject=data.code)
     return result
+
+
+def mark_returned(session: Session, dossier: Dossier, *, returned_at: datetime, tz: tzinfo, now: datetime,
+                  secret: str, actor: str) -> UpsertResult:
+    """Record that the result was handed back (the counter's own record, when the one-stop system has
+    not sent it): the dossier can then be rated, and an SMS invitation becomes due if it has consent."""
+    if dossier.returned_at is not None:
+        raise ValidationError("Hồ sơ đã được trả kết quả trước đó.", field="returned_at", detail="already returned")
+    if returned_at > now + timedelta(minutes=5):
+        raise ValidationError("Thời điểm trả kết quả ở tương lai.", field="returned_at", detail="in the future")
+    data = DossierInput(code=dossier.code, received_at=dossier.received_at, procedure=dossier.procedure,
+                        field=dossier.field, intake_channel=dossier.intake_channel, due_at=dossier.due_at,
+                        returned_at=max(returned_at, dossier.received_at) if local_date(returned_at, tz) ==
+                        local_date(dossier.received_at, tz) else returned_at)
+    return upsert_dossier(session, dossier.unit, data, tz=tz, now=now, secret=secret, actor=actor)
 
 
 def erase_contact(session: Session, dossier: Dossier, *, now: datetime, actor: str) -> bool:

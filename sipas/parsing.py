@@ -6,6 +6,7 @@ Shared by the file import, the integration API and the console so they accept th
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import phonenumbers
@@ -154,8 +155,12 @@ def _parse_timestamp(value: object, tz: tzinfo) -> datetime:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)).astimezone(UTC)
 
 
-def parse_phone(value: object, *, field: str = "phone") -> str:
-    """A Vietnamese mobile number in any common shape → E.164 (``+84912345678``)."""
+def parse_phone(value: object, *, field: str = "phone", regions: Collection[str] | None = None) -> str:
+    """A Vietnamese mobile number in any common shape → E.164 (``+84912345678``).
+
+    ``regions``: the countries whose numbers are accepted (``SIPAS_PHONE_REGIONS``; a foreign number
+    given with its +prefix is otherwise a valid mobile too); None accepts any.
+    """
     text = str(value).strip()
     if isinstance(value, int | float) and not isinstance(value, bool):
         text = str(int(value))
@@ -173,6 +178,11 @@ def parse_phone(value: object, *, field: str = "phone") -> str:
     ):
         raise ValidationError(f"Số điện thoại “{value}” không phải số di động hợp lệ.", field=field,
                               detail="not a valid mobile number")
+    region = phonenumbers.region_code_for_number(number)
+    if regions is not None and region not in regions:
+        raise ValidationError(f"Số điện thoại “{value}” không phải số di động Việt Nam." if list(regions) == ["VN"]
+                              else f"Số điện thoại “{value}” thuộc quốc gia không được chấp nhận ({region}).",
+                              field=field, detail=f"number of region {region} not in {sorted(regions)}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -107,7 +107,8 @@ def build_answers(instrument: Instrument, answers: Mapping[str, str]) -> list[An
     return built
 
 
-def _dossier_for(session: Session, unit: Unit, data: ResponseInput) -> Dossier | None:
+def _dossier_for(session: Session, unit: Unit, data: ResponseInput, submitted_at: datetime, tz: tzinfo
+                 ) -> Dossier | None:
     if not data.dossier_code:
         if data.channel is ResponseChannel.PAPER or (data.channel is ResponseChannel.KIOSK and unit.allow_anonymous):
             return None
@@ -117,6 +118,11 @@ def _dossier_for(session: Session, unit: Unit, data: ResponseInput) -> Dossier |
         raise UnknownDossier(field="dossier_code", detail=f"no dossier {data.dossier_code!r} in {unit.code}")
     if dossier.returned_at is None:
         raise DossierNotReturned(field="dossier_code", detail=f"dossier {dossier.code} not returned yet")
+    # Local days, not instants: a ballot dated the day of return (a date alone, or a kiosk clock a little
+    # behind) belongs to that day; a rating dated before the return would count in the wrong period.
+    if local_date(submitted_at, tz) < local_date(dossier.returned_at, tz):
+        raise ValidationError("Thời điểm đánh giá trước ngày trả kết quả của hồ sơ.", field="submitted_at",
+                              detail=f"submitted before dossier {dossier.code} was returned")
     return dossier
 
 
@@ -148,7 +154,7 @@ def record_response(
         raise ValidationError("Thời điểm đánh giá ở tương lai.", field="submitted_at", detail="submitted_at in future")
     instrument = resolve_instrument(catalogue, data.instrument, submitted_at, tz)
     answers = build_answers(instrument, data.answers)
-    dossier = _dossier_for(session, unit, data)
+    dossier = _dossier_for(session, unit, data, submitted_at, tz)
     comment = " ".join((data.comment or "").split())[:MAX_COMMENT] or None
     response = Response(
         unit_id=unit.id,

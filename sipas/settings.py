@@ -68,6 +68,7 @@ class Settings:
     login_max_failures: int = 5
     login_window_minutes: int = 15
     proxy_count: int = 0
+    phone_regions: tuple[str, ...] = ("VN",)
     testing: bool = False
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -88,6 +89,8 @@ class Settings:
             login_max_failures=env_int(source, "SIPAS_LOGIN_MAX_FAILURES", 5, minimum=1),
             login_window_minutes=env_int(source, "SIPAS_LOGIN_WINDOW_MINUTES", 15, minimum=1),
             proxy_count=env_int(source, "SIPAS_PROXY_COUNT", 0),
+            phone_regions=tuple(r.strip().upper() for r in (source.get("SIPAS_PHONE_REGIONS") or "VN").split(",")
+                                if r.strip()),
             env=MappingProxyType({k: v for k, v in source.items() if k.startswith("SIPAS_")}),
         )
         settings = replace(settings, **overrides) if overrides else settings
@@ -101,6 +104,11 @@ class Settings:
             raise SettingsError(f"SIPAS_TIMEZONE: unknown time zone {self.timezone!r}") from exc
         if not self.public_base_url.startswith(("http://", "https://")):
             raise SettingsError("SIPAS_PUBLIC_BASE_URL must start with http:// or https://")
+        import phonenumbers
+
+        unknown = [r for r in self.phone_regions if r not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown or not self.phone_regions:
+            raise SettingsError(f"SIPAS_PHONE_REGIONS: unknown region code(s) {unknown} (use e.g. VN or VN,US)")
 
     @property
     def tz(self) -> ZoneInfo:

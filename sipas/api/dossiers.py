@@ -7,8 +7,8 @@ stored values. Channels add their own data to the dossier JSON through ``DOSSIER
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, tzinfo
+from collections.abc import Callable, Collection
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from flask import current_app, jsonify, request
@@ -29,6 +29,8 @@ from sipas.parsing import INTAKE_LABELS_VI, parse_bool, parse_intake_channel, pa
 from sipas.storage import db_session
 from sipas.timeliness import timeliness
 from sipas.units import descendants
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 #: ``f(session, dossier) -> dict`` merged into every dossier JSON (e.g. the SMS invitations).
 DOSSIER_JSON_EXTENDERS: list[Callable[[Session, Dossier], dict[str, Any]]] = []
@@ -61,7 +63,8 @@ def _same_day_floor(value: datetime | None, date_only: bool, received_at: dateti
     return value
 
 
-def dossier_input(body: Body, code: str, existing: Dossier | None, tz: tzinfo) -> DossierInput:
+def dossier_input(body: Body, code: str, existing: Dossier | None, tz: tzinfo,
+                  phone_regions: Collection[str] | None = ("VN",)) -> DossierInput:
     """Merge the body over the stored dossier (absent fields keep their values; null clears a date)."""
 
     def kept(name: str, parsed: Any, default: Any) -> Any:
@@ -89,7 +92,7 @@ def dossier_input(body: Body, code: str, existing: Dossier | None, tz: tzinfo) -
         existing.intake_channel if existing is not None else IntakeChannel.DIRECT,
         due_at=kept("due_at", _same_day_floor(due_at, due_date_only, received_at, tz), None),
         returned_at=kept("returned_at", _same_day_floor(returned_at, returned_date_only, received_at, tz), None),
-        phone_e164=parse_phone(phone) if phone else None,
+        phone_e164=parse_phone(phone, regions=phone_regions) if phone else None,
         sms_consent=parse_bool(consent, field="sms_consent") if consent is not None else None,
         consent_method=body.text("sms_consent_method", max_length=32) or "api",
         consent_wording_version=body.text("sms_consent_wording_version", max_length=32) or CONSENT_WORDING_VERSION,
@@ -149,13 +152,17 @@ def upsert():  # type: ignore[no-untyped-def]
     assert code is not None
     unit_code = body.text("unit", max_length=64)
     consent_at, _ = body.timestamp("sms_consent_at", settings.tz)
+    if consent_at is not None and consent_at > now + FUTURE_TOLERANCE:
+        raise ValidationError("Thời điểm đồng ý nhận tin nhắn ở tương lai.", field="sms_consent_at",
+                              detail="sms_consent_at in the future")
     for attempt in (1, 2):
         # Two simultaneous first calls for one new code: the unique (unit, code) constraint refuses the
         # second insert (PostgreSQL); it then finds the row the first one committed and updates it.
         try:
             with session.begin_nested():
                 unit = scoped_unit(session, unit_code, code)
-                data = dossier_input(body, code, find_dossier(session, unit, code), settings.tz)
+                data = dossier_input(body, code, find_dossier(session, unit, code), settings.tz,
+                                     settings.phone_regions)
                 result = upsert_dossier(session, unit, data, tz=settings.tz, now=now,
                                         secret=current_app.config["SECRET_KEY"], actor=api_actor())
                 contact = result.dossier.contact

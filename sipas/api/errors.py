@@ -28,8 +28,17 @@ _HTTP_MESSAGES_VI = {
 }
 
 
+def _encodable(value: object) -> object:
+    """Error texts may quote the client's input; a lone surrogate in it must not break the JSON answer."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    return value
+
+
 def error_body(code: str, message: str, **extra: str):  # type: ignore[no-untyped-def]
-    return jsonify(error={"code": code, "message": message, **extra})
+    return jsonify(error=_encodable({"code": code, "message": message, **extra}))
 
 
 def domain_error(exc: DomainError):  # type: ignore[no-untyped-def]
@@ -38,7 +47,7 @@ def domain_error(exc: DomainError):  # type: ignore[no-untyped-def]
         session.commit()
     else:
         session.rollback()
-    return jsonify(error=exc.to_dict()), exc.http_status
+    return jsonify(error=_encodable(exc.to_dict())), exc.http_status
 
 
 def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from flask import jsonify, request
 from sipas.api import bp
 from sipas.api.auth import api_actor, api_key_required, current_key
 from sipas.api.dossiers import scoped_unit
-from sipas.api.serializers import Body, iso, json_object
+from sipas.api.serializers import Body, checked_text, iso, json_object
 from sipas.app import get_catalogue, get_settings
 from sipas.catalogue import NOT_APPLICABLE
 from sipas.clock import utcnow
@@ -39,12 +39,14 @@ def parse_answers(body: Body) -> dict[str, str]:
     for code, value in raw.items():
         if len(code) > MAX_CODE:
             raise ValidationError("Mã tiêu chí quá dài.", field="answers", detail="criterion code too long")
+        checked_text(code, "answers")
         if value is None:
             continue  # an unanswered criterion: the service reports it as missing
         if not isinstance(value, str) or len(value) > MAX_CODE:
             raise ValidationError(f"Câu trả lời cho tiêu chí “{code}” phải là mã lựa chọn (chuỗi) hoặc “na”.",
                                   field=f"answers.{code}", detail="expected an option code string")
-        answers[code] = value
+        checked_text(value, f"answers.{code}")
+        answers[code] = NOT_APPLICABLE if value.strip().lower() == NOT_APPLICABLE else value
     return answers
 
 

@@ -13,7 +13,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from sipas.app import get_catalogue, get_settings
 from sipas.clock import local_date, utcnow
 from sipas.console import bp
-from sipas.console.auth import actor_name, allowed_units, login_required, roles_required, unit_for_user
+from sipas.console.auth import (
+    actor_name,
+    allowed_units,
+    current_user,
+    login_required,
+    roles_required,
+    unit_for_user,
+)
 from sipas.imports import ImportReport, import_dossiers, import_responses
 from sipas.models import Dossier, Response, Role, Unit
 from sipas.parsing import CHANNEL_LABELS_VI, INTAKE_LABELS_VI
@@ -31,6 +38,8 @@ STATUSES = {
     "overdue": "Đang giải quyết quá hạn",
     "late": "Trả quá hạn",
 }
+CONSENT_METHODS_VI = {"import": "nhập tệp", "api": "hệ thống một cửa", "console": "cán bộ nhập",
+                      "paper_form": "phiếu giấy", "phone_changed": "đổi số điện thoại"}
 _BADGE = {Timeliness.EARLY: "ok", Timeliness.ON_TIME: "ok", Timeliness.LATE: "bad", Timeliness.IN_PROGRESS: "",
           Timeliness.IN_PROGRESS_OVERDUE: "warn"}
 
@@ -148,9 +157,16 @@ def dossier_detail(unit_code: str, code: str):  # type: ignore[no-untyped-def]
     codes = [i.code for i in instruments] + [c for c in responses if c not in {i.code for i in instruments}]
     labels = {i.code: i.label for i in instruments}
     ratings = [{"code": c, "label": labels.get(c, c), "response": responses.get(c)} for c in codes]
+    contact = dossier.contact
+    user = current_user()
     return render_template("console/dossiers/detail.html", dossier=dossier, unit=unit, status=status,
-                           badge=_BADGE[status], ratings=ratings, contact=dossier.contact, mask_phone=mask_phone,
-                           local_text=local_text, intake_labels=INTAKE_LABELS_VI, channel_labels=CHANNEL_LABELS_VI)
+                           badge=_BADGE[status], ratings=ratings, contact=contact, mask_phone=mask_phone,
+                           local_text=local_text, intake_labels=INTAKE_LABELS_VI, channel_labels=CHANNEL_LABELS_VI,
+                           consent_methods=CONSENT_METHODS_VI,
+                           consent_wording=current_app.extensions["sipas_consent"].get(
+                               contact.consent_wording_version if contact else None),
+                           can_return=user is not None and user.role in (Role.ADMIN, Role.CLERK),
+                           now_local=now.astimezone(tz).strftime("%Y-%m-%dT%H:%M"))
 
 
 @bp.route("/dossiers/import", methods=["GET", "POST"], endpoint="dossier_import")
@@ -216,6 +232,7 @@ def _run_import(unit: Unit, kind: str, data: bytes, filename: str, skip_invalid:
                                   actor=actor, skip_invalid=skip_invalid)
     else:
         report = import_dossiers(session, unit, data, filename, tz=settings.tz, now=utcnow(),
-                                 secret=current_app.config["SECRET_KEY"], actor=actor, skip_invalid=skip_invalid)
+                                 secret=current_app.config["SECRET_KEY"], actor=actor, skip_invalid=skip_invalid,
+                                 phone_regions=settings.phone_regions)
     session.commit()
     return report

@@ -9,7 +9,8 @@ which row is right).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, tzinfo
 
 from sqlalchemy import select
@@ -17,13 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from sipas.audit import audit
-from sipas.dossiers import DossierInput, apply_dossier
+from sipas.dossiers import UNRETURN_RATED, DossierInput, apply_dossier
 from sipas.errors import ValidationError
 from sipas.imports.cells import RowCollector, code_text, consent_value, is_blank, phone_value
 from sipas.imports.headers import CODE_HEADERS, Header, find_header, header_key
 from sipas.imports.reader import Row, read_sheets
 from sipas.imports.report import ImportFileError, ImportReport, RowError
-from sipas.models import Dossier, IntakeChannel, Unit
+from sipas.models import Dossier, IntakeChannel, Response, Unit
 from sipas.parsing import clean_text, parse_bool, parse_intake_channel, parse_phone, parse_timestamp
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,8 @@ def read_dossier_file(data: bytes, filename: str, report: ImportReport) -> tuple
 
 
 def parse_dossier_row(number: int, row: Row, columns: dict[str, int], shown: dict[str, str], *, tz: tzinfo,
-                      now: datetime) -> DossierInput | list[RowError] | None:
+                      now: datetime, phone_regions: Collection[str] | None = ("VN",)
+                      ) -> DossierInput | list[RowError] | None:
     """One spreadsheet row → a DossierInput, its errors, or None for a row with nothing to import."""
     cells = {name: row[index] if index < len(row) else None for name, index in columns.items()}
     if all(is_blank(v) for v in cells.values()):
@@ -113,7 +115,7 @@ def parse_dossier_row(number: int, row: Row, columns: dict[str, int], shown: dic
     returned = _timestamp(out, cells, "returned_at", tz, now)
     phone = None
     if not is_blank(cells.get("phone")):
-        phone = out.parse("phone", lambda: parse_phone(phone_value(cells["phone"])))
+        phone = out.parse("phone", lambda: parse_phone(phone_value(cells["phone"]), regions=phone_regions))
     consent = None
     if not is_blank(cells.get("sms_consent")):
         consent = out.parse("sms_consent", lambda: parse_bool(consent_value(cells["sms_consent"]),
@@ -158,25 +160,29 @@ def _timestamp(out: RowCollector, cells: dict[str, object], name: str, tz: tzinf
 
 
 def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *, tz: tzinfo, now: datetime,
-                    secret: str, actor: str, skip_invalid: bool = False) -> ImportReport:
+                    secret: str, actor: str, skip_invalid: bool = False,
+                    phone_regions: Collection[str] | None = ("VN",)) -> ImportReport:
     """Validate the whole file, then create or update dossiers by code. Flushes; the caller commits."""
     report = ImportReport("dossiers", filename, skip_invalid)
     try:
         header, columns = read_dossier_file(data, filename, report)
-        parsed = _parse_rows(header, columns, report.columns, report, tz=tz, now=now)
+        parsed = _parse_rows(header, columns, report.columns, report, tz=tz, now=now, phone_regions=phone_regions)
     except ImportFileError as exc:
         report.file_error = exc.message_vi
         audit(session, "import.dossiers", actor=actor, unit=unit, subject=filename[:200], status="file_error",
               detail=exc.detail)
         log.info("dossier import of %s into %s refused: %s", filename, unit.code, exc.detail)
         return report
+    existing = _prefetch(session, unit, [p.data.code for p in parsed])
+    parsed = [_keep_absent_columns(item, existing.get(item.data.code), columns) for item in parsed]
+    parsed = _check_against_stored(session, parsed, existing, report)
     if report.errors and not skip_invalid:
         report.unchanged = 0  # repeated rows counted while reading; nothing is imported
         _audit(session, report, unit, actor, status="refused")
         return report
     try:
         with session.begin_nested():
-            _apply(session, unit, parsed, report, tz=tz, now=now, secret=secret)
+            _apply(session, unit, parsed, existing, report, tz=tz, now=now, secret=secret)
     except IntegrityError:
         # Another import or the API created one of these codes meanwhile: nothing of this file is kept.
         report.created = report.updated = report.unchanged = 0
@@ -189,9 +195,55 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
     return report
 
 
-def _apply(session: Session, unit: Unit, parsed: list[ParsedRow], report: ImportReport, *, tz: tzinfo,
-           now: datetime, secret: str) -> None:
-    existing = _prefetch(session, unit, [p.data.code for p in parsed])
+#: Dossier fields an export may leave out; a column absent from the file keeps the stored value.
+OPTIONAL_FIELDS = ("procedure", "field", "intake_channel", "due_at", "returned_at")
+
+
+def _keep_absent_columns(item: ParsedRow, stored: Dossier | None, columns: dict[str, int]) -> ParsedRow:
+    """A file without a "Ngày trả kết quả" column (say) says nothing about return dates: keep them.
+
+    A blank cell in a column the file has still means "empty" (the file is the source of truth).
+    Phone and consent already keep their stored values when absent or blank.
+    """
+    if stored is None:
+        return item
+    kept = {name: getattr(stored, name) for name in OPTIONAL_FIELDS if name not in columns}
+    return ParsedRow(item.row, replace(item.data, **kept)) if kept else item
+
+
+def _check_against_stored(session: Session, parsed: list[ParsedRow], existing: dict[str, Dossier],
+                          report: ImportReport) -> list[ParsedRow]:
+    """Rules that need the stored dossier, checked before anything is written (so all-or-nothing holds).
+
+    A rated dossier keeps its return date (a row error). A consent needs a phone number, in the row or on
+    record: exports often say "có" on every row, so without a number the consent is simply not recorded.
+    """
+    refused: set[int] = set()
+
+    def refuse(item: ParsedRow, name: str, message: str) -> None:
+        report.errors.append(RowError(item.row, report.columns.get(name, ""), message))
+        refused.add(item.row)
+
+    for index, item in enumerate(parsed):
+        stored = existing.get(item.data.code)
+        contact = stored.contact if stored is not None else None
+        if item.data.sms_consent and item.data.phone_e164 is None and (contact is None or contact.phone_e164 is None):
+            parsed[index] = ParsedRow(item.row, replace(item.data, sms_consent=None))
+    unreturning = {existing[p.data.code].id: p for p in parsed
+                   if p.data.code in existing and existing[p.data.code].returned_at is not None
+                   and p.data.returned_at is None}
+    if unreturning:
+        rated = session.scalars(select(Response.dossier_id).where(Response.dossier_id.in_(list(unreturning))))
+        for dossier_id in set(rated):
+            refuse(unreturning[dossier_id], "returned_at", UNRETURN_RATED)
+    if not refused:
+        return parsed
+    report.errors.sort(key=lambda e: e.row)
+    return [p for p in parsed if p.row not in refused]
+
+
+def _apply(session: Session, unit: Unit, parsed: list[ParsedRow], existing: dict[str, Dossier],
+           report: ImportReport, *, tz: tzinfo, now: datetime, secret: str) -> None:
     for item in parsed:
         result = apply_dossier(session, unit, item.data, tz=tz, now=now, secret=secret,
                                existing=existing.get(item.data.code), lookup=False)
@@ -205,11 +257,11 @@ def _apply(session: Session, unit: Unit, parsed: list[ParsedRow], report: Import
 
 
 def _parse_rows(header: Header, columns: dict[str, int], shown: dict[str, str], report: ImportReport, *,
-                tz: tzinfo, now: datetime) -> list[ParsedRow]:
+                tz: tzinfo, now: datetime, phone_regions: Collection[str] | None) -> list[ParsedRow]:
     first_seen: dict[str, ParsedRow] = {}
     parsed: list[ParsedRow] = []
     for number, row in header.rows:
-        outcome = parse_dossier_row(number, row, columns, shown, tz=tz, now=now)
+        outcome = parse_dossier_row(number, row, columns, shown, tz=tz, now=now, phone_regions=phone_regions)
         if outcome is None:
             continue
         report.rows += 1

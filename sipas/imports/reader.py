@@ -66,7 +66,9 @@ def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
 def _checked_rows(worksheet: object) -> Iterator[tuple[int, Row]]:
     """Rows are parsed lazily: a damaged sheet fails half-way, and must still be a file-level error."""
     try:
-        yield from enumerate(worksheet.iter_rows(values_only=True), start=1)  # type: ignore[attr-defined]
+        for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):  # type: ignore[attr-defined]
+            # "_x0000_" escapes decode to NUL, which no database column holds: drop it like Excel shows it.
+            yield number, tuple(v.replace("\x00", "") if isinstance(v, str) and "\x00" in v else v for v in row)
     except ImportFileError:
         raise
     except Exception as exc:  # openpyxl raises many kinds (XML, value, key errors) on a damaged sheet
@@ -75,8 +77,19 @@ def _checked_rows(worksheet: object) -> Iterator[tuple[int, Row]]:
 
 
 def _decode(data: bytes) -> str:
+    text = _decode_text(data)
+    if "\x00" in text:  # binary data further down, or a damaged export: no database column holds NUL
+        raise ImportFileError("Tệp có ký tự không hợp lệ (NUL): tệp bị hỏng hoặc không phải tệp CSV. Hãy xuất lại "
+                              "tệp từ phần mềm một cửa, hoặc lưu lại dưới dạng .xlsx.", detail="NUL in text")
+    return text
+
+
+def _decode_text(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ImportFileError("Tệp UTF-16 bị hỏng.", detail=f"utf-16: {exc.reason}") from exc
     if data.startswith(b"\xef\xbb\xbf"):
         return unicodedata.normalize("NFC", data[3:].decode("utf-8", errors="replace"))
     if b"\x00" in data[:4096]:

@@ -27,7 +27,7 @@ from sipas.imports.reader import Row, read_sheets
 from sipas.imports.report import ImportFileError, ImportReport, RowError
 from sipas.models import ResponseChannel, Unit
 from sipas.parsing import parse_response_channel, parse_timestamp
-from sipas.responses import ResponseInput, record_response, resolve_option
+from sipas.responses import MAX_COMMENT, ResponseInput, record_response, resolve_option
 from sipas.text import fold
 
 log = logging.getLogger(__name__)
@@ -176,11 +176,13 @@ def _import_row(session: Session, catalogue: Catalogue, unit: Unit, number: int,
         submitted = out.parse("submitted_at", lambda: parse_timestamp(cell["submitted_at"], tz, field="submitted_at"))
     instrument = _version(catalogue, instrument_code, submitted, tz) if instrument_code and submitted else None
     answers = _answers(out, instrument, answers_raw, criteria, report) if instrument else {}
+    comment = cell_text(cell.get("comment")) or None
+    if comment and len(" ".join(comment.split())) > MAX_COMMENT:
+        out.add("comment", f"Ý kiến dài quá {MAX_COMMENT:,} ký tự.".replace(",", "."))
     if out.errors:
         report.errors.extend(out.errors)
         return
     assert instrument_code is not None and submitted is not None
-    comment = cell_text(cell.get("comment")) or None
     content = json.dumps([unit.code, dossier_code, instrument_code, str(channel), submitted.isoformat(),
                           sorted(answers.items()), comment], ensure_ascii=False)
     digest = hashlib.sha256(content.encode()).hexdigest()[:48]
