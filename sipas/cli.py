@@ -44,6 +44,21 @@ class Context:
 
         return load_catalogue(self.settings.config_dir)
 
+    def check_instruments(self, catalogue=None, *, record: bool = False) -> None:  # type: ignore[no-untyped-def]
+        """Refuse to go on if a criterion-set version that has ratings was edited (sipas.instrument_records)."""
+        from sipas.clock import utcnow
+        from sipas.instrument_records import InstrumentChanged, check_records, record_existing
+
+        catalogue = catalogue or self.catalogue()
+        try:
+            if record:
+                with self.database.session() as session:
+                    record_existing(session, catalogue, now=utcnow())
+            with self.database.engine.connect() as connection:
+                check_records(connection, catalogue)
+        except InstrumentChanged as exc:
+            raise click.ClickException(f"Bộ tiêu chí không khớp với phiếu đã lưu: {exc}") from None
+
     def close(self) -> None:
         if self._database is not None:
             self._database.dispose()
@@ -83,8 +98,9 @@ def db_upgrade(ctx: Context) -> None:
     """Cập nhật cấu trúc cơ sở dữ liệu (mọi bản di chuyển của lõi và các kênh)."""
     from sipas.migrate import upgrade
 
-    ctx.catalogue()  # refuse to migrate with a broken criterion catalogue
+    catalogue = ctx.catalogue()  # refuse to migrate with a broken criterion catalogue
     upgrade(ctx.settings.database_url)
+    ctx.check_instruments(catalogue, record=True)
     click.echo("Đã cập nhật cơ sở dữ liệu.")
 
 
@@ -123,6 +139,7 @@ def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> 
     settings = ctx.settings
     if not is_up_to_date(ctx.database.engine, settings.database_url):
         raise click.ClickException("Cơ sở dữ liệu chưa được cập nhật: chạy `sipas db upgrade` trước.")
+    ctx.check_instruments()
     children: list[subprocess.Popen[bytes]] = []
     if scheduler:
         children.append(subprocess.Popen([sys.executable, "-m", "sipas.cli", "scheduler"]))
@@ -157,6 +174,7 @@ def scheduler_command(ctx: Context) -> None:
     """Chạy tiến trình lập lịch (từ chối nếu đã có một tiến trình khác đang chạy)."""
     from sipas.scheduler import SchedulerAlreadyRunning, run
 
+    ctx.check_instruments()
     try:
         run(ctx.settings)
     except SchedulerAlreadyRunning as exc:

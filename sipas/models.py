@@ -294,3 +294,19 @@ class SchedulerLock(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     heartbeat_at: Mapped[datetime]
+
+
+class InstrumentVersionRecord(Base):
+    """What one instrument version asked, recorded when its first response was stored.
+
+    Lets the start-up check refuse a criterion file edited after use (history must not change under
+    stored ratings): a change needs a new version file.
+    """
+
+    __tablename__ = "instrument_version_record"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime]

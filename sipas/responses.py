@@ -26,6 +26,7 @@ from sipas.errors import (
     UnknownOption,
     ValidationError,
 )
+from sipas.instrument_records import record_use
 from sipas.models import Answer, Dossier, Response, ResponseChannel, Unit
 from sipas.text import fold
 
@@ -173,6 +174,7 @@ def record_response(
         with session.begin_nested():
             session.add(response)
             session.flush()
+            record_use(session, instrument, now=now)
     except IntegrityError as exc:
         if data.idempotency_key:
             previous = find_by_idempotency_key(session, data.idempotency_key)
