@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import click
 from sqlalchemy import select
 
 from sipas.plugins import channel_modules
-from sipas.settings import Settings, SettingsError
+from sipas.settings import ROOT_DIR, Settings, SettingsError
 
 
 class Context:
@@ -143,11 +142,11 @@ def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> 
     children: list[subprocess.Popen[bytes]] = []
     if scheduler:
         children.append(subprocess.Popen([sys.executable, "-m", "sipas.cli", "scheduler"]))
+    # The production gunicorn settings (threads, timeouts, proxy trust, the access log that masks
+    # short-link codes), with the address and worker count of this command.
     gunicorn = subprocess.Popen([
-        sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
-        "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-",
-        "--forwarded-allow-ips", os.environ.get("SIPAS_FORWARDED_ALLOW_IPS", "127.0.0.1"),
-        "sipas.wsgi:create()",
+        sys.executable, "-m", "gunicorn", "--config", str(ROOT_DIR / "deploy" / "gunicorn.conf.py"),
+        "--bind", f"{host}:{port}", "--workers", str(workers), "sipas.wsgi:create()",
     ])
     children.append(gunicorn)
     click.echo(f"SIPAS đang chạy tại http://{host}:{port}  (Ctrl+C để dừng)")
