@@ -104,6 +104,11 @@ class SmsSettings:
     def status_callback_url(self) -> str:
         return f"{self.public_base_url}/sms/twilio/status"
 
+    def status_callback_for(self, outbound_id: int) -> str:
+        """``?o=<outbound id>``: a late report then resolves a send whose outcome was unknown (no sid yet).
+        Twilio signs the URL with its query; the webhook checks it as sent."""
+        return f"{self.status_callback_url}?o={outbound_id}"
+
 
 def unit_sms_options(unit: Unit) -> dict[str, Any]:
     options = (unit.options or {}).get("sms")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from datetime import datetime
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
@@ -140,7 +141,10 @@ def twilio_inbound() -> Response:
 
 @bp.post("/twilio/status")
 def twilio_status() -> Response:
-    """Twilio's report on a message we sent (sent, delivered, undelivered, failed)."""
+    """Twilio's report on a message we sent (sent, delivered, undelivered, failed).
+
+    The callback URL carries our outbound id (``?o=``): a report on a message whose send ended
+    ambiguously (no sid recorded) resolves it, so it is never sent again."""
     require_twilio_signature()
     form = request.form
     sid, status = form.get("MessageSid", ""), (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
@@ -150,18 +154,39 @@ def twilio_status() -> Response:
                                  "status") is None:
         return twiml(None)
     message = session.scalar(select(OutboundMessage).where(OutboundMessage.sid == sid))
+    late = False
+    if message is None and request.args.get("o", "").isdigit():
+        candidate = session.get(OutboundMessage, int(request.args["o"]))
+        if candidate is not None and candidate.provider == "twilio" and candidate.sid is None:
+            message, late, candidate.sid = candidate, True, sid[:64]
+            log.info("status report resolves outbound %s (outcome was unknown)", candidate.id)
     if message is not None:
-        apply_status(session, message, status, form.get("ErrorCode") or None)
+        apply_status(session, message, status, form.get("ErrorCode") or None, late=late)
     session.commit()
     return twiml(None)
 
 
-def apply_status(session: Session, message: OutboundMessage, status: str, error_code: str | None) -> None:
+def _resolve_late(invitation: Invitation, message: OutboundMessage, now: datetime) -> None:
+    """The message of an attempt whose outcome was unknown exists: record it as sent (unless the cycle
+    holds the claim right now; it then sees the row resolved and records it itself)."""
+    if message.kind is MessageKind.INVITATION and invitation.provider_sid is None and invitation.status in (
+            InvitationStatus.PENDING, InvitationStatus.FAILED):
+        invitation.status, invitation.sent_at = InvitationStatus.SENT, message.created_at
+        invitation.provider_sid, invitation.provider = message.sid, message.provider
+        invitation.next_attempt_at, invitation.last_error_code, invitation.updated_at = None, None, now
+    elif message.kind is MessageKind.REMINDER and invitation.reminder_sent_at is None:
+        invitation.reminder_sent_at, invitation.next_attempt_at, invitation.updated_at = message.created_at, None, now
+
+
+def apply_status(session: Session, message: OutboundMessage, status: str, error_code: str | None, *,
+                 late: bool = False) -> None:
     now = utcnow()
     message.status, message.updated_at = outcome_status(status), now
     if error_code:
         message.error_code = error_code
     invitation = session.get(Invitation, message.invitation_id) if message.invitation_id else None
+    if invitation is not None and late:
+        _resolve_late(invitation, message, now)
     if invitation is None or message.kind is not MessageKind.INVITATION:
         if error_code == OPTED_OUT and message.to_hash:
             opt_out(session, message.to_hash, now=now, source="twilio-status")

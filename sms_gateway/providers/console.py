@@ -1,4 +1,6 @@
-"""The demo provider: nothing leaves the machine; the outbound table is the outbox."""
+"""The demo provider: nothing leaves the machine; the outbound table is the outbox.
+
+It never fails, so no outcome is ambiguous and it needs no ``find_sent``."""
 
 from __future__ import annotations
 

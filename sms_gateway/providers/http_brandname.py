@@ -3,7 +3,8 @@
 One JSON POST per message with ApiKey, SecretKey, Brandname, SmsType ("2" = customer care) and
 Sandbox; the answer carries ``CodeResult`` ("100" = accepted) and ``SMSID``. ``RequestId`` is stable
 for one invitation or reminder, so the provider refuses a retry of a message it already took (24 h
-window; code 124), which is then counted as sent.
+window; code 124), which is then counted as sent: after an ambiguous failure (read timeout, 5xx, an
+unreadable answer) the same request is simply sent again (``deduplicates_requests``).
 Other providers with the same shape (SpeedSMS, VNPT, Viettel) fit by subclassing and mapping codes.
 """
 
@@ -16,6 +17,7 @@ import requests
 
 from sms_gateway.encoding import analyse
 from sms_gateway.providers.base import PermanentFailure, SendResult, SmsProvider, TemporaryFailure
+from sms_gateway.providers.network import network_failure
 from sms_gateway.settings import SmsSettings
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ def national_number(to_e164: str) -> str:
 
 class HttpBrandnameProvider(SmsProvider):
     name = "http"
+    deduplicates_requests = True
 
     def __init__(self, settings: SmsSettings, *, session: requests.Session | None = None) -> None:
         self.settings = settings
@@ -78,19 +81,23 @@ class HttpBrandnameProvider(SmsProvider):
         try:
             answer = self.session.post(self.settings.http_url, json=payload, timeout=self.settings.timeout_seconds)
         except requests.RequestException as exc:
-            raise TemporaryFailure("network", type(exc).__name__) from exc
-        if answer.status_code >= 500 or answer.status_code == 429:
-            raise TemporaryFailure(f"http{answer.status_code}")
+            raise network_failure(exc) from exc
+        if answer.status_code == 429:
+            raise TemporaryFailure("http429")
+        if answer.status_code >= 500:
+            raise TemporaryFailure(f"http{answer.status_code}", may_have_sent=True)
         try:
             data = answer.json()
         except ValueError as exc:
-            raise TemporaryFailure(f"http{answer.status_code}", "not JSON") from exc
+            raise TemporaryFailure(f"http{answer.status_code}", "not JSON", may_have_sent=True) from exc
         code = str(data.get("CodeResult", "")) if isinstance(data, dict) else ""
         if code == ACCEPTED:
             return SendResult(sid=str(data.get("SMSID") or request_id or ""), status="accepted")
         if code == DUPLICATE_REQUEST and request_id:
             return SendResult(sid=request_id, status="accepted")  # a retry of a message it already took
         detail = DESCRIPTIONS.get(code, "mã lỗi không xác định")
-        if code in TEMPORARY_CODES or not code:
-            raise TemporaryFailure(f"esms{code or answer.status_code}", detail)
+        if not code:
+            raise TemporaryFailure(f"esms{answer.status_code}", "no CodeResult", may_have_sent=True)
+        if code in TEMPORARY_CODES:
+            raise TemporaryFailure(f"esms{code}", detail)
         raise PermanentFailure(f"esms{code}", detail, opted_out=code == BLOCKED, invalid_number=code == BAD_NUMBER)

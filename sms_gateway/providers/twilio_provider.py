@@ -3,11 +3,16 @@
 The client is built per provider with ``environment={}`` (so ``TWILIO_EDGE``/``TWILIO_REGION`` in the
 process environment cannot redirect it), an explicit timeout and the configured API base (tests point
 it at a local Prism mock of Twilio's OpenAPI description).
+
+Twilio has no idempotency key for creating a message, so a failure after the request may have reached
+it (read timeout, 5xx, an unreadable answer) is reported with ``may_have_sent`` and reconciled with
+``find_sent`` before anything is sent again.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -16,9 +21,16 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from sms_gateway.providers.base import PermanentFailure, SendResult, SmsProvider, TemporaryFailure
+from sms_gateway.providers.network import network_failure
 from sms_gateway.settings import SmsSettings
 
 log = logging.getLogger(__name__)
+LOOKUP_PAGE = 20  # one page, newest first: the daily cap keeps far fewer messages per number
+LOOKUP_MARGIN = timedelta(minutes=5)  # our clock against Twilio's date_created
+
+
+def _rest_code(exc: TwilioRestException) -> str:
+    return str(exc.code) if exc.code and exc.code != exc.status else f"http{exc.status}"
 
 
 class TwilioProvider(SmsProvider):
@@ -43,13 +55,42 @@ class TwilioProvider(SmsProvider):
         try:
             message = self.client.messages.create(**params)
         except TwilioRestException as exc:
-            code = str(exc.code) if exc.code and exc.code != exc.status else f"http{exc.status}"
-            if exc.status >= 500 or exc.status == 429:
-                raise TemporaryFailure(code, f"HTTP {exc.status}") from exc
+            code = _rest_code(exc)
+            if exc.status == 429:
+                raise TemporaryFailure(code, "HTTP 429") from exc  # refused before creating anything
+            if exc.status >= 500:
+                raise TemporaryFailure(code, f"HTTP {exc.status}", may_have_sent=True) from exc
             raise PermanentFailure(code, f"HTTP {exc.status}") from exc
         except requests.RequestException as exc:
-            raise TemporaryFailure("network", type(exc).__name__) from exc
-        except TwilioException as exc:
-            raise TemporaryFailure("twilio", type(exc).__name__) from exc
+            raise network_failure(exc) from exc
+        except (TwilioException, ValueError, KeyError) as exc:  # an answer that cannot be read
+            raise TemporaryFailure("bad_response", type(exc).__name__, may_have_sent=True) from exc
         log.info("twilio accepted message %s", message.sid)
         return SendResult(sid=str(message.sid), status=str(message.status or "queued"))
+
+    def find_sent(self, to_e164: str, body: str, since: datetime) -> SendResult | None:
+        """One page of the newest messages to the number (no DateSent filter: a message not yet sent has
+        none), matched on body and ``date_created``; the list call is never followed to a next page."""
+        earliest = since - LOOKUP_MARGIN
+        try:
+            messages = list(self.client.messages.page(to=to_e164, page_size=LOOKUP_PAGE))
+        except TwilioRestException as exc:
+            raise TemporaryFailure(f"lookup_{_rest_code(exc)}", f"HTTP {exc.status}") from exc
+        except requests.RequestException as exc:
+            raise TemporaryFailure(f"lookup_{network_failure(exc).code}", type(exc).__name__) from exc
+        except TwilioException as exc:  # a list answer other than 200 ("Unable to fetch page", response)
+            status = getattr(exc.args[1], "status_code", None) if len(exc.args) > 1 else None
+            raise TemporaryFailure(f"lookup_http{status}" if status else "lookup_bad_response",
+                                   type(exc).__name__) from exc
+        except (ValueError, KeyError) as exc:
+            raise TemporaryFailure("lookup_bad_response", type(exc).__name__) from exc
+        for message in messages:
+            created = message.date_created
+            if (str(message.direction or "").startswith("outbound") and (message.body or "").strip() == body.strip()
+                    and created is not None and created >= earliest):
+                log.info("twilio lookup found message %s", message.sid)
+                return SendResult(sid=str(message.sid), status=str(message.status or "queued"))
+        if len(messages) >= LOOKUP_PAGE and all(m.date_created is None or m.date_created >= earliest
+                                                for m in messages):
+            raise TemporaryFailure("lookup_incomplete", f"{LOOKUP_PAGE} newer messages to the number")
+        return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -36,20 +37,33 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 class RecordingProvider(SmsProvider):
-    """Records what it was asked to send; can be told to fail the next calls."""
+    """Records what it was asked to send and look up; can be told how the next calls fail
+    (``failures``) and what the next lookups answer (``lookups``: a result, None or an exception)."""
 
     name = "recording"
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
-        self.failures: list[Exception | BaseException] = []
+        self.calls: list[dict] = []  # every send attempt, failed ones included
+        self.failures: list[Exception | BaseException | None] = []  # None: that call succeeds
+        self.lookups: list[SendResult | Exception | None] = []
+        self.looked_up: list[tuple[str, str, datetime]] = []
 
     def send(self, to_e164: str, body: str, *, status_callback: str | None = None,
              request_id: str | None = None) -> SendResult:
-        if self.failures:
-            raise self.failures.pop(0)
+        self.calls.append({"to": to_e164, "status_callback": status_callback, "request_id": request_id})
+        failure = self.failures.pop(0) if self.failures else None
+        if failure is not None:
+            raise failure
         self.sent.append((to_e164, body))
         return SendResult(sid=f"SM{next(_sids):032d}", status="queued")
+
+    def find_sent(self, to_e164: str, body: str, since: datetime) -> SendResult | None:
+        self.looked_up.append((to_e164, body, since))
+        answer = self.lookups.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
 
 @pytest.fixture

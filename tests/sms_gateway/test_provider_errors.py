@@ -1,18 +1,18 @@
-"""Provider error mapping: Twilio codes through a canned ``twilio.http.HttpClient``, and the
-eSMS-shaped HTTP provider through a canned ``requests`` session."""
+"""Provider error mapping: Twilio codes through a canned ``twilio.http.HttpClient`` (and real refused or
+silent sockets), and the eSMS-shaped HTTP provider through a canned ``requests`` session. Each
+temporary failure says whether the message may exist at the provider (``may_have_sent``)."""
 
 from __future__ import annotations
 
-import json as jsonlib
-import logging
+import socket
+from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
 
 import pytest
 import requests
 from sqlalchemy import select
-from twilio.http import HttpClient
-from twilio.http.response import Response as TwilioResponse
+from twilio.http.http_client import TwilioHttpClient
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from sipas.models import IntakeChannel
 from sipas.storage import get_database
@@ -23,32 +23,14 @@ from sms_gateway.providers.twilio_provider import TwilioProvider
 from sms_gateway.sending import run_cycle
 from sms_gateway.settings import SmsSettings
 from tests.factories import create_dossier, create_unit, local
+from tests.sms_gateway.canned import CannedHttpClient, CannedSession, twilio_error
 from tests.sms_gateway.conftest import PHONE
+from tests.sms_gateway.prism import free_port
 
-CREATED = {"sid": "SM" + "f" * 32, "status": "queued", "to": PHONE, "body": "x"}
-
-
-class CannedHttpClient(HttpClient):
-    """Answers each request with the next canned reply (a (status, body) pair or an exception)."""
-
-    def __init__(self, *replies: tuple[int, dict] | Exception) -> None:
-        super().__init__(logging.getLogger("canned"), is_async=False, timeout=5)
-        self.replies = list(replies)
-        self.requests: list[dict] = []
-
-    def request(self, method, uri, params=None, data=None, headers=None, auth=None, timeout=None,  # type: ignore[no-untyped-def]
-                allow_redirects=False):
-        self.requests.append({"method": method, "uri": uri, "data": data})
-        reply = self.replies.pop(0)
-        if isinstance(reply, Exception):
-            raise reply
-        status, body = reply
-        return TwilioResponse(status, jsonlib.dumps(body))
-
-
-def twilio_error(code: int, status: int = 400) -> tuple[int, dict]:
-    return status, {"code": code, "message": "refused", "more_info": f"https://www.twilio.com/docs/errors/{code}",
-                    "status": status}
+REFUSED = requests.exceptions.ConnectionError(
+    MaxRetryError(None, "/2010-04-01/Accounts/x/Messages.json",  # type: ignore[arg-type]
+                  NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")))
+ABORTED = requests.exceptions.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError(104)))
 
 
 @pytest.fixture
@@ -56,60 +38,65 @@ def sms(settings) -> SmsSettings:  # type: ignore[no-untyped-def]
     return SmsSettings.from_settings(settings)
 
 
-@pytest.mark.parametrize(("reply", "error", "code"), [
-    (twilio_error(21610), PermanentFailure, "21610"),
-    (twilio_error(21211), PermanentFailure, "21211"),
-    (twilio_error(21408), PermanentFailure, "21408"),
-    ((503, {"status": 503, "message": "Service Unavailable"}), TemporaryFailure, "http503"),
-    (twilio_error(20429, 429), TemporaryFailure, "20429"),
-    (requests.exceptions.ReadTimeout("read timed out"), TemporaryFailure, "network"),
-    (requests.exceptions.ConnectionError("refused"), TemporaryFailure, "network"),
+@pytest.mark.parametrize(("reply", "error", "code", "may_have_sent"), [
+    (twilio_error(21610), PermanentFailure, "21610", None),
+    (twilio_error(21211), PermanentFailure, "21211", None),
+    (twilio_error(21408), PermanentFailure, "21408", None),
+    ((503, {"status": 503, "message": "Service Unavailable"}), TemporaryFailure, "http503", True),
+    (twilio_error(20429, 429), TemporaryFailure, "20429", False),
+    (requests.exceptions.ReadTimeout("read timed out"), TemporaryFailure, "timeout", True),
+    (requests.exceptions.ConnectTimeout("connect timed out"), TemporaryFailure, "network", False),
+    (REFUSED, TemporaryFailure, "network", False),
+    (ABORTED, TemporaryFailure, "connection_lost", True),
+    ((201, "<html>proxy error</html>"), TemporaryFailure, "bad_response", True),
 ])
-def test_twilio_errors_are_typed(sms, reply, error, code) -> None:  # type: ignore[no-untyped-def]
+def test_twilio_errors_are_typed(sms, reply, error, code, may_have_sent) -> None:  # type: ignore[no-untyped-def]
     provider = TwilioProvider(sms, http_client=CannedHttpClient(reply))
     with pytest.raises(error) as raised:
         provider.send(PHONE, "Xin chao", status_callback=sms.status_callback_url)
     assert raised.value.code == code
+    if may_have_sent is not None:
+        assert raised.value.may_have_sent is may_have_sent
     if code == "21610":
         assert raised.value.opted_out
     if code == "21211":
         assert raised.value.invalid_number
 
 
-def test_through_the_cycle_21610_opts_out_and_a_timeout_is_retried_once_later(app, session, settings, sms) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port that accepts connections and never answers."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        yield server.getsockname()[1]
+
+
+def test_real_sockets_refused_is_safe_to_resend_silence_is_ambiguous(sms, silent_server) -> None:  # type: ignore[no-untyped-def]
+    refused = TwilioProvider(replace(sms, twilio_api_base=f"http://127.0.0.1:{free_port()}"),
+                             http_client=TwilioHttpClient(timeout=2))
+    with pytest.raises(TemporaryFailure) as nothing_sent:
+        refused.send(PHONE, "Xin chao")
+    assert nothing_sent.value.code == "network" and not nothing_sent.value.may_have_sent
+    silent = TwilioProvider(replace(sms, twilio_api_base=f"http://127.0.0.1:{silent_server}"),
+                            http_client=TwilioHttpClient(timeout=0.3))
+    with pytest.raises(TemporaryFailure) as maybe_sent:
+        silent.send(PHONE, "Xin chao")
+    assert maybe_sent.value.code == "timeout" and maybe_sent.value.may_have_sent
+
+
+def test_through_the_cycle_21610_opts_the_number_out(app, session, settings, sms) -> None:  # type: ignore[no-untyped-def]
     unit = create_unit(session)
-    for phone in (PHONE, "+84987654321"):
-        create_dossier(session, unit, received_at=local(2026, 1, 5), returned_at=local(2026, 1, 7, 9),
-                       intake_channel=IntakeChannel.ONLINE_FULL, phone=phone, sms_consent=True)
+    create_dossier(session, unit, received_at=local(2026, 1, 5), returned_at=local(2026, 1, 7, 9),
+                   intake_channel=IntakeChannel.ONLINE_FULL, phone=PHONE, sms_consent=True)
     session.commit()
-    canned = CannedHttpClient(twilio_error(21610), requests.exceptions.ReadTimeout("slow"), (201, CREATED))
-    provider = TwilioProvider(sms, http_client=canned)
-    now = local(2026, 1, 7, 10)
-    run_cycle(get_database(app), settings, now=now, provider=provider, sms=sms)
-    run_cycle(get_database(app), settings, now=now + timedelta(minutes=1), provider=provider, sms=sms)
-    run_cycle(get_database(app), settings, now=now + timedelta(minutes=2), provider=provider, sms=sms)
+    canned = CannedHttpClient(twilio_error(21610))
+    run_cycle(get_database(app), settings, now=local(2026, 1, 7, 10), provider=TwilioProvider(sms, http_client=canned),
+              sms=sms)
     session.commit()
-    opted, retried = session.scalars(select(Invitation).order_by(Invitation.id)).all()
+    opted = session.scalars(select(Invitation)).one()
     assert opted.status is InvitationStatus.OPTED_OUT and session.get(OptOut, opted.phone_hash) is not None
-    assert retried.status is InvitationStatus.SENT and retried.attempts == 2 and retried.provider_sid == CREATED["sid"]
-    assert len(canned.requests) == 3 and canned.replies == []
-    assert all(r["data"]["StatusCallback"].endswith("/sms/twilio/status") for r in canned.requests)
-
-
-class CannedSession(requests.Session):
-    def __init__(self, *replies: tuple[int, object] | Exception) -> None:
-        super().__init__()
-        self.replies = list(replies)
-        self.posted: list[dict] = []
-
-    def post(self, url, json=None, timeout=None, **kwargs):  # type: ignore[no-untyped-def,override]
-        self.posted.append(json)
-        reply = self.replies.pop(0)
-        if isinstance(reply, Exception):
-            raise reply
-        response = requests.Response()
-        response.status_code, response._content = reply[0], jsonlib.dumps(reply[1]).encode()
-        return response
+    assert canned.methods == ["POST"]
 
 
 @pytest.fixture
@@ -127,20 +114,25 @@ def test_http_brandname_provider_posts_the_esms_shape(esms) -> None:  # type: ig
                               "RequestId": "sipas7"}]
 
 
-@pytest.mark.parametrize(("reply", "error", "code"), [
-    ((200, {"CodeResult": "101", "ErrorMessage": "Authorize Failed"}), PermanentFailure, "esms101"),
-    ((200, {"CodeResult": "104"}), PermanentFailure, "esms104"),
-    ((200, {"CodeResult": "99"}), PermanentFailure, "esms99"),
-    ((200, {"CodeResult": "108"}), PermanentFailure, "esms108"),
-    ((200, {"CodeResult": "103"}), TemporaryFailure, "esms103"),
-    ((200, {}), TemporaryFailure, "esms200"),
-    ((502, {}), TemporaryFailure, "http502"),
-    (requests.exceptions.ConnectTimeout("slow"), TemporaryFailure, "network"),
+@pytest.mark.parametrize(("reply", "error", "code", "may_have_sent"), [
+    ((200, {"CodeResult": "101", "ErrorMessage": "Authorize Failed"}), PermanentFailure, "esms101", None),
+    ((200, {"CodeResult": "104"}), PermanentFailure, "esms104", None),
+    ((200, {"CodeResult": "99"}), PermanentFailure, "esms99", None),
+    ((200, {"CodeResult": "108"}), PermanentFailure, "esms108", None),
+    ((200, {"CodeResult": "103"}), TemporaryFailure, "esms103", False),
+    ((200, {}), TemporaryFailure, "esms200", True),
+    ((200, "<html>gateway</html>"), TemporaryFailure, "http200", True),
+    ((502, {}), TemporaryFailure, "http502", True),
+    ((429, {}), TemporaryFailure, "http429", False),
+    (requests.exceptions.ConnectTimeout("slow"), TemporaryFailure, "network", False),
+    (requests.exceptions.ReadTimeout("slow"), TemporaryFailure, "timeout", True),
 ])
-def test_http_brandname_errors_are_typed(esms, reply, error, code) -> None:  # type: ignore[no-untyped-def]
+def test_http_brandname_errors_are_typed(esms, reply, error, code, may_have_sent) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(error) as raised:
         HttpBrandnameProvider(esms, session=CannedSession(reply)).send(PHONE, "Đánh giá")
     assert raised.value.code == code
+    if may_have_sent is not None:
+        assert raised.value.may_have_sent is may_have_sent
     if code == "esms99":
         assert raised.value.opted_out and not raised.value.invalid_number
     if code == "esms108":

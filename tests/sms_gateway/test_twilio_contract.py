@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from twilio.http.http_client import TwilioHttpClient
 
 from sipas.settings import Settings
-from sms_gateway.providers import PermanentFailure
+from sms_gateway.providers import PermanentFailure, SendResult
 from sms_gateway.providers.twilio_provider import TwilioProvider
 from sms_gateway.settings import SmsSettings
 from tests.sms_gateway.conftest import ACCOUNT_SID, PHONE, PUBLIC, TWILIO_ENV
@@ -34,6 +35,33 @@ def test_send_is_a_valid_messages_create_call(sms: SmsSettings) -> None:
     assert sent.url == f"{sms.twilio_api_base}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
     assert sent.data["To"] == PHONE and sent.data["From"] == "+15005550006"
     assert sent.data["StatusCallback"] == f"{PUBLIC}/sms/twilio/status"
+
+
+def test_a_status_callback_carrying_the_outbound_id_is_accepted(sms: SmsSettings) -> None:
+    http = TwilioHttpClient(timeout=10)
+    TwilioProvider(sms, http_client=http).send(PHONE, "Xin chao", status_callback=sms.status_callback_for(42))
+    assert http._test_only_last_request.data["StatusCallback"] == f"{PUBLIC}/sms/twilio/status?o=42"
+
+
+def test_the_lookup_is_a_valid_messages_list_call(sms: SmsSettings) -> None:
+    """After an ambiguous send the provider lists the newest messages to the number: one GET, bounded."""
+    http = TwilioHttpClient(timeout=10)
+    provider = TwilioProvider(sms, http_client=http)
+    assert provider.find_sent(PHONE, "UBND Phuong Phu Hoi: HS 1 da co ket qua.", datetime.now(UTC)) is None
+    sent = http._test_only_last_request
+    assert sent.method == "GET" and sent.url == f"{sms.twilio_api_base}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    assert sent.params == {"To": PHONE, "PageSize": 20}
+    # the documented example answer is read: its outbound "testing" message, created 24 May 2019, matches
+    found = provider.find_sent(PHONE, "testing", datetime(2019, 5, 24, 17, 40, tzinfo=UTC))
+    assert found == SendResult(sid="SMded05904ccb347238880ca9264e8fe1c", status="sent")
+
+
+def test_the_mock_rejects_a_malformed_list_call(sms: SmsSettings) -> None:
+    provider = TwilioProvider(sms, http_client=TwilioHttpClient(timeout=10))
+    url = f"{sms.twilio_api_base}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+    assert provider.client.request("GET", url, params={"To": PHONE, "PageSize": 20}).status_code == 200
+    refused = provider.client.request("GET", url, params={"To": PHONE, "PageSize": 0})
+    assert refused.status_code == 422 and "pagesize" in refused.text.lower()
 
 
 def test_messaging_service_instead_of_a_from_number(sms: SmsSettings) -> None:

@@ -12,7 +12,15 @@ from twilio.request_validator import RequestValidator
 from sipas.clock import utcnow
 from sipas.models import Answer, IntakeChannel, Response, ResponseChannel
 from sipas.storage import get_database
-from sms_gateway.models import Conversation, Invitation, InvitationStatus, MessageKind, OptOut, OutboundMessage
+from sms_gateway.models import (
+    Conversation,
+    Invitation,
+    InvitationStatus,
+    MessageKind,
+    MessageStatus,
+    OptOut,
+    OutboundMessage,
+)
 from sms_gateway.sending import run_cycle
 from sms_gateway.settings import SmsSettings
 from tests.factories import create_dossier, create_unit
@@ -227,6 +235,46 @@ def test_status_callback_updates_the_message_and_the_invitation(app, client, ses
     assert session.scalars(select(Invitation)).one().status is InvitationStatus.OPTED_OUT
     assert count(session, OptOut) == 1
 
+
+
+def test_a_late_status_report_resolves_a_send_whose_outcome_was_unknown(app, client, session, settings):
+    import requests
+
+    from sms_gateway.providers.twilio_provider import TwilioProvider
+    from tests.sms_gateway.canned import CannedHttpClient
+
+    unit = create_unit(session)
+    now = utcnow()
+    create_dossier(session, unit, received_at=now - timedelta(days=3), returned_at=now - timedelta(hours=2),
+                   intake_channel=IntakeChannel.ONLINE_FULL, phone=PHONE, sms_consent=True,
+                   now=now - timedelta(hours=2))
+    session.commit()
+    sms = replace(SmsSettings.from_settings(settings), window_start=time(0, 0), window_end=time(23, 59))
+    canned = CannedHttpClient(requests.exceptions.ReadTimeout("read timed out"))
+    sent_at = now - timedelta(minutes=10)
+    run_cycle(get_database(app), settings, now=sent_at, provider=TwilioProvider(sms, http_client=canned), sms=sms)
+    count(session, OutboundMessage)
+    outbound = session.scalars(select(OutboundMessage)).one()
+    assert outbound.status is MessageStatus.UNKNOWN and outbound.sid is None
+    callback = canned.requests[0]["data"]["StatusCallback"]
+    assert callback == f"{PUBLIC}/sms/twilio/status?o={outbound.id}"
+
+    report = {"MessageSid": "SM" + "d" * 32, "MessageStatus": "delivered", "AccountSid": "AC" + "0" * 32}
+    signed_without_query = RequestValidator(AUTH_TOKEN).compute_signature(f"{PUBLIC}/sms/twilio/status", report)
+    refused = client.post(f"/sms/twilio/status?o={outbound.id}", data=report,
+                          headers={"X-Twilio-Signature": signed_without_query})
+    assert refused.status_code == 403  # the signature covers the query
+    ok = post_signed(client, "/sms/twilio/status", report, query=f"o={outbound.id}")
+    assert ok.status_code == 200
+    count(session, OutboundMessage)
+    outbound = session.scalars(select(OutboundMessage)).one()
+    invitation = session.scalars(select(Invitation)).one()
+    assert outbound.sid == report["MessageSid"] and outbound.status is MessageStatus.DELIVERED
+    assert invitation.status is InvitationStatus.DELIVERED and invitation.provider_sid == report["MessageSid"]
+    assert invitation.sent_at == sent_at
+
+    run_cycle(get_database(app), settings, now=now, provider=TwilioProvider(sms, http_client=canned), sms=sms)
+    assert len(canned.requests) == 1  # neither looked up nor sent again
 
 
 def test_http_provider_inbound_needs_its_shared_secret(app, client, session, settings, tmp_path, database_url):

@@ -1,0 +1,143 @@
+"""Before the provider is called: the checks, the claim (committed) and the outbound row the attempt
+writes to. An earlier attempt whose outcome is unknown (an UNKNOWN row without a sid, to the same
+number) is handed back instead of a new row, so it is reconciled before anything is sent again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sipas.models import Unit
+from sipas.settings import Settings
+from sipas.storage import Database
+from sms_gateway.cycle_summary import CycleSummary
+from sms_gateway.invalid_numbers import is_invalid
+from sms_gateway.invitations import local_day_month, next_allowed
+from sms_gateway.links import issue_link, link_url
+from sms_gateway.messages import new_outbound, template_text
+from sms_gateway.models import Invitation, InvitationStatus, MessageKind, MessageStatus, OutboundMessage
+from sms_gateway.models_links import ShortLink
+from sms_gateway.optouts import is_opted_out
+from sms_gateway.settings import SmsSettings
+from sms_gateway.templates_text import render
+
+
+@dataclass(frozen=True)
+class Claim:
+    invitation_id: int
+    kind: MessageKind
+    outbound_id: int
+    phone: str
+    body: str
+    unresolved: bool = False  # the row is an earlier attempt whose outcome is unknown
+    since: datetime | None = None  # that attempt's claim time
+
+
+def sent_last_24h(session: Session, phone_hash: str, now: datetime, *, excluding: int | None = None) -> list[datetime]:
+    query = (select(OutboundMessage.created_at)
+             .where(OutboundMessage.to_hash == phone_hash, OutboundMessage.created_at > now - timedelta(hours=24),
+                    OutboundMessage.status != MessageStatus.FAILED)
+             .order_by(OutboundMessage.created_at))
+    if excluding is not None:
+        query = query.where(OutboundMessage.id != excluding)
+    return list(session.scalars(query))
+
+
+def unresolved_outbound(session: Session, invitation: Invitation, kind: MessageKind) -> OutboundMessage | None:
+    return session.scalars(
+        select(OutboundMessage)
+        .where(OutboundMessage.invitation_id == invitation.id, OutboundMessage.kind == kind,
+               OutboundMessage.to_hash == (invitation.phone_hash or ""),
+               OutboundMessage.status == MessageStatus.UNKNOWN, OutboundMessage.sid.is_(None))
+        .order_by(OutboundMessage.id.desc()).limit(1)).first()
+
+
+def message_body(session: Session, settings: Settings, sms: SmsSettings, invitation: Invitation, kind: MessageKind,
+                 now: datetime) -> str:
+    dossier = invitation.dossier
+    link = session.get(ShortLink, invitation.link_id) if invitation.link_id else None
+    if link is None or not link.is_open(now):
+        link = issue_link(session, dossier, instrument_code=invitation.instrument_code, channel="sms", now=now,
+                          expires_at=invitation.expires_at)
+        invitation.link_id = link.id
+    unit = session.get(Unit, invitation.unit_id)
+    assert unit is not None
+    values = {"don_vi": unit.name, "ma_ho_so": dossier.code, "link": link_url(settings, link),
+              "brandname": sms.brandname, "han": local_day_month(invitation.expires_at, settings.tz)}
+    return render(template_text(session, unit.id, kind.value), values)
+
+
+def _claim(session: Session, invitation: Invitation, kind: MessageKind, now: datetime) -> bool:
+    if kind is MessageKind.INVITATION:
+        statement = (update(Invitation)
+                     .where(Invitation.id == invitation.id, Invitation.status == InvitationStatus.PENDING)
+                     .values(status=InvitationStatus.SENDING, claimed_at=now, attempts=Invitation.attempts + 1,
+                             updated_at=now))
+    else:
+        statement = (update(Invitation)
+                     .where(Invitation.id == invitation.id, Invitation.reminder_sent_at.is_(None),
+                            Invitation.status.in_((InvitationStatus.SENT, InvitationStatus.DELIVERED)))
+                     .values(reminder_sent_at=now, reminder_attempts=Invitation.reminder_attempts + 1,
+                             updated_at=now))
+    return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+
+
+def _skip(invitation: Invitation, kind: MessageKind, status: InvitationStatus, now: datetime,
+          error_code: str | None = None) -> None:
+    """An invitation that will not go out is closed; a reminder that will not is never retried."""
+    if kind is MessageKind.INVITATION:
+        invitation.status = status
+        if error_code:
+            invitation.last_error_code = error_code
+    else:
+        invitation.next_attempt_at = invitation.expires_at
+    invitation.updated_at = now
+
+
+def prepare(database: Database, settings: Settings, sms: SmsSettings, provider: str, invitation_id: int,
+            kind: MessageKind, now: datetime, summary: CycleSummary) -> Claim | None:
+    """Checks and claim, committed; None when there is nothing to send."""
+    with database.session() as session:
+        invitation = session.get(Invitation, invitation_id)
+        if invitation is None:
+            return None
+        contact = invitation.dossier.contact
+        if contact is None or not contact.phone_e164 or not contact.sms_consent:
+            _skip(invitation, kind, InvitationStatus.CANCELLED, now)  # no message without a number and consent
+            summary.add("cancelled_no_consent")
+            return None
+        if contact.phone_hash and contact.phone_hash != invitation.phone_hash:
+            invitation.phone_hash = contact.phone_hash  # the number was corrected since the invitation was made
+        if is_opted_out(session, invitation.phone_hash):
+            invitation.status, invitation.updated_at = InvitationStatus.OPTED_OUT, now
+            summary.add("opted_out")
+            return None
+        if is_invalid(session, invitation.phone_hash):
+            _skip(invitation, kind, InvitationStatus.FAILED, now, "invalid_number")
+            summary.add("invalid_number")
+            return None
+        earlier = unresolved_outbound(session, invitation, kind)
+        recent = sent_last_24h(session, invitation.phone_hash or "", now,
+                               excluding=earlier.id if earlier is not None else None)
+        if len(recent) >= sms.daily_cap:
+            later = next_allowed(recent[-sms.daily_cap] + timedelta(hours=24), sms, settings.tz)
+            if kind is MessageKind.INVITATION:
+                invitation.due_at = later
+            else:
+                invitation.next_attempt_at = later
+            summary.add("deferred_daily_cap")
+            return None
+        body = earlier.body if earlier is not None else message_body(session, settings, sms, invitation, kind, now)
+        if not _claim(session, invitation, kind, now):
+            return None
+        if earlier is not None:
+            return Claim(invitation.id, kind, earlier.id, contact.phone_e164, earlier.body, unresolved=True,
+                         since=earlier.created_at)
+        outbound = new_outbound(session, provider, kind, phone=contact.phone_e164,
+                                phone_hash=invitation.phone_hash or "", body=body, now=now,
+                                invitation_id=invitation.id, unit_id=invitation.unit_id)
+        return Claim(invitation.id, kind, outbound.id, contact.phone_e164, body)

@@ -1,0 +1,124 @@
+"""After the provider answered (or could not): the outcome of one attempt, each in its own transaction.
+
+A failure that may have created the message leaves its row UNKNOWN and the invitation (or reminder)
+waiting for a retry; the next attempt reconciles it with the provider (``find_sent``). When the
+provider cannot tell and the attempts run out, the message is given up, never sent blind.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+
+from sipas.storage import Database
+from sms_gateway.cycle_summary import CycleSummary
+from sms_gateway.invalid_numbers import mark_invalid
+from sms_gateway.messages import new_outbound, outcome_status
+from sms_gateway.models import Invitation, InvitationStatus, MessageKind, MessageStatus, OutboundMessage
+from sms_gateway.optouts import opt_out
+from sms_gateway.providers import PermanentFailure, SendResult, SmsError, TemporaryFailure
+from sms_gateway.send_claim import Claim
+from sms_gateway.settings import SmsSettings
+
+log = logging.getLogger(__name__)
+GAVE_UP = "unknown_outcome"  # the invitation's error code when it is failed rather than sent blind
+
+
+def _retry_later(sms: SmsSettings, invitation: Invitation, kind: MessageKind, now: datetime) -> bool:
+    """Release the claim with exponential backoff; False (and closed for good) when attempts are used up."""
+    attempts = invitation.attempts if kind is MessageKind.INVITATION else invitation.reminder_attempts
+    exhausted = attempts >= sms.max_attempts
+    invitation.next_attempt_at = now + timedelta(seconds=sms.retry_base_seconds * 2 ** max(attempts - 1, 0))
+    if kind is MessageKind.INVITATION:
+        invitation.status = InvitationStatus.FAILED if exhausted else InvitationStatus.PENDING
+    else:
+        invitation.reminder_sent_at = None
+        if exhausted:
+            invitation.next_attempt_at = invitation.expires_at  # no more tries for this reminder
+    return not exhausted
+
+
+def record_sent(database: Database, provider: str, claim: Claim, now: datetime, result: SendResult,
+                summary: CycleSummary, *, sent_at: datetime | None = None) -> None:
+    """The provider has the message: ``sent_at`` is when it took it (an earlier attempt's time if found)."""
+    sent_at = sent_at or now
+    with database.session() as session:
+        invitation = session.get(Invitation, claim.invitation_id)
+        outbound = session.get(OutboundMessage, claim.outbound_id)
+        assert invitation is not None and outbound is not None
+        outbound.sid, outbound.status, outbound.updated_at = result.sid, outcome_status(result.status), now
+        if claim.kind is MessageKind.INVITATION:
+            invitation.status, invitation.sent_at, invitation.provider_sid = InvitationStatus.SENT, sent_at, result.sid
+            invitation.provider = provider
+            if outbound.status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):  # it existed, and failed
+                invitation.status, invitation.last_error_code = InvitationStatus.FAILED, outbound.error_code
+        else:
+            invitation.reminder_sent_at = sent_at
+        invitation.next_attempt_at, invitation.updated_at = None, now
+    summary.add(f"{claim.kind.value}_sent")
+
+
+def record_failure(database: Database, sms: SmsSettings, provider: str, claim: Claim, now: datetime,
+                   error: SmsError, summary: CycleSummary) -> None:
+    with database.session() as session:
+        invitation = session.get(Invitation, claim.invitation_id)
+        outbound = session.get(OutboundMessage, claim.outbound_id)
+        assert invitation is not None and outbound is not None
+        outbound.updated_at = invitation.updated_at = now
+        outbound.error_code = invitation.last_error_code = error.code
+        if isinstance(error, TemporaryFailure):
+            outbound.status = MessageStatus.UNKNOWN if error.may_have_sent else MessageStatus.FAILED
+            _retry_later(sms, invitation, claim.kind, now)
+            summary.add("outcome_unknown" if error.may_have_sent else "temporary_failure")
+            return
+        outbound.status = MessageStatus.FAILED
+        if isinstance(error, PermanentFailure) and error.opted_out and invitation.phone_hash:
+            invitation.status = InvitationStatus.OPTED_OUT
+            opt_out(session, invitation.phone_hash, now=now, source="provider")
+            summary.add("opted_out")
+            return
+        if claim.kind is MessageKind.INVITATION:
+            invitation.status = InvitationStatus.FAILED
+        if isinstance(error, PermanentFailure) and error.invalid_number and invitation.phone_hash:
+            mark_invalid(session, invitation.phone_hash, now=now, error_code=error.code, provider=provider)
+        summary.add("permanent_failure")
+
+
+def record_undecided(database: Database, sms: SmsSettings, claim: Claim, now: datetime, error: TemporaryFailure,
+                     summary: CycleSummary) -> None:
+    """The provider could not say whether it has the earlier message: ask again later, or give up."""
+    with database.session() as session:
+        invitation = session.get(Invitation, claim.invitation_id)
+        assert invitation is not None
+        invitation.updated_at = now
+        if _retry_later(sms, invitation, claim.kind, now):
+            invitation.last_error_code = error.code
+            summary.add("lookup_failed")
+            return
+        invitation.last_error_code = GAVE_UP
+        log.warning("%s of invitation %s given up: the provider cannot tell whether message %s went out",
+                    claim.kind.value, claim.invitation_id, claim.outbound_id)
+        summary.add("gave_up_unknown")
+
+
+def start_resend(database: Database, provider: str, claim: Claim, now: datetime) -> Claim | SendResult:
+    """The provider does not have the earlier message: mark it so and open a new row for the resend.
+
+    Guarded on the row still being UNKNOWN without a sid: if a late status report resolved it in the
+    meantime, that result is returned and nothing is sent."""
+    with database.session() as session:
+        changed = session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id == claim.outbound_id, OutboundMessage.status == MessageStatus.UNKNOWN,
+                   OutboundMessage.sid.is_(None))
+            .values(status=MessageStatus.FAILED, error_code="not_at_provider", updated_at=now)
+        ).rowcount  # type: ignore[attr-defined]
+        earlier = session.get(OutboundMessage, claim.outbound_id)
+        assert earlier is not None
+        if changed != 1:
+            return SendResult(sid=earlier.sid or "", status=str(earlier.status))
+        outbound = new_outbound(session, provider, claim.kind, phone=claim.phone, phone_hash=earlier.to_hash,
+                                body=claim.body, now=now, invitation_id=claim.invitation_id, unit_id=earlier.unit_id)
+        return Claim(claim.invitation_id, claim.kind, outbound.id, claim.phone, claim.body)
