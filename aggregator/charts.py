@@ -3,6 +3,9 @@
 Colours go by an option's position (best first): dark green, light blue, dark red, then brown and
 yellow; every text colour on a segment has a contrast ratio of at least 4.5:1 against it. A segment
 narrower than its label shows no label; the legend and n are always drawn. No script, no web font.
+A criterion's percentages are the report's own (largest remainder, the figures of the tables), so a
+chart never shows a number the tables do not. Documents ask for ``DOCUMENT_FONT`` (Liberation Serif,
+metric-compatible with Times New Roman, with every Vietnamese letter).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from aggregator.stats import largest_remainder
 PALETTE = (("#1b5e20", "#ffffff"), ("#9ccbff", "#000000"), ("#b3261e", "#ffffff"),
            ("#5d4037", "#ffffff"), ("#fbc02d", "#000000"))
 EMPTY = ("#e0e0e0", "#000000")
-FONT = 'font-family="Liberation Sans, Arial, sans-serif"'
+SCREEN_FONT = "Liberation Sans, Arial, sans-serif"
+DOCUMENT_FONT = "Liberation Serif, Times New Roman, serif"
 LABEL_W, BAR_W, N_W, ROW_H, BAR_H = 280, 380, 80, 44, 22
 
 
@@ -43,7 +47,9 @@ def _legend(labels: Sequence[str], x: float, y: float) -> tuple[list[str], float
     return parts, cy - y + 20
 
 
-def _bar(counts: Sequence[int], x: float, y: float, width: float, height: float) -> list[str]:
+def _bar(counts: Sequence[int], x: float, y: float, width: float, height: float,
+         shares: Sequence[float] | None = None) -> list[str]:
+    """One 100 % bar; ``shares`` are the percentages to print (default: largest remainder of ``counts``)."""
     total = sum(counts)
     if total == 0:
         fill, ink = EMPTY
@@ -51,7 +57,8 @@ def _bar(counts: Sequence[int], x: float, y: float, width: float, height: float)
                 f'<text x="{x + width / 2}" y="{y + height / 2 + 4}" font-size="12" text-anchor="middle" '
                 f'fill="{ink}">Chưa có câu trả lời</text>']
     parts, cx = [], x
-    for position, (count, share) in enumerate(zip(counts, largest_remainder(counts), strict=True)):
+    printed = list(shares) if shares is not None else list(largest_remainder(counts))
+    for position, (count, share) in enumerate(zip(counts, printed, strict=True)):
         segment = width * count / total
         if segment <= 0:
             continue
@@ -66,25 +73,32 @@ def _bar(counts: Sequence[int], x: float, y: float, width: float, height: float)
     return parts
 
 
-def _svg(body: list[str], height: float, title: str) -> str:
+def _svg(body: list[str], height: float, title: str, font: str = SCREEN_FONT) -> str:
     width = LABEL_W + BAR_W + N_W
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height:.0f}" '
-            f'viewBox="0 0 {width} {height:.0f}" role="img" aria-label={quoteattr(title)} {FONT}>'
+            f'viewBox="0 0 {width} {height:.0f}" role="img" aria-label={quoteattr(title)} '
+            f'font-family={quoteattr(font)}>'
             f'<title>{escape(title)}</title>' + "".join(body) + "</svg>")
 
 
-def criteria_chart(instrument: dict[str, Any]) -> str:
+def _shares(options: Sequence[dict[str, Any]]) -> list[float] | None:
+    values = [o.get("percent") for o in options]
+    return None if any(v is None for v in values) else [float(v) for v in values]  # type: ignore[arg-type]
+
+
+def criteria_chart(instrument: dict[str, Any], font: str = SCREEN_FONT) -> str:
     """One 100 % stacked bar per criterion, split by option, with n at the right."""
     criteria = instrument["criteria"]
     common = [o["label"] for o in criteria[0]["options"]] if criteria else []
     body, legend_h = _legend(common, 0, 4)
     y = legend_h + 10
     for number, criterion in enumerate(criteria, start=1):
-        label = f"{number}. {criterion['short_label']}"
+        label = f"{number}. {criterion.get('short_label') or criterion['label']}"
         body.append(f'<g><title>{escape(criterion["label"])}</title>'
                     f'<text x="0" y="{y + BAR_H / 2 + 4}" font-size="12" fill="#000">{escape(_clip(label, 42))}'
                     f'</text></g>')
-        body.extend(_bar([o["count"] for o in criterion["options"]], LABEL_W, y, BAR_W, BAR_H))
+        options = criterion["options"]
+        body.extend(_bar([o["count"] for o in options], LABEL_W, y, BAR_W, BAR_H, _shares(options)))
         body.append(f'<text x="{LABEL_W + BAR_W + 8}" y="{y + BAR_H / 2 + 4}" font-size="12" fill="#000">'
                     f'n = {number_vi(criterion["n"])}</text>')
         y += ROW_H - 10
@@ -94,7 +108,7 @@ def criteria_chart(instrument: dict[str, Any]) -> str:
             body.extend(parts)
             y += height
         y += 10
-    return _svg(body, y, f"Kết quả theo tiêu chí: {instrument['label']}")
+    return _svg(body, y, f"Kết quả theo tiêu chí: {instrument.get('label') or instrument['code']}", font)
 
 
 def timeliness_chart(dossiers: dict[str, Any]) -> str:

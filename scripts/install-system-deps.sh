@@ -4,7 +4,7 @@
 #   scripts/install-system-deps.sh test   # what `make test` needs: PostgreSQL, Chromium, LibreOffice, fonts...
 set -euo pipefail
 
-run_packages=(python3-venv fonts-liberation2 libreoffice-writer-nogui poppler-utils)
+run_packages=(python3-venv fonts-liberation2 libreoffice-writer-nogui poppler-utils libcairo2)
 test_packages=("${run_packages[@]}" postgresql chromium espeak-ng sox libzbar0 nodejs npm)
 
 case "${1:-test}" in

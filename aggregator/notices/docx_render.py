@@ -2,7 +2,8 @@
 
 A4 portrait, margins 20/20/30/15 mm, Times New Roman; two-column header with rules; page numbers
 centred in the top margin from page 2; signature block right and "Nơi nhận" left; an annex with the
-per-criterion tables and the Biểu II.06a table. Every string comes from the view-model.
+per-criterion tables, each followed by its stacked-bar chart (the view-model's SVG drawn as a
+300 dpi PNG), and the Biểu II.06a table. Every string comes from the view-model.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.shared import Mm, Pt
 
+from aggregator.notices.chart_png import chart_png
 from aggregator.notices.docx_parts import (
     FONT,
     add_page_field,
@@ -36,6 +38,7 @@ TEXT_W = PAGE_W - MARGINS["left"] - MARGINS["right"]  # 165 mm
 HEADER_COLS = (62.0, TEXT_W - 62.0)
 SIGN_COLS = (88.0, TEXT_W - 88.0)
 BODY_PT = 14
+CHART_W = TEXT_W  # mm: the chart spans the text width
 JUSTIFY = WD_ALIGN_PARAGRAPH.JUSTIFY
 FIELD_HEAD = ("Tổng số", "Trực tuyến", "Trực tiếp và bưu chính", "Từ kỳ trước", "Tổng số", "Trước hạn",
               "Đúng hạn", "Quá hạn", "Tổng số", "Trong hạn", "Quá hạn")
@@ -168,8 +171,10 @@ def _annex(document: DocumentObject, view: NoticeView) -> None:
                  "Chưa có phiếu đánh giá trong kỳ.", 13, italic=True)
     for block in view.instruments:
         _criteria_table(document, block)
-    add_text(tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT, before=12, after=6),
-             "II. TÌNH HÌNH TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ THEO LĨNH VỰC (số hồ sơ)", 13, bold=True)
+        _chart(document, block)
+    heading = tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT, before=12, after=6)
+    heading.paragraph_format.keep_with_next = True  # never alone at the foot of a page, away from its table
+    add_text(heading, "II. TÌNH HÌNH TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ THEO LĨNH VỰC (số hồ sơ)", 13, bold=True)
     _fields_table(document, view)
 
 
@@ -179,8 +184,9 @@ def _cell_text(cell, text: str, size: float, *, bold: bool = False,  # type: ign
 
 
 def _criteria_table(document: DocumentObject, block: InstrumentBlock) -> None:
-    add_text(tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT, before=6, after=3), block.heading, 13,
-             italic=True)
+    heading = tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT, before=6, after=3)
+    heading.paragraph_format.keep_with_next = True
+    add_text(heading, block.heading, 13, italic=True)
     option_w = (TEXT_W - 10 - 58 - 20) / max(len(block.columns), 1)
     widths = (10.0, 58.0, 20.0, *([option_w] * len(block.columns)))
     table = document.add_table(rows=1 + len(block.rows), cols=len(widths))
@@ -194,6 +200,17 @@ def _criteria_table(document: DocumentObject, block: InstrumentBlock) -> None:
         texts = (data.index, data.label, data.n, *data.cells)
         for position, (cell, text) in enumerate(zip(row.cells, texts, strict=True)):
             _cell_text(cell, text, 11, align=WD_ALIGN_PARAGRAPH.LEFT if position == 1 else WD_ALIGN_PARAGRAPH.CENTER)
+
+
+def _chart(document: DocumentObject, block: InstrumentBlock) -> None:
+    """The block's stacked-bar chart under its table, the full text width, titled above."""
+    if not block.chart_svg:
+        return
+    title = tight(document.add_paragraph(), before=9, after=3)
+    title.paragraph_format.keep_with_next = True
+    add_text(title, block.chart_title, 11, italic=True)
+    picture = tight(document.add_paragraph(), after=6)
+    picture.add_run().add_picture(io.BytesIO(chart_png(block.chart_svg, CHART_W)), width=Mm(CHART_W))
 
 
 def _fields_table(document: DocumentObject, view: NoticeView) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from aggregator import charts
 from aggregator.notices import report_keys as rk
 from aggregator.notices.template import NoticeTemplate, fill
 from aggregator.notices.vnformat import date_short, date_words, decimal, number, percent, period_dates, period_words
@@ -74,6 +75,8 @@ class InstrumentBlock:
     heading: str
     columns: tuple[str, ...]
     rows: tuple[CriterionRow, ...]
+    chart_title: str = ""
+    chart_svg: str = ""  # the per-criterion stacked bars; "" in notices issued before charts were added
 
 
 @dataclass(frozen=True)
@@ -202,9 +205,12 @@ def instrument_blocks(report: dict[str, Any]) -> tuple[InstrumentBlock, ...]:
             detail = "; ".join(parts) if n else "chưa có phiếu trả lời"
             line = f"Tiêu chí {position}. {criterion['label']} ({number(n)} phiếu trả lời): {detail}."
             rows.append(CriterionRow(str(position), criterion["label"], number(n), cells, line))
-        heading = (f"{letter}) {instrument.get('label') or instrument['code']}: {number(instrument['responses'])}"
-                   " phiếu")
-        blocks.append(InstrumentBlock(instrument["code"], heading, tuple(columns), tuple(rows)))
+        name = instrument.get("label") or instrument["code"]
+        heading = f"{letter}) {name}: {number(instrument['responses'])} phiếu"
+        title = f"Biểu đồ {len(blocks) + 1}. Tỷ lệ các mức đánh giá theo từng tiêu chí – {name}"
+        svg = charts.criteria_chart(instrument, font=charts.DOCUMENT_FONT) if instrument.get("criteria") else ""
+        blocks.append(InstrumentBlock(instrument["code"], heading, tuple(columns), tuple(rows), title if svg else "",
+                                      svg))
     return tuple(blocks)
 
 
@@ -262,7 +268,8 @@ def view_from_dict(data: dict[str, Any]) -> NoticeView:
     """Rebuild a view stored with ``dataclasses.asdict`` (JSON turns tuples into lists)."""
     def block(item: dict[str, Any]) -> InstrumentBlock:
         rows = tuple(CriterionRow(r["index"], r["label"], r["n"], tuple(r["cells"]), r["line"]) for r in item["rows"])
-        return InstrumentBlock(item["code"], item["heading"], tuple(item["columns"]), rows)
+        return InstrumentBlock(item["code"], item["heading"], tuple(item["columns"]), rows,
+                               item.get("chart_title", ""), item.get("chart_svg", ""))
 
     sections = tuple(Section(s["heading"], tuple(s["paragraphs"]), tuple(s.get("bullets", ())),
                              tuple(block(b) for b in s.get("instruments", ()))) for s in data["sections"])

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from aggregator.models_notices import Notice
 from aggregator.notices import service
 from aggregator.notices.html_render import notice_context
-from aggregator.notices.pdf_render import PdfError, docx_to_pdf, soffice_binary
+from aggregator.notices.pdf_render import RenderError, docx_to_pdf, soffice_binary
 from aggregator.notices.template import TemplateError
 from aggregator.notices.vnformat import ROMAN_QUARTERS, date_short
 from aggregator.params import PeriodError, parse_period
@@ -134,7 +134,7 @@ def draft(fmt: str) -> ResponseReturnValue:
     db_session().rollback()  # read-only: release the database during the PDF conversion
     try:
         data = service.render(view, fmt, get_settings())
-    except PdfError as exc:
+    except RenderError as exc:  # LibreOffice or the chart drawing failed
         flash(exc.message_vi, "error")
         return redirect(url_for("notices.index", **period_args(unit, period)))
     return _download(data, fmt, service.file_name(unit, period, fmt))
@@ -176,7 +176,7 @@ def issue() -> ResponseReturnValue:
         session.rollback()  # nothing written yet: release the database during the PDF conversion
         notice.pdf = docx_to_pdf(notice.docx, soffice=soffice_binary(settings.env))
         service.store_notice(session, unit, notice)
-    except (DomainError, PdfError, TemplateError) as exc:
+    except (DomainError, RenderError, TemplateError) as exc:
         session.rollback()
         flash(getattr(exc, "message_vi", str(exc)), "error")
         return redirect(url_for("notices.index", **period_args(unit, period)))

@@ -28,7 +28,7 @@ def seed(live_server, catalogue: Catalogue) -> str:  # type: ignore[no-untyped-d
         for day in range(3):
             start = period.start + timedelta(days=day)
             dossier = create_dossier(session, unit, received_at=local(start.year, start.month, start.day),
-                                     now=now)
+                                     returned_at=local(start.year, start.month, start.day, 11), now=now)
             create_response(session, catalogue, unit, dossier=dossier,
                             submitted_at=local(start.year, start.month, start.day, 16), now=now)
         clerk = create_clerk(session, unit)
@@ -47,6 +47,7 @@ def test_three_clicks_to_pdf_and_docx(page: Page, live_server, catalogue: Catalo
     page.locator("nav.mainnav").get_by_role("link", name="Thông báo kết quả").click()  # click 1
     expect(page.get_by_role("heading", level=1)).to_contain_text("Thông báo kết quả đánh giá – Phường Phú Hội")
     expect(page.locator(".notice .draft")).to_have_text("DỰ THẢO")
+    expect(page.locator(".notice .annex figure.chart svg")).to_have_count(1)  # the annex chart in the preview
     with page.expect_download() as pdf_download:
         page.get_by_role("link", name="Tải PDF").click()  # click 2
     pdf = tmp_path / "thong-bao.pdf"

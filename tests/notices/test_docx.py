@@ -136,10 +136,13 @@ def test_draft_is_marked_and_unnumbered() -> None:
 
 
 def test_html_version_carries_the_same_text_and_a_qr() -> None:
-    html = render_html(view_of())
+    view = view_of()
+    html = render_html(view)
     assert "Số: 03/TB-UBND" in html and "Phú Hội, ngày 06 tháng 3 năm 2023" in html
     assert "Rất hài lòng 43 phiếu (51,19%)" in html and "Nơi nhận:" in html and "<svg" in html
     assert "https://hailong.example.vn/cong-khai/PHUHOI" in html
+    assert html.count('<figure class="chart">') == 2 and view.instruments[0].chart_svg in html
+    assert "<figcaption>Biểu đồ 1. Tỷ lệ các mức đánh giá theo từng tiêu chí – Phiếu đánh giá tại quầy (4 câu)" in html
 
 
 def test_the_printed_qr_opens_the_public_page(document) -> None:  # type: ignore[no-untyped-def]
@@ -147,6 +150,85 @@ def test_the_printed_qr_opens_the_public_page(document) -> None:  # type: ignore
     from pyzbar.pyzbar import decode
 
     images = [part for part in document.part.package.parts if part.partname.endswith(".png")]
-    assert len(images) == 1
-    decoded = decode(Image.open(io.BytesIO(images[0].blob)))
-    assert [d.data.decode() for d in decoded] == ["https://hailong.example.vn/cong-khai/PHUHOI"]
+    assert len(images) == 1 + 2  # the QR and one chart per instrument
+    decoded = [d.data.decode() for image in images for d in decode(Image.open(io.BytesIO(image.blob)))]
+    assert decoded == ["https://hailong.example.vn/cong-khai/PHUHOI"]
+
+
+def _body_items(document):  # type: ignore[no-untyped-def]
+    """Paragraphs and tables of the body in document order."""
+    from docx.table import Table
+
+    for child in document.element.body.iterchildren():
+        if child.tag == qn("w:p"):
+            yield Paragraph(child, document)
+        elif child.tag == qn("w:tbl"):
+            yield Table(child, document)
+
+
+def test_each_criteria_table_of_the_annex_is_followed_by_its_chart(document) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    items = list(_body_items(document))
+    annex = next(i for i, item in enumerate(items) if isinstance(item, Paragraph) and item.text == "PHỤ LỤC")
+    pictures = [(i, item) for i, item in enumerate(items)
+                if isinstance(item, Paragraph) and item._p.xpath(".//pic:pic")]
+    charts = [(i, item) for i, item in pictures if i > annex]
+    assert len(charts) == 2 and len(pictures) == 3  # and the QR before the annex
+    for position, (i, paragraph) in enumerate(charts, start=1):
+        title = items[i - 1]
+        assert title.text.startswith(f"Biểu đồ {position}. Tỷ lệ các mức đánh giá theo từng tiêu chí – ")
+        assert title.paragraph_format.keep_with_next and run_of(title).italic and run_of(title).font.name == \
+            "Times New Roman"
+        assert type(items[i - 2]).__name__ == "Table"  # right under its table
+        shape = document.inline_shapes[[s._inline for s in document.inline_shapes].index(
+            paragraph._p.xpath(".//wp:inline")[0])]
+        assert round(shape.width.mm) == 165  # the text width
+        blob = document.part.related_parts[paragraph._p.xpath(".//a:blip/@r:embed")[0]].blob
+        with Image.open(io.BytesIO(blob)) as image:
+            assert image.width / (shape.width.mm / 25.4) >= 299  # print resolution
+            assert round(image.info["dpi"][0]) == 300
+            assert image.height / image.width == pytest.approx(shape.height / shape.width, rel=0.01)
+
+
+def test_the_chart_shows_the_figures_of_the_table() -> None:
+    import xml.etree.ElementTree as ET
+
+    view = view_of()
+    for block in view.instruments:
+        root = ET.fromstring(block.chart_svg)
+        ns = "{http://www.w3.org/2000/svg}"
+        shown = [r.find(f"{ns}title").text for r in root.iter(f"{ns}rect") if r.find(f"{ns}title") is not None]
+        cells = [c for row in block.rows for c in row.cells if c not in ("", "–") and not c.endswith("(0)")]
+        assert shown == [c.split(": ", 1)[-1] for c in cells]  # "51,19% (43)", in the same order
+        assert root.get("font-family", "").startswith("Liberation Serif")
+    assert "51,19% (43)" in view.instruments[0].chart_svg
+
+
+def test_a_notice_issued_before_charts_keeps_its_annex() -> None:
+    import dataclasses
+    import json
+
+    from aggregator.notices.viewmodel import view_from_dict
+
+    stored = json.loads(json.dumps(dataclasses.asdict(view_of())))
+    for block in stored["instruments"]:  # content saved before the chart fields existed
+        del block["chart_svg"], block["chart_title"]
+    old = view_from_dict(stored)
+    assert all(block.chart_svg == "" for block in old.instruments)
+    rendered = Document(io.BytesIO(render_docx(old)))
+    assert len([p for p in rendered.part.package.parts if p.partname.endswith(".png")]) == 1
+    assert "<figure" not in render_html(old)
+
+
+def test_without_cairo_a_document_stops_with_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from aggregator.notices.chart_png import ChartError, chart_png
+
+    chart_png.cache_clear()
+    monkeypatch.setitem(sys.modules, "cairosvg", None)  # as on a machine without the package
+    with pytest.raises(ChartError, match="libcairo2") as error:
+        render_docx(view_of())
+    assert "Bản HTML vẫn có biểu đồ" in error.value.message_vi
+    chart_png.cache_clear()

@@ -102,6 +102,12 @@ def test_issuing_freezes_the_figures(session: Session, catalogue: Catalogue, set
     session.commit()
     live = service.compute_report(session, catalogue, unit, Q1, settings=settings, now=NOW)
     assert live["responses"] == before + 3
+    frozen_charts = {b["code"]: b["chart_svg"] for b in notice.content["instruments"]}
+    assert set(frozen_charts) == {"hue12", "quay4", "tt01_2018"} and all(frozen_charts.values())
+    live_view = service.notice_view(session, unit, live, settings=settings, number=None, issue_date=date(2026, 4, 6))
+    live_quay4 = next(b for b in live_view.instruments if b.code == "quay4")
+    assert live_quay4.chart_svg != frozen_charts["quay4"] and "n = 4" in live_quay4.chart_svg
+    assert "n = 1" in frozen_charts["quay4"] and "n = 4" not in frozen_charts["quay4"]
     session.expire_all()
     stored = session.get(Notice, notice.id)
     assert stored is not None
@@ -111,6 +117,9 @@ def test_issuing_freezes_the_figures(session: Session, catalogue: Catalogue, set
     assert f"Tổng số phiếu đánh giá thu được là {before} phiếu" in html
     docx_text = "\n".join(p.text for p in Document(io.BytesIO(stored.docx)).paragraphs)
     assert f"thu được là {before} phiếu" in docx_text
+    images = [p for p in Document(io.BytesIO(stored.docx)).part.package.parts if p.partname.endswith(".png")]
+    assert len(images) == 1 + 3  # the QR and the three charts as issued
+    assert html.count('<figure class="chart">') == 3 and frozen_charts["quay4"] in html
     unit.options = {"notice": {"recipients": ["Sở Nội vụ"], "paragraphs": {"closing": "Lời mới."}}}
     session.commit()  # new wording for the unit changes drafts, never the issued notice
     session.expire_all()

@@ -50,6 +50,16 @@ def test_pdf_has_the_text_with_diacritics_on_a4_pages(tmp_path: Path) -> None:
 
     found = [d.data.decode() for d in decode(Image.open(tmp_path / "qr.png"))]
     assert found == ["https://hailong.example.vn/cong-khai/PHUHOI"]  # the printed QR still scans
+    pages = text.split("\f")
+    annex = next(i for i, page in enumerate(pages, start=1) if "PHỤ LỤC" in page)
+    assert "Biểu đồ 1. Tỷ lệ các mức đánh giá theo từng tiêu chí" in pages[annex - 1]
+    images = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True).stdout
+    rows = [line.split() for line in images.splitlines()[2:]]
+    charts = [r for r in rows if int(r[0]) >= annex and r[5] == "rgb"]
+    assert len(charts) == 2  # one chart per instrument, in the annex, at print resolution
+    assert all(int(r[3]) == 1949 and int(r[12]) >= 299 for r in charts)
+    fields_page = next(page for page in pages if "Tổng cộng" in page)
+    assert "II. TÌNH HÌNH TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ THEO LĨNH VỰC" in fields_page  # heading kept with its table
 
 
 def test_a_missing_libreoffice_is_a_clear_error() -> None:
