@@ -32,6 +32,16 @@ INVITATION_LABELS = {
     "failed": "Gửi lỗi", "answered": "Đã đánh giá", "expired": "Hết hạn", "cancelled": "Đã hủy",
     "opted_out": "Từ chối nhận tin",
 }
+ERROR_LABELS = {
+    "too_long": "tin nhắn vượt giới hạn số tin kể cả khi viết tắt tên đơn vị nên không gửi; hãy rút gọn mẫu tin",
+    "invalid_number": "số điện thoại không nhận được tin nhắn (nhà cung cấp đã báo số không hợp lệ)",
+    "21211": "số điện thoại không hợp lệ", "21610": "người nhận đã từ chối nhận tin",
+    "unknown_outcome": "không rõ tin đã đến nhà cung cấp hay chưa; không gửi lại để tránh gửi trùng",
+    "interrupted": "việc gửi bị gián đoạn; không gửi lại để tránh gửi trùng",
+    "timeout": "nhà cung cấp không trả lời kịp; sẽ hỏi lại nhà cung cấp trước khi gửi lại",
+    "network": "không kết nối được nhà cung cấp; sẽ gửi lại",
+    "not_at_provider": "nhà cung cấp không nhận được tin này; đã gửi lại",
+}
 MESSAGE_LABELS = {
     "queued": "Đang chờ", "accepted": "Nhà mạng đã nhận", "sent": "Đã gửi", "delivered": "Đã đến máy",
     "undelivered": "Không đến được", "failed": "Lỗi", "unknown": "Không rõ",
@@ -70,7 +80,8 @@ def outbox(unit_code: str):  # type: ignore[no-untyped-def]
     messages = [{"at": local_time(m.created_at), "dossier": code or "", "to": mask_hint(m.to_hint),
                  "kind": KIND_LABELS.get(str(m.kind), str(m.kind)), "body": m.body, "provider": m.provider,
                  "status": MESSAGE_LABELS.get(str(m.status), str(m.status)), "encoding": m.encoding,
-                 "segments": m.segments, "error": m.error_code or ""} for m, code in rows]
+                 "segments": m.segments, "error": m.error_code or "",
+                 "error_label": ERROR_LABELS.get(m.error_code or "", "")} for m, code in rows]
     provider = SmsSettings.from_settings(get_settings()).provider
     return render_template("sms/console_outbox.html", unit=unit, messages=messages, provider=provider, page=PAGE)
 
@@ -93,10 +104,11 @@ def invitations(unit_code: str):  # type: ignore[no-untyped-def]
               "due": local_time(inv.due_at), "sent": local_time(inv.sent_at),
               "reminder": local_time(inv.reminder_sent_at), "answered": local_time(inv.answered_at),
               "expires": local_time(inv.expires_at), "attempts": inv.attempts, "error": inv.last_error_code or "",
+              "error_label": ERROR_LABELS.get(inv.last_error_code or "", ""),
               "link": link_url(settings, link) if link is not None else "",
               "link_used": bool(link is not None and link.used_at)} for inv, code, link in rows]
     return render_template("sms/console_invitations.html", unit=unit, items=items, labels=INVITATION_LABELS,
-                           wanted=wanted, page=PAGE)
+                           wanted=wanted, page=PAGE, too_long=any(i["error"] == "too_long" for i in items))
 
 
 @bp.route("/<unit_code>/erase", methods=["GET", "POST"])

@@ -1,6 +1,9 @@
 """The message template editor: per unit and kind, with encoding, length, segments and a preview.
 
-A template whose rendered sample exceeds ``SIPAS_SMS_MAX_SEGMENTS`` is refused with the reason.
+The sample uses the unit's real name and a link as long as a real one. A template whose rendered
+sample exceeds ``SIPAS_SMS_MAX_SEGMENTS`` even with the unit name shortened is refused with the
+reason; one that fits only shortened is kept with a warning (it is sent shortened). The list page
+warns about both, defaults included.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def _check(unit: Unit, kind: str, text: str) -> tuple[TemplateCheck, SmsSettings
     sms = SmsSettings.from_settings(settings)
     values = sample_values(unit_name=unit.name, public_base_url=settings.public_base_url, brandname=sms.brandname,
                            criteria=_criteria_count(unit))
-    return check_template(kind, text, values, max_segments=sms.max_segments), sms
+    return check_template(kind, text, values, max_segments=sms.max_segments, brandname=sms.brandname), sms
 
 
 def _stored(unit: Unit) -> dict[str, MessageTemplate]:
@@ -55,7 +58,8 @@ def _kind_or_404(kind: str) -> str:
 def _info_dict(check: TemplateCheck, sms: SmsSettings) -> dict[str, Any]:
     return {"preview": check.preview, "encoding": check.info.encoding, "characters": check.info.characters,
             "segments": check.info.segments, "per_segment": check.info.per_segment,
-            "max_segments": sms.max_segments, "errors": check.errors, "ok": check.ok}
+            "max_segments": sms.max_segments, "errors": check.errors, "warnings": check.warnings, "ok": check.ok,
+            "too_long": check.too_long}
 
 
 @bp.get("/<unit_code>/templates")
@@ -64,15 +68,19 @@ def templates(unit_code: str):  # type: ignore[no-untyped-def]
     """Every message kind with its current wording and length."""
     unit = unit_for_user(unit_code)
     stored = _stored(unit)
-    rows = []
+    rows, notes = [], []
     for kind, label in KIND_LABELS.items():
         text = stored[kind].text if kind in stored else DEFAULTS[kind]
         check, sms = _check(unit, kind, text)
         rows.append({"kind": kind, "label": label, "text": text, "custom": kind in stored,
                      "info": _info_dict(check, sms)})
+        if check.too_long:
+            notes.append({"kind": kind, "label": label, "too_long": True,
+                          "text": next(e for e in check.errors if "quá dài" in e)})
+        notes.extend({"kind": kind, "label": label, "too_long": False, "text": w} for w in check.warnings)
     sms = SmsSettings.from_settings(get_settings())
     return render_template("sms/console_templates.html", unit=unit, rows=rows, enabled=sms_enabled(unit),
-                           all_dossiers=invites_all_dossiers(sms, unit))
+                           all_dossiers=invites_all_dossiers(sms, unit), notes=notes, max_segments=sms.max_segments)
 
 
 @bp.route("/<unit_code>/templates/<kind>", methods=["GET", "POST"])

@@ -15,6 +15,7 @@ LABELS_VI = {
     "opted_out": "đã từ chối nhận tin", "deferred_daily_cap": "hoãn do đủ số tin trong 24 giờ",
     "cancelled_no_consent": "bỏ qua do không còn số hoặc đồng ý",
     "invalid_number": "bỏ qua do số điện thoại không nhận được tin nhắn",
+    "too_long": "không gửi do tin nhắn vượt giới hạn số tin (cần rút gọn mẫu tin)",
 }
 
 

@@ -5,6 +5,7 @@ number) is handed back instead of a new row, so it is reconciled before anything
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +24,10 @@ from sms_gateway.models import Invitation, InvitationStatus, MessageKind, Messag
 from sms_gateway.models_links import ShortLink
 from sms_gateway.optouts import is_opted_out
 from sms_gateway.settings import SmsSettings
-from sms_gateway.templates_text import render
+from sms_gateway.templates_text import Fitted, fit_message
+
+log = logging.getLogger(__name__)
+TOO_LONG = "too_long"  # the message exceeds SIPAS_SMS_MAX_SEGMENTS even with the unit name shortened
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,8 @@ def unresolved_outbound(session: Session, invitation: Invitation, kind: MessageK
 
 
 def message_body(session: Session, settings: Settings, sms: SmsSettings, invitation: Invitation, kind: MessageKind,
-                 now: datetime) -> str:
+                 now: datetime) -> Fitted:
+    """The unit's wording with the real values, within ``SIPAS_SMS_MAX_SEGMENTS`` if it can be."""
     dossier = invitation.dossier
     link = session.get(ShortLink, invitation.link_id) if invitation.link_id else None
     if link is None or not link.is_open(now):
@@ -68,7 +73,8 @@ def message_body(session: Session, settings: Settings, sms: SmsSettings, invitat
     assert unit is not None
     values = {"don_vi": unit.name, "ma_ho_so": dossier.code, "link": link_url(settings, link),
               "brandname": sms.brandname, "han": local_day_month(invitation.expires_at, settings.tz)}
-    return render(template_text(session, unit.id, kind.value), values)
+    return fit_message(template_text(session, unit.id, kind.value), values, max_segments=sms.max_segments,
+                       brandname=sms.brandname)
 
 
 def _claim(session: Session, invitation: Invitation, kind: MessageKind, now: datetime) -> bool:
@@ -91,10 +97,10 @@ def _skip(invitation: Invitation, kind: MessageKind, status: InvitationStatus, n
     """An invitation that will not go out is closed; a reminder that will not is never retried."""
     if kind is MessageKind.INVITATION:
         invitation.status = status
-        if error_code:
-            invitation.last_error_code = error_code
     else:
         invitation.next_attempt_at = invitation.expires_at
+    if error_code:
+        invitation.last_error_code = error_code
     invitation.updated_at = now
 
 
@@ -131,7 +137,20 @@ def prepare(database: Database, settings: Settings, sms: SmsSettings, provider: 
                 invitation.next_attempt_at = later
             summary.add("deferred_daily_cap")
             return None
-        body = earlier.body if earlier is not None else message_body(session, settings, sms, invitation, kind, now)
+        if earlier is not None:
+            body = earlier.body  # the same text as the attempt being reconciled
+        else:
+            fitted = message_body(session, settings, sms, invitation, kind, now)
+            if not fitted.fits:
+                log.warning("%s of invitation %s not sent: %s characters (%s) need %s segments, the limit is %s",
+                            kind.value, invitation.id, fitted.info.characters, fitted.info.encoding,
+                            fitted.info.segments, sms.max_segments)
+                _skip(invitation, kind, InvitationStatus.FAILED, now, TOO_LONG)
+                summary.add(TOO_LONG)
+                return None
+            if fitted.shortened:
+                log.info("%s of invitation %s sent with the unit name shortened to fit", kind.value, invitation.id)
+            body = fitted.text
         if not _claim(session, invitation, kind, now):
             return None
         if earlier is not None:

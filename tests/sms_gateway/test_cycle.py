@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sipas.models import DossierContact, IntakeChannel
 from sipas.storage import get_database
@@ -278,6 +278,29 @@ def test_a_pending_invitation_to_a_number_found_invalid_is_not_sent(app, session
     assert provider.sent == []
     assert [(i.status, i.last_error_code) for i in invitations(session)] == [
         (InvitationStatus.FAILED, "21211"), (InvitationStatus.FAILED, "invalid_number")]
+
+
+def test_at_send_time_a_message_over_the_segment_limit_is_shortened_or_not_sent(app, session, database_url, tmp_path,
+                                                                                 provider, caplog):
+    from tests.sms_gateway.conftest import make_settings
+
+    unit = create_unit(session, name="Ủy ban nhân dân phường Vĩnh Ninh")
+    returned(session, unit, code="000.00.20.H57-260105-0001")
+    long_domain = make_settings(database_url, tmp_path, SIPAS_PUBLIC_BASE_URL="https://danhgiahailong.vinhninh.hue.gov.vn")
+    summary = cycle(app, long_domain, provider, local(2026, 1, 7, 10, 0))
+    assert summary.counts["invitation_sent"] == 1
+    ((_, body),) = provider.sent
+    assert body.startswith("UBND P. Vinh Ninh: HS 000.00.20.H57-260105-0001 ") and len(body) == 160
+    assert session.scalars(select(OutboundMessage.segments)).one() == 1
+
+    returned(session, unit, phone="+84987654321")
+    longer = make_settings(database_url, tmp_path, SIPAS_PUBLIC_BASE_URL="https://" + "d" * 70 + ".gov.vn")
+    summary = cycle(app, longer, provider, local(2026, 1, 7, 11, 0))
+    assert summary.counts["too_long"] == 1 and len(provider.sent) == 1
+    refused = invitations(session)[1]
+    assert refused.status is InvitationStatus.FAILED and refused.last_error_code == "too_long"
+    assert refused.attempts == 0 and session.scalar(select(func.count()).select_from(OutboundMessage)) == 1
+    assert any("not sent" in r.getMessage() and "the limit is 1" in r.getMessage() for r in caplog.records)
 
 
 def test_status_of_a_sent_message_is_recorded(app, session, settings):

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from sms_gateway.encoding import GSM7, UCS2, analyse, unaccent
-from sms_gateway.templates_text import DEFAULTS, check_template, render, sample_values
+from sms_gateway.links import CODE_LENGTH
+from sms_gateway.templates_text import (
+    DEFAULTS,
+    SAMPLE_LINK_CODE,
+    abbreviate_unit,
+    check_template,
+    fit_message,
+    render,
+    sample_values,
+)
 
 
 @pytest.mark.parametrize(("text", "encoding", "units", "segments"), [
@@ -62,3 +71,54 @@ def test_unknown_placeholders_missing_link_and_broken_braces_are_refused() -> No
     assert any("{link}" in e for e in check.errors)
     assert any("ngoặc nhọn" in e for e in check.errors)
     assert not check_template("invitation", "   ", VALUES, max_segments=1).ok
+
+
+VINH_NINH = "Ủy ban nhân dân phường Vĩnh Ninh"
+LONG_BASE = "https://danhgiahailong.vinhninh.hue.gov.vn"
+
+
+@pytest.mark.parametrize(("name", "short"), [
+    (VINH_NINH, "UBND P. Vĩnh Ninh"),
+    ("Uỷ ban nhân dân Thị trấn Phú Bài", "UBND TT. Phú Bài"),
+    ("Trung tâm Phục vụ hành chính công phường Phú Hội", "TTPVHCC P. Phú Hội"),
+    ("UBND xã Hương Phong", "UBND xã Hương Phong"),
+])
+def test_abbreviate_unit(name: str, short: str) -> None:
+    assert abbreviate_unit(name) == short
+
+
+def test_the_sample_link_is_as_long_as_a_real_one() -> None:
+    assert len(SAMPLE_LINK_CODE) == CODE_LENGTH
+
+
+def test_a_message_too_long_with_the_full_unit_name_is_shortened_to_fit() -> None:
+    values = sample_values(unit_name=VINH_NINH, public_base_url=LONG_BASE, brandname="UBND")
+    full = render(DEFAULTS["invitation"], values)
+    assert (len(full), analyse(full).segments) == (175, 2)
+    fitted = fit_message(DEFAULTS["invitation"], values, max_segments=1, brandname="UBND")
+    assert fitted.fits and fitted.shortened and fitted.unit_name == "UBND P. Vĩnh Ninh"
+    assert fitted.text.startswith("UBND P. Vinh Ninh: HS ") and fitted.info.segments == 1
+    assert fitted.text == full.replace("Uy ban nhan dan phuong", "UBND P.")
+
+
+def test_the_brandname_is_the_last_resort_and_then_nothing_fits() -> None:
+    base = "https://" + "d" * 40 + ".gov.vn"
+    values = sample_values(unit_name=VINH_NINH, public_base_url=base, brandname="UBND")
+    fitted = fit_message(DEFAULTS["invitation"], values, max_segments=1, brandname="UBND")
+    assert fitted.fits and fitted.unit_name == "UBND" and fitted.info.characters == 160
+    longer = sample_values(unit_name=VINH_NINH, public_base_url=base + "x", brandname="UBND")
+    too_long = fit_message(DEFAULTS["invitation"], longer, max_segments=1, brandname="UBND")
+    assert not too_long.fits and too_long.unit_name == VINH_NINH and too_long.info.segments == 2
+    assert fit_message(DEFAULTS["invitation"], longer, max_segments=2, brandname="UBND").fits
+
+
+def test_the_editor_warns_when_only_the_shortened_name_fits_and_refuses_when_nothing_does() -> None:
+    values = sample_values(unit_name=VINH_NINH, public_base_url=LONG_BASE, brandname="UBND")
+    shortened = check_template("invitation", DEFAULTS["invitation"], values, max_segments=1, brandname="UBND")
+    assert shortened.ok and not shortened.too_long and shortened.info.segments == 2
+    (warning,) = shortened.warnings
+    assert "175 ký tự" in warning and "“UBND P. Vĩnh Ninh”" in warning and "1 tin nhắn" in warning
+    long_text = DEFAULTS["invitation"] + " Xin chan thanh cam on Ong/Ba da su dung dich vu cong truc tuyen."
+    refused = check_template("invitation", long_text, values, max_segments=1, brandname="UBND")
+    assert not refused.ok and refused.too_long and refused.warnings == []
+    assert any("kể cả khi viết tắt tên đơn vị" in e and "không được gửi" in e for e in refused.errors)

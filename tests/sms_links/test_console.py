@@ -11,7 +11,7 @@ from pyzbar.pyzbar import decode
 from sqlalchemy import select
 
 from sipas.clock import utcnow
-from sipas.models import AuditEvent, DossierContact, Role
+from sipas.models import AuditEvent, DossierContact, IntakeChannel, Role
 from sms_gateway.models import Invitation, InvitationStatus, MessageKind, MessageTemplate, OutboundMessage
 from sms_gateway.models_links import LinkChannel, ShortLink
 from tests.factories import create_clerk, create_dossier, create_response, create_unit, local, login
@@ -110,6 +110,42 @@ def test_template_editor_refuses_an_over_long_template_with_the_reason(client, s
     assert check.json["encoding"] == "UCS-2" and check.json["segments"] >= 2 and not check.json["ok"]
     missing = client.post(url, data={"csrf_token": csrf_token(html), "text": "Xin chao", "action": "save"})
     assert missing.status_code == 422 and "{link}" in missing.get_data(as_text=True)
+
+
+def test_templates_page_warns_when_the_units_real_name_and_link_exceed_the_limit(app, client, session, settings):
+    from sipas.storage import get_database
+    from sms_gateway.sending import run_cycle
+    from sms_gateway.templates_text import DEFAULTS
+    from tests.sms_gateway.conftest import RecordingProvider
+
+    unit = create_unit(session, name="Ủy ban nhân dân phường Vĩnh Ninh, thành phố Huế")
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    page = client.get(f"/console/sms/{unit.code}/templates").get_data(as_text=True)
+    warning = page.split('id="segment-warnings"', 1)[1].split("</div>", 1)[0]
+    assert "Với tên đơn vị “Ủy ban nhân dân phường Vĩnh Ninh, thành phố Huế” và đường dẫn thật" in warning
+    assert "Tin mời đánh giá" in warning and "“UBND P. Vĩnh Ninh, thành phố Huế”" in warning
+    assert '<div class="flash flash-warning" role="alert" id="segment-warnings">' in page
+    assert "sẽ không được gửi" not in warning
+    editor = client.get(f"/console/sms/{unit.code}/templates/invitation").get_data(as_text=True)
+    assert 'id="template-warnings"' in editor and "Không lưu được" not in editor
+
+    session.add(MessageTemplate(unit_id=unit.id, kind="invitation",  # stored before the limit was lowered
+                                text=DEFAULTS["invitation"] + " Tran trong cam on Ong/Ba da su dung dich vu cong."))
+    create_dossier(session, unit, intake_channel=IntakeChannel.ONLINE_FULL, received_at=local(2026, 1, 5),
+                   returned_at=local(2026, 1, 7, 9), phone="+84912345678", sms_consent=True)
+    session.commit()
+    page = client.get(f"/console/sms/{unit.code}/templates").get_data(as_text=True)
+    warning = page.split('id="segment-warnings"', 1)[1].split("</div>", 1)[0]
+    assert '<div class="flash flash-error" role="alert" id="segment-warnings">' in page
+    assert "kể cả khi viết tắt tên đơn vị" in warning and "không được gửi" in warning
+
+    provider = RecordingProvider()
+    run_cycle(get_database(app), settings, now=local(2026, 1, 7, 10), provider=provider)
+    assert provider.calls == []
+    listing = client.get(f"/console/sms/{unit.code}/invitations").get_data(as_text=True)
+    assert 'id="too-long-warning"' in listing and "(too_long: tin nhắn vượt giới hạn số tin" in listing
 
 
 def test_outbox_shows_a_console_message_with_a_masked_number(client, session):
