@@ -1,6 +1,7 @@
 """Demo data for the SMS channel: a dossier returned today with consent (its invitation appears in
 the console outbox at the next allowed time) and one online dossier still waiting to be returned,
-so a clerk can return it and watch the invitation go out."""
+so a clerk can return it on its console page ("Ghi nhận đã trả kết quả") and watch the invitation
+reach the outbox at the scheduler's next cycle."""
 
 from __future__ import annotations
 
