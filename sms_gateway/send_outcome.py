@@ -70,7 +70,8 @@ def record_failure(database: Database, sms: SmsSettings, provider: str, claim: C
         outbound.error_code = invitation.last_error_code = error.code
         if isinstance(error, TemporaryFailure):
             outbound.status = MessageStatus.UNKNOWN if error.may_have_sent else MessageStatus.FAILED
-            _retry_later(sms, invitation, claim.kind, now)
+            if not _retry_later(sms, invitation, claim.kind, now) and error.may_have_sent:
+                invitation.last_error_code = GAVE_UP  # a late status report may still resolve it
             summary.add("outcome_unknown" if error.may_have_sent else "temporary_failure")
             return
         outbound.status = MessageStatus.FAILED
@@ -117,8 +118,9 @@ def start_resend(database: Database, provider: str, claim: Claim, now: datetime)
         ).rowcount  # type: ignore[attr-defined]
         earlier = session.get(OutboundMessage, claim.outbound_id)
         assert earlier is not None
-        if changed != 1:
-            return SendResult(sid=earlier.sid or "", status=str(earlier.status))
+        if changed != 1:  # only the status webhook changes such a row, and it always sets the sid
+            assert earlier.sid is not None
+            return SendResult(sid=earlier.sid, status=str(earlier.status))
         outbound = new_outbound(session, provider, claim.kind, phone=claim.phone, phone_hash=earlier.to_hash,
                                 body=claim.body, now=now, invitation_id=claim.invitation_id, unit_id=earlier.unit_id)
         return Claim(claim.invitation_id, claim.kind, outbound.id, claim.phone, claim.body)

@@ -8,6 +8,7 @@ that de-duplicates on the request id gets the same request again.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -198,3 +199,14 @@ def test_the_twilio_lookup_cannot_tell_when_the_page_is_full_of_newer_messages(s
         provider.find_sent(PHONE, "Moi danh gia", NOW)
     assert undecided.value.code == "lookup_incomplete"
     assert provider.find_sent(PHONE, "Moi danh gia", NOW) is None
+
+
+def test_an_ambiguous_last_attempt_is_given_up_not_retried(app, session, settings, sms):
+    returned(session)
+    provider = RecordingProvider()
+    provider.failures = [TemporaryFailure("timeout", may_have_sent=True)]
+    at(app, settings, replace(sms, max_attempts=1), provider, 0, 1, 60)
+    assert len(provider.calls) == 1 and provider.looked_up == []
+    invitation, (outbound,) = state(session)
+    assert invitation.status is InvitationStatus.FAILED and invitation.last_error_code == "unknown_outcome"
+    assert outbound.status is MessageStatus.UNKNOWN and outbound.error_code == "timeout"
