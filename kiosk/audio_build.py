@@ -1,8 +1,9 @@
 """Pre-generate the kiosk's Vietnamese read-aloud audio at build time, so it plays offline.
 
-Every question and option of the kiosk instruments (hue12, quay4) is spoken by espeak-ng's
-Vietnamese voice and compressed to Ogg Vorbis (mono, 16 kHz) with sox. Files are named by a hash of
-the text; ``manifest.json`` maps each text to its file, and rating-flow.js looks texts up there.
+Every question and option of every instrument in the catalogue (hue12, quay4, tt01_2018: any of them
+can be chosen as a unit's kiosk form) is spoken by espeak-ng's Vietnamese voice and compressed to Ogg
+Vorbis (mono, 16 kHz) with sox. Files are named by a hash of what is spoken; ``manifest.json`` maps each
+text as shown to its file, and rating-flow.js looks texts up there.
 
     python -m kiosk.audio_build            # regenerate kiosk/static/kiosk/audio/
     python -m kiosk.audio_build --check    # exit 1 when the committed audio is missing or stale
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -24,7 +26,6 @@ from sipas.catalogue import Catalogue, load_catalogue
 from sipas.settings import DEFAULT_CONFIG_DIR
 
 AUDIO_DIR = Path(__file__).resolve().parent / "static" / "kiosk" / "audio"
-INSTRUMENTS = ("hue12", "quay4")
 # Screen prompts, spoken exactly as rating-flow.js (PROMPTS) and kiosk.js (START_PROMPT) show them.
 EXTRA_TEXTS = (
     "Không áp dụng",
@@ -34,12 +35,14 @@ EXTRA_TEXTS = (
     "Cảm ơn ông/bà đã đánh giá!",
 )
 VOICE = ["espeak-ng", "-v", "vi", "-s", "140"]
+# Abbreviations on screen that the voice would spell letter by letter.
+SPOKEN_AS = {"TTHC": "thủ tục hành chính"}
 
 
 def texts_to_speak(catalogue: Catalogue, on: date) -> list[str]:
     """Every criterion label and option label of every version the kiosk may show, deduplicated in order."""
     texts: list[str] = []
-    for code in INSTRUMENTS:
+    for code in catalogue.codes:
         for instrument in catalogue.versions(code):
             if instrument.effective_to is not None and instrument.effective_to < on:
                 continue
@@ -50,13 +53,19 @@ def texts_to_speak(catalogue: Catalogue, on: date) -> list[str]:
     return list(dict.fromkeys(texts))
 
 
+def spoken(text: str) -> str:
+    for short, words in SPOKEN_AS.items():
+        text = re.sub(rf"\b{short}\b", words, text)
+    return text
+
+
 def file_name(text: str) -> str:
-    return hashlib.sha1(f"{' '.join(VOICE)}|{text}".encode()).hexdigest()[:16] + ".ogg"
+    return hashlib.sha1(f"{' '.join(VOICE)}|{spoken(text)}".encode()).hexdigest()[:16] + ".ogg"
 
 
 def synthesize(text: str, target: Path, scratch: Path) -> None:
     wav = scratch / "speech.wav"
-    subprocess.run([*VOICE, "-w", str(wav), text], check=True, capture_output=True)
+    subprocess.run([*VOICE, "-w", str(wav), spoken(text)], check=True, capture_output=True)
     subprocess.run(["sox", str(wav), "-r", "16000", "-c", "1", "-C", "0", str(target)], check=True,
                    capture_output=True)
 
