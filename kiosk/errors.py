@@ -42,6 +42,13 @@ class TooFast(DomainError):
         return {**super().to_dict(), "retry_after": str(self.retry_after)}
 
 
+class InstrumentRefused(DomainError):
+    code = "kiosk_instrument_refused"
+    http_status = 422
+    message_vi = ("Phiếu đánh giá không theo bộ câu hỏi đơn vị đã chọn cho kiosk. "
+                  "Vui lòng báo cán bộ một cửa tải lại trang kiosk.")
+
+
 class NotArmable(DomainError):
     code = "not_armable"
     http_status = 422

@@ -28,6 +28,8 @@ class KioskDevice(Base):
     revoked_at: Mapped[datetime | None]
     last_contact_at: Mapped[datetime | None]
     queued_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: ratings the server refused for good, kept aside in the kiosk's browser for a technician
+    rejected_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     armed_dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id", ondelete="SET NULL"))
     armed_until: Mapped[datetime | None]
     last_submission_at: Mapped[datetime | None]

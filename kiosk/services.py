@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, tzinfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from kiosk.errors import NotArmable, TooFast
+from kiosk.errors import InstrumentRefused, NotArmable, TooFast
 from kiosk.models import KioskDevice
 from sipas.audit import audit
 from sipas.catalogue import Catalogue
@@ -51,12 +51,18 @@ def rateable_dossier(session: Session, unit: Unit, code: str) -> Dossier:
 
 def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: ResponseInput, *,
            now: datetime, tz: tzinfo, rules: KioskRules) -> Recorded:
-    """Store a kiosk rating once. A resend of a stored key is acknowledged even inside the minimum interval."""
+    """Store a kiosk rating once. A resend of a stored key is acknowledged even inside the minimum interval.
+
+    Only the instrument the unit chose for its kiosk is taken: a kiosk cannot pick another form.
+    """
     unit = device.unit
     if data.idempotency_key:
         previous = find_by_idempotency_key(session, data.idempotency_key)
         if previous is not None:
             return Recorded(previous, replayed=True)
+    if data.instrument != unit.default_instrument:
+        raise InstrumentRefused(field="instrument",
+                                detail=f"{unit.code} kiosks use {unit.default_instrument}, not {data.instrument!r}")
     if device.last_submission_at is not None and rules.min_interval.total_seconds() > 0:
         wait = (device.last_submission_at + rules.min_interval - now).total_seconds()
         if wait > 0:
@@ -107,10 +113,20 @@ def flag_burst(session: Session, device: KioskDevice, response: Response, *, now
               window_seconds=int(rules.burst_window.total_seconds()))
 
 
-def heartbeat(device: KioskDevice, *, queued: int | None, now: datetime) -> None:
+def _count(value: object) -> int | None:
+    """A count the kiosk reports, bounded; anything but a whole number is ignored."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return max(0, min(value, 100_000))
+
+
+def heartbeat(device: KioskDevice, *, queued: object = None, rejected: object = None, now: datetime) -> None:
+    """The kiosk is alive; it holds ``queued`` ratings to send and ``rejected`` ones the server refused."""
     device.last_contact_at = now
-    if queued is not None:
-        device.queued_count = max(0, min(int(queued), 100_000))
+    if (count := _count(queued)) is not None:
+        device.queued_count = count
+    if (count := _count(rejected)) is not None:
+        device.rejected_count = count
 
 
 def arm(session: Session, device: KioskDevice, code: str, *, now: datetime, actor: str, rules: KioskRules) -> Dossier:

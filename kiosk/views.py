@@ -14,6 +14,7 @@ from kiosk.config import instrument_payload, kiosk_rules, timings
 from kiosk.models import KioskDevice
 from sipas.api.errors import register_api_errors
 from sipas.app import get_catalogue, get_settings
+from sipas.catalogue import Instrument
 from sipas.clock import utcnow
 from sipas.errors import ValidationError
 from sipas.models import ResponseChannel, Unit
@@ -42,6 +43,17 @@ def _device(unit: Unit) -> KioskDevice:
                                 secret_key=secret_key())
 
 
+def _instrument(unit: Unit) -> Instrument:
+    """The form the unit's kiosk shows now; the page and the polls agree on it (the kiosk reloads on a change)."""
+    return resolve_instrument(get_catalogue(), unit.default_instrument, utcnow(), get_settings().tz)
+
+
+def _device_info(unit: Unit, device: KioskDevice) -> dict[str, Any]:
+    instrument = _instrument(unit)
+    return {"device": {"id": device.public_id, "name": device.name},
+            "instrument": {"code": instrument.code, "version": instrument.version}}
+
+
 def secret_key() -> str:
     """The app's secret (SIPAS_SECRET_KEY or the instance file), keying the code and token hashes."""
     return str(current_app.config["SECRET_KEY"])
@@ -58,8 +70,7 @@ def _json() -> dict[str, Any]:
 def page(unit_code: str):  # type: ignore[no-untyped-def]
     """The full-screen kiosk; it pairs itself first when the browser holds no device token."""
     unit = _unit(unit_code)
-    settings = get_settings()
-    instrument = resolve_instrument(get_catalogue(), unit.default_instrument, utcnow(), settings.tz)
+    instrument = _instrument(unit)
     config = {
         "unit": unit.code,
         "unit_name": unit.name,
@@ -117,8 +128,8 @@ def submit(unit_code: str):  # type: ignore[no-untyped-def]
     settings = get_settings()
     recorded = services.submit(session, get_catalogue(), device, response_input, now=utcnow(), tz=settings.tz,
                                rules=kiosk_rules(settings))
-    if isinstance(data.get("queued"), int):
-        services.heartbeat(device, queued=data["queued"], now=utcnow())
+    if "queued" in data or "rejected" in data:
+        services.heartbeat(device, queued=data.get("queued"), rejected=data.get("rejected"), now=utcnow())
     session.commit()
     log.info("kiosk %s %s response %s", device.public_id, "replayed" if recorded.replayed else "stored",
              recorded.response.id)
@@ -137,13 +148,13 @@ def _submitted_at(raw: object) -> datetime | None:
 
 @api.post("/heartbeat")
 def heartbeat(unit_code: str):  # type: ignore[no-untyped-def]
-    """The kiosk reports it is alive and how many ratings wait in its queue."""
+    """The kiosk reports it is alive, how many ratings wait in its queue and how many the server refused."""
     unit = _unit(unit_code)
     device = _device(unit)
-    queued = _json().get("queued")
-    services.heartbeat(device, queued=queued if isinstance(queued, int) else None, now=utcnow())
+    data = _json()
+    services.heartbeat(device, queued=data.get("queued"), rejected=data.get("rejected"), now=utcnow())
     db_session().commit()
-    return jsonify(ok=True, device={"id": device.public_id, "name": device.name})
+    return jsonify(ok=True, **_device_info(unit, device))
 
 
 @api.get("/armed")
@@ -155,7 +166,7 @@ def armed(unit_code: str):  # type: ignore[no-untyped-def]
     dossier = services.take_armed(session, device, now=utcnow())
     session.commit()
     if dossier is None:
-        return jsonify(armed=None, device={"id": device.public_id, "name": device.name})
+        return jsonify(armed=None, **_device_info(unit, device))
     log.info("kiosk %s took armed dossier %s", device.public_id, dossier.code)
     return jsonify(armed={"code": dossier.code, "procedure": dossier.procedure or "Thủ tục hành chính"},
-                   device={"id": device.public_id, "name": device.name})
+                   **_device_info(unit, device))

@@ -8,9 +8,17 @@ import pytest
 from sqlalchemy import select
 
 from kiosk.audio_build import check as audio_missing
-from kiosk.errors import KioskRevoked, KioskUnpaired, NotArmable, PairingRefused, PairingThrottled, TooFast
+from kiosk.errors import (
+    InstrumentRefused,
+    KioskRevoked,
+    KioskUnpaired,
+    NotArmable,
+    PairingRefused,
+    PairingThrottled,
+    TooFast,
+)
 from kiosk.pairing import authenticate, create_device, pair, revoke
-from kiosk.services import KioskRules, arm, rateable_dossier, submit, take_armed
+from kiosk.services import KioskRules, arm, heartbeat, rateable_dossier, submit, take_armed
 from sipas.errors import AlreadyRated, DossierNotReturned, UnknownDossier
 from sipas.models import AuditEvent, ResponseChannel
 from sipas.responses import ResponseInput
@@ -84,6 +92,44 @@ def test_submission_is_stored_once_and_a_resend_inside_the_interval_is_acknowled
     again = submit(session, catalogue, device, rating(catalogue, "key-00000001", dossier=dossier.code),
                    now=NOW + timedelta(seconds=1), tz=TZ, rules=RULES)
     assert again.replayed and again.response.id == first.response.id
+
+
+def test_a_kiosk_can_submit_only_the_instrument_its_unit_chose(session, catalogue):
+    unit = create_unit(session, default_instrument="quay4", allow_anonymous=True)
+    dossier = create_dossier(session, unit)
+    device, _, _ = new_device(session, unit, secret=SECRET)
+    for other in ("hue12", "tt01_2018"):
+        with pytest.raises(InstrumentRefused) as refused:
+            submit(session, catalogue, device, rating(catalogue, f"key-{other}", dossier=dossier.code,
+                                                      instrument=other), now=NOW, tz=TZ, rules=RULES)
+        assert refused.value.code == "kiosk_instrument_refused" and refused.value.http_status == 422
+        assert refused.value.field == "instrument" and "bộ câu hỏi" in refused.value.message_vi
+    assert device.last_submission_at is None  # a refusal does not start the minimum interval
+    stored = submit(session, catalogue, device, rating(catalogue, "key-quay4-01", dossier=dossier.code,
+                                                       instrument="quay4"), now=NOW, tz=TZ, rules=RULES)
+    assert stored.response.instrument_code == "quay4"
+
+
+def test_a_rating_stored_before_the_unit_changed_its_instrument_is_still_acknowledged(session, catalogue):
+    unit = create_unit(session, default_instrument="quay4", allow_anonymous=True)
+    device, _, _ = new_device(session, unit, secret=SECRET)
+    first = submit(session, catalogue, device, rating(catalogue, "key-before-01", instrument="quay4"), now=NOW, tz=TZ,
+                   rules=RULES)
+    unit.default_instrument = "hue12"
+    again = submit(session, catalogue, device, rating(catalogue, "key-before-01", instrument="quay4"),
+                   now=NOW + timedelta(minutes=1), tz=TZ, rules=RULES)
+    assert again.replayed and again.response.id == first.response.id
+
+
+def test_heartbeat_keeps_the_queued_and_rejected_counts_and_ignores_nonsense(session):
+    unit = create_unit(session)
+    device, _, _ = new_device(session, unit, secret=SECRET)
+    heartbeat(device, queued=3, rejected=2, now=NOW)
+    assert (device.queued_count, device.rejected_count, device.last_contact_at) == (3, 2, NOW)
+    heartbeat(device, queued="7", rejected=True, now=NOW + timedelta(seconds=30))
+    assert (device.queued_count, device.rejected_count) == (3, 2)
+    heartbeat(device, queued=-4, rejected=10**9, now=NOW + timedelta(seconds=60))
+    assert (device.queued_count, device.rejected_count) == (0, 100_000)
 
 
 def test_minimum_interval_refuses_a_new_rating_with_retry_after_then_accepts_it(session, catalogue):
@@ -191,6 +237,21 @@ def test_submitting_the_armed_dossier_disarms_and_revoked_kiosks_cannot_be_armed
 
 def test_committed_read_aloud_audio_covers_every_kiosk_question_and_option():
     assert audio_missing() == []
+
+
+def test_every_instrument_a_unit_may_choose_for_its_kiosk_has_read_aloud_audio(catalogue):
+    import json
+
+    from kiosk.audio_build import AUDIO_DIR, spoken
+
+    manifest = json.loads((AUDIO_DIR / "manifest.json").read_text(encoding="utf-8"))
+    choices = catalogue.latest(NOW.date())  # what the console offers as a unit's kiosk form
+    assert {"hue12", "quay4", "tt01_2018"} <= {i.code for i in choices}
+    missing = [(i.code, text) for i in choices for c in i.citizen_criteria
+               for text in (c.label, *(o.label for o in c.options))
+               if text not in manifest or not (AUDIO_DIR / manifest[text]).is_file()]
+    assert missing == []
+    assert spoken("hoàn thiện hồ sơ TTHC") == "hoàn thiện hồ sơ thủ tục hành chính"  # not spelled out
 
 
 def test_every_spoken_prompt_is_shown_verbatim_by_the_kiosk_scripts():

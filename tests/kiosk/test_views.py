@@ -230,3 +230,40 @@ def test_console_counts_flagged_bursts_per_kiosk(client, session, catalogue):
     login(client, clerk)
     listing = client.get("/console/kiosks").get_data(as_text=True)
     assert 'data-testid="flagged">3<' in listing
+
+
+def test_submit_refuses_an_instrument_other_than_the_units_kiosk_form(client, session, catalogue):
+    unit, _device, headers = paired_unit(session, default_instrument="quay4", allow_anonymous=True)
+    body = {"key": "instrument-key-01", "instrument": "hue12", "answers": answers_for(catalogue, "hue12")}
+    refused = client.post(f"/kiosk/{unit.code}/api/submit", json=body, headers=headers)
+    assert refused.status_code == 422
+    error = refused.get_json()["error"]
+    assert error["code"] == "kiosk_instrument_refused" and error["field"] == "instrument"
+    assert error["message"].startswith("Phiếu đánh giá không theo bộ câu hỏi")
+    assert session.scalar(select(Response.id)) is None
+    quay4 = {**body, "instrument": "quay4", "answers": answers_for(catalogue, "quay4")}
+    assert client.post(f"/kiosk/{unit.code}/api/submit", json=quay4, headers=headers).status_code == 201
+
+
+def test_polls_name_the_units_current_instrument_so_the_kiosk_can_follow_a_change(client, session):
+    unit, _device, headers = paired_unit(session, default_instrument="quay4")
+    armed = client.get(f"/kiosk/{unit.code}/api/armed", headers=headers).get_json()
+    assert armed["armed"] is None and armed["instrument"] == {"code": "quay4", "version": "2018.1"}
+    session.execute(update(type(unit)).where(type(unit).id == unit.id).values(default_instrument="tt01_2018"))
+    session.commit()
+    beat = client.post(f"/kiosk/{unit.code}/api/heartbeat", json={"queued": 0}, headers=headers).get_json()
+    assert beat["instrument"]["code"] == "tt01_2018"
+
+
+def test_rejected_ratings_reported_by_the_kiosk_show_in_the_console(client, session):
+    unit, _device, headers = paired_unit(session, name="Phường Phú Hội")
+    clerk = create_clerk(session, unit)
+    session.commit()
+    beat = client.post(f"/kiosk/{unit.code}/api/heartbeat", json={"queued": 1, "rejected": 2}, headers=headers)
+    assert beat.status_code == 200
+    login(client, clerk)
+    listing = client.get("/console/kiosks").get_data(as_text=True)
+    assert re.search(r'data-testid="queued">1<.*data-testid="rejected">2<.*Cần kiểm tra', listing, re.S)
+    client.post(f"/kiosk/{unit.code}/api/heartbeat", json={"queued": 0, "rejected": 0}, headers=headers)
+    listing = client.get("/console/kiosks").get_data(as_text=True)
+    assert 'data-testid="rejected">0<' in listing and "Cần kiểm tra" not in listing
