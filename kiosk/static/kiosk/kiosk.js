@@ -1,8 +1,10 @@
 /**
  * kiosk.js — the counter kiosk: pairing, dossier code entry (keypad or scanner), the armed-dossier poll,
  * the rating flow (rating-flow.js) and the offline queue that resends until the server acknowledges.
+ * Faces are inline and the read-aloud audio is held in memory, so an outage never shows the citizen
+ * a broken screen; the page reloads itself at the start screen when the unit's instrument changes.
  */
-import { IdleTimer, Speaker, mountRatingFlow, readInstrument } from "./rating-flow.js";
+import { IdleTimer, Speaker, mountRatingFlow, preloadAudio, readInstrument } from "./rating-flow.js";
 import { RatingQueue, newKey } from "./queue.js";
 
 const config = JSON.parse(document.getElementById("kiosk-config").textContent);
@@ -98,10 +100,15 @@ async function pair(value) {
 function resetStart() {
   code = "";
   letters = false;
-  document.documentElement.classList.remove("rf-large");
+  setLarge(false);
   renderCode();
   renderKeypad();
   message("");
+}
+
+function setLarge(on) {
+  document.documentElement.classList.toggle("rf-large", on);
+  $("#text-size").setAttribute("aria-pressed", String(on));
 }
 
 function showStart() {
@@ -110,7 +117,16 @@ function showStart() {
   idle = null;
   resetStart();
   show("start");
+  preloadAudio();  // files an outage kept from arriving so far
   refreshIfStale();
+}
+
+/** The unit's kiosk instrument changed in the console: take it up before the next citizen starts. */
+function followInstrument(data) {
+  const wanted = data?.instrument;
+  if (!wanted || (wanted.code === instrument.code && wanted.version === instrument.version)) return;
+  // Not right after a load: a page and a poll that disagree must not reload in a loop.
+  if (current === "start" && !code && Date.now() - loadedAt > 30000) window.location.reload();
 }
 
 /** A kiosk runs for weeks: reload now and then for a new instrument version or assets, only if the server answers. */
@@ -136,6 +152,7 @@ function message(text, kind = "error") {
   node.className = `k-message k-message--${kind}`;
 }
 
+/** Anything the citizen changed on the start screen (code, letters, text size) is undone after the idle time. */
 function touched() {
   if (!idle && current === "start") {
     idle = new IdleTimer({ seconds: T.idle, countdown: T.countdown, onExpire: () => { idle = null; showStart(); } });
@@ -207,18 +224,18 @@ function startRating(dossier) {
     text: `Hồ sơ của ông/bà: ${shown}. Nếu đúng, mời chọn câu trả lời bên dưới.`,
     rejectLabel: "Không phải hồ sơ của tôi", onReject: showStart,
   } : null;
+  const key = newKey();  // one per citizen: every "Gửi" retry and every resend carries the same key
   const flow = mountRatingFlow(screens.flow, {
     layout: "kiosk", instrument, comment: true, audio: true, confirm,
     context: dossier ? `Hồ sơ: ${dossier.procedure || dossier.code}` : "Đánh giá không cần mã hồ sơ",
     idle: { seconds: T.idle, countdown: T.countdown }, thanksSeconds: T.thanks,
-    submit: (payload) => submitRating(payload, dossier),
+    submit: (payload) => submitRating(payload, dossier, key),
     onFinish: showStart, onBack: showStart,
   });
   flow.start();
 }
 
-async function submitRating(payload, dossier) {
-  const key = newKey();
+async function submitRating(payload, dossier, key) {
   const item = { key, next: 0, tries: 0, body: { ...payload, key, dossier_code: dossier ? dossier.code : null } };
   let saved = true;
   try {
@@ -228,6 +245,7 @@ async function submitRating(payload, dossier) {
   }
   renderStatus();
   const outcome = await send(item);
+  if (!saved && outcome.result === "rejected") return { ok: false, message: outcome.message };
   if (!saved && !["stored", "replayed", "already"].includes(outcome.result)) {
     return { ok: false, message: "Kiosk chưa gửi được đánh giá. Vui lòng bấm “Gửi đánh giá” lại hoặc báo cán bộ một cửa." };
   }
@@ -242,7 +260,9 @@ async function submitRating(payload, dossier) {
 }
 
 async function send(item) {
-  const { status, data } = await api("submit", { method: "POST", body: { ...item.body, queued: queue.size - 1 } });
+  const { status, data } = await api("submit", {
+    method: "POST", body: { ...item.body, queued: Math.max(queue.size - 1, 0), rejected: queue.rejectedCount },
+  });
   if (status === 200 || status === 201) {
     queue.remove(item.key);
     renderStatus();
@@ -260,7 +280,8 @@ async function send(item) {
   if (status >= 400 && status < 500) {
     queue.reject(item, data.error?.code || String(status));
     renderStatus();
-    return { result: "rejected", message: data.error?.message };
+    heartbeat();  // the console shows the refused rating now, not at the next heartbeat
+    return { result: "rejected", message: data.error?.message || "Máy chủ không nhận đánh giá này." };
   }
   const backoff = Math.min(30000, 2000 * 2 ** Math.min(item.tries, 4));
   queue.update(item.key, { next: Date.now() + backoff, tries: item.tries + 1 });
@@ -284,25 +305,33 @@ async function flush() {
 
 async function heartbeat() {
   if (!token()) return;
-  const { status, data } = await api("heartbeat", { method: "POST", body: { queued: queue.size } });
+  const { status, data } = await api("heartbeat", {
+    method: "POST", body: { queued: queue.size, rejected: queue.rejectedCount },
+  });
   if ((status === 401 || status === 403) && current === "start") unpaired(data);
+  if (status === 200) followInstrument(data);
 }
 
 async function pollArmed() {
   if (!token() || current !== "start" || code) return;
   const { status, data } = await api("armed");
   if ((status === 401 || status === 403) && current === "start") { unpaired(data); return; }
-  if (status === 200 && data.armed && current === "start" && !code) startRating(data.armed);
+  if (status !== 200) return;
+  followInstrument(data);
+  if (data.armed && current === "start" && !code) startRating(data.armed);
 }
 
 /* ---------- wiring ---------- */
 function setup() {
   $("#key-letters").addEventListener("click", () => { letters = !letters; renderKeypad(); touched(); });
   $("#key-back").addEventListener("click", () => { code = code.slice(0, -1); renderCode(); touched(); });
-  $("#key-clear").addEventListener("click", () => { code = ""; renderCode(); message(""); });
+  $("#key-clear").addEventListener("click", () => { code = ""; renderCode(); message(""); touched(); });
   $("#code-next").addEventListener("click", lookup);
   $("#anonymous")?.addEventListener("click", () => startRating(null));
-  $("#text-size").addEventListener("click", () => document.documentElement.classList.toggle("rf-large"));
+  $("#text-size").addEventListener("click", () => {
+    setLarge(!document.documentElement.classList.contains("rf-large"));
+    touched();
+  });
   $("#start-listen").addEventListener("click", () => { speaker.say(START_PROMPT); touched(); });
   for (const button of document.querySelectorAll("#pair-keypad [data-digit]")) {
     button.addEventListener("click", () => {
@@ -319,7 +348,7 @@ function setup() {
   document.addEventListener("keydown", (event) => {
     if (current !== "start" || event.ctrlKey || event.altKey || event.metaKey) return;
     if (event.key === "Enter") { event.preventDefault(); lookup(); return; }
-    if (event.key === "Backspace") { code = code.slice(0, -1); renderCode(); return; }
+    if (event.key === "Backspace") { code = code.slice(0, -1); renderCode(); touched(); return; }
     if (event.key.length === 1 && event.key !== " ") { event.preventDefault(); type(event.key); }
   });
   const match = /pair=(\d{8})/.exec(window.location.hash);
@@ -338,7 +367,7 @@ function setup() {
   setInterval(heartbeat, T.heartbeat * 1000);
   setInterval(pollArmed, T.poll * 1000);
   window.addEventListener("online", flush);
-  window.sipasKiosk = { queue, flush, config };
+  window.sipasKiosk = { queue, flush, config, audioReady: preloadAudio() };
 }
 
 setup();

@@ -13,6 +13,8 @@ export function newKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+const MAX_REJECTED = 50;
+
 export class RatingQueue {
   constructor(unit) {
     this.key = `sipas-kiosk:${unit}:queue`;
@@ -27,15 +29,38 @@ export class RatingQueue {
     }
   }
   save(items) { localStorage.setItem(this.key, JSON.stringify(items)); }
+  /** Best effort: with browser storage full or disabled the send goes on; only ``add`` reports failure. */
+  saveQuietly(items) {
+    try {
+      this.save(items);
+    } catch {
+      /* nothing kept to update */
+    }
+  }
   get size() { return this.items().length; }
+  /** Throws when the browser cannot store it (storage full or disabled). */
   add(item) { this.save([...this.items().filter((i) => i.key !== item.key), item]); }
-  update(key, changes) { this.save(this.items().map((i) => (i.key === key ? { ...i, ...changes } : i))); }
-  remove(key) { this.save(this.items().filter((i) => i.key !== key)); }
-  /** Refused for good by the server (e.g. the dossier vanished): kept aside for the technician, never dropped. */
+  update(key, changes) { this.saveQuietly(this.items().map((i) => (i.key === key ? { ...i, ...changes } : i))); }
+  remove(key) { this.saveQuietly(this.items().filter((i) => i.key !== key)); }
+  rejected() {
+    try {
+      const items = JSON.parse(localStorage.getItem(this.rejectedKey) || "[]");
+      return Array.isArray(items) ? items : [];
+    } catch {
+      return [];
+    }
+  }
+  /** How many refused ratings wait for a technician (reported to the console by the heartbeat). */
+  get rejectedCount() { return this.rejected().length; }
+  /** Refused for good by the server (e.g. a wrong code typed offline): kept aside for the technician, never dropped. */
   reject(item, reason) {
-    const rejected = JSON.parse(localStorage.getItem(this.rejectedKey) || "[]").slice(-49);
+    const rejected = this.rejected().slice(-(MAX_REJECTED - 1));
     rejected.push({ ...item, reason, rejected_at: new Date().toISOString() });
-    localStorage.setItem(this.rejectedKey, JSON.stringify(rejected));
+    try {
+      localStorage.setItem(this.rejectedKey, JSON.stringify(rejected));
+    } catch {
+      /* storage full: the server's refusal was shown on the kiosk */
+    }
     this.remove(item.key);
   }
 }

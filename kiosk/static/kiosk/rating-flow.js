@@ -2,8 +2,10 @@
  * rating-flow.js — the citizen rating flow shared by the counter kiosk and the phone form (SMS/QR link).
  *
  * One criterion per screen, three large face buttons (+ "Không áp dụng" where allowed), progress "3/12",
- * back, an optional comment, a summary to confirm and a thank-you screen. Tapping an answer advances.
- * All assets are local: faces and audio are resolved relative to this file.
+ * back, an optional comment, a summary to confirm and a thank-you screen. Tapping an answer advances;
+ * the buttons of a new question, comment or summary screen stay disabled for TAP_GUARD_MS (class .rf-guard),
+ * so the second tap of a double tap cannot answer the next question or send the rating unseen.
+ * Faces are inline SVG; audio is resolved relative to this file, or played from memory after preloadAudio().
  *
  *   import { mountRatingFlow, readInstrument, IdleTimer } from "/kiosk/static/kiosk/rating-flow.js";
  *   const flow = mountRatingFlow(document.getElementById("flow"), {
@@ -23,6 +25,7 @@
  *   });
  *   flow.start();   // render question 1
  *   flow.destroy(); // remove timers, listeners and every trace of the answers
+ *   preloadAudio(); // the kiosk: keep every read-aloud file in memory (Blob URLs), so it plays offline
  *
  * submit payload: { instrument, instrument_version, answers: {criterion_code: option_code | "na"},
  *                   comment: string | null, submitted_at: ISO string }
@@ -40,9 +43,23 @@ export const PROMPTS = {
   thanks: "Cảm ơn ông/bà đã đánh giá!",
 };
 export const NOT_APPLICABLE = "na";
+export const TAP_GUARD_MS = 450;
 const SPEAKER = '<svg viewBox="0 0 64 64" aria-hidden="true" class="rf-icon"><path d="M8 24h12l16-13v42L20 40H8z" ' +
   'fill="currentColor"/><path d="M44 22c6 6 6 14 0 20M50 15c10 10 10 24 0 34" fill="none" stroke="currentColor" ' +
   'stroke-width="5" stroke-linecap="round"/></svg>';
+
+// Drawn inline rather than loaded as files: a kiosk that lost the server still shows every face.
+const MOUTHS = { good: "M17 37c4 10 26 10 30 0", mid: "M19 42h26", bad: "M17 47c4-10 26-10 30 0", na: "M20 32h24" };
+const INK = 'fill="none" stroke="#1f1f1f" stroke-linecap="round"';
+
+function faceIcon(tone, extraClass = "") {
+  const eyes = tone === "na" ? "" : '<circle cx="22" cy="25" r="4.5" fill="#1f1f1f"/><circle cx="42" cy="25" r="4.5" fill="#1f1f1f"/>';
+  const template = document.createElement("template");
+  template.innerHTML = `<svg class="rf-face ${extraClass}" viewBox="0 0 64 64" aria-hidden="true" focusable="false">` +
+    `<circle cx="32" cy="32" r="29" fill="#fff" stroke="#1f1f1f" stroke-width="4"/>${eyes}` +
+    `<path d="${MOUTHS[tone]}" ${INK} stroke-width="${tone === "na" ? 6 : 5}"/></svg>`;
+  return template.content.firstChild;
+}
 
 export function readInstrument(id = "instrument") {
   return JSON.parse(document.getElementById(id).textContent);
@@ -75,10 +92,38 @@ export function toneOf(criterion, option) {
 
 /** Read-aloud: plays pre-generated files listed in audio/manifest.json, one after another. */
 let manifestPromise = null;
+const inMemory = new Map();  // audio file name → blob: URL of its bytes
 function loadManifest() {
-  manifestPromise ??= fetch(new URL("audio/manifest.json", HERE)).then((r) => (r.ok ? r.json() : {}))
-    .catch(() => { manifestPromise = null; return {}; });
+  manifestPromise ??= fetch(new URL("audio/manifest.json", HERE)).then((r) => {
+    if (!r.ok) throw new Error(`manifest: ${r.status}`);
+    return r.json();
+  }).catch(() => { manifestPromise = null; return {}; });
   return manifestPromise;
+}
+
+/**
+ * Fetch every read-aloud file once and keep it in memory, so the next citizens hear the questions even
+ * while the server cannot be reached. Safe to call again: only files still missing are fetched.
+ * Resolves to the number of files held.
+ */
+let preloading = null;
+export function preloadAudio() {
+  preloading ??= fetchAllAudio().finally(() => { preloading = null; });
+  return preloading;
+}
+
+async function fetchAllAudio() {
+  const manifest = await loadManifest();
+  for (const name of new Set(Object.values(manifest))) {
+    if (inMemory.has(name)) continue;
+    try {
+      const response = await fetch(new URL(`audio/${name}`, HERE));
+      if (response.ok) inMemory.set(name, URL.createObjectURL(await response.blob()));
+    } catch {
+      break;  // the server went away: the next call goes on from here
+    }
+  }
+  return inMemory.size;
 }
 
 export class Speaker {
@@ -101,7 +146,8 @@ export class Speaker {
   next() {
     const text = this.queue.shift();
     if (!text) return;
-    this.current = new Audio(new URL(`audio/${this.manifest[text]}`, HERE));
+    const name = this.manifest[text];
+    this.current = new Audio(inMemory.get(name) || new URL(`audio/${name}`, HERE).href);
     this.current.addEventListener("ended", () => this.next());
     this.current.play().catch(() => {});
   }
@@ -130,9 +176,18 @@ export class IdleTimer {
     this.reset();
   }
   reset() {
-    this.hide();
+    if (this.overlay) this.dismiss();
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.show(), (this.seconds - this.countdown) * 1000);
+  }
+  /** The countdown goes at the touch, but its overlay stays until the tap ends: the tap that answers
+   *  "Tôi vẫn đang đánh giá" must not land on the answer button beneath. */
+  dismiss() {
+    clearInterval(this.ticker);
+    const overlay = this.overlay;
+    this.overlay = null;
+    overlay.addEventListener("click", () => overlay.remove(), { once: true });
+    setTimeout(() => overlay.remove(), 700);
   }
   show() {
     let left = this.countdown;
@@ -183,6 +238,7 @@ export function mountRatingFlow(container, options) {
   container.replaceChildren(root);
   let idle = null;
   let thanksTimer = null;
+  let guardTimer = null;
   let finished = false;
 
   const finish = (reason) => {
@@ -194,8 +250,22 @@ export function mountRatingFlow(container, options) {
 
   function screen(name, ...children) {
     speaker.stop();
-    root.replaceChildren(el("section", { class: `rf-screen rf-screen--${name}`, "data-screen": name }, ...children));
+    clearTimeout(guardTimer);
+    const section = el("section", { class: `rf-screen rf-screen--${name}`, "data-screen": name }, ...children);
+    root.replaceChildren(section);
     root.querySelector("h2")?.focus?.();
+    return section;
+  }
+
+  /** A new screen's buttons sit where the last tap landed: the second tap of a double tap must not use them. */
+  function guardTaps(section) {
+    const buttons = [...section.querySelectorAll("button:not(:disabled)")];
+    for (const button of buttons) button.disabled = true;
+    section.classList.add("rf-guard");
+    guardTimer = setTimeout(() => {
+      section.classList.remove("rf-guard");
+      for (const button of buttons) button.disabled = false;
+    }, TAP_GUARD_MS);
   }
 
   function listenButton(label, texts, extraClass = "") {
@@ -204,14 +274,14 @@ export function mountRatingFlow(container, options) {
       html: `${SPEAKER}<span>Nghe</span>`, onclick: (event) => { event.stopPropagation(); speaker.say(...texts); } });
   }
 
-  function header() {
+  function header({ context = true } = {}) {
     const total = criteria.length;
     return el("header", { class: "rf-header" },
       el("span", { class: "rf-progress", "data-testid": "progress", "aria-label": `Câu ${state.index + 1} trên ${total}` },
         `${state.index + 1}/${total}`),
       el("div", { class: "rf-bar", "aria-hidden": "true" },
         el("span", { style: `width:${Math.round(((state.index + 1) / total) * 100)}%` })),
-      opts.context ? el("span", { class: "rf-context" }, opts.context) : null);
+      context && opts.context ? el("span", { class: "rf-context" }, opts.context) : null);
   }
 
   function answer(criterion, code, button) {
@@ -221,6 +291,7 @@ export function mountRatingFlow(container, options) {
     button.classList.add("rf-option--chosen");
     setTimeout(() => {
       state.busy = false;
+      if (finished) return;
       if (state.editing) { state.editing = false; showSummary(); return; }
       if (state.index + 1 < criteria.length) { state.index += 1; showQuestion(); } else if (opts.comment) {
         showComment();
@@ -232,7 +303,7 @@ export function mountRatingFlow(container, options) {
     const chosen = state.answers[criterion.code] === option.code;
     const button = el("button", { type: "button", class: `rf-option rf-option--${tone}${chosen ? " rf-option--chosen" : ""}`,
       "data-option": option.code, "aria-pressed": chosen ? "true" : "false" },
-      el("img", { class: "rf-face", src: new URL(`faces/${tone}.svg`, HERE).href, alt: "" }),
+      faceIcon(tone),
       el("span", { class: "rf-option-label" }, option.label));
     button.addEventListener("click", () => answer(criterion, option.code, button));
     return el("div", { class: "rf-option-cell" }, button, listenButton(option.label, [option.label], "rf-listen--option"));
@@ -249,7 +320,7 @@ export function mountRatingFlow(container, options) {
         el("button", { type: "button", class: "rf-button rf-reject", "data-testid": "reject-dossier",
           onclick: () => { destroy(); opts.confirm.onReject?.(); } }, opts.confirm.rejectLabel || "Không phải hồ sơ của tôi"))
       : null;
-    screen("question", header(), confirm,
+    guardTaps(screen("question", header({ context: !confirm }), confirm,
       el("div", { class: "rf-question-row" },
         el("h2", { class: "rf-question", tabindex: "-1", "data-criterion": criterion.code }, criterion.label),
         listenButton(criterion.label, [criterion.label, ...criterion.options.map((o) => o.label),
@@ -257,7 +328,7 @@ export function mountRatingFlow(container, options) {
       el("div", { class: `rf-options rf-options--${criterion.options.length}` }, cells),
       na ? el("div", { class: "rf-na-row" }, na) : null,
       el("footer", { class: "rf-footer" },
-        el("button", { type: "button", class: "rf-button rf-back", onclick: back }, "← Quay lại")));
+        el("button", { type: "button", class: "rf-button rf-back", onclick: back }, "← Quay lại"))));
   }
 
   function back() {
@@ -271,12 +342,12 @@ export function mountRatingFlow(container, options) {
   }
 
   function showComment() {
-    const input = el("textarea", { class: "rf-comment-input", rows: "3", maxlength: "500", "aria-label": "Ý kiến góp ý",
-      placeholder: "Nhập ý kiến của ông/bà (không bắt buộc)", readonly: opts.layout === "kiosk" ? true : null });
+    const input = el("textarea", { class: "rf-comment-input", rows: opts.layout === "kiosk" ? "2" : "3", maxlength: "500",
+      "aria-label": "Ý kiến góp ý", placeholder: "Nhập ý kiến của ông/bà (không bắt buộc)", readonly: opts.layout === "kiosk" ? true : null });
     input.value = state.comment;
     input.addEventListener("input", () => { state.comment = input.value; });
     const keyboard = el("div", { class: "rf-keyboard-host" });
-    screen("comment",
+    const section = screen("comment",
       el("header", { class: "rf-header" }, el("span", { class: "rf-progress" }, "Góp ý")),
       el("div", { class: "rf-question-row" },
         el("h2", { class: "rf-question", tabindex: "-1" }, PROMPTS.comment),
@@ -291,6 +362,7 @@ export function mountRatingFlow(container, options) {
     if (opts.layout === "kiosk") {
       mountViKeyboard(keyboard, { onChange: (text) => { state.comment = text; input.value = text; }, value: state.comment });
     }
+    guardTaps(section);
   }
 
   function showSummary() {
@@ -327,19 +399,18 @@ export function mountRatingFlow(container, options) {
       send.disabled = false;
       error.textContent = result.message || "Không gửi được đánh giá. Vui lòng thử lại.";
     });
-    screen("summary",
-      el("header", { class: "rf-header" }, el("span", { class: "rf-progress" }, "Xem lại")),
+    guardTaps(screen("summary",
+      el("header", { class: "rf-header" }, el("span", { class: "rf-progress" }, "Xem lại"),
+        el("span", { class: "rf-hint" }, "Chạm vào một dòng để sửa câu trả lời.")),
       el("div", { class: "rf-question-row" },
         el("h2", { class: "rf-question", tabindex: "-1" }, PROMPTS.summary),
         listenButton(PROMPTS.summary, [PROMPTS.summary], "rf-listen--question")),
-      el("p", { class: "rf-hint" }, "Chạm vào một dòng để sửa câu trả lời."),
       el("ol", { class: "rf-summary" }, items),
       state.comment.trim() ? el("p", { class: "rf-summary-comment" }, `Góp ý: ${state.comment.trim()}`) : null,
-      error,
       el("footer", { class: "rf-footer" },
         el("button", { type: "button", class: "rf-button rf-back",
           onclick: () => { if (opts.comment) showComment(); else { state.index = criteria.length - 1; showQuestion(); } } },
-        "← Quay lại"), send));
+        "← Quay lại"), error, send)));
   }
 
   function showThanks(message) {
@@ -349,7 +420,7 @@ export function mountRatingFlow(container, options) {
     state.comment = "";
     const seconds = opts.thanksSeconds;
     screen("thanks", el("div", { class: "rf-thanks", role: "status" },
-      el("img", { class: "rf-face rf-face--big", src: new URL("faces/good.svg", HERE).href, alt: "" }),
+      faceIcon("good", "rf-face--big"),
       el("h2", { tabindex: "-1" }, PROMPTS.thanks),
       listenButton(PROMPTS.thanks, [PROMPTS.thanks]),
       message ? el("p", { class: "rf-thanks-note", "data-testid": "thanks-note" }, message) : null,
@@ -363,6 +434,7 @@ export function mountRatingFlow(container, options) {
     idle?.stop();
     idle = null;
     clearTimeout(thanksTimer);
+    clearTimeout(guardTimer);
     state.answers = {};
     state.comment = "";
     root.remove();
