@@ -21,7 +21,8 @@ def test_idle_reset_waits_for_the_last_15_seconds_to_count_down_and_discards_par
     setup = seed(live_server.app)
     page.clock.install()
     page.add_init_script(RECORD_PLAYBACK)
-    open_kiosk(page, live_server, setup)  # the real timings: 60 s idle, countdown over the last 15 s
+    # The real idle timings (60 s, countdown over the last 15 s); no heartbeat in flight while the clock jumps.
+    open_kiosk(page, live_server, setup, "?heartbeat=600")
     page.keyboard.type(setup.dossiers[0])
     page.keyboard.press("Enter")
     page.locator(".rf-option--good").tap()
@@ -31,6 +32,7 @@ def test_idle_reset_waits_for_the_last_15_seconds_to_count_down_and_discards_par
     page.locator("#text-size").tap()
     assert font_size(page, ".rf-option-label") >= normal * 1.25
     expect(page.locator("#text-size")).to_have_attribute("aria-pressed", "true")
+    shot(page, "question-large")
     page.locator(".rf-listen--question").tap()  # the last touch
     assert str(last_sound_playable(page)["src"]).startswith("blob:")  # played from the copy in memory
     page.clock.run_for(44_000)
@@ -38,6 +40,7 @@ def test_idle_reset_waits_for_the_last_15_seconds_to_count_down_and_discards_par
     page.clock.run_for(1_500)
     expect(page.get_by_test_id("countdown")).to_be_visible()
     assert 14 <= int(page.get_by_test_id("countdown").inner_text()) <= 15
+    expect(page.get_by_test_id("net-status")).to_have_text("Đã kết nối")
     shot(page, "countdown")
     page.clock.run_for(10_000)
     expect(page.get_by_test_id("countdown")).to_have_text("5")
