@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from sipas.storage import get_database
+from sipas.units import get_unit
 from tests.kiosk.browser import RECORD_PLAYBACK, last_sound_playable, open_kiosk, shot
 from tests.kiosk.helpers import responses, seed
 
@@ -102,10 +104,30 @@ def test_the_second_tap_of_a_double_tap_does_not_answer_the_next_question(live_s
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.wait_for_timeout(600)  # the citizen reads question 1
     page.touchscreen.tap(x, y)
-    expect(page.get_by_test_id("progress")).to_have_text("2/12")
+    # Polled every animation frame (not expect's backoff), so the second tap follows within a few frames.
+    page.wait_for_function("document.querySelector('[data-testid=progress]').textContent === '2/12'")
     page.touchscreen.tap(x, y)  # a finger bouncing: lands on question 2, at the same place, a moment later
     page.wait_for_timeout(700)
     expect(page.get_by_test_id("progress")).to_have_text("2/12")
     expect(page.locator(".rf-option--chosen")).to_have_count(0)
     page.touchscreen.tap(x, y)  # a deliberate tap once the question has been on screen
     expect(page.get_by_test_id("progress")).to_have_text("3/12")
+
+
+def test_the_kiosk_takes_up_a_new_kiosk_form_at_its_start_screen_never_mid_flow(live_server, page: Page):
+    setup = seed(live_server.app, anonymous=True)
+    page.clock.install()
+    open_kiosk(page, live_server, setup, "?poll=1")
+    page.get_by_test_id("anonymous").tap()  # a citizen is rating hue12
+    expect(page.get_by_test_id("progress")).to_have_text("1/12")
+    with get_database(live_server.app).session() as session:
+        get_unit(session, setup.unit_code).default_instrument = "quay4"  # chosen in the console meanwhile
+    page.clock.run_for(35_000)
+    page.wait_for_timeout(500)
+    expect(page.get_by_test_id("progress")).to_have_text("1/12")  # the citizen is not interrupted
+    page.locator(".rf-back").tap()
+    expect(page.get_by_test_id("keypad")).to_be_visible()
+    page.clock.run_for(2_000)  # the next poll names quay4: the page reloads with it
+    page.wait_for_function("JSON.parse(document.getElementById('instrument').textContent).code === 'quay4'")
+    page.get_by_test_id("anonymous").tap()
+    expect(page.get_by_test_id("progress")).to_have_text("1/4")
