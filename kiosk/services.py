@@ -24,6 +24,9 @@ class KioskRules:
     """Abuse limits, from ``SIPAS_KIOSK_*`` settings."""
 
     min_interval: timedelta = timedelta(seconds=10)
+    #: After the unit switches its kiosk form, a rating begun under the old one is still taken if the
+    #: citizen submitted it within this time (kiosk pages switch at their start screen, never mid-flow).
+    form_change_grace: timedelta = timedelta(minutes=15)
     burst_count: int = 3
     burst_window: timedelta = timedelta(minutes=10)
     arm_for: timedelta = timedelta(minutes=10)
@@ -53,23 +56,24 @@ def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: Re
            now: datetime, tz: tzinfo, rules: KioskRules) -> Recorded:
     """Store a kiosk rating once. A resend of a stored key is acknowledged even inside the minimum interval.
 
-    Only the instrument the unit chose for its kiosk is taken: a kiosk cannot pick another form.
+    Only the instrument the unit chose for its kiosk is taken (a kiosk cannot pick another form), or
+    the one it replaced for a rating submitted before the switch or soon after (begun under it).
     """
     unit = device.unit
     if data.idempotency_key:
         previous = find_by_idempotency_key(session, data.idempotency_key)
         if previous is not None:
             return Recorded(previous, replayed=True)
-    if data.instrument != unit.default_instrument:
+    submitted_at = data.submitted_at
+    if submitted_at is None or submitted_at > now + timedelta(minutes=5) or submitted_at < now - timedelta(days=30):
+        submitted_at = now  # a kiosk clock far off must not refuse or misdate the rating
+    if not _form_accepted(unit, data.instrument, submitted_at, rules):
         raise InstrumentRefused(field="instrument",
                                 detail=f"{unit.code} kiosks use {unit.default_instrument}, not {data.instrument!r}")
     if device.last_submission_at is not None and rules.min_interval.total_seconds() > 0:
         wait = (device.last_submission_at + rules.min_interval - now).total_seconds()
         if wait > 0:
             raise TooFast(retry_after=max(1, int(wait + 0.999)), detail=f"device {device.public_id} too fast")
-    submitted_at = data.submitted_at
-    if submitted_at is None or submitted_at > now + timedelta(minutes=5) or submitted_at < now - timedelta(days=30):
-        submitted_at = now  # a kiosk clock far off must not refuse or misdate the rating
     stored = ResponseInput(instrument=data.instrument, channel=ResponseChannel.KIOSK, answers=data.answers,
                            dossier_code=data.dossier_code or None, submitted_at=submitted_at,
                            comment=data.comment, idempotency_key=data.idempotency_key, source=device.source)
@@ -81,6 +85,14 @@ def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: Re
     if recorded.response.dossier_id is None:
         flag_burst(session, device, recorded.response, now=now, rules=rules)
     return recorded
+
+
+def _form_accepted(unit: Unit, instrument: str, submitted_at: datetime, rules: KioskRules) -> bool:
+    if instrument == unit.default_instrument:
+        return True
+    changed = unit.instrument_changed_at
+    return (instrument == unit.previous_instrument and changed is not None
+            and submitted_at <= changed + rules.form_change_grace)
 
 
 def _answer_key(response: Response) -> tuple[tuple[str, str | None], ...]:

@@ -122,6 +122,9 @@ class Unit(Base):
     signatory_title: Mapped[str] = mapped_column(String(100), default="CHỦ TỊCH")
     signatory_name: Mapped[str] = mapped_column(String(200), default="")
     default_instrument: Mapped[str] = mapped_column(String(64), default="hue12")
+    # The kiosk form before the last change, and when it changed: ratings begun under it still count.
+    previous_instrument: Mapped[str | None] = mapped_column(String(64))
+    instrument_changed_at: Mapped[datetime | None]
     allow_anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -56,3 +58,12 @@ def create_unit(
     session.flush()
     audit(session, "unit.created", actor=actor, unit=unit, subject=code)
     return unit
+
+
+def change_kiosk_instrument(unit: Unit, code: str, *, now: datetime) -> None:
+    """Switch the unit's kiosk form, remembering the old one: ratings a citizen began (or a kiosk
+    queued offline) under it before the switch are still taken (kiosk.services.submit)."""
+    if code == unit.default_instrument:
+        return
+    unit.previous_instrument, unit.instrument_changed_at = unit.default_instrument, now
+    unit.default_instrument = code

@@ -14,6 +14,7 @@ from sipas.errors import DomainError
 from sipas.models import AuditEvent, Role
 from sipas.parsing import clean_text
 from sipas.storage import db_session
+from sipas.units import change_kiosk_instrument
 
 AUDIT_PAGE_SIZE = 50
 _UNIT_TEXT_FIELDS = {
@@ -62,7 +63,10 @@ def unit_settings(code: str):  # type: ignore[no-untyped-def]
             return render_template("console/admin/unit.html", unit=unit, instruments=instruments,
                                    fields=_UNIT_TEXT_FIELDS), 422
         for name, value in changes.items():
-            setattr(unit, name, value)
+            if name == "default_instrument":
+                change_kiosk_instrument(unit, str(value), now=utcnow())
+            else:
+                setattr(unit, name, value)
         if changes:
             audit(session, "unit.updated", actor=actor_name(), unit=unit, subject=unit.code, fields=sorted(changes))
         session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,6 +23,7 @@ from kiosk.services import KioskRules, arm, heartbeat, rateable_dossier, submit,
 from sipas.errors import AlreadyRated, DossierNotReturned, UnknownDossier
 from sipas.models import AuditEvent, ResponseChannel
 from sipas.responses import ResponseInput
+from sipas.units import change_kiosk_instrument
 from tests.factories import TZ, answers_for, create_dossier, create_response, create_unit
 from tests.kiosk.helpers import new_device
 
@@ -108,6 +110,23 @@ def test_a_kiosk_can_submit_only_the_instrument_its_unit_chose(session, catalogu
     stored = submit(session, catalogue, device, rating(catalogue, "key-quay4-01", dossier=dossier.code,
                                                        instrument="quay4"), now=NOW, tz=TZ, rules=RULES)
     assert stored.response.instrument_code == "quay4"
+
+
+def test_ratings_begun_under_the_previous_form_are_taken_after_the_unit_switches(session, catalogue):
+    unit = create_unit(session, default_instrument="quay4", allow_anonymous=True)
+    device, _, _ = new_device(session, unit, secret=SECRET)
+    change_kiosk_instrument(unit, "hue12", now=NOW)
+    queued = rating(catalogue, "key-queued-01", instrument="quay4")
+    queued = replace(queued, submitted_at=NOW - timedelta(hours=2))  # rated offline before the switch
+    later = NOW + timedelta(hours=3)
+    assert submit(session, catalogue, device, queued, now=later, tz=TZ, rules=RULES).response.instrument_code == "quay4"
+    mid_flow = replace(rating(catalogue, "key-midflow-1", instrument="quay4"), submitted_at=NOW + timedelta(minutes=4))
+    assert not submit(session, catalogue, device, mid_flow, now=later + timedelta(minutes=1), tz=TZ,
+                      rules=RULES).replayed
+    stale = replace(rating(catalogue, "key-stale-001", instrument="quay4"), submitted_at=NOW + timedelta(minutes=20))
+    with pytest.raises(InstrumentRefused):
+        submit(session, catalogue, device, stale, now=later + timedelta(minutes=2), tz=TZ, rules=RULES)
+    assert (unit.default_instrument, unit.previous_instrument) == ("hue12", "quay4")
 
 
 def test_a_rating_stored_before_the_unit_changed_its_instrument_is_still_acknowledged(session, catalogue):
