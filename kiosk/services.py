@@ -17,6 +17,7 @@ from sipas.dossiers import find_dossier
 from sipas.errors import AlreadyRated, DossierNotReturned, UnknownDossier, ValidationError
 from sipas.models import Dossier, Response, ResponseChannel, Unit
 from sipas.responses import Recorded, ResponseInput, find_by_idempotency_key, record_response
+from sipas.text import is_storable
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: Re
     the one it replaced for a rating submitted before the switch or soon after (begun under it).
     """
     unit = device.unit
-    if data.idempotency_key:
+    if data.idempotency_key and is_storable(data.idempotency_key):  # record_response refuses the others
         previous = find_by_idempotency_key(session, data.idempotency_key)
         if previous is not None:
             return Recorded(previous, replayed=True)

@@ -14,6 +14,7 @@ from sipas.audit import audit
 from sipas.clock import local_date
 from sipas.errors import ValidationError
 from sipas.models import Dossier, DossierContact, IntakeChannel, Response, Unit
+from sipas.text import is_storable
 
 CONSENT_WORDING_VERSION = "2025.1"
 
@@ -56,6 +57,9 @@ def phone_hash(phone_e164: str, secret: str) -> str:
 
 
 def find_dossier(session: Session, unit: Unit, code: str) -> Dossier | None:
+    """The unit's dossier with this code; None for a code no dossier can have (NUL: PostgreSQL would refuse it)."""
+    if not is_storable(code):
+        return None
     return session.scalar(select(Dossier).where(Dossier.unit_id == unit.id, Dossier.code == code))
 
 

@@ -51,7 +51,7 @@ def refuse_nul() -> tuple[str, int] | None:
     name = offending_field()
     if name is None:
         return None
-    log.info("refused a request to %s: NUL character in %r", request.path, name)
+    log.info("refused a request to %s: NUL character in %r", request.endpoint, name)  # the path may hold a link code
     return render_template("errors/400.html"), 400
 
 

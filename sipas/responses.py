@@ -28,7 +28,7 @@ from sipas.errors import (
 )
 from sipas.instrument_records import record_use
 from sipas.models import Answer, Dossier, Response, ResponseChannel, Unit
-from sipas.text import fold
+from sipas.text import fold, is_storable, storable
 
 MAX_COMMENT = 2000
 
@@ -146,6 +146,9 @@ def record_response(
     A resend with a known idempotency key returns the stored response (``replayed=True``). A refused
     duplicate is audited and raises ``AlreadyRated``; the caller commits so the audit event stays.
     """
+    if data.idempotency_key and not is_storable(data.idempotency_key):
+        raise ValidationError("Mã gửi (idempotency key) có ký tự không hợp lệ.", field="idempotency_key",
+                              detail="control character or lone surrogate in idempotency key")
     if data.idempotency_key:
         previous = find_by_idempotency_key(session, data.idempotency_key)
         if previous is not None:
@@ -156,7 +159,7 @@ def record_response(
     instrument = resolve_instrument(catalogue, data.instrument, submitted_at, tz)
     answers = build_answers(instrument, data.answers)
     dossier = _dossier_for(session, unit, data, submitted_at, tz)
-    comment = " ".join((data.comment or "").split())[:MAX_COMMENT] or None
+    comment = " ".join(storable(data.comment or "").split())[:MAX_COMMENT] or None
     response = Response(
         unit_id=unit.id,
         dossier_id=dossier.id if dossier else None,

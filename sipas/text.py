@@ -21,3 +21,16 @@ def fold(text: str) -> str:
 def fold_key(text: str) -> str:
     """Like ``fold`` with underscores: ``"Mã hồ sơ"`` → ``"ma_ho_so"``."""
     return fold(text).replace(" ", "_")
+
+
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[\ud800-\udfff]")
+
+
+def is_storable(text: str) -> bool:
+    """No NUL or other control character (PostgreSQL refuses NUL) and no lone surrogate (not UTF-8)."""
+    return _UNSTORABLE.search(text) is None
+
+
+def storable(text: str) -> str:
+    """Free text (a citizen's comment) with what no column can hold removed, the rest kept."""
+    return _UNSTORABLE.sub("", text)
