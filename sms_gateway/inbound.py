@@ -61,11 +61,14 @@ def _open_invitations(session: Session, phone_hash: str, now: datetime) -> list[
 
 def _by_open_code(invitations: list[Invitation], text: str) -> tuple[Invitation, tuple[int, ...]] | None:
     """A leading open dossier code followed by ratings, whatever the code looks like ("12-34 1 1 …")."""
-    for invitation in invitations:
-        rest = after_code(text, invitation.dossier.code)
-        ratings = ratings_of(rest) if rest is not None else None
-        if ratings:
-            return invitation, ratings
+    try:
+        for invitation in invitations:
+            rest = after_code(text, invitation.dossier.code)
+            ratings = ratings_of(rest) if rest is not None else None
+            if ratings:
+                return invitation, ratings
+    except Exception as exc:  # a stranger's text must never fail the webhook (as in parse_reply)
+        log.error("reading a dossier code in an SMS reply failed: %s", type(exc).__name__)
     return None
 
 
@@ -76,6 +79,9 @@ def _choose(session: Session, invitations: list[Invitation], reply: ParsedReply,
     when the whole text is ratings ("1111-2111 1130")."""
     ratings = reply.ratings
     if reply.dossier_code is not None:
+        named = next((i for i in invitations if i.dossier.code.upper() == reply.dossier_code.upper()), None)
+        if named is not None:
+            return named, ratings
         if reply.without_code is None:
             return None, ()  # a dossier code this number has no open invitation for
         ratings = reply.without_code

@@ -44,7 +44,7 @@ PHRASES: tuple[tuple[tuple[str, ...], int], ...] = (
 SYNONYMS = {"ko": "khong", "kg": "khong", "k": "khong", "kh": "khong", "khg": "khong", "hok": "khong"}
 PHRASE_WORDS = frozenset(w for phrase, _ in PHRASES for w in phrase) | frozenset(SYNONYMS)
 _FIRST_TOKEN = re.compile(r"^\s*(\S+?)[\s:,;]+(.*)$", re.S)
-_CODE_END = " \t\r\n:,;"
+_CODE_END = " \t\r\n:,;."  # after a whole dossier code, a full stop ends it too ("HS-1. 1 1 …")
 
 
 class ReplyKind(StrEnum):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from sipas.settings import Settings
 from sipas.storage import Database
-from sms_gateway.cycle_summary import LABELS_VI, CycleSummary
+from sms_gateway.cycle_summary import CycleSummary
 from sms_gateway.invitations import bookkeeping, in_window
 from sms_gateway.models import Invitation, InvitationStatus, MessageKind
 from sms_gateway.providers import PermanentFailure, SmsProvider, TemporaryFailure, build_provider
@@ -31,7 +31,7 @@ from sms_gateway.send_claim import Claim, prepare
 from sms_gateway.send_outcome import record_failure, record_sent, record_undecided, start_resend
 from sms_gateway.settings import SmsSettings
 
-__all__ = ["LABELS_VI", "CycleSummary", "due_ids", "run_cycle"]
+__all__ = ["due_ids", "run_cycle"]
 
 log = logging.getLogger(__name__)
 BATCH = 200

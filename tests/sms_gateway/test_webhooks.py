@@ -159,6 +159,12 @@ def test_several_open_invitations_need_the_dossier_code(app, client, session, se
     assert rated.dossier.code == "HS-B-0002"
 
 
+def test_a_dossier_code_followed_by_a_full_stop_still_names_the_dossier(app, client, session, settings):
+    invited(app, session, settings, code="000.00.20.H57-260105-0001")
+    done = post_signed(client, INBOUND, inbound("000.00.20.H57-260105-0001. 1 1 1 1 1 1 1 1 1 1 1 1", sid="SM1"))
+    assert "cam on" in done.get_data(as_text=True) and count(session, Response) == 1
+
+
 def test_grouped_digits_from_a_number_with_one_invitation_are_ratings_not_a_code(app, client, session, settings):
     invited(app, session, settings)
     for sid, text in (("SM1", "111-211 111-130"), ("SM2", "11-12 11 11 11 30"), ("SM3", "11.12.11 11.11.11")):
