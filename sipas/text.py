@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -21,6 +25,14 @@ def fold(text: str) -> str:
 def fold_key(text: str) -> str:
     """Like ``fold`` with underscores: ``"Mã hồ sơ"`` → ``"ma_ho_so"``."""
     return fold(text).replace(" ", "_")
+
+
+def phrase_at(words: Sequence[str], i: int, phrases: Iterable[tuple[tuple[str, ...], T]]) -> tuple[T, int] | None:
+    """The value of the first phrase that starts at ``words[i]``, and its length in words; None if none does."""
+    for phrase, value in phrases:
+        if tuple(words[i:i + len(phrase)]) == phrase:
+            return value, len(phrase)
+    return None
 
 
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[\ud800-\udfff]")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sipas.catalogue import NOT_APPLICABLE, Criterion
-from sipas.text import fold
+from sipas.text import fold, phrase_at
 
 log = logging.getLogger(__name__)
 MAX_REPLY = 1600
@@ -100,17 +100,16 @@ def ratings_of(text: str) -> tuple[int, ...] | None:
     ratings: list[int] = []
     i = 0
     while i < len(words):
-        for phrase, value in PHRASES:
-            if tuple(words[i:i + len(phrase)]) == phrase:
-                ratings.append(value)
-                i += len(phrase)
-                break
-        else:
-            word = words[i]
-            if not word.isdigit() or any(ch not in "0123" for ch in word):
-                return None
-            ratings.extend(int(ch) for ch in word)
-            i += 1
+        found = phrase_at(words, i, PHRASES)
+        if found is not None:
+            ratings.append(found[0])
+            i += found[1]
+            continue
+        word = words[i]
+        if not word.isdigit() or any(ch not in "0123" for ch in word):
+            return None
+        ratings.extend(int(ch) for ch in word)
+        i += 1
     return tuple(ratings)
 
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sipas.text import strip_diacritics
+from sipas.text import phrase_at, strip_diacritics
 from sms_gateway.encoding import SmsInfo, analyse, is_gsm7, unaccent
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -108,14 +108,9 @@ def abbreviate_unit(name: str) -> str:
     out: list[str] = []
     i = 0
     while i < len(words):
-        for phrase, short in ABBREVIATIONS:
-            if tuple(folded[i:i + len(phrase)]) == phrase:
-                out.append(short)
-                i += len(phrase)
-                break
-        else:
-            out.append(words[i])
-            i += 1
+        found = phrase_at(folded, i, ABBREVIATIONS)
+        out.append(found[0] if found else words[i])
+        i += found[1] if found else 1
     return " ".join(out)
 
 
