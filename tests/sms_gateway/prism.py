@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_SPEC = REPO / ".." / "shared" / "data" / "twilio" / "twilio_api_v2010.json"
+# Vendored with its licence and source note (tests/contracts/twilio/SOURCE.txt): a clone holds all it needs.
+DEFAULT_SPEC = REPO / "tests" / "contracts" / "twilio" / "twilio_api_v2010.json"
 PRISM = REPO / "node_modules" / ".bin" / "prism"
 
 
 def spec_path() -> Path:
     configured = os.environ.get("SIPAS_TWILIO_OPENAPI")
-    return Path(configured) if configured else DEFAULT_SPEC.resolve()
+    return Path(configured) if configured else DEFAULT_SPEC
 
 
 def free_port() -> int:
