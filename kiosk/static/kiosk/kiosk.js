@@ -314,7 +314,7 @@ async function heartbeat() {
 
 async function pollArmed() {
   if (!token() || current !== "start" || code) return;
-  const { status, data } = await api("armed");
+  const { status, data } = await api("armed", { method: "POST", body: {} });
   if ((status === 401 || status === 403) && current === "start") { unpaired(data); return; }
   if (status !== 200) return;
   followInstrument(data);
