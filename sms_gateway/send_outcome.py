@@ -90,7 +90,7 @@ def record_failure(database: Database, sms: SmsSettings, provider: str, claim: C
 def record_unreachable(database: Database, sms: SmsSettings, claim: Claim, now: datetime, error: TemporaryFailure,
                        summary: CycleSummary) -> None:
     """Nothing reached the provider (connection refused, no route, connect timeout): the attempt is given
-    back and the message waits ``SIPAS_SMS_RETRY_BASE_SECONDS``. Attempts count what the provider saw; an
+    back and the message waits ``SIPAS_SMS_RETRY_SECONDS``. Attempts count what the provider saw; an
     outage (of the provider or of the office's line) must not use them up and fail the invitations."""
     with database.session() as session:
         invitation = session.get(Invitation, claim.invitation_id)
