@@ -93,6 +93,7 @@ def slips_day(unit_code: str):  # type: ignore[no-untyped-def]
 def _print_slips(dossiers: list[Dossier], unit: Unit, *, subject: str) -> SlipBatch:
     """Issue the slips' QR links and record the printing in a short write session of their own: the GET's
     session only reads (on SQLite a read transaction cannot take the write lock once others wrote)."""
+    db_session().commit()  # end the read transaction: one request never holds two pooled connections
     with get_database().session() as writing:
         batch = slips_for(writing, get_settings(), [writing.merge(d, load=False) for d in dossiers], now=utcnow())
         audit(writing, "qr.slips_printed", actor=actor_name(), unit=unit, subject=subject, slips=len(batch.slips))

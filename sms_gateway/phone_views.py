@@ -83,7 +83,9 @@ def _load(code: str) -> ShortLink:
     if link is not None:
         return link
     if request.method in ("GET", "HEAD"):
-        # the GET's session only reads; the count goes through a short write session of its own
+        # the GET's session only reads; the count goes through a short write session of its own (the read
+        # transaction is ended first so one request never holds two pooled connections)
+        session.commit()
         with get_database().session() as counting:
             throttled = link_throttle.count_miss(counting, settings, request.remote_addr or "?", now)
     else:
