@@ -23,7 +23,7 @@ def _failing_blueprint(app: Flask) -> None:
     """Routes under a blueprint (so the console's menu asks who is logged in, as on every console page)."""
     boom = Blueprint("boom", __name__)
 
-    @boom.post("/boom/flush")
+    @boom.route("/boom/flush", methods=["GET", "POST"])
     def failed_flush():  # type: ignore[no-untyped-def]
         session = db_session()
         first = session.scalars(select(Unit)).first()
@@ -81,3 +81,23 @@ def test_a_locked_sqlite_database_answers_503_with_retry_after(app, client):
 ])
 def test_which_errors_mean_the_database_is_unavailable(error, reason):
     assert database_unavailable(error) == reason
+
+
+def test_the_error_page_renders_even_when_its_template_cannot(app, client, monkeypatch, caplog):
+    _failing_blueprint(app)
+
+    def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("template engine down")
+
+    monkeypatch.setattr("sipas.failures.render_template", broken)
+    with app.app_context():
+        from sipas.storage import get_database
+
+        with get_database(app).session() as session:
+            create_unit(session)
+    with caplog.at_level(logging.ERROR):
+        page = client.get("/boom/flush")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 500 and "Lỗi hệ thống" in text and "Internal Server Error" not in text
+    reference = re.search(r"Mã tham chiếu: ([0-9a-f]{8})", text).group(1)
+    assert any(reference in record.getMessage() for record in caplog.records)
