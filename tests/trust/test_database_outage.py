@@ -22,6 +22,7 @@ from tests.factories import answers_for, create_clerk, create_key, create_unit, 
 from tests.kiosk.helpers import new_device
 from tests.pgcluster import PostgresCluster
 
+pytestmark = pytest.mark.slow  # starts a PostgreSQL cluster of its own
 
 @pytest.fixture
 def cluster() -> Iterator[PostgresCluster]:

@@ -30,6 +30,8 @@ from tests.browser_support import LiveServer, _free_port
 from tests.factories import answers_for, create_clerk, create_dossier, create_key, create_unit, login
 from tests.kiosk.helpers import new_device
 
+pytestmark = pytest.mark.slow  # starts a server
+
 WRITERS = 24
 WRITES_EACH = 6
 SECRET = "load-test-secret"
