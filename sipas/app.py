@@ -92,9 +92,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         try:
             storage.db_session().execute(text("SELECT 1"))
         except Exception as exc:
-            log.exception("health check failed")
+            reason = failures.database_unavailable(exc)
+            if reason:
+                log.warning("health check: %s", reason)  # an outage, not a bug: no traceback every probe
+            else:
+                log.exception("health check failed")
             failures.reset_request_state()
-            reason = failures.database_unavailable(exc) or "database_error"
+            reason = reason or "database_error"
             return (jsonify(status="unavailable", database="unreachable", reason=reason), 503,
                     {"Retry-After": str(failures.RETRY_AFTER_SECONDS)})
         return jsonify(status="ok", database="ok")

@@ -6,7 +6,8 @@ Create Date: 2026-12-04 19:20:00
 
 Existing keys were globally unique, so they stay unique within (unit, source). A keyed response
 without a source (none is written so today) is given its channel as source so that the database's
-constraint also covers it (a NULL source would leave the key unconstrained).
+constraint also covers it (a NULL source would leave the key unconstrained). A downgrade fails if two
+clients have meanwhile stored the same key (the global constraint cannot hold them both).
 """
 
 from collections.abc import Sequence
