@@ -62,7 +62,7 @@ def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: Re
     """
     unit = device.unit
     if data.idempotency_key and is_storable(data.idempotency_key):  # record_response refuses the others
-        previous = find_by_idempotency_key(session, data.idempotency_key)
+        previous = find_by_idempotency_key(session, unit, device.source, data.idempotency_key)
         if previous is not None:
             return Recorded(previous, replayed=True)
     submitted_at = data.submitted_at

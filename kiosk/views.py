@@ -157,9 +157,12 @@ def heartbeat(unit_code: str):  # type: ignore[no-untyped-def]
     return jsonify(ok=True, **_device_info(unit, device))
 
 
-@api.get("/armed")
+@api.post("/armed")
 def armed(unit_code: str):  # type: ignore[no-untyped-def]
-    """Polled on the start screen: the dossier a clerk armed for this kiosk, handed over once."""
+    """Polled on the start screen: the dossier a clerk armed for this kiosk, handed over once.
+
+    A POST: handing over changes state (and so does the device's contact time), and on SQLite a GET's
+    read transaction cannot take the write lock under load."""
     unit = _unit(unit_code)
     device = _device(unit)
     session = db_session()

@@ -70,9 +70,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     def forbidden(_exc):  # type: ignore[no-untyped-def]
         return render_template("errors/403.html"), 403
 
-    @app.errorhandler(500)
-    def server_error(_exc):  # type: ignore[no-untyped-def]
-        return render_template("errors/500.html"), 500
+    from sqlalchemy import exc as sa_exc
+
+    from sipas import failures
+
+    app.register_error_handler(500, failures.server_error)
+    app.register_error_handler(sa_exc.DBAPIError, failures.database_error)
+    app.register_error_handler(sa_exc.TimeoutError, failures.database_error)
     init_console(app)
     for channel in channel_modules():
         channel.init_app(app)
@@ -84,12 +88,19 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
-        """200 when the database answers, 503 otherwise (for load balancers and monitoring)."""
+        """200 when the database answers, 503 + Retry-After with the reason otherwise (load balancers, monitoring)."""
         try:
             storage.db_session().execute(text("SELECT 1"))
-        except Exception:
-            log.exception("health check failed")
-            return jsonify(status="error", database="unreachable"), 503
+        except Exception as exc:
+            reason = failures.database_unavailable(exc)
+            if reason:
+                log.warning("health check: %s", reason)  # an outage, not a bug: no traceback every probe
+            else:
+                log.exception("health check failed")
+            failures.reset_request_state()
+            reason = reason or "database_error"
+            return (jsonify(status="unavailable", database="unreachable", reason=reason), 503,
+                    {"Retry-After": str(failures.RETRY_AFTER_SECONDS)})
         return jsonify(status="ok", database="ok")
 
     return app

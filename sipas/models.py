@@ -183,11 +183,14 @@ class Response(Base):
 
     The unique constraint on (dossier, instrument) is the one-rating-per-dossier rule; paper ballots
     without a dossier have a NULL dossier and are not constrained. ``idempotency_key`` lets a kiosk
-    or an integration resend a submission safely.
+    or an integration resend a submission safely; a key is the client's within its unit and
+    ``source`` (the kiosk device, API key, link or SMS provider), never global: another client's
+    identical key must neither replay its response nor block a new one.
     """
 
     __tablename__ = "response"
-    __table_args__ = (UniqueConstraint("dossier_id", "instrument_code"),)
+    __table_args__ = (UniqueConstraint("dossier_id", "instrument_code"),
+                      UniqueConstraint("unit_id", "source", "idempotency_key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
@@ -197,7 +200,7 @@ class Response(Base):
     channel: Mapped[ResponseChannel] = mapped_column(enum_column(ResponseChannel, 16))
     submitted_at: Mapped[datetime] = mapped_column(index=True)
     comment: Mapped[str | None] = mapped_column(Text)
-    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
     source: Mapped[str | None] = mapped_column(String(100))
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)

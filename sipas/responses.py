@@ -127,8 +127,12 @@ def _dossier_for(session: Session, unit: Unit, data: ResponseInput, submitted_at
     return dossier
 
 
-def find_by_idempotency_key(session: Session, key: str) -> Response | None:
-    return session.scalar(select(Response).where(Response.idempotency_key == key))
+def find_by_idempotency_key(session: Session, unit: Unit, source: str, key: str) -> Response | None:
+    """The response this client (unit and source: a kiosk device, an API key, a link, a provider) stored
+    under ``key``; looked up through the unique index on (unit, source, key). Another client's key is
+    never found, so it can neither replay someone else's response nor make a new rating look stored."""
+    return session.scalar(select(Response).where(Response.unit_id == unit.id, Response.source == source,
+                                                 Response.idempotency_key == key))
 
 
 def record_response(
@@ -143,14 +147,16 @@ def record_response(
 ) -> Recorded:
     """Store one response, at most one per dossier and instrument (the database decides).
 
-    A resend with a known idempotency key returns the stored response (``replayed=True``). A refused
+    A resend with a key this unit and source already stored returns that response (``replayed=True``). A refused
     duplicate is audited and raises ``AlreadyRated``; the caller commits so the audit event stays.
     """
     if data.idempotency_key and not is_storable(data.idempotency_key):
         raise ValidationError("Mã gửi (idempotency key) có ký tự không hợp lệ.", field="idempotency_key",
                               detail="control character or lone surrogate in idempotency key")
     if data.idempotency_key:
-        previous = find_by_idempotency_key(session, data.idempotency_key)
+        if not data.source:
+            raise ValueError("an idempotency key needs a source to be scoped by")
+        previous = find_by_idempotency_key(session, unit, data.source, data.idempotency_key)
         if previous is not None:
             return Recorded(previous, replayed=True)
     submitted_at = data.submitted_at or now
@@ -179,8 +185,8 @@ def record_response(
             session.flush()
             record_use(session, instrument, now=now)
     except IntegrityError as exc:
-        if data.idempotency_key:
-            previous = find_by_idempotency_key(session, data.idempotency_key)
+        if data.idempotency_key and data.source:
+            previous = find_by_idempotency_key(session, unit, data.source, data.idempotency_key)
             if previous is not None:
                 return Recorded(previous, replayed=True)
         audit(session, "response.duplicate_refused", actor=actor, unit=unit,

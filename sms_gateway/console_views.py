@@ -14,8 +14,8 @@ from sipas.audit import audit
 from sipas.clock import local_date, utcnow
 from sipas.console.auth import actor_name, allowed_units, login_required, unit_for_user
 from sipas.dossiers import find_dossier
-from sipas.models import Unit
-from sipas.storage import db_session
+from sipas.models import Dossier, Unit
+from sipas.storage import db_session, get_database
 from sms_gateway.slips import SIZES, SlipBatch, is_rated, returned_on, slips_for
 
 bp = Blueprint("sms_console", __name__, url_prefix="/console/sms", template_folder="templates")
@@ -72,9 +72,7 @@ def slip(unit_code: str):  # type: ignore[no-untyped-def]
         return render_template("sms/console_slips.html", unit=unit, sizes=SIZES, dossier_code=code,
                                today=local_date(utcnow(), settings.tz).isoformat(),
                                error=f"Không tìm thấy hồ sơ “{code}” của đơn vị."), 404
-    batch = slips_for(session, settings, [dossier], now=utcnow())
-    audit(session, "qr.slips_printed", actor=actor_name(), unit=unit, subject=dossier.code, slips=len(batch.slips))
-    session.commit()
+    batch = _print_slips([dossier], unit, subject=dossier.code)
     return _print(unit, batch, f"Phiếu QR hồ sơ {dossier.code}")
 
 
@@ -83,12 +81,20 @@ def slip(unit_code: str):  # type: ignore[no-untyped-def]
 def slips_day(unit_code: str):  # type: ignore[no-untyped-def]
     """Slips for every dossier the unit returned on a local date (already rated ones are listed, not printed)."""
     unit = unit_for_user(unit_code)
-    session, settings = db_session(), get_settings()
+    session = db_session()
     try:
         day = date.fromisoformat(request.args.get("date", ""))
     except ValueError:
         abort(400)
-    batch = slips_for(session, settings, returned_on(session, unit, day), now=utcnow())
-    audit(session, "qr.slips_printed", actor=actor_name(), unit=unit, subject=day.isoformat(), slips=len(batch.slips))
-    session.commit()
+    batch = _print_slips(returned_on(session, unit, day), unit, subject=day.isoformat())
     return _print(unit, batch, f"Phiếu QR ngày {day:%d/%m/%Y}", day=day)
+
+
+def _print_slips(dossiers: list[Dossier], unit: Unit, *, subject: str) -> SlipBatch:
+    """Issue the slips' QR links and record the printing in a short write session of their own: the GET's
+    session only reads (on SQLite a read transaction cannot take the write lock once others wrote)."""
+    db_session().commit()  # end the read transaction: one request never holds two pooled connections
+    with get_database().session() as writing:
+        batch = slips_for(writing, get_settings(), [writing.merge(d, load=False) for d in dossiers], now=utcnow())
+        audit(writing, "qr.slips_printed", actor=actor_name(), unit=unit, subject=subject, slips=len(batch.slips))
+    return batch

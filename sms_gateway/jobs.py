@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from sipas.clock import utcnow
@@ -11,6 +12,7 @@ from sipas.storage import Database
 
 log = logging.getLogger(__name__)
 JOB_ID = "sms_gateway.send_due"
+MAX_BACKOFF = timedelta(minutes=8)
 _context: dict[str, Any] = {}
 
 
@@ -24,11 +26,32 @@ def _database() -> tuple[Database, Settings]:
 
 
 def send_due_job() -> None:
-    """Module-level so the persistent job store can reference it; reads the clock once, here."""
+    """Module-level so the persistent job store can reference it; reads the clock once, here.
+
+    While the database cannot be used (PostgreSQL down, SQLite locked) the cycle is skipped with a
+    warning, and the next ones wait twice as long each time (up to ``MAX_BACKOFF``) instead of failing
+    every minute; nothing is claimed, so no attempt is used up.
+    """
+    from sipas.failures import database_unavailable
     from sms_gateway.sending import run_cycle
 
+    now = utcnow()
+    resume_at = _context.get("resume_at")
+    if resume_at is not None and now < resume_at:
+        return
     database, settings = _database()
-    summary = run_cycle(database, settings, now=utcnow())
+    try:
+        summary = run_cycle(database, settings, now=now)
+    except Exception as exc:
+        reason = database_unavailable(exc)
+        if reason is None:
+            raise
+        backoff = min(_context.get("backoff", timedelta(0)) * 2 or timedelta(minutes=1), MAX_BACKOFF)
+        _context["backoff"], _context["resume_at"] = backoff, now + backoff
+        log.warning("sms cycle skipped: %s; next try in %s", reason, backoff)
+        return
+    _context.pop("backoff", None)
+    _context.pop("resume_at", None)
     log.info("sms cycle: %s", summary)
 
 

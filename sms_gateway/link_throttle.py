@@ -36,3 +36,11 @@ def is_throttled(session: Session, settings: Settings, client: str, now: datetim
 def record_failure(session: Session, client: str, now: datetime) -> None:
     session.execute(delete(LoginAttempt).where(LoginAttempt.key == _key(client), LoginAttempt.at < now - WINDOW))
     session.add(LoginAttempt(key=_key(client), at=now))
+
+
+def count_miss(session: Session, settings: Settings, client: str, now: datetime) -> bool:
+    """Count one unknown code from ``client`` unless it is already over the limit; True when throttled."""
+    if is_throttled(session, settings, client, now):
+        return True
+    record_failure(session, client, now)
+    return False

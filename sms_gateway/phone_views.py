@@ -24,7 +24,7 @@ from sipas.catalogue import Instrument
 from sipas.clock import utcnow
 from sipas.errors import DomainError
 from sipas.responses import resolve_instrument
-from sipas.storage import db_session
+from sipas.storage import db_session, get_database
 from sms_gateway import link_throttle
 from sms_gateway.link_submit import LinkExpired, LinkUsed, submit_via_link
 from sms_gateway.links import find_link, link_url
@@ -82,12 +82,16 @@ def _load(code: str) -> ShortLink:
     link = find_link(session, code)
     if link is not None:
         return link
-    client = request.remote_addr or "?"
-    if link_throttle.is_throttled(session, settings, client, now):
-        abort(_message("throttled", 429))
-    link_throttle.record_failure(session, client, now)
-    session.commit()
-    abort(_message("unknown", 404))
+    if request.method in ("GET", "HEAD"):
+        # the GET's session only reads; the count goes through a short write session of its own (the read
+        # transaction is ended first so one request never holds two pooled connections)
+        session.commit()
+        with get_database().session() as counting:
+            throttled = link_throttle.count_miss(counting, settings, request.remote_addr or "?", now)
+    else:
+        throttled = link_throttle.count_miss(session, settings, request.remote_addr or "?", now)
+        session.commit()
+    abort(_message("throttled", 429) if throttled else _message("unknown", 404))
 
 
 @bp.get("/<code>")

@@ -87,6 +87,27 @@ def record_failure(database: Database, sms: SmsSettings, provider: str, claim: C
         summary.add("permanent_failure")
 
 
+def record_unreachable(database: Database, sms: SmsSettings, claim: Claim, now: datetime, error: TemporaryFailure,
+                       summary: CycleSummary) -> None:
+    """Nothing reached the provider (connection refused, no route, connect timeout): the attempt is given
+    back and the message waits ``SIPAS_SMS_RETRY_SECONDS``. Attempts count what the provider saw; an
+    outage (of the provider or of the office's line) must not use them up and fail the invitations."""
+    with database.session() as session:
+        invitation = session.get(Invitation, claim.invitation_id)
+        outbound = session.get(OutboundMessage, claim.outbound_id)
+        assert invitation is not None and outbound is not None
+        outbound.status, outbound.error_code, outbound.updated_at = MessageStatus.FAILED, error.code, now
+        invitation.last_error_code, invitation.updated_at = error.code, now
+        if claim.kind is MessageKind.INVITATION:
+            invitation.status = InvitationStatus.PENDING
+            invitation.attempts = max(invitation.attempts - 1, 0)
+        else:
+            invitation.reminder_sent_at = None
+            invitation.reminder_attempts = max(invitation.reminder_attempts - 1, 0)
+        invitation.next_attempt_at = now + timedelta(seconds=sms.retry_base_seconds)
+    summary.add("provider_unreachable")
+
+
 def record_undecided(database: Database, sms: SmsSettings, claim: Claim, now: datetime, error: TemporaryFailure,
                      summary: CycleSummary) -> None:
     """The provider could not say whether it has the earlier message: ask again later, or give up."""

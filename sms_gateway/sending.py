@@ -28,7 +28,7 @@ from sms_gateway.invitations import bookkeeping, in_window
 from sms_gateway.models import Invitation, InvitationStatus, MessageKind
 from sms_gateway.providers import PermanentFailure, SmsProvider, TemporaryFailure, build_provider
 from sms_gateway.send_claim import Claim, prepare
-from sms_gateway.send_outcome import record_failure, record_sent, record_undecided, start_resend
+from sms_gateway.send_outcome import record_failure, record_sent, record_undecided, record_unreachable, start_resend
 from sms_gateway.settings import SmsSettings
 
 __all__ = ["due_ids", "run_cycle"]
@@ -61,21 +61,32 @@ def _reconcile(database: Database, provider: SmsProvider, claim: Claim, now: dat
 
 
 def _send_one(database: Database, settings: Settings, sms: SmsSettings, provider: SmsProvider,
-              invitation_id: int, kind: MessageKind, now: datetime, summary: CycleSummary) -> None:
+              invitation_id: int, kind: MessageKind, now: datetime, summary: CycleSummary) -> bool:
+    """Send one message; False when the provider could not be reached (the cycle then stops)."""
     claim = prepare(database, settings, sms, provider.name, invitation_id, kind, now, summary)
     if claim is not None and claim.unresolved and not provider.deduplicates_requests:
         claim = _reconcile(database, provider, claim, now, sms, summary)
     if claim is None:
-        return
+        return True
     callback = sms.status_callback_for(claim.outbound_id) if provider.name == "twilio" else None
     try:
         result = provider.send(claim.phone, claim.body, status_callback=callback,
                                request_id=f"sipas{invitation_id}{kind.value[0]}")
-    except (PermanentFailure, TemporaryFailure) as exc:
+    except TemporaryFailure as exc:
+        if exc.unreachable:
+            log.warning("SMS provider unreachable (%s): cycle stopped, %s %s waits", exc.code, kind.value,
+                        claim.outbound_id)
+            record_unreachable(database, sms, claim, now, exc, summary)
+            return False
         log.warning("%s %s for invitation %s failed: %s", kind.value, claim.outbound_id, invitation_id, exc.code)
         record_failure(database, sms, provider.name, claim, now, exc, summary)
-        return
+        return True
+    except PermanentFailure as exc:
+        log.warning("%s %s for invitation %s failed: %s", kind.value, claim.outbound_id, invitation_id, exc.code)
+        record_failure(database, sms, provider.name, claim, now, exc, summary)
+        return True
     record_sent(database, provider.name, claim, now, result, summary)
+    return True
 
 
 def due_ids(session: Session, sms: SmsSettings, now: datetime) -> tuple[list[int], list[int]]:
@@ -111,8 +122,8 @@ def run_cycle(database: Database, settings: Settings, *, now: datetime, provider
     provider = provider or build_provider(sms)
     with database.read_sessionmaker() as session:
         invitations, reminders = due_ids(session, sms, now)
-    for invitation_id in invitations:
-        _send_one(database, settings, sms, provider, invitation_id, MessageKind.INVITATION, now, summary)
-    for invitation_id in reminders:
-        _send_one(database, settings, sms, provider, invitation_id, MessageKind.REMINDER, now, summary)
+    due = [(i, MessageKind.INVITATION) for i in invitations] + [(i, MessageKind.REMINDER) for i in reminders]
+    for invitation_id, kind in due:
+        if not _send_one(database, settings, sms, provider, invitation_id, kind, now, summary):
+            break  # the provider is unreachable: one probe per cycle, the others wait untouched
     return summary

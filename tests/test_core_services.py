@@ -54,8 +54,8 @@ def test_same_dossier_may_be_rated_once_per_instrument(session, catalogue):
 def test_resend_with_same_idempotency_key_returns_the_stored_response(session, catalogue):
     unit = create_unit(session)
     dossier = create_dossier(session, unit)
-    first = _record(session, catalogue, unit, dossier_code=dossier.code, idempotency_key="k-1")
-    again = _record(session, catalogue, unit, dossier_code=dossier.code, idempotency_key="k-1")
+    first = _record(session, catalogue, unit, dossier_code=dossier.code, idempotency_key="k-1", source="api:test")
+    again = _record(session, catalogue, unit, dossier_code=dossier.code, idempotency_key="k-1", source="api:test")
     assert again.replayed and again.response.id == first.response.id
 
 

@@ -57,9 +57,11 @@ def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
 
 
 def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
-    log.exception("unexpected API error on %s %s", request.method, request.path)
-    db_session().rollback()
-    return error_body("internal_error", "Lỗi hệ thống, vui lòng thử lại sau."), 500
+    """503 ``database_unavailable`` + Retry-After while the database is down or locked, else 500
+    ``internal_error`` with a reference id that the log line carries."""
+    from sipas.failures import failure_answer
+
+    return failure_answer(exc)
 
 
 def register_api_errors(blueprint: Blueprint) -> None:

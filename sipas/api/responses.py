@@ -51,8 +51,9 @@ def parse_answers(body: Body) -> dict[str, str]:
 
 
 def idempotency_key(body: Body, unit: Unit) -> str | None:
-    """The client's key (header ``Idempotency-Key`` or field ``idempotency_key``), scoped to the unit
-    so two integrations can never see each other's responses through a shared key."""
+    """The client's key (header ``Idempotency-Key`` or field ``idempotency_key``), hashed with the unit
+    (it may be longer than the column). The response's source (the API key) scopes it further, so two
+    integrations can never see each other's responses through a shared key."""
     header = request.headers.get("Idempotency-Key", "").strip()
     if len(header) > MAX_IDEMPOTENCY_KEY:
         raise ValidationError("Idempotency-Key quá dài.", field="idempotency_key", detail="header too long")

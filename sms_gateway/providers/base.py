@@ -45,9 +45,12 @@ class TemporaryFailure(SmsError):
     cannot be read): the message may exist, so it is looked up (``find_sent``) before any resend.
     """
 
-    def __init__(self, code: str, detail: str = "", *, may_have_sent: bool = False) -> None:
+    def __init__(self, code: str, detail: str = "", *, may_have_sent: bool = False, unreachable: bool = False) -> None:
         super().__init__(code, detail)
         self.may_have_sent = may_have_sent
+        #: The provider could not be reached at all (refused, no route, connect timeout): an outage on
+        #: its side or ours, not an attempt at this message; the sender backs off without counting it.
+        self.unreachable = unreachable
 
 
 class SmsProvider(ABC):

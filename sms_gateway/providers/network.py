@@ -21,6 +21,6 @@ def nothing_sent(exc: requests.RequestException) -> bool:
 
 def network_failure(exc: requests.RequestException) -> TemporaryFailure:
     if nothing_sent(exc):
-        return TemporaryFailure("network", type(exc).__name__)
+        return TemporaryFailure("network", type(exc).__name__, unreachable=True)
     code = "timeout" if isinstance(exc, requests.exceptions.Timeout) else "connection_lost"
     return TemporaryFailure(code, type(exc).__name__, may_have_sent=True)

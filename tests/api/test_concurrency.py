@@ -66,7 +66,7 @@ def test_simultaneous_submissions_store_exactly_one_response(app, session, ward,
 
 
 def test_simultaneous_resends_with_one_idempotency_key_store_one_and_replay_it(app, session, ward):
-    keys = [create_key(session, ward) for _ in range(2)]
+    keys = [create_key(session, ward)] * 2  # one client: idempotency keys are scoped by API key
     session.commit()
     for round_no in range(3):
         code = f"HS-GUILAI-{round_no}"

@@ -247,7 +247,7 @@ def test_submit_refuses_an_instrument_other_than_the_units_kiosk_form(client, se
 
 def test_polls_name_the_units_current_instrument_so_the_kiosk_can_follow_a_change(client, session):
     unit, _device, headers = paired_unit(session, default_instrument="quay4")
-    armed = client.get(f"/kiosk/{unit.code}/api/armed", headers=headers).get_json()
+    armed = client.post(f"/kiosk/{unit.code}/api/armed", headers=headers, json={}).get_json()
     assert armed["armed"] is None and armed["instrument"] == {"code": "quay4", "version": "2018.1"}
     session.execute(update(type(unit)).where(type(unit).id == unit.id).values(default_instrument="tt01_2018"))
     session.commit()

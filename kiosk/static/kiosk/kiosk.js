@@ -23,6 +23,8 @@ let letters = false;
 let idle = null;
 let flushing = false;
 let online = true;
+/** Until when the server asked (503 + Retry-After) not to resend queued ratings. */
+let serverBusyUntil = 0;
 const loadedAt = Date.now();
 const REFRESH_AFTER = 6 * 3600 * 1000;
 
@@ -39,10 +41,12 @@ async function api(path, { method = "GET", body } = {}) {
     });
     const data = await response.json().catch(() => ({}));
     setOnline(response.status < 500);
-    return { status: response.status, data };
+    const retryAfter = Number(response.headers.get("Retry-After")) || 0;
+    if (response.status === 503 && retryAfter > 0) serverBusyUntil = Date.now() + retryAfter * 1000;
+    return { status: response.status, data, retryAfter };
   } catch {
     setOnline(false);
-    return { status: 0, data: {} };
+    return { status: 0, data: {}, retryAfter: 0 };
   } finally {
     clearTimeout(timer);
   }
@@ -260,7 +264,7 @@ async function submitRating(payload, dossier, key) {
 }
 
 async function send(item) {
-  const { status, data } = await api("submit", {
+  const { status, data, retryAfter } = await api("submit", {
     method: "POST", body: { ...item.body, queued: Math.max(queue.size - 1, 0), rejected: queue.rejectedCount },
   });
   if (status === 200 || status === 201) {
@@ -283,13 +287,14 @@ async function send(item) {
     heartbeat();  // the console shows the refused rating now, not at the next heartbeat
     return { result: "rejected", message: data.error?.message || "Máy chủ không nhận đánh giá này." };
   }
-  const backoff = Math.min(30000, 2000 * 2 ** Math.min(item.tries, 4));
+  // Server away or its database unavailable: back off, never sooner than the server's Retry-After.
+  const backoff = Math.max(Math.min(30000, 2000 * 2 ** Math.min(item.tries, 4)), retryAfter * 1000);
   queue.update(item.key, { next: Date.now() + backoff, tries: item.tries + 1 });
   return { result: "offline" };
 }
 
 async function flush() {
-  if (flushing || !token()) return;
+  if (flushing || !token() || Date.now() < serverBusyUntil) return;
   flushing = true;
   try {
     for (const item of queue.items()) {
@@ -314,7 +319,7 @@ async function heartbeat() {
 
 async function pollArmed() {
   if (!token() || current !== "start" || code) return;
-  const { status, data } = await api("armed");
+  const { status, data } = await api("armed", { method: "POST", body: {} });
   if ((status === 401 || status === 403) && current === "start") { unpaired(data); return; }
   if (status !== 200) return;
   followInstrument(data);
