@@ -294,9 +294,9 @@ def apikey_revoke(ctx: Context, prefix: str) -> None:
 
 def _add_extra_commands() -> None:
     """Commands defined next to the feature they run: the core's import commands and the channels'."""
-    from sipas import cli_imports
+    from sipas import cli_backup, cli_imports
 
-    for command in cli_imports.COMMANDS:
+    for command in [*cli_imports.COMMANDS, *cli_backup.COMMANDS]:
         cli.add_command(command)
     for module in channel_modules("cli"):
         for command in module.COMMANDS:

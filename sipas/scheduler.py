@@ -243,6 +243,9 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         timezone=settings.tz,
     )
+    from sipas import backup_schedule
+
+    backup_schedule.register(scheduler, settings)
     for module in channel_modules("jobs"):
         module.register(scheduler, settings)
     return scheduler
