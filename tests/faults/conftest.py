@@ -16,19 +16,26 @@ from sipas.migrate import upgrade
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def fresh_postgres_database(server_url: str, name: str) -> Iterator[str]:
-    """A new database on ``server_url``, migrated; dropped afterwards."""
+def create_postgres_database(server_url: str, name: str) -> str:
+    """A new, migrated database on ``server_url``; returns its URL."""
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
     try:
-        yield url
-    finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    return url
+
+
+def drop_postgres_database(server_url: str, name: str) -> None:
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
         admin.dispose()
 
 
@@ -39,4 +46,6 @@ def server_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Itera
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    yield from fresh_postgres_database(request.getfixturevalue("postgres_server"), f"sipas_faults_{os.getpid()}")
+    server, name = request.getfixturevalue("postgres_server"), f"sipas_faults_{os.getpid()}"
+    yield create_postgres_database(server, name)
+    drop_postgres_database(server, name)

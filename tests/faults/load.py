@@ -177,6 +177,7 @@ class Load:
     def __init__(self, base_url: Callable[[], str], ratings: list[Rating], *, deadline: float) -> None:
         self.base_url, self.ratings, self.deadline = base_url, ratings, deadline
         self.refused: list[tuple[Rating, int, str]] = []
+        self.server_errors: list[tuple[int, str | None]] = []  # 5xx answers: status, Retry-After
         self.threads = [threading.Thread(target=self._drive, args=(channel,), daemon=True) for channel in CHANNELS]
 
     def start(self) -> Load:
@@ -191,8 +192,10 @@ class Load:
     def acknowledged(self) -> list[Rating]:
         return [r for r in self.ratings if r.acknowledged]
 
-    def wait_for_acknowledgements(self, count: int) -> None:
-        while len(self.acknowledged()) < count:
+    def wait_for_acknowledgements(self, count: int, *, per_channel: int = 0) -> None:
+        """Until ``count`` ratings in all, and ``per_channel`` of each channel, were acknowledged."""
+        while len(self.acknowledged()) < count or any(
+                sum(r.channel == channel for r in self.acknowledged()) < per_channel for channel in CHANNELS):
             assert time.monotonic() < self.deadline, "the load made no progress"
             time.sleep(0.02)
 
@@ -215,6 +218,7 @@ class Load:
                         self.refused.append((rating, response.status_code, response.text[:300]))
                         break
                     else:
+                        self.server_errors.append((response.status_code, response.headers.get("Retry-After")))
                         time.sleep(0.05)
         finally:
             http.close()

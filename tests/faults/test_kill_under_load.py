@@ -28,13 +28,12 @@ def test_sigkill_under_load_loses_no_acknowledged_rating_and_stores_none_twice(s
     server.start()
     load = Load(lambda: server.url, ratings, deadline=time.monotonic() + 50).start()
     try:
-        load.wait_for_acknowledgements(len(ratings) // 3)
+        load.wait_for_acknowledgements(len(ratings) // 3, per_channel=2)
         server.kill()
         acknowledged = {r.dossier_code for r in load.acknowledged()}
         stored = responses_per_dossier(server_database_url)
         assert {code: stored.get(code, 0) for code in acknowledged} == dict.fromkeys(acknowledged, 1)
         assert set(stored.values()) == {1}
-        assert {r.channel for r in load.acknowledged()} == {"kiosk", "phone", "api", "sms"}
 
         restart = time.monotonic()
         server.start()  # same port: the clients' retries reach it
