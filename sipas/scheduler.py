@@ -26,7 +26,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -34,6 +34,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import delete, event, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -272,11 +273,25 @@ def _stop(scheduler: BlockingScheduler) -> None:
         raise SystemExit(0)
 
 
+def bounded_transactions_url(database_url: str, seconds: int) -> str:
+    """On PostgreSQL, a session of this process left idle inside a transaction for longer than the lease is
+    ended by the server: a process paused mid-transaction then holds no row lock that would keep the next
+    scheduler waiting, and its late commit fails. (SQLite has no such limit: see docs/reliability.md.)"""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        return database_url
+    option = f"-c idle_in_transaction_session_timeout={seconds * 1000}"
+    existing = url.query.get("options")
+    options = f"{existing} {option}" if isinstance(existing, str) and existing else option
+    return url.update_query_dict({"options": options}).render_as_string(hide_password=False)
+
+
 def run(settings: Settings) -> None:
     """Hold the lease and run the jobs; raise :class:`LeaseLost` if another process took the lease over."""
+    seconds = lease_seconds(settings)
+    settings = replace(settings, database_url=bounded_transactions_url(settings.database_url, seconds))
     database = Database(settings)
     holder = f"{socket.gethostname()}:{os.getpid()}"
-    seconds = lease_seconds(settings)
     lease = acquire_lock(database, holder, now=utcnow(), seconds=seconds)
     lost: list[LeaseLost] = []
     scheduler = build_scheduler(settings)

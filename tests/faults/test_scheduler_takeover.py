@@ -8,7 +8,6 @@ would be a job run twice. Short lease and cycle settings keep it to a few second
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -54,12 +53,18 @@ def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
                                 stdout=out, stderr=subprocess.STDOUT)
 
 
-def _pause_outside_a_write(process: subprocess.Popen[bytes], database: Path) -> None:
-    """SIGSTOP the process at a moment it holds no SQLite write lock.
+def _pause(process: subprocess.Popen[bytes], url: str) -> None:
+    """SIGSTOP the process; on SQLite, at a moment it holds no write lock.
 
-    A process paused inside a write transaction keeps SQLite's one write lock: nobody can write, so nobody
+    A process paused inside a SQLite write transaction keeps the one write lock: nobody can write, so nobody
     can take over either, until it resumes and commits (which the fence still allows, its lease being intact).
+    On PostgreSQL the server ends a scheduler's session left idle in a transaction for longer than the lease,
+    so the pause may fall anywhere.
     """
+    if not url.startswith("sqlite"):
+        process.send_signal(signal.SIGSTOP)
+        return
+    database = url.removeprefix("sqlite:///")
     for _attempt in range(50):
         process.send_signal(signal.SIGSTOP)
         probe = sqlite3.connect(database, timeout=0.2, isolation_level=None)
@@ -75,10 +80,8 @@ def _pause_outside_a_write(process: subprocess.Popen[bytes], database: Path) -> 
     raise AssertionError("the scheduler always held the write lock")
 
 
-def test_a_paused_scheduler_runs_no_job_after_another_took_over(sqlite_template: Path, tmp_path: Path) -> None:
-    database = tmp_path / "sipas.db"
-    shutil.copyfile(sqlite_template, database)
-    url = f"sqlite:///{database}"
+def test_a_paused_scheduler_runs_no_job_after_another_took_over(server_database_url: str, tmp_path: Path) -> None:
+    url = server_database_url
     env = {**os.environ, "SIPAS_DATABASE_URL": url, "SIPAS_INSTANCE_DIR": str(tmp_path),
            "SIPAS_SECRET_KEY": "takeover-test", "SIPAS_SCHEDULER_LEASE_SECONDS": str(LEASE_SECONDS),
            "SIPAS_SMS_CYCLE_SECONDS": "1", "SIPAS_BACKUP_ENABLED": "false"}
@@ -87,8 +90,8 @@ def test_a_paused_scheduler_runs_no_job_after_another_took_over(sqlite_template:
     second: subprocess.Popen[bytes] | None = None
     try:
         _wait_for(lambda: len(_runs(engine, first.pid)) >= 2, 30, "the first scheduler's job runs")
-        _pause_outside_a_write(first, database)
-        _wait_for(lambda: _lock(engine).expires_at < datetime.now(UTC), 2 * LEASE_SECONDS, "the lease to expire")
+        _pause(first, url)
+        _wait_for(lambda: _lock(engine).expires_at < datetime.now(UTC), 3 * LEASE_SECONDS, "the lease to expire")
         second = _start(env, tmp_path / "second.log")
         _wait_for(lambda: len(_runs(engine, second.pid)) >= 1, 30, "the second scheduler's first job run")
         taken_over = _lock(engine)
