@@ -192,13 +192,18 @@ def create_backup(settings: Settings, output_dir: Path, *, now: datetime) -> Pat
                 info.size, info.mtime, info.mode = len(data), int(now.timestamp()), 0o600
                 archive.addfile(info, io.BytesIO(data))
                 for member_name in files:
-                    archive.add(work / member_name, arcname=member_name)
+                    archive.add(work / member_name, arcname=member_name, filter=_private)
             os.chmod(partial, 0o600)  # it holds the secret
             final = output_dir / name
             os.replace(partial, final)
             return final
     finally:
         engine.dispose()
+
+
+def _private(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.mode, info.uid, info.gid, info.uname, info.gname = 0o600, 0, 0, "", ""
+    return info
 
 
 def read_manifest(archive_path: Path) -> dict:  # type: ignore[type-arg]

@@ -91,14 +91,19 @@ def test_a_paused_scheduler_runs_no_job_after_another_took_over(server_database_
     try:
         _wait_for(lambda: len(_runs(engine, first.pid)) >= 2, 30, "the first scheduler's job runs")
         _pause(first, url)
+        paused = time.monotonic()
         _wait_for(lambda: _lock(engine).expires_at < datetime.now(UTC), 3 * LEASE_SECONDS, "the lease to expire")
         second = _start(env, tmp_path / "second.log")
         _wait_for(lambda: len(_runs(engine, second.pid)) >= 1, 30, "the second scheduler's first job run")
         taken_over = _lock(engine)
+        took_over_in = time.monotonic() - paused
         assert taken_over.holder.endswith(f":{second.pid}")
         first.send_signal(signal.SIGCONT)
+        woken = time.monotonic()
         # Woken, the first process finds its lease taken and exits with an error instead of running jobs.
         assert first.wait(timeout=20) != 0
+        print(f"\n{url.split(':')[0]}: lease {LEASE_SECONDS} s, second scheduler ran its first job "
+              f"{took_over_in:.1f} s after the pause, the first exited {time.monotonic() - woken:.1f} s after SIGCONT")
         runs_after_wake = len(_runs(engine, second.pid))
         _wait_for(lambda: len(_runs(engine, second.pid)) > runs_after_wake + 1, 20, "the second to go on")
         first_runs = _runs(engine, first.pid)
