@@ -186,6 +186,14 @@ def _check_fence_before_commit(session: Session) -> None:
         renew(session, lease, now=utcnow())
 
 
+def _finish(database: Database, lease: Lease, run_id: int, outcome: str) -> None:
+    with database.session() as session:
+        session.info["sipas_fence_checked"] = True
+        renew(session, lease, now=utcnow())
+        session.execute(update(SchedulerJobRun).where(SchedulerJobRun.id == run_id)
+                        .values(finished_at=utcnow(), outcome=outcome))
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -214,13 +222,14 @@ def fenced(job_id: str) -> Callable[[F], F]:
                 _fence.running_job.lease = lease
                 try:
                     result = function(*args, **kwargs)
+                except LeaseLost:
+                    raise
+                except Exception:
+                    _finish(database, lease, run_id, "failed")
+                    raise
                 finally:
                     _fence.running_job.lease = None
-                with database.session() as session:
-                    session.info["sipas_fence_checked"] = True
-                    renew(session, lease, now=utcnow())
-                    session.execute(update(SchedulerJobRun).where(SchedulerJobRun.id == run_id)
-                                    .values(finished_at=utcnow(), outcome="ok"))
+                _finish(database, lease, run_id, "ok")
                 return result
             except LeaseLost as exc:
                 log.error("job %s refused or rolled back: %s", job_id, exc)

@@ -79,3 +79,16 @@ def test_a_commit_made_after_the_lease_was_taken_is_rolled_back(database):
 def test_a_job_outside_the_scheduler_is_refused(database):
     with pytest.raises(LeaseLost):
         fenced("test.job")(lambda: None)()
+
+
+def test_a_failing_job_is_logged_as_failed(database):
+    activate(database, acquire_lock(database, "host:1", now=datetime.now(UTC)))
+
+    def job() -> None:
+        raise ValueError("provider down")
+
+    with pytest.raises(ValueError):
+        fenced("test.job")(job)()
+    with database.session() as session:
+        (run,) = session.scalars(select(SchedulerJobRun)).all()
+        assert run.outcome == "failed" and run.finished_at is not None
