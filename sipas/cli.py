@@ -171,13 +171,15 @@ def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> 
 @pass_context
 def scheduler_command(ctx: Context) -> None:
     """Chạy tiến trình lập lịch (từ chối nếu đã có một tiến trình khác đang chạy)."""
-    from sipas.scheduler import SchedulerAlreadyRunning, run
+    from sipas.scheduler import LeaseLost, SchedulerAlreadyRunning, run
 
     ctx.check_instruments()
     try:
         run(ctx.settings)
     except SchedulerAlreadyRunning as exc:
         raise click.ClickException(f"Đã có tiến trình lập lịch khác đang chạy: {exc}") from exc
+    except LeaseLost as exc:
+        raise click.ClickException(f"Tiến trình lập lịch đã mất khóa, dừng lại: {exc}") from exc
     except KeyboardInterrupt:
         pass
 
@@ -292,9 +294,9 @@ def apikey_revoke(ctx: Context, prefix: str) -> None:
 
 def _add_extra_commands() -> None:
     """Commands defined next to the feature they run: the core's import commands and the channels'."""
-    from sipas import cli_imports
+    from sipas import cli_backup, cli_imports
 
-    for command in cli_imports.COMMANDS:
+    for command in [*cli_imports.COMMANDS, *cli_backup.COMMANDS]:
         cli.add_command(command)
     for module in channel_modules("cli"):
         for command in module.COMMANDS:

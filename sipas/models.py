@@ -293,13 +293,32 @@ class ApiKey(Base):
 
 
 class SchedulerLock(Base):
-    """One row per named lock; the scheduler process holds it so a second one refuses to start."""
+    """One row per named lock: a lease the scheduler process renews (see ``sipas.scheduler``).
+
+    ``token`` grows by one at every take-over (the fencing token); ``holder`` is empty once released.
+    """
 
     __tablename__ = "scheduler_lock"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     heartbeat_at: Mapped[datetime]
+    token: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime]
+
+
+class SchedulerJobRun(Base):
+    """One row per job run the scheduler started under its lease (kept two weeks)."""
+
+    __tablename__ = "scheduler_job_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(100))
+    holder: Mapped[str] = mapped_column(String(200))
+    token: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
 
 
 class InstrumentVersionRecord(Base):

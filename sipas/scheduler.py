@@ -1,39 +1,78 @@
-"""The one scheduler process: APScheduler 3.x with its job store in the database.
+"""The one scheduler process: APScheduler 3.x with its job store in the database, fenced by a lease.
 
-APScheduler 3 has no locking across processes, so the process holds a row in ``scheduler_lock``
-with a heartbeat; a second process refuses to start while the heartbeat is fresh. Channels add jobs
-through ``<channel>.jobs.register(scheduler, settings)``; each job is a module-level function with a
-stable id, ``replace_existing=True``, ``coalesce=True`` and ``max_instances=1``.
+APScheduler 3 has no locking across processes, so the process holds the ``scheduler_lock`` row as a
+lease: it expires ``SIPAS_SCHEDULER_LEASE_SECONDS`` after its last renewal (a heartbeat renews it every
+third of that), and every take-over adds one to its fencing token. A second process refuses to start
+while the lease is unexpired and its holder alive.
+
+A process that was paused (SIGSTOP, a frozen VM, a long GC) may wake after another one took over. So a
+job runs only through :func:`fenced`: it renews the lease, checking the holder and token, in the same
+transaction that logs the run, and every commit the job makes checks the lease again inside that
+commit's transaction (a ``before_commit`` hook). A process that finds its lease taken stops at once and
+exits non-zero (systemd restarts it; it then waits as a standby, refused while the other one holds).
+
+Channels add jobs through ``<channel>.jobs.register(scheduler, settings)``; each job is a module-level
+function wrapped by :func:`fenced` with a stable id, ``replace_existing=True``, ``coalesce=True`` and
+``max_instances=1``.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
 import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from sipas.clock import utcnow
-from sipas.models import SchedulerLock
+from sipas.models import SchedulerJobRun, SchedulerLock
 from sipas.plugins import channel_modules
-from sipas.settings import Settings
+from sipas.settings import Settings, env_int
 from sipas.storage import Database
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "scheduler"
-STALE_AFTER = timedelta(seconds=90)
-HEARTBEAT_SECONDS = 30
+DEFAULT_LEASE_SECONDS = 90
+JOB_RUNS_KEPT = timedelta(days=14)
 
 
 class SchedulerAlreadyRunning(RuntimeError):
     pass
+
+
+class LeaseLost(RuntimeError):
+    """This process no longer holds the scheduler lease: it must run no job and stop."""
+
+
+def lease_seconds(settings: Settings) -> int:
+    return env_int(settings.env, "SIPAS_SCHEDULER_LEASE_SECONDS", DEFAULT_LEASE_SECONDS, minimum=3)
+
+
+@dataclass
+class Lease:
+    """What this process holds: the lock row's holder and fencing token, and for how long a renewal lasts."""
+
+    holder: str
+    token: int
+    seconds: int
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(seconds=self.seconds)
 
 
 def _holder_is_dead(holder: str) -> bool:
@@ -50,65 +89,189 @@ def _holder_is_dead(holder: str) -> bool:
     return False
 
 
-def acquire_lock(database: Database, holder: str, *, now: datetime) -> None:
-    """Take the scheduler lock, or raise if another live process holds it."""
+def acquire_lock(database: Database, holder: str, *, now: datetime,
+                 seconds: int = DEFAULT_LEASE_SECONDS) -> Lease:
+    """Take the lease (a new fencing token), or raise if another live process holds an unexpired one."""
     with database.session() as session:
         row = session.get(SchedulerLock, LOCK_NAME)
-        if (row is not None and row.holder != holder and now - row.heartbeat_at < STALE_AFTER
-                and not _holder_is_dead(row.holder)):
-            raise SchedulerAlreadyRunning(f"scheduler already running ({row.holder}, heartbeat {row.heartbeat_at})")
-        if row is not None:
-            session.execute(delete(SchedulerLock).where(SchedulerLock.name == LOCK_NAME,
-                                                        SchedulerLock.holder == row.holder))
-        session.add(SchedulerLock(name=LOCK_NAME, holder=holder, heartbeat_at=now))
-        try:
-            session.flush()
-        except IntegrityError as exc:
-            raise SchedulerAlreadyRunning("another scheduler took the lock at the same moment") from exc
+        if row is None:
+            session.add(SchedulerLock(name=LOCK_NAME, holder=holder, heartbeat_at=now, token=1,
+                                      expires_at=now + timedelta(seconds=seconds)))
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                raise SchedulerAlreadyRunning("another scheduler took the lock at the same moment") from exc
+            return Lease(holder, 1, seconds)
+        if row.holder and row.holder != holder and now < row.expires_at and not _holder_is_dead(row.holder):
+            raise SchedulerAlreadyRunning(f"scheduler already running ({row.holder}, lease until {row.expires_at})")
+        token = row.token + 1
+        taken = session.execute(update(SchedulerLock)
+                                .where(SchedulerLock.name == LOCK_NAME, SchedulerLock.token == row.token)
+                                .values(holder=holder, token=token, heartbeat_at=now,
+                                        expires_at=now + timedelta(seconds=seconds)))
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            raise SchedulerAlreadyRunning("another scheduler took the lock at the same moment")
+        if row.holder and row.holder != holder:
+            log.warning("took the scheduler lock over from %s (lease until %s), token %d",
+                        row.holder, row.expires_at, token)
+        return Lease(holder, token, seconds)
 
 
-def heartbeat(database: Database, holder: str) -> None:
+def renew(session: Session, lease: Lease, *, now: datetime) -> None:
+    """Extend the lease inside ``session``'s transaction if, and only if, this holder and token still own it.
+
+    On PostgreSQL the UPDATE keeps the row locked until the transaction ends, so a take-over waits for
+    it; on SQLite write transactions already hold the database's write lock.
+    """
+    result = session.execute(update(SchedulerLock)
+                             .where(SchedulerLock.name == LOCK_NAME, SchedulerLock.holder == lease.holder,
+                                    SchedulerLock.token == lease.token)
+                             .values(heartbeat_at=now, expires_at=now + lease.duration))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise LeaseLost(f"lost the scheduler lock ({lease.holder}, token {lease.token})")
+
+
+def heartbeat(database: Database, lease: Lease) -> None:
     with database.session() as session:
-        result = session.execute(update(SchedulerLock).where(SchedulerLock.name == LOCK_NAME,
-                                                             SchedulerLock.holder == holder)
-                                 .values(heartbeat_at=utcnow()))
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise SchedulerAlreadyRunning("lost the scheduler lock")
+        now = utcnow()
+        renew(session, lease, now=now)
+        session.execute(delete(SchedulerJobRun).where(SchedulerJobRun.started_at < now - JOB_RUNS_KEPT))
 
 
-def release_lock(database: Database, holder: str) -> None:
+def release_lock(database: Database, lease: Lease) -> None:
+    """Give the lease up (the row stays so the next token is still larger)."""
     with database.session() as session:
-        session.execute(delete(SchedulerLock).where(SchedulerLock.name == LOCK_NAME, SchedulerLock.holder == holder))
+        session.execute(update(SchedulerLock)
+                        .where(SchedulerLock.name == LOCK_NAME, SchedulerLock.holder == lease.holder,
+                               SchedulerLock.token == lease.token)
+                        .values(holder="", expires_at=utcnow()))
 
 
 def lock_holder(database: Database) -> str | None:
     with database.session() as session:
-        return session.scalar(select(SchedulerLock.holder).where(SchedulerLock.name == LOCK_NAME))
+        row = session.get(SchedulerLock, LOCK_NAME)
+        return row.holder if row is not None and row.holder and row.expires_at > utcnow() else None
 
+
+# --- fencing -------------------------------------------------------------------------------------------
+
+class _Fence:
+    """The lease this process runs jobs under (set by :func:`run`, or by tests)."""
+
+    def __init__(self) -> None:
+        self.database: Database | None = None
+        self.lease: Lease | None = None
+        self.on_lost: Callable[[LeaseLost], None] | None = None
+        self.running_job = threading.local()  # set while a fenced job runs in this thread
+
+
+_fence = _Fence()
+
+
+def activate(database: Database, lease: Lease, on_lost: Callable[[LeaseLost], None] | None = None) -> None:
+    """Run the jobs of this process under ``lease``; ``on_lost`` is called when a job finds it taken."""
+    if not event.contains(Session, "before_commit", _check_fence_before_commit):
+        event.listen(Session, "before_commit", _check_fence_before_commit)
+    _fence.database, _fence.lease, _fence.on_lost = database, lease, on_lost
+
+
+def deactivate() -> None:
+    _fence.database = _fence.lease = _fence.on_lost = None
+
+
+def _check_fence_before_commit(session: Session) -> None:
+    """Every commit a fenced job makes first renews the lease in the same transaction, or fails."""
+    lease = getattr(_fence.running_job, "lease", None)
+    if lease is not None and not session.info.get("sipas_fence_checked"):
+        renew(session, lease, now=utcnow())
+
+
+def _finish(database: Database, lease: Lease, run_id: int, outcome: str) -> None:
+    with database.session() as session:
+        session.info["sipas_fence_checked"] = True
+        renew(session, lease, now=utcnow())
+        session.execute(update(SchedulerJobRun).where(SchedulerJobRun.id == run_id)
+                        .values(finished_at=utcnow(), outcome=outcome))
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fenced(job_id: str) -> Callable[[F], F]:
+    """Run the decorated job only while this process holds the scheduler lease.
+
+    The run is logged in ``scheduler_job_run`` in the transaction that renews the lease; commits made
+    by the job renew it again inside their own transaction. A job that finds the lease taken does
+    nothing (or has its commit rolled back) and tells the scheduler to stop.
+    """
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            database, lease = _fence.database, _fence.lease
+            if database is None or lease is None:
+                raise LeaseLost(f"job {job_id} refused: this process holds no scheduler lease")
+            try:
+                with database.session() as session:
+                    session.info["sipas_fence_checked"] = True
+                    now = utcnow()
+                    renew(session, lease, now=now)
+                    run = SchedulerJobRun(job_id=job_id, holder=lease.holder, token=lease.token, started_at=now)
+                    session.add(run)
+                    session.flush()
+                    run_id = run.id
+                _fence.running_job.lease = lease
+                try:
+                    result = function(*args, **kwargs)
+                except LeaseLost:
+                    raise
+                except Exception:
+                    _finish(database, lease, run_id, "failed")
+                    raise
+                finally:
+                    _fence.running_job.lease = None
+                _finish(database, lease, run_id, "ok")
+                return result
+            except LeaseLost as exc:
+                log.error("job %s refused or rolled back: %s", job_id, exc)
+                if _fence.on_lost is not None:
+                    _fence.on_lost(exc)
+                raise
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+# --- the process ----------------------------------------------------------------------------------------
 
 def build_scheduler(settings: Settings) -> BlockingScheduler:
     scheduler = BlockingScheduler(
         jobstores={
             "default": SQLAlchemyJobStore(url=settings.database_url, tablename="apscheduler_jobs"),
-            "memory": MemoryJobStore(),  # the lock heartbeat belongs to this process only
+            "memory": MemoryJobStore(),  # the lease heartbeat belongs to this process only
         },
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         timezone=settings.tz,
     )
+    from sipas import backup_schedule
+
+    backup_schedule.register(scheduler, settings)
     for module in channel_modules("jobs"):
         module.register(scheduler, settings)
     return scheduler
 
 
-_heartbeat_context: dict[str, object] = {}
-
-
 def heartbeat_job() -> None:
-    """Module-level so the persistent job store can reference it."""
-    database = _heartbeat_context["database"]
-    holder = _heartbeat_context["holder"]
-    assert isinstance(database, Database) and isinstance(holder, str)
-    heartbeat(database, holder)
+    """Module-level so APScheduler can reference it; a lost lease stops the process."""
+    database, lease = _fence.database, _fence.lease
+    if database is None or lease is None:
+        return
+    try:
+        heartbeat(database, lease)
+    except LeaseLost as exc:
+        log.error("%s", exc)
+        if _fence.on_lost is not None:
+            _fence.on_lost(exc)
 
 
 def _stop(scheduler: BlockingScheduler) -> None:
@@ -119,18 +282,48 @@ def _stop(scheduler: BlockingScheduler) -> None:
         raise SystemExit(0)
 
 
+def bounded_transactions_url(database_url: str, seconds: int) -> str:
+    """On PostgreSQL, a session of this process left idle inside a transaction for longer than the lease is
+    ended by the server: a process paused mid-transaction then holds no row lock that would keep the next
+    scheduler waiting, and its late commit fails. (SQLite has no such limit: see docs/reliability.md.)"""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        return database_url
+    option = f"-c idle_in_transaction_session_timeout={seconds * 1000}"
+    existing = url.query.get("options")
+    options = f"{existing} {option}" if isinstance(existing, str) and existing else option
+    return url.update_query_dict({"options": options}).render_as_string(hide_password=False)
+
+
 def run(settings: Settings) -> None:
+    """Hold the lease and run the jobs; raise :class:`LeaseLost` if another process took the lease over."""
+    seconds = lease_seconds(settings)
+    settings = replace(settings, database_url=bounded_transactions_url(settings.database_url, seconds))
     database = Database(settings)
     holder = f"{socket.gethostname()}:{os.getpid()}"
-    acquire_lock(database, holder, now=utcnow())
-    _heartbeat_context.update(database=database, holder=holder)
+    lease = acquire_lock(database, holder, now=utcnow(), seconds=seconds)
+    lost: list[LeaseLost] = []
     scheduler = build_scheduler(settings)
-    scheduler.add_job(heartbeat_job, "interval", seconds=HEARTBEAT_SECONDS, id="sipas.heartbeat",
+
+    def on_lost(exc: LeaseLost) -> None:
+        if not lost:
+            lost.append(exc)
+            scheduler.pause()  # no further job is submitted while the loop winds down
+            threading.Thread(target=_stop, args=(scheduler,), daemon=True).start()
+
+    activate(database, lease, on_lost)
+    scheduler.add_job(heartbeat_job, "interval", seconds=max(1, seconds // 3), id="sipas.heartbeat",
                       replace_existing=True, jobstore="memory")
-    log.info("scheduler started as %s with jobs: %s", holder, [j.id for j in scheduler.get_jobs()])
+    log.info("scheduler started as %s (token %d, lease %d s) with jobs: %s", holder, lease.token, seconds,
+             [j.id for j in scheduler.get_jobs()])
     signal.signal(signal.SIGTERM, lambda *_: _stop(scheduler))
+    started = time.monotonic()
     try:
         scheduler.start()
     finally:
-        release_lock(database, holder)
+        deactivate()
+        if not lost:
+            release_lock(database, lease)
         database.dispose()
+    if lost:
+        raise LeaseLost(f"{lost[0]} after {time.monotonic() - started:.0f} s; another scheduler runs the jobs")

@@ -1,4 +1,4 @@
-"""The scheduler job: one invitation cycle every minute (state lives in the database)."""
+"""The scheduler job: one invitation cycle every minute, by default (state lives in the database)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from sipas.clock import utcnow
-from sipas.settings import Settings
+from sipas.scheduler import fenced
+from sipas.settings import Settings, env_int
 from sipas.storage import Database
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ def _database() -> tuple[Database, Settings]:
     return database, settings
 
 
+@fenced(JOB_ID)
 def send_due_job() -> None:
     """Module-level so the persistent job store can reference it; reads the clock once, here.
 
@@ -57,5 +59,6 @@ def send_due_job() -> None:
 
 def register(scheduler: Any, settings: Settings) -> None:
     _context["settings"] = settings
-    scheduler.add_job(send_due_job, "interval", minutes=1, id=JOB_ID, replace_existing=True, coalesce=True,
+    seconds = env_int(settings.env, "SIPAS_SMS_CYCLE_SECONDS", 60, minimum=1)
+    scheduler.add_job(send_due_job, "interval", seconds=seconds, id=JOB_ID, replace_existing=True, coalesce=True,
                       max_instances=1, next_run_time=utcnow())  # first run at start: a restart catches up

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from sipas import cli as cli_module
 from sipas.models import ApiKey, Dossier, Response, Unit
-from sipas.scheduler import SchedulerAlreadyRunning, acquire_lock, heartbeat, release_lock
+from sipas.scheduler import LeaseLost, SchedulerAlreadyRunning, acquire_lock, heartbeat, release_lock
 from sipas.storage import Database
 
 
@@ -65,14 +65,16 @@ def test_demo_creates_data_once_and_keeps_it(run_cli, session):
 def test_a_second_scheduler_refuses_to_start_while_the_first_is_alive(settings):
     database = Database(settings)
     now = datetime.now(UTC)
-    acquire_lock(database, "host:1", now=now)
+    first = acquire_lock(database, "host:1", now=now)
     with pytest.raises(SchedulerAlreadyRunning):
         acquire_lock(database, "host:2", now=now + timedelta(seconds=30))
-    heartbeat(database, "host:1")
-    # A crashed holder (no heartbeat for longer than the grace period) is replaced.
-    acquire_lock(database, "host:2", now=datetime.now(UTC) + timedelta(minutes=5))
-    with pytest.raises(SchedulerAlreadyRunning):
-        heartbeat(database, "host:1")
-    release_lock(database, "host:2")
-    acquire_lock(database, "host:3", now=datetime.now(UTC))
+    heartbeat(database, first)
+    # A crashed holder (its lease expired) is replaced, with a larger fencing token.
+    second = acquire_lock(database, "host:2", now=datetime.now(UTC) + timedelta(minutes=5))
+    assert second.token == first.token + 1
+    with pytest.raises(LeaseLost):
+        heartbeat(database, first)
+    release_lock(database, second)
+    third = acquire_lock(database, "host:3", now=datetime.now(UTC))
+    assert third.token == second.token + 1
     database.dispose()

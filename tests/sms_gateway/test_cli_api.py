@@ -8,6 +8,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from sipas import cli as cli_module
+from sipas.clock import utcnow
+from sipas.scheduler import acquire_lock, activate, deactivate
+from sipas.storage import Database
 from sms_gateway.models import Invitation, InvitationStatus, OutboundMessage
 from tests.factories import create_key, create_unit
 
@@ -87,10 +90,16 @@ def test_the_scheduler_job_runs_the_cycle_with_the_current_time(settings, sessio
     jobs.register(scheduler, settings)
     ((func, options),) = scheduler.jobs
     assert func is jobs.send_due_job and options.pop("next_run_time").tzinfo is not None
-    assert options == {"trigger": "interval", "minutes": 1, "id": "sms_gateway.send_due", "replace_existing": True,
+    assert options == {"trigger": "interval", "seconds": 60, "id": "sms_gateway.send_due", "replace_existing": True,
                        "coalesce": True, "max_instances": 1}
     seen = []
     monkeypatch.setattr("sms_gateway.sending.run_cycle", lambda database, s, *, now: seen.append(now) or "ok")
-    jobs.send_due_job()
-    jobs._context["database"].dispose()
+    database = Database(settings)
+    activate(database, acquire_lock(database, "host:1", now=utcnow()))  # jobs run only under the scheduler lease
+    try:
+        jobs.send_due_job()
+    finally:
+        deactivate()
+        database.dispose()
+        jobs._context["database"].dispose()
     assert len(seen) == 1 and seen[0].tzinfo is not None

@@ -1,0 +1,319 @@
+"""One archive holds everything a restore needs: the database and the instance secret.
+
+The secret keys the phone-number hashes (opt-outs, invitations) and the kiosk pairing tokens: a
+database restored without it forgets every opt-out and unpairs every kiosk. An archive is a tar file:
+
+- ``manifest.json``: format, creation time, sipas version, backend, schema revisions, row counts per
+  table, and the size and SHA-256 of every other member;
+- ``database.sqlite3`` (SQLite online backup API, safe while the server runs) or ``database.pgdump``
+  (``pg_dump -Fc`` by the client binaries matching the server's major version);
+- ``secret_key``: the secret in force (``SIPAS_SECRET_KEY`` or ``instance/secret_key``).
+
+A restore checks the manifest and the checksums first, refuses a database that already has units unless
+forced, and puts the secret back into ``instance/secret_key``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, func, inspect, select, text
+from sqlalchemy.engine import URL, make_url
+
+from sipas.settings import Settings, SettingsError, env_bool, env_int
+
+FORMAT = "sipas-backup/1"
+ARCHIVE_PATTERN = re.compile(r"^sipas-backup-\d{8}T\d{6}Z\.tar$")
+SQLITE_MEMBER = "database.sqlite3"
+PG_MEMBER = "database.pgdump"
+SECRET_MEMBER = "secret_key"
+PG_BIN_ROOT = Path("/usr/lib/postgresql")
+
+
+class BackupError(RuntimeError):
+    """A backup or restore that cannot be done; the message says why, for the operator."""
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    enabled: bool
+    directory: Path
+    keep: int
+    hour: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BackupSettings:
+        env = settings.env
+        directory = Path(env.get("SIPAS_BACKUP_DIR") or settings.instance_dir / "backups")
+        hour = env_int(env, "SIPAS_BACKUP_HOUR", 2)
+        if hour > 23:
+            raise SettingsError(f"SIPAS_BACKUP_HOUR must be an hour from 0 to 23, got {hour}")
+        return cls(enabled=env_bool(env, "SIPAS_BACKUP_ENABLED", True), directory=directory,
+                   keep=env_int(env, "SIPAS_BACKUP_KEEP", 14, minimum=1), hour=hour)
+
+
+def _sipas_version() -> str:
+    try:
+        return version("sipas")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def effective_secret(settings: Settings) -> tuple[str, str]:
+    """The secret in force and where it comes from (``environment`` or ``instance``)."""
+    if settings.secret_key:
+        return settings.secret_key, "environment"
+    from sipas.app import _instance_secret
+
+    return _instance_secret(settings), "instance"
+
+
+def _revisions(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return []
+        return sorted(connection.scalars(text("SELECT version_num FROM alembic_version")))
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """Rows per table, recorded in the manifest and compared after a restore."""
+    from sqlalchemy import table
+
+    with engine.connect() as connection:
+        names = sorted(n for n in inspect(connection).get_table_names() if n != "alembic_version")
+        return {name: connection.scalar(select(func.count()).select_from(table(name))) or 0 for name in names}
+
+
+def _sqlite_path(url: URL) -> Path:
+    if not url.database or url.database == ":memory:":
+        raise BackupError("a SQLite database in memory cannot be backed up")
+    return Path(url.database)
+
+
+def _pg_binary(engine: Engine, name: str) -> str:
+    """``pg_dump``/``pg_restore`` of the server's major version (an older client refuses a newer server)."""
+    with engine.connect() as connection:
+        major = int(connection.scalar(text("SHOW server_version_num")) or 0) // 10000
+    candidate = PG_BIN_ROOT / str(major) / "bin" / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if found is None:
+        raise BackupError(f"{name} for PostgreSQL {major} not found (install postgresql-client-{major})")
+    return found
+
+
+def _pg_command(url: URL) -> tuple[list[str], dict[str, str]]:
+    """libpq connection arguments; the password goes through the environment, not the command line."""
+    args = ["--dbname", url.database or ""]
+    if url.host:
+        args += ["--host", url.host]
+    if url.port:
+        args += ["--port", str(url.port)]
+    if url.username:
+        args += ["--username", url.username]
+    env = {**os.environ}
+    if url.password is not None:
+        env["PGPASSWORD"] = str(url.password)
+    return args, env
+
+
+def _run(command: list[str], env: dict[str, str]) -> None:
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BackupError(f"{Path(command[0]).name} failed: {result.stderr.strip()[-2000:]}")
+
+
+def create_backup(settings: Settings, output_dir: Path, *, now: datetime) -> Path:
+    """Write one archive into ``output_dir`` and return its path (written aside, then renamed into place)."""
+    url = make_url(settings.database_url)
+    engine = create_engine(settings.database_url)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    name = f"sipas-backup-{now.strftime('%Y%m%dT%H%M%SZ')}.tar"
+    try:
+        with tempfile.TemporaryDirectory(dir=output_dir, prefix=".backup-") as scratch:
+            work = Path(scratch)
+            if url.get_backend_name() == "sqlite":
+                member = work / SQLITE_MEMBER
+                source = sqlite3.connect(_sqlite_path(url))
+                target = sqlite3.connect(member)
+                try:
+                    source.backup(target)  # a consistent copy while other processes write
+                finally:
+                    target.close()
+                    source.close()
+                copy = create_engine(f"sqlite:///{member}")
+                try:
+                    counts, revisions = row_counts(copy), _revisions(copy)
+                finally:
+                    copy.dispose()
+                tool = f"sqlite {sqlite3.sqlite_version}"
+            else:
+                member = work / PG_MEMBER
+                pg_dump = _pg_binary(engine, "pg_dump")
+                args, env = _pg_command(url)
+                # Counted in one snapshot with the dump would need pg_dump's snapshot; counts are informative.
+                counts, revisions = row_counts(engine), _revisions(engine)
+                _run([pg_dump, "--format=custom", "--no-owner", "--no-privileges", "--file", str(member), *args],
+                     env)
+                tool = subprocess.run([pg_dump, "--version"], capture_output=True, text=True,
+                                      check=False).stdout.strip()
+            secret, secret_source = effective_secret(settings)
+            (work / SECRET_MEMBER).write_text(secret)
+            files = {p.name: {"size": p.stat().st_size, "sha256": _sha256(p)} for p in (member, work / SECRET_MEMBER)}
+            manifest = {
+                "format": FORMAT, "created_at": now.isoformat(), "sipas_version": _sipas_version(),
+                "backend": url.get_backend_name(), "tool": tool, "revisions": revisions,
+                "secret_source": secret_source, "row_counts": counts, "files": files,
+            }
+            partial = work / name
+            with tarfile.open(partial, "w") as archive:
+                data = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+                info = tarfile.TarInfo("manifest.json")
+                info.size, info.mtime, info.mode = len(data), int(now.timestamp()), 0o600
+                archive.addfile(info, io.BytesIO(data))
+                for member_name in files:
+                    archive.add(work / member_name, arcname=member_name, filter=_private)
+            os.chmod(partial, 0o600)  # it holds the secret
+            final = output_dir / name
+            os.replace(partial, final)
+            return final
+    finally:
+        engine.dispose()
+
+
+def _private(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.mode, info.uid, info.gid, info.uname, info.gname = 0o600, 0, 0, "", ""
+    return info
+
+
+def read_manifest(archive_path: Path) -> dict:  # type: ignore[type-arg]
+    try:
+        with tarfile.open(archive_path, "r") as archive:
+            handle = archive.extractfile("manifest.json")
+            if handle is None:
+                raise KeyError("manifest.json")
+            manifest = json.loads(handle.read())
+    except (OSError, tarfile.TarError, KeyError, ValueError) as exc:
+        raise BackupError(f"{archive_path} is not a sipas backup archive: {exc}") from exc
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"unknown backup format {manifest.get('format')!r} (expected {FORMAT})")
+    return manifest
+
+
+def _extract_checked(archive_path: Path, manifest: dict, into: Path) -> None:  # type: ignore[type-arg]
+    with tarfile.open(archive_path, "r") as archive:
+        for name, expected in manifest["files"].items():
+            if "/" in name or name.startswith("."):
+                raise BackupError(f"unexpected member name {name!r}")
+            handle = archive.extractfile(name)
+            if handle is None:
+                raise BackupError(f"member {name} missing")
+            with (into / name).open("wb") as out:
+                shutil.copyfileobj(handle, out)
+            if _sha256(into / name) != expected["sha256"]:
+                raise BackupError(f"checksum mismatch for {name}: the archive is damaged")
+
+
+def _known_revisions(database_url: str) -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    from sipas.migrate import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    return {revision.revision for revision in script.walk_revisions()}
+
+
+def unit_count(engine: Engine) -> int:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("unit"):
+            return 0
+        return connection.scalar(text("SELECT count(*) FROM unit")) or 0
+
+
+def restore_backup(settings: Settings, archive_path: Path, *, force: bool = False) -> dict:  # type: ignore[type-arg]
+    """Put the archive's database and secret in place; returns the manifest. Stop the services first."""
+    manifest = read_manifest(archive_path)
+    url = make_url(settings.database_url)
+    if manifest["backend"] != url.get_backend_name():
+        raise BackupError(f"the archive holds a {manifest['backend']} database, SIPAS_DATABASE_URL is "
+                          f"{url.get_backend_name()}")
+    unknown = sorted(set(manifest["revisions"]) - _known_revisions(settings.database_url))
+    if unknown:
+        raise BackupError(f"the archive comes from a newer sipas (schema revisions {unknown}): upgrade sipas first")
+    if url.get_backend_name() == "sqlite":
+        _sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database_url)
+    try:
+        with tempfile.TemporaryDirectory(prefix="sipas-restore-") as scratch:
+            work = Path(scratch)
+            _extract_checked(archive_path, manifest, work)
+            secret = (work / SECRET_MEMBER).read_text().strip()
+            if settings.secret_key and settings.secret_key != secret:
+                raise BackupError("SIPAS_SECRET_KEY differs from the archive's secret: kiosks would be unpaired and "
+                                  "opt-outs forgotten; set it to the archive's value (member secret_key) or unset it")
+            units = unit_count(engine)
+            if units and not force:
+                raise BackupError(f"the database already holds data ({units} units); use --force to replace it")
+            if url.get_backend_name() == "sqlite":
+                target_path = _sqlite_path(url)
+                engine.dispose()
+                source = sqlite3.connect(work / SQLITE_MEMBER)
+                target = sqlite3.connect(target_path)
+                try:
+                    source.backup(target)
+                finally:
+                    target.close()
+                    source.close()
+            else:
+                pg_restore = _pg_binary(engine, "pg_restore")
+                args, env = _pg_command(url)
+                with engine.begin() as connection:  # what the dump recreates goes first, whatever migrations ran
+                    for name in inspect(connection).get_table_names():
+                        connection.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
+                _run([pg_restore, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error", *args,
+                      str(work / PG_MEMBER)], env)
+            if not settings.secret_key:
+                _write_secret(settings.instance_dir, secret)
+        return manifest
+    finally:
+        engine.dispose()
+
+
+def _write_secret(instance_dir: Path, secret: str) -> None:
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    scratch = instance_dir / f".secret_key.restore.{os.getpid()}"
+    fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    os.replace(scratch, instance_dir / "secret_key")
+
+
+def prune(directory: Path, keep: int) -> list[Path]:
+    """Delete all but the ``keep`` newest archives sipas wrote there (names sort by time); returns the deleted."""
+    archives = sorted(p for p in directory.iterdir() if ARCHIVE_PATTERN.match(p.name)) if directory.exists() else []
+    doomed = archives[:-keep] if keep else archives
+    for path in doomed:
+        path.unlink()
+    return doomed

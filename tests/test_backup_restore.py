@@ -1,0 +1,171 @@
+"""`sipas backup` / `sipas restore` round-trip everything, the instance secret included.
+
+Without the secret a restored database forgets opt-outs and unpairs kiosks (both are keyed hashes), so the
+round trip is checked through the application: the kiosk's token still works, the opt-out still holds.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from aggregator.models_notices import Notice
+from sipas import cli as cli_module
+from sipas.app import create_app
+from sipas.audit import audit
+from sipas.backup import prune, row_counts
+from sipas.dossiers import phone_hash
+from sipas.models import AuditEvent, Response
+from sipas.settings import Settings
+from sipas.storage import get_database
+from sms_gateway.optouts import is_opted_out, opt_out
+from tests.factories import create_dossier, create_response, create_unit
+from tests.kiosk.helpers import new_device
+
+PHONE = "+84912345678"
+PDF = b"%PDF-1.7 frozen notice \x00\xff bytes"
+
+
+@pytest.fixture
+def target_url(database_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A second, empty database of the same backend: the machine the backup is restored on."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'restored' / 'sipas.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    name = "sipas_restore_target"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _cli(monkeypatch: pytest.MonkeyPatch, settings: Settings, *args: str):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
+    monkeypatch.delenv("SIPAS_SECRET_KEY", raising=False)
+    cli_module._add_extra_commands()
+    return CliRunner().invoke(cli_module.cli, list(args), catch_exceptions=False)
+
+
+def _seed(settings: Settings, catalogue) -> str:  # type: ignore[no-untyped-def]
+    app = create_app(settings)  # no SIPAS_SECRET_KEY: the secret is generated into the instance folder
+    secret = app.config["SECRET_KEY"]
+    try:
+        with get_database(app).session() as session:
+            unit = create_unit(session, code="P-BACKUP")
+            create_response(session, catalogue, unit, dossier=create_dossier(session, unit), comment="Rất tốt")
+            create_response(session, catalogue, unit, dossier=create_dossier(session, unit))
+            session.add(Notice(unit_id=unit.id, year=2026, number=1, period_start=date(2026, 7, 1),
+                               period_end=date(2026, 9, 30), issue_date=date(2026, 10, 5), report={"n": 2},
+                               content={"title": "Thông báo"}, docx=b"PK\x03\x04 docx", pdf=PDF,
+                               issued_by="lanh-dao", issued_at=datetime.now(UTC)))
+            audit(session, "notice.issued", actor="lanh-dao", unit=unit, subject="1/2026")
+            _device, _code, token = new_device(session, unit, secret=secret)
+            opt_out(session, phone_hash(PHONE, secret), now=datetime.now(UTC), source="reply")
+    finally:
+        get_database(app).dispose()
+    assert token
+    return token
+
+
+def test_restore_round_trips_ratings_notices_audit_kiosks_and_opt_outs(settings, catalogue, target_url, tmp_path,
+                                                                      monkeypatch):
+    source = replace(settings, secret_key="", instance_dir=tmp_path / "instance-a")
+    token = _seed(source, catalogue)
+    backed_up = _cli(monkeypatch, source, "backup", "--output", str(tmp_path / "backups"))
+    assert backed_up.exit_code == 0, backed_up.output
+    archive = Path(backed_up.output.strip().splitlines()[-1])
+    assert archive.exists() and archive.stat().st_mode & 0o077 == 0
+    engine = create_engine(source.database_url)
+    counts = row_counts(engine)
+    engine.dispose()
+
+    refused = _cli(monkeypatch, source, "restore", str(archive))  # onto a database that has data
+    assert refused.exit_code != 0 and "--force" in refused.output
+
+    target = replace(settings, database_url=target_url, secret_key="", instance_dir=tmp_path / "instance-b")
+    restored = _cli(monkeypatch, target, "restore", str(archive))
+    assert restored.exit_code == 0, restored.output
+
+    engine = create_engine(target_url)
+    assert row_counts(engine) == counts
+    engine.dispose()
+    app = create_app(target)
+    try:
+        database = get_database(app)
+        with database.read_sessionmaker() as session:
+            assert [r.comment for r in session.scalars(select(Response).order_by(Response.id))] == ["Rất tốt", None]
+            assert session.scalar(select(Notice.pdf)) == PDF
+            assert session.scalar(select(AuditEvent.action).where(AuditEvent.subject == "1/2026")) == "notice.issued"
+            assert is_opted_out(session, phone_hash(PHONE, app.config["SECRET_KEY"]))
+        heartbeat = app.test_client().post("/kiosk/P-BACKUP/api/heartbeat", json={"queued": 0},
+                                           headers={"X-Kiosk-Token": token})
+        assert heartbeat.status_code == 200, heartbeat.get_data(as_text=True)
+    finally:
+        get_database(app).dispose()
+
+
+def test_restore_refuses_a_damaged_archive(settings, catalogue, target_url, tmp_path, monkeypatch):
+    source = replace(settings, secret_key="", instance_dir=tmp_path / "instance-a")
+    _seed(source, catalogue)
+    archive = Path(_cli(monkeypatch, source, "backup", "--output", str(tmp_path)).output.strip().splitlines()[-1])
+    damaged = tmp_path / "damaged.tar"
+    with tarfile.open(archive) as original, tarfile.open(damaged, "w") as copy:
+        for member in original.getmembers():
+            data = original.extractfile(member).read()  # type: ignore[union-attr]
+            if member.name == "secret_key":
+                data = data[:-1] + (b"0" if data[-1:] != b"0" else b"1")
+            copy.addfile(member, io.BytesIO(data))
+    target = replace(settings, database_url=target_url, secret_key="", instance_dir=tmp_path / "instance-b")
+    result = _cli(monkeypatch, target, "restore", str(damaged))
+    assert result.exit_code != 0 and "checksum mismatch for secret_key" in result.output
+    assert not (tmp_path / "instance-b" / "secret_key").exists()
+
+
+def test_prune_keeps_the_newest_archives(tmp_path):
+    names = [f"sipas-backup-202612{day:02d}T021700Z.tar" for day in range(1, 6)]
+    for name in [*names, "notes.txt"]:
+        (tmp_path / name).write_bytes(b"")
+    removed = prune(tmp_path, 2)
+    assert [p.name for p in removed] == names[:3]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", *names[3:]]
+
+
+def test_the_scheduler_backs_up_daily_by_default_and_keeps_the_newest(settings, tmp_path):
+    from sipas import backup_schedule
+    from sipas.scheduler import acquire_lock, activate, build_scheduler, deactivate
+    from sipas.storage import Database
+
+    configured = Settings.from_env({"SIPAS_BACKUP_DIR": str(tmp_path / "daily"), "SIPAS_BACKUP_KEEP": "2"},
+                                   database_url=settings.database_url, secret_key="k", instance_dir=tmp_path)
+    scheduler = build_scheduler(Settings.from_env({}, database_url=settings.database_url))
+    (job,) = [j for j in scheduler.get_jobs() if j.id == backup_schedule.JOB_ID]
+    assert str(job.trigger) == "cron[hour='2', minute='17']"
+    old = [tmp_path / "daily" / f"sipas-backup-202601{day:02d}T021700Z.tar" for day in (1, 2)]
+    old[0].parent.mkdir()
+    for path in old:
+        path.write_bytes(b"")
+    backup_schedule.register(scheduler, configured)
+    database = Database(configured)
+    activate(database, acquire_lock(database, "host:1", now=datetime.now(UTC)))
+    try:
+        backup_schedule.daily_backup_job()
+    finally:
+        deactivate()
+        database.dispose()
+    kept = sorted(p.name for p in (tmp_path / "daily").iterdir())
+    assert len(kept) == 2 and kept[0] == old[1].name and kept[1] > old[1].name
