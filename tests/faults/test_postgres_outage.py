@@ -117,7 +117,6 @@ def test_postgres_outage_loses_no_acknowledged_rating_and_recovers_without_resta
     assert responses_per_dossier(outage.database_url) == {r.dossier_code: 1 for r in outage.ratings}
 
 
-@pytest.mark.xfail(strict=True, reason="503 mapping lands with wt-idem")
 def test_postgres_outage_answers_503(outage: Outage):
     """While the database is down every request gets 503 with Retry-After, not a 500."""
     assert outage.answers_while_down

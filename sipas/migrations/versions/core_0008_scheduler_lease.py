@@ -1,7 +1,7 @@
 """scheduler_lock: a lease with an expiry and a fencing token; scheduler_job_run: the job-run log
 
 Revision ID: core_0008
-Revises: core_0003
+Revises: core_0005
 Create Date: 2026-12-04 19:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import sipas.models
 
 revision: str = 'core_0008'
-down_revision: str | Sequence[str] | None = 'core_0003'
+down_revision: str | Sequence[str] | None = 'core_0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
