@@ -1,4 +1,8 @@
-"""The ``sipas`` command. Settings come from ``SIPAS_*`` variables when a command runs."""
+"""The ``sipas`` command. Settings come from ``SIPAS_*`` variables when a command runs.
+
+Like the systemd units, the command reads the settings file (``SIPAS_ENV_FILE``, default
+``/etc/sipas/sipas.env`` when present; see sipas.envfile); variables set in the shell win over it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import logging
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -20,13 +25,19 @@ class Context:
     def __init__(self) -> None:
         self._settings: Settings | None = None
         self._database = None
+        self.quiet = False  # --quiet, or a command whose output is machine-readable
+        self.env_file: Path | None = None
+        self._announced = False
 
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from sipas.envfile import EnvFileError, cli_environment
+
             try:
-                self._settings = Settings.from_env()
-            except SettingsError as exc:
+                environ, self.env_file = cli_environment()
+                self._settings = Settings.from_env(environ)
+            except (SettingsError, EnvFileError) as exc:
                 raise click.ClickException(f"Cấu hình sai: {exc}") from exc
         return self._settings
 
@@ -36,7 +47,19 @@ class Context:
 
         if self._database is None:
             self._database = Database(self.settings)
+            self.announce_database()
         return self._database
+
+    def announce_database(self) -> None:
+        """Say on stderr which database the command works on, so a wrong settings file shows at once."""
+        if self.quiet or self._announced:
+            return
+        self._announced = True
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.settings.database_url).render_as_string(hide_password=True)
+        source = f"cấu hình: {self.env_file}" if self.env_file else "không có tệp cấu hình, chỉ biến môi trường"
+        click.echo(f"Cơ sở dữ liệu: {url} ({source})", err=True)
 
     def catalogue(self):  # type: ignore[no-untyped-def]
         from sipas.catalogue import load_catalogue
@@ -75,10 +98,12 @@ pass_context = click.make_pass_decorator(Context, ensure=True)
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Ghi log chi tiết.")
+@click.option("-q", "--quiet", is_flag=True, help="Không in cơ sở dữ liệu đang dùng ra stderr.")
 @click.pass_context
-def cli(click_ctx: click.Context, verbose: bool) -> None:
+def cli(click_ctx: click.Context, verbose: bool, quiet: bool) -> None:
     """SIPAS: đánh giá sự hài lòng của người dân theo từng hồ sơ tại Bộ phận Một cửa."""
     context = click_ctx.ensure_object(Context)
+    context.quiet = quiet
     click_ctx.call_on_close(context.close)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -98,6 +123,7 @@ def db_upgrade(ctx: Context) -> None:
     from sipas.migrate import upgrade
 
     catalogue = ctx.catalogue()  # refuse to migrate with a broken criterion catalogue
+    ctx.announce_database()
     upgrade(ctx.settings.database_url)
     ctx.check_instruments(catalogue, record=True)
     click.echo("Đã cập nhật cơ sở dữ liệu.")
@@ -292,9 +318,9 @@ def apikey_revoke(ctx: Context, prefix: str) -> None:
 
 def _add_extra_commands() -> None:
     """Commands defined next to the feature they run: the core's import commands and the channels'."""
-    from sipas import cli_imports
+    from sipas import cli_imports, cli_operate
 
-    for command in cli_imports.COMMANDS:
+    for command in [*cli_imports.COMMANDS, *cli_operate.COMMANDS]:
         cli.add_command(command)
     for module in channel_modules("cli"):
         for command in module.COMMANDS:
