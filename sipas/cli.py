@@ -131,23 +131,35 @@ def db_upgrade(ctx: Context) -> None:
 
 @cli.command()
 @click.option("--if-empty", is_flag=True, help="Chỉ tạo khi chưa có đơn vị nào (dùng cho make run).")
+@click.option("--reset", is_flag=True,
+              help="Xóa dữ liệu mẫu cũ và tạo lại (từ chối nếu cơ sở dữ liệu có dữ liệu không phải mẫu).")
 @click.option("--seed", default=2026, show_default=True, help="Hạt giống ngẫu nhiên cho dữ liệu mẫu.")
 @pass_context
-def demo(ctx: Context, if_empty: bool, seed: int) -> None:
+def demo(ctx: Context, if_empty: bool, reset: bool, seed: int) -> None:
     """Tạo dữ liệu mẫu: một quận, hai phường, tài khoản cán bộ, hồ sơ và phiếu đánh giá."""
     from sipas.demo import create_demo, has_units
+    from sipas.demo_admin import NotADemoDatabase, accounts_text, empty_demo_database, write_accounts_file
 
     with ctx.database.session() as session:
-        if has_units(session):
+        if reset:
+            try:
+                empty_demo_database(session)
+            except NotADemoDatabase as exc:
+                raise click.ClickException(f"Không xóa: cơ sở dữ liệu có dữ liệu không phải dữ liệu mẫu ({exc}).") \
+                    from None
+        elif has_units(session):
             if if_empty:
                 click.echo("Đã có dữ liệu: giữ nguyên, không tạo dữ liệu mẫu.")
                 return
-            raise click.ClickException("Cơ sở dữ liệu đã có đơn vị; dữ liệu mẫu chỉ tạo trên cơ sở dữ liệu trống.")
+            raise click.ClickException("Cơ sở dữ liệu đã có đơn vị; dữ liệu mẫu chỉ tạo trên cơ sở dữ liệu trống "
+                                       "(tạo lại dữ liệu mẫu: sipas demo --reset).")
         credentials = create_demo(session, ctx.catalogue(), ctx.settings, secret=ctx.secret, seed=seed)
-    click.echo("Đã tạo dữ liệu mẫu. Tài khoản (chỉ hiện một lần, hãy đổi mật khẩu khi dùng thật):")
-    for username, password, role in credentials:
-        click.echo(f"  {username:<16} {password:<20} ({role})")
+    path = write_accounts_file(ctx.settings.instance_dir, credentials)
+    # Last, after every log line the creation wrote, so the accounts are not scrolled away.
     click.echo("Thử API: curl -H 'Authorization: Bearer <khóa API>' http://127.0.0.1:8000/api/v1/instruments")
+    click.echo(f"Đã tạo dữ liệu mẫu. Tài khoản (đã lưu vào {path}, chỉ chủ sở hữu đọc được; "
+               "hãy đổi mật khẩu khi dùng thật):")
+    click.echo(accounts_text(credentials), nl=False)
 
 
 @cli.command()
@@ -175,7 +187,7 @@ def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> 
         "--bind", f"{host}:{port}", "--workers", str(workers), "sipas.wsgi:create()",
     ])
     children.append(gunicorn)
-    click.echo(f"SIPAS đang chạy tại http://{host}:{port}  (Ctrl+C để dừng)")
+    from sipas.serve_banner import banner, wait_until_serving
 
     def stop(*_args: object) -> None:
         for child in children:
@@ -184,6 +196,8 @@ def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> 
 
     signal.signal(signal.SIGTERM, stop)
     try:
+        if wait_until_serving(f"http://{host}:{port}/healthz", gunicorn):
+            click.echo(banner(f"http://{host}:{port}", settings.instance_dir))
         gunicorn.wait()
     except KeyboardInterrupt:
         pass
