@@ -1,4 +1,4 @@
-"""Operator commands: account recovery (``sipas user set-password``, ``sipas user list``)."""
+"""Operator commands: account recovery (``sipas user set-password``, ``sipas user list``), ``sipas doctor``."""
 
 from __future__ import annotations
 
@@ -59,4 +59,36 @@ def _units_text(account) -> str:  # type: ignore[no-untyped-def]
     return codes or ("(mọi đơn vị)" if account.role == "admin" else "(chưa gán)")
 
 
-COMMANDS: list[click.Command] = []  # the commands above attach to the core's groups
+@click.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON (cho hệ thống giám sát).")
+@pass_context
+def doctor(ctx: Context, as_json: bool) -> None:
+    """Kiểm tra hệ thống đã triển khai; thoát với mã 0 chỉ khi mọi mục đều ổn."""
+    import json
+
+    from sipas.clock import utcnow
+    from sipas.doctor import CHECKS, Deployment, run_checks
+
+    ctx.quiet = ctx.quiet or as_json
+    deployment = Deployment(ctx.settings, now=utcnow(), env_file=ctx.env_file)
+    ctx.announce_database()
+    try:
+        outcomes = run_checks(deployment, CHECKS)
+    finally:
+        deployment.close()
+    problems = sum(not outcome.finding.ok for outcome in outcomes)
+    if as_json:
+        click.echo(json.dumps({"ok": problems == 0, "checks": [o.as_json() for o in outcomes]},
+                              ensure_ascii=False, indent=2))
+    else:
+        for outcome in outcomes:
+            mark = "ĐẠT " if outcome.finding.ok else "LỖI "
+            click.echo(f"{mark} {outcome.title_vi}: {outcome.finding.message_vi}")
+            if outcome.finding.fix_vi:
+                click.echo(f"      Cách sửa: {outcome.finding.fix_vi}")
+        click.echo("Mọi mục đều ổn." if problems == 0 else f"Có {problems} mục cần sửa.")
+    if problems:
+        raise SystemExit(1)
+
+
+COMMANDS: list[click.Command] = [doctor]
