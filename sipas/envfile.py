@@ -10,6 +10,10 @@ The syntax is the subset of systemd's ``EnvironmentFile=`` that configuration fi
 blank lines and lines starting with ``#`` or ``;`` ignored, an optional ``export`` prefix, values optionally
 in single or double quotes (double quotes understand ``\\"`` and ``\\\\``), whitespace around the key and an
 unquoted value stripped, and a trailing ``\\`` continuing a line.
+
+Relative folders in the file (``SIPAS_CONFIG_DIR=config``, ``SIPAS_INSTANCE_DIR=instance`` as in
+config/example.env) are relative to the units' ``WorkingDirectory=``, the code's folder; the CLI resolves
+them against that folder too, so a command typed in any directory finds the same files.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 DEFAULT_ENV_FILE = Path("/etc/sipas/sipas.env")
+CODE_DIR = Path(__file__).resolve().parent.parent  # the systemd units' WorkingDirectory (/opt/sipas)
+RELATIVE_TO_CODE = ("SIPAS_CONFIG_DIR", "SIPAS_INSTANCE_DIR")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -77,5 +83,9 @@ def cli_environment(environ: Mapping[str, str] | None = None) -> tuple[dict[str,
     except OSError as exc:
         raise EnvFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
     merged = parse_env_file(text, source=str(path))
+    for name in RELATIVE_TO_CODE:
+        value = merged.get(name, "")
+        if value and not Path(value).is_absolute():
+            merged[name] = str(CODE_DIR / value)
     merged.update(environ)
     return merged, path

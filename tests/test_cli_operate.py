@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash
 from sipas import cli as cli_module
 from sipas.envfile import EnvFileError, cli_environment, parse_env_file
 from sipas.models import AuditEvent, LoginAttempt, User
+from sipas.settings import ROOT_DIR
 
 
 def test_env_file_syntax_follows_systemd_environment_files():
@@ -41,6 +42,10 @@ def test_shell_variables_win_over_the_file(tmp_path):
     assert path == env_file
     assert merged["SIPAS_DATABASE_URL"] == "sqlite:///from-file.db" and merged["SIPAS_TIMEZONE"] == "Asia/Ho_Chi_Minh"
     assert cli_environment({"SIPAS_ENV_FILE": ""}) == ({"SIPAS_ENV_FILE": ""}, None)
+    # relative folders are the services' (WorkingDirectory = the code's folder), wherever the shell is
+    env_file.write_text("SIPAS_CONFIG_DIR=config\nSIPAS_INSTANCE_DIR=/var/lib/sipas\n")
+    merged, _path = cli_environment({"SIPAS_ENV_FILE": str(env_file)})
+    assert merged["SIPAS_CONFIG_DIR"] == str(ROOT_DIR / "config") and merged["SIPAS_INSTANCE_DIR"] == "/var/lib/sipas"
     with pytest.raises(EnvFileError, match="cannot read"):
         cli_environment({"SIPAS_ENV_FILE": str(tmp_path / "missing.env")})
 
