@@ -27,6 +27,7 @@ class Context:
         self._database = None
         self.quiet = False  # --quiet, or a command whose output is machine-readable
         self.env_file: Path | None = None
+        self.environ: dict[str, str] = {}  # the process environment over the settings file
         self._announced = False
 
     @property
@@ -35,8 +36,8 @@ class Context:
             from sipas.envfile import EnvFileError, cli_environment
 
             try:
-                environ, self.env_file = cli_environment()
-                self._settings = Settings.from_env(environ)
+                self.environ, self.env_file = cli_environment()
+                self._settings = Settings.from_env(self.environ)
             except (SettingsError, EnvFileError) as exc:
                 raise click.ClickException(f"Cấu hình sai: {exc}") from exc
         return self._settings
@@ -179,13 +180,13 @@ def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> 
     ctx.check_instruments()
     children: list[subprocess.Popen[bytes]] = []
     if scheduler:
-        children.append(subprocess.Popen([sys.executable, "-m", "sipas.cli", "scheduler"]))
+        children.append(subprocess.Popen([sys.executable, "-m", "sipas.cli", "scheduler"], env=ctx.environ))
     # The production gunicorn settings (threads, timeouts, proxy trust, the access log that masks
     # short-link codes), with the address and worker count of this command.
     gunicorn = subprocess.Popen([
         sys.executable, "-m", "gunicorn", "--config", str(ROOT_DIR / "deploy" / "gunicorn.conf.py"),
         "--bind", f"{host}:{port}", "--workers", str(workers), "sipas.wsgi:create()",
-    ])
+    ], env=ctx.environ)  # the app reads the settings file's values too
     children.append(gunicorn)
     from sipas.serve_banner import banner, wait_until_serving
 

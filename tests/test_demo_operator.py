@@ -3,6 +3,7 @@ only ever empties a demo database, and the serve banner that repeats the account
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 import sys
@@ -104,3 +105,46 @@ def test_serve_banner_waits_for_the_server_and_repeats_the_demo_accounts(tmp_pat
     assert banner("http://127.0.0.1:8000", tmp_path) == "SIPAS đang chạy tại http://127.0.0.1:8000  (Ctrl+C để dừng)"
     (tmp_path / ACCOUNTS_FILE).write_text("Tài khoản\n  admin  abc (admin)\n", encoding="utf-8")
     assert banner("http://127.0.0.1:8000", tmp_path).splitlines()[2:4] == ["Tài khoản", "  admin  abc (admin)"]
+
+
+def test_serve_gives_the_settings_file_to_the_app_and_prints_the_accounts_last(sqlite_template, tmp_path):
+    """``sipas serve`` with settings only in the file: the web app reads them too (its secret key file lands in
+    the file's instance folder), and the demo accounts come after the server's start-up lines."""
+    import shutil
+    import signal
+    import socket
+    import time
+
+    database = tmp_path / "served.db"
+    shutil.copyfile(sqlite_template, database)
+    instance = tmp_path / "instance-from-file"
+    instance.mkdir()
+    (instance / ACCOUNTS_FILE).write_text("Tài khoản dữ liệu mẫu SIPAS:\n  admin  abcdefghij (admin)\n")
+    env_file = tmp_path / "sipas.env"
+    env_file.write_text(f"SIPAS_DATABASE_URL=sqlite:///{database}\nSIPAS_INSTANCE_DIR={instance}\n"
+                        "SIPAS_SECURE_COOKIES=false\n")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIPAS_")} | {"SIPAS_ENV_FILE": str(env_file)}
+    process = subprocess.Popen([sys.executable, "-m", "sipas.cli", "serve", "--no-scheduler", "--workers", "1",
+                                "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    lines = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line.rstrip("\n"))
+            if line.startswith("(lưu trong"):
+                break
+        assert lines and lines[-1] == f"(lưu trong {instance / ACCOUNTS_FILE})", lines
+        assert lines[-3:-1] == ["Tài khoản dữ liệu mẫu SIPAS:", "  admin  abcdefghij (admin)"]
+        assert f"SIPAS đang chạy tại http://127.0.0.1:{port}  (Ctrl+C để dừng)" in lines
+        assert (instance / "secret_key").is_file()  # written by the gunicorn app, from the file's setting
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        process.stdout.close()
