@@ -68,14 +68,21 @@ def doctor(ctx: Context, as_json: bool) -> None:
 
     from sipas.clock import utcnow
     from sipas.doctor import CHECKS, Deployment, run_checks
+    from sipas.doctor.base import Finding, Outcome
 
     ctx.quiet = ctx.quiet or as_json
-    deployment = Deployment(ctx.settings, now=utcnow(), env_file=ctx.env_file)
-    ctx.announce_database()
     try:
-        outcomes = run_checks(deployment, CHECKS)
-    finally:
-        deployment.close()
+        settings = ctx.settings
+    except click.ClickException as exc:  # a broken settings file is the doctor's first finding, not a crash
+        fix = "Sửa tệp cấu hình (SIPAS_ENV_FILE, mặc định /etc/sipas/sipas.env)."
+        outcomes = [Outcome("settings", "Cấu hình", Finding(False, exc.message, fix))]
+    else:
+        deployment = Deployment(settings, now=utcnow(), env_file=ctx.env_file)
+        ctx.announce_database()
+        try:
+            outcomes = run_checks(deployment, CHECKS)
+        finally:
+            deployment.close()
     problems = sum(not outcome.finding.ok for outcome in outcomes)
     if as_json:
         click.echo(json.dumps({"ok": problems == 0, "checks": [o.as_json() for o in outcomes]},

@@ -271,3 +271,16 @@ def test_kiosk_heartbeat_reports_its_clock(client, session):
     assert clock_offset("2026-12-04T10:00:00", NOW) is None  # no offset: cannot be compared
     assert clock_offset("demain", NOW) is None and clock_offset(12, NOW) is None
     assert clock_offset("2026-12-04T17:00:00+07:00", datetime(2026, 12, 4, 9, 59, tzinfo=UTC)) == 60
+
+
+def test_a_broken_settings_file_is_reported_not_a_crash(tmp_path, monkeypatch):
+    env_file = tmp_path / "sipas.env"
+    env_file.write_text("SIPAS_TIMEZONE=Asia/Hanoi\n")
+    monkeypatch.setenv("SIPAS_ENV_FILE", str(env_file))
+    monkeypatch.delenv("SIPAS_TIMEZONE", raising=False)
+    cli_module._add_extra_commands()
+    result = CliRunner().invoke(cli_module.cli, ["doctor", "--json"])
+    assert result.exit_code == 1
+    checks = json.loads(result.stdout)["checks"]
+    assert [c["check"] for c in checks] == ["settings"]
+    assert checks[0]["message"].startswith("Cấu hình sai: SIPAS_TIMEZONE") and not checks[0]["ok"]
