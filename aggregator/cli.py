@@ -34,6 +34,7 @@ def report(ctx: Context, unit_code: str | None, district_code: str | None, start
     """Báo cáo kết quả đánh giá của một đơn vị, hoặc xếp hạng các phường/xã của một quận/huyện."""
     if bool(unit_code) == bool(district_code):
         raise click.UsageError("Cần đúng một trong hai: --unit hoặc --district.")
+    ctx.quiet = ctx.quiet or as_json  # machine-readable output: no database line on stderr
     settings = ctx.settings
     now = utcnow()
     try:

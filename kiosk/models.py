@@ -33,6 +33,8 @@ class KioskDevice(Base):
     armed_dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id", ondelete="SET NULL"))
     armed_until: Mapped[datetime | None]
     last_submission_at: Mapped[datetime | None]
+    #: the kiosk's clock minus the server's at its last heartbeat, in seconds (``sipas doctor`` checks it)
+    clock_offset_seconds: Mapped[int | None]
 
     unit: Mapped[Unit] = relationship()
     armed_dossier: Mapped[Dossier | None] = relationship()

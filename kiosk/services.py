@@ -133,9 +133,30 @@ def _count(value: object) -> int | None:
     return max(0, min(value, 100_000))
 
 
-def heartbeat(device: KioskDevice, *, queued: object = None, rejected: object = None, now: datetime) -> None:
-    """The kiosk is alive; it holds ``queued`` ratings to send and ``rejected`` ones the server refused."""
+MAX_REPORTED_OFFSET = 10 * 365 * 86400
+
+
+def clock_offset(client_time: object, now: datetime) -> int | None:
+    """Seconds the kiosk's clock is ahead of the server's (negative: behind); None when unreadable."""
+    if not isinstance(client_time, str) or len(client_time) > 40:
+        return None
+    try:
+        reported = datetime.fromisoformat(client_time.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if reported.tzinfo is None:
+        return None
+    offset = round((reported - now).total_seconds())
+    return max(-MAX_REPORTED_OFFSET, min(offset, MAX_REPORTED_OFFSET))
+
+
+def heartbeat(device: KioskDevice, *, queued: object = None, rejected: object = None, client_time: object = None,
+              now: datetime) -> None:
+    """The kiosk is alive; it holds ``queued`` ratings to send and ``rejected`` ones the server refused;
+    ``client_time`` (its clock, ISO 8601 with offset) gives how far its clock is off."""
     device.last_contact_at = now
+    if (offset := clock_offset(client_time, now)) is not None:
+        device.clock_offset_seconds = offset
     if (count := _count(queued)) is not None:
         device.queued_count = count
     if (count := _count(rejected)) is not None:

@@ -152,7 +152,8 @@ def heartbeat(unit_code: str):  # type: ignore[no-untyped-def]
     unit = _unit(unit_code)
     device = _device(unit)
     data = _json()
-    services.heartbeat(device, queued=data.get("queued"), rejected=data.get("rejected"), now=utcnow())
+    services.heartbeat(device, queued=data.get("queued"), rejected=data.get("rejected"),
+                       client_time=data.get("client_time"), now=utcnow())
     db_session().commit()
     return jsonify(ok=True, **_device_info(unit, device))
 

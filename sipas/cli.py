@@ -1,4 +1,8 @@
-"""The ``sipas`` command. Settings come from ``SIPAS_*`` variables when a command runs."""
+"""The ``sipas`` command. Settings come from ``SIPAS_*`` variables when a command runs.
+
+Like the systemd units, the command reads the settings file (``SIPAS_ENV_FILE``, default
+``/etc/sipas/sipas.env`` when present; see sipas.envfile); variables set in the shell win over it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import logging
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -20,13 +25,20 @@ class Context:
     def __init__(self) -> None:
         self._settings: Settings | None = None
         self._database = None
+        self.quiet = False  # --quiet, or a command whose output is machine-readable
+        self.env_file: Path | None = None
+        self.environ: dict[str, str] = {}  # the process environment over the settings file
+        self._announced = False
 
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from sipas.envfile import EnvFileError, cli_environment
+
             try:
-                self._settings = Settings.from_env()
-            except SettingsError as exc:
+                self.environ, self.env_file = cli_environment()
+                self._settings = Settings.from_env(self.environ)
+            except (SettingsError, EnvFileError) as exc:
                 raise click.ClickException(f"Cấu hình sai: {exc}") from exc
         return self._settings
 
@@ -36,7 +48,19 @@ class Context:
 
         if self._database is None:
             self._database = Database(self.settings)
+            self.announce_database()
         return self._database
+
+    def announce_database(self) -> None:
+        """Say on stderr which database the command works on, so a wrong settings file shows at once."""
+        if self.quiet or self._announced:
+            return
+        self._announced = True
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.settings.database_url).render_as_string(hide_password=True)
+        source = f"cấu hình: {self.env_file}" if self.env_file else "không có tệp cấu hình, chỉ biến môi trường"
+        click.echo(f"Cơ sở dữ liệu: {url} ({source})", err=True)
 
     def catalogue(self):  # type: ignore[no-untyped-def]
         from sipas.catalogue import load_catalogue
@@ -75,10 +99,12 @@ pass_context = click.make_pass_decorator(Context, ensure=True)
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Ghi log chi tiết.")
+@click.option("-q", "--quiet", is_flag=True, help="Không in cơ sở dữ liệu đang dùng ra stderr.")
 @click.pass_context
-def cli(click_ctx: click.Context, verbose: bool) -> None:
+def cli(click_ctx: click.Context, verbose: bool, quiet: bool) -> None:
     """SIPAS: đánh giá sự hài lòng của người dân theo từng hồ sơ tại Bộ phận Một cửa."""
     context = click_ctx.ensure_object(Context)
+    context.quiet = quiet
     click_ctx.call_on_close(context.close)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -98,6 +124,7 @@ def db_upgrade(ctx: Context) -> None:
     from sipas.migrate import upgrade
 
     catalogue = ctx.catalogue()  # refuse to migrate with a broken criterion catalogue
+    ctx.announce_database()
     upgrade(ctx.settings.database_url)
     ctx.check_instruments(catalogue, record=True)
     click.echo("Đã cập nhật cơ sở dữ liệu.")
@@ -105,23 +132,35 @@ def db_upgrade(ctx: Context) -> None:
 
 @cli.command()
 @click.option("--if-empty", is_flag=True, help="Chỉ tạo khi chưa có đơn vị nào (dùng cho make run).")
+@click.option("--reset", is_flag=True,
+              help="Xóa dữ liệu mẫu cũ và tạo lại (từ chối nếu cơ sở dữ liệu có dữ liệu không phải mẫu).")
 @click.option("--seed", default=2026, show_default=True, help="Hạt giống ngẫu nhiên cho dữ liệu mẫu.")
 @pass_context
-def demo(ctx: Context, if_empty: bool, seed: int) -> None:
+def demo(ctx: Context, if_empty: bool, reset: bool, seed: int) -> None:
     """Tạo dữ liệu mẫu: một quận, hai phường, tài khoản cán bộ, hồ sơ và phiếu đánh giá."""
     from sipas.demo import create_demo, has_units
+    from sipas.demo_admin import NotADemoDatabase, accounts_text, empty_demo_database, write_accounts_file
 
     with ctx.database.session() as session:
-        if has_units(session):
+        if reset:
+            try:
+                empty_demo_database(session)
+            except NotADemoDatabase as exc:
+                raise click.ClickException(f"Không xóa: cơ sở dữ liệu có dữ liệu không phải dữ liệu mẫu ({exc}).") \
+                    from None
+        elif has_units(session):
             if if_empty:
                 click.echo("Đã có dữ liệu: giữ nguyên, không tạo dữ liệu mẫu.")
                 return
-            raise click.ClickException("Cơ sở dữ liệu đã có đơn vị; dữ liệu mẫu chỉ tạo trên cơ sở dữ liệu trống.")
+            raise click.ClickException("Cơ sở dữ liệu đã có đơn vị; dữ liệu mẫu chỉ tạo trên cơ sở dữ liệu trống "
+                                       "(tạo lại dữ liệu mẫu: sipas demo --reset).")
         credentials = create_demo(session, ctx.catalogue(), ctx.settings, secret=ctx.secret, seed=seed)
-    click.echo("Đã tạo dữ liệu mẫu. Tài khoản (chỉ hiện một lần, hãy đổi mật khẩu khi dùng thật):")
-    for username, password, role in credentials:
-        click.echo(f"  {username:<16} {password:<20} ({role})")
+    path = write_accounts_file(ctx.settings.instance_dir, credentials)
+    # Last, after every log line the creation wrote, so the accounts are not scrolled away.
     click.echo("Thử API: curl -H 'Authorization: Bearer <khóa API>' http://127.0.0.1:8000/api/v1/instruments")
+    click.echo(f"Đã tạo dữ liệu mẫu. Tài khoản (đã lưu vào {path}, chỉ chủ sở hữu đọc được; "
+               "hãy đổi mật khẩu khi dùng thật):")
+    click.echo(accounts_text(credentials), nl=False)
 
 
 @cli.command()
@@ -141,15 +180,15 @@ def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> 
     ctx.check_instruments()
     children: list[subprocess.Popen[bytes]] = []
     if scheduler:
-        children.append(subprocess.Popen([sys.executable, "-m", "sipas.cli", "scheduler"]))
+        children.append(subprocess.Popen([sys.executable, "-m", "sipas.cli", "scheduler"], env=ctx.environ))
     # The production gunicorn settings (threads, timeouts, proxy trust, the access log that masks
     # short-link codes), with the address and worker count of this command.
     gunicorn = subprocess.Popen([
         sys.executable, "-m", "gunicorn", "--config", str(ROOT_DIR / "deploy" / "gunicorn.conf.py"),
         "--bind", f"{host}:{port}", "--workers", str(workers), "sipas.wsgi:create()",
-    ])
+    ], env=ctx.environ)  # the app reads the settings file's values too
     children.append(gunicorn)
-    click.echo(f"SIPAS đang chạy tại http://{host}:{port}  (Ctrl+C để dừng)")
+    from sipas.serve_banner import banner, wait_until_serving
 
     def stop(*_args: object) -> None:
         for child in children:
@@ -158,6 +197,8 @@ def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> 
 
     signal.signal(signal.SIGTERM, stop)
     try:
+        if wait_until_serving(f"http://{host}:{port}/healthz", gunicorn):
+            click.echo(banner(f"http://{host}:{port}", settings.instance_dir))
         gunicorn.wait()
     except KeyboardInterrupt:
         pass
@@ -294,9 +335,9 @@ def apikey_revoke(ctx: Context, prefix: str) -> None:
 
 def _add_extra_commands() -> None:
     """Commands defined next to the feature they run: the core's import commands and the channels'."""
-    from sipas import cli_backup, cli_imports
+    from sipas import cli_backup, cli_imports, cli_operate
 
-    for command in [*cli_imports.COMMANDS, *cli_backup.COMMANDS]:
+    for command in [*cli_imports.COMMANDS, *cli_backup.COMMANDS, *cli_operate.COMMANDS]:
         cli.add_command(command)
     for module in channel_modules("cli"):
         for command in module.COMMANDS:

@@ -6,25 +6,20 @@ from pathlib import Path
 
 import click
 
-from sipas.settings import Settings, SettingsError
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        raise click.ClickException(f"Cấu hình sai: {exc}") from exc
+from sipas.cli import Context, pass_context
 
 
 @click.command("backup")
 @click.option("--output", "output_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Thư mục ghi bản sao lưu (mặc định SIPAS_BACKUP_DIR, hoặc instance/backups).")
-def backup_command(output_dir: Path | None) -> None:
+@pass_context
+def backup_command(ctx: Context, output_dir: Path | None) -> None:
     """Sao lưu cơ sở dữ liệu và khóa bí mật vào một tệp (chạy được khi hệ thống đang hoạt động)."""
     from sipas.backup import BackupError, BackupSettings, create_backup
     from sipas.clock import utcnow
 
-    settings = _settings()
+    ctx.announce_database()
+    settings = ctx.settings
     directory = output_dir or BackupSettings.from_settings(settings).directory
     try:
         path = create_backup(settings, directory, now=utcnow())
@@ -37,12 +32,14 @@ def backup_command(output_dir: Path | None) -> None:
 @click.command("restore")
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Ghi đè cả khi cơ sở dữ liệu đã có dữ liệu.")
-def restore_command(archive: Path, force: bool) -> None:
+@pass_context
+def restore_command(ctx: Context, archive: Path, force: bool) -> None:
     """Khôi phục từ một bản sao lưu (dừng web và tiến trình lập lịch trước)."""
     from sipas.backup import BackupError, restore_backup
 
     try:
-        manifest = restore_backup(_settings(), archive, force=force)
+        ctx.announce_database()
+        manifest = restore_backup(ctx.settings, archive, force=force)
     except BackupError as exc:
         raise click.ClickException(f"Không khôi phục được: {exc}") from exc
     click.echo(f"Đã khôi phục bản sao lưu lúc {manifest['created_at']} (sipas {manifest['sipas_version']}). "

@@ -69,6 +69,10 @@ COMMENTS_BAD = [
 ]
 
 
+DEMO_UNIT_CODES = ("QUAN-DEMO", "PHUONG-PHUHOI", "PHUONG-VINHNINH")
+DEMO_USERNAMES = ("admin", "canbo.phuhoi", "canbo.vinhninh", "lanhdao.quan")
+
+
 def has_units(session: Session) -> bool:
     return (session.scalar(select(func.count()).select_from(Unit)) or 0) > 0
 

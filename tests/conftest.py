@@ -28,6 +28,8 @@ from sipas.storage import get_database
 pytest_plugins = ["tests.browser_support"]
 
 BACKENDS = ["sqlite", "postgresql"]
+# The CLI reads /etc/sipas/sipas.env when it exists (sipas.envfile): never a real deployment's settings in tests.
+os.environ["SIPAS_ENV_FILE"] = ""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -84,7 +84,7 @@ def test_cli_json_equals_api_json(run_cli, client: FlaskClient, session: Session
 
 def test_cli_readable_output_and_errors(run_cli, session: Session, catalogue: Catalogue) -> None:  # type: ignore[no-untyped-def]
     district, wards = district_of_four(session, catalogue)
-    text = run_cli("report", "--unit", wards[0].code, "--quarter", "2026Q1").output
+    text = run_cli("report", "--unit", wards[0].code, "--quarter", "2026Q1").stdout  # stderr: the database line
     assert text.splitlines()[1] == "quý I năm 2026 (01/01/2026 – 31/3/2026)"
     cut = run_cli("report", "--unit", wards[0].code, "--from", "2025-12-15", "--to", "2026-03-06", "--json").output
     assert json.loads(cut)["period"]["label"] == "từ ngày 15/12/2025 đến ngày 06/3/2026"

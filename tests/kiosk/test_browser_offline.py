@@ -125,6 +125,7 @@ def test_wrong_code_typed_offline_is_kept_aside_and_counted_in_the_console(live_
         f"JSON.parse(localStorage.getItem('sipas-kiosk:{setup.unit_code}:rejected') || '[]').length === 1")
     assert queue_length(page, setup.unit_code) == 0 and responses(live_server.app) == []
     wait_until(lambda: device(live_server.app, setup.device_id).rejected_count == 1, seconds=10)
+    assert abs(device(live_server.app, setup.device_id).clock_offset_seconds) <= 5  # its clock, for sipas doctor
     console = page.context.new_page()
     login_console(console, live_server, username)
     console.goto(f"{live_server.url}/console/kiosks")

@@ -311,7 +311,7 @@ async function flush() {
 async function heartbeat() {
   if (!token()) return;
   const { status, data } = await api("heartbeat", {
-    method: "POST", body: { queued: queue.size, rejected: queue.rejectedCount },
+    method: "POST", body: { queued: queue.size, rejected: queue.rejectedCount, client_time: new Date().toISOString() },
   });
   if ((status === 401 || status === 403) && current === "start") unpaired(data);
   if (status === 200) followInstrument(data);

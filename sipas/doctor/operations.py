@@ -1,0 +1,152 @@
+"""Running the deployment: a recent backup, one live scheduler, paired kiosks in contact."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from sipas.doctor.base import Deployment, Finding
+from sipas.doctor.database import needs_database
+
+BACKUP_MAX_AGE = timedelta(hours=26)  # a daily backup, with slack for its own duration
+
+
+def check_backup(deployment: Deployment) -> Finding:
+    """The newest archive where ``sipas backup`` and the daily job write is less than a day old."""
+    from sipas.backup import BackupSettings
+
+    backups = BackupSettings.from_settings(deployment.settings)
+    if not backups.enabled and not deployment.settings.env.get("SIPAS_BACKUP_DIR"):
+        return Finding(False, "Sao lưu hằng ngày đang tắt (SIPAS_BACKUP_ENABLED=false) và chưa chọn thư mục sao lưu.",
+                       "Bật SIPAS_BACKUP_ENABLED hoặc đặt SIPAS_BACKUP_DIR tới nơi một công cụ khác sao lưu hằng "
+                       "ngày (docs/install.md, mục Backups).")
+    directory = backups.directory
+    files = [p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")] \
+        if directory.is_dir() else []
+    if not files:
+        return Finding(False, f"Chưa có bản sao lưu nào trong {directory}.",
+                       "Chạy sao lưu ngay và kiểm tra bộ hẹn giờ sao lưu hằng ngày.")
+    newest = max(files, key=lambda p: p.stat().st_mtime)
+    taken = datetime.fromtimestamp(newest.stat().st_mtime, UTC)
+    age = deployment.now - taken
+    hours = age.total_seconds() / 3600
+    if age > BACKUP_MAX_AGE:
+        return Finding(False, f"Bản sao lưu mới nhất ({newest.name}) đã cũ {hours:.0f} giờ.",
+                       "Kiểm tra bộ hẹn giờ sao lưu (systemctl list-timers) và chạy sao lưu ngay.")
+    return Finding(True, f"Bản sao lưu mới nhất: {newest.name}, cách đây {hours:.1f} giờ.")
+
+
+def scheduler_processes(processes: Sequence[Sequence[str]] | None = None) -> list[Sequence[str]]:
+    """Command lines on this machine that run ``sipas scheduler`` (systemd or ``sipas serve``)."""
+    if processes is None:
+        processes = _proc_cmdlines()
+    found = []
+    for argv in processes:
+        args = [Path(arg).name for arg in argv]
+        runs_sipas = "sipas" in args or "sipas.cli" in args
+        if runs_sipas and args and args[-1] == "scheduler":
+            found.append(argv)
+    return found
+
+
+def _proc_cmdlines() -> list[list[str]]:
+    cmdlines = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            raw = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if raw:
+            cmdlines.append([part.decode(errors="replace") for part in raw.rstrip(b"\0").split(b"\0")])
+    return cmdlines
+
+
+def check_scheduler(deployment: Deployment) -> Finding:
+    """A fresh heartbeat on the scheduler lock, and no more than one scheduler process on this machine."""
+    from sipas.models import SchedulerLock
+    from sipas.scheduler import LOCK_NAME
+
+    if (blocked := needs_database(deployment)) is not None:
+        return blocked
+    with deployment.database.read_sessionmaker() as session:
+        lock = session.scalar(select(SchedulerLock).where(SchedulerLock.name == LOCK_NAME))
+    local = scheduler_processes(deployment.processes)
+    if len(local) > 1:
+        return Finding(False, f"Có {len(local)} tiến trình lập lịch trên máy này (chỉ được một).",
+                       "Dừng bớt: chỉ bật sipas-scheduler (systemctl) hoặc sipas serve, không chạy cả hai.")
+    if lock is None or not lock.holder:
+        return Finding(False, "Tiến trình lập lịch không chạy: SMS mời đánh giá, nhắc lại và hết hạn sẽ không được "
+                              "xử lý.", "Chạy: systemctl enable --now sipas-scheduler")
+    silent = deployment.now - lock.heartbeat_at
+    if deployment.now >= _aware(lock.expires_at):
+        return Finding(False, f"Tiến trình lập lịch {lock.holder} đã ngừng báo hiệu "
+                              f"{int(silent.total_seconds() // 60)} phút.",
+                       "Xem nhật ký: journalctl -u sipas-scheduler; khởi động lại: systemctl restart sipas-scheduler")
+    host, _, pid = lock.holder.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
+        return Finding(False, f"Tiến trình lập lịch {lock.holder} giữ khóa nhưng không còn chạy.",
+                       "Khởi động lại: systemctl restart sipas-scheduler")
+    return Finding(True, f"Một tiến trình lập lịch đang chạy ({lock.holder}).")
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive UTC timestamps."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+MAX_KIOSK_SKEW_SECONDS = 120
+
+
+def check_kiosk_clocks(deployment: Deployment) -> Finding:
+    """Paired kiosks whose clock is more than two minutes off (measured at each heartbeat): the time
+    they stamp on queued ratings, and so the 15-minute rules of form changes, would be wrong."""
+    from sipas.plugins import channel_modules
+
+    if (blocked := needs_database(deployment)) is not None:
+        return blocked
+    if not any(module.__name__.startswith("kiosk") for module in channel_modules()):
+        return Finding(True, "Kênh kiosk không được bật.")
+    from kiosk.models import KioskDevice
+    from sipas.models import Unit
+
+    with deployment.database.read_sessionmaker() as session:
+        rows = session.execute(
+            select(Unit.code, KioskDevice.name, KioskDevice.public_id, KioskDevice.clock_offset_seconds)
+            .join(Unit, Unit.id == KioskDevice.unit_id)
+            .where(KioskDevice.paired_at.is_not(None), KioskDevice.revoked_at.is_(None))
+            .order_by(Unit.code, KioskDevice.name)).all()
+    if not rows:
+        return Finding(True, "Chưa có kiosk nào được ghép nối.")
+    off = [(f"{code}/{name or public_id}", offset) for code, name, public_id, offset in rows
+           if offset is not None and abs(offset) > MAX_KIOSK_SKEW_SECONDS]
+    unknown = [f"{code}/{name or public_id}" for code, name, public_id, offset in rows if offset is None]
+    if off:
+        listed = ", ".join(f"{label} {'nhanh' if offset > 0 else 'chậm'} {_duration(abs(offset))}"
+                           for label, offset in off)
+        return Finding(False, f"Đồng hồ kiosk lệch quá {MAX_KIOSK_SKEW_SECONDS // 60} phút: {listed}.",
+                       "Bật đồng bộ giờ trên máy kiosk (timedatectl set-ntp true) hoặc chỉnh giờ cho đúng.")
+    note = f" ({len(unknown)} kiosk chưa báo giờ: {', '.join(unknown)}; tải lại trang kiosk)" if unknown else ""
+    return Finding(True, f"Đồng hồ của {len(rows) - len(unknown)} kiosk đúng giờ{note}.")
+
+
+def _duration(seconds: int) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} giờ"
+    return f"{seconds // 60} phút {seconds % 60} giây"

@@ -1,0 +1,72 @@
+"""SMS and Zalo credentials: present, and accepted by the provider's cheapest read call.
+
+Twilio: fetching the account (``GET /2010-04-01/Accounts/{Sid}.json``) costs nothing and needs valid
+credentials. The eSMS-style HTTP brandname provider has no read call sipas uses; its credentials are
+only checked for presence. Zalo (ZNS) is not built yet: the check only says whether the settings an
+operator may already have put in the file are complete.
+"""
+
+from __future__ import annotations
+
+from sipas.doctor.base import Deployment, Finding
+from sipas.settings import SettingsError
+
+ZALO_PREFIX = "SIPAS_ZALO_"
+#: The settings a Zalo ZNS channel needs (Zalo Official Account app); reserved in config/example.env.
+ZALO_REQUIRED = ("SIPAS_ZALO_APP_ID", "SIPAS_ZALO_APP_SECRET", "SIPAS_ZALO_OA_SECRET")
+
+
+def check_sms(deployment: Deployment) -> Finding:
+    from sms_gateway.settings import SmsSettings
+
+    try:
+        sms = SmsSettings.from_settings(deployment.settings)
+    except SettingsError as exc:
+        return Finding(False, f"Cấu hình SMS chưa đủ: {exc}.",
+                       "Điền các biến SIPAS_TWILIO_* hoặc SIPAS_SMS_HTTP_* trong tệp cấu hình (xem docs/sms.md).")
+    if sms.provider == "console":
+        return Finding(True, "SIPAS_SMS_PROVIDER=console: tin nhắn chỉ ghi vào hộp thư thử trên trang quản lý, "
+                             "không gửi thật.")
+    if sms.provider == "http":
+        return Finding(True, "Nhà cung cấp brandname (http): đã có khóa API, khóa bí mật và brandname "
+                             "(nhà cung cấp này không có lệnh đọc để thử khóa; gửi thử một tin để chắc chắn).")
+    return _check_twilio(deployment, sms)
+
+
+def _check_twilio(deployment: Deployment, sms) -> Finding:  # type: ignore[no-untyped-def]
+    import requests
+    from twilio.base.exceptions import TwilioException, TwilioRestException
+
+    from sms_gateway.providers.twilio_provider import TwilioProvider
+
+    provider = TwilioProvider(sms, http_client=deployment.twilio_http_client)  # type: ignore[arg-type]
+    try:
+        account = provider.client.api.v2010.accounts(sms.twilio_account_sid).fetch()
+    except TwilioRestException as exc:
+        if exc.status in (401, 403):
+            return Finding(False, f"Twilio từ chối SIPAS_TWILIO_ACCOUNT_SID / SIPAS_TWILIO_AUTH_TOKEN "
+                                  f"(HTTP {exc.status}).",
+                           "Chép lại Account SID và Auth Token từ console.twilio.com vào tệp cấu hình.")
+        return Finding(False, f"Twilio trả lỗi khi đọc tài khoản (HTTP {exc.status}, mã {exc.code}).",
+                       "Xem status.twilio.com; thử lại sau.")
+    except (requests.RequestException, TwilioException) as exc:
+        return Finding(False, f"Không gọi được Twilio tại {sms.twilio_api_base}: {type(exc).__name__}.",
+                       "Kiểm tra kết nối Internet, tường lửa và SIPAS_TWILIO_API_BASE.")
+    status = str(getattr(account, "status", "") or "")
+    if status and status != "active":
+        return Finding(False, f"Tài khoản Twilio đang ở trạng thái “{status}”, không gửi được tin.",
+                       "Kích hoạt lại tài khoản hoặc nạp tiền tại console.twilio.com.")
+    return Finding(True, "Twilio nhận SIPAS_TWILIO_ACCOUNT_SID / SIPAS_TWILIO_AUTH_TOKEN (đọc được tài khoản).")
+
+
+def check_zalo(deployment: Deployment) -> Finding:
+    env = deployment.settings.env
+    present = sorted(name for name, value in env.items() if name.startswith(ZALO_PREFIX) and value.strip())
+    if not present:
+        return Finding(True, "Chưa cấu hình (sipas chưa gửi qua Zalo).")
+    missing = [name for name in ZALO_REQUIRED if not (env.get(name) or "").strip()]
+    if missing:
+        return Finding(False, f"Cấu hình Zalo chưa đủ: thiếu {', '.join(missing)}.",
+                       "Điền đủ các biến SIPAS_ZALO_* hoặc xóa hết nếu chưa dùng Zalo.")
+    return Finding(True, "Đủ các biến cấu hình (chỉ kiểm tra đủ biến; kênh Zalo chưa được xây dựng nên chưa "
+                         "gọi thử Zalo).")

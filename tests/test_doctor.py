@@ -1,0 +1,291 @@
+"""``sipas doctor``: a healthy deployment passes every check; each check, broken, says what is wrong in
+Vietnamese (and how to fix it), and the command exits non-zero."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sipas import cli as cli_module
+from sipas.doctor import CHECKS, Deployment, run_checks
+from sipas.doctor import operations as doctor_operations
+from sipas.doctor.database import check_database
+from sipas.doctor.operations import check_backup, check_kiosk_clocks, check_scheduler
+from sipas.doctor.providers import ZALO_REQUIRED, check_sms, check_zalo
+from sipas.doctor.settings_checks import check_public_url, check_secret_key
+from sipas.doctor.system import check_disk, check_notice_tools, check_timezone
+from sipas.models import SchedulerLock
+from sipas.settings import Settings
+from sipas.storage import Database
+from tests.factories import SECRET as FACTORY_SECRET
+from tests.factories import create_unit
+from tests.kiosk.helpers import new_device
+from tests.sms_gateway.canned import CannedHttpClient
+from tests.sms_gateway.conftest import ACCOUNT_SID, AUTH_TOKEN
+from tests.sms_gateway.prism import prism_url  # noqa: F401  (session fixture)
+
+SECRET = "k" * 64
+HEALTHY = {"SIPAS_SECRET_KEY": SECRET, "SIPAS_PUBLIC_BASE_URL": "https://danhgia.phuhoi.example.vn",
+           "SIPAS_TIMEZONE": "Asia/Ho_Chi_Minh", "SIPAS_SMS_PROVIDER": "console"}
+TWILIO = {"SIPAS_SMS_PROVIDER": "twilio", "SIPAS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+          "SIPAS_TWILIO_AUTH_TOKEN": AUTH_TOKEN, "SIPAS_TWILIO_FROM": "+15005550006"}
+NOW = datetime.now(UTC)
+
+
+def healthy_env(database_url: str, tmp_path: Path, **env: str) -> dict[str, str]:
+    backups = tmp_path / "backups"
+    backups.mkdir(exist_ok=True)
+    (backups / "sipas-today.db").write_bytes(b"backup")
+    return HEALTHY | {"SIPAS_DATABASE_URL": database_url, "SIPAS_INSTANCE_DIR": str(tmp_path / "instance"),
+                      "SIPAS_BACKUP_DIR": str(backups)} | env
+
+
+def deployment_for(database_url: str, tmp_path: Path, **env: str) -> Deployment:
+    settings = Settings.from_env(healthy_env(database_url, tmp_path, **env))
+    return Deployment(settings, now=NOW, processes=[])
+
+
+@pytest.fixture
+def deployment(settings, tmp_path):
+    """A deployment in good health on the test database: a live scheduler and a paired kiosk on time."""
+    dep = deployment_for(settings.database_url, tmp_path)
+    database = Database(dep.settings)
+    with database.session() as session:
+        session.add(SchedulerLock(name="scheduler", holder=f"{socket.gethostname()}:{os.getpid()}",
+                                  heartbeat_at=NOW - timedelta(seconds=20), token=1,
+                                  expires_at=NOW + timedelta(seconds=70)))
+        device, _code, _token = new_device(session, create_unit(session, code="P-PHUHOI"))
+        device.clock_offset_seconds = 3
+    database.dispose()
+    yield dep
+    dep.close()
+
+
+def finding(check, dep: Deployment):  # type: ignore[no-untyped-def]
+    """A check run after the database check, as the doctor runs it."""
+    check_database(dep)
+    return check(dep)
+
+
+def test_a_healthy_deployment_passes_every_check(deployment):
+    outcomes = run_checks(deployment, CHECKS)
+    assert [(o.name, o.finding.message_vi) for o in outcomes if not o.finding.ok] == []
+    assert [o.name for o in outcomes] == ["database", "secret_key", "public_url", "sms", "zalo", "notice_tools",
+                                          "timezone", "disk", "backup", "scheduler", "kiosk_clocks"]
+
+
+def test_the_command_exits_zero_only_when_all_is_well(deployment, tmp_path, monkeypatch):
+    monkeypatch.setattr(doctor_operations, "_proc_cmdlines", list)  # other test runs' schedulers on this machine
+    env_file = tmp_path / "sipas.env"
+    env_file.write_text("\n".join(f"{k}={v}" for k, v in deployment.settings.env.items()) + "\n")
+    for name in list(os.environ):
+        if name.startswith("SIPAS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SIPAS_ENV_FILE", str(env_file))
+    cli_module._add_extra_commands()
+    result = CliRunner().invoke(cli_module.cli, ["doctor"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip().endswith("Mọi mục đều ổn.") and "Cơ sở dữ liệu:" in result.stderr
+    as_json = CliRunner().invoke(cli_module.cli, ["doctor", "--json"])
+    assert as_json.exit_code == 0 and as_json.stderr == ""
+    assert json.loads(as_json.stdout)["ok"] is True
+    env_file.write_text(env_file.read_text() + "SIPAS_PUBLIC_BASE_URL=http://danhgia.phuhoi.example.vn\n")
+    broken = CliRunner().invoke(cli_module.cli, ["doctor", "--json"])
+    assert broken.exit_code == 1
+    failed = [c for c in json.loads(broken.stdout)["checks"] if not c["ok"]]
+    assert [c["check"] for c in failed] == ["public_url"] and "không dùng https" in failed[0]["message"]
+    text = CliRunner().invoke(cli_module.cli, ["doctor"])
+    assert text.exit_code == 1 and "LỖI  Địa chỉ công khai" in text.stdout and "Có 1 mục cần sửa." in text.stdout
+
+
+def test_database_unreachable_missing_or_not_migrated(tmp_path):
+    down = deployment_for("postgresql+psycopg://sipas:bi-mat@127.0.0.1:1/sipas", tmp_path)
+    result = check_database(down)
+    assert not result.ok and result.message_vi.startswith("Không kết nối được cơ sở dữ liệu "
+                                                          "postgresql+psycopg://sipas:***@127.0.0.1:1/sipas")
+    assert "bi-mat" not in result.message_vi
+    assert "Chưa kiểm tra được vì cơ sở dữ liệu chưa sẵn sàng" in check_scheduler(down).message_vi
+    missing = deployment_for(f"sqlite:///{tmp_path / 'none.db'}", tmp_path)
+    assert check_database(missing).message_vi == f"Chưa có tệp cơ sở dữ liệu {tmp_path / 'none.db'}."
+    assert not (tmp_path / "none.db").exists()
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    stale = check_database(deployment_for(f"sqlite:///{empty}", tmp_path))
+    assert not stale.ok and "chưa được cập nhật" in stale.message_vi and "sipas db upgrade" in stale.fix_vi
+
+
+def test_secret_key_unset_short_or_changed(tmp_path):
+    unset = check_secret_key(deployment_for("sqlite://", tmp_path, SIPAS_SECRET_KEY=""))
+    assert not unset.ok and unset.message_vi.startswith("Chưa đặt SIPAS_SECRET_KEY")
+    short = check_secret_key(deployment_for("sqlite://", tmp_path, SIPAS_SECRET_KEY="ngan"))
+    assert not short.ok and "quá ngắn (4 ký tự" in short.message_vi
+    assert check_secret_key(deployment_for("sqlite://", tmp_path)).ok  # first check: remembered
+    assert check_secret_key(deployment_for("sqlite://", tmp_path)).ok
+    changed = check_secret_key(deployment_for("sqlite://", tmp_path, SIPAS_SECRET_KEY="z" * 64))
+    assert not changed.ok and changed.message_vi.startswith("SIPAS_SECRET_KEY đã thay đổi")
+    assert SECRET not in (tmp_path / "instance" / "secret_key.fingerprint").read_text()
+
+
+def test_public_url_unset_or_not_https(tmp_path):
+    unset = check_public_url(deployment_for("sqlite://", tmp_path, SIPAS_PUBLIC_BASE_URL=""))
+    assert not unset.ok and unset.message_vi.startswith("Chưa đặt SIPAS_PUBLIC_BASE_URL")
+    plain = check_public_url(deployment_for("sqlite://", tmp_path, SIPAS_PUBLIC_BASE_URL="http://danhgia.example.vn"))
+    assert not plain.ok and "không dùng https" in plain.message_vi
+    local = check_public_url(deployment_for("sqlite://", tmp_path, SIPAS_PUBLIC_BASE_URL="https://localhost"))
+    assert not local.ok and "trỏ về chính máy này" in local.message_vi
+
+
+def test_twilio_credentials_missing_refused_or_unreachable(tmp_path, prism_url):  # noqa: F811
+    missing = check_sms(deployment_for("sqlite://", tmp_path, **TWILIO | {"SIPAS_TWILIO_AUTH_TOKEN": ""}))
+    assert not missing.ok and missing.message_vi.startswith("Cấu hình SMS chưa đủ")
+    accepted = check_sms(deployment_for("sqlite://", tmp_path, **TWILIO, SIPAS_TWILIO_API_BASE=prism_url))
+    assert accepted.ok, accepted.message_vi
+    refused_dep = deployment_for("sqlite://", tmp_path, **TWILIO)
+    canned = CannedHttpClient((401, {"code": 20003, "message": "Authenticate", "status": 401}))
+    refused_dep.twilio_http_client = canned
+    refused = check_sms(refused_dep)
+    assert not refused.ok
+    assert refused.message_vi == "Twilio từ chối SIPAS_TWILIO_ACCOUNT_SID / SIPAS_TWILIO_AUTH_TOKEN (HTTP 401)."
+    request = canned.requests[0]
+    assert request["method"] == "GET" and request["uri"].endswith(f"/Accounts/{ACCOUNT_SID}.json")
+    unreachable = check_sms(deployment_for("sqlite://", tmp_path, **TWILIO, SIPAS_TWILIO_API_BASE="http://127.0.0.1:1"))
+    assert not unreachable.ok and unreachable.message_vi.startswith("Không gọi được Twilio tại http://127.0.0.1:1")
+
+
+def test_zalo_settings_present_must_be_complete(tmp_path):
+    assert check_zalo(deployment_for("sqlite://", tmp_path)).ok
+    partial = check_zalo(deployment_for("sqlite://", tmp_path, SIPAS_ZALO_APP_ID="123"))
+    assert not partial.ok and partial.message_vi.startswith("Cấu hình Zalo chưa đủ: thiếu SIPAS_ZALO_APP_SECRET")
+    complete = check_zalo(deployment_for("sqlite://", tmp_path, **dict.fromkeys(ZALO_REQUIRED, "x")))
+    assert complete.ok and "chưa gọi thử Zalo" in complete.message_vi
+
+
+def test_notice_fonts_and_libreoffice_missing(tmp_path, monkeypatch):
+    from aggregator.notices import docx_parts
+
+    assert check_notice_tools(deployment_for("sqlite://", tmp_path)).ok
+    no_soffice = check_notice_tools(deployment_for("sqlite://", tmp_path, SIPAS_SOFFICE="/khong/co/soffice"))
+    assert not no_soffice.ok and "không tìm thấy LibreOffice (“/khong/co/soffice”)" in no_soffice.message_vi
+    monkeypatch.setattr(docx_parts, "FONT_DIRS", (tmp_path,))
+    no_fonts = check_notice_tools(deployment_for("sqlite://", tmp_path))
+    assert not no_fonts.ok and "thiếu phông Liberation Serif" in no_fonts.message_vi
+    assert "fonts-liberation2" in no_fonts.fix_vi
+
+
+def test_time_zone_unknown_or_not_vietnam(tmp_path):
+    dep = deployment_for("sqlite://", tmp_path)
+    tokyo = check_timezone(replace(dep, settings=replace(dep.settings, timezone="Asia/Tokyo")))
+    assert not tokyo.ok and "“Asia/Tokyo” (UTC+9) khác giờ Việt Nam" in tokyo.message_vi
+    unknown = check_timezone(replace(dep, settings=replace(dep.settings, timezone="Asia/Hanoi")))
+    assert not unknown.ok and "“Asia/Hanoi” không tồn tại" in unknown.message_vi
+
+
+def test_disk_nearly_full(tmp_path):
+    dep = deployment_for("sqlite://", tmp_path)
+    assert check_disk(dep).ok
+    full = check_disk(dep, min_free_bytes=10**18)
+    assert not full.ok and "sắp đầy" in full.message_vi
+
+
+def test_backup_missing_empty_or_old(tmp_path):
+    assert check_backup(deployment_for("sqlite://", tmp_path)).ok
+    off = check_backup(deployment_for("sqlite://", tmp_path, SIPAS_BACKUP_DIR="", SIPAS_BACKUP_ENABLED="false"))
+    assert not off.ok and off.message_vi.startswith("Sao lưu hằng ngày đang tắt")
+    default_dir = check_backup(deployment_for("sqlite://", tmp_path, SIPAS_BACKUP_DIR=""))
+    assert not default_dir.ok and default_dir.message_vi.startswith("Chưa có bản sao lưu nào")
+    assert str(tmp_path) in default_dir.message_vi  # the scheduler's default: <instance dir>/backups
+    empty_dir = tmp_path / "empty"
+    empty_dir.mkdir()
+    empty = check_backup(deployment_for("sqlite://", tmp_path, SIPAS_BACKUP_DIR=str(empty_dir)))
+    assert not empty.ok and empty.message_vi.startswith("Chưa có bản sao lưu nào")
+    old = empty_dir / "sipas-2026-11-30.db"
+    old.write_bytes(b"x")
+    three_days = (NOW - timedelta(days=3)).timestamp()
+    os.utime(old, (three_days, three_days))
+    stale = check_backup(deployment_for("sqlite://", tmp_path, SIPAS_BACKUP_DIR=str(empty_dir)))
+    assert not stale.ok and stale.message_vi == "Bản sao lưu mới nhất (sipas-2026-11-30.db) đã cũ 72 giờ."
+
+
+def test_scheduler_missing_silent_dead_or_duplicated(deployment):
+    assert finding(check_scheduler, deployment).ok
+    two = replace(deployment, processes=[["/opt/sipas/.venv/bin/python", "/opt/sipas/.venv/bin/sipas", "scheduler"],
+                                         [sys.executable, "-m", "sipas.cli", "scheduler"],
+                                         [sys.executable, "-m", "sipas.cli", "serve"]])
+    duplicated = finding(check_scheduler, two)
+    assert not duplicated.ok and duplicated.message_vi == "Có 2 tiến trình lập lịch trên máy này (chỉ được một)."
+    database = deployment.database
+    with database.session() as session:
+        lock = session.get(SchedulerLock, "scheduler")
+        lock.heartbeat_at, lock.expires_at = NOW - timedelta(minutes=10), NOW - timedelta(minutes=8, seconds=30)
+    silent = finding(check_scheduler, deployment)
+    assert not silent.ok and "đã ngừng báo hiệu 10 phút" in silent.message_vi
+    dead_pid = _dead_pid()
+    with database.session() as session:
+        lock = session.get(SchedulerLock, "scheduler")
+        lock.heartbeat_at, lock.holder = NOW, f"{socket.gethostname()}:{dead_pid}"
+        lock.expires_at = NOW + timedelta(seconds=90)
+    dead = finding(check_scheduler, deployment)
+    assert not dead.ok and "giữ khóa nhưng không còn chạy" in dead.message_vi
+    with database.session() as session:
+        session.delete(session.get(SchedulerLock, "scheduler"))
+    gone = finding(check_scheduler, deployment)
+    assert not gone.ok and gone.message_vi.startswith("Tiến trình lập lịch không chạy")
+
+
+def _dead_pid() -> int:
+    import subprocess
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_kiosk_clock_far_off(deployment):
+    from kiosk.models import KioskDevice
+
+    assert finding(check_kiosk_clocks, deployment).ok
+    with deployment.database.session() as session:
+        device = session.query(KioskDevice).one()
+        device.clock_offset_seconds = -600
+    off = finding(check_kiosk_clocks, deployment)
+    assert not off.ok and off.message_vi == "Đồng hồ kiosk lệch quá 2 phút: P-PHUHOI/Quầy 1 chậm 10 phút 0 giây."
+    assert "timedatectl set-ntp true" in off.fix_vi
+
+
+def test_kiosk_heartbeat_reports_its_clock(client, session):
+    from kiosk.models import KioskDevice
+    from kiosk.services import clock_offset
+
+    unit = create_unit(session)
+    device, _code, token = new_device(session, unit, secret=FACTORY_SECRET)
+    session.commit()
+    ahead = (datetime.now(UTC) + timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
+    beat = client.post(f"/kiosk/{unit.code}/api/heartbeat", json={"queued": 0, "client_time": ahead},
+                       headers={"X-Kiosk-Token": token})
+    assert beat.status_code == 200
+    session.expire_all()
+    assert 295 <= session.get(KioskDevice, device.id).clock_offset_seconds <= 300
+    assert clock_offset("2026-12-04T10:00:00", NOW) is None  # no offset: cannot be compared
+    assert clock_offset("demain", NOW) is None and clock_offset(12, NOW) is None
+    assert clock_offset("2026-12-04T17:00:00+07:00", datetime(2026, 12, 4, 9, 59, tzinfo=UTC)) == 60
+
+
+def test_a_broken_settings_file_is_reported_not_a_crash(tmp_path, monkeypatch):
+    env_file = tmp_path / "sipas.env"
+    env_file.write_text("SIPAS_TIMEZONE=Asia/Hanoi\n")
+    monkeypatch.setenv("SIPAS_ENV_FILE", str(env_file))
+    monkeypatch.delenv("SIPAS_TIMEZONE", raising=False)
+    cli_module._add_extra_commands()
+    result = CliRunner().invoke(cli_module.cli, ["doctor", "--json"])
+    assert result.exit_code == 1
+    checks = json.loads(result.stdout)["checks"]
+    assert [c["check"] for c in checks] == ["settings"]
+    assert checks[0]["message"].startswith("Cấu hình sai: SIPAS_TIMEZONE") and not checks[0]["ok"]
