@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
+from sqlalchemy import event, text
 
 from sipas.models import Base
 from sipas.plugins import load_all_models
@@ -19,10 +22,30 @@ def run_migrations() -> None:
         _run(connection)
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        event.listen(engine, "connect", _sqlite_foreign_keys_off)
     with engine.connect() as conn:
         _run(conn)
         conn.commit()
+        if sqlite:
+            _check_foreign_keys(conn)
     engine.dispose()
+
+
+def _sqlite_foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+    """Batch migrations rebuild a SQLite table (copy, DROP, rename). With foreign keys on, the DROP would
+    cascade: rebuilding ``response`` deleted every ``answer`` row. SQLite's own procedure for altering a
+    table is to switch enforcement off (possible only outside a transaction, hence at connect) and to check
+    the keys afterwards."""
+    dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+
+
+def _check_foreign_keys(connection) -> None:  # type: ignore[no-untyped-def]
+    broken = connection.execute(text("PRAGMA foreign_key_check")).fetchall()
+    connection.rollback()
+    if broken:
+        raise RuntimeError(f"migration left rows whose foreign keys point nowhere: {broken[:5]}")
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
