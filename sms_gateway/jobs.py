@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sipas.clock import utcnow
@@ -26,24 +26,22 @@ def _database() -> tuple[Database, Settings]:
     return database, settings
 
 
-@fenced(JOB_ID)
 def send_due_job() -> None:
     """Module-level so the persistent job store can reference it; reads the clock once, here.
 
     While the database cannot be used (PostgreSQL down, SQLite locked) the cycle is skipped with a
     warning, and the next ones wait twice as long each time (up to ``MAX_BACKOFF``) instead of failing
-    every minute; nothing is claimed, so no attempt is used up.
+    every minute; nothing is claimed, so no attempt is used up. The backoff sits outside the fence:
+    renewing the scheduler's lease needs the database too, and its failure is an outage like any other.
     """
     from sipas.failures import database_unavailable
-    from sms_gateway.sending import run_cycle
 
     now = utcnow()
     resume_at = _context.get("resume_at")
     if resume_at is not None and now < resume_at:
         return
-    database, settings = _database()
     try:
-        summary = run_cycle(database, settings, now=now)
+        summary = _send_due_cycle(now)
     except Exception as exc:
         reason = database_unavailable(exc)
         if reason is None:
@@ -55,6 +53,15 @@ def send_due_job() -> None:
     _context.pop("backoff", None)
     _context.pop("resume_at", None)
     log.info("sms cycle: %s", summary)
+
+
+@fenced(JOB_ID)
+def _send_due_cycle(now: datetime) -> Any:
+    """One sending cycle, run only while this process holds the scheduler lease."""
+    from sms_gateway.sending import run_cycle
+
+    database, settings = _database()
+    return run_cycle(database, settings, now=now)
 
 
 def register(scheduler: Any, settings: Settings) -> None:

@@ -61,7 +61,7 @@ def deployment(settings, tmp_path):
     with database.session() as session:
         session.add(SchedulerLock(name="scheduler", holder=f"{socket.gethostname()}:{os.getpid()}",
                                   heartbeat_at=NOW - timedelta(seconds=20), token=1,
-                                  expires_at=NOW + timedelta(seconds=70)))
+                                  expires_at=datetime.now(UTC) + timedelta(hours=1)))  # the CLI reads the clock
         device, _code, _token = new_device(session, create_unit(session, code="P-PHUHOI"))
         device.clock_offset_seconds = 3
     database.dispose()

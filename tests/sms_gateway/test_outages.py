@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select
 from twilio.http.http_client import TwilioHttpClient
 
+from sipas.clock import utcnow
+from sipas.scheduler import Lease, acquire_lock, activate, deactivate
 from sipas.settings import Settings
 from sipas.storage import Database, get_database
 from sms_gateway import jobs
@@ -58,20 +60,22 @@ def unreachable_database(tmp_path, monkeypatch) -> Database:  # type: ignore[no-
                                  secret_key="t", instance_dir=tmp_path / "instance")
     database = Database(settings)
     monkeypatch.setattr(jobs, "_context", {"settings": settings, "database": database})
+    activate(database, Lease("host:1", 1, 90))  # the lease it held before the database went away
     yield database
+    deactivate()
     database.dispose()
 
 
 def test_the_job_skips_cycles_with_growing_backoff_while_the_database_is_down(unreachable_database, monkeypatch,
                                                                              caplog):
     tried: list[object] = []
-    real_run_cycle = run_cycle
+    real_cycle = jobs._send_due_cycle  # the fenced cycle: renewing the lease is its first use of the database
 
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        tried.append(kwargs["now"])
-        return real_run_cycle(*args, **kwargs)
+    def counted(now):  # type: ignore[no-untyped-def]
+        tried.append(now)
+        return real_cycle(now)
 
-    monkeypatch.setattr("sms_gateway.sending.run_cycle", counted)
+    monkeypatch.setattr(jobs, "_send_due_cycle", counted)
     start = RETURNED
     for minute in range(8):  # the scheduler calls the job every minute
         monkeypatch.setattr(jobs, "utcnow", lambda minute=minute: start + timedelta(minutes=minute, seconds=1))
@@ -81,7 +85,7 @@ def test_the_job_skips_cycles_with_growing_backoff_while_the_database_is_down(un
     assert jobs._context["backoff"] == timedelta(minutes=8)
 
 
-def test_the_backoff_ends_when_the_database_answers_again(app, session, settings, monkeypatch):
+def test_the_backoff_ends_when_the_database_answers_again(app, session, settings, monkeypatch, request):
     unit = create_unit(session)
     returned(session, unit)
     monkeypatch.setattr(jobs, "_context", {"settings": settings, "database": get_database(app),
@@ -89,6 +93,8 @@ def test_the_backoff_ends_when_the_database_answers_again(app, session, settings
     sent = RecordingProvider()
     monkeypatch.setattr("sms_gateway.sending.build_provider", lambda _sms: sent)
     monkeypatch.setattr(jobs, "utcnow", lambda: local(2026, 1, 7, 9, 59))
+    activate(get_database(app), acquire_lock(get_database(app), "host:1", now=utcnow()))
+    request.addfinalizer(deactivate)
     jobs.send_due_job()
     assert sent.sent == []  # still waiting
     monkeypatch.setattr(jobs, "utcnow", lambda: local(2026, 1, 7, 10, 0))
