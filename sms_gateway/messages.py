@@ -18,6 +18,21 @@ PROVIDER_STATUSES = {
     "canceled": MessageStatus.FAILED,
 }
 
+# How far a message has gone. A provider's report only ever moves a message forward: Twilio retries a
+# callback with a new I-Twilio-Idempotency-Token (outside the signature), so an old "failed" may arrive
+# after "delivered"; final states never change again.
+STATUS_RANK = {
+    MessageStatus.QUEUED: 0, MessageStatus.UNKNOWN: 0, MessageStatus.ACCEPTED: 1, MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3, MessageStatus.UNDELIVERED: 3, MessageStatus.FAILED: 3,
+}
+
+
+def moves_forward(current: MessageStatus | None, reported: MessageStatus) -> bool:
+    """True when ``reported`` is further along than ``current`` (an unreadable report moves nothing)."""
+    if reported is MessageStatus.UNKNOWN:
+        return False
+    return current is None or STATUS_RANK[reported] > STATUS_RANK[current]
+
 
 def outcome_status(provider_status: str | None) -> MessageStatus:
     return PROVIDER_STATUSES.get((provider_status or "").lower(), MessageStatus.UNKNOWN)

@@ -27,7 +27,7 @@ from sipas.errors import ValidationError
 from sipas.parsing import parse_phone
 from sipas.storage import db_session
 from sms_gateway.inbound import InboundSms, handle_inbound
-from sms_gateway.messages import new_outbound, outcome_status
+from sms_gateway.messages import moves_forward, new_outbound, outcome_status
 from sms_gateway.models import InboundDelivery, Invitation, InvitationStatus, MessageKind, OutboundMessage
 from sms_gateway.optouts import opt_out
 from sms_gateway.providers import OPTED_OUT
@@ -180,11 +180,23 @@ def _resolve_late(invitation: Invitation, message: OutboundMessage, now: datetim
 
 def apply_status(session: Session, message: OutboundMessage, status: str, error_code: str | None, *,
                  late: bool = False) -> None:
+    """Record a provider's report on ``message``, only ever forward (see ``moves_forward``).
+
+    A report that would move the message back (a replayed "failed" after "delivered") changes nothing but
+    an opt-out: the citizen's wish is honoured whatever the order the reports came in."""
     now = utcnow()
-    message.status, message.updated_at = outcome_status(status), now
+    reported = outcome_status(status)
+    invitation = session.get(Invitation, message.invitation_id) if message.invitation_id else None
+    if not moves_forward(message.status, reported):
+        log.info("status report %s ignored: outbound %s is already %s", status or "?", message.id, message.status)
+        if error_code == OPTED_OUT:
+            phone_hash = invitation.phone_hash if invitation is not None else message.to_hash
+            if phone_hash:
+                opt_out(session, phone_hash, now=now, source="twilio-status")
+        return
+    message.status, message.updated_at = reported, now
     if error_code:
         message.error_code = error_code
-    invitation = session.get(Invitation, message.invitation_id) if message.invitation_id else None
     if invitation is not None and late:
         _resolve_late(invitation, message, now)
     if invitation is None or message.kind is not MessageKind.INVITATION:
@@ -197,7 +209,7 @@ def apply_status(session: Session, message: OutboundMessage, status: str, error_
         if error_code == OPTED_OUT and invitation.phone_hash:
             opt_out(session, invitation.phone_hash, now=now, source="twilio-status")
             invitation.status = InvitationStatus.OPTED_OUT
-        elif invitation.status in (InvitationStatus.SENT, InvitationStatus.DELIVERED):
+        elif invitation.status is InvitationStatus.SENT:
             invitation.status, invitation.last_error_code = InvitationStatus.FAILED, error_code
         invitation.updated_at = now
 

@@ -233,14 +233,48 @@ def test_status_callback_updates_the_message_and_the_invitation(app, client, ses
     session.commit()
     session.expire_all()
     assert session.scalars(select(Invitation)).one().status is InvitationStatus.DELIVERED
-    failed = post_signed(client, "/sms/twilio/status", status | {"MessageStatus": "undelivered",
-                                                                 "ErrorCode": "21610"})
+
+
+def test_an_opt_out_reported_on_a_sent_invitation_opts_the_number_out(app, client, session, settings):
+    invited(app, session, settings)
+    session.commit()
+    message = session.scalars(select(OutboundMessage)).one()
+    failed = post_signed(client, "/sms/twilio/status", {"MessageSid": message.sid, "MessageStatus": "undelivered",
+                                                        "ErrorCode": "21610", "AccountSid": "AC" + "0" * 32})
     assert failed.status_code == 200
     session.commit()
     session.expire_all()
     assert session.scalars(select(Invitation)).one().status is InvitationStatus.OPTED_OUT
     assert count(session, OptOut) == 1
 
+
+def test_status_changes_only_move_forward_whatever_the_idempotency_token(app, client, session, settings):
+    """A replayed report with a new I-Twilio-Idempotency-Token (not covered by the signature) is a new delivery
+    to the de-duplication, but it cannot take a delivered invitation back to failed."""
+    invited(app, session, settings)
+    session.commit()
+    message = session.scalars(select(OutboundMessage)).one()
+    base = {"MessageSid": message.sid, "AccountSid": "AC" + "0" * 32}
+    for token, status, error in (("t1", "sent", None), ("t2", "delivered", None), ("t3", "failed", "30003"),
+                                 ("t4", "sent", None), ("t5", "undelivered", "30005")):
+        params = base | {"MessageStatus": status} | ({"ErrorCode": error} if error else {})
+        answer = post_signed(client, "/sms/twilio/status", params, headers={"I-Twilio-Idempotency-Token": token})
+        assert answer.status_code == 200
+    session.commit()
+    session.expire_all()
+    invitation = session.scalars(select(Invitation)).one()
+    assert invitation.status is InvitationStatus.DELIVERED and invitation.last_error_code is None
+    outbound = session.get(OutboundMessage, message.id)
+    assert outbound.status is MessageStatus.DELIVERED and outbound.error_code is None
+    # An opt-out is still honoured when it arrives late: the number gets no further message.
+    late_stop = post_signed(client, "/sms/twilio/status", base | {"MessageStatus": "failed", "ErrorCode": "21610"},
+                            headers={"I-Twilio-Idempotency-Token": "t6"})
+    assert late_stop.status_code == 200
+    session.commit()
+    session.expire_all()
+    assert count(session, OptOut) == 1
+    assert session.scalars(select(Invitation)).one().status is InvitationStatus.OPTED_OUT  # no reminder will go
+    assert session.get(OutboundMessage, message.id).status is MessageStatus.DELIVERED
 
 
 def test_a_late_status_report_resolves_a_send_whose_outcome_was_unknown(app, client, session, settings):
