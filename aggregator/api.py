@@ -18,6 +18,7 @@ from sipas.app import get_catalogue, get_settings
 from sipas.clock import local_date, utcnow
 from sipas.errors import ValidationError
 from sipas.storage import db_session
+from sipas.text import is_storable
 
 bp = Blueprint("aggregator_api", __name__, url_prefix="/api/v1")
 register_api_errors(bp)
@@ -30,6 +31,10 @@ def reports() -> ResponseReturnValue:
     args = request.args
     if args.get("unit") and args.get("district"):
         raise ValidationError("Chỉ nêu một trong hai: unit hoặc district.", field="unit")
+    for name, value in args.items(multi=True):
+        if not is_storable(value) or len(value) > 200:
+            raise ValidationError(f"Giá trị của {name} chứa ký tự không hợp lệ hoặc quá dài.", field=name,
+                                  detail="unreadable query parameter")
     settings = get_settings()
     now = utcnow()
     try:

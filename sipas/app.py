@@ -11,6 +11,7 @@ from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from sipas import storage
 from sipas.catalogue import Catalogue, load_catalogue
@@ -22,9 +23,22 @@ log = logging.getLogger(__name__)
 csrf = CSRFProtect()
 
 
+MAX_DATABASE_INTEGER = 2**63 - 1
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:…>`` limited to what a BIGINT column holds."""
+
+    def __init__(self, map, *args, max: int | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(map, *args, max=MAX_DATABASE_INTEGER if max is None else max, **kwargs)
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_dir))
+    # Ids and numbers in URLs are database integers: beyond 64 bits no row can match, and the databases
+    # refuse to compare with them (an overflow, a 500). Such a URL matches no route: 404.
+    app.url_map.converters["int"] = BoundedIntegerConverter
     secret_key = settings.secret_key or _instance_secret(settings)
     app.config.update(
         SECRET_KEY=secret_key,

@@ -26,6 +26,7 @@ from sipas.dossiers import phone_hash
 from sipas.errors import ValidationError
 from sipas.parsing import parse_phone
 from sipas.storage import db_session
+from sipas.text import storable
 from sms_gateway.inbound import InboundSms, handle_inbound
 from sms_gateway.messages import moves_forward, new_outbound, outcome_status
 from sms_gateway.models import InboundDelivery, Invitation, InvitationStatus, MessageKind, OutboundMessage
@@ -225,9 +226,11 @@ def http_inbound() -> tuple[Response, int] | Response:
         abort(403)
     data = request.get_json(silent=True) if request.is_json else request.form
     data = data if hasattr(data, "get") else {}
-    message_id = str(data.get("MessageId") or data.get("SMSID") or "")
+    # A gateway's JSON may carry NUL or lone surrogates (\u0000, \ud800) that no column can hold: they are
+    # dropped here, the rest of the message is read as usual.
+    message_id = storable(str(data.get("MessageId") or data.get("SMSID") or ""))[:100]
     if not message_id:
         return jsonify(error="MessageId required"), 400
-    reply = _receive("http", [f"sid:{message_id}"], str(data.get("Phone") or ""), str(data.get("Content") or ""),
-                     message_id, None)
+    reply = _receive("http", [f"sid:{message_id}"], storable(str(data.get("Phone") or "")),
+                     storable(str(data.get("Content") or "")), message_id, None)
     return jsonify(reply=reply)

@@ -17,6 +17,7 @@ from sipas.storage import db_session
 from sipas.units import change_kiosk_instrument
 
 AUDIT_PAGE_SIZE = 50
+MAX_PAGE = 100_000  # beyond any real list; keeps OFFSET within a database integer
 _UNIT_TEXT_FIELDS = {
     "name": ("Tên đơn vị", 200),
     "issuing_body": ("Cơ quan ban hành (mỗi dòng một dòng in)", 200),
@@ -81,7 +82,7 @@ def audit_log():  # type: ignore[no-untyped-def]
     """The audit log of the user's units (an admin without units also sees system-wide events)."""
     session = db_session()
     unit_ids = [u.id for u in allowed_units()]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     action = request.args.get("action", "").strip()
     query = select(AuditEvent).where(AuditEvent.unit_id.in_(unit_ids))
     if action:

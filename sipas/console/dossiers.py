@@ -31,6 +31,7 @@ from sipas.timeliness import Timeliness, timeliness
 PAGE_SIZE = 50
 MAX_ERRORS_SHOWN = 1000
 MAX_SEARCH = 100
+MAX_PAGE = 100_000  # beyond any real list; keeps OFFSET within a database integer
 STATUSES = {
     "": "Tất cả",
     "returned": "Đã trả kết quả",
@@ -70,7 +71,7 @@ class Filters:
     def from_request(cls) -> Filters:
         status = request.args.get("status", "")
         try:
-            page = max(int(request.args.get("page", "1")), 1)
+            page = min(max(int(request.args.get("page", "1")), 1), MAX_PAGE)
         except ValueError:
             page = 1
         query = " ".join(request.args.get("q", "").split())[:MAX_SEARCH]
