@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from aggregator.cellsafe import neutralise
+from aggregator.exports import FIELD_KEYS, report_xlsx
 from sipas.catalogue import Catalogue
 from sipas.models import ResponseChannel, UnitKind
 from tests.aggregator.fixtures import NOW
@@ -74,3 +75,27 @@ def test_every_export_cell_with_hostile_free_text_is_inert(client: FlaskClient, 
     for row in rows:
         for value in row:
             assert not _is_formula_text(value), value
+
+
+def test_report_xlsx_built_from_hostile_labels_everywhere_has_no_formula() -> None:
+    """Labels that come from configuration (instrument, criterion, option, class) go through the neutraliser too."""
+    hostile = iter(HOSTILE * 20)
+    option = {"label": next(hostile), "count": 3, "percent": -12.5}
+    report = {"unit_name": next(hostile), "period": {"label": next(hostile)},
+              "instruments": [{"label": next(hostile), "version": next(hostile),
+                               "criteria": [{"label": next(hostile), "n": 3, "options": [option]}]}],
+              "fields": [{**{key: -1 for key in FIELD_KEYS}, "field": next(hostile), "is_total": False}]}
+    ranking = {"district_name": next(hostile), "label": next(hostile),
+               "units": [{"rank": 1, "code": next(hostile), "name": next(hostile), "total": -4.5,
+                          "class": next(hostile), "indices": {str(i): next(hostile) for i in range(1, 10)}}]}
+    book = load_workbook(io.BytesIO(report_xlsx(report, ranking)))
+    texts, numbers = 0, 0
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula: {cell.value!r}"
+                assert not _is_formula_text(cell.value), f"{sheet.title}!{cell.coordinate}: {cell.value!r}"
+                texts += isinstance(cell.value, str) and cell.value.startswith("'")
+                numbers += isinstance(cell.value, (int, float)) and cell.value < 0
+    assert texts >= 20  # every hostile label was written, as text
+    assert numbers >= 14  # negative figures stay numbers (the percent, 12 field counts, the ranking total)
