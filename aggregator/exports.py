@@ -18,6 +18,7 @@ from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aggregator.cellsafe import neutralise_row
 from aggregator.queries import Scope, in_scope
 from sipas.catalogue import NOT_APPLICABLE
 from sipas.clock import local_date
@@ -32,12 +33,17 @@ FIELD_KEYS = ("field", "received_total", "received_online", "received_direct_pos
 CSV_HEADERS = ("stt", "bo_tieu_chi", "phien_ban", "kenh", "ngay", "cau_tra_loi")
 
 
+def _append(ws: Any, row: list[Any]) -> None:
+    """Every row goes through the formula neutraliser: unit names, fields and labels are free text."""
+    ws.append(neutralise_row(row))
+
+
 def _sheet_title(ws: Any, title: str, subtitle: str, headers: tuple[str, ...]) -> None:
-    ws.append([title])
+    _append(ws, [title])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append([subtitle])
-    ws.append([])
-    ws.append(list(headers))
+    _append(ws, [subtitle])
+    _append(ws, [])
+    _append(ws, list(headers))
     for cell in ws[4]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -54,7 +60,7 @@ def report_xlsx(report: dict[str, Any], ranking: dict[str, Any] | None = None) -
     for instrument in report["instruments"]:
         for criterion in instrument["criteria"]:
             for option in criterion["options"]:
-                ws.append([instrument["label"], instrument["version"], criterion["label"], criterion["n"],
+                _append(ws, [instrument["label"], instrument["version"], criterion["label"], criterion["n"],
                            option["label"], option["count"], option["percent"]])
                 ws.cell(ws.max_row, 7).number_format = "0.00"
     ws.column_dimensions["A"].width, ws.column_dimensions["C"].width = 30, 60
@@ -62,7 +68,7 @@ def report_xlsx(report: dict[str, Any], ranking: dict[str, Any] | None = None) -
     fields = book.create_sheet("Lĩnh vực")
     _sheet_title(fields, "Tình hình giải quyết hồ sơ (Biểu II.06a)", subtitle, FIELD_HEADERS)
     for row in report["fields"]:
-        fields.append([row[key] for key in FIELD_KEYS])
+        _append(fields, [row[key] for key in FIELD_KEYS])
         if row["is_total"]:
             for cell in fields[fields.max_row]:
                 cell.font = Font(bold=True)
@@ -72,7 +78,7 @@ def report_xlsx(report: dict[str, Any], ranking: dict[str, Any] | None = None) -
         _sheet_title(sheet, "Xếp hạng theo Thông tư 01/2018/TT-VPCP", f"{ranking['district_name']}, {ranking['label']}",
                      ("Hạng", "Mã", "Đơn vị", "Tổng điểm", "Xếp loại", *[f"Chỉ số {i}" for i in range(1, 10)]))
         for row in ranking["units"]:
-            sheet.append([row["rank"], row["code"], row["name"], row["total"], row["class"],
+            _append(sheet, [row["rank"], row["code"], row["name"], row["total"], row["class"],
                           *[row["indices"].get(str(i)) for i in range(1, 10)]])
         sheet.column_dimensions["C"].width = 30
     buffer = io.BytesIO()
@@ -91,7 +97,7 @@ def responses_csv(session: Session, scope: Scope, tz: Any) -> Iterator[str]:
         buffer.truncate()
         return text
 
-    writer.writerow(CSV_HEADERS)
+    writer.writerow(neutralise_row(CSV_HEADERS))
     yield "\ufeff" + flush()
     stmt = in_scope(scope, select(Response.id, Response.instrument_code, Response.instrument_version,
                                     Response.channel, Response.submitted_at, Answer.criterion_code,
@@ -103,8 +109,8 @@ def responses_csv(session: Session, scope: Scope, tz: Any) -> Iterator[str]:
         items = list(group)
         first = items[0]
         answers = ";".join(f"{r[5]}={r[6] or NOT_APPLICABLE}" for r in items)
-        writer.writerow([number, first[1], first[2], str(first[3]),
-                         local_date(first[4], tz).isoformat(), answers])
+        writer.writerow(neutralise_row([number, first[1], first[2], str(first[3]),
+                                        local_date(first[4], tz).isoformat(), answers]))
         if number % 200 == 0:
             yield flush()
     yield flush()

@@ -11,6 +11,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -73,10 +74,21 @@ def render(view: NoticeView, fmt: str, settings: Settings) -> bytes:
     if fmt == "docx":
         return render_docx(view)
     if fmt == "pdf":
-        return docx_to_pdf(render_docx(view), soffice=soffice_binary(settings.env))
+        return pdf_of(render_docx(view), settings)
     if fmt == "html":
         return render_html(view).encode("utf-8")
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def pdf_dirs(settings: Settings) -> tuple[Path, Path]:
+    """(lock directory, PDF cache) in the instance folder, shared by every worker process of the host."""
+    return settings.instance_dir / "pdf", settings.instance_dir / "pdf" / "cache"
+
+
+def pdf_of(docx: bytes, settings: Settings) -> bytes:
+    """The PDF of a notice DOCX: cached, one LibreOffice at a time per host, ``PdfBusy`` when the queue is full."""
+    lock_dir, cache_dir = pdf_dirs(settings)
+    return docx_to_pdf(docx, soffice=soffice_binary(settings.env), lock_dir=lock_dir, cache_dir=cache_dir)
 
 
 def next_number(session: Session, unit: Unit, year: int) -> int:
@@ -97,7 +109,7 @@ def issue_notice(session: Session, unit: Unit, report: dict[str, Any], request: 
                  settings: Settings, actor: str, now: datetime) -> Notice:
     """Number, render and store a notice; the (unit, year, number) unique constraint refuses reuse."""
     notice = prepare_notice(session, unit, report, request, settings=settings, actor=actor, now=now)
-    notice.pdf = docx_to_pdf(notice.docx, soffice=soffice_binary(settings.env))
+    notice.pdf = pdf_of(notice.docx, settings)
     return store_notice(session, unit, notice)
 
 

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from aggregator.models_notices import Notice
 from aggregator.notices import service
 from aggregator.notices.html_render import notice_context
-from aggregator.notices.pdf_render import RenderError, docx_to_pdf, soffice_binary
+from aggregator.notices.pdf_render import PdfBusy, RenderError
 from aggregator.notices.template import TemplateError
 from aggregator.notices.vnformat import ROMAN_QUARTERS, date_short
 from aggregator.params import PeriodError, parse_period
@@ -134,10 +134,18 @@ def draft(fmt: str) -> ResponseReturnValue:
     db_session().rollback()  # read-only: release the database during the PDF conversion
     try:
         data = service.render(view, fmt, get_settings())
+    except PdfBusy as exc:  # the host's PDF queue is full: say so now rather than hold a worker
+        return busy(exc)
     except RenderError as exc:  # LibreOffice or the chart drawing failed
         flash(exc.message_vi, "error")
         return redirect(url_for("notices.index", **period_args(unit, period)))
     return _download(data, fmt, service.file_name(unit, period, fmt))
+
+
+def busy(exc: PdfBusy) -> Response:
+    """503 with ``Retry-After`` and the reason in Vietnamese."""
+    return Response(exc.message_vi, status=503, mimetype="text/plain",
+                    headers={"Retry-After": str(exc.retry_after), "Cache-Control": "no-store"})
 
 
 def _download(data: bytes, fmt: str, name: str) -> Response:
@@ -174,7 +182,7 @@ def issue() -> ResponseReturnValue:
                                         service.IssueRequest(period, number, issue_date, corrects),
                                         settings=settings, actor=actor_name(), now=now)
         session.rollback()  # nothing written yet: release the database during the PDF conversion
-        notice.pdf = docx_to_pdf(notice.docx, soffice=soffice_binary(settings.env))
+        notice.pdf = service.pdf_of(notice.docx, settings)
         service.store_notice(session, unit, notice)
     except (DomainError, RenderError, TemplateError) as exc:
         session.rollback()
