@@ -14,5 +14,16 @@ graceful_timeout = 30
 accesslog = "-"
 # Short links (/r/<code>) are bearer links: the access log shows /r/*** instead of the code.
 logger_class = "sms_gateway.access_log.MaskedLinkLogger"
+# With SIPAS_LOG_FORMAT=json that logger writes JSON lines (access and error log, and the app's loggers).
 # Only the reverse proxy on this machine may set X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("SIPAS_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """Start the request-latency histograms afresh: the files of the previous run's workers are removed."""
+    from sipas.metrics import metrics_dir
+    from sipas.settings import Settings
+
+    directory = metrics_dir(Settings.from_env())
+    for stale in directory.glob("*.json") if directory.is_dir() else ():
+        stale.unlink(missing_ok=True)

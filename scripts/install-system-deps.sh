@@ -5,7 +5,8 @@
 set -euo pipefail
 
 run_packages=(python3-venv fonts-liberation2 libreoffice-writer-nogui poppler-utils libcairo2)
-test_packages=("${run_packages[@]}" postgresql chromium espeak-ng sox libzbar0 nodejs npm)
+# nginx: tests/multihost runs its own nginx (-c/-p, high ports); the package's service is kept from starting.
+test_packages=("${run_packages[@]}" postgresql chromium espeak-ng sox libzbar0 nodejs npm nginx logrotate)
 
 case "${1:-test}" in
   run) wanted=("${run_packages[@]}") ;;
@@ -29,4 +30,15 @@ sudo=""
 if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
+# Installing nginx must not start a web server on port 80: policy-rc.d (if none is there) refuses service
+# starts during the install, then goes; a service started before anyway is stopped and disabled.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [[ " ${missing[*]} " == *" nginx "* && ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod 755 "$policy" && own_policy=1
+fi
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [[ -n $own_policy ]]; then $sudo rm -f "$policy"; fi
+if [[ " ${missing[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+  $sudo systemctl disable --now nginx >/dev/null 2>&1 || true
+fi

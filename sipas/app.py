@@ -79,6 +79,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from sipas.request_guard import init_app as init_request_guard
 
     init_request_guard(app)
+    from sipas.metrics import init_app as init_metrics
+
+    init_metrics(app)
 
     @app.errorhandler(403)
     def forbidden(_exc):  # type: ignore[no-untyped-def]

@@ -106,8 +106,9 @@ def cli(click_ctx: click.Context, verbose: bool, quiet: bool) -> None:
     context = click_ctx.ensure_object(Context)
     context.quiet = quiet
     click_ctx.call_on_close(context.close)
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from sipas.logformat import configure as configure_logging
+
+    configure_logging(logging.DEBUG if verbose else logging.INFO)
     if not verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)
 

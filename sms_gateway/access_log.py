@@ -8,10 +8,13 @@ header or environ atom); the rest of the line is left as gunicorn writes it. Use
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from gunicorn.glogging import Logger
+
+from sipas.logformat import JsonFormatter, json_wanted
 
 LINK_PATH = re.compile(r"/r/[A-Za-z0-9]+")
 MASKED = "/r/***"
@@ -23,6 +26,20 @@ def mask_links(text: str) -> str:
 
 
 class MaskedLinkLogger(Logger):
+    def setup(self, cfg: Any) -> None:
+        """With ``SIPAS_LOG_FORMAT=json`` gunicorn's error and access logs and the app's loggers write JSON lines."""
+        super().setup(cfg)
+        if not json_wanted():
+            return
+        for handler in [*self.error_log.handlers, *self.access_log.handlers]:
+            handler.setFormatter(JsonFormatter())
+        root = logging.getLogger()
+        if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+            handler = logging.StreamHandler()
+            handler.setFormatter(JsonFormatter())
+            root.addHandler(handler)
+            root.setLevel(min(root.level or logging.INFO, logging.INFO))
+
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
         atoms = super().atoms(resp, req, environ, request_time)
         return {key: mask_links(value) if isinstance(value, str) else value for key, value in atoms.items()}

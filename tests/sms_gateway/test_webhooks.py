@@ -3,6 +3,7 @@ query), de-duplicated retries, and a full SMS rating."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import time, timedelta
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from sipas.clock import utcnow
+from sipas.logformat import JsonFormatter
 from sipas.models import Answer, IntakeChannel, Response, ResponseChannel
 from sipas.storage import get_database
 from sms_gateway.models import (
@@ -364,3 +366,9 @@ def test_logs_never_carry_the_phone_number_or_the_text(app, client, session, set
     post_signed(client, INBOUND, inbound("TC", sid="SM3"))
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert text and "912345678" not in text and "rất tệ" not in text
+    # the same records as JSON lines (SIPAS_LOG_FORMAT=json): nothing more than the message goes out
+    json_lines = [JsonFormatter().format(r) for r in caplog.records]
+    assert all(json.loads(line)["message"] == r.getMessage() for line, r in zip(json_lines, caplog.records,
+                                                                                   strict=True))
+    joined = "\n".join(json_lines)
+    assert "912345678" not in joined and "rất tệ" not in joined and "r\\u1ea5t" not in joined

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import runpy
+import sys
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,6 +13,7 @@ from types import SimpleNamespace
 from gunicorn.config import Config
 from gunicorn.util import load_class
 
+from sipas.logformat import JsonFormatter
 from sms_gateway.access_log import MaskedLinkLogger, mask_links
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +43,26 @@ def test_the_link_code_is_masked_and_the_rest_of_the_line_kept(tmp_path: Path) -
     assert '"POST /r/***?size=8 HTTP/1.1"' in line
     assert '"https://danhgia.example.gov.vn/r/***"' in line
     assert line.startswith("203.0.113.7 - - [") and " 303 412 " in line and '"Mozilla/5.0 (Android)"' in line
+
+
+def test_json_access_lines_carry_the_request_fields_with_the_code_masked(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SIPAS_LOG_FORMAT", "json")
+    text = access_line(tmp_path, f"/r/{CODE}", query="size=8", referer=f"https://danhgia.example.gov.vn/r/{CODE}")
+    assert CODE not in text and len(text.splitlines()) == 1
+    line = json.loads(text)
+    assert line["logger"] == "gunicorn.access" and line["message"] == "POST /r/***?size=8 HTTP/1.1"
+    assert line["path"] == "/r/***" and line["status"] == 303 and line["bytes"] == 412
+    assert line["referer"] == "https://danhgia.example.gov.vn/r/***" and line["remote_addr"] == "203.0.113.7"
+
+
+def test_json_lines_mask_link_codes_in_any_message_and_exception() -> None:
+    try:
+        raise ValueError(f"bad /r/{CODE}")
+    except ValueError:
+        record = logging.LogRecord("sipas.x", logging.ERROR, __file__, 1, "link %s", (f"/r/{CODE}",), sys.exc_info())
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "link /r/***" and "ValueError: bad /r/***" in line["exception"]
+    assert set(line) == {"time", "level", "logger", "message", "exception"}
 
 
 def test_other_paths_are_logged_as_they_are(tmp_path: Path) -> None:
