@@ -169,6 +169,7 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
         parsed = _parse_rows(header, columns, report.columns, report, tz=tz, now=now, phone_regions=phone_regions)
     except ImportFileError as exc:
         report.file_error = exc.message_vi
+        report.file_error_code = exc.code
         audit(session, "import.dossiers", actor=actor, unit=unit, subject=filename[:200], status="file_error",
               detail=exc.detail)
         log.info("dossier import of %s into %s refused: %s", filename, unit.code, exc.detail)

@@ -83,6 +83,7 @@ def import_responses(session: Session, catalogue: Catalogue, unit: Unit, data: b
         fields, criteria, rows = _read(data, filename, columns, report)
     except ImportFileError as exc:
         report.file_error = exc.message_vi
+        report.file_error_code = exc.code
         audit(session, "import.responses", actor=actor, unit=unit, subject=filename[:200], status="file_error",
               detail=exc.detail)
         return report
@@ -97,6 +98,7 @@ def import_responses(session: Session, catalogue: Catalogue, unit: Unit, data: b
         savepoint.rollback()
         report.created = report.unchanged = 0
         report.file_error = exc.message_vi
+        report.file_error_code = exc.code
         audit(session, "import.responses", actor=actor, unit=unit, subject=filename[:200], status="file_error",
               detail=exc.detail)
         return report
