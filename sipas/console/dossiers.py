@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import Response as FlaskResponse
 from flask import abort, current_app, render_template, request
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
@@ -22,6 +23,7 @@ from sipas.console.auth import (
     unit_for_user,
 )
 from sipas.imports import ImportReport, import_dossiers, import_responses
+from sipas.imports.templates import dossier_template, response_template
 from sipas.models import Dossier, Response, Role, Unit
 from sipas.parsing import CHANNEL_LABELS_VI, INTAKE_LABELS_VI
 from sipas.storage import db_session
@@ -193,6 +195,26 @@ def dossier_import():  # type: ignore[no-untyped-def]
     return _import_page(units, form, report, None), status
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/dossiers/import/template/<kind>", endpoint="dossier_import_template")
+@roles_required(Role.ADMIN, Role.CLERK)
+def dossier_import_template(kind: str):  # type: ignore[no-untyped-def]
+    """A blank template to fill in: ``dossiers``, or ``responses`` for one instrument (``?instrument=``)."""
+    if kind == "dossiers":
+        data, name = dossier_template(), "mau-nhap-ho-so.xlsx"
+    elif kind == "responses":
+        instruments = {i.code: i for i in get_catalogue().latest(local_date(utcnow(), get_settings().tz))}
+        instrument = instruments.get(request.args.get("instrument", ""))
+        if instrument is None:
+            abort(404)
+        data, name = response_template(instrument), f"mau-nhap-phieu-{instrument.code}.xlsx"
+    else:
+        abort(404)
+    return FlaskResponse(data, mimetype=XLSX_TYPE, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @bp.errorhandler(RequestEntityTooLarge)
 def upload_too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
     """The upload page explains the size limit in Vietnamese (the CSRF check hits it before the view)."""
@@ -207,8 +229,9 @@ def upload_too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def
 
 def _import_page(units: list[Unit], form: dict[str, object], report: ImportReport | None, problem: str | None
                  ) -> str:
+    instruments = get_catalogue().latest(local_date(utcnow(), get_settings().tz))
     return render_template("console/dossiers/import.html", units=units, form=form, report=report, problem=problem,
-                           max_errors_shown=MAX_ERRORS_SHOWN)
+                           max_errors_shown=MAX_ERRORS_SHOWN, instruments=instruments)
 
 
 def _form_problem(form: dict[str, object], upload: object, units: list[Unit]) -> str | None:

@@ -24,6 +24,7 @@ from sipas.imports.cells import RowCollector, code_text, consent_value, is_blank
 from sipas.imports.headers import CODE_HEADERS, Header, find_header, header_key
 from sipas.imports.reader import Row, read_sheets
 from sipas.imports.report import ImportFileError, ImportReport, RowError
+from sipas.imports.wrong_file import wrong_kind
 from sipas.models import Dossier, IntakeChannel, Response, Unit
 from sipas.parsing import clean_text, parse_bool, parse_intake_channel, parse_phone, parse_timestamp
 
@@ -168,7 +169,10 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
         header, columns = read_dossier_file(data, filename, report)
         parsed = _parse_rows(header, columns, report.columns, report, tz=tz, now=now, phone_regions=phone_regions)
     except ImportFileError as exc:
+        if exc.detail in ("no received column", "no header row"):
+            exc = wrong_kind(data, filename, "dossiers") or exc
         report.file_error = exc.message_vi
+        report.file_error_code = exc.code
         audit(session, "import.dossiers", actor=actor, unit=unit, subject=filename[:200], status="file_error",
               detail=exc.detail)
         log.info("dossier import of %s into %s refused: %s", filename, unit.code, exc.detail)

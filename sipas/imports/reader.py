@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from sipas.imports.report import ImportFileError
+from sipas.imports.xlsx_guard import MAX_CELL_CHARS, SpreadsheetTooLarge, check_xlsx
 
 Row = tuple[object, ...]
 
@@ -45,6 +46,11 @@ def read_sheets(data: bytes, filename: str) -> Iterator[Sheet]:
 
 def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            check_xlsx(archive)  # sizes and cell lengths bounded before openpyxl holds anything in memory
+    except zipfile.BadZipFile as exc:
+        raise ImportFileError("Tệp Excel bị hỏng hoặc không phải tệp .xlsx.", detail=f"zip: {exc}") from exc
+    try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, AttributeError) as exc:
         raise ImportFileError("Tệp Excel bị hỏng hoặc không phải tệp .xlsx.", detail=f"openpyxl: {exc}") from exc
@@ -67,6 +73,8 @@ def _checked_rows(worksheet: object) -> Iterator[tuple[int, Row]]:
     """Rows are parsed lazily: a damaged sheet fails half-way, and must still be a file-level error."""
     try:
         for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):  # type: ignore[attr-defined]
+            if any(isinstance(v, str) and len(v) > MAX_CELL_CHARS for v in row):
+                raise _too_long(number)
             # "_x0000_" escapes decode to NUL, which no database column holds: drop it like Excel shows it.
             yield number, tuple(v.replace("\x00", "") if isinstance(v, str) and "\x00" in v else v for v in row)
     except ImportFileError:
@@ -74,6 +82,11 @@ def _checked_rows(worksheet: object) -> Iterator[tuple[int, Row]]:
     except Exception as exc:  # openpyxl raises many kinds (XML, value, key errors) on a damaged sheet
         raise ImportFileError("Tệp Excel bị hỏng: không đọc được hết các dòng.",
                               detail=f"xlsx rows: {type(exc).__name__}") from exc
+
+
+def _too_long(number: int) -> ImportFileError:
+    return SpreadsheetTooLarge(f"Dòng {number} có ô dài hơn {MAX_CELL_CHARS:,} ký tự (giới hạn của Excel) nên không "
+                               "thể nhập tệp.".replace(",", "."), detail=f"cell over {MAX_CELL_CHARS} chars")
 
 
 def _decode(data: bytes) -> str:

@@ -42,6 +42,8 @@ class ImportReport:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     file_error: str | None = None
+    #: machine code of a file-level refusal (``import_file``, ``import_file_too_large``)
+    file_error_code: str | None = None
     written: bool = False
 
     @property

@@ -25,6 +25,7 @@ from sipas.imports.cells import RowCollector, code_text, is_blank
 from sipas.imports.headers import CODE_HEADERS, cell_text, find_header, header_key
 from sipas.imports.reader import Row, read_sheets
 from sipas.imports.report import ImportFileError, ImportReport, RowError
+from sipas.imports.wrong_file import wrong_kind
 from sipas.models import ResponseChannel, Unit
 from sipas.parsing import parse_response_channel, parse_timestamp
 from sipas.responses import MAX_COMMENT, ResponseInput, record_response, resolve_option
@@ -82,7 +83,10 @@ def import_responses(session: Session, catalogue: Catalogue, unit: Unit, data: b
     try:
         fields, criteria, rows = _read(data, filename, columns, report)
     except ImportFileError as exc:
+        if exc.detail in ("no criterion column", "no submitted_at column", "no header row"):
+            exc = wrong_kind(data, filename, "responses") or exc
         report.file_error = exc.message_vi
+        report.file_error_code = exc.code
         audit(session, "import.responses", actor=actor, unit=unit, subject=filename[:200], status="file_error",
               detail=exc.detail)
         return report
@@ -97,6 +101,7 @@ def import_responses(session: Session, catalogue: Catalogue, unit: Unit, data: b
         savepoint.rollback()
         report.created = report.unchanged = 0
         report.file_error = exc.message_vi
+        report.file_error_code = exc.code
         audit(session, "import.responses", actor=actor, unit=unit, subject=filename[:200], status="file_error",
               detail=exc.detail)
         return report
