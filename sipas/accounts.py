@@ -54,10 +54,26 @@ def create_user(
 
 
 def set_password(user: User, password: str) -> None:
+    """Set a new password; every open session of the user ends."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.", field="password",
                               detail="password too short")
     user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session cookie issued to ``user`` (logout, password, role change, deactivation)."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: str) -> None:
+    """Lock or unlock an account; locking ends its sessions."""
+    if user.active == active:
+        return
+    user.active = active
+    end_sessions(user)
+    audit(session, "user.activated" if active else "user.deactivated", actor=actor, subject=user.username)
 
 
 def units_of(session: Session, user: User) -> list[Unit]:
@@ -94,6 +110,8 @@ def login(session: Session, username: str, password: str, *, client: str, now: d
     valid = check_password_hash(user.password_hash if user else _dummy_hash(), password)
     if user is None or not valid or not user.active:
         session.add_all(LoginAttempt(key=key, at=now) for key in keys)
+        if user is not None:  # never store a typed unknown name (it may be a password typed in the wrong box)
+            audit(session, "user.login_failed", actor=f"client:{client[:100]}", subject=user.username)
         return LoginOutcome(None)
     session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
     audit(session, "user.login", actor=user.username)
