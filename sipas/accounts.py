@@ -87,6 +87,27 @@ def units_of(session: Session, user: User) -> list[Unit]:
     return sorted(seen.values(), key=lambda u: u.code)
 
 
+def change_role(session: Session, user: User, role: Role, units: list[Unit], *, actor: str) -> None:
+    """Give an account another role or other units (the caller checks ``account_policy``); its sessions end."""
+    if role is not Role.ADMIN and not units:
+        raise ValidationError("Cán bộ và lãnh đạo cần được gán ít nhất một đơn vị.", field="units",
+                              detail="non-admin user without units")
+    before = (str(user.role), sorted(u.code for u in user.units))
+    user.role, user.units = role, list(units)
+    after = (str(role), sorted(u.code for u in units))
+    if before != after:
+        end_sessions(user)
+        audit(session, "user.role_changed", actor=actor, subject=user.username, role=after[0], units=after[1],
+              previous_role=before[0], previous_units=before[1])
+
+
+def revoke_api_key(session: Session, key: ApiKey, *, now: datetime, actor: str) -> None:
+    """Revoke a key at once (idempotent)."""
+    if key.revoked_at is None:
+        key.revoked_at = now
+        audit(session, "apikey.revoked", actor=actor, unit=key.unit, subject=key.prefix, name=key.name)
+
+
 @dataclass(frozen=True)
 class LoginOutcome:
     user: User | None

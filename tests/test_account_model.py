@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from kiosk.models import KioskDevice
 from sipas.account_policy import can_grant, can_manage_user
-from sipas.accounts import create_user
-from sipas.models import AuditEvent, Role, User
+from sipas.accounts import create_api_key, create_user
+from sipas.models import ApiKey, AuditEvent, Role, User
 from tests.factories import PASSWORD, create_clerk, create_dossier, create_unit, login
 
 
@@ -126,7 +126,8 @@ ALLOWED = {
     "console.dossier_detail": EVERYONE, "console.dossier_import": WORKERS, "console.dossier_return": WORKERS,
     "console.change_password": EVERYONE, "console.units": EVERYONE, "console.unit_settings": WORKERS,
     "console.users": ADMINS, "console.create_account": ADMINS, "console.toggle_active": ADMINS,
-    "console.reset_password": ADMINS,
+    "console.reset_password": ADMINS, "console.change_account_role": ADMINS,
+    "console.api_keys": ADMINS, "console.create_key": ADMINS, "console.revoke_key": ADMINS,
     "aggregator.dashboard": EVERYONE, "aggregator.export_xlsx": EVERYONE, "aggregator.export_csv": EVERYONE,
     "aggregator.inputs": WORKERS,
     "kiosk_console.index": WORKERS, "kiosk_console.create": WORKERS, "kiosk_console.arm": WORKERS,
@@ -139,7 +140,8 @@ ALLOWED = {
     "notices.issued": set(),  # no issued notice in the fixture: 404 for everyone
 }
 # Routes that take their unit (and dossier) from the query string or the form rather than the path.
-UNIT_IN_QUERY = {"console.dossier_return", "console.dossiers", "notices.wording", "kiosk_console.create",
+UNIT_IN_QUERY = {"console.create_key", "console.dossier_return", "console.dossiers", "notices.wording",
+                 "kiosk_console.create",
                  "sms_console.slip", "notices.draft", "notices.index", "notices.issue", "aggregator.dashboard",
                  "aggregator.export_xlsx", "aggregator.export_csv", "aggregator.inputs"}
 
@@ -162,7 +164,9 @@ def world(session):  # type: ignore[no-untyped-def]
         device = KioskDevice(unit_id=unit.id, public_id=f"dev{unit.id}", name="Quầy 1")
         session.add(device)
         session.flush()
-        params[side] = {"user_id": target.id, "unit_code": unit.code, "code": unit.code, "device_id": device.id,
+        key, _plaintext = create_api_key(session, unit, name="Một cửa", actor="test")
+        params[side] = {"key_id": key.id, "user_id": target.id, "unit_code": unit.code, "code": unit.code,
+                        "device_id": device.id,
                         "notice_id": 999999, "fmt": "docx", "kind": "invitation", "filename": "x.css"}
         params[side + "_dossier"] = dossier.code
     session.commit()
@@ -206,3 +210,49 @@ def test_every_console_route_admits_exactly_the_allowed_roles(app, session, worl
                         login(client, user)
                         token = _csrf(client)
     assert not failures, "\n".join(failures)
+
+
+def test_admins_change_roles_and_units_only_within_their_scope(client, app, session):
+    ward_a, ward_b = create_unit(session), create_unit(session)
+    ward_admin = _admin(session, [ward_a], username="qt.a")
+    clerk = create_clerk(session, ward_a, username="canbo.a")
+    session.commit()
+    other = app.test_client()
+    login(other, clerk)
+    login(client, ward_admin)
+    token = _csrf(client)
+    path = f"/console/users/{clerk.id}/role"
+    assert client.post(path, data={"csrf_token": token, "role": "admin"}).status_code == 403  # global admin
+    assert client.post(path, data={"csrf_token": token, "role": "clerk",
+                                   "units": [str(ward_b.id)]}).status_code == 403
+    assert other.get("/console/").status_code == 200
+    assert client.post(path, data={"csrf_token": token, "role": "leader",
+                                   "units": [str(ward_a.id)]}).status_code == 302
+    session.expire_all()
+    assert session.get(User, clerk.id).role is Role.LEADER
+    assert other.get("/console/").status_code == 302  # the role change ended the clerk's session
+    page = client.get("/console/audit?action=user.role").get_data(as_text=True)
+    assert "user:qt.a đã đổi vai trò hoặc đơn vị của tài khoản (canbo.a)" in page
+
+
+def test_api_keys_are_created_named_revoked_and_show_their_last_use(client, app, session):
+    ward_a, ward_b = create_unit(session), create_unit(session)
+    ward_admin = _admin(session, [ward_a], username="qt.a")
+    foreign, _ = create_api_key(session, ward_b, name="Khóa phường khác", actor="test")
+    session.commit()
+    login(client, ward_admin)
+    page = client.post("/console/keys", data={"csrf_token": _csrf(client), "unit": ward_a.code,
+                                              "name": "Một cửa tỉnh"}, follow_redirects=True).get_data(as_text=True)
+    plaintext = page.split("hãy lưu lại): ", 1)[1].split("<", 1)[0].strip()
+    assert "Khóa phường khác" not in page and "chưa dùng" in page
+    api = app.test_client()
+    assert api.get("/api/v1/instruments", headers={"Authorization": f"Bearer {plaintext}"}).status_code == 200
+    assert client.post("/console/keys", data={"csrf_token": _csrf(client), "unit": ward_b.code,
+                                              "name": "x"}).status_code == 404
+    assert client.post(f"/console/keys/{foreign.id}/revoke", data={"csrf_token": _csrf(client)}).status_code == 404
+    session.expire_all()
+    key = session.scalar(select(ApiKey).where(ApiKey.name == "Một cửa tỉnh"))
+    client.post(f"/console/keys/{key.id}/revoke", data={"csrf_token": _csrf(client)})
+    assert api.get("/api/v1/instruments", headers={"Authorization": f"Bearer {plaintext}"}).status_code == 401
+    page = client.get("/console/audit?action=apikey").get_data(as_text=True)
+    assert "user:qt.a đã tạo khóa API" in page and "user:qt.a đã thu hồi khóa API" in page

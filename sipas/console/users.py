@@ -7,7 +7,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from sipas.account_policy import can_grant, can_manage_user
-from sipas.accounts import create_user, random_token, set_active, set_password, units_of
+from sipas.accounts import change_role, create_user, random_token, set_active, set_password, units_of
 from sipas.audit import audit
 from sipas.console import bp
 from sipas.console.auth import actor_name, current_user, login_required, login_user, roles_required
@@ -84,6 +84,36 @@ def toggle_active(user_id: int):  # type: ignore[no-untyped-def]
     set_active(session, user, not user.active, actor=actor_name())
     session.commit()
     flash(f"Đã {'mở lại' if user.active else 'khóa'} tài khoản {user.username}.", "success")
+    return redirect(url_for("console.users"))
+
+
+@bp.post("/users/<int:user_id>/role")
+@roles_required(Role.ADMIN)
+def change_account_role(user_id: int):  # type: ignore[no-untyped-def]
+    """Change an account's role and units, never beyond the admin's own scope (its sessions end)."""
+    session = db_session()
+    user, me = _managed_user(user_id), current_user()
+    assert me is not None
+    if user.id == me.id:
+        flash("Không thể tự đổi vai trò của chính mình.", "error")
+        return redirect(url_for("console.users"))
+    unit_ids = {int(value) for value in request.form.getlist("units") if value.isdigit()}
+    units = [u for u in _scope_units() if u.id in unit_ids]
+    try:
+        role = Role(request.form.get("role", ""))
+    except ValueError:
+        flash("Vai trò không hợp lệ.", "error")
+        return redirect(url_for("console.users"))
+    if len(units) != len(unit_ids) or not can_grant(session, me, role, units):
+        abort(403)
+    try:
+        change_role(session, user, role, units, actor=actor_name())
+    except DomainError as exc:
+        session.rollback()
+        flash(exc.message_vi, "error")
+        return redirect(url_for("console.users"))
+    session.commit()
+    flash(f"Đã cập nhật vai trò và đơn vị của {user.username}.", "success")
     return redirect(url_for("console.users"))
 
 
