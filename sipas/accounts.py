@@ -54,10 +54,26 @@ def create_user(
 
 
 def set_password(user: User, password: str) -> None:
+    """Set a new password; every open session of the user ends."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.", field="password",
                               detail="password too short")
     user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session cookie issued to ``user`` (logout, password, role change, deactivation)."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: str) -> None:
+    """Lock or unlock an account; locking ends its sessions."""
+    if user.active == active:
+        return
+    user.active = active
+    end_sessions(user)
+    audit(session, "user.activated" if active else "user.deactivated", actor=actor, subject=user.username)
 
 
 def units_of(session: Session, user: User) -> list[Unit]:
@@ -69,6 +85,27 @@ def units_of(session: Session, user: User) -> list[Unit]:
         for member in descendants(session, unit):
             seen.setdefault(member.id, member)
     return sorted(seen.values(), key=lambda u: u.code)
+
+
+def change_role(session: Session, user: User, role: Role, units: list[Unit], *, actor: str) -> None:
+    """Give an account another role or other units (the caller checks ``account_policy``); its sessions end."""
+    if role is not Role.ADMIN and not units:
+        raise ValidationError("Cán bộ và lãnh đạo cần được gán ít nhất một đơn vị.", field="units",
+                              detail="non-admin user without units")
+    before = (str(user.role), sorted(u.code for u in user.units))
+    user.role, user.units = role, list(units)
+    after = (str(role), sorted(u.code for u in units))
+    if before != after:
+        end_sessions(user)
+        audit(session, "user.role_changed", actor=actor, subject=user.username, role=after[0], units=after[1],
+              previous_role=before[0], previous_units=before[1])
+
+
+def revoke_api_key(session: Session, key: ApiKey, *, now: datetime, actor: str) -> None:
+    """Revoke a key at once (idempotent)."""
+    if key.revoked_at is None:
+        key.revoked_at = now
+        audit(session, "apikey.revoked", actor=actor, unit=key.unit, subject=key.prefix, name=key.name)
 
 
 @dataclass(frozen=True)
@@ -94,6 +131,8 @@ def login(session: Session, username: str, password: str, *, client: str, now: d
     valid = check_password_hash(user.password_hash if user else _dummy_hash(), password)
     if user is None or not valid or not user.active:
         session.add_all(LoginAttempt(key=key, at=now) for key in keys)
+        if user is not None:  # never store a typed unknown name (it may be a password typed in the wrong box)
+            audit(session, "user.login_failed", actor=f"client:{client[:100]}", subject=user.username)
         return LoginOutcome(None)
     session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
     audit(session, "user.login", actor=user.username)

@@ -321,7 +321,7 @@ def apikey_create(ctx: Context, unit_code: str, name: str) -> None:
 @pass_context
 def apikey_revoke(ctx: Context, prefix: str) -> None:
     """Thu hồi khóa API theo tiền tố (phần sau ``sipas_``)."""
-    from sipas.audit import audit
+    from sipas.accounts import revoke_api_key
     from sipas.clock import utcnow
     from sipas.models import ApiKey
 
@@ -329,8 +329,7 @@ def apikey_revoke(ctx: Context, prefix: str) -> None:
         key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
         if key is None:
             raise click.ClickException(f"Không có khóa {prefix}.")
-        key.revoked_at = utcnow()
-        audit(session, "apikey.revoked", actor="cli", unit=key.unit, subject=prefix)
+        revoke_api_key(session, key, now=utcnow(), actor="cli")
     click.echo(f"Đã thu hồi khóa {prefix}.")
 
 

@@ -252,6 +252,8 @@ class User(Base):
     role: Mapped[Role] = mapped_column(enum_column(Role, 16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # Stored in the session cookie and checked on every request: raising it ends every open session.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     units: Mapped[list[Unit]] = relationship(secondary="user_unit")
 

@@ -9,10 +9,11 @@ from sipas.app import get_catalogue, get_settings
 from sipas.audit import audit
 from sipas.clock import local_date, utcnow
 from sipas.console import bp
-from sipas.console.auth import actor_name, allowed_units, roles_required, unit_for_user
+from sipas.console.auth import actor_name, allowed_units, current_user, roles_required, unit_for_user
 from sipas.errors import DomainError
 from sipas.models import AuditEvent, Role
 from sipas.parsing import clean_text
+from sipas.security_audit import ACTION_LABELS, describe, visible_filter
 from sipas.storage import db_session
 from sipas.units import change_kiosk_instrument
 
@@ -84,7 +85,9 @@ def audit_log():  # type: ignore[no-untyped-def]
     unit_ids = [u.id for u in allowed_units()]
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     action = request.args.get("action", "").strip()
-    query = select(AuditEvent).where(AuditEvent.unit_id.in_(unit_ids))
+    viewer = current_user()
+    assert viewer is not None
+    query = select(AuditEvent).where(visible_filter(session, viewer, unit_ids))
     if action:
         query = query.where(AuditEvent.action.startswith(action))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -93,4 +96,4 @@ def audit_log():  # type: ignore[no-untyped-def]
     units_by_id = {u.id: u for u in allowed_units()}
     return render_template("console/admin/audit.html", events=events, units_by_id=units_by_id, page=page,
                            pages=max((total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE, 1), action=action,
-                           total=total)
+                           total=total, describe=describe, labelled=ACTION_LABELS)

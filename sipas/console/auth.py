@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 from flask import abort, g, redirect, request, session, url_for
 from sqlalchemy import select
 
-from sipas.accounts import units_of
+from sipas.accounts import end_sessions, units_of
+from sipas.audit import audit
 from sipas.models import Role, Unit, User
 from sipas.storage import db_session
 
@@ -20,8 +21,9 @@ def current_user() -> User | None:
     if "sipas_user" not in g:
         user_id = session.get("user_id")
         user = db_session().get(User, user_id) if user_id else None
-        if user is not None and (not user.active or session.get("pw") != user.password_hash[-12:]):
-            user = None  # deactivated or password changed since login
+        if user is not None and (not user.active or session.get("pw") != user.password_hash[-12:]
+                                 or session.get("sv") != user.session_version):
+            user = None  # deactivated, password changed, logged out or role changed since login
         g.sipas_user = user
     return g.sipas_user
 
@@ -31,9 +33,16 @@ def login_user(user: User) -> None:
     session.permanent = True
     session["user_id"] = user.id
     session["pw"] = user.password_hash[-12:]
+    session["sv"] = user.session_version
 
 
 def logout_user() -> None:
+    """End this session everywhere: a copy of the old cookie no longer works (session version raised)."""
+    user = current_user()
+    if user is not None:
+        end_sessions(user)
+        audit(db_session(), "user.logout", actor=f"user:{user.username}", subject=user.username)
+        db_session().commit()
     session.clear()
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from sipas.accounts import create_user, random_token, set_password
+from sipas.account_policy import can_grant, can_manage_user
+from sipas.accounts import change_role, create_user, random_token, set_active, set_password, units_of
 from sipas.audit import audit
 from sipas.console import bp
 from sipas.console.auth import actor_name, current_user, login_required, login_user, roles_required
@@ -17,16 +18,29 @@ from sipas.storage import db_session
 ROLE_LABELS = {Role.ADMIN: "Quản trị", Role.CLERK: "Cán bộ một cửa", Role.LEADER: "Lãnh đạo"}
 
 
-def _all_units() -> list[Unit]:
-    return list(db_session().scalars(select(Unit).order_by(Unit.code)))
+def _scope_units() -> list[Unit]:
+    """The units the logged-in admin may grant: all for a global admin, its subtree otherwise."""
+    me = current_user()
+    return units_of(db_session(), me) if me else []
+
+
+def _managed_user(user_id: int) -> User:
+    """The account ``user_id`` if the logged-in admin may manage it; 404 otherwise (no existence leak)."""
+    session = db_session()
+    user, me = session.get(User, user_id), current_user()
+    if user is None or me is None or not can_manage_user(session, me, user):
+        abort(404)
+    return user
 
 
 @bp.get("/users")
 @roles_required(Role.ADMIN)
 def users():  # type: ignore[no-untyped-def]
-    """Every account with its role and units."""
-    accounts = db_session().scalars(select(User).order_by(User.username)).all()
-    return render_template("console/users/list.html", users=accounts, units=_all_units(), roles=ROLE_LABELS)
+    """The accounts this admin may manage, with their role and units."""
+    session, me = db_session(), current_user()
+    assert me is not None
+    accounts = [u for u in session.scalars(select(User).order_by(User.username)) if can_manage_user(session, me, u)]
+    return render_template("console/users/list.html", users=accounts, units=_scope_units(), roles=ROLE_LABELS)
 
 
 @bp.post("/users")
@@ -35,10 +49,14 @@ def create_account():  # type: ignore[no-untyped-def]
     """Create an account with a generated password, shown once."""
     session = db_session()
     unit_ids = {int(value) for value in request.form.getlist("units") if value.isdigit()}
-    units = [u for u in _all_units() if u.id in unit_ids]
+    units = [u for u in _scope_units() if u.id in unit_ids]
     password = random_token(14)
+    me = current_user()
+    assert me is not None
     try:
         role = Role(request.form.get("role", ""))
+        if len(units) != len(unit_ids) or not can_grant(session, me, role, units):
+            abort(403)  # a role or units wider than the admin's own scope
         user = create_user(session, username=request.form.get("username", ""), password=password, role=role,
                            units=units, full_name=request.form.get("full_name", "").strip()[:200], actor=actor_name())
     except ValueError:
@@ -58,15 +76,44 @@ def create_account():  # type: ignore[no-untyped-def]
 def toggle_active(user_id: int):  # type: ignore[no-untyped-def]
     """Deactivate or reactivate an account (an admin cannot deactivate themself)."""
     session = db_session()
-    user = session.get(User, user_id)
+    user = _managed_user(user_id)
     me = current_user()
-    if user is None or me is None or user.id == me.id:
+    if me is None or user.id == me.id:
         flash("Không thể thay đổi tài khoản này.", "error")
         return redirect(url_for("console.users"))
-    user.active = not user.active
-    audit(session, "user.activated" if user.active else "user.deactivated", actor=actor_name(), subject=user.username)
+    set_active(session, user, not user.active, actor=actor_name())
     session.commit()
     flash(f"Đã {'mở lại' if user.active else 'khóa'} tài khoản {user.username}.", "success")
+    return redirect(url_for("console.users"))
+
+
+@bp.post("/users/<int:user_id>/role")
+@roles_required(Role.ADMIN)
+def change_account_role(user_id: int):  # type: ignore[no-untyped-def]
+    """Change an account's role and units, never beyond the admin's own scope (its sessions end)."""
+    session = db_session()
+    user, me = _managed_user(user_id), current_user()
+    assert me is not None
+    if user.id == me.id:
+        flash("Không thể tự đổi vai trò của chính mình.", "error")
+        return redirect(url_for("console.users"))
+    unit_ids = {int(value) for value in request.form.getlist("units") if value.isdigit()}
+    units = [u for u in _scope_units() if u.id in unit_ids]
+    try:
+        role = Role(request.form.get("role", ""))
+    except ValueError:
+        flash("Vai trò không hợp lệ.", "error")
+        return redirect(url_for("console.users"))
+    if len(units) != len(unit_ids) or not can_grant(session, me, role, units):
+        abort(403)
+    try:
+        change_role(session, user, role, units, actor=actor_name())
+    except DomainError as exc:
+        session.rollback()
+        flash(exc.message_vi, "error")
+        return redirect(url_for("console.users"))
+    session.commit()
+    flash(f"Đã cập nhật vai trò và đơn vị của {user.username}.", "success")
     return redirect(url_for("console.users"))
 
 
@@ -75,10 +122,7 @@ def toggle_active(user_id: int):  # type: ignore[no-untyped-def]
 def reset_password(user_id: int):  # type: ignore[no-untyped-def]
     """Give an account a new generated password (its open sessions end)."""
     session = db_session()
-    user = session.get(User, user_id)
-    if user is None:
-        flash("Không tìm thấy tài khoản.", "error")
-        return redirect(url_for("console.users"))
+    user = _managed_user(user_id)
     password = random_token(14)
     set_password(user, password)
     audit(session, "user.password_reset", actor=actor_name(), subject=user.username)

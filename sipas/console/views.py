@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     add_console_nav(app, "console.dossiers", "Hồ sơ", order=10, roles=("admin", "clerk", "leader"))
     add_console_nav(app, "console.units", "Đơn vị", order=80)
     add_console_nav(app, "console.users", "Tài khoản", order=85, roles=("admin",))
+    add_console_nav(app, "console.api_keys", "Khóa API", order=86, roles=("admin",))
     add_console_nav(app, "console.audit_log", "Nhật ký", order=90)
 
     @app.context_processor

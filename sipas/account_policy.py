@@ -1,0 +1,64 @@
+"""Who may manage which account: the account model, enforced in one place (console and CLI call these).
+
+- A global admin is an admin without units: manages every account, unit and key.
+- A unit or district admin is an admin with units: its scope is those units and every unit below them. It
+  manages only accounts whose units all lie inside its scope, never an admin whose scope is wider than its
+  own and never a global admin, and it cannot grant units outside its scope (so never a global admin).
+- A clerk works on dossiers of its units; a leader reads them. Neither manages accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from sipas.accounts import units_of
+from sipas.models import Role, Unit, User
+
+
+def is_global_admin(user: User) -> bool:
+    return user.role is Role.ADMIN and not user.units
+
+
+def is_admin(user: User) -> bool:
+    return user.role is Role.ADMIN
+
+
+def scope_ids(session: Session, user: User) -> set[int]:
+    """Ids of every unit the user may act for (all units for a global admin)."""
+    return {u.id for u in units_of(session, user)}
+
+
+def _within(session: Session, actor: User, units: Iterable[Unit]) -> bool:
+    if is_global_admin(actor):
+        return True
+    mine = scope_ids(session, actor)
+    return all(u.id in mine for u in units)
+
+
+def can_grant(session: Session, actor: User, role: Role, units: list[Unit]) -> bool:
+    """May ``actor`` give an account ``role`` over ``units``? Never wider than its own scope."""
+    if not is_admin(actor):
+        return False
+    if is_global_admin(actor):
+        return True
+    if role is Role.ADMIN and not units:
+        return False  # that would be a global admin
+    return bool(units) and _within(session, actor, units)
+
+
+def can_manage_user(session: Session, actor: User, target: User) -> bool:
+    """May ``actor`` reset, lock, or change the role and units of ``target``?"""
+    if not is_admin(actor) or not actor.active:
+        return False
+    if is_global_admin(actor):
+        return True
+    if is_global_admin(target):
+        return False
+    return _within(session, actor, target.units)
+
+
+def can_manage_unit(session: Session, actor: User, unit: Unit) -> bool:
+    """May ``actor`` manage ``unit`` itself (settings, API keys, units below it)?"""
+    return is_admin(actor) and (is_global_admin(actor) or unit.id in scope_ids(session, actor))
