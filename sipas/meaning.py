@@ -64,7 +64,8 @@ RESPONSE_CHANNEL_MEANINGS: tuple[Meaning[ResponseChannel], ...] = (
 )
 
 #: Consent: "đồng ý" decides yes, and a negation (which ``by_meaning`` refuses) decides no.
-CONSENT_YES: tuple[Meaning[bool], ...] = (Meaning(True, ("dong y", "co", "yes", "chap nhan")),)
+#: "có" alone is an exact yes in ``parsing``, but as one word among others it decides nothing ("có lẽ" = maybe).
+CONSENT_YES: tuple[Meaning[bool], ...] = (Meaning(True, ("dong y", "chap nhan")),)
 CONSENT_NO: tuple[Meaning[bool], ...] = (Meaning(False, ("khong", "tu choi", "chua", "no")),)
 
 

@@ -50,6 +50,8 @@ def test_rating_channels_and_consent_are_recognised_by_meaning() -> None:
     assert parse_bool("Từ chối", field="sms_consent") is False
     with pytest.raises(ValidationError):
         parse_bool("tùy", field="sms_consent")
+    with pytest.raises(ValidationError):
+        parse_bool("có lẽ", field="sms_consent")  # "maybe": "có" among other words decides nothing
 
 
 def test_an_export_saying_dich_vu_buu_chinh_imports(session) -> None:
