@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 import phonenumbers
 
 from sipas.errors import ValidationError
+from sipas.meaning import INTAKE_MEANINGS, RESPONSE_CHANNEL_MEANINGS, bool_by_meaning, by_meaning
 from sipas.models import IntakeChannel, ResponseChannel
 from sipas.text import fold
 
@@ -77,6 +78,8 @@ def parse_intake_channel(value: object, *, field: str = "intake_channel") -> Int
         return IntakeChannel(key.replace(" ", "_"))
     if key in _INTAKE_ALIASES:
         return _INTAKE_ALIASES[key]
+    if (meant := by_meaning(key, INTAKE_MEANINGS)) is not None:
+        return meant
     raise ValidationError(
         f"Hình thức nộp “{value}” không hợp lệ (dùng: trực tiếp, trực tuyến một phần, "
         "trực tuyến toàn trình, bưu chính).",
@@ -89,6 +92,8 @@ def parse_response_channel(value: object, *, field: str = "channel") -> Response
     key = fold(str(value or ""))
     if key in _CHANNEL_ALIASES:
         return _CHANNEL_ALIASES[key]
+    if (meant := by_meaning(key, RESPONSE_CHANNEL_MEANINGS)) is not None:
+        return meant
     raise ValidationError(
         f"Kênh đánh giá “{value}” không hợp lệ (dùng: kiosk, sms, qr, giấy, api).",
         field=field,
@@ -106,6 +111,8 @@ def parse_bool(value: object, *, field: str) -> bool:
         return True
     if key in _FALSE:
         return False
+    if (meant := bool_by_meaning(key)) is not None:
+        return meant
     raise ValidationError(f"Giá trị “{value}” không phải có/không.", field=field, detail=f"not a boolean: {value!r}")
 
 
