@@ -62,3 +62,10 @@ def can_manage_user(session: Session, actor: User, target: User) -> bool:
 def can_manage_unit(session: Session, actor: User, unit: Unit) -> bool:
     """May ``actor`` manage ``unit`` itself (settings, API keys, units below it)?"""
     return is_admin(actor) and (is_global_admin(actor) or unit.id in scope_ids(session, actor))
+
+
+def can_create_unit(session: Session, actor: User, parent: Unit | None) -> bool:
+    """A top-level unit only by a global admin; a unit below ``parent`` by an admin whose scope holds it."""
+    if parent is None:
+        return is_global_admin(actor)
+    return can_manage_unit(session, actor, parent)

@@ -135,7 +135,7 @@ def login(session: Session, username: str, password: str, *, client: str, now: d
             audit(session, "user.login_failed", actor=f"client:{client[:100]}", subject=user.username)
         return LoginOutcome(None)
     session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
-    audit(session, "user.login", actor=user.username)
+    audit(session, "user.login", actor=user.username, subject=user.username)
     return LoginOutcome(user)
 
 

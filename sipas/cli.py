@@ -316,6 +316,19 @@ def apikey_create(ctx: Context, unit_code: str, name: str) -> None:
     click.echo(plaintext)
 
 
+@apikey.command("list")
+@pass_context
+def apikey_list(ctx: Context) -> None:
+    """Liệt kê khóa API: tiền tố, đơn vị, tên, lần dùng cuối, trạng thái."""
+    from sipas.models import ApiKey
+
+    with ctx.database.session() as session:
+        for key in session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)):
+            used = key.last_used_at.isoformat(timespec="minutes") if key.last_used_at else "chưa dùng"
+            state = f"đã thu hồi {key.revoked_at.isoformat(timespec='minutes')}" if key.revoked_at else "đang dùng"
+            click.echo(f"sipas_{key.prefix}\t{key.unit.code}\t{key.name}\t{used}\t{state}")
+
+
 @apikey.command("revoke")
 @click.argument("prefix")
 @pass_context

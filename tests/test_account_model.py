@@ -8,7 +8,7 @@ from sqlalchemy import select
 from kiosk.models import KioskDevice
 from sipas.account_policy import can_grant, can_manage_user
 from sipas.accounts import create_api_key, create_user
-from sipas.models import ApiKey, AuditEvent, Role, User
+from sipas.models import ApiKey, AuditEvent, Role, Unit, UnitKind, User
 from tests.factories import PASSWORD, create_clerk, create_dossier, create_unit, login
 
 
@@ -102,6 +102,7 @@ def test_account_events_are_shown_to_the_admins_entitled(client, app, session):
     login(scoped, ward_admin)
     page = scoped.get("/console/audit?action=user.").get_data(as_text=True)
     assert "đặt lại mật khẩu (canbo.a)" in page and "(canbo.b)" not in page
+    assert "qt.a đã đăng nhập (qt.a)" in scoped.get("/console/audit?action=user.login").get_data(as_text=True)
     session.expire_all()
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "user.login_failed")) is not None
 
@@ -124,7 +125,8 @@ ADMINS = {"global", "ward_admin"}
 ALLOWED = {
     "console.home": EVERYONE, "console.audit_log": EVERYONE, "console.dossiers": EVERYONE,
     "console.dossier_detail": EVERYONE, "console.dossier_import": WORKERS, "console.dossier_return": WORKERS,
-    "console.change_password": EVERYONE, "console.units": EVERYONE, "console.unit_settings": WORKERS,
+    "console.change_password": EVERYONE, "console.units": EVERYONE,
+    "console.create_unit_page": ADMINS, "console.unit_settings": WORKERS,
     "console.users": ADMINS, "console.create_account": ADMINS, "console.toggle_active": ADMINS,
     "console.reset_password": ADMINS, "console.change_account_role": ADMINS,
     "console.api_keys": ADMINS, "console.create_key": ADMINS, "console.revoke_key": ADMINS,
@@ -140,8 +142,8 @@ ALLOWED = {
     "notices.issued": set(),  # no issued notice in the fixture: 404 for everyone
 }
 # Routes that take their unit (and dossier) from the query string or the form rather than the path.
-UNIT_IN_QUERY = {"console.create_key", "console.dossier_return", "console.dossiers", "notices.wording",
-                 "kiosk_console.create",
+UNIT_IN_QUERY = {"console.create_key", "console.create_unit_page", "console.dossier_return", "console.dossiers",
+                 "notices.wording", "kiosk_console.create",
                  "sms_console.slip", "notices.draft", "notices.index", "notices.issue", "aggregator.dashboard",
                  "aggregator.export_xlsx", "aggregator.export_csv", "aggregator.inputs"}
 
@@ -179,9 +181,10 @@ def test_every_console_route_admits_exactly_the_allowed_roles(app, session, worl
     rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint == "console.logout", r.rule))
     unknown = {r.endpoint for r in rules} - NOT_CONSOLE - PUBLIC_CONSOLE - set(ALLOWED)
     assert not unknown, f"routes without an entry in the access table: {sorted(unknown)}"
-    for role, user in actors.items():
+    for role, user in [*actors.items(), ("anonymous", None)]:
         client = app.test_client()
-        login(client, user)
+        if user is not None:
+            login(client, user)
         token = _csrf(client)
         for rule in rules:
             if rule.endpoint in NOT_CONSOLE or rule.endpoint in PUBLIC_CONSOLE:
@@ -193,7 +196,8 @@ def test_every_console_route_admits_exactly_the_allowed_roles(app, session, worl
                     values["code"] = params[side + "_dossier"] if "dossier" in rule.endpoint else params[side]["code"]
                 path = rule.build(values, append_unknown=False)[1]
                 scoped = bool(rule.arguments) or rule.endpoint in UNIT_IN_QUERY
-                query = {"unit": params[side]["unit_code"], "dossier": params[side + "_dossier"],
+                query = {"parent": params[side]["unit_code"], "unit": params[side]["unit_code"],
+                         "name": "Phường Mới", "dossier": params[side + "_dossier"],
                          "code": params[side + "_dossier"]}
                 expected = role in ALLOWED[rule.endpoint] and (side == "own" or not scoped or role == "global")
                 for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -206,7 +210,7 @@ def test_every_console_route_admits_exactly_the_allowed_roles(app, session, worl
                     elif _denied(response) == expected:
                         failures.append(f"{role} {method} {path} ({side}): {response.status_code}, "
                                         f"expected {'allowed' if expected else 'denied'}")
-                    if client.get("/console/").status_code != 200:  # a walk step ended the session
+                    if user is not None and client.get("/console/").status_code != 200:  # the session ended
                         login(client, user)
                         token = _csrf(client)
     assert not failures, "\n".join(failures)
@@ -256,3 +260,22 @@ def test_api_keys_are_created_named_revoked_and_show_their_last_use(client, app,
     assert api.get("/api/v1/instruments", headers={"Authorization": f"Bearer {plaintext}"}).status_code == 401
     page = client.get("/console/audit?action=apikey").get_data(as_text=True)
     assert "user:qt.a đã tạo khóa API" in page and "user:qt.a đã thu hồi khóa API" in page
+
+
+def test_units_are_created_from_the_console_within_scope(client, session):
+    district = create_unit(session, code="Q1", name="Quận Một", kind=UnitKind.DISTRICT)
+    ward_b = create_unit(session)
+    district_admin = _admin(session, [district], username="qt.q1")
+    session.commit()
+    login(client, district_admin)
+    token = _csrf(client)
+    assert client.post("/console/units", data={"csrf_token": token, "code": "TOP", "name": "Tỉnh Mới",
+                                               "kind": "province"}).status_code == 403
+    assert client.post("/console/units", data={"csrf_token": token, "code": "PX", "name": "Phường X",
+                                               "parent": ward_b.code}).status_code == 404
+    assert client.post("/console/units", data={"csrf_token": token, "code": "P-MOI", "name": "Phường Mới",
+                                               "kind": "ward", "parent": "Q1"}).status_code == 302
+    session.expire_all()
+    created = session.scalar(select(Unit).where(Unit.code == "P-MOI"))
+    assert created is not None and created.parent_id == district.id
+    assert "P-MOI" in client.get("/console/units").get_data(as_text=True)  # in the district admin's scope

@@ -44,6 +44,10 @@ def test_unit_user_and_apikey_commands(run_cli, session):
     session.rollback()  # end the read snapshot taken above before looking again
     assert last_line.startswith("sipas_") and len(last_line.split("_")) == 3
     assert session.scalar(select(func.count()).select_from(ApiKey)) == 1
+    prefix = last_line.split("_")[1]
+    assert run_cli("apikey", "revoke", prefix).exit_code == 0
+    listed = run_cli("apikey", "list").output
+    assert f"sipas_{prefix}\tP-BENNGHE\tMột cửa điện tử\tchưa dùng\tđã thu hồi" in listed
 
 
 def test_demo_creates_data_once_and_keeps_it(run_cli, session):

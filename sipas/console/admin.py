@@ -5,17 +5,18 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from sipas.account_policy import can_create_unit
 from sipas.app import get_catalogue, get_settings
 from sipas.audit import audit
 from sipas.clock import local_date, utcnow
 from sipas.console import bp
 from sipas.console.auth import actor_name, allowed_units, current_user, roles_required, unit_for_user
 from sipas.errors import DomainError
-from sipas.models import AuditEvent, Role
+from sipas.models import AuditEvent, Role, UnitKind
 from sipas.parsing import clean_text
 from sipas.security_audit import ACTION_LABELS, describe, visible_filter
 from sipas.storage import db_session
-from sipas.units import change_kiosk_instrument
+from sipas.units import change_kiosk_instrument, create_unit
 
 AUDIT_PAGE_SIZE = 50
 MAX_PAGE = 100_000  # beyond any real list; keeps OFFSET within a database integer
@@ -33,6 +34,34 @@ _UNIT_TEXT_FIELDS = {
 def units():  # type: ignore[no-untyped-def]
     """The units the user may act for, with a link to their settings."""
     return render_template("console/admin/units.html", units=allowed_units())
+
+
+@bp.post("/units")
+@roles_required(Role.ADMIN)
+def create_unit_page():  # type: ignore[no-untyped-def]
+    """Create a ward, commune, district or province: top level for a global admin, below a unit in scope
+    for a unit or district admin."""
+    session, me = db_session(), current_user()
+    assert me is not None
+    parent_code = request.form.get("parent", "").strip()
+    parent = unit_for_user(parent_code) if parent_code else None
+    if not can_create_unit(session, me, parent):
+        abort(403)
+    try:
+        kind = UnitKind(request.form.get("kind", "ward"))
+        name = clean_text(request.form.get("name", ""), field="name", max_length=200, required=True)
+        unit = create_unit(session, code=request.form.get("code", ""), name=name, kind=kind, parent=parent,
+                           actor=actor_name())
+    except ValueError:
+        flash("Cấp đơn vị không hợp lệ.", "error")
+        return redirect(url_for("console.units"))
+    except DomainError as exc:
+        session.rollback()
+        flash(exc.message_vi, "error")
+        return redirect(url_for("console.units"))
+    session.commit()
+    flash(f"Đã tạo đơn vị {unit.code}: {unit.name}.", "success")
+    return redirect(url_for("console.units"))
 
 
 @bp.route("/units/<code>", methods=["GET", "POST"])
