@@ -6,7 +6,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the report pages, the report API and the console menu entries."""
     from aggregator import api, views
-    from sipas.app import add_console_nav, csrf
+    from sipas.context import add_console_nav, csrf
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)

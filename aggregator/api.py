@@ -14,8 +14,8 @@ from aggregator.params import PeriodError, parse_period
 from aggregator.service import district_ranking, unit_report
 from sipas.api.auth import api_key_required, resolve_unit
 from sipas.api.errors import register_api_errors
-from sipas.app import get_catalogue, get_settings
 from sipas.clock import local_date, utcnow
+from sipas.context import get_catalogue, get_settings
 from sipas.errors import ValidationError
 from sipas.storage import db_session
 from sipas.text import is_storable

@@ -10,7 +10,7 @@ import click
 from aggregator.labels import decimal_vi, number_vi, percent_vi
 from aggregator.params import PeriodError, parse_period
 from aggregator.service import NotADistrict, district_ranking, unit_report
-from sipas.cli import Context, pass_context
+from sipas.cli_context import Context, pass_context
 from sipas.clock import local_date, utcnow
 from sipas.errors import UnknownUnit
 from sipas.units import get_unit

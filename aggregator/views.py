@@ -16,9 +16,9 @@ from aggregator.labels import CHANNEL_LABELS, date_vi, decimal_vi, number_vi, pe
 from aggregator.params import PeriodError, parse_field, parse_period
 from aggregator.report import make_scope
 from aggregator.service import check_channel, district_ranking, unit_report
-from sipas.app import get_catalogue, get_settings
 from sipas.clock import Period, local_date, utcnow
 from sipas.console.auth import actor_name, allowed_units, current_user, login_required, roles_required, unit_for_user
+from sipas.context import get_catalogue, get_settings
 from sipas.errors import ValidationError
 from sipas.models import Dossier, Role, Unit, UnitKind
 from sipas.storage import db_session, get_database

@@ -7,7 +7,7 @@ def init_app(app: Flask) -> None:
     """Register the kiosk page (public, with its static assets), its device API and the console pages."""
     from kiosk.console import bp as console_bp
     from kiosk.views import api, bp
-    from sipas.app import add_console_nav, csrf
+    from sipas.context import add_console_nav, csrf
 
     app.register_blueprint(bp)
     app.register_blueprint(api)

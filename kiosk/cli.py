@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sipas.cli import Context, pass_context
+from sipas.cli_context import Context, pass_context
 
 
 @click.command("kiosk-pair")

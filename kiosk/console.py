@@ -11,9 +11,9 @@ from kiosk import pairing, services
 from kiosk.config import kiosk_rules, pairing_valid_for
 from kiosk.models import KioskDevice
 from kiosk.views import secret_key
-from sipas.app import get_settings
 from sipas.clock import utcnow
 from sipas.console.auth import actor_name, allowed_units, roles_required, unit_for_user
+from sipas.context import get_settings
 from sipas.errors import DomainError
 from sipas.models import Dossier, Response, Role
 from sipas.storage import db_session

@@ -13,9 +13,9 @@ from kiosk import pairing, services
 from kiosk.config import instrument_payload, kiosk_rules, timings
 from kiosk.models import KioskDevice
 from sipas.api.errors import register_api_errors
-from sipas.app import get_catalogue, get_settings
 from sipas.catalogue import Instrument
 from sipas.clock import utcnow
+from sipas.context import get_catalogue, get_settings
 from sipas.errors import ValidationError
 from sipas.models import ResponseChannel, Unit
 from sipas.parsing import parse_timestamp

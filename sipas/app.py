@@ -8,19 +8,18 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import Flask, jsonify, render_template
-from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from sipas import storage
-from sipas.catalogue import Catalogue, load_catalogue
+from sipas.catalogue import load_catalogue
 from sipas.consent import load_consent_wordings
+from sipas.context import csrf
 from sipas.plugins import channel_modules
 from sipas.settings import Settings
 
 log = logging.getLogger(__name__)
-csrf = CSRFProtect()
 
 
 MAX_DATABASE_INTEGER = 2**63 - 1
@@ -143,21 +142,3 @@ def _instance_secret(settings: Settings) -> str:
         finally:
             scratch.unlink()
     return path.read_text().strip()
-
-
-def get_settings() -> Settings:
-    from flask import current_app
-
-    return current_app.extensions["sipas_settings"]
-
-
-def get_catalogue() -> Catalogue:
-    from flask import current_app
-
-    return current_app.extensions["sipas_catalogue"]
-
-
-def add_console_nav(app: Flask, endpoint: str, label: str, *, order: int = 50, roles: tuple[str, ...] = ()) -> None:
-    """Channels add their pages to the console menu."""
-    app.extensions["sipas_console_nav"].append({"endpoint": endpoint, "label": label, "order": order,
-                                                "roles": roles})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sipas.cli import Context, pass_context
+from sipas.cli_context import Context, pass_context
 
 
 @click.command("backup")

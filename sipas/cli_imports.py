@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sipas.cli import Context, pass_context
+from sipas.cli_context import Context, pass_context
 from sipas.imports.report import ImportReport
 
 _FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)

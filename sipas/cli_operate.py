@@ -8,10 +8,10 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from sipas.cli import Context, pass_context, user
+from sipas.cli_context import Context, pass_context
 
 
-@user.command("set-password")
+@click.command("set-password")
 @click.argument("username")
 @click.option("--stdin", "from_stdin", is_flag=True,
               help="Đọc mật khẩu mới từ dòng đầu của đầu vào chuẩn thay vì tạo ngẫu nhiên.")
@@ -37,7 +37,7 @@ def user_set_password(ctx: Context, username: str, from_stdin: bool) -> None:
     click.echo(password)
 
 
-@user.command("list")
+@click.command("list")
 @pass_context
 def user_list(ctx: Context) -> None:
     """Liệt kê tài khoản: tên đăng nhập, vai trò, đơn vị, trạng thái."""
@@ -99,3 +99,4 @@ def doctor(ctx: Context, as_json: bool) -> None:
 
 
 COMMANDS: list[click.Command] = [doctor]
+USER_COMMANDS: list[click.Command] = [user_set_password, user_list]  # added to `sipas user` by sipas.cli

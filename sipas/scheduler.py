@@ -19,6 +19,7 @@ function wrapped by :func:`fenced` with a stable id, ``replace_existing=True``, 
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import os
 import signal
@@ -46,6 +47,7 @@ from sipas.storage import Database
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "scheduler"
+CORE_JOB_MODULES = ("sipas.backup_schedule",)  # each has register(scheduler, settings)
 DEFAULT_LEASE_SECONDS = 90
 JOB_RUNS_KEPT = timedelta(days=14)
 
@@ -253,9 +255,8 @@ def build_scheduler(settings: Settings) -> BlockingScheduler:
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         timezone=settings.tz,
     )
-    from sipas import backup_schedule
-
-    backup_schedule.register(scheduler, settings)
+    for name in CORE_JOB_MODULES:  # by name, like the channels' jobs: they import this module (fenced)
+        importlib.import_module(name).register(scheduler, settings)
     for module in channel_modules("jobs"):
         module.register(scheduler, settings)
     return scheduler

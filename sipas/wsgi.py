@@ -2,7 +2,8 @@
 
 from flask import Flask
 
-from sipas.app import create_app, get_catalogue
+from sipas.app import create_app
+from sipas.context import get_catalogue
 from sipas.instrument_records import check_records
 from sipas.storage import get_database
 

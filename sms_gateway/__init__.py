@@ -13,7 +13,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the channel with the app."""
-    from sipas.app import csrf
+    from sipas.context import csrf
     from sms_gateway.api_extension import invitations_json
     from sms_gateway.settings import SmsSettings
     from sms_gateway.webhooks import bp as webhooks_bp

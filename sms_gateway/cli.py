@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from sipas.cli import Context, pass_context
+from sipas.cli_context import Context, pass_context
 from sipas.clock import as_utc, utcnow
 
 

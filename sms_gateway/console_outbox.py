@@ -11,9 +11,9 @@ from datetime import datetime
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from sipas.app import get_settings
 from sipas.clock import utcnow
 from sipas.console.auth import actor_name, roles_required, unit_for_user
+from sipas.context import get_settings
 from sipas.dossiers import erase_contact, find_dossier
 from sipas.models import Dossier, Role
 from sipas.storage import db_session

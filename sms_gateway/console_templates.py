@@ -13,10 +13,10 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import delete, select
 
-from sipas.app import get_catalogue, get_settings
 from sipas.audit import audit
 from sipas.clock import local_date, utcnow
 from sipas.console.auth import actor_name, roles_required, unit_for_user
+from sipas.context import get_catalogue, get_settings
 from sipas.models import Role, Unit
 from sipas.storage import db_session
 from sms_gateway.console_views import bp

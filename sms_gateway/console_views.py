@@ -9,10 +9,10 @@ from datetime import date
 
 from flask import Blueprint, abort, render_template, request, url_for
 
-from sipas.app import get_settings
 from sipas.audit import audit
 from sipas.clock import local_date, utcnow
 from sipas.console.auth import actor_name, allowed_units, login_required, unit_for_user
+from sipas.context import get_settings
 from sipas.dossiers import find_dossier
 from sipas.models import Dossier, Unit
 from sipas.storage import db_session, get_database

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from sipas.app import add_console_nav
+from sipas.context import add_console_nav
 
 
 def init_app(app: Flask) -> None:
     """Register the short-link pages, the QR endpoints and the /console/sms pages."""
-    from sipas.app import csrf
+    from sipas.context import csrf
     from sms_gateway.phone_views import bp as phone_bp
 
     app.register_blueprint(phone_bp)

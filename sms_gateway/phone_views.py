@@ -19,9 +19,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from sipas.app import get_catalogue, get_settings
 from sipas.catalogue import Instrument
 from sipas.clock import utcnow
+from sipas.context import get_catalogue, get_settings
 from sipas.errors import DomainError
 from sipas.responses import resolve_instrument
 from sipas.storage import db_session, get_database

@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-from sipas.app import get_catalogue, get_settings
 from sipas.clock import utcnow
+from sipas.context import get_catalogue, get_settings
 from sipas.dossiers import phone_hash
 from sipas.errors import ValidationError
 from sipas.parsing import parse_phone

@@ -8,7 +8,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the console pages, the public page and the menu entry."""
     from aggregator.notices import editor, public, views  # noqa: F401  (editor routes register on views.bp)
-    from sipas.app import add_console_nav
+    from sipas.context import add_console_nav
 
     app.register_blueprint(views.bp)
     app.register_blueprint(public.bp)

@@ -13,7 +13,7 @@ from aggregator.notices import service
 from aggregator.notices.pdf_render import RenderError
 from aggregator.notices.template import TemplateError
 from aggregator.params import PeriodError, parse_period
-from sipas.cli import Context, pass_context
+from sipas.cli_context import Context, pass_context
 from sipas.clock import Period, local_date, period_words, utcnow
 from sipas.errors import DomainError
 from sipas.models import Unit

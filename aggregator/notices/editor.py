@@ -10,9 +10,9 @@ from flask.typing import ResponseReturnValue
 from aggregator.notices.template import PARAGRAPHS, TemplateError, check, template_for
 from aggregator.notices.viewmodel import PLACEHOLDERS
 from aggregator.notices.views import ISSUERS, bp, default_unit
-from sipas.app import get_settings
 from sipas.audit import audit
 from sipas.console.auth import actor_name, allowed_units, roles_required, unit_for_user
+from sipas.context import get_settings
 from sipas.errors import ValidationError
 from sipas.models import Unit
 from sipas.storage import db_session

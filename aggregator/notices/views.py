@@ -16,9 +16,9 @@ from aggregator.notices.pdf_render import PdfBusy, RenderError
 from aggregator.notices.template import TemplateError
 from aggregator.notices.vnformat import ROMAN_QUARTERS, date_short
 from aggregator.params import PeriodError, parse_period
-from sipas.app import get_catalogue, get_settings
 from sipas.clock import Period, local_date, utcnow
 from sipas.console.auth import actor_name, allowed_units, current_user, login_required, roles_required, unit_for_user
+from sipas.context import get_catalogue, get_settings
 from sipas.errors import DomainError, ValidationError
 from sipas.models import Role, Unit
 from sipas.storage import db_session

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from sipas.api import bp
 from sipas.api.auth import api_actor, api_key_required, current_key, resolve_unit
 from sipas.api.serializers import Body, checked_text, iso, json_object, mask_phone
-from sipas.app import get_catalogue, get_settings
 from sipas.catalogue import Catalogue
 from sipas.clock import local_date, utcnow
+from sipas.context import get_catalogue, get_settings
 from sipas.dossiers import CONSENT_WORDING_VERSION, DossierInput, find_dossier, upsert_dossier
 from sipas.errors import UnknownDossier, ValidationError
 from sipas.models import Dossier, IntakeChannel, Response, Unit

@@ -8,9 +8,9 @@ from flask import jsonify
 
 from sipas.api import bp
 from sipas.api.auth import api_key_required
-from sipas.app import get_catalogue, get_settings
 from sipas.catalogue import Instrument
 from sipas.clock import local_date, utcnow
+from sipas.context import get_catalogue, get_settings
 
 
 def instrument_json(instrument: Instrument) -> dict[str, Any]:

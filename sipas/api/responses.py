@@ -16,9 +16,9 @@ from sipas.api import bp
 from sipas.api.auth import api_actor, api_key_required, current_key
 from sipas.api.dossiers import scoped_unit
 from sipas.api.serializers import Body, checked_text, iso, json_object
-from sipas.app import get_catalogue, get_settings
 from sipas.catalogue import NOT_APPLICABLE
 from sipas.clock import utcnow
+from sipas.context import get_catalogue, get_settings
 from sipas.errors import ValidationError
 from sipas.models import Response, ResponseChannel, Unit
 from sipas.parsing import parse_response_channel

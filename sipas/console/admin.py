@@ -6,11 +6,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from sipas.account_policy import can_create_unit
-from sipas.app import get_catalogue, get_settings
 from sipas.audit import audit
 from sipas.clock import local_date, utcnow
 from sipas.console import bp
 from sipas.console.auth import actor_name, allowed_units, current_user, roles_required, unit_for_user
+from sipas.context import get_catalogue, get_settings
 from sipas.errors import DomainError
 from sipas.models import AuditEvent, Role, UnitKind
 from sipas.parsing import clean_text

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, request, url_for
 from sqlalchemy import select
 
-from sipas.app import get_settings
 from sipas.clock import utcnow
 from sipas.console import bp
 from sipas.console.auth import actor_name, roles_required, unit_for_user
+from sipas.context import get_settings
 from sipas.dossiers import mark_returned
 from sipas.errors import ValidationError
 from sipas.models import Dossier, Role

@@ -11,7 +11,6 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from sipas.app import get_catalogue, get_settings
 from sipas.clock import local_date, utcnow
 from sipas.console import bp
 from sipas.console.auth import (
@@ -22,6 +21,7 @@ from sipas.console.auth import (
     roles_required,
     unit_for_user,
 )
+from sipas.context import get_catalogue, get_settings
 from sipas.imports import ImportReport, import_dossiers, import_responses
 from sipas.imports.templates import dossier_template, response_template
 from sipas.models import Dossier, Response, Role, Unit

@@ -8,15 +8,15 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, flash, redirect, render_template, request, url_for
 
 from sipas.accounts import login
-from sipas.app import get_settings
 from sipas.clock import utcnow
 from sipas.console import bp
 from sipas.console.auth import allowed_units, current_user, login_required, login_user, logout_user
+from sipas.context import get_settings
 from sipas.storage import db_session
 
 
 def init_app(app: Flask) -> None:
-    from sipas.app import add_console_nav
+    from sipas.context import add_console_nav
 
     add_console_nav(app, "console.dossiers", "Hồ sơ", order=10, roles=("admin", "clerk", "leader"))
     add_console_nav(app, "console.units", "Đơn vị", order=80)
