@@ -14,6 +14,7 @@ from sipas.catalogue import Catalogue
 from sipas.models import Role, Unit
 from tests.aggregator.fixtures import build_quarter
 from tests.factories import create_clerk, create_unit, login
+from tests.notices.pdf_progress import follow_pdf_progress
 
 Q1 = {"quarter": "2026Q1"}
 
@@ -46,8 +47,12 @@ def test_three_clicks_from_home_to_pdf_and_docx(client: FlaskClient, session: Se
     assert document.sections[0].first_page_header.paragraphs[0].text == "DỰ THẢO"
     body = "\n".join(p.text for p in document.paragraphs)
     assert "quý I năm 2026" in body and "Ủy ban nhân dân phường Bến Nghé" in body
-    pdf = client.get("/console/thong-bao/du-thao.pdf", query_string={"unit": unit.code, **Q1})  # click 2 (stand-in)
+    progress = client.get("/console/thong-bao/du-thao.pdf", query_string={"unit": unit.code, **Q1})  # click 2
+    assert progress.status_code == 200 and "Đang tạo bản PDF" in progress.get_data(as_text=True)
+    pdf = follow_pdf_progress(client, progress.get_data(as_text=True))  # the page's script does this
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and pdf.mimetype == "application/pdf"
+    again = client.get("/console/thong-bao/du-thao.pdf", query_string={"unit": unit.code, **Q1})
+    assert again.mimetype == "application/pdf" and again.data == pdf.data  # the same draft: from the cache
 
 
 def test_preview_of_a_quarter_and_404_for_another_unit(client: FlaskClient, session: Session,
