@@ -216,8 +216,14 @@ def issue() -> ResponseReturnValue:
         notice = service.prepare_notice(session, unit, report,
                                         service.IssueRequest(period, number, issue_date, corrects),
                                         settings=settings, actor=actor_name(), now=now)
-        session.rollback()  # nothing written yet: release the database during the PDF conversion
-        notice.pdf = service.pdf_of(notice.docx, settings)
+        session.rollback()  # nothing written yet
+        folder = service.pdf_dir(settings)
+        key = pdf_jobs.submit(notice.docx, folder, soffice_binary(settings.env))
+        pdf = pdf_jobs.cached_pdf(folder, key)
+        if pdf is None:  # converted in the background; the page posts this form again once the PDF is ready
+            return render_template("notices/pdf_progress.html", key=key, name="", args=period_args(unit, period),
+                                   resubmit=request.form)
+        notice.pdf = pdf  # the conversion of a DOCX with exactly this content
         service.store_notice(session, unit, notice)
     except (DomainError, RenderError, TemplateError) as exc:
         session.rollback()

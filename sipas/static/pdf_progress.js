@@ -14,6 +14,11 @@
       .then(function (state) {
         if (state.state === "ready") {
           text.textContent = "Đã tạo xong bản PDF.";
+          var resubmit = document.getElementById("pdf-progress-resubmit");
+          if (resubmit) {  // issuing: post the same form again, now the PDF is ready
+            resubmit.submit();
+            return;
+          }
           link.hidden = false;
           window.location.assign(fileUrl);
         } else if (state.state === "failed") {

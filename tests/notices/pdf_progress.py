@@ -24,3 +24,18 @@ def follow_pdf_progress(client: Any, page: str) -> Any:
             return client.get(file_url)
         assert time.monotonic() < deadline, "the PDF conversion did not finish"
         time.sleep(0.05)
+
+
+def issue_through_progress(client: Any, form: dict[str, str]) -> Any:
+    """POST the issue form; when the PDF is still converting, wait on the progress page and post it again."""
+    response = client.post("/console/thong-bao/ban-hanh", data=form)
+    if response.status_code != 200:
+        return response
+    page = response.get_data(as_text=True)
+    assert 'id="pdf-progress-resubmit"' in page, page
+    status_url = attribute(page, "data-status-url")
+    deadline = time.monotonic() + POLL_LIMIT_SECONDS
+    while client.get(status_url).get_json()["state"] != "ready":
+        assert time.monotonic() < deadline, "the PDF conversion did not finish"
+        time.sleep(0.05)
+    return client.post("/console/thong-bao/ban-hanh", data=form)

@@ -14,7 +14,7 @@ from sipas.catalogue import Catalogue
 from sipas.models import Role, Unit
 from tests.aggregator.fixtures import build_quarter
 from tests.factories import create_clerk, create_unit, login
-from tests.notices.pdf_progress import follow_pdf_progress
+from tests.notices.pdf_progress import follow_pdf_progress, issue_through_progress
 
 Q1 = {"quarter": "2026Q1"}
 
@@ -111,7 +111,11 @@ def test_issue_from_the_console_then_the_public_page(client: FlaskClient, sessio
     page = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1}).get_data(as_text=True)
     form = {"csrf_token": csrf(page), "unit": unit.code, "from": "2026-01-01", "to": "2026-03-31",
             "number": "3", "issue_date": "2026-04-06"}
-    response = client.post("/console/thong-bao/ban-hanh", data=form)
+    first = client.post("/console/thong-bao/ban-hanh", data=form)  # converted in the background first
+    assert first.status_code == 200 and "ban hành ngay khi bản PDF tạo xong" in first.get_data(as_text=True)
+    assert session.scalars(select(Notice)).first() is None
+    session.rollback()
+    response = issue_through_progress(client, form)
     assert response.status_code == 302
     listed = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Đã ban hành Thông báo số 03/TB-UBND" in listed and 'value="4" required' in listed
