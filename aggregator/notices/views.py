@@ -160,9 +160,12 @@ def _pdf_or_progress(key: str, name: str, args: dict[str, str]) -> ResponseRetur
 @login_required
 def pdf_status(key: str) -> ResponseReturnValue:
     """Where a background PDF conversion stands: ``queued`` (with ``ahead``), ``ready`` or ``failed``."""
-    state = pdf_jobs.status(service.pdf_dir(get_settings()), key)
+    settings = get_settings()
+    state = pdf_jobs.status(service.pdf_dir(settings), key)
     if state is None:
         return {"error": "pdf_job_not_found", "message": "Không tìm thấy yêu cầu tạo PDF này."}, 404
+    if state["state"] == "queued":  # the worker process that took the job may have been restarted since
+        pdf_jobs.ensure_worker(service.pdf_dir(settings), soffice_binary(settings.env))
     return state, 200, {"Cache-Control": "no-store"}
 
 

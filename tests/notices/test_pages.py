@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 from docx import Document
 from flask.testing import FlaskClient
@@ -10,11 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.models_notices import Notice
+from aggregator.notices import pdf_jobs, service
+from aggregator.notices.docx_render import render_docx
+from sipas.app import get_settings
 from sipas.catalogue import Catalogue
 from sipas.models import Role, Unit
 from tests.aggregator.fixtures import build_quarter
 from tests.factories import create_clerk, create_unit, login
 from tests.notices.pdf_progress import follow_pdf_progress, issue_through_progress
+from tests.notices.test_format import view_of
 
 Q1 = {"quarter": "2026Q1"}
 
@@ -149,3 +154,20 @@ def test_a_leader_previews_but_cannot_issue(client: FlaskClient, session: Sessio
     response = client.post("/console/thong-bao/ban-hanh", data={"csrf_token": csrf(page), "unit": unit.code,
                                                                   "number": "1", "issue_date": "2026-04-06"})
     assert response.status_code == 403
+
+
+def test_a_job_left_by_a_restarted_worker_is_taken_up_when_its_page_polls(client: FlaskClient, session: Session,
+                                                                          catalogue: Catalogue) -> None:
+    ward_with_clerk(session, catalogue, client)
+    with client.application.app_context():
+        settings = get_settings()
+    folder = service.pdf_dir(settings)
+    key = pdf_jobs.submit(render_docx(view_of()), folder, settings.env["SIPAS_SOFFICE"], start_worker=False)
+    deadline = time.monotonic() + 60
+    while (state := client.get(f"/console/thong-bao/pdf/{key}.json").get_json())["state"] != "ready":
+        assert state["state"] == "queued" and time.monotonic() < deadline, state
+        time.sleep(0.05)
+    pdf = client.get(f"/console/thong-bao/pdf/{key}.pdf?name=du-thao.pdf")
+    assert pdf.data.startswith(b"%PDF") and 'filename="du-thao.pdf"' in pdf.headers["Content-Disposition"]
+    assert client.get("/console/thong-bao/pdf/khong-co.json").get_json()["error"] == "pdf_job_not_found"
+    assert client.get(f"/console/thong-bao/pdf/{'0' * 64}.pdf").status_code == 404
