@@ -155,14 +155,16 @@ def soffice_binary(env: Mapping[str, str]) -> str:
 
 
 def docx_to_pdf(docx: bytes, *, soffice: str = "soffice", timeout: float = DEFAULT_TIMEOUT,
-                lock_dir: Path | None = None, cache_dir: Path | None = None) -> bytes:
-    """The PDF of ``docx``: from the cache when present, else converted in the host's one-at-a-time queue."""
+                lock_dir: Path | None = None, cache_dir: Path | None = None, queued: bool = True) -> bytes:
+    """The PDF of ``docx``: from the cache when present, else converted in the host's one-at-a-time queue.
+
+    ``queued=False`` is for the background converter, whose job folder is already the bounded queue."""
     key = content_key(docx)
     cached = _cached(cache_dir, key)
     if cached is not None:
         return cached
     lock_dir = lock_dir or default_lock_dir()
-    with queue_slot(lock_dir), host_lock(lock_dir):
+    with queue_slot(lock_dir) if queued else contextlib.nullcontext(), host_lock(lock_dir):
         cached = _cached(cache_dir, key)  # converted by the request ahead of us in the queue
         if cached is not None:
             return cached

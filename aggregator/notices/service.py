@@ -80,15 +80,15 @@ def render(view: NoticeView, fmt: str, settings: Settings) -> bytes:
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def pdf_dirs(settings: Settings) -> tuple[Path, Path]:
-    """(lock directory, PDF cache) in the instance folder, shared by every worker process of the host."""
-    return settings.instance_dir / "pdf", settings.instance_dir / "pdf" / "cache"
+def pdf_dir(settings: Settings) -> Path:
+    """Lock files, job files and PDF cache in the instance folder, shared by every worker process of the host."""
+    return settings.instance_dir / "pdf"
 
 
 def pdf_of(docx: bytes, settings: Settings) -> bytes:
     """The PDF of a notice DOCX: cached, one LibreOffice at a time per host, ``PdfBusy`` when the queue is full."""
-    lock_dir, cache_dir = pdf_dirs(settings)
-    return docx_to_pdf(docx, soffice=soffice_binary(settings.env), lock_dir=lock_dir, cache_dir=cache_dir)
+    folder = pdf_dir(settings)
+    return docx_to_pdf(docx, soffice=soffice_binary(settings.env), lock_dir=folder, cache_dir=folder / "cache")
 
 
 def next_number(session: Session, unit: Unit, year: int) -> int:

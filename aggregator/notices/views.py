@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -10,9 +11,10 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from aggregator.models_notices import Notice
-from aggregator.notices import service
+from aggregator.notices import pdf_jobs, service
+from aggregator.notices.docx_render import render_docx
 from aggregator.notices.html_render import notice_context
-from aggregator.notices.pdf_render import PdfBusy, RenderError
+from aggregator.notices.pdf_render import PdfBusy, RenderError, soffice_binary
 from aggregator.notices.template import TemplateError
 from aggregator.notices.vnformat import ROMAN_QUARTERS, date_short
 from aggregator.params import PeriodError, parse_period
@@ -131,15 +133,51 @@ def draft(fmt: str) -> ResponseReturnValue:
         abort(404)
     unit, period = selection(request.args)
     _report, view = _draft(unit, period)
-    db_session().rollback()  # read-only: release the database during the PDF conversion
+    db_session().rollback()  # read-only: release the database during the rendering
+    settings = get_settings()
     try:
-        data = service.render(view, fmt, get_settings())
+        if fmt == "pdf":  # converted in the background: this worker only renders the DOCX
+            key = pdf_jobs.submit(render_docx(view), service.pdf_dir(settings), soffice_binary(settings.env))
+            return _pdf_or_progress(key, service.file_name(unit, period, fmt), period_args(unit, period))
+        data = service.render(view, fmt, settings)
     except PdfBusy as exc:  # the host's PDF queue is full: say so now rather than hold a worker
         return busy(exc)
     except RenderError as exc:  # LibreOffice or the chart drawing failed
         flash(exc.message_vi, "error")
         return redirect(url_for("notices.index", **period_args(unit, period)))
     return _download(data, fmt, service.file_name(unit, period, fmt))
+
+
+def _pdf_or_progress(key: str, name: str, args: dict[str, str]) -> ResponseReturnValue:
+    """The PDF when its conversion is done, else a page that follows the conversion and then downloads it."""
+    data = pdf_jobs.cached_pdf(service.pdf_dir(get_settings()), key)
+    if data is not None:
+        return _download(data, "pdf", name)
+    return render_template("notices/pdf_progress.html", key=key, name=name, args=args)
+
+
+@bp.get("/pdf/<key>.json", endpoint="pdf_status")
+@login_required
+def pdf_status(key: str) -> ResponseReturnValue:
+    """Where a background PDF conversion stands: ``queued`` (with ``ahead``), ``ready`` or ``failed``."""
+    settings = get_settings()
+    state = pdf_jobs.status(service.pdf_dir(settings), key)
+    if state is None:
+        return {"error": "pdf_job_not_found", "message": "Không tìm thấy yêu cầu tạo PDF này."}, 404
+    if state["state"] == "queued":  # the worker process that took the job may have been restarted since
+        pdf_jobs.ensure_worker(service.pdf_dir(settings), soffice_binary(settings.env))
+    return state, 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/pdf/<key>.pdf", endpoint="pdf_file")
+@login_required
+def pdf_file(key: str) -> ResponseReturnValue:
+    """A converted draft PDF, by its content key (known only to whoever rendered that draft)."""
+    data = pdf_jobs.cached_pdf(service.pdf_dir(get_settings()), key)
+    if data is None:
+        abort(404)
+    name = request.args.get("name", "")
+    return _download(data, "pdf", name if re.fullmatch(r"[A-Za-z0-9._-]{1,120}", name) else "thong-bao.pdf")
 
 
 def busy(exc: PdfBusy) -> Response:
@@ -181,8 +219,14 @@ def issue() -> ResponseReturnValue:
         notice = service.prepare_notice(session, unit, report,
                                         service.IssueRequest(period, number, issue_date, corrects),
                                         settings=settings, actor=actor_name(), now=now)
-        session.rollback()  # nothing written yet: release the database during the PDF conversion
-        notice.pdf = service.pdf_of(notice.docx, settings)
+        session.rollback()  # nothing written yet
+        folder = service.pdf_dir(settings)
+        key = pdf_jobs.submit(notice.docx, folder, soffice_binary(settings.env))
+        pdf = pdf_jobs.cached_pdf(folder, key)
+        if pdf is None:  # converted in the background; the page posts this form again once the PDF is ready
+            return render_template("notices/pdf_progress.html", key=key, name="", args=period_args(unit, period),
+                                   resubmit=request.form)
+        notice.pdf = pdf  # the conversion of a DOCX with exactly this content
         service.store_notice(session, unit, notice)
     except (DomainError, RenderError, TemplateError) as exc:
         session.rollback()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 from docx import Document
 from flask.testing import FlaskClient
@@ -10,10 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.models_notices import Notice
+from aggregator.notices import pdf_jobs, service
+from aggregator.notices.docx_render import render_docx
+from sipas.app import get_settings
 from sipas.catalogue import Catalogue
 from sipas.models import Role, Unit
 from tests.aggregator.fixtures import build_quarter
 from tests.factories import create_clerk, create_unit, login
+from tests.notices.pdf_progress import follow_pdf_progress, issue_through_progress
+from tests.notices.test_format import view_of
 
 Q1 = {"quarter": "2026Q1"}
 
@@ -46,8 +52,12 @@ def test_three_clicks_from_home_to_pdf_and_docx(client: FlaskClient, session: Se
     assert document.sections[0].first_page_header.paragraphs[0].text == "DỰ THẢO"
     body = "\n".join(p.text for p in document.paragraphs)
     assert "quý I năm 2026" in body and "Ủy ban nhân dân phường Bến Nghé" in body
-    pdf = client.get("/console/thong-bao/du-thao.pdf", query_string={"unit": unit.code, **Q1})  # click 2 (stand-in)
+    progress = client.get("/console/thong-bao/du-thao.pdf", query_string={"unit": unit.code, **Q1})  # click 2
+    assert progress.status_code == 200 and "Đang tạo bản PDF" in progress.get_data(as_text=True)
+    pdf = follow_pdf_progress(client, progress.get_data(as_text=True))  # the page's script does this
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and pdf.mimetype == "application/pdf"
+    again = client.get("/console/thong-bao/du-thao.pdf", query_string={"unit": unit.code, **Q1})
+    assert again.mimetype == "application/pdf" and again.data == pdf.data  # the same draft: from the cache
 
 
 def test_preview_of_a_quarter_and_404_for_another_unit(client: FlaskClient, session: Session,
@@ -106,7 +116,11 @@ def test_issue_from_the_console_then_the_public_page(client: FlaskClient, sessio
     page = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1}).get_data(as_text=True)
     form = {"csrf_token": csrf(page), "unit": unit.code, "from": "2026-01-01", "to": "2026-03-31",
             "number": "3", "issue_date": "2026-04-06"}
-    response = client.post("/console/thong-bao/ban-hanh", data=form)
+    first = client.post("/console/thong-bao/ban-hanh", data=form)  # converted in the background first
+    assert first.status_code == 200 and "ban hành ngay khi bản PDF tạo xong" in first.get_data(as_text=True)
+    assert session.scalars(select(Notice)).first() is None
+    session.rollback()
+    response = issue_through_progress(client, form)
     assert response.status_code == 302
     listed = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Đã ban hành Thông báo số 03/TB-UBND" in listed and 'value="4" required' in listed
@@ -140,3 +154,20 @@ def test_a_leader_previews_but_cannot_issue(client: FlaskClient, session: Sessio
     response = client.post("/console/thong-bao/ban-hanh", data={"csrf_token": csrf(page), "unit": unit.code,
                                                                   "number": "1", "issue_date": "2026-04-06"})
     assert response.status_code == 403
+
+
+def test_a_job_left_by_a_restarted_worker_is_taken_up_when_its_page_polls(client: FlaskClient, session: Session,
+                                                                          catalogue: Catalogue) -> None:
+    ward_with_clerk(session, catalogue, client)
+    with client.application.app_context():
+        settings = get_settings()
+    folder = service.pdf_dir(settings)
+    key = pdf_jobs.submit(render_docx(view_of()), folder, settings.env["SIPAS_SOFFICE"], start_worker=False)
+    deadline = time.monotonic() + 60
+    while (state := client.get(f"/console/thong-bao/pdf/{key}.json").get_json())["state"] != "ready":
+        assert state["state"] == "queued" and time.monotonic() < deadline, state
+        time.sleep(0.05)
+    pdf = client.get(f"/console/thong-bao/pdf/{key}.pdf?name=du-thao.pdf")
+    assert pdf.data.startswith(b"%PDF") and 'filename="du-thao.pdf"' in pdf.headers["Content-Disposition"]
+    assert client.get("/console/thong-bao/pdf/khong-co.json").get_json()["error"] == "pdf_job_not_found"
+    assert client.get(f"/console/thong-bao/pdf/{'0' * 64}.pdf").status_code == 404
