@@ -206,6 +206,9 @@ def test_two_web_instances_one_scheduler_behind_nginx(postgres_server: str, cata
             lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
             assert any(line["logger"] == "gunicorn.access" for line in lines)
             assert PHONE[3:] not in text and seeded["link"] not in text
+        scheduler_lines = (tmp_path / "scheduler.log").read_text(encoding="utf-8").splitlines()
+        assert any(json.loads(line)["message"].startswith("scheduler started as ") for line in scheduler_lines
+                   if line.startswith("{"))
         nginx_access = (nginx.folder / "logs" / "access.log").read_text(encoding="utf-8")
         assert "/r/***" in nginx_access and seeded["link"] not in nginx_access
     finally:
