@@ -6,6 +6,7 @@ without importing ``sipas.cli``, which imports them: no import circle.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -54,6 +55,11 @@ class Context:
 
         url = make_url(self.settings.database_url).render_as_string(hide_password=True)
         source = f"cấu hình: {self.env_file}" if self.env_file else "không có tệp cấu hình, chỉ biến môi trường"
+        from sipas.logformat import json_wanted
+
+        if json_wanted():  # a service's stderr is its log: one JSON line, like every other
+            logging.getLogger("sipas.cli").info("Cơ sở dữ liệu: %s (%s)", url, source)
+            return
         click.echo(f"Cơ sở dữ liệu: {url} ({source})", err=True)
 
     def catalogue(self):  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, Response, current_app, g, jsonify, request
@@ -47,12 +47,12 @@ def allowed(token: str, authorization: str | None, remote_addr: str | None, forw
 
 
 def rating_families(session: Session) -> list[Family]:
-    ratings = Family("sipas_ratings", "counter", "Ratings stored, by unit and channel.")
+    ratings = Family("sipas_ratings_total", "counter", "Ratings stored, by unit and channel.")
     rows = session.execute(select(Unit.code, Rating.channel, func.count()).select_from(Rating)
                            .join(Unit, Unit.id == Rating.unit_id)
                            .group_by(Unit.code, Rating.channel).order_by(Unit.code, Rating.channel))
     for unit, channel, count in rows:
-        ratings.add({"unit": unit, "channel": str(channel)}, count, "_total")
+        ratings.add({"unit": unit, "channel": str(channel)}, count)
     return [ratings]
 
 
@@ -86,9 +86,7 @@ def scheduler_families(session: Session) -> list[Family]:
     return [last, finished, recent_runs, recent_max]
 
 
-def _unix(moment) -> float:  # type: ignore[no-untyped-def]
-    from datetime import UTC
-
+def _unix(moment: datetime) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 

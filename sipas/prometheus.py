@@ -18,7 +18,8 @@ class Family:
     name: str
     kind: str  # counter | gauge | histogram
     help: str
-    #: (suffix, labels, value): suffix is "" or "_bucket"/"_sum"/"_count"/"_total" for the sample's name
+    #: (suffix, labels, value): suffix is "" or a histogram's "_bucket"/"_sum"/"_count" for the sample's name.
+    #: A counter's name ends in ``_total`` (format 0.0.4: the TYPE line names the samples exactly).
     samples: list[tuple[str, dict[str, str], float]] = field(default_factory=list)
 
     def add(self, labels: Mapping[str, str], value: float, suffix: str = "") -> None:

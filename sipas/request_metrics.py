@@ -13,6 +13,7 @@ The route label is the URL rule (``/r/<code>``), never the path: no link code or
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import threading
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from sipas.prometheus import Family
 
+log = logging.getLogger(__name__)
 BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 FLUSH_SECONDS = 1.0
 UNMATCHED = "<unmatched>"
@@ -37,6 +39,7 @@ class RequestHistograms:
         self.series: dict[Key, list[float]] = {}  # counts per bucket (len(BOUNDS) + 1), then the sum
         self.flushed_at = 0.0
         self.dirty = False
+        self.warned = False
 
     @property
     def path(self) -> Path:
@@ -59,10 +62,15 @@ class RequestHistograms:
             rows = [[route, method, *values] for (route, method), values in self.series.items()]
             self.dirty = False
             self.flushed_at = time.monotonic()
-        self.directory.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(rows), encoding="utf-8")
-        os.replace(temporary, self.path)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(rows), encoding="utf-8")
+            os.replace(temporary, self.path)
+        except OSError as exc:  # monitoring must never fail a request
+            if not self.warned:
+                log.warning("request latency not written to %s: %s", self.directory, exc)
+                self.warned = True
 
 
 def merged(directory: Path) -> dict[Key, list[float]]:

@@ -20,14 +20,16 @@ def _per_unit(session: Session, family: Family, *conditions) -> None:  # type: i
                            .join(Unit, Unit.id == Invitation.unit_id)
                            .where(*conditions).group_by(Unit.code).order_by(Unit.code))
     for unit, count in rows:
-        family.add({"unit": unit}, count, "_total")
+        family.add({"unit": unit}, count)
 
 
 def families(session: Session) -> list[Family]:
-    sent = Family("sipas_invitations_sent", "counter", "SMS invitations handed to the provider.")
-    delivered = Family("sipas_invitations_delivered", "counter", "SMS invitations the provider reported delivered.")
-    failed = Family("sipas_invitations_failed", "counter", "SMS invitations that could not be sent or delivered.")
-    fallen_back = Family("sipas_invitations_fallen_back", "counter",
+    sent = Family("sipas_invitations_sent_total", "counter", "SMS invitations handed to the provider.")
+    delivered = Family("sipas_invitations_delivered_total", "counter",
+                       "SMS invitations the provider reported delivered.")
+    failed = Family("sipas_invitations_failed_total", "counter",
+                    "SMS invitations that could not be sent or delivered.")
+    fallen_back = Family("sipas_invitations_fallen_back_total", "counter",
                          "Failed SMS invitations whose dossier was then given a QR link.")
     by_status = Family("sipas_invitations", "gauge", "SMS invitations by unit and current status.")
     _per_unit(session, sent, Invitation.sent_at.is_not(None))

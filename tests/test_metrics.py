@@ -60,7 +60,7 @@ def test_ratings_invitations_kiosk_queues_and_job_runs_come_from_the_database(cl
     assert 'sipas_ratings_total{unit="W100",channel="kiosk"} 2' in text
     assert 'sipas_ratings_total{unit="W100",channel="paper"} 1' in text
     assert 'sipas_ratings_total{unit="W200",channel="kiosk"} 1' in text
-    assert "# TYPE sipas_ratings counter" in text
+    assert "# TYPE sipas_ratings_total counter" in text  # the 0.0.4 format: the name as sampled
     assert 'sipas_invitations_sent_total{unit="W100"} 2' in text
     assert 'sipas_invitations_delivered_total{unit="W100"} 1' in text
     assert 'sipas_invitations_failed_total{unit="W100"} 2' in text
@@ -139,3 +139,22 @@ def test_text_format_escapes_labels_and_writes_cumulative_buckets():
     assert 'x_seconds_bucket{route="a\\"b\\\\c",le="1"} 3' in text
     assert 'x_seconds_bucket{route="a\\"b\\\\c",le="+Inf"} 6' in text
     assert 'x_seconds_sum{route="a\\"b\\\\c"} 7.5' in text and text.endswith("\n")
+
+
+def test_a_metrics_folder_that_cannot_be_written_never_fails_a_request(database_url, tmp_path, caplog):
+    from sipas.app import create_app
+    from sipas.settings import Settings
+    from sipas.storage import get_database
+
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    settings = Settings.from_env({"SIPAS_METRICS_DIR": str(not_a_folder / "metrics")}, database_url=database_url,
+                                 secret_key="k", instance_dir=tmp_path / "i", secure_cookies=False, testing=True)
+    application = create_app(settings)
+    try:
+        client = application.test_client()
+        assert client.get("/healthz").status_code == 200
+        assert "sipas_http_request_duration_seconds" in scrape(client)
+        assert any("request latency not written" in r.getMessage() for r in caplog.records)
+    finally:
+        get_database(application).dispose()
