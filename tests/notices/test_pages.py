@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from aggregator.models_notices import Notice
 from aggregator.notices import pdf_jobs, service
 from aggregator.notices.docx_render import render_docx
-from sipas.app import get_settings
 from sipas.catalogue import Catalogue
+from sipas.context import get_settings
 from sipas.models import Role, Unit
 from tests.aggregator.fixtures import build_quarter
 from tests.factories import create_clerk, create_unit, login
