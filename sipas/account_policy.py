@@ -4,6 +4,8 @@
 - A unit or district admin is an admin with units: its scope is those units and every unit below them. It
   manages only accounts whose units all lie inside its scope, never an admin whose scope is wider than its
   own and never a global admin, and it cannot grant units outside its scope (so never a global admin).
+- Nobody resets, locks or re-roles its own account from the administration pages (the own password is
+  changed on the password page, which asks for the current one).
 - A clerk works on dossiers of its units; a leader reads them. Neither manages accounts.
 """
 
@@ -57,6 +59,12 @@ def can_manage_user(session: Session, actor: User, target: User) -> bool:
     if is_global_admin(target):
         return False
     return _within(session, actor, target.units)
+
+
+def can_reset_password(session: Session, actor: User, target: User) -> bool:
+    """May ``actor`` give ``target`` a new generated password? Never its own account: that would let an open
+    (or stolen) session replace the password without knowing it; one's own goes through the password page."""
+    return actor.id != target.id and can_manage_user(session, actor, target)
 
 
 def can_manage_unit(session: Session, actor: User, unit: Unit) -> bool:

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from sipas.account_policy import can_grant, can_manage_user
+from sipas.account_policy import can_grant, can_manage_user, can_reset_password
 from sipas.accounts import change_role, create_user, random_token, set_active, set_password, units_of
 from sipas.audit import audit
 from sipas.console import bp
@@ -120,9 +120,11 @@ def change_account_role(user_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/users/<int:user_id>/password")
 @roles_required(Role.ADMIN)
 def reset_password(user_id: int):  # type: ignore[no-untyped-def]
-    """Give an account a new generated password (its open sessions end)."""
-    session = db_session()
+    """Give another account a new generated password (its open sessions end); never the admin's own (404)."""
+    session, me = db_session(), current_user()
     user = _managed_user(user_id)
+    if me is None or not can_reset_password(session, me, user):
+        abort(404)
     password = random_token(14)
     set_password(user, password)
     audit(session, "user.password_reset", actor=actor_name(), subject=user.username)
