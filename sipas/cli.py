@@ -351,6 +351,10 @@ def _add_extra_commands() -> None:
 
     for command in [*cli_imports.COMMANDS, *cli_backup.COMMANDS, *cli_operate.COMMANDS]:
         cli.add_command(command)
+    from sipas import cli_accounts
+
+    for command in cli_accounts.USER_COMMANDS:
+        user.add_command(command)
     for module in channel_modules("cli"):
         for command in module.COMMANDS:
             cli.add_command(command)
