@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from sipas.accounts import units_of
 from sipas.models import Role, Unit, User
@@ -59,6 +60,18 @@ def can_manage_user(session: Session, actor: User, target: User) -> bool:
     if is_global_admin(target):
         return False
     return _within(session, actor, target.units)
+
+
+def manageable_users(session: Session, actor: User) -> list[User]:
+    """Every account ``actor`` may manage, by username: ``can_manage_user`` with the scope computed once
+    (the users page and the audit page list them; one scope walk instead of one per account)."""
+    if not is_admin(actor) or not actor.active:
+        return []
+    accounts = list(session.scalars(select(User).options(selectinload(User.units)).order_by(User.username)))
+    if is_global_admin(actor):
+        return accounts
+    mine = scope_ids(session, actor)
+    return [u for u in accounts if not is_global_admin(u) and all(unit.id in mine for unit in u.units)]
 
 
 def can_reset_password(session: Session, actor: User, target: User) -> bool:

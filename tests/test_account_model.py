@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from kiosk.models import KioskDevice
-from sipas.account_policy import can_grant, can_manage_user, can_reset_password
+from sipas.account_policy import can_grant, can_manage_user, can_reset_password, manageable_users
 from sipas.accounts import create_api_key, create_user
 from sipas.models import ApiKey, AuditEvent, Role, Unit, UnitKind, User
 from tests.factories import PASSWORD, create_clerk, create_district_with_wards, create_dossier, create_unit, login
@@ -38,6 +38,13 @@ def test_policy_keeps_a_ward_admin_inside_its_ward(session):
     assert can_grant(session, root, Role.ADMIN, [])
     assert can_reset_password(session, ward_admin, clerk_a) and not can_reset_password(session, ward_admin, ward_admin)
     assert not can_reset_password(session, root, root) and not can_reset_password(session, ward_admin, clerk_b)
+    district, (ward_c, ward_d) = create_district_with_wards(session)
+    district_admin, wider = _admin(session, [district], username="qt.quan"), _admin(session, [ward_a, ward_c])
+    everyone = [root, ward_admin, clerk_a, clerk_b, district_admin, wider, create_clerk(session, ward_d)]
+    for actor in everyone:  # the list pages use manageable_users: the same answer as can_manage_user
+        assert manageable_users(session, actor) == sorted(
+            (u for u in everyone if can_manage_user(session, actor, u)), key=lambda u: u.username)
+    assert {u.username for u in manageable_users(session, district_admin)} == {"qt.quan", everyone[-1].username}
 
 
 def test_a_ward_admin_cannot_take_over_the_deployment(client, session):
