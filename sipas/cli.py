@@ -347,14 +347,13 @@ def apikey_revoke(ctx: Context, prefix: str) -> None:
 
 def _add_extra_commands() -> None:
     """Commands defined next to the feature they run: the core's import commands and the channels'."""
-    from sipas import cli_backup, cli_imports, cli_operate
-
-    for command in [*cli_imports.COMMANDS, *cli_backup.COMMANDS, *cli_operate.COMMANDS]:
-        cli.add_command(command)
-    from sipas import cli_accounts
+    from sipas import cli_accounts, cli_backup, cli_imports, cli_operate
 
     for command in cli_accounts.USER_COMMANDS:
         user.add_command(command)
+
+    for command in [*cli_imports.COMMANDS, *cli_backup.COMMANDS, *cli_operate.COMMANDS]:
+        cli.add_command(command)
     for module in channel_modules("cli"):
         for command in module.COMMANDS:
             cli.add_command(command)
