@@ -151,6 +151,9 @@ ALLOWED = {
     "sms_console.template_edit": WORKERS, "sms_console.template_check": WORKERS,
     "notices.index": EVERYONE, "notices.draft": EVERYONE, "notices.wording": WORKERS, "notices.issue": WORKERS,
     "notices.issued": set(),  # no issued notice in the fixture: 404 for everyone
+    # A draft's PDF by its content key (a capability known to whoever rendered the draft): login required, and
+    # no conversion in the fixture, so 404 for everyone.
+    "notices.pdf_status": set(), "notices.pdf_file": set(),
 }
 # Routes that take their unit (and dossier) from the query string or the form rather than the path.
 UNIT_IN_QUERY = {"console.create_key", "console.create_unit_page", "console.dossier_return", "console.dossiers",
@@ -182,7 +185,7 @@ def world(session):  # type: ignore[no-untyped-def]
         key, _plaintext = create_api_key(session, unit, name="Một cửa", actor="test")
         params[side] = {"key_id": key.id, "user_id": target.id, "unit_code": unit.code, "code": unit.code,
                         "device_id": device.id,
-                        "notice_id": 999999, "fmt": "docx", "kind": "invitation", "filename": "x.css"}
+                        "notice_id": 999999, "key": "0" * 64, "fmt": "docx", "kind": "invitation", "filename": "x.css"}
         params[side + "_dossier"] = dossier.code
     session.commit()
     return actors, params
