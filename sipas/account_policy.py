@@ -4,6 +4,8 @@
 - A unit or district admin is an admin with units: its scope is those units and every unit below them. It
   manages only accounts whose units all lie inside its scope, never an admin whose scope is wider than its
   own and never a global admin, and it cannot grant units outside its scope (so never a global admin).
+- Nobody resets, locks or re-roles its own account from the administration pages (the own password is
+  changed on the password page, which asks for the current one).
 - A clerk works on dossiers of its units; a leader reads them. Neither manages accounts.
 """
 
@@ -11,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from sipas.accounts import units_of
 from sipas.models import Role, Unit, User
@@ -57,6 +60,24 @@ def can_manage_user(session: Session, actor: User, target: User) -> bool:
     if is_global_admin(target):
         return False
     return _within(session, actor, target.units)
+
+
+def manageable_users(session: Session, actor: User) -> list[User]:
+    """Every account ``actor`` may manage, by username: ``can_manage_user`` with the scope computed once
+    (the users page and the audit page list them; one scope walk instead of one per account)."""
+    if not is_admin(actor) or not actor.active:
+        return []
+    accounts = list(session.scalars(select(User).options(selectinload(User.units)).order_by(User.username)))
+    if is_global_admin(actor):
+        return accounts
+    mine = scope_ids(session, actor)
+    return [u for u in accounts if not is_global_admin(u) and all(unit.id in mine for unit in u.units)]
+
+
+def can_reset_password(session: Session, actor: User, target: User) -> bool:
+    """May ``actor`` give ``target`` a new generated password? Never its own account: that would let an open
+    (or stolen) session replace the password without knowing it; one's own goes through the password page."""
+    return actor.id != target.id and can_manage_user(session, actor, target)
 
 
 def can_manage_unit(session: Session, actor: User, unit: Unit) -> bool:

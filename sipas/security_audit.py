@@ -7,10 +7,10 @@ about accounts it manages (``sipas.account_policy``), clerks and leaders none.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_
 from sqlalchemy.orm import Session
 
-from sipas.account_policy import can_manage_user, is_admin, is_global_admin
+from sipas.account_policy import is_admin, is_global_admin, manageable_users
 from sipas.models import AuditEvent, User
 
 ACTION_LABELS: dict[str, str] = {
@@ -46,7 +46,7 @@ def visible_filter(session: Session, viewer: User, unit_ids: list[int]) -> Colum
     by_unit = AuditEvent.unit_id.in_(unit_ids)
     if not is_admin(viewer):
         return by_unit
-    managed = [u.username for u in session.scalars(select(User)) if can_manage_user(session, viewer, u)]
+    managed = [u.username for u in manageable_users(session, viewer)]
     about_accounts = and_(AuditEvent.unit_id.is_(None), AuditEvent.action.startswith("user."),
                           AuditEvent.subject.in_(managed)) if managed else false()
     return or_(by_unit, about_accounts)

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from kiosk.models import KioskDevice
-from sipas.account_policy import can_grant, can_manage_user
+from sipas.account_policy import can_grant, can_manage_user, can_reset_password, manageable_users
 from sipas.accounts import create_api_key, create_user
 from sipas.models import ApiKey, AuditEvent, Role, Unit, UnitKind, User
-from tests.factories import PASSWORD, create_clerk, create_dossier, create_unit, login
+from tests.factories import PASSWORD, create_clerk, create_district_with_wards, create_dossier, create_unit, login
 
 
 def _csrf(client) -> str:  # type: ignore[no-untyped-def]
@@ -36,6 +36,15 @@ def test_policy_keeps_a_ward_admin_inside_its_ward(session):
     assert not can_grant(session, ward_admin, Role.CLERK, [ward_b])
     assert not can_grant(session, ward_admin, Role.ADMIN, [])  # a global admin
     assert can_grant(session, root, Role.ADMIN, [])
+    assert can_reset_password(session, ward_admin, clerk_a) and not can_reset_password(session, ward_admin, ward_admin)
+    assert not can_reset_password(session, root, root) and not can_reset_password(session, ward_admin, clerk_b)
+    district, (ward_c, ward_d) = create_district_with_wards(session)
+    district_admin, wider = _admin(session, [district], username="qt.quan"), _admin(session, [ward_a, ward_c])
+    everyone = [root, ward_admin, clerk_a, clerk_b, district_admin, wider, create_clerk(session, ward_d)]
+    for actor in everyone:  # the list pages use manageable_users: the same answer as can_manage_user
+        assert manageable_users(session, actor) == sorted(
+            (u for u in everyone if can_manage_user(session, actor, u)), key=lambda u: u.username)
+    assert {u.username for u in manageable_users(session, district_admin)} == {"qt.quan", everyone[-1].username}
 
 
 def test_a_ward_admin_cannot_take_over_the_deployment(client, session):
@@ -119,10 +128,12 @@ NOT_CONSOLE = {
     "metrics",  # a bearer token (SIPAS_METRICS_TOKEN) or the server itself: tests/test_metrics*.py
 }
 PUBLIC_CONSOLE = {"console.login", "console.logout", "console.static"}
-EVERYONE = {"global", "ward_admin", "clerk", "leader"}
-WORKERS = {"global", "ward_admin", "clerk"}
-ADMINS = {"global", "ward_admin"}
-# endpoint → roles allowed on their own unit's objects; on another unit's objects only the global admin is.
+EVERYONE = {"global", "district_admin", "ward_admin", "clerk", "leader"}
+WORKERS = {"global", "district_admin", "ward_admin", "clerk"}
+ADMINS = {"global", "district_admin", "ward_admin"}
+# Both wards of the fixture lie in the district: its admin, like the global admin, reaches the other ward too.
+REACHES_OTHER_WARD = {"global", "district_admin"}
+# endpoint → roles allowed on their own unit's objects; on the other ward's objects only REACHES_OTHER_WARD are.
 ALLOWED = {
     "console.home": EVERYONE, "console.audit_log": EVERYONE, "console.dossiers": EVERYONE,
     "console.dossier_detail": EVERYONE, "console.dossier_import": WORKERS, "console.dossier_return": WORKERS,
@@ -142,6 +153,9 @@ ALLOWED = {
     "sms_console.template_edit": WORKERS, "sms_console.template_check": WORKERS,
     "notices.index": EVERYONE, "notices.draft": EVERYONE, "notices.wording": WORKERS, "notices.issue": WORKERS,
     "notices.issued": set(),  # no issued notice in the fixture: 404 for everyone
+    # A draft's PDF by its content key (a capability known to whoever rendered the draft): login required, and
+    # no conversion in the fixture, so 404 for everyone.
+    "notices.pdf_status": set(), "notices.pdf_file": set(),
 }
 # Routes whose path names no unit's object (a blank import template): the other side is allowed too.
 UNSCOPED_PATH = {"console.dossier_import_template": {"kind": "dossiers"}}
@@ -160,8 +174,10 @@ def _denied(response) -> bool:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def world(session):  # type: ignore[no-untyped-def]
-    ward_a, ward_b = create_unit(session), create_unit(session)
-    actors = {"global": _admin(session, [], username="root"), "ward_admin": _admin(session, [ward_a], username="qt.a"),
+    district, (ward_a, ward_b) = create_district_with_wards(session)
+    actors = {"global": _admin(session, [], username="root"),
+              "district_admin": _admin(session, [district], username="qt.quan"),
+              "ward_admin": _admin(session, [ward_a], username="qt.a"),
               "clerk": create_clerk(session, ward_a), "leader": create_clerk(session, ward_a, role=Role.LEADER)}
     params = {}
     for side, unit in (("own", ward_a), ("other", ward_b)):
@@ -173,7 +189,7 @@ def world(session):  # type: ignore[no-untyped-def]
         key, _plaintext = create_api_key(session, unit, name="Một cửa", actor="test")
         params[side] = {"key_id": key.id, "user_id": target.id, "unit_code": unit.code, "code": unit.code,
                         "device_id": device.id,
-                        "notice_id": 999999, "fmt": "docx", "kind": "invitation", "filename": "x.css"}
+                        "notice_id": 999999, "key": "0" * 64, "fmt": "docx", "kind": "invitation", "filename": "x.css"}
         params[side + "_dossier"] = dossier.code
     session.commit()
     return actors, params
@@ -204,7 +220,8 @@ def test_every_console_route_admits_exactly_the_allowed_roles(app, session, worl
                 query = {"parent": params[side]["unit_code"], "unit": params[side]["unit_code"],
                          "name": "Phường Mới", "dossier": params[side + "_dossier"],
                          "code": params[side + "_dossier"]}
-                expected = role in ALLOWED[rule.endpoint] and (side == "own" or not scoped or role == "global")
+                expected = role in ALLOWED[rule.endpoint] and (side == "own" or not scoped
+                                                               or role in REACHES_OTHER_WARD)
                 for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                     if method == "GET":
                         response = client.get(path, query_string=query)
@@ -284,3 +301,20 @@ def test_units_are_created_from_the_console_within_scope(client, session):
     created = session.scalar(select(Unit).where(Unit.code == "P-MOI"))
     assert created is not None and created.parent_id == district.id
     assert "P-MOI" in client.get("/console/units").get_data(as_text=True)  # in the district admin's scope
+
+
+def test_an_admin_cannot_reset_its_own_password_without_the_current_one(client, session):
+    """A session left open (or stolen) must not be able to swap the admin's password for a new one: resetting
+    one's own account goes through /console/password, which asks for the current password."""
+    ward_a = create_unit(session)
+    for admin in (_admin(session, [], username="root"), _admin(session, [ward_a], username="qt.a")):
+        session.commit()
+        login(client, admin)
+        before = admin.password_hash
+        assert client.post(f"/console/users/{admin.id}/password",
+                           data={"csrf_token": _csrf(client)}).status_code == 404
+        session.expire_all()
+        assert session.get(User, admin.id).password_hash == before
+        assert "Cấp mật khẩu mới" not in client.get("/console/users").get_data(as_text=True).split(
+            f"<td>{admin.username}</td>", 1)[1].split("</tr>", 1)[0]
+        client.post("/console/logout", data={"csrf_token": _csrf(client)})

@@ -126,3 +126,28 @@ def test_user_list_shows_every_account(file_cli):
     lines = file_cli("user", "list").stdout.splitlines()
     assert lines[0].split()[:4] == ["admin", "admin", "hoạt", "động"] and "(mọi đơn vị)" in lines[0]
     assert lines[1].split()[:5] == ["hoa", "clerk", "hoạt", "động", "P-A"] and lines[1].endswith("Lê Thị Hoa")
+
+
+def test_user_set_role_changes_role_and_units_ends_sessions_and_is_audited(file_cli, session):
+    for code in ("P-A", "P-B"):
+        file_cli("unit", "create", "--code", code, "--name", f"Phường {code}")
+    file_cli("user", "create", "--username", "hoa", "--role", "clerk", "--unit", "P-A",
+             "--password", "mat-khau-dai-123")
+    before = session.scalar(select(User).where(User.username == "hoa")).session_version
+    session.rollback()
+    result = file_cli("user", "set-role", "Hoa", "--role", "leader", "--unit", "P-A", "--unit", "P-B")
+    assert result.exit_code == 0, result.output
+    assert "các phiên đăng nhập của tài khoản này đã kết thúc" in result.stdout
+    account = session.scalar(select(User).where(User.username == "hoa"))
+    assert account.role == "leader" and sorted(u.code for u in account.units) == ["P-A", "P-B"]
+    assert account.session_version == before + 1
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "user.role_changed"))
+    assert event.actor == "cli" and event.subject == "hoa" and event.details["previous_role"] == "clerk"
+    session.rollback()
+    refused = file_cli("user", "set-role", "hoa", "--role", "clerk")
+    assert refused.exit_code != 0 and "ít nhất một đơn vị" in refused.output
+    unknown = file_cli("user", "set-role", "khong-co", "--role", "admin")
+    assert unknown.exit_code != 0 and "Không có tài khoản “khong-co”" in unknown.output
+    assert file_cli("user", "set-role", "hoa", "--role", "clerk", "--unit", "P-X").exit_code != 0
+    account = session.scalar(select(User).where(User.username == "hoa"))
+    assert account.role == "leader" and account.session_version == before + 1  # refused changes change nothing

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from sipas.account_policy import can_grant, can_manage_user
+from sipas.account_policy import can_grant, can_manage_user, can_reset_password, manageable_users
 from sipas.accounts import change_role, create_user, random_token, set_active, set_password, units_of
 from sipas.audit import audit
 from sipas.console import bp
@@ -39,7 +38,7 @@ def users():  # type: ignore[no-untyped-def]
     """The accounts this admin may manage, with their role and units."""
     session, me = db_session(), current_user()
     assert me is not None
-    accounts = [u for u in session.scalars(select(User).order_by(User.username)) if can_manage_user(session, me, u)]
+    accounts = manageable_users(session, me)
     return render_template("console/users/list.html", users=accounts, units=_scope_units(), roles=ROLE_LABELS)
 
 
@@ -120,9 +119,11 @@ def change_account_role(user_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/users/<int:user_id>/password")
 @roles_required(Role.ADMIN)
 def reset_password(user_id: int):  # type: ignore[no-untyped-def]
-    """Give an account a new generated password (its open sessions end)."""
-    session = db_session()
+    """Give another account a new generated password (its open sessions end); never the admin's own (404)."""
+    session, me = db_session(), current_user()
     user = _managed_user(user_id)
+    if me is None or not can_reset_password(session, me, user):
+        abort(404)
     password = random_token(14)
     set_password(user, password)
     audit(session, "user.password_reset", actor=actor_name(), subject=user.username)
