@@ -23,6 +23,7 @@ from sipas.console.auth import (
     unit_for_user,
 )
 from sipas.imports import ImportReport, import_dossiers, import_responses
+from sipas.imports.dossier_import import IMPORT_BATCH
 from sipas.imports.templates import dossier_template, response_template
 from sipas.models import Dossier, Response, Role, Unit
 from sipas.parsing import CHANNEL_LABELS_VI, INTAKE_LABELS_VI
@@ -256,6 +257,6 @@ def _run_import(unit: Unit, kind: str, data: bytes, filename: str, skip_invalid:
     else:
         report = import_dossiers(session, unit, data, filename, tz=settings.tz, now=utcnow(),
                                  secret=current_app.config["SECRET_KEY"], actor=actor, skip_invalid=skip_invalid,
-                                 phone_regions=settings.phone_regions)
+                                 phone_regions=settings.phone_regions, batch_size=IMPORT_BATCH)
     session.commit()
     return report
