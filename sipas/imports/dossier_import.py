@@ -178,6 +178,8 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
     file with any bad row changes nothing; see ``_apply_in_batches`` for what a conflict mid-way means.
     """
     report = ImportReport("dossiers", filename, skip_invalid)
+    if batch_size is not None:
+        session.commit()  # on SQLite a write session holds the lock from its first statement: not while parsing
     try:
         header, columns = read_dossier_file(data, filename, report)
         parsed = _parse_rows(header, columns, report.columns, report, tz=tz, now=now, phone_regions=phone_regions)
