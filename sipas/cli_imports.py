@@ -29,6 +29,12 @@ def _print_report(report: ImportReport) -> None:
         click.echo(f"  {error}", err=True)
 
 
+def _progress_line(done: int, total: int) -> None:
+    """One line on stderr, rewritten in place after each committed batch."""
+    click.echo(f"\r  Đã ghi {done}/{total} dòng ({done * 100 // max(total, 1)}%)", nl=done >= total,
+               err=True)
+
+
 def _finish(report: ImportReport) -> None:
     _print_report(report)
     if report.file_error is not None or report.errors:
@@ -45,6 +51,7 @@ def import_dossiers_command(ctx: Context, file: Path, unit_code: str, skip_inval
     from sipas.clock import utcnow
     from sipas.errors import DomainError
     from sipas.imports import import_dossiers
+    from sipas.imports.dossier_import import IMPORT_BATCH
     from sipas.units import get_unit
 
     settings = ctx.settings
@@ -54,7 +61,8 @@ def import_dossiers_command(ctx: Context, file: Path, unit_code: str, skip_inval
             session.commit()  # on SQLite a transaction holds the write lock: not while the file is parsed
             report = import_dossiers(session, unit, file.read_bytes(), file.name, tz=settings.tz, now=utcnow(),
                                      secret=ctx.secret, actor="cli", skip_invalid=skip_invalid,
-                                     phone_regions=settings.phone_regions)
+                                     phone_regions=settings.phone_regions, batch_size=IMPORT_BATCH,
+                                     progress=_progress_line)
     except DomainError as exc:
         raise click.ClickException(exc.message_vi) from exc
     finally:

@@ -323,6 +323,27 @@ class SchedulerJobRun(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="running")
 
 
+class ImportJob(Base):
+    """A console import running in the background; its upload is kept in the instance folder until it ends."""
+
+    __tablename__ = "import_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(200))
+    upload_path: Mapped[str] = mapped_column(String(500))
+    skip_invalid: Mapped[bool] = mapped_column(default=False)
+    actor: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utc_now)
+    finished_at: Mapped[datetime | None]
+
+
 class InstrumentVersionRecord(Base):
     """What one instrument version asked, recorded when its first response was stored.
 

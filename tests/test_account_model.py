@@ -8,7 +8,7 @@ from sqlalchemy import select
 from kiosk.models import KioskDevice
 from sipas.account_policy import can_grant, can_manage_user, can_reset_password, manageable_users
 from sipas.accounts import create_api_key, create_user
-from sipas.models import ApiKey, AuditEvent, Role, Unit, UnitKind, User
+from sipas.models import ApiKey, AuditEvent, ImportJob, Role, Unit, UnitKind, User
 from tests.factories import PASSWORD, create_clerk, create_district_with_wards, create_dossier, create_unit, login
 
 
@@ -137,7 +137,8 @@ REACHES_OTHER_WARD = {"global", "district_admin"}
 ALLOWED = {
     "console.home": EVERYONE, "console.audit_log": EVERYONE, "console.dossiers": EVERYONE,
     "console.dossier_detail": EVERYONE, "console.dossier_import": WORKERS, "console.dossier_return": WORKERS,
-    "console.dossier_import_template": WORKERS,
+    "console.dossier_import_template": WORKERS, "console.dossier_import_job": WORKERS,
+    "console.dossier_import_progress": WORKERS, "console.dossier_import_retry": WORKERS,
     "console.change_password": EVERYONE, "console.units": EVERYONE,
     "console.create_unit_page": ADMINS, "console.unit_settings": WORKERS,
     "console.users": ADMINS, "console.create_account": ADMINS, "console.toggle_active": ADMINS,
@@ -184,11 +185,12 @@ def world(session):  # type: ignore[no-untyped-def]
         target = create_clerk(session, unit)
         dossier = create_dossier(session, unit)
         device = KioskDevice(unit_id=unit.id, public_id=f"dev{unit.id}", name="Quầy 1")
-        session.add(device)
+        job = ImportJob(unit_id=unit.id, kind="dossiers", filename="ho-so.xlsx", upload_path="", actor="test")
+        session.add_all([device, job])
         session.flush()
         key, _plaintext = create_api_key(session, unit, name="Một cửa", actor="test")
-        params[side] = {"key_id": key.id, "user_id": target.id, "unit_code": unit.code, "code": unit.code,
-                        "device_id": device.id,
+        params[side] = {"key_id": key.id, "job_id": job.id, "user_id": target.id, "unit_code": unit.code,
+                        "code": unit.code, "device_id": device.id,
                         "notice_id": 999999, "key": "0" * 64, "fmt": "docx", "kind": "invitation", "filename": "x.css"}
         params[side + "_dossier"] = dossier.code
     session.commit()

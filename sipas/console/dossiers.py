@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Response as FlaskResponse
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -22,11 +22,11 @@ from sipas.console.auth import (
     unit_for_user,
 )
 from sipas.context import get_catalogue, get_settings
-from sipas.imports import ImportReport, import_dossiers, import_responses
+from sipas.imports import ImportReport, jobs
 from sipas.imports.templates import dossier_template, response_template
-from sipas.models import Dossier, Response, Role, Unit
+from sipas.models import Dossier, ImportJob, Response, Role, Unit
 from sipas.parsing import CHANNEL_LABELS_VI, INTAKE_LABELS_VI
-from sipas.storage import db_session
+from sipas.storage import db_session, get_database
 from sipas.text import fold
 from sipas.timeliness import Timeliness, timeliness
 
@@ -175,11 +175,9 @@ def dossier_detail(unit_code: str, code: str):  # type: ignore[no-untyped-def]
 @bp.route("/dossiers/import", methods=["GET", "POST"], endpoint="dossier_import")
 @roles_required(Role.ADMIN, Role.CLERK)
 def dossier_import():  # type: ignore[no-untyped-def]
-    """Upload a CSV or XLSX of dossiers or ratings and show the row-by-row report."""
+    """Upload a CSV or XLSX of dossiers or ratings: the import runs as a job, the answer is its page."""
     units = allowed_units()
-    report: ImportReport | None = None
     form = {"unit": units[0].code if len(units) == 1 else "", "kind": "dossiers", "skip_invalid": False}
-    status = 200
     if request.method == "POST":
         form = {"unit": request.form.get("unit", "").strip(), "kind": request.form.get("kind", "dossiers"),
                 "skip_invalid": request.form.get("skip_invalid") == "1"}
@@ -189,10 +187,57 @@ def dossier_import():  # type: ignore[no-untyped-def]
             return _import_page(units, form, None, problem), 400
         assert upload is not None
         unit = unit_for_user(str(form["unit"]))
-        report = _run_import(unit, str(form["kind"]), upload.read(), upload.filename or "tệp tải lên",
-                             bool(form["skip_invalid"]))
-        status = 200 if not report.refused else 422
-    return _import_page(units, form, report, None), status
+        job = _start_job(unit, str(form["kind"]), upload.read(), upload.filename or "tệp tải lên",
+                         bool(form["skip_invalid"]))
+        return redirect(url_for("console.dossier_import_job", job_id=job.id), 303)
+    return _import_page(units, form, None, None)
+
+
+@bp.get("/dossiers/import/jobs/<int:job_id>", endpoint="dossier_import_job")
+@roles_required(Role.ADMIN, Role.CLERK)
+def dossier_import_job(job_id: int):  # type: ignore[no-untyped-def]
+    """The job page: a progress bar while the import runs (polled by import_progress.js), then the report."""
+    job = _job_for_user(job_id)
+    units = allowed_units()
+    form = {"unit": "", "kind": job.kind, "skip_invalid": job.skip_invalid}
+    status = jobs.effective_status(job, utcnow())
+    if status not in jobs.FINISHED:
+        return render_template("console/dossiers/import_job.html", job=job)
+    report, error_total = jobs.report_of(job)
+    if status == "failed" and report is None:
+        report, error_total = jobs.report_of(_interrupted(job))
+    assert report is not None
+    page = _import_page(units, form, report, None, job=job if status == "failed" else None, error_total=error_total)
+    return page, 200 if not report.refused else 422
+
+
+@bp.get("/dossiers/import/jobs/<int:job_id>/progress", endpoint="dossier_import_progress")
+@roles_required(Role.ADMIN, Role.CLERK)
+def dossier_import_progress(job_id: int):  # type: ignore[no-untyped-def]
+    return jsonify(jobs.progress_json(_job_for_user(job_id), utcnow()))
+
+
+@bp.post("/dossiers/import/jobs/<int:job_id>/retry", endpoint="dossier_import_retry")
+@roles_required(Role.ADMIN, Role.CLERK)
+def dossier_import_retry(job_id: int):  # type: ignore[no-untyped-def]
+    """Start an interrupted job again from its stored upload."""
+    job = _job_for_user(job_id)
+    if jobs.restart(db_session(), job, utcnow()):
+        db_session().commit()
+        _start_thread(job.id)
+    return redirect(url_for("console.dossier_import_job", job_id=job.id), 303)
+
+
+def _job_for_user(job_id: int) -> ImportJob:
+    job = db_session().get(ImportJob, job_id)
+    if job is None or job.unit_id not in {unit.id for unit in allowed_units()}:
+        abort(404)
+    return job
+
+
+def _interrupted(job: ImportJob) -> ImportJob:
+    return ImportJob(kind=job.kind, filename=job.filename, skip_invalid=job.skip_invalid,
+                     result={"file_error": jobs.INTERRUPTED_VI, "file_error_code": "import_job_failed"})
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -227,11 +272,12 @@ def upload_too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def
     return _import_page(allowed_units(), form, None, problem), 413
 
 
-def _import_page(units: list[Unit], form: dict[str, object], report: ImportReport | None, problem: str | None
-                 ) -> str:
+def _import_page(units: list[Unit], form: dict[str, object], report: ImportReport | None, problem: str | None,
+                 *, job: ImportJob | None = None, error_total: int = 0) -> str:
     instruments = get_catalogue().latest(local_date(utcnow(), get_settings().tz))
     return render_template("console/dossiers/import.html", units=units, form=form, report=report, problem=problem,
-                           max_errors_shown=MAX_ERRORS_SHOWN, instruments=instruments)
+                           max_errors_shown=MAX_ERRORS_SHOWN, instruments=instruments, retry_job=job,
+                           error_total=error_total)
 
 
 def _form_problem(form: dict[str, object], upload: object, units: list[Unit]) -> str | None:
@@ -246,17 +292,16 @@ def _form_problem(form: dict[str, object], upload: object, units: list[Unit]) ->
     return None
 
 
-def _run_import(unit: Unit, kind: str, data: bytes, filename: str, skip_invalid: bool) -> ImportReport:
-    settings = get_settings()
+def _start_job(unit: Unit, kind: str, data: bytes, filename: str, skip_invalid: bool) -> ImportJob:
     session = db_session()
-    actor = actor_name()
-    session.commit()  # end the read transaction: on SQLite it holds the write lock while the file is parsed
-    if kind == "responses":
-        report = import_responses(session, get_catalogue(), unit, data, filename, tz=settings.tz, now=utcnow(),
-                                  actor=actor, skip_invalid=skip_invalid)
-    else:
-        report = import_dossiers(session, unit, data, filename, tz=settings.tz, now=utcnow(),
-                                 secret=current_app.config["SECRET_KEY"], actor=actor, skip_invalid=skip_invalid,
-                                 phone_regions=settings.phone_regions)
+    job = jobs.create_job(session, unit, kind, filename, data, skip_invalid=skip_invalid, actor=actor_name(),
+                          instance_dir=get_settings().instance_dir)
     session.commit()
-    return report
+    _start_thread(job.id)
+    return job
+
+
+def _start_thread(job_id: int) -> None:
+    settings = get_settings()
+    jobs.start_thread(get_database(), job_id, tz=settings.tz, secret=current_app.config["SECRET_KEY"],
+                      catalogue=get_catalogue(), phone_regions=settings.phone_regions)

@@ -9,7 +9,7 @@ which row is right).
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, tzinfo
 
@@ -31,6 +31,8 @@ from sipas.parsing import clean_text, parse_bool, parse_intake_channel, parse_ph
 log = logging.getLogger(__name__)
 
 PREFETCH_CHUNK = 500
+#: Rows written per transaction by the console and the CLI (a writer waits for one batch at most).
+IMPORT_BATCH = 500
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 DOSSIER_HEADERS: dict[str, frozenset[str]] = {
@@ -160,11 +162,24 @@ def _timestamp(out: RowCollector, cells: dict[str, object], name: str, tz: tzinf
     return parsed
 
 
+#: Progress of a batched import: (rows written so far, rows to write).
+Progress = Callable[[int, int], None]
+
+
 def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *, tz: tzinfo, now: datetime,
                     secret: str, actor: str, skip_invalid: bool = False,
-                    phone_regions: Collection[str] | None = ("VN",)) -> ImportReport:
-    """Validate the whole file, then create or update dossiers by code. Flushes; the caller commits."""
+                    phone_regions: Collection[str] | None = ("VN",), batch_size: int | None = None,
+                    progress: Progress | None = None) -> ImportReport:
+    """Validate the whole file, then create or update dossiers by code. Flushes; the caller commits.
+
+    With ``batch_size`` the import commits as it goes so that it never holds the database's write lock
+    (SQLite has one for the whole file) for longer than one batch: API writers queue behind a batch,
+    not behind 40,000 rows. The whole file is still read and validated before the first write, so a
+    file with any bad row changes nothing; see ``_apply_in_batches`` for what a conflict mid-way means.
+    """
     report = ImportReport("dossiers", filename, skip_invalid)
+    if batch_size is not None:
+        session.commit()  # on SQLite a write session holds the lock from its first statement: not while parsing
     try:
         header, columns = read_dossier_file(data, filename, report)
         parsed = _parse_rows(header, columns, report.columns, report, tz=tz, now=now, phone_regions=phone_regions)
@@ -177,12 +192,17 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
               detail=exc.detail)
         log.info("dossier import of %s into %s refused: %s", filename, unit.code, exc.detail)
         return report
-    existing = _prefetch(session, unit, [p.data.code for p in parsed])
+    existing = _prefetch(session, unit, [p.data.code for p in parsed], commit_each=batch_size is not None)
     parsed = [_keep_absent_columns(item, existing.get(item.data.code), columns) for item in parsed]
     parsed = _check_against_stored(session, parsed, existing, report)
     if report.errors and not skip_invalid:
         report.unchanged = 0  # repeated rows counted while reading; nothing is imported
         _audit(session, report, unit, actor, status="refused")
+        return report
+    if batch_size is not None:
+        _apply_in_batches(session, unit, parsed, existing, report, batch_size, progress, tz=tz, now=now,
+                          secret=secret)
+        _audit(session, report, unit, actor, status=_batched_status(report))
         return report
     try:
         with session.begin_nested():
@@ -190,8 +210,7 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
     except IntegrityError:
         # Another import or the API created one of these codes meanwhile: nothing of this file is kept.
         report.created = report.updated = report.unchanged = 0
-        report.file_error = ("Một số hồ sơ vừa được ghi bởi thao tác khác cùng lúc. Không dòng nào được nhập; "
-                             "hãy nhập lại tệp.")
+        report.file_error = CONFLICT_VI
         _audit(session, report, unit, actor, status="conflict")
         return report
     report.written = True
@@ -260,6 +279,51 @@ def _apply(session: Session, unit: Unit, parsed: list[ParsedRow], existing: dict
     session.flush()
 
 
+CONFLICT_VI = ("Một số hồ sơ vừa được ghi bởi thao tác khác cùng lúc. Không dòng nào được nhập; "
+               "hãy nhập lại tệp.")
+
+
+def _apply_in_batches(session: Session, unit: Unit, parsed: list[ParsedRow], existing: dict[str, Dossier],
+                      report: ImportReport, batch_size: int, progress: Progress | None, *, tz: tzinfo,
+                      now: datetime, secret: str) -> None:
+    """Write ``parsed`` (all valid) in short transactions of ``batch_size`` rows, reporting progress.
+
+    A conflict in a batch (the API created one of the codes meanwhile, or rated a dossier whose return
+    date the file clears) rolls that batch back and stops; the batches before it stay written. Each of
+    them holds only rows of a fully valid file and applying a row is idempotent, so importing the same
+    file again completes it (the report says so).
+    """
+    session.commit()  # validation only read: let writers in before the first batch
+    done = 0
+    for start in range(0, len(parsed), batch_size):
+        batch = parsed[start:start + batch_size]
+        counts = (report.created, report.updated, report.unchanged)
+        try:
+            _apply(session, unit, batch, existing, report, tz=tz, now=now, secret=secret)
+            session.commit()
+        except (IntegrityError, ValidationError) as exc:
+            session.rollback()
+            report.created, report.updated, report.unchanged = counts
+            report.written = done > 0
+            report.file_error = CONFLICT_VI if done == 0 else (
+                f"Một số hồ sơ vừa được ghi bởi thao tác khác cùng lúc: đã nhập {done} dòng đầu, các dòng sau "
+                "chưa được nhập. Hãy nhập lại tệp (các dòng đã nhập không bị ghi lại hai lần).")
+            report.file_error_code = "import_conflict"
+            log.warning("batched dossier import of %s stopped after %d rows: %s", report.filename, done,
+                        type(exc).__name__)
+            return
+        done += len(batch)
+        if progress is not None:
+            progress(done, len(parsed))
+    report.written = True
+
+
+def _batched_status(report: ImportReport) -> str:
+    if report.file_error is not None:
+        return "conflict"
+    return "partial" if report.errors else "ok"
+
+
 def _parse_rows(header: Header, columns: dict[str, int], shown: dict[str, str], report: ImportReport, *,
                 tz: tzinfo, now: datetime, phone_regions: Collection[str] | None) -> list[ParsedRow]:
     first_seen: dict[str, ParsedRow] = {}
@@ -284,14 +348,19 @@ def _parse_rows(header: Header, columns: dict[str, int], shown: dict[str, str], 
     return parsed
 
 
-def _prefetch(session: Session, unit: Unit, codes: list[str]) -> dict[str, Dossier]:
-    """Existing dossiers of the unit by code, in a few chunked queries (never one per row)."""
+def _prefetch(session: Session, unit: Unit, codes: list[str], *, commit_each: bool = False) -> dict[str, Dossier]:
+    """Existing dossiers of the unit by code, in a few chunked queries (never one per row).
+
+    ``commit_each`` ends the transaction after every chunk (on SQLite a write session holds the lock
+    from its first statement); the loaded rows stay usable (sessions do not expire on commit)."""
     found: dict[str, Dossier] = {}
     for start in range(0, len(codes), PREFETCH_CHUNK):
         chunk = codes[start:start + PREFETCH_CHUNK]
         query = select(Dossier).where(Dossier.unit_id == unit.id, Dossier.code.in_(chunk)).options(
             selectinload(Dossier.contact))
         found.update((d.code, d) for d in session.scalars(query))
+        if commit_each:
+            session.commit()
     return found
 
 

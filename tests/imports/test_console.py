@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import time
+from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from sipas.models import Dossier, Role
 from tests.factories import create_clerk, create_district_with_wards, create_dossier, create_unit, local, login
@@ -14,6 +16,17 @@ from tests.imports.helpers import DOSSIER_HEADER, dossier_row, xlsx
 def _token(client, path: str) -> str:  # type: ignore[no-untyped-def]
     page = client.get(path).get_data(as_text=True)
     return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def _job_page(client, response):  # type: ignore[no-untyped-def]
+    """An accepted upload redirects to its job page: poll the progress endpoint, then read the finished page."""
+    assert response.status_code == 303, response.status_code
+    page_url = response.headers["Location"]
+    deadline = time.monotonic() + 30
+    while not client.get(f"{page_url}/progress").get_json()["finished"]:
+        assert time.monotonic() < deadline, "the import job did not finish"
+        time.sleep(0.05)
+    return client.get(page_url)
 
 
 def test_the_list_searches_and_filters_within_the_users_units(client, session) -> None:
@@ -59,7 +72,8 @@ def test_the_upload_page_shows_the_row_report_and_imports_with_skip(client, sess
     def upload(**extra: str):  # type: ignore[no-untyped-def]
         form = {"csrf_token": token, "unit": unit.code, "kind": "dossiers", **extra,
                 "file": (io.BytesIO(data), "hoso.xlsx")}
-        return client.post("/console/dossiers/import", data=form, content_type="multipart/form-data")
+        return _job_page(client, client.post("/console/dossiers/import", data=form,
+                                             content_type="multipart/form-data"))
 
     refused = upload()
     page = refused.get_data(as_text=True)
@@ -97,7 +111,8 @@ def test_a_response_file_through_the_upload_page(client, session) -> None:
     data = "Bộ tiêu chí,Thời điểm,q1,q2,q3,q4\nquay4,10/01/2026,Hài lòng,Hài lòng,Đúng hẹn,Phức tạp\n".encode()
     form = {"csrf_token": _token(client, "/console/dossiers/import"), "unit": unit.code, "kind": "responses",
             "file": (io.BytesIO(data), "phieu.csv")}
-    response = client.post("/console/dossiers/import", data=form, content_type="multipart/form-data")
+    response = _job_page(client, client.post("/console/dossiers/import", data=form,
+                                             content_type="multipart/form-data"))
     assert response.status_code == 200 and "1 phiếu mới" in response.get_data(as_text=True)
 
 
@@ -142,5 +157,47 @@ def test_a_file_with_thousands_of_bad_rows_shows_the_first_ones(client, session,
     rows = [DOSSIER_HEADER, *[dossier_row(f"H-{n}", received="13/31/2026") for n in range(5)]]
     form = {"csrf_token": _token(client, "/console/dossiers/import"), "unit": unit.code, "kind": "dossiers",
             "file": (io.BytesIO(xlsx(rows)), "hoso.xlsx")}
-    page = client.post("/console/dossiers/import", data=form, content_type="multipart/form-data").get_data(as_text=True)
+    page = _job_page(client, client.post("/console/dossiers/import", data=form,
+                                         content_type="multipart/form-data")).get_data(as_text=True)
     assert page.count("“13/31/2026”") == 3 and "Chỉ hiển thị 3 lỗi đầu tiên trong tổng số 5 lỗi" in page
+
+
+def test_a_job_cut_off_by_a_worker_restart_is_shown_failed_and_can_be_retried(app, client, session) -> None:
+    from datetime import timedelta
+
+    from sipas.clock import utcnow
+    from sipas.imports import jobs
+    from sipas.models import ImportJob
+
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    job = jobs.create_job(session, unit, "dossiers", "hoso.xlsx", xlsx([DOSSIER_HEADER, dossier_row("H-1")]),
+                          skip_invalid=False, actor="test", instance_dir=app.extensions["sipas_settings"].instance_dir)
+    job.status = "running"  # its thread died with the worker: no heartbeat any more
+    session.commit()
+    login(client, clerk)
+    running = client.get(f"/console/dossiers/import/jobs/{job.id}")
+    page = running.get_data(as_text=True)
+    assert "<progress" in page and "import_progress.js" in page and "<script>" not in page  # no inline script
+    assert client.get(f"/console/dossiers/import/jobs/{job.id}/progress").get_json() == {
+        "id": job.id, "status": "running", "done": 0, "total": 0, "finished": False}
+    session.execute(update(ImportJob).values(heartbeat_at=utcnow() - jobs.STALE_AFTER - timedelta(seconds=1)))
+    session.commit()
+    assert client.get(f"/console/dossiers/import/jobs/{job.id}/progress").get_json()["status"] == "failed"
+    failed = client.get(f"/console/dossiers/import/jobs/{job.id}")
+    assert failed.status_code == 422 and "Quá trình nhập bị gián đoạn" in failed.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Dossier)) == 0
+    session.rollback()
+    token = _token(client, f"/console/dossiers/import/jobs/{job.id}")
+    done = _job_page(client, client.post(f"/console/dossiers/import/jobs/{job.id}/retry",
+                                         data={"csrf_token": token}))
+    assert done.status_code == 200 and "1 hồ sơ mới" in done.get_data(as_text=True)
+    session.rollback()
+    assert session.scalar(select(Dossier.code)) == "H-1"
+    assert not Path(job.upload_path).exists()  # the stored upload is removed once the job is done
+    other = create_clerk(session, create_unit(session))
+    session.commit()
+    client.post("/console/logout", data={"csrf_token": _token(client, "/console/dossiers")})
+    login(client, other)
+    assert client.get(f"/console/dossiers/import/jobs/{job.id}/progress").status_code == 404

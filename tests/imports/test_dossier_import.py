@@ -215,7 +215,7 @@ def test_a_code_created_meanwhile_by_another_writer_keeps_nothing_of_the_file(se
     unit = create_unit(session)
     create_dossier(session, unit, code="H-1")
     session.commit()
-    monkeypatch.setattr(module, "_prefetch", lambda *_args: {})  # as if H-1 appeared after the prefetch
+    monkeypatch.setattr(module, "_prefetch", lambda *_args, **_kwargs: {})  # as if H-1 appeared after the prefetch
     report = run_dossiers(session, unit, csv_bytes([DOSSIER_HEADER, dossier_row("H-0"), dossier_row("H-1")]),
                           "hoso.csv")
     assert report.file_error is not None and "thao tác khác" in report.file_error and not report.written

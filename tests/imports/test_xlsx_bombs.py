@@ -9,6 +9,7 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
+from sipas.imports import reader
 from sipas.imports.reader import read_sheets
 from sipas.imports.report import ImportFileError
 from sipas.imports.xlsx_guard import MAX_CELL_CHARS, SpreadsheetTooLarge
@@ -84,10 +85,13 @@ def _refusal(data: bytes, expected: type[ImportFileError] = SpreadsheetTooLarge)
     return caught.value
 
 
-def test_a_shared_string_that_decompresses_huge_is_refused_with_bounded_memory() -> None:
+def test_a_shared_string_that_decompresses_huge_is_refused_with_bounded_memory(monkeypatch) -> None:
     data = _bomb(300 * 1024 * 1024)  # 300 MB of text in a file of a few hundred kilobytes
     assert len(data) < 512 * 1024
+    loads: list[object] = []
+    monkeypatch.setattr(reader, "load_workbook", lambda *args, **kwargs: loads.append(args) or pytest.fail("parsed"))
     error = _refusal(data)
+    assert loads == []  # refused before openpyxl was asked to load the workbook
     assert error.code == "import_file_too_large"
     assert "Tệp Excel không thể nhập" in error.message_vi and "sharedStrings" in error.detail
 

@@ -1,0 +1,25 @@
+// Progress of a background import (console job page): poll the JSON endpoint, reload once the job ends.
+(function () {
+  "use strict";
+  var box = document.getElementById("import-job");
+  if (!box) { return; }
+  var url = box.getAttribute("data-progress-url");
+  var bar = document.getElementById("import-job-bar");
+  var status = document.getElementById("import-job-status");
+
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (job) {
+        if (job && job.finished) { window.location.reload(); return; }
+        if (job && job.total) {
+          bar.max = job.total;
+          bar.value = job.done;
+          status.textContent = "Đã ghi " + job.done + "/" + job.total + " dòng.";
+        }
+        window.setTimeout(poll, 1000);
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  window.setTimeout(poll, 500);
+})();
