@@ -32,7 +32,12 @@ def parse_period(*, start: str | None = None, end: str | None = None, quarter: s
     """One of: from + to, a quarter ``2023Q1``, a month ``2023-02``, a year ``2023``; else this quarter.
 
     Days must lie in 2000-2100 (a report period, not any date the calendar can hold)."""
-    period = _parse(start=start, end=end, quarter=quarter, month=month, year=year, today=today)
+    try:
+        period = _parse(start=start, end=end, quarter=quarter, month=month, year=year, today=today)
+    except PeriodError:
+        raise
+    except ValueError:  # year 0000 matches the pattern but no calendar holds it
+        raise PeriodError("Kỳ báo cáo phải nằm trong các năm 2000-2100.") from None
     if period.start < FIRST_DAY or period.end > LAST_DAY:
         raise PeriodError("Kỳ báo cáo phải nằm trong các năm 2000-2100.")
     return period

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sipas import storage
+from sipas import converters, storage
 from sipas.catalogue import Catalogue, load_catalogue
 from sipas.consent import load_consent_wordings
 from sipas.plugins import channel_modules
@@ -25,6 +25,7 @@ csrf = CSRFProtect()
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_dir))
+    converters.install(app)
     secret_key = settings.secret_key or _instance_secret(settings)
     app.config.update(
         SECRET_KEY=secret_key,

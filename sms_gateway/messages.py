@@ -23,6 +23,18 @@ def outcome_status(provider_status: str | None) -> MessageStatus:
     return PROVIDER_STATUSES.get((provider_status or "").lower(), MessageStatus.UNKNOWN)
 
 
+_STAGE = {MessageStatus.QUEUED: 0, MessageStatus.UNKNOWN: 0, MessageStatus.ACCEPTED: 1, MessageStatus.SENT: 2,
+          MessageStatus.DELIVERED: 3, MessageStatus.UNDELIVERED: 3, MessageStatus.FAILED: 3}
+
+
+def moves_forward(current: MessageStatus, reported: MessageStatus) -> bool:
+    """A provider report may only advance a message (queued → accepted → sent → a final outcome).
+
+    Callbacks arrive out of order and can be replayed (Twilio's idempotency token is not covered by
+    its signature), so a late "sent" or an old "failed" must not undo "delivered"."""
+    return _STAGE[reported] > _STAGE[current]
+
+
 def template_text(session: Session, unit_id: int | None, kind: str) -> str:
     if unit_id is None:
         return DEFAULTS[kind]

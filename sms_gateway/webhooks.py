@@ -26,8 +26,9 @@ from sipas.dossiers import phone_hash
 from sipas.errors import ValidationError
 from sipas.parsing import parse_phone
 from sipas.storage import db_session
+from sipas.text import storable
 from sms_gateway.inbound import InboundSms, handle_inbound
-from sms_gateway.messages import new_outbound, outcome_status
+from sms_gateway.messages import moves_forward, new_outbound, outcome_status
 from sms_gateway.models import InboundDelivery, Invitation, InvitationStatus, MessageKind, OutboundMessage
 from sms_gateway.optouts import opt_out
 from sms_gateway.providers import OPTED_OUT
@@ -103,6 +104,9 @@ def _hash(number: str) -> str | None:
 
 def _receive(provider: str, tokens: list[str], number: str, text: str, message_id: str,
              opt_out_type: str | None) -> str | None:
+    # A provider relays whatever a handset sent: NUL or a lone surrogate would fail every statement below.
+    tokens = [storable(token) for token in tokens]
+    number, text, message_id = storable(number), storable(text), storable(message_id)
     session = db_session()
     delivery = first_delivery(session, provider, tokens, "inbound")
     if delivery is None:
@@ -181,6 +185,14 @@ def _resolve_late(invitation: Invitation, message: OutboundMessage, now: datetim
 def apply_status(session: Session, message: OutboundMessage, status: str, error_code: str | None, *,
                  late: bool = False) -> None:
     now = utcnow()
+    if not moves_forward(message.status, outcome_status(status)):
+        if error_code == OPTED_OUT and message.to_hash:  # a signed fact about the number: stops messages only
+            opt_out(session, message.to_hash, now=now, source="twilio-status")
+            invitation = session.get(Invitation, message.invitation_id) if message.invitation_id else None
+            if invitation is not None and message.kind is MessageKind.INVITATION:
+                invitation.status, invitation.updated_at = InvitationStatus.OPTED_OUT, now
+        log.info("status %r for outbound %s ignored: it is already %s", status, message.id, message.status.value)
+        return
     message.status, message.updated_at = outcome_status(status), now
     if error_code:
         message.error_code = error_code
@@ -197,7 +209,7 @@ def apply_status(session: Session, message: OutboundMessage, status: str, error_
         if error_code == OPTED_OUT and invitation.phone_hash:
             opt_out(session, invitation.phone_hash, now=now, source="twilio-status")
             invitation.status = InvitationStatus.OPTED_OUT
-        elif invitation.status in (InvitationStatus.SENT, InvitationStatus.DELIVERED):
+        elif invitation.status is InvitationStatus.SENT:
             invitation.status, invitation.last_error_code = InvitationStatus.FAILED, error_code
         invitation.updated_at = now
 

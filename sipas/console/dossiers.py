@@ -70,7 +70,7 @@ class Filters:
     def from_request(cls) -> Filters:
         status = request.args.get("status", "")
         try:
-            page = max(int(request.args.get("page", "1")), 1)
+            page = min(max(int(request.args.get("page", "1")), 1), 10**6)  # an offset the database can hold
         except ValueError:
             page = 1
         query = " ".join(request.args.get("q", "").split())[:MAX_SEARCH]

@@ -330,3 +330,22 @@ def test_logs_never_carry_the_phone_number_or_the_text(app, client, session, set
     post_signed(client, INBOUND, inbound("TC", sid="SM3"))
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert text and "912345678" not in text and "rất tệ" not in text
+
+
+def test_a_replayed_failure_report_does_not_undo_a_delivery(app, client, session, settings):
+    """The idempotency token is outside Twilio's signature: a replay with a new one is a new delivery to
+    us, so statuses themselves must only move forward."""
+    invited(app, session, settings)
+    session.commit()
+    message = session.scalars(select(OutboundMessage)).one()
+    report = {"MessageSid": message.sid, "AccountSid": "AC" + "0" * 32}
+    for status, token in (("sent", "t1"), ("delivered", "t2"), ("failed", "t3"), ("sent", "t4"),
+                          ("undelivered", "t5")):
+        error = {"ErrorCode": "30003"} if status in ("failed", "undelivered") else {}
+        answer = post_signed(client, "/sms/twilio/status", report | {"MessageStatus": status} | error,
+                             headers={"I-Twilio-Idempotency-Token": token})
+        assert answer.status_code == 200
+    session.commit()
+    session.expire_all()
+    assert session.scalars(select(Invitation)).one().status is InvitationStatus.DELIVERED
+    assert session.scalars(select(OutboundMessage)).one().status is MessageStatus.DELIVERED
