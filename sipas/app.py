@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sipas import converters, storage
+from sipas import converters, security_headers, storage
 from sipas.catalogue import Catalogue, load_catalogue
 from sipas.consent import load_consent_wordings
 from sipas.plugins import channel_modules
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from sipas.request_guard import init_app as init_request_guard
 
     init_request_guard(app)
+    security_headers.init_app(app)
 
     @app.errorhandler(403)
     def forbidden(_exc):  # type: ignore[no-untyped-def]

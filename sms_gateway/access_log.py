@@ -13,7 +13,8 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-LINK_PATH = re.compile(r"/r/[A-Za-z0-9]+")
+# ``/%72/<code>`` reaches the same route (the path is percent-decoded before routing): masked as well.
+LINK_PATH = re.compile(r"/(?:r|%72)/[A-Za-z0-9%]+", re.IGNORECASE)
 MASKED = "/r/***"
 
 
