@@ -13,14 +13,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.errors import KioskRevoked, KioskUnpaired, PairingRefused, PairingThrottled
 from kiosk.models import KioskDevice
 from sipas.audit import audit
 from sipas.errors import ValidationError
-from sipas.models import LoginAttempt, Unit
+from sipas.models import Unit
+from sipas.throttle import Limit, refund, take_all
 
 PAIRING_CODE_DIGITS = 8
 MAX_PAIRING_FAILURES = 10
@@ -73,13 +74,13 @@ def new_pairing_code(session: Session, device: KioskDevice, *, now: datetime, se
 
 def pair(session: Session, unit: Unit, code: str, *, now: datetime, secret_key: str, client: str,
          window: timedelta = timedelta(minutes=15)) -> Paired:
-    """Exchange a pairing code for a device token; failures per unit and client are limited."""
-    keys = [f"kiosk-pair:{unit.id}", f"kiosk-pair-ip:{client}"]
-    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - window))
-    for key in keys:
-        failures = session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key == key)) or 0
-        if failures >= MAX_PAIRING_FAILURES:
-            raise PairingThrottled(detail=f"too many pairing failures for {key}")
+    """Exchange a pairing code for a device token; attempts per (unit, client) and per client are limited.
+
+    Never per unit alone: ten wrong codes from a stranger must not stop the clerk pairing the unit's kiosk."""
+    limits = [Limit(f"kiosk-pair:{unit.id}:{client[:100]}", MAX_PAIRING_FAILURES, window),
+              Limit(f"kiosk-pair-ip:{client[:100]}", MAX_PAIRING_FAILURES, window)]
+    if not take_all(session, limits, now):
+        raise PairingThrottled(detail=f"too many pairing attempts from {client} for {unit.code}")
     cleaned = "".join(ch for ch in code if ch.isdigit())
     device = session.scalar(select(KioskDevice).where(
         KioskDevice.unit_id == unit.id,
@@ -87,8 +88,9 @@ def pair(session: Session, unit: Unit, code: str, *, now: datetime, secret_key: 
         KioskDevice.revoked_at.is_(None),
     )) if cleaned else None
     if device is None or device.pairing_expires_at is None or device.pairing_expires_at < now:
-        session.add_all(LoginAttempt(key=key, at=now) for key in keys)
         raise PairingRefused(field="code", detail=f"bad pairing code for {unit.code}")
+    for limit in limits:
+        refund(session, limit, now)
     token_secret = secrets.token_urlsafe(32)
     device.token_hash = _digest(secret_key, "token", token_secret)
     device.pairing_code_hash = None

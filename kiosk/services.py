@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kiosk.errors import InstrumentRefused, NotArmable, TooFast
 from kiosk.models import KioskDevice
@@ -71,21 +72,39 @@ def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: Re
     if not _form_accepted(unit, data.instrument, submitted_at, rules):
         raise InstrumentRefused(field="instrument",
                                 detail=f"{unit.code} kiosks use {unit.default_instrument}, not {data.instrument!r}")
-    if device.last_submission_at is not None and rules.min_interval.total_seconds() > 0:
-        wait = (device.last_submission_at + rules.min_interval - now).total_seconds()
-        if wait > 0:
-            raise TooFast(retry_after=max(1, int(wait + 0.999)), detail=f"device {device.public_id} too fast")
+    claim_interval(session, device, now=now, interval=rules.min_interval)
     stored = ResponseInput(instrument=data.instrument, channel=ResponseChannel.KIOSK, answers=data.answers,
                            dossier_code=data.dossier_code or None, submitted_at=submitted_at,
                            comment=data.comment, idempotency_key=data.idempotency_key, source=device.source)
     recorded = record_response(session, catalogue, unit, stored, now=now, tz=tz, actor=device.source)
-    device.last_submission_at = now
     if device.armed_dossier is not None and device.armed_dossier.id == recorded.response.dossier_id:
         device.armed_dossier = None
         device.armed_until = None
     if recorded.response.dossier_id is None:
         flag_burst(session, device, recorded.response, now=now, rules=rules)
     return recorded
+
+
+def claim_interval(session: Session, device: KioskDevice, *, now: datetime, interval: timedelta) -> None:
+    """Take the device's submission slot or raise TooFast: one conditional UPDATE, so of parallel
+    submissions only one can find the interval over (a read-then-write let 7 of 16 through)."""
+    if interval.total_seconds() <= 0:
+        device.last_submission_at = now
+        return
+    claimed = session.execute(
+        update(KioskDevice)
+        .where(KioskDevice.id == device.id, or_(KioskDevice.last_submission_at.is_(None),
+                                                KioskDevice.last_submission_at <= now - interval))
+        .values(last_submission_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed:
+        set_committed_value(device, "last_submission_at", now)
+        return
+    session.refresh(device, ["last_submission_at"])
+    last = device.last_submission_at or now
+    wait = (last + interval - now).total_seconds()
+    raise TooFast(retry_after=max(1, int(wait + 0.999)), detail=f"device {device.public_id} too fast")
 
 
 def _form_accepted(unit: Unit, instrument: str, submitted_at: datetime, rules: KioskRules) -> bool:

@@ -11,13 +11,14 @@ import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from sipas.audit import audit
 from sipas.errors import ValidationError
-from sipas.models import ApiKey, LoginAttempt, Role, Unit, User
+from sipas.models import ApiKey, Role, Unit, User
+from sipas.throttle import Limit, refund, take_all
 from sipas.units import descendants
 
 MIN_PASSWORD_LENGTH = 10
@@ -116,27 +117,36 @@ class LoginOutcome:
 
 def login(session: Session, username: str, password: str, *, client: str, now: datetime,
           max_failures: int, window: timedelta) -> LoginOutcome:
-    """Check a password with a limit on failures per username and per client address."""
+    """Check a password, limited per (account, client) with backoff and per client (see ``login_limits``)."""
     username = username.strip().lower()
-    # Hashed: a username of any length or content fits the key column and is never stored as typed.
-    keys = [f"user:{hashlib.sha256(username.encode('utf-8', 'replace')).hexdigest()}", f"ip:{client[:100]}"]
-    since = now - window
-    session.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
-    for key in keys:
-        failures = session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key == key)) or 0
-        if failures >= max_failures:
-            return LoginOutcome(None, throttled=True)
+    limits = login_limits(username, client, max_failures=max_failures, window=window)
+    if not take_all(session, limits, now):
+        return LoginOutcome(None, throttled=True)
     user = session.scalar(select(User).where(User.username == username))
     # Hash even for unknown users so timing does not reveal which usernames exist.
     valid = check_password_hash(user.password_hash if user else _dummy_hash(), password)
     if user is None or not valid or not user.active:
-        session.add_all(LoginAttempt(key=key, at=now) for key in keys)
         if user is not None:  # never store a typed unknown name (it may be a password typed in the wrong box)
             audit(session, "user.login_failed", actor=f"client:{client[:100]}", subject=user.username)
         return LoginOutcome(None)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
+    for limit in limits:
+        refund(session, limit, now)
     audit(session, "user.login", actor=user.username, subject=user.username)
     return LoginOutcome(user)
+
+
+def account_key(username: str) -> str:
+    """Hashed: a username of any length or content fits the key column and is never stored as typed."""
+    return f"login:{hashlib.sha256(username.strip().lower().encode('utf-8', 'replace')).hexdigest()}:"
+
+
+def login_limits(username: str, client: str, *, max_failures: int, window: timedelta) -> list[Limit]:
+    """Wrong passwords are counted per (account, client), never per account alone: a stranger's guesses
+    must not lock the owner out. ``max_failures`` per window, and four windows' worth a day (the backoff:
+    a client that keeps guessing waits until the next day). One client trying many accounts is limited too."""
+    pair = f"{account_key(username)}{client[:100]}"
+    return [Limit(pair, max_failures, window), Limit(f"{pair}:day", 4 * max_failures, timedelta(days=1)),
+            Limit(f"login-client:{client[:100]}", 4 * max_failures, window)]
 
 
 @functools.cache

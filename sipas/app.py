@@ -10,9 +10,8 @@ from datetime import datetime, timedelta
 from flask import Flask, jsonify, render_template
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
 
-from sipas import storage
+from sipas import converters, security_headers, storage
 from sipas.catalogue import load_catalogue
 from sipas.consent import load_consent_wordings
 from sipas.context import csrf
@@ -22,22 +21,10 @@ from sipas.settings import Settings
 log = logging.getLogger(__name__)
 
 
-MAX_DATABASE_INTEGER = 2**63 - 1
-
-
-class BoundedIntegerConverter(IntegerConverter):
-    """``<int:…>`` limited to what a BIGINT column holds."""
-
-    def __init__(self, map, *args, max: int | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(map, *args, max=MAX_DATABASE_INTEGER if max is None else max, **kwargs)
-
-
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_dir))
-    # Ids and numbers in URLs are database integers: beyond 64 bits no row can match, and the databases
-    # refuse to compare with them (an overflow, a 500). Such a URL matches no route: 404.
-    app.url_map.converters["int"] = BoundedIntegerConverter
+    converters.install(app)
     secret_key = settings.secret_key or _instance_secret(settings)
     app.config.update(
         SECRET_KEY=secret_key,
@@ -81,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from sipas.metrics import init_app as init_metrics
 
     init_metrics(app)
+    security_headers.init_app(app)
 
     @app.errorhandler(403)
     def forbidden(_exc):  # type: ignore[no-untyped-def]

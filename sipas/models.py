@@ -277,6 +277,16 @@ class LoginAttempt(Base):
     at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
 
 
+class ThrottleCounter(Base):
+    """Attempts per key in a fixed time window, incremented in one statement (see ``sipas.throttle``)."""
+
+    __tablename__ = "throttle_counter"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    bucket: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # epoch seconds // window
+    count: Mapped[int]
+
+
 class ApiKey(Base):
     """A bearer key for the integration API, for one unit (a district key covers its wards)."""
 

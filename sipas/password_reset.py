@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sipas.accounts import random_token, set_password
+from sipas.accounts import account_key, random_token, set_password
 from sipas.audit import audit
 from sipas.errors import ValidationError
-from sipas.models import LoginAttempt, User
+from sipas.models import User
+from sipas.throttle import clear
 
 GENERATED_LENGTH = 16
 
@@ -27,7 +26,6 @@ def reset_password(session: Session, username: str, password: str | None, *, act
         raise ValidationError(f"Không có tài khoản “{name}”.", field="username", detail="unknown user")
     new_password = password if password is not None else random_token(GENERATED_LENGTH)
     set_password(user, new_password)
-    key = f"user:{hashlib.sha256(name.encode('utf-8', 'replace')).hexdigest()}"
-    session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
+    clear(session, account_key(name))
     audit(session, "user.password_reset", actor=actor, subject=name)
     return new_password

@@ -16,7 +16,8 @@ from gunicorn.glogging import Logger
 
 from sipas.logformat import JsonFormatter, json_wanted
 
-LINK_PATH = re.compile(r"/r/[A-Za-z0-9]+")
+# ``/%72/<code>`` reaches the same route (the path is percent-decoded before routing): masked as well.
+LINK_PATH = re.compile(r"/(?:r|%72)/[A-Za-z0-9%]+", re.IGNORECASE)
 MASKED = "/r/***"
 
 

@@ -54,11 +54,14 @@ def instrument_payload(instrument: Instrument) -> dict[str, Any]:
 
 
 def rating_component() -> dict[str, str] | None:
-    """URLs of the kiosk's rating component (ES module + CSS), when the kiosk channel is installed."""
+    """URLs of the kiosk's rating component (ES module + CSS) and of the module that mounts it on the
+    phone form (a static file: the Content-Security-Policy allows no inline script), when the kiosk
+    channel is installed."""
     if "kiosk" not in current_app.blueprints:
         return None
     return {"js": url_for("kiosk.static", filename="kiosk/rating-flow.js"),
-            "css": url_for("kiosk.static", filename="kiosk/rating.css")}
+            "css": url_for("kiosk.static", filename="kiosk/rating.css"),
+            "phone": url_for("kiosk.static", filename="kiosk/phone-form.js")}
 
 
 def _page(template: str, status: int, **context: Any) -> Response:

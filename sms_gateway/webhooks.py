@@ -104,6 +104,9 @@ def _hash(number: str) -> str | None:
 
 def _receive(provider: str, tokens: list[str], number: str, text: str, message_id: str,
              opt_out_type: str | None) -> str | None:
+    # A provider relays whatever a handset sent: NUL or a lone surrogate would fail every statement below.
+    tokens = [storable(token) for token in tokens]
+    number, text, message_id = storable(number), storable(text), storable(message_id)
     session = db_session()
     delivery = first_delivery(session, provider, tokens, "inbound")
     if delivery is None:

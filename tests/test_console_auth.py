@@ -100,9 +100,9 @@ def test_behind_a_proxy_failures_count_per_real_client(settings, session):
     app = create_app(replace(settings, proxy_count=1))
     try:
         client = app.test_client()
-        for _ in range(5):
+        for attempt in range(20):  # one client guessing many accounts: 4 × the per-account limit
             client.post("/console/login", headers={"X-Forwarded-For": "10.0.0.1"},
-                        data={"username": "khac", "password": "x", "csrf_token": _csrf(client)})
+                        data={"username": f"khac{attempt}", "password": "x", "csrf_token": _csrf(client)})
         blocked = client.post("/console/login", headers={"X-Forwarded-For": "10.0.0.1"},
                               data={"username": "hoa", "password": PASSWORD, "csrf_token": _csrf(client)})
         other = client.post("/console/login", headers={"X-Forwarded-For": "10.0.0.2"},

@@ -120,6 +120,7 @@ def audit_log():  # type: ignore[no-untyped-def]
     if action:
         query = query.where(AuditEvent.action.startswith(action))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = min(page, max((total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE, 1))  # no offset beyond 64 bits
     events = session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                              .limit(AUDIT_PAGE_SIZE).offset((page - 1) * AUDIT_PAGE_SIZE)).all()
     units_by_id = {u.id: u for u in allowed_units()}

@@ -18,7 +18,7 @@ from kiosk.errors import (
     PairingThrottled,
     TooFast,
 )
-from kiosk.pairing import authenticate, create_device, pair, revoke
+from kiosk.pairing import authenticate, create_device, new_pairing_code, pair, revoke
 from kiosk.services import KioskRules, arm, heartbeat, rateable_dossier, submit, take_armed
 from sipas.errors import AlreadyRated, DossierNotReturned, UnknownDossier
 from sipas.models import AuditEvent, ResponseChannel
@@ -61,11 +61,16 @@ def test_expired_or_foreign_pairing_codes_are_refused_and_failures_throttle(sess
         pair(session, other, new.pairing_code, now=NOW, secret_key=SECRET, client="a")
     with pytest.raises(PairingRefused):
         pair(session, unit, new.pairing_code, now=NOW + timedelta(minutes=31), secret_key=SECRET, client="a")
-    for _ in range(9):  # with the expired try above: 10 failures for this unit within 15 minutes
+    later = NOW + timedelta(minutes=45)  # a fresh 15-minute window
+    fresh = new_pairing_code(session, new.device, now=later, secret_key=SECRET, actor="test",
+                             valid_for=timedelta(minutes=30))
+    for _ in range(10):  # 10 attempts per (unit, client) and window
         with pytest.raises(PairingRefused):
-            pair(session, unit, "00000000", now=NOW, secret_key=SECRET, client="a")
+            pair(session, unit, "00000000", now=later, secret_key=SECRET, client="a")
     with pytest.raises(PairingThrottled):
-        pair(session, unit, new.pairing_code, now=NOW, secret_key=SECRET, client="a")
+        pair(session, unit, fresh, now=later, secret_key=SECRET, client="a")
+    # ...from that client only: a stranger's wrong codes do not lock pairing for the whole unit
+    assert pair(session, unit, fresh, now=later, secret_key=SECRET, client="b").device.unit_id == unit.id
 
 
 def test_tokens_are_bound_to_their_unit_and_die_on_revocation(session):

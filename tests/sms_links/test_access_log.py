@@ -80,3 +80,15 @@ def test_the_production_config_uses_the_masking_logger() -> None:
     conf = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
     assert load_class(conf["logger_class"]) is MaskedLinkLogger
     assert conf["accesslog"] == "-"
+
+
+def test_a_percent_encoded_path_does_not_unmask_the_code() -> None:
+    """``GET /%72/<code>`` reaches the phone form like ``/r/<code>``: the log must not show the code."""
+    for line in (f"GET /%72/{CODE} HTTP/1.1", f"GET /%72/{CODE}/qr.png HTTP/1.1",
+                 f"GET /r/{CODE[:4]}%41{CODE[4:]} HTTP/1.1"):
+        assert CODE[:4] not in mask_links(line) and "***" in mask_links(line), line
+
+
+def test_nginx_masks_the_percent_encoded_spelling_too() -> None:
+    config = (Path(__file__).parents[2] / "deploy" / "nginx" / "sipas.conf").read_text(encoding="utf-8")
+    assert config.count("(?:r|%72)/)[A-Za-z0-9%]+") == 2

@@ -1,0 +1,32 @@
+// The kiosk's rating component, laid out for a phone, takes over the plain form unless the citizen
+// already started answering it (a slow connection may deliver the script late).
+import { mountRatingFlow, readInstrument } from "./rating-flow.js";
+const form = document.getElementById("rating-form");
+if (!form.querySelector("input:checked") && !form.comment.value) {
+  const css = document.createElement("link");
+  css.rel = "stylesheet";
+  css.href = document.getElementById("rating-app").dataset.css;
+  document.head.append(css);
+  const host = document.getElementById("rating-app");
+  const token = form.csrf_token.value;
+  const key = form.submit_key.value;
+  async function submit(payload) {
+    try {
+      const response = await fetch(form.action, {method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-CSRFToken": token},
+        body: JSON.stringify({answers: payload.answers, comment: payload.comment, idempotency_key: key})});
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) return {ok: true, message: "Đánh giá của ông/bà đã được ghi nhận."};
+      if (response.status === 409 || response.status === 410) { location.replace(location.href); }
+      return {ok: false, message: body.message || "Không gửi được đánh giá. Vui lòng thử lại."};
+    } catch (error) {
+      return {ok: false, message: "Không kết nối được máy chủ. Vui lòng kiểm tra mạng và thử lại."};
+    }
+  }
+  const instrument = readInstrument("rating-instrument");
+  const start = () => mountRatingFlow(host, {layout: "phone", instrument, submit, comment: true, audio: false,
+    idle: false, thanksSeconds: 0, onBack: start}).start();
+  form.hidden = true;
+  host.hidden = false;
+  start();
+}

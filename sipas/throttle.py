@@ -1,0 +1,66 @@
+"""Atomic attempt counters in the database: the limit holds across gunicorn workers and hosts.
+
+Counting rows and then inserting one let parallel requests all read the same count and all pass
+(11 password checks against a limit of 5 on PostgreSQL). Here an attempt is *taken first*, in one
+statement — ``INSERT … ON CONFLICT DO UPDATE SET count = count + 1 RETURNING count`` on the row of
+(key, time window) — and allowed only if the count it got back is within the limit; the row lock
+serialises concurrent takers on PostgreSQL, and SQLite's write transaction (BEGIN IMMEDIATE) does the
+same. A successful attempt gives its count back (:func:`refund`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from sipas.models import ThrottleCounter
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``count`` attempts per ``key`` in each fixed window of ``window``."""
+
+    key: str
+    count: int
+    window: timedelta
+
+
+def _bucket(limit: Limit, now: datetime) -> int:
+    return int(now.timestamp() // max(int(limit.window.total_seconds()), 1))
+
+
+def take(session: Session, limit: Limit, now: datetime) -> bool:
+    """Count one attempt against ``limit``; True when it is within the limit (the attempt may go on)."""
+    key, bucket = limit.key[:200], _bucket(limit, now)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(ThrottleCounter).values(key=key, bucket=bucket, count=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[ThrottleCounter.key, ThrottleCounter.bucket],
+        set_={"count": ThrottleCounter.count + 1},
+    ).returning(ThrottleCounter.count)
+    count = session.execute(statement).scalar_one()
+    if count == 1:  # first attempt of a new window: the key's older windows are history
+        session.execute(delete(ThrottleCounter).where(ThrottleCounter.key == key, ThrottleCounter.bucket < bucket))
+    return count <= limit.count
+
+
+def take_all(session: Session, limits: list[Limit], now: datetime) -> bool:
+    """Take one attempt from every limit (all are counted, so a blocked client keeps being counted)."""
+    results = [take(session, limit, now) for limit in limits]
+    return all(results)
+
+
+def refund(session: Session, limit: Limit, now: datetime) -> None:
+    """Give back the attempt taken in this window (it succeeded)."""
+    session.execute(update(ThrottleCounter).where(
+        ThrottleCounter.key == limit.key[:200], ThrottleCounter.bucket == _bucket(limit, now),
+        ThrottleCounter.count > 0).values(count=ThrottleCounter.count - 1))
+
+
+def clear(session: Session, key_prefix: str) -> None:
+    """Forget every counter whose key starts with ``key_prefix`` (an operator reset a password)."""
+    session.execute(delete(ThrottleCounter).where(ThrottleCounter.key.startswith(key_prefix, autoescape=True)))
