@@ -100,8 +100,8 @@ def test_code_typed_while_the_server_is_down_is_rated_and_checked_on_resend(live
     expect(page.locator(".rf-thanks svg.rf-face")).to_be_visible()
     live_server.start()
     page.evaluate("window.sipasKiosk.flush()")
-    page.wait_for_function(f"() => JSON.parse(localStorage.getItem('sipas-kiosk:{setup.unit_code}:queue')).length === 0",
-                           timeout=15000)
+    page.wait_for_function(
+        f"() => JSON.parse(localStorage.getItem('sipas-kiosk:{setup.unit_code}:queue')).length === 0", timeout=15000)
     stored = responses(live_server.app)
     assert len(stored) == 1 and stored[0].dossier.code == setup.dossiers[0]
 
@@ -179,7 +179,7 @@ def test_too_fast_second_rating_is_explained_kept_and_sent_later(live_server, pa
     expect(page.get_by_test_id("thanks-note")).to_contain_text("Kiosk vừa gửi một phiếu đánh giá")
     assert len(responses(live_server.app)) == 1
     assert queue_length(page, setup.unit_code) == 1
-    page.wait_for_function(f"() => JSON.parse(localStorage.getItem('sipas-kiosk:{setup.unit_code}:queue')).length === 0",
-                           timeout=15000)
+    page.wait_for_function(
+        f"() => JSON.parse(localStorage.getItem('sipas-kiosk:{setup.unit_code}:queue')).length === 0", timeout=15000)
     stored = responses(live_server.app)
     assert len(stored) == 2 and stored[1].answers[0].option_code == "khong_hai_long"
