@@ -19,7 +19,7 @@ from sipas.context import get_catalogue, get_settings
 from sipas.errors import ValidationError
 from sipas.models import ResponseChannel, Unit
 from sipas.parsing import parse_timestamp
-from sipas.responses import ResponseInput, resolve_instrument
+from sipas.responses import ResponseInput, checked_comment, resolve_instrument
 from sipas.storage import db_session
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def submit(unit_code: str):  # type: ignore[no-untyped-def]
     response_input = ResponseInput(
         instrument=str(data.get("instrument") or unit.default_instrument), channel=ResponseChannel.KIOSK,
         answers=services.parse_answers(data.get("answers")), dossier_code=str(data.get("dossier_code") or "") or None,
-        submitted_at=submitted_at, comment=str(data.get("comment") or "") or None, idempotency_key=key,
+        submitted_at=submitted_at, comment=checked_comment(data.get("comment")), idempotency_key=key,
     )
     session = db_session()
     settings = get_settings()

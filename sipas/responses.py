@@ -32,6 +32,22 @@ from sipas.text import fold, is_storable, storable
 
 MAX_COMMENT = 2000
 
+
+def checked_comment(value: object) -> str | None:
+    """A citizen's comment as a form or JSON body gave it: text of at most MAX_COMMENT characters.
+
+    Refused, not coerced: a JSON list was stored as its Python repr, and the phone form cut long
+    comments where the integration API refuses them; every channel now answers the same 422."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValidationError("Ý kiến phải là một đoạn văn bản.", field="comment",
+                              detail=f"expected a string, got {type(value).__name__}")
+    if len(" ".join(storable(value).split())) > MAX_COMMENT:
+        raise ValidationError(f"Ý kiến dài quá {MAX_COMMENT:,} ký tự.".replace(",", "."), field="comment",
+                              detail=f"longer than {MAX_COMMENT} characters")
+    return value
+
 _NA_WORDS = {"na", "n a", "khong ap dung", "0"}
 
 

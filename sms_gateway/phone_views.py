@@ -23,7 +23,7 @@ from sipas.catalogue import Instrument
 from sipas.clock import utcnow
 from sipas.context import get_catalogue, get_settings
 from sipas.errors import DomainError
-from sipas.responses import resolve_instrument
+from sipas.responses import checked_comment, resolve_instrument
 from sipas.storage import db_session, get_database
 from sms_gateway import link_throttle
 from sms_gateway.link_submit import LinkExpired, LinkUsed, submit_via_link
@@ -137,7 +137,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
         else:
             answers = _answers_from_form(instrument)
             comment, key = request.form.get("comment"), request.form.get("submit_key")
-        submitted = submit_via_link(session, get_catalogue(), link, answers, comment=str(comment or "") or None,
+        submitted = submit_via_link(session, get_catalogue(), link, answers, comment=checked_comment(comment),
                                     client_key=str(key or "") or None, now=now, tz=settings.tz)
     except DomainError as exc:
         if exc.keeps_audit:

@@ -55,6 +55,9 @@ def scoped_unit(session: Session, unit_code: str | None, dossier_code: str | Non
     return holders[0] if holders else own
 
 
+RETURNED_SLACK = timedelta(days=1)  # clocks and time zones differ; a result returned next year does not exist
+
+
 def _same_day_floor(value: datetime | None, date_only: bool, received_at: datetime, tz: tzinfo) -> datetime | None:
     """A date alone means a local date: returned "today" on a dossier received today at 09:00 is
     stored as the receipt instant, not as a midnight that would precede it."""
@@ -80,6 +83,9 @@ def dossier_input(body: Body, code: str, existing: Dossier | None, tz: tzinfo,
         received_at = existing.received_at
     due_at, due_date_only = body.timestamp("due_at", tz)
     returned_at, returned_date_only = body.timestamp("returned_at", tz)
+    if returned_at is not None and returned_at > utcnow() + RETURNED_SLACK:
+        raise ValidationError("Ngày trả kết quả chưa đến: không thể ghi nhận hồ sơ trả trong tương lai.",
+                              field="returned_at", detail="returned_at in the future")
     channel = body.scalar("intake_channel")
     phone = body.text("phone", max_length=40)
     consent = body.scalar("sms_consent")

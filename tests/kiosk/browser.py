@@ -51,7 +51,7 @@ LAST_SOUND = """() => { const a = window.__played.at(-1);
 
 def last_sound_playable(page: Page) -> dict[str, object]:
     """The last sound the page played had its data (readyState ≥ HAVE_FUTURE_DATA) and no error."""
-    page.wait_for_function(f"(({LAST_SOUND})() || {{}}).ready >= 3 || (({LAST_SOUND})() || {{}}).error")
+    page.wait_for_function(f"() => (({LAST_SOUND})() || {{}}).ready >= 3 || (({LAST_SOUND})() || {{}}).error")
     sound = page.evaluate(LAST_SOUND)
     assert sound["error"] is None and sound["ready"] >= 3, sound
     return sound

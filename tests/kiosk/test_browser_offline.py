@@ -73,12 +73,12 @@ def test_offline_rating_is_thanked_queued_and_lands_exactly_once(live_server, pa
 
     live_server.start()
     wait_until(lambda: len(responses(live_server.app)) == 1)
-    page.wait_for_function(f"JSON.parse(localStorage.getItem('{queue_key}')).length === 0", timeout=10000)
+    page.wait_for_function(f"() => JSON.parse(localStorage.getItem('{queue_key}')).length === 0", timeout=10000)
     # The answer to a send may be lost after the server stored it: the resend is acknowledged, not stored twice.
     page.evaluate("([key, items]) => localStorage.setItem(key, JSON.stringify(items.map(i => ({...i, next: 0}))))",
                   [queue_key, queued])
     page.evaluate("window.sipasKiosk.flush()")
-    page.wait_for_function(f"JSON.parse(localStorage.getItem('{queue_key}')).length === 0", timeout=10000)
+    page.wait_for_function(f"() => JSON.parse(localStorage.getItem('{queue_key}')).length === 0", timeout=10000)
     assert len(responses(live_server.app)) == 1
     assert device(live_server.app, setup.device_id).queued_count == 0
 
@@ -100,8 +100,8 @@ def test_code_typed_while_the_server_is_down_is_rated_and_checked_on_resend(live
     expect(page.locator(".rf-thanks svg.rf-face")).to_be_visible()
     live_server.start()
     page.evaluate("window.sipasKiosk.flush()")
-    page.wait_for_function(f"JSON.parse(localStorage.getItem('sipas-kiosk:{setup.unit_code}:queue')).length === 0",
-                           timeout=15000)
+    page.wait_for_function(
+        f"() => JSON.parse(localStorage.getItem('sipas-kiosk:{setup.unit_code}:queue')).length === 0", timeout=15000)
     stored = responses(live_server.app)
     assert len(stored) == 1 and stored[0].dossier.code == setup.dossiers[0]
 
@@ -122,7 +122,7 @@ def test_wrong_code_typed_offline_is_kept_aside_and_counted_in_the_console(live_
     live_server.start()
     page.evaluate("window.sipasKiosk.flush()")
     page.wait_for_function(
-        f"JSON.parse(localStorage.getItem('sipas-kiosk:{setup.unit_code}:rejected') || '[]').length === 1")
+        f"() => JSON.parse(localStorage.getItem('sipas-kiosk:{setup.unit_code}:rejected') || '[]').length === 1")
     assert queue_length(page, setup.unit_code) == 0 and responses(live_server.app) == []
     wait_until(lambda: device(live_server.app, setup.device_id).rejected_count == 1, seconds=10)
     assert abs(device(live_server.app, setup.device_id).clock_offset_seconds) <= 5  # its clock, for sipas doctor
@@ -179,7 +179,7 @@ def test_too_fast_second_rating_is_explained_kept_and_sent_later(live_server, pa
     expect(page.get_by_test_id("thanks-note")).to_contain_text("Kiosk vừa gửi một phiếu đánh giá")
     assert len(responses(live_server.app)) == 1
     assert queue_length(page, setup.unit_code) == 1
-    page.wait_for_function(f"JSON.parse(localStorage.getItem('sipas-kiosk:{setup.unit_code}:queue')).length === 0",
-                           timeout=15000)
+    page.wait_for_function(
+        f"() => JSON.parse(localStorage.getItem('sipas-kiosk:{setup.unit_code}:queue')).length === 0", timeout=15000)
     stored = responses(live_server.app)
     assert len(stored) == 2 and stored[1].answers[0].option_code == "khong_hai_long"

@@ -105,7 +105,7 @@ def test_the_second_tap_of_a_double_tap_does_not_answer_the_next_question(live_s
     page.wait_for_timeout(600)  # the citizen reads question 1
     page.touchscreen.tap(x, y)
     # Polled every animation frame (not expect's backoff), so the second tap follows within a few frames.
-    page.wait_for_function("document.querySelector('[data-testid=progress]').textContent === '2/12'")
+    page.wait_for_function("() => document.querySelector('[data-testid=progress]').textContent === '2/12'")
     page.touchscreen.tap(x, y)  # a finger bouncing: lands on question 2, at the same place, a moment later
     page.wait_for_timeout(700)
     expect(page.get_by_test_id("progress")).to_have_text("2/12")
@@ -128,6 +128,6 @@ def test_the_kiosk_takes_up_a_new_kiosk_form_at_its_start_screen_never_mid_flow(
     page.locator(".rf-back").tap()
     expect(page.get_by_test_id("keypad")).to_be_visible()
     page.clock.run_for(2_000)  # the next poll names quay4: the page reloads with it
-    page.wait_for_function("JSON.parse(document.getElementById('instrument').textContent).code === 'quay4'")
+    page.wait_for_function("() => JSON.parse(document.getElementById('instrument').textContent).code === 'quay4'")
     page.get_by_test_id("anonymous").tap()
     expect(page.get_by_test_id("progress")).to_have_text("1/4")
