@@ -98,3 +98,16 @@ def login(client, user: User) -> None:  # type: ignore[no-untyped-def]
     response = client.post("/console/login", data={"username": user.username, "password": PASSWORD,
                                                    "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def create_link(session: Session, *, instrument_code: str = "hue12", channel: str = "sms"):  # type: ignore[no-untyped-def]
+    """A phone-form link for a new returned dossier of a new unit, valid for a week, committed."""
+    from sipas.clock import utcnow
+    from sms_gateway.links import issue_link
+
+    dossier = create_dossier(session, create_unit(session))
+    now = utcnow()
+    made = issue_link(session, dossier, instrument_code=instrument_code, channel=channel, now=now,
+                      expires_at=now + timedelta(days=7))
+    session.commit()
+    return made

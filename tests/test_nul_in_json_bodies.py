@@ -4,15 +4,12 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from sipas.clock import utcnow
 from sipas.models import Response
-from sms_gateway.links import issue_link
-from tests.factories import SECRET, answers_for, create_dossier, create_unit
+from tests.factories import SECRET, answers_for, create_dossier, create_link, create_unit
 from tests.kiosk.helpers import new_device
 from tests.sms_links.conftest import csrf_token
 
@@ -24,12 +21,7 @@ def post(client, path: str, body: object, headers: dict[str, str]):  # type: ign
 
 @pytest.fixture
 def link(session):  # type: ignore[no-untyped-def]
-    dossier = create_dossier(session, create_unit(session))
-    now = utcnow()
-    made = issue_link(session, dossier, instrument_code="hue12", channel="sms", now=now,
-                      expires_at=now + timedelta(days=7))
-    session.commit()
-    return made
+    return create_link(session)
 
 
 @pytest.fixture

@@ -22,10 +22,11 @@ RUNTIME_FOLDERS = ("sipas", "kiosk", "sms_gateway", "aggregator", "config", "dep
 RUNTIME_FILES = ("Makefile", "pyproject.toml", "package.json")
 TEXT_SUFFIXES = {".py", ".sh", ".toml", ".cfg", ".ini", ".js", ".html", ".json", ".yaml", ".yml", ".conf", ".env",
                  ".service", ".desktop", ".txt", ".mako", ""}
+BESIDE = "shared"  # the folder beside the developers' checkout; named once so this scanner is no reference itself
 OUTSIDE_REFERENCE = re.compile(
-    r"""(\.\./)+shared\b"""  # ../shared/…, ../../shared/…
-    r"""|["']\.\.["']\s*/\s*["']shared["']"""  # REPO / ".." / "shared"
-    r"""|parents\[\d+\]\s*/\s*["']shared["']"""  # Path(__file__).parents[2] / "shared"
+    rf"""(\.\./)+{BESIDE}\b"""  # ../<folder>/…, ../../<folder>/…
+    rf"""|["']\.\.["']\s*/\s*["']{BESIDE}["']"""  # REPO / ".." / "<folder>"
+    rf"""|parents\[\d+\]\s*/\s*["']{BESIDE}["']"""  # Path(__file__).parents[2] / "<folder>"
 )
 
 
@@ -72,7 +73,8 @@ def test_the_twilio_contract_is_vendored_tracked_and_unaltered():
 
 def test_the_reference_pattern_catches_what_it_must():
     """The scan above can fail: each of these spellings of a path beside the repository is caught."""
-    for line in ('SPEC = "../shared/data/twilio/x.json"', 'REPO / ".." / "shared" / "data"',
-                 "Path(__file__).parents[2] / 'shared' / 'peers'", "cp ../../shared/domain/README.md ."):
+    up = ".."
+    for line in (f'SPEC = "{up}/{BESIDE}/data/twilio/x.json"', f'REPO / "{up}" / "{BESIDE}" / "data"',
+                 f"Path(__file__).parents[2] / '{BESIDE}' / 'peers'", f"cp {up}/{up}/{BESIDE}/domain/README.md ."):
         assert OUTSIDE_REFERENCE.search(line), line
-    assert not OUTSIDE_REFERENCE.search("shared_secret = settings.shared")
+    assert not OUTSIDE_REFERENCE.search(f"{BESIDE}_secret = settings.{BESIDE}")

@@ -4,28 +4,20 @@ comment over the limit on the phone form (cut there, refused by the API) — all
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from sipas.clock import utcnow
 from sipas.models import Dossier, Response
 from sipas.responses import MAX_COMMENT
-from sms_gateway.links import issue_link
-from tests.factories import SECRET, answers_for, create_dossier, create_key, create_unit
+from tests.factories import SECRET, answers_for, create_key, create_link, create_unit
 from tests.kiosk.helpers import new_device
 from tests.sms_links.conftest import csrf_token
 
 
 @pytest.fixture
 def link(session):  # type: ignore[no-untyped-def]
-    dossier = create_dossier(session, create_unit(session))
-    now = utcnow()
-    made = issue_link(session, dossier, instrument_code="hue12", channel="sms", now=now,
-                      expires_at=now + timedelta(days=7))
-    session.commit()
-    return made
+    return create_link(session)
 
 
 def test_a_dossier_returned_in_2099_is_refused(client, session):
