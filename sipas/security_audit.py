@@ -27,6 +27,13 @@ ACTION_LABELS: dict[str, str] = {
     "apikey.revoked": "thu hồi khóa API",
     "unit.created": "tạo đơn vị",
     "unit.updated": "sửa thông tin đơn vị",
+    "ballot.batch_created": "tạo lô phiếu giấy",
+    "ballot.line_corrected": "sửa phiếu giấy đã nhập",
+    "ballot.batch_closed": "đóng lô phiếu giấy",
+    "ballot.batch_reopened": "mở lại lô phiếu giấy",
+    "ballot.entry_finished": "kết thúc lượt nhập lô phiếu giấy",
+    "ballot.difference_resolved": "đối chiếu phiếu nhập khác nhau",
+    "ballot.batch_confirmed": "xác nhận lô phiếu giấy",
 }
 
 

@@ -1,0 +1,374 @@
+"""Paper ballots keyed at the counter (issue 11 §2): batches, keyed lines, corrections, double entry.
+
+A clerk keys each ballot as one digit per criterion, in the order the options are printed on the ballot
+(the option order of the criterion file: 1 is the first option, 2 the second, ...), ``0`` or ``-`` for
+"không áp dụng". Every saved line becomes a paper response through ``record_response`` (the same rules
+as every channel), with an idempotency key per batch line and revision so that a resent form never
+stores a ballot twice.
+
+In a double-entry batch a second clerk keys the same ballots blind; nothing is recorded until both
+entries agree line by line (the differences are resolved) and the batch is confirmed, so reports never
+count an unconfirmed batch. Pure domain functions: no Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, tzinfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sipas.audit import audit
+from sipas.catalogue import NOT_APPLICABLE, Catalogue, Instrument
+from sipas.clock import local_date
+from sipas.errors import DomainError, ValidationError
+from sipas.models import ResponseChannel, Unit
+from sipas.models_ballots import BallotBatch, BallotLine
+from sipas.responses import ResponseInput, record_response, resolve_instrument
+from sipas.text import is_storable
+
+PAPER_SOURCE = "paper-batch"
+NA_KEYS = ("0", "-")
+MAX_HANDED_OUT = 100_000
+OPEN, CLOSED = "open", "closed"
+
+
+class BatchClosed(DomainError):
+    code = "batch_closed"
+    http_status = 409
+    message_vi = "Lô phiếu đã đóng. Hãy mở lại lô để sửa hoặc nhập thêm."
+
+
+class NotYourEntry(DomainError):
+    code = "not_your_entry"
+    http_status = 409
+    message_vi = "Lô phiếu này đã có đủ hai cán bộ nhập; tài khoản này không nhập được lô này."
+
+
+class BatchNotReady(DomainError):
+    code = "batch_not_ready"
+    http_status = 409
+    message_vi = "Chưa thể xác nhận lô phiếu."
+
+
+# --- Keys: digits as printed on the ballot ----------------------------------------------------------------------
+
+def key_labels(instrument: Instrument) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Per citizen criterion, the keys a clerk may type and what each means (shown beside the form)."""
+    result = []
+    for criterion in instrument.citizen_criteria:
+        keys = [(str(n), option.label) for n, option in enumerate(criterion.options, start=1)]
+        if criterion.allow_na:
+            keys.append(("0", "Không áp dụng"))
+        result.append((criterion.code, keys))
+    return result
+
+
+def answers_from_keys(instrument: Instrument, keys: Mapping[str, str]) -> dict[str, str]:
+    """``{"q1": "1", "q2": "-"}`` → ``{"q1": "rat_hai_long", "q2": "na"}``; the first wrong key raises."""
+    answers = {}
+    for position, criterion in enumerate(instrument.citizen_criteria, start=1):
+        key = str(keys.get(criterion.code, "")).strip()
+        allowed = ", ".join(str(n) for n in range(1, len(criterion.options) + 1))
+        where = f"Câu {position} ({criterion.short_label})"
+        if key in NA_KEYS:
+            if not criterion.allow_na:
+                raise ValidationError(f"{where} không có lựa chọn “Không áp dụng”: gõ {allowed}.",
+                                      field=f"keys.{criterion.code}", detail=f"{criterion.code} does not allow na")
+            answers[criterion.code] = NOT_APPLICABLE
+        elif key.isdigit() and key.isascii() and 1 <= int(key) <= len(criterion.options):
+            answers[criterion.code] = criterion.options[int(key) - 1].code
+        elif key == "":
+            raise ValidationError(f"{where} chưa nhập: gõ {allowed}" + (" hoặc 0." if criterion.allow_na else "."),
+                                  field=f"keys.{criterion.code}", detail=f"missing key for {criterion.code}")
+        else:
+            raise ValidationError(f"{where}: “{key[:10]}” không phải lựa chọn trên phiếu, gõ {allowed}.",
+                                  field=f"keys.{criterion.code}", detail=f"unknown key {key[:10]!r}")
+    return answers
+
+
+def keys_from_answers(instrument: Instrument, answers: Mapping[str, str]) -> dict[str, str]:
+    """The digits that key stored answers again (a correction starts from what was keyed)."""
+    keys = {}
+    for criterion in instrument.citizen_criteria:
+        value = answers.get(criterion.code)
+        if value == NOT_APPLICABLE:
+            keys[criterion.code] = "0"
+        else:
+            codes = [o.code for o in criterion.options]
+            keys[criterion.code] = str(codes.index(value) + 1) if value in codes else ""
+    return keys
+
+
+# --- Batches ----------------------------------------------------------------------------------------------------
+
+def batch_instrument(catalogue: Catalogue, batch: BallotBatch) -> Instrument:
+    """The version of the batch's instrument in effect on the day its ballots were filled in."""
+    return catalogue.current(batch.instrument_code, batch.batch_date)
+
+
+def ballot_time(batch_date: date, now: datetime, tz: tzinfo) -> datetime:
+    """When a ballot of the batch counts as given: midday of the batch day, never later than now."""
+    midday = datetime.combine(batch_date, time(12, 0), tzinfo=tz)
+    return min(midday, now)
+
+
+def create_batch(session: Session, catalogue: Catalogue, unit: Unit, *, instrument_code: str, batch_date: date,
+                 handed_out: int, double_entry: bool, actor: str, now: datetime, tz: tzinfo) -> BallotBatch:
+    if batch_date > local_date(now, tz):
+        raise ValidationError("Ngày của lô phiếu ở tương lai.", field="batch_date", detail="batch_date in future")
+    if not 0 <= handed_out <= MAX_HANDED_OUT:
+        raise ValidationError("Số phiếu phát ra phải là số nguyên từ 0 trở lên.", field="handed_out",
+                              detail=f"handed_out out of range 0..{MAX_HANDED_OUT}")
+    resolve_instrument(catalogue, instrument_code, ballot_time(batch_date, now, tz), tz)
+    batch = BallotBatch(unit_id=unit.id, instrument_code=instrument_code, batch_date=batch_date,
+                        handed_out=handed_out, double_entry=double_entry, status=OPEN, first_clerk=actor,
+                        created_at=now)
+    session.add(batch)
+    session.flush()
+    audit(session, "ballot.batch_created", actor=actor, unit=unit, subject=f"lô {batch.id}",
+          batch_date=batch_date.isoformat(), handed_out=handed_out, double_entry=double_entry,
+          instrument=instrument_code)
+    return batch
+
+
+def entry_for(batch: BallotBatch, actor: str) -> int | None:
+    """Which entry ``actor`` keys: 1 for the clerk who opened the batch, 2 for one other clerk (double entry)."""
+    if actor == batch.first_clerk:
+        return 1
+    if batch.double_entry and batch.second_clerk in (None, actor):
+        return 2
+    return None
+
+
+def lines(session: Session, batch: BallotBatch, entry: int = 1) -> list[BallotLine]:
+    return list(session.scalars(select(BallotLine).where(BallotLine.batch_id == batch.id, BallotLine.entry == entry)
+                                .order_by(BallotLine.position)))
+
+
+def line_count(session: Session, batch: BallotBatch, entry: int = 1) -> int:
+    return session.scalar(select(func.count()).select_from(BallotLine)
+                          .where(BallotLine.batch_id == batch.id, BallotLine.entry == entry)) or 0
+
+
+def _record(session: Session, catalogue: Catalogue, batch: BallotBatch, line: BallotLine, *, actor: str,
+            now: datetime, tz: tzinfo) -> None:
+    data = ResponseInput(instrument=batch.instrument_code, channel=ResponseChannel.PAPER, answers=line.answers,
+                         dossier_code=line.dossier_code, submitted_at=ballot_time(batch.batch_date, now, tz),
+                         idempotency_key=f"b{batch.id}-l{line.id}-r{line.revision}", source=PAPER_SOURCE)
+    line.response = record_response(session, catalogue, batch.unit, data, now=now, tz=tz, actor=actor).response
+
+
+def _check(session: Session, catalogue: Catalogue, batch: BallotBatch, answers: dict[str, str],
+           dossier_code: str | None, *, actor: str, now: datetime, tz: tzinfo) -> None:
+    """Apply every rule of ``record_response`` (dossier returned, not yet rated, ...) and store nothing."""
+    data = ResponseInput(instrument=batch.instrument_code, channel=ResponseChannel.PAPER, answers=answers,
+                         dossier_code=dossier_code, submitted_at=ballot_time(batch.batch_date, now, tz))
+    trial = session.begin_nested()
+    try:
+        record_response(session, catalogue, batch.unit, data, now=now, tz=tz, actor=actor)
+    finally:
+        trial.rollback()
+
+
+def _clean_dossier_code(value: str | None) -> str | None:
+    code = " ".join((value or "").split())
+    if not code:
+        return None
+    if len(code) > 64 or not is_storable(code):
+        raise ValidationError("Mã hồ sơ không hợp lệ (tối đa 64 ký tự).", field="dossier_code",
+                              detail="dossier code too long or not storable")
+    return code
+
+
+def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, keys: Mapping[str, str],
+              dossier_code: str | None, submit_key: str, actor: str, now: datetime, tz: tzinfo,
+              position: int | None = None) -> BallotLine:
+    """Save one keyed ballot: a new line (``position`` None), or a correction of line ``position``.
+
+    A resend with a ``submit_key`` this entry already saved returns that line unchanged. A correction of
+    a counted line replaces its response and is audited with the answers before and after. Flushes;
+    the caller commits, or rolls back on a ``DomainError``.
+    """
+    if batch.status != OPEN:
+        raise BatchClosed(detail=f"batch {batch.id} is {batch.status}")
+    entry = entry_for(batch, actor)
+    if entry is None:
+        raise NotYourEntry(detail=f"batch {batch.id} already has two clerks")
+    if (batch.first_done if entry == 1 else batch.second_done):
+        raise BatchClosed("Lượt nhập này đã kết thúc. Hãy mở lại lô để sửa.", detail=f"entry {entry} finished")
+    if not submit_key or len(submit_key) > 64 or not submit_key.isascii():
+        raise ValidationError("Biểu mẫu không hợp lệ, hãy tải lại trang.", field="submit_key",
+                              detail="missing or malformed submit_key")
+    previous = session.scalar(select(BallotLine).where(BallotLine.batch_id == batch.id, BallotLine.entry == entry,
+                                                       BallotLine.submit_key == submit_key))
+    if previous is not None:
+        return previous
+    answers = answers_from_keys(batch_instrument(catalogue, batch), keys)
+    code = _clean_dossier_code(dossier_code)
+    if entry == 2 and batch.second_clerk is None:
+        batch.second_clerk = actor
+    counts_now = counts_at_once(batch)
+    if position is None:
+        if not counts_now:
+            _check(session, catalogue, batch, answers, code, actor=actor, now=now, tz=tz)
+        line = BallotLine(batch_id=batch.id, entry=entry, position=line_count(session, batch, entry) + 1,
+                          answers=answers, dossier_code=code, submit_key=submit_key, entered_by=actor,
+                          entered_at=now)
+        session.add(line)
+        session.flush()
+        if counts_now:
+            _record(session, catalogue, batch, line, actor=actor, now=now, tz=tz)
+            session.flush()
+        return line
+    line = session.scalar(select(BallotLine).where(BallotLine.batch_id == batch.id, BallotLine.entry == entry,
+                                                   BallotLine.position == position))
+    if line is None:
+        raise ValidationError(f"Không có phiếu số {position} trong lô.", field="position",
+                              detail=f"no line {position} in entry {entry}")
+    before = {"answers": dict(line.answers), "dossier_code": line.dossier_code}
+    if line.response is not None:
+        session.delete(line.response)
+        session.flush()
+        line.response = None
+    line.answers, line.dossier_code, line.revision = answers, code, line.revision + 1
+    line.submit_key, line.entered_by, line.entered_at = submit_key, actor, now
+    session.flush()
+    if counts_now:
+        _record(session, catalogue, batch, line, actor=actor, now=now, tz=tz)
+    else:
+        _check(session, catalogue, batch, answers, code, actor=actor, now=now, tz=tz)
+    session.flush()
+    audit(session, "ballot.line_corrected", actor=actor, unit=batch.unit, subject=f"lô {batch.id}, phiếu {position}",
+          entry=entry, before=before, after={"answers": answers, "dossier_code": code})
+    return line
+
+
+def counts_at_once(batch: BallotBatch) -> bool:
+    """A saved line is recorded at once: single entry, or a confirmed double-entry batch reopened to correct."""
+    return not batch.double_entry or batch.confirmed_at is not None
+
+
+def close_batch(session: Session, batch: BallotBatch, *, actor: str, now: datetime) -> None:
+    """The batch is complete (its ballots already count). An unconfirmed double-entry batch closes by ``confirm``."""
+    if not counts_at_once(batch):
+        raise BatchNotReady("Lô nhập hai lần được đóng khi xác nhận sau đối chiếu.", detail="double-entry batch")
+    if batch.status == CLOSED:
+        return
+    batch.status, batch.closed_at = CLOSED, now
+    audit(session, "ballot.batch_closed", actor=actor, unit=batch.unit, subject=f"lô {batch.id}",
+          ballots=line_count(session, batch), handed_out=batch.handed_out)
+
+
+def reopen_batch(session: Session, batch: BallotBatch, *, actor: str, now: datetime) -> None:
+    """Open a closed batch again for corrections (or a finished entry, before confirmation).
+
+    Recorded ballots keep counting; each correction replaces one response and is audited. A confirmed
+    double-entry batch reopens for its first clerk, whose corrections then count at once."""
+    if batch.status == OPEN and not (batch.first_done or batch.second_done):
+        return
+    batch.status, batch.closed_at, batch.first_done = OPEN, None, False
+    if batch.confirmed_at is None:
+        batch.second_done = False  # a confirmed batch is corrected by its first clerk only, counting at once
+    audit(session, "ballot.batch_reopened", actor=actor, unit=batch.unit, subject=f"lô {batch.id}")
+
+
+def finish_entry(session: Session, batch: BallotBatch, *, actor: str) -> int:
+    """A clerk of a double-entry batch has keyed every ballot; returns the entry finished."""
+    entry = entry_for(batch, actor)
+    if entry is None or not batch.double_entry or batch.status != OPEN:
+        raise NotYourEntry(detail=f"{actor} keys no entry of batch {batch.id}")
+    if entry == 1:
+        batch.first_done = True
+    else:
+        batch.second_done = True
+    audit(session, "ballot.entry_finished", actor=actor, unit=batch.unit, subject=f"lô {batch.id}", entry=entry,
+          ballots=line_count(session, batch, entry))
+    return entry
+
+
+@dataclass(frozen=True)
+class Difference:
+    position: int
+    first: BallotLine | None
+    second: BallotLine | None
+
+
+def differences(session: Session, batch: BallotBatch) -> list[Difference]:
+    """Lines where the two entries disagree (answers or dossier code), or that one entry lacks."""
+    first = {line.position: line for line in lines(session, batch, 1)}
+    second = {line.position: line for line in lines(session, batch, 2)}
+    found = []
+    for position in sorted(first.keys() | second.keys()):
+        a, b = first.get(position), second.get(position)
+        if a is None or b is None or a.answers != b.answers or (a.dossier_code or "") != (b.dossier_code or ""):
+            found.append(Difference(position, a, b))
+    return found
+
+
+def resolve(session: Session, batch: BallotBatch, *, position: int, take: int, actor: str, now: datetime) -> None:
+    """Settle one difference by taking entry ``take``'s version of line ``position`` into the other entry."""
+    if not (batch.double_entry and batch.first_done and batch.second_done and batch.status == OPEN
+            and batch.confirmed_at is None):
+        raise BatchNotReady("Chỉ đối chiếu khi cả hai lượt nhập đã kết thúc.", detail="both entries must be finished")
+    if take not in (1, 2):
+        raise ValidationError("Hãy chọn bản nhập thứ nhất hoặc thứ hai.", field="take", detail="take must be 1 or 2")
+    chosen, other = (session.scalar(select(BallotLine).where(BallotLine.batch_id == batch.id, BallotLine.entry == e,
+                                                             BallotLine.position == position))
+                     for e in (take, 3 - take))
+    if chosen is None and other is None:
+        raise ValidationError(f"Không có phiếu số {position} trong lô.", field="position",
+                              detail=f"no line {position}")
+    before = {"first": _line_view(chosen if take == 1 else other), "second": _line_view(other if take == 1 else chosen)}
+    if chosen is None:
+        assert other is not None
+        session.delete(other)
+    elif other is None:
+        session.add(BallotLine(batch_id=batch.id, entry=3 - take, position=position, answers=dict(chosen.answers),
+                               dossier_code=chosen.dossier_code, submit_key=f"resolve-{position}-{now.timestamp()}",
+                               entered_by=actor, entered_at=now))
+    else:
+        other.answers, other.dossier_code = dict(chosen.answers), chosen.dossier_code
+        other.revision += 1
+    session.flush()
+    audit(session, "ballot.difference_resolved", actor=actor, unit=batch.unit,
+          subject=f"lô {batch.id}, phiếu {position}", take=take, before=before)
+
+
+def _line_view(line: BallotLine | None) -> dict[str, object] | None:
+    return None if line is None else {"answers": dict(line.answers), "dossier_code": line.dossier_code}
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    position: int
+    message: str
+
+
+def confirm(session: Session, catalogue: Catalogue, batch: BallotBatch, *, actor: str, now: datetime,
+            tz: tzinfo) -> list[LineProblem]:
+    """Record every line of an agreed double-entry batch and close it; nothing is recorded if one line fails.
+
+    Returns the lines refused (their position and reason); the caller rolls back when there are any."""
+    if not (batch.double_entry and batch.first_done and batch.second_done and batch.status == OPEN
+            and batch.confirmed_at is None):
+        raise BatchNotReady("Chỉ xác nhận khi cả hai lượt nhập đã kết thúc.", detail="both entries must be finished")
+    if differences(session, batch):
+        raise BatchNotReady("Còn phiếu nhập khác nhau giữa hai lượt: hãy đối chiếu trước khi xác nhận.",
+                            detail="unresolved differences")
+    problems = []
+    for line in lines(session, batch, 1):
+        try:
+            with session.begin_nested():
+                _record(session, catalogue, batch, line, actor=actor, now=now, tz=tz)
+                session.flush()
+        except DomainError as exc:
+            problems.append(LineProblem(line.position, exc.message_vi))
+    if problems:
+        return problems
+    batch.status, batch.closed_at, batch.confirmed_at = CLOSED, now, now
+    audit(session, "ballot.batch_confirmed", actor=actor, unit=batch.unit, subject=f"lô {batch.id}",
+          ballots=line_count(session, batch), handed_out=batch.handed_out)
+    return []
