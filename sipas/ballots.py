@@ -135,8 +135,9 @@ def create_batch(session: Session, catalogue: Catalogue, unit: Unit, *, instrume
 
 
 def entry_for(batch: BallotBatch, actor: str) -> int | None:
-    """Which entry ``actor`` keys: 1 for the clerk who opened the batch, 2 for one other clerk (double entry)."""
-    if actor == batch.first_clerk:
+    """Which entry ``actor`` keys: any clerk keys a single-entry batch; in a double-entry batch 1 is the clerk
+    who opened it and 2 the first other clerk who keys it (blind); anyone else keys neither."""
+    if not batch.double_entry or actor == batch.first_clerk:
         return 1
     if batch.double_entry and batch.second_clerk in (None, actor):
         return 2

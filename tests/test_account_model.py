@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
@@ -9,6 +11,7 @@ from kiosk.models import KioskDevice
 from sipas.account_policy import can_grant, can_manage_user, can_reset_password, manageable_users
 from sipas.accounts import create_api_key, create_user
 from sipas.models import ApiKey, AuditEvent, ImportJob, Role, Unit, UnitKind, User
+from sipas.models_ballots import BallotBatch
 from tests.factories import PASSWORD, create_clerk, create_district_with_wards, create_dossier, create_unit, login
 
 
@@ -139,6 +142,9 @@ ALLOWED = {
     "console.dossier_detail": EVERYONE, "console.dossier_import": WORKERS, "console.dossier_return": WORKERS,
     "console.dossier_import_template": WORKERS, "console.dossier_import_job": WORKERS,
     "console.dossier_import_progress": WORKERS, "console.dossier_import_retry": WORKERS,
+    "console.ballots": WORKERS, "console.ballot_batch_create": WORKERS, "console.ballot_batch": WORKERS,
+    "console.ballot_line_save": WORKERS, "console.ballot_batch_close": WORKERS, "console.ballot_batch_reopen": WORKERS,
+    "console.ballot_entry_finish": WORKERS, "console.ballot_resolve": WORKERS, "console.ballot_batch_confirm": WORKERS,
     "console.change_password": EVERYONE, "console.units": EVERYONE,
     "console.create_unit_page": ADMINS, "console.unit_settings": WORKERS,
     "console.users": ADMINS, "console.create_account": ADMINS, "console.toggle_active": ADMINS,
@@ -161,7 +167,8 @@ ALLOWED = {
 # Routes whose path names no unit's object (a blank import template): the other side is allowed too.
 UNSCOPED_PATH = {"console.dossier_import_template": {"kind": "dossiers"}}
 # Routes that take their unit (and dossier) from the query string or the form rather than the path.
-UNIT_IN_QUERY = {"console.create_key", "console.create_unit_page", "console.dossier_return", "console.dossiers",
+UNIT_IN_QUERY = {"console.create_key", "console.ballot_batch_create",
+                 "console.create_unit_page", "console.dossier_return", "console.dossiers",
                  "notices.wording", "kiosk_console.create",
                  "sms_console.slip", "notices.draft", "notices.index", "notices.issue", "aggregator.dashboard",
                  "aggregator.export_xlsx", "aggregator.export_csv", "aggregator.inputs"}
@@ -186,11 +193,13 @@ def world(session):  # type: ignore[no-untyped-def]
         dossier = create_dossier(session, unit)
         device = KioskDevice(unit_id=unit.id, public_id=f"dev{unit.id}", name="Quầy 1")
         job = ImportJob(unit_id=unit.id, kind="dossiers", filename="ho-so.xlsx", upload_path="", actor="test")
-        session.add_all([device, job])
+        batch = BallotBatch(unit_id=unit.id, instrument_code="quay4", batch_date=date(2026, 1, 5), handed_out=5,
+                            first_clerk="user:someone")
+        session.add_all([device, job, batch])
         session.flush()
         key, _plaintext = create_api_key(session, unit, name="Một cửa", actor="test")
-        params[side] = {"key_id": key.id, "job_id": job.id, "user_id": target.id, "unit_code": unit.code,
-                        "code": unit.code, "device_id": device.id,
+        params[side] = {"key_id": key.id, "job_id": job.id, "batch_id": batch.id, "user_id": target.id,
+                        "unit_code": unit.code, "code": unit.code, "device_id": device.id,
                         "notice_id": 999999, "key": "0" * 64, "fmt": "docx", "kind": "invitation", "filename": "x.css"}
         params[side + "_dossier"] = dossier.code
     session.commit()

@@ -1,0 +1,147 @@
+"""Keying paper ballots in the console without JavaScript (one form post per ballot), and double entry."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from sipas.models import AuditEvent, Response, ResponseChannel
+from sipas.models_ballots import BallotBatch
+from tests.factories import create_clerk, create_unit, login
+
+
+def _token(client, path: str) -> str:  # type: ignore[no-untyped-def]
+    page = client.get(path).get_data(as_text=True)
+    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def _submit_key(page: str) -> str:
+    return page.split('name="submit_key" value="', 1)[1].split('"', 1)[0]
+
+
+def _open_batch(client, unit, *, double: bool = False) -> str:  # type: ignore[no-untyped-def]
+    data = {"csrf_token": _token(client, "/console/ballots"), "unit": unit.code, "instrument": "quay4",
+            "batch_date": "2026-01-05", "handed_out": "20"}
+    if double:
+        data["double_entry"] = "1"
+    created = client.post("/console/ballots/new", data=data)
+    assert created.status_code == 303
+    return created.headers["Location"]
+
+
+def _key(client, batch_path: str, digits: str, *, query: str = "", **extra: str):  # type: ignore[no-untyped-def]
+    page = client.get(batch_path + query).get_data(as_text=True)
+    data = {f"k_q{n}": d for n, d in enumerate(digits, start=1)} | extra
+    data |= {"csrf_token": page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0],
+             "submit_key": _submit_key(page)}
+    return client.post(f"{batch_path}/lines", data=data)
+
+
+def _paper(session) -> int:  # type: ignore[no-untyped-def]
+    session.rollback()  # a new read transaction: see what the app committed since
+    return session.scalar(select(func.count()).select_from(Response)
+                          .where(Response.channel == ResponseChannel.PAPER)) or 0
+
+
+def test_a_clerk_keys_ballots_one_post_each_and_sees_the_running_count(client, session) -> None:
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    batch_path = _open_batch(client, unit)
+    page = client.get(batch_path).get_data(as_text=True)
+    assert "Đã nhập <span data-testid=\"count\">0</span> / 20 phiếu phát ra" in page
+    assert "1 = Rất hài lòng; 2 = Hài lòng; 3 = Không hài lòng" in page
+    assert "ballot_entry.js" in page and "<script>" not in page
+    saved = _key(client, batch_path, "1213")
+    assert saved.status_code == 303
+    assert "Đã lưu phiếu số 1." in client.get(batch_path).get_data(as_text=True)
+    assert _key(client, batch_path, "2311", dossier_code="").status_code == 303
+    shown = client.get(batch_path).get_data(as_text=True)
+    assert "Đã nhập <span data-testid=\"count\">2</span> / 20" in shown
+    assert _paper(session) == 2
+
+
+def test_a_wrong_key_is_explained_and_the_typed_keys_are_kept(client, session) -> None:
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    batch_path = _open_batch(client, unit)
+    refused = _key(client, batch_path, "1913")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Câu 2 (Thái độ, hướng dẫn, tiếp nhận và trả kết quả): “9” không phải lựa chọn trên phiếu" in page
+    assert 'name="k_q3" class="ballot-key" size="2" maxlength="1" inputmode="numeric" value="1"' in page
+    json_refused = _key(client, batch_path, "1113", dossier_code="KHONG-CO")
+    assert json_refused.status_code == 404
+    as_json = client.post(f"{batch_path}/lines", headers={"Accept": "application/json"},
+                          data={"csrf_token": _token(client, batch_path), "submit_key": "x1",
+                                "k_q1": "1", "k_q2": "1", "k_q3": "1", "k_q4": "4"})
+    assert as_json.status_code == 422 and as_json.get_json()["error"]["field"] == "keys.q4"
+    assert _paper(session) == 0
+
+
+def test_a_closed_batch_is_reopened_to_correct_a_ballot_with_an_audit_trail(client, session) -> None:
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    batch_path = _open_batch(client, unit)
+    _key(client, batch_path, "1111")
+    client.post(f"{batch_path}/close", data={"csrf_token": _token(client, batch_path)})
+    assert 'data-testid="ballot-entry"' not in client.get(batch_path).get_data(as_text=True)
+    client.post(f"{batch_path}/reopen", data={"csrf_token": _token(client, batch_path)})
+    editing = client.get(f"{batch_path}?sua=1").get_data(as_text=True)
+    assert "Sửa phiếu số 1" in editing
+    corrected = _key(client, batch_path, "3333", query="?sua=1", position="1")
+    assert corrected.status_code == 303
+    session.expire_all()
+    assert _paper(session) == 1
+    assert session.scalar(select(Response)).answers[0].option_code == "khong_hai_long"
+    audit = client.get("/console/audit").get_data(as_text=True)
+    assert f"user:{clerk.username} đã sửa phiếu giấy đã nhập (lô" in audit
+    assert "mở lại lô phiếu giấy" in audit
+
+
+def test_double_entry_is_blind_and_counts_only_after_confirmation(app, client, session) -> None:
+    unit = create_unit(session)
+    first, second = create_clerk(session, unit), create_clerk(session, unit)
+    session.commit()
+    login(client, first)
+    batch_path = _open_batch(client, unit, double=True)
+    _key(client, batch_path, "1111")
+    _key(client, batch_path, "2222", dossier_code="")
+    other = app.test_client()
+    login(other, second)
+    blind = other.get(batch_path).get_data(as_text=True)
+    assert "Đã nhập <span data-testid=\"count\">0</span> / 20" in blind and "2 2 2 2" not in blind
+    _key(other, batch_path, "1111")
+    _key(other, batch_path, "2232")
+    assert _paper(session) == 0
+    for who in (client, other):
+        who.post(f"{batch_path}/finish", data={"csrf_token": _token(who, batch_path)})
+    compared = client.get(batch_path).get_data(as_text=True)
+    assert "Có 1 phiếu nhập khác nhau" in compared and "2 2 2 2" in compared and "2 2 3 2" in compared
+    client.post(f"{batch_path}/resolve", data={"csrf_token": _token(client, batch_path), "position": "2",
+                                               "take": "1"})
+    assert "Hai lượt nhập khớp nhau." in client.get(batch_path).get_data(as_text=True)
+    assert _paper(session) == 0
+    done = client.post(f"{batch_path}/confirm", data={"csrf_token": _token(client, batch_path)},
+                       follow_redirects=True)
+    assert "Đã xác nhận lô phiếu" in done.get_data(as_text=True)
+    assert _paper(session) == 2
+    batch = session.scalar(select(BallotBatch))
+    assert batch.status == "closed" and batch.second_clerk == f"user:{second.username}"
+    assert session.scalar(select(AuditEvent).where(AuditEvent.action == "ballot.batch_confirmed")) is not None
+
+
+def test_a_batch_form_with_a_bad_date_or_count_says_why(client, session) -> None:
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    base = {"csrf_token": _token(client, "/console/ballots"), "unit": unit.code, "instrument": "quay4"}
+    bad_date = client.post("/console/ballots/new", data=base | {"batch_date": "05/13/2026", "handed_out": "3"})
+    assert bad_date.status_code == 400 and "Ngày của lô phiếu không hợp lệ." in bad_date.get_data(as_text=True)
+    bad_count = client.post("/console/ballots/new", data=base | {"batch_date": "2026-01-05", "handed_out": "-2"})
+    assert "Số phiếu phát ra phải là số nguyên từ 0 trở lên." in bad_count.get_data(as_text=True)
