@@ -23,7 +23,7 @@ from sipas.console.auth import (
 )
 from sipas.context import get_catalogue, get_settings
 from sipas.imports import ImportReport, jobs
-from sipas.imports.templates import dossier_template, response_template
+from sipas.imports.templates import csv_template, dossier_headers, dossier_template, response_headers, response_template
 from sipas.models import Dossier, ImportJob, Response, Role, Unit
 from sipas.parsing import CHANNEL_LABELS_VI, INTAKE_LABELS_VI
 from sipas.storage import db_session, get_database
@@ -246,18 +246,24 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.get("/dossiers/import/template/<kind>", endpoint="dossier_import_template")
 @roles_required(Role.ADMIN, Role.CLERK)
 def dossier_import_template(kind: str):  # type: ignore[no-untyped-def]
-    """A blank template to fill in: ``dossiers``, or ``responses`` for one instrument (``?instrument=``)."""
+    """A blank template to fill in: ``dossiers``, or ``responses`` for one instrument (``?instrument=``);
+    XLSX with drop-down lists, or the same header row as CSV with ``?format=csv``."""
+    as_csv = request.args.get("format") == "csv"
     if kind == "dossiers":
-        data, name = dossier_template(), "mau-nhap-ho-so.xlsx"
+        data = csv_template(dossier_headers()) if as_csv else dossier_template()
+        name = "mau-nhap-ho-so"
     elif kind == "responses":
         instruments = {i.code: i for i in get_catalogue().latest(local_date(utcnow(), get_settings().tz))}
         instrument = instruments.get(request.args.get("instrument", ""))
         if instrument is None:
             abort(404)
-        data, name = response_template(instrument), f"mau-nhap-phieu-{instrument.code}.xlsx"
+        data = csv_template(response_headers(instrument)) if as_csv else response_template(instrument)
+        name = f"mau-nhap-phieu-{instrument.code}"
     else:
         abort(404)
-    return FlaskResponse(data, mimetype=XLSX_TYPE, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    name += ".csv" if as_csv else ".xlsx"
+    return FlaskResponse(data, mimetype="text/csv" if as_csv else XLSX_TYPE,
+                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.errorhandler(RequestEntityTooLarge)
