@@ -30,6 +30,7 @@ from sipas.responses import ResponseInput, record_response, resolve_instrument
 from sipas.text import is_storable
 
 PAPER_SOURCE = "paper-batch"
+BALLOT_DOUBLE_ENTRY = "ballot_double_entry"  # the unit option (Unit.options) a new batch takes its default from
 NA_KEYS = ("0", "-")
 MAX_HANDED_OUT = 100_000
 OPEN, CLOSED = "open", "closed"

@@ -145,3 +145,19 @@ def test_a_batch_form_with_a_bad_date_or_count_says_why(client, session) -> None
     assert bad_date.status_code == 400 and "Ngày của lô phiếu không hợp lệ." in bad_date.get_data(as_text=True)
     bad_count = client.post("/console/ballots/new", data=base | {"batch_date": "2026-01-05", "handed_out": "-2"})
     assert "Số phiếu phát ra phải là số nguyên từ 0 trở lên." in bad_count.get_data(as_text=True)
+
+
+def test_the_unit_setting_makes_double_entry_the_default_for_new_batches(client, session) -> None:
+    unit = create_unit(session, name="Phường Hai Lần")
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    assert 'name="double_entry" value="1" >' in client.get("/console/ballots").get_data(as_text=True)
+    path = f"/console/units/{unit.code}"
+    saved = client.post(path, follow_redirects=True, data={
+        "csrf_token": _token(client, path), "name": "Phường Hai Lần", "issuing_body": "", "place_name": "",
+        "signatory_title": "CHỦ TỊCH", "signatory_name": "", "default_instrument": unit.default_instrument,
+        "ballot_double_entry": "on"})
+    assert "Đã lưu thông tin đơn vị." in saved.get_data(as_text=True)
+    assert 'name="double_entry" value="1" checked>' in client.get("/console/ballots").get_data(as_text=True)
+    assert 'name="ballot_double_entry" checked' in client.get(path).get_data(as_text=True)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from sipas.account_policy import can_create_unit
 from sipas.audit import audit
+from sipas.ballots import BALLOT_DOUBLE_ENTRY
 from sipas.clock import local_date, utcnow
 from sipas.console import bp
 from sipas.console.auth import actor_name, allowed_units, current_user, roles_required, unit_for_user
@@ -89,6 +90,9 @@ def unit_settings(code: str):  # type: ignore[no-untyped-def]
             anonymous = request.form.get("allow_anonymous") == "on"
             if anonymous != unit.allow_anonymous:
                 changes["allow_anonymous"] = anonymous
+            double_entry = request.form.get("ballot_double_entry") == "on"
+            if double_entry != bool(unit.options.get(BALLOT_DOUBLE_ENTRY)):
+                changes[BALLOT_DOUBLE_ENTRY] = double_entry
         except DomainError as exc:
             flash(f"{_UNIT_TEXT_FIELDS.get(exc.field or '', ('',))[0]}: {exc.message_vi}", "error")
             return render_template("console/admin/unit.html", unit=unit, instruments=instruments,
@@ -96,6 +100,8 @@ def unit_settings(code: str):  # type: ignore[no-untyped-def]
         for name, value in changes.items():
             if name == "default_instrument":
                 change_kiosk_instrument(unit, str(value), now=utcnow())
+            elif name == BALLOT_DOUBLE_ENTRY:
+                unit.options = {**unit.options, name: value}  # a new dict: JSON columns track assignment only
             else:
                 setattr(unit, name, value)
         if changes:

@@ -59,7 +59,7 @@ def _batches_page(form: dict[str, object], problem: str | None) -> str:
     counts = {b.id: ballots.line_count(session, b) for b in batches}
     defaults = {"unit": units[0].code if len(units) == 1 else "", "batch_date": today.isoformat(), "handed_out": "",
                 "instrument": units[0].default_instrument if units else "",
-                "double_entry": bool(units and units[0].options.get("ballot_double_entry"))}
+                "double_entry": bool(units and units[0].options.get(ballots.BALLOT_DOUBLE_ENTRY))}
     return render_template("console/ballots/index.html", units=units, batches=batches, counts=counts,
                            instruments=get_catalogue().latest(today), form=defaults | form, problem=problem)
 
