@@ -248,6 +248,33 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
     return line
 
 
+def remove_line(session: Session, batch: BallotBatch, *, position: int, actor: str) -> None:
+    """Take out a ballot keyed by mistake (twice, or not a ballot of this batch); later lines move up by one.
+
+    Its response, if it counted, is deleted with it; the removal is audited with what the line held."""
+    if batch.status != OPEN:
+        raise BatchClosed(detail=f"batch {batch.id} is {batch.status}")
+    entry = entry_for(batch, actor)
+    if entry is None or (batch.first_done if entry == 1 else batch.second_done):
+        raise NotYourEntry(detail=f"{actor} keys no open entry of batch {batch.id}")
+    own = lines(session, batch, entry)
+    line = next((line for line in own if line.position == position), None)
+    if line is None:
+        raise ValidationError(f"Không có phiếu số {position} trong lô.", field="position",
+                              detail=f"no line {position} in entry {entry}")
+    before = {"answers": dict(line.answers), "dossier_code": line.dossier_code}
+    if line.response is not None:
+        session.delete(line.response)
+    session.delete(line)
+    session.flush()
+    for later in own:
+        if later.position > position:
+            later.position -= 1
+            session.flush()  # one at a time, in order: (batch, entry, position) stays unique throughout
+    audit(session, "ballot.line_removed", actor=actor, unit=batch.unit, subject=f"lô {batch.id}, phiếu {position}",
+          entry=entry, before=before)
+
+
 def counts_at_once(batch: BallotBatch) -> bool:
     """A saved line is recorded at once: single entry, or a confirmed double-entry batch reopened to correct."""
     return not batch.double_entry or batch.confirmed_at is not None

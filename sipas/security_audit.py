@@ -29,6 +29,7 @@ ACTION_LABELS: dict[str, str] = {
     "unit.updated": "sửa thông tin đơn vị",
     "ballot.batch_created": "tạo lô phiếu giấy",
     "ballot.line_corrected": "sửa phiếu giấy đã nhập",
+    "ballot.line_removed": "xóa phiếu giấy nhập nhầm",
     "ballot.batch_closed": "đóng lô phiếu giấy",
     "ballot.batch_reopened": "mở lại lô phiếu giấy",
     "ballot.entry_finished": "kết thúc lượt nhập lô phiếu giấy",

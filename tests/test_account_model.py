@@ -144,6 +144,7 @@ ALLOWED = {
     "console.dossier_import_progress": WORKERS, "console.dossier_import_retry": WORKERS,
     "console.ballots": WORKERS, "console.ballot_batch_create": WORKERS, "console.ballot_batch": WORKERS,
     "console.ballot_line_save": WORKERS, "console.ballot_batch_close": WORKERS, "console.ballot_batch_reopen": WORKERS,
+    "console.ballot_line_delete": WORKERS,
     "console.ballot_entry_finish": WORKERS, "console.ballot_resolve": WORKERS, "console.ballot_batch_confirm": WORKERS,
     "console.change_password": EVERYONE, "console.units": EVERYONE,
     "console.create_unit_page": ADMINS, "console.unit_settings": WORKERS,
@@ -199,7 +200,7 @@ def world(session):  # type: ignore[no-untyped-def]
         session.add_all([device, job, batch])
         session.flush()
         key, _plaintext = create_api_key(session, unit, name="Một cửa", actor="test")
-        params[side] = {"key_id": key.id, "job_id": job.id, "batch_id": batch.id, "user_id": target.id,
+        params[side] = {"key_id": key.id, "job_id": job.id, "batch_id": batch.id, "position": 1, "user_id": target.id,
                         "unit_code": unit.code, "code": unit.code, "device_id": device.id,
                         "notice_id": 999999, "key": "0" * 64, "fmt": "docx", "kind": "invitation", "filename": "x.css"}
         params[side + "_dossier"] = dossier.code

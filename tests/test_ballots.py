@@ -21,6 +21,7 @@ from sipas.ballots import (
     finish_entry,
     keys_from_answers,
     lines,
+    remove_line,
     reopen_batch,
     resolve,
     save_line,
@@ -180,3 +181,18 @@ def test_a_batch_dated_in_the_future_or_with_a_negative_count_is_refused(session
         create_batch(session, catalogue, unit, instrument_code="quay4", batch_date=DAY, handed_out=-1,
                      double_entry=False, actor=A, now=NOW, tz=TZ)
     assert negative.value.field == "handed_out"
+
+
+def test_a_ballot_keyed_by_mistake_is_removed_and_the_later_ones_move_up(session: Session, catalogue) -> None:  # type: ignore[no-untyped-def]
+    batch = _batch(session, catalogue)
+    for keys in ("1111", "1111", "2222", "3333"):
+        _key(session, catalogue, batch, keys)
+    remove_line(session, batch, position=2, actor=A)
+    session.commit()
+    assert [(line.position, line.answers["q1"]) for line in lines(session, batch)] == [
+        (1, "rat_hai_long"), (2, "hai_long"), (3, "khong_hai_long")]
+    assert _paper(session) == 3
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "ballot.line_removed"))
+    assert event is not None and event.subject == f"lô {batch.id}, phiếu 2"
+    with pytest.raises(ValidationError):
+        remove_line(session, batch, position=9, actor=A)
