@@ -161,3 +161,14 @@ def test_the_unit_setting_makes_double_entry_the_default_for_new_batches(client,
     assert "Đã lưu thông tin đơn vị." in saved.get_data(as_text=True)
     assert 'name="double_entry" value="1" checked>' in client.get("/console/ballots").get_data(as_text=True)
     assert 'name="ballot_double_entry" checked' in client.get(path).get_data(as_text=True)
+
+
+def test_the_ballots_page_links_the_printable_ballots_and_the_import_templates(client, session) -> None:
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    page = client.get("/console/ballots").get_data(as_text=True)
+    assert f'href="/console/sms/{unit.code}/ballots"' in page
+    assert 'href="/console/dossiers/import/template/responses?instrument=quay4&amp;format=csv"' in page
+    assert client.get(f"/console/sms/{unit.code}/ballots").status_code == 200

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -61,7 +61,8 @@ def _batches_page(form: dict[str, object], problem: str | None) -> str:
                 "instrument": units[0].default_instrument if units else "",
                 "double_entry": bool(units and units[0].options.get(ballots.BALLOT_DOUBLE_ENTRY))}
     return render_template("console/ballots/index.html", units=units, batches=batches, counts=counts,
-                           instruments=get_catalogue().latest(today), form=defaults | form, problem=problem)
+                           instruments=get_catalogue().latest(today), form=defaults | form, problem=problem,
+                           can_print="sms_console.ballot_print_form" in current_app.view_functions)
 
 
 @bp.post("/ballots/new", endpoint="ballot_batch_create")
