@@ -26,8 +26,8 @@ from sipas.clock import local_date
 from sipas.errors import DomainError, ValidationError
 from sipas.models import ResponseChannel, Unit
 from sipas.models_ballots import BallotBatch, BallotLine
-from sipas.responses import ResponseInput, record_response, resolve_instrument
-from sipas.text import is_storable
+from sipas.responses import ResponseInput, checked_comment, record_response, resolve_instrument
+from sipas.text import is_storable, storable
 
 PAPER_SOURCE = "paper-batch"
 BALLOT_DOUBLE_ENTRY = "ballot_double_entry"  # the unit option (Unit.options) a new batch takes its default from
@@ -159,12 +159,13 @@ def _record(session: Session, catalogue: Catalogue, batch: BallotBatch, line: Ba
             now: datetime, tz: tzinfo) -> None:
     data = ResponseInput(instrument=batch.instrument_code, channel=ResponseChannel.PAPER, answers=line.answers,
                          dossier_code=line.dossier_code, submitted_at=ballot_time(batch.batch_date, now, tz),
+                         comment=line.comment,
                          idempotency_key=f"b{batch.id}-l{line.id}-r{line.revision}", source=PAPER_SOURCE)
     line.response = record_response(session, catalogue, batch.unit, data, now=now, tz=tz, actor=actor).response
 
 
 def _check(session: Session, catalogue: Catalogue, batch: BallotBatch, answers: dict[str, str],
-           dossier_code: str | None, *, actor: str, now: datetime, tz: tzinfo) -> None:
+           dossier_code: str | None, *, actor: str, now: datetime, tz: tzinfo) -> None:  # comment checked apart
     """Apply every rule of ``record_response`` (dossier returned, not yet rated, ...) and store nothing."""
     data = ResponseInput(instrument=batch.instrument_code, channel=ResponseChannel.PAPER, answers=answers,
                          dossier_code=dossier_code, submitted_at=ballot_time(batch.batch_date, now, tz))
@@ -187,7 +188,7 @@ def _clean_dossier_code(value: str | None) -> str | None:
 
 def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, keys: Mapping[str, str],
               dossier_code: str | None, submit_key: str, actor: str, now: datetime, tz: tzinfo,
-              position: int | None = None) -> BallotLine:
+              position: int | None = None, comment: str | None = None) -> BallotLine:
     """Save one keyed ballot: a new line (``position`` None), or a correction of line ``position``.
 
     A resend with a ``submit_key`` this entry already saved returns that line unchanged. A correction of
@@ -210,6 +211,7 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
         return previous
     answers = answers_from_keys(batch_instrument(catalogue, batch), keys)
     code = _clean_dossier_code(dossier_code)
+    note = " ".join(storable(checked_comment(comment) or "").split()) or None
     if entry == 2 and batch.second_clerk is None:
         batch.second_clerk = actor
     counts_now = counts_at_once(batch)
@@ -217,7 +219,7 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
         if not counts_now:
             _check(session, catalogue, batch, answers, code, actor=actor, now=now, tz=tz)
         line = BallotLine(batch_id=batch.id, entry=entry, position=line_count(session, batch, entry) + 1,
-                          answers=answers, dossier_code=code, submit_key=submit_key, entered_by=actor,
+                          answers=answers, dossier_code=code, comment=note, submit_key=submit_key, entered_by=actor,
                           entered_at=now)
         session.add(line)
         session.flush()
@@ -231,11 +233,12 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
         raise ValidationError(f"Không có phiếu số {position} trong lô.", field="position",
                               detail=f"no line {position} in entry {entry}")
     before = {"answers": dict(line.answers), "dossier_code": line.dossier_code}
+    comment_changed = (line.comment or "") != (note or "")
     if line.response is not None:
         session.delete(line.response)
         session.flush()
         line.response = None
-    line.answers, line.dossier_code, line.revision = answers, code, line.revision + 1
+    line.answers, line.dossier_code, line.comment, line.revision = answers, code, note, line.revision + 1
     line.submit_key, line.entered_by, line.entered_at = submit_key, actor, now
     session.flush()
     if counts_now:
@@ -244,7 +247,8 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
         _check(session, catalogue, batch, answers, code, actor=actor, now=now, tz=tz)
     session.flush()
     audit(session, "ballot.line_corrected", actor=actor, unit=batch.unit, subject=f"lô {batch.id}, phiếu {position}",
-          entry=entry, before=before, after={"answers": answers, "dossier_code": code})
+          entry=entry, before=before, after={"answers": answers, "dossier_code": code},
+          comment_changed=comment_changed)  # never the comment itself (free text stays out of the audit log)
     return line
 
 
@@ -332,7 +336,7 @@ def differences(session: Session, batch: BallotBatch) -> list[Difference]:
     found = []
     for position in sorted(first.keys() | second.keys()):
         a, b = first.get(position), second.get(position)
-        if a is None or b is None or a.answers != b.answers or (a.dossier_code or "") != (b.dossier_code or ""):
+        if a is None or b is None or _view(a) != _view(b):
             found.append(Difference(position, a, b))
     return found
 
@@ -356,14 +360,20 @@ def resolve(session: Session, batch: BallotBatch, *, position: int, take: int, a
         session.delete(other)
     elif other is None:
         session.add(BallotLine(batch_id=batch.id, entry=3 - take, position=position, answers=dict(chosen.answers),
-                               dossier_code=chosen.dossier_code, submit_key=f"resolve-{position}-{now.timestamp()}",
+                               dossier_code=chosen.dossier_code, comment=chosen.comment,
+                               submit_key=f"resolve-{position}-{now.timestamp()}",
                                entered_by=actor, entered_at=now))
     else:
-        other.answers, other.dossier_code = dict(chosen.answers), chosen.dossier_code
+        other.answers, other.dossier_code, other.comment = dict(chosen.answers), chosen.dossier_code, chosen.comment
         other.revision += 1
     session.flush()
     audit(session, "ballot.difference_resolved", actor=actor, unit=batch.unit,
           subject=f"lô {batch.id}, phiếu {position}", take=take, before=before)
+
+
+def _view(line: BallotLine) -> tuple[object, ...]:
+    """What two entries must agree on: answers, dossier code, comment (spacing aside)."""
+    return line.answers, line.dossier_code or "", " ".join((line.comment or "").split())
 
 
 def _line_view(line: BallotLine | None) -> dict[str, object] | None:

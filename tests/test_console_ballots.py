@@ -172,3 +172,21 @@ def test_the_ballots_page_links_the_printable_ballots_and_the_import_templates(c
     assert f'href="/console/sms/{unit.code}/ballots"' in page
     assert 'href="/console/dossiers/import/template/responses?instrument=quay4&amp;format=csv"' in page
     assert client.get(f"/console/sms/{unit.code}/ballots").status_code == 200
+
+
+def test_a_comment_written_on_the_ballot_is_kept_with_the_response_but_not_in_the_audit_log(client, session) -> None:
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    batch_path = _open_batch(client, unit)
+    _key(client, batch_path, "1111", comment="  Cán bộ   rất nhiệt tình ")
+    session.rollback()
+    assert session.scalar(select(Response)).comment == "Cán bộ rất nhiệt tình"
+    _key(client, batch_path, "1111", query="?sua=1", position="1", comment="Cần thêm ghế chờ")
+    session.rollback()
+    assert session.scalar(select(Response)).comment == "Cần thêm ghế chờ"
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "ballot.line_corrected"))
+    assert event.details["comment_changed"] is True and "ghế" not in str(event.details)
+    too_long = _key(client, batch_path, "1111", comment="x" * 2001)
+    assert too_long.status_code == 422 and "Ý kiến dài quá 2.000 ký tự." in too_long.get_data(as_text=True)

@@ -113,7 +113,8 @@ def ballot_batch(unit_code: str, batch_id: int):  # type: ignore[no-untyped-def]
 
 
 def _batch_page(batch: BallotBatch, *, position: int | None = None, keyed: dict[str, str] | None = None,
-                dossier_code: str = "", problem: DomainError | None = None, problems: list | None = None) -> str:
+                dossier_code: str = "", comment: str = "", problem: DomainError | None = None,
+                problems: list | None = None) -> str:
     session, catalogue = db_session(), get_catalogue()
     instrument = ballots.batch_instrument(catalogue, batch)
     actor = actor_name()
@@ -122,7 +123,7 @@ def _batch_page(batch: BallotBatch, *, position: int | None = None, keyed: dict[
     editing = next((line for line in own if line.position == position), None) if position else None
     if editing is not None and keyed is None:
         keyed = ballots.keys_from_answers(instrument, editing.answers)
-        dossier_code = editing.dossier_code or ""
+        dossier_code, comment = editing.dossier_code or "", editing.comment or ""
     entry_done = entry is not None and (batch.first_done if entry == 1 else batch.second_done)
     both_done = batch.double_entry and batch.first_done and batch.second_done and batch.confirmed_at is None
     keys = ballots.key_labels(instrument)
@@ -131,7 +132,8 @@ def _batch_page(batch: BallotBatch, *, position: int | None = None, keyed: dict[
         shown_lines=own if entry is not None else [], key_labels=dict(keys),
         keys_of=lambda line: ballots.keys_from_answers(instrument, line.answers),
         can_key=batch.status == ballots.OPEN and entry is not None and not entry_done,
-        editing=editing, keyed=keyed or {}, dossier_code=dossier_code, problem=problem, problems=problems or [],
+        editing=editing, keyed=keyed or {}, dossier_code=dossier_code, comment=comment, problem=problem,
+        problems=problems or [],
         submit_key=secrets.token_urlsafe(12), both_done=both_done,
         differences=ballots.differences(session, batch) if both_done else [],
         counts_at_once=ballots.counts_at_once(batch))
@@ -150,20 +152,21 @@ def ballot_line_save(unit_code: str, batch_id: int) -> ResponseReturnValue:
     try:
         line = ballots.save_line(session, get_catalogue(), batch, keys=keyed, dossier_code=dossier_code,
                                  submit_key=request.form.get("submit_key", ""), actor=actor_name(), now=utcnow(),
-                                 tz=settings.tz, position=position)
+                                 tz=settings.tz, position=position, comment=request.form.get("comment", ""))
     except DomainError as exc:
         session.rollback()
         if _wants_json():
             return jsonify(error=exc.to_dict()), exc.http_status
-        return _batch_page(batch, position=position, keyed=keyed, dossier_code=dossier_code, problem=exc), \
-            exc.http_status
+        return _batch_page(batch, position=position, keyed=keyed, dossier_code=dossier_code,
+                           comment=request.form.get("comment", ""), problem=exc), exc.http_status
     session.commit()
     count = ballots.line_count(session, batch, line.entry)
     if _wants_json():
         keys = ballots.keys_from_answers(instrument, line.answers)
         return jsonify(saved=True, position=line.position, corrected=position is not None, count=count,
                        handed_out=batch.handed_out, keys=[keys[c.code] for c in instrument.citizen_criteria],
-                       dossier_code=line.dossier_code or "", submit_key=secrets.token_urlsafe(12),
+                       dossier_code=line.dossier_code or "", comment=line.comment or "",
+                       submit_key=secrets.token_urlsafe(12),
                        edit_url=_batch_url(batch, sua=line.position))
     flash(f"Đã lưu phiếu số {line.position}." if position is None else f"Đã sửa phiếu số {line.position}.",
           "success")

@@ -7,6 +7,7 @@
   if (!form || !window.fetch) { return; }
   var keys = Array.prototype.slice.call(form.querySelectorAll("input.ballot-key"));
   var dossier = document.getElementById("dossier_code");
+  var comment = document.getElementById("comment");
   var status = document.getElementById("entry-status");
   var count = document.querySelector('[data-testid="count"]');
   var next = document.getElementById("next-position");
@@ -38,7 +39,7 @@
 
   function addRow(saved) {
     var row = document.createElement("tr");
-    [String(saved.position), saved.keys.join(" "), saved.dossier_code].forEach(function (text, i) {
+    [String(saved.position), saved.keys.join(" "), saved.dossier_code, saved.comment].forEach(function (text, i) {
       var cell = document.createElement("td");
       if (i === 0) { cell.className = "num"; }
       cell.textContent = text;
@@ -82,6 +83,7 @@
       form.querySelector('input[name="submit_key"]').value = saved.submit_key;
       keys.forEach(function (input) { input.value = ""; });
       dossier.value = "";
+      if (comment) { comment.value = ""; }
       say("Đã lưu phiếu số " + saved.position + ".", "success");
       keys[0].focus();
     }).catch(function () {

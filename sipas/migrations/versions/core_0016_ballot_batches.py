@@ -45,6 +45,7 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('answers', sa.JSON(), nullable=False),
     sa.Column('dossier_code', sa.String(length=64), nullable=True),
+    sa.Column('comment', sa.Text(), nullable=True),
     sa.Column('submit_key', sa.String(length=64), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('response_id', sa.Integer(), nullable=True),
