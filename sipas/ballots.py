@@ -186,6 +186,12 @@ def _clean_dossier_code(value: str | None) -> str | None:
     return code
 
 
+def _lock(session: Session, batch: BallotBatch) -> None:
+    """Hold the batch row until commit: two clerks saving at once get consecutive positions (PostgreSQL; SQLite's
+    write transactions are serial already) and see each other's status changes."""
+    session.refresh(batch, with_for_update=True)
+
+
 def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, keys: Mapping[str, str],
               dossier_code: str | None, submit_key: str, actor: str, now: datetime, tz: tzinfo,
               position: int | None = None, comment: str | None = None) -> BallotLine:
@@ -195,6 +201,7 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
     a counted line replaces its response and is audited with the answers before and after. Flushes;
     the caller commits, or rolls back on a ``DomainError``.
     """
+    _lock(session, batch)
     if batch.status != OPEN:
         raise BatchClosed(detail=f"batch {batch.id} is {batch.status}")
     entry = entry_for(batch, actor)
@@ -256,6 +263,7 @@ def remove_line(session: Session, batch: BallotBatch, *, position: int, actor: s
     """Take out a ballot keyed by mistake (twice, or not a ballot of this batch); later lines move up by one.
 
     Its response, if it counted, is deleted with it; the removal is audited with what the line held."""
+    _lock(session, batch)
     if batch.status != OPEN:
         raise BatchClosed(detail=f"batch {batch.id} is {batch.status}")
     entry = entry_for(batch, actor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
@@ -30,6 +31,8 @@ from sipas.catalogue import Catalogue
 from sipas.clock import Period
 from sipas.errors import DomainError, ValidationError
 from sipas.models import AuditEvent, Response, ResponseChannel
+from sipas.models_ballots import BallotBatch
+from sipas.storage import get_database
 from tests.factories import TZ, create_dossier, create_unit, local
 
 NOW = local(2026, 3, 20, 15)
@@ -196,3 +199,26 @@ def test_a_ballot_keyed_by_mistake_is_removed_and_the_later_ones_move_up(session
     assert event is not None and event.subject == f"lô {batch.id}, phiếu 2"
     with pytest.raises(ValidationError):
         remove_line(session, batch, position=9, actor=A)
+
+
+def test_two_clerks_saving_at_once_get_consecutive_positions(app, catalogue) -> None:  # type: ignore[no-untyped-def]
+    """The batch row is held until commit: the second save waits for the first instead of taking its number."""
+    database = get_database(app)
+    with database.session() as setup:
+        batch_id = _batch(setup, catalogue).id
+    first = database.sessionmaker()
+    _key(first, catalogue, first.get(BallotBatch, batch_id), "1111")  # holds the batch until it commits
+    saved: list[int] = []
+
+    def second_clerk() -> None:
+        with database.session() as other:
+            saved.append(_key(other, catalogue, other.get(BallotBatch, batch_id), "2222").position)
+
+    thread = threading.Thread(target=second_clerk)
+    thread.start()
+    thread.join(timeout=1)  # it waits on the lock (a row lock on PostgreSQL, the write lock on SQLite)
+    assert thread.is_alive() and saved == []
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    assert saved == [2]
