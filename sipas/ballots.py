@@ -294,6 +294,7 @@ def counts_at_once(batch: BallotBatch) -> bool:
 
 def close_batch(session: Session, batch: BallotBatch, *, actor: str, now: datetime) -> None:
     """The batch is complete (its ballots already count). An unconfirmed double-entry batch closes by ``confirm``."""
+    _lock(session, batch)
     if not counts_at_once(batch):
         raise BatchNotReady("Lô nhập hai lần được đóng khi xác nhận sau đối chiếu.", detail="double-entry batch")
     if batch.status == CLOSED:
@@ -308,6 +309,7 @@ def reopen_batch(session: Session, batch: BallotBatch, *, actor: str, now: datet
 
     Recorded ballots keep counting; each correction replaces one response and is audited. A confirmed
     double-entry batch reopens for its first clerk, whose corrections then count at once."""
+    _lock(session, batch)
     if batch.status == OPEN and not (batch.first_done or batch.second_done):
         return
     batch.status, batch.closed_at, batch.first_done = OPEN, None, False
@@ -318,6 +320,7 @@ def reopen_batch(session: Session, batch: BallotBatch, *, actor: str, now: datet
 
 def finish_entry(session: Session, batch: BallotBatch, *, actor: str) -> int:
     """A clerk of a double-entry batch has keyed every ballot; returns the entry finished."""
+    _lock(session, batch)
     entry = entry_for(batch, actor)
     if entry is None or not batch.double_entry or batch.status != OPEN:
         raise NotYourEntry(detail=f"{actor} keys no entry of batch {batch.id}")
@@ -351,6 +354,7 @@ def differences(session: Session, batch: BallotBatch) -> list[Difference]:
 
 def resolve(session: Session, batch: BallotBatch, *, position: int, take: int, actor: str, now: datetime) -> None:
     """Settle one difference by taking entry ``take``'s version of line ``position`` into the other entry."""
+    _lock(session, batch)
     if not (batch.double_entry and batch.first_done and batch.second_done and batch.status == OPEN
             and batch.confirmed_at is None):
         raise BatchNotReady("Chỉ đối chiếu khi cả hai lượt nhập đã kết thúc.", detail="both entries must be finished")
@@ -399,6 +403,7 @@ def confirm(session: Session, catalogue: Catalogue, batch: BallotBatch, *, actor
     """Record every line of an agreed double-entry batch and close it; nothing is recorded if one line fails.
 
     Returns the lines refused (their position and reason); the caller rolls back when there are any."""
+    _lock(session, batch)
     if not (batch.double_entry and batch.first_done and batch.second_done and batch.status == OPEN
             and batch.confirmed_at is None):
         raise BatchNotReady("Chỉ xác nhận khi cả hai lượt nhập đã kết thúc.", detail="both entries must be finished")
