@@ -15,7 +15,8 @@ Definitions (domain notes §2.4, §3, §4):
   dossiers (the domain notes' wording). Paper ballots returned = paper responses; handed out = the
   clerk's quarterly input, only for a period of whole quarters all entered (``aggregator.ballots``).
 - **Per criterion**: n = answers with an option ("not applicable" left out, counted apart);
-  percentages by largest remainder (``aggregator.stats``).
+  percentages by largest remainder (``aggregator.stats``); each option's ``ci95`` = the 95 % Wilson
+  interval of count ÷ n, ``small_n`` = n < 30 (likewise ``overall.ci95`` and ``overall.small_n``).
 - **TT 01/2018 scores**: indices 1 and 2 from resolved dossiers (early 2, on time 1, late 0); 3, 4 and
   7 from every citizen answer to a criterion mapped to that index (tt01_2018 cs3/cs4/cs7, hue12
   tc07/tc08/tc04); 5, 6 and 8 from the staff inputs of the quarters overlapping the period; 9 from the
@@ -175,9 +176,10 @@ def instrument_section(catalogue: Catalogue, units: Sequence[Unit], period: Peri
             criteria.append({
                 "code": criterion.code, "label": criterion.label, "short_label": criterion.short_label,
                 "tt01_index": criterion.tt01_index, "satisfaction": criterion.satisfaction, "n": sum(option_counts),
+                "small_n": stats.is_small_n(sum(option_counts)),
                 "not_applicable": by_answer.get((code, version, criterion.code, None), 0),
                 "options": [{"code": o.code, "label": o.label, "points": o.points, "dissatisfied": o.dissatisfied,
-                             "count": c, "percent": float(s)}
+                             "count": c, "percent": float(s), "ci95": stats.ci95(c, sum(option_counts))}
                             for o, c, s in zip(criterion.options, option_counts, shares, strict=True)],
             })
         n = per_version[(code, version)]
@@ -229,7 +231,8 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
                      for c in ResponseChannel],
         "paper_ballots": paper_ballots_section(period, staff, returned_paper),
         "overall": {"answers": answers, "satisfied": satisfied, "dissatisfied": answers - satisfied,
-                    "percent": float(overall_shares[0]),
+                    "percent": float(overall_shares[0]), "ci95": stats.ci95(satisfied, answers),
+                    "small_n": stats.is_small_n(answers),
                     "negative_responses": queries.negative_responses(session, scope, dissatisfied)},
         "satisfaction_766": {"total_dossiers": all_dossiers, "unsatisfied_or_late": bad,
                              "percent": float(stats.satisfaction_766(all_dossiers, bad))},
