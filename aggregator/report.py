@@ -36,13 +36,13 @@ Definitions (domain notes §2.4, §3, §4):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from aggregator import ballots, queries, stats
+from aggregator import ballots, coverage, queries, stats
 from aggregator.labels import CHANNEL_LABELS
 from sipas.catalogue import Catalogue, Instrument, Source
 from sipas.clock import Period, local_date
@@ -113,13 +113,46 @@ def index_points(catalogue: Catalogue, dossiers: dict[str, Any], points_rows: Se
     return result
 
 
-def score_section(catalogue: Catalogue, points: dict[int, tuple[int, int]]) -> dict[str, Any]:
+def score_section(catalogue: Catalogue, points: dict[int, tuple[int, int]],
+                  asked: Collection[int] = coverage.CITIZEN_INDICES) -> dict[str, Any]:
+    """Index scores and total; a class only when all nine indices have data (``aggregator.coverage``)."""
     scores = stats.tt01_scores(points, catalogue.scoring)
+    cov = coverage.coverage(scores.indices, asked)
+    reason = coverage.class_reason(cov)
     return {
         "indices": {str(k): float(v) for k, v in scores.indices.items()},
-        "total": stats.as_number(scores.total), "class": scores.class_label, "class_code": scores.class_code,
+        "total": stats.as_number(scores.total),
+        "class": scores.class_label if cov.complete else None,
+        "class_code": scores.class_code if cov.complete else None,
+        "class_reason": reason,
+        "class_reason_label": {None: None, "no_data": coverage.NO_DATA_CLASS_LABEL}.get(
+            reason, coverage.INCOMPLETE_CLASS_LABEL),
         "max_total": catalogue.scoring.max_total,
+        **cov.as_json(),
+        "mean_per_index": stats.as_number(coverage.mean_per_index(scores.indices)),
     }
+
+
+def score_basis(unit_count: int) -> dict[str, str]:
+    """How a report's scores were formed: one unit, or pooled over every dossier and answer of several."""
+    if unit_count <= 1:
+        return {"basis": "unit", "basis_label": "điểm của riêng đơn vị"}
+    return {"basis": "pooled",
+            "basis_label": f"điểm gộp toàn bộ hồ sơ và phiếu của {unit_count} đơn vị (không phải trung bình các "
+                           "đơn vị; có thể cao hơn từng đơn vị khi mỗi đơn vị thiếu một số chỉ số)"}
+
+
+def forms_used(catalogue: Catalogue, units: Sequence[Unit], period: Period,
+               groups: Sequence[queries.AnswerGroup]) -> set[tuple[str, str]]:
+    """(code, version) of the forms answered in scope, plus each unit's default form (its kiosk, its ballot)."""
+    used = {(code, version) for code, version, *_rest in groups}
+    for unit in units:
+        try:
+            default = catalogue.current(unit.default_instrument, period.end)
+        except (KeyError, LookupError):
+            continue
+        used.add((default.code, default.version))
+    return used
 
 
 def overall_counts(catalogue: Catalogue, groups: Sequence[queries.AnswerGroup]) -> tuple[int, int]:
@@ -135,12 +168,15 @@ def overall_counts(catalogue: Catalogue, groups: Sequence[queries.AnswerGroup]) 
     return answers, satisfied
 
 
-def unit_scores(session: Session, catalogue: Catalogue, scope: queries.Scope) -> dict[str, Any]:
+def unit_scores(session: Session, catalogue: Catalogue, scope: queries.Scope,
+                units: Sequence[Unit] = ()) -> dict[str, Any]:
     """Only the TT 01/2018 scores of a scope (used by the district ranking)."""
     dossiers, _table = dossier_section(queries.dossiers_by_field(session, scope, catalogue.dissatisfied_answers()))
     staff = queries.staff_inputs(session, scope.unit_ids, scope.period)
-    points = queries.points_by_criterion(queries.answer_groups(session, scope))
-    return score_section(catalogue, index_points(catalogue, dossiers, points, staff))
+    groups = queries.answer_groups(session, scope)
+    points = queries.points_by_criterion(groups)
+    asked = coverage.asked_indices(catalogue, forms_used(catalogue, units, scope.period, groups))
+    return score_section(catalogue, index_points(catalogue, dossiers, points, staff), asked)
 
 
 def _instrument(catalogue: Catalogue, code: str, version: str) -> Instrument | None:
@@ -215,6 +251,9 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
     bad = dossiers.pop("_bad")
     dossiers.pop("_online_late")
     returned_paper = by_channel.get(ResponseChannel.PAPER.value, 0)
+    scores = score_section(catalogue, points,
+                           coverage.asked_indices(catalogue, forms_used(catalogue, units, period, groups)))
+    scores |= score_basis(len(units))
     return {
         "unit": units[0].code, "unit_name": unit_label, "units": [u.code for u in units],
         "from": period.start.isoformat(), "to": period.end.isoformat(),
@@ -236,7 +275,7 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
                     "negative_responses": queries.negative_responses(session, scope, dissatisfied)},
         "satisfaction_766": {"total_dossiers": all_dossiers, "unsatisfied_or_late": bad,
                              "percent": float(stats.satisfaction_766(all_dossiers, bad))},
-        "scores": score_section(catalogue, points),
+        "scores": scores,
         "comments": [
             {"id": rid, "submitted_at": at.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
              "local_date": local_date(at, tz).isoformat(), "channel": str(ch), "instrument": instrument,

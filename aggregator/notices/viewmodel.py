@@ -182,8 +182,13 @@ def scores_sentence(report: dict[str, Any]) -> str:
     ordered = sorted(scores["indices"].items(), key=lambda item: int(item[0]))
     indices = "; ".join(f"chỉ số {k}: {decimal(v)}" for k, v in ordered)
     maximum = number(scores.get("max_total") or 18)
+    if scores.get("class"):
+        verdict = f"xếp loại {scores['class']}"
+    else:  # issue 11 §3: a partial total is never classed as if the missing indices scored 0
+        missing = ", ".join(str(m["index"]) for m in scores.get("indices_missing", []))
+        verdict = f"chưa đủ dữ liệu xếp loại ({scores.get('coverage', '')}; thiếu chỉ số {missing})"
     return (f"Điểm đánh giá theo Thông tư số 01/2018/TT-VPCP đạt {decimal(scores['total'])}/{maximum} điểm ({indices}),"
-            f" xếp loại {scores.get('class', '')}.")
+            f" {verdict}.")
 
 
 def instrument_blocks(report: dict[str, Any]) -> tuple[InstrumentBlock, ...]:
