@@ -12,8 +12,10 @@ Definitions (domain notes §2.4, §3, §4):
 - **Responses** = responses submitted within the period's local days. ``response_rate`` (per
   instrument and per channel) = responses ÷ dossiers resolved in the period, in percent (0 when none
   was resolved); ``dossiers.rated_rate`` = resolved dossiers with at least one response ÷ resolved
-  dossiers (the domain notes' wording). Paper ballots returned = paper responses; handed out = the
-  clerk's quarterly input, only for a period of whole quarters all entered (``aggregator.ballots``).
+  dossiers (the domain notes' wording): a dossier rated on two forms counts once, and
+  ``rated_dossiers.rated_on_several_forms`` says how many resolved dossiers were. Paper ballots
+  returned = paper responses; handed out = the clerk's quarterly input, only for a period of whole
+  quarters all entered (``aggregator.ballots``).
 - **Per criterion**: n = answers with an option ("not applicable" left out, counted apart);
   percentages by largest remainder (``aggregator.stats``); each option's ``ci95`` = the 95 % Wilson
   interval of count ÷ n, ``small_n`` = n < 30 (likewise ``overall.ci95`` and ``overall.small_n``).
@@ -42,7 +44,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from aggregator import ballots, coverage, queries, stats
+from aggregator import ballots, coverage, multiform, queries, stats
 from aggregator.labels import CHANNEL_LABELS
 from sipas.catalogue import Catalogue, Instrument, Source
 from sipas.clock import Period, local_date
@@ -224,6 +226,13 @@ def instrument_section(catalogue: Catalogue, units: Sequence[Unit], period: Peri
     return result
 
 
+def rated_dossiers_section(dossiers: dict[str, Any], several_forms: int) -> dict[str, Any]:
+    """The response rate by distinct dossiers: a dossier rated on two forms counts once."""
+    return {"rated": dossiers["rated"], "resolved": dossiers["resolved"], "percent": dossiers["rated_rate"],
+            "ci95": stats.ci95(dossiers["rated"], dossiers["resolved"]),  # rated ⊆ resolved
+            "rated_on_several_forms": several_forms, "basis": "distinct_dossiers"}
+
+
 def paper_ballots_section(period: Period, staff: queries.StaffFigures, returned: int) -> dict[str, Any]:
     """Handed out (only for whole quarters, see ``aggregator.ballots``), returned and the return rate."""
     out = ballots.handed_out(period, queries.quarters_overlapping(period), staff.ballots)
@@ -261,6 +270,7 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
                    "as_of": scope.as_of.isoformat(), "field": scope.field,
                    "channel": str(scope.channel) if scope.channel else None},
         "dossiers": dossiers,
+        "rated_dossiers": rated_dossiers_section(dossiers, multiform.rated_on_several_forms(session, scope)),
         "fields": table,
         "instruments": instrument_section(catalogue, units, period, queries.responses_by_instrument(session, scope),
                                           groups, resolved),

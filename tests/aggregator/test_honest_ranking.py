@@ -13,6 +13,7 @@ from aggregator.report import build_report
 from sipas import cli as cli_module
 from sipas.catalogue import Catalogue
 from sipas.clock import Period
+from sipas.models import ResponseChannel
 from tests.aggregator.fixtures import NOW, build_quarter
 from tests.factories import TZ, create_district_with_wards, create_dossier, create_response, create_unit, local
 
@@ -123,3 +124,29 @@ def test_cli_shows_coverage_and_no_class(settings, monkeypatch, session: Session
     assert row["class_reason"] == "incomplete_indices"
     unit_text = runner.invoke(cli_module.cli, ["report", "--unit", kiosk.code, "--quarter", "2026Q1"]).stdout
     assert "chưa đủ dữ liệu xếp loại, 3/9 chỉ số, thiếu chỉ số 3, 4, 5, 6, 7, 8" in unit_text
+
+
+def test_a_dossier_rated_on_two_forms_counts_once(session: Session, catalogue: Catalogue) -> None:
+    unit = create_unit(session)
+    twice = create_dossier(session, unit, received_at=local(2026, 2, 2), due_at=local(2026, 2, 9),
+                           returned_at=local(2026, 2, 3), now=NOW)
+    once = create_dossier(session, unit, received_at=local(2026, 2, 2), due_at=local(2026, 2, 9),
+                          returned_at=local(2026, 2, 4), now=NOW)
+    create_dossier(session, unit, received_at=local(2026, 2, 2), due_at=local(2026, 2, 9),
+                   returned_at=local(2026, 2, 5), now=NOW)  # never rated
+    create_response(session, catalogue, unit, dossier=twice, instrument="quay4", answers=QUAY4_GOOD,
+                    submitted_at=local(2026, 2, 3, 15), now=NOW)
+    create_response(session, catalogue, unit, dossier=twice, channel=ResponseChannel.SMS,
+                    submitted_at=local(2026, 2, 4, 10), now=NOW)
+    create_response(session, catalogue, unit, dossier=once, channel=ResponseChannel.SMS,
+                    submitted_at=local(2026, 2, 5, 10), now=NOW)
+    session.commit()
+    report = build_report(session, catalogue, [unit], Q1, tz=TZ, now=NOW, unit_label=unit.name)
+    # 3 responses on 2 distinct dossiers of 3 resolved: 66.67 %, not 100 %; one dossier on two forms
+    assert report["responses"] == 3
+    rated = report["rated_dossiers"]
+    assert (rated["rated"], rated["resolved"], rated["percent"]) == (2, 3, 66.67)
+    assert rated["rated_on_several_forms"] == 1 and rated["basis"] == "distinct_dossiers"
+    assert rated["ci95"] == [20.77, 93.85]  # 2 of 3: centre 1.30693/2.28053 = 0.5731, half 0.8334/2.28053 = 0.3654
+    by_field = build_report(session, catalogue, [unit], Q1, tz=TZ, now=NOW, unit_label=unit.name, field="Đất đai")
+    assert by_field["rated_dossiers"]["rated_on_several_forms"] == 0
