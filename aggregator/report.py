@@ -213,7 +213,8 @@ def instrument_section(catalogue: Catalogue, units: Sequence[Unit], period: Peri
             shares = stats.largest_remainder(option_counts)
             criteria.append({
                 "code": criterion.code, "label": criterion.label, "short_label": criterion.short_label,
-                "tt01_index": criterion.tt01_index, "satisfaction": criterion.satisfaction, "n": sum(option_counts),
+                "tt01_index": criterion.tt01_index, "tt01_note": criterion.tt01_note or None,
+                "satisfaction": criterion.satisfaction, "n": sum(option_counts),
                 "small_n": stats.is_small_n(sum(option_counts)),
                 "not_applicable": by_answer.get((code, version, criterion.code, None), 0),
                 "options": [{"code": o.code, "label": o.label, "points": o.points, "dissatisfied": o.dissatisfied,
