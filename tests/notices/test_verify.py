@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from docx import Document
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.models_notices import Notice
@@ -135,3 +136,34 @@ def test_two_tier_government_since_july_2025() -> None:
     assert reporting_parent(ward, date(2026, 3, 31), parent_of) is None  # nothing above it: no such recipient
     direct = Unit(id=4, code="XA", name="Xã A", kind=UnitKind.COMMUNE, parent_id=1)
     assert reporting_parent(direct, date(2026, 3, 31), parent_of) is province
+
+
+def test_notice_recipients_follow_the_local_government_of_the_period(session: Session, catalogue: Catalogue,
+                                                                      settings: Settings) -> None:
+    province = create_unit(session, name="Thành phố Huế", kind=UnitKind.PROVINCE)
+    district = create_unit(session, name="Quận Thuận Hóa", kind=UnitKind.DISTRICT, parent=province)
+    ward = create_unit(session, name="Phường Phú Hội", parent=district)
+    session.commit()
+
+    def recipients(period: Period) -> tuple[str, ...]:
+        report = service.compute_report(session, catalogue, ward, period, settings=settings, now=NOW)
+        return service.notice_view(session, ward, report, settings=settings, number=None,
+                                   issue_date=period.end).recipients
+
+    assert recipients(Period.quarter(2025, 1))[0] == "- UBND quận Thuận Hóa (để báo cáo);"
+    assert recipients(Period.quarter(2026, 1))[0] == "- UBND thành phố Huế (để báo cáo);"
+
+
+def test_the_demo_is_two_tier(session: Session, catalogue: Catalogue, settings: Settings) -> None:
+    from sipas.demo import create_demo
+
+    create_demo(session, catalogue, settings, secret="demo-secret", now=NOW)
+    session.commit()
+    ward = session.scalars(select(Unit).where(Unit.code == "PHUONG-PHUHOI")).one()
+    parent = session.get(Unit, ward.parent_id)
+    assert parent is not None and parent.kind is UnitKind.PROVINCE and parent.parent_id is None
+    assert not session.scalars(select(Unit).where(Unit.kind == UnitKind.DISTRICT)).all()
+    report = service.compute_report(session, catalogue, ward, Period.quarter(2026, 1), settings=settings, now=NOW)
+    view = service.notice_view(session, ward, report, settings=settings, number=None, issue_date=date(2026, 4, 6))
+    assert view.recipients[0] == "- UBND thành phố Huế (mẫu) (để báo cáo);"
+    assert not any("quận" in line.lower() for line in view.recipients)
