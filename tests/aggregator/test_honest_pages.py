@@ -29,6 +29,7 @@ def test_dashboard_shows_intervals_small_n_coverage_and_ranking_apart(client: Fl
     assert "khoảng tin cậy 95%: 80,46–99,29%" in html  # overall 24 of 25 (test_honest_statistics)
     assert "9,45–90,55%" in html and "ít phiếu" in html  # hue12 tc01: 1 of 2
     assert "Tổng điểm: xếp loại khá (9/9 chỉ số)" in html
+    assert "Tỷ lệ hài lòng chung qua các quý" in html and "96,00% (n = 25)" in html  # the trend, Q1 2026 point
     kiosk_page = client.get("/console/bao-cao/", query_string={**Q1, "unit": kiosk.code}).get_data(as_text=True)
     assert "chưa đủ dữ liệu xếp loại (3/9 chỉ số)" in kiosk_page
     assert "chưa có dữ liệu: mẫu phiếu đơn vị dùng trong kỳ không có câu hỏi cho chỉ số này" in kiosk_page
