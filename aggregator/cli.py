@@ -67,17 +67,24 @@ def ranking_text(data: dict[str, Any]) -> str:
     name_w = max([len("Đơn vị")] + [len(r["name"]) for r in data["units"]])
     lines = [f"Xếp hạng theo Thông tư 01/2018/TT-VPCP: {data['district_name']}",
              f"Kỳ báo cáo {data['label']}", "",
-             f"{'Hạng':>4}  {'Mã':<{code_w}}  {'Đơn vị':<{name_w}}  {'Tổng điểm':>9}  Xếp loại"]
+             f"{'Hạng':>4}  {'Mã':<{code_w}}  {'Đơn vị':<{name_w}}  {'Tổng điểm':>9}  {'Số chỉ số':>11}  Xếp loại"]
     for row in data["units"]:
         rank = str(row["rank"]) if row["rank"] else "–"
         total = decimal_vi(row["total"], 1) if row["total"] is not None else "–"
         lines.append(f"{rank:>4}  {row['code']:<{code_w}}  {row['name']:<{name_w}}  {total:>9}  "
-                     f"{row['class'] or 'chưa có dữ liệu'}")
+                     f"{row['coverage']:>11}  {row['class'] or row['class_reason_label']}")
+    apart = [row for row in data["units"] if row["group"] == "incomplete"]
+    if apart:
+        lines += ["", "Đơn vị chưa đủ 9 chỉ số (không xếp loại, xếp riêng theo điểm trung bình mỗi chỉ số có dữ liệu):"]
+        for row in apart:
+            missing = "; ".join(f"chỉ số {m['index']}: {m['reason_label']}" for m in row["indices_missing"])
+            lines.append(f"  {row['rank_apart']}. {row['name']}: {decimal_vi(row['mean_per_index'], 2)} điểm/chỉ số "
+                         f"({row['coverage']}); thiếu {missing}")
     lines.append("")
     if data["highest"]:
         lines.append(f"Cao nhất: {data['highest']['name']} ({decimal_vi(data['highest']['total'], 1)} điểm)")
         lines.append(f"Thấp nhất: {data['lowest']['name']} ({decimal_vi(data['lowest']['total'], 1)} điểm)")
-        lines.append(f"Điểm trung bình: {decimal_vi(data['average'], 1)}")
+        lines.append(f"Điểm trung bình: {decimal_vi(data['average'], 1)} ({data['average_label']})")
     lines.append("Số đơn vị theo xếp loại: " + "; ".join(f"{k}: {v}" for k, v in data["count_per_class"].items()))
     return "\n".join(lines)
 
@@ -122,17 +129,24 @@ def report_text(data: dict[str, Any]) -> str:
         for criterion in instrument["criteria"]:
             parts = "; ".join(f"{o['label']} {number_vi(o['count'])} ({percent_vi(o['percent'])})"
                               for o in criterion["options"])
-            lines.append(f"  {_clip(criterion['short_label'], 60)} (n = {number_vi(criterion['n'])}): {parts}")
+            flag = ", ít phiếu" if criterion["small_n"] and criterion["n"] else ""
+            lines.append(f"  {_clip(criterion['short_label'], 60)} (n = {number_vi(criterion['n'])}{flag}): {parts}")
         lines.append("")
     scores = data["scores"]
     if scores["total"] is not None:
         indices = ", ".join(f"chỉ số {k}: {decimal_vi(v, 1)}" for k, v in scores["indices"].items())
-        lines.append(f"Điểm TT 01/2018: {decimal_vi(scores['total'], 1)}/{number_vi(scores['max_total'])}, xếp loại "
-                     f"{scores['class']} ({indices})")
+        verdict = f"xếp loại {scores['class']}" if scores["class"] else f"{scores['class_reason_label']}, " \
+            f"{scores['coverage']}, thiếu chỉ số " + ", ".join(str(m["index"]) for m in scores["indices_missing"])
+        lines.append(f"Điểm TT 01/2018: {decimal_vi(scores['total'], 1)}/{number_vi(scores['max_total'])}, {verdict} "
+                     f"({indices})")
     else:
         lines.append("Điểm TT 01/2018: chưa có dữ liệu.")
-    lines.append(f"Tỷ lệ hài lòng chung: {percent_vi(data['overall']['percent'])} "
-                 f"(n = {number_vi(data['overall']['answers'])} câu trả lời)")
+    overall = data["overall"]
+    interval = f", khoảng tin cậy 95%: {percent_vi(overall['ci95'][0])} – {percent_vi(overall['ci95'][1])}" \
+        if overall["ci95"] else ""
+    few = "; ít phiếu" if overall["small_n"] else ""
+    lines.append(f"Tỷ lệ hài lòng chung: {percent_vi(overall['percent'])} "
+                 f"(n = {number_vi(overall['answers'])} câu trả lời{interval}{few})")
     lines.append(f"Tỷ lệ hài lòng theo QĐ 766: {percent_vi(data['satisfaction_766']['percent'])}")
     return "\n".join(lines)
 

@@ -49,6 +49,21 @@ def _sheet_title(ws: Any, title: str, subtitle: str, headers: tuple[str, ...]) -
         cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
+CI_HEADERS = ("Khoảng tin cậy 95%: thấp (%)", "Khoảng tin cậy 95%: cao (%)", "Ít phiếu (n < 30)")
+SMALL_N_NOTE = ("Khoảng tin cậy 95% theo phương pháp Wilson. “Ít phiếu”: dưới 30 câu trả lời, tỷ lệ kém tin cậy, "
+                "cần đọc cùng số phiếu n.")
+
+
+def _interval_cells(ci95: list[float] | None, small: bool) -> list[Any]:
+    low, high = ci95 if ci95 else (None, None)
+    return [low, high, "ít phiếu" if small else None]
+
+
+def _two_decimals(ws: Any) -> None:
+    for column in (7, 8, 9):
+        ws.cell(ws.max_row, column).number_format = "0.00"
+
+
 def report_xlsx(report: dict[str, Any], ranking: dict[str, Any] | None = None) -> bytes:
     """Sheets "Tiêu chí", "Lĩnh vực" and, for a district, "Xếp hạng"."""
     book = Workbook()
@@ -56,13 +71,21 @@ def report_xlsx(report: dict[str, Any], ranking: dict[str, Any] | None = None) -
     ws = book.active
     ws.title = "Tiêu chí"
     _sheet_title(ws, "Kết quả đánh giá theo tiêu chí", subtitle,
-                 ("Bộ tiêu chí", "Phiên bản", "Tiêu chí", "n", "Phương án", "Số phiếu", "Tỷ lệ (%)"))
+                 ("Bộ tiêu chí", "Phiên bản", "Tiêu chí", "n", "Phương án", "Số phiếu", "Tỷ lệ (%)", *CI_HEADERS))
     for instrument in report["instruments"]:
         for criterion in instrument["criteria"]:
             for option in criterion["options"]:
                 _append(ws, [instrument["label"], instrument["version"], criterion["label"], criterion["n"],
-                           option["label"], option["count"], option["percent"]])
-                ws.cell(ws.max_row, 7).number_format = "0.00"
+                           option["label"], option["count"], option["percent"],
+                           *_interval_cells(option["ci95"], criterion["small_n"] and criterion["n"] > 0)])
+                _two_decimals(ws)
+    overall = report["overall"]
+    _append(ws, [])
+    _append(ws, ["Tỷ lệ hài lòng chung", None, "câu trả lời từ mức hài lòng trở lên ÷ tổng số câu trả lời",
+                 overall["answers"], "Hài lòng trở lên", overall["satisfied"], overall["percent"],
+                 *_interval_cells(overall["ci95"], overall["small_n"] and overall["answers"] > 0)])
+    _two_decimals(ws)
+    _append(ws, [SMALL_N_NOTE])
     ws.column_dimensions["A"].width, ws.column_dimensions["C"].width = 30, 60
     ws.column_dimensions["E"].width = 30
     fields = book.create_sheet("Lĩnh vực")
@@ -76,10 +99,17 @@ def report_xlsx(report: dict[str, Any], ranking: dict[str, Any] | None = None) -
     if ranking is not None:
         sheet = book.create_sheet("Xếp hạng")
         _sheet_title(sheet, "Xếp hạng theo Thông tư 01/2018/TT-VPCP", f"{ranking['district_name']}, {ranking['label']}",
-                     ("Hạng", "Mã", "Đơn vị", "Tổng điểm", "Xếp loại", *[f"Chỉ số {i}" for i in range(1, 10)]))
+                     ("Hạng", "Mã", "Đơn vị", "Tổng điểm", "Xếp loại", *[f"Chỉ số {i}" for i in range(1, 10)],
+                      "Số chỉ số có dữ liệu", "Chỉ số thiếu (lý do)", "Hạng riêng (chưa đủ 9 chỉ số)",
+                      "Điểm trung bình mỗi chỉ số"))
         for row in ranking["units"]:
-            _append(sheet, [row["rank"], row["code"], row["name"], row["total"], row["class"],
-                          *[row["indices"].get(str(i)) for i in range(1, 10)]])
+            missing = "; ".join(f"{m['index']}: {m['reason_label']}" for m in row["indices_missing"])
+            _append(sheet, [row["rank"], row["code"], row["name"], row["total"],
+                            row["class"] or row["class_reason_label"],
+                            *[row["indices"].get(str(i)) for i in range(1, 10)],
+                            row["coverage"], missing or None, row["rank_apart"], row["mean_per_index"]])
+        _append(sheet, [])
+        _append(sheet, [f"Điểm trung bình: {ranking['average_label']}."])
         sheet.column_dimensions["C"].width = 30
     buffer = io.BytesIO()
     book.save(buffer)

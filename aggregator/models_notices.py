@@ -33,6 +33,9 @@ class Notice(Base):
     content: Mapped[dict[str, Any]] = mapped_column()
     docx: Mapped[bytes] = mapped_column(LargeBinary)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    # SHA-256 (hex) of the issued files, shown on the notice's public page and matched by `sipas notice verify`
+    docx_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    pdf_sha256: Mapped[str] = mapped_column(String(64), index=True)
     issued_by: Mapped[str] = mapped_column(String(200))
     issued_at: Mapped[datetime] = mapped_column(default=utc_now)
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id"))

@@ -12,10 +12,13 @@ Definitions (domain notes §2.4, §3, §4):
 - **Responses** = responses submitted within the period's local days. ``response_rate`` (per
   instrument and per channel) = responses ÷ dossiers resolved in the period, in percent (0 when none
   was resolved); ``dossiers.rated_rate`` = resolved dossiers with at least one response ÷ resolved
-  dossiers (the domain notes' wording). Paper ballots returned = paper responses; handed out = the
-  clerk's quarterly input, only for a period of whole quarters all entered (``aggregator.ballots``).
+  dossiers (the domain notes' wording): a dossier rated on two forms counts once, and
+  ``rated_dossiers.rated_on_several_forms`` says how many resolved dossiers were. Paper ballots
+  returned = paper responses; handed out = the clerk's quarterly input, only for a period of whole
+  quarters all entered (``aggregator.ballots``).
 - **Per criterion**: n = answers with an option ("not applicable" left out, counted apart);
-  percentages by largest remainder (``aggregator.stats``).
+  percentages by largest remainder (``aggregator.stats``); each option's ``ci95`` = the 95 % Wilson
+  interval of count ÷ n, ``small_n`` = n < 30 (likewise ``overall.ci95`` and ``overall.small_n``).
 - **TT 01/2018 scores**: indices 1 and 2 from resolved dossiers (early 2, on time 1, late 0); 3, 4 and
   7 from every citizen answer to a criterion mapped to that index (tt01_2018 cs3/cs4/cs7, hue12
   tc07/tc08/tc04); 5, 6 and 8 from the staff inputs of the quarters overlapping the period; 9 from the
@@ -35,13 +38,13 @@ Definitions (domain notes §2.4, §3, §4):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from aggregator import ballots, queries, stats
+from aggregator import ballots, coverage, multiform, queries, stats
 from aggregator.labels import CHANNEL_LABELS
 from sipas.catalogue import Catalogue, Instrument, Source
 from sipas.clock import Period, local_date
@@ -112,13 +115,46 @@ def index_points(catalogue: Catalogue, dossiers: dict[str, Any], points_rows: Se
     return result
 
 
-def score_section(catalogue: Catalogue, points: dict[int, tuple[int, int]]) -> dict[str, Any]:
+def score_section(catalogue: Catalogue, points: dict[int, tuple[int, int]],
+                  asked: Collection[int] = coverage.CITIZEN_INDICES) -> dict[str, Any]:
+    """Index scores and total; a class only when all nine indices have data (``aggregator.coverage``)."""
     scores = stats.tt01_scores(points, catalogue.scoring)
+    cov = coverage.coverage(scores.indices, asked)
+    reason = coverage.class_reason(cov)
     return {
         "indices": {str(k): float(v) for k, v in scores.indices.items()},
-        "total": stats.as_number(scores.total), "class": scores.class_label, "class_code": scores.class_code,
+        "total": stats.as_number(scores.total),
+        "class": scores.class_label if cov.complete else None,
+        "class_code": scores.class_code if cov.complete else None,
+        "class_reason": reason,
+        "class_reason_label": {None: None, "no_data": coverage.NO_DATA_CLASS_LABEL}.get(
+            reason, coverage.INCOMPLETE_CLASS_LABEL),
         "max_total": catalogue.scoring.max_total,
+        **cov.as_json(),
+        "mean_per_index": stats.as_number(coverage.mean_per_index(scores.indices)),
     }
+
+
+def score_basis(unit_count: int) -> dict[str, str]:
+    """How a report's scores were formed: one unit, or pooled over every dossier and answer of several."""
+    if unit_count <= 1:
+        return {"basis": "unit", "basis_label": "điểm của riêng đơn vị"}
+    return {"basis": "pooled",
+            "basis_label": f"điểm gộp toàn bộ hồ sơ và phiếu của {unit_count} đơn vị (không phải trung bình các "
+                           "đơn vị; có thể cao hơn từng đơn vị khi mỗi đơn vị thiếu một số chỉ số)"}
+
+
+def forms_used(catalogue: Catalogue, units: Sequence[Unit], period: Period,
+               groups: Sequence[queries.AnswerGroup]) -> set[tuple[str, str]]:
+    """(code, version) of the forms answered in scope, plus each unit's default form (its kiosk, its ballot)."""
+    used = {(code, version) for code, version, *_rest in groups}
+    for unit in units:
+        try:
+            default = catalogue.current(unit.default_instrument, period.end)
+        except (KeyError, LookupError):
+            continue
+        used.add((default.code, default.version))
+    return used
 
 
 def overall_counts(catalogue: Catalogue, groups: Sequence[queries.AnswerGroup]) -> tuple[int, int]:
@@ -134,12 +170,15 @@ def overall_counts(catalogue: Catalogue, groups: Sequence[queries.AnswerGroup]) 
     return answers, satisfied
 
 
-def unit_scores(session: Session, catalogue: Catalogue, scope: queries.Scope) -> dict[str, Any]:
+def unit_scores(session: Session, catalogue: Catalogue, scope: queries.Scope,
+                units: Sequence[Unit] = ()) -> dict[str, Any]:
     """Only the TT 01/2018 scores of a scope (used by the district ranking)."""
     dossiers, _table = dossier_section(queries.dossiers_by_field(session, scope, catalogue.dissatisfied_answers()))
     staff = queries.staff_inputs(session, scope.unit_ids, scope.period)
-    points = queries.points_by_criterion(queries.answer_groups(session, scope))
-    return score_section(catalogue, index_points(catalogue, dossiers, points, staff))
+    groups = queries.answer_groups(session, scope)
+    points = queries.points_by_criterion(groups)
+    asked = coverage.asked_indices(catalogue, forms_used(catalogue, units, scope.period, groups))
+    return score_section(catalogue, index_points(catalogue, dossiers, points, staff), asked)
 
 
 def _instrument(catalogue: Catalogue, code: str, version: str) -> Instrument | None:
@@ -174,16 +213,25 @@ def instrument_section(catalogue: Catalogue, units: Sequence[Unit], period: Peri
             shares = stats.largest_remainder(option_counts)
             criteria.append({
                 "code": criterion.code, "label": criterion.label, "short_label": criterion.short_label,
-                "tt01_index": criterion.tt01_index, "satisfaction": criterion.satisfaction, "n": sum(option_counts),
+                "tt01_index": criterion.tt01_index, "tt01_note": criterion.tt01_note or None,
+                "satisfaction": criterion.satisfaction, "n": sum(option_counts),
+                "small_n": stats.is_small_n(sum(option_counts)),
                 "not_applicable": by_answer.get((code, version, criterion.code, None), 0),
                 "options": [{"code": o.code, "label": o.label, "points": o.points, "dissatisfied": o.dissatisfied,
-                             "count": c, "percent": float(s)}
+                             "count": c, "percent": float(s), "ci95": stats.ci95(c, sum(option_counts))}
                             for o, c, s in zip(criterion.options, option_counts, shares, strict=True)],
             })
         n = per_version[(code, version)]
         result.append({"code": code, "version": version, "label": instrument.label, "responses": n,
                        "response_rate": float(stats.percent(n, resolved)), "criteria": criteria})
     return result
+
+
+def rated_dossiers_section(dossiers: dict[str, Any], several_forms: int) -> dict[str, Any]:
+    """The response rate by distinct dossiers: a dossier rated on two forms counts once."""
+    return {"rated": dossiers["rated"], "resolved": dossiers["resolved"], "percent": dossiers["rated_rate"],
+            "ci95": stats.ci95(dossiers["rated"], dossiers["resolved"]),  # rated ⊆ resolved
+            "rated_on_several_forms": several_forms, "basis": "distinct_dossiers"}
 
 
 def paper_ballots_section(period: Period, staff: queries.StaffFigures, returned: int) -> dict[str, Any]:
@@ -213,6 +261,9 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
     bad = dossiers.pop("_bad")
     dossiers.pop("_online_late")
     returned_paper = by_channel.get(ResponseChannel.PAPER.value, 0)
+    scores = score_section(catalogue, points,
+                           coverage.asked_indices(catalogue, forms_used(catalogue, units, period, groups)))
+    scores |= score_basis(len(units))
     return {
         "unit": units[0].code, "unit_name": unit_label, "units": [u.code for u in units],
         "from": period.start.isoformat(), "to": period.end.isoformat(),
@@ -220,6 +271,7 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
                    "as_of": scope.as_of.isoformat(), "field": scope.field,
                    "channel": str(scope.channel) if scope.channel else None},
         "dossiers": dossiers,
+        "rated_dossiers": rated_dossiers_section(dossiers, multiform.rated_on_several_forms(session, scope)),
         "fields": table,
         "instruments": instrument_section(catalogue, units, period, queries.responses_by_instrument(session, scope),
                                           groups, resolved),
@@ -229,11 +281,12 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
                      for c in ResponseChannel],
         "paper_ballots": paper_ballots_section(period, staff, returned_paper),
         "overall": {"answers": answers, "satisfied": satisfied, "dissatisfied": answers - satisfied,
-                    "percent": float(overall_shares[0]),
+                    "percent": float(overall_shares[0]), "ci95": stats.ci95(satisfied, answers),
+                    "small_n": stats.is_small_n(answers),
                     "negative_responses": queries.negative_responses(session, scope, dissatisfied)},
         "satisfaction_766": {"total_dossiers": all_dossiers, "unsatisfied_or_late": bad,
                              "percent": float(stats.satisfaction_766(all_dossiers, bad))},
-        "scores": score_section(catalogue, points),
+        "scores": scores,
         "comments": [
             {"id": rid, "submitted_at": at.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
              "local_date": local_date(at, tz).isoformat(), "channel": str(ch), "instrument": instrument,

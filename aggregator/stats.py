@@ -14,10 +14,15 @@ Rules (domain notes §2.4, §3):
 - Index 9 (online services) for a unit: 2 when ≥ 30 % of the dossiers received were online and no
   online dossier was late; 1 when 15 % to < 30 % and none late; 0 below 15 % or with a late online
   dossier. No dossier received: no data.
+- Uncertainty (issue 11 §4): a share x of n answers carries its 95 % Wilson score interval
+  (z = 1.96), in percent rounded half-up to two decimals; n = 0 has none. A criterion (or the overall
+  rate) with fewer than ``SMALL_N`` = 30 answers is *ít phiếu*: shown with its n and flagged, never as
+  a bare two-decimal figure.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
@@ -27,6 +32,8 @@ from sipas.catalogue import Scoring
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
+Z95 = 1.96
+SMALL_N = 30
 
 
 def largest_remainder(counts: Sequence[int], places: int = 2) -> list[Decimal]:
@@ -122,3 +129,37 @@ def average(values: Sequence[Decimal]) -> Decimal | None:
 def as_number(value: Decimal | None) -> float | None:
     """A Decimal as a plain JSON number (51.19), keeping None."""
     return None if value is None else float(value)
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[Decimal, Decimal] | None:
+    """95 % Wilson score interval of ``successes`` ÷ ``n`` in percent (two decimals half-up); None for n = 0.
+
+    Chosen over the normal ("Wald") interval because it stays inside 0–100 % and is honest for the small
+    counts of a ward's quarter (0 of 5 gives 0–43.45 %, not 0–0 %).
+    """
+    if n <= 0:
+        return None
+    if not 0 <= successes <= n:
+        raise ValueError("successes must be between 0 and n")
+    p = successes / n
+    z2 = z * z
+    denominator = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
+    low, high = max(centre - half, 0.0), min(centre + half, 1.0)
+    return _percent_of_fraction(low), _percent_of_fraction(high)
+
+
+def _percent_of_fraction(value: float) -> Decimal:
+    return (Decimal(repr(value)) * HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def ci95(successes: int, n: int) -> list[float] | None:
+    """The Wilson interval as a JSON pair ``[low, high]`` in percent; None without answers."""
+    interval = wilson_interval(successes, n)
+    return None if interval is None else [float(interval[0]), float(interval[1])]
+
+
+def is_small_n(n: int) -> bool:
+    """Fewer than ``SMALL_N`` answers: flagged "ít phiếu" wherever the share is shown."""
+    return n < SMALL_N

@@ -16,6 +16,8 @@ from aggregator.labels import CHANNEL_LABELS, date_vi, decimal_vi, number_vi, pe
 from aggregator.params import PeriodError, parse_field, parse_period
 from aggregator.report import make_scope
 from aggregator.service import check_channel, district_ranking, unit_report
+from aggregator.trend import satisfaction_trend
+from aggregator.trend_chart import trend_chart
 from sipas.clock import Period, local_date, utcnow
 from sipas.console.auth import actor_name, allowed_units, current_user, login_required, roles_required, unit_for_user
 from sipas.context import get_catalogue, get_settings
@@ -89,7 +91,9 @@ def dashboard() -> ResponseReturnValue:
     unit, period, kind = _selection(request.args)
     field, channel = _filters(request.args)
     report = _report(unit, period, field, channel)
-    unit_ids = [u.id for u in descendants(db_session(), unit)]
+    units_below = descendants(db_session(), unit)
+    unit_ids = [u.id for u in units_below]
+    trend = satisfaction_trend(db_session(), get_catalogue(), units_below, period, tz=get_settings().tz, now=utcnow())
     fields = list(db_session().scalars(select(Dossier.field).distinct().where(Dossier.unit_id.in_(unit_ids))
                                        .order_by(Dossier.field)))
     query = {k: v for k, v in request.args.items() if k not in ("field", "channel")} | {"unit": unit.code}
@@ -100,7 +104,7 @@ def dashboard() -> ResponseReturnValue:
         charts=[(i, charts.criteria_chart(i)) for i in report["instruments"] if i["criteria"]],
         timeliness_svg=charts.timeliness_chart(report["dossiers"]), query=query, args=request.args, merge=merge,
         quarter_code=f"{period.start.year}Q{(period.start.month - 1) // 3 + 1}", indices=_index_rows(period),
-        classes=_class_rule(),
+        classes=_class_rule(), trend_svg=trend_chart(trend),
     )
 
 

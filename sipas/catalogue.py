@@ -50,6 +50,7 @@ class Criterion:
     source: Source = Source.CITIZEN
     tt01_index: int | None = None
     satisfaction: bool = False
+    tt01_note: str = ""  # why this question counts for that TT 01/2018 index (legal note), shown in reports
 
     def option(self, code: str) -> Option | None:
         return next((o for o in self.options if o.code == code), None)
@@ -236,6 +237,8 @@ def _parse_instrument(data: dict, path: Path) -> Instrument:
         index = raw.get("tt01_index")
         if index is not None and index not in range(1, 10):
             raise CatalogueError(f"{where}:{code}: tt01_index must be 1-9")
+        if raw.get("tt01_note") and index is None:
+            raise CatalogueError(f"{where}:{code}: tt01_note explains a tt01_index, which is missing")
         criterion = Criterion(
             code=code,
             label=str(raw["label"]).strip(),
@@ -244,6 +247,7 @@ def _parse_instrument(data: dict, path: Path) -> Instrument:
             allow_na=bool(raw.get("allow_na", False)),
             source=source,
             tt01_index=index,
+            tt01_note=str(raw.get("tt01_note", "")).strip(),
             satisfaction=_satisfaction_flag(raw, data.get("satisfaction"), source, f"{where}:{code}"),
         )
         _check_flags(criterion, f"{where}:{code}")

@@ -1,4 +1,4 @@
-"""Demo data for a first look: a district, two wards, clerk accounts and realistic dossiers and ratings.
+"""Demo data for a first look: a province-level city, two wards, clerk accounts and realistic dossiers and ratings.
 
 Covers the previous full quarter (so a quarterly notice has figures) and the current quarter up to
 now (so the dashboard and the kiosk have fresh dossiers). Deterministic for a given seed, apart from
@@ -69,8 +69,10 @@ COMMENTS_BAD = [
 ]
 
 
-DEMO_UNIT_CODES = ("QUAN-DEMO", "PHUONG-PHUHOI", "PHUONG-VINHNINH")
-DEMO_USERNAMES = ("admin", "canbo.phuhoi", "canbo.vinhninh", "lanhdao.quan")
+# Two-tier local government since 01/7/2025 (province → ward/commune, no district): the demo wards sit
+# directly under a province-level city, so a 2026 notice reports to it (aggregator.notices.hierarchy).
+DEMO_UNIT_CODES = ("TINH-DEMO", "PHUONG-PHUHOI", "PHUONG-VINHNINH")
+DEMO_USERNAMES = ("admin", "canbo.phuhoi", "canbo.vinhninh", "lanhdao.tinh")
 
 
 def has_units(session: Session) -> bool:
@@ -104,13 +106,13 @@ def create_demo(session: Session, catalogue: Catalogue, settings: Settings, *, s
     """Create everything; return (username or "api key", secret, role or unit) to print once."""
     now = now or datetime.now(UTC)
     rng = random.Random(seed)
-    district = create_unit(session, code="QUAN-DEMO", name="Quận Thuận Hóa (mẫu)", kind=UnitKind.DISTRICT,
-                           actor="demo", issuing_body="ỦY BAN NHÂN DÂN\nQUẬN THUẬN HÓA", place_name="Thuận Hóa")
+    province = create_unit(session, code="TINH-DEMO", name="Thành phố Huế (mẫu)", kind=UnitKind.PROVINCE,
+                           actor="demo", issuing_body="ỦY BAN NHÂN DÂN\nTHÀNH PHỐ HUẾ", place_name="Huế")
     wards = [
-        create_unit(session, code="PHUONG-PHUHOI", name="Phường Phú Hội", parent=district, actor="demo",
+        create_unit(session, code="PHUONG-PHUHOI", name="Phường Phú Hội", parent=province, actor="demo",
                     issuing_body="ỦY BAN NHÂN DÂN\nPHƯỜNG PHÚ HỘI", place_name="Phú Hội",
                     signatory_name="Nguyễn Văn An", default_instrument="hue12"),
-        create_unit(session, code="PHUONG-VINHNINH", name="Phường Vĩnh Ninh", parent=district, actor="demo",
+        create_unit(session, code="PHUONG-VINHNINH", name="Phường Vĩnh Ninh", parent=province, actor="demo",
                     issuing_body="ỦY BAN NHÂN DÂN\nPHƯỜNG VĨNH NINH", place_name="Vĩnh Ninh",
                     signatory_name="Trần Thị Bình", default_instrument="quay4", allow_anonymous=True),
     ]
@@ -118,7 +120,7 @@ def create_demo(session: Session, catalogue: Catalogue, settings: Settings, *, s
         ("admin", Role.ADMIN, [], "Quản trị hệ thống"),
         ("canbo.phuhoi", Role.CLERK, [wards[0]], "Lê Thị Hoa"),
         ("canbo.vinhninh", Role.CLERK, [wards[1]], "Phạm Văn Minh"),
-        ("lanhdao.quan", Role.LEADER, [district], "Hoàng Đức Thành"),
+        ("lanhdao.tinh", Role.LEADER, [province], "Hoàng Đức Thành"),
     ]
     credentials = []
     for username, role, units, full_name in accounts:
@@ -126,8 +128,8 @@ def create_demo(session: Session, catalogue: Catalogue, settings: Settings, *, s
         create_user(session, username=username, password=password, role=role, units=units, full_name=full_name,
                     actor="demo")
         credentials.append((username, password, str(role)))
-    _key, api_key = create_api_key(session, district, name="Dữ liệu mẫu", actor="demo")
-    credentials.append(("khóa API", api_key, f"quận {district.code} và các phường"))
+    _key, api_key = create_api_key(session, province, name="Dữ liệu mẫu", actor="demo")
+    credentials.append(("khóa API", api_key, f"thành phố {province.code} và các phường"))
 
     today = local_date(now, settings.tz)
     current = Period.containing_quarter(today)

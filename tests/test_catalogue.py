@@ -84,6 +84,7 @@ def test_a_new_version_takes_effect_without_touching_the_old_one(tmp_path):
     ("points = 2", "points = -2", "points"),
     ('code = "tc02"', 'code = "tc01"', "duplicate criterion"),
     ("effective_from = 2018-01-01", 'effective_from = "hôm qua"', "TOML date"),
+    ("tt01_index = 7\n", "", "tt01_note explains a tt01_index"),  # issue 11 §3: a note without its mapping
 ])
 def test_inconsistent_data_is_refused(tmp_path, old, new, message):
     config = _copy_config(tmp_path)
@@ -128,3 +129,13 @@ def test_how_answers_are_read_is_checked_at_start_up(tmp_path, path, old, new, m
     file.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(CatalogueError, match=message):
         load_catalogue(config)
+
+
+def test_index_mappings_of_other_forms_are_data_with_their_legal_note(catalogue):
+    """Issue 11 §3: which question of another form counts for a TT 01/2018 index is in the criterion files."""
+    hue12 = catalogue.current("hue12", date(2026, 1, 1))
+    mapped = [c for c in hue12.citizen_criteria if c.tt01_index]
+    assert mapped and all(c.tt01_note.startswith("Thông tư 01/2018/TT-VPCP, Điều 13, chỉ số") for c in mapped)
+    assert str(hue12.criterion("tc07").tt01_index) in hue12.criterion("tc07").tt01_note
+    quay4 = catalogue.current("quay4", date(2026, 1, 1))  # no quay4 question is the same as an index
+    assert not any(c.tt01_index or c.tt01_note for c in quay4.criteria)

@@ -63,7 +63,9 @@ def test_demo_creates_data_once_and_keeps_it(run_cli, session):
     assert (session.scalar(select(func.count()).select_from(Dossier)),
             session.scalar(select(func.count()).select_from(Response))) == counts
     units = session.scalars(select(Unit).order_by(Unit.code)).all()
-    assert [u.kind for u in units].count("district") == 1 and len(units) == 3
+    # two-tier local government since 01/7/2025: a province-level city and its wards, no district (issue 11 §5)
+    assert [u.kind for u in units].count("province") == 1 and "district" not in [u.kind for u in units]
+    assert len(units) == 3
 
 
 def test_a_second_scheduler_refuses_to_start_while_the_first_is_alive(settings):

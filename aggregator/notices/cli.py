@@ -9,7 +9,7 @@ import click
 from sqlalchemy.orm import Session
 
 from aggregator.models_notices import Notice
-from aggregator.notices import service
+from aggregator.notices import fingerprint, service
 from aggregator.notices.pdf_render import RenderError
 from aggregator.notices.template import TemplateError
 from aggregator.params import PeriodError, parse_period
@@ -20,8 +20,8 @@ from sipas.models import Unit
 from sipas.units import get_unit
 
 
-@click.command("notice")
-@click.option("--unit", "unit_code", required=True, help="Mã đơn vị.")
+@click.group("notice", invoke_without_command=True)
+@click.option("--unit", "unit_code", help="Mã đơn vị (bắt buộc khi in thông báo).")
 @click.option("--quarter", help="Quý, ví dụ 2023Q1.")
 @click.option("--from", "start", help="Từ ngày (YYYY-MM-DD), cùng với --to.")
 @click.option("--to", "end", help="Đến ngày (YYYY-MM-DD).")
@@ -31,19 +31,24 @@ from sipas.units import get_unit
               help="Năm ban hành của thông báo số --number cần in lại (số đánh theo năm ban hành).")
 @click.option("--date", "issue_day", help="Ngày ban hành (YYYY-MM-DD); mặc định hôm nay hoặc ngày cuối kỳ.")
 @click.option("--format", "fmt", type=click.Choice(service.FORMATS), default="pdf", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Tệp kết quả.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Tệp kết quả (bắt buộc khi in thông báo).")
 @click.option("--issue", is_flag=True, help="Ban hành (chốt số liệu, lưu DOCX/PDF) với số đã cho.")
 @pass_context
-def notice(ctx: Context, unit_code: str, quarter: str | None, start: str | None, end: str | None,
-           number: int | None, year: int | None, issue_day: str | None, fmt: str, output: Path, issue: bool) -> None:
+def notice(ctx: Context, unit_code: str | None, quarter: str | None, start: str | None, end: str | None,
+           number: int | None, year: int | None, issue_day: str | None, fmt: str, output: Path | None,
+           issue: bool) -> None:
     """Thông báo kết quả đánh giá của một đơn vị (DOCX, PDF hoặc HTML).
 
     Without ``--number``: a draft (marked DỰ THẢO, no number) from the current figures. ``--number``
     alone: the issued notice of that number, byte for byte (found by its year of issue, ``--year`` or
     ``--date``, or by the period); refused when no such notice was issued. ``--number`` with
-    ``--issue``: issue a new notice.
+    ``--issue``: issue a new notice. ``sipas notice verify FILE``: is FILE an issued notice?
     """
+    if click.get_current_context().invoked_subcommand is not None:
+        return
+    if not unit_code or output is None:
+        raise click.UsageError("Cần --unit và -o/--output (hoặc dùng: sipas notice verify TỆP).")
     settings = ctx.settings
     now = utcnow()
     today = local_date(now, settings.tz)
@@ -88,6 +93,30 @@ def notice(ctx: Context, unit_code: str, quarter: str | None, start: str | None,
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
     click.echo(f"Đã ghi {output} ({len(data):,} byte).".replace(",", "."))
+
+
+@notice.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def verify(ctx: Context, file: Path) -> None:
+    """Kiểm tra một tệp có giống hệt (từng byte) bản DOCX/PDF của một thông báo đã ban hành không.
+
+    Exit 0 naming the notice when it is; 1 otherwise (a file far larger than any notice is not read).
+    """
+    ctx.quiet = True  # the answer is the output: no database line
+    if file.stat().st_size > fingerprint.MAX_VERIFY_BYTES:
+        click.echo(f"Không trùng khớp: {file} quá lớn để là một thông báo đã ban hành.", err=True)
+        raise SystemExit(1)
+    data = file.read_bytes()
+    with ctx.database.session() as session:
+        match = fingerprint.find_issued(session, data)
+        if match is None:
+            click.echo(f"Không trùng khớp: {file} không giống hệt bản DOCX hay PDF của thông báo nào đã ban hành "
+                       f"(SHA-256 {fingerprint.sha256(data)}).", err=True)
+            raise SystemExit(1)
+        found = match.notice
+        click.echo(f"Trùng khớp: {fingerprint.describe(match)}, kết quả "
+                   f"{period_words(found.period_start, found.period_end)}; SHA-256 {fingerprint.sha256(data)}.")
 
 
 def issued_notice(session: Session, unit: Unit, number: int, *, year: int | None, period: Period | None) -> Notice:

@@ -131,6 +131,8 @@ def _body(document: DocumentObject, view: NoticeView) -> None:
             body_paragraph(document, block.heading, italic=True, heading=True)
             for row in block.rows:
                 body_paragraph(document, "- " + row.line)
+            if block.footnote:
+                body_paragraph(document, block.footnote, italic=True)
     body_paragraph(document, view.closing)
 
 
@@ -172,6 +174,7 @@ def _annex(document: DocumentObject, view: NoticeView) -> None:
     for block in view.instruments:
         _criteria_table(document, block)
         _chart(document, block)
+        _footnote(document, block)
     heading = tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT, before=12, after=6)
     heading.paragraph_format.keep_with_next = True  # never alone at the foot of a page, away from its table
     add_text(heading, "II. TÌNH HÌNH TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ THEO LĨNH VỰC (số hồ sơ)", 13, bold=True)
@@ -200,6 +203,13 @@ def _criteria_table(document: DocumentObject, block: InstrumentBlock) -> None:
         texts = (data.index, data.label, data.n, *data.cells)
         for position, (cell, text) in enumerate(zip(row.cells, texts, strict=True)):
             _cell_text(cell, text, 11, align=WD_ALIGN_PARAGRAPH.LEFT if position == 1 else WD_ALIGN_PARAGRAPH.CENTER)
+
+
+def _footnote(document: DocumentObject, block: InstrumentBlock) -> None:
+    """The "(*) Ít phiếu" note of the block, under its chart (the chart stays right under its table)."""
+    if block.footnote:
+        note = tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT, before=3, after=6)
+        add_text(note, block.footnote, 11, italic=True)
 
 
 def _chart(document: DocumentObject, block: InstrumentBlock) -> None:

@@ -1,13 +1,17 @@
-"""The public page of a unit's issued notices (no login): aggregates only, never personal data."""
+"""The public pages of a unit's issued notices (no login): aggregates only, never personal data.
+
+``/cong-khai/<unit>`` lists them; ``/cong-khai/<unit>/<year>/<number>`` is one notice's own page (its QR
+and printed address lead there): the DOCX and PDF with their SHA-256 and a check of a copy by upload.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from aggregator.models_notices import Notice
-from aggregator.notices import service
+from aggregator.notices import fingerprint, service
 from aggregator.notices.vnformat import date_short, period_words
 from sipas.clock import Period
 from sipas.models import Unit
@@ -38,6 +42,68 @@ def unit_page(unit_code: str) -> ResponseReturnValue:
             "corrected_by": [n.number_label for n in service.corrected_by(session, notice)],
         })
     return render_template("notices/public.html", unit=unit, rows=rows)
+
+
+def _notice(unit: Unit, year: int, number: int) -> Notice:
+    notice = db_session().scalar(select(Notice).where(Notice.unit_id == unit.id, Notice.year == year,
+                                                      Notice.number == number))
+    if notice is None:
+        abort(404)
+    return notice
+
+
+def _notice_page(unit: Unit, notice: Notice, *, check: dict[str, object] | None = None,
+                 status: int = 200) -> ResponseReturnValue:
+    session = db_session()
+    return render_template(
+        "notices/public_notice.html", unit=unit, notice=notice, issue_date=date_short(notice.issue_date),
+        period=period_words(notice.period_start, notice.period_end), values=notice.content.get("values", {}),
+        corrected_by=[n.number_label for n in service.corrected_by(session, notice)], check=check,
+        max_mb=fingerprint.MAX_VERIFY_BYTES // (1024 * 1024),
+    ), status
+
+
+@bp.get("/<unit_code>/<int:year>/<int:number>", endpoint="notice")
+def notice_page(unit_code: str, year: int, number: int) -> ResponseReturnValue:
+    """One issued notice (where its QR leads): its files, their SHA-256 and a check of a copy by upload."""
+    unit = _unit(unit_code)
+    return _notice_page(unit, _notice(unit, year, number))
+
+
+@bp.post("/<unit_code>/<int:year>/<int:number>/kiem-tra", endpoint="verify")
+def verify(unit_code: str, year: int, number: int) -> ResponseReturnValue:
+    """Compare an uploaded file with the issued DOCX and PDF (reads only; CSRF-checked; size bounded)."""
+    unit = _unit(unit_code)
+    notice = _notice(unit, year, number)
+    limit = fingerprint.MAX_VERIFY_BYTES
+    if request.content_length is not None and request.content_length > limit + 64 * 1024:
+        return _notice_page(unit, notice, check={"ok": False, "message": _too_large(limit)}, status=413)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _notice_page(unit, notice, check={"ok": False, "message": "Chưa chọn tệp để kiểm tra."}, status=400)
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        return _notice_page(unit, notice, check={"ok": False, "message": _too_large(limit)}, status=413)
+    return _notice_page(unit, notice, check=check_upload(notice, data))
+
+
+def _too_large(limit: int) -> str:
+    return f"Tệp quá lớn (tối đa {limit // (1024 * 1024)} MB): không phải bản thông báo đã ban hành."
+
+
+def check_upload(notice: Notice, data: bytes) -> dict[str, object]:
+    """The result shown on the page: identical to this notice, to another issued notice, or to none."""
+    digest = fingerprint.sha256(data)
+    match = fingerprint.find_issued(db_session(), data)
+    if match is not None and match.notice.id == notice.id:
+        return {"ok": True, "sha256": digest,
+                "message": f"Trùng khớp: tệp giống hệt bản {match.fmt.upper()} đã ban hành của thông báo này."}
+    if match is not None:
+        return {"ok": False, "sha256": digest,
+                "message": f"Tệp không phải thông báo này mà là {fingerprint.describe(match)}."}
+    return {"ok": False, "sha256": digest,
+            "message": "Không trùng khớp: tệp khác với bản DOCX và PDF đã ban hành (có thể đã bị sửa, lưu lại hoặc "
+                       "chuyển đổi). Hãy tải bản gốc ở trên."}
 
 
 @bp.get("/<unit_code>/<int:year>/<int:number>.<fmt>", endpoint="download")

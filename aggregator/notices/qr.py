@@ -1,4 +1,4 @@
-"""The QR code printed on the notice, linking to the unit's public results page."""
+"""The QR code printed on the notice, linking to that notice's own public page (a draft: the unit's page)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ from qrcode.constants import ERROR_CORRECT_M
 
 def public_url(base_url: str, unit_code: str) -> str:
     return f"{base_url.rstrip('/')}/cong-khai/{unit_code}"
+
+
+def notice_url(base_url: str, unit_code: str, year: int, number: int) -> str:
+    """The public page of one issued notice: its files, their SHA-256 and the check by upload (issue 11 §5)."""
+    return f"{public_url(base_url, unit_code)}/{year}/{number}"
 
 
 def qr_png(url: str) -> bytes:

@@ -19,10 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from aggregator.models_notices import Notice
+from aggregator.notices import fingerprint
 from aggregator.notices.docx_render import render_docx
+from aggregator.notices.hierarchy import reporting_parent
 from aggregator.notices.html_render import render_html
 from aggregator.notices.pdf_render import docx_to_pdf, soffice_binary
-from aggregator.notices.qr import public_url
+from aggregator.notices.qr import notice_url, public_url
 from aggregator.notices.template import template_for
 from aggregator.notices.viewmodel import NoticeView, build_view, view_from_dict
 from aggregator.notices.vnformat import date_short
@@ -62,10 +64,14 @@ def frozen_report(report: dict[str, Any]) -> dict[str, Any]:
 
 def notice_view(session: Session, unit: Unit, report: dict[str, Any], *, settings: Settings, number: int | None,
                 issue_date: date, corrects: Notice | None = None) -> NoticeView:
-    parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
+    """The view; a numbered notice's QR and printed address lead to its own public page (issue 11 §5)."""
+    period_end = date.fromisoformat(report["to"]) if report.get("to") else issue_date
+    parent = reporting_parent(unit, period_end, lambda u: session.get(Unit, u.parent_id) if u.parent_id else None)
     replaces = f"số {corrects.number_label} ngày {date_short(corrects.issue_date)}" if corrects else ""
+    address = public_url(settings.public_base_url, unit.code) if number is None else \
+        notice_url(settings.public_base_url, unit.code, issue_date.year, number)
     return build_view(report, unit, template_for(unit, settings.config_dir), number_=number, issue_date=issue_date,
-                      public_url=public_url(settings.public_base_url, unit.code),
+                      public_url=address,
                       parent_name=parent.name if parent else "", replaces=replaces)
 
 
@@ -142,6 +148,7 @@ def store_notice(session: Session, unit: Unit, notice: Notice) -> Notice:
     """Insert a prepared notice whose PDF is filled in, and audit it."""
     if not notice.pdf:
         raise ValueError("a notice is stored with its PDF")
+    fingerprint.stamp(notice)
     try:
         with session.begin_nested():
             session.add(notice)

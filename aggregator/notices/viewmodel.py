@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from aggregator import charts
+from aggregator import charts, stats
 from aggregator.notices import report_keys as rk
 from aggregator.notices.template import NoticeTemplate, fill
 from aggregator.notices.vnformat import date_short, date_words, decimal, number, percent, period_dates, period_words
@@ -26,6 +26,9 @@ HEADINGS = {
     "criteria": "3. Kết quả đánh giá theo từng tiêu chí",
     "overall": "4. Mức độ hài lòng chung",
 }
+SMALL_N_MARK = "ít phiếu (*)"
+SMALL_N_FOOTNOTE = (f"(*) Ít phiếu: tiêu chí có dưới {stats.SMALL_N} phiếu trả lời; tỷ lệ chỉ có giá trị tham khảo "
+                    "vì sai số lớn (với 10 phiếu, tỷ lệ 50% có khoảng tin cậy 95% từ 23,66% đến 76,34%).")
 FIELD_COLUMNS = ("received_total", "received_online", "received_direct", "carried_over", "resolved", "early",
                  "on_time", "late", "in_progress", "in_progress_in_time", "in_progress_overdue")
 
@@ -77,6 +80,7 @@ class InstrumentBlock:
     rows: tuple[CriterionRow, ...]
     chart_title: str = ""
     chart_svg: str = ""  # the per-criterion stacked bars; "" in notices issued before charts were added
+    footnote: str = ""  # "(*) Ít phiếu: …" when a criterion has fewer than 30 answers; "" in older notices
 
 
 @dataclass(frozen=True)
@@ -182,8 +186,13 @@ def scores_sentence(report: dict[str, Any]) -> str:
     ordered = sorted(scores["indices"].items(), key=lambda item: int(item[0]))
     indices = "; ".join(f"chỉ số {k}: {decimal(v)}" for k, v in ordered)
     maximum = number(scores.get("max_total") or 18)
+    if scores.get("class"):
+        verdict = f"xếp loại {scores['class']}"
+    else:  # issue 11 §3: a partial total is never classed as if the missing indices scored 0
+        missing = ", ".join(str(m["index"]) for m in scores.get("indices_missing", []))
+        verdict = f"chưa đủ dữ liệu xếp loại ({scores.get('coverage', '')}; thiếu chỉ số {missing})"
     return (f"Điểm đánh giá theo Thông tư số 01/2018/TT-VPCP đạt {decimal(scores['total'])}/{maximum} điểm ({indices}),"
-            f" xếp loại {scores.get('class', '')}.")
+            f" {verdict}.")
 
 
 def instrument_blocks(report: dict[str, Any]) -> tuple[InstrumentBlock, ...]:
@@ -194,23 +203,27 @@ def instrument_blocks(report: dict[str, Any]) -> tuple[InstrumentBlock, ...]:
         uniform = len(set(labels)) == 1
         width = max((len(x) for x in labels), default=0)
         columns = labels[0] if uniform and labels else tuple(f"Mức {i + 1}" for i in range(width))
-        rows = []
+        rows, flagged = [], False
         for position, criterion in enumerate(instrument.get("criteria", []), start=1):
             options = criterion.get("options", [])
             n = int(criterion.get("n") or 0)
+            small = n > 0 and bool(criterion.get("small_n", stats.is_small_n(n)))
+            flagged = flagged or small
             parts = [f"{o['label']} {number(o['count'])} phiếu ({percent(o['percent'])})" for o in options]
             cells = tuple(("" if uniform else o["label"] + ": ") + f"{percent(o['percent'])} ({number(o['count'])})"
                           if n else "–" for o in options)
             cells += ("",) * (len(columns) - len(cells))
             detail = "; ".join(parts) if n else "chưa có phiếu trả lời"
-            line = f"Tiêu chí {position}. {criterion['label']} ({number(n)} phiếu trả lời): {detail}."
-            rows.append(CriterionRow(str(position), criterion["label"], number(n), cells, line))
+            mark = f" – {SMALL_N_MARK}" if small else ""
+            line = f"Tiêu chí {position}. {criterion['label']} ({number(n)} phiếu trả lời{mark}): {detail}."
+            rows.append(CriterionRow(str(position), criterion["label"], number(n) + (" (*)" if small else ""), cells,
+                                     line))
         name = instrument.get("label") or instrument["code"]
         heading = f"{letter}) {name}: {number(instrument['responses'])} phiếu"
         title = f"Biểu đồ {len(blocks) + 1}. Tỷ lệ các mức đánh giá theo từng tiêu chí – {name}"
         svg = charts.criteria_chart(instrument, font=charts.DOCUMENT_FONT) if instrument.get("criteria") else ""
         blocks.append(InstrumentBlock(instrument["code"], heading, tuple(columns), tuple(rows), title if svg else "",
-                                      svg))
+                                      svg, SMALL_N_FOOTNOTE if flagged else ""))
     return tuple(blocks)
 
 
@@ -269,7 +282,7 @@ def view_from_dict(data: dict[str, Any]) -> NoticeView:
     def block(item: dict[str, Any]) -> InstrumentBlock:
         rows = tuple(CriterionRow(r["index"], r["label"], r["n"], tuple(r["cells"]), r["line"]) for r in item["rows"])
         return InstrumentBlock(item["code"], item["heading"], tuple(item["columns"]), rows,
-                               item.get("chart_title", ""), item.get("chart_svg", ""))
+                               item.get("chart_title", ""), item.get("chart_svg", ""), item.get("footnote", ""))
 
     sections = tuple(Section(s["heading"], tuple(s["paragraphs"]), tuple(s.get("bullets", ())),
                              tuple(block(b) for b in s.get("instruments", ()))) for s in data["sections"])

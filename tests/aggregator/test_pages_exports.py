@@ -140,7 +140,8 @@ def test_exports_open_and_csv_is_anonymous(client: FlaskClient, session: Session
     assert fields[-1][0] == "Tổng cộng" and fields[-1][5] == 4
     assert next(r[2] for r in book["Xếp hạng"].iter_rows(min_row=5, values_only=True)) == wards[0].name
     criteria = list(book["Tiêu chí"].iter_rows(min_row=5, values_only=True))
-    assert criteria[0][2:] == ("Đánh giá tổng thể dịch vụ", 3, "Rất hài lòng", 2, 66.67)
+    # 2 of 3: Wilson 20.77–93.85 (hand-computed in test_honest_ranking); 3 answers are "ít phiếu"
+    assert criteria[0][2:] == ("Đánh giá tổng thể dịch vụ", 3, "Rất hài lòng", 2, 66.67, 20.77, 93.85, "ít phiếu")
     response = client.get("/console/bao-cao/phieu.csv", query_string={**Q1, "unit": district.code})
     assert response.status_code == 200 and response.mimetype == "text/csv"
     text = response.get_data(as_text=True)

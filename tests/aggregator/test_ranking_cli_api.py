@@ -46,12 +46,14 @@ def test_ranking_ties_boundaries_and_units_without_data(session: Session, catalo
     district, wards = district_of_four(session, catalogue)
     ranking = build_ranking(session, catalogue, district, Period.quarter(2026, 1), tz=TZ, now=NOW)
     rows = [(r["code"], r["rank"], r["total"], r["class"]) for r in ranking["units"]]
+    # wards[2] has only the staff indices 5, 6 and 8: 6.0 of them is no "trung bình" out of 18 (issue 11 §3)
     assert rows == [(wards[0].code, 1, 11.3, "khá"), (wards[1].code, 1, 11.3, "khá"),
-                    (wards[2].code, 3, 6.0, "trung bình"), (wards[3].code, None, None, None)]
-    assert ranking["highest"]["code"] == wards[0].code and ranking["lowest"]["total"] == 6.0
-    assert ranking["average"] == 9.5  # (11.3 + 11.3 + 6.0) / 3 = 9.533…
-    assert ranking["count_per_class"] == {"xuất sắc": 0, "tốt": 0, "khá": 2, "trung bình": 1, "yếu": 0}
-    assert ranking["scored_units"] == 3
+                    (wards[2].code, None, 6.0, None), (wards[3].code, None, None, None)]
+    assert [r["group"] for r in ranking["units"]] == ["ranked", "ranked", "incomplete", "no_data"]
+    assert ranking["highest"]["code"] == wards[0].code and ranking["lowest"]["total"] == 11.3
+    assert ranking["average"] == 11.3 and ranking["average_basis"] == "mean_of_units"
+    assert ranking["count_per_class"] == {"xuất sắc": 0, "tốt": 0, "khá": 2, "trung bình": 0, "yếu": 0}
+    assert (ranking["scored_units"], ranking["incomplete_units"], ranking["units_without_data"]) == (2, 1, 1)
 
 
 def _without_time(data: dict) -> dict:
@@ -93,7 +95,7 @@ def test_cli_readable_output_and_errors(run_cli, session: Session, catalogue: Ca
     total_line = next(line for line in text.splitlines() if line.startswith("Tổng cộng"))
     assert total_line.split() == ["Tổng", "cộng", "7", "2", "2", "3", "1", "1", "1", "4", "2", "66,67%"]
     table = run_cli("report", "--district", district.code, "--quarter", "2026Q1").output
-    assert "Điểm trung bình: 9,5" in table and "chưa có dữ liệu" in table
+    assert "Điểm trung bình: 11,3" in table and "chưa có dữ liệu" in table
     assert "Kỳ báo cáo quý I năm 2026 (01/01/2026 – 31/3/2026)" in table
     bad = run_cli("report", "--unit", wards[0].code, "--quarter", "2026Q5")
     assert bad.exit_code != 0 and "Quý “2026Q5” không hợp lệ" in bad.output

@@ -98,7 +98,7 @@ def test_scores_channels_ballots_overall_and_766(session: Session, catalogue: Ca
     # lòng", R3 quay4 q1-q2 (q3 and q4 are not satisfaction criteria), R4 tt01 cs7 (cs1 "trễ hẹn" is a fact,
     # not a rating) → 25 answers, 1 dissatisfied; only R2 needs follow-up.
     assert report["overall"] == {"answers": 25, "satisfied": 24, "dissatisfied": 1, "percent": 96.0,
-                                 "negative_responses": 1}
+                                 "negative_responses": 1, "ci95": [80.46, 99.29], "small_n": True}
     # 7 dossiers; late D, overdue F and H, C rated negatively → (7 − 4) / 7
     assert report["satisfaction_766"] == {"total_dossiers": 7, "unsatisfied_or_late": 4, "percent": 42.86}
     assert [(c["comment"], c["negative"], c["channel"]) for c in report["comments"]] == [
@@ -134,8 +134,9 @@ def test_dissatisfied_answers_come_from_the_criterion_sets_not_from_zero_points(
     # 4 dossiers, Y and W dissatisfied → (4 − 2) / 4
     assert report["satisfaction_766"] == {"total_dossiers": 4, "unsatisfied_or_late": 2, "percent": 50.0}
     # X cs7 (1 answer) + Y q1, q2 + Z q1, q2 + W 12 items, of which tc01 dissatisfied → 17 answers, 16 satisfied
+    # ci95 of 16/17: centre 1.054164/1.225976 = 0.8599, half 0.158988/1.225976 = 0.1297
     assert report["overall"] == {"answers": 17, "satisfied": 16, "dissatisfied": 1, "percent": 94.12,
-                                 "negative_responses": 2}
+                                 "negative_responses": 2, "ci95": [73.02, 98.95], "small_n": True}
     q3 = criterion(report, "quay4", "q3")
     assert [(o["code"], o["dissatisfied"]) for o in q3["options"]] == [
         ("dung_hen", False), ("cham_chap_nhan_duoc", False), ("khong_dung_hen", True)]
@@ -205,8 +206,10 @@ def test_empty_unit_gives_zeros_and_no_score(session: Session, catalogue: Catalo
     [instrument] = report["instruments"]  # the unit's default instrument, with no answers
     assert instrument["code"] == "hue12" and instrument["responses"] == 0 and instrument["response_rate"] == 0.0
     assert all(c["n"] == 0 and all(o["percent"] == 0.0 for o in c["options"]) for c in instrument["criteria"])
-    assert report["scores"] == {"indices": {}, "total": None, "class": None, "class_code": None,
-                                "max_total": 18.0}
+    scores = report["scores"]
+    assert {k: scores[k] for k in ("indices", "total", "class", "class_code", "max_total")} == {
+        "indices": {}, "total": None, "class": None, "class_code": None, "max_total": 18.0}
+    assert (scores["class_reason"], scores["indices_available"], scores["coverage"]) == ("no_data", [], "0/9 chỉ số")
     assert report["fields"] == [report["fields"][-1]] and report["fields"][-1]["field"] == "Tổng cộng"
 
 

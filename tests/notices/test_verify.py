@@ -1,0 +1,169 @@
+"""Issue 11 §5: a notice anyone can verify (own public page with SHA-256, check by upload, `sipas notice verify`)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from docx import Document
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aggregator.models_notices import Notice
+from aggregator.notices import fingerprint, service
+from aggregator.notices.hierarchy import reporting_parent
+from sipas import cli as cli_module
+from sipas.catalogue import Catalogue
+from sipas.clock import Period
+from sipas.models import Unit, UnitKind
+from sipas.settings import Settings
+from tests.aggregator.fixtures import build_quarter
+from tests.factories import create_unit
+
+NOW = datetime(2026, 4, 10, 3, 0, tzinfo=UTC)
+
+
+def issue(session: Session, catalogue: Catalogue, settings: Settings, unit: Unit, number: int = 3) -> Notice:
+    report = service.compute_report(session, catalogue, unit, Period.quarter(2026, 1), settings=settings, now=NOW)
+    notice = service.issue_notice(session, unit, report,
+                                  service.IssueRequest(Period.quarter(2026, 1), number, date(2026, 4, 6)),
+                                  settings=settings, actor="test", now=NOW)
+    session.commit()
+    return notice
+
+
+@pytest.fixture
+def issued(session: Session, catalogue: Catalogue, settings: Settings) -> Notice:
+    unit = create_unit(session, name="Phường Bến Nghé")
+    build_quarter(session, catalogue, unit)
+    return issue(session, catalogue, settings, unit)
+
+
+def test_issued_notice_carries_its_fingerprints_and_its_own_address(issued: Notice) -> None:
+    assert issued.docx_sha256 == hashlib.sha256(issued.docx).hexdigest()
+    assert issued.pdf_sha256 == hashlib.sha256(issued.pdf).hexdigest()
+    own = f"https://hailong.example.vn/cong-khai/{issued.unit.code}/2026/3"
+    text = "\n".join(p.text for p in Document(io.BytesIO(issued.docx)).paragraphs)
+    tables = "\n".join(c.text for t in Document(io.BytesIO(issued.docx)).tables for r in t.rows for c in r.cells)
+    assert own in text + tables  # the printed address (the QR encodes view.public_url, the same string)
+    assert issued.content["public_url"] == own
+
+
+def test_public_page_shows_digests_offers_files_and_checks_uploads(client: FlaskClient, issued: Notice,
+                                                                   session: Session, catalogue: Catalogue,
+                                                                   settings: Settings,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    code = issued.unit.code
+    page = client.get(f"/cong-khai/{code}/2026/3")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and issued.pdf_sha256 in html and issued.docx_sha256 in html
+    assert f"/cong-khai/{code}/2026/3.pdf" in html and f"/cong-khai/{code}/2026/3.docx" in html
+    assert f'href="/cong-khai/{code}/2026/3"' in client.get(f"/cong-khai/{code}").get_data(as_text=True)
+    assert client.get(f"/cong-khai/{code}/2026/4").status_code == 404
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    url = f"/cong-khai/{code}/2026/3/kiem-tra"
+
+    def upload(data: bytes, **extra: str):  # type: ignore[no-untyped-def]
+        return client.post(url, data={"csrf_token": token, "file": (io.BytesIO(data), "tb.pdf"), **extra},
+                           content_type="multipart/form-data")
+
+    same = upload(issued.pdf)
+    assert same.status_code == 200 and "Trùng khớp: tệp giống hệt bản PDF đã ban hành" in same.get_data(as_text=True)
+    assert "bản DOCX" in upload(issued.docx).get_data(as_text=True)
+    changed = upload(issued.pdf + b" ").get_data(as_text=True)
+    assert "Không trùng khớp" in changed and hashlib.sha256(issued.pdf + b" ").hexdigest() in changed
+    other = issue(session, catalogue, settings, issued.unit, number=4)
+    assert "Tệp không phải thông báo này mà là Thông báo số 04/TB-UBND" in upload(other.pdf).get_data(as_text=True)
+    no_token = client.post(url, data={"file": (io.BytesIO(issued.pdf), "tb.pdf")}, content_type="multipart/form-data")
+    assert no_token.status_code == 400  # CSRF-safe
+    assert client.post(url, data={"csrf_token": token}, content_type="multipart/form-data").status_code == 400
+
+    monkeypatch.setattr(fingerprint, "MAX_VERIFY_BYTES", 4096)  # a small bound keeps the upload in memory
+    too_big = upload(b"x" * 4097)
+    assert too_big.status_code == 413 and "Tệp quá lớn" in too_big.get_data(as_text=True)
+    assert upload(b"x" * 4096).status_code == 200  # at the bound: read and compared
+    assert upload(b"x" * 80_000).status_code == 413  # the declared length alone refuses it
+
+
+@pytest.fixture
+def run_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
+    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
+    cli_module._add_extra_commands()
+    return lambda *args: CliRunner().invoke(cli_module.cli, list(args), catch_exceptions=False)
+
+
+def test_cli_verify_names_the_notice_or_exits_one(run_cli, issued: Notice, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    copy = tmp_path / "ban-sao.pdf"
+    copy.write_bytes(issued.pdf)
+    ok = run_cli("notice", "verify", str(copy))
+    assert ok.exit_code == 0, ok.output
+    assert ok.stdout.startswith("Trùng khớp: Thông báo số 03/TB-UBND ngày 06/4/2026 của Phường Bến Nghé (bản PDF)")
+    assert issued.pdf_sha256 in ok.stdout
+    docx = tmp_path / "ban-sao.docx"
+    docx.write_bytes(issued.docx)
+    assert "(bản DOCX)" in run_cli("notice", "verify", str(docx)).stdout
+    copy.write_bytes(issued.pdf[:-1])
+    bad = run_cli("notice", "verify", str(copy))
+    assert bad.exit_code == 1 and "Không trùng khớp" in bad.stderr
+    empty = tmp_path / "rong.pdf"
+    empty.write_bytes(b"")
+    assert run_cli("notice", "verify", str(empty)).exit_code == 1
+    assert run_cli("notice", "verify", str(tmp_path / "khong-co.pdf")).exit_code == 2  # click: no such file
+    usage = run_cli("notice", "--quarter", "2026Q1")
+    assert usage.exit_code == 2 and "Cần --unit và -o/--output" in usage.output
+
+
+def test_two_tier_government_since_july_2025() -> None:
+    province = Unit(id=1, code="TINH", name="Thành phố Huế", kind=UnitKind.PROVINCE)
+    district = Unit(id=2, code="QUAN", name="Quận Thuận Hóa", kind=UnitKind.DISTRICT, parent_id=1)
+    ward = Unit(id=3, code="PHUONG", name="Phường Phú Hội", kind=UnitKind.WARD, parent_id=2)
+    units = {u.id: u for u in (province, district, ward)}
+
+    def parent_of(unit: Unit) -> Unit | None:
+        return units.get(unit.parent_id) if unit.parent_id else None
+
+    assert reporting_parent(ward, date(2025, 6, 30), parent_of) is district  # the district existed then
+    assert reporting_parent(ward, date(2025, 9, 30), parent_of) is province  # no district since 01/7/2025
+    district.parent_id = None
+    assert reporting_parent(ward, date(2026, 3, 31), parent_of) is None  # nothing above it: no such recipient
+    direct = Unit(id=4, code="XA", name="Xã A", kind=UnitKind.COMMUNE, parent_id=1)
+    assert reporting_parent(direct, date(2026, 3, 31), parent_of) is province
+
+
+def test_notice_recipients_follow_the_local_government_of_the_period(session: Session, catalogue: Catalogue,
+                                                                      settings: Settings) -> None:
+    province = create_unit(session, name="Thành phố Huế", kind=UnitKind.PROVINCE)
+    district = create_unit(session, name="Quận Thuận Hóa", kind=UnitKind.DISTRICT, parent=province)
+    ward = create_unit(session, name="Phường Phú Hội", parent=district)
+    session.commit()
+
+    def recipients(period: Period) -> tuple[str, ...]:
+        report = service.compute_report(session, catalogue, ward, period, settings=settings, now=NOW)
+        return service.notice_view(session, ward, report, settings=settings, number=None,
+                                   issue_date=period.end).recipients
+
+    assert recipients(Period.quarter(2025, 1))[0] == "- UBND quận Thuận Hóa (để báo cáo);"
+    assert recipients(Period.quarter(2026, 1))[0] == "- UBND thành phố Huế (để báo cáo);"
+
+
+def test_the_demo_is_two_tier(session: Session, catalogue: Catalogue, settings: Settings) -> None:
+    from sipas.demo import create_demo
+
+    create_demo(session, catalogue, settings, secret="demo-secret", now=NOW)
+    session.commit()
+    ward = session.scalars(select(Unit).where(Unit.code == "PHUONG-PHUHOI")).one()
+    parent = session.get(Unit, ward.parent_id)
+    assert parent is not None and parent.kind is UnitKind.PROVINCE and parent.parent_id is None
+    assert not session.scalars(select(Unit).where(Unit.kind == UnitKind.DISTRICT)).all()
+    report = service.compute_report(session, catalogue, ward, Period.quarter(2026, 1), settings=settings, now=NOW)
+    view = service.notice_view(session, ward, report, settings=settings, number=None, issue_date=date(2026, 4, 6))
+    assert view.recipients[0] == "- UBND thành phố Huế (mẫu) (để báo cáo);"
+    assert not any("quận" in line.lower() for line in view.recipients)
