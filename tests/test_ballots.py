@@ -10,21 +10,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aggregator.report import build_report
+from sipas.ballot_double_entry import confirm, differences, finish_entry, resolve
+from sipas.ballot_keys import answers_from_keys, keys_from_answers
 from sipas.ballots import (
     BatchClosed,
     BatchNotReady,
     NotYourEntry,
-    answers_from_keys,
     close_batch,
-    confirm,
     create_batch,
-    differences,
-    finish_entry,
-    keys_from_answers,
     lines,
     remove_line,
     reopen_batch,
-    resolve,
     save_line,
 )
 from sipas.catalogue import Catalogue
