@@ -1,4 +1,4 @@
-"""Paper ballots keyed at the counter (issue 11 §2): batches, keyed lines, corrections, double entry.
+"""Paper ballots keyed at the counter (issue 11 §2): batches, keyed lines, corrections.
 
 A clerk keys each ballot as one digit per criterion, in the order the options are printed on the ballot
 (the option order of the criterion file: 1 is the first option, 2 the second, ...), ``0`` or ``-`` for
@@ -7,21 +7,21 @@ as every channel), with an idempotency key per batch line and revision so that a
 stores a ballot twice.
 
 In a double-entry batch a second clerk keys the same ballots blind; nothing is recorded until both
-entries agree line by line (the differences are resolved) and the batch is confirmed, so reports never
-count an unconfirmed batch. Pure domain functions: no Flask.
+entries agree line by line and the batch is confirmed (``sipas.ballot_double_entry``), so reports never
+count an unconfirmed batch. Digits → answers: ``sipas.ballot_keys``. Pure domain functions: no Flask.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sipas.audit import audit
-from sipas.catalogue import NOT_APPLICABLE, Catalogue, Instrument
+from sipas.ballot_keys import answers_from_keys
+from sipas.catalogue import Catalogue, Instrument
 from sipas.clock import local_date
 from sipas.errors import DomainError, ValidationError
 from sipas.models import ResponseChannel, Unit
@@ -31,7 +31,6 @@ from sipas.text import is_storable, storable
 
 PAPER_SOURCE = "paper-batch"
 BALLOT_DOUBLE_ENTRY = "ballot_double_entry"  # the unit option (Unit.options) a new batch takes its default from
-NA_KEYS = ("0", "-")
 MAX_HANDED_OUT = 100_000
 OPEN, CLOSED = "open", "closed"
 
@@ -53,57 +52,6 @@ class BatchNotReady(DomainError):
     http_status = 409
     message_vi = "Chưa thể xác nhận lô phiếu."
 
-
-# --- Keys: digits as printed on the ballot ----------------------------------------------------------------------
-
-def key_labels(instrument: Instrument) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Per citizen criterion, the keys a clerk may type and what each means (shown beside the form)."""
-    result = []
-    for criterion in instrument.citizen_criteria:
-        keys = [(str(n), option.label) for n, option in enumerate(criterion.options, start=1)]
-        if criterion.allow_na:
-            keys.append(("0", "Không áp dụng"))
-        result.append((criterion.code, keys))
-    return result
-
-
-def answers_from_keys(instrument: Instrument, keys: Mapping[str, str]) -> dict[str, str]:
-    """``{"q1": "1", "q2": "-"}`` → ``{"q1": "rat_hai_long", "q2": "na"}``; the first wrong key raises."""
-    answers = {}
-    for position, criterion in enumerate(instrument.citizen_criteria, start=1):
-        key = str(keys.get(criterion.code, "")).strip()
-        allowed = ", ".join(str(n) for n in range(1, len(criterion.options) + 1))
-        where = f"Câu {position} ({criterion.short_label})"
-        if key in NA_KEYS:
-            if not criterion.allow_na:
-                raise ValidationError(f"{where} không có lựa chọn “Không áp dụng”: gõ {allowed}.",
-                                      field=f"keys.{criterion.code}", detail=f"{criterion.code} does not allow na")
-            answers[criterion.code] = NOT_APPLICABLE
-        elif key.isdigit() and key.isascii() and 1 <= int(key) <= len(criterion.options):
-            answers[criterion.code] = criterion.options[int(key) - 1].code
-        elif key == "":
-            raise ValidationError(f"{where} chưa nhập: gõ {allowed}" + (" hoặc 0." if criterion.allow_na else "."),
-                                  field=f"keys.{criterion.code}", detail=f"missing key for {criterion.code}")
-        else:
-            raise ValidationError(f"{where}: “{key[:10]}” không phải lựa chọn trên phiếu, gõ {allowed}.",
-                                  field=f"keys.{criterion.code}", detail=f"unknown key {key[:10]!r}")
-    return answers
-
-
-def keys_from_answers(instrument: Instrument, answers: Mapping[str, str]) -> dict[str, str]:
-    """The digits that key stored answers again (a correction starts from what was keyed)."""
-    keys = {}
-    for criterion in instrument.citizen_criteria:
-        value = answers.get(criterion.code)
-        if value == NOT_APPLICABLE:
-            keys[criterion.code] = "0"
-        else:
-            codes = [o.code for o in criterion.options]
-            keys[criterion.code] = str(codes.index(value) + 1) if value in codes else ""
-    return keys
-
-
-# --- Batches ----------------------------------------------------------------------------------------------------
 
 def batch_instrument(catalogue: Catalogue, batch: BallotBatch) -> Instrument:
     """The version of the batch's instrument in effect on the day its ballots were filled in."""
@@ -155,7 +103,7 @@ def line_count(session: Session, batch: BallotBatch, entry: int = 1) -> int:
                           .where(BallotLine.batch_id == batch.id, BallotLine.entry == entry)) or 0
 
 
-def _record(session: Session, catalogue: Catalogue, batch: BallotBatch, line: BallotLine, *, actor: str,
+def record_line(session: Session, catalogue: Catalogue, batch: BallotBatch, line: BallotLine, *, actor: str,
             now: datetime, tz: tzinfo) -> None:
     data = ResponseInput(instrument=batch.instrument_code, channel=ResponseChannel.PAPER, answers=line.answers,
                          dossier_code=line.dossier_code, submitted_at=ballot_time(batch.batch_date, now, tz),
@@ -186,7 +134,7 @@ def _clean_dossier_code(value: str | None) -> str | None:
     return code
 
 
-def _lock(session: Session, batch: BallotBatch) -> None:
+def lock_batch(session: Session, batch: BallotBatch) -> None:
     """Hold the batch row until commit: two clerks saving at once get consecutive positions (PostgreSQL; SQLite's
     write transactions are serial already) and see each other's status changes."""
     session.refresh(batch, with_for_update=True)
@@ -201,7 +149,7 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
     a counted line replaces its response and is audited with the answers before and after. Flushes;
     the caller commits, or rolls back on a ``DomainError``.
     """
-    _lock(session, batch)
+    lock_batch(session, batch)
     if batch.status != OPEN:
         raise BatchClosed(detail=f"batch {batch.id} is {batch.status}")
     entry = entry_for(batch, actor)
@@ -231,7 +179,7 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
         session.add(line)
         session.flush()
         if counts_now:
-            _record(session, catalogue, batch, line, actor=actor, now=now, tz=tz)
+            record_line(session, catalogue, batch, line, actor=actor, now=now, tz=tz)
             session.flush()
         return line
     line = session.scalar(select(BallotLine).where(BallotLine.batch_id == batch.id, BallotLine.entry == entry,
@@ -249,7 +197,7 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
     line.submit_key, line.entered_by, line.entered_at = submit_key, actor, now
     session.flush()
     if counts_now:
-        _record(session, catalogue, batch, line, actor=actor, now=now, tz=tz)
+        record_line(session, catalogue, batch, line, actor=actor, now=now, tz=tz)
     else:
         _check(session, catalogue, batch, answers, code, actor=actor, now=now, tz=tz)
     session.flush()
@@ -263,7 +211,7 @@ def remove_line(session: Session, batch: BallotBatch, *, position: int, actor: s
     """Take out a ballot keyed by mistake (twice, or not a ballot of this batch); later lines move up by one.
 
     Its response, if it counted, is deleted with it; the removal is audited with what the line held."""
-    _lock(session, batch)
+    lock_batch(session, batch)
     if batch.status != OPEN:
         raise BatchClosed(detail=f"batch {batch.id} is {batch.status}")
     entry = entry_for(batch, actor)
@@ -294,7 +242,7 @@ def counts_at_once(batch: BallotBatch) -> bool:
 
 def close_batch(session: Session, batch: BallotBatch, *, actor: str, now: datetime) -> None:
     """The batch is complete (its ballots already count). An unconfirmed double-entry batch closes by ``confirm``."""
-    _lock(session, batch)
+    lock_batch(session, batch)
     if not counts_at_once(batch):
         raise BatchNotReady("Lô nhập hai lần được đóng khi xác nhận sau đối chiếu.", detail="double-entry batch")
     if batch.status == CLOSED:
@@ -309,118 +257,10 @@ def reopen_batch(session: Session, batch: BallotBatch, *, actor: str, now: datet
 
     Recorded ballots keep counting; each correction replaces one response and is audited. A confirmed
     double-entry batch reopens for its first clerk, whose corrections then count at once."""
-    _lock(session, batch)
+    lock_batch(session, batch)
     if batch.status == OPEN and not (batch.first_done or batch.second_done):
         return
     batch.status, batch.closed_at, batch.first_done = OPEN, None, False
     if batch.confirmed_at is None:
         batch.second_done = False  # a confirmed batch is corrected by its first clerk only, counting at once
     audit(session, "ballot.batch_reopened", actor=actor, unit=batch.unit, subject=f"lô {batch.id}")
-
-
-def finish_entry(session: Session, batch: BallotBatch, *, actor: str) -> int:
-    """A clerk of a double-entry batch has keyed every ballot; returns the entry finished."""
-    _lock(session, batch)
-    entry = entry_for(batch, actor)
-    if entry is None or not batch.double_entry or batch.status != OPEN:
-        raise NotYourEntry(detail=f"{actor} keys no entry of batch {batch.id}")
-    if entry == 1:
-        batch.first_done = True
-    else:
-        batch.second_done = True
-    audit(session, "ballot.entry_finished", actor=actor, unit=batch.unit, subject=f"lô {batch.id}", entry=entry,
-          ballots=line_count(session, batch, entry))
-    return entry
-
-
-@dataclass(frozen=True)
-class Difference:
-    position: int
-    first: BallotLine | None
-    second: BallotLine | None
-
-
-def differences(session: Session, batch: BallotBatch) -> list[Difference]:
-    """Lines where the two entries disagree (answers or dossier code), or that one entry lacks."""
-    first = {line.position: line for line in lines(session, batch, 1)}
-    second = {line.position: line for line in lines(session, batch, 2)}
-    found = []
-    for position in sorted(first.keys() | second.keys()):
-        a, b = first.get(position), second.get(position)
-        if a is None or b is None or _view(a) != _view(b):
-            found.append(Difference(position, a, b))
-    return found
-
-
-def resolve(session: Session, batch: BallotBatch, *, position: int, take: int, actor: str, now: datetime) -> None:
-    """Settle one difference by taking entry ``take``'s version of line ``position`` into the other entry."""
-    _lock(session, batch)
-    if not (batch.double_entry and batch.first_done and batch.second_done and batch.status == OPEN
-            and batch.confirmed_at is None):
-        raise BatchNotReady("Chỉ đối chiếu khi cả hai lượt nhập đã kết thúc.", detail="both entries must be finished")
-    if take not in (1, 2):
-        raise ValidationError("Hãy chọn bản nhập thứ nhất hoặc thứ hai.", field="take", detail="take must be 1 or 2")
-    chosen, other = (session.scalar(select(BallotLine).where(BallotLine.batch_id == batch.id, BallotLine.entry == e,
-                                                             BallotLine.position == position))
-                     for e in (take, 3 - take))
-    if chosen is None and other is None:
-        raise ValidationError(f"Không có phiếu số {position} trong lô.", field="position",
-                              detail=f"no line {position}")
-    before = {"first": _line_view(chosen if take == 1 else other), "second": _line_view(other if take == 1 else chosen)}
-    if chosen is None:
-        assert other is not None
-        session.delete(other)
-    elif other is None:
-        session.add(BallotLine(batch_id=batch.id, entry=3 - take, position=position, answers=dict(chosen.answers),
-                               dossier_code=chosen.dossier_code, comment=chosen.comment,
-                               submit_key=f"resolve-{position}-{now.timestamp()}",
-                               entered_by=actor, entered_at=now))
-    else:
-        other.answers, other.dossier_code, other.comment = dict(chosen.answers), chosen.dossier_code, chosen.comment
-        other.revision += 1
-    session.flush()
-    audit(session, "ballot.difference_resolved", actor=actor, unit=batch.unit,
-          subject=f"lô {batch.id}, phiếu {position}", take=take, before=before)
-
-
-def _view(line: BallotLine) -> tuple[object, ...]:
-    """What two entries must agree on: answers, dossier code, comment (spacing aside)."""
-    return line.answers, line.dossier_code or "", " ".join((line.comment or "").split())
-
-
-def _line_view(line: BallotLine | None) -> dict[str, object] | None:
-    return None if line is None else {"answers": dict(line.answers), "dossier_code": line.dossier_code}
-
-
-@dataclass(frozen=True)
-class LineProblem:
-    position: int
-    message: str
-
-
-def confirm(session: Session, catalogue: Catalogue, batch: BallotBatch, *, actor: str, now: datetime,
-            tz: tzinfo) -> list[LineProblem]:
-    """Record every line of an agreed double-entry batch and close it; nothing is recorded if one line fails.
-
-    Returns the lines refused (their position and reason); the caller rolls back when there are any."""
-    _lock(session, batch)
-    if not (batch.double_entry and batch.first_done and batch.second_done and batch.status == OPEN
-            and batch.confirmed_at is None):
-        raise BatchNotReady("Chỉ xác nhận khi cả hai lượt nhập đã kết thúc.", detail="both entries must be finished")
-    if differences(session, batch):
-        raise BatchNotReady("Còn phiếu nhập khác nhau giữa hai lượt: hãy đối chiếu trước khi xác nhận.",
-                            detail="unresolved differences")
-    problems = []
-    for line in lines(session, batch, 1):
-        try:
-            with session.begin_nested():
-                _record(session, catalogue, batch, line, actor=actor, now=now, tz=tz)
-                session.flush()
-        except DomainError as exc:
-            problems.append(LineProblem(line.position, exc.message_vi))
-    if problems:
-        return problems
-    batch.status, batch.closed_at, batch.confirmed_at = CLOSED, now, now
-    audit(session, "ballot.batch_confirmed", actor=actor, unit=batch.unit, subject=f"lô {batch.id}",
-          ballots=line_count(session, batch), handed_out=batch.handed_out)
-    return []

@@ -10,21 +10,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aggregator.report import build_report
+from sipas.ballot_double_entry import confirm, differences, finish_entry, resolve
+from sipas.ballot_keys import answers_from_keys, keys_from_answers
 from sipas.ballots import (
     BatchClosed,
     BatchNotReady,
     NotYourEntry,
-    answers_from_keys,
     close_batch,
-    confirm,
     create_batch,
-    differences,
-    finish_entry,
-    keys_from_answers,
     lines,
     remove_line,
     reopen_batch,
-    resolve,
     save_line,
 )
 from sipas.catalogue import Catalogue
@@ -222,3 +218,19 @@ def test_two_clerks_saving_at_once_get_consecutive_positions(app, catalogue) -> 
     first.close()
     thread.join(timeout=30)
     assert saved == [2]
+
+
+def test_a_confirmed_double_entry_batch_reopens_for_its_first_clerk_whose_corrections_count(session, catalogue) -> None:  # type: ignore[no-untyped-def]
+    batch = _batch(session, catalogue, double_entry=True)
+    for actor in (A, B):
+        _key(session, catalogue, batch, "1111", actor=actor)
+        finish_entry(session, batch, actor=actor)
+    assert confirm(session, catalogue, batch, actor=A, now=NOW, tz=TZ) == []
+    reopen_batch(session, batch, actor=A, now=NOW)
+    with pytest.raises(BatchClosed):
+        _key(session, catalogue, batch, "2222", actor=B, position=1)  # the second entry stays finished
+    corrected = _key(session, catalogue, batch, "2222", actor=A, position=1)
+    session.commit()
+    assert _paper(session) == 1 and corrected.response.answers[0].option_code == "hai_long"
+    close_batch(session, batch, actor=A, now=NOW)
+    assert batch.status == "closed"

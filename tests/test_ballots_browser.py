@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from sipas.models import Response, ResponseChannel
 from sipas.storage import get_database
+from tests.browser_support import screenshot_path
 from tests.factories import PASSWORD, create_clerk, create_unit
 
 
@@ -48,6 +49,7 @@ def test_a_clerk_keys_three_ballots_keyboard_only(live_server, page) -> None:  #
     assert page.locator('[data-testid="count"]').inner_text() == "3"
     assert page.locator("#next-position").inner_text() == "4"
     assert page.url == batch_url  # saved through fetch, no page load between ballots
+    page.screenshot(path=screenshot_path("ballot-entry.png"), full_page=True)
     keyed = [row.inner_text().split("\t")[1] for row in page.locator("#ballot-lines tbody tr").all()]
     assert keyed == ["1 2 1 3", "1 2 1 3", "3 3 3 3"]
     with get_database(live_server.app).session() as session:

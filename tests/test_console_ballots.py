@@ -190,3 +190,21 @@ def test_a_comment_written_on_the_ballot_is_kept_with_the_response_but_not_in_th
     assert event.details["comment_changed"] is True and "ghế" not in str(event.details)
     too_long = _key(client, batch_path, "1111", comment="x" * 2001)
     assert too_long.status_code == 422 and "Ý kiến dài quá 2.000 ký tự." in too_long.get_data(as_text=True)
+
+
+def test_the_fast_form_gets_json_and_a_resent_ballot_is_saved_once(client, session) -> None:
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    batch_path = _open_batch(client, unit)
+    data = {"csrf_token": _token(client, batch_path), "submit_key": "lan-gui-1", "k_q1": "2", "k_q2": "2",
+            "k_q3": "1", "k_q4": "3", "dossier_code": ""}
+    first = client.post(f"{batch_path}/lines", data=data, headers={"Accept": "application/json"})
+    again = client.post(f"{batch_path}/lines", data=data, headers={"Accept": "application/json"})
+    body = first.get_json()
+    assert first.status_code == 200 and body["saved"] is True and body["position"] == 1 and body["count"] == 1
+    assert body["keys"] == ["2", "2", "1", "3"] and body["handed_out"] == 20 and body["submit_key"] != "lan-gui-1"
+    assert body["edit_url"] == f"{batch_path}?sua=1"
+    assert again.get_json()["position"] == 1 and again.get_json()["count"] == 1
+    assert _paper(session) == 1

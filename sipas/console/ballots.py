@@ -13,7 +13,8 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from sipas import ballots
+from sipas import ballot_double_entry as double_entry
+from sipas import ballot_keys, ballots
 from sipas.clock import local_date, utcnow
 from sipas.console import bp
 from sipas.console.auth import actor_name, allowed_units, roles_required, unit_for_user
@@ -122,20 +123,20 @@ def _batch_page(batch: BallotBatch, *, position: int | None = None, keyed: dict[
     own = ballots.lines(session, batch, entry or 1)
     editing = next((line for line in own if line.position == position), None) if position else None
     if editing is not None and keyed is None:
-        keyed = ballots.keys_from_answers(instrument, editing.answers)
+        keyed = ballot_keys.keys_from_answers(instrument, editing.answers)
         dossier_code, comment = editing.dossier_code or "", editing.comment or ""
     entry_done = entry is not None and (batch.first_done if entry == 1 else batch.second_done)
     both_done = batch.double_entry and batch.first_done and batch.second_done and batch.confirmed_at is None
-    keys = ballots.key_labels(instrument)
+    keys = ballot_keys.key_labels(instrument)
     return render_template(
         "console/ballots/batch.html", batch=batch, instrument=instrument, entry=entry, lines=own,
         shown_lines=own if entry is not None else [], key_labels=dict(keys),
-        keys_of=lambda line: ballots.keys_from_answers(instrument, line.answers),
+        keys_of=lambda line: ballot_keys.keys_from_answers(instrument, line.answers),
         can_key=batch.status == ballots.OPEN and entry is not None and not entry_done,
         editing=editing, keyed=keyed or {}, dossier_code=dossier_code, comment=comment, problem=problem,
         problems=problems or [],
         submit_key=secrets.token_urlsafe(12), both_done=both_done,
-        differences=ballots.differences(session, batch) if both_done else [],
+        differences=double_entry.differences(session, batch) if both_done else [],
         counts_at_once=ballots.counts_at_once(batch))
 
 
@@ -162,7 +163,7 @@ def ballot_line_save(unit_code: str, batch_id: int) -> ResponseReturnValue:
     session.commit()
     count = ballots.line_count(session, batch, line.entry)
     if _wants_json():
-        keys = ballots.keys_from_answers(instrument, line.answers)
+        keys = ballot_keys.keys_from_answers(instrument, line.answers)
         return jsonify(saved=True, position=line.position, corrected=position is not None, count=count,
                        handed_out=batch.handed_out, keys=[keys[c.code] for c in instrument.citizen_criteria],
                        dossier_code=line.dossier_code or "", comment=line.comment or "",
@@ -212,7 +213,7 @@ def ballot_batch_reopen(unit_code: str, batch_id: int) -> ResponseReturnValue:
 @roles_required(*WORKERS)
 def ballot_entry_finish(unit_code: str, batch_id: int) -> ResponseReturnValue:
     return _action(unit_code, batch_id, "Đã kết thúc lượt nhập.",
-                   lambda s, b: ballots.finish_entry(s, b, actor=actor_name()))
+                   lambda s, b: double_entry.finish_entry(s, b, actor=actor_name()))
 
 
 @bp.post("/ballots/<unit_code>/<int:batch_id>/resolve", endpoint="ballot_resolve")
@@ -223,7 +224,7 @@ def ballot_resolve(unit_code: str, batch_id: int) -> ResponseReturnValue:
     if position is None or take is None:
         abort(400)
     return _action(unit_code, batch_id, f"Đã đối chiếu phiếu số {position}.",
-                   lambda s, b: ballots.resolve(s, b, position=position, take=take, actor=actor_name(),
+                   lambda s, b: double_entry.resolve(s, b, position=position, take=take, actor=actor_name(),
                                                 now=utcnow()))
 
 
@@ -234,7 +235,7 @@ def ballot_batch_confirm(unit_code: str, batch_id: int) -> ResponseReturnValue:
     batch = _batch(unit_code, batch_id)
     session = db_session()
     try:
-        problems = ballots.confirm(session, get_catalogue(), batch, actor=actor_name(), now=utcnow(),
+        problems = double_entry.confirm(session, get_catalogue(), batch, actor=actor_name(), now=utcnow(),
                                    tz=get_settings().tz)
     except DomainError as exc:
         session.rollback()
