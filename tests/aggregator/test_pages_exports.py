@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from aggregator import charts
 from aggregator.models import QuarterInput
+from sipas.cases.overrides import index8_reason
 from sipas.catalogue import Catalogue
 from sipas.models import AuditEvent, ResponseChannel, Role
 from tests.aggregator.fixtures import NOW, build_quarter
@@ -94,11 +95,16 @@ def test_staff_inputs_form_saves_and_audits(client: FlaskClient, session: Sessio
     page = client.get("/console/bao-cao/so-lieu-quy", query_string={"quarter": "2026Q1"})
     assert page.status_code == 200 and "Chỉ số 5" in page.get_data(as_text=True)
     form = {"csrf_token": _csrf(page.get_data(as_text=True)), "unit": unit.code, "quarter": "2026Q1",
-            "index5": "tiep_nhan_tra_tai_mot_cua", "index6": "", "index8": "duoi_90", "ballots_handed_out": "1.200"}
+            "index5": "tiep_nhan_tra_tai_mot_cua", "index6": "", "index8": "duoi_90", "ballots_handed_out": "1.200",
+            "index8_reason": "Phản ánh nhận qua đường dây nóng chưa nhập vào hệ thống"}
+    assert client.post("/console/bao-cao/so-lieu-quy", data={**form, "index8_reason": " "}).status_code == 400
     assert client.post("/console/bao-cao/so-lieu-quy", data=form).status_code == 302
     row = session.scalar(select(QuarterInput).where(QuarterInput.unit_id == unit.id))
     assert (row.year, row.quarter, row.index5_points, row.index6_points, row.index8_points,
             row.ballots_handed_out) == (2026, 1, 1, None, 0, 1200)
+    assert index8_reason(session, unit.id, 2026, 1) == "Phản ánh nhận qua đường dây nóng chưa nhập vào hệ thống"
+    assert "Phản ánh nhận qua đường dây nóng" in client.get(
+        "/console/bao-cao/so-lieu-quy", query_string={"quarter": "2026Q1", "unit": unit.code}).get_data(as_text=True)
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "aggregator.quarter_input.saved"))
     assert event.subject == "2026Q1" and event.actor == f"user:{clerk.username}"
     assert client.post("/console/bao-cao/so-lieu-quy", data={**form, "index5": "bogus"}).status_code == 400
