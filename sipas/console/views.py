@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     from sipas.context import add_console_nav
 
     add_console_nav(app, "console.dossiers", "Hồ sơ", order=10, roles=("admin", "clerk", "leader"))
+    add_console_nav(app, "console.cases", "Phản ánh", order=15, roles=("admin", "clerk", "leader"))
     add_console_nav(app, "console.units", "Đơn vị", order=80)
     add_console_nav(app, "console.users", "Tài khoản", order=85, roles=("admin",))
     add_console_nav(app, "console.api_keys", "Khóa API", order=86, roles=("admin",))
