@@ -22,6 +22,10 @@ def init_app(app: Flask) -> None:
     from sms_gateway.case_reply import send_case_reply
 
     app.extensions["sipas_case_reply_sender"] = send_case_reply
+    from sipas.todo import add_console_todo
+    from sms_gateway.todo import returned_not_invited
+
+    add_console_todo(app, returned_not_invited)
     app.register_blueprint(webhooks_bp)
     csrf.exempt(webhooks_bp)
     from sipas.api import dossiers as dossier_api
