@@ -78,16 +78,16 @@ class CaseRow:
         return rules.STATUS_LABELS[self.status]
 
 
-def _dissatisfied_criteria(catalogue: Catalogue, response: Response) -> tuple[str, ...]:
-    keys = {(i, v, c, o) for i, v, c, o in catalogue.dissatisfied_answers()}
+def _dissatisfied_criteria(keys: set[tuple[str, str, str, str]], response: Response) -> tuple[str, ...]:
     return tuple(a.criterion_code for a in response.answers
                  if (response.instrument_code, response.instrument_version, a.criterion_code, a.option_code) in keys)
 
 
 def case_row(catalogue: Catalogue, response: Response, case: FollowUpCase | None, *, tz: tzinfo,
-             today: date) -> CaseRow | None:
+             today: date, keys: set[tuple[str, str, str, str]] | None = None) -> CaseRow | None:
     """The row of a response, or None when it does not need follow-up."""
-    dissatisfied = _dissatisfied_criteria(catalogue, response)
+    dissatisfied = _dissatisfied_criteria(keys if keys is not None else set(catalogue.dissatisfied_answers()),
+                                          response)
     action = rules.asks_for_action(response.comment)
     if not dissatisfied and not action and case is None:
         return None
@@ -126,9 +126,9 @@ def list_cases(session: Session, catalogue: Catalogue, unit_ids: Sequence[int], 
         stmt = stmt.where(FollowUpCase.assignee_id.is_(None))
     elif filters.assignee_id is not None:
         stmt = stmt.where(FollowUpCase.assignee_id == filters.assignee_id)
-    rows = []
+    rows, keys = [], set(catalogue.dissatisfied_answers())
     for response, case in session.execute(stmt.order_by(Response.submitted_at, Response.id)):
-        row = case_row(catalogue, response, case, tz=tz, today=today)
+        row = case_row(catalogue, response, case, tz=tz, today=today, keys=keys)
         if row is None or (filters.status is not None and row.status is not filters.status):
             continue
         if (filters.criterion and filters.criterion not in row.dissatisfied) or (filters.overdue and not row.overdue):
@@ -201,7 +201,7 @@ def record(session: Session, case: FollowUpCase, *, explanation: str, contact_ma
         setattr(case, name, value)
     if case.status is CaseStatus.OPEN:
         case.status = CaseStatus.IN_PROGRESS
-    said = "; ".join(f"{fields[name][1]}: {value}" for name, value in given.items())
+    said = "; ".join(f"{fields[name][1]}: {value.rstrip(' .;')}" for name, value in given.items())
     add_event(session, case, "recorded", f"{who} ghi nhận {said}.", actor=actor, now=now, fields=sorted(given))
 
 

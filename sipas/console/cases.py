@@ -69,7 +69,9 @@ def cases_list():  # type: ignore[no-untyped-def]
     unit_ids = [u.id for u in units]
     today = local_date(utcnow(), settings.tz)
     rows = service.list_cases(db_session(), get_catalogue(), unit_ids, filters, tz=settings.tz, today=today)
-    criteria = sorted({c for row in rows for c in row.dissatisfied} | {filters.criterion or ""} - {""})
+    criteria = {c: _criterion_label(row, c) for row in rows for c in row.dissatisfied}
+    if filters.criterion and filters.criterion not in criteria:
+        criteria[filters.criterion] = filters.criterion
     return render_template("console/cases/list.html", rows=rows[:service.LIST_LIMIT], total=len(rows),
                            overdue=sum(r.overdue for r in rows), units=allowed_units(), args=args,
                            statuses=rules.STATUS_LABELS, channels=CHANNEL_LABELS_VI, criteria=criteria,
@@ -99,8 +101,9 @@ def case_detail(response_id: int):  # type: ignore[no-untyped-def]
         answers.append({"label": criterion.short_label if criterion else answer.criterion_code,
                         "option": option.label if option else "Không áp dụng",
                         "dissatisfied": answer.criterion_code in row.dissatisfied})
+    next_statuses = [s for s in CaseStatus if s in rules.NEXT_STATUSES[row.status]]  # in workflow order
     return render_template("console/cases/detail.html", row=row, unit=unit, rules=service.case_settings(unit),
-                           statuses=rules.STATUS_LABELS, next_statuses=sorted(rules.NEXT_STATUSES[row.status]),
+                           statuses=rules.STATUS_LABELS, next_statuses=next_statuses,
                            officers=_officers([unit.id]), reply=reply_possibility(row.response),
                            channels=CHANNEL_LABELS_VI, answers=answers, local=_local)
 
