@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from sipas.cases.models import CaseStatus, FollowUpCase
 from sipas.models import Role
-from sms_gateway.models import MessageKind, OutboundMessage
+from sms_gateway.models import MessageKind, OptOut, OutboundMessage
 from tests.factories import answers_for, create_clerk, create_dossier, create_response, create_unit, local, login
 
 
@@ -88,3 +88,16 @@ def test_the_unit_rule_shows_the_dossier_and_sets_the_due_date(client, session, 
     assert "Giao xử lý" not in page  # a leader reads, never acts
     assert client.post(f"/console/cases/{response.id}", data={"csrf_token": _csrf(page), "action": "assign"}
                        ).status_code == 403
+
+
+def test_no_sms_reply_to_a_number_that_opted_out_and_the_trail_says_so(client, session, catalogue):
+    unit, clerk, dossier, response = _world(session, catalogue)
+    session.add(OptOut(phone_hash=dossier.contact.phone_hash, opted_out_at=local(2026, 4, 4), source="reply"))
+    session.commit()
+    login(client, clerk)
+    path = f"/console/cases/{response.id}"
+    token = _csrf(client.get(path).get_data(as_text=True))
+    page = client.post(path, data={"csrf_token": token, "action": "reply", "reply": "Phường xin tiếp thu."},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Không gửi được tin nhắn trả lời: Số điện thoại đã từ chối nhận tin nhắn (TC/HUY)." in page
+    assert session.scalars(select(OutboundMessage).where(OutboundMessage.unit_id == unit.id)).all() == []
