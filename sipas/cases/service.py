@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
 from sqlalchemy import and_, exists, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from sipas.audit import audit
@@ -158,10 +159,17 @@ def ensure_case(session: Session, row: CaseRow, *, actor: str, who: str, now: da
     """The case row of a listed response, created (status open) at the first action on it."""
     if row.case is not None:
         return row.case
-    case = FollowUpCase(unit_id=row.response.unit_id, response=row.response, response_id=row.response.id,
-                        status=CaseStatus.OPEN, due_local_date=row.due, created_at=now, updated_at=now)
-    session.add(case)
-    session.flush()
+    case = FollowUpCase(unit_id=row.response.unit_id, response_id=row.response.id, status=CaseStatus.OPEN,
+                        due_local_date=row.due, created_at=now, updated_at=now)
+    try:
+        with session.begin_nested():  # another clerk may open the same case at the same moment
+            session.add(case)
+            session.flush()
+    except IntegrityError:
+        existing = session.scalar(select(FollowUpCase).where(FollowUpCase.response_id == row.response.id))
+        if existing is None:
+            raise
+        return existing
     add_event(session, case, "opened", f"{who} tiếp nhận phản ánh; hạn trả lời {row.due:%d/%m/%Y}.", actor=actor,
            now=now)
     return case

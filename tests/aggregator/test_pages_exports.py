@@ -50,6 +50,7 @@ def test_dashboard_for_a_clerk_and_404_for_another_unit(client: FlaskClient, ses
     assert "Kỳ báo cáo quý I năm 2026 (01/01/2026 – 31/3/2026)" in html
     assert "66,67%" in html and "<svg" in html and "n = 2" in html
     assert "Phải chờ lâu" in html and "cần theo dõi" in html
+    assert f'href="/console/cases?unit={unit.code}">xem và xử lý phản ánh</a>' in html
     assert "Tổng cộng" in html and "Chứng thực" in html
     assert "Tổng điểm: xếp loại khá" in html and "11,3/18" in html and "1,3" in html  # index 7
     assert "xuất sắc từ 15,0 điểm; tốt từ 12,0 điểm; khá từ 9,0 điểm; trung bình từ 6,0 điểm; yếu dưới 6,0 điểm" in html

@@ -166,3 +166,13 @@ def test_index8_in_the_report_is_computed_from_cases_unless_overridden(session, 
     session.flush()
     assert index8() == 1
     assert asks.id  # the open request does not count against the unit before 25 April
+
+
+def test_opening_a_case_someone_else_just_opened_returns_theirs(session, catalogue, ward):
+    unit, _happy, unhappy, _asks, _old = ward
+    stale = service.find_row(session, catalogue, [unit.id], unhappy.id, tz=TZ, today=TODAY)
+    fresh = service.find_row(session, catalogue, [unit.id], unhappy.id, tz=TZ, today=TODAY)
+    first = service.ensure_case(session, fresh, actor="a", who="A", now=NOW)
+    session.flush()
+    assert stale is not None and stale.case is None
+    assert service.ensure_case(session, stale, actor="b", who="B", now=NOW) is first
