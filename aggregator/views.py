@@ -118,7 +118,7 @@ def _class_rule() -> str:
 
 INDEX_SOURCES = {1: "ngày trả kết quả của hồ sơ", 2: "ngày trả kết quả của hồ sơ", 3: "ý kiến người dân",
                  4: "ý kiến người dân", 5: "đơn vị tự đánh giá", 6: "đơn vị tự đánh giá", 7: "ý kiến người dân",
-                 8: "đơn vị tự đánh giá", 9: "tỷ lệ hồ sơ trực tuyến"}
+                 8: "phản ánh trả lời đúng hạn (hoặc đơn vị nhập thay, có lý do)", 9: "tỷ lệ hồ sơ trực tuyến"}
 
 
 def _index_rows(period: Period) -> list[tuple[str, str, str]]:
