@@ -6,6 +6,8 @@ rule (``case_show_dossier``) allows it; the citizen's phone never is.
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -33,14 +35,23 @@ def _who() -> str:
 def _filters() -> tuple[service.CaseFilters, dict[str, str]]:
     """The list filters from the query string; an unreadable value is ignored (and not echoed back)."""
     args = {name: request.args.get(name, "").strip() for name in
-            ("unit", "quarter", "criterion", "channel", "status", "assignee", "overdue")}
+            ("unit", "quarter", "from", "to", "criterion", "channel", "status", "assignee", "overdue")}
     period = None
-    if args["quarter"]:
+    if args["quarter"]:  # a quarter wins over dates
         try:
             period = Period.parse_quarter(args["quarter"])
         except ValueError:
             flash("Quý không hợp lệ, cần dạng 2026Q2.", "error")
             args["quarter"] = ""
+        args["from"] = args["to"] = ""
+    elif args["from"] or args["to"]:
+        try:
+            period = Period(date.fromisoformat(args["from"] or "2000-01-01"),
+                            date.fromisoformat(args["to"] or "2100-12-31"))
+        except ValueError:
+            flash("Khoảng thời gian không hợp lệ: cần ngày dạng 2026-04-01 và ngày bắt đầu không sau ngày kết thúc.",
+                  "error")
+            args["from"] = args["to"] = ""
     channel = args["channel"] if args["channel"] in {c.value for c in ResponseChannel} else ""
     status = args["status"] if args["status"] in {s.value for s in CaseStatus} else ""
     assignee = int(args["assignee"]) if args["assignee"].lstrip("-").isdigit() else None

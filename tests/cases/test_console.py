@@ -35,6 +35,14 @@ def test_a_clerk_lists_opens_and_answers_a_case(client, session, catalogue):
     listing = client.get("/console/cases", query_string={"unit": unit.code}).get_data(as_text=True)
     assert "Phản ánh cần xử lý" in listing and f"Phiếu #{response.id}" in listing and "1 phản ánh" in listing
     assert "Thái độ" in listing and "Cán bộ hẹn lại nhiều lần" in listing
+    ranges = ((("2026-04-01", "2026-04-03"), True), (("2026-04-04", ""), False), (("", "2026-04-02"), False))
+    for dates, listed in ranges:
+        html = client.get("/console/cases", query_string=dict(zip(("from", "to"), dates, strict=True))).get_data(
+            as_text=True)
+        assert (f"Phiếu #{response.id}" in html) is listed, dates
+    refused = client.get("/console/cases", query_string={"from": "2026-05-01", "to": "2026-04-01"}).get_data(
+        as_text=True)
+    assert "Khoảng thời gian không hợp lệ" in refused and f"Phiếu #{response.id}" in refused
     page = client.get(f"/console/cases/{response.id}").get_data(as_text=True)
     assert "ẩn theo quy định của đơn vị" in page and dossier.code not in page and "912345678" not in page
     token = _csrf(page)
