@@ -1,4 +1,7 @@
-"""Saving the staff-entered quarterly figures (indices 5, 6, 8 and paper ballots handed out), audited."""
+"""Saving the staff-entered quarterly figures (indices 5, 6, 8 and paper ballots handed out), audited.
+
+Index 8 is computed from the follow-up cases (``sipas.cases``); an entry here overrides it and needs a reason.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.models import QuarterInput
 from sipas.audit import audit
+from sipas.cases.overrides import set_index8_reason
 from sipas.catalogue import Catalogue, Criterion
 from sipas.clock import Period
 from sipas.errors import ValidationError
@@ -27,6 +31,7 @@ class QuarterFigures:
     index6: str = ""
     index8: str = ""
     ballots_handed_out: int | None = None
+    index8_reason: str = ""  # required with index8: it overrides the value computed from the follow-up cases
 
 
 def staff_criteria(catalogue: Catalogue, year: int, quarter: int) -> dict[int, Criterion]:
@@ -66,6 +71,12 @@ def save_quarter_input(session: Session, catalogue: Catalogue, unit: Unit, year:
     if figures.ballots_handed_out is not None and not 0 <= figures.ballots_handed_out <= MAX_BALLOTS:
         raise ValidationError("Số phiếu phát ra phải là số nguyên không âm.", field="ballots_handed_out")
     criteria = staff_criteria(catalogue, year, quarter)
+    reason = " ".join(figures.index8_reason.split())
+    if figures.index8 and not reason:
+        raise ValidationError("Chỉ số 8 được tính từ các phản ánh; muốn nhập thay thì phải ghi lý do.",
+                              field="index8_reason", detail="index8 override needs a reason")
+    if len(reason) > 1000:
+        raise ValidationError("Lý do nhập chỉ số 8 dài quá 1000 ký tự.", field="index8_reason", detail="too long")
     row = get_quarter_input(session, unit, year, quarter)
     if row is None:
         row = QuarterInput(unit_id=unit.id, year=year, quarter=quarter)
@@ -78,9 +89,11 @@ def save_quarter_input(session: Session, catalogue: Catalogue, unit: Unit, year:
         setattr(row, f"index{index}_option", option.code if option else None)
         setattr(row, f"index{index}_points", option.points if option else None)
     row.ballots_handed_out = figures.ballots_handed_out
+    set_index8_reason(session, unit.id, year, quarter, reason if row.index8_option else None, actor=actor, now=now)
     row.updated_at, row.updated_by = now, actor
     session.flush()
     after = {i: getattr(row, f"index{i}_option") for i in STAFF_CRITERIA} | {"ballots": row.ballots_handed_out}
     audit(session, "aggregator.quarter_input.saved", actor=actor, unit=unit, subject=f"{year}Q{quarter}",
-          before={str(k): v for k, v in before.items()}, after={str(k): v for k, v in after.items()})
+          before={str(k): v for k, v in before.items()}, after={str(k): v for k, v in after.items()},
+          index8_reason=reason if row.index8_option else None)
     return row

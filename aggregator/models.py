@@ -31,6 +31,8 @@ class QuarterInput(Base):
     index6_points: Mapped[int | None] = mapped_column(Integer)
     index8_option: Mapped[str | None] = mapped_column(String(64))
     index8_points: Mapped[int | None] = mapped_column(Integer)
+    # Index 8 is computed from the follow-up cases (sipas.cases.index8): an entry here overrides it, its reason
+    # is kept in sipas.cases.models.Index8OverrideReason.
     ballots_handed_out: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_by: Mapped[str] = mapped_column(String(200), default="")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, tuple_
@@ -37,6 +37,8 @@ class Scope:
     as_of: date
     field: str | None = None
     channel: ResponseChannel | None = None
+    tz: tzinfo = UTC  # the local time zone and today, for the follow-up cases of index 8
+    today: date | None = None
 
 
 def _count(condition: ColumnElement[bool]) -> Any:

@@ -21,7 +21,9 @@ Definitions (domain notes §2.4, §3, §4):
   interval of count ÷ n, ``small_n`` = n < 30 (likewise ``overall.ci95`` and ``overall.small_n``).
 - **TT 01/2018 scores**: indices 1 and 2 from resolved dossiers (early 2, on time 1, late 0); 3, 4 and
   7 from every citizen answer to a criterion mapped to that index (tt01_2018 cs3/cs4/cs7, hue12
-  tc07/tc08/tc04); 5, 6 and 8 from the staff inputs of the quarters overlapping the period; 9 from the
+  tc07/tc08/tc04); 5 and 6 from the staff inputs of the quarters overlapping the period; 8 from the
+  follow-up cases of each unit and quarter (``sipas.cases.rules``) unless staff entered it for that quarter
+  (an override with a reason); 9 from the
   online share of dossiers received and online dossiers late or overdue.
 - **Dissatisfied** answer = an option the criterion set marks ``dissatisfied`` (every "Không hài
   lòng", and quay4 q3 "Không đúng hẹn"), never "0 points": "Phức tạp", "Trên 1 lần", "Trễ hẹn" are
@@ -45,6 +47,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from aggregator import ballots, coverage, multiform, queries, stats
+from aggregator.index8 import with_case_index8
 from aggregator.labels import CHANNEL_LABELS
 from sipas.catalogue import Catalogue, Instrument, Source
 from sipas.clock import Period, local_date
@@ -59,7 +62,7 @@ def make_scope(units: Sequence[Unit], period: Period, *, tz: tzinfo, now: dateti
     return queries.Scope(
         unit_ids=tuple(u.id for u in units), period=period, start_utc=start_utc, end_utc=end_utc,
         as_of=min(period.end, local_date(now, tz)), field=field or None,
-        channel=ResponseChannel(channel) if channel else None,
+        channel=ResponseChannel(channel) if channel else None, tz=tz, today=local_date(now, tz),
     )
 
 
@@ -174,7 +177,7 @@ def unit_scores(session: Session, catalogue: Catalogue, scope: queries.Scope,
                 units: Sequence[Unit] = ()) -> dict[str, Any]:
     """Only the TT 01/2018 scores of a scope (used by the district ranking)."""
     dossiers, _table = dossier_section(queries.dossiers_by_field(session, scope, catalogue.dissatisfied_answers()))
-    staff = queries.staff_inputs(session, scope.unit_ids, scope.period)
+    staff = with_case_index8(session, catalogue, scope, queries.staff_inputs(session, scope.unit_ids, scope.period))
     groups = queries.answer_groups(session, scope)
     points = queries.points_by_criterion(groups)
     asked = coverage.asked_indices(catalogue, forms_used(catalogue, units, scope.period, groups))
@@ -251,7 +254,7 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
     dissatisfied = catalogue.dissatisfied_answers()
     dossiers, table = dossier_section(queries.dossiers_by_field(session, scope, dissatisfied))
     resolved = dossiers["resolved"]
-    staff = queries.staff_inputs(session, scope.unit_ids, period)
+    staff = with_case_index8(session, catalogue, scope, queries.staff_inputs(session, scope.unit_ids, period))
     groups = queries.answer_groups(session, scope)
     points = index_points(catalogue, dossiers, queries.points_by_criterion(groups), staff)
     by_channel = queries.responses_by_channel(session, scope)

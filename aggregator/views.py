@@ -18,6 +18,8 @@ from aggregator.report import make_scope
 from aggregator.service import check_channel, district_ranking, unit_report
 from aggregator.trend import satisfaction_trend
 from aggregator.trend_chart import trend_chart
+from sipas.cases.index8 import quarter_index8
+from sipas.cases.overrides import index8_reason
 from sipas.clock import Period, local_date, utcnow
 from sipas.console.auth import actor_name, allowed_units, current_user, login_required, roles_required, unit_for_user
 from sipas.context import get_catalogue, get_settings
@@ -120,7 +122,7 @@ def _class_rule() -> str:
 
 INDEX_SOURCES = {1: "ngày trả kết quả của hồ sơ", 2: "ngày trả kết quả của hồ sơ", 3: "ý kiến người dân",
                  4: "ý kiến người dân", 5: "đơn vị tự đánh giá", 6: "đơn vị tự đánh giá", 7: "ý kiến người dân",
-                 8: "đơn vị tự đánh giá", 9: "tỷ lệ hồ sơ trực tuyến"}
+                 8: "phản ánh trả lời đúng hạn (hoặc đơn vị nhập thay, có lý do)", 9: "tỷ lệ hồ sơ trực tuyến"}
 
 
 def _index_rows(period: Period) -> list[tuple[str, str, str]]:
@@ -193,6 +195,7 @@ def inputs() -> ResponseReturnValue:
         try:
             figures = QuarterFigures(index5=request.form.get("index5", ""), index6=request.form.get("index6", ""),
                                      index8=request.form.get("index8", ""),
+                                     index8_reason=request.form.get("index8_reason", ""),
                                      ballots_handed_out=parse_ballots(request.form.get("ballots_handed_out", "")))
             save_quarter_input(session, get_catalogue(), unit, year, quarter, figures, actor=actor_name(),
                                now=utcnow())
@@ -209,5 +212,8 @@ def inputs() -> ResponseReturnValue:
     if row:
         at = row.updated_at.astimezone(get_settings().tz)
         updated = f"{at:%H:%M} ngày {date_vi(at)}"
+    computed8 = quarter_index8(db_session(), get_catalogue(), unit.id, year, quarter, tz=get_settings().tz,
+                               today=today)
     return render_template("aggregator/inputs.html", unit=unit, units=allowed_units(), year=year, quarter=quarter,
-                           criteria=criteria, row=row, form=None, updated=updated)
+                           criteria=criteria, row=row, form=None, updated=updated, computed8=computed8,
+                           reason8=index8_reason(db_session(), unit.id, year, quarter))

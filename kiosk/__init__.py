@@ -14,3 +14,7 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api)  # authenticated by the device token header, never by a cookie
     app.register_blueprint(console_bp)
     add_console_nav(app, "kiosk_console.index", "Kiosk", order=40, roles=("admin", "clerk"))
+    from kiosk.todo import kiosk_items
+    from sipas.todo import add_console_todo
+
+    add_console_todo(app, kiosk_items)

@@ -270,12 +270,12 @@ def apikey_revoke(ctx: Context, prefix: str) -> None:
 
 def _add_extra_commands() -> None:
     """Commands defined next to the feature they run: the core's import commands and the channels'."""
-    from sipas import cli_accounts, cli_backup, cli_imports, cli_operate
+    from sipas import cli_accounts, cli_backup, cli_cases, cli_imports, cli_operate
 
     for command in cli_accounts.USER_COMMANDS:
         user.add_command(command)
 
-    for command in [*cli_imports.COMMANDS, *cli_backup.COMMANDS, *cli_operate.COMMANDS]:
+    for command in [*cli_imports.COMMANDS, *cli_backup.COMMANDS, *cli_operate.COMMANDS, *cli_cases.COMMANDS]:
         cli.add_command(command)
     for command in cli_operate.USER_COMMANDS:
         user.add_command(command)

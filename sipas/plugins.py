@@ -31,6 +31,7 @@ def load_all_models() -> None:
     """Import every module that declares tables (``models*.py`` in the core and each channel)."""
     importlib.import_module("sipas.models")
     importlib.import_module("sipas.models_ballots")
+    importlib.import_module("sipas.cases.models")
     for channel in CHANNELS:
         try:
             package = importlib.import_module(channel)

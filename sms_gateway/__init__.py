@@ -19,6 +19,13 @@ def init_app(app: Flask) -> None:
     from sms_gateway.webhooks import bp as webhooks_bp
 
     app.extensions["sms_settings"] = SmsSettings.from_settings(app.extensions["sipas_settings"])
+    from sms_gateway.case_reply import send_case_reply
+
+    app.extensions["sipas_case_reply_sender"] = send_case_reply
+    from sipas.todo import add_console_todo
+    from sms_gateway.todo import returned_not_invited
+
+    add_console_todo(app, returned_not_invited)
     app.register_blueprint(webhooks_bp)
     csrf.exempt(webhooks_bp)
     from sipas.api import dossiers as dossier_api

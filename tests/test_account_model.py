@@ -12,7 +12,16 @@ from sipas.account_policy import can_grant, can_manage_user, can_reset_password,
 from sipas.accounts import create_api_key, create_user
 from sipas.models import ApiKey, AuditEvent, ImportJob, Role, Unit, UnitKind, User
 from sipas.models_ballots import BallotBatch
-from tests.factories import PASSWORD, create_clerk, create_district_with_wards, create_dossier, create_unit, login
+from tests.factories import (
+    PASSWORD,
+    answers_for,
+    create_clerk,
+    create_district_with_wards,
+    create_dossier,
+    create_response,
+    create_unit,
+    login,
+)
 
 
 def _csrf(client) -> str:  # type: ignore[no-untyped-def]
@@ -152,6 +161,8 @@ ALLOWED = {
     "console.users": ADMINS, "console.create_account": ADMINS, "console.toggle_active": ADMINS,
     "console.reset_password": ADMINS, "console.change_account_role": ADMINS,
     "console.api_keys": ADMINS, "console.create_key": ADMINS, "console.revoke_key": ADMINS,
+    "console.cases": EVERYONE, "console.case_detail": EVERYONE, "console.case_action": WORKERS,
+    "console.case_settings": ADMINS,
     "aggregator.dashboard": EVERYONE, "aggregator.export_xlsx": EVERYONE, "aggregator.export_csv": EVERYONE,
     "aggregator.inputs": WORKERS,
     "kiosk_console.index": WORKERS, "kiosk_console.create": WORKERS, "kiosk_console.arm": WORKERS,
@@ -170,7 +181,7 @@ ALLOWED = {
 # Routes whose path names no unit's object (a blank import template): the other side is allowed too.
 UNSCOPED_PATH = {"console.dossier_import_template": {"kind": "dossiers"}}
 # Routes that take their unit (and dossier) from the query string or the form rather than the path.
-UNIT_IN_QUERY = {"console.create_key", "console.ballot_batch_create",
+UNIT_IN_QUERY = {"console.create_key", "console.ballot_batch_create", "console.cases", "console.case_settings",
                  "console.create_unit_page", "console.dossier_return", "console.dossiers",
                  "notices.wording", "kiosk_console.create",
                  "sms_console.slip", "notices.draft", "notices.index", "notices.issue", "aggregator.dashboard",
@@ -184,7 +195,7 @@ def _denied(response) -> bool:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def world(session):  # type: ignore[no-untyped-def]
+def world(session, catalogue):  # type: ignore[no-untyped-def]
     district, (ward_a, ward_b) = create_district_with_wards(session)
     actors = {"global": _admin(session, [], username="root"),
               "district_admin": _admin(session, [district], username="qt.quan"),
@@ -201,9 +212,13 @@ def world(session):  # type: ignore[no-untyped-def]
         session.add_all([device, job, batch])
         session.flush()
         key, _plaintext = create_api_key(session, unit, name="Một cửa", actor="test")
+        unhappy = create_response(session, catalogue, unit, dossier=dossier,
+                                  answers=answers_for(catalogue) | {"tc01": "khong_hai_long"})
         params[side] = {"key_id": key.id, "job_id": job.id, "batch_id": batch.id, "position": 1, "user_id": target.id,
-                        "unit_code": unit.code, "code": unit.code, "device_id": device.id,
-                        "notice_id": 999999, "key": "0" * 64, "fmt": "docx", "kind": "invitation", "filename": "x.css"}
+                        "unit_code": unit.code,
+                        "code": unit.code, "device_id": device.id,
+                        "notice_id": 999999, "response_id": unhappy.id,
+                        "key": "0" * 64, "fmt": "docx", "kind": "invitation", "filename": "x.css"}
         params[side + "_dossier"] = dossier.code
     session.commit()
     return actors, params

@@ -106,6 +106,11 @@ def _check_upgrade(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
                 # rows a migration adds (seeded data) are fine; a stored row lost or altered is not
                 lost = Counter(rows) - Counter(_rows(connection, table, columns))
                 assert not lost, f"{sum(lost.values())} stored row(s) of {table} lost or changed: {list(lost)[:3]}"
+            # an index 8 entered before core_0015 stays an override of the computed one, with a reason
+            carried = set(connection.execute(text("SELECT unit_id, year, quarter FROM index8_override_reason")))
+            entered = set(connection.execute(text("SELECT unit_id, year, quarter FROM aggregator_quarter_input "
+                                                  "WHERE index8_option IS NOT NULL")))
+            assert entered and carried == entered
     finally:
         engine.dispose()
 

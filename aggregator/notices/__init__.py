@@ -13,3 +13,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(public.bp)
     add_console_nav(app, "notices.index", "Thông báo kết quả", order=42, roles=("admin", "clerk", "leader"))
+    from aggregator.notices.todo import notice_not_issued
+    from sipas.todo import add_console_todo
+
+    add_console_todo(app, notice_not_issued)

@@ -7,4 +7,4 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
-from sipas.console import admin, ballots, dossier_actions, dossiers, keys, users, views  # noqa: E402,F401  (routes register on import)
+from sipas.console import admin, ballots, cases, dossier_actions, dossiers, keys, users, views  # noqa: E402,F401  (routes register on import)

@@ -13,6 +13,7 @@ from sipas.console import bp
 from sipas.console.auth import allowed_units, current_user, login_required, login_user, logout_user
 from sipas.context import get_settings
 from sipas.storage import db_session
+from sipas.todo import add_console_todo, collect
 
 
 def init_app(app: Flask) -> None:
@@ -20,10 +21,14 @@ def init_app(app: Flask) -> None:
 
     add_console_nav(app, "console.dossiers", "Hồ sơ", order=10, roles=("admin", "clerk", "leader"))
     add_console_nav(app, "console.ballots", "Phiếu giấy", order=15, roles=("admin", "clerk"))
+    add_console_nav(app, "console.cases", "Phản ánh", order=16, roles=("admin", "clerk", "leader"))
     add_console_nav(app, "console.units", "Đơn vị", order=80)
     add_console_nav(app, "console.users", "Tài khoản", order=85, roles=("admin",))
     add_console_nav(app, "console.api_keys", "Khóa API", order=86, roles=("admin",))
     add_console_nav(app, "console.audit_log", "Nhật ký", order=90)
+    from sipas.cases.todo import overdue_cases
+
+    add_console_todo(app, overdue_cases)
 
     @app.context_processor
     def console_context() -> dict[str, object]:
@@ -81,5 +86,8 @@ def logout():  # type: ignore[no-untyped-def]
 @bp.get("/")
 @login_required
 def home():  # type: ignore[no-untyped-def]
-    """The console home: the user's units and the pages channels add."""
-    return render_template("console/home.html", units=allowed_units())
+    """The console home: the to-do list of the user's units, the units, and the pages channels add."""
+    user, units = current_user(), allowed_units()
+    assert user is not None
+    todo = collect(current_app, db_session(), units, utcnow(), get_settings().tz, role=str(user.role))
+    return render_template("console/home.html", units=units, todo=todo)

@@ -80,6 +80,7 @@ def build_quarter(session: Session, catalogue: Catalogue, unit: Unit) -> Quarter
                     submitted_at=local(2025, 12, 28), now=NOW)
     save_quarter_input(session, catalogue, unit, 2026, 1,
                        QuarterFigures(index5="toan_bo_tai_mot_cua", index6="niem_yet_hoac_dien_tu",
-                                      index8="khong_co_hoac_du", ballots_handed_out=10), actor="test", now=NOW)
+                                      index8="khong_co_hoac_du", ballots_handed_out=10,
+                                      index8_reason="Đơn vị tự đánh giá"), actor="test", now=NOW)
     session.flush()
     return Quarter(unit, d)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from aggregator import charts
 from aggregator.models import QuarterInput
+from sipas.cases.overrides import index8_reason
 from sipas.catalogue import Catalogue
 from sipas.models import AuditEvent, ResponseChannel, Role
 from tests.aggregator.fixtures import NOW, build_quarter
@@ -49,6 +50,7 @@ def test_dashboard_for_a_clerk_and_404_for_another_unit(client: FlaskClient, ses
     assert "Kỳ báo cáo quý I năm 2026 (01/01/2026 – 31/3/2026)" in html
     assert "66,67%" in html and "<svg" in html and "n = 2" in html
     assert "Phải chờ lâu" in html and "cần theo dõi" in html
+    assert f'href="/console/cases?unit={unit.code}">xem và xử lý phản ánh</a>' in html
     assert "Tổng cộng" in html and "Chứng thực" in html
     assert "Tổng điểm: xếp loại khá" in html and "11,3/18" in html and "1,3" in html  # index 7
     assert "xuất sắc từ 15,0 điểm; tốt từ 12,0 điểm; khá từ 9,0 điểm; trung bình từ 6,0 điểm; yếu dưới 6,0 điểm" in html
@@ -94,11 +96,16 @@ def test_staff_inputs_form_saves_and_audits(client: FlaskClient, session: Sessio
     page = client.get("/console/bao-cao/so-lieu-quy", query_string={"quarter": "2026Q1"})
     assert page.status_code == 200 and "Chỉ số 5" in page.get_data(as_text=True)
     form = {"csrf_token": _csrf(page.get_data(as_text=True)), "unit": unit.code, "quarter": "2026Q1",
-            "index5": "tiep_nhan_tra_tai_mot_cua", "index6": "", "index8": "duoi_90", "ballots_handed_out": "1.200"}
+            "index5": "tiep_nhan_tra_tai_mot_cua", "index6": "", "index8": "duoi_90", "ballots_handed_out": "1.200",
+            "index8_reason": "Phản ánh nhận qua đường dây nóng chưa nhập vào hệ thống"}
+    assert client.post("/console/bao-cao/so-lieu-quy", data={**form, "index8_reason": " "}).status_code == 400
     assert client.post("/console/bao-cao/so-lieu-quy", data=form).status_code == 302
     row = session.scalar(select(QuarterInput).where(QuarterInput.unit_id == unit.id))
     assert (row.year, row.quarter, row.index5_points, row.index6_points, row.index8_points,
             row.ballots_handed_out) == (2026, 1, 1, None, 0, 1200)
+    assert index8_reason(session, unit.id, 2026, 1) == "Phản ánh nhận qua đường dây nóng chưa nhập vào hệ thống"
+    assert "Phản ánh nhận qua đường dây nóng" in client.get(
+        "/console/bao-cao/so-lieu-quy", query_string={"quarter": "2026Q1", "unit": unit.code}).get_data(as_text=True)
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "aggregator.quarter_input.saved"))
     assert event.subject == "2026Q1" and event.actor == f"user:{clerk.username}"
     assert client.post("/console/bao-cao/so-lieu-quy", data={**form, "index5": "bogus"}).status_code == 400

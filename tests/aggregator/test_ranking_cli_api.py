@@ -37,7 +37,8 @@ def district_of_four(session: Session, catalogue: Catalogue):  # type: ignore[no
     build_quarter(session, catalogue, wards[1])
     save_quarter_input(session, catalogue, wards[2], 2026, 1,
                        QuarterFigures(index5="toan_bo_tai_mot_cua", index6="niem_yet_va_dien_tu",
-                                      index8="khong_co_hoac_du"), actor="test", now=NOW)
+                                      index8="khong_co_hoac_du", index8_reason="Đơn vị tự đánh giá"),
+                       actor="test", now=NOW)
     session.commit()
     return district, wards
 

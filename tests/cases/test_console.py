@@ -1,0 +1,111 @@
+"""The console pages of the follow-up cases: list → case → answered, the unit's rules, the SMS reply."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from sipas.cases.models import CaseStatus, FollowUpCase
+from sipas.models import Role
+from sms_gateway.models import MessageKind, OptOut, OutboundMessage
+from tests.factories import answers_for, create_clerk, create_dossier, create_response, create_unit, local, login
+
+
+def _csrf(html: str) -> str:
+    return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def _world(session, catalogue):  # type: ignore[no-untyped-def]
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit, username="canbo.lan")
+    clerk.full_name = "Trần Thị Lan"
+    dossier = create_dossier(session, unit, code="HS-PA-001", phone="+84912345678", sms_consent=True,
+                             received_at=local(2026, 4, 1))
+    response = create_response(session, catalogue, unit, dossier=dossier, submitted_at=local(2026, 4, 3),
+                               answers=answers_for(catalogue) | {"tc04": "khong_hai_long"},
+                               comment="Cán bộ hẹn lại nhiều lần")
+    create_response(session, catalogue, unit, dossier=create_dossier(session, unit, received_at=local(2026, 4, 1)),
+                    submitted_at=local(2026, 4, 3), comment="Cảm ơn")
+    session.commit()
+    return unit, clerk, dossier, response
+
+
+def test_a_clerk_lists_opens_and_answers_a_case(client, session, catalogue):
+    unit, clerk, dossier, response = _world(session, catalogue)
+    login(client, clerk)
+    listing = client.get("/console/cases", query_string={"unit": unit.code}).get_data(as_text=True)
+    assert "Phản ánh cần xử lý" in listing and f"Phiếu #{response.id}" in listing and "1 phản ánh" in listing
+    assert "Thái độ" in listing and "Cán bộ hẹn lại nhiều lần" in listing
+    ranges = ((("2026-04-01", "2026-04-03"), True), (("2026-04-04", ""), False), (("", "2026-04-02"), False))
+    for dates, listed in ranges:
+        html = client.get("/console/cases", query_string=dict(zip(("from", "to"), dates, strict=True))).get_data(
+            as_text=True)
+        assert (f"Phiếu #{response.id}" in html) is listed, dates
+    refused = client.get("/console/cases", query_string={"from": "2026-05-01", "to": "2026-04-01"}).get_data(
+        as_text=True)
+    assert "Khoảng thời gian không hợp lệ" in refused and f"Phiếu #{response.id}" in refused
+    page = client.get(f"/console/cases/{response.id}").get_data(as_text=True)
+    assert "ẩn theo quy định của đơn vị" in page and dossier.code not in page and "912345678" not in page
+    token = _csrf(page)
+    path = f"/console/cases/{response.id}"
+    steps = [{"action": "assign", "assignee": str(clerk.id)},
+             {"action": "record", "explanation": "Đã nhắc nhở cán bộ tiếp nhận", "contact_made": "Gọi điện 5/4"},
+             {"action": "status", "status": "answered"}]
+    for step in steps:
+        assert client.post(path, data={"csrf_token": token, **step}).status_code == 303
+    session.expire_all()
+    case = session.scalar(select(FollowUpCase).where(FollowUpCase.response_id == response.id))
+    assert case is not None and case.status is CaseStatus.ANSWERED and case.assignee_id == clerk.id
+    page = client.get(path).get_data(as_text=True)
+    assert "Trần Thị Lan giao xử lý cho Trần Thị Lan." in page and "Đã trả lời" in page
+    answered = client.get("/console/cases", query_string={"status": "answered"}).get_data(as_text=True)
+    assert f"Phiếu #{response.id}" in answered
+    assert f"Phiếu #{response.id}" not in client.get("/console/cases", query_string={"status": "open"}).get_data(
+        as_text=True)
+    refused = client.post(path, data={"csrf_token": token, "action": "status", "status": "open"},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "Không thể chuyển từ «Đã trả lời» sang «Chưa xử lý»" in refused
+
+
+def test_the_sms_reply_goes_through_the_provider_only_with_consent(client, session, catalogue):
+    unit, clerk, _dossier, response = _world(session, catalogue)
+    login(client, clerk)
+    path = f"/console/cases/{response.id}"
+    token = _csrf(client.get(path).get_data(as_text=True))
+    done = client.post(path, data={"csrf_token": token, "action": "reply", "reply": "Phường xin tiếp thu ý kiến."},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Đã gửi tin nhắn trả lời người dân." in done
+    sent = session.scalars(select(OutboundMessage).where(OutboundMessage.kind == MessageKind.REPLY)).all()
+    assert [(m.body, m.to_hint, m.unit_id) for m in sent] == [("Phường xin tiếp thu ý kiến.", "678", unit.id)]
+
+
+def test_the_unit_rule_shows_the_dossier_and_sets_the_due_date(client, session, catalogue):
+    unit, _clerk, dossier, response = _world(session, catalogue)
+    admin = create_clerk(session, unit, username="qt.phuong", role=Role.ADMIN)
+    leader = create_clerk(session, unit, username="lanhdao", role=Role.LEADER)
+    session.commit()
+    login(client, admin)
+    page = client.get("/console/cases/settings", query_string={"unit": unit.code}).get_data(as_text=True)
+    token = _csrf(page)
+    bad = client.post("/console/cases/settings", data={"csrf_token": token, "unit": unit.code, "due_days": "0"})
+    assert bad.status_code == 422 and "từ 1 đến 90" in bad.get_data(as_text=True)
+    assert client.post("/console/cases/settings", data={"csrf_token": token, "unit": unit.code, "due_days": "30",
+                                                        "show_dossier": "on"}).status_code == 302
+    login(client, leader)
+    page = client.get(f"/console/cases/{response.id}").get_data(as_text=True)
+    assert dossier.code in page and "hạn trả lời 03/05/2026" in page
+    assert "Giao xử lý" not in page  # a leader reads, never acts
+    assert client.post(f"/console/cases/{response.id}", data={"csrf_token": _csrf(page), "action": "assign"}
+                       ).status_code == 403
+
+
+def test_no_sms_reply_to_a_number_that_opted_out_and_the_trail_says_so(client, session, catalogue):
+    unit, clerk, dossier, response = _world(session, catalogue)
+    session.add(OptOut(phone_hash=dossier.contact.phone_hash, opted_out_at=local(2026, 4, 4), source="reply"))
+    session.commit()
+    login(client, clerk)
+    path = f"/console/cases/{response.id}"
+    token = _csrf(client.get(path).get_data(as_text=True))
+    page = client.post(path, data={"csrf_token": token, "action": "reply", "reply": "Phường xin tiếp thu."},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Không gửi được tin nhắn trả lời: Số điện thoại đã từ chối nhận tin nhắn (TC/HUY)." in page
+    assert session.scalars(select(OutboundMessage).where(OutboundMessage.unit_id == unit.id)).all() == []
