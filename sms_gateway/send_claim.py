@@ -25,6 +25,7 @@ from sms_gateway.models_links import ShortLink
 from sms_gateway.optouts import is_opted_out
 from sms_gateway.settings import SmsSettings
 from sms_gateway.templates_text import Fitted, fit_message
+from sms_gateway.zalo_message import zalo_message
 
 log = logging.getLogger(__name__)
 TOO_LONG = "too_long"  # the message exceeds SIPAS_SMS_MAX_SEGMENTS even with the unit name shortened
@@ -140,7 +141,8 @@ def prepare(database: Database, settings: Settings, sms: SmsSettings, provider: 
         if earlier is not None:
             body = earlier.body  # the same text as the attempt being reconciled
         else:
-            fitted = message_body(session, settings, sms, invitation, kind, now)
+            compose = zalo_message if provider == "zalo" else message_body
+            fitted = compose(session, settings, sms, invitation, kind, now)
             if not fitted.fits:
                 log.warning("%s of invitation %s not sent: %s characters (%s) need %s segments, the limit is %s",
                             kind.value, invitation.id, fitted.info.characters, fitted.info.encoding,
