@@ -239,8 +239,8 @@ class ZaloProvider(SmsProvider):
             if int(data["error"]) == -124:
                 log.info("Zalo refused the access token (-124): refreshing once")
                 data = self.client.send_template(self.tokens.refreshed(token), payload)
-        except TokenUnavailable as exc:
-            raise ZaloFallback("zalo_token", str(exc), alert=True) from exc
+        except TokenUnavailable as exc:  # the token store has noted it for the console already
+            raise ZaloFallback("zalo_token", str(exc)) from exc
         return self._result(data)
 
     @staticmethod

@@ -1,0 +1,55 @@
+"""``sipas zalo set-token`` and ``sipas zalo status``: the OA grant, given once by an administrator.
+
+Tokens are read from a hidden prompt (or standard input), never from arguments (they would stay in the
+shell history and the process list), and never printed again.
+"""
+
+from __future__ import annotations
+
+import click
+
+from sipas.cli_context import Context, pass_context
+from sipas.clock import utcnow
+
+
+@click.group("zalo")
+def zalo() -> None:
+    """Kênh Zalo (ZNS): cấp quyền OA và xem tình trạng token."""
+
+
+@zalo.command("set-token")
+@click.option("--expires-in", type=click.IntRange(min=60), default=90_000, show_default=True,
+              help="Số giây access token còn hiệu lực (Zalo trả về expires_in).")
+@pass_context
+def set_token_command(ctx: Context, expires_in: int) -> None:
+    """Nhập cặp token OA do quản trị OA cấp (refresh token bắt buộc; access token có thể bỏ trống)."""
+    from sms_gateway.zalo_tokens import set_token
+
+    refresh = click.prompt("Refresh token", hide_input=True).strip()
+    access = click.prompt("Access token (Enter để bỏ trống: làm mới ngay khi gửi)", hide_input=True, default="",
+                          show_default=False).strip()
+    if not refresh:
+        raise click.ClickException("Chưa nhập refresh token.")
+    with ctx.database.session() as session:
+        account = set_token(session, refresh_token=refresh, access_token=access, expires_in_seconds=expires_in,
+                            now=utcnow())
+        generation = account.generation
+    click.echo(f"Đã lưu token OA (lần cấp thứ {generation}). Token không được hiển thị lại.")
+
+
+@zalo.command("status")
+@pass_context
+def status_command(ctx: Context) -> None:
+    """Tình trạng token OA (không hiển thị token)."""
+    from sms_gateway.zalo_tokens import token_state
+
+    settings = ctx.settings
+    with ctx.database.read_sessionmaker() as session:
+        account = token_state(session)
+        if account is None:
+            click.echo("Chưa cấp quyền OA: chạy `sipas zalo set-token`.")
+            return
+        click.echo(f"Lần cấp/làm mới: {account.generation}; access token hết hạn lúc "
+                   f"{account.expires_at.astimezone(settings.tz):%H:%M %d/%m/%Y}.")
+        if account.failure:
+            click.echo(f"Làm mới token bị từ chối ({account.failure}): cần quản trị OA cấp lại quyền.")
