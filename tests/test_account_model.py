@@ -124,7 +124,7 @@ NOT_CONSOLE = {
     "api.submit", "public_notices.unit", "public_notices.download", "kiosk.page", "kiosk.static",
     "kiosk_api.armed", "kiosk_api.heartbeat", "kiosk_api.lookup", "kiosk_api.pair", "kiosk_api.submit",
     "sms_phone.form", "sms_phone.submit", "sms_phone.qr_png_view", "sms_phone.qr_svg_view",
-    "sms_webhooks.http_inbound", "sms_webhooks.twilio_inbound", "sms_webhooks.twilio_status",
+    "sms_webhooks.http_inbound", "sms_webhooks.twilio_inbound", "sms_webhooks.twilio_status", "zalo_events.events",
     "metrics",  # a bearer token (SIPAS_METRICS_TOKEN) or the server itself: tests/test_metrics*.py
 }
 PUBLIC_CONSOLE = {"console.login", "console.logout", "console.static"}

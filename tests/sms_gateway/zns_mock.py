@@ -67,6 +67,7 @@ class ZnsMock:
     ratings: list[dict[str, Any]] = field(default_factory=list)
     refresh_calls: int = 0
     http_failures: list[int] = field(default_factory=list)  # the next send calls answer these HTTP statuses
+    lost_answers: int = 0  # the next sends are taken, but the answer is lost (HTTP 502): an ambiguous outcome
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def clock(self) -> datetime:
@@ -86,8 +87,9 @@ class ZnsMock:
     # --- events --------------------------------------------------------------------------------------------
     def signed_event(self, payload: dict[str, Any], *, secret: str = OA_SECRET, first: str = "app_id",
                      timestamp: datetime | None = None) -> tuple[bytes, dict[str, str]]:
-        """The raw body and headers Zalo would POST: ``mac=`` + sha256(app_id + body + timestamp + secret)."""
-        stamp = epoch_ms(timestamp or self.clock())
+        """The raw body and headers Zalo would POST: ``mac=`` + sha256(app_id + body + timestamp + secret).
+        Stamped with the wall clock (when it is posted), whatever ``now`` the sends were given."""
+        stamp = epoch_ms(timestamp or datetime.now(VN))
         payload = {"app_id": APP_ID, "oa_id": OA_ID, **payload, "timestamp": stamp}
         body = json.dumps(payload, ensure_ascii=False).encode()
         lead = APP_ID if first == "app_id" else OA_ID
@@ -165,6 +167,9 @@ class ZnsMock:
         msg_id = secrets.token_hex(10)
         self.messages.append({"msg_id": msg_id, "phone": phone, "template_id": body["template_id"],
                               "template_data": data, "tracking_id": tracking, "sent_time": epoch_ms(self.clock())})
+        if self.lost_answers:
+            self.lost_answers -= 1
+            return Response("bad gateway", status=502)
         return jsonify({"error": 0, "message": "Success", "data": {
             "msg_id": msg_id, "sent_time": epoch_ms(self.clock()), "sending_mode": "1",
             "quota": {"dailyQuota": str(self.daily_quota), "remainingQuota": str(self.daily_quota - self.used_today)}}})
@@ -199,6 +204,9 @@ class ZnsMock:
         page = [{"note": r["note"], "rate": r["rate"], "submitDate": r["submit_time"], "msgId": r["msg_id"],
                  "feedbacks": r["feedbacks"], "trackingId": r["tracking_id"], "oaId": OA_ID}
                 for r in rows[offset:offset + limit]]
+        if self.lost_answers:
+            self.lost_answers -= 1
+            return Response("bad gateway", status=502)
         return jsonify({"error": 0, "message": "Success", "data": {"total": len(rows), "data": page}})
 
     def app(self) -> Flask:
