@@ -25,6 +25,11 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(zalo_events_bp)  # signed by Zalo (X-ZEvent-Signature), so CSRF-exempt
     csrf.exempt(zalo_events_bp)
+    from sipas.context import add_console_nav
+    from sms_gateway.zalo_console import bp as zalo_console_bp
+
+    app.register_blueprint(zalo_console_bp)
+    add_console_nav(app, "zalo_console.page", "Zalo", order=45, roles=("admin",))
     from sipas.api import dossiers as dossier_api
 
     if invitations_json not in dossier_api.DOSSIER_JSON_EXTENDERS:

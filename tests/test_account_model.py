@@ -152,6 +152,7 @@ ALLOWED = {
     "sms_console.slips_day": EVERYONE, "sms_console.erase": WORKERS, "sms_console.invitation_settings": WORKERS,
     "sms_console.invitations": WORKERS, "sms_console.outbox": WORKERS, "sms_console.templates": WORKERS,
     "sms_console.template_edit": WORKERS, "sms_console.template_check": WORKERS,
+    "zalo_console.page": ADMINS, "zalo_console.token": {"global"},  # one OA for the installation
     "notices.index": EVERYONE, "notices.draft": EVERYONE, "notices.wording": WORKERS, "notices.issue": WORKERS,
     "notices.issued": set(),  # no issued notice in the fixture: 404 for everyone
     # A draft's PDF by its content key (a capability known to whoever rendered the draft): login required, and
