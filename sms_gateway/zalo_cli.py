@@ -53,3 +53,38 @@ def status_command(ctx: Context) -> None:
                    f"{account.expires_at.astimezone(settings.tz):%H:%M %d/%m/%Y}.")
         if account.failure:
             click.echo(f"Làm mới token bị từ chối ({account.failure}): cần quản trị OA cấp lại quyền.")
+
+
+@zalo.command("unit")
+@click.argument("unit_code")
+@click.option("--template-id", help="Mã mẫu tin mời (ZNS) đã được duyệt cho đơn vị.")
+@click.option("--short-name", help="Tên ngắn của đơn vị trong tin (tối đa 30 ký tự).")
+@click.option("--disable", is_flag=True, help="Thôi gửi qua Zalo (chỉ gửi SMS).")
+@pass_context
+def unit_command(ctx: Context, unit_code: str, template_id: str | None, short_name: str | None,
+                 disable: bool) -> None:
+    """Bật/tắt gửi tin mời qua Zalo cho một đơn vị và khai mã mẫu tin."""
+    from sqlalchemy import select
+
+    from sipas.audit import audit
+    from sipas.models import Unit
+    from sms_gateway.zalo_settings import unit_zalo_options
+
+    if short_name is not None and len(short_name.strip()) > 30:
+        raise click.BadParameter("tên ngắn tối đa 30 ký tự", param_hint="--short-name")
+    with ctx.database.session() as session:
+        unit = session.scalar(select(Unit).where(Unit.code == unit_code))
+        if unit is None:
+            raise click.ClickException(f"Không có đơn vị mã “{unit_code}”.")
+        options = dict(unit_zalo_options(unit))
+        if template_id is not None:
+            options["template_id"] = template_id.strip()
+        if short_name is not None:
+            options["short_name"] = short_name.strip()
+        options["enabled"] = not disable and bool(options.get("template_id"))
+        if not disable and not options["enabled"]:
+            raise click.ClickException("Cần --template-id (mã mẫu tin đã được Zalo duyệt).")
+        unit.options = {**(unit.options or {}), "zalo": options}  # reassigned: JSON columns track assignment
+        audit(session, "zalo.unit_settings", actor="cli", unit=unit, subject=unit.code, **options)
+        state = "bật" if options["enabled"] else "tắt"
+    click.echo(f"Đã {state} gửi tin mời qua Zalo cho đơn vị {unit_code}.")

@@ -146,3 +146,26 @@ def test_set_token_stores_the_grant_and_never_shows_or_logs_a_token(app, setting
     shown = result.output + status.output + caplog.text
     for secret in (access, refresh, fresh.access_token, fresh.refresh_token):
         assert secret not in shown
+
+
+def test_zalo_unit_enables_a_unit_with_its_template(app, session, settings, monkeypatch):
+    from sms_gateway.zalo_settings import unit_template_id
+
+    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
+    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
+    cli_module._add_extra_commands()
+    unit = create_unit(session, code="P-VN")
+    session.commit()
+    runner = CliRunner()
+    missing = runner.invoke(cli_module.cli, ["zalo", "unit", "P-VN"])
+    assert missing.exit_code != 0 and "--template-id" in missing.output
+    done = runner.invoke(cli_module.cli, ["zalo", "unit", "P-VN", "--template-id", "236719", "--short-name",
+                                          "UBND P. Vĩnh Ninh"], catch_exceptions=False)
+    assert done.exit_code == 0 and "Đã bật" in done.output
+    session.expire_all()
+    assert unit_template_id(session.get(type(unit), unit.id)) == "236719"
+    session.commit()  # end the read transaction: the CLI wrote in its own
+    runner.invoke(cli_module.cli, ["zalo", "unit", "P-VN", "--disable"], catch_exceptions=False)
+    session.expire_all()
+    assert unit_template_id(session.get(type(unit), unit.id)) is None
