@@ -21,7 +21,7 @@ from sms_gateway.invitations import local_day_month, next_allowed
 from sms_gateway.links import issue_link, link_url
 from sms_gateway.messages import new_outbound, template_text
 from sms_gateway.models import Invitation, InvitationStatus, MessageKind, MessageStatus, OutboundMessage
-from sms_gateway.models_links import ShortLink
+from sms_gateway.models_links import LinkChannel, ShortLink
 from sms_gateway.optouts import is_opted_out
 from sms_gateway.settings import SmsSettings
 from sms_gateway.templates_text import Fitted, fit_message
@@ -66,7 +66,7 @@ def message_body(session: Session, settings: Settings, sms: SmsSettings, invitat
     """The unit's wording with the real values, within ``SIPAS_SMS_MAX_SEGMENTS`` if it can be."""
     dossier = invitation.dossier
     link = session.get(ShortLink, invitation.link_id) if invitation.link_id else None
-    if link is None or not link.is_open(now):
+    if link is None or not link.is_open(now) or link.channel is not LinkChannel.SMS:  # not a Zalo invitation's
         link = issue_link(session, dossier, instrument_code=invitation.instrument_code, channel="sms", now=now,
                           expires_at=invitation.expires_at)
         invitation.link_id = link.id

@@ -12,7 +12,7 @@ from sipas.settings import Settings
 from sms_gateway.encoding import analyse
 from sms_gateway.links import issue_link
 from sms_gateway.models import Invitation, MessageKind
-from sms_gateway.models_links import ShortLink
+from sms_gateway.models_links import LinkChannel, ShortLink
 from sms_gateway.providers.zalo import template_body
 from sms_gateway.settings import SmsSettings
 from sms_gateway.templates_text import Fitted, abbreviate_unit
@@ -37,8 +37,8 @@ def zalo_message(session: Session, settings: Settings, sms: SmsSettings, invitat
     unit = session.get(Unit, invitation.unit_id)
     assert unit is not None
     link = session.get(ShortLink, invitation.link_id) if invitation.link_id else None
-    if link is None or not link.is_open(now):
-        link = issue_link(session, invitation.dossier, instrument_code=invitation.instrument_code, channel="sms",
+    if link is None or not link.is_open(now) or link.channel is not LinkChannel.ZALO:
+        link = issue_link(session, invitation.dossier, instrument_code=invitation.instrument_code, channel="zalo",
                           now=now, expires_at=invitation.expires_at)
         invitation.link_id = link.id
     template = unit_template_id(unit) or ""

@@ -218,3 +218,41 @@ def test_a_unit_without_sms_gives_up_when_zalo_cannot_carry_it(app, session, set
     assert summary.counts.get("zalo_failed_no_sms") == 1 and sms.sent == []
     invitation, _ = state(session)
     assert invitation.status is InvitationStatus.FAILED and invitation.zalo_fallback == "zalo-118"
+
+
+def test_a_rating_through_the_zalo_link_is_reported_under_channel_zalo(app, client, session, settings, zns,  # noqa: F811
+                                                                        zalo_unit, catalogue):
+    from aggregator.labels import channel_label
+    from aggregator.queries import Scope, responses_by_channel
+    from sipas.clock import Period, utcnow
+    from sipas.models import Response, ResponseChannel
+    from sms_gateway.models_links import LinkChannel, ShortLink
+    from tests.factories import answers_for
+    from tests.sms_links.conftest import csrf_token
+
+    zns.phones.add("84912345678")
+    with_zalo = returned(session, zalo_unit)
+    without = returned(session, zalo_unit, phone="+84987654321")  # no Zalo: falls back to SMS with an SMS link
+    sms = RecordingProvider()
+    cycle(app, settings, sms)
+    session.commit()
+    links = {(link.dossier_id, link.channel): link for link in session.scalars(select(ShortLink))}
+    code = links[(with_zalo.id, LinkChannel.ZALO)].code
+    assert zns.messages[0]["template_data"]["link"] == code
+    assert f"/r/{links[(without.id, LinkChannel.SMS)].code}" in sms.sent[0][1]
+    link = links[(with_zalo.id, LinkChannel.ZALO)]
+    with get_database(app).session() as writer:  # the cycle ran in January; the citizen rates today
+        writer.get(ShortLink, link.id).expires_at = utcnow() + timedelta(days=1)
+    html = client.get(f"/r/{code}").get_data(as_text=True)
+    data = {f"a_{c}": option for c, option in answers_for(catalogue).items()}
+    data.update(csrf_token=csrf_token(html), submit_key="k1", comment="")
+    assert client.post(f"/r/{code}", data=data).status_code in (200, 303)
+    session.commit()
+    (response,) = session.scalars(select(Response)).all()
+    assert response.channel is ResponseChannel.ZALO
+    today = utcnow().astimezone(VN).date()
+    period = Period.month(today.year, today.month)
+    start, end = period.utc_bounds(VN)
+    scope = Scope(unit_ids=(zalo_unit.id,), period=period, start_utc=start, end_utc=end, as_of=period.end)
+    assert responses_by_channel(session, scope) == {"zalo": 1}
+    assert channel_label("zalo") == "Tin Zalo (ZNS)"
