@@ -58,11 +58,14 @@ def status_command(ctx: Context) -> None:
 @zalo.command("unit")
 @click.argument("unit_code")
 @click.option("--template-id", help="Mã mẫu tin mời (ZNS) đã được duyệt cho đơn vị.")
+@click.option("--rating-template-id", help="Mã mẫu tin đánh giá dịch vụ (1–5 sao) của Zalo; \"\" để bỏ.")
+@click.option("--correction", type=click.Choice(["latest", "first"]),
+              help="Người dân gửi đánh giá lần hai: tính lần sau cùng (latest) hay giữ lần đầu (first).")
 @click.option("--short-name", help="Tên ngắn của đơn vị trong tin (tối đa 30 ký tự).")
 @click.option("--disable", is_flag=True, help="Thôi gửi qua Zalo (chỉ gửi SMS).")
 @pass_context
-def unit_command(ctx: Context, unit_code: str, template_id: str | None, short_name: str | None,
-                 disable: bool) -> None:
+def unit_command(ctx: Context, unit_code: str, template_id: str | None, rating_template_id: str | None,
+                 correction: str | None, short_name: str | None, disable: bool) -> None:
     """Bật/tắt gửi tin mời qua Zalo cho một đơn vị và khai mã mẫu tin."""
     from sqlalchemy import select
 
@@ -79,9 +82,13 @@ def unit_command(ctx: Context, unit_code: str, template_id: str | None, short_na
         options = dict(unit_zalo_options(unit))
         if template_id is not None:
             options["template_id"] = template_id.strip()
+        if rating_template_id is not None:
+            options["rating_template_id"] = rating_template_id.strip()
+        if correction is not None:
+            options["correction"] = correction
         if short_name is not None:
             options["short_name"] = short_name.strip()
-        options["enabled"] = not disable and bool(options.get("template_id"))
+        options["enabled"] = not disable and bool(options.get("template_id") or options.get("rating_template_id"))
         if not disable and not options["enabled"]:
             raise click.ClickException("Cần --template-id (mã mẫu tin đã được Zalo duyệt).")
         unit.options = {**(unit.options or {}), "zalo": options}  # reassigned: JSON columns track assignment

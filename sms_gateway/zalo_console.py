@@ -16,6 +16,7 @@ from sipas.context import get_settings
 from sipas.models import Role
 from sipas.storage import db_session
 from sms_gateway.models_zalo import ZaloNotice
+from sms_gateway.zalo_rating import summary as rating_summary
 from sms_gateway.zalo_stats import channel_counts, reason_label
 from sms_gateway.zalo_tokens import set_token, token_state
 
@@ -30,10 +31,12 @@ def _page(error: str | None = None, status: int = 200):  # type: ignore[no-untyp
     assert user is not None
     units = allowed_units()
     counts = channel_counts(session, [u.id for u in units], utcnow() - timedelta(days=DAYS))
+    now = utcnow()
+    stars = rating_summary(session, [u.id for u in units], now - timedelta(days=DAYS), now)
     notices = session.scalars(select(ZaloNotice).order_by(ZaloNotice.id.desc()).limit(NOTICES)).all()
     return render_template("sms/zalo_console.html", account=token_state(session), counts=counts, notices=notices,
                            reason_label=reason_label, tz=settings.tz, days=DAYS, error=error,
-                           can_grant=is_global_admin(user)), status
+                           can_grant=is_global_admin(user), stars=stars), status
 
 
 @bp.get("/")

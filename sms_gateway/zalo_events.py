@@ -23,6 +23,7 @@ from sipas.text import storable
 from sms_gateway.models import MessageStatus, OutboundMessage
 from sms_gateway.models_zalo import ZaloNotice
 from sms_gateway.webhooks import apply_status, first_delivery
+from sms_gateway.zalo_rating import Submission, Zalo5Version, load_versions, record_submission
 from sms_gateway.zalo_settings import ZaloSettings
 from sms_gateway.zalo_signature import check_event
 
@@ -39,11 +40,20 @@ def zalo_settings() -> ZaloSettings:
     return cached
 
 
+def zalo5_versions() -> list[Zalo5Version]:
+    cached = current_app.extensions.get("zalo5_versions")
+    if cached is None:
+        cached = current_app.extensions["zalo5_versions"] = load_versions(get_settings().config_dir)
+    return cached
+
+
 def delivery_token(payload: dict[str, Any]) -> str:
     """What makes a retry the same event: the message id and the event name (else the whole identity)."""
     event = str(payload.get("event_name") or "")
     message = payload.get("message") if isinstance(payload.get("message"), dict) else {}
     msg_id = message.get("msg_id") or ",".join(map(str, message.get("msg_ids") or []))
+    if msg_id and event == "user_feedback":  # the citizen may submit again (a correction): its own event
+        return storable(f"{event}:{msg_id}:{message.get('submit_time', '')}")[:128]
     if msg_id:
         return storable(f"{event}:{msg_id}")[:128]
     return storable(f"{event}:{payload.get('template_id', '')}:{payload.get('timestamp', '')}")[:128]
@@ -103,6 +113,11 @@ def events() -> tuple[Response, int] | Response:
         _delivered(session, message)
     elif event in ("change_template_status", "change_oa_daily_quota"):
         _notice(session, payload)
+    elif event == "user_feedback":
+        submission = Submission.parse(message, camel=False)
+        if submission is not None:
+            record_submission(session, zalo5_versions(), submission, source="event", tz=get_settings().tz,
+                              now=utcnow())
     else:
         log.info("Zalo event %s acknowledged, nothing to record", storable(str(event))[:64])
     session.commit()

@@ -95,7 +95,15 @@ def unit_zalo_options(unit: Unit) -> dict[str, Any]:
 
 
 def unit_template_id(unit: Unit) -> str | None:
-    """The unit's approved invitation template, or None when the unit does not send through Zalo."""
+    """The template the unit's Zalo invitations use: Zalo's service-rating template when the unit has one
+    (``rating_template_id``: the citizen rates in Zalo, instrument ``zalo5``), else its invitation template
+    (``template_id``: a link to the form); None when the unit does not send through Zalo."""
     options = unit_zalo_options(unit)
-    template = str(options.get("template_id") or "").strip()
+    template = str(options.get("rating_template_id") or options.get("template_id") or "").strip()
+    return template if options.get("enabled") is True and template else None
+
+
+def unit_rating_template_id(unit: Unit) -> str | None:
+    options = unit_zalo_options(unit)
+    template = str(options.get("rating_template_id") or "").strip()
     return template if options.get("enabled") is True and template else None
