@@ -14,6 +14,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the channel with the app."""
     from sipas.context import csrf
+    from sms_gateway import http_status  # noqa: F401  (its route is on the webhooks blueprint)
     from sms_gateway.api_extension import invitations_json
     from sms_gateway.settings import SmsSettings
     from sms_gateway.webhooks import bp as webhooks_bp

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sipas.settings import Settings
 from sipas.storage import Database
 from sms_gateway.cycle_summary import CycleSummary
+from sms_gateway.http_status import callback_url
 from sms_gateway.invitations import bookkeeping, in_window
 from sms_gateway.models import Invitation, InvitationStatus, MessageKind
 from sms_gateway.providers import PermanentFailure, SmsProvider, TemporaryFailure, build_provider
@@ -73,7 +74,8 @@ def _send_one(database: Database, settings: Settings, sms: SmsSettings, provider
         claim = _reconcile(database, provider, claim, now, sms, summary)
     if claim is None:
         return True
-    callback = sms.status_callback_for(claim.outbound_id) if provider.name == "twilio" else None
+    callback = sms.status_callback_for(claim.outbound_id) if provider.name == "twilio" else (
+        callback_url(sms, settings.secret_key, claim.outbound_id) if provider.name == "http" else None)
     request_id = str(invitation_id) if provider.name == ZALO else f"sipas{invitation_id}{kind.value[0]}"
     try:
         result = provider.send(claim.phone, claim.body, status_callback=callback, request_id=request_id)

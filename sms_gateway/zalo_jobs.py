@@ -68,10 +68,20 @@ def pull_ratings(database: Database, settings: Settings, *, now: datetime, clien
     return stored
 
 
+_context: dict[str, Any] = {}
+
+
+def _database() -> tuple[Database, Settings]:
+    settings = _context.get("settings") or Settings.from_env()
+    database = _context.get("database")
+    if database is None:
+        database = _context["database"] = Database(settings)
+        _context["settings"] = settings
+    return database, settings
+
+
 @fenced(JOB_ID)
 def _pull(now: datetime) -> int:
-    from sms_gateway.jobs import _database
-
     database, settings = _database()
     return pull_ratings(database, settings, now=now)
 
@@ -90,3 +100,9 @@ def pull_ratings_job() -> None:
         return
     if stored:
         log.info("Zalo rating pull stored %s rating(s) missed by the events", stored)
+
+
+def register(scheduler: Any, settings: Settings) -> None:
+    _context["settings"] = settings
+    scheduler.add_job(pull_ratings_job, "interval", hours=1, id=JOB_ID, replace_existing=True, coalesce=True,
+                      max_instances=1)

@@ -125,6 +125,7 @@ NOT_CONSOLE = {
     "kiosk_api.armed", "kiosk_api.heartbeat", "kiosk_api.lookup", "kiosk_api.pair", "kiosk_api.submit",
     "sms_phone.form", "sms_phone.submit", "sms_phone.qr_png_view", "sms_phone.qr_svg_view",
     "sms_webhooks.http_inbound", "sms_webhooks.twilio_inbound", "sms_webhooks.twilio_status", "zalo_events.events",
+    "sms_webhooks.http_status",  # a key per message in its callback URL: test_http_delivery_reports.py
     "metrics",  # a bearer token (SIPAS_METRICS_TOKEN) or the server itself: tests/test_metrics*.py
 }
 PUBLIC_CONSOLE = {"console.login", "console.logout", "console.static"}

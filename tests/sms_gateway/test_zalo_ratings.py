@@ -114,10 +114,10 @@ def test_the_pull_stores_what_the_events_missed_and_nothing_twice(app, client, s
 
 
 def test_the_pull_job_runs_only_under_the_scheduler_lease(app, settings, monkeypatch):
-    from sms_gateway import jobs, zalo_jobs
+    from sms_gateway import zalo_jobs
 
     seen = []
-    monkeypatch.setattr(jobs, "_context", {"settings": settings})
+    monkeypatch.setattr(zalo_jobs, "_context", {"settings": settings})
     monkeypatch.setattr(zalo_jobs, "pull_ratings", lambda database, s, *, now: seen.append(now) or 0)
     with pytest.raises(LeaseLost):  # no lease: refused by the fence, nothing pulled
         zalo_jobs.pull_ratings_job()
@@ -129,7 +129,7 @@ def test_the_pull_job_runs_only_under_the_scheduler_lease(app, settings, monkeyp
     finally:
         deactivate()
         database.dispose()
-        jobs._context["database"].dispose()
+        zalo_jobs._context["database"].dispose()
     assert len(seen) == 1
 
 
