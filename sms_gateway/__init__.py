@@ -22,15 +22,9 @@ def init_app(app: Flask) -> None:
     app.extensions["sms_settings"] = SmsSettings.from_settings(app.extensions["sipas_settings"])
     app.register_blueprint(webhooks_bp)
     csrf.exempt(webhooks_bp)
-    from sms_gateway.zalo_events import bp as zalo_events_bp
+    from sms_gateway import zalo_web
 
-    app.register_blueprint(zalo_events_bp)  # signed by Zalo (X-ZEvent-Signature), so CSRF-exempt
-    csrf.exempt(zalo_events_bp)
-    from sipas.context import add_console_nav
-    from sms_gateway.zalo_console import bp as zalo_console_bp
-
-    app.register_blueprint(zalo_console_bp)
-    add_console_nav(app, "zalo_console.page", "Zalo", order=45, roles=("admin",))
+    zalo_web.init_app(app)
     from sipas.api import dossiers as dossier_api
 
     if invitations_json not in dossier_api.DOSSIER_JSON_EXTENDERS:

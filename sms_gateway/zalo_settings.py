@@ -77,8 +77,10 @@ class ZaloSettings:
         if self.window_start >= self.window_end:
             raise SettingsError("SIPAS_ZALO_WINDOW_START must be before SIPAS_ZALO_WINDOW_END")
         # Zalo refuses template messages 22:00-06:00 (-133): the window must lie inside 06:00-22:00.
-        if self.window_start < time(6, 0) or self.window_end > time(22, 0):
-            raise SettingsError("SIPAS_ZALO_WINDOW_START/END must lie within 06:00-22:00 (Zalo's night ban)")
+        if self.window_start < time(6, 0):
+            raise SettingsError("SIPAS_ZALO_WINDOW_START must be 06:00 or later (Zalo's night ban ends at 06:00)")
+        if self.window_end > time(22, 0):
+            raise SettingsError("SIPAS_ZALO_WINDOW_END must be 22:00 or earlier (Zalo's night ban starts at 22:00)")
 
     @property
     def configured(self) -> bool:

@@ -149,3 +149,13 @@ def test_a_delivery_event_resolves_a_send_whose_answer_was_lost(app, client, ses
     run_cycle(database, settings, now=later, provider=sms, zalo=provider_at(database, settings, later))
     assert len(zns.messages) == 1 and sms.sent == []
     assert json.loads(session.scalars(select(OutboundMessage)).one().body)["template_data"] == sent["template_data"]
+
+
+@pytest.mark.parametrize(("name", "value"), [("SIPAS_ZALO_WINDOW_END", "22:30"), ("SIPAS_ZALO_SIGNATURE_ORDER", "x"),
+                                             ("SIPAS_ZALO_WINDOW_START", "8h")])
+def test_wrong_zalo_settings_stop_the_app_at_start(database_url, tmp_path, zns, name, value):  # noqa: F811
+    from sipas.app import create_app
+    from sipas.settings import SettingsError
+
+    with pytest.raises(SettingsError, match=name):
+        create_app(zalo_settings(database_url, tmp_path, zns, **{name: value}))
