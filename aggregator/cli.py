@@ -25,7 +25,7 @@ from sipas.units import get_unit
 @click.option("--month", help="Tháng, ví dụ 2023-02.")
 @click.option("--year", help="Năm, ví dụ 2023.")
 @click.option("--field", help="Chỉ một lĩnh vực (ví dụ “Hộ tịch”).")
-@click.option("--channel", help="Chỉ một kênh đánh giá: kiosk, sms, qr, paper, api.")
+@click.option("--channel", help="Chỉ một kênh đánh giá: kiosk, sms, qr, paper, api, zalo.")
 @click.option("--json", "as_json", is_flag=True, help="In JSON (giống GET /api/v1/reports).")
 @pass_context
 def report(ctx: Context, unit_code: str | None, district_code: str | None, start: str | None, end: str | None,

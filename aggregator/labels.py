@@ -12,6 +12,7 @@ CHANNEL_LABELS: dict[ResponseChannel, str] = {
     ResponseChannel.KIOSK: "Thiết bị đánh giá tại quầy",
     ResponseChannel.SMS: "Tin nhắn SMS",
     ResponseChannel.QR: "Mã QR / trực tuyến",
+    ResponseChannel.ZALO: "Tin Zalo (ZNS)",
     ResponseChannel.PAPER: "Phiếu giấy",
     ResponseChannel.API: "Hệ thống khác (API)",
 }

@@ -97,6 +97,7 @@ class ResponseChannel(StrEnum):
     QR = "qr"
     PAPER = "paper"
     API = "api"
+    ZALO = "zalo"  # the link of a Zalo (ZNS) invitation
 
 
 class Role(StrEnum):

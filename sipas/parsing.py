@@ -58,6 +58,7 @@ _CHANNEL_ALIASES: dict[str, ResponseChannel] = {
     "phieu": ResponseChannel.PAPER,
     "api": ResponseChannel.API,
     "cong dich vu cong": ResponseChannel.API,
+    "zalo": ResponseChannel.ZALO,
 }
 
 CHANNEL_LABELS_VI = {
@@ -66,6 +67,7 @@ CHANNEL_LABELS_VI = {
     ResponseChannel.QR: "Mã QR / đường dẫn",
     ResponseChannel.PAPER: "Phiếu giấy",
     ResponseChannel.API: "Hệ thống khác (API)",
+    ResponseChannel.ZALO: "Tin Zalo (ZNS)",
 }
 
 _TRUE = {"1", "x", "co", "yes", "y", "true", "dong y", "co dong y", "dong y nhan tin"}

@@ -14,6 +14,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the channel with the app."""
     from sipas.context import csrf
+    from sms_gateway import http_status  # noqa: F401  (its route is on the webhooks blueprint)
     from sms_gateway.api_extension import invitations_json
     from sms_gateway.settings import SmsSettings
     from sms_gateway.webhooks import bp as webhooks_bp
@@ -28,6 +29,9 @@ def init_app(app: Flask) -> None:
     add_console_todo(app, returned_not_invited)
     app.register_blueprint(webhooks_bp)
     csrf.exempt(webhooks_bp)
+    from sms_gateway import zalo_web
+
+    zalo_web.init_app(app)
     from sipas.api import dossiers as dossier_api
 
     if invitations_json not in dossier_api.DOSSIER_JSON_EXTENDERS:

@@ -8,6 +8,7 @@ import click
 
 from sipas.cli_context import Context, pass_context
 from sipas.clock import as_utc, utcnow
+from sms_gateway.zalo_cli import zalo
 
 
 @click.command("send-due")
@@ -30,4 +31,4 @@ def send_due(ctx: Context, now_text: str | None) -> None:
     click.echo(f"Chu trình SMS lúc {now.astimezone(settings.tz):%H:%M ngày %d/%m/%Y}: {summary.describe()}")
 
 
-COMMANDS: list[click.Command] = [send_due]
+COMMANDS: list[click.Command] = [send_due, zalo]

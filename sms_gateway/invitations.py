@@ -29,6 +29,7 @@ from sms_gateway.models import (
 )
 from sms_gateway.optouts import is_opted_out
 from sms_gateway.settings import SmsSettings, invites_all_dossiers, sms_enabled
+from sms_gateway.zalo_settings import unit_template_id
 
 log = logging.getLogger(__name__)
 KIND = "sms"
@@ -71,8 +72,8 @@ def candidates(session: Session, sms: SmsSettings, *, now: datetime) -> list[Dos
     chosen = []
     for dossier in rows:
         unit = units.setdefault(dossier.unit_id, dossier.unit)
-        if not sms_enabled(unit):
-            continue
+        if not sms_enabled(unit) and unit_template_id(unit) is None:
+            continue  # neither SMS nor Zalo
         if dossier.intake_channel.is_online or invites_all_dossiers(sms, unit):
             chosen.append(dossier)
     return chosen

@@ -69,3 +69,6 @@ def register(scheduler: Any, settings: Settings) -> None:
     seconds = env_int(settings.env, "SIPAS_SMS_CYCLE_SECONDS", 60, minimum=1)
     scheduler.add_job(send_due_job, "interval", seconds=seconds, id=JOB_ID, replace_existing=True, coalesce=True,
                       max_instances=1, next_run_time=utcnow())  # first run at start: a restart catches up
+    from sms_gateway import zalo_jobs
+
+    zalo_jobs.register(scheduler, settings)  # the hourly rating/get safety net

@@ -78,6 +78,8 @@ class Invitation(Base):
     provider: Mapped[str | None] = mapped_column(String(32))
     provider_sid: Mapped[str | None] = mapped_column(String(64))
     last_error_code: Mapped[str | None] = mapped_column(String(32))
+    # Set when a Zalo invitation fell back to SMS: the Zalo code that caused it (sent by SMS once, never Zalo again).
+    zalo_fallback: Mapped[str | None] = mapped_column(String(32))
     link_id: Mapped[int | None] = mapped_column(Integer)  # short_link.id (other branch: no FK)
     response_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)

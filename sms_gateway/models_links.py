@@ -19,6 +19,7 @@ from sipas.models import Base, Dossier, Response, Unit, enum_column, utc_now
 class LinkChannel(StrEnum):
     SMS = "sms"
     QR = "qr"
+    ZALO = "zalo"  # the link in a Zalo invitation: its rating is reported under the channel "zalo"
 
 
 class ShortLink(Base):

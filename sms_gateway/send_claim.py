@@ -21,10 +21,11 @@ from sms_gateway.invitations import local_day_month, next_allowed
 from sms_gateway.links import issue_link, link_url
 from sms_gateway.messages import new_outbound, template_text
 from sms_gateway.models import Invitation, InvitationStatus, MessageKind, MessageStatus, OutboundMessage
-from sms_gateway.models_links import ShortLink
+from sms_gateway.models_links import LinkChannel, ShortLink
 from sms_gateway.optouts import is_opted_out
 from sms_gateway.settings import SmsSettings
 from sms_gateway.templates_text import Fitted, fit_message
+from sms_gateway.zalo_message import zalo_message
 
 log = logging.getLogger(__name__)
 TOO_LONG = "too_long"  # the message exceeds SIPAS_SMS_MAX_SEGMENTS even with the unit name shortened
@@ -65,7 +66,7 @@ def message_body(session: Session, settings: Settings, sms: SmsSettings, invitat
     """The unit's wording with the real values, within ``SIPAS_SMS_MAX_SEGMENTS`` if it can be."""
     dossier = invitation.dossier
     link = session.get(ShortLink, invitation.link_id) if invitation.link_id else None
-    if link is None or not link.is_open(now):
+    if link is None or not link.is_open(now) or link.channel is not LinkChannel.SMS:  # not a Zalo invitation's
         link = issue_link(session, dossier, instrument_code=invitation.instrument_code, channel="sms", now=now,
                           expires_at=invitation.expires_at)
         invitation.link_id = link.id
@@ -140,7 +141,8 @@ def prepare(database: Database, settings: Settings, sms: SmsSettings, provider: 
         if earlier is not None:
             body = earlier.body  # the same text as the attempt being reconciled
         else:
-            fitted = message_body(session, settings, sms, invitation, kind, now)
+            compose = zalo_message if provider == "zalo" else message_body
+            fitted = compose(session, settings, sms, invitation, kind, now)
             if not fitted.fits:
                 log.warning("%s of invitation %s not sent: %s characters (%s) need %s segments, the limit is %s",
                             kind.value, invitation.id, fitted.info.characters, fitted.info.encoding,

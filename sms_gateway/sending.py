@@ -24,12 +24,15 @@ from sqlalchemy.orm import Session
 from sipas.settings import Settings
 from sipas.storage import Database
 from sms_gateway.cycle_summary import CycleSummary
+from sms_gateway.http_status import callback_url
 from sms_gateway.invitations import bookkeeping, in_window
 from sms_gateway.models import Invitation, InvitationStatus, MessageKind
 from sms_gateway.providers import PermanentFailure, SmsProvider, TemporaryFailure, build_provider
+from sms_gateway.providers.zalo import ZaloFallback, ZaloReschedule
 from sms_gateway.send_claim import Claim, prepare
 from sms_gateway.send_outcome import record_failure, record_sent, record_undecided, record_unreachable, start_resend
 from sms_gateway.settings import SmsSettings
+from sms_gateway.zalo_channel import ZALO, build_zalo_provider, record_fallback, record_rescheduled, route
 
 __all__ = ["due_ids", "run_cycle"]
 
@@ -61,17 +64,30 @@ def _reconcile(database: Database, provider: SmsProvider, claim: Claim, now: dat
 
 
 def _send_one(database: Database, settings: Settings, sms: SmsSettings, provider: SmsProvider,
-              invitation_id: int, kind: MessageKind, now: datetime, summary: CycleSummary) -> bool:
-    """Send one message; False when the provider could not be reached (the cycle then stops)."""
+              invitation_id: int, kind: MessageKind, now: datetime, summary: CycleSummary,
+              fallback: SmsProvider | None = None) -> bool:
+    """Send one message; False when the provider could not be reached (the cycle then stops).
+
+    ``fallback``: the SMS provider, when ``provider`` is Zalo; a Zalo refusal sends the invitation by it once."""
     claim = prepare(database, settings, sms, provider.name, invitation_id, kind, now, summary)
     if claim is not None and claim.unresolved and not provider.deduplicates_requests:
         claim = _reconcile(database, provider, claim, now, sms, summary)
     if claim is None:
         return True
-    callback = sms.status_callback_for(claim.outbound_id) if provider.name == "twilio" else None
+    callback = sms.status_callback_for(claim.outbound_id) if provider.name == "twilio" else (
+        callback_url(sms, settings.secret_key, claim.outbound_id) if provider.name == "http" else None)
+    request_id = str(invitation_id) if provider.name == ZALO else f"sipas{invitation_id}{kind.value[0]}"
     try:
-        result = provider.send(claim.phone, claim.body, status_callback=callback,
-                               request_id=f"sipas{invitation_id}{kind.value[0]}")
+        result = provider.send(claim.phone, claim.body, status_callback=callback, request_id=request_id)
+    except ZaloReschedule as exc:
+        if record_rescheduled(database, settings, claim, now, exc, summary) and fallback is not None:
+            return _send_one(database, settings, sms, fallback, invitation_id, kind, now, summary)
+        return True
+    except ZaloFallback as exc:
+        log.info("invitation %s: Zalo refused (%s)", invitation_id, exc.code)
+        if record_fallback(database, claim, now, exc, summary) and fallback is not None:
+            return _send_one(database, settings, sms, fallback, invitation_id, kind, now, summary)
+        return True
     except TemporaryFailure as exc:
         if exc.unreachable:
             log.warning("SMS provider unreachable (%s): cycle stopped, %s %s waits", exc.code, kind.value,
@@ -108,8 +124,11 @@ def due_ids(session: Session, sms: SmsSettings, now: datetime) -> tuple[list[int
 
 
 def run_cycle(database: Database, settings: Settings, *, now: datetime, provider: SmsProvider | None = None,
-              sms: SmsSettings | None = None) -> CycleSummary:
-    """One pass: bookkeeping, then (inside the allowed hours) invitations and reminders that are due."""
+              sms: SmsSettings | None = None, zalo: SmsProvider | None = None) -> CycleSummary:
+    """One pass: bookkeeping, then (inside the allowed hours) invitations and reminders that are due.
+
+    ``zalo``: the Zalo provider (built from the settings and the OA grant when not given); invitations of
+    units with a Zalo template go through it first."""
     sms = sms or SmsSettings.from_settings(settings)
     summary = CycleSummary()
     with database.session() as session:
@@ -120,10 +139,19 @@ def run_cycle(database: Database, settings: Settings, *, now: datetime, provider
         summary.add("quiet_hours")
         return summary
     provider = provider or build_provider(sms)
+    zalo = zalo or build_zalo_provider(database, settings)
     with database.read_sessionmaker() as session:
         invitations, reminders = due_ids(session, sms, now)
     due = [(i, MessageKind.INVITATION) for i in invitations] + [(i, MessageKind.REMINDER) for i in reminders]
+    zalo_down = False
     for invitation_id, kind in due:
-        if not _send_one(database, settings, sms, provider, invitation_id, kind, now, summary):
+        chosen = route(database, settings, zalo, provider, invitation_id, kind, now, summary)
+        if chosen is None or (zalo_down and chosen is zalo):
+            continue  # waits for the Zalo window, or for Zalo to be reachable again
+        fallback = provider if chosen is not provider else None
+        if not _send_one(database, settings, sms, chosen, invitation_id, kind, now, summary, fallback):
+            if chosen is zalo:
+                zalo_down = True  # the SMS invitations still go out
+                continue
             break  # the provider is unreachable: one probe per cycle, the others wait untouched
     return summary

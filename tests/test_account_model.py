@@ -137,7 +137,8 @@ NOT_CONSOLE = {
     "public_notices.verify", "kiosk.page", "kiosk.static",
     "kiosk_api.armed", "kiosk_api.heartbeat", "kiosk_api.lookup", "kiosk_api.pair", "kiosk_api.submit",
     "sms_phone.form", "sms_phone.submit", "sms_phone.qr_png_view", "sms_phone.qr_svg_view",
-    "sms_webhooks.http_inbound", "sms_webhooks.twilio_inbound", "sms_webhooks.twilio_status",
+    "sms_webhooks.http_inbound", "sms_webhooks.twilio_inbound", "sms_webhooks.twilio_status", "zalo_events.events",
+    "sms_webhooks.http_status",  # a key per message in its callback URL: test_http_delivery_reports.py
     "metrics",  # a bearer token (SIPAS_METRICS_TOKEN) or the server itself: tests/test_metrics*.py
 }
 PUBLIC_CONSOLE = {"console.login", "console.logout", "console.static"}
@@ -172,6 +173,7 @@ ALLOWED = {
     "sms_console.erase": WORKERS, "sms_console.invitation_settings": WORKERS,
     "sms_console.invitations": WORKERS, "sms_console.outbox": WORKERS, "sms_console.templates": WORKERS,
     "sms_console.template_edit": WORKERS, "sms_console.template_check": WORKERS,
+    "zalo_console.page": ADMINS, "zalo_console.token": {"global"},  # one OA for the installation
     "notices.index": EVERYONE, "notices.draft": EVERYONE, "notices.wording": WORKERS, "notices.issue": WORKERS,
     "notices.issued": set(),  # no issued notice in the fixture: 404 for everyone
     # A draft's PDF by its content key (a capability known to whoever rendered the draft): login required, and

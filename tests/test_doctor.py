@@ -31,6 +31,8 @@ from tests.kiosk.helpers import new_device
 from tests.sms_gateway.canned import CannedHttpClient
 from tests.sms_gateway.conftest import ACCOUNT_SID, AUTH_TOKEN
 from tests.sms_gateway.prism import prism_url  # noqa: F401  (session fixture)
+from tests.sms_gateway.zalo_support import grant, zalo_env
+from tests.sms_gateway.zns_mock import zns  # noqa: F401  (fixture)
 
 SECRET = "k" * 64
 HEALTHY = {"SIPAS_SECRET_KEY": SECRET, "SIPAS_PUBLIC_BASE_URL": "https://danhgia.phuhoi.example.vn",
@@ -165,7 +167,29 @@ def test_zalo_settings_present_must_be_complete(tmp_path):
     partial = check_zalo(deployment_for("sqlite://", tmp_path, SIPAS_ZALO_APP_ID="123"))
     assert not partial.ok and partial.message_vi.startswith("Cấu hình Zalo chưa đủ: thiếu SIPAS_ZALO_APP_SECRET")
     complete = check_zalo(deployment_for("sqlite://", tmp_path, **dict.fromkeys(ZALO_REQUIRED, "x")))
-    assert complete.ok and "chưa gọi thử Zalo" in complete.message_vi
+    assert not complete.ok and complete.message_vi == "Không đọc được token OA trong cơ sở dữ liệu."  # no tables
+
+
+def test_zalo_check_reads_the_quota_with_the_stored_token(settings, tmp_path, zns):  # noqa: F811
+    """The cheapest read call (GET /message/quota) against the ZNS mock: no grant, a good token, a refused one."""
+    dep = deployment_for(settings.database_url, tmp_path, **zalo_env(zns))
+    database = Database(dep.settings)
+    try:
+        missing = check_zalo(dep)
+        assert not missing.ok and missing.message_vi.startswith("Chưa cấp quyền OA") and "set-token" in missing.fix_vi
+        zns.now = NOW
+        grant(database, zns, NOW)
+        good = check_zalo(dep)
+        assert good.ok and good.message_vi == "Zalo nhận access token (hạn mức hôm nay còn 500/500 tin)."
+        zns.expire_access_tokens()
+        refused = check_zalo(dep)
+        assert not refused.ok and "-124" in refused.message_vi
+        unreachable = check_zalo(replace(dep, settings=Settings.from_env(
+            healthy_env(settings.database_url, tmp_path, **(zalo_env(zns) | {"SIPAS_ZALO_API_BASE": "http://127.0.0.1:1"})))))
+        assert not unreachable.ok and unreachable.message_vi.startswith("Không gọi được Zalo tại http://127.0.0.1:1")
+    finally:
+        database.dispose()
+        dep.close()
 
 
 def test_notice_fonts_and_libreoffice_missing(tmp_path, monkeypatch):

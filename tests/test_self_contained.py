@@ -78,3 +78,13 @@ def test_the_reference_pattern_catches_what_it_must():
                  f"Path(__file__).parents[2] / '{BESIDE}' / 'peers'", f"cp {up}/{up}/{BESIDE}/domain/README.md ."):
         assert OUTSIDE_REFERENCE.search(line), line
     assert not OUTSIDE_REFERENCE.search(f"{BESIDE}_secret = settings.{BESIDE}")
+
+
+def test_the_zalo_contract_is_vendored_tracked_and_unaltered():
+    folder = ROOT / "tests" / "contracts" / "zalo"
+    tracked = {path.resolve() for path in _tracked_files()}
+    for name in ("zalo-zns.md", "SOURCE.txt"):
+        assert (folder / name).resolve() in tracked, f"{folder / name} is not in git: a clone would lack it"
+    recorded = re.search(r"sha256 ([0-9a-f]{64})", (folder / "SOURCE.txt").read_text(encoding="utf-8"))
+    assert recorded, "SOURCE.txt records no sha256"
+    assert hashlib.sha256((folder / "zalo-zns.md").read_bytes()).hexdigest() == recorded.group(1)

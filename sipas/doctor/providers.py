@@ -2,8 +2,8 @@
 
 Twilio: fetching the account (``GET /2010-04-01/Accounts/{Sid}.json``) costs nothing and needs valid
 credentials. The eSMS-style HTTP brandname provider has no read call sipas uses; its credentials are
-only checked for presence. Zalo (ZNS) is not built yet: the check only says whether the settings an
-operator may already have put in the file are complete.
+only checked for presence. Zalo: the settings are complete, an OA grant is stored, and Zalo accepts the
+access token on its cheapest read call (``GET /message/quota``), which also tells the day's quota.
 """
 
 from __future__ import annotations
@@ -63,10 +63,46 @@ def check_zalo(deployment: Deployment) -> Finding:
     env = deployment.settings.env
     present = sorted(name for name, value in env.items() if name.startswith(ZALO_PREFIX) and value.strip())
     if not present:
-        return Finding(True, "Chưa cấu hình (sipas chưa gửi qua Zalo).")
+        return Finding(True, "Chưa cấu hình (sipas không gửi qua Zalo).")
     missing = [name for name in ZALO_REQUIRED if not (env.get(name) or "").strip()]
     if missing:
         return Finding(False, f"Cấu hình Zalo chưa đủ: thiếu {', '.join(missing)}.",
                        "Điền đủ các biến SIPAS_ZALO_* hoặc xóa hết nếu chưa dùng Zalo.")
-    return Finding(True, "Đủ các biến cấu hình (chỉ kiểm tra đủ biến; kênh Zalo chưa được xây dựng nên chưa "
-                         "gọi thử Zalo).")
+    return _check_zalo_token(deployment)
+
+
+def _check_zalo_token(deployment: Deployment) -> Finding:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from sms_gateway.providers import TemporaryFailure
+    from sms_gateway.providers.zalo import ZaloClient
+    from sms_gateway.zalo_settings import ZaloSettings
+    from sms_gateway.zalo_tokens import token_state
+
+    try:
+        zalo = ZaloSettings.from_settings(deployment.settings)
+        with deployment.database.read_sessionmaker() as session:
+            account = token_state(session)
+    except SettingsError as exc:
+        return Finding(False, f"Cấu hình Zalo sai: {exc}.", "Sửa các biến SIPAS_ZALO_* (xem docs/zalo.md).")
+    except SQLAlchemyError:
+        return Finding(False, "Không đọc được token OA trong cơ sở dữ liệu.", "Chạy `sipas db upgrade` rồi thử lại.")
+    if account is None:
+        return Finding(False, "Chưa cấp quyền OA: lời mời của đơn vị dùng Zalo sẽ gửi bằng SMS.",
+                       "Quản trị OA cấp quyền, rồi chạy `sipas zalo set-token` (hoặc dán ở trang Zalo).")
+    if account.failure:
+        return Finding(False, f"Zalo đã từ chối làm mới token ({account.failure}): cần quản trị OA cấp lại quyền.",
+                       "Quản trị OA cấp quyền lại, rồi chạy `sipas zalo set-token`.")
+    if account.expires_at <= deployment.now:
+        return Finding(True, "Access token đã hết hạn; sipas tự làm mới ở lần gửi tới (chưa gọi thử Zalo).")
+    try:
+        data = ZaloClient(zalo).get(account.access_token, "/message/quota", {})
+    except TemporaryFailure as exc:
+        if exc.code == "zalo-124":
+            return Finding(False, "Zalo từ chối access token đang lưu (-124).",
+                           "Chờ lần gửi tới tự làm mới, hoặc chạy `sipas zalo set-token`.")
+        return Finding(False, f"Không gọi được Zalo tại {zalo.api_base}: {exc.code}.",
+                       "Kiểm tra kết nối Internet, tường lửa và SIPAS_ZALO_API_BASE.")
+    quota = data.get("data") if isinstance(data.get("data"), dict) else {}
+    return Finding(True, f"Zalo nhận access token (hạn mức hôm nay còn {quota.get('remainingQuota', '?')}/"
+                         f"{quota.get('dailyQuota', '?')} tin).")

@@ -90,7 +90,7 @@ def test_scores_channels_ballots_overall_and_766(session: Session, catalogue: Ca
     assert (report["scores"]["total"], report["scores"]["class"]) == (11.3, "khá")
     channels = {c["code"]: (c["responses"], c["response_rate"]) for c in report["channels"]}
     assert channels == {"kiosk": (2, 66.67), "sms": (1, 33.33), "qr": (0, 0.0), "paper": (1, 33.33),
-                        "api": (0, 0.0)}
+                        "api": (0, 0.0), "zalo": (0, 0.0)}
     assert report["responses"] == 4
     assert report["paper_ballots"] == {"handed_out": 10, "returned": 1, "return_rate": 10.0,
                                        "handed_out_status": "complete", "note": None}

@@ -88,7 +88,10 @@ def test_the_scheduler_job_runs_the_cycle_with_the_current_time(settings, sessio
     scheduler = Scheduler()
     monkeypatch.setattr(jobs, "_context", {})
     jobs.register(scheduler, settings)
-    ((func, options),) = scheduler.jobs
+    (func, options), (pull, pull_options) = scheduler.jobs
+    from sms_gateway.zalo_jobs import pull_ratings_job
+
+    assert pull is pull_ratings_job and pull_options["id"] == "sms_gateway.zalo_ratings"
     assert func is jobs.send_due_job and options.pop("next_run_time").tzinfo is not None
     assert options == {"trigger": "interval", "seconds": 60, "id": "sms_gateway.send_due", "replace_existing": True,
                        "coalesce": True, "max_instances": 1}

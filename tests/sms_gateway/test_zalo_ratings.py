@@ -1,0 +1,150 @@
+"""Zalo's service-rating template (instrument ``zalo5``): ``user_feedback`` events and the ``rating/get`` pull
+store each submission once, bound to the dossier by the tracking id; a second submission is a correction
+(one rating per dossier is counted); the ratings are reported apart from the 12 criteria."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from sipas.models import IntakeChannel, Response
+from sipas.scheduler import LeaseLost, acquire_lock, activate, deactivate
+from sipas.storage import Database, get_database
+from sms_gateway.models_zalo import ZaloRating
+from sms_gateway.providers.zalo import ZaloClient
+from sms_gateway.sending import run_cycle
+from sms_gateway.zalo_jobs import pull_ratings
+from sms_gateway.zalo_rating import load_versions, summary, version_at
+from sms_gateway.zalo_settings import ZaloSettings
+from sms_gateway.zalo_tokens import DatabaseTokens
+from tests.factories import create_dossier, create_unit, local
+from tests.sms_gateway.conftest import PHONE, RecordingProvider
+from tests.sms_gateway.zalo_support import grant, provider_at, zalo_settings
+from tests.sms_gateway.zns_mock import Template, ZnsMock, zns  # noqa: F401  (fixture)
+
+NOW = local(2026, 1, 7, 10, 0)
+RATING_TEMPLATE = "300501"
+
+
+@pytest.fixture
+def settings(database_url, tmp_path, zns):  # noqa: F811
+    zns.now = NOW
+    zns.phones.add("84912345678")
+    zns.templates[RATING_TEMPLATE] = Template(template_type=5)
+    return zalo_settings(database_url, tmp_path, zns)
+
+
+def rating_unit(session, correction="latest"):
+    return create_unit(session, options={"zalo": {"enabled": True, "template_id": "236719",
+                                                  "rating_template_id": RATING_TEMPLATE, "correction": correction}})
+
+
+def send_rating_invitation(app, session, settings, zns, unit):  # noqa: F811
+    database = get_database(app)
+    dossier = create_dossier(session, unit, received_at=NOW - timedelta(days=3), returned_at=NOW, phone=PHONE,
+                             intake_channel=IntakeChannel.ONLINE_FULL, sms_consent=True)
+    session.commit()
+    grant(database, zns, NOW)
+    run_cycle(database, settings, now=NOW, provider=RecordingProvider(), zalo=provider_at(database, settings, NOW))
+    (sent,) = zns.messages
+    assert sent["template_id"] == RATING_TEMPLATE
+    return dossier, sent["msg_id"]
+
+
+def ratings(session) -> list[ZaloRating]:
+    session.commit()
+    session.expire_all()
+    return list(session.scalars(select(ZaloRating).order_by(ZaloRating.id)))
+
+
+def test_the_zalo5_instrument_is_versioned_configuration(settings):
+    versions = load_versions(settings.config_dir)
+    current = version_at(versions, datetime(2026, 6, 1).date())
+    assert current.version == "2026.1" and current.stars[4] == "Rất hài lòng"
+
+
+def test_a_feedback_event_is_stored_once_and_bound_to_the_dossier(app, client, session, settings, zns):  # noqa: F811
+    dossier, msg_id = send_rating_invitation(app, session, settings, zns, rating_unit(session))
+    event = zns.feedback_event(msg_id, 4, note="Cán bộ  nhiệt tình", feedbacks=["Nhân viên vui vẻ"])
+    for _ in range(2):  # Zalo retries
+        assert client.post("/zalo/events", data=event[0], headers=event[1]).status_code == 200
+    (rating,) = ratings(session)
+    assert (rating.dossier_id, rating.rate, rating.note, rating.feedbacks) == (dossier.id, 4, "Cán bộ nhiệt tình",
+                                                                              ["Nhân viên vui vẻ"])
+    assert (rating.instrument_code, rating.instrument_version, rating.counted) == ("zalo5", "2026.1", True)
+    assert session.scalars(select(Response)).all() == []  # never among the 12 criteria's responses
+
+
+@pytest.mark.parametrize(("rule", "counted_rate"), [("latest", 2), ("first", 5)])
+def test_a_second_submission_is_a_correction_counted_once(app, client, session, settings, zns,  # noqa: F811
+                                                         rule, counted_rate):
+    unit = rating_unit(session, correction=rule)
+    _dossier, msg_id = send_rating_invitation(app, session, settings, zns, unit)
+    first = zns.feedback_event(msg_id, 5)
+    zns.now = NOW + timedelta(minutes=3)
+    second = zns.feedback_event(msg_id, 2, note="Sửa lại")
+    for event in (first, second):
+        assert client.post("/zalo/events", data=event[0], headers=event[1]).status_code == 200
+    older, newer = ratings(session)
+    assert newer.correction_of == older.id
+    assert [r.rate for r in (older, newer) if r.counted] == [counted_rate]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    result = summary(session, [unit.id], start, start + timedelta(days=31))
+    assert (result.ratings, result.average) == (1, float(counted_rate))
+
+
+def test_the_pull_stores_what_the_events_missed_and_nothing_twice(app, client, session, settings, zns):  # noqa: F811
+    unit = rating_unit(session)
+    _dossier, msg_id = send_rating_invitation(app, session, settings, zns, unit)
+    delivered = zns.feedback_event(msg_id, 3)  # this one reaches the app
+    client.post("/zalo/events", data=delivered[0], headers=delivered[1])
+    zns.now = NOW + timedelta(minutes=5)
+    zns.feedback_event(msg_id, 4)  # this one's event is lost: only rating/get has it
+    database = get_database(app)
+    zalo = ZaloSettings.from_settings(settings)
+    client_ = ZaloClient(zalo)
+    tokens = DatabaseTokens(database, zalo, client_, clock=lambda: NOW)
+    later = NOW + timedelta(hours=1)
+    assert pull_ratings(database, settings, now=later, client=client_, tokens=tokens) == 1
+    assert pull_ratings(database, settings, now=later, client=client_, tokens=tokens) == 0
+    stored = ratings(session)
+    assert [(r.rate, r.source, r.counted) for r in stored] == [(3, "event", False), (4, "pull", True)]
+
+
+def test_the_pull_job_runs_only_under_the_scheduler_lease(app, settings, monkeypatch):
+    from sms_gateway import zalo_jobs
+
+    seen = []
+    monkeypatch.setattr(zalo_jobs, "_context", {"settings": settings})
+    monkeypatch.setattr(zalo_jobs, "pull_ratings", lambda database, s, *, now: seen.append(now) or 0)
+    with pytest.raises(LeaseLost):  # no lease: refused by the fence, nothing pulled
+        zalo_jobs.pull_ratings_job()
+    assert seen == []
+    database = Database(settings)
+    activate(database, acquire_lock(database, "host:1", now=datetime.now(UTC)))
+    try:
+        zalo_jobs.pull_ratings_job()
+    finally:
+        deactivate()
+        database.dispose()
+        zalo_jobs._context["database"].dispose()
+    assert len(seen) == 1
+
+
+def test_the_console_shows_zalo5_apart(app, client, session, settings, zns):  # noqa: F811
+    from sipas.accounts import create_user
+    from sipas.models import Role
+    from tests.factories import PASSWORD, login
+
+    unit = create_unit(session, options={"zalo": {"enabled": True, "rating_template_id": RATING_TEMPLATE}})
+    _dossier, msg_id = send_rating_invitation(app, session, settings, zns, unit)
+    zns.now = None  # submitted today, within the page's 30 days
+    event = zns.feedback_event(msg_id, 5)
+    client.post("/zalo/events", data=event[0], headers=event[1])
+    root = create_user(session, username="root", password=PASSWORD, role=Role.ADMIN, units=[], actor="test")
+    session.commit()
+    login(client, root)
+    page = client.get("/console/zalo/").get_data(as_text=True)
+    assert "1 đánh giá, trung bình 5.0 sao." in page and "không tính vào tỉ lệ hài lòng của 12 tiêu chí" in page
