@@ -11,6 +11,7 @@ const config = JSON.parse(document.getElementById("kiosk-config").textContent);
 const instrument = readInstrument();
 const T = config.timings;
 const tokenKey = `sipas-kiosk:${config.unit}:token`;
+const nameKey = `sipas-kiosk:${config.unit}:device-name`;
 const queue = new RatingQueue(config.unit);
 const $ = (selector) => document.querySelector(selector);
 const screens = { pair: $("#pair-screen"), start: $("#start-screen"), flow: $("#flow-screen") };
@@ -70,8 +71,18 @@ function show(name) {
   for (const [key, node] of Object.entries(screens)) node.hidden = key !== name;
 }
 
+/** The device name ("Quầy 1") stays in the top bar across reloads and outages; the server's answers refresh it. */
+function showDeviceName(name) {
+  if (name) {
+    try { localStorage.setItem(nameKey, name); } catch { /* storage off: shown until the next reload */ }
+  }
+  $("#device-name").textContent = name || localStorage.getItem(nameKey) || "";
+}
+
 function unpaired(data) {
   localStorage.removeItem(tokenKey);
+  localStorage.removeItem(nameKey);
+  showDeviceName("");
   showPairing(data?.error?.message);
 }
 
@@ -90,7 +101,7 @@ async function pair(value) {
   const { status, data } = await api("pair", { method: "POST", body: { code: value } });
   if (status === 200 && data.token) {
     localStorage.setItem(tokenKey, data.token);
-    $("#device-name").textContent = data.device.name;
+    showDeviceName(data.device.name);
     showStart();
     heartbeat();
     return;
@@ -212,7 +223,8 @@ async function lookup() {
     startRating({ code: value, procedure: null });
     return;
   }
-  message(data.error?.message || "Không tìm thấy hồ sơ.");
+  // Already rated is good news, not a fault: said politely, never in the error colour.
+  message(data.error?.message || "Không tìm thấy hồ sơ.", data.error?.code === "already_rated" ? "thanks" : "error");
   touched();
 }
 
@@ -314,7 +326,7 @@ async function heartbeat() {
     method: "POST", body: { queued: queue.size, rejected: queue.rejectedCount, client_time: new Date().toISOString() },
   });
   if ((status === 401 || status === 403) && current === "start") unpaired(data);
-  if (status === 200) followInstrument(data);
+  if (status === 200) { showDeviceName(data.device?.name); followInstrument(data); }
 }
 
 async function pollArmed() {
@@ -362,6 +374,7 @@ function setup() {
     showPairing();
     pair(match[1]);
   } else if (token()) {
+    showDeviceName();
     showStart();
     heartbeat();
   } else {

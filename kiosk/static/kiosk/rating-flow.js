@@ -22,6 +22,7 @@
  *     thanksSeconds: 5,                 // 0 = stay on the thank-you screen
  *     onFinish: (reason) => {},         // "thanks" | "idle" | "cancel"; the caller shows its start screen
  *     onBack: () => {},                 // back pressed on question 1 (default: onFinish("cancel"))
+ *     backOnFirst: true,                // false: no "Quay lại" on question 1 (the phone: nothing to go back to)
  *   });
  *   flow.start();   // render question 1
  *   flow.destroy(); // remove timers, listeners and every trace of the answers
@@ -229,7 +230,8 @@ async function submitToUrl(url, headers, payload) {
 }
 
 export function mountRatingFlow(container, options) {
-  const opts = { layout: "kiosk", comment: true, audio: true, idle: false, thanksSeconds: 5, headers: {}, ...options };
+  const opts = { layout: "kiosk", comment: true, audio: true, idle: false, thanksSeconds: 5, headers: {},
+    backOnFirst: true, ...options };
   const criteria = opts.instrument.criteria;
   const naLabel = opts.instrument.na_label || "Không áp dụng";
   const speaker = new Speaker(opts.audio);
@@ -328,7 +330,8 @@ export function mountRatingFlow(container, options) {
       el("div", { class: `rf-options rf-options--${criterion.options.length}` }, cells),
       na ? el("div", { class: "rf-na-row" }, na) : null,
       el("footer", { class: "rf-footer" },
-        el("button", { type: "button", class: "rf-button rf-back", onclick: back }, "← Quay lại"))));
+        state.index > 0 || state.editing || opts.backOnFirst
+          ? el("button", { type: "button", class: "rf-button rf-back", onclick: back }, "← Quay lại") : null)));
   }
 
   function back() {
