@@ -12,6 +12,7 @@ from sqlalchemy import select
 from kiosk import pairing, services
 from kiosk.config import instrument_payload, kiosk_rules, timings
 from kiosk.models import KioskDevice
+from kiosk.submission import named_form
 from sipas.api.errors import register_api_errors
 from sipas.catalogue import Instrument
 from sipas.clock import utcnow
@@ -119,8 +120,9 @@ def submit(unit_code: str):  # type: ignore[no-untyped-def]
     if not 8 <= len(key) <= 100:
         raise ValidationError("Thiếu mã gửi (idempotency key).", field="key", detail="bad idempotency key")
     submitted_at = _submitted_at(data.get("submitted_at"))
+    form = named_form(data, unit.default_instrument, get_catalogue())
     response_input = ResponseInput(
-        instrument=str(data.get("instrument") or unit.default_instrument), channel=ResponseChannel.KIOSK,
+        instrument=form.code, channel=ResponseChannel.KIOSK,
         answers=services.parse_answers(data.get("answers")), dossier_code=str(data.get("dossier_code") or "") or None,
         submitted_at=submitted_at, comment=checked_comment(data.get("comment")), idempotency_key=key,
     )
