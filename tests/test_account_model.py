@@ -120,7 +120,7 @@ def test_account_events_are_shown_to_the_admins_entitled(client, app, session):
 
 # Routes outside the console authenticate otherwise (API keys, kiosk pairing, webhook signatures, public pages).
 NOT_CONSOLE = {
-    "index", "healthz", "static", "api.upsert", "api.show", "api.list_instruments", "aggregator_api.reports",
+    "index", "healthz", "favicon", "static", "api.upsert", "api.show", "api.list_instruments", "aggregator_api.reports",
     "api.submit", "public_notices.unit", "public_notices.download", "kiosk.page", "kiosk.static",
     "kiosk_api.armed", "kiosk_api.heartbeat", "kiosk_api.lookup", "kiosk_api.pair", "kiosk_api.submit",
     "sms_phone.form", "sms_phone.submit", "sms_phone.qr_png_view", "sms_phone.qr_svg_view",
