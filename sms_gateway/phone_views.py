@@ -46,7 +46,8 @@ def instrument_payload(instrument: Instrument) -> dict[str, Any]:
         "label": instrument.label,
         "na_label": "Không áp dụng",
         "criteria": [
-            {"code": c.code, "label": c.label, "short_label": c.short_label, "allow_na": c.allow_na,
+            {"code": c.code, "label": c.label, "citizen_label": c.citizen_label, "short_label": c.short_label,
+             "allow_na": c.allow_na,
              "options": [{"code": o.code, "label": o.label, "points": o.points} for o in c.options]}
             for c in instrument.citizen_criteria
         ],
