@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from sqlalchemy import select
 
-from kiosk import pairing, services
+from kiosk import pairing, picker, services
 from kiosk.config import instrument_payload, kiosk_rules, timings
 from kiosk.models import KioskDevice
 from kiosk.submission import named_form
@@ -108,6 +108,20 @@ def lookup(unit_code: str):  # type: ignore[no-untyped-def]
     dossier = services.rateable_dossier(session, unit, str(_json().get("code", "")))
     session.commit()
     return jsonify(code=dossier.code, procedure=dossier.procedure or "Thủ tục hành chính")
+
+
+@api.post("/recent")
+def recent(unit_code: str):  # type: ignore[no-untyped-def]
+    """The last digits of a receipt's code → the unit's recently returned dossiers with that sequence
+    (procedure name and return day only: the list is on a public screen; see kiosk/picker.py)."""
+    unit = _unit(unit_code)
+    _device(unit)
+    session = db_session()
+    matches = picker.recent_matches(session, unit, str(_json().get("digits", "")), now=utcnow(),
+                                    tz=get_settings().tz)
+    session.commit()
+    return jsonify(matches=[{"code": m.code, "procedure": m.procedure, "returned_on": m.returned_on}
+                            for m in matches])
 
 
 @api.post("/submit")

@@ -122,7 +122,8 @@ def test_account_events_are_shown_to_the_admins_entitled(client, app, session):
 NOT_CONSOLE = {
     "index", "healthz", "favicon", "static", "api.upsert", "api.show", "api.list_instruments", "aggregator_api.reports",
     "api.submit", "public_notices.unit", "public_notices.download", "kiosk.page", "kiosk.static",
-    "kiosk_api.armed", "kiosk_api.heartbeat", "kiosk_api.lookup", "kiosk_api.pair", "kiosk_api.submit",
+    "kiosk_api.armed", "kiosk_api.heartbeat", "kiosk_api.lookup", "kiosk_api.pair", "kiosk_api.recent",
+    "kiosk_api.submit",
     "sms_phone.form", "sms_phone.submit", "sms_phone.qr_png_view", "sms_phone.qr_svg_view",
     "sms_webhooks.http_inbound", "sms_webhooks.twilio_inbound", "sms_webhooks.twilio_status",
     "metrics",  # a bearer token (SIPAS_METRICS_TOKEN) or the server itself: tests/test_metrics*.py
