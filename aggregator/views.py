@@ -158,7 +158,7 @@ def export_csv() -> ResponseReturnValue:
             yield from exports.responses_csv(session, scope, settings.tz)
 
     name = f"phieu-{unit.code}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
-    return Response(rows(), mimetype="text/csv; charset=utf-8",
+    return Response(rows(), mimetype="text/csv",  # Werkzeug adds "; charset=utf-8" to text/* itself
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -141,7 +141,9 @@ def test_issue_from_the_console_then_the_public_page(client: FlaskClient, sessio
     pdf = client.get(f"/cong-khai/{unit.code}/2026/3.pdf")
     assert pdf.status_code == 200 and pdf.data == notice.pdf
     assert client.get(f"/cong-khai/{unit.code}/2026/3.docx").data == notice.docx
-    assert "Số: 03/TB-UBND" in client.get(f"/cong-khai/{unit.code}/2026/3.html").get_data(as_text=True)
+    issued_html = client.get(f"/cong-khai/{unit.code}/2026/3.html")
+    assert "Số: 03/TB-UBND" in issued_html.get_data(as_text=True)
+    assert issued_html.headers["Content-Type"] == "text/html; charset=utf-8"  # the charset once, not twice
     assert client.get(f"/cong-khai/{unit.code}/2026/4.pdf").status_code == 404
     assert client.get("/cong-khai/KHONG-CO").status_code == 404
     assert client.get(f"/console/thong-bao/da-ban-hanh/{notice.id}.docx").status_code == 302  # needs login
