@@ -16,7 +16,7 @@ from aggregator.labels import CHANNEL_LABELS, date_vi, decimal_vi, number_vi, pe
 from aggregator.params import PeriodError, parse_field, parse_period
 from aggregator.report import make_scope
 from aggregator.service import check_channel, district_ranking, unit_report
-from sipas.clock import Period, local_date, utcnow
+from sipas.clock import ROMAN_QUARTERS, Period, local_date, utcnow
 from sipas.console.auth import actor_name, allowed_units, current_user, login_required, roles_required, unit_for_user
 from sipas.context import get_catalogue, get_settings
 from sipas.errors import ValidationError
@@ -198,7 +198,7 @@ def inputs() -> ResponseReturnValue:
             return render_template("aggregator/inputs.html", unit=unit, units=allowed_units(), year=year,
                                    quarter=quarter, criteria=criteria, row=None, form=request.form, updated=""), 400
         session.commit()
-        flash(f"Đã lưu số liệu quý {quarter}/{year} của {unit.name}.", "success")
+        flash(f"Đã lưu số liệu quý {ROMAN_QUARTERS[quarter]} năm {year} của {unit.name}.", "success")
         return redirect(url_for("aggregator.inputs", unit=unit.code, quarter=f"{year}Q{quarter}"))
     row = get_quarter_input(db_session(), unit, year, quarter)
     updated = ""

@@ -126,9 +126,9 @@ def technical(event: AuditEvent) -> str:
     return f"{event.action} · {event.actor}" + (f" · {details}" if details else "")
 
 
-def full_names(session: Session, events: Iterable[AuditEvent]) -> dict[str, str]:
-    """username → full name, for the people acting in ``events`` (one query)."""
-    usernames = {e.actor.removeprefix("user:") for e in events if ":" not in e.actor.removeprefix("user:")}
+def full_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
+    """username → full name, for the people among ``actors`` (``user:an`` or ``an``; one query)."""
+    usernames = {a.removeprefix("user:") for a in actors if ":" not in a.removeprefix("user:")}
     if not usernames:
         return {}
     rows = session.execute(select(User.username, User.full_name).where(User.username.in_(usernames))).all()

@@ -18,6 +18,7 @@ from aggregator.notices.pdf_render import PdfBusy, RenderError, soffice_binary
 from aggregator.notices.template import TemplateError
 from aggregator.notices.vnformat import ROMAN_QUARTERS, date_short
 from aggregator.params import PeriodError, parse_period
+from sipas.audit_text import full_names, who
 from sipas.clock import Period, local_date, utcnow
 from sipas.console.auth import actor_name, allowed_units, current_user, login_required, roles_required, unit_for_user
 from sipas.context import get_catalogue, get_settings
@@ -116,11 +117,17 @@ def index() -> ResponseReturnValue:
     session = db_session()
     issued = service.issued_notices(session, unit)
     issue_date = suggested_issue_date(period, today)
+    # Once the period has an issued notice, the page shows that notice (numbered, frozen), not a draft of it.
+    shown = next((n for n in issued if (n.period_start, n.period_end) == (period.start, period.end)), None)
+    if shown is not None:
+        view = service.issued_view(shown)
+    names = full_names(session, (n.issued_by for n in issued))
     return render_template(
         "notices/console.html", unit=unit, units=allowed_units(), period=period, args=period_args(unit, period),
         quarters=quarter_choices(today), period_quarter=quarter_code(period), report=report,
         issued=issued, issue_date=issue_date, next_number=service.next_number(session, unit, issue_date.year),
         can_issue=current_user().role in ISSUERS, unfinished=period.end >= today,  # type: ignore[union-attr]
+        shown=shown, issuers={n.id: who(n.issued_by, names) for n in issued},
         **notice_context(view),
     )
 

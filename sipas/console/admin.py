@@ -128,4 +128,4 @@ def audit_log():  # type: ignore[no-untyped-def]
     return render_template("console/admin/audit.html", events=events, units_by_id=units_by_id, page=page,
                            pages=max((total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE, 1), action=action,
                            total=total, sentence=sentence, technical=technical,
-                           names=full_names(session, events))
+                           names=full_names(session, (e.actor for e in events)))

@@ -118,7 +118,7 @@ def test_staff_inputs_form_saves_and_audits(client: FlaskClient, session: Sessio
     assert len(list(session.scalars(select(QuarterInput)))) == 1
     old = client.get("/console/bao-cao/so-lieu-quy", query_string={"quarter": "2010Q1"})
     assert old.status_code == 200
-    assert "Chưa có bộ chỉ số TT 01/2018 áp dụng cho quý 1/2010" in old.get_data(as_text=True)
+    assert "Chưa có bộ chỉ số TT 01/2018 áp dụng cho quý I năm 2010" in old.get_data(as_text=True)
 
 
 def test_exports_open_and_csv_is_anonymous(client: FlaskClient, session: Session, catalogue: Catalogue) -> None:

@@ -7,7 +7,7 @@ import time
 
 from docx import Document
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from aggregator.models_notices import Notice
@@ -15,7 +15,7 @@ from aggregator.notices import pdf_jobs, service
 from aggregator.notices.docx_render import render_docx
 from sipas.catalogue import Catalogue
 from sipas.context import get_settings
-from sipas.models import Role, Unit
+from sipas.models import Role, Unit, User
 from tests.aggregator.fixtures import build_quarter
 from tests.factories import create_clerk, create_unit, login
 from tests.notices.pdf_progress import follow_pdf_progress, issue_through_progress
@@ -129,6 +129,15 @@ def test_issue_from_the_console_then_the_public_page(client: FlaskClient, sessio
     assert "Kỳ này đã có Thông báo số 03/TB-UBND" in again.get_data(as_text=True)
     notice = session.scalars(select(Notice)).one()
     session.rollback()
+    # the period now shows its issued notice, numbered, not a draft with "Số: /TB-UBND"; the issuer by name
+    session.execute(update(User).where(User.username == notice.issued_by.removeprefix("user:"))
+                    .values(full_name="Trần Thị Bình"))
+    session.commit()
+    shown = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1}).get_data(as_text=True)
+    preview = shown.split("(đã ban hành)</h2>", 1)[1]
+    assert "Số: 03/TB-UBND" in preview and "Số: /TB-UBND" not in shown and "DỰ THẢO" not in preview
+    assert f"da-ban-hanh/{notice.id}.pdf" in shown.split("Ban hành</h2>")[0]  # "Tải PDF" gives the issued one
+    assert "<td>Trần Thị Bình</td>" in shown
     issued_docx = client.get(f"/console/thong-bao/da-ban-hanh/{notice.id}.docx")
     assert issued_docx.data == notice.docx
 
