@@ -3,7 +3,9 @@
 Colours go by an option's level (``sipas.levels``: the same as the kiosk and the phone): dark blue and
 light blue for the two positive levels, burnt orange for the negative one, by points (by position when an
 option has none); every text colour on a segment has a contrast ratio of at least 4.5:1 against it. A segment
-narrower than its label shows no label; the legend and n are always drawn. No script, no web font.
+narrower than its label shows no label; the legend and n are always drawn. A criterion's label wraps
+between words onto as many lines as it needs (never cut mid-word: the chart goes into an official
+notice). No script, no web font.
 A criterion's percentages are the report's own (largest remainder, the figures of the tables), so a
 chart never shows a number the tables do not. Documents ask for ``DOCUMENT_FONT`` (Liberation Serif,
 metric-compatible with Times New Roman, with every Vietnamese letter).
@@ -11,6 +13,7 @@ metric-compatible with Times New Roman, with every Vietnamese letter).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -23,6 +26,8 @@ EMPTY = (TONES["na"].fill, TONES["na"].ink)
 SCREEN_FONT = "Liberation Sans, Arial, sans-serif"
 DOCUMENT_FONT = "Liberation Serif, Times New Roman, serif"
 LABEL_W, BAR_W, N_W, ROW_H, BAR_H = 280, 380, 80, 44, 22
+LINE_H = 14  # a wrapped label's line height (12 px text)
+LABEL_CHARS = 40  # what fits in LABEL_W at 12 px, with room for wide Vietnamese letters
 
 
 def colours(position: int, points: Sequence[float | None] = ()) -> tuple[str, str]:
@@ -32,8 +37,9 @@ def colours(position: int, points: Sequence[float | None] = ()) -> tuple[str, st
     return chosen.fill, chosen.ink
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def _wrap(text: str, width: int = LABEL_CHARS) -> list[str]:
+    """Lines of at most ``width`` characters, broken between words only (a longer word keeps its line)."""
+    return textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False) or [""]
 
 
 def _points(options: Sequence[dict[str, Any]]) -> list[float | None]:
@@ -102,14 +108,18 @@ def criteria_chart(instrument: dict[str, Any], font: str = SCREEN_FONT) -> str:
     y = legend_h + 10
     for number, criterion in enumerate(criteria, start=1):
         label = f"{number}. {criterion.get('short_label') or criterion['label']}"
+        lines = _wrap(label)
+        # The label wraps at word boundaries (an official document never cuts a word); the bar sits by its first line.
+        first = y + BAR_H / 2 + 4 - (LINE_H / 2 if len(lines) > 1 else 0)
+        spans = "".join(f'<tspan x="0" y="{first + i * LINE_H:.1f}">{escape(line)}</tspan>'
+                        for i, line in enumerate(lines))
         body.append(f'<g><title>{escape(criterion["label"])}</title>'
-                    f'<text x="0" y="{y + BAR_H / 2 + 4}" font-size="12" fill="#000">{escape(_clip(label, 42))}'
-                    f'</text></g>')
+                    f'<text class="label" font-size="12" fill="#000">{spans}</text></g>')
         options = criterion["options"]
         body.extend(_bar([o["count"] for o in options], LABEL_W, y, BAR_W, BAR_H, _shares(options), _points(options)))
         body.append(f'<text x="{LABEL_W + BAR_W + 8}" y="{y + BAR_H / 2 + 4}" font-size="12" fill="#000">'
                     f'n = {number_vi(criterion["n"])}</text>')
-        y += ROW_H - 10
+        y += max(ROW_H, first - y + (len(lines) - 1) * LINE_H + 16) - 10
         own = [o["label"] for o in criterion["options"]]
         if own != common:
             parts, height = _legend(own, LABEL_W, y, _points(options))

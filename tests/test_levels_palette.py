@@ -126,3 +126,23 @@ def test_charts_colour_options_by_level_not_by_position():
     assert [r.get("fill") for r in rects] == [TONES["bad"].fill, TONES["mid"].fill, TONES["good"].fill]
     timeliness = charts.timeliness_chart({"early": 1, "on_time": 1, "late": 1, "resolved": 3})
     assert [TONES[level].fill in timeliness for level in LEVELS] == [True, True, True]
+
+
+def test_chart_labels_wrap_between_words_and_are_never_cut():
+    label = ("Thời gian trả kết quả thủ tục hành chính so với thời gian cho phép theo quy định của pháp luật "
+             "và mức độ hài lòng của người dân")
+    chart = charts.criteria_chart({"label": "Bộ", "criteria": [
+        {"label": label, "short_label": label, "n": 2, "options": [
+            {"label": "Rất hài lòng", "points": 2, "count": 1}, {"label": "Hài lòng", "points": 1, "count": 1},
+            {"label": "Không hài lòng", "points": 0, "count": 0}]},
+        {"label": "Ngắn", "short_label": "Ngắn", "n": 1, "options": [
+            {"label": "Rất hài lòng", "points": 2, "count": 1}, {"label": "Hài lòng", "points": 1, "count": 0},
+            {"label": "Không hài lòng", "points": 0, "count": 0}]}]})
+    svg = "{http://www.w3.org/2000/svg}"
+    root = ET.fromstring(chart)
+    first, second = [t for t in root.iter(f"{svg}text") if t.get("class") == "label"]
+    lines = [span.text for span in first.iter(f"{svg}tspan")]
+    assert len(lines) > 1 and " ".join(lines) == f"1. {label}"  # every word whole, nothing dropped
+    assert all(len(line) <= charts.LABEL_CHARS for line in lines) and "…" not in chart
+    last_line_y = float(list(first.iter(f"{svg}tspan"))[-1].get("y"))
+    assert float(next(second.iter(f"{svg}tspan")).get("y")) > last_line_y + charts.LINE_H  # rows never overlap
