@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from aggregator import charts, exports
 from aggregator.inputs import QuarterFigures, get_quarter_input, parse_ballots, save_quarter_input, staff_criteria
 from aggregator.labels import CHANNEL_LABELS, date_vi, decimal_vi, number_vi, percent_vi
-from aggregator.params import PeriodError, parse_field, parse_period
+from aggregator.params import PERIOD_KINDS, PeriodError, parse_field, parse_period, period_values, picker_choices
 from aggregator.report import make_scope
 from aggregator.service import check_channel, district_ranking, unit_report
 from sipas.clock import ROMAN_QUARTERS, Period, local_date, utcnow
@@ -27,7 +27,6 @@ from sipas.units import descendants
 __all__ = ["bp", "date_vi", "decimal_vi", "number_vi", "percent_vi"]
 
 bp = Blueprint("aggregator", __name__, url_prefix="/console/bao-cao", template_folder="templates")
-PERIOD_KINDS = {"quarter": "Quý", "month": "Tháng", "year": "Năm", "range": "Khoảng ngày"}
 GROUP_KINDS = (UnitKind.DISTRICT, UnitKind.PROVINCE)
 
 
@@ -48,12 +47,10 @@ def _default_unit() -> Unit:
 def _selection(args: MultiDict[str, str]) -> tuple[Unit, Period, str]:
     """The unit (404 if not the user's), the period and the period kind asked for by the query string."""
     unit = unit_for_user(args["unit"]) if args.get("unit") else _default_unit()
-    kind = args.get("kind", "quarter") if args.get("kind") in PERIOD_KINDS else "quarter"
     today = local_date(utcnow(), get_settings().tz)
-    values = {"quarter": {"quarter": args.get("quarter")}, "month": {"month": args.get("month")},
-              "year": {"year": args.get("year")}, "range": {"start": args.get("from"), "end": args.get("to")}}
+    kind, values = period_values(args, args.get("kind"))
     try:
-        period = parse_period(today=today, **values[kind])
+        period = parse_period(today=today, **values)
     except PeriodError as exc:
         flash(str(exc), "error")
         period, kind = Period.containing_quarter(today), "quarter"
@@ -95,7 +92,8 @@ def dashboard() -> ResponseReturnValue:
     query = {k: v for k, v in request.args.items() if k not in ("field", "channel")} | {"unit": unit.code}
     return render_template(
         "aggregator/dashboard.html", unit=unit, units=allowed_units(), period=period, kind=kind,
-        kinds=PERIOD_KINDS, report=report, ranking=_ranking(unit, period), field=field, channel=channel,
+        kinds=PERIOD_KINDS, choices=picker_choices(local_date(utcnow(), get_settings().tz)),
+        report=report, ranking=_ranking(unit, period), field=field, channel=channel,
         fields=[f for f in fields if f], channel_labels={c.value: label for c, label in CHANNEL_LABELS.items()},
         charts=[(i, charts.criteria_chart(i)) for i in report["instruments"] if i["criteria"]],
         timeliness_svg=charts.timeliness_chart(report["dossiers"]), query=query, args=request.args, merge=merge,
