@@ -60,3 +60,23 @@ def test_the_dashboard_and_notice_page_share_one_vietnamese_period_picker(live_s
     page.get_by_role("button", name="Xem", exact=True).click()
     page.wait_for_url("**kind=month**")
     assert "tháng 2 năm 2026" in page.content()
+
+
+@pytest.mark.browser
+def test_the_import_page_picks_a_file_in_vietnamese(live_server, page, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with get_database(live_server.app).session() as session:
+        unit = create_unit(session, name="Phường Phú Hội")
+        username = create_clerk(session, unit).username
+    login(page, live_server, username)
+    page.goto(f"{live_server.url}/console/dossiers/import")
+    native = page.locator("input[type=file]")
+    assert native.evaluate("(i) => i.getBoundingClientRect().width") <= 1  # "Choose File" never shows
+    expect_text = page.locator("[data-file-picker]")
+    assert "Chọn tệp…" in expect_text.inner_text() and "Chưa chọn tệp nào" in expect_text.inner_text()
+    sample = tmp_path / "ho-so-thang-11.csv"
+    sample.write_text("Mã hồ sơ\n", encoding="utf-8")
+    native.set_input_files(str(sample))
+    assert page.locator("[data-file-name]").inner_text() == "ho-so-thang-11.csv"
+    page.locator("input[type=file]").set_input_files([])
+    page.get_by_role("button", name="Nhập dữ liệu").click()  # no file: the server says so, in Vietnamese
+    assert page.locator(".flash-error").inner_text() == "Hãy chọn tệp CSV hoặc Excel (.xlsx) cần nhập."
