@@ -1,8 +1,11 @@
 """Server-side SVG charts (pure: report dicts in, SVG strings out), for pages and documents alike.
 
-Colours go by an option's position (best first): dark green, light blue, dark red, then brown and
-yellow; every text colour on a segment has a contrast ratio of at least 4.5:1 against it. A segment
-narrower than its label shows no label; the legend and n are always drawn. No script, no web font.
+Colours go by an option's level (``sipas.levels``: the same as the kiosk and the phone): dark blue and
+light blue for the two positive levels, burnt orange for the negative one, by points (by position when an
+option has none); every text colour on a segment has a contrast ratio of at least 4.5:1 against it. A segment
+narrower than its label shows no label; the legend and n are always drawn. A criterion's label wraps
+between words onto as many lines as it needs (never cut mid-word: the chart goes into an official
+notice). No script, no web font.
 A criterion's percentages are the report's own (largest remainder, the figures of the tables), so a
 chart never shows a number the tables do not. Documents ask for ``DOCUMENT_FONT`` (Liberation Serif,
 metric-compatible with Times New Roman, with every Vietnamese letter).
@@ -10,37 +13,48 @@ metric-compatible with Times New Roman, with every Vietnamese letter).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from aggregator.labels import TIMELINESS_LABELS, number_vi, percent_vi
 from aggregator.stats import largest_remainder
+from sipas.levels import TONES, tone, tone_of
 
-PALETTE = (("#1b5e20", "#ffffff"), ("#9ccbff", "#000000"), ("#b3261e", "#ffffff"),
-           ("#5d4037", "#ffffff"), ("#fbc02d", "#000000"))
-EMPTY = ("#e0e0e0", "#000000")
+EMPTY = (TONES["na"].fill, TONES["na"].ink)
 SCREEN_FONT = "Liberation Sans, Arial, sans-serif"
 DOCUMENT_FONT = "Liberation Serif, Times New Roman, serif"
 LABEL_W, BAR_W, N_W, ROW_H, BAR_H = 280, 380, 80, 44, 22
+LINE_H = 14  # a wrapped label's line height (12 px text)
+LABEL_CHARS = 40  # what fits in LABEL_W at 12 px, with room for wide Vietnamese letters
 
 
-def colours(position: int) -> tuple[str, str]:
-    return PALETTE[position % len(PALETTE)]
+def colours(position: int, points: Sequence[float | None] = ()) -> tuple[str, str]:
+    """Fill and text colour of the option at ``position`` among options worth ``points`` (best first if none)."""
+    own = points[position] if position < len(points) else None
+    chosen = tone(tone_of(own, points or [None] * (position + 1), position))
+    return chosen.fill, chosen.ink
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def _wrap(text: str, width: int = LABEL_CHARS) -> list[str]:
+    """Lines of at most ``width`` characters, broken between words only (a longer word keeps its line)."""
+    return textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False) or [""]
 
 
-def _legend(labels: Sequence[str], x: float, y: float) -> tuple[list[str], float]:
+def _points(options: Sequence[dict[str, Any]]) -> list[float | None]:
+    return [o.get("points") for o in options]
+
+
+def _legend(labels: Sequence[str], x: float, y: float,
+            points: Sequence[float | None] = ()) -> tuple[list[str], float]:
     """Legend items laid out left to right, wrapping; returns the elements and the height used."""
     parts, cx, cy = [], x, y
     for position, label in enumerate(labels):
         width = 22 + 7 * len(label)
         if cx + width > LABEL_W + BAR_W + N_W and cx > x:
             cx, cy = x, cy + 20
-        fill = colours(position)[0]
+        fill = colours(position, points)[0]
         parts.append(f'<rect x="{cx}" y="{cy}" width="14" height="14" fill="{fill}" stroke="#333"/>'
                      f'<text x="{cx + 19}" y="{cy + 12}" font-size="12" fill="#000">{escape(label)}</text>')
         cx += width + 14
@@ -48,7 +62,7 @@ def _legend(labels: Sequence[str], x: float, y: float) -> tuple[list[str], float
 
 
 def _bar(counts: Sequence[int], x: float, y: float, width: float, height: float,
-         shares: Sequence[float] | None = None) -> list[str]:
+         shares: Sequence[float] | None = None, points: Sequence[float | None] = ()) -> list[str]:
     """One 100 % bar; ``shares`` are the percentages to print (default: largest remainder of ``counts``)."""
     total = sum(counts)
     if total == 0:
@@ -62,7 +76,7 @@ def _bar(counts: Sequence[int], x: float, y: float, width: float, height: float,
         segment = width * count / total
         if segment <= 0:
             continue
-        fill, ink = colours(position)
+        fill, ink = colours(position, points)
         text = percent_vi(share)
         parts.append(f'<rect x="{cx:.2f}" y="{y}" width="{segment:.2f}" height="{height}" fill="{fill}">'
                      f'<title>{escape(text)} ({number_vi(count)})</title></rect>')
@@ -90,21 +104,25 @@ def criteria_chart(instrument: dict[str, Any], font: str = SCREEN_FONT) -> str:
     """One 100 % stacked bar per criterion, split by option, with n at the right."""
     criteria = instrument["criteria"]
     common = [o["label"] for o in criteria[0]["options"]] if criteria else []
-    body, legend_h = _legend(common, 0, 4)
+    body, legend_h = _legend(common, 0, 4, _points(criteria[0]["options"]) if criteria else ())
     y = legend_h + 10
     for number, criterion in enumerate(criteria, start=1):
         label = f"{number}. {criterion.get('short_label') or criterion['label']}"
+        lines = _wrap(label)
+        # The label wraps at word boundaries (an official document never cuts a word); the bar sits by its first line.
+        first = y + BAR_H / 2 + 4 - (LINE_H / 2 if len(lines) > 1 else 0)
+        spans = "".join(f'<tspan x="0" y="{first + i * LINE_H:.1f}">{escape(line)}</tspan>'
+                        for i, line in enumerate(lines))
         body.append(f'<g><title>{escape(criterion["label"])}</title>'
-                    f'<text x="0" y="{y + BAR_H / 2 + 4}" font-size="12" fill="#000">{escape(_clip(label, 42))}'
-                    f'</text></g>')
+                    f'<text class="label" font-size="12" fill="#000">{spans}</text></g>')
         options = criterion["options"]
-        body.extend(_bar([o["count"] for o in options], LABEL_W, y, BAR_W, BAR_H, _shares(options)))
+        body.extend(_bar([o["count"] for o in options], LABEL_W, y, BAR_W, BAR_H, _shares(options), _points(options)))
         body.append(f'<text x="{LABEL_W + BAR_W + 8}" y="{y + BAR_H / 2 + 4}" font-size="12" fill="#000">'
                     f'n = {number_vi(criterion["n"])}</text>')
-        y += ROW_H - 10
+        y += max(ROW_H, first - y + (len(lines) - 1) * LINE_H + 16) - 10
         own = [o["label"] for o in criterion["options"]]
         if own != common:
-            parts, height = _legend(own, LABEL_W, y)
+            parts, height = _legend(own, LABEL_W, y, _points(options))
             body.extend(parts)
             y += height
         y += 10

@@ -15,7 +15,7 @@ from aggregator.models import QuarterInput
 from sipas.audit import audit
 from sipas.cases.overrides import set_index8_reason
 from sipas.catalogue import Catalogue, Criterion
-from sipas.clock import Period
+from sipas.clock import ROMAN_QUARTERS, Period
 from sipas.errors import ValidationError
 from sipas.models import Unit
 
@@ -39,8 +39,9 @@ def staff_criteria(catalogue: Catalogue, year: int, quarter: int) -> dict[int, C
     try:
         instrument = catalogue.current("tt01_2018", Period.quarter(year, quarter).start)
     except (KeyError, LookupError):
-        raise ValidationError(f"Chưa có bộ chỉ số TT 01/2018 áp dụng cho quý {quarter}/{year}.", field="quarter",
-                              detail="no tt01_2018 version in effect") from None
+        raise ValidationError(
+            f"Chưa có bộ chỉ số TT 01/2018 áp dụng cho quý {ROMAN_QUARTERS.get(quarter, quarter)} năm {year}.",
+            field="quarter", detail="no tt01_2018 version in effect") from None
     result = {}
     for index, code in STAFF_CRITERIA.items():
         criterion = instrument.criterion(code)

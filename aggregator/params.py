@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import date
 
-from sipas.clock import Period
+from sipas.clock import ROMAN_QUARTERS, Period
 
 
 class PeriodError(ValueError):
@@ -18,10 +19,49 @@ class PeriodError(ValueError):
 
 
 def parse_day(text: str, name: str) -> date:
+    """A day as people write it (``31/12/2026``, ``1/2/2026``) or as machines do (``2026-12-31``)."""
+    value = text.strip()
     try:
-        return date.fromisoformat(text.strip())
+        match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", value)
+        if match:
+            return date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
+        return date.fromisoformat(value)
     except ValueError:
-        raise PeriodError(f"Ngày “{text}” ({name}) không hợp lệ, cần dạng YYYY-MM-DD.") from None
+        raise PeriodError(f"Ngày “{text}” ({name}) không hợp lệ, cần dạng ngày/tháng/năm, ví dụ 31/12/2026.") \
+            from None
+
+
+PERIOD_KINDS = {"quarter": "Quý", "month": "Tháng", "year": "Năm", "range": "Khoảng ngày"}
+
+
+def period_values(args: Mapping[str, str], kind: str | None) -> tuple[str, dict[str, str | None]]:
+    """The kind and the ``parse_period`` arguments the period picker's ``kind`` selects (the other kinds'
+    inputs are left out, so values left in hidden inputs never conflict). Without a kind (older links): a
+    quarter wins over dates, then a month, a year."""
+    def get(name: str) -> str | None:
+        return (args.get(name) or "").strip() or None
+
+    if kind not in PERIOD_KINDS:
+        kind = next((k for k, names in (("quarter", ("quarter",)), ("range", ("from", "to")), ("month", ("month",)),
+                                        ("year", ("year",))) if any(get(n) for n in names)), "quarter")
+    values = {"quarter": {"quarter": get("quarter")}, "month": {"month": get("month")}, "year": {"year": get("year")},
+              "range": {"start": get("from"), "end": get("to")}}
+    return kind, values[kind]  # type: ignore[index,return-value]
+
+
+def picker_choices(today: date) -> dict[str, list[tuple[str, str]]]:
+    """What the period picker offers: the last 12 quarters, 24 months and 8 years, newest first."""
+    quarters, months, years = [], [], []
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    for _ in range(12):
+        quarters.append((f"{year}Q{quarter}", f"Quý {ROMAN_QUARTERS[quarter]} năm {year}"))
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    year, month = today.year, today.month
+    for _ in range(24):
+        months.append((f"{year}-{month:02d}", f"Tháng {month} năm {year}"))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    years = [(str(y), f"Năm {y}") for y in range(today.year, today.year - 8, -1)]
+    return {"quarter": quarters, "month": months, "year": years}
 
 
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)

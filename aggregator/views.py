@@ -13,14 +13,14 @@ from werkzeug.datastructures import MultiDict
 from aggregator import charts, exports
 from aggregator.inputs import QuarterFigures, get_quarter_input, parse_ballots, save_quarter_input, staff_criteria
 from aggregator.labels import CHANNEL_LABELS, date_vi, decimal_vi, number_vi, percent_vi
-from aggregator.params import PeriodError, parse_field, parse_period
+from aggregator.params import PERIOD_KINDS, PeriodError, parse_field, parse_period, period_values, picker_choices
 from aggregator.report import make_scope
 from aggregator.service import check_channel, district_ranking, unit_report
 from aggregator.trend import satisfaction_trend
 from aggregator.trend_chart import trend_chart
 from sipas.cases.index8 import quarter_index8
 from sipas.cases.overrides import index8_reason
-from sipas.clock import Period, local_date, utcnow
+from sipas.clock import ROMAN_QUARTERS, Period, local_date, utcnow
 from sipas.console.auth import actor_name, allowed_units, current_user, login_required, roles_required, unit_for_user
 from sipas.context import get_catalogue, get_settings
 from sipas.errors import ValidationError
@@ -31,7 +31,6 @@ from sipas.units import descendants
 __all__ = ["bp", "date_vi", "decimal_vi", "number_vi", "percent_vi"]
 
 bp = Blueprint("aggregator", __name__, url_prefix="/console/bao-cao", template_folder="templates")
-PERIOD_KINDS = {"quarter": "Quý", "month": "Tháng", "year": "Năm", "range": "Khoảng ngày"}
 GROUP_KINDS = (UnitKind.DISTRICT, UnitKind.PROVINCE)
 
 
@@ -52,12 +51,10 @@ def _default_unit() -> Unit:
 def _selection(args: MultiDict[str, str]) -> tuple[Unit, Period, str]:
     """The unit (404 if not the user's), the period and the period kind asked for by the query string."""
     unit = unit_for_user(args["unit"]) if args.get("unit") else _default_unit()
-    kind = args.get("kind", "quarter") if args.get("kind") in PERIOD_KINDS else "quarter"
     today = local_date(utcnow(), get_settings().tz)
-    values = {"quarter": {"quarter": args.get("quarter")}, "month": {"month": args.get("month")},
-              "year": {"year": args.get("year")}, "range": {"start": args.get("from"), "end": args.get("to")}}
+    kind, values = period_values(args, args.get("kind"))
     try:
-        period = parse_period(today=today, **values[kind])
+        period = parse_period(today=today, **values)
     except PeriodError as exc:
         flash(str(exc), "error")
         period, kind = Period.containing_quarter(today), "quarter"
@@ -101,7 +98,8 @@ def dashboard() -> ResponseReturnValue:
     query = {k: v for k, v in request.args.items() if k not in ("field", "channel")} | {"unit": unit.code}
     return render_template(
         "aggregator/dashboard.html", unit=unit, units=allowed_units(), period=period, kind=kind,
-        kinds=PERIOD_KINDS, report=report, ranking=_ranking(unit, period), field=field, channel=channel,
+        kinds=PERIOD_KINDS, choices=picker_choices(local_date(utcnow(), get_settings().tz)),
+        report=report, ranking=_ranking(unit, period), field=field, channel=channel,
         fields=[f for f in fields if f], channel_labels={c.value: label for c, label in CHANNEL_LABELS.items()},
         charts=[(i, charts.criteria_chart(i)) for i in report["instruments"] if i["criteria"]],
         timeliness_svg=charts.timeliness_chart(report["dossiers"]), query=query, args=request.args, merge=merge,
@@ -164,7 +162,7 @@ def export_csv() -> ResponseReturnValue:
             yield from exports.responses_csv(session, scope, settings.tz)
 
     name = f"phieu-{unit.code}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
-    return Response(rows(), mimetype="text/csv; charset=utf-8",
+    return Response(rows(), mimetype="text/csv",  # Werkzeug adds "; charset=utf-8" to text/* itself
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -205,7 +203,7 @@ def inputs() -> ResponseReturnValue:
             return render_template("aggregator/inputs.html", unit=unit, units=allowed_units(), year=year,
                                    quarter=quarter, criteria=criteria, row=None, form=request.form, updated=""), 400
         session.commit()
-        flash(f"Đã lưu số liệu quý {quarter}/{year} của {unit.name}.", "success")
+        flash(f"Đã lưu số liệu quý {ROMAN_QUARTERS[quarter]} năm {year} của {unit.name}.", "success")
         return redirect(url_for("aggregator.inputs", unit=unit.code, quarter=f"{year}Q{quarter}"))
     row = get_quarter_input(db_session(), unit, year, quarter)
     updated = ""

@@ -40,13 +40,15 @@ SPOKEN_AS = {"TTHC": "thủ tục hành chính"}
 
 
 def texts_to_speak(catalogue: Catalogue, on: date) -> list[str]:
-    """Every criterion label and option label of every version the kiosk may show, deduplicated in order."""
+    """Every question (plain and legal), option label and prompt the kiosk may show, deduplicated in order."""
     texts: list[str] = []
     for code in catalogue.codes:
         for instrument in catalogue.versions(code):
             if instrument.effective_to is not None and instrument.effective_to < on:
                 continue
             for criterion in instrument.citizen_criteria:
+                if criterion.citizen_label:
+                    texts.append(criterion.citizen_label)  # the plain question the screen shows
                 texts.append(criterion.label)
                 texts.extend(option.label for option in criterion.options)
     texts.extend(EXTRA_TEXTS)

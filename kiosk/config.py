@@ -34,7 +34,8 @@ def instrument_payload(instrument: Instrument) -> dict[str, Any]:
         "criteria": [
             {
                 "code": c.code,
-                "label": c.label,
+                "label": c.label,  # the legal wording, offered under the plain question
+                "citizen_label": c.citizen_label,  # the plain question (null: the legal label is the question)
                 "short_label": c.short_label,
                 "allow_na": c.allow_na,
                 "options": [{"code": o.code, "label": o.label, "points": o.points} for o in c.options],

@@ -9,9 +9,10 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from sqlalchemy import select
 
-from kiosk import pairing, services
+from kiosk import pairing, picker, services
 from kiosk.config import instrument_payload, kiosk_rules, timings
 from kiosk.models import KioskDevice
+from kiosk.submission import named_form
 from sipas.api.errors import register_api_errors
 from sipas.catalogue import Instrument
 from sipas.clock import utcnow
@@ -109,6 +110,20 @@ def lookup(unit_code: str):  # type: ignore[no-untyped-def]
     return jsonify(code=dossier.code, procedure=dossier.procedure or "Thủ tục hành chính")
 
 
+@api.post("/recent")
+def recent(unit_code: str):  # type: ignore[no-untyped-def]
+    """The last digits of a receipt's code → the unit's recently returned dossiers with that sequence
+    (procedure name and return day only: the list is on a public screen; see kiosk/picker.py)."""
+    unit = _unit(unit_code)
+    _device(unit)
+    session = db_session()
+    matches = picker.recent_matches(session, unit, str(_json().get("digits", "")), now=utcnow(),
+                                    tz=get_settings().tz)
+    session.commit()
+    return jsonify(matches=[{"code": m.code, "procedure": m.procedure, "returned_on": m.returned_on}
+                            for m in matches])
+
+
 @api.post("/submit")
 def submit(unit_code: str):  # type: ignore[no-untyped-def]
     """Store a rating exactly once (idempotency key); a resend of a stored key is acknowledged."""
@@ -119,8 +134,9 @@ def submit(unit_code: str):  # type: ignore[no-untyped-def]
     if not 8 <= len(key) <= 100:
         raise ValidationError("Thiếu mã gửi (idempotency key).", field="key", detail="bad idempotency key")
     submitted_at = _submitted_at(data.get("submitted_at"))
+    form = named_form(data, unit.default_instrument, get_catalogue())
     response_input = ResponseInput(
-        instrument=str(data.get("instrument") or unit.default_instrument), channel=ResponseChannel.KIOSK,
+        instrument=form.code, channel=ResponseChannel.KIOSK,
         answers=services.parse_answers(data.get("answers")), dossier_code=str(data.get("dossier_code") or "") or None,
         submitted_at=submitted_at, comment=checked_comment(data.get("comment")), idempotency_key=key,
     )

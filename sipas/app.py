@@ -69,6 +69,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     init_metrics(app)
     security_headers.init_app(app)
+    from sipas.favicon import init_app as init_favicon
+
+    init_favicon(app)
 
     @app.errorhandler(403)
     def forbidden(_exc):  # type: ignore[no-untyped-def]

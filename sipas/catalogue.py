@@ -51,6 +51,15 @@ class Criterion:
     tt01_index: int | None = None
     satisfaction: bool = False
     tt01_note: str = ""  # why this question counts for that TT 01/2018 index (legal note), shown in reports
+    # A plain question for lay citizens, shown on the kiosk and the phone above the legal ``label`` (which stays
+    # available under it, and alone in reports and the notice). Presentation only, like ``short_label``: not part
+    # of a version's record (sipas.instrument_records), so it may be added or reworded without a new version.
+    citizen_label: str | None = None
+
+    @property
+    def asked_as(self) -> str:
+        """The question as a citizen reads it: the plain label when there is one, else the legal label."""
+        return self.citizen_label or self.label
 
     def option(self, code: str) -> Option | None:
         return next((o for o in self.options if o.code == code), None)
@@ -201,6 +210,17 @@ def _satisfaction_flag(raw: dict, default: object, source: Source, where: str) -
     return value
 
 
+def _citizen_label(raw: dict, source: Source, where: str) -> str | None:
+    value = raw.get("citizen_label")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise CatalogueError(f"{where}: citizen_label must be a non-empty text")
+    if source is not Source.CITIZEN:
+        raise CatalogueError(f"{where}: citizen_label is for criteria citizens answer (source = citizen)")
+    return value.strip()
+
+
 def _check_flags(criterion: Criterion, where: str) -> None:
     dissatisfied = criterion.dissatisfied_codes
     if criterion.source is not Source.CITIZEN and dissatisfied:
@@ -249,6 +269,7 @@ def _parse_instrument(data: dict, path: Path) -> Instrument:
             tt01_index=index,
             tt01_note=str(raw.get("tt01_note", "")).strip(),
             satisfaction=_satisfaction_flag(raw, data.get("satisfaction"), source, f"{where}:{code}"),
+            citizen_label=_citizen_label(raw, source, f"{where}:{code}"),
         )
         _check_flags(criterion, f"{where}:{code}")
         criteria.append(criterion)

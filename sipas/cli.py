@@ -80,7 +80,8 @@ def demo(ctx: Context, if_empty: bool, reset: bool, seed: int) -> None:
         credentials = create_demo(session, ctx.catalogue(), ctx.settings, secret=ctx.secret, seed=seed)
     path = write_accounts_file(ctx.settings.instance_dir, credentials)
     # Last, after every log line the creation wrote, so the accounts are not scrolled away.
-    click.echo("Thử API: curl -H 'Authorization: Bearer <khóa API>' http://127.0.0.1:8000/api/v1/instruments")
+    # The address the server is reached at (SIPAS_PUBLIC_BASE_URL), never a port assumed here.
+    click.echo(f"Thử API: curl -H 'Authorization: Bearer <khóa API>' {ctx.settings.public_base_url}/api/v1/instruments")
     click.echo(f"Đã tạo dữ liệu mẫu. Tài khoản (đã lưu vào {path}, chỉ chủ sở hữu đọc được; "
                "hãy đổi mật khẩu khi dùng thật):")
     click.echo(accounts_text(credentials), nl=False)

@@ -45,6 +45,15 @@ def index():  # type: ignore[no-untyped-def]
     return render_template("sms/console_index.html", units=allowed_units())
 
 
+def _day(text: str) -> date:
+    """A day typed as ngày/tháng/năm (``06/3/2026``) or given as ISO (``2026-03-06``, in links)."""
+    value = text.strip()
+    parts = value.split("/")
+    if len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts):
+        return date(int(parts[2]), int(parts[1]), int(parts[0]))
+    return date.fromisoformat(value)
+
+
 @bp.get("/<unit_code>/slips")
 @login_required
 def slips_form(unit_code: str):  # type: ignore[no-untyped-def]
@@ -52,7 +61,7 @@ def slips_form(unit_code: str):  # type: ignore[no-untyped-def]
     unit = unit_for_user(unit_code)
     session, settings = db_session(), get_settings()
     try:
-        day = date.fromisoformat(request.args.get("date", ""))
+        day = _day(request.args.get("date", ""))
     except ValueError:
         day = local_date(utcnow(), settings.tz)
     dossiers = [(d, is_rated(session, d, unit.default_instrument)) for d in returned_on(session, unit, day)]
@@ -83,7 +92,7 @@ def slips_day(unit_code: str):  # type: ignore[no-untyped-def]
     unit = unit_for_user(unit_code)
     session = db_session()
     try:
-        day = date.fromisoformat(request.args.get("date", ""))
+        day = _day(request.args.get("date", ""))
     except ValueError:
         abort(400)
     batch = _print_slips(returned_on(session, unit, day), unit, subject=day.isoformat())

@@ -46,7 +46,8 @@ def instrument_payload(instrument: Instrument) -> dict[str, Any]:
         "label": instrument.label,
         "na_label": "Không áp dụng",
         "criteria": [
-            {"code": c.code, "label": c.label, "short_label": c.short_label, "allow_na": c.allow_na,
+            {"code": c.code, "label": c.label, "citizen_label": c.citizen_label, "short_label": c.short_label,
+             "allow_na": c.allow_na,
              "options": [{"code": o.code, "label": o.label, "points": o.points} for o in c.options]}
             for c in instrument.citizen_criteria
         ],
@@ -77,6 +78,12 @@ def _message(kind: str, status: int, link: ShortLink | None = None) -> Response:
     return _page("sms/phone_message.html", status, kind=kind, link=link)
 
 
+def _spent_kind(link: ShortLink) -> str:
+    """"used" when this link carried the rating; "rated" when the dossier was rated elsewhere (kiosk, paper,
+    another link): the citizen never used the link, so telling them it was used would be wrong."""
+    return "used" if link.response_id is not None else "rated"
+
+
 def _load(code: str) -> ShortLink:
     """The link, or abort with a friendly page. Misses are counted per client; past the limit a client
     gets 429 for unknown codes. A valid link is always served: behind a proxy many citizens may share
@@ -103,7 +110,7 @@ def form(code: str):  # type: ignore[no-untyped-def]
     link = _load(code)
     now = utcnow()
     if link.used_at is not None or is_rated(db_session(), link.dossier, link.instrument_code):
-        return _message("used", 200, link)  # rated here, or meanwhile at the kiosk or on paper
+        return _message(_spent_kind(link), 200, link)  # rated here, or meanwhile at the kiosk or on paper
     if link.is_expired(now):
         return _message("expired", 410, link)
     settings = get_settings()
@@ -148,7 +155,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
         if wants_json:
             return jsonify(exc.to_dict()), exc.http_status, NO_STORE
         if isinstance(exc, LinkUsed):
-            return _message("used", 409, link)
+            return _message(_spent_kind(link), 409, link)
         if isinstance(exc, LinkExpired):
             return _message("expired", 410, link)
         if instrument is None:

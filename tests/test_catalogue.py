@@ -139,3 +139,49 @@ def test_index_mappings_of_other_forms_are_data_with_their_legal_note(catalogue)
     assert str(hue12.criterion("tc07").tt01_index) in hue12.criterion("tc07").tt01_note
     quay4 = catalogue.current("quay4", date(2026, 1, 1))  # no quay4 question is the same as an index
     assert not any(c.tt01_index or c.tt01_note for c in quay4.criteria)
+
+
+def test_every_citizen_question_has_a_plain_label_and_keeps_its_legal_wording(catalogue):
+    on = date(2026, 1, 1)
+    hue12, quay4, tt01 = (catalogue.current(code, on) for code in ("hue12", "quay4", "tt01_2018"))
+    for instrument in (hue12, quay4, tt01):
+        for criterion in instrument.citizen_criteria:
+            assert criterion.citizen_label and criterion.asked_as == criterion.citizen_label
+            assert criterion.citizen_label != criterion.label
+    # 3, 5 and 6 read as one question in the legal text; the plain ones ask three different things
+    asked = {c.code: c.citizen_label for c in hue12.criteria}
+    assert len({asked["tc03"], asked["tc05"], asked["tc06"]}) == 3
+    assert "ngày hẹn" in asked["tc03"] and "thời hạn pháp luật" in asked["tc05"] and "từng cơ quan" in asked["tc06"]
+    # counts answered on the satisfaction scale say what a good answer is
+    assert "càng ít" in asked["tc07"] and "càng ít" in asked["tc08"]
+    assert quay4.criterion("q4").citizen_label.endswith("?")  # a question, not a bare noun
+    assert hue12.criterion("tc01").label == "Đánh giá tổng thể dịch vụ"  # the legal wording is untouched
+
+
+def test_a_plain_label_is_presentation_not_part_of_a_versions_record(tmp_path, catalogue):
+    from sipas.instrument_records import asked_content
+
+    config = _copy_config(tmp_path)
+    path = config / "instruments" / "hue12.v2018.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('citizen_label = "Nhìn chung, ông/bà hài lòng thế nào với việc giải quyết hồ sơ này?"',
+                                 'citizen_label = "Nhìn chung, ông/bà thấy thế nào?"'), encoding="utf-8")
+    reworded = load_catalogue(config).version("hue12", "2018.1")
+    assert reworded.criteria[0].citizen_label == "Nhìn chung, ông/bà thấy thế nào?"
+    assert asked_content(reworded) == asked_content(catalogue.version("hue12", "2018.1"))
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ('citizen_label = "Ông/bà đã phải liên hệ lại bao nhiêu lần để bổ sung, hoàn thiện hồ sơ?"', 'citizen_label = ""',
+     "citizen_label must be a non-empty text"),
+    ('label = "Công khai các thủ tục hành chính"',
+     'label = "Công khai các thủ tục hành chính"\ncitizen_label = "Có công khai không?"', "source = citizen"),
+])
+def test_a_wrong_plain_label_is_refused_at_start_up(tmp_path, old, new, message):
+    config = _copy_config(tmp_path)
+    path = config / "instruments" / "tt01_2018.v2018.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=message):
+        load_catalogue(config)

@@ -148,3 +148,11 @@ def test_serve_gives_the_settings_file_to_the_app_and_prints_the_accounts_last(s
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         process.stdout.close()
+
+
+def test_demo_prints_the_curl_example_at_the_configured_address(run_cli, monkeypatch):
+    monkeypatch.setenv("SIPAS_PUBLIC_BASE_URL", "http://127.0.0.1:8123")
+    result = run_cli("demo", "--if-empty")
+    assert result.exit_code == 0, result.output
+    curl = next(line for line in result.stdout.splitlines() if "curl" in line)
+    assert "http://127.0.0.1:8123/api/v1/instruments" in curl and ":8000" not in curl

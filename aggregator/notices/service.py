@@ -40,7 +40,7 @@ FORMATS = ("docx", "pdf", "html")
 MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
-    "html": "text/html; charset=utf-8",
+    "html": "text/html",  # Werkzeug adds "; charset=utf-8" to text/* itself
 }
 
 

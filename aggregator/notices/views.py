@@ -17,7 +17,8 @@ from aggregator.notices.html_render import notice_context
 from aggregator.notices.pdf_render import PdfBusy, RenderError, soffice_binary
 from aggregator.notices.template import TemplateError
 from aggregator.notices.vnformat import ROMAN_QUARTERS, date_short
-from aggregator.params import PeriodError, parse_period
+from aggregator.params import PERIOD_KINDS, PeriodError, parse_day, parse_period, period_values, picker_choices
+from sipas.audit_text import full_names, who
 from sipas.clock import Period, local_date, utcnow
 from sipas.console.auth import actor_name, allowed_units, current_user, login_required, roles_required, unit_for_user
 from sipas.context import get_catalogue, get_settings
@@ -54,12 +55,11 @@ def selection(args: MultiDict[str, str]) -> tuple[Unit, Period]:
     """The unit (404 unless the user's) and the period: ``quarter=2023Q1`` or ``from``/``to``."""
     unit = unit_for_user(args["unit"]) if args.get("unit") else default_unit()
     today = local_date(utcnow(), get_settings().tz)
-    quarter = (args.get("quarter") or "").strip()  # a chosen quarter wins over dates left in the form
-    start, end = ("", "") if quarter else ((args.get("from") or "").strip(), (args.get("to") or "").strip())
-    if not (start or end or quarter):
+    _kind, values = period_values(args, args.get("kind"))  # without a kind, a quarter wins over dates
+    if not any(values.values()):
         return unit, default_period(today, _issued_periods(unit))
     try:
-        return unit, parse_period(start=start or None, end=end or None, quarter=quarter or None, today=today)
+        return unit, parse_period(today=today, **values)
     except PeriodError as exc:
         flash(str(exc), "error")
         return unit, default_period(today, _issued_periods(unit))
@@ -81,6 +81,16 @@ def quarter_choices(today: date, count: int = 8) -> list[tuple[str, str]]:
         result.append((f"{year}Q{quarter}", f"Quý {ROMAN_QUARTERS[quarter]} năm {year}"))
         year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
     return result
+
+
+def period_kind(period: Period) -> str:
+    """How the picker shows a period: the calendar quarter, month or year it is, else a range of days."""
+    start = period.start
+    if period == Period.year(start.year):
+        return "year"
+    if quarter_code(period):
+        return "quarter"
+    return "month" if period == Period.month(start.year, start.month) else "range"
 
 
 def quarter_code(period: Period) -> str:
@@ -116,11 +126,18 @@ def index() -> ResponseReturnValue:
     session = db_session()
     issued = service.issued_notices(session, unit)
     issue_date = suggested_issue_date(period, today)
+    # Once the period has an issued notice, the page shows that notice (numbered, frozen), not a draft of it.
+    shown = next((n for n in issued if (n.period_start, n.period_end) == (period.start, period.end)), None)
+    if shown is not None:
+        view = service.issued_view(shown)
+    names = full_names(session, (n.issued_by for n in issued))
     return render_template(
         "notices/console.html", unit=unit, units=allowed_units(), period=period, args=period_args(unit, period),
         quarters=quarter_choices(today), period_quarter=quarter_code(period), report=report,
+        kinds=PERIOD_KINDS, choices=picker_choices(today), kind=period_kind(period),
         issued=issued, issue_date=issue_date, next_number=service.next_number(session, unit, issue_date.year),
         can_issue=current_user().role in ISSUERS, unfinished=period.end >= today,  # type: ignore[union-attr]
+        shown=shown, issuers={n.id: who(n.issued_by, names) for n in issued},
         **notice_context(view),
     )
 
@@ -198,9 +215,9 @@ def _parse_issue_form(form: MultiDict[str, str]) -> tuple[int, date, int | None]
     except ValueError:
         raise ValidationError("Số thông báo phải là số nguyên, ví dụ 3.", field="number") from None
     try:
-        issue_date = date.fromisoformat(form.get("issue_date", "").strip())
-    except ValueError:
-        raise ValidationError("Ngày ban hành không hợp lệ.", field="issue_date") from None
+        issue_date = parse_day(form.get("issue_date", ""), "ngày ban hành")  # 06/4/2026 or 2026-04-06
+    except PeriodError as exc:
+        raise ValidationError(str(exc), field="issue_date") from None
     corrects = form.get("corrects", "").strip()
     return number, issue_date, int(corrects) if corrects.isdigit() else None
 

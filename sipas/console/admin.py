@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from sipas.account_policy import can_create_unit
 from sipas.audit import audit
+from sipas.audit_text import full_names, sentence, technical
 from sipas.ballots import BALLOT_DOUBLE_ENTRY
 from sipas.clock import local_date, utcnow
 from sipas.console import bp
@@ -15,7 +16,7 @@ from sipas.context import get_catalogue, get_settings
 from sipas.errors import DomainError
 from sipas.models import AuditEvent, Role, UnitKind
 from sipas.parsing import clean_text
-from sipas.security_audit import ACTION_LABELS, describe, visible_filter
+from sipas.security_audit import visible_filter
 from sipas.storage import db_session
 from sipas.units import change_kiosk_instrument, create_unit
 
@@ -132,4 +133,5 @@ def audit_log():  # type: ignore[no-untyped-def]
     units_by_id = {u.id: u for u in allowed_units()}
     return render_template("console/admin/audit.html", events=events, units_by_id=units_by_id, page=page,
                            pages=max((total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE, 1), action=action,
-                           total=total, describe=describe, labelled=ACTION_LABELS)
+                           total=total, sentence=sentence, technical=technical,
+                           names=full_names(session, (e.actor for e in events)))

@@ -8,9 +8,11 @@ import pytest
 from openpyxl import load_workbook
 
 from sipas.catalogue import load_catalogue
+from sipas.levels import LEVELS, TONES
 from sipas.settings import DEFAULT_CONFIG_DIR
 from sipas.storage import get_database
 from tests.aggregator.fixtures import build_quarter
+from tests.browser_support import screenshot_path
 from tests.factories import PASSWORD, create_clerk, create_unit
 
 
@@ -30,6 +32,10 @@ def test_clerk_reads_the_quarter_drills_down_and_downloads(live_server, page) ->
     assert charts.count() == 4  # hue12, quay4, tt01_2018 and the timeliness bar
     box = charts.first.bounding_box()
     assert box is not None and box["width"] > 300
+    fills = set(charts.first.evaluate("(svg) => [...svg.querySelectorAll('rect')].map(r => r.getAttribute('fill'))"))
+    assert {TONES[level].fill for level in LEVELS} <= fills  # the kiosk's level colours, by points
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.screenshot(path=screenshot_path("report-dashboard.png"), full_page=True)
     assert page.get_by_text("Phải chờ lâu").is_visible()
     page.get_by_role("link", name="Chứng thực").click()
     assert "field=" in page.url

@@ -16,6 +16,7 @@ from aggregator import charts
 from aggregator.models import QuarterInput
 from sipas.cases.overrides import index8_reason
 from sipas.catalogue import Catalogue
+from sipas.levels import TONES
 from sipas.models import AuditEvent, ResponseChannel, Role
 from tests.aggregator.fixtures import NOW, build_quarter
 from tests.factories import (
@@ -124,7 +125,7 @@ def test_staff_inputs_form_saves_and_audits(client: FlaskClient, session: Sessio
     assert len(list(session.scalars(select(QuarterInput)))) == 1
     old = client.get("/console/bao-cao/so-lieu-quy", query_string={"quarter": "2010Q1"})
     assert old.status_code == 200
-    assert "Chưa có bộ chỉ số TT 01/2018 áp dụng cho quý 1/2010" in old.get_data(as_text=True)
+    assert "Chưa có bộ chỉ số TT 01/2018 áp dụng cho quý I năm 2010" in old.get_data(as_text=True)
 
 
 def test_exports_open_and_csv_is_anonymous(client: FlaskClient, session: Session, catalogue: Catalogue) -> None:
@@ -151,6 +152,7 @@ def test_exports_open_and_csv_is_anonymous(client: FlaskClient, session: Session
     assert criteria[0][2:] == ("Đánh giá tổng thể dịch vụ", 3, "Rất hài lòng", 2, 66.67, 20.77, 93.85, "ít phiếu")
     response = client.get("/console/bao-cao/phieu.csv", query_string={**Q1, "unit": district.code})
     assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # once, not twice
     text = response.get_data(as_text=True)
     for secret in ("0912345678", "912345678", "H57", wards[0].code + "-B", "Gọi", "Phải chờ lâu"):
         assert secret not in text
@@ -179,7 +181,7 @@ def test_svg_charts_are_well_formed_with_n_and_legend() -> None:
     assert "n = 3" in texts and "n = 0" in texts and "Chưa có câu trả lời" in texts
     assert "33,34%" in texts and "Rất hài lòng" in texts and "Đúng hẹn" in texts and "100,00%" in texts
     fills = set(re.findall(r'fill="(#[0-9a-f]{6})"', svg))
-    assert {"#1b5e20", "#9ccbff", "#b3261e"} <= fills
+    assert {TONES["good"].fill, TONES["mid"].fill, TONES["bad"].fill} <= fills
     bar = charts.timeliness_chart({"early": 1, "on_time": 2, "late": 1, "resolved": 4})
     texts = [t.text for t in ET.fromstring(bar).iter("{http://www.w3.org/2000/svg}text")]
     assert "n = 4" in texts and "50,00%" in texts and "Trước hạn" in texts

@@ -60,7 +60,10 @@ def test_scanner_back_navigation_comment_with_diacritics_and_summary_edit(live_s
     expect(page.get_by_test_id("progress")).to_have_text("1/4")
     expect(page.locator('.rf-option--bad[aria-pressed="true"]')).to_be_visible()
     page.locator(".rf-option--good").tap()
-    expect(page.locator(".rf-question")).to_have_text("Thái độ, hướng dẫn, tiếp nhận và trả kết quả")
+    expect(page.locator(".rf-question")).to_have_text(  # the plain question, the legal wording one tap away
+        "Ông/bà hài lòng thế nào về thái độ, sự hướng dẫn của cán bộ khi nhận và trả hồ sơ?")
+    page.get_by_test_id("legal-text").locator("summary").tap()
+    expect(page.get_by_test_id("legal-text").locator("p")).to_have_text("Thái độ, hướng dẫn, tiếp nhận và trả kết quả")
     page.locator(".rf-option--mid").tap()
     expect(page.get_by_test_id("progress")).to_have_text("3/4")
     expect(page.locator(".rf-option--good .rf-option-label")).to_have_text("Đúng hẹn")

@@ -272,7 +272,7 @@ def test_every_instrument_a_unit_may_choose_for_its_kiosk_has_read_aloud_audio(c
     choices = catalogue.latest(NOW.date())  # what the console offers as a unit's kiosk form
     assert {"hue12", "quay4", "tt01_2018"} <= {i.code for i in choices}
     missing = [(i.code, text) for i in choices for c in i.citizen_criteria
-               for text in (c.label, *(o.label for o in c.options))
+               for text in (c.asked_as, c.label, *(o.label for o in c.options))
                if text not in manifest or not (AUDIO_DIR / manifest[text]).is_file()]
     assert missing == []
     assert spoken("hoàn thiện hồ sơ TTHC") == "hoàn thiện hồ sơ thủ tục hành chính"  # not spelled out

@@ -267,3 +267,29 @@ def test_rejected_ratings_reported_by_the_kiosk_show_in_the_console(client, sess
     client.post(f"/kiosk/{unit.code}/api/heartbeat", json={"queued": 0, "rejected": 0}, headers=headers)
     listing = client.get("/console/kiosks").get_data(as_text=True)
     assert 'data-testid="rejected">0<' in listing and "Cần kiểm tra" not in listing
+
+
+def test_submit_takes_back_the_heartbeats_instrument_object_and_checks_instrument_version(client, session, catalogue):
+    unit, _device, headers = paired_unit(session, allow_anonymous=True)
+    session.commit()
+    beat = client.post(f"/kiosk/{unit.code}/api/heartbeat", json={"queued": 0}, headers=headers).get_json()
+    session.execute(update(KioskDevice).values(last_submission_at=None))
+    session.commit()
+    answers = answers_for(catalogue)
+    as_object = {"key": "object-key-0001", "instrument": beat["instrument"], "answers": answers}
+    stored = client.post(f"/kiosk/{unit.code}/api/submit", json=as_object, headers=headers)
+    assert stored.status_code == 201, stored.get_json()
+    session.execute(update(KioskDevice).values(last_submission_at=None))
+    session.commit()
+    unknown = {"key": "version-key-0001", "instrument": "hue12", "instrument_version": "1999.9", "answers": answers}
+    refused = client.post(f"/kiosk/{unit.code}/api/submit", json=unknown, headers=headers)
+    assert refused.status_code == 422
+    error = refused.get_json()["error"]
+    assert (error["code"], error["field"]) == ("unknown_instrument_version", "instrument_version")
+    assert "Phiên bản bộ câu hỏi" in error["message"]
+    garbage = client.post(f"/kiosk/{unit.code}/api/submit", headers=headers,
+                          json={"key": "garbage-key-0001", "instrument": {"code": ["hue12"]}, "answers": answers})
+    assert garbage.status_code == 422 and garbage.get_json()["error"]["field"] == "instrument.code"
+    detail = garbage.get_json()["error"]["detail"]
+    assert detail == "instrument.code must be a string of at most 64 characters"  # no Python repr
+    assert len(session.scalars(select(Response)).all()) == 1

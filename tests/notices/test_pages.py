@@ -7,7 +7,7 @@ import time
 
 from docx import Document
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from aggregator.models_notices import Notice
@@ -15,7 +15,7 @@ from aggregator.notices import pdf_jobs, service
 from aggregator.notices.docx_render import render_docx
 from sipas.catalogue import Catalogue
 from sipas.context import get_settings
-from sipas.models import Role, Unit
+from sipas.models import Role, Unit, User
 from tests.aggregator.fixtures import build_quarter
 from tests.factories import create_clerk, create_unit, login
 from tests.notices.pdf_progress import follow_pdf_progress, issue_through_progress
@@ -67,7 +67,7 @@ def test_preview_of_a_quarter_and_404_for_another_unit(client: FlaskClient, sess
     session.commit()
     page = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1}).get_data(as_text=True)
     assert "quý I năm 2026" in page and "Số:      /TB-UBND" in page
-    assert 'value="1" required' in page  # the suggested number
+    assert 'name="number" inputmode="numeric" autocomplete="off" value="1"' in page  # the suggested number
     assert "Nơi nhận:" in page and "Phạm Thị Dung" in page
     assert client.get("/console/thong-bao/", query_string={"unit": other.code}).status_code == 404
     assert client.get("/console/thong-bao/du-thao.docx", query_string={"unit": other.code}).status_code == 404
@@ -78,6 +78,15 @@ def test_preview_of_a_quarter_and_404_for_another_unit(client: FlaskClient, sess
     switched = client.get("/console/thong-bao/", query_string={"unit": unit.code, "quarter": "2025Q4",
                                                                 "from": "2025-12-15", "to": "2026-03-06"})
     assert "quý IV năm 2025" in switched.get_data(as_text=True)  # the chosen quarter wins over old dates
+    # the period picker: its kind decides, whatever the hidden controls still hold; days as ngày/tháng/năm
+    picked = client.get("/console/thong-bao/", query_string={
+        "unit": unit.code, "kind": "range", "quarter": "2025Q4", "month": "2026-02", "from": "15/12/2025",
+        "to": "6/3/2026"}).get_data(as_text=True)
+    assert "từ ngày 15/12/2025 đến ngày 06/3/2026" in picked and 'name="from" inputmode="numeric"' in picked
+    assert 'type="date"' not in picked and 'type="number"' not in picked and " required" not in picked
+    month = client.get("/console/thong-bao/", query_string={"unit": unit.code, "kind": "month", "month": "2026-02",
+                                                            "from": "99/99/2026"}).get_data(as_text=True)
+    assert "tháng 2 năm 2026" in month and '<option value="2026-02" selected>Tháng 2 năm 2026</option>' in month
     html = client.get("/console/thong-bao/du-thao.html", query_string={"unit": unit.code, **Q1})
     assert html.status_code == 200 and "<svg" in html.get_data(as_text=True)
 
@@ -123,12 +132,22 @@ def test_issue_from_the_console_then_the_public_page(client: FlaskClient, sessio
     response = issue_through_progress(client, form)
     assert response.status_code == 302
     listed = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Đã ban hành Thông báo số 03/TB-UBND" in listed and 'value="4" required' in listed
+    assert "Đã ban hành Thông báo số 03/TB-UBND" in listed
+    assert 'name="number" inputmode="numeric" autocomplete="off" value="4"' in listed
     again = client.get(client.post("/console/thong-bao/ban-hanh", data=form).headers["Location"])
     assert "đã được dùng" in again.get_data(as_text=True)
     assert "Kỳ này đã có Thông báo số 03/TB-UBND" in again.get_data(as_text=True)
     notice = session.scalars(select(Notice)).one()
     session.rollback()
+    # the period now shows its issued notice, numbered, not a draft with "Số: /TB-UBND"; the issuer by name
+    session.execute(update(User).where(User.username == notice.issued_by.removeprefix("user:"))
+                    .values(full_name="Trần Thị Bình"))
+    session.commit()
+    shown = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1}).get_data(as_text=True)
+    preview = shown.split("(đã ban hành)</h2>", 1)[1]
+    assert "Số: 03/TB-UBND" in preview and "Số: /TB-UBND" not in shown and "DỰ THẢO" not in preview
+    assert f"da-ban-hanh/{notice.id}.pdf" in shown.split("Ban hành</h2>")[0]  # "Tải PDF" gives the issued one
+    assert "<td>Trần Thị Bình</td>" in shown
     issued_docx = client.get(f"/console/thong-bao/da-ban-hanh/{notice.id}.docx")
     assert issued_docx.data == notice.docx
 
@@ -141,7 +160,9 @@ def test_issue_from_the_console_then_the_public_page(client: FlaskClient, sessio
     pdf = client.get(f"/cong-khai/{unit.code}/2026/3.pdf")
     assert pdf.status_code == 200 and pdf.data == notice.pdf
     assert client.get(f"/cong-khai/{unit.code}/2026/3.docx").data == notice.docx
-    assert "Số: 03/TB-UBND" in client.get(f"/cong-khai/{unit.code}/2026/3.html").get_data(as_text=True)
+    issued_html = client.get(f"/cong-khai/{unit.code}/2026/3.html")
+    assert "Số: 03/TB-UBND" in issued_html.get_data(as_text=True)
+    assert issued_html.headers["Content-Type"] == "text/html; charset=utf-8"  # the charset once, not twice
     assert client.get(f"/cong-khai/{unit.code}/2026/4.pdf").status_code == 404
     assert client.get("/cong-khai/KHONG-CO").status_code == 404
     assert client.get(f"/console/thong-bao/da-ban-hanh/{notice.id}.docx").status_code == 302  # needs login

@@ -18,7 +18,7 @@ from sipas.storage import get_database
 from sms_gateway.links import issue_link, link_url
 from sms_gateway.models_links import ShortLink
 from tests.browser_support import screenshot_path
-from tests.factories import PASSWORD, create_clerk, create_dossier, create_unit
+from tests.factories import PASSWORD, create_clerk, create_dossier, create_response, create_unit
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2,
          "locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}
@@ -174,3 +174,50 @@ def test_a_day_of_slips_prints_one_slip_per_page_in_a6_and_80mm(live_server, bro
     assert sizes["a6"][0] == 3 and sizes["80mm"][0] == 3  # one slip per page
     assert sizes["a6"][1] == pytest.approx((105, 148), abs=1)  # A6
     assert sizes["80mm"][1][0] == pytest.approx(80, abs=1)  # the thermal roll's width
+
+
+@pytest.mark.browser
+def test_a_link_of_a_dossier_rated_at_the_kiosk_thanks_and_never_says_the_link_was_used(live_server, phone):
+    data = seed(live_server)
+    with get_database(live_server.app).session() as session:
+        dossier = session.scalar(select(ShortLink).where(ShortLink.code == data["code"])).dossier
+        create_response(session, live_server.app.extensions["sipas_catalogue"], dossier.unit, dossier=dossier,
+                        channel=ResponseChannel.KIOSK)
+    page = phone.new_page()
+    page.goto(data["url"])
+    message = page.locator('[data-state="rated"]')
+    message.wait_for()
+    text = message.inner_text()
+    assert "Hồ sơ này đã được đánh giá" in text and "Xin cảm ơn" in text
+    assert "đã được dùng" not in text
+    page.screenshot(path=screenshot_path("phone-rated.png"))
+
+
+@pytest.mark.browser
+def test_question_one_offers_no_back_button_that_leads_nowhere(live_server, phone):
+    data = seed(live_server)
+    page = phone.new_page()
+    page.goto(data["url"])
+    page.locator('[data-testid="progress"]').filter(has_text="1/12").wait_for()
+    assert page.locator(".rf-back").count() == 0
+    page.locator(".rf-option--good").first.tap()
+    page.locator('[data-testid="progress"]').filter(has_text="2/12").wait_for()
+    page.locator(".rf-back").tap()  # from question 2 back leads somewhere: question 1, answer kept
+    page.locator('[data-testid="progress"]').filter(has_text="1/12").wait_for()
+    assert page.locator('.rf-option--good[aria-pressed="true"]').count() == 1
+
+
+@pytest.mark.browser
+def test_the_plain_form_keeps_long_titles_inside_their_box(live_server, browser):
+    data = seed(live_server)
+    context = browser.new_context(**{**PHONE, "viewport": {"width": 360, "height": 640}}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(data["url"])
+    boxes = page.evaluate("""() => [...document.querySelectorAll('#rating-form fieldset')].map(f => {
+        const legend = f.querySelector('legend').getBoundingClientRect();
+        const box = f.getBoundingClientRect();
+        return [legend.height, legend.top - box.top - parseFloat(getComputedStyle(f).borderTopWidth)]; })""")
+    page.screenshot(path=screenshot_path("phone-plain-form.png"))
+    context.close()
+    assert any(height > 30 for height, _ in boxes)  # some titles do wrap at 360 px
+    assert all(gap >= 0 for _, gap in boxes), boxes  # the top border runs above the title, never through it

@@ -78,6 +78,11 @@ def test_batch_of_slips_for_a_day_skips_rated_and_other_days(client, session, ca
     listing = client.get(f"/console/sms/{unit.code}/slips", query_string={"date": "2026-03-02"}).get_data(as_text=True)
     assert first.code in listing and rated.code in listing and "Đã đánh giá" in listing
     assert other_day.code not in listing
+    typed = client.get(f"/console/sms/{unit.code}/slips", query_string={"date": "2/3/2026"}).get_data(as_text=True)
+    assert first.code in typed and other_day.code not in typed  # a day typed as ngày/tháng/năm
+    assert 'type="date"' not in typed and 'value="02/03/2026"' in typed  # no mm/dd/yyyy control
+    by_hand = client.get(f"/console/sms/{unit.code}/slips/day", query_string={"date": "02/03/2026"})
+    assert re.findall(r'<section class="slip" data-dossier="([^"]+)"', by_hand.get_data(as_text=True)) == printed
     empty = client.get(f"/console/sms/{unit.code}/slips/day", query_string={"date": "2026-03-05"})
     assert "Không có phiếu nào để in cho ngày 05/03/2026" in empty.get_data(as_text=True)
 

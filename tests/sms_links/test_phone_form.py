@@ -66,6 +66,7 @@ def test_plain_form_submit_records_one_response_and_spends_the_link(client, sess
     assert "đã được đánh giá" in again.get_data(as_text=True)
     used_page = client.get(f"/r/{link.code}")
     assert used_page.status_code == 200 and "Hồ sơ này đã được đánh giá" in used_page.get_data(as_text=True)
+    assert 'data-state="used"' in used_page.get_data(as_text=True)  # this link carried the rating
     assert 'name="a_tc01"' not in used_page.get_data(as_text=True)
     assert len(responses(session)) == 1
 
@@ -156,14 +157,19 @@ def test_unknown_code_is_a_friendly_404_and_scanners_get_throttled(client, link)
     assert client.get(f"/r/{link.code}").status_code == 200  # a real link still opens from the same address
 
 
-def test_a_dossier_rated_elsewhere_spends_the_link_with_the_used_page(app, client, session, catalogue, link):
+def test_a_dossier_rated_elsewhere_spends_the_link_with_the_rated_page(app, client, session, catalogue, link):
     create_response(session, catalogue, link.unit, dossier=link.dossier, channel=ResponseChannel.KIOSK)
     session.commit()
     page = client.get(f"/r/{link.code}").get_data(as_text=True)
     assert "Hồ sơ này đã được đánh giá" in page and 'name="a_tc01"' not in page
+    assert 'data-state="rated"' in page and "đã được dùng" not in page  # the link itself was never used
     html = client.get(f"/r/{other_link(session, link).code}").get_data(as_text=True)
     refused = client.post(f"/r/{link.code}", data=form_data(catalogue, html, csrf_token=token_for(app, link)))
-    assert refused.status_code == 409 and "đã được đánh giá" in refused.get_data(as_text=True)
+    refused_html = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "đã được đánh giá" in refused_html
+    assert 'data-state="rated"' in refused_html and "đã được dùng" not in refused_html and "Xin cảm ơn" in refused_html
     fresh(session)
     assert session.get(ShortLink, link.id).used_at is not None
     assert len(responses(session)) == 1
+    again = client.get(f"/r/{link.code}").get_data(as_text=True)  # spent by the refusal, still not "used"
+    assert 'data-state="rated"' in again and "đã được dùng" not in again

@@ -11,9 +11,13 @@ const config = JSON.parse(document.getElementById("kiosk-config").textContent);
 const instrument = readInstrument();
 const T = config.timings;
 const tokenKey = `sipas-kiosk:${config.unit}:token`;
+const nameKey = `sipas-kiosk:${config.unit}:device-name`;
 const queue = new RatingQueue(config.unit);
 const $ = (selector) => document.querySelector(selector);
-const screens = { pair: $("#pair-screen"), start: $("#start-screen"), flow: $("#flow-screen") };
+const screens = { pair: $("#pair-screen"), start: $("#start-screen"), pick: $("#pick-screen"),
+  camera: $("#camera-screen"), flow: $("#flow-screen") };
+/** Digits only, as many as a daily sequence has: the picker, not the full-code lookup (kiosk/picker.py). */
+const SEQUENCE = /^\d{1,6}$/;
 const OFFLINE_NOTE = "Máy chưa kết nối được với máy chủ. Đánh giá của ông/bà đã được lưu trên kiosk và sẽ tự động gửi khi có kết nối.";
 const START_PROMPT = "Mời ông/bà nhập mã hồ sơ in trên giấy hẹn trả kết quả, hoặc đưa mã vạch vào máy quét.";
 const speaker = new Speaker(true);
@@ -70,8 +74,18 @@ function show(name) {
   for (const [key, node] of Object.entries(screens)) node.hidden = key !== name;
 }
 
+/** The device name ("Quầy 1") stays in the top bar across reloads and outages; the server's answers refresh it. */
+function showDeviceName(name) {
+  if (name) {
+    try { localStorage.setItem(nameKey, name); } catch { /* storage off: shown until the next reload */ }
+  }
+  $("#device-name").textContent = name || localStorage.getItem(nameKey) || "";
+}
+
 function unpaired(data) {
   localStorage.removeItem(tokenKey);
+  localStorage.removeItem(nameKey);
+  showDeviceName("");
   showPairing(data?.error?.message);
 }
 
@@ -90,7 +104,7 @@ async function pair(value) {
   const { status, data } = await api("pair", { method: "POST", body: { code: value } });
   if (status === 200 && data.token) {
     localStorage.setItem(tokenKey, data.token);
-    $("#device-name").textContent = data.device.name;
+    showDeviceName(data.device.name);
     showStart();
     heartbeat();
     return;
@@ -117,6 +131,7 @@ function setLarge(on) {
 
 function showStart() {
   if (!token()) { showPairing(); return; }
+  stopCamera();
   idle?.stop();
   idle = null;
   resetStart();
@@ -203,6 +218,7 @@ async function lookup() {
   renderCode();
   const value = code.trim();
   if (!value) return;
+  if (SEQUENCE.test(value)) { await pickByDigits(value); return; }
   message("Đang tìm hồ sơ…", "info");
   const { status, data } = await api("lookup", { method: "POST", body: { code: value } });
   if (status === 200) { startRating({ code: data.code, procedure: data.procedure }); return; }
@@ -212,8 +228,101 @@ async function lookup() {
     startRating({ code: value, procedure: null });
     return;
   }
-  message(data.error?.message || "Không tìm thấy hồ sơ.");
+  // Already rated is good news, not a fault: said politely, never in the error colour.
+  message(data.error?.message || "Không tìm thấy hồ sơ.", data.error?.code === "already_rated" ? "thanks" : "error");
   touched();
+}
+
+/* ---------- picker: the last digits of the code ---------- */
+async function pickByDigits(digits) {
+  message("Đang tìm hồ sơ…", "info");
+  const { status, data } = await api("recent", { method: "POST", body: { digits } });
+  if (status === 401 || status === 403) { unpaired(data); return; }
+  if (status === 0 || status >= 500) {
+    message("Máy chưa kết nối được máy chủ nên chưa tìm được theo số cuối. Vui lòng nhập đủ mã hồ sơ.");
+    touched();
+    return;
+  }
+  const matches = status === 200 ? data.matches || [] : [];
+  if (status !== 200) { message(data.error?.message || "Không tìm thấy hồ sơ."); touched(); return; }
+  if (!matches.length) {
+    message(`Không có hồ sơ trả kết quả gần đây có số cuối ${digits}. Ông/bà có thể nhập đủ mã hồ sơ.`);
+    touched();
+    return;
+  }
+  // One match: its procedure is shown above question 1 with "Không phải hồ sơ của tôi", as after a full code.
+  if (matches.length === 1) { startRating({ code: matches[0].code, procedure: matches[0].procedure }); return; }
+  showPicker(digits, matches);
+}
+
+/** Several dossiers share the digits: each shows its procedure and return day only (a public screen). */
+function showPicker(digits, matches) {
+  show("pick");
+  touchedPick();
+  $("#pick-lead").textContent = `Có ${matches.length} hồ sơ trả kết quả gần đây có số cuối ${digits}. Mời chọn đúng thủ tục của ông/bà:`;
+  $("#pick-list").replaceChildren(...matches.map((match) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "k-pick-item";
+    button.dataset.testid = "pick-item";
+    button.append(match.procedure);
+    const day = document.createElement("span");
+    day.textContent = `Trả kết quả ngày ${match.returned_on}`;
+    button.append(day);
+    button.addEventListener("click", () => startRating({ code: match.code, procedure: match.procedure }));
+    return button;
+  }));
+}
+
+function touchedPick() {
+  idle?.stop();
+  idle = new IdleTimer({ seconds: T.idle, countdown: T.countdown, onExpire: () => { idle = null; showStart(); } });
+}
+
+/* ---------- camera: the receipt's barcode or QR, where the device has a camera and the browser a detector ---------- */
+let cameraStream = null;
+let cameraTimer = null;
+
+function cameraAvailable() {
+  return "BarcodeDetector" in window && Boolean(navigator.mediaDevices?.getUserMedia);
+}
+
+async function scanWithCamera() {
+  const video = $("#camera-video");
+  try {
+    cameraStream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+  } catch {
+    message("Không mở được máy ảnh. Vui lòng nhập mã hồ sơ trên bàn phím.");
+    return;
+  }
+  show("camera");
+  touchedPick();
+  video.srcObject = cameraStream;
+  await video.play().catch(() => {});
+  const detector = new window.BarcodeDetector({ formats: ["qr_code", "code_128", "code_39", "data_matrix"] });
+  const tick = async () => {
+    if (current !== "camera") return;
+    try {
+      const found = await detector.detect(video);
+      if (found.length && found[0].rawValue) {
+        stopCamera();
+        show("start");
+        code = extractCode(found[0].rawValue);
+        renderCode();
+        lookup();
+        return;
+      }
+    } catch { /* a frame not ready yet */ }
+    cameraTimer = setTimeout(tick, 250);
+  };
+  tick();
+}
+
+function stopCamera() {
+  clearTimeout(cameraTimer);
+  cameraStream?.getTracks().forEach((track) => track.stop());
+  cameraStream = null;
+  $("#camera-video").srcObject = null;
 }
 
 /* ---------- rating ---------- */
@@ -314,7 +423,7 @@ async function heartbeat() {
     method: "POST", body: { queued: queue.size, rejected: queue.rejectedCount, client_time: new Date().toISOString() },
   });
   if ((status === 401 || status === 403) && current === "start") unpaired(data);
-  if (status === 200) followInstrument(data);
+  if (status === 200) { showDeviceName(data.device?.name); followInstrument(data); }
 }
 
 async function pollArmed() {
@@ -333,6 +442,10 @@ function setup() {
   $("#key-clear").addEventListener("click", () => { code = ""; renderCode(); message(""); touched(); });
   $("#code-next").addEventListener("click", lookup);
   $("#anonymous")?.addEventListener("click", () => startRating(null));
+  $("#pick-back").addEventListener("click", showStart);
+  $("#camera-back").addEventListener("click", showStart);
+  $("#camera-scan").hidden = !cameraAvailable();
+  $("#camera-scan").addEventListener("click", scanWithCamera);
   $("#text-size").addEventListener("click", () => {
     setLarge(!document.documentElement.classList.contains("rf-large"));
     touched();
@@ -362,6 +475,7 @@ function setup() {
     showPairing();
     pair(match[1]);
   } else if (token()) {
+    showDeviceName();
     showStart();
     heartbeat();
   } else {

@@ -24,9 +24,9 @@ if (!form.querySelector("input:checked") && !form.comment.value) {
     }
   }
   const instrument = readInstrument("rating-instrument");
-  const start = () => mountRatingFlow(host, {layout: "phone", instrument, submit, comment: true, audio: false,
-    idle: false, thanksSeconds: 0, onBack: start}).start();
+  // Question 1 is the first thing the citizen sees: no "Quay lại" that would lead nowhere.
+  mountRatingFlow(host, {layout: "phone", instrument, submit, comment: true, audio: false,
+    idle: false, thanksSeconds: 0, backOnFirst: false}).start();
   form.hidden = true;
   host.hidden = false;
-  start();
 }

@@ -22,6 +22,7 @@
  *     thanksSeconds: 5,                 // 0 = stay on the thank-you screen
  *     onFinish: (reason) => {},         // "thanks" | "idle" | "cancel"; the caller shows its start screen
  *     onBack: () => {},                 // back pressed on question 1 (default: onFinish("cancel"))
+ *     backOnFirst: true,                // false: no "Quay lại" on question 1 (the phone: nothing to go back to)
  *   });
  *   flow.start();   // render question 1
  *   flow.destroy(); // remove timers, listeners and every trace of the answers
@@ -30,7 +31,8 @@
  * submit payload: { instrument, instrument_version, answers: {criterion_code: option_code | "na"},
  *                   comment: string | null, submitted_at: ISO string }
  * Stable DOM: .rf .rf--kiosk|.rf--phone, [data-screen=question|comment|summary|thanks], .rf-progress,
- * .rf-question, .rf-option.rf-option--good|--mid|--bad|--na (data-option=code), .rf-back, .rf-listen,
+ * .rf-question, .rf-legal (the legal wording under a plain citizen_label),
+ * .rf-option.rf-option--good|--mid|--bad|--na (data-option=code), .rf-back, .rf-listen,
  * .rf-skip, .rf-next, .rf-comment-input, .rf-summary-item, .rf-confirm, .rf-thanks, .rf-countdown.
  */
 import { mountViKeyboard } from "./vi-keyboard.js";
@@ -49,7 +51,8 @@ const SPEAKER = '<svg viewBox="0 0 64 64" aria-hidden="true" class="rf-icon"><pa
   'stroke-width="5" stroke-linecap="round"/></svg>';
 
 // Drawn inline rather than loaded as files: a kiosk that lost the server still shows every face.
-const MOUTHS = { good: "M17 37c4 10 26 10 30 0", mid: "M19 42h26", bad: "M17 47c4-10 26-10 30 0", na: "M20 32h24" };
+// Two positive levels smile (broad, gentle), the negative one frowns: the face tells the level without colour.
+const MOUTHS = { good: "M17 37c4 10 26 10 30 0", mid: "M20 40c4 6 20 6 24 0", bad: "M17 47c4-10 26-10 30 0", na: "M20 32h24" };
 const INK = 'fill="none" stroke="#1f1f1f" stroke-linecap="round"';
 
 function faceIcon(tone, extraClass = "") {
@@ -229,7 +232,8 @@ async function submitToUrl(url, headers, payload) {
 }
 
 export function mountRatingFlow(container, options) {
-  const opts = { layout: "kiosk", comment: true, audio: true, idle: false, thanksSeconds: 5, headers: {}, ...options };
+  const opts = { layout: "kiosk", comment: true, audio: true, idle: false, thanksSeconds: 5, headers: {},
+    backOnFirst: true, ...options };
   const criteria = opts.instrument.criteria;
   const naLabel = opts.instrument.na_label || "Không áp dụng";
   const speaker = new Speaker(opts.audio);
@@ -309,6 +313,16 @@ export function mountRatingFlow(container, options) {
     return el("div", { class: "rf-option-cell" }, button, listenButton(option.label, [option.label], "rf-listen--option"));
   }
 
+  /** The plain question when the criterion file gives one; the legal wording otherwise. */
+  const asked = (criterion) => criterion.citizen_label || criterion.label;
+
+  /** Under a plain question, the legal wording stays one tap away (reports and the notice use it). */
+  function legalText(criterion) {
+    if (!criterion.citizen_label) return null;
+    return el("details", { class: "rf-legal", "data-testid": "legal-text" },
+      el("summary", {}, "Nội dung theo quy định"), el("p", {}, criterion.label));
+  }
+
   function showQuestion() {
     const criterion = criteria[state.index];
     const cells = criterion.options.map((o) => optionButton(criterion, o, toneOf(criterion, o)));
@@ -322,13 +336,16 @@ export function mountRatingFlow(container, options) {
       : null;
     guardTaps(screen("question", header({ context: !confirm }), confirm,
       el("div", { class: "rf-question-row" },
-        el("h2", { class: "rf-question", tabindex: "-1", "data-criterion": criterion.code }, criterion.label),
-        listenButton(criterion.label, [criterion.label, ...criterion.options.map((o) => o.label),
+        el("div", { class: "rf-question-text" },
+          el("h2", { class: "rf-question", tabindex: "-1", "data-criterion": criterion.code }, asked(criterion)),
+          legalText(criterion)),
+        listenButton(asked(criterion), [asked(criterion), ...criterion.options.map((o) => o.label),
           ...(criterion.allow_na ? [naLabel] : [])], "rf-listen--question")),
       el("div", { class: `rf-options rf-options--${criterion.options.length}` }, cells),
       na ? el("div", { class: "rf-na-row" }, na) : null,
       el("footer", { class: "rf-footer" },
-        el("button", { type: "button", class: "rf-button rf-back", onclick: back }, "← Quay lại"))));
+        state.index > 0 || state.editing || opts.backOnFirst
+          ? el("button", { type: "button", class: "rf-button rf-back", onclick: back }, "← Quay lại") : null)));
   }
 
   function back() {
@@ -374,7 +391,8 @@ export function mountRatingFlow(container, options) {
         el("button", { type: "button", class: "rf-summary-item", "data-criterion": criterion.code,
           onclick: () => { state.index = index; state.editing = true; showQuestion(); } },
           el("span", { class: "rf-summary-number" }, `${index + 1}.`),
-          el("span", { class: "rf-summary-label" }, criterion.short_label),
+          // The kiosk fits twelve short lines on one screen; the phone scrolls, so it shows the whole question.
+          el("span", { class: "rf-summary-label" }, opts.layout === "phone" ? asked(criterion) : criterion.short_label),
           el("span", { class: `rf-chip rf-chip--${tone}` }, option ? option.label : naLabel)));
     });
     const error = el("p", { class: "rf-error", role: "alert", "data-testid": "submit-error" });

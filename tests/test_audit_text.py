@@ -1,0 +1,70 @@
+"""The audit log reads as Vietnamese sentences (issue 13): every event type sipas writes has one, and the
+people, devices and outcomes read as a clerk says them; the raw record stays one click away."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sipas.audit_text import SENTENCES, sentence, technical, who
+from sipas.models import AuditEvent
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = re.compile(r"\b(user|kiosk|link|client|apikey):|[a-z]+\.[a-z_]+|file_error|None|\{|\}")
+
+
+def written_actions() -> set[str]:
+    """Every action an ``audit(...)`` call in the code writes (literal or chosen between two literals)."""
+    found: set[str] = set()
+    for path in ROOT.glob("*/**/*.py"):
+        if ".venv" in path.parts or "tests" in path.parts or "node_modules" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for call in re.finditer(r"\baudit\(\s*[\w().]+,\s*([^,]+?),\s*actor=", text, re.S):
+            found.update(re.findall(r'"([a-z_]+\.[a-z_.]+)"', call.group(1)))
+    return found
+
+
+def test_every_event_type_written_has_a_vietnamese_sentence():
+    written = written_actions()
+    assert {"import.dossiers", "kiosk.burst_flagged", "notice.issued", "user.login"} <= written
+    assert written - set(SENTENCES) == set()
+
+
+def event(action: str, actor: str, subject: str | None = None, **details: object) -> AuditEvent:
+    return AuditEvent(action=action, actor=actor, subject=subject, details=details)
+
+
+def test_what_a_clerk_reads_has_no_technical_strings():
+    names = {"canbo.phuhoi": "Trần Thị Bình"}
+    cases = {
+        event("import.dossiers", "user:canbo.phuhoi", "ho-so.xlsx", status="file_error", detail="no received column"):
+            "Trần Thị Bình đã nhập tệp hồ sơ: không đọc được tệp (ho-so.xlsx)",
+        event("import.responses", "user:canbo.phuhoi", "phieu.csv", status="partial", rows=10, created=8, updated=0,
+              unchanged=1, error_rows=1):
+            "Trần Thị Bình đã nhập tệp phiếu đánh giá: xong, có dòng bị từ chối "
+            "(10 dòng: 8 mới, 0 cập nhật, 1 không đổi, 1 dòng lỗi) (phieu.csv)",
+        event("notice.issued", "user:canbo.phuhoi", "03/TB-UBND", corrects=None):
+            "Trần Thị Bình đã ban hành thông báo (03/TB-UBND)",
+        event("kiosk.burst_flagged", "kiosk:K7Q2", "K7Q2", responses=[1, 2, 3], count=3, window_seconds=600):
+            "Kiosk K7Q2 đã gửi dồn dập 3 phiếu giống hệt nhau không có mã hồ sơ; các phiếu vẫn được lưu và cần "
+            "được xem lại (K7Q2)",
+        event("response.duplicate_refused", "link:sms", "000.00.20.H57-260105-0001", instrument="hue12",
+              channel="sms"):
+            "Người dân (qua tin nhắn SMS) đã gửi phiếu cho hồ sơ đã được đánh giá, phiếu không được nhận "
+            "(qua tin nhắn SMS) (000.00.20.H57-260105-0001)",
+    }
+    for item, expected in cases.items():
+        read = sentence(item, names)
+        assert read == expected
+        assert not RAW.search(read.replace("000.00.20.H57-260105-0001", "").replace("ho-so.xlsx", "")
+                              .replace("phieu.csv", "")), read
+    assert "status: file_error" in technical(next(iter(cases)))  # the raw record, on demand
+
+
+def test_actors_read_as_people_and_devices():
+    assert who("user:an", {"an": "Nguyễn Văn An"}) == "Nguyễn Văn An"
+    assert who("user:binh") == "binh"
+    assert who("cli") == "Quản trị máy chủ (dòng lệnh)"
+    assert who("apikey:sk_ab12") == "Hệ thống một cửa (khóa API sk_ab12)"
+    assert who("link:qr") == "Người dân (qua mã QR)"
