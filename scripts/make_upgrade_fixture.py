@@ -120,7 +120,8 @@ def _notice(database, settings) -> None:  # type: ignore[no-untyped-def]
 
 def _rest(database, settings) -> None:  # type: ignore[no-untyped-def]
     """Rows the flows above do not reach: through the release's own functions where it has them."""
-    from sipas.models import Dossier, LoginAttempt
+    from sipas import models
+    from sipas.models import Dossier
     from sms_gateway.invalid_numbers import mark_invalid
     from sms_gateway.links import issue_link, qr_expiry
     from sms_gateway.models import MessageTemplate, OptOut
@@ -136,7 +137,13 @@ def _rest(database, settings) -> None:  # type: ignore[no-untyped-def]
                      provider="twilio")
         session.add(MessageTemplate(unit_id=_ward(session).id, kind="invitation", updated_by="admin", updated_at=NOW,
                                     text="UBND {don_vi}: moi Ong/Ba danh gia ho so {ma_ho_so} tai {lien_ket}"))
-        session.add(LoginAttempt(key="ip:203.0.113.7", at=NOW))
+        if hasattr(models, "LoginAttempt"):  # v0.1.0; later releases count failed logins in throttle_counter
+            session.add(models.LoginAttempt(key="ip:203.0.113.7", at=NOW))
+        else:
+            from sipas.accounts import login_limits
+            from sipas.throttle import take_all
+
+            take_all(session, login_limits("admin", "203.0.113.7", max_failures=5, window=timedelta(minutes=15)), NOW)
 
 
 def _report(database) -> None:  # type: ignore[no-untyped-def]

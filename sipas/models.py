@@ -268,16 +268,6 @@ class UserUnit(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True)
 
 
-class LoginAttempt(Base):
-    """Failed logins, counted in the database so the limit holds across gunicorn workers."""
-
-    __tablename__ = "login_attempt"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), index=True)
-    at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
-
-
 class ThrottleCounter(Base):
     """Attempts per key in a fixed time window, incremented in one statement (see ``sipas.throttle``)."""
 

@@ -1,7 +1,8 @@
 """Handling one inbound SMS (any provider): opt-out/in, help, or ratings for an open invitation.
 
-Returns the text to answer with (or None for no answer): at most ``REPLY_LIMIT`` answers a day to one
-number, so an auto-responder at the other end cannot start an endless exchange. Flushes; the webhook commits. Logs carry
+Returns the text to answer with (or None for no answer): at most ``REPLY_LIMIT`` answers in 24 hours to one
+number (:mod:`sms_gateway.reply_limit`), so an auto-responder at the other end cannot start an endless exchange.
+Flushes; the webhook commits. Logs carry
 invitation ids and dossier codes, never the number or the text.
 """
 
@@ -11,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sipas.catalogue import Catalogue, Instrument
@@ -22,15 +23,15 @@ from sipas.responses import ResponseInput, record_response
 from sipas.settings import Settings
 from sms_gateway.links import link_url
 from sms_gateway.messages import template_text
-from sms_gateway.models import Conversation, Invitation, InvitationStatus, MessageKind, OutboundMessage
+from sms_gateway.models import Conversation, Invitation, InvitationStatus, MessageKind
 from sms_gateway.models_links import ShortLink
 from sms_gateway.optouts import is_opted_out, opt_in, opt_out
 from sms_gateway.replies import ParsedReply, ReplyKind, after_code, merge_ratings, parse_reply, positions, ratings_of
+from sms_gateway.reply_limit import take_reply
 from sms_gateway.templates_text import render
 
 log = logging.getLogger(__name__)
 REPLYABLE = (InvitationStatus.SENT, InvitationStatus.DELIVERED)
-REPLY_LIMIT = 10
 
 
 @dataclass(frozen=True)
@@ -109,16 +110,10 @@ def handle_inbound(session: Session, catalogue: Catalogue, settings: Settings, s
     except LookupError:  # the invitation's instrument has no version in effect today (KeyError included)
         log.warning("SMS reply not handled: instrument not in effect")
         return None
-    if answer is not None and replies_today(session, sms.phone_hash, now) >= REPLY_LIMIT:
+    if answer is not None and not take_reply(session, sms.phone_hash, now):
         log.info("reply limit reached for a number: not answering")
         return None
     return answer
-
-
-def replies_today(session: Session, phone_hash: str, now: datetime) -> int:
-    return session.scalar(select(func.count()).select_from(OutboundMessage).where(
-        OutboundMessage.to_hash == phone_hash, OutboundMessage.kind.in_((MessageKind.REPLY, MessageKind.FOLLOW_UP)),
-        OutboundMessage.created_at > now - timedelta(hours=24))) or 0
 
 
 def _handle(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, *,
