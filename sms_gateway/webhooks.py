@@ -25,7 +25,7 @@ from sipas.context import get_catalogue, get_settings
 from sipas.dossiers import phone_hash
 from sipas.errors import ValidationError
 from sipas.parsing import parse_phone
-from sipas.storage import db_session
+from sipas.storage import db_session, lock_on_write
 from sipas.text import storable
 from sms_gateway.inbound import InboundSms, handle_inbound
 from sms_gateway.messages import moves_forward, new_outbound, outcome_status
@@ -128,6 +128,7 @@ def _receive(provider: str, tokens: list[str], number: str, text: str, message_i
 
 
 @bp.post("/twilio/inbound")
+@lock_on_write
 def twilio_inbound() -> Response:
     """An SMS sent to our Twilio number: answered with TwiML."""
     require_twilio_signature()
