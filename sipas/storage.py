@@ -7,6 +7,7 @@ job that called them commits once.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -52,8 +53,37 @@ def _sqlite_lock_on_write(connection: Any, _cursor: Any, statement: str, *_args:
     if connection.get_execution_options().get("sqlite_begin") != "on_write":
         return
     dbapi_connection = connection.connection.dbapi_connection
-    if not dbapi_connection.in_transaction and statement.lstrip()[:6].upper() != "SELECT":
+    if dbapi_connection.in_transaction or statement.lstrip()[:6].upper() == "SELECT":
+        return
+    # The threads of one process queue on a lock of their own first: a waiting thread is woken the
+    # moment the writer before it is done, where SQLite's busy handler would sleep 1, 2, 5 … 100 ms
+    # between tries. Between processes SQLite's lock still decides (with its busy timeout).
+    queue = _WRITE_QUEUES.setdefault(str(connection.engine.url.database), threading.Lock())
+    if queue.acquire(timeout=WRITE_QUEUE_TIMEOUT):
+        connection.info["sipas_write_queue"] = queue
+    try:
         dbapi_connection.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        _leave_write_queue(connection.info)
+        raise
+
+
+#: Intake writers of this process, per SQLite file: see ``_sqlite_lock_on_write``.
+_WRITE_QUEUES: dict[str, threading.Lock] = {}
+WRITE_QUEUE_TIMEOUT = 15.0  # as long as the busy timeout; after it the thread goes on to SQLite's own lock
+
+
+def _leave_write_queue(info: dict[str, Any]) -> None:
+    queue = info.pop("sipas_write_queue", None)
+    if queue is not None:
+        queue.release()
+
+
+def _sqlite_connection_returned(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
+    # The session gives its connection back right after its commit or rollback (and on close, error or
+    # invalidation): the transaction is over, the next writer of this process may go.
+    if record is not None:
+        _leave_write_queue(record.info)
 
 
 def _sqlite_autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
@@ -72,6 +102,8 @@ def make_engine(database_url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "before_cursor_execute", _sqlite_lock_on_write)
+        for name in ("checkin", "close", "invalidate", "detach"):
+            event.listen(engine.pool, name, _sqlite_connection_returned)
         return engine
     # hide_parameters: an error logged with its SQL must not carry phone numbers or comments.
     return create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
