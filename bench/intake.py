@@ -38,6 +38,9 @@ UNIT = "P-BENCH"
 SECRET = "bench-secret"
 DOSSIERS = 60_000
 GOAL_RATIO, GOAL_P99, GOAL_PEER = 0.60, 0.100, 5.0
+TWILIO_SID, TWILIO_TOKEN, TWILIO_FROM = "AC" + "0" * 32, "bench-twilio-token", "+15005550006"
+PUBLIC = "https://sipas.example.vn"
+WEBHOOK_NUMBERS = DOSSIERS  # phones with an invitation sent (one dossier each), for the webhook
 
 
 # --- request plans (built in the load process: module-level, picklable parameters) -------------------
@@ -58,6 +61,23 @@ def kiosk_plan(tokens: list[str], answers: dict[str, str], offset: int, stride: 
                 "dossier_code": f"B-{number:06d}"}
         return "POST", f"/kiosk/{UNIT}/api/submit", {"X-Kiosk-Token": tokens[n % len(tokens)],
                                                      "Content-Type": "application/json"}, json.dumps(body).encode()
+    return plan
+
+
+def webhook_plan(auth_token: str, public: str, offset: int, stride: int) -> httpload.Plan:
+    from urllib.parse import urlencode
+
+    from twilio.request_validator import RequestValidator
+
+    validator, url = RequestValidator(auth_token), f"{public}/sms/twilio/inbound"
+
+    def plan(n: int) -> Request:
+        number = offset + n * stride
+        params = {"From": f"+8498{number:07d}", "To": TWILIO_FROM, "Body": "333333333333",
+                  "MessageSid": f"SM{number:032d}", "AccountSid": TWILIO_SID}
+        return "POST", "/sms/twilio/inbound", {"Content-Type": "application/x-www-form-urlencoded",
+                                               "X-Twilio-Signature": validator.compute_signature(url, params)}, \
+            urlencode(params).encode()
     return plan
 
 
@@ -120,17 +140,20 @@ def gunicorn(label: str, app: str, env: dict[str, str], *, python: str = sys.exe
 # --- seeding ---------------------------------------------------------------------------------------------
 
 def seed(url: str, devices: int) -> tuple[str, list[str], dict[str, str]]:
-    """A ward with ``DOSSIERS`` returned dossiers, an API key and ``devices`` paired kiosks."""
-    from sqlalchemy import insert
+    """A ward with ``DOSSIERS`` returned dossiers, an API key, ``devices`` paired kiosks, and
+    ``WEBHOOK_NUMBERS`` more dossiers whose SMS invitation (hue12) was sent, each to its own number."""
+    from sqlalchemy import insert, select
 
     from kiosk.pairing import create_device, pair
     from sipas.accounts import create_api_key
     from sipas.catalogue import load_catalogue
+    from sipas.dossiers import phone_hash
     from sipas.migrate import upgrade
     from sipas.models import Dossier, IntakeChannel
     from sipas.settings import DEFAULT_CONFIG_DIR, Settings
     from sipas.storage import Database
     from sipas.units import create_unit
+    from sms_gateway.models import Invitation, InvitationStatus
 
     upgrade(url)
     database = Database(Settings.from_env({}, database_url=url, secret_key=SECRET))
@@ -152,8 +175,17 @@ def seed(url: str, devices: int) -> tuple[str, list[str], dict[str, str]]:
                      "received_local_date": received.date(), "due_local_date": (received + timedelta(days=2)).date(),
                      "returned_local_date": (received + timedelta(days=1)).date(), "created_at": now,
                      "updated_at": now} for i in range(DOSSIERS)]
+            rows += [{**row, "code": f"W-{i:06d}"} for i, row in enumerate(rows[:WEBHOOK_NUMBERS])]
             for start in range(0, len(rows), 5000):
                 session.execute(insert(Dossier), rows[start:start + 5000])
+            ids = dict(session.execute(select(Dossier.code, Dossier.id).where(Dossier.code.startswith("W-"))).all())
+            invitations = [{"dossier_id": ids[f"W-{i:06d}"], "unit_id": unit.id, "instrument_code": "hue12",
+                            "kind": "sms", "status": InvitationStatus.SENT,
+                            "phone_hash": phone_hash(f"+8498{i:07d}", SECRET), "due_at": now, "sent_at": now,
+                            "expires_at": now + timedelta(days=7), "attempts": 1, "created_at": now,
+                            "updated_at": now} for i in range(WEBHOOK_NUMBERS)]
+            for start in range(0, len(invitations), 5000):
+                session.execute(insert(Invitation), invitations[start:start + 5000])
     finally:
         database.dispose()
     quay4 = load_catalogue(DEFAULT_CONFIG_DIR).current("quay4", date.today())
@@ -193,12 +225,33 @@ def _spread(values: list[float], scale: float = 1.0, digits: int = 0) -> str:
             f"({min(values) * scale:,.{digits}f}–{max(values) * scale:,.{digits}f})")
 
 
+STORED: dict[str, str] = {}
+
+
+def _stored(url: str) -> str:
+    """What the database holds afterwards, per channel: every 2xx counted above is a stored rating."""
+    from sqlalchemy import create_engine, func, select
+
+    from sipas.models import Response
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(select(Response.channel, func.count()).group_by(Response.channel)).all()
+    finally:
+        engine.dispose()
+    return ", ".join(f"{channel}: {count:,}" for channel, count in sorted(rows))
+
+
 def measure_backend(label: str, url: str, args: argparse.Namespace, peer_server: Server | None
                     ) -> tuple[dict[str, Series], Series, Series | None]:
     key, tokens, answers = seed(url, devices=args.clients)
     instance = Path(tempfile.mkdtemp(prefix="sipas-bench-"))
     sipas_env = {"SIPAS_DATABASE_URL": url, "SIPAS_SECRET_KEY": SECRET, "SIPAS_INSTANCE_DIR": str(instance),
-                 "SIPAS_SECURE_COOKIES": "false", "SIPAS_KIOSK_MIN_INTERVAL_SECONDS": "0"}
+                 "SIPAS_SECURE_COOKIES": "false", "SIPAS_KIOSK_MIN_INTERVAL_SECONDS": "0",
+                 "SIPAS_SMS_PROVIDER": "twilio", "SIPAS_TWILIO_ACCOUNT_SID": TWILIO_SID,
+                 "SIPAS_TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "SIPAS_TWILIO_FROM": TWILIO_FROM,
+                 "SIPAS_PUBLIC_BASE_URL": PUBLIC}
     servers: list[Server] = []
     try:
         servers.append(sipas := gunicorn(f"sipas ({label})", "sipas.wsgi:create()", sipas_env))
@@ -206,7 +259,9 @@ def measure_backend(label: str, url: str, args: argparse.Namespace, peer_server:
         servers.append(bare := gunicorn(f"baseline ({label})", "bench.baseline_app:create()",
                                         {"BENCH_DATABASE_URL": url}, health="/healthz"))
         paths = {"POST /api/v1/responses": (api_plan, {"key": key, "answers": answers}),
-                 "kiosk submit": (kiosk_plan, {"tokens": tokens, "answers": answers})}
+                 "kiosk submit": (kiosk_plan, {"tokens": tokens, "answers": answers}),
+                 "signed Twilio webhook (12-digit reply)": (webhook_plan, {"auth_token": TWILIO_TOKEN,
+                                                                           "public": PUBLIC})}
         series = {name: Series(name) for name in paths}
         baseline, peer_series = Series("baseline"), Series("Twilio sample") if peer_server else None
         stride = len(paths)
@@ -230,6 +285,7 @@ def measure_backend(label: str, url: str, args: argparse.Namespace, peer_server:
             if peer_series is not None and peer_server is not None:
                 peer_series.outcomes.append(httpload.load(peer_server.port, peer.answer_plan, {},
                                                           clients=args.clients, seconds=args.seconds))
+        STORED[label] = _stored(url)
         return series, baseline, peer_series
     finally:
         for server in servers:
@@ -255,9 +311,19 @@ def report(label: str, series: dict[str, Series], baseline: Series, peer_series:
         bars.append((f"{name} · {label}", ratio, holds))
     lines.append(f"| baseline: p99 ms | | {_spread(baseline.p99s(), 1000, 1)} | | | {baseline.errors()} | |")
     if peer_series is not None:
-        lines.append(f"| Twilio sample `POST /answer/<id>` (its own SQLite) | {_spread(peer_series.rates())} | | | "
-                     f"{_spread(peer_series.p99s(), 1000, 1)} | {peer_series.errors()} | |")
-    lines += ["", f"{clients} clients; runs per contestant: {len(baseline.outcomes)}; median (min–max).", ""]
+        webhook = next((s for name, s in series.items() if "webhook" in name), None)
+        ratio_text, holds_text = "", ""
+        if webhook is not None:
+            ratios = [a / b for a, b in zip(webhook.rates(), peer_series.rates(), strict=True) if b]
+            ratio_text = f"webhook / sample: {_spread(ratios, digits=2)} (goal ≥ {GOAL_PEER:g})"
+            holds_text = "holds" if statistics.median(ratios) >= GOAL_PEER else "**missed**"
+            bars.append((f"webhook / Twilio sample · {label}", statistics.median(ratios) * GOAL_RATIO / GOAL_PEER,
+                         statistics.median(ratios) >= GOAL_PEER))
+        lines.append(f"| Twilio sample `POST /answer/<id>` (no signature check, its own SQLite) | "
+                     f"{_spread(peer_series.rates())} | | {ratio_text} | {_spread(peer_series.p99s(), 1000, 1)} | "
+                     f"{peer_series.errors()} | {holds_text} |")
+    lines += ["", f"{clients} clients; runs per contestant: {len(baseline.outcomes)}; median (min–max). "
+              f"Ratings stored (warm-up included): {STORED.get(label, '?')}.", ""]
     return lines, bars
 
 
