@@ -7,7 +7,7 @@ from xml.sax.saxutils import escape
 
 
 def bars(title: str, items: list[tuple[str, float, bool]], *, goal: float, unit: str = "×") -> str:
-    label_width, bar_width, row, top = 300, 420, 26, 40
+    label_width, bar_width, row, top = 390, 420, 26, 40
     top_value = max([goal * 1.25, *(value for _, value, _ in items)]) if items else goal * 1.25
     height = top + row * len(items) + 30
     scale = bar_width / top_value

@@ -317,8 +317,6 @@ def report(label: str, series: dict[str, Series], baseline: Series, peer_series:
             ratios = [a / b for a, b in zip(webhook.rates(), peer_series.rates(), strict=True) if b]
             ratio_text = f"webhook / sample: {_spread(ratios, digits=2)} (goal ≥ {GOAL_PEER:g})"
             holds_text = "holds" if statistics.median(ratios) >= GOAL_PEER else "**missed**"
-            bars.append((f"webhook / Twilio sample · {label}", statistics.median(ratios) * GOAL_RATIO / GOAL_PEER,
-                         statistics.median(ratios) >= GOAL_PEER))
         lines.append(f"| Twilio sample `POST /answer/<id>` (no signature check, its own SQLite) | "
                      f"{_spread(peer_series.rates())} | | {ratio_text} | {_spread(peer_series.p99s(), 1000, 1)} | "
                      f"{peer_series.errors()} | {holds_text} |")
