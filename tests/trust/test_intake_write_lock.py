@@ -26,6 +26,8 @@ from sipas.settings import Settings
 from sipas.storage import get_database
 from tests.factories import answers_for, create_dossier, create_key, create_unit
 from tests.kiosk.helpers import seed
+from tests.sms_gateway.conftest import make_settings
+from tests.sms_gateway.test_webhooks import INBOUND, inbound, invited, post_signed
 
 
 @pytest.fixture
@@ -88,6 +90,29 @@ def test_a_kiosk_rating_reads_outside_the_write_lock(sqlite_app, catalogue):
     reads = _reads_before_the_lock(seen)
     assert len(reads) >= 3  # the unit, the device, the idempotency key
     assert all(not in_transaction for _, in_transaction in reads)
+
+
+def test_a_signed_sms_reply_reads_outside_the_write_lock_and_claims_its_delivery_last(sqlite_template, tmp_path):
+    path = tmp_path / "sms.db"
+    shutil.copyfile(sqlite_template, path)
+    settings = make_settings(f"sqlite:///{path}", tmp_path)
+    app = create_app(settings)
+    try:
+        with get_database(app).sessionmaker() as session:
+            invited(app, session, settings)
+        seen = _watch(app)
+        client = app.test_client()
+        answer = post_signed(client, INBOUND, inbound("1 1 1 2 1 1 1 1 1 1 3 0"))
+        assert answer.status_code == 200 and "cam on" in answer.get_data(as_text=True)
+        reads = _reads_before_the_lock(seen)
+        assert len(reads) >= 4  # the delivery seen before, opt-out, open invitations, conversation, …
+        assert all(not in_transaction for _, in_transaction in reads)
+        again = post_signed(client, INBOUND, inbound("1 1 1 2 1 1 1 1 1 1 3 0"))  # Twilio's retry
+        assert again.get_data(as_text=True) == answer.get_data(as_text=True)
+        with get_database(app).read_sessionmaker() as check:
+            assert check.scalar(select(func.count()).select_from(Response)) == 1
+    finally:
+        get_database(app).dispose()
 
 
 def test_the_lock_is_free_while_an_intake_session_reads_and_taken_once_it_writes(sqlite_app):
