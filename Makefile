@@ -72,7 +72,7 @@ lock: install-test ## Regenerate the pinned lock files from pyproject.toml
 	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links --extra test -o requirements-test.lock pyproject.toml
 
 bench: install ## Print performance figures (bench/)
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+	$(BIN)/python bench/run.py
 
 clean: ## Remove the virtual environment and caches (keeps instance/ data)
 	rm -rf $(VENV) node_modules .ruff_cache build *.egg-info

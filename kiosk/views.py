@@ -21,7 +21,7 @@ from sipas.errors import ValidationError
 from sipas.models import ResponseChannel, Unit
 from sipas.parsing import parse_timestamp
 from sipas.responses import ResponseInput, checked_comment, resolve_instrument
-from sipas.storage import db_session
+from sipas.storage import db_session, lock_on_write
 
 log = logging.getLogger(__name__)
 TOKEN_HEADER = "X-Kiosk-Token"
@@ -125,6 +125,7 @@ def recent(unit_code: str):  # type: ignore[no-untyped-def]
 
 
 @api.post("/submit")
+@lock_on_write
 def submit(unit_code: str):  # type: ignore[no-untyped-def]
     """Store a rating exactly once (idempotency key); a resend of a stored key is acknowledged."""
     unit = _unit(unit_code)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from sipas.audit import audit
@@ -174,7 +174,8 @@ def authenticate_api_key(session: Session, token: str, *, now: datetime, touch: 
     if not _TOKEN_SHAPE.fullmatch(token.strip()):
         return None  # also keeps NUL and other odd characters away from the database
     parts = token.strip().split("_")
-    key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+    # The unit in the same query: every API request reads it (scope, source, answer).
+    key = session.scalar(select(ApiKey).options(joinedload(ApiKey.unit)).where(ApiKey.prefix == parts[1]))
     if key is None or key.revoked_at is not None:
         return None
     if not hmac.compare_digest(key.secret_hash, _hash_secret(parts[2])):

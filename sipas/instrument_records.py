@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import inspect, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,9 +44,22 @@ def _canonical(content: dict[str, Any]) -> str:
     return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+#: Versions this process has seen recorded, per engine: a record is never deleted, so after the first
+#: read per process and version a response no longer reads it again (inside the write lock).
+_KNOWN: weakref.WeakKeyDictionary[Engine, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
+
+
 def record_use(session: Session, instrument: Instrument, *, now: datetime) -> None:
-    """Called when a response is stored: record the version the first time (one primary-key read after)."""
-    if session.get(InstrumentVersionRecord, (instrument.code, instrument.version)) is not None:
+    """Called when a response is stored: record the version the first time (one primary-key read after,
+    once per process)."""
+    version = (instrument.code, instrument.version)
+    bind = session.get_bind()
+    known = _KNOWN.get(bind) if isinstance(bind, Engine) else None
+    if known is not None and version in known:
+        return
+    if session.get(InstrumentVersionRecord, version) is not None:
+        if isinstance(bind, Engine):
+            _KNOWN.setdefault(bind, set()).add(version)  # committed by someone: it stays
         return
     content = _canonical(asked_content(instrument))
     try:

@@ -65,8 +65,12 @@ class ResponseInput:
 
 @dataclass(frozen=True)
 class Recorded:
+    """``answers``: the (criterion, option or None) pairs just stored, so a caller can answer without
+    loading them back (empty for a replay: read ``response.answers`` then)."""
+
     response: Response
     replayed: bool = False
+    answers: tuple[tuple[str, str | None], ...] = ()
 
 
 def resolve_option(criterion: Criterion, text: str) -> Option | str | None:
@@ -193,12 +197,16 @@ def record_response(
         idempotency_key=data.idempotency_key or None,
         source=data.source,
         created_at=now,
-        answers=answers,
     )
     try:
         with session.begin_nested():
             session.add(response)
             session.flush()
+            # One multi-row INSERT instead of the ORM's unit of work for 12 Answer objects (the rows
+            # are what the relationship loads if anyone reads ``response.answers`` later).
+            session.execute(Answer.__table__.insert(), [
+                {"response_id": response.id, "criterion_code": a.criterion_code, "position": a.position,
+                 "option_code": a.option_code, "points": a.points} for a in answers])
             record_use(session, instrument, now=now)
     except IntegrityError as exc:
         if data.idempotency_key and data.source:
@@ -209,4 +217,4 @@ def record_response(
               subject=dossier.code if dossier else None, instrument=instrument.code, channel=str(data.channel))
         raise AlreadyRated(field="dossier_code",
                            detail=f"{dossier.code if dossier else '-'} already rated with {instrument.code}") from exc
-    return Recorded(response)
+    return Recorded(response, answers=tuple((a.criterion_code, a.option_code) for a in answers))

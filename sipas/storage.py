@@ -6,9 +6,11 @@ job that called them commits once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
@@ -35,8 +37,53 @@ def _sqlite_begin(connection: Any) -> None:
     # locked" when another writer committed in between (busy_timeout does not help). Sessions that
     # write take the write lock at BEGIN so writers queue instead and the unique constraint decides
     # duplicates; read-only sessions stay deferred so they never block writers (WAL).
-    immediate = connection.get_execution_options().get("sqlite_begin") == "immediate"
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    mode = connection.get_execution_options().get("sqlite_begin")
+    if mode == "on_write":
+        return  # _sqlite_lock_on_write begins the transaction (IMMEDIATE) at the first write
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "immediate" else "BEGIN")
+
+
+def _sqlite_lock_on_write(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    # Intake (one rating per request): the reads before the first write (key, unit, dossier, known
+    # idempotency key) run outside any transaction, each on the latest committed state; the write
+    # lock is taken by BEGIN IMMEDIATE just before the first statement that is not a plain SELECT,
+    # so it is held only for the insert and the commit, never while parsing, validating or reading.
+    # Everything from that statement on (savepoints, the unique constraint, re-reads) is one
+    # serialised transaction as before.
+    if connection.get_execution_options().get("sqlite_begin") != "on_write":
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection.in_transaction or statement.lstrip()[:6].upper() == "SELECT":
+        return
+    # The threads of one process queue on a lock of their own first: a waiting thread is woken the
+    # moment the writer before it is done, where SQLite's busy handler would sleep 1, 2, 5 … 100 ms
+    # between tries. Between processes SQLite's lock still decides (with its busy timeout).
+    queue = _WRITE_QUEUES.setdefault(str(connection.engine.url.database), threading.Lock())
+    if queue.acquire(timeout=WRITE_QUEUE_TIMEOUT):
+        connection.info["sipas_write_queue"] = queue
+    try:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        _leave_write_queue(connection.info)
+        raise
+
+
+#: Intake writers of this process, per SQLite file: see ``_sqlite_lock_on_write``.
+_WRITE_QUEUES: dict[str, threading.Lock] = {}
+WRITE_QUEUE_TIMEOUT = 15.0  # as long as the busy timeout; after it the thread goes on to SQLite's own lock
+
+
+def _leave_write_queue(info: dict[str, Any]) -> None:
+    queue = info.pop("sipas_write_queue", None)
+    if queue is not None:
+        queue.release()
+
+
+def _sqlite_connection_returned(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
+    # The session gives its connection back right after its commit or rollback (and on close, error or
+    # invalidation): the transaction is over, the next writer of this process may go.
+    if record is not None:
+        _leave_write_queue(record.info)
 
 
 def _sqlite_autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
@@ -54,6 +101,9 @@ def make_engine(database_url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_autocommit_driver)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_lock_on_write)
+        for name in ("checkin", "close", "invalidate", "detach"):
+            event.listen(engine.pool, name, _sqlite_connection_returned)
         return engine
     # hide_parameters: an error logged with its SQL must not carry phone numbers or comments.
     return create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
@@ -68,6 +118,9 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine.execution_options(sqlite_begin="immediate"),
                                          expire_on_commit=False)
         self.read_sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        #: For intake requests (see ``lock_on_write``): on SQLite the write lock waits for the first write.
+        self.intake_sessionmaker = sessionmaker(self.engine.execution_options(sqlite_begin="on_write"),
+                                                expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -100,8 +153,26 @@ def db_session() -> Session:
     if "sipas_session" not in g:
         database = get_database()
         reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
-        g.sipas_session = (database.read_sessionmaker if reading else database.sessionmaker)()
+        maker = database.read_sessionmaker if reading else database.sessionmaker
+        g.sipas_session = (database.intake_sessionmaker if g.get("sipas_lock_on_write") else maker)()
     return g.sipas_session
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def lock_on_write(view: F) -> F:
+    """A POST view that reads and checks first and writes at the end (intake): its session takes
+    SQLite's write lock only at its first write instead of at its first query (see
+    ``_sqlite_lock_on_write``). Only for views whose reads need not be serialised with the write:
+    a check-then-insert must rest on a unique constraint or an atomic statement, as intake's do."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g.sipas_lock_on_write = True
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
 
 
 def _close_session(_exc: BaseException | None) -> None:

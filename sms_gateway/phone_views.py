@@ -24,7 +24,7 @@ from sipas.clock import utcnow
 from sipas.context import get_catalogue, get_settings
 from sipas.errors import DomainError
 from sipas.responses import checked_comment, resolve_instrument
-from sipas.storage import db_session, get_database
+from sipas.storage import db_session, get_database, lock_on_write
 from sms_gateway import link_throttle
 from sms_gateway.link_submit import LinkExpired, LinkUsed, submit_via_link
 from sms_gateway.links import find_link, link_url
@@ -124,6 +124,7 @@ def _answers_from_form(instrument: Instrument) -> dict[str, str]:
 
 
 @bp.post("/<code>")
+@lock_on_write
 def submit(code: str):  # type: ignore[no-untyped-def]
     """Record the rating and spend the link (JSON from the component, or the plain form)."""
     link = _load(code)

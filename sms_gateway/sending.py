@@ -16,6 +16,7 @@ request again instead.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -38,6 +39,8 @@ __all__ = ["due_ids", "run_cycle"]
 
 log = logging.getLogger(__name__)
 BATCH = 200
+#: A cycle takes no new message after this many seconds (the next one, a minute later, goes on).
+CYCLE_BUDGET_SECONDS = 50
 
 
 def _reconcile(database: Database, provider: SmsProvider, claim: Claim, now: datetime,
@@ -140,18 +143,29 @@ def run_cycle(database: Database, settings: Settings, *, now: datetime, provider
         return summary
     provider = provider or build_provider(sms)
     zalo = zalo or build_zalo_provider(database, settings)
-    with database.read_sessionmaker() as session:
-        invitations, reminders = due_ids(session, sms, now)
-    due = [(i, MessageKind.INVITATION) for i in invitations] + [(i, MessageKind.REMINDER) for i in reminders]
+    # Batch after batch until nothing is due: 10,000 invitations due at 07:00 go out in this cycle, not
+    # 200 a minute. Each message is still claimed on its own, so a second sender changes nothing.
+    deadline = time.monotonic() + CYCLE_BUDGET_SECONDS
+    tried: set[tuple[int, MessageKind]] = set()
     zalo_down = False
-    for invitation_id, kind in due:
-        chosen = route(database, settings, zalo, provider, invitation_id, kind, now, summary)
-        if chosen is None or (zalo_down and chosen is zalo):
-            continue  # waits for the Zalo window, or for Zalo to be reachable again
-        fallback = provider if chosen is not provider else None
-        if not _send_one(database, settings, sms, chosen, invitation_id, kind, now, summary, fallback):
-            if chosen is zalo:
-                zalo_down = True  # the SMS invitations still go out
-                continue
-            break  # the provider is unreachable: one probe per cycle, the others wait untouched
+    while time.monotonic() < deadline:
+        with database.read_sessionmaker() as session:
+            invitations, reminders = due_ids(session, sms, now)
+        due = [(i, MessageKind.INVITATION) for i in invitations] + [(i, MessageKind.REMINDER) for i in reminders]
+        due = [item for item in due if item not in tried]  # one attempt per message and cycle
+        if not due:
+            break
+        for invitation_id, kind in due:
+            tried.add((invitation_id, kind))
+            chosen = route(database, settings, zalo, provider, invitation_id, kind, now, summary)
+            if chosen is None or (zalo_down and chosen is zalo):
+                continue  # waits for the Zalo window, or for Zalo to be reachable again
+            fallback = provider if chosen is not provider else None
+            if not _send_one(database, settings, sms, chosen, invitation_id, kind, now, summary, fallback):
+                if chosen is zalo:
+                    zalo_down = True  # the SMS invitations still go out
+                    continue
+                return summary  # the provider is unreachable: one probe per cycle, the others wait untouched
+            if time.monotonic() >= deadline:
+                break
     return summary

@@ -25,7 +25,7 @@ from sipas.context import get_catalogue, get_settings
 from sipas.dossiers import phone_hash
 from sipas.errors import ValidationError
 from sipas.parsing import parse_phone
-from sipas.storage import db_session
+from sipas.storage import db_session, lock_on_write
 from sipas.text import storable
 from sms_gateway.inbound import InboundSms, handle_inbound
 from sms_gateway.messages import moves_forward, new_outbound, outcome_status
@@ -108,26 +108,41 @@ def _receive(provider: str, tokens: list[str], number: str, text: str, message_i
     tokens = [storable(token) for token in tokens]
     number, text, message_id = storable(number), storable(text), storable(message_id)
     session = db_session()
-    delivery = first_delivery(session, provider, tokens, "inbound")
-    if delivery is None:
-        session.rollback()
-        log.info("%s inbound %s repeated: answered as before", provider, message_id)
-        return earlier_reply(session, provider, tokens)
+    if earlier_delivery(session, provider, tokens):
+        return _repeated(session, provider, tokens, message_id)
     hashed = _hash(number)
     answer = None
     if hashed:
         sms = InboundSms(provider=provider, phone_hash=hashed, text=text, message_id=message_id,
                          opt_out_type=opt_out_type)
         answer = handle_inbound(session, get_catalogue(), get_settings(), sms, now=utcnow())
-    delivery.reply = answer.text if answer else None
     if answer and hashed:  # Twilio sends the TwiML answer, the http gateway the JSON one: both count (caps)
         new_outbound(session, provider, answer.kind, phone=number, phone_hash=hashed, body=answer.text,
                      now=utcnow(), status=outcome_status("accepted"))
+    # The delivery is claimed last, in the same transaction: the reads above run before the write lock
+    # (lock_on_write). A simultaneous retry that claimed it first makes this claim fail: everything this
+    # request did is rolled back and the retry's answer is given.
+    delivery = first_delivery(session, provider, tokens, "inbound")
+    if delivery is None:
+        return _repeated(session, provider, tokens, message_id)
+    delivery.reply = answer.text if answer else None
     session.commit()
     return delivery.reply
 
 
+def earlier_delivery(session: Session, provider: str, tokens: list[str]) -> bool:
+    return session.scalar(select(InboundDelivery.id).where(
+        InboundDelivery.provider == provider, InboundDelivery.token.in_([t[:128] for t in tokens if t]))) is not None
+
+
+def _repeated(session: Session, provider: str, tokens: list[str], message_id: str) -> str | None:
+    session.rollback()
+    log.info("%s inbound %s repeated: answered as before", provider, message_id)
+    return earlier_reply(session, provider, tokens)
+
+
 @bp.post("/twilio/inbound")
+@lock_on_write
 def twilio_inbound() -> Response:
     """An SMS sent to our Twilio number: answered with TwiML."""
     require_twilio_signature()

@@ -42,8 +42,10 @@ def scoped_unit(session: Session, unit_code: str | None, dossier_code: str | Non
     if unit_code:
         return resolve_unit(unit_code)
     own = current_key().unit
-    scope = descendants(session, own)
-    if not dossier_code or len(scope) == 1:
+    if not dossier_code:
+        return own
+    scope = descendants(session, own)  # not walked for a rating without a dossier (paper ballots)
+    if len(scope) == 1:
         return own
     holders = list(session.scalars(
         select(Unit).join(Dossier, Dossier.unit_id == Unit.id)

@@ -23,7 +23,7 @@ from sipas.errors import ValidationError
 from sipas.models import Response, ResponseChannel, Unit
 from sipas.parsing import parse_response_channel
 from sipas.responses import MAX_COMMENT, ResponseInput, record_response
-from sipas.storage import db_session
+from sipas.storage import db_session, lock_on_write
 
 MAX_ANSWERS = 100
 MAX_CODE = 64
@@ -63,7 +63,10 @@ def idempotency_key(body: Body, unit: Unit) -> str | None:
     return "api:" + hashlib.sha256(f"{unit.id}\x00{given}".encode()).hexdigest()
 
 
-def response_json(response: Response, tz: tzinfo) -> dict[str, Any]:
+def response_json(response: Response, tz: tzinfo,
+                  answers: tuple[tuple[str, str | None], ...] = ()) -> dict[str, Any]:
+    """``answers``: the pairs just stored (``Recorded.answers``), else they are loaded from the response."""
+    pairs = answers or tuple((a.criterion_code, a.option_code) for a in response.answers)
     return {
         "id": response.id,
         "unit": response.unit.code,
@@ -72,12 +75,13 @@ def response_json(response: Response, tz: tzinfo) -> dict[str, Any]:
         "version": response.instrument_version,
         "channel": str(response.channel),
         "submitted_at": iso(response.submitted_at, tz),
-        "answers": {a.criterion_code: a.option_code or NOT_APPLICABLE for a in response.answers},
+        "answers": {code: option or NOT_APPLICABLE for code, option in pairs},
         "comment": response.comment,
     }
 
 
 @bp.post("/responses")
+@lock_on_write
 @api_key_required
 def submit():  # type: ignore[no-untyped-def]
     """Record one response: 201 stored, 200 replay of a known idempotency key, 409 already rated."""
@@ -102,6 +106,6 @@ def submit():  # type: ignore[no-untyped-def]
         source=f"api:{current_key().prefix}",
     )
     recorded = record_response(session, get_catalogue(), unit, data, now=now, tz=settings.tz, actor=api_actor())
-    payload = response_json(recorded.response, settings.tz)
+    payload = response_json(recorded.response, settings.tz, recorded.answers)
     session.commit()
     return jsonify(payload), 200 if recorded.replayed else 201

@@ -1,7 +1,7 @@
 """drop login_attempt: failed logins are counted in throttle_counter since core_0007
 
 Revision ID: core_0019
-Revises: core_0016
+Revises: core_0015
 Create Date: 2026-12-04 22:50:00
 
 Its rows were per-attempt history for a limit that ``sipas.throttle`` now enforces atomically; nothing reads
@@ -16,7 +16,7 @@ from alembic import op
 import sipas.models
 
 revision: str = 'core_0019'
-down_revision: str | Sequence[str] | None = 'core_0016'
+down_revision: str | Sequence[str] | None = 'core_0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,86 @@
+"""Invitations due at 07:00 all go out in the cycle that finds them (issue 14, goal 5), none twice.
+
+A cycle used to take one batch (``BATCH`` = 200) and leave the rest to the next cycles, a minute
+apart: 10,000 invitations due at the start of the allowed hours took 50 minutes. It now takes batch
+after batch until nothing is due. Two senders at once (a second scheduler host during a take-over, or
+a manual `sipas sms send` beside the scheduler) still send each invitation once: each is claimed on
+its own. The 10,000-invitation timing is measured by bench/invitations.py, never here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from sipas.models import IntakeChannel
+from sipas.storage import get_database
+from sms_gateway import sending
+from sms_gateway.models import Invitation, InvitationStatus, OutboundMessage
+from sms_gateway.sending import run_cycle
+from tests.factories import create_dossier, create_unit, local
+from tests.sms_gateway.conftest import RecordingProvider
+
+MORNING = local(2026, 1, 8, 7, 0)
+SMALL_BATCH = 20  # instead of 200, so that a few dozen dossiers make several batches
+COUNT = 2 * SMALL_BATCH + 7
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sending, "BATCH", SMALL_BATCH)
+
+
+def _invited(app, session, settings) -> list[str]:  # type: ignore[no-untyped-def]
+    """COUNT returned dossiers, each with its own number; invited in the quiet hours, due at 07:00."""
+    unit = create_unit(session)
+    returned = local(2026, 1, 7, 21, 0)
+    phones = [f"+849{index:08d}" for index in range(COUNT)]
+    for phone in phones:
+        create_dossier(session, unit, received_at=returned - timedelta(days=2), returned_at=returned,
+                       intake_channel=IntakeChannel.ONLINE_FULL, phone=phone, sms_consent=True)
+    session.commit()
+    summary = run_cycle(get_database(app), settings, now=local(2026, 1, 7, 22, 30), provider=RecordingProvider())
+    assert summary.counts == {"created": COUNT, "quiet_hours": 1}
+    return phones
+
+
+def test_one_cycle_drains_every_invitation_due(app, session, settings):
+    phones = _invited(app, session, settings)
+    provider = RecordingProvider()
+    summary = run_cycle(get_database(app), settings, now=MORNING, provider=provider)
+    assert summary.counts["invitation_sent"] == COUNT
+    assert sorted(to for to, _ in provider.sent) == phones
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(Invitation)
+                          .where(Invitation.status != InvitationStatus.SENT)) == 0
+
+
+def test_two_concurrent_senders_send_each_invitation_once(app, session, settings):
+    phones = _invited(app, session, settings)
+    providers = [RecordingProvider(), RecordingProvider()]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def sender(provider: RecordingProvider) -> None:
+        try:
+            barrier.wait(timeout=10)
+            run_cycle(get_database(app), settings, now=MORNING, provider=provider)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sender, args=(p,)) for p in providers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    sent = Counter(to for provider in providers for to, _ in provider.sent)
+    assert sorted(sent) == phones and set(sent.values()) == {1}
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(OutboundMessage)) == COUNT
+    assert session.scalar(select(func.count()).select_from(Invitation)
+                          .where(Invitation.status != InvitationStatus.SENT)) == 0

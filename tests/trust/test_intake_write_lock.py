@@ -1,0 +1,136 @@
+"""Intake takes SQLite's write lock only for the write (issue 14).
+
+Every POST used to begin ``BEGIN IMMEDIATE`` at its first query and hold the database's single write
+lock through the key check, the dossier lookup, validation and building the answer, while the other
+workers slept in SQLite's busy handler. Intake views (``lock_on_write``) now read outside any
+transaction and begin IMMEDIATE just before their first write; from there on all is one serialised
+transaction as before (the unique constraints still decide duplicates: tests/api/test_concurrency.py).
+SQLite only: PostgreSQL has no database-wide write lock.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, func, select, text, update
+
+from sipas.app import create_app
+from sipas.models import ApiKey, Response
+from sipas.settings import Settings
+from sipas.storage import get_database
+from tests.factories import answers_for, create_dossier, create_key, create_unit
+from tests.kiosk.helpers import seed
+from tests.sms_gateway.conftest import make_settings
+from tests.sms_gateway.test_webhooks import INBOUND, inbound, invited, post_signed
+
+
+@pytest.fixture
+def sqlite_app(sqlite_template: Path, tmp_path: Path) -> Iterator[Flask]:
+    path = tmp_path / "intake.db"
+    shutil.copyfile(sqlite_template, path)
+    app = create_app(Settings.from_env({}, database_url=f"sqlite:///{path}", secret_key="test-secret-key",
+                                       instance_dir=tmp_path / "instance", secure_cookies=False, testing=True))
+    yield app
+    get_database(app).dispose()
+
+
+def _watch(app: Flask) -> list[tuple[str, bool]]:
+    """(first word of each statement, whether a transaction was open when it ran)."""
+    seen: list[tuple[str, bool]] = []
+
+    def before(connection, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        seen.append((statement.split()[0].upper(), connection.connection.dbapi_connection.in_transaction))
+
+    event.listen(get_database(app).engine, "before_cursor_execute", before)
+    return seen
+
+
+def _reads_before_the_lock(seen: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    first_write = next(i for i, (word, _) in enumerate(seen) if word != "SELECT")
+    return seen[:first_write]
+
+
+def test_an_api_rating_reads_outside_the_write_lock_and_writes_inside_it(sqlite_app, catalogue):
+    with get_database(sqlite_app).session() as session:
+        unit = create_unit(session)
+        key = create_key(session, unit)
+        dossier = create_dossier(session, unit)
+        code = dossier.code
+        # a key used within the last minute is not touched again (the once-a-minute touch is a write)
+        session.execute(update(ApiKey).values(last_used_at=datetime.now(UTC)))
+    seen = _watch(sqlite_app)
+    answer = sqlite_app.test_client().post(
+        "/api/v1/responses", headers={"Authorization": f"Bearer {key}"},
+        json={"instrument": "hue12", "channel": "api", "dossier_code": code, "answers": answers_for(catalogue),
+              "idempotency_key": "k-1"})
+    assert answer.status_code == 201, answer.get_json()
+    reads = _reads_before_the_lock(seen)
+    assert len(reads) >= 3  # the key (with its unit), the idempotency key, the dossier
+    assert all(not in_transaction for _, in_transaction in reads)
+    writes = seen[len(reads):]
+    assert [word for word, _ in writes][:2] == ["SAVEPOINT", "INSERT"]
+    assert all(in_transaction for _, in_transaction in writes[1:])
+    assert sorted(answer.get_json()["answers"]) == sorted(answers_for(catalogue))
+
+
+def test_a_kiosk_rating_reads_outside_the_write_lock(sqlite_app, catalogue):
+    setup = seed(sqlite_app, anonymous=True)
+    seen = _watch(sqlite_app)
+    answer = sqlite_app.test_client().post(
+        f"/kiosk/{setup.unit_code}/api/submit", headers={"X-Kiosk-Token": setup.token},
+        json={"key": "kiosk-key-0001", "instrument": "hue12", "dossier_code": setup.dossiers[0],
+              "answers": answers_for(catalogue)})
+    assert answer.status_code == 201, answer.get_json()
+    reads = _reads_before_the_lock(seen)
+    assert len(reads) >= 3  # the unit, the device, the idempotency key
+    assert all(not in_transaction for _, in_transaction in reads)
+
+
+def test_a_signed_sms_reply_reads_outside_the_write_lock_and_claims_its_delivery_last(sqlite_template, tmp_path):
+    path = tmp_path / "sms.db"
+    shutil.copyfile(sqlite_template, path)
+    settings = make_settings(f"sqlite:///{path}", tmp_path)
+    app = create_app(settings)
+    try:
+        with get_database(app).sessionmaker() as session:
+            invited(app, session, settings)
+        seen = _watch(app)
+        client = app.test_client()
+        answer = post_signed(client, INBOUND, inbound("1 1 1 2 1 1 1 1 1 1 3 0"))
+        assert answer.status_code == 200 and "cam on" in answer.get_data(as_text=True)
+        reads = _reads_before_the_lock(seen)
+        assert len(reads) >= 4  # the delivery seen before, opt-out, open invitations, conversation, …
+        assert all(not in_transaction for _, in_transaction in reads)
+        again = post_signed(client, INBOUND, inbound("1 1 1 2 1 1 1 1 1 1 3 0"))  # Twilio's retry
+        assert again.get_data(as_text=True) == answer.get_data(as_text=True)
+        with get_database(app).read_sessionmaker() as check:
+            assert check.scalar(select(func.count()).select_from(Response)) == 1
+    finally:
+        get_database(app).dispose()
+
+
+def test_the_lock_is_free_while_an_intake_session_reads_and_taken_once_it_writes(sqlite_app):
+    database = get_database(sqlite_app)
+    path = database.engine.url.database
+    with database.intake_sessionmaker() as session:
+        session.execute(select(func.count()).select_from(Response)).scalar_one()
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # another worker writes meanwhile: not blocked
+            other.execute("COMMIT")
+            session.execute(text("INSERT INTO throttle_counter (key, bucket, count) VALUES ('t', 1, 1)"))
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            session.commit()
+            other.execute("BEGIN IMMEDIATE")  # released at the commit
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+    with database.read_sessionmaker() as check:
+        assert check.execute(text("SELECT count FROM throttle_counter WHERE key = 't'")).scalar_one() == 1
