@@ -29,7 +29,9 @@ def test_clerk_reads_the_quarter_drills_down_and_downloads(live_server, page) ->
     page.goto(f"{live_server.url}/console/bao-cao/?kind=quarter&quarter=2026Q1")
     assert page.locator("h1").inner_text() == "Báo cáo kết quả đánh giá: Phường Thử Trình Duyệt"
     charts = page.locator(".chart svg")
-    assert charts.count() == 5  # hue12, quay4, tt01_2018, the timeliness bar and the satisfaction trend
+    assert charts.count() == 5  # hue12, quay4, tt01_2018, the satisfaction trend and the timeliness bar
+    trend = page.locator(".chart svg[aria-label^='Tỷ lệ hài lòng chung theo quý']").bounding_box()
+    assert trend is not None and trend["width"] > 300  # the trend with its band is drawn, not clipped away
     box = charts.first.bounding_box()
     assert box is not None and box["width"] > 300
     fills = set(charts.first.evaluate("(svg) => [...svg.querySelectorAll('rect')].map(r => r.getAttribute('fill'))"))
