@@ -11,7 +11,9 @@ Why an index is missing follows from where its data comes from (``aggregator.rep
 - 3, 4, 7: citizen answers to a criterion the criterion files map to the index (``tt01_index``).
   ``form_lacks_question`` when no form the unit used in the period asks it (a kiosk on ``quay4``),
   ``no_answers`` when a form asks it but nobody answered;
-- 5, 6, 8: the clerk's quarterly inputs (``staff_input_missing``);
+- 5, 6: the clerk's quarterly inputs (``staff_input_missing``);
+- 8: the follow-up cases of the unit's ratings (``sipas.cases``), or the clerk's override; missing only
+  when the period has no rating to follow up and no override (``no_ratings_to_follow_up``);
 - 9: dossiers received in the period (``no_received_dossiers``).
 """
 
@@ -33,9 +35,10 @@ REASONS: dict[str, str] = {
     "no_answers": "chưa có câu trả lời nào của người dân cho chỉ số này",
     "staff_input_missing": "chưa nhập số liệu quý (chỉ số do cán bộ đánh giá)",
     "no_received_dossiers": "không có hồ sơ tiếp nhận trong kỳ",
+    "no_ratings_to_follow_up": "không có phiếu đánh giá nào trong kỳ để tính việc xử lý phản ánh",
 }
 CITIZEN_INDICES = (3, 4, 7)
-STAFF_INDICES = (5, 6, 8)
+STAFF_INDICES = (5, 6)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ def missing_reason(index: int, asked: Collection[int]) -> str:
         return "no_answers" if index in asked else "form_lacks_question"
     if index in STAFF_INDICES:
         return "staff_input_missing"
+    if index == 8:
+        return "no_ratings_to_follow_up"
     return "no_received_dossiers"
 
 

@@ -32,6 +32,9 @@ def _who() -> str:
     return (user.full_name or user.username) if user else "?"
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)  # as the reports' periods (aggregator.params)
+
+
 def _filters() -> tuple[service.CaseFilters, dict[str, str]]:
     """The list filters from the query string; an unreadable value is ignored (and not echoed back)."""
     args = {name: request.args.get(name, "").strip() for name in
@@ -48,8 +51,12 @@ def _filters() -> tuple[service.CaseFilters, dict[str, str]]:
         try:
             period = Period(date.fromisoformat(args["from"] or "2000-01-01"),
                             date.fromisoformat(args["to"] or "2100-12-31"))
-        except ValueError:
-            flash("Khoảng thời gian không hợp lệ: cần ngày dạng 2026-04-01 và ngày bắt đầu không sau ngày kết thúc.",
+            if period.start < FIRST_DAY or period.end > LAST_DAY:  # 0001-01-01 cannot become a UTC bound
+                raise ValueError("out of the reporting years")
+        except (ValueError, OverflowError):
+            period = None
+            flash("Khoảng thời gian không hợp lệ: cần ngày dạng 2026-04-01 trong các năm 2000-2100 và ngày bắt đầu "
+                  "không sau ngày kết thúc.",
                   "error")
             args["from"] = args["to"] = ""
     channel = args["channel"] if args["channel"] in {c.value for c in ResponseChannel} else ""

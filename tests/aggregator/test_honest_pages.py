@@ -31,11 +31,11 @@ def test_dashboard_shows_intervals_small_n_coverage_and_ranking_apart(client: Fl
     assert "Tổng điểm: xếp loại khá (9/9 chỉ số)" in html
     assert "Tỷ lệ hài lòng chung qua các quý" in html and "96,00% (n = 25)" in html  # the trend, Q1 2026 point
     kiosk_page = client.get("/console/bao-cao/", query_string={**Q1, "unit": kiosk.code}).get_data(as_text=True)
-    assert "chưa đủ dữ liệu xếp loại (3/9 chỉ số)" in kiosk_page
+    assert "chưa đủ dữ liệu xếp loại (4/9 chỉ số)" in kiosk_page
     assert "chưa có dữ liệu: mẫu phiếu đơn vị dùng trong kỳ không có câu hỏi cho chỉ số này" in kiosk_page
     ranking = client.get("/console/bao-cao/", query_string={**Q1, "unit": district.code}).get_data(as_text=True)
-    assert "Số chỉ số" in ranking and "3/9 chỉ số" in ranking
-    assert "1 đơn vị chưa đủ 9 chỉ số" in ranking and f"1. {kiosk.name} (1,33 điểm/chỉ số)" in ranking
+    assert "Số chỉ số" in ranking and "4/9 chỉ số" in ranking
+    assert "1 đơn vị chưa đủ 9 chỉ số" in ranking and f"1. {kiosk.name} (1,50 điểm/chỉ số)" in ranking
     assert "trung bình cộng tổng điểm của 1 đơn vị đủ 9 chỉ số" in ranking
     assert "điểm gộp toàn bộ hồ sơ và phiếu của 3 đơn vị" in ranking  # the district's own scores: pooled
 
@@ -61,5 +61,5 @@ def test_xlsx_carries_intervals_small_n_and_coverage(client: FlaskClient, sessio
     by_code = {r[1]: r for r in ranked.iter_rows(min_row=5, values_only=True) if r[1]}
     assert by_code[full.code][4] == "khá" and by_code[full.code][14] == "9/9 chỉ số"
     row = by_code[kiosk.code]
-    assert (row[0], row[4], row[14], row[16], row[17]) == (None, "chưa đủ dữ liệu xếp loại", "3/9 chỉ số", 1, 1.33)
+    assert (row[0], row[4], row[14], row[16], row[17]) == (None, "chưa đủ dữ liệu xếp loại", "4/9 chỉ số", 1, 1.5)
     assert row[15].startswith("3: mẫu phiếu đơn vị dùng trong kỳ không có câu hỏi")

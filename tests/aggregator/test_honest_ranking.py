@@ -22,7 +22,9 @@ QUAY4_GOOD = {"q1": "rat_hai_long", "q2": "rat_hai_long", "q3": "dung_hen", "q4"
 
 
 def quay4_ward(session: Session, catalogue: Catalogue, district):  # type: ignore[no-untyped-def]
-    """The issue's ward: a quay4 kiosk (no indices 3, 4, 7) and no staff inputs (no 5, 6, 8); all early, online."""
+    """The issue's ward: a quay4 kiosk (no indices 3, 4, 7), no staff inputs (no 5, 6); all early, online.
+
+    Index 8 comes from its follow-up cases (none: every rating satisfied, so 2 points), no longer typed in."""
     ward = create_unit(session, parent=district, default_instrument="quay4")
     for day in (5, 6):
         dossier = create_dossier(session, ward, received_at=local(2026, 2, day), due_at=local(2026, 2, day + 5),
@@ -36,7 +38,7 @@ def test_coverage_reasons_are_pure_rules() -> None:
     cov = coverage.coverage({1, 2, 9}, asked=set())
     assert cov.available == (1, 2, 9) and cov.label == "3/9 chỉ số" and not cov.complete
     assert dict(cov.missing) == {3: "form_lacks_question", 4: "form_lacks_question", 5: "staff_input_missing",
-                                 6: "staff_input_missing", 7: "form_lacks_question", 8: "staff_input_missing"}
+                                 6: "staff_input_missing", 7: "form_lacks_question", 8: "no_ratings_to_follow_up"}
     assert dict(coverage.coverage({5, 6, 8}, asked={3, 4, 7}).missing) == {
         1: "no_resolved_dossiers", 2: "no_resolved_dossiers", 3: "no_answers", 4: "no_answers", 7: "no_answers",
         9: "no_received_dossiers"}
@@ -75,16 +77,18 @@ def test_district_ranking_json_of_the_issue_case(session: Session, catalogue: Ca
     assert rows[full.code]["indices_available"] == list(range(1, 10)) and rows[full.code]["class"] == "khá"
     assert rows[full.code]["class_reason"] is None and rows[full.code]["coverage"] == "9/9 chỉ số"
     k = rows[kiosk.code]
-    # early (2) both → 1, 2 = 2.0; no online dossier received (0 %) → 9 = 0.0: total 4.0 over 3 indices
-    assert (k["indices_available"], k["total"], k["mean_per_index"]) == ([1, 2, 9], 4.0, 1.33)
+    # early (2) both → 1, 2 = 2.0; no case to follow up → 8 = 2.0; no online dossier received (0 %) → 9 = 0.0:
+    # total 6.0 over 4 indices
+    assert (k["indices_available"], k["total"], k["mean_per_index"]) == ([1, 2, 8, 9], 6.0, 1.5)
     assert (k["class"], k["class_code"], k["class_reason"], k["rank"], k["rank_apart"]) == (
         None, None, "incomplete_indices", None, 1)
-    assert k["class_reason_label"] == "chưa đủ dữ liệu xếp loại" and k["coverage"] == "3/9 chỉ số"
+    assert k["class_reason_label"] == "chưa đủ dữ liệu xếp loại" and k["coverage"] == "4/9 chỉ số"
     assert {m["index"]: m["reason"] for m in k["indices_missing"]} == {
         3: "form_lacks_question", 4: "form_lacks_question", 7: "form_lacks_question",
-        5: "staff_input_missing", 6: "staff_input_missing", 8: "staff_input_missing"}
+        5: "staff_input_missing", 6: "staff_input_missing"}
     s = rows[silent.code]
     assert {m["index"]: m["reason"] for m in s["indices_missing"]}[3] == "no_answers"
+    assert {m["index"]: m["reason"] for m in s["indices_missing"]}[8] == "no_ratings_to_follow_up"
     assert (s["class"], s["rank_apart"]) == (None, 2)  # 1, 2 on time (1.0), 9 = 0.0: mean 0.67
     assert ranking["count_per_class"]["khá"] == 1 and ranking["scored_units"] == 1
     assert ranking["average"] == rows[full.code]["total"] and ranking["average_basis"] == "mean_of_units"
@@ -99,7 +103,7 @@ def test_district_report_scores_are_labelled_pooled(session: Session, catalogue:
                           unit_label=district.name)["scores"]
     assert pooled["basis"] == "pooled" and "không phải trung bình các đơn vị" in pooled["basis_label"]
     alone = build_report(session, catalogue, [kiosk], Q1, tz=TZ, now=NOW, unit_label=kiosk.name)["scores"]
-    assert alone["basis"] == "unit" and alone["class"] is None and alone["indices_available"] == [1, 2, 9]
+    assert alone["basis"] == "unit" and alone["class"] is None and alone["indices_available"] == [1, 2, 8, 9]
 
 
 def test_cli_shows_coverage_and_no_class(settings, monkeypatch, session: Session,  # type: ignore[no-untyped-def]
@@ -114,16 +118,16 @@ def test_cli_shows_coverage_and_no_class(settings, monkeypatch, session: Session
     session.commit()
     runner = CliRunner()
     text = runner.invoke(cli_module.cli, ["report", "--district", district.code, "--quarter", "2026Q1"]).stdout
-    kiosk_line = next(line for line in text.splitlines() if kiosk.code in line and "3/9" in line)
+    kiosk_line = next(line for line in text.splitlines() if kiosk.code in line and "4/9" in line)
     assert "chưa đủ dữ liệu xếp loại" in kiosk_line and kiosk_line.lstrip().startswith("–")
     assert "chỉ số 3: mẫu phiếu đơn vị dùng trong kỳ không có câu hỏi cho chỉ số này" in text
     data = json.loads(runner.invoke(cli_module.cli, ["report", "--district", district.code, "--quarter", "2026Q1",
                                                      "--json"]).stdout)
     row = next(r for r in data["units"] if r["code"] == kiosk.code)
-    assert row["indices_available"] == [1, 2, 9] and row["class"] is None
+    assert row["indices_available"] == [1, 2, 8, 9] and row["class"] is None
     assert row["class_reason"] == "incomplete_indices"
     unit_text = runner.invoke(cli_module.cli, ["report", "--unit", kiosk.code, "--quarter", "2026Q1"]).stdout
-    assert "chưa đủ dữ liệu xếp loại, 3/9 chỉ số, thiếu chỉ số 3, 4, 5, 6, 7, 8" in unit_text
+    assert "chưa đủ dữ liệu xếp loại, 4/9 chỉ số, thiếu chỉ số 3, 4, 5, 6, 7" in unit_text
 
 
 def test_a_dossier_rated_on_two_forms_counts_once(session: Session, catalogue: Catalogue) -> None:

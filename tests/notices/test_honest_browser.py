@@ -46,7 +46,7 @@ def test_ranking_and_notice_check_by_upload(page: Page, live_server, catalogue: 
     page.click("button[type=submit]")
     page.goto(f"{live_server.url}/console/bao-cao/?kind=quarter&quarter=2026Q1")
     ranking = page.locator("section.card", has_text="Xếp hạng các đơn vị")
-    expect(ranking.locator("tr", has_text=codes[1])).to_contain_text("3/9 chỉ số")
+    expect(ranking.locator("tr", has_text=codes[1])).to_contain_text("4/9 chỉ số")
     expect(ranking.locator("tr", has_text=codes[1])).to_contain_text("chưa đủ dữ liệu xếp loại")
     assert ranking.screenshot(path=screenshot_path("report-ranking.png"))
     page.goto(f"{live_server.url}/cong-khai/{codes[0]}/2026/3")

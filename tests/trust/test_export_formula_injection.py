@@ -80,14 +80,18 @@ def test_every_export_cell_with_hostile_free_text_is_inert(client: FlaskClient, 
 def test_report_xlsx_built_from_hostile_labels_everywhere_has_no_formula() -> None:
     """Labels that come from configuration (instrument, criterion, option, class) go through the neutraliser too."""
     hostile = iter(HOSTILE * 20)
-    option = {"label": next(hostile), "count": 3, "percent": -12.5}
+    option = {"label": next(hostile), "count": 3, "percent": -12.5, "ci95": [1.0, 99.0]}
     report = {"unit_name": next(hostile), "period": {"label": next(hostile)},
               "instruments": [{"label": next(hostile), "version": next(hostile),
-                               "criteria": [{"label": next(hostile), "n": 3, "options": [option]}]}],
+                               "criteria": [{"label": next(hostile), "n": 3, "small_n": True, "options": [option]}]}],
+              "overall": {"answers": 3, "satisfied": 1, "percent": -33.33, "ci95": [1.0, 99.0], "small_n": True},
               "fields": [{**{key: -1 for key in FIELD_KEYS}, "field": next(hostile), "is_total": False}]}
     ranking = {"district_name": next(hostile), "label": next(hostile),
                "units": [{"rank": 1, "code": next(hostile), "name": next(hostile), "total": -4.5,
-                          "class": next(hostile), "indices": {str(i): next(hostile) for i in range(1, 10)}}]}
+                          "class": next(hostile), "indices": {str(i): next(hostile) for i in range(1, 10)},
+                          "coverage": next(hostile), "rank_apart": None, "mean_per_index": -0.5,
+                          "indices_missing": [{"index": 8, "reason_label": next(hostile)}]}],
+               "average_label": next(hostile)}
     book = load_workbook(io.BytesIO(report_xlsx(report, ranking)))
     texts, numbers = 0, 0
     for sheet in book.worksheets:

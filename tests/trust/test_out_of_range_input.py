@@ -73,6 +73,7 @@ def _check(client, method: str, url: str, failures: list[str], headers=None) -> 
     except Exception as exc:  # the test app propagates exceptions instead of answering 500
         failures.append(f"{method} {url[:120]} -> {type(exc).__name__}: {str(exc)[:100]}")
         return
+    response.close()  # a served file (the favicon) is closed as the server would, not left to the collector
     if response.status_code >= 500:
         failures.append(f"{method} {url[:120]} -> {response.status_code}")
 
