@@ -354,6 +354,21 @@ class ImportJob(Base):
     finished_at: Mapped[datetime | None]
 
 
+class ImportStaging(Base):
+    """A validated import row waiting for the swap: an import writes its rows here in short batches, then
+    moves them into the real tables in one short transaction (all or nothing). ``token`` names one run."""
+
+    __tablename__ = "import_staging"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), index=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("import_job.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    row: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+
 class InstrumentVersionRecord(Base):
     """What one instrument version asked, recorded when its first response was stored.
 
