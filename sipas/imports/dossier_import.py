@@ -24,6 +24,7 @@ from sipas.dossiers import UNRETURN_RATED, DossierInput, apply_dossier
 from sipas.errors import ValidationError
 from sipas.imports import staging
 from sipas.imports.cells import RowCollector, code_text, consent_value, is_blank, phone_value
+from sipas.imports.dossier_swap import swap_chunk
 from sipas.imports.headers import CODE_HEADERS, Header, find_header, header_key
 from sipas.imports.reader import Row, read_sheets
 from sipas.imports.report import ImportFileError, ImportReport, RowError
@@ -265,12 +266,8 @@ def _stage_file(session: Session, unit: Unit, data: bytes, filename: str, report
 def _swap(session: Session, unit: Unit, token: str, report: ImportReport, *, tz: tzinfo, now: datetime,
           secret: str) -> None:
     """Apply every staged row and delete them, in the session's one transaction (the caller commits)."""
-    keep = {id(o) for o in session.identity_map.values()}
     for chunk in staging.staged(session, token):
-        items = [ParsedRow(row, _input(payload)) for row, payload in chunk]
-        existing = _prefetch(session, unit, [item.data.code for item in items])
-        _apply(session, unit, items, existing, report, tz=tz, now=now, secret=secret)
-        _forget_dossiers(session, keep)
+        swap_chunk(session, unit, [_input(payload) for _, payload in chunk], report, tz=tz, now=now, secret=secret)
     staging.discard(session, token)
 
 
