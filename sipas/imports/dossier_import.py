@@ -13,7 +13,6 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, tzinfo
 from time import perf_counter
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +23,7 @@ from sipas.dossiers import UNRETURN_RATED, DossierInput, apply_dossier
 from sipas.errors import ValidationError
 from sipas.imports import staging
 from sipas.imports.cells import RowCollector, code_text, consent_value, is_blank, phone_value
-from sipas.imports.dossier_swap import swap_chunk
+from sipas.imports.dossier_swap import plan_batch, swap
 from sipas.imports.headers import CODE_HEADERS, Header, find_header, header_key
 from sipas.imports.reader import Row, read_sheets
 from sipas.imports.report import ImportFileError, ImportReport, RowError
@@ -189,7 +188,7 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
     token = staging.new_token()
     try:
         staged = _stage_file(session, unit, data, filename, report, token, batch_size, progress, tz=tz, now=now,
-                             phone_regions=phone_regions, job_id=job_id)
+                             secret=secret, phone_regions=phone_regions, job_id=job_id)
     except ImportFileError as exc:
         session.rollback()
         staging.discard(session, token)
@@ -205,7 +204,7 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
         return report
     if report.errors and not skip_invalid:
         report.errors.sort(key=lambda e: e.row)
-        report.unchanged = 0  # repeated rows counted while reading; nothing is imported
+        report.created = report.updated = report.unchanged = 0  # nothing is imported
         staging.discard(session, token)
         _audit(session, report, unit, actor, status="refused")
         session.commit()
@@ -213,10 +212,10 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
     report.errors.sort(key=lambda e: e.row)
     if progress is not None:
         progress(staged, staged)
-    counts = (report.created, report.updated, report.unchanged)
     try:
         started = perf_counter()
-        _swap(session, unit, token, report, tz=tz, now=now, secret=secret)
+        swap(session, unit, token)
+        staging.discard(session, token)
         _audit(session, report, unit, actor, status="partial" if report.errors else "ok")
         session.commit()
         log.info("dossier import of %s: swapped %d staged rows in %.2f s", filename, staged,
@@ -225,7 +224,7 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
         # Another import or the API created one of these codes, or rated a dossier whose return date the
         # file clears, while the file was being staged: nothing of this file is kept.
         session.rollback()
-        report.created, report.updated, report.unchanged = counts
+        report.created = report.updated = report.unchanged = 0
         report.file_error, report.file_error_code = CONFLICT_VI, "import_conflict"
         staging.discard(session, token)
         _audit(session, report, unit, actor, status="conflict")
@@ -237,7 +236,7 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
 
 
 def _stage_file(session: Session, unit: Unit, data: bytes, filename: str, report: ImportReport, token: str,
-                batch_size: int, progress: Progress | None, *, tz: tzinfo, now: datetime,
+                batch_size: int, progress: Progress | None, *, tz: tzinfo, now: datetime, secret: str,
                 phone_regions: Collection[str] | None, job_id: int | None) -> int:
     """Read, check and stage the file batch by batch; returns the number of staged rows.
 
@@ -254,21 +253,14 @@ def _stage_file(session: Session, unit: Unit, data: bytes, filename: str, report
         if report.errors and not report.skip_invalid:
             session.commit()
             continue
-        staging.stage(session, token, unit.id, job_id, [(p.row, _payload(p.data)) for p in batch], now=now)
+        planned = plan_batch(session, unit, [(p.row, p.data) for p in batch], report, tz=tz, now=now, secret=secret)
+        staging.stage_dossiers(session, token, job_id, planned)
         session.commit()
         _forget_dossiers(session, keep)  # the prefetched dossiers of this batch are not needed any more
         staged += len(batch)
         if progress is not None:
             progress(staged, 0)
     return staged
-
-
-def _swap(session: Session, unit: Unit, token: str, report: ImportReport, *, tz: tzinfo, now: datetime,
-          secret: str) -> None:
-    """Apply every staged row and delete them, in the session's one transaction (the caller commits)."""
-    for chunk in staging.staged(session, token):
-        swap_chunk(session, unit, [_input(payload) for _, payload in chunk], report, tz=tz, now=now, secret=secret)
-    staging.discard(session, token)
 
 
 def _forget_dossiers(session: Session, keep: set[int]) -> None:
@@ -278,31 +270,6 @@ def _forget_dossiers(session: Session, keep: set[int]) -> None:
         session.expunge(obj)  # cascades to its contact
     for obj in [o for o in session.identity_map.values() if isinstance(o, DossierContact) and id(o) not in keep]:
         session.expunge(obj)
-
-
-def _payload(data: DossierInput) -> dict[str, object]:
-    """A checked row as JSON for the staging table (instants in ISO 8601 with their offset)."""
-    return {"code": data.code, "received_at": data.received_at.isoformat(), "procedure": data.procedure,
-            "field": data.field, "intake_channel": str(data.intake_channel),
-            "due_at": data.due_at.isoformat() if data.due_at else None,
-            "returned_at": data.returned_at.isoformat() if data.returned_at else None,
-            "phone_e164": data.phone_e164, "sms_consent": data.sms_consent, "consent_method": data.consent_method,
-            "consent_wording_version": data.consent_wording_version}
-
-
-def _input(payload: dict[str, Any]) -> DossierInput:
-    def instant(name: str) -> datetime | None:
-        value = payload[name]
-        return datetime.fromisoformat(value) if value else None
-
-    received = instant("received_at")
-    assert received is not None
-    return DossierInput(code=payload["code"], received_at=received, procedure=payload["procedure"],
-                        field=payload["field"], intake_channel=IntakeChannel(payload["intake_channel"]),
-                        due_at=instant("due_at"), returned_at=instant("returned_at"),
-                        phone_e164=payload["phone_e164"], sms_consent=payload["sms_consent"],
-                        consent_method=payload["consent_method"],
-                        consent_wording_version=payload["consent_wording_version"])
 
 
 #: Dossier fields an export may leave out; a column absent from the file keeps the stored value.

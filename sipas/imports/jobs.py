@@ -26,7 +26,7 @@ from sipas.clock import utcnow
 from sipas.imports.dossier_import import import_dossiers
 from sipas.imports.report import ImportReport, RowError
 from sipas.imports.response_import import import_responses
-from sipas.models import ImportJob, ImportStaging, Unit
+from sipas.models import DossierStaging, ImportJob, ImportStaging, Unit
 from sipas.storage import Database
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,8 @@ def run_job(database: Database, job_id: int, *, tz: tzinfo, secret: str, catalog
     except Exception:
         log.exception("import job %s failed", job_id)
         with database.session() as session:
-            session.execute(delete(ImportStaging).where(ImportStaging.job_id == job_id))
+            for table in (ImportStaging, DossierStaging):
+                session.execute(delete(table).where(table.job_id == job_id))
         beat(status="failed", finished_at=utcnow(), result={"file_error": INTERRUPTED_VI,
                                                            "file_error_code": "import_job_failed"})
         return

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
 
-from sipas.models import ImportJob, ImportStaging
+from sipas.models import DossierStaging, ImportJob, ImportStaging
 
 #: Staged rows per read while swapping (bounded memory whatever the size of the file).
 SWAP_CHUNK = 1000
@@ -25,6 +25,10 @@ SWAP_CHUNK = 1000
 ORPHAN_AFTER = timedelta(hours=1)
 #: A job whose heartbeat is older than this is dead (the same rule as the job page).
 JOB_STALE_AFTER = timedelta(minutes=5)
+
+
+#: The staging tables: rows of any kind (ratings), and planned dossier rows.
+TABLES: tuple[type[ImportStaging] | type[DossierStaging], ...] = (ImportStaging, DossierStaging)
 
 
 def new_token() -> str:
@@ -37,6 +41,12 @@ def stage(session: Session, token: str, unit_id: int, job_id: int | None, rows: 
     if rows:
         session.execute(insert(ImportStaging), [{"token": token, "job_id": job_id, "unit_id": unit_id, "row": row,
                                                  "payload": payload, "created_at": now} for row, payload in rows])
+
+
+def stage_dossiers(session: Session, token: str, job_id: int | None, rows: list[dict[str, Any]]) -> None:
+    """Insert one batch of planned dossier rows (see ``dossier_swap.plan_batch``); the caller commits."""
+    if rows:
+        session.execute(insert(DossierStaging), [{"token": token, "job_id": job_id, **row} for row in rows])
 
 
 def staged(session: Session, token: str, chunk: int = SWAP_CHUNK) -> Iterator[list[tuple[int, dict[str, Any]]]]:
@@ -53,14 +63,17 @@ def staged(session: Session, token: str, chunk: int = SWAP_CHUNK) -> Iterator[li
 
 
 def discard(session: Session, token: str) -> None:
-    session.execute(delete(ImportStaging).where(ImportStaging.token == token))
+    for table in TABLES:
+        session.execute(delete(table).where(table.token == token))
 
 
 def discard_stale(session: Session, now: datetime) -> int:
     """Delete the staged rows of runs that died: their job ended or stopped beating, or (no job) they are old."""
     dead_jobs = select(ImportJob.id).where(or_(ImportJob.status.in_(("done", "failed")),
                                                ImportJob.heartbeat_at < now - JOB_STALE_AFTER))
-    result = session.execute(delete(ImportStaging).where(or_(
-        ImportStaging.job_id.in_(dead_jobs),
-        (ImportStaging.job_id.is_(None)) & (ImportStaging.created_at < now - ORPHAN_AFTER))))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    deleted = 0
+    for table in TABLES:
+        result = session.execute(delete(table).where(or_(
+            table.job_id.in_(dead_jobs), (table.job_id.is_(None)) & (table.created_at < now - ORPHAN_AFTER))))
+        deleted += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return deleted

@@ -20,7 +20,7 @@ import sipas.imports.dossier_import as dossier_module
 import sipas.imports.response_import as response_module
 from sipas.imports import import_dossiers, import_responses
 from sipas.imports.staging import stage
-from sipas.models import Dossier, ImportJob, ImportStaging, Response
+from sipas.models import Dossier, DossierStaging, ImportJob, ImportStaging, Response
 from sipas.storage import get_database
 from tests.factories import SECRET, TZ, create_dossier, create_response, create_unit, local
 from tests.imports.helpers import DOSSIER_HEADER, NOW, csv_bytes, dossier_row
@@ -66,35 +66,31 @@ def test_a_failure_between_batches_changes_nothing_and_the_next_run_completes(se
     with pytest.raises(Killed):
         _import(session, unit, _dossier_file(1200), progress=die_after_two_batches)
     assert _state(session, unit) == before
-    assert _count(session, ImportStaging) == 1000  # staged, never visible
+    assert _count(session, DossierStaging) == 1000  # staged, never visible
     later = NOW + timedelta(hours=2)  # the dead run's rows are now stale
     report = _import(session, unit, _dossier_file(1200), now=later)
     assert report.written and (report.created, report.updated) == (1199, 1)
-    assert _count(session, Dossier) == 1200 and _count(session, ImportStaging) == 0
+    assert _count(session, Dossier) == 1200 and _count(session, DossierStaging) == 0
 
 
-def test_a_failure_inside_the_swap_changes_nothing(session, monkeypatch) -> None:
+def test_a_failure_at_the_swap_changes_nothing(session, monkeypatch) -> None:
     unit = create_unit(session)
     create_dossier(session, unit, code="H-000003", procedure="Thủ tục cũ")
     session.commit()
     before = _state(session, unit)
-    real = dossier_module.swap_chunk
-    chunks: list[int] = []
+    real = dossier_module.swap
 
-    def die_at_the_second_chunk(*args, **kwargs):  # type: ignore[no-untyped-def]
-        chunks.append(len(args[2]))
-        if len(chunks) == 2:  # the first 1,000 rows are already written in the swap transaction
-            raise Killed
-        return real(*args, **kwargs)
+    def die_at_the_end_of_the_swap(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real(*args, **kwargs)  # every row written in the swap transaction, not yet committed
+        raise Killed
 
-    monkeypatch.setattr(dossier_module, "swap_chunk", die_at_the_second_chunk)
+    monkeypatch.setattr(dossier_module, "swap", die_at_the_end_of_the_swap)
     with pytest.raises(Killed):
         _import(session, unit, _dossier_file(2500))
-    assert chunks == [1000, 1000]
     assert _state(session, unit) == before
     monkeypatch.undo()
     report = _import(session, unit, _dossier_file(2500), now=NOW + timedelta(hours=2))
-    assert report.written and report.created == 2499 and _count(session, ImportStaging) == 0
+    assert report.written and report.created == 2499 and _count(session, DossierStaging) == 0
 
 
 def test_a_dossier_rated_while_the_file_was_staged_is_a_conflict_and_nothing_is_written(app, session,
@@ -115,7 +111,7 @@ def test_a_dossier_rated_while_the_file_was_staged_is_a_conflict_and_nothing_is_
     report = _import(session, unit, _dossier_file(1200, returned=""), progress=rate_it_meanwhile)
     assert report.file_error_code == "import_conflict" and not report.written
     assert "thao tác khác" in (report.file_error or "")
-    assert _state(session, unit) == before and _count(session, ImportStaging) == 0
+    assert _state(session, unit) == before and _count(session, DossierStaging) == 0
     assert _count(session, Response) == 1
 
 
@@ -130,7 +126,7 @@ def test_a_killed_import_process_leaves_nothing_and_the_next_run_completes(sessi
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 90
-        while _count(session, ImportStaging) < 2000:  # several batches staged, the swap not begun
+        while _count(session, DossierStaging) < 2000:  # several batches staged, the swap not begun
             assert process.poll() is None, "the import ended before it could be killed"
             assert time.monotonic() < deadline, "nothing was staged"
             time.sleep(0.05)
@@ -138,10 +134,10 @@ def test_a_killed_import_process_leaves_nothing_and_the_next_run_completes(sessi
     finally:
         process.kill()
         process.wait(timeout=30)
-    assert _count(session, Dossier) == 0 and _count(session, ImportStaging) >= 2000
+    assert _count(session, Dossier) == 0 and _count(session, DossierStaging) >= 2000
     report = _import(session, unit, path.read_bytes(), now=datetime.now(UTC) + timedelta(hours=2))
     assert report.written and report.created == 20_000
-    assert _count(session, Dossier) == 20_000 and _count(session, ImportStaging) == 0
+    assert _count(session, Dossier) == 20_000 and _count(session, DossierStaging) == 0
 
 
 def test_staged_rows_of_dead_jobs_are_deleted_and_those_of_a_live_job_kept(session) -> None:
