@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from sqlalchemy import func, select
 
@@ -22,6 +23,8 @@ from sipas.storage import Database
 from tests.factories import create_key, create_unit
 from tests.faults.load import Server, server_env
 from tests.imports.helpers import DOSSIER_HEADER, csv_bytes, dossier_row
+
+pytestmark = pytest.mark.slow
 
 ROWS = 40_000
 WRITERS = 24

@@ -115,6 +115,7 @@ def test_a_dossier_rated_while_the_file_was_staged_is_a_conflict_and_nothing_is_
     assert _count(session, Response) == 1
 
 
+@pytest.mark.slow
 def test_a_killed_import_process_leaves_nothing_and_the_next_run_completes(session, database_url, tmp_path) -> None:
     unit = create_unit(session, code="PHKILL")
     session.commit()
