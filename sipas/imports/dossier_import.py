@@ -28,7 +28,7 @@ from sipas.imports.headers import CODE_HEADERS, Header, find_header, header_key
 from sipas.imports.reader import Row, read_sheets
 from sipas.imports.report import ImportFileError, ImportReport, RowError
 from sipas.imports.wrong_file import wrong_kind
-from sipas.models import Dossier, DossierContact, IntakeChannel, Response, Unit
+from sipas.models import Dossier, DossierContact, DossierStaging, IntakeChannel, Response, Unit
 from sipas.parsing import clean_text, parse_bool, parse_intake_channel, parse_phone, parse_timestamp
 
 log = logging.getLogger(__name__)
@@ -214,6 +214,8 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
         progress(staged, staged)
     try:
         started = perf_counter()
+        if staging.count(session, DossierStaging, token) != report.created + report.updated:
+            raise ValidationError(CONFLICT_VI, detail="staged rows deleted as stale before the swap")
         swap(session, unit, token)
         staging.discard(session, token)
         _audit(session, report, unit, actor, status="partial" if report.errors else "ok")

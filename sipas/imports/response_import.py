@@ -31,7 +31,7 @@ from sipas.imports.headers import CODE_HEADERS, cell_text, find_header, header_k
 from sipas.imports.reader import Row, read_sheets
 from sipas.imports.report import ImportFileError, ImportReport, RowError
 from sipas.imports.wrong_file import wrong_kind
-from sipas.models import ResponseChannel, Unit
+from sipas.models import ImportStaging, ResponseChannel, Unit
 from sipas.parsing import parse_response_channel, parse_timestamp
 from sipas.responses import MAX_COMMENT, ResponseInput, record_response, resolve_option
 from sipas.text import fold
@@ -123,6 +123,14 @@ def import_responses(session: Session, catalogue: Catalogue, unit: Unit, data: b
     if progress is not None:
         progress(staged, staged)
     refused_duplicates: list[dict[str, str | None]] = []
+    if staging.count(session, ImportStaging, token) != staged:  # deleted as stale: this run outlived the limit
+        session.rollback()
+        staging.discard(session, token)
+        report.created = report.unchanged = 0
+        report.file_error, report.file_error_code = STAGING_LOST_VI, "import_conflict"
+        audit(session, "import.responses", actor=actor, unit=unit, subject=filename[:200], status="conflict")
+        session.commit()
+        return report
     try:  # the swap; with a refused row and without skip_invalid it still runs (every bad row is reported)
         started = perf_counter()
         for chunk in staging.staged(session, token):
@@ -177,6 +185,10 @@ def _read(data: bytes, filename: str, columns: ResponseColumns, report: ImportRe
         return fields, criteria, header.rows
     raise ImportFileError("Không tìm thấy dòng tiêu đề (cần cột “Mã hồ sơ” hoặc “Bộ tiêu chí” và các cột tiêu chí) "
                           "trong 30 dòng đầu của tệp.", detail="no header row")
+
+
+STAGING_LOST_VI = ("Quá trình nhập kéo dài quá lâu nên các dòng đã kiểm tra bị xóa trước khi ghi. Không dòng nào "
+                   "được nhập; hãy nhập lại tệp.")
 
 
 def _shown(report: ImportReport, fields: dict[str, int], criteria: dict[int, CriterionColumn]) -> dict[str, str]:

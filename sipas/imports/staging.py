@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from sipas.models import DossierStaging, ImportJob, ImportStaging
@@ -60,6 +60,12 @@ def staged(session: Session, token: str, chunk: int = SWAP_CHUNK) -> Iterator[li
             return
         last = page[-1].id
         yield [(row, payload) for _, row, payload in page]
+
+
+def count(session: Session, model: type[ImportStaging] | type[DossierStaging], token: str) -> int:
+    """Rows of run ``token`` still staged: the swap checks that none went missing (a run that outlived
+    ``ORPHAN_AFTER`` may have had its rows deleted as stale by another import)."""
+    return int(session.scalar(select(func.count()).select_from(model).where(model.token == token)) or 0)
 
 
 def discard(session: Session, token: str) -> None:

@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 import sipas.imports.dossier_import as dossier_module
 import sipas.imports.response_import as response_module
@@ -202,3 +202,17 @@ def test_a_response_import_that_dies_at_any_point_records_no_rating(session, cat
     report = run(now=NOW + timedelta(hours=2))
     assert report.written and report.created == 1200
     assert _count(session, Response) == 1200 and _count(session, ImportStaging) == 0
+
+
+def test_a_run_whose_staged_rows_were_deleted_as_stale_writes_nothing(session) -> None:
+    unit = create_unit(session)
+    session.commit()
+
+    def another_import_cleans_up(done: int, total: int) -> None:
+        if done == 500 and not total:  # as if this run had outlived ORPHAN_AFTER and another import ran
+            session.execute(delete(DossierStaging))
+            session.commit()
+
+    report = _import(session, unit, _dossier_file(1200), progress=another_import_cleans_up)
+    assert report.file_error_code == "import_conflict" and not report.written
+    assert _count(session, Dossier) == 0 and _count(session, DossierStaging) == 0
