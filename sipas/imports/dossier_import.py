@@ -217,11 +217,14 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
         if staging.count(session, DossierStaging, token) != report.created + report.updated:
             raise ValidationError(CONFLICT_VI, detail="staged rows deleted as stale before the swap")
         swap(session, unit, token)
-        staging.discard(session, token)
         _audit(session, report, unit, actor, status="partial" if report.errors else "ok")
         session.commit()
         log.info("dossier import of %s: swapped %d staged rows in %.2f s", filename, staged,
                  perf_counter() - started)
+        # Deleted after the swap, in a transaction of its own, to keep the swap short. Rows left by a crash
+        # right here are never applied again (nothing resumes a run) and go with the next stale clean-up.
+        staging.discard(session, token)
+        session.commit()
     except (IntegrityError, ValidationError) as exc:
         # Another import or the API created one of these codes, or rated a dossier whose return date the
         # file clears, while the file was being staged: nothing of this file is kept.
