@@ -86,6 +86,8 @@ def test_api_writers_get_2xx_while_a_40000_row_import_stages_and_swaps(server_da
             thread.join(timeout=90)
         server.stop()
     statuses = [status for _, status in results]
+    print(f"\n{len(statuses)} writes, statuses {sorted(set(statuses))}, swap (progress line to exit) "
+          f"{swap_ended - swap_started[0]:.1f} s" if swap_started else "")
     assert statuses and set(statuses) == {201}, sorted(set(statuses))
     assert swap_started and any(swap_started[0] <= started <= swap_ended for started, _ in results)
     with database.session() as session:
