@@ -30,9 +30,11 @@ def _print_report(report: ImportReport) -> None:
 
 
 def _progress_line(done: int, total: int) -> None:
-    """One line on stderr, rewritten in place after each committed batch."""
-    click.echo(f"\r  Đã ghi {done}/{total} dòng ({done * 100 // max(total, 1)}%)", nl=done >= total,
-               err=True)
+    """One line on stderr, rewritten in place after each staged batch (``total`` is 0 until the file is read)."""
+    if not total:
+        click.echo(f"\r  Đã kiểm tra {done} dòng", nl=False, err=True)
+    else:
+        click.echo(f"\r  Đã kiểm tra {done}/{total} dòng (100%), đang ghi vào cơ sở dữ liệu…", err=True)
 
 
 def _finish(report: ImportReport) -> None:
@@ -51,7 +53,6 @@ def import_dossiers_command(ctx: Context, file: Path, unit_code: str, skip_inval
     from sipas.clock import utcnow
     from sipas.errors import DomainError
     from sipas.imports import import_dossiers
-    from sipas.imports.dossier_import import IMPORT_BATCH
     from sipas.units import get_unit
 
     settings = ctx.settings
@@ -61,8 +62,7 @@ def import_dossiers_command(ctx: Context, file: Path, unit_code: str, skip_inval
             session.commit()  # on SQLite a transaction holds the write lock: not while the file is parsed
             report = import_dossiers(session, unit, file.read_bytes(), file.name, tz=settings.tz, now=utcnow(),
                                      secret=ctx.secret, actor="cli", skip_invalid=skip_invalid,
-                                     phone_regions=settings.phone_regions, batch_size=IMPORT_BATCH,
-                                     progress=_progress_line)
+                                     phone_regions=settings.phone_regions, progress=_progress_line)
     except DomainError as exc:
         raise click.ClickException(exc.message_vi) from exc
     finally:

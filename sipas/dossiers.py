@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -130,6 +131,12 @@ def _apply_contact(session: Session, dossier: Dossier, data: DossierInput, *, no
         session.add(contact)
     elif contact.erased_at is not None:
         return False  # erased on request: a later import must not bring the number back
+    return update_contact(contact, data, now=now, secret=secret)
+
+
+def update_contact(contact: Any, data: DossierInput, *, now: datetime, secret: str) -> bool:
+    """Apply the phone and consent rules to a ``DossierContact`` or to any object with its attributes (the
+    import's bulk swap works on plain rows). Returns whether anything changed."""
     if data.sms_consent and not (data.phone_e164 or contact.phone_e164):
         raise ValidationError(CONSENT_WITHOUT_PHONE, field="sms_consent", detail="consent without a phone number")
     changed = False

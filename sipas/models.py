@@ -345,6 +345,57 @@ class ImportJob(Base):
     finished_at: Mapped[datetime | None]
 
 
+class ImportStaging(Base):
+    """A validated import row waiting for the swap: an import writes its rows here in short batches, then
+    moves them into the real tables in one short transaction (all or nothing). ``token`` names one run."""
+
+    __tablename__ = "import_staging"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), index=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("import_job.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    row: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+
+
+class DossierStaging(Base):
+    """A checked dossier row of an import, as it will be written (``op``: insert or update, ``contact_op``: insert,
+    update or none): the swap copies these rows into ``dossier``/``dossier_contact`` with a few set-based
+    statements, so its write transaction stays short whatever the size of the file."""
+
+    __tablename__ = "dossier_staging"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), index=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("import_job.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    row: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+    op: Mapped[str] = mapped_column(String(8))
+    dossier_id: Mapped[int | None] = mapped_column(Integer)
+    unreturn: Mapped[bool] = mapped_column(Boolean, default=False)
+    code: Mapped[str] = mapped_column(String(64))
+    procedure: Mapped[str] = mapped_column(String(500))
+    field: Mapped[str] = mapped_column(String(200))
+    intake_channel: Mapped[IntakeChannel] = mapped_column(enum_column(IntakeChannel))
+    received_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    received_local_date: Mapped[date] = mapped_column(Date)
+    due_local_date: Mapped[date | None] = mapped_column(Date)
+    returned_local_date: Mapped[date | None] = mapped_column(Date)
+    contact_op: Mapped[str | None] = mapped_column(String(8))
+    contact_id: Mapped[int | None] = mapped_column(Integer)
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
+    sms_consent: Mapped[bool | None] = mapped_column(Boolean)
+    consent_at: Mapped[datetime | None]
+    consent_method: Mapped[str | None] = mapped_column(String(32))
+    consent_wording_version: Mapped[str | None] = mapped_column(String(32))
+
+
 class InstrumentVersionRecord(Base):
     """What one instrument version asked, recorded when its first response was stored.
 

@@ -13,6 +13,8 @@ from sipas.settings import Settings, SettingsError, env_bool, env_int
 PROVIDERS = ("twilio", "http", "console")
 TWILIO_API_BASE = "https://api.twilio.com"
 ESMS_URL = "https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_post_json/"
+#: eSMS's balance read (POST {"ApiKey", "SecretKey"}): free, and refused (CodeResponse 101) for a wrong key.
+ESMS_BALANCE_URL = "https://rest.esms.vn/MainService.svc/json/GetBalance_json"
 
 
 def _time(env: Mapping[str, str], name: str, default: str) -> time:
@@ -45,6 +47,7 @@ class SmsSettings:
     invite_all_dossiers: bool = False
     brandname: str = "UBND"
     http_url: str = ESMS_URL
+    http_balance_url: str = ESMS_BALANCE_URL
     http_api_key: str = ""
     http_secret_key: str = ""
     http_brandname: str = ""
@@ -78,6 +81,7 @@ class SmsSettings:
             invite_all_dossiers=env_bool(env, "SIPAS_SMS_INVITE_ALL_DOSSIERS", False),
             brandname=(env.get("SIPAS_SMS_BRANDNAME") or env.get("SIPAS_SMS_HTTP_BRANDNAME") or "UBND").strip(),
             http_url=(env.get("SIPAS_SMS_HTTP_URL") or ESMS_URL).strip(),
+            http_balance_url=(env.get("SIPAS_SMS_HTTP_BALANCE_URL") or ESMS_BALANCE_URL).strip(),
             http_api_key=env.get("SIPAS_SMS_HTTP_API_KEY", "").strip(),
             http_secret_key=env.get("SIPAS_SMS_HTTP_SECRET_KEY", "").strip(),
             http_brandname=env.get("SIPAS_SMS_HTTP_BRANDNAME", "").strip(),

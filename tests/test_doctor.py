@@ -162,6 +162,64 @@ def test_twilio_credentials_missing_refused_or_unreachable(tmp_path, prism_url):
     assert not unreachable.ok and unreachable.message_vi.startswith("Không gọi được Twilio tại http://127.0.0.1:1")
 
 
+HTTP_SMS = {"SIPAS_SMS_PROVIDER": "http", "SIPAS_SMS_HTTP_API_KEY": "khoa-dung", "SIPAS_SMS_HTTP_SECRET_KEY": "bi-mat",
+            "SIPAS_SMS_HTTP_BRANDNAME": "UBND"}
+
+
+@pytest.fixture
+def balance_mock():
+    """An eSMS-style ``GetBalance_json`` on 127.0.0.1: code 100 for the right keys, 101 otherwise."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append({"path": self.path, **body})
+            ok = (body.get("ApiKey"), body.get("SecretKey")) == ("khoa-dung", "bi-mat")
+            answer = {"Balance": 36693, "CodeResponse": "100", "UserID": 9999} if ok else {
+                "Balance": 0, "CodeResponse": "101", "ErrorMessage": "Authorize Failed"}
+            data = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/MainService.svc/json/GetBalance_json", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_brandname_sms_credentials_accepted_refused_or_unreachable(tmp_path, balance_mock):
+    url, seen = balance_mock
+    accepted = check_sms(deployment_for("sqlite://", tmp_path, **HTTP_SMS, SIPAS_SMS_HTTP_BALANCE_URL=url))
+    assert accepted.ok, accepted.message_vi
+    assert accepted.message_vi == ("Nhà cung cấp brandname nhận SIPAS_SMS_HTTP_API_KEY / SIPAS_SMS_HTTP_SECRET_KEY "
+                                   "(đọc được số dư: 36693).")
+    assert seen == [{"path": "/MainService.svc/json/GetBalance_json", "ApiKey": "khoa-dung", "SecretKey": "bi-mat"}]
+    refused = check_sms(deployment_for("sqlite://", tmp_path, **HTTP_SMS | {"SIPAS_SMS_HTTP_API_KEY": "khoa-sai"},
+                                       SIPAS_SMS_HTTP_BALANCE_URL=url))
+    assert not refused.ok and refused.message_vi == (
+        "Nhà cung cấp brandname từ chối SIPAS_SMS_HTTP_API_KEY / SIPAS_SMS_HTTP_SECRET_KEY "
+        "(mã 101: sai ApiKey hoặc SecretKey).")
+    assert refused.fix_vi.startswith("Chép lại ApiKey và SecretKey")
+    unreachable = check_sms(deployment_for("sqlite://", tmp_path, **HTTP_SMS,
+                                           SIPAS_SMS_HTTP_BALANCE_URL="http://127.0.0.1:1/GetBalance_json"))
+    assert not unreachable.ok
+    assert unreachable.message_vi.startswith("Không gọi được nhà cung cấp brandname tại http://127.0.0.1:1/")
+    missing = check_sms(deployment_for("sqlite://", tmp_path, **HTTP_SMS | {"SIPAS_SMS_HTTP_SECRET_KEY": ""}))
+    assert not missing.ok and missing.message_vi.startswith("Cấu hình SMS chưa đủ")
+
+
 def test_zalo_settings_present_must_be_complete(tmp_path):
     assert check_zalo(deployment_for("sqlite://", tmp_path)).ok
     partial = check_zalo(deployment_for("sqlite://", tmp_path, SIPAS_ZALO_APP_ID="123"))

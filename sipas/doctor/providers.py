@@ -1,9 +1,10 @@
 """SMS and Zalo credentials: present, and accepted by the provider's cheapest read call.
 
 Twilio: fetching the account (``GET /2010-04-01/Accounts/{Sid}.json``) costs nothing and needs valid
-credentials. The eSMS-style HTTP brandname provider has no read call sipas uses; its credentials are
-only checked for presence. Zalo: the settings are complete, an OA grant is stored, and Zalo accepts the
-access token on its cheapest read call (``GET /message/quota``), which also tells the day's quota.
+credentials. The eSMS-style HTTP brandname provider: its balance read (``POST GetBalance_json`` with ApiKey and
+SecretKey, ``SIPAS_SMS_HTTP_BALANCE_URL``) is free and answers ``CodeResponse`` 101 for a wrong key.
+Zalo: the settings are complete, an OA grant is stored, and Zalo accepts the access token on its cheapest
+read call (``GET /message/quota``), which also tells the day's quota.
 """
 
 from __future__ import annotations
@@ -28,9 +29,43 @@ def check_sms(deployment: Deployment) -> Finding:
         return Finding(True, "SIPAS_SMS_PROVIDER=console: tin nhắn chỉ ghi vào hộp thư thử trên trang quản lý, "
                              "không gửi thật.")
     if sms.provider == "http":
-        return Finding(True, "Nhà cung cấp brandname (http): đã có khóa API, khóa bí mật và brandname "
-                             "(nhà cung cấp này không có lệnh đọc để thử khóa; gửi thử một tin để chắc chắn).")
+        return _check_http(sms)
     return _check_twilio(deployment, sms)
+
+
+#: eSMS CodeResponse values of the balance read that mean the keys or the account are refused.
+HTTP_REFUSALS = {"101": "sai ApiKey hoặc SecretKey", "102": "tài khoản đã bị khóa"}
+
+
+def _check_http(sms) -> Finding:  # type: ignore[no-untyped-def]
+    """The brandname provider's balance read: accepted, refused (wrong key, locked account) or unreachable."""
+    import requests
+
+    try:
+        answer = requests.post(sms.http_balance_url, json={"ApiKey": sms.http_api_key,
+                                                           "SecretKey": sms.http_secret_key},
+                               timeout=min(sms.timeout_seconds, 10))
+    except requests.RequestException as exc:
+        return Finding(False, f"Không gọi được nhà cung cấp brandname tại {sms.http_balance_url}: "
+                              f"{type(exc).__name__}.",
+                       "Kiểm tra kết nối Internet, tường lửa và SIPAS_SMS_HTTP_BALANCE_URL.")
+    try:
+        data = answer.json()
+    except ValueError:
+        data = None
+    code = str(data.get("CodeResponse", "")) if isinstance(data, dict) else ""
+    if code in HTTP_REFUSALS:
+        return Finding(False, f"Nhà cung cấp brandname từ chối SIPAS_SMS_HTTP_API_KEY / SIPAS_SMS_HTTP_SECRET_KEY "
+                              f"(mã {code}: {HTTP_REFUSALS[code]}).",
+                       "Chép lại ApiKey và SecretKey từ trang quản trị của nhà cung cấp vào tệp cấu hình; nếu tài "
+                       "khoản bị khóa, liên hệ nhà cung cấp.")
+    if code != "100":
+        shown = f"mã {code}" if code else f"HTTP {answer.status_code}"
+        return Finding(False, f"Nhà cung cấp brandname trả lỗi khi đọc số dư ({shown}).",
+                       "Kiểm tra SIPAS_SMS_HTTP_BALANCE_URL; thử lại sau.")
+    balance = data.get("Balance") if isinstance(data, dict) else None
+    return Finding(True, f"Nhà cung cấp brandname nhận SIPAS_SMS_HTTP_API_KEY / SIPAS_SMS_HTTP_SECRET_KEY "
+                         f"(đọc được số dư: {balance}).")
 
 
 def _check_twilio(deployment: Deployment, sms) -> Finding:  # type: ignore[no-untyped-def]

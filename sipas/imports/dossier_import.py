@@ -9,9 +9,10 @@ which row is right).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, tzinfo
+from time import perf_counter
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,12 +21,14 @@ from sqlalchemy.orm import Session, selectinload
 from sipas.audit import audit
 from sipas.dossiers import UNRETURN_RATED, DossierInput, apply_dossier
 from sipas.errors import ValidationError
+from sipas.imports import staging
 from sipas.imports.cells import RowCollector, code_text, consent_value, is_blank, phone_value
+from sipas.imports.dossier_swap import plan_batch, swap
 from sipas.imports.headers import CODE_HEADERS, Header, find_header, header_key
 from sipas.imports.reader import Row, read_sheets
 from sipas.imports.report import ImportFileError, ImportReport, RowError
 from sipas.imports.wrong_file import wrong_kind
-from sipas.models import Dossier, IntakeChannel, Response, Unit
+from sipas.models import Dossier, DossierContact, DossierStaging, IntakeChannel, Response, Unit
 from sipas.parsing import clean_text, parse_bool, parse_intake_channel, parse_phone, parse_timestamp
 
 log = logging.getLogger(__name__)
@@ -162,60 +165,116 @@ def _timestamp(out: RowCollector, cells: dict[str, object], name: str, tz: tzinf
     return parsed
 
 
-#: Progress of a batched import: (rows written so far, rows to write).
+#: Progress of an import: (rows checked and staged so far, rows in the file or 0 while not yet known).
 Progress = Callable[[int, int], None]
 
 
 def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *, tz: tzinfo, now: datetime,
                     secret: str, actor: str, skip_invalid: bool = False,
-                    phone_regions: Collection[str] | None = ("VN",), batch_size: int | None = None,
-                    progress: Progress | None = None) -> ImportReport:
-    """Validate the whole file, then create or update dossiers by code. Flushes; the caller commits.
+                    phone_regions: Collection[str] | None = ("VN",), batch_size: int = IMPORT_BATCH,
+                    progress: Progress | None = None, job_id: int | None = None) -> ImportReport:
+    """Validate the file and stage its rows batch by batch, then swap them into ``dossier`` at once. Commits.
 
-    With ``batch_size`` the import commits as it goes so that it never holds the database's write lock
-    (SQLite has one for the whole file) for longer than one batch: API writers queue behind a batch,
-    not behind 40,000 rows. The whole file is still read and validated before the first write, so a
-    file with any bad row changes nothing; see ``_apply_in_batches`` for what a conflict mid-way means.
+    Rows are read as a stream, checked ``batch_size`` at a time against the stored dossiers and written to
+    the staging table in one short transaction per batch (on SQLite a transaction holds the write lock of
+    the whole database: API writers wait for one batch at most, never for the file). Only when the whole
+    file is valid (or ``skip_invalid``) does one transaction apply the staged rows and delete them: a
+    crash, a kill or a conflict at any point leaves the dossiers exactly as they were.
     """
     report = ImportReport("dossiers", filename, skip_invalid)
-    if batch_size is not None:
-        session.commit()  # on SQLite a write session holds the lock from its first statement: not while parsing
+    session.commit()  # on SQLite a write session holds the lock from its first statement: not while parsing
+    staging.discard_stale(session, now)
+    session.commit()
+    token = staging.new_token()
     try:
-        header, columns = read_dossier_file(data, filename, report)
-        parsed = _parse_rows(header, columns, report.columns, report, tz=tz, now=now, phone_regions=phone_regions)
+        staged = _stage_file(session, unit, data, filename, report, token, batch_size, progress, tz=tz, now=now,
+                             secret=secret, phone_regions=phone_regions, job_id=job_id)
     except ImportFileError as exc:
+        session.rollback()
+        staging.discard(session, token)
         if exc.detail in ("no received column", "no header row"):
             exc = wrong_kind(data, filename, "dossiers") or exc
         report.file_error = exc.message_vi
         report.file_error_code = exc.code
+        report.created = report.updated = report.unchanged = 0
         audit(session, "import.dossiers", actor=actor, unit=unit, subject=filename[:200], status="file_error",
               detail=exc.detail)
+        session.commit()
         log.info("dossier import of %s into %s refused: %s", filename, unit.code, exc.detail)
         return report
-    existing = _prefetch(session, unit, [p.data.code for p in parsed], commit_each=batch_size is not None)
-    parsed = [_keep_absent_columns(item, existing.get(item.data.code), columns) for item in parsed]
-    parsed = _check_against_stored(session, parsed, existing, report)
     if report.errors and not skip_invalid:
-        report.unchanged = 0  # repeated rows counted while reading; nothing is imported
+        report.errors.sort(key=lambda e: e.row)
+        report.created = report.updated = report.unchanged = 0  # nothing is imported
+        staging.discard(session, token)
         _audit(session, report, unit, actor, status="refused")
+        session.commit()
         return report
-    if batch_size is not None:
-        _apply_in_batches(session, unit, parsed, existing, report, batch_size, progress, tz=tz, now=now,
-                          secret=secret)
-        _audit(session, report, unit, actor, status=_batched_status(report))
-        return report
+    report.errors.sort(key=lambda e: e.row)
+    if progress is not None:
+        progress(staged, staged)
     try:
-        with session.begin_nested():
-            _apply(session, unit, parsed, existing, report, tz=tz, now=now, secret=secret)
-    except IntegrityError:
-        # Another import or the API created one of these codes meanwhile: nothing of this file is kept.
+        started = perf_counter()
+        if staging.count(session, DossierStaging, token) != report.created + report.updated:
+            raise ValidationError(CONFLICT_VI, detail="staged rows deleted as stale before the swap")
+        swap(session, unit, token)
+        _audit(session, report, unit, actor, status="partial" if report.errors else "ok")
+        session.commit()
+        log.info("dossier import of %s: swapped %d staged rows in %.2f s", filename, staged,
+                 perf_counter() - started)
+        # Deleted after the swap, in a transaction of its own, to keep the swap short. Rows left by a crash
+        # right here are never applied again (nothing resumes a run) and go with the next stale clean-up.
+        staging.discard(session, token)
+        session.commit()
+    except (IntegrityError, ValidationError) as exc:
+        # Another import or the API created one of these codes, or rated a dossier whose return date the
+        # file clears, while the file was being staged: nothing of this file is kept.
+        session.rollback()
         report.created = report.updated = report.unchanged = 0
-        report.file_error = CONFLICT_VI
+        report.file_error, report.file_error_code = CONFLICT_VI, "import_conflict"
+        staging.discard(session, token)
         _audit(session, report, unit, actor, status="conflict")
+        session.commit()
+        log.warning("dossier import of %s: conflict at the swap (%s)", filename, type(exc).__name__)
         return report
     report.written = True
-    _audit(session, report, unit, actor, status="partial" if report.errors else "ok")
     return report
+
+
+def _stage_file(session: Session, unit: Unit, data: bytes, filename: str, report: ImportReport, token: str,
+                batch_size: int, progress: Progress | None, *, tz: tzinfo, now: datetime, secret: str,
+                phone_regions: Collection[str] | None, job_id: int | None) -> int:
+    """Read, check and stage the file batch by batch; returns the number of staged rows.
+
+    Once a row is refused without ``skip_invalid`` nothing more is staged (the swap will not happen), but
+    the rest of the file is still checked so that every bad row is reported at once.
+    """
+    header, columns = read_dossier_file(data, filename, report)
+    keep = {id(o) for o in session.identity_map.values()}
+    staged = 0
+    for batch in _parsed_batches(header, columns, report, batch_size, tz=tz, now=now, phone_regions=phone_regions):
+        existing = _prefetch(session, unit, [p.data.code for p in batch])
+        batch = [_keep_absent_columns(item, existing.get(item.data.code), columns) for item in batch]
+        batch = _check_against_stored(session, batch, existing, report)
+        if report.errors and not report.skip_invalid:
+            session.commit()
+            continue
+        planned = plan_batch(session, unit, [(p.row, p.data) for p in batch], report, tz=tz, now=now, secret=secret)
+        staging.stage_dossiers(session, token, job_id, planned)
+        session.commit()
+        _forget_dossiers(session, keep)  # the prefetched dossiers of this batch are not needed any more
+        staged += len(batch)
+        if progress is not None:
+            progress(staged, 0)
+    return staged
+
+
+def _forget_dossiers(session: Session, keep: set[int]) -> None:
+    """Drop the dossiers this import loaded or created so that memory stays flat over a large file
+    (``keep``: ids of the objects the caller's session held before, which stay)."""
+    for obj in [o for o in session.identity_map.values() if isinstance(o, Dossier) and id(o) not in keep]:
+        session.expunge(obj)  # cascades to its contact
+    for obj in [o for o in session.identity_map.values() if isinstance(o, DossierContact) and id(o) not in keep]:
+        session.expunge(obj)
 
 
 #: Dossier fields an export may leave out; a column absent from the file keeps the stored value.
@@ -283,69 +342,39 @@ CONFLICT_VI = ("Một số hồ sơ vừa được ghi bởi thao tác khác cù
                "hãy nhập lại tệp.")
 
 
-def _apply_in_batches(session: Session, unit: Unit, parsed: list[ParsedRow], existing: dict[str, Dossier],
-                      report: ImportReport, batch_size: int, progress: Progress | None, *, tz: tzinfo,
-                      now: datetime, secret: str) -> None:
-    """Write ``parsed`` (all valid) in short transactions of ``batch_size`` rows, reporting progress.
+def _parsed_batches(header: Header, columns: dict[str, int], report: ImportReport, batch_size: int, *,
+                    tz: tzinfo, now: datetime, phone_regions: Collection[str] | None) -> Iterator[list[ParsedRow]]:
+    """Valid rows of the file, ``batch_size`` at a time; bad rows and conflicting repeats go to the report.
 
-    A conflict in a batch (the API created one of the codes meanwhile, or rated a dossier whose return
-    date the file clears) rolls that batch back and stops; the batches before it stay written. Each of
-    them holds only rows of a fully valid file and applying a row is idempotent, so importing the same
-    file again completes it (the report says so).
+    A code repeated with the same data is imported once. Only a digest of each row is kept to recognise
+    repeats, so memory does not grow with the rows themselves.
     """
-    session.commit()  # validation only read: let writers in before the first batch
-    done = 0
-    for start in range(0, len(parsed), batch_size):
-        batch = parsed[start:start + batch_size]
-        counts = (report.created, report.updated, report.unchanged)
-        try:
-            _apply(session, unit, batch, existing, report, tz=tz, now=now, secret=secret)
-            session.commit()
-        except (IntegrityError, ValidationError) as exc:
-            session.rollback()
-            report.created, report.updated, report.unchanged = counts
-            report.written = done > 0
-            report.file_error = CONFLICT_VI if done == 0 else (
-                f"Một số hồ sơ vừa được ghi bởi thao tác khác cùng lúc: đã nhập {done} dòng đầu, các dòng sau "
-                "chưa được nhập. Hãy nhập lại tệp (các dòng đã nhập không bị ghi lại hai lần).")
-            report.file_error_code = "import_conflict"
-            log.warning("batched dossier import of %s stopped after %d rows: %s", report.filename, done,
-                        type(exc).__name__)
-            return
-        done += len(batch)
-        if progress is not None:
-            progress(done, len(parsed))
-    report.written = True
-
-
-def _batched_status(report: ImportReport) -> str:
-    if report.file_error is not None:
-        return "conflict"
-    return "partial" if report.errors else "ok"
-
-
-def _parse_rows(header: Header, columns: dict[str, int], shown: dict[str, str], report: ImportReport, *,
-                tz: tzinfo, now: datetime, phone_regions: Collection[str] | None) -> list[ParsedRow]:
-    first_seen: dict[str, ParsedRow] = {}
-    parsed: list[ParsedRow] = []
+    first_seen: dict[str, tuple[int, int]] = {}
+    batch: list[ParsedRow] = []
     for number, row in header.rows:
-        outcome = parse_dossier_row(number, row, columns, shown, tz=tz, now=now, phone_regions=phone_regions)
+        outcome = parse_dossier_row(number, row, columns, report.columns, tz=tz, now=now,
+                                    phone_regions=phone_regions)
         if outcome is None:
             continue
         report.rows += 1
         if isinstance(outcome, list):
             report.errors.extend(outcome)
             continue
+        digest = hash(outcome)
         earlier = first_seen.get(outcome.code)
         if earlier is None:
-            first_seen[outcome.code] = ParsedRow(number, outcome)
-            parsed.append(first_seen[outcome.code])
-        elif earlier.data == outcome:
+            first_seen[outcome.code] = (number, digest)
+            batch.append(ParsedRow(number, outcome))
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        elif earlier[1] == digest:
             report.unchanged += 1  # the same dossier listed twice: imported once
         else:
-            report.errors.append(RowError(number, shown.get("code", ""),
-                                          f"Mã hồ sơ “{outcome.code}” đã có ở dòng {earlier.row} với dữ liệu khác."))
-    return parsed
+            report.errors.append(RowError(number, report.columns.get("code", ""),
+                                          f"Mã hồ sơ “{outcome.code}” đã có ở dòng {earlier[0]} với dữ liệu khác."))
+    if batch:
+        yield batch
 
 
 def _prefetch(session: Session, unit: Unit, codes: list[str], *, commit_each: bool = False) -> dict[str, Dossier]:

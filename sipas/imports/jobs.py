@@ -3,9 +3,10 @@
 The console returns at once to a job page that polls the progress; the import itself runs in a thread started
 for that job in the web process (``start_thread``). A thread does not survive a gunicorn worker restart: the job
 then stops beating (``heartbeat_at`` is renewed at every batch) and, once its heartbeat is older than
-``STALE_AFTER``, it is shown as failed and the clerk can start it again from the same stored upload. Batches
-committed before the restart stay (rows of a fully validated file; applying a row again changes nothing),
-so the retry completes the import. Reading a job never writes (GET routes never write): staleness is derived.
+``STALE_AFTER``, it is shown as failed and the clerk can start it again from the same stored upload. Nothing
+of the file is visible before its one swap transaction (rows wait in the staging table, see
+``sipas.imports.staging``), so a cut-off job changed nothing; its staged rows are deleted by the next import.
+Reading a job never writes (GET routes never write): staleness is derived.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from sipas.catalogue import Catalogue
 from sipas.clock import utcnow
-from sipas.imports.dossier_import import IMPORT_BATCH, import_dossiers
+from sipas.imports.dossier_import import import_dossiers
 from sipas.imports.report import ImportReport, RowError
 from sipas.imports.response_import import import_responses
-from sipas.models import ImportJob, Unit
+from sipas.models import DossierStaging, ImportJob, ImportStaging, Unit
 from sipas.storage import Database
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,8 @@ STALE_AFTER = timedelta(minutes=5)
 #: Row errors kept with the job's result (the page shows the first ones and the total).
 MAX_ERRORS_KEPT = 1000
 FINISHED = ("done", "failed")
-INTERRUPTED_VI = ("Quá trình nhập bị gián đoạn (máy chủ khởi động lại hoặc gặp lỗi). Các lô đã ghi được giữ "
-                  "nguyên và nhập lại cùng tệp không tạo dữ liệu trùng: hãy bấm “Nhập lại”.")
+INTERRUPTED_VI = ("Quá trình nhập bị gián đoạn (máy chủ khởi động lại hoặc gặp lỗi) nên chưa có dòng nào được "
+                  "ghi: hãy bấm “Nhập lại”.")
 
 
 def create_job(session: Any, unit: Unit, kind: str, filename: str, data: bytes, *, skip_invalid: bool, actor: str,
@@ -114,15 +115,19 @@ def run_job(database: Database, job_id: int, *, tz: tzinfo, secret: str, catalog
             session.commit()  # the file is parsed outside any transaction
             if job.kind == "responses":
                 report = import_responses(session, catalogue, unit, data, job.filename, tz=tz, now=utcnow(),
-                                          actor=job.actor, skip_invalid=job.skip_invalid)
+                                          actor=job.actor, skip_invalid=job.skip_invalid, job_id=job_id,
+                                          progress=lambda done, total: beat(done=done, total=total))
             else:
                 report = import_dossiers(session, unit, data, job.filename, tz=tz, now=utcnow(), secret=secret,
                                          actor=job.actor, skip_invalid=job.skip_invalid,
-                                         phone_regions=phone_regions, batch_size=IMPORT_BATCH,
+                                         phone_regions=phone_regions, job_id=job_id,
                                          progress=lambda done, total: beat(done=done, total=total))
             session.commit()
     except Exception:
         log.exception("import job %s failed", job_id)
+        with database.session() as session:
+            for table in (ImportStaging, DossierStaging):
+                session.execute(delete(table).where(table.job_id == job_id))
         beat(status="failed", finished_at=utcnow(), result={"file_error": INTERRUPTED_VI,
                                                            "file_error_code": "import_job_failed"})
         return

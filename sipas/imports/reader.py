@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from sipas.imports.report import ImportFileError
 from sipas.imports.xlsx_guard import MAX_CELL_CHARS, SpreadsheetTooLarge, check_xlsx
@@ -21,6 +22,12 @@ from sipas.imports.xlsx_guard import MAX_CELL_CHARS, SpreadsheetTooLarge, check_
 Row = tuple[object, ...]
 
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+# Opening a sheet read-only, openpyxl looks for its <dimension>; a sheet without one (streaming writers leave it
+# out) is then parsed to its end just to learn that, a third of the reading time. The import ignores
+# dimensions anyway (``reset_dimensions``: exports often carry a wrong one), so the look-up is skipped; the
+# class defaults are what ``reset_dimensions`` sets. This module is the only read-only user of openpyxl.
+ReadOnlyWorksheet._get_size = lambda self: None  # type: ignore[method-assign]
 
 
 @dataclass

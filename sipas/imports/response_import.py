@@ -12,8 +12,11 @@ import hashlib
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from time import perf_counter
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -21,12 +24,14 @@ from sipas.audit import audit
 from sipas.catalogue import NOT_APPLICABLE, Catalogue, Instrument, Option
 from sipas.clock import local_date
 from sipas.errors import AlreadyRated, DomainError, DossierNotReturned, UnknownDossier
+from sipas.imports import staging
 from sipas.imports.cells import RowCollector, code_text, is_blank
+from sipas.imports.dossier_import import IMPORT_BATCH, Progress
 from sipas.imports.headers import CODE_HEADERS, cell_text, find_header, header_key
 from sipas.imports.reader import Row, read_sheets
 from sipas.imports.report import ImportFileError, ImportReport, RowError
 from sipas.imports.wrong_file import wrong_kind
-from sipas.models import ResponseChannel, Unit
+from sipas.models import ImportStaging, ResponseChannel, Unit
 from sipas.parsing import parse_response_channel, parse_timestamp
 from sipas.responses import MAX_COMMENT, ResponseInput, record_response, resolve_option
 from sipas.text import fold
@@ -76,57 +81,88 @@ class ResponseColumns:
 
 
 def import_responses(session: Session, catalogue: Catalogue, unit: Unit, data: bytes, filename: str, *,
-                     tz: tzinfo, now: datetime, actor: str, skip_invalid: bool = False) -> ImportReport:
-    """Record every row as a response. All or nothing unless ``skip_invalid``. Flushes; the caller commits."""
+                     tz: tzinfo, now: datetime, actor: str, skip_invalid: bool = False,
+                     batch_size: int = IMPORT_BATCH, progress: Progress | None = None,
+                     job_id: int | None = None) -> ImportReport:
+    """Record every row as a response. All or nothing unless ``skip_invalid``. Commits.
+
+    Rows are read and checked as a stream and staged ``batch_size`` at a time (one short transaction per
+    batch); then one transaction records every staged row and deletes them. The rules that need the
+    database (dossier known and returned, not rated yet) are checked there: with a refused row and without
+    ``skip_invalid`` that transaction is rolled back, so a kill, a crash or a refusal leaves no rating.
+    """
     report = ImportReport("responses", filename, skip_invalid)
     columns = ResponseColumns(catalogue)
+    session.commit()  # on SQLite a write session holds the lock from its first statement: not while parsing
+    staging.discard_stale(session, now)
+    session.commit()
+    token = staging.new_token()
     try:
         fields, criteria, rows = _read(data, filename, columns, report)
-    except ImportFileError as exc:
+        shown = _shown(report, fields, criteria)
+        staged = 0
+        for batch in _checked_batches(catalogue, unit, rows, fields, criteria, columns, report, shown, batch_size,
+                                      tz=tz):
+            staging.stage(session, token, unit.id, job_id, batch, now=now)
+            session.commit()
+            staged += len(batch)
+            if progress is not None:
+                progress(staged, 0)
+    except ImportFileError as exc:  # also a file that broke half-way (damaged sheet, bad CSV quoting)
+        session.rollback()
+        staging.discard(session, token)
         if exc.detail in ("no criterion column", "no submitted_at column", "no header row"):
             exc = wrong_kind(data, filename, "responses") or exc
-        report.file_error = exc.message_vi
-        report.file_error_code = exc.code
-        audit(session, "import.responses", actor=actor, unit=unit, subject=filename[:200], status="file_error",
-              detail=exc.detail)
-        return report
-    refused_duplicates: list[dict[str, str | None]] = []
-    occurrences: Counter[str] = Counter()
-    savepoint = session.begin_nested()
-    try:
-        for number, row in rows:
-            _import_row(session, catalogue, unit, number, row, fields, criteria, columns, report, occurrences,
-                        refused_duplicates, tz=tz, now=now, actor=actor)
-    except ImportFileError as exc:  # the file broke half-way (damaged sheet, bad CSV quoting): keep nothing
-        savepoint.rollback()
         report.created = report.unchanged = 0
         report.file_error = exc.message_vi
         report.file_error_code = exc.code
         audit(session, "import.responses", actor=actor, unit=unit, subject=filename[:200], status="file_error",
               detail=exc.detail)
+        session.commit()
         return report
+    if progress is not None:
+        progress(staged, staged)
+    refused_duplicates: list[dict[str, str | None]] = []
+    if staging.count(session, ImportStaging, token) != staged:  # deleted as stale: this run outlived the limit
+        session.rollback()
+        staging.discard(session, token)
+        report.created = report.unchanged = 0
+        report.file_error, report.file_error_code = STAGING_LOST_VI, "import_conflict"
+        audit(session, "import.responses", actor=actor, unit=unit, subject=filename[:200], status="conflict")
+        session.commit()
+        return report
+    try:  # the swap; with a refused row and without skip_invalid it still runs (every bad row is reported)
+        started = perf_counter()
+        for chunk in staging.staged(session, token):
+            for number, payload in chunk:
+                _record(session, catalogue, unit, number, payload, report, shown, refused_duplicates, tz=tz,
+                        now=now, actor=actor)
+        log.info("response import of %s: recorded %d staged rows in %.2f s", filename, staged,
+                 perf_counter() - started)
     except BaseException:
-        savepoint.rollback()
+        session.rollback()
         raise
+    report.errors.sort(key=lambda e: e.row)
     if report.errors and not skip_invalid:
-        savepoint.rollback()
+        session.rollback()  # the swap: nothing of it is kept
         report.created = report.unchanged = 0
         for details in refused_duplicates:  # the refusals stay in the audit log even when nothing is written
             audit(session, "response.duplicate_refused", actor=actor, unit=unit, subject=details["dossier"],
                   instrument=details["instrument"], channel=details["channel"])
         status = "refused"
     else:
-        savepoint.commit()
         report.written = True
         status = "partial" if report.errors else "ok"
+    staging.discard(session, token)
     audit(session, "import.responses", actor=actor, unit=unit, subject=filename[:200], status=status,
           skip_invalid=skip_invalid, **report.counts())
+    session.commit()
     log.info("response import of %s into %s: %s %s", filename, unit.code, status, report.counts())
     return report
 
 
 def _read(data: bytes, filename: str, columns: ResponseColumns, report: ImportReport
-          ) -> tuple[dict[str, int], dict[int, CriterionColumn], object]:
+          ) -> tuple[dict[str, int], dict[int, CriterionColumn], Iterator[tuple[int, Row]]]:
     for sheet in read_sheets(data, filename):
         header = find_header(sheet.rows, columns.is_header_key)
         if header is None:
@@ -151,21 +187,48 @@ def _read(data: bytes, filename: str, columns: ResponseColumns, report: ImportRe
                           "trong 30 dòng đầu của tệp.", detail="no header row")
 
 
-def _import_row(session: Session, catalogue: Catalogue, unit: Unit, number: int, row: Row, fields: dict[str, int],
-                criteria: dict[int, CriterionColumn], columns: ResponseColumns, report: ImportReport,
-                occurrences: Counter[str], refused: list[dict[str, str | None]], *, tz: tzinfo, now: datetime,
-                actor: str) -> None:
-    cell = {name: row[i] if i < len(row) else None for name, i in fields.items()}
-    answers_raw = {i: row[i] if i < len(row) else None for i in criteria}
-    if all(is_blank(v) for v in [*cell.values(), *answers_raw.values()]):
-        return
-    dossier_code = code_text(cell.get("dossier_code")) or None
-    if dossier_code and header_key(dossier_code) in CODE_HEADERS:
-        return  # a repeated header row
-    report.rows += 1
+STAGING_LOST_VI = ("Quá trình nhập kéo dài quá lâu nên các dòng đã kiểm tra bị xóa trước khi ghi. Không dòng nào "
+                   "được nhập; hãy nhập lại tệp.")
+
+
+def _shown(report: ImportReport, fields: dict[str, int], criteria: dict[int, CriterionColumn]) -> dict[str, str]:
+    """The header a person sees for each field name (row errors name their column)."""
     shown = {name: report.columns[name] for name in fields}
     shown.update({f"answers.{code}": report.columns[f"col{i}"] for i, col in criteria.items()
                   for code in col.by_instrument.values()})
+    return shown
+
+
+def _checked_batches(catalogue: Catalogue, unit: Unit, rows: Iterable[tuple[int, Row]], fields: dict[str, int],
+                     criteria: dict[int, CriterionColumn], columns: ResponseColumns, report: ImportReport,
+                     shown: dict[str, str], batch_size: int, *, tz: tzinfo
+                     ) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """Rows that pass the checks needing no database, as staging payloads, ``batch_size`` at a time."""
+    occurrences: Counter[str] = Counter()
+    batch: list[tuple[int, dict[str, Any]]] = []
+    for number, row in rows:
+        payload = _check_row(catalogue, unit, number, row, fields, criteria, columns, report, shown, occurrences,
+                             tz=tz)
+        if payload is not None:
+            batch.append((number, payload))
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def _check_row(catalogue: Catalogue, unit: Unit, number: int, row: Row, fields: dict[str, int],
+               criteria: dict[int, CriterionColumn], columns: ResponseColumns, report: ImportReport,
+               shown: dict[str, str], occurrences: Counter[str], *, tz: tzinfo) -> dict[str, Any] | None:
+    cell = {name: row[i] if i < len(row) else None for name, i in fields.items()}
+    answers_raw = {i: row[i] if i < len(row) else None for i in criteria}
+    if all(is_blank(v) for v in [*cell.values(), *answers_raw.values()]):
+        return None
+    dossier_code = code_text(cell.get("dossier_code")) or None
+    if dossier_code and header_key(dossier_code) in CODE_HEADERS:
+        return None  # a repeated header row
+    report.rows += 1
     out = RowCollector(number, shown)
     instrument_text = cell_text(cell.get("instrument"))
     instrument_code = columns.instruments.get(fold(instrument_text)) if instrument_text else unit.default_instrument
@@ -186,20 +249,31 @@ def _import_row(session: Session, catalogue: Catalogue, unit: Unit, number: int,
         out.add("comment", f"Ý kiến dài quá {MAX_COMMENT:,} ký tự.".replace(",", "."))
     if out.errors:
         report.errors.extend(out.errors)
-        return
+        return None
     assert instrument_code is not None and submitted is not None
     content = json.dumps([unit.code, dossier_code, instrument_code, str(channel), submitted.isoformat(),
                           sorted(answers.items()), comment], ensure_ascii=False)
     digest = hashlib.sha256(content.encode()).hexdigest()[:48]
     occurrences[digest] += 1  # two identical anonymous ballots in one file are two ballots
-    data = ResponseInput(instrument=instrument_code, channel=channel, answers=answers, dossier_code=dossier_code,
-                         submitted_at=submitted, comment=comment, source="import",
-                         idempotency_key=f"import:{digest}:{occurrences[digest]}")
+    return {"instrument": instrument_code, "channel": str(channel), "answers": answers, "dossier_code": dossier_code,
+            "submitted_at": submitted.isoformat(), "comment": comment,
+            "idempotency_key": f"import:{digest}:{occurrences[digest]}"}
+
+
+def _record(session: Session, catalogue: Catalogue, unit: Unit, number: int, payload: dict[str, Any],
+            report: ImportReport, shown: dict[str, str], refused: list[dict[str, str | None]], *, tz: tzinfo,
+            now: datetime, actor: str) -> None:
+    """Record one staged row (inside the swap transaction); the rules needing the database refuse it here."""
+    out = RowCollector(number, shown)
+    dossier_code, instrument_code, channel = payload["dossier_code"], payload["instrument"], payload["channel"]
+    data = ResponseInput(instrument=instrument_code, channel=ResponseChannel(channel), answers=payload["answers"],
+                         dossier_code=dossier_code, submitted_at=datetime.fromisoformat(payload["submitted_at"]),
+                         comment=payload["comment"], source="import", idempotency_key=payload["idempotency_key"])
     try:
         recorded = record_response(session, catalogue, unit, data, now=now, tz=tz, actor=actor)
     except AlreadyRated:
         out.add("dossier_code", f"Hồ sơ “{dossier_code}” đã được đánh giá theo bộ tiêu chí {instrument_code}.")
-        refused.append({"dossier": dossier_code, "instrument": instrument_code, "channel": str(channel)})
+        refused.append({"dossier": dossier_code, "instrument": instrument_code, "channel": channel})
     except UnknownDossier:
         out.add("dossier_code", f"Không tìm thấy hồ sơ “{dossier_code}” của đơn vị {unit.code}.")
     except DossierNotReturned:

@@ -13,9 +13,14 @@
       .then(function (job) {
         if (job && job.finished) { window.location.reload(); return; }
         if (job && job.total) {
+          // every row checked and staged: the one swap transaction is writing them
           bar.max = job.total;
           bar.value = job.done;
-          status.textContent = "Đã ghi " + job.done + "/" + job.total + " dòng.";
+          status.textContent = "Đã kiểm tra " + job.done + "/" + job.total + " dòng, đang ghi vào cơ sở dữ liệu…";
+        } else if (job && job.done) {
+          // still reading the file (its number of rows is known only at the end)
+          bar.removeAttribute("value");
+          status.textContent = "Đã kiểm tra " + job.done + " dòng…";
         }
         window.setTimeout(poll, 1000);
       })

@@ -210,12 +210,13 @@ def test_a_date_alone_on_the_day_of_receipt_means_that_day(session) -> None:
 
 
 def test_a_code_created_meanwhile_by_another_writer_keeps_nothing_of_the_file(session, monkeypatch) -> None:
-    import sipas.imports.dossier_import as module
+    import sipas.imports.dossier_swap as module
 
     unit = create_unit(session)
     create_dossier(session, unit, code="H-1")
     session.commit()
-    monkeypatch.setattr(module, "_prefetch", lambda *_args, **_kwargs: {})  # as if H-1 appeared after the prefetch
+    # As if H-1 appeared after the swap read the stored dossiers (PostgreSQL, another transaction).
+    monkeypatch.setattr(module, "_stored", lambda *_args, **_kwargs: {})
     report = run_dossiers(session, unit, csv_bytes([DOSSIER_HEADER, dossier_row("H-0"), dossier_row("H-1")]),
                           "hoso.csv")
     assert report.file_error is not None and "thao tác khác" in report.file_error and not report.written

@@ -1,0 +1,141 @@
+"""Dossier import, staging and swap: each checked row is planned (insert or update, with its contact) while the file
+is staged, and the swap copies the planned rows with a few set-based statements in one short transaction.
+
+The rules are those of ``apply_dossier`` (values, local dates, ``updated_at`` only on a real change, phone and
+consent through ``update_contact``), applied to plain rows: no ORM object per row. The swap itself does no
+per-row work in Python (``INSERT … SELECT`` and ``UPDATE … FROM`` the staging table), so API writers wait
+behind a transaction of seconds at most, never behind the file. What changed between staging and swap is a
+conflict: a dossier rated meanwhile whose return date the file clears, a code or a contact created meanwhile
+(unique constraints); the whole swap is then rolled back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import Table, and_, insert, select, update
+from sqlalchemy.orm import Session
+
+from sipas.clock import local_date
+from sipas.dossiers import UNRETURN_RATED, DossierInput, update_contact
+from sipas.errors import ValidationError
+from sipas.imports.report import ImportReport
+from sipas.models import Dossier, DossierContact, DossierStaging, Response, Unit
+
+DOSSIER: Table = Dossier.__table__  # type: ignore[assignment]
+CONTACT: Table = DossierContact.__table__  # type: ignore[assignment]
+STAGING: Table = DossierStaging.__table__  # type: ignore[assignment]
+VALUE_COLUMNS = ("procedure", "field", "intake_channel", "received_at", "due_at", "returned_at",
+                 "received_local_date", "due_local_date", "returned_local_date")
+CONTACT_COLUMNS = ("phone_e164", "phone_hash", "sms_consent", "consent_at", "consent_method", "consent_wording_version")
+
+
+@dataclass
+class ContactState:
+    """A contact row as plain attributes, for ``update_contact`` (``None`` everywhere for a new contact)."""
+
+    id: int | None = None
+    phone_e164: str | None = None
+    phone_hash: str | None = None
+    sms_consent: bool | None = None
+    consent_at: datetime | None = None
+    consent_method: str | None = None
+    consent_wording_version: str | None = None
+    erased_at: datetime | None = None
+
+    def values(self) -> dict[str, Any]:
+        values = {name: getattr(self, name) for name in CONTACT_COLUMNS}
+        values["sms_consent"] = bool(values["sms_consent"])  # the column default for a contact never asked
+        return values
+
+
+def plan_batch(session: Session, unit: Unit, items: list[tuple[int, DossierInput]], report: ImportReport, *,
+               tz: tzinfo, now: datetime, secret: str) -> list[dict[str, Any]]:
+    """The staging rows of one batch (unchanged dossiers are only counted); codes are unique within a run."""
+    stored = _stored(session, unit, [item.code for _, item in items])
+    planned = []
+    for row, item in items:
+        staged = _plan_row(unit, item, stored.get(item.code), report, tz=tz, now=now, secret=secret)
+        if staged is not None:
+            planned.append({"row": row, **staged})
+    return planned
+
+
+def swap(session: Session, unit: Unit, token: str) -> None:
+    """Copy the planned rows of run ``token`` into the real tables (the caller's transaction; it commits)."""
+    run = and_(STAGING.c.token == token, STAGING.c.unit_id == unit.id)
+    rated = select(Response.id).join(STAGING, Response.dossier_id == STAGING.c.dossier_id).where(
+        run, STAGING.c.unreturn.is_(True)).limit(1)
+    if session.scalar(rated) is not None:
+        raise ValidationError(UNRETURN_RATED, field="returned_at", detail="dossier rated while the file was staged")
+    columns = ("unit_id", "code", "created_at", *VALUE_COLUMNS)
+    session.execute(insert(DOSSIER).from_select(
+        [*columns, "updated_at"], select(*[STAGING.c[name] for name in columns], STAGING.c.created_at).where(
+            run, STAGING.c.op == "insert")))
+    session.execute(update(DOSSIER).values({name: STAGING.c[name] for name in VALUE_COLUMNS}
+                                           | {"updated_at": STAGING.c.created_at})
+                    .where(DOSSIER.c.id == STAGING.c.dossier_id, run, STAGING.c.op == "update"))
+    session.execute(insert(CONTACT).from_select(
+        ["dossier_id", *CONTACT_COLUMNS],
+        select(DOSSIER.c.id, *[STAGING.c[name] for name in CONTACT_COLUMNS])
+        .join(STAGING, and_(DOSSIER.c.unit_id == STAGING.c.unit_id, DOSSIER.c.code == STAGING.c.code))
+        .where(run, STAGING.c.contact_op == "insert")))
+    session.execute(update(CONTACT).values({name: STAGING.c[name] for name in CONTACT_COLUMNS})
+                    .where(CONTACT.c.id == STAGING.c.contact_id, run, STAGING.c.contact_op == "update",
+                           CONTACT.c.erased_at.is_(None)))  # erased meanwhile: the number stays erased
+
+
+def _stored(session: Session, unit: Unit, codes: list[str]) -> dict[str, Any]:
+    """(id, values..., contact) of the stored dossiers among ``codes``, by code, in one query."""
+    contact_columns = [getattr(DossierContact, f.name) for f in fields(ContactState)]
+    query = (select(Dossier.id, Dossier.code, *[getattr(Dossier, name) for name in VALUE_COLUMNS], *contact_columns)
+             .outerjoin(DossierContact, DossierContact.dossier_id == Dossier.id)
+             .where(Dossier.unit_id == unit.id, Dossier.code.in_(codes)))
+    return {row[1]: row for row in session.execute(query)}
+
+
+def _plan_row(unit: Unit, data: DossierInput, stored: Any, report: ImportReport, *, tz: tzinfo, now: datetime,
+              secret: str) -> dict[str, Any] | None:
+    data.check()
+    values = {"procedure": data.procedure, "field": data.field, "intake_channel": data.intake_channel,
+              "received_at": data.received_at, "due_at": data.due_at, "returned_at": data.returned_at,
+              "received_local_date": local_date(data.received_at, tz),
+              "due_local_date": local_date(data.due_at, tz) if data.due_at else None,
+              "returned_local_date": local_date(data.returned_at, tz) if data.returned_at else None}
+    staged = {"unit_id": unit.id, "code": data.code, "created_at": now, "unreturn": False, "contact_op": None,
+              "contact_id": None, **values, **dict.fromkeys(CONTACT_COLUMNS)}
+    if stored is None:
+        if data.phone_e164 is not None or data.sms_consent is not None:
+            contact = ContactState()
+            update_contact(contact, data, now=now, secret=secret)
+            staged |= {"contact_op": "insert", **contact.values()}
+        report.created += 1
+        return staged | {"op": "insert", "dossier_id": None}
+    before = dict(zip(VALUE_COLUMNS, stored[2:2 + len(VALUE_COLUMNS)], strict=True))
+    changed = before != values
+    contact = _plan_contact(stored, data, now=now, secret=secret)
+    if contact is not None:
+        staged |= contact
+        changed = True
+    if not changed:
+        report.unchanged += 1
+        return None
+    report.updated += 1
+    unreturn = before["returned_at"] is not None and data.returned_at is None
+    return staged | {"op": "update", "dossier_id": stored[0], "unreturn": unreturn}
+
+
+def _plan_contact(stored: Any, data: DossierInput, *, now: datetime, secret: str) -> dict[str, Any] | None:
+    if data.phone_e164 is None and data.sms_consent is None:
+        return None
+    contact = ContactState(*stored[2 + len(VALUE_COLUMNS):])
+    if contact.id is None:
+        update_contact(contact, data, now=now, secret=secret)
+        return {"contact_op": "insert", **contact.values()}
+    if contact.erased_at is not None:
+        return None  # erased on request: a later import must not bring the number back
+    if not update_contact(contact, data, now=now, secret=secret):
+        return None
+    return {"contact_op": "update", "contact_id": contact.id, **contact.values()}
