@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from aggregator.cellsafe import neutralise_row
 from aggregator.queries import Scope, in_scope
+from aggregator.zalo_sheet import add_zalo_sheet
 from sipas.catalogue import NOT_APPLICABLE
 from sipas.clock import local_date
 from sipas.models import Answer, Response
@@ -65,7 +66,7 @@ def _two_decimals(ws: Any) -> None:
 
 
 def report_xlsx(report: dict[str, Any], ranking: dict[str, Any] | None = None) -> bytes:
-    """Sheets "Tiêu chí", "Lĩnh vực" and, for a district, "Xếp hạng"."""
+    """Sheets "Tiêu chí", "Lĩnh vực", "Đánh giá Zalo" when there are Zalo ratings and, for a district, "Xếp hạng"."""
     book = Workbook()
     subtitle = f"{report['unit_name']}, {report['period']['label']}"
     ws = book.active
@@ -96,6 +97,7 @@ def report_xlsx(report: dict[str, Any], ranking: dict[str, Any] | None = None) -
             for cell in fields[fields.max_row]:
                 cell.font = Font(bold=True)
     fields.column_dimensions["A"].width = 30
+    add_zalo_sheet(book, report, subtitle)
     if ranking is not None:
         sheet = book.create_sheet("Xếp hạng")
         _sheet_title(sheet, "Xếp hạng theo Thông tư 01/2018/TT-VPCP", f"{ranking['district_name']}, {ranking['label']}",

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from aggregator.params import PeriodError, parse_field
 from aggregator.ranking import build_ranking
-from aggregator.report import build_report
+from aggregator.report import build_report, make_scope
+from aggregator.zalo_section import with_zalo_rating
 from sipas.catalogue import Catalogue
 from sipas.clock import Period
 from sipas.errors import ValidationError
@@ -35,9 +36,11 @@ def check_channel(channel: str | None) -> str | None:
 
 def unit_report(session: Session, catalogue: Catalogue, unit: Unit, period: Period, *, tz: tzinfo, now: datetime,
                 field: str | None = None, channel: str | None = None) -> dict[str, Any]:
-    """The report of ``unit`` and every unit below it."""
-    return build_report(session, catalogue, descendants(session, unit), period, tz=tz, now=now, unit_label=unit.name,
-                        field=parse_field(field), channel=check_channel(channel))
+    """The report of ``unit`` and every unit below it (with Zalo's own rating apart, when there is any)."""
+    units, field, channel = descendants(session, unit), parse_field(field), check_channel(channel)
+    report = build_report(session, catalogue, units, period, tz=tz, now=now, unit_label=unit.name, field=field,
+                          channel=channel)
+    return with_zalo_rating(session, make_scope(units, period, tz=tz, now=now, field=field, channel=channel), report)
 
 
 def check_district(unit: Unit) -> Unit:

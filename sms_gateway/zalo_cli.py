@@ -72,25 +72,20 @@ def unit_command(ctx: Context, unit_code: str, template_id: str | None, rating_t
     from sipas.audit import audit
     from sipas.models import Unit
     from sms_gateway.zalo_settings import unit_zalo_options
+    from sms_gateway.zalo_unit_options import ZaloOptionsError, updated_zalo_options
 
-    if short_name is not None and len(short_name.strip()) > 30:
-        raise click.BadParameter("tên ngắn tối đa 30 ký tự", param_hint="--short-name")
     with ctx.database.session() as session:
         unit = session.scalar(select(Unit).where(Unit.code == unit_code))
         if unit is None:
             raise click.ClickException(f"Không có đơn vị mã “{unit_code}”.")
-        options = dict(unit_zalo_options(unit))
-        if template_id is not None:
-            options["template_id"] = template_id.strip()
-        if rating_template_id is not None:
-            options["rating_template_id"] = rating_template_id.strip()
-        if correction is not None:
-            options["correction"] = correction
-        if short_name is not None:
-            options["short_name"] = short_name.strip()
-        options["enabled"] = not disable and bool(options.get("template_id") or options.get("rating_template_id"))
-        if not disable and not options["enabled"]:
-            raise click.ClickException("Cần --template-id (mã mẫu tin đã được Zalo duyệt).")
+        try:
+            options = updated_zalo_options(unit_zalo_options(unit), enable=not disable, template_id=template_id,
+                                           rating_template_id=rating_template_id, correction=correction,
+                                           short_name=short_name)
+        except ZaloOptionsError as exc:
+            if exc.field == "template_id" and template_id is None:
+                raise click.ClickException("Cần --template-id (mã mẫu tin đã được Zalo duyệt).") from None
+            raise click.BadParameter(exc.message_vi, param_hint=f"--{(exc.field or '').replace('_', '-')}") from None
         unit.options = {**(unit.options or {}), "zalo": options}  # reassigned: JSON columns track assignment
         audit(session, "zalo.unit_settings", actor="cli", unit=unit, subject=unit.code, **options)
         state = "bật" if options["enabled"] else "tắt"

@@ -175,6 +175,7 @@ ALLOWED = {
     "sms_console.invitations": WORKERS, "sms_console.outbox": WORKERS, "sms_console.templates": WORKERS,
     "sms_console.template_edit": WORKERS, "sms_console.template_check": WORKERS,
     "zalo_console.page": ADMINS, "zalo_console.token": {"global"},  # one OA for the installation
+    "zalo_console.unit_options": ADMINS,
     "notices.index": EVERYONE, "notices.draft": EVERYONE, "notices.wording": WORKERS, "notices.issue": WORKERS,
     "notices.issued": set(),  # no issued notice in the fixture: 404 for everyone
     # A draft's PDF by its content key (a capability known to whoever rendered the draft): login required, and
