@@ -19,6 +19,7 @@ from sipas.clock import local_date, utcnow
 from sipas.console import bp
 from sipas.console.auth import actor_name, allowed_units, roles_required, unit_for_user
 from sipas.context import get_catalogue, get_settings
+from sipas.day_input import day_text, parse_day
 from sipas.errors import DomainError, ValidationError
 from sipas.models import Role
 from sipas.models_ballots import BallotBatch
@@ -58,7 +59,7 @@ def _batches_page(form: dict[str, object], problem: str | None) -> str:
     batches = list(session.scalars(select(BallotBatch).where(BallotBatch.unit_id.in_([u.id for u in units]))
                                    .order_by(BallotBatch.id.desc()).limit(MAX_BATCHES_SHOWN))) if units else []
     counts = {b.id: ballots.line_count(session, b) for b in batches}
-    defaults = {"unit": units[0].code if len(units) == 1 else "", "batch_date": today.isoformat(), "handed_out": "",
+    defaults = {"unit": units[0].code if len(units) == 1 else "", "batch_date": day_text(today), "handed_out": "",
                 "instrument": units[0].default_instrument if units else "",
                 "double_entry": bool(units and units[0].options.get(ballots.BALLOT_DOUBLE_ENTRY))}
     return render_template("console/ballots/index.html", units=units, batches=batches, counts=counts,
@@ -92,9 +93,10 @@ def ballot_batch_create():  # type: ignore[no-untyped-def]
 
 def _date(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        return parse_day(value)
     except ValueError:
-        raise ValidationError("Ngày của lô phiếu không hợp lệ.", field="batch_date", detail="not a date") from None
+        raise ValidationError("Ngày của lô phiếu không hợp lệ: cần dạng ngày/tháng/năm, ví dụ 06/03/2026.",
+                              field="batch_date", detail="not a date") from None
 
 
 def _count(value: str) -> int:

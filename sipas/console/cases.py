@@ -6,8 +6,6 @@ rule (``case_show_dossier``) allows it; the citizen's phone never is.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -19,6 +17,7 @@ from sipas.clock import Period, local_date, utcnow
 from sipas.console import bp
 from sipas.console.auth import actor_name, allowed_units, current_user, roles_required, unit_for_user
 from sipas.context import get_catalogue, get_settings
+from sipas.day_input import parse_day
 from sipas.errors import ValidationError
 from sipas.models import ResponseChannel, Role, User, UserUnit
 from sipas.parsing import CHANNEL_LABELS_VI
@@ -30,9 +29,6 @@ EVERY_ROLE = (Role.ADMIN, Role.CLERK, Role.LEADER)
 def _who() -> str:
     user = current_user()
     return (user.full_name or user.username) if user else "?"
-
-
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)  # as the reports' periods (aggregator.params)
 
 
 def _filters() -> tuple[service.CaseFilters, dict[str, str]]:
@@ -49,15 +45,11 @@ def _filters() -> tuple[service.CaseFilters, dict[str, str]]:
         args["from"] = args["to"] = ""
     elif args["from"] or args["to"]:
         try:
-            period = Period(date.fromisoformat(args["from"] or "2000-01-01"),
-                            date.fromisoformat(args["to"] or "2100-12-31"))
-            if period.start < FIRST_DAY or period.end > LAST_DAY:  # 0001-01-01 cannot become a UTC bound
-                raise ValueError("out of the reporting years")
-        except (ValueError, OverflowError):
+            period = Period(parse_day(args["from"] or "01/01/2000"), parse_day(args["to"] or "31/12/2100"))
+        except ValueError:  # not a day, a day outside 2000-2100, or the end before the start
             period = None
-            flash("Khoảng thời gian không hợp lệ: cần ngày dạng 2026-04-01 trong các năm 2000-2100 và ngày bắt đầu "
-                  "không sau ngày kết thúc.",
-                  "error")
+            flash("Khoảng thời gian không hợp lệ: cần ngày dạng ngày/tháng/năm (ví dụ 01/04/2026) trong các năm "
+                  "2000-2100 và ngày bắt đầu không sau ngày kết thúc.", "error")
             args["from"] = args["to"] = ""
     channel = args["channel"] if args["channel"] in {c.value for c in ResponseChannel} else ""
     status = args["status"] if args["status"] in {s.value for s in CaseStatus} else ""

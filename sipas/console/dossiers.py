@@ -168,8 +168,7 @@ def dossier_detail(unit_code: str, code: str):  # type: ignore[no-untyped-def]
                            consent_methods=CONSENT_METHODS_VI,
                            consent_wording=current_app.extensions["sipas_consent"].get(
                                contact.consent_wording_version if contact else None),
-                           can_return=user is not None and user.role in (Role.ADMIN, Role.CLERK),
-                           now_local=now.astimezone(tz).strftime("%Y-%m-%dT%H:%M"))
+                           can_return=user is not None and user.role in (Role.ADMIN, Role.CLERK))
 
 
 @bp.route("/dossiers/import", methods=["GET", "POST"], endpoint="dossier_import")

@@ -35,7 +35,8 @@ def test_a_clerk_lists_opens_and_answers_a_case(client, session, catalogue):
     listing = client.get("/console/cases", query_string={"unit": unit.code}).get_data(as_text=True)
     assert "Phản ánh cần xử lý" in listing and f"Phiếu #{response.id}" in listing and "1 phản ánh" in listing
     assert "Thái độ" in listing and "Cán bộ hẹn lại nhiều lần" in listing
-    ranges = ((("2026-04-01", "2026-04-03"), True), (("2026-04-04", ""), False), (("", "2026-04-02"), False))
+    ranges = ((("2026-04-01", "2026-04-03"), True), (("2026-04-04", ""), False), (("", "2026-04-02"), False),
+              (("01/04/2026", "3/4/2026"), True), (("04/04/2026", ""), False))  # as a clerk types days
     for dates, listed in ranges:
         html = client.get("/console/cases", query_string=dict(zip(("from", "to"), dates, strict=True))).get_data(
             as_text=True)
