@@ -6,6 +6,7 @@ round trip is checked through the application: the kiosk's token still works, th
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tarfile
 from collections.abc import Iterator
@@ -72,6 +73,8 @@ def _seed(settings: Settings, catalogue) -> str:  # type: ignore[no-untyped-def]
             session.add(Notice(unit_id=unit.id, year=2026, number=1, period_start=date(2026, 7, 1),
                                period_end=date(2026, 9, 30), issue_date=date(2026, 10, 5), report={"n": 2},
                                content={"title": "Thông báo"}, docx=b"PK\x03\x04 docx", pdf=PDF,
+                               docx_sha256=hashlib.sha256(b"PK\x03\x04 docx").hexdigest(),
+                               pdf_sha256=hashlib.sha256(PDF).hexdigest(),
                                issued_by="lanh-dao", issued_at=datetime.now(UTC)))
             audit(session, "notice.issued", actor="lanh-dao", unit=unit, subject="1/2026")
             _device, _code, token = new_device(session, unit, secret=secret)

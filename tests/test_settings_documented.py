@@ -33,3 +33,9 @@ def test_example_env_lists_every_variable_the_server_reads() -> None:
 def test_variables_read_elsewhere_are_documented_where_they_are_read() -> None:
     for name, place in ELSEWHERE.items():
         assert name in (ROOT / place).read_text(encoding="utf-8"), (name, place)
+
+
+def test_example_env_ends_with_a_newline() -> None:
+    """The install guide appends settings with ``cat >>``: without a final newline the first one is glued to the
+    example's last comment and silently lost (SIPAS_PUBLIC_BASE_URL was)."""
+    assert (ROOT / "config" / "example.env").read_bytes().endswith(b"\n")
