@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from aggregator import stats
-from aggregator.report import make_scope, unit_scores
+from aggregator import queries, stats
+from aggregator.queries import Scope
+from aggregator.report import dossier_section, index_points, make_scope, score_section
 from sipas.catalogue import Catalogue
 from sipas.clock import Period
 from sipas.models import Unit, UnitKind
@@ -47,12 +48,27 @@ def _brief(row: dict[str, Any]) -> dict[str, Any]:
     return {"code": row["code"], "name": row["name"], "total": row["total"], "class": row["class"]}
 
 
+def scores_by_unit(session: Session, catalogue: Catalogue, scope: Scope) -> dict[int, dict[str, Any]]:
+    """The TT 01/2018 scores of each unit of the scope alone, from one dossier pass and one answer pass
+    grouped by unit (never the whole report once per ward)."""
+    dossier_rows = queries.dossiers_by_unit(session, scope, catalogue.dissatisfied_answers())
+    groups = queries.answer_groups_by_unit(session, scope)
+    result = {}
+    for unit_id in scope.unit_ids:
+        dossiers, _table = dossier_section([dossier_rows[unit_id]] if unit_id in dossier_rows else [])
+        staff = queries.staff_inputs(session, (unit_id,), scope.period)
+        points = queries.points_by_criterion(groups.get(unit_id, []))
+        result[unit_id] = score_section(catalogue, index_points(catalogue, dossiers, points, staff))
+    return result
+
+
 def build_ranking(session: Session, catalogue: Catalogue, district: Unit, period: Period, *, tz: tzinfo,
-                  now: datetime) -> dict[str, Any]:
+                  now: datetime, recount: bool = False) -> dict[str, Any]:
     wards = [u for u in descendants(session, district) if u.kind in (UnitKind.WARD, UnitKind.COMMUNE)]
+    all_scores = scores_by_unit(session, catalogue, make_scope(wards, period, tz=tz, now=now, recount=recount))
     rows = []
     for ward in wards:
-        scores = unit_scores(session, catalogue, make_scope([ward], period, tz=tz, now=now))
+        scores = all_scores[ward.id]
         rows.append({"code": ward.code, "name": ward.name, "indices": scores["indices"], "total": scores["total"],
                      "class": scores["class"], "class_code": scores["class_code"]})
     ranking = rank(rows, [c.label for c in catalogue.scoring.classes])

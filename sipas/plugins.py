@@ -30,6 +30,7 @@ def channel_modules(submodule: str | None = None) -> list[ModuleType]:
 def load_all_models() -> None:
     """Import every module that declares tables (``models*.py`` in the core and each channel)."""
     importlib.import_module("sipas.models")
+    importlib.import_module("sipas.models_tally")
     for channel in CHANNELS:
         try:
             package = importlib.import_module(channel)

@@ -28,6 +28,7 @@ from sipas.errors import (
 )
 from sipas.instrument_records import record_use
 from sipas.models import Answer, Dossier, Response, ResponseChannel, Unit
+from sipas.tally import count_response
 from sipas.text import fold, is_storable, storable
 
 MAX_COMMENT = 2000
@@ -199,6 +200,7 @@ def record_response(
         with session.begin_nested():
             session.add(response)
             session.flush()
+            count_response(session, response, instrument, tz)
             record_use(session, instrument, now=now)
     except IntegrityError as exc:
         if data.idempotency_key and data.source:

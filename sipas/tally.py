@@ -1,0 +1,137 @@
+"""Keep ``answer_tally``, ``response_tally`` and ``dossier_tally`` equal to a recount of the raw rows.
+
+Every response is stored by ``sipas.responses.record_response`` (API, kiosk, phone form, SMS, imports,
+demo data), which calls ``count_response`` inside the savepoint that inserts it: a refused duplicate or a
+rolled-back request leaves the counts untouched. Responses are never edited or deleted one by one (a
+re-import replays the stored response through its idempotency key; emptying the demo database deletes
+every table). A new path that deletes or edits responses must call ``uncount_response`` first, or
+``rebuild`` afterwards. ``rebuild`` recomputes everything from the raw rows (migration ``core_0014``,
+``sipas db retally`` after a change of ``SIPAS_TIMEZONE``, the benchmark generator, the property test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import tzinfo
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, delete, func, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from sipas.catalogue import Instrument
+from sipas.clock import local_date
+from sipas.models import Answer, Response
+from sipas.models_tally import AnswerTally, DossierTally, ResponseTally
+
+NOT_APPLICABLE = ""
+DissatisfiedKeys = Sequence[tuple[str, str, str, str]]
+ANSWER_KEY = ("unit_id", "local_date", "instrument_code", "instrument_version", "channel", "criterion_code",
+              "option_code")
+RESPONSE_KEY = ("unit_id", "local_date", "instrument_code", "instrument_version", "channel")
+
+
+def _upsert(session: Session | Connection, table: Table, key: Sequence[str], added: Sequence[str],
+            rows: list[dict[str, Any]]) -> None:
+    """Insert each row or add its counts to the stored one (one statement, executed for every row).
+
+    Rows are sorted by key so two concurrent writers lock the same rows in the same order (no deadlock
+    on PostgreSQL)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name if isinstance(session, Session) else session.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(index_elements=list(key),
+                                      set_={c: table.c[c] + stmt.excluded[c] for c in added})
+    session.execute(stmt, sorted(rows, key=lambda r: tuple(str(r[k]) for k in key)))
+
+
+def _response_rows(response: Response, instrument: Instrument, day: Any, sign: int) -> tuple[
+        list[dict[str, Any]], dict[str, Any], int]:
+    base = {"unit_id": response.unit_id, "local_date": day, "instrument_code": response.instrument_code,
+            "instrument_version": response.instrument_version, "channel": response.channel}
+    answers = [base | {"criterion_code": a.criterion_code, "option_code": a.option_code or NOT_APPLICABLE,
+                       "points": a.points, "answers": sign} for a in response.answers]
+    negative = int(any(a.option_code is not None and instrument.is_dissatisfied(a.criterion_code, a.option_code)
+                       for a in response.answers))
+    return answers, base | {"responses": sign, "negative": sign * negative}, negative
+
+
+def count_response(session: Session, response: Response, instrument: Instrument, tz: tzinfo, *,
+                   sign: int = 1) -> None:
+    """Add (``sign=1``) or take away (``sign=-1``) one stored response's counts; call after its flush."""
+    answers, row, negative = _response_rows(response, instrument, local_date(response.submitted_at, tz), sign)
+    _upsert(session, AnswerTally.__table__, ANSWER_KEY, ("answers",), answers)  # type: ignore[arg-type]
+    _upsert(session, ResponseTally.__table__, RESPONSE_KEY, ("responses", "negative"), [row])  # type: ignore[arg-type]
+    if response.dossier_id is not None:
+        _upsert(session, DossierTally.__table__, ("dossier_id",), ("responses", "negative"),  # type: ignore[arg-type]
+                [{"dossier_id": response.dossier_id, "responses": sign, "negative": sign * negative}])
+
+
+def uncount_response(session: Session, response: Response, instrument: Instrument, tz: tzinfo) -> None:
+    """Take a response's counts away before it is deleted or edited (then count it again if edited)."""
+    count_response(session, response, instrument, tz, sign=-1)
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo) -> None:
+    """Recompute the three tallies from ``response`` and ``answer`` (replacing what they held).
+
+    Local days are computed in Python (SQLite has no time zones) into a scratch table, then each tally is
+    one ``INSERT … SELECT … GROUP BY``; memory stays flat (responses are streamed in chunks)."""
+    from sqlalchemy import Column, Date, Integer, MetaData
+    from sqlalchemy import Table as CoreTable
+
+    scratch_meta = MetaData()
+    days = CoreTable("tally_scratch_day", scratch_meta, Column("response_id", Integer, primary_key=True),
+                     Column("local_date", Date), Column("negative", Integer), prefixes=["TEMPORARY"])
+    days.drop(connection, checkfirst=True)
+    days.create(connection)
+    r, a = Response.__table__, Answer.__table__
+    negative_ids = set()
+    if dissatisfied:
+        keys = list(dissatisfied)
+        for chunk in _chunks(keys, 200):
+            negative_ids.update(connection.scalars(
+                select(a.c.response_id).join(r, r.c.id == a.c.response_id)
+                .where(tuple_(r.c.instrument_code, r.c.instrument_version, a.c.criterion_code, a.c.option_code)
+                       .in_(chunk)).distinct()))
+    rows = connection.execution_options(yield_per=20_000).execute(select(r.c.id, r.c.submitted_at))
+    insert_day = days.insert().values(response_id=bindparam("rid"), local_date=bindparam("day"),
+                                      negative=bindparam("neg"))
+    for chunk in _chunks(rows, 20_000):
+        connection.execute(insert_day, [{"rid": rid, "day": local_date(at, tz), "neg": int(rid in negative_ids)}
+                                        for rid, at in chunk])
+    rows.close()
+    at, rt, dt = AnswerTally.__table__, ResponseTally.__table__, DossierTally.__table__
+    for table in (at, rt, dt):
+        connection.execute(delete(table))
+    answers = (select(r.c.unit_id, days.c.local_date, r.c.instrument_code, r.c.instrument_version, r.c.channel,
+                      a.c.criterion_code, func.coalesce(a.c.option_code, NOT_APPLICABLE), func.max(a.c.points),
+                      func.count())
+               .select_from(a).join(r, r.c.id == a.c.response_id).join(days, days.c.response_id == r.c.id)
+               .group_by(r.c.unit_id, days.c.local_date, r.c.instrument_code, r.c.instrument_version, r.c.channel,
+                         a.c.criterion_code, func.coalesce(a.c.option_code, NOT_APPLICABLE)))
+    connection.execute(at.insert().from_select([*ANSWER_KEY, "points", "answers"], answers))
+    responses = (select(r.c.unit_id, days.c.local_date, r.c.instrument_code, r.c.instrument_version, r.c.channel,
+                        func.count(), func.sum(days.c.negative))
+                 .select_from(r).join(days, days.c.response_id == r.c.id)
+                 .group_by(r.c.unit_id, days.c.local_date, r.c.instrument_code, r.c.instrument_version, r.c.channel))
+    connection.execute(rt.insert().from_select([*RESPONSE_KEY, "responses", "negative"], responses))
+    dossiers = (select(r.c.dossier_id, func.count(), func.sum(days.c.negative))
+                .select_from(r).join(days, days.c.response_id == r.c.id)
+                .where(r.c.dossier_id.is_not(None)).group_by(r.c.dossier_id))
+    connection.execute(dt.insert().from_select(["dossier_id", "responses", "negative"], dossiers))
+    days.drop(connection)
+
