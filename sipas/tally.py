@@ -28,6 +28,7 @@ NOT_APPLICABLE = ""
 DissatisfiedKeys = Sequence[tuple[str, str, str, str]]
 ANSWER_KEY = ("unit_id", "local_date", "instrument_code", "instrument_version", "channel", "criterion_code",
               "option_code")
+CHUNK = 20_000
 RESPONSE_KEY = ("unit_id", "local_date", "instrument_code", "instrument_version", "channel")
 
 
@@ -107,13 +108,17 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo) 
                 select(a.c.response_id).join(r, r.c.id == a.c.response_id)
                 .where(tuple_(r.c.instrument_code, r.c.instrument_version, a.c.criterion_code, a.c.option_code)
                        .in_(chunk)).distinct()))
-    rows = connection.execution_options(yield_per=20_000).execute(select(r.c.id, r.c.submitted_at))
     insert_day = days.insert().values(response_id=bindparam("rid"), local_date=bindparam("day"),
                                       negative=bindparam("neg"))
-    for chunk in _chunks(rows, 20_000):
+    last = 0
+    while True:  # keyset pages: flat memory, and no open cursor while inserting
+        chunk = connection.execute(select(r.c.id, r.c.submitted_at).where(r.c.id > last).order_by(r.c.id)
+                                   .limit(CHUNK)).all()
+        if not chunk:
+            break
         connection.execute(insert_day, [{"rid": rid, "day": local_date(at, tz), "neg": int(rid in negative_ids)}
                                         for rid, at in chunk])
-    rows.close()
+        last = chunk[-1][0]
     at, rt, dt = AnswerTally.__table__, ResponseTally.__table__, DossierTally.__table__
     for table in (at, rt, dt):
         connection.execute(delete(table))
@@ -122,7 +127,7 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo) 
                       func.count())
                .select_from(a).join(r, r.c.id == a.c.response_id).join(days, days.c.response_id == r.c.id)
                .group_by(r.c.unit_id, days.c.local_date, r.c.instrument_code, r.c.instrument_version, r.c.channel,
-                         a.c.criterion_code, func.coalesce(a.c.option_code, NOT_APPLICABLE)))
+                         a.c.criterion_code, a.c.option_code))
     connection.execute(at.insert().from_select([*ANSWER_KEY, "points", "answers"], answers))
     responses = (select(r.c.unit_id, days.c.local_date, r.c.instrument_code, r.c.instrument_version, r.c.channel,
                         func.count(), func.sum(days.c.negative))
