@@ -12,10 +12,10 @@ every table). A new path that deletes or edits responses must call ``uncount_res
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import tzinfo
+from datetime import date, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, select, tuple_
+from sqlalchemy import Connection, Table, bindparam, delete, func, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,10 +26,11 @@ from sipas.models_tally import AnswerTally, DossierTally, ResponseTally
 
 NOT_APPLICABLE = ""
 DissatisfiedKeys = Sequence[tuple[str, str, str, str]]
-ANSWER_KEY = ("unit_id", "local_date", "instrument_code", "instrument_version", "channel", "criterion_code",
+GRAINS = ("day", "month")
+ANSWER_KEY = ("unit_id", "grain", "local_date", "instrument_code", "instrument_version", "channel", "criterion_code",
               "option_code")
 CHUNK = 20_000
-RESPONSE_KEY = ("unit_id", "local_date", "instrument_code", "instrument_version", "channel")
+RESPONSE_KEY = ("unit_id", "grain", "local_date", "instrument_code", "instrument_version", "channel")
 
 
 def _upsert(session: Session | Connection, table: Table, key: Sequence[str], added: Sequence[str],
@@ -48,23 +49,28 @@ def _upsert(session: Session | Connection, table: Table, key: Sequence[str], add
     session.execute(stmt, sorted(rows, key=lambda r: tuple(str(r[k]) for k in key)))
 
 
-def _response_rows(response: Response, instrument: Instrument, day: Any, sign: int) -> tuple[
-        list[dict[str, Any]], dict[str, Any], int]:
-    base = {"unit_id": response.unit_id, "local_date": day, "instrument_code": response.instrument_code,
-            "instrument_version": response.instrument_version, "channel": response.channel}
-    answers = [base | {"criterion_code": a.criterion_code, "option_code": a.option_code or NOT_APPLICABLE,
-                       "points": a.points, "answers": sign} for a in response.answers]
+def _response_rows(response: Response, instrument: Instrument, day: date, sign: int) -> tuple[
+        list[dict[str, Any]], list[dict[str, Any]], int]:
+    """The response's answer and response rows, at the day grain and at the month grain."""
     negative = int(any(a.option_code is not None and instrument.is_dissatisfied(a.criterion_code, a.option_code)
                        for a in response.answers))
-    return answers, base | {"responses": sign, "negative": sign * negative}, negative
+    answers, responses = [], []
+    for grain, first in (("day", day), ("month", day.replace(day=1))):
+        base = {"unit_id": response.unit_id, "grain": grain, "local_date": first,
+                "instrument_code": response.instrument_code, "instrument_version": response.instrument_version,
+                "channel": response.channel}
+        answers += [base | {"criterion_code": a.criterion_code, "option_code": a.option_code or NOT_APPLICABLE,
+                            "points": a.points, "answers": sign} for a in response.answers]
+        responses.append(base | {"responses": sign, "negative": sign * negative})
+    return answers, responses, negative
 
 
 def count_response(session: Session, response: Response, instrument: Instrument, tz: tzinfo, *,
                    sign: int = 1) -> None:
     """Add (``sign=1``) or take away (``sign=-1``) one stored response's counts; call after its flush."""
-    answers, row, negative = _response_rows(response, instrument, local_date(response.submitted_at, tz), sign)
+    answers, rows, negative = _response_rows(response, instrument, local_date(response.submitted_at, tz), sign)
     _upsert(session, AnswerTally.__table__, ANSWER_KEY, ("answers",), answers)  # type: ignore[arg-type]
-    _upsert(session, ResponseTally.__table__, RESPONSE_KEY, ("responses", "negative"), [row])  # type: ignore[arg-type]
+    _upsert(session, ResponseTally.__table__, RESPONSE_KEY, ("responses", "negative"), rows)  # type: ignore[arg-type]
     if response.dossier_id is not None:
         _upsert(session, DossierTally.__table__, ("dossier_id",), ("responses", "negative"),  # type: ignore[arg-type]
                 [{"dossier_id": response.dossier_id, "responses": sign, "negative": sign * negative}])
@@ -96,7 +102,8 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo) 
 
     scratch_meta = MetaData()
     days = CoreTable("tally_scratch_day", scratch_meta, Column("response_id", Integer, primary_key=True),
-                     Column("local_date", Date), Column("negative", Integer), prefixes=["TEMPORARY"])
+                     Column("local_date", Date), Column("month", Date), Column("negative", Integer),
+                     prefixes=["TEMPORARY"])
     days.drop(connection, checkfirst=True)
     days.create(connection)
     r, a = Response.__table__, Answer.__table__
@@ -109,31 +116,32 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo) 
                 .where(tuple_(r.c.instrument_code, r.c.instrument_version, a.c.criterion_code, a.c.option_code)
                        .in_(chunk)).distinct()))
     insert_day = days.insert().values(response_id=bindparam("rid"), local_date=bindparam("day"),
-                                      negative=bindparam("neg"))
+                                      month=bindparam("month"), negative=bindparam("neg"))
     last = 0
     while True:  # keyset pages: flat memory, and no open cursor while inserting
         chunk = connection.execute(select(r.c.id, r.c.submitted_at).where(r.c.id > last).order_by(r.c.id)
                                    .limit(CHUNK)).all()
         if not chunk:
             break
-        connection.execute(insert_day, [{"rid": rid, "day": local_date(at, tz), "neg": int(rid in negative_ids)}
-                                        for rid, at in chunk])
+        connection.execute(insert_day, [{"rid": rid, "day": day, "month": day.replace(day=1),
+                                         "neg": int(rid in negative_ids)}
+                                        for rid, day in ((rid, local_date(at, tz)) for rid, at in chunk)])
         last = chunk[-1][0]
     at, rt, dt = AnswerTally.__table__, ResponseTally.__table__, DossierTally.__table__
     for table in (at, rt, dt):
         connection.execute(delete(table))
-    answers = (select(r.c.unit_id, days.c.local_date, r.c.instrument_code, r.c.instrument_version, r.c.channel,
-                      a.c.criterion_code, func.coalesce(a.c.option_code, NOT_APPLICABLE), func.max(a.c.points),
-                      func.count())
-               .select_from(a).join(r, r.c.id == a.c.response_id).join(days, days.c.response_id == r.c.id)
-               .group_by(r.c.unit_id, days.c.local_date, r.c.instrument_code, r.c.instrument_version, r.c.channel,
-                         a.c.criterion_code, a.c.option_code))
-    connection.execute(at.insert().from_select([*ANSWER_KEY, "points", "answers"], answers))
-    responses = (select(r.c.unit_id, days.c.local_date, r.c.instrument_code, r.c.instrument_version, r.c.channel,
-                        func.count(), func.sum(days.c.negative))
-                 .select_from(r).join(days, days.c.response_id == r.c.id)
-                 .group_by(r.c.unit_id, days.c.local_date, r.c.instrument_code, r.c.instrument_version, r.c.channel))
-    connection.execute(rt.insert().from_select([*RESPONSE_KEY, "responses", "negative"], responses))
+    for grain, column in (("day", days.c.local_date), ("month", days.c.month)):
+        key = (r.c.unit_id, literal(grain), column, r.c.instrument_code, r.c.instrument_version, r.c.channel)
+        answers = (select(*key, a.c.criterion_code, func.coalesce(a.c.option_code, NOT_APPLICABLE),
+                          func.max(a.c.points), func.count())
+                   .select_from(a).join(r, r.c.id == a.c.response_id).join(days, days.c.response_id == r.c.id)
+                   .group_by(r.c.unit_id, column, r.c.instrument_code, r.c.instrument_version, r.c.channel,
+                             a.c.criterion_code, a.c.option_code))
+        connection.execute(at.insert().from_select([*ANSWER_KEY, "points", "answers"], answers))
+        responses = (select(*key, func.count(), func.sum(days.c.negative))
+                     .select_from(r).join(days, days.c.response_id == r.c.id)
+                     .group_by(r.c.unit_id, column, r.c.instrument_code, r.c.instrument_version, r.c.channel))
+        connection.execute(rt.insert().from_select([*RESPONSE_KEY, "responses", "negative"], responses))
     dossiers = (select(r.c.dossier_id, func.count(), func.sum(days.c.negative))
                 .select_from(r).join(days, days.c.response_id == r.c.id)
                 .where(r.c.dossier_id.is_not(None)).group_by(r.c.dossier_id))

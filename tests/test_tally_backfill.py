@@ -31,7 +31,8 @@ def _check_backfill(url: str, tmp_path, monkeypatch) -> None:  # type: ignore[no
             assert expected["answers"] and expected["responses"]  # the release stored ratings
             assert stored(session) == expected
             units = session.scalars(select(Unit).order_by(Unit.id)).all()
-            period = Period(min(k[1] for k in expected["responses"]), max(k[1] for k in expected["responses"]))
+            days = [k[2] for k in expected["responses"] if k[1] == "day"]
+            period = Period(min(days), max(days))
             kw = {"tz": TZ, "now": datetime(2030, 1, 1, tzinfo=UTC), "unit_label": "x"}
             fast = build_report(session, catalogue, list(units), period, **kw)
             slow = build_report(session, catalogue, list(units), period, recount=True, **kw)

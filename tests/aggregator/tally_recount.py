@@ -24,11 +24,13 @@ def recount(session: Session, catalogue: Catalogue, tz: tzinfo) -> dict[str, Cou
         instrument = catalogue.version(r.instrument_code, r.instrument_version)
         negative = any(a.option_code is not None and instrument.is_dissatisfied(a.criterion_code, a.option_code)
                        for a in r.answers)
-        key = (r.unit_id, local_date(r.submitted_at, tz), r.instrument_code, r.instrument_version, str(r.channel))
-        responses[(*key, "responses")] += 1
-        responses[(*key, "negative")] += int(negative)
-        for a in r.answers:
-            answers[(*key, a.criterion_code, a.option_code or "", a.points)] += 1
+        day = local_date(r.submitted_at, tz)
+        for key in ((r.unit_id, "day", day, r.instrument_code, r.instrument_version, str(r.channel)),
+                    (r.unit_id, "month", day.replace(day=1), r.instrument_code, r.instrument_version, str(r.channel))):
+            responses[(*key, "responses")] += 1
+            responses[(*key, "negative")] += int(negative)
+            for a in r.answers:
+                answers[(*key, a.criterion_code, a.option_code or "", a.points)] += 1
         if r.dossier_id is not None:
             dossiers[(r.dossier_id, "responses")] += 1
             dossiers[(r.dossier_id, "negative")] += int(negative)
@@ -39,11 +41,11 @@ def stored(session: Session) -> dict[str, Counter[tuple[Any, ...]]]:
     """What the tallies hold, in the shape of ``recount``."""
     answers: Counter[tuple[Any, ...]] = Counter()
     for t in session.scalars(select(AnswerTally)):
-        answers[(t.unit_id, t.local_date, t.instrument_code, t.instrument_version, str(t.channel), t.criterion_code,
-                 t.option_code, t.points)] += t.answers
+        answers[(t.unit_id, t.grain, t.local_date, t.instrument_code, t.instrument_version, str(t.channel),
+                 t.criterion_code, t.option_code, t.points)] += t.answers
     responses: Counter[tuple[Any, ...]] = Counter()
     for rt in session.scalars(select(ResponseTally)):
-        key = (rt.unit_id, rt.local_date, rt.instrument_code, rt.instrument_version, str(rt.channel))
+        key = (rt.unit_id, rt.grain, rt.local_date, rt.instrument_code, rt.instrument_version, str(rt.channel))
         responses[(*key, "responses")] += rt.responses
         responses[(*key, "negative")] += rt.negative
     dossiers: Counter[tuple[Any, ...]] = Counter()

@@ -27,6 +27,7 @@ def upgrade() -> None:
     op.create_table('answer_tally',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('grain', sa.String(length=8), nullable=False),
     sa.Column('local_date', sa.Date(), nullable=False),
     sa.Column('instrument_code', sa.String(length=64), nullable=False),
     sa.Column('instrument_version', sa.String(length=32), nullable=False),
@@ -37,12 +38,13 @@ def upgrade() -> None:
     sa.Column('answers', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_answer_tally_unit_id_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_answer_tally')),
-    sa.UniqueConstraint('unit_id', 'local_date', 'instrument_code', 'instrument_version', 'channel',
+    sa.UniqueConstraint('unit_id', 'grain', 'local_date', 'instrument_code', 'instrument_version', 'channel',
                         'criterion_code', 'option_code', name='uq_answer_tally_key')
     )
     op.create_table('response_tally',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('grain', sa.String(length=8), nullable=False),
     sa.Column('local_date', sa.Date(), nullable=False),
     sa.Column('instrument_code', sa.String(length=64), nullable=False),
     sa.Column('instrument_version', sa.String(length=32), nullable=False),
@@ -51,7 +53,7 @@ def upgrade() -> None:
     sa.Column('negative', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_response_tally_unit_id_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_response_tally')),
-    sa.UniqueConstraint('unit_id', 'local_date', 'instrument_code', 'instrument_version', 'channel',
+    sa.UniqueConstraint('unit_id', 'grain', 'local_date', 'instrument_code', 'instrument_version', 'channel',
                         name='uq_response_tally_key')
     )
     op.create_table('dossier_tally',
