@@ -3,11 +3,11 @@
     .venv/bin/python -m bench.generate 100000                  # SQLite, cached in bench/.data/
     .venv/bin/python -m bench.generate 100000 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
 
-``n`` responses (one per rated dossier, 12 answers each, ~6 % with a "Không hài lòng"), 1.1 × n dossiers
-(some carried over, some unrated, some still in progress), spread unevenly over the 135 wards. The SQLite
-database is built once per size and kept in ``bench/.data/`` (gitignored); a PostgreSQL database is filled
-with COPY. Rows go in through the driver (the ORM would take an hour at 1 M), then the tallies are built by
-``sipas.tally.rebuild``, the same code the migration runs.
+``n`` responses (one per rated dossier, 12 answers each, ~6 % with a "Không hài lòng", 8 % with a comment),
+1.1 × n dossiers (some carried over, some unrated, some still in progress), spread unevenly over the 135
+wards. The SQLite database is built once per size and kept in ``bench/.data/`` (gitignored); a PostgreSQL
+database is filled with COPY. Rows go in through the driver (the ORM would take an hour at 1 M), then the
+tallies are built by ``sipas.tally.rebuild``, the same code the migration runs.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sipas.settings import DEFAULT_CONFIG_DIR
 from sipas.tally import rebuild
 from sipas.units import create_unit
 
-VERSION = 2  # bump when the generated data changes: the cache file names carry it
+VERSION = 3  # bump when the generated data changes: the cache file names carry it
 DATA = Path(__file__).resolve().parent / ".data"
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 QUARTER_START = date(2026, 1, 1)
@@ -41,6 +41,7 @@ FIELDS = ("Hộ tịch", "Chứng thực", "Đất đai", "Lao động - TBXH", 
 CHANNELS = ("kiosk",) * 6 + ("qr", "sms", "sms", "paper", "api")
 INTAKE = ("direct",) * 6 + ("online_partial", "online_full", "postal")
 SEED = 20261204
+COMMENTS = ("Cán bộ hướng dẫn tận tình.", "Phải chờ lâu.", "Thủ tục nhanh gọn.", "Cần thêm ghế ngồi chờ.")
 
 
 def sqlite_path(responses: int) -> Path:
@@ -102,8 +103,9 @@ def rows(responses: int, wards: list[int]) -> Iterator[tuple[str, tuple[object, 
         response_id += 1
         submitted = returned + timedelta(minutes=rng.randrange(2, 600))
         channel = rng.choice(CHANNELS)
+        comment = rng.choice(COMMENTS) if rng.random() < 0.08 else None
         yield "response", (response_id, unit, dossier_id if channel != "paper" else None, "hue12", "2018.1", channel,
-                           _stamp(submitted), None, None, None, False, _stamp(submitted))
+                           _stamp(submitted), comment, None, None, False, _stamp(submitted))
         unhappy = rng.random() < 0.06
         for position, (code, pick) in enumerate(choices, start=1):
             r = rng.random()
