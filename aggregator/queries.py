@@ -243,3 +243,19 @@ def staff_inputs(session: Session, unit_ids: Sequence[int], period: Period) -> S
                               .where(*where, q.ballots_handed_out.is_not(None)))
     return StaffFigures({k: v for k, v in points.items() if v[1] > 0},
                         tuple((int(u), int(y), int(n), int(b)) for u, y, n, b in ballots))
+
+
+def staff_points_by_unit(session: Session, unit_ids: Sequence[int], period: Period) -> dict[int, StaffFigures]:
+    """``staff_inputs`` of each unit alone, index points only (the district ranking), in one query."""
+    q = QuarterInput
+    stmt = select(
+        q.unit_id,
+        func.coalesce(func.sum(q.index5_points), 0), func.count(q.index5_points),
+        func.coalesce(func.sum(q.index6_points), 0), func.count(q.index6_points),
+        func.coalesce(func.sum(q.index8_points), 0), func.count(q.index8_points),
+    ).where(q.unit_id.in_(unit_ids), tuple_(q.year, q.quarter).in_(quarters_overlapping(period))).group_by(q.unit_id)
+    result = {}
+    for unit_id, *row in session.execute(stmt):
+        points = {5: (int(row[0]), int(row[1])), 6: (int(row[2]), int(row[3])), 8: (int(row[4]), int(row[5]))}
+        result[int(unit_id)] = StaffFigures({k: v for k, v in points.items() if v[1] > 0}, ())
+    return result

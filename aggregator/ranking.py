@@ -53,10 +53,11 @@ def scores_by_unit(session: Session, catalogue: Catalogue, scope: Scope) -> dict
     grouped by unit (never the whole report once per ward)."""
     dossier_rows = queries.dossiers_by_unit(session, scope, catalogue.dissatisfied_answers())
     groups = queries.answer_groups_by_unit(session, scope)
+    staff_by_unit = queries.staff_points_by_unit(session, scope.unit_ids, scope.period)
     result = {}
     for unit_id in scope.unit_ids:
         dossiers, _table = dossier_section([dossier_rows[unit_id]] if unit_id in dossier_rows else [])
-        staff = queries.staff_inputs(session, (unit_id,), scope.period)
+        staff = staff_by_unit.get(unit_id, queries.StaffFigures({}, ()))
         points = queries.points_by_criterion(groups.get(unit_id, []))
         result[unit_id] = score_section(catalogue, index_points(catalogue, dossiers, points, staff))
     return result

@@ -1,4 +1,5 @@
-"""answer_tally, response_tally, dossier_tally: counts kept beside the responses, backfilled
+"""answer_tally, response_tally, dossier_tally: counts kept beside the responses, backfilled; an index
+covering the report's pass over the dossiers
 
 The reports read these instead of every answer (issue 14, goal 2). The backfill recounts the stored
 responses with the configured catalogue (which options are "dissatisfied") and time zone (local days),
@@ -64,6 +65,8 @@ def upgrade() -> None:
                             ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('dossier_id', name=op.f('pk_dossier_tally'))
     )
+    op.create_index('ix_dossier_report_scan', 'dossier', ['unit_id', 'received_local_date', 'returned_local_date',
+                                                          'due_local_date', 'intake_channel', 'field'])
     _backfill()
 
 
@@ -77,6 +80,7 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_dossier_report_scan', table_name='dossier')
     op.drop_table('dossier_tally')
     op.drop_table('response_tally')
     op.drop_table('answer_tally')
