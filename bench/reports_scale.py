@@ -10,7 +10,7 @@ after a warm-up. Two floors, measured in the same process:
 
 - *raw floor*: one hand-written ``JOIN … GROUP BY criterion, option`` over the raw answers of the scope
   (today's layout: what any report had to do at least before the tallies);
-- *tally floor*: one hand-written ``GROUP BY criterion, option`` over ``answer_tally`` for the scope.
+- *tally floor*: one hand-written ``GROUP BY criterion, option`` over the month rows of ``answer_tally``.
 
 Printed: each time, report ÷ raw floor and report ÷ tally floor, the slope (time ratio ÷ size ratio from
 one size to the next), and the peak RSS of the child.
@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import create_engine, text
@@ -41,7 +41,7 @@ NOW = datetime(2026, 4, 15, 3, 0, tzinfo=UTC)
 RAW_FLOOR = """SELECT a.criterion_code, a.option_code, count(*) FROM answer a JOIN response r ON r.id = a.response_id
 WHERE r.unit_id IN ({units}) AND r.submitted_at >= :start AND r.submitted_at < :end GROUP BY 1, 2"""
 TALLY_FLOOR = """SELECT t.criterion_code, t.option_code, sum(t.answers) FROM answer_tally t
-WHERE t.unit_id IN ({units}) AND t.local_date >= :first AND t.local_date <= :last GROUP BY 1, 2"""
+WHERE t.unit_id IN ({units}) AND t.grain = 'month' AND t.local_date IN (:m1, :m2, :m3) GROUP BY 1, 2"""
 
 
 def _median(run: Callable[[], Any], repeat: int = 3) -> float:
@@ -75,7 +75,7 @@ def measure(url: str) -> dict[str, Any]:
             ids = ",".join(str(u.id) for u in descendants(session, unit))
             params = {"start": start.replace(tzinfo=None) if engine.dialect.name == "sqlite" else start,
                       "end": end.replace(tzinfo=None) if engine.dialect.name == "sqlite" else end,
-                      "first": period.start, "last": period.end}
+                      "m1": date(2026, 1, 1), "m2": date(2026, 2, 1), "m3": date(2026, 3, 1)}
             result[f"{name}_report"] = _median(lambda unit=unit: unit_report(session, catalogue, unit, period, tz=TZ,
                                                                              now=NOW))
             result[f"{name}_raw_floor"] = _median(

@@ -194,7 +194,8 @@ class Response(Base):
 
     __tablename__ = "response"
     __table_args__ = (UniqueConstraint("dossier_id", "instrument_code"),
-                      UniqueConstraint("unit_id", "source", "idempotency_key"))
+                      UniqueConstraint("unit_id", "source", "idempotency_key"),
+                      Index("ix_response_unit_submitted", "unit_id", "submitted_at"))  # a ward's latest comments
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)

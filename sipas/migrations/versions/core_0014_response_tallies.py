@@ -1,5 +1,5 @@
 """answer_tally, response_tally, dossier_tally: counts kept beside the responses, backfilled; an index
-covering the report's pass over the dossiers
+covering the report's pass over the dossiers, one for a unit's latest comments
 
 The reports read these instead of every answer (issue 14, goal 2). The backfill recounts the stored
 responses with the configured catalogue (which options are "dissatisfied") and time zone (local days),
@@ -67,6 +67,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_dossier_report_scan', 'dossier', ['unit_id', 'received_local_date', 'returned_local_date',
                                                           'due_local_date', 'intake_channel', 'field'])
+    op.create_index('ix_response_unit_submitted', 'response', ['unit_id', 'submitted_at'])
     _backfill()
 
 
@@ -80,6 +81,7 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_response_unit_submitted', table_name='response')
     op.drop_index('ix_dossier_report_scan', table_name='dossier')
     op.drop_table('dossier_tally')
     op.drop_table('response_tally')
