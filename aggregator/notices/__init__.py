@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import Flask
 
 
@@ -13,3 +15,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(public.bp)
     add_console_nav(app, "notices.index", "Thông báo kết quả", order=42, roles=("admin", "clerk", "leader"))
+    if not app.testing:  # the first DOCX of a worker would otherwise load CairoSVG and the fonts (~2 s)
+        from aggregator.notices.chart_png import warm_up
+
+        threading.Thread(target=warm_up, name="chart-warm-up", daemon=True).start()
