@@ -44,10 +44,13 @@ TALLY_FLOOR = """SELECT t.criterion_code, t.option_code, sum(t.answers) FROM ans
 WHERE t.unit_id IN ({units}) AND t.grain = 'month' AND t.local_date IN (:m1, :m2, :m3) GROUP BY 1, 2"""
 
 
-def _median(run: Callable[[], Any], repeat: int = 3) -> float:
+REPEAT = 3
+
+
+def _median(run: Callable[[], Any], repeat: int | None = None) -> float:
     run()  # warm-up: page cache and statement cache, as on a server that has been up
     times = []
-    for _ in range(repeat):
+    for _ in range(repeat or REPEAT):
         started = time.perf_counter()
         run()
         times.append(time.perf_counter() - started)
@@ -91,8 +94,8 @@ def measure(url: str) -> dict[str, Any]:
 
 
 def _child(url: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bench.reports_scale", "--measure", url], capture_output=True,
-                         text=True, check=True, timeout=900)
+    out = subprocess.run([sys.executable, "-m", "bench.reports_scale", "--repeat", str(REPEAT), "--measure", url],
+                         capture_output=True, text=True, check=True, timeout=1800)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -119,11 +122,14 @@ def _table(backend: str, figures: dict[int, dict[str, Any]]) -> None:
 
 
 def main() -> None:
+    global REPEAT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--postgres", action="store_true", help="also on a throwaway PostgreSQL cluster")
+    parser.add_argument("--repeat", type=int, default=REPEAT, help="timed runs per figure (median), after a warm-up")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    REPEAT = args.repeat
     if args.measure:
         print(json.dumps(measure(args.measure)))
         return
