@@ -29,10 +29,15 @@ def _timed(fn: Any) -> tuple[float, Any]:
     return time.perf_counter() - started, value
 
 
-def measure() -> dict[str, float]:
-    """Runs in the child: cold times first, then warm medians."""
+def measure(started: bool = False) -> dict[str, float]:
+    """Runs in the child: cold times first, then warm medians. ``started``: as a server worker after its
+    start-up (``aggregator.notices.init_app`` draws a chart once), so the first DOCX is the worker's first."""
     result: dict[str, float] = {}
     result["import_s"], _ = _timed(lambda: __import__("aggregator.notices.service"))
+    if started:
+        from aggregator.notices.chart_png import warm_up
+
+        result["warm_up_s"], _ = _timed(warm_up)
     from datetime import UTC, datetime
 
     from sqlalchemy import create_engine
@@ -96,13 +101,16 @@ def measure() -> dict[str, float]:
 
 def main() -> None:
     if "--measure" in sys.argv:
-        print(json.dumps(measure()))
+        print(json.dumps(measure(started="--started" in sys.argv)))
         return
-    out = subprocess.run([sys.executable, "-m", "bench.notice_timing", "--measure"], capture_output=True, text=True,
-                         timeout=900)
-    if out.returncode:
-        sys.exit(out.stderr[-3000:])
-    f = json.loads(out.stdout.strip().splitlines()[-1])
+    runs = []
+    for extra in ([], ["--started"]):
+        out = subprocess.run([sys.executable, "-m", "bench.notice_timing", "--measure", *extra], capture_output=True,
+                             text=True, timeout=900)
+        if out.returncode:
+            sys.exit(out.stderr[-3000:])
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    f, started = runs
     print("| step | cold s | warm s (median) | goal |")
     print("|---|---|---|---|")
     print(f"| import aggregator.notices | {f['import_s']:.3f} | | |")
@@ -110,6 +118,10 @@ def main() -> None:
     print(f"| view-model (report included) | {f['view_cold_s']:.3f} | {f['view_s']:.3f} | |")
     print(f"| DOCX | {f['docx_cold_s']:.3f} | {f['docx_s']:.3f} (charts redrawn: {f['docx_uncached_charts_s']:.3f}) "
           f"| < 1 s: {'met' if f['view_cold_s'] + f['docx_cold_s'] < 1 else 'MISSED'} (cold, report included) |")
+    first = started["view_cold_s"] + started["docx_cold_s"]
+    print(f"| first DOCX of a started worker (after its {started['warm_up_s']:.3f} s start-up drawing) | "
+          f"{started['docx_cold_s']:.3f} | | < 1 s: {'met' if first < 1 else 'MISSED'} "
+          f"(report included: {first:.3f}) |")
     print(f"| PDF (LibreOffice) | {f['pdf_cold_s']:.3f} | {f['pdf_s']:.3f} | < 5 s: "
           f"{'met' if f['pdf_cold_s'] < 5 else 'MISSED'} (cold) |")
     print(f"| baseline: empty python-docx document | | {f['baseline_empty_docx_s']:.3f} | |")
