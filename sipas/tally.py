@@ -33,6 +33,22 @@ CHUNK = 20_000
 RESPONSE_KEY = ("unit_id", "grain", "local_date", "instrument_code", "instrument_version", "channel")
 
 
+_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
+def _upsert_statement(dialect: str, table: Table, key: Sequence[str], added: Sequence[str]) -> Any:
+    """Built once per dialect and table: building the ``ON CONFLICT`` clause anew for every response cost
+    more than running it (and defeated SQLAlchemy's compiled-statement cache)."""
+    found = _UPSERTS.get((dialect, table.name))
+    if found is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(table)
+        found = stmt.on_conflict_do_update(index_elements=list(key),
+                                           set_={c: table.c[c] + stmt.excluded[c] for c in added})
+        _UPSERTS[(dialect, table.name)] = found
+    return found
+
+
 def _upsert(session: Session | Connection, table: Table, key: Sequence[str], added: Sequence[str],
             rows: list[dict[str, Any]]) -> None:
     """Insert each row or add its counts to the stored one (one statement, executed for every row).
@@ -42,11 +58,8 @@ def _upsert(session: Session | Connection, table: Table, key: Sequence[str], add
     if not rows:
         return
     dialect = session.get_bind().dialect.name if isinstance(session, Session) else session.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=list(key),
-                                      set_={c: table.c[c] + stmt.excluded[c] for c in added})
-    session.execute(stmt, sorted(rows, key=lambda r: tuple(str(r[k]) for k in key)))
+    session.execute(_upsert_statement(dialect, table, key, added),
+                    sorted(rows, key=lambda r: tuple(str(r[k]) for k in key)))
 
 
 def _response_rows(response: Response, instrument: Instrument, day: date, sign: int) -> tuple[
