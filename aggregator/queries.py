@@ -16,9 +16,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from aggregator import fast
 from aggregator.models import QuarterInput
 from sipas.clock import Period
 from sipas.models import Answer, Dossier, IntakeChannel, Response, ResponseChannel
+from sipas.models_tally import DossierTally
 
 ONLINE = (IntakeChannel.ONLINE_PARTIAL, IntakeChannel.ONLINE_FULL)
 DissatisfiedKeys = Sequence[tuple[str, str, str, str]]
@@ -39,6 +41,12 @@ class Scope:
     channel: ResponseChannel | None = None
     tz: tzinfo = UTC  # the local time zone and today, for the follow-up cases of index 8
     today: date | None = None
+    recount: bool = False  # read the raw rows even where a tally exists (the property test's reference)
+
+    @property
+    def tallied(self) -> bool:
+        """The response figures can come from the tallies (``aggregator.fast``): no field filter."""
+        return not self.recount and self.field is None
 
 
 def _count(condition: ColumnElement[bool]) -> Any:
@@ -53,14 +61,32 @@ def dissatisfied_answer(keys: DissatisfiedKeys) -> ColumnElement[bool]:
 
 def dossiers_by_field(session: Session, scope: Scope, dissatisfied: DissatisfiedKeys) -> list[dict[str, Any]]:
     """Biểu II.06a counts per field (one row per field, sorted by field)."""
+    return [{"field": row[0], **{name: int(value) for name, value in zip(DOSSIER_COLUMNS, row[1:], strict=True)}}
+            for row in session.execute(_dossier_counts(scope, dissatisfied, Dossier.field))]
+
+
+def dossiers_by_unit(session: Session, scope: Scope, dissatisfied: DissatisfiedKeys) -> dict[int, dict[str, Any]]:
+    """The same counts per unit (all fields together): the district ranking in one pass."""
+    return {int(row[0]): {"field": None, **{name: int(value) for name, value in
+                                            zip(DOSSIER_COLUMNS, row[1:], strict=True)}}
+            for row in session.execute(_dossier_counts(scope, dissatisfied, Dossier.unit_id))}
+
+
+def _dossier_counts(scope: Scope, dissatisfied: DissatisfiedKeys, group: Any) -> Select[Any]:
+    """Rated and "has a dissatisfied answer" come from ``dossier_tally`` (one outer join, no correlated
+    ``EXISTS`` per dossier), or from the raw rows when the scope asks for a recount."""
     d, start, end = Dossier, scope.period.start, scope.period.end
     online = d.intake_channel.in_(ONLINE)
     resolved = d.returned_local_date.between(start, end)
     late = and_(resolved, d.due_local_date.is_not(None), d.returned_local_date > d.due_local_date)
     in_progress = or_(d.returned_local_date.is_(None), d.returned_local_date > end)
     overdue = and_(in_progress, d.due_local_date.is_not(None), d.due_local_date < scope.as_of)
-    negative = exists(select(Answer.id).join(Response, Response.id == Answer.response_id)
-                      .where(Response.dossier_id == d.id, dissatisfied_answer(dissatisfied)))
+    if scope.recount:
+        negative = exists(select(Answer.id).join(Response, Response.id == Answer.response_id)
+                          .where(Response.dossier_id == d.id, dissatisfied_answer(dissatisfied)))
+        rated = exists(select(Response.id).where(Response.dossier_id == d.id))
+    else:
+        negative, rated = DossierTally.negative > 0, DossierTally.responses > 0
     columns = [
         _count(and_(d.received_local_date >= start, online)),
         _count(and_(d.received_local_date >= start, ~online)),
@@ -73,19 +99,17 @@ def dossiers_by_field(session: Session, scope: Scope, dissatisfied: Dissatisfied
         _count(overdue),
         _count(and_(online, or_(late, overdue))),
         _count(or_(late, overdue, negative)),
-        _count(and_(resolved, exists(select(Response.id).where(Response.dossier_id == d.id)))),
+        _count(and_(resolved, rated)),
     ]
-    stmt = (
-        select(d.field, *columns)
-        .where(d.unit_id.in_(scope.unit_ids), d.received_local_date <= end,
-               or_(d.returned_local_date.is_(None), d.returned_local_date >= start))
-        .group_by(d.field)
-        .order_by(d.field)
-    )
+    stmt = select(group, *columns).select_from(d)
+    if not scope.recount:
+        stmt = stmt.outerjoin(DossierTally, DossierTally.dossier_id == d.id)
+    stmt = (stmt.where(d.unit_id.in_(scope.unit_ids), d.received_local_date <= end,
+                       or_(d.returned_local_date.is_(None), d.returned_local_date >= start))
+            .group_by(group).order_by(group))
     if scope.field is not None:
         stmt = stmt.where(d.field == scope.field)
-    return [{"field": row[0], **{name: int(value) for name, value in zip(DOSSIER_COLUMNS, row[1:], strict=True)}}
-            for row in session.execute(stmt)]
+    return stmt
 
 
 def in_scope(scope: Scope, stmt: Select[Any], *, channel: bool = True) -> Select[Any]:
@@ -100,6 +124,9 @@ def in_scope(scope: Scope, stmt: Select[Any], *, channel: bool = True) -> Select
 
 def responses_by_instrument(session: Session, scope: Scope) -> list[tuple[str, str, int]]:
     """(instrument code, version, responses)."""
+    if scope.tallied:
+        return fast.responses_by_instrument(session, scope.unit_ids, scope.period.start, scope.period.end,
+                                            scope.channel)
     stmt = in_scope(scope, select(Response.instrument_code, Response.instrument_version, func.count(Response.id))
                       .group_by(Response.instrument_code, Response.instrument_version))
     return [(code, version, int(n)) for code, version, n in session.execute(stmt)]
@@ -107,6 +134,8 @@ def responses_by_instrument(session: Session, scope: Scope) -> list[tuple[str, s
 
 def responses_by_channel(session: Session, scope: Scope) -> dict[str, int]:
     """Responses per channel (ignores the channel filter, so the split is always complete)."""
+    if scope.tallied:
+        return fast.responses_by_channel(session, scope.unit_ids, scope.period.start, scope.period.end)
     stmt = in_scope(scope, select(Response.channel, func.count(Response.id)).group_by(Response.channel),
                       channel=False)
     return {str(channel): int(n) for channel, n in session.execute(stmt)}
@@ -121,12 +150,33 @@ def answer_groups(session: Session, scope: Scope) -> list[AnswerGroup]:
     One GROUP BY feeds the option counts, the index points and the overall satisfaction: an option's
     points are fixed within an instrument version, so ``max(points)`` is the option's points.
     """
+    if scope.tallied:
+        return fast.answer_groups(session, scope.unit_ids, scope.period.start, scope.period.end, scope.channel)
     stmt = in_scope(scope, select(Response.instrument_code, Response.instrument_version, Answer.criterion_code,
                                   Answer.option_code, func.count(Answer.id), func.max(Answer.points))
                     .join(Answer, Answer.response_id == Response.id)
                     .group_by(Response.instrument_code, Response.instrument_version, Answer.criterion_code,
                               Answer.option_code))
     return [(i, v, c, o, int(n), None if p is None else int(p)) for i, v, c, o, n, p in session.execute(stmt)]
+
+
+def answer_groups_by_unit(session: Session, scope: Scope) -> dict[int, list[AnswerGroup]]:
+    """``answer_groups`` of each unit of the scope, in one query (the district ranking)."""
+    if scope.tallied:
+        rows = fast.answer_groups(session, scope.unit_ids, scope.period.start, scope.period.end, scope.channel,
+                                  by_unit=True)
+    else:
+        stmt = in_scope(scope, select(Response.unit_id, Response.instrument_code, Response.instrument_version,
+                                      Answer.criterion_code, Answer.option_code, func.count(Answer.id),
+                                      func.max(Answer.points))
+                        .join(Answer, Answer.response_id == Response.id)
+                        .group_by(Response.unit_id, Response.instrument_code, Response.instrument_version,
+                                  Answer.criterion_code, Answer.option_code))
+        rows = [(u, i, v, c, o, int(n), None if p is None else int(p)) for u, i, v, c, o, n, p in session.execute(stmt)]
+    result: dict[int, list[AnswerGroup]] = {}
+    for unit_id, *group in rows:
+        result.setdefault(int(unit_id), []).append(tuple(group))  # type: ignore[arg-type]
+    return result
 
 
 def points_by_criterion(groups: list[AnswerGroup]) -> list[tuple[str, str, str, int, int]]:
@@ -147,6 +197,8 @@ def _negative(dissatisfied: DissatisfiedKeys) -> Any:
 
 def negative_responses(session: Session, scope: Scope, dissatisfied: DissatisfiedKeys) -> int:
     """Responses with at least one dissatisfied answer: follow-up candidates."""
+    if scope.tallied:
+        return fast.negative_responses(session, scope.unit_ids, scope.period.start, scope.period.end, scope.channel)
     stmt = in_scope(scope, select(func.count(Response.id)).where(_negative(dissatisfied)))
     return int(session.scalar(stmt) or 0)
 
@@ -193,3 +245,19 @@ def staff_inputs(session: Session, unit_ids: Sequence[int], period: Period) -> S
                               .where(*where, q.ballots_handed_out.is_not(None)))
     return StaffFigures({k: v for k, v in points.items() if v[1] > 0},
                         tuple((int(u), int(y), int(n), int(b)) for u, y, n, b in ballots))
+
+
+def staff_points_by_unit(session: Session, unit_ids: Sequence[int], period: Period) -> dict[int, StaffFigures]:
+    """``staff_inputs`` of each unit alone, index points only (the district ranking), in one query."""
+    q = QuarterInput
+    stmt = select(
+        q.unit_id,
+        func.coalesce(func.sum(q.index5_points), 0), func.count(q.index5_points),
+        func.coalesce(func.sum(q.index6_points), 0), func.count(q.index6_points),
+        func.coalesce(func.sum(q.index8_points), 0), func.count(q.index8_points),
+    ).where(q.unit_id.in_(unit_ids), tuple_(q.year, q.quarter).in_(quarters_overlapping(period))).group_by(q.unit_id)
+    result = {}
+    for unit_id, *row in session.execute(stmt):
+        points = {5: (int(row[0]), int(row[1])), 6: (int(row[2]), int(row[3])), 8: (int(row[4]), int(row[5]))}
+        result[int(unit_id)] = StaffFigures({k: v for k, v in points.items() if v[1] > 0}, ())
+    return result

@@ -16,14 +16,18 @@ unlike a district's own report, whose scores pool every dossier and answer of it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from aggregator import stats
-from aggregator.report import make_scope, unit_scores
+from aggregator import coverage, queries, stats
+from aggregator.index8 import with_case_index8
+from aggregator.queries import Scope
+from aggregator.report import dossier_section, forms_used, index_points, make_scope, score_section
 from sipas.catalogue import Catalogue
 from sipas.clock import Period
 from sipas.models import Unit, UnitKind
@@ -75,12 +79,35 @@ def _brief(row: dict[str, Any]) -> dict[str, Any]:
     return {"code": row["code"], "name": row["name"], "total": row["total"], "class": row["class"]}
 
 
+def scores_by_unit(session: Session, catalogue: Catalogue, scope: Scope,
+                   units: Sequence[Unit]) -> dict[int, dict[str, Any]]:
+    """The TT 01/2018 scores of each unit of the scope alone, from one dossier pass and one answer pass
+    grouped by unit (never the whole report once per ward); index 8 from each unit's follow-up cases and the
+    coverage from the forms each unit used, as ``aggregator.report.unit_scores`` does for one scope."""
+    dossier_rows = queries.dossiers_by_unit(session, scope, catalogue.dissatisfied_answers())
+    groups = queries.answer_groups_by_unit(session, scope)
+    staff_by_unit = queries.staff_points_by_unit(session, scope.unit_ids, scope.period)
+    result = {}
+    for unit in units:
+        dossiers, _table = dossier_section([dossier_rows[unit.id]] if unit.id in dossier_rows else [])
+        unit_scope = replace(scope, unit_ids=(unit.id,))
+        staff = with_case_index8(session, catalogue, unit_scope,
+                                 staff_by_unit.get(unit.id, queries.StaffFigures({}, ())))
+        unit_groups = groups.get(unit.id, [])
+        points = queries.points_by_criterion(unit_groups)
+        asked = coverage.asked_indices(catalogue, forms_used(catalogue, [unit], scope.period, unit_groups))
+        result[unit.id] = score_section(catalogue, index_points(catalogue, dossiers, points, staff), asked)
+    return result
+
+
 def build_ranking(session: Session, catalogue: Catalogue, district: Unit, period: Period, *, tz: tzinfo,
-                  now: datetime) -> dict[str, Any]:
+                  now: datetime, recount: bool = False) -> dict[str, Any]:
     wards = [u for u in descendants(session, district) if u.kind in (UnitKind.WARD, UnitKind.COMMUNE)]
+    all_scores = scores_by_unit(session, catalogue, make_scope(wards, period, tz=tz, now=now, recount=recount),
+                                wards)
     rows = []
     for ward in wards:
-        scores = unit_scores(session, catalogue, make_scope([ward], period, tz=tz, now=now), [ward])
+        scores = all_scores[ward.id]
         rows.append({"code": ward.code, "name": ward.name, "indices": scores["indices"], "total": scores["total"],
                      "class": scores["class"], "class_code": scores["class_code"]}
                     | {key: scores[key] for key in RANKING_SCORE_KEYS})

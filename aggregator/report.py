@@ -57,12 +57,12 @@ CITIZEN_INDICES = (3, 4, 7)
 
 
 def make_scope(units: Sequence[Unit], period: Period, *, tz: tzinfo, now: datetime, field: str | None = None,
-               channel: str | None = None) -> queries.Scope:
+               channel: str | None = None, recount: bool = False) -> queries.Scope:
     start_utc, end_utc = period.utc_bounds(tz)
     return queries.Scope(
         unit_ids=tuple(u.id for u in units), period=period, start_utc=start_utc, end_utc=end_utc,
         as_of=min(period.end, local_date(now, tz)), field=field or None,
-        channel=ResponseChannel(channel) if channel else None, tz=tz, today=local_date(now, tz),
+        channel=ResponseChannel(channel) if channel else None, tz=tz, today=local_date(now, tz), recount=recount,
     )
 
 
@@ -248,9 +248,10 @@ def paper_ballots_section(period: Period, staff: queries.StaffFigures, returned:
 
 def build_report(session: Session, catalogue: Catalogue, units: list[Unit], period: Period, *, tz: tzinfo,
                  now: datetime, unit_label: str, field: str | None = None,
-                 channel: str | None = None) -> dict[str, Any]:
-    """The whole report; ``units[0]`` names it (a district comes first in ``descendants``)."""
-    scope = make_scope(units, period, tz=tz, now=now, field=field, channel=channel)
+                 channel: str | None = None, recount: bool = False) -> dict[str, Any]:
+    """The whole report; ``units[0]`` names it (a district comes first in ``descendants``). ``recount``
+    reads every raw row instead of the tallies (the reference the property test compares with)."""
+    scope = make_scope(units, period, tz=tz, now=now, field=field, channel=channel, recount=recount)
     dissatisfied = catalogue.dissatisfied_answers()
     dossiers, table = dossier_section(queries.dossiers_by_field(session, scope, dissatisfied))
     resolved = dossiers["resolved"]

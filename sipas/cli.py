@@ -271,8 +271,10 @@ def apikey_revoke(ctx: Context, prefix: str) -> None:
 
 def _add_extra_commands() -> None:
     """Commands defined next to the feature they run: the core's import commands and the channels'."""
-    from sipas import cli_accounts, cli_backup, cli_cases, cli_imports, cli_operate
+    from sipas import cli_accounts, cli_backup, cli_cases, cli_imports, cli_operate, cli_tally
 
+    for command in cli_tally.DB_COMMANDS:
+        db.add_command(command)
     for command in cli_accounts.USER_COMMANDS:
         user.add_command(command)
 

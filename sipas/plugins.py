@@ -32,6 +32,7 @@ def load_all_models() -> None:
     importlib.import_module("sipas.models")
     importlib.import_module("sipas.models_ballots")
     importlib.import_module("sipas.cases.models")
+    importlib.import_module("sipas.models_tally")
     for channel in CHANNELS:
         try:
             package = importlib.import_module(channel)

@@ -28,6 +28,7 @@ from sipas.errors import (
 )
 from sipas.instrument_records import record_use
 from sipas.models import Answer, Dossier, Response, ResponseChannel, Unit
+from sipas.tally import count_response
 from sipas.text import fold, is_storable, storable
 
 MAX_COMMENT = 2000
@@ -207,6 +208,7 @@ def record_response(
             session.execute(Answer.__table__.insert(), [
                 {"response_id": response.id, "criterion_code": a.criterion_code, "position": a.position,
                  "option_code": a.option_code, "points": a.points} for a in answers])
+            count_response(session, response, instrument, tz, answers=answers)
             record_use(session, instrument, now=now)
     except IntegrityError as exc:
         if data.idempotency_key and data.source:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import Flask
 
 
@@ -17,3 +19,7 @@ def init_app(app: Flask) -> None:
     from sipas.todo import add_console_todo
 
     add_console_todo(app, notice_not_issued)
+    if not app.testing:  # the first DOCX of a worker would otherwise load CairoSVG and the fonts (~2 s)
+        from aggregator.notices.chart_png import warm_up
+
+        threading.Thread(target=warm_up, name="chart-warm-up", daemon=True).start()

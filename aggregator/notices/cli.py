@@ -64,6 +64,7 @@ def notice(ctx: Context, unit_code: str | None, quarter: str | None, start: str 
         raise click.ClickException(str(exc)) from None
     if issue and year is not None and year != (issue_date or max(today, period.end)).year:
         raise click.UsageError("Số thông báo đánh theo năm ban hành: --year phải trùng năm của ngày ban hành.")
+    prepared: Notice | None = None
     try:
         with ctx.database.session() as session:
             unit = get_unit(session, unit_code)
@@ -76,16 +77,17 @@ def notice(ctx: Context, unit_code: str | None, quarter: str | None, start: str 
             else:
                 issue_date = issue_date or max(today, period.end)
                 report = service.compute_report(session, ctx.catalogue(), unit, period, settings=settings, now=now)
-                if issue:
-                    issued = service.issue_notice(session, unit, report,
-                                                  service.IssueRequest(period, number or 0, issue_date),
-                                                  settings=settings, actor="cli", now=now)
-                    data = service.issued_bytes(issued, fmt)
-                    click.echo(f"Đã ban hành Thông báo số {issued.number_label}.", err=True)
+                if issue:  # as the console: check and render, end the transaction, convert, then store
+                    prepared = service.prepare_notice(session, unit, report,
+                                                      service.IssueRequest(period, number or 0, issue_date),
+                                                      settings=settings, actor="cli", now=now)
+                    session.rollback()  # reads only: no database lock is held while LibreOffice converts
                 else:
                     view = service.notice_view(session, unit, report, settings=settings, number=None,
                                                issue_date=issue_date)
                     data = service.render(view, fmt, settings)
+        if prepared is not None:
+            data = _issue(ctx, prepared, fmt)
     except DomainError as exc:
         raise click.ClickException(exc.message_vi) from None
     except (RenderError, TemplateError) as exc:
@@ -117,6 +119,17 @@ def verify(ctx: Context, file: Path) -> None:
         found = match.notice
         click.echo(f"Trùng khớp: {fingerprint.describe(match)}, kết quả "
                    f"{period_words(found.period_start, found.period_end)}; SHA-256 {fingerprint.sha256(data)}.")
+
+
+def _issue(ctx: Context, prepared: Notice, fmt: str) -> bytes:
+    """Convert a prepared notice outside any transaction (the converter's host lock and PDF cache are the
+    console queue's), then store it in a short transaction of its own."""
+    prepared.pdf = service.pdf_of(prepared.docx, ctx.settings)
+    with ctx.database.session() as session:
+        issued = service.store_notice(session, session.get_one(Unit, prepared.unit_id), prepared)
+        data = service.issued_bytes(issued, fmt)
+    click.echo(f"Đã ban hành Thông báo số {issued.number_label}.", err=True)
+    return data
 
 
 def issued_notice(session: Session, unit: Unit, number: int, *, year: int | None, period: Period | None) -> Notice:

@@ -115,3 +115,46 @@ def test_pdf_file(run_cli, ward: str, tmp_path: Path, real_soffice: str) -> None
     assert result.exit_code == 0, result.output
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     assert "Số: 03/TB-UBND" in text and "Bến Nghé, ngày 06 tháng 4 năm 2026" in text and "Phạm Thị Dung" in text
+
+
+def _open_transactions(url: str) -> list[str]:
+    """Another client's view: is a write lock (SQLite) or an open transaction (PostgreSQL) held?"""
+    from sqlalchemy import create_engine, text
+
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 0})
+        try:
+            with engine.connect() as connection:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                connection.exec_driver_sql("ROLLBACK")
+            return []
+        except Exception as exc:  # "database is locked"
+            return [str(exc)]
+        finally:
+            engine.dispose()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.scalars(text(
+                "SELECT state FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'")))
+    finally:
+        engine.dispose()
+
+
+def test_issuing_holds_no_transaction_while_libreoffice_converts(run_cli, ward: str, settings: Settings,  # type: ignore[no-untyped-def]
+                                                                 tmp_path: Path, monkeypatch) -> None:
+    from aggregator.notices import service
+
+    real, seen = service.pdf_of, []
+
+    def watching(docx: bytes, settings_: Settings) -> bytes:
+        seen.append(_open_transactions(settings.database_url))
+        return real(docx, settings_)
+
+    monkeypatch.setattr(service, "pdf_of", watching)
+    result = run_cli("notice", "--unit", ward, "--quarter", "2026Q1", "--number", "5", "--date", "2026-04-06",
+                     "--format", "pdf", "--issue", "-o", str(tmp_path / "tb.pdf"))
+    assert result.exit_code == 0, result.output
+    assert seen == [[]]  # converted once, with the intake free to write meanwhile
+    assert (tmp_path / "tb.pdf").read_bytes().startswith(b"%PDF")

@@ -1,0 +1,168 @@
+"""Keep ``answer_tally``, ``response_tally`` and ``dossier_tally`` equal to a recount of the raw rows.
+
+Every response is stored by ``sipas.responses.record_response`` (API, kiosk, phone form, SMS, imports,
+demo data), which calls ``count_response`` inside the savepoint that inserts it: a refused duplicate or a
+rolled-back request leaves the counts untouched. Responses are never edited or deleted one by one (a
+re-import replays the stored response through its idempotency key; emptying the demo database deletes
+every table). A new path that deletes or edits responses must call ``uncount_response`` first, or
+``rebuild`` afterwards. ``rebuild`` recomputes everything from the raw rows (migration ``core_0014``,
+``sipas db retally`` after a change of ``SIPAS_TIMEZONE``, the benchmark generator, the property test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, tzinfo
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, delete, func, literal, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from sipas.catalogue import Instrument
+from sipas.clock import local_date
+from sipas.models import Answer, Response
+from sipas.models_tally import AnswerTally, DossierTally, ResponseTally
+
+NOT_APPLICABLE = ""
+DissatisfiedKeys = Sequence[tuple[str, str, str, str]]
+GRAINS = ("day", "month")
+ANSWER_KEY = ("unit_id", "grain", "local_date", "instrument_code", "instrument_version", "channel", "criterion_code",
+              "option_code")
+CHUNK = 20_000
+RESPONSE_KEY = ("unit_id", "grain", "local_date", "instrument_code", "instrument_version", "channel")
+
+
+_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
+def _upsert_statement(dialect: str, table: Table, key: Sequence[str], added: Sequence[str]) -> Any:
+    """Built once per dialect and table: building the ``ON CONFLICT`` clause anew for every response cost
+    more than running it (and defeated SQLAlchemy's compiled-statement cache)."""
+    found = _UPSERTS.get((dialect, table.name))
+    if found is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(table)
+        found = stmt.on_conflict_do_update(index_elements=list(key),
+                                           set_={c: table.c[c] + stmt.excluded[c] for c in added})
+        _UPSERTS[(dialect, table.name)] = found
+    return found
+
+
+def _upsert(session: Session | Connection, table: Table, key: Sequence[str], added: Sequence[str],
+            rows: list[dict[str, Any]]) -> None:
+    """Insert each row or add its counts to the stored one (one statement, executed for every row).
+
+    Rows are sorted by key so two concurrent writers lock the same rows in the same order (no deadlock
+    on PostgreSQL)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name if isinstance(session, Session) else session.dialect.name
+    session.execute(_upsert_statement(dialect, table, key, added),
+                    sorted(rows, key=lambda r: tuple(str(r[k]) for k in key)))
+
+
+def _response_rows(response: Response, answers_given: Sequence[Answer], instrument: Instrument, day: date,
+                   sign: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """The response's answer and response rows, at the day grain and at the month grain."""
+    negative = int(any(a.option_code is not None and instrument.is_dissatisfied(a.criterion_code, a.option_code)
+                       for a in answers_given))
+    answers, responses = [], []
+    for grain, first in (("day", day), ("month", day.replace(day=1))):
+        base = {"unit_id": response.unit_id, "grain": grain, "local_date": first,
+                "instrument_code": response.instrument_code, "instrument_version": response.instrument_version,
+                "channel": response.channel}
+        answers += [base | {"criterion_code": a.criterion_code, "option_code": a.option_code or NOT_APPLICABLE,
+                            "points": a.points, "answers": sign} for a in answers_given]
+        responses.append(base | {"responses": sign, "negative": sign * negative})
+    return answers, responses, negative
+
+
+def count_response(session: Session, response: Response, instrument: Instrument, tz: tzinfo, *,
+                   sign: int = 1, answers: Sequence[Answer] | None = None) -> None:
+    """Add (``sign=1``) or take away (``sign=-1``) one stored response's counts; call after its flush.
+
+    ``answers``: the response's answer rows when the caller inserted them itself (record_response writes them
+    in one multi-row INSERT, so ``response.answers`` would cost a reload); by default the relationship's."""
+    given = response.answers if answers is None else answers
+    answers, rows, negative = _response_rows(response, given, instrument, local_date(response.submitted_at, tz),
+                                             sign)
+    _upsert(session, AnswerTally.__table__, ANSWER_KEY, ("answers",), answers)  # type: ignore[arg-type]
+    _upsert(session, ResponseTally.__table__, RESPONSE_KEY, ("responses", "negative"), rows)  # type: ignore[arg-type]
+    if response.dossier_id is not None:
+        _upsert(session, DossierTally.__table__, ("dossier_id",), ("responses", "negative"),  # type: ignore[arg-type]
+                [{"dossier_id": response.dossier_id, "responses": sign, "negative": sign * negative}])
+
+
+def uncount_response(session: Session, response: Response, instrument: Instrument, tz: tzinfo) -> None:
+    """Take a response's counts away before it is deleted or edited (then count it again if edited)."""
+    count_response(session, response, instrument, tz, sign=-1)
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo) -> None:
+    """Recompute the three tallies from ``response`` and ``answer`` (replacing what they held).
+
+    Local days are computed in Python (SQLite has no time zones) into a scratch table, then each tally is
+    one ``INSERT … SELECT … GROUP BY``; memory stays flat (responses are streamed in chunks)."""
+    from sqlalchemy import Column, Date, Integer, MetaData
+    from sqlalchemy import Table as CoreTable
+
+    scratch_meta = MetaData()
+    days = CoreTable("tally_scratch_day", scratch_meta, Column("response_id", Integer, primary_key=True),
+                     Column("local_date", Date), Column("month", Date), Column("negative", Integer),
+                     prefixes=["TEMPORARY"])
+    days.drop(connection, checkfirst=True)
+    days.create(connection)
+    r, a = Response.__table__, Answer.__table__
+    negative_ids = set()
+    if dissatisfied:
+        keys = list(dissatisfied)
+        for chunk in _chunks(keys, 200):
+            negative_ids.update(connection.scalars(
+                select(a.c.response_id).join(r, r.c.id == a.c.response_id)
+                .where(tuple_(r.c.instrument_code, r.c.instrument_version, a.c.criterion_code, a.c.option_code)
+                       .in_(chunk)).distinct()))
+    insert_day = days.insert().values(response_id=bindparam("rid"), local_date=bindparam("day"),
+                                      month=bindparam("month"), negative=bindparam("neg"))
+    last = 0
+    while True:  # keyset pages: flat memory, and no open cursor while inserting
+        chunk = connection.execute(select(r.c.id, r.c.submitted_at).where(r.c.id > last).order_by(r.c.id)
+                                   .limit(CHUNK)).all()
+        if not chunk:
+            break
+        connection.execute(insert_day, [{"rid": rid, "day": day, "month": day.replace(day=1),
+                                         "neg": int(rid in negative_ids)}
+                                        for rid, day in ((rid, local_date(at, tz)) for rid, at in chunk)])
+        last = chunk[-1][0]
+    at, rt, dt = AnswerTally.__table__, ResponseTally.__table__, DossierTally.__table__
+    for table in (at, rt, dt):
+        connection.execute(delete(table))
+    for grain, column in (("day", days.c.local_date), ("month", days.c.month)):
+        key = (r.c.unit_id, literal(grain), column, r.c.instrument_code, r.c.instrument_version, r.c.channel)
+        answers = (select(*key, a.c.criterion_code, func.coalesce(a.c.option_code, NOT_APPLICABLE),
+                          func.max(a.c.points), func.count())
+                   .select_from(a).join(r, r.c.id == a.c.response_id).join(days, days.c.response_id == r.c.id)
+                   .group_by(r.c.unit_id, column, r.c.instrument_code, r.c.instrument_version, r.c.channel,
+                             a.c.criterion_code, a.c.option_code))
+        connection.execute(at.insert().from_select([*ANSWER_KEY, "points", "answers"], answers))
+        responses = (select(*key, func.count(), func.sum(days.c.negative))
+                     .select_from(r).join(days, days.c.response_id == r.c.id)
+                     .group_by(r.c.unit_id, column, r.c.instrument_code, r.c.instrument_version, r.c.channel))
+        connection.execute(rt.insert().from_select([*RESPONSE_KEY, "responses", "negative"], responses))
+    dossiers = (select(r.c.dossier_id, func.count(), func.sum(days.c.negative))
+                .select_from(r).join(days, days.c.response_id == r.c.id)
+                .where(r.c.dossier_id.is_not(None)).group_by(r.c.dossier_id))
+    connection.execute(dt.insert().from_select(["dossier_id", "responses", "negative"], dossiers))
+    days.drop(connection)
+

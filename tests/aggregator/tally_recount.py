@@ -1,0 +1,60 @@
+"""A straight recount of the tallies from the raw rows, in Python (no SQL shared with ``sipas.tally``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import tzinfo
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from sipas.catalogue import Catalogue
+from sipas.clock import local_date
+from sipas.models import Response
+from sipas.models_tally import AnswerTally, DossierTally, ResponseTally
+
+
+def recount(session: Session, catalogue: Catalogue, tz: tzinfo) -> dict[str, Counter[tuple[Any, ...]]]:
+    """What each tally must hold (zero counts left out), recomputed from every response and answer."""
+    answers: Counter[tuple[Any, ...]] = Counter()
+    responses: Counter[tuple[Any, ...]] = Counter()
+    dossiers: Counter[tuple[Any, ...]] = Counter()
+    for r in session.scalars(select(Response).options(selectinload(Response.answers))):
+        instrument = catalogue.version(r.instrument_code, r.instrument_version)
+        negative = any(a.option_code is not None and instrument.is_dissatisfied(a.criterion_code, a.option_code)
+                       for a in r.answers)
+        day = local_date(r.submitted_at, tz)
+        for key in ((r.unit_id, "day", day, r.instrument_code, r.instrument_version, str(r.channel)),
+                    (r.unit_id, "month", day.replace(day=1), r.instrument_code, r.instrument_version, str(r.channel))):
+            responses[(*key, "responses")] += 1
+            responses[(*key, "negative")] += int(negative)
+            for a in r.answers:
+                answers[(*key, a.criterion_code, a.option_code or "", a.points)] += 1
+        if r.dossier_id is not None:
+            dossiers[(r.dossier_id, "responses")] += 1
+            dossiers[(r.dossier_id, "negative")] += int(negative)
+    return {"answers": _nonzero(answers), "responses": _nonzero(responses), "dossiers": _nonzero(dossiers)}
+
+
+def stored(session: Session) -> dict[str, Counter[tuple[Any, ...]]]:
+    """What the tallies hold, in the shape of ``recount``."""
+    answers: Counter[tuple[Any, ...]] = Counter()
+    for t in session.scalars(select(AnswerTally)):
+        answers[(t.unit_id, t.grain, t.local_date, t.instrument_code, t.instrument_version, str(t.channel),
+                 t.criterion_code, t.option_code, t.points)] += t.answers
+    responses: Counter[tuple[Any, ...]] = Counter()
+    for rt in session.scalars(select(ResponseTally)):
+        key = (rt.unit_id, rt.grain, rt.local_date, rt.instrument_code, rt.instrument_version, str(rt.channel))
+        responses[(*key, "responses")] += rt.responses
+        responses[(*key, "negative")] += rt.negative
+    dossiers: Counter[tuple[Any, ...]] = Counter()
+    for dt in session.scalars(select(DossierTally)):
+        dossiers[(dt.dossier_id, "responses")] += dt.responses
+        dossiers[(dt.dossier_id, "negative")] += dt.negative
+    return {"answers": _nonzero(answers), "responses": _nonzero(responses), "dossiers": _nonzero(dossiers)}
+
+
+def _nonzero(counts: Counter[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
+    """Zero counts left out (a tally row may fall back to 0); a negative count stays, to be caught."""
+    return Counter({key: n for key, n in counts.items() if n != 0})
