@@ -19,6 +19,8 @@ from sipas.catalogue import Catalogue, Instrument
 from sipas.clock import local_date, utcnow
 from sipas.console.auth import actor_name, login_required, unit_for_user
 from sipas.context import get_catalogue, get_settings
+from sipas.day_input import day_text as shown_day
+from sipas.day_input import parse_day
 from sipas.models import Dossier
 from sipas.settings import Settings
 from sipas.storage import db_session, get_database
@@ -61,7 +63,7 @@ def ballot_print_form(unit_code: str):  # type: ignore[no-untyped-def]
     forms = [(code, catalogue.versions(code)) for code in catalogue.codes]
     current = {i.code: i.version for i in catalogue.latest(today)}
     return render_template("sms/ballot_print.html", unit=unit, forms=forms, current=current, sizes=SIZE_LABELS,
-                           today=today.isoformat(), max_copies=MAX_COPIES)
+                           today=shown_day(today), max_copies=MAX_COPIES)
 
 
 @bp.get("/<unit_code>/ballots.pdf", endpoint="ballot_pdf")
@@ -79,7 +81,7 @@ def ballot_pdf(unit_code: str):  # type: ignore[no-untyped-def]
     day_text = request.args.get("date", "")
     if day_text:
         try:
-            day = date.fromisoformat(day_text)
+            day = parse_day(day_text)  # ngày/tháng/năm as typed, or ISO in a link
         except ValueError:
             abort(400)
         db_session().commit()  # end the read transaction: links are issued in a short write session of their own

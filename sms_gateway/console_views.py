@@ -13,6 +13,7 @@ from sipas.audit import audit
 from sipas.clock import local_date, utcnow
 from sipas.console.auth import actor_name, allowed_units, login_required, unit_for_user
 from sipas.context import get_settings
+from sipas.day_input import parse_day
 from sipas.dossiers import find_dossier
 from sipas.models import Dossier, Unit
 from sipas.storage import db_session, get_database
@@ -47,11 +48,7 @@ def index():  # type: ignore[no-untyped-def]
 
 def _day(text: str) -> date:
     """A day typed as ngày/tháng/năm (``06/3/2026``) or given as ISO (``2026-03-06``, in links)."""
-    value = text.strip()
-    parts = value.split("/")
-    if len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts):
-        return date(int(parts[2]), int(parts[1]), int(parts[0]))
-    return date.fromisoformat(value)
+    return parse_day(text)
 
 
 @bp.get("/<unit_code>/slips")
