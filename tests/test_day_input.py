@@ -45,3 +45,11 @@ def test_clerk_pages_use_no_native_date_number_or_file_control() -> None:
         found += [f"{path.relative_to(ROOT)}: {m.group(0)}" for m in FILE_INPUT.finditer(text)
                   if "visually-hidden" not in m.group(0)]  # the Vietnamese picker hides the browser's button
     assert found == [], "\n".join(found)
+
+
+def test_no_page_shows_the_browsers_english_file_control() -> None:
+    """Citizens checking a notice copy get the same Vietnamese picker as clerks importing a file."""
+    pages = [path for path in ROOT.glob("*/**/templates/**/*.html") if ".venv" not in path.parts]
+    inputs = [(path, m.group(0)) for path in pages for m in FILE_INPUT.finditer(path.read_text(encoding="utf-8"))]
+    assert len(inputs) >= 2  # the console's import and the public notice check
+    assert [f"{path.relative_to(ROOT)}: {tag}" for path, tag in inputs if "visually-hidden" not in tag] == []

@@ -46,11 +46,3 @@ document.addEventListener("DOMContentLoaded", function () {
 })();
 });
 
-// The Vietnamese file picker (dossier import): the chosen file's name replaces "Chưa chọn tệp nào".
-document.addEventListener("change", function (event) {
-  var picker = event.target.closest && event.target.closest("[data-file-picker]");
-  if (!picker || event.target.type !== "file") return;
-  var file = event.target.files && event.target.files[0];
-  picker.querySelector("[data-file-name]").textContent = file ? file.name : "Chưa chọn tệp nào";
-});
-
