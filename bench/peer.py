@@ -1,8 +1,8 @@
 """Twilio's SMS survey sample (automated-survey-flask), served beside sipas for the webhook comparison.
 
-Found in a ``shared/peers/`` folder beside the checkout (or beside the main checkout of a git worktree,
-or wherever ``SIPAS_BENCH_PEERS`` points). When it is absent the comparison is skipped with a note:
-nothing else needs it, and nothing under tests/ may read it. Its own pins fail on Python 3.11; the
+Vendored unmodified with its MIT licence in ``bench/peers/`` (see ``bench/peers/SOURCE.md``), or wherever
+``SIPAS_BENCH_PEERS`` points. Should it be absent the comparison is skipped with a note: nothing else needs
+it, and nothing under tests/ reads it. Its own pins fail on Python 3.11; the
 ones below install it in a separate venv, ``bench/.peer-venv`` (git-ignored), created on first use.
 """
 
@@ -28,18 +28,10 @@ SAMPLE = "automated-survey-flask"
 
 
 def find() -> Path | None:
-    """The sample's folder, or None."""
-    candidates = []
-    if os.environ.get("SIPAS_BENCH_PEERS"):
-        candidates.append(Path(os.environ["SIPAS_BENCH_PEERS"]))
-    candidates.append(ROOT.parent / "shared" / "peers")
-    common = subprocess.run(["git", "rev-parse", "--git-common-dir"], cwd=ROOT, capture_output=True, text=True)
-    if common.returncode == 0:  # a worktree: look beside the main checkout too
-        candidates.append((ROOT / common.stdout.strip()).resolve().parent.parent / "shared" / "peers")
-    for folder in candidates:
-        if (folder / SAMPLE / "automated_survey_flask").is_dir():
-            return folder / SAMPLE
-    return None
+    """The sample's folder: ``SIPAS_BENCH_PEERS`` when set, else the copy vendored in ``bench/peers``."""
+    folder = Path(os.environ["SIPAS_BENCH_PEERS"]) if os.environ.get("SIPAS_BENCH_PEERS") else ROOT / "bench" / "peers"
+    sample = folder / SAMPLE
+    return sample if (sample / "automated_survey_flask").is_dir() else None
 
 
 def _python() -> Path:
@@ -55,8 +47,8 @@ def start(gunicorn: Callable[..., Any]) -> tuple[Any | None, str | None]:
     """Install, seed and serve the sample; (server, None) or (None, why it is skipped)."""
     folder = find()
     if folder is None:
-        return None, (f"SKIPPED: `{SAMPLE}` not found (a `shared/peers/` folder beside the checkout, "
-                      "or SIPAS_BENCH_PEERS).")
+        return None, (f"SKIPPED: `{SAMPLE}` not found (in bench/peers/, "
+                      "or where SIPAS_BENCH_PEERS points).")
     try:
         python = _python()
     except (OSError, subprocess.CalledProcessError) as exc:
