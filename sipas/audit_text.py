@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sipas.cases.rules import STATUS_LABELS
 from sipas.models import AuditEvent, User
 
 Details = Mapping[str, Any]
@@ -23,12 +24,12 @@ IMPORT_STATUS = {"ok": "xong", "partial": "xong, có dòng bị từ chối", "r
 CHANNELS = {"kiosk": "kiosk", "sms": "tin nhắn SMS", "qr": "mã QR", "paper": "phiếu giấy", "api": "hệ thống một cửa",
             "web": "trang web", "zalo": "Zalo"}
 
-CASE_STATUS = {"open": "mới", "in_progress": "đang xử lý", "answered": "đã trả lời", "closed": "đã đóng"}
 
 
 def _case_status(details: Details) -> str:
     status = details.get("status")
-    return f" sang “{CASE_STATUS.get(str(status), str(status))}”" if status else ""
+    label = STATUS_LABELS.get(str(status)) if status else None  # CaseStatus is a StrEnum: its value finds it
+    return f" sang “{label.lower()}”" if label else ""
 
 
 def _count(details: Details, key: str) -> int:

@@ -46,11 +46,6 @@ def index():  # type: ignore[no-untyped-def]
     return render_template("sms/console_index.html", units=allowed_units())
 
 
-def _day(text: str) -> date:
-    """A day typed as ngày/tháng/năm (``06/3/2026``) or given as ISO (``2026-03-06``, in links)."""
-    return parse_day(text)
-
-
 @bp.get("/<unit_code>/slips")
 @login_required
 def slips_form(unit_code: str):  # type: ignore[no-untyped-def]
@@ -58,7 +53,7 @@ def slips_form(unit_code: str):  # type: ignore[no-untyped-def]
     unit = unit_for_user(unit_code)
     session, settings = db_session(), get_settings()
     try:
-        day = _day(request.args.get("date", ""))
+        day = parse_day(request.args.get("date", ""))  # ngày/tháng/năm, or ISO in links
     except ValueError:
         day = local_date(utcnow(), settings.tz)
     dossiers = [(d, is_rated(session, d, unit.default_instrument)) for d in returned_on(session, unit, day)]
@@ -89,7 +84,7 @@ def slips_day(unit_code: str):  # type: ignore[no-untyped-def]
     unit = unit_for_user(unit_code)
     session = db_session()
     try:
-        day = _day(request.args.get("date", ""))
+        day = parse_day(request.args.get("date", ""))  # ngày/tháng/năm, or ISO in links
     except ValueError:
         abort(400)
     batch = _print_slips(returned_on(session, unit, day), unit, subject=day.isoformat())
