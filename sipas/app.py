@@ -14,8 +14,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from sipas import converters, security_headers, storage
 from sipas.catalogue import load_catalogue
 from sipas.consent import load_consent_wordings
-from sipas.context import csrf
+from sipas.context import csrf, exempt_from_session
 from sipas.plugins import channel_modules
+from sipas.session_cookie import PageSessionInterface
 from sipas.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         # trusted proxies; login and link limits then count real clients, not the proxy.
         n = settings.proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    app.session_interface = PageSessionInterface()
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["sipas_settings"] = settings
@@ -57,7 +59,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(console_bp)
     app.register_blueprint(api_bp)
-    csrf.exempt(api_bp)
+    exempt_from_session(api_bp)
     from sipas.api.errors import api_not_found_fallback
 
     api_not_found_fallback(app)

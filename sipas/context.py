@@ -7,13 +7,24 @@ imports the blueprints, so a blueprint importing the factory's module would clos
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Blueprint, Flask, current_app
 from flask_wtf.csrf import CSRFProtect
 
 from sipas.catalogue import Catalogue
 from sipas.settings import Settings
 
 csrf = CSRFProtect()
+SESSIONLESS_BLUEPRINTS: set[str] = set()
+
+
+def exempt_from_session(bp: Blueprint) -> None:
+    """Mark a blueprint that machines, devices or citizens call, never a logged-in clerk's form.
+
+    Its requests need no CSRF token (they are authenticated by a device token, a signature, an API key
+    or a signed link) and never rewrite the session cookie (see ``sipas.session_cookie``).
+    """
+    csrf.exempt(bp)
+    SESSIONLESS_BLUEPRINTS.add(bp.name)
 
 
 def get_settings() -> Settings:

@@ -293,3 +293,21 @@ def test_submit_takes_back_the_heartbeats_instrument_object_and_checks_instrumen
     detail = garbage.get_json()["error"]["detail"]
     assert detail == "instrument.code must be a string of at most 64 characters"  # no Python repr
     assert len(session.scalars(select(Response)).all()) == 1
+
+
+def test_device_polls_never_rewrite_the_clerks_session_cookie(client, session):
+    """A kiosk tab in the clerk's browser polls every second with the clerk's cookie; a poll answered
+    after a console page added the CSRF token wrote its stale copy back (CI: "The CSRF session token is
+    missing" on the clerk's next click). Only a person's pages refresh the cookie."""
+    unit, _device, headers = paired_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    assert "session=" in client.get("/console/kiosks").headers.get("Set-Cookie", "")  # a page still refreshes it
+    polls = [client.post(f"/kiosk/{unit.code}/api/armed", json={}, headers=headers),
+             client.post(f"/kiosk/{unit.code}/api/heartbeat", json={"queued": 0}, headers=headers),
+             client.get("/kiosk/static/kiosk/kiosk.js"),
+             client.get("/api/v1/instruments")]
+    polls[2].close()
+    assert [p.headers.get("Set-Cookie") for p in polls] == [None] * 4
+    assert polls[0].status_code == 200 and polls[1].status_code == 200
