@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from sipas.clock import ROMAN_QUARTERS, Period
+from sipas.day_input import parse_day as parse_day_input
 
 
 class PeriodError(ValueError):
@@ -19,13 +20,10 @@ class PeriodError(ValueError):
 
 
 def parse_day(text: str, name: str) -> date:
-    """A day as people write it (``31/12/2026``, ``1/2/2026``) or as machines do (``2026-12-31``)."""
-    value = text.strip()
+    """A day as people write it (``31/12/2026``, ``1/2/2026``) or as machines do (``2026-12-31``), read by
+    the console's one day parser (``sipas.day_input``); a PeriodError naming the field ``name`` otherwise."""
     try:
-        match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", value)
-        if match:
-            return date(int(match.group(3)), int(match.group(2)), int(match.group(1)))
-        return date.fromisoformat(value)
+        return parse_day_input(text)
     except ValueError:
         raise PeriodError(f"Ngày “{text}” ({name}) không hợp lệ, cần dạng ngày/tháng/năm, ví dụ 31/12/2026.") \
             from None

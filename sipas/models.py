@@ -281,6 +281,7 @@ class ThrottleCounter(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     bucket: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # epoch seconds // window
     count: Mapped[int]
+    expires: Mapped[int] = mapped_column(index=True, server_default="0")  # epoch seconds the window ends
 
 
 class ApiKey(Base):

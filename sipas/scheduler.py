@@ -47,7 +47,7 @@ from sipas.storage import Database
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "scheduler"
-CORE_JOB_MODULES = ("sipas.backup_schedule",)  # each has register(scheduler, settings)
+CORE_JOB_MODULES = ("sipas.backup_schedule", "sipas.throttle_purge")  # each has register(scheduler, settings)
 DEFAULT_LEASE_SECONDS = 90
 JOB_RUNS_KEPT = timedelta(days=14)
 

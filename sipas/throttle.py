@@ -5,7 +5,8 @@ Counting rows and then inserting one let parallel requests all read the same cou
 statement — ``INSERT … ON CONFLICT DO UPDATE SET count = count + 1 RETURNING count`` on the row of
 (key, time window) — and allowed only if the count it got back is within the limit; the row lock
 serialises concurrent takers on PostgreSQL, and SQLite's write transaction (BEGIN IMMEDIATE) does the
-same. A successful attempt gives its count back (:func:`refund`).
+same. A successful attempt gives its count back (:func:`refund`). Each row knows when its window ends,
+so the rows of keys that never come back (one per client address) are purged by :func:`purge`.
 """
 
 from __future__ import annotations
@@ -29,15 +30,20 @@ class Limit:
     window: timedelta
 
 
+def _seconds(limit: Limit) -> int:
+    return max(int(limit.window.total_seconds()), 1)
+
+
 def _bucket(limit: Limit, now: datetime) -> int:
-    return int(now.timestamp() // max(int(limit.window.total_seconds()), 1))
+    return int(now.timestamp() // _seconds(limit))
 
 
 def take(session: Session, limit: Limit, now: datetime) -> bool:
     """Count one attempt against ``limit``; True when it is within the limit (the attempt may go on)."""
     key, bucket = limit.key[:200], _bucket(limit, now)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(ThrottleCounter).values(key=key, bucket=bucket, count=1)
+    statement = dialect.insert(ThrottleCounter).values(key=key, bucket=bucket, count=1,
+                                                        expires=(bucket + 1) * _seconds(limit))
     statement = statement.on_conflict_do_update(
         index_elements=[ThrottleCounter.key, ThrottleCounter.bucket],
         set_={"count": ThrottleCounter.count + 1},
@@ -64,3 +70,8 @@ def refund(session: Session, limit: Limit, now: datetime) -> None:
 def clear(session: Session, key_prefix: str) -> None:
     """Forget every counter whose key starts with ``key_prefix`` (an operator reset a password)."""
     session.execute(delete(ThrottleCounter).where(ThrottleCounter.key.startswith(key_prefix, autoescape=True)))
+
+
+def purge(session: Session, now: datetime) -> int:
+    """Delete the counters whose window has ended; the number deleted."""
+    return session.execute(delete(ThrottleCounter).where(ThrottleCounter.expires <= int(now.timestamp()))).rowcount

@@ -1,0 +1,47 @@
+"""Attempt counters of ended windows are purged every hour; a window still open keeps its count."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from sipas import throttle, throttle_purge
+from sipas.models import ThrottleCounter
+from sipas.scheduler import acquire_lock, activate, build_scheduler, deactivate
+from sipas.settings import Settings
+from sipas.storage import Database
+
+NOW = datetime(2026, 12, 5, 9, 30, tzinfo=UTC)
+
+
+def test_purge_deletes_ended_windows_only(session):
+    quarter = throttle.Limit("link:203.0.113.7", 5, timedelta(minutes=15))
+    day = throttle.Limit("sms-reply:abc", 10, timedelta(days=1))
+    assert throttle.take(session, quarter, NOW - timedelta(hours=1))  # a client that never came back
+    assert throttle.take(session, day, NOW - timedelta(hours=1))  # same hour, a day-long window
+    assert throttle.take(session, quarter.__class__("link:198.51.100.9", 5, quarter.window), NOW)
+    assert throttle.purge(session, NOW) == 1
+    assert sorted(session.scalars(select(ThrottleCounter.key))) == ["link:198.51.100.9", "sms-reply:abc"]
+    assert throttle.take(session, day, NOW) and session.scalars(select(ThrottleCounter.count).where(
+        ThrottleCounter.key == "sms-reply:abc")).one() == 2  # the open day window kept counting
+
+
+def test_the_scheduler_purges_every_hour(settings, session, tmp_path):
+    assert throttle.take(session, throttle.Limit("login-client:10.0.0.1", 5, timedelta(minutes=15)),
+                         datetime.now(UTC) - timedelta(hours=2))
+    session.commit()
+    scheduler = build_scheduler(Settings.from_env({}, database_url=settings.database_url))
+    (job,) = [j for j in scheduler.get_jobs() if j.id == throttle_purge.JOB_ID]
+    assert str(job.trigger) == "cron[minute='43']"
+    throttle_purge.register(scheduler, settings)
+    database = Database(settings)
+    activate(database, acquire_lock(database, "host:1", now=datetime.now(UTC)))
+    try:
+        throttle_purge.throttle_purge_job()
+    finally:
+        deactivate()
+        database.dispose()
+        throttle_purge._context.clear()
+    session.expire_all()
+    assert session.scalars(select(ThrottleCounter)).all() == []
