@@ -10,6 +10,8 @@ import click
 from aggregator.labels import decimal_vi, number_vi, percent_vi
 from aggregator.params import PeriodError, parse_period
 from aggregator.service import NotADistrict, district_ranking, unit_report
+from aggregator.zalo_section import KEY as ZALO_KEY
+from aggregator.zalo_section import zalo_rating_text
 from sipas.cli_context import Context, pass_context
 from sipas.clock import local_date, utcnow
 from sipas.errors import UnknownUnit
@@ -148,6 +150,8 @@ def report_text(data: dict[str, Any]) -> str:
     lines.append(f"Tỷ lệ hài lòng chung: {percent_vi(overall['percent'])} "
                  f"(n = {number_vi(overall['answers'])} câu trả lời{interval}{few})")
     lines.append(f"Tỷ lệ hài lòng theo QĐ 766: {percent_vi(data['satisfaction_766']['percent'])}")
+    if ZALO_KEY in data:
+        lines += ["", *zalo_rating_text(data[ZALO_KEY])]
     return "\n".join(lines)
 
 

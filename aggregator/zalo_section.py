@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aggregator import stats
+from aggregator.labels import decimal_vi, number_vi, percent_vi
 from aggregator.queries import Scope
 from sipas.models import Dossier, ResponseChannel
 from sms_gateway.models_zalo import ZaloRating
@@ -63,3 +64,17 @@ def with_zalo_rating(session: Session, scope: Scope, report: dict[str, Any]) -> 
     if section is not None:
         report[KEY] = section
     return report
+
+
+def zalo_rating_text(section: dict[str, Any]) -> list[str]:
+    """The lines ``sipas report`` prints for the section (apart from the 12 criteria)."""
+    stars = "; ".join(f"{row['stars']} sao {number_vi(row['n'])} ({percent_vi(row['percent'])})"
+                      for row in section["distribution"])
+    mean = decimal_vi(section["mean_stars"], 2) if section["mean_stars"] is not None else "–"
+    few = ", ít phiếu" if section["small_n"] else ""
+    fixes = section["corrections"]
+    return [f"Đánh giá qua Zalo (1–5 sao, ngoài 12 tiêu chí): {number_vi(section['count'])} lượt được tính{few}, "
+            f"trung bình {mean} sao",
+            f"  {stars}",
+            f"  Tổng số lượt gửi {number_vi(fixes['submissions'])}, trong đó gửi lại để sửa "
+            f"{number_vi(fixes['corrections'])}, không tính {number_vi(fixes['not_counted'])}"]

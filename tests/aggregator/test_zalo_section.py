@@ -117,3 +117,9 @@ def test_cli_json_api_and_xlsx_carry_the_section(run_cli, client: FlaskClient, s
     assert [row[:3] for row in rows[:5]] == [(1, 1, 25), (2, 0, 0), (3, 0, 0), (4, 1, 25), (5, 2, 50)]
     assert rows[5][:2] == ("Tổng số lượt được tính", 4) and rows[6][:2] == ("Số sao trung bình", 3.75)
     assert all("Zalo" not in str(row) for row in book["Tiêu chí"].iter_rows(values_only=True))
+    text = run_cli("report", "--unit", unit.code, "--quarter", "2026Q1").output
+    assert "Đánh giá qua Zalo (1–5 sao, ngoài 12 tiêu chí): 4 lượt được tính, ít phiếu, trung bình 3,75 sao" in text
+    assert "1 sao 1 (25,00%); 2 sao 0 (0,00%)" in text
+    page = client.get("/console/bao-cao/", query_string={"kind": "quarter", "quarter": "2026Q1", "unit": unit.code})
+    card = page.get_data(as_text=True).split('data-testid="zalo-rating"', 1)[1].split("</section>", 1)[0]
+    assert "trung bình 3,75 sao" in card and "<td>5 sao</td><td class=\"num\">2</td>" in card
