@@ -93,6 +93,10 @@ def test_a_dossier_of_another_unit_is_refused_and_the_link_still_works(client, s
     refused = _rate(client, catalogue, link.code, "HS-NOI-KHAC")
     assert refused.status_code == 422 and UnknownDossier.message_vi in refused.get_data(as_text=True)
     assert 'value="HS-NOI-KHAC"' in refused.get_data(as_text=True)  # the typed code is kept to correct it
+    token = csrf_token(client.get(f"/r/{link.code}").get_data(as_text=True))
+    as_json = client.post(f"/r/{link.code}", headers={"X-CSRFToken": token},
+                          json={"answers": answers_for(catalogue), "dossier_code": "HS-NOI-KHAC"})
+    assert as_json.status_code == 404 and as_json.get_json()["code"] == "unknown_dossier"
     fresh(session)
     assert session.get(ShortLink, link.id).used_at is None and _responses(session) == []
     assert _rate(client, catalogue, link.code, "HS-CUA-MINH").status_code == 200
