@@ -103,6 +103,8 @@ SENTENCES: dict[str, str | Callable[[Details], str]] = {
     "ballot.difference_resolved": "đối chiếu phiếu nhập khác nhau",
     "ballot.batch_confirmed": "xác nhận lô phiếu giấy",
     "qr.ballots_printed": "in phiếu đánh giá giấy",
+    "qr.blank_ballots_printed": lambda d: (f"in {_count(d, 'ballots')} phiếu đánh giá trắng, "
+                                           "mỗi phiếu một mã QR dùng một lần"),
     "cases.settings.saved": "sửa cài đặt xử lý phản ánh của đơn vị",
     "cases.opened": "tiếp nhận phản ánh",
     "cases.assigned": "giao xử lý phản ánh",

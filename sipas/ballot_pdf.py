@@ -112,6 +112,8 @@ def _ballot(page: _Page, instrument: Instrument, sheet: BallotSheet, unit_name: 
     page.paragraph(f"Mẫu {instrument.code}, phiên bản {instrument.version}", points=7, width=text_width, gap=4)
     code = sheet.dossier_code or "." * 40
     page.paragraph(_text(f"Mã hồ sơ: {code}"), points=9, bold=bool(sheet.dossier_code), width=text_width, gap=2)
+    if sheet.url:  # for a phone without a QR reader: the address typed by hand
+        page.paragraph(f"Đánh giá trên điện thoại: {sheet.url}", points=7, width=text_width, gap=2)
     if sheet.url:
         _qr(ctx, sheet.url, page.width - page.margin - qr_side, top, qr_side)
         page.size(6)

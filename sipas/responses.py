@@ -62,6 +62,7 @@ class ResponseInput:
     comment: str | None = None
     idempotency_key: str | None = None
     source: str | None = None
+    blank_ballot: bool = False  # from a single-use QR on a blank ballot: anonymous where the unit allows, as a kiosk
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,8 @@ def build_answers(instrument: Instrument, answers: Mapping[str, str]) -> list[An
 def _dossier_for(session: Session, unit: Unit, data: ResponseInput, submitted_at: datetime, tz: tzinfo
                  ) -> Dossier | None:
     if not data.dossier_code:
-        if data.channel is ResponseChannel.PAPER or (data.channel is ResponseChannel.KIOSK and unit.allow_anonymous):
+        if data.channel is ResponseChannel.PAPER or (
+                unit.allow_anonymous and (data.channel is ResponseChannel.KIOSK or data.blank_ballot)):
             return None
         raise DossierRequired(field="dossier_code", detail=f"channel {data.channel} needs a dossier code")
     dossier = find_dossier(session, unit, data.dossier_code.strip())

@@ -3,7 +3,8 @@
 A ballot printed for a dossier returned on a chosen day carries the dossier's code and the QR code of its
 phone-form link: the same short link a QR slip issues (``sms_gateway.links``; reused while open), so the
 citizen may answer on paper or on the phone and the one-rating-per-dossier rule keeps one of the two. Blank
-ballots (no dossier) have no QR: the phone form only exists per dossier. Rendering is ``sipas.ballot_pdf``.
+ballots by GET have no QR; blank ballots with a single-use QR each are printed by a POST
+(``sms_gateway.blank_ballot_print``). Rendering is ``sipas.ballot_pdf``.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from sipas.console.auth import actor_name, login_required, unit_for_user
 from sipas.context import get_catalogue, get_settings
 from sipas.day_input import day_text as shown_day
 from sipas.day_input import parse_day
-from sipas.models import Dossier
+from sipas.models import Dossier, Unit
 from sipas.settings import Settings
 from sipas.storage import db_session, get_database
+from sms_gateway.blank_ballots import MAX_BLANK_BALLOTS
 from sms_gateway.console_views import bp
 from sms_gateway.links import issue_link, link_url, qr_expiry
 from sms_gateway.models_links import LinkChannel
@@ -45,7 +47,7 @@ def dossier_sheets(session: Session, settings: Settings, dossiers: list[Dossier]
     return sheets
 
 
-def _instrument(catalogue: Catalogue, code: str, version: str, today: date) -> Instrument:
+def instrument_for(catalogue: Catalogue, code: str, version: str, today: date) -> Instrument:
     """The version asked for; without one, the version in effect today."""
     try:
         return catalogue.version(code, version) if version else catalogue.current(code, today)
@@ -57,13 +59,18 @@ def _instrument(catalogue: Catalogue, code: str, version: str, today: date) -> I
 @login_required
 def ballot_print_form(unit_code: str):  # type: ignore[no-untyped-def]
     """Every form (and each of its versions) the unit may print, in A5 or A4, blank or for a day's dossiers."""
-    unit = unit_for_user(unit_code)
+    return ballot_print_page(unit_for_user(unit_code))
+
+
+def ballot_print_page(unit: Unit, *, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    """The print page (with an error above the forms when a print was refused)."""
     catalogue = get_catalogue()
     today = local_date(utcnow(), get_settings().tz)
     forms = [(code, catalogue.versions(code)) for code in catalogue.codes]
     current = {i.code: i.version for i in catalogue.latest(today)}
     return render_template("sms/ballot_print.html", unit=unit, forms=forms, current=current, sizes=SIZE_LABELS,
-                           today=shown_day(today), max_copies=MAX_COPIES)
+                           today=shown_day(today), max_copies=MAX_COPIES, max_blank=MAX_BLANK_BALLOTS,
+                           error=error), status
 
 
 @bp.get("/<unit_code>/ballots.pdf", endpoint="ballot_pdf")
@@ -73,7 +80,7 @@ def ballot_pdf(unit_code: str):  # type: ignore[no-untyped-def]
     ``copies`` blank ballots (default 1) or ``date``: a ballot with a QR per dossier returned that day."""
     unit = unit_for_user(unit_code)
     today = local_date(utcnow(), get_settings().tz)
-    instrument = _instrument(get_catalogue(), request.args.get("instrument") or unit.default_instrument,
+    instrument = instrument_for(get_catalogue(), request.args.get("instrument") or unit.default_instrument,
                              request.args.get("version", ""), today)
     size = request.args.get("size", "a5")
     if size not in SIZE_LABELS:
@@ -99,7 +106,7 @@ def ballot_pdf(unit_code: str):  # type: ignore[no-untyped-def]
         name = f"phieu-{instrument.code}-{instrument.version}-{size}.pdf"
     if not sheets:
         return render_template("sms/ballot_print.html", unit=unit, forms=[], current={}, sizes=SIZE_LABELS,
-                               today=day_text, max_copies=MAX_COPIES,
+                               today=day_text, max_copies=MAX_COPIES, max_blank=MAX_BLANK_BALLOTS,
                                error="Không có hồ sơ nào trả kết quả ngày này mà chưa được đánh giá."), 404
     pdf = render_ballots(instrument, sheets, unit_name=unit.name, size=size)
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})

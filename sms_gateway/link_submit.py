@@ -4,6 +4,10 @@ The guarded ``UPDATE … WHERE used_at IS NULL`` and the response insert share o
 refused rating (missing answer, unknown option) rolls both back and leaves the link usable; a
 concurrent second submit finds the row already spent; the one-response-per-dossier constraint is
 the final guard.
+
+A blank-ballot link (no dossier) takes the dossier code the citizen typed: it must be a dossier of the link's
+unit; a wrong code, a missing one where the unit refuses anonymous ratings, or a dossier already rated is
+refused and leaves the link usable.
 """
 
 from __future__ import annotations
@@ -56,11 +60,13 @@ def submit_via_link(
     client_key: str | None,
     now: datetime,
     tz: tzinfo,
+    dossier_code: str | None = None,
 ) -> Submitted:
     """Record the rating for the link's dossier and instrument and spend the link. Flushes only.
 
     Raises ``LinkUsed`` (already spent or the dossier already rated: commit, the audit event stays),
-    ``LinkExpired``, or the core's validation errors (roll back: the link stays usable).
+    ``LinkExpired``, or the core's validation errors (roll back: the link stays usable). ``dossier_code`` is read
+    only for a blank-ballot link; there ``AlreadyRated`` is raised as is with the link left unspent (commit).
     """
     key = _idempotency_key(link, client_key)
     if link.used_at is not None:
@@ -82,15 +88,20 @@ def submit_via_link(
         instrument=link.instrument_code,
         channel=ResponseChannel(str(link.channel)),
         answers=answers,
-        dossier_code=link.dossier.code,
+        dossier_code=link.dossier.code if link.dossier is not None else (dossier_code or "").strip() or None,
         submitted_at=now,
         comment=comment,
         idempotency_key=key,
         source=f"link:{link.channel}",
+        blank_ballot=link.dossier_id is None,
     )
     try:
         recorded = record_response(session, catalogue, link.unit, data, now=now, tz=tz, actor=f"link:{link.channel}")
     except AlreadyRated as exc:
+        if link.dossier_id is None:  # the citizen typed a rated dossier: the sheet may still rate another one
+            session.execute(update(ShortLink).where(ShortLink.id == link.id).values(used_at=None)
+                            .execution_options(synchronize_session=False))
+            raise
         raise LinkUsed(detail=f"dossier of link {link.id} already rated") from exc
     session.execute(
         update(ShortLink).where(ShortLink.id == link.id).values(response_id=recorded.response.id)

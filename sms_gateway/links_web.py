@@ -14,7 +14,13 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(phone_bp)
     exempt_from_session(phone_bp)  # its form token is signed and bound to the link, not kept in the session cookie
-    from sms_gateway import ballot_print, console_outbox, console_templates, console_views  # noqa: F401  (routes on bp)
+    from sms_gateway import (  # noqa: F401  (routes on bp)
+        ballot_print,
+        blank_ballot_print,
+        console_outbox,
+        console_templates,
+        console_views,
+    )
 
     app.register_blueprint(console_views.bp)
     add_console_nav(app, "sms_console.index", "Tin nhắn & QR", order=40, roles=("admin", "clerk"))

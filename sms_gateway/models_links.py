@@ -1,5 +1,9 @@
 """Short links: one per dossier, instrument and channel, spent when the rating is submitted.
 
+A link with no dossier (``dossier_id`` NULL) is printed on a blank ballot (``sms_gateway.blank_ballots``): it is
+single-use like the others, and the citizen types the dossier code (or none where the unit takes anonymous
+ratings) in the phone form.
+
 A GET never spends a link (phones and carriers pre-open links); ``used_at`` is set by a guarded
 ``UPDATE … WHERE used_at IS NULL`` on submit, and the one-response-per-dossier constraint is the
 final guard.
@@ -30,7 +34,7 @@ class ShortLink(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     instrument_code: Mapped[str] = mapped_column(String(64))
     channel: Mapped[LinkChannel] = mapped_column(enum_column(LinkChannel, 8))
@@ -39,7 +43,7 @@ class ShortLink(Base):
     used_at: Mapped[datetime | None]
     response_id: Mapped[int | None] = mapped_column(ForeignKey("response.id", ondelete="SET NULL"))
 
-    dossier: Mapped[Dossier] = relationship()
+    dossier: Mapped[Dossier | None] = relationship()
     unit: Mapped[Unit] = relationship()
     response: Mapped[Response | None] = relationship()
 

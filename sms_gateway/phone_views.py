@@ -109,14 +109,25 @@ def form(code: str):  # type: ignore[no-untyped-def]
     """Render the phone form (never spends the link)."""
     link = _load(code)
     now = utcnow()
-    if link.used_at is not None or is_rated(db_session(), link.dossier, link.instrument_code):
+    if link.used_at is not None or (link.dossier is not None
+                                    and is_rated(db_session(), link.dossier, link.instrument_code)):
         return _message(_spent_kind(link), 200, link)  # rated here, or meanwhile at the kiosk or on paper
     if link.is_expired(now):
         return _message("expired", 410, link)
     settings = get_settings()
     instrument = resolve_instrument(get_catalogue(), link.instrument_code, now, settings.tz)
-    return _page("sms/phone_form.html", 200, link=link, instrument=instrument,
+    return _page("sms/phone_form.html", 200, link=link, instrument=instrument, component=_component_for(link),
                  payload=instrument_payload(instrument), submit_key=secrets.token_urlsafe(12))
+
+
+def _component_for(link: ShortLink) -> dict[str, str] | None:
+    """A blank-ballot link asks for the dossier code, which the kiosk's rating component has no field for: its
+    plain form is served as is."""
+    return rating_component() if link.dossier_id is not None else None
+
+
+def _dossier_label(link: ShortLink) -> str:
+    return link.dossier.code if link.dossier is not None else "(phiếu trắng)"
 
 
 def _answers_from_form(instrument: Instrument) -> dict[str, str]:
@@ -142,17 +153,20 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             raw = body.get("answers")
             answers = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
             comment, key = body.get("comment"), body.get("idempotency_key")
+            typed = body.get("dossier_code")
         else:
             answers = _answers_from_form(instrument)
             comment, key = request.form.get("comment"), request.form.get("submit_key")
+            typed = request.form.get("dossier_code")
         submitted = submit_via_link(session, get_catalogue(), link, answers, comment=checked_comment(comment),
-                                    client_key=str(key or "") or None, now=now, tz=settings.tz)
+                                    client_key=str(key or "") or None, now=now, tz=settings.tz,
+                                    dossier_code=typed if isinstance(typed, str) else None)
     except DomainError as exc:
         if exc.keeps_audit:
             session.commit()
         else:
             session.rollback()
-        log.info("link submit refused: %s (dossier %s)", exc.code, link.dossier.code)
+        log.info("link submit refused: %s (dossier %s)", exc.code, _dossier_label(link))
         if wants_json:
             return jsonify(exc.to_dict()), exc.http_status, NO_STORE
         if isinstance(exc, LinkUsed):
@@ -162,10 +176,11 @@ def submit(code: str):  # type: ignore[no-untyped-def]
         if instrument is None:
             raise
         return _page("sms/phone_form.html", 422, link=link, instrument=instrument, error=exc,
+                     component=_component_for(link),
                      payload=instrument_payload(instrument), chosen=request.form,
                      submit_key=request.form.get("submit_key") or secrets.token_urlsafe(12))
     session.commit()
-    log.info("link rating stored: dossier %s channel %s response %s%s", link.dossier.code, link.channel,
+    log.info("link rating stored: dossier %s channel %s response %s%s", _dossier_label(link), link.channel,
              submitted.response.id, " (replayed)" if submitted.replayed else "")
     if wants_json:
         return jsonify(status="ok", message="Cảm ơn ông/bà đã đánh giá."), 200, NO_STORE

@@ -171,6 +171,7 @@ ALLOWED = {
     "kiosk_console.new_code": WORKERS, "kiosk_console.revoke": WORKERS,
     "sms_console.index": EVERYONE, "sms_console.slips_form": EVERYONE, "sms_console.slip": EVERYONE,
     "sms_console.slips_day": EVERYONE, "sms_console.ballot_print_form": EVERYONE, "sms_console.ballot_pdf": EVERYONE,
+    "sms_console.blank_ballot_pdf": WORKERS,
     "sms_console.erase": WORKERS, "sms_console.invitation_settings": WORKERS,
     "sms_console.invitations": WORKERS, "sms_console.outbox": WORKERS, "sms_console.templates": WORKERS,
     "sms_console.template_edit": WORKERS, "sms_console.template_check": WORKERS,
