@@ -73,24 +73,29 @@ def ballot_print_page(unit: Unit, *, error: str | None = None, status: int = 200
                            error=error), status
 
 
-@bp.get("/<unit_code>/ballots.pdf", endpoint="ballot_pdf")
+@bp.route("/<unit_code>/ballots.pdf", endpoint="ballot_pdf", methods=["GET", "POST"])
 @login_required
 def ballot_pdf(unit_code: str):  # type: ignore[no-untyped-def]
     """``instrument`` (default: the unit's form), ``version`` (default: in effect today), ``size`` (a5|a4), then
-    ``copies`` blank ballots (default 1) or ``date``: a ballot with a QR per dossier returned that day."""
+    ``copies`` blank ballots (default 1; a GET: nothing is written) or ``date``: a ballot with a QR per dossier
+    returned that day (a POST: it issues the dossiers' links and is audited; a GET never writes)."""
     unit = unit_for_user(unit_code)
     today = local_date(utcnow(), get_settings().tz)
-    instrument = instrument_for(get_catalogue(), request.args.get("instrument") or unit.default_instrument,
-                             request.args.get("version", ""), today)
-    size = request.args.get("size", "a5")
+    values = request.form if request.method == "POST" else request.args
+    instrument = instrument_for(get_catalogue(), values.get("instrument") or unit.default_instrument,
+                             values.get("version", ""), today)
+    size = values.get("size", "a5")
     if size not in SIZE_LABELS:
         abort(400)
-    day_text = request.args.get("date", "")
-    if day_text:
+    day_text = values.get("date", "").strip()
+    if request.method == "GET" and day_text:
+        abort(405)  # a day's ballots issue links: only through the page's form (a POST)
+    if request.method == "POST":
         try:
-            day = parse_day(day_text)  # ngày/tháng/năm as typed, or ISO in a link
+            day = parse_day(day_text)  # ngày/tháng/năm as typed
         except ValueError:
-            abort(400)
+            return ballot_print_page(unit, status=400, error="Ngày trả kết quả không hợp lệ: cần dạng "
+                                     "ngày/tháng/năm, ví dụ 02/03/2026.")
         db_session().commit()  # end the read transaction: links are issued in a short write session of their own
         with get_database().session() as writing:
             dossiers = returned_on(writing, writing.merge(unit, load=False), day)
@@ -99,14 +104,13 @@ def ballot_pdf(unit_code: str):  # type: ignore[no-untyped-def]
                   subject=day.isoformat(), ballots=len(sheets), instrument=instrument.code)
         name = f"phieu-{instrument.code}-{day.isoformat()}-{size}.pdf"
     else:
-        copies = request.args.get("copies", 1, type=int)
+        copies = values.get("copies", 1, type=int)
         if copies is None or not 1 <= copies <= MAX_COPIES:
             abort(400)
         sheets = [BallotSheet() for _ in range(copies)]
         name = f"phieu-{instrument.code}-{instrument.version}-{size}.pdf"
     if not sheets:
-        return render_template("sms/ballot_print.html", unit=unit, forms=[], current={}, sizes=SIZE_LABELS,
-                               today=day_text, max_copies=MAX_COPIES, max_blank=MAX_BLANK_BALLOTS,
-                               error="Không có hồ sơ nào trả kết quả ngày này mà chưa được đánh giá."), 404
+        return ballot_print_page(unit, status=404,
+                                 error="Không có hồ sơ nào trả kết quả ngày này mà chưa được đánh giá.")
     pdf = render_ballots(instrument, sheets, unit_name=unit.name, size=size)
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})

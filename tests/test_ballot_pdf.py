@@ -48,6 +48,10 @@ def test_a_blank_ballot_prints_every_question_with_the_keys_in_a5_and_a4(catalog
     assert _qr_codes(render_ballots(hue12, [BallotSheet()], unit_name="X", size="a5"), tmp_path) == []
 
 
+def _csrf(page: str) -> str:
+    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
 def test_ballots_for_a_day_carry_each_dossier_code_and_its_phone_form_qr(client, session, settings,
                                                                         tmp_path: Path) -> None:
     unit = create_unit(session, name="Phường Phú Hội")
@@ -59,7 +63,11 @@ def test_ballots_for_a_day_carry_each_dossier_code_and_its_phone_form_qr(client,
     login(client, clerk)
     form = client.get(f"/console/sms/{unit.code}/ballots").get_data(as_text=True)
     assert "phiên bản" in form.lower() and f"/console/sms/{unit.code}/ballots.pdf?instrument=quay4" in form
-    got = client.get(f"/console/sms/{unit.code}/ballots.pdf?instrument=quay4&size=a4&date=2026-03-02")
+    url = f"/console/sms/{unit.code}/ballots.pdf"
+    assert client.get(f"{url}?instrument=quay4&date=2026-03-02").status_code == 405  # a GET never issues links
+    assert session.scalars(select(ShortLink)).all() == []
+    token = _csrf(form)
+    got = client.post(url, data={"instrument": "quay4", "size": "a4", "date": "02/03/2026", "csrf_token": token})
     assert got.status_code == 200 and got.mimetype == "application/pdf"
     text, info = _pdf_text(got.data, tmp_path)
     assert "Pages:           2" in info and "HS-IN-1" in text and "HS-IN-2" in text and "HS-KHAC-NGAY" not in text
@@ -68,7 +76,7 @@ def test_ballots_for_a_day_carry_each_dossier_code_and_its_phone_form_qr(client,
     assert set(links) == {"HS-IN-1", "HS-IN-2"} and all(link.instrument_code == "quay4" for link in links.values())
     expected = [f"{settings.public_base_url}/r/{links[code].code}" for code in ("HS-IN-1", "HS-IN-2")]
     assert _qr_codes(got.data, tmp_path) == expected
-    again = client.get(f"/console/sms/{unit.code}/ballots.pdf?instrument=quay4&size=a5&date=2026-03-02")
+    again = client.post(url, data={"instrument": "quay4", "size": "a5", "date": "2026-03-02", "csrf_token": token})
     (tmp_path / "again").mkdir()
     assert _qr_codes(again.data, tmp_path / "again") == expected  # a reprint reuses the open links
 
@@ -84,4 +92,9 @@ def test_a_wrong_form_size_or_count_is_refused(client, session) -> None:
     assert client.get(f"{base}?size=a3").status_code == 400
     assert client.get(f"{base}?copies=0").status_code == 400
     assert client.get(f"{base}?copies=3").status_code == 200
-    assert "Không có hồ sơ nào" in client.get(f"{base}?date=2026-03-02").get_data(as_text=True)
+    token = _csrf(client.get(f"/console/sms/{unit.code}/ballots").get_data(as_text=True))
+    empty = client.post(base, data={"date": "02/03/2026", "csrf_token": token})
+    assert empty.status_code == 404 and "Không có hồ sơ nào" in empty.get_data(as_text=True)
+    wrong = client.post(base, data={"date": "31/02/2026", "csrf_token": token})
+    assert wrong.status_code == 400 and "Ngày trả kết quả không hợp lệ" in wrong.get_data(as_text=True)
+    assert client.post(base, data={"date": "02/03/2026"}).status_code == 400  # no CSRF token
