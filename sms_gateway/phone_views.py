@@ -29,6 +29,7 @@ from sms_gateway import link_throttle
 from sms_gateway.link_submit import LinkExpired, LinkUsed, submit_via_link
 from sms_gateway.links import find_link, link_url
 from sms_gateway.models_links import ShortLink
+from sms_gateway.phone_missing import check_all_answered
 from sms_gateway.qr import qr_png, qr_svg
 from sms_gateway.slips import is_rated
 
@@ -144,6 +145,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             comment, key = body.get("comment"), body.get("idempotency_key")
         else:
             answers = _answers_from_form(instrument)
+            check_all_answered(instrument, answers)
             comment, key = request.form.get("comment"), request.form.get("submit_key")
         submitted = submit_via_link(session, get_catalogue(), link, answers, comment=checked_comment(comment),
                                     client_key=str(key or "") or None, now=now, tz=settings.tz)
