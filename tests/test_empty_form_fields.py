@@ -104,3 +104,11 @@ def test_arming_a_kiosk_without_a_dossier_code_asks_for_one(client, session, adm
     device = session.scalar(select(KioskDevice).where(KioskDevice.unit_id == unit.id))
     answer = client.post(f"/console/kiosks/{device.id}/arm", data={"dossier_code": " ", "csrf_token": token})
     assert (answer.status_code, _message(answer.get_data(as_text=True))) == (422, ["Vui lòng nhập mã hồ sơ."])
+
+
+def test_the_quarter_field_emptied_on_the_inputs_page_is_named(client, admin):
+    unit, user = admin
+    login(client, user)
+    answer = client.get("/console/bao-cao/so-lieu-quy", query_string={"unit": unit.code, "quarter": ""})
+    assert answer.status_code == 200  # a GET: the current quarter is shown below the message
+    assert _message(answer.get_data(as_text=True)) == ["Quý không hợp lệ, cần dạng 2026Q1."]
