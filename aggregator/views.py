@@ -178,7 +178,7 @@ def inputs() -> ResponseReturnValue:
         period = Period.parse_quarter(source.get("quarter") or "")
         criteria = staff_criteria(get_catalogue(), period.start.year, (period.start.month - 1) // 3 + 1)
     except (ValueError, ValidationError) as exc:
-        valid = request.method == "GET" and not source.get("quarter")
+        valid = request.method == "GET" and "quarter" not in source  # a first visit, not an emptied field
         if not valid:
             flash(exc.message_vi if isinstance(exc, ValidationError) else "Quý không hợp lệ, cần dạng 2026Q1.",
                   "error")

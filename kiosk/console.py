@@ -150,7 +150,7 @@ def arm(device_id: int):  # type: ignore[no-untyped-def]
     except DomainError as exc:
         session.rollback()
         flash(exc.message_vi, "error")
-        return redirect(url_for(".index"))
+        return _render(status=422)
     session.commit()
     minutes = int(kiosk_rules(settings).arm_for.total_seconds() // 60)
     flash(f"Kiosk “{device.name}” sẽ mời công dân đánh giá hồ sơ {dossier.code} (trong {minutes} phút).", "info")

@@ -42,7 +42,9 @@ def rated(session: Session, dossier: Dossier, instrument: str) -> bool:
 def rateable_dossier(session: Session, unit: Unit, code: str) -> Dossier:
     """The dossier a citizen may rate now, or the precise reason why not."""
     code = code.strip()
-    if not code or len(code) > 64:
+    if not code:
+        raise ValidationError("Vui lòng nhập mã hồ sơ.", field="dossier_code", detail="empty code")
+    if len(code) > 64:
         raise ValidationError("Mã hồ sơ không hợp lệ.", field="dossier_code", detail="bad code")
     dossier = find_dossier(session, unit, code)
     if dossier is None:

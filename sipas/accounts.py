@@ -36,7 +36,9 @@ def create_user(
     actor: str,
 ) -> User:
     username = username.strip().lower()
-    if not username or len(username) > 100:
+    if not username:
+        raise ValidationError("Vui lòng nhập tên đăng nhập.", field="username", detail="empty username")
+    if len(username) > 100:
         raise ValidationError("Tên đăng nhập không hợp lệ.", field="username", detail="bad username")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự.", field="password",

@@ -119,7 +119,10 @@ def erase(unit_code: str):  # type: ignore[no-untyped-def]
     session = db_session()
     code = (request.values.get("dossier") or "").strip()
     if not code:
-        return render_template("sms/console_erase.html", unit=unit, dossier=None, code="")
+        if "dossier" not in request.values:  # first visit: nothing asked yet
+            return render_template("sms/console_erase.html", unit=unit, dossier=None, code="")
+        flash("Vui lòng nhập mã hồ sơ.", "error")
+        return render_template("sms/console_erase.html", unit=unit, dossier=None, code=""), 400
     dossier = find_dossier(session, unit, code)
     if dossier is None:
         flash(f"Không tìm thấy hồ sơ “{code}” của đơn vị.", "error")
@@ -133,8 +136,12 @@ def erase(unit_code: str):  # type: ignore[no-untyped-def]
         else:
             flash(f"Hồ sơ {dossier.code} không còn số điện thoại nào để xóa.", "info")
         return redirect(url_for("sms_console.erase", unit_code=unit.code))
+    status = 200
+    if request.method == "POST":  # the confirmation box was left unticked
+        flash("Vui lòng đánh dấu ô xác nhận trước khi xóa số điện thoại.", "error")
+        status = 422
     return render_template("sms/console_erase.html", unit=unit, dossier=dossier, code=code,
                            masked=mask_phone(contact.phone_e164 if contact else None),
                            has_phone=bool(contact and contact.phone_e164),
                            erased_at=local_time(contact.erased_at) if contact else "",
-                           consent=bool(contact and contact.sms_consent))
+                           consent=bool(contact and contact.sms_consent)), status

@@ -70,9 +70,10 @@ def slip(unit_code: str):  # type: ignore[no-untyped-def]
     code = request.args.get("dossier", "").strip()
     dossier = find_dossier(session, unit, code) if code else None
     if dossier is None:
+        error = f"Không tìm thấy hồ sơ “{code}” của đơn vị." if code else "Vui lòng nhập mã hồ sơ."
         return render_template("sms/console_slips.html", unit=unit, sizes=SIZES, dossier_code=code,
                                today=local_date(utcnow(), settings.tz).isoformat(),
-                               error=f"Không tìm thấy hồ sơ “{code}” của đơn vị."), 404
+                               error=error), 404 if code else 400
     batch = _print_slips([dossier], unit, subject=dossier.code)
     return _print(unit, batch, f"Phiếu QR hồ sơ {dossier.code}")
 

@@ -29,6 +29,7 @@ from sms_gateway import link_throttle
 from sms_gateway.link_submit import LinkExpired, LinkUsed, submit_via_link
 from sms_gateway.links import find_link, link_url
 from sms_gateway.models_links import ShortLink
+from sms_gateway.phone_missing import check_all_answered
 from sms_gateway.qr import qr_png, qr_svg
 from sms_gateway.slips import is_rated
 
@@ -156,6 +157,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             typed = body.get("dossier_code")
         else:
             answers = _answers_from_form(instrument)
+            check_all_answered(instrument, answers)
             comment, key = request.form.get("comment"), request.form.get("submit_key")
             typed = request.form.get("dossier_code")
         submitted = submit_via_link(session, get_catalogue(), link, answers, comment=checked_comment(comment),

@@ -56,11 +56,12 @@ def create_unit_page():  # type: ignore[no-untyped-def]
                            actor=actor_name())
     except ValueError:
         flash("Cấp đơn vị không hợp lệ.", "error")
-        return redirect(url_for("console.units"))
+        return units(), 422
     except DomainError as exc:
         session.rollback()
-        flash(exc.message_vi, "error")
-        return redirect(url_for("console.units"))
+        label = "Tên đơn vị" if exc.field == "name" else ""
+        flash(f"{label}: {exc.message_vi}" if label else exc.message_vi, "error")
+        return units(), 422  # the page again, the typed values kept
     session.commit()
     flash(f"Đã tạo đơn vị {unit.code}: {unit.name}.", "success")
     return redirect(url_for("console.units"))

@@ -38,7 +38,7 @@ def create_key():  # type: ignore[no-untyped-def]
         name = clean_text(request.form.get("name", ""), field="name", max_length=200, required=True)
     except DomainError as exc:
         flash(f"Tên khóa: {exc.message_vi}", "error")
-        return redirect(url_for("console.api_keys"))
+        return api_keys(), 422
     _key, plaintext = create_api_key(session, unit, name=name, actor=actor_name())
     session.commit()
     flash(f"Đã tạo khóa “{name}” cho {unit.code}. Khóa (chỉ hiện một lần, hãy lưu lại): {plaintext}", "success")

@@ -60,11 +60,11 @@ def create_account():  # type: ignore[no-untyped-def]
                            units=units, full_name=request.form.get("full_name", "").strip()[:200], actor=actor_name())
     except ValueError:
         flash("Vai trò không hợp lệ.", "error")
-        return redirect(url_for("console.users"))
+        return users(), 422
     except DomainError as exc:
         session.rollback()
         flash(exc.message_vi, "error")
-        return redirect(url_for("console.users"))
+        return users(), 422  # the page again, the typed values kept
     session.commit()
     flash(f"Đã tạo tài khoản {user.username}. Mật khẩu ban đầu (chỉ hiện một lần): {password}", "success")
     return redirect(url_for("console.users"))
@@ -140,6 +140,9 @@ def change_password():  # type: ignore[no-untyped-def]
         session = db_session()
         user = current_user()
         assert user is not None
+        if not request.form.get("current", "") or not request.form.get("new", ""):
+            flash("Vui lòng nhập mật khẩu hiện tại và mật khẩu mới.", "error")
+            return render_template("console/users/password.html"), 400
         if not check_password_hash(user.password_hash, request.form.get("current", "")):
             flash("Mật khẩu hiện tại không đúng.", "error")
             return render_template("console/users/password.html"), 422

@@ -48,6 +48,9 @@ def init_app(app: Flask) -> None:
 def login_page():  # type: ignore[no-untyped-def]
     """Log a clerk in, with a limit on failed attempts."""
     if request.method == "POST":
+        if not request.form.get("username", "").strip() or not request.form.get("password", ""):
+            flash("Vui lòng nhập tên đăng nhập và mật khẩu.", "error")  # not a failed attempt: nothing was tried
+            return render_template("console/login.html"), 400
         settings = get_settings()
         session = db_session()
         outcome = login(

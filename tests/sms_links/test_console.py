@@ -187,7 +187,7 @@ def test_erasing_a_phone_needs_a_confirmation(client, session):
     html = page.get_data(as_text=True)
     assert "•678" in html and "912345678" not in html
     unconfirmed = client.post(url, data={"csrf_token": csrf_token(html), "dossier": dossier.code})
-    assert unconfirmed.status_code == 200
+    assert unconfirmed.status_code == 422 and "Vui lòng đánh dấu ô xác nhận" in unconfirmed.get_data(as_text=True)
     fresh(session)
     assert session.scalar(select(DossierContact)).phone_e164 == "+84912345678"
     fresh(session)

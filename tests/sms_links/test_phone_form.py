@@ -10,7 +10,7 @@ from sipas.clock import utcnow
 from sipas.models import Answer, Response, ResponseChannel
 from sms_gateway.links import issue_link
 from sms_gateway.models_links import ShortLink
-from tests.factories import answers_for, create_dossier, create_response, create_unit
+from tests.factories import TZ, answers_for, create_dossier, create_response, create_unit
 from tests.sms_links.conftest import csrf_token, fresh, token_for
 
 
@@ -99,11 +99,14 @@ def test_json_submit_from_the_component(client, session, catalogue, link):
 def test_an_incomplete_rating_is_refused_and_leaves_the_link_usable(client, session, catalogue, link):
     html = client.get(f"/r/{link.code}").get_data(as_text=True)
     data = form_data(catalogue, html)
-    del data["a_tc05"]
+    del data["a_tc05"], data["a_tc07"]
     refused = client.post(f"/r/{link.code}", data=data)
     assert refused.status_code == 422
     text = refused.get_data(as_text=True)
-    assert "Chưa trả lời tiêu chí" in text and 'value="rat_hai_long" required checked' in text
+    criteria = catalogue.current("hue12", utcnow().astimezone(TZ).date()).citizen_criteria
+    labels = {c.code: (n, c.citizen_label or c.short_label) for n, c in enumerate(criteria, start=1)}
+    assert "Ông/bà chưa trả lời 2 câu hỏi: {}. {}; {}. {}.".format(*labels["tc05"], *labels["tc07"]) in text
+    assert 'value="rat_hai_long" required checked' in text
     fresh(session)
     assert session.get(ShortLink, link.id).used_at is None and responses(session) == []
     assert client.post(f"/r/{link.code}", data=form_data(catalogue, html)).status_code == 200
