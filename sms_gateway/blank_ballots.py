@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sipas.models import Unit
-from sms_gateway.links import new_code
+from sms_gateway.links import free_codes
 from sms_gateway.models_links import LinkChannel, ShortLink
 
 MAX_BLANK_BALLOTS = 500  # per print: a stack a ward prints at once, not a way to flood the link table
@@ -29,17 +28,8 @@ def mint_blank_links(session: Session, unit: Unit, instrument_code: str, count: 
     """
     if not 1 <= count <= MAX_BLANK_BALLOTS:
         raise ValueError(f"count must be 1..{MAX_BLANK_BALLOTS}")
-    codes: set[str] = set()
-    while len(codes) < count:
-        codes.add(new_code())
-    taken = set(session.scalars(select(ShortLink.code).where(ShortLink.code.in_(codes))))
-    while taken:  # practically unreachable; the unique constraint is the real guard
-        codes -= taken
-        fresh = {new_code() for _ in taken}
-        codes |= fresh
-        taken = set(session.scalars(select(ShortLink.code).where(ShortLink.code.in_(fresh))))
     links = [ShortLink(code=code, dossier_id=None, unit_id=unit.id, instrument_code=instrument_code,
-                       channel=LinkChannel.QR, created_at=now, expires_at=None) for code in sorted(codes)]
+                       channel=LinkChannel.QR, created_at=now, expires_at=None) for code in free_codes(session, count)]
     session.add_all(links)
     session.flush()
     return links

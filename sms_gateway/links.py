@@ -22,6 +22,16 @@ def new_code(length: int = CODE_LENGTH) -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(length))
 
 
+def free_codes(session: Session, count: int) -> list[str]:
+    """``count`` distinct new codes no link has yet (a clash is practically unreachable at 62**10; the unique
+    constraint stays the real guard)."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        codes |= {new_code() for _ in range(count - len(codes))}
+        codes -= set(session.scalars(select(ShortLink.code).where(ShortLink.code.in_(codes))))
+    return sorted(codes)
+
+
 def qr_link_days(settings: Settings) -> int:
     """How long a printed QR slip stays valid (``SIPAS_QR_LINK_DAYS``, default 7 days)."""
     return env_int(settings.env, "SIPAS_QR_LINK_DAYS", 7, minimum=1)
@@ -59,11 +69,8 @@ def issue_link(
     for existing in candidates:
         if not existing.is_expired(now):
             return existing
-    code = new_code()
-    while session.scalar(select(ShortLink.id).where(ShortLink.code == code)) is not None:
-        code = new_code()  # practically unreachable; the unique constraint is the real guard
     link = ShortLink(
-        code=code,
+        code=free_codes(session, 1)[0],
         dossier_id=dossier.id,
         unit_id=dossier.unit_id,
         instrument_code=instrument_code,

@@ -150,8 +150,8 @@ def test_prune_keeps_the_newest_archives(tmp_path):
 
 def test_the_scheduler_backs_up_daily_by_default_and_keeps_the_newest(settings, tmp_path):
     from sipas import backup_schedule
-    from sipas.scheduler import acquire_lock, activate, build_scheduler, deactivate
-    from sipas.storage import Database
+    from sipas.scheduler import build_scheduler
+    from tests.scheduler_support import holding_the_lease
 
     configured = Settings.from_env({"SIPAS_BACKUP_DIR": str(tmp_path / "daily"), "SIPAS_BACKUP_KEEP": "2"},
                                    database_url=settings.database_url, secret_key="k", instance_dir=tmp_path)
@@ -163,12 +163,7 @@ def test_the_scheduler_backs_up_daily_by_default_and_keeps_the_newest(settings, 
     for path in old:
         path.write_bytes(b"")
     backup_schedule.register(scheduler, configured)
-    database = Database(configured)
-    activate(database, acquire_lock(database, "host:1", now=datetime.now(UTC)))
-    try:
+    with holding_the_lease(configured):
         backup_schedule.daily_backup_job()
-    finally:
-        deactivate()
-        database.dispose()
     kept = sorted(p.name for p in (tmp_path / "daily").iterdir())
     assert len(kept) == 2 and kept[0] == old[1].name and kept[1] > old[1].name

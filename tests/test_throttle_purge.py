@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from sipas import throttle, throttle_purge
 from sipas.models import ThrottleCounter
-from sipas.scheduler import acquire_lock, activate, build_scheduler, deactivate
+from sipas.scheduler import build_scheduler
 from sipas.settings import Settings
-from sipas.storage import Database
+from tests.scheduler_support import holding_the_lease
 
 NOW = datetime(2026, 12, 5, 9, 30, tzinfo=UTC)
 
@@ -35,13 +35,10 @@ def test_the_scheduler_purges_every_hour(settings, session, tmp_path):
     (job,) = [j for j in scheduler.get_jobs() if j.id == throttle_purge.JOB_ID]
     assert str(job.trigger) == "cron[minute='43']"
     throttle_purge.register(scheduler, settings)
-    database = Database(settings)
-    activate(database, acquire_lock(database, "host:1", now=datetime.now(UTC)))
     try:
-        throttle_purge.throttle_purge_job()
+        with holding_the_lease(settings):
+            throttle_purge.throttle_purge_job()
     finally:
-        deactivate()
-        database.dispose()
         throttle_purge._context.clear()
     session.expire_all()
     assert session.scalars(select(ThrottleCounter)).all() == []

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from sipas.models import IntakeChannel, Response
-from sipas.scheduler import LeaseLost, acquire_lock, activate, deactivate
-from sipas.storage import Database, get_database
+from sipas.scheduler import LeaseLost
+from sipas.storage import get_database
 from sms_gateway.models_zalo import ZaloRating
 from sms_gateway.providers.zalo import ZaloClient
 from sms_gateway.sending import run_cycle
@@ -20,6 +20,7 @@ from sms_gateway.zalo_rating import load_versions, summary, version_at
 from sms_gateway.zalo_settings import ZaloSettings
 from sms_gateway.zalo_tokens import DatabaseTokens
 from tests.factories import create_dossier, create_unit, local
+from tests.scheduler_support import holding_the_lease
 from tests.sms_gateway.conftest import PHONE, RecordingProvider
 from tests.sms_gateway.zalo_support import grant, provider_at, zalo_settings
 from tests.sms_gateway.zns_mock import Template, ZnsMock, zns  # noqa: F401  (fixture)
@@ -122,13 +123,10 @@ def test_the_pull_job_runs_only_under_the_scheduler_lease(app, settings, monkeyp
     with pytest.raises(LeaseLost):  # no lease: refused by the fence, nothing pulled
         zalo_jobs.pull_ratings_job()
     assert seen == []
-    database = Database(settings)
-    activate(database, acquire_lock(database, "host:1", now=datetime.now(UTC)))
     try:
-        zalo_jobs.pull_ratings_job()
+        with holding_the_lease(settings):
+            zalo_jobs.pull_ratings_job()
     finally:
-        deactivate()
-        database.dispose()
         zalo_jobs._context["database"].dispose()
     assert len(seen) == 1
 
