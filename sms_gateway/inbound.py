@@ -7,8 +7,8 @@ invitation ids and dossier codes, never the number or the text.
 
 Everything that only reads runs before the first write, so that on SQLite (``lock_on_write``) the write lock
 is held for the writes alone: the open invitations come with their dossier, unit, short link and the number's
-opt-out in one SELECT, the unit's wordings in one more (:class:`Wording`), and the answer's text is rendered
-before the rating is stored.
+opt-out in one SELECT, the unit's wordings in one more (:class:`Read`), so rendering the answer after the
+rating is stored reads nothing.
 """
 
 from __future__ import annotations
@@ -54,13 +54,15 @@ class ReplyText:
     kind: MessageKind = MessageKind.REPLY
 
 
-class Wording:
-    """The units' wordings read for one message (one query per unit, on first use): read before any write,
-    then rendering an answer after the rating is stored costs no query under the write lock."""
+class Read:
+    """What one message read before its first write: the units' reads (one query per unit, on first use) and
+    the short links loaded with the invitations (held here: the session's identity map keeps only referenced
+    rows). Rendering the answer after the rating is stored then costs no query under the write lock."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.units: dict[int, dict[str, str]] = {}
+        self.links: dict[int, ShortLink] = {}
 
     def load(self, unit_id: int) -> None:
         if unit_id not in self.units:
@@ -73,14 +75,15 @@ class Wording:
         return self.units[unit_id].get(kind) or DEFAULTS[kind]
 
 
-def _say(wording: Wording, kind: str, unit_id: int | None, values: dict[str, str]) -> ReplyText:
+def _say(read: Read, kind: str, unit_id: int | None, values: dict[str, str]) -> ReplyText:
     message_kind = MessageKind.FOLLOW_UP if kind == "follow_up" else MessageKind.REPLY
-    return ReplyText(render(wording.text(unit_id, kind), values), message_kind)
+    return ReplyText(render(read.text(unit_id, kind), values), message_kind)
 
 
-def _open_invitations(session: Session, phone_hash: str, now: datetime) -> tuple[list[Invitation], bool | None]:
-    """The number's open invitations (latest first) with dossier, unit and short link loaded, and whether the
-    number opted out (None when it has no open invitation: the caller asks then)."""
+def _open_invitations(session: Session, read: Read, phone_hash: str, now: datetime
+                      ) -> tuple[list[Invitation], bool | None]:
+    """The number's open invitations (latest first) with dossier, unit and short link (into ``read``) loaded, and
+    whether the number opted out (None when it has no open invitation: the caller asks then)."""
     rows = session.execute(
         select(Invitation, ShortLink, OptOut)
         .outerjoin(ShortLink, ShortLink.id == Invitation.link_id)
@@ -90,6 +93,7 @@ def _open_invitations(session: Session, phone_hash: str, now: datetime) -> tuple
         .order_by(Invitation.sent_at.desc())).all()
     if not rows:
         return [], None
+    read.links.update((link.id, link) for _invitation, link, _opt_out in rows if link is not None)
     opt_out_row = rows[0][2]
     return [row[0] for row in rows], opt_out_row is not None and opt_out_row.active
 
@@ -140,7 +144,7 @@ def _values(settings: Settings, invitation: Invitation, instrument: Instrument, 
 def handle_inbound(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, *,
                    now: datetime) -> ReplyText | None:
     try:
-        answer = _handle(session, catalogue, settings, sms, Wording(session), now=now)
+        answer = _handle(session, catalogue, settings, sms, Read(session), now=now)
     except LookupError:  # the invitation's instrument has no version in effect today (KeyError included)
         log.warning("SMS reply not handled: instrument not in effect")
         return None
@@ -150,51 +154,51 @@ def handle_inbound(session: Session, catalogue: Catalogue, settings: Settings, s
     return answer
 
 
-def _handle(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, wording: Wording, *,
+def _handle(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, read: Read, *,
             now: datetime) -> ReplyText | None:
     reply = parse_reply(sms.text, opt_out_type=sms.opt_out_type)
     provider_confirms = bool(sms.opt_out_type)  # Twilio Advanced Opt-Out answers STOP/START itself
     if reply.kind is ReplyKind.OPT_OUT:
         closed = opt_out(session, sms.phone_hash, now=now, source=f"{sms.provider}-reply")
         log.info("opt-out by reply (%s open invitations closed)", closed)
-        return None if provider_confirms else _say(wording, "opt_out", None, {})
+        return None if provider_confirms else _say(read, "opt_out", None, {})
     if reply.kind is ReplyKind.OPT_IN:
         opt_in(session, sms.phone_hash, now=now)
-        return None if provider_confirms else _say(wording, "opt_in", None, {})
-    invitations, opted_out = _open_invitations(session, sms.phone_hash, now)
+        return None if provider_confirms else _say(read, "opt_in", None, {})
+    invitations, opted_out = _open_invitations(session, read, sms.phone_hash, now)
     if opted_out is None:
         opted_out = is_opted_out(session, sms.phone_hash)
     if opted_out:
         return None  # a number that opted out gets no answer until it opts back in
     if not invitations:
-        return _say(wording, "not_found", None, {})
+        return _say(read, "not_found", None, {})
     first = invitations[0]
-    wording.load(first.unit_id)
+    read.load(first.unit_id)
     default_instrument = catalogue.current(first.instrument_code, local_date(now, settings.tz))
     coded = _by_open_code(invitations, sms.text or "")
     if coded is not None:
-        return _rate(session, catalogue, settings, sms, wording, coded[0], coded[1], now=now)
+        return _rate(session, catalogue, settings, sms, read, coded[0], coded[1], now=now)
     if reply.kind is ReplyKind.HELP:
-        return _say(wording, "help", first.unit_id, _values(settings, first, default_instrument, session))
+        return _say(read, "help", first.unit_id, _values(settings, first, default_instrument, session))
     invitation, ratings = _choose(session, invitations, reply, sms.phone_hash, now)
     if invitation is None:
         codes = ", ".join(i.dossier.code for i in invitations[:3])
         values = _values(settings, first, default_instrument, session) | {"ma_ho_so": codes}
-        return _say(wording, "choose_dossier", first.unit_id, values)
-    return _rate(session, catalogue, settings, sms, wording, invitation, ratings, now=now)
+        return _say(read, "choose_dossier", first.unit_id, values)
+    return _rate(session, catalogue, settings, sms, read, invitation, ratings, now=now)
 
 
-def _rate(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, wording: Wording,
+def _rate(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, read: Read,
           invitation: Invitation, ratings: tuple[int, ...], *, now: datetime) -> ReplyText | None:
     instrument = catalogue.current(invitation.instrument_code, local_date(now, settings.tz))
     values = _values(settings, invitation, instrument, session)
-    wording.load(invitation.unit_id)  # before the first write below: no read under the write lock
+    read.load(invitation.unit_id)  # before the first write below: no read under the write lock
     conversation = session.scalar(select(Conversation).where(Conversation.phone_hash == sms.phone_hash,
                                                              Conversation.dossier_id == invitation.dossier_id))
     collected = conversation.answers if conversation is not None and conversation.expires_at > now else {}
     merged = merge_ratings(instrument.citizen_criteria, collected, ratings)
     if merged.too_many:
-        return _say(wording, "help", invitation.unit_id, values)
+        return _say(read, "help", invitation.unit_id, values)
     if not merged.complete:
         if conversation is None:
             conversation = Conversation(phone_hash=sms.phone_hash, dossier_id=invitation.dossier_id,
@@ -206,7 +210,7 @@ def _rate(session: Session, catalogue: Catalogue, settings: Settings, sms: Inbou
         session.flush()
         log.info("partial SMS answer for invitation %s: %s missing", invitation.id, len(merged.missing))
         missing = positions(instrument.citizen_criteria, merged.missing)
-        return _say(wording, "follow_up", invitation.unit_id, values | {"thieu": missing})
+        return _say(read, "follow_up", invitation.unit_id, values | {"thieu": missing})
     unit = session.get(Unit, invitation.unit_id)
     assert unit is not None
     data = ResponseInput(instrument=instrument.code, channel=ResponseChannel.SMS, answers=merged.answers,
@@ -216,10 +220,10 @@ def _rate(session: Session, catalogue: Catalogue, settings: Settings, sms: Inbou
         recorded = record_response(session, catalogue, unit, data, now=now, tz=settings.tz, actor="sms")
     except AlreadyRated:
         invitation.status, invitation.updated_at = InvitationStatus.ANSWERED, now
-        return _say(wording, "thanks", invitation.unit_id, values)
+        return _say(read, "thanks", invitation.unit_id, values)
     except DomainError as exc:
         log.warning("SMS answer for invitation %s refused: %s", invitation.id, exc.code)
-        return _say(wording, "help", invitation.unit_id, values)
+        return _say(read, "help", invitation.unit_id, values)
     response = recorded.response
     invitation.status, invitation.answered_at = InvitationStatus.ANSWERED, now
     invitation.response_id, invitation.updated_at = response.id, now
@@ -230,4 +234,4 @@ def _rate(session: Session, catalogue: Catalogue, settings: Settings, sms: Inbou
         session.delete(conversation)
     session.flush()
     log.info("SMS rating stored for dossier %s (invitation %s)", invitation.dossier.code, invitation.id)
-    return _say(wording, "thanks", invitation.unit_id, values)
+    return _say(read, "thanks", invitation.unit_id, values)
