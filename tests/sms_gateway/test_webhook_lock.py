@@ -39,8 +39,11 @@ def test_a_twelve_digit_reply_reads_before_it_writes(app, client, session, setti
     assert count(session, Response) == 1
     first_write = next(i for i, s in enumerate(seen) if not s.startswith("SELECT"))
     before, after = seen[:first_write], seen[first_write:]
-    # the reply limit's rolling count, nothing else (but intake's record of a first use of an instrument version)
-    assert [t for t in _tables(after) if t != "instrument_version_record"] == ["sms_outbound"]
+    # the reply limit's rolling count, nothing else (but intake's record of a first use of an instrument version;
+    # on PostgreSQL, where no write locks the database, the limit is taken before the rating and its reads)
+    also = {"instrument_version_record"} | ({"response", "dossier"} if session.bind.dialect.name == "postgresql"
+                                            else set())
+    assert [t for t in _tables(after) if t not in also] == ["sms_outbound"]
     read = _tables(before)
     assert read.count("sms_invitation") == 1 and read.count("sms_template") == 1
     for table in ("dossier", "unit", "short_link", "sms_opt_out", "sms_inbound_delivery"):
