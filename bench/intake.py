@@ -1,6 +1,7 @@
 """Intake throughput against the bare-insert baseline (issue 14, goal 1), on SQLite and PostgreSQL.
 
     .venv/bin/python bench/intake.py [--runs 5] [--seconds 3] [--clients 32] [--backend sqlite|postgresql|both]
+                                     [--paths api kiosk webhook] [--no-peer]
 
 Servers: sipas and a bare Flask app (``bench/baseline_app.py``: one INSERT + commit on the same
 database and engine settings) under gunicorn with ``deploy/gunicorn.conf.py``; with Twilio's sample
@@ -40,6 +41,8 @@ DOSSIERS = 60_000
 GOAL_RATIO, GOAL_P99, GOAL_PEER = 0.60, 0.100, 5.0
 TWILIO_SID, TWILIO_TOKEN, TWILIO_FROM = "AC" + "0" * 32, "bench-twilio-token", "+15005550006"
 PUBLIC = "https://sipas.example.vn"
+PATH_KEYS = {"POST /api/v1/responses": "api", "kiosk submit": "kiosk",
+             "signed Twilio webhook (12-digit reply)": "webhook"}  # --paths
 WEBHOOK_NUMBERS = DOSSIERS  # phones with an invitation sent (one dossier each), for the webhook
 
 
@@ -262,6 +265,7 @@ def measure_backend(label: str, url: str, args: argparse.Namespace, peer_server:
                  "kiosk submit": (kiosk_plan, {"tokens": tokens, "answers": answers}),
                  "signed Twilio webhook (12-digit reply)": (webhook_plan, {"auth_token": TWILIO_TOKEN,
                                                                            "public": PUBLIC})}
+        paths = {name: plan for name, plan in paths.items() if PATH_KEYS[name] in args.paths}
         series = {name: Series(name) for name in paths}
         baseline, peer_series = Series("baseline"), Series("Twilio sample") if peer_server else None
         stride = len(paths)
@@ -331,6 +335,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--paths", nargs="+", choices=sorted(set(PATH_KEYS.values())),
+                        default=sorted(set(PATH_KEYS.values())), help="only these contestants (default: all)")
+    parser.add_argument("--no-peer", action="store_true", help="skip Twilio's sample app")
     args = parser.parse_args()
     out = Path(os.environ.get("SIPAS_BENCH_OUT", tempfile.mkdtemp(prefix="sipas-bench-out-")))
     print("## Intake (goal 1)\n")
@@ -338,7 +345,8 @@ def main() -> None:
           "(`bench/baseline_app.py`: parse the JSON, one INSERT + commit, same engine settings: SQLite WAL, "
           "`synchronous=FULL`); load from a second process (`bench/httpload.py`); a distinct returned dossier "
           "per rating; kiosk: one paired device per client, minimum interval 0.\n")
-    peer_server, note = peer.start(gunicorn)
+    peer_server, note = (None, "SKIPPED (--no-peer).") if args.no_peer or "webhook" not in args.paths \
+        else peer.start(gunicorn)
     if note:
         print(f"> Twilio sample: {note}\n")
     all_bars: list[tuple[str, float, bool]] = []

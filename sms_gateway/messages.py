@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from sms_gateway.encoding import analyse
@@ -46,6 +46,12 @@ def template_text(session: Session, unit_id: int | None, kind: str) -> str:
     return custom or DEFAULTS[kind]
 
 
+def unit_templates(session: Session, unit_id: int) -> dict[str, str]:
+    """Every wording the unit chose, by kind, in one query (kinds it did not choose are absent)."""
+    rows = session.execute(select(MessageTemplate.kind, MessageTemplate.text).where(MessageTemplate.unit_id == unit_id))
+    return {kind: text for kind, text in rows if text}
+
+
 def phone_hint(phone: str) -> str:
     return phone[-3:] if phone else ""
 
@@ -60,3 +66,12 @@ def new_outbound(session: Session, provider: str, kind: MessageKind, *, phone: s
     session.add(message)
     session.flush()
     return message
+
+
+def insert_outbound(session: Session, provider: str, kind: MessageKind, *, phone: str, phone_hash: str, body: str,
+                    now: datetime, status: MessageStatus) -> None:
+    """``new_outbound`` as one Core INSERT, for an answer nobody needs the row of (a webhook's reply)."""
+    info = analyse(body)
+    session.execute(insert(OutboundMessage).values(
+        provider=provider, kind=kind, to_hash=phone_hash, to_hint=phone_hint(phone), body=body,
+        segments=info.segments, encoding=info.encoding, status=status, created_at=now, updated_at=now))

@@ -9,13 +9,14 @@ and changes nothing.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 from datetime import datetime
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator, get_signature_algorithm
@@ -28,7 +29,7 @@ from sipas.parsing import parse_phone
 from sipas.storage import db_session, lock_on_write
 from sipas.text import storable
 from sms_gateway.inbound import InboundSms, handle_inbound
-from sms_gateway.messages import moves_forward, new_outbound, outcome_status
+from sms_gateway.messages import insert_outbound, moves_forward, outcome_status
 from sms_gateway.models import InboundDelivery, Invitation, InvitationStatus, MessageKind, OutboundMessage
 from sms_gateway.optouts import opt_out
 from sms_gateway.providers import OPTED_OUT
@@ -60,13 +61,20 @@ def signed_url() -> str:
     return url
 
 
+@functools.lru_cache(maxsize=4)
+def _validator(token: str) -> RequestValidator:
+    """One validator per auth token (built once, not per request; a new token in the settings gets its own)."""
+    return RequestValidator(token)
+
+
 def require_twilio_signature() -> None:
+    """Every request is checked: a missing or wrong signature is refused with 403."""
     signature = request.headers.get("X-Twilio-Signature")
     token = sms_settings().twilio_auth_token
     if not signature or not token:
         abort(403)
     algorithm = get_signature_algorithm(request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
-    if not RequestValidator(token).validate(signed_url(), request.form, signature, algorithm=algorithm):
+    if not _validator(token).validate(signed_url(), request.form, signature, algorithm=algorithm):
         log.warning("twilio webhook with a wrong signature on %s", request.path)
         abort(403)
 
@@ -117,17 +125,29 @@ def _receive(provider: str, tokens: list[str], number: str, text: str, message_i
                          opt_out_type=opt_out_type)
         answer = handle_inbound(session, get_catalogue(), get_settings(), sms, now=utcnow())
     if answer and hashed:  # Twilio sends the TwiML answer, the http gateway the JSON one: both count (caps)
-        new_outbound(session, provider, answer.kind, phone=number, phone_hash=hashed, body=answer.text,
-                     now=utcnow(), status=outcome_status("accepted"))
-    # The delivery is claimed last, in the same transaction: the reads above run before the write lock
-    # (lock_on_write). A simultaneous retry that claimed it first makes this claim fail: everything this
-    # request did is rolled back and the retry's answer is given.
-    delivery = first_delivery(session, provider, tokens, "inbound")
-    if delivery is None:
+        insert_outbound(session, provider, answer.kind, phone=number, phone_hash=hashed, body=answer.text,
+                        now=utcnow(), status=outcome_status("accepted"))
+    # The delivery is claimed last, in the same transaction, with its reply (one INSERT): the reads above run
+    # before the write lock (lock_on_write). A simultaneous retry that claimed it first makes this claim fail:
+    # everything this request did is rolled back and the retry's answer is given.
+    reply = answer.text if answer else None
+    if not claim_delivery(session, provider, tokens, "inbound", reply):
         return _repeated(session, provider, tokens, message_id)
-    delivery.reply = answer.text if answer else None
     session.commit()
-    return delivery.reply
+    return reply
+
+
+def claim_delivery(session: Session, provider: str, tokens: list[str], kind: str, reply: str | None) -> bool:
+    """Insert the delivery's tokens with the reply given; False when any was claimed before (the unique
+    constraint decides). The caller rolls its whole transaction back then (no savepoint needed)."""
+    now = utcnow()
+    rows = [{"provider": provider, "token": t[:128], "kind": kind, "reply": reply, "received_at": now}
+            for t in tokens if t]
+    try:
+        session.execute(insert(InboundDelivery), rows)
+    except IntegrityError:
+        return False
+    return True
 
 
 def earlier_delivery(session: Session, provider: str, tokens: list[str]) -> bool:

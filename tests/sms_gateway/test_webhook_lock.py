@@ -1,0 +1,70 @@
+"""A 12-digit SMS reply reads everything it needs before its first write (on SQLite the write lock is taken
+there, ``lock_on_write``) and in few queries: the open invitations come with their dossier, unit, short link and
+the number's opt-out in one SELECT, the unit's wordings in one more. Under the lock only the reply limit's
+rolling count is read (it must follow the atomic take to stay exact)."""
+
+from __future__ import annotations
+
+from sqlalchemy import event, select
+
+from sipas.models import Response
+from sipas.storage import get_database
+from sms_gateway.models import Invitation, InvitationStatus, MessageTemplate, OptOut
+from tests.sms_gateway.test_webhooks import INBOUND, count, inbound, invited, post_signed
+
+TWELVE = "1 1 1 2 1 1 1 1 1 1 3 0"
+
+
+def _statements(app) -> list[str]:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+    engine = get_database(app).engine
+
+    def record(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    return seen
+
+
+def _tables(statements: list[str]) -> list[str]:
+    return [s.split(" FROM ", 1)[1].split()[0] for s in statements if s.startswith("SELECT")]
+
+
+def test_a_twelve_digit_reply_reads_before_it_writes(app, client, session, settings):
+    invited(app, session, settings)
+    seen = _statements(app)
+    reply = post_signed(client, INBOUND, inbound(TWELVE))
+    seen = list(seen)  # the request's statements only
+    assert reply.status_code == 200 and "cam on" in reply.get_data(as_text=True)
+    assert count(session, Response) == 1
+    first_write = next(i for i, s in enumerate(seen) if not s.startswith("SELECT"))
+    before, after = seen[:first_write], seen[first_write:]
+    # the reply limit's rolling count, nothing else (but intake's record of a first use of an instrument version;
+    # on PostgreSQL, where no write locks the database, the limit is taken before the rating and its reads)
+    also = {"instrument_version_record"} | ({"response", "dossier"} if session.bind.dialect.name == "postgresql"
+                                            else set())
+    assert [t for t in _tables(after) if t not in also] == ["sms_outbound"]
+    read = _tables(before)
+    assert read.count("sms_invitation") == 1 and read.count("sms_template") == 1
+    for table in ("dossier", "unit", "short_link", "sms_opt_out", "sms_inbound_delivery"):
+        assert read.count(table) <= (1 if table in ("dossier", "sms_inbound_delivery") else 0), (table, read)
+    assert not any(s.startswith("UPDATE sms_inbound_delivery") for s in after)
+
+
+def test_the_units_own_thanks_wording_is_used(app, client, session, settings):
+    dossier = invited(app, session, settings)
+    session.add(MessageTemplate(unit_id=dossier.unit_id, kind="thanks", text="{don_vi} xin cam on, HS {ma_ho_so}."))
+    session.commit()
+    reply = post_signed(client, INBOUND, inbound(TWELVE)).get_data(as_text=True)
+    assert f"xin cam on, HS {dossier.code}." in reply
+
+
+def test_an_opted_out_number_with_an_open_invitation_gets_no_answer(app, client, session, settings):
+    invited(app, session, settings)
+    invitation = session.scalars(select(Invitation)).one()
+    assert invitation.status is InvitationStatus.SENT
+    session.add(OptOut(phone_hash=invitation.phone_hash, opted_out_at=invitation.sent_at, source="twilio-status"))
+    session.commit()
+    reply = post_signed(client, INBOUND, inbound(TWELVE))
+    assert reply.status_code == 200 and "<Message>" not in reply.get_data(as_text=True)
+    assert count(session, Response) == 0
