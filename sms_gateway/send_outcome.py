@@ -70,8 +70,9 @@ def record_sent_many(database: Database, sent: list[tuple[str, Claim, SendResult
 
     The cycle sends a batch, then records it: one commit (and two ``IN`` queries) instead of one per message.
     Every message of the batch was claimed (committed) before it was sent, so a second sender still cannot
-    send it again; a crash before this commit leaves the batch's rows without a sid, reconciled with the
-    provider like any other unknown outcome."""
+    send it again. A crash before this commit leaves the batch's invitations claimed (``sending``), as a crash
+    around one send did: ``fail_interrupted`` marks them failed later, never sent again (at most once); the
+    window is now up to one batch (``BATCH``) instead of one message."""
     if not sent:
         return
     with database.session() as session:
