@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from sipas.models import Unit
+from sipas.models import Dossier, Unit
 from sipas.settings import Settings
 from sipas.storage import Database
 from sms_gateway.cycle_summary import CycleSummary
@@ -109,7 +109,9 @@ def prepare(database: Database, settings: Settings, sms: SmsSettings, provider: 
             kind: MessageKind, now: datetime, summary: CycleSummary) -> Claim | None:
     """Checks and claim, committed; None when there is nothing to send."""
     with database.session() as session:
-        invitation = session.get(Invitation, invitation_id)
+        # the dossier and its contact with the invitation, in one query (were two lazy loads per message)
+        invitation = session.get(Invitation, invitation_id,
+                                 options=[joinedload(Invitation.dossier).joinedload(Dossier.contact)])
         if invitation is None:
             return None
         contact = invitation.dossier.contact

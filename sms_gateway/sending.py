@@ -28,10 +28,17 @@ from sms_gateway.cycle_summary import CycleSummary
 from sms_gateway.http_status import callback_url
 from sms_gateway.invitations import bookkeeping, in_window
 from sms_gateway.models import Invitation, InvitationStatus, MessageKind
-from sms_gateway.providers import PermanentFailure, SmsProvider, TemporaryFailure, build_provider
+from sms_gateway.providers import PermanentFailure, SendResult, SmsProvider, TemporaryFailure, build_provider
 from sms_gateway.providers.zalo import ZaloFallback, ZaloReschedule
 from sms_gateway.send_claim import Claim, prepare
-from sms_gateway.send_outcome import record_failure, record_sent, record_undecided, record_unreachable, start_resend
+from sms_gateway.send_outcome import (
+    record_failure,
+    record_sent,
+    record_sent_many,
+    record_undecided,
+    record_unreachable,
+    start_resend,
+)
 from sms_gateway.settings import SmsSettings
 from sms_gateway.zalo_channel import ZALO, build_zalo_provider, record_fallback, record_rescheduled, route
 
@@ -68,10 +75,12 @@ def _reconcile(database: Database, provider: SmsProvider, claim: Claim, now: dat
 
 def _send_one(database: Database, settings: Settings, sms: SmsSettings, provider: SmsProvider,
               invitation_id: int, kind: MessageKind, now: datetime, summary: CycleSummary,
-              fallback: SmsProvider | None = None) -> bool:
+              fallback: SmsProvider | None = None, sent: list[tuple[str, Claim, SendResult]] | None = None) -> bool:
     """Send one message; False when the provider could not be reached (the cycle then stops).
 
-    ``fallback``: the SMS provider, when ``provider`` is Zalo; a Zalo refusal sends the invitation by it once."""
+    ``fallback``: the SMS provider, when ``provider`` is Zalo; a Zalo refusal sends the invitation by it once.
+    ``sent``: where a message the provider took is put, to be recorded with its batch (``record_sent_many``);
+    without it, it is recorded at once."""
     claim = prepare(database, settings, sms, provider.name, invitation_id, kind, now, summary)
     if claim is not None and claim.unresolved and not provider.deduplicates_requests:
         claim = _reconcile(database, provider, claim, now, sms, summary)
@@ -84,12 +93,12 @@ def _send_one(database: Database, settings: Settings, sms: SmsSettings, provider
         result = provider.send(claim.phone, claim.body, status_callback=callback, request_id=request_id)
     except ZaloReschedule as exc:
         if record_rescheduled(database, settings, claim, now, exc, summary) and fallback is not None:
-            return _send_one(database, settings, sms, fallback, invitation_id, kind, now, summary)
+            return _send_one(database, settings, sms, fallback, invitation_id, kind, now, summary, sent=sent)
         return True
     except ZaloFallback as exc:
         log.info("invitation %s: Zalo refused (%s)", invitation_id, exc.code)
         if record_fallback(database, claim, now, exc, summary) and fallback is not None:
-            return _send_one(database, settings, sms, fallback, invitation_id, kind, now, summary)
+            return _send_one(database, settings, sms, fallback, invitation_id, kind, now, summary, sent=sent)
         return True
     except TemporaryFailure as exc:
         if exc.unreachable:
@@ -104,7 +113,10 @@ def _send_one(database: Database, settings: Settings, sms: SmsSettings, provider
         log.warning("%s %s for invitation %s failed: %s", kind.value, claim.outbound_id, invitation_id, exc.code)
         record_failure(database, sms, provider.name, claim, now, exc, summary)
         return True
-    record_sent(database, provider.name, claim, now, result, summary)
+    if sent is None:
+        record_sent(database, provider.name, claim, now, result, summary)
+    else:
+        sent.append((provider.name, claim, result))
     return True
 
 
@@ -148,24 +160,31 @@ def run_cycle(database: Database, settings: Settings, *, now: datetime, provider
     deadline = time.monotonic() + CYCLE_BUDGET_SECONDS
     tried: set[tuple[int, MessageKind]] = set()
     zalo_down = False
-    while time.monotonic() < deadline:
-        with database.read_sessionmaker() as session:
-            invitations, reminders = due_ids(session, sms, now)
-        due = [(i, MessageKind.INVITATION) for i in invitations] + [(i, MessageKind.REMINDER) for i in reminders]
-        due = [item for item in due if item not in tried]  # one attempt per message and cycle
-        if not due:
-            break
-        for invitation_id, kind in due:
-            tried.add((invitation_id, kind))
-            chosen = route(database, settings, zalo, provider, invitation_id, kind, now, summary)
-            if chosen is None or (zalo_down and chosen is zalo):
-                continue  # waits for the Zalo window, or for Zalo to be reachable again
-            fallback = provider if chosen is not provider else None
-            if not _send_one(database, settings, sms, chosen, invitation_id, kind, now, summary, fallback):
-                if chosen is zalo:
-                    zalo_down = True  # the SMS invitations still go out
-                    continue
-                return summary  # the provider is unreachable: one probe per cycle, the others wait untouched
-            if time.monotonic() >= deadline:
+    sent: list[tuple[str, Claim, SendResult]] = []  # taken by the provider, recorded once per batch
+    try:
+        while time.monotonic() < deadline:
+            with database.read_sessionmaker() as session:
+                invitations, reminders = due_ids(session, sms, now)
+            due = [(i, MessageKind.INVITATION) for i in invitations] + [(i, MessageKind.REMINDER) for i in reminders]
+            due = [item for item in due if item not in tried]  # one attempt per message and cycle
+            if not due:
                 break
+            for invitation_id, kind in due:
+                tried.add((invitation_id, kind))
+                chosen = route(database, settings, zalo, provider, invitation_id, kind, now, summary)
+                if chosen is None or (zalo_down and chosen is zalo):
+                    continue  # waits for the Zalo window, or for Zalo to be reachable again
+                fallback = provider if chosen is not provider else None
+                if not _send_one(database, settings, sms, chosen, invitation_id, kind, now, summary, fallback,
+                                 sent=sent):
+                    if chosen is zalo:
+                        zalo_down = True  # the SMS invitations still go out
+                        continue
+                    return summary  # the provider is unreachable: one probe per cycle, the others wait untouched
+                if time.monotonic() >= deadline:
+                    break
+            record_sent_many(database, sent, now, summary)
+            sent.clear()
+    finally:
+        record_sent_many(database, sent, now, summary)  # what was taken before a stop, an error or the deadline
     return summary

@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from sipas.models import IntakeChannel
 from sipas.storage import get_database
@@ -84,3 +84,37 @@ def test_two_concurrent_senders_send_each_invitation_once(app, session, settings
     assert session.scalar(select(func.count()).select_from(OutboundMessage)) == COUNT
     assert session.scalar(select(func.count()).select_from(Invitation)
                           .where(Invitation.status != InvitationStatus.SENT)) == 0
+
+
+def test_outcomes_are_recorded_once_per_batch(app, session, settings):
+    """The claim stays one committed transaction per message; what the provider took is recorded with its batch."""
+    _invited(app, session, settings)
+    database = get_database(app)
+    commits: list[int] = []
+
+    def count(connection) -> None:  # type: ignore[no-untyped-def]
+        commits.append(1)
+
+    event.listen(database.engine, "commit", count)
+    try:
+        summary = run_cycle(database, settings, now=MORNING, provider=RecordingProvider())
+    finally:
+        event.remove(database.engine, "commit", count)
+    assert summary.counts["invitation_sent"] == COUNT
+    batches = -(-COUNT // SMALL_BATCH)
+    # one claim per message, one outcome per batch (+ the cycle's bookkeeping); was two per message
+    assert len(commits) <= COUNT + batches + 2
+
+
+def test_messages_taken_before_an_unexpected_error_are_recorded_sent(app, session, settings):
+    phones = _invited(app, session, settings)
+    provider = RecordingProvider()
+    provider.failures = [None, None, None, RuntimeError("bug")]
+    with pytest.raises(RuntimeError):
+        run_cycle(get_database(app), settings, now=MORNING, provider=provider)
+    session.commit()
+    sent = session.scalars(select(Invitation).where(Invitation.status == InvitationStatus.SENT)).all()
+    assert sorted(i.provider_sid is not None for i in sent) == [True] * 3
+    assert len(provider.sent) == 3 and {to for to, _ in provider.sent} <= set(phones)
+    assert session.scalar(select(func.count()).select_from(OutboundMessage)
+                          .where(OutboundMessage.sid.is_not(None))) == 3
