@@ -53,6 +53,13 @@ def sent_last_24h(session: Session, phone_hash: str, now: datetime, *, excluding
 
 
 def unresolved_outbound(session: Session, invitation: Invitation, kind: MessageKind) -> OutboundMessage | None:
+    """The earlier attempt of this message whose outcome is unknown, if any.
+
+    A message never claimed has none: every outbound row is written by a claim, which counts an attempt, and an
+    attempt is only given back (``record_unreachable``, a Zalo fallback) with its row marked failed. So the query
+    is skipped while the attempts are 0, i.e. for nearly every message of a 07:00 cycle."""
+    if (invitation.attempts if kind is MessageKind.INVITATION else invitation.reminder_attempts) == 0:
+        return None
     return session.scalars(
         select(OutboundMessage)
         .where(OutboundMessage.invitation_id == invitation.id, OutboundMessage.kind == kind,
@@ -61,8 +68,22 @@ def unresolved_outbound(session: Session, invitation: Invitation, kind: MessageK
         .order_by(OutboundMessage.id.desc()).limit(1)).first()
 
 
+class Wordings:
+    """The units' SMS wordings, each read once per cycle: a 07:00 cycle sends thousands of messages of a few
+    units. A wording a clerk changes during a cycle is used from the next cycle, a minute later at most."""
+
+    def __init__(self) -> None:
+        self._texts: dict[tuple[int, str], str] = {}
+
+    def text(self, session: Session, unit_id: int, kind: MessageKind) -> str:
+        key = (unit_id, kind.value)
+        if key not in self._texts:
+            self._texts[key] = template_text(session, unit_id, kind.value)
+        return self._texts[key]
+
+
 def message_body(session: Session, settings: Settings, sms: SmsSettings, invitation: Invitation, kind: MessageKind,
-                 now: datetime) -> Fitted:
+                 now: datetime, wordings: Wordings | None = None) -> Fitted:
     """The unit's wording with the real values, within ``SIPAS_SMS_MAX_SEGMENTS`` if it can be."""
     dossier = invitation.dossier
     link = session.get(ShortLink, invitation.link_id) if invitation.link_id else None
@@ -70,11 +91,13 @@ def message_body(session: Session, settings: Settings, sms: SmsSettings, invitat
         link = issue_link(session, dossier, instrument_code=invitation.instrument_code, channel="sms", now=now,
                           expires_at=invitation.expires_at)
         invitation.link_id = link.id
-    unit = session.get(Unit, invitation.unit_id)
+    # the dossier's unit is loaded with the invitation (``prepare``); an invitation always has its dossier's unit
+    unit = dossier.unit if dossier.unit_id == invitation.unit_id else session.get(Unit, invitation.unit_id)
     assert unit is not None
     values = {"don_vi": unit.name, "ma_ho_so": dossier.code, "link": link_url(settings, link),
               "brandname": sms.brandname, "han": local_day_month(invitation.expires_at, settings.tz)}
-    return fit_message(template_text(session, unit.id, kind.value), values, max_segments=sms.max_segments,
+    text = (wordings or Wordings()).text(session, unit.id, kind)
+    return fit_message(text, values, max_segments=sms.max_segments,
                        brandname=sms.brandname)
 
 
@@ -106,12 +129,13 @@ def _skip(invitation: Invitation, kind: MessageKind, status: InvitationStatus, n
 
 
 def prepare(database: Database, settings: Settings, sms: SmsSettings, provider: str, invitation_id: int,
-            kind: MessageKind, now: datetime, summary: CycleSummary) -> Claim | None:
-    """Checks and claim, committed; None when there is nothing to send."""
+            kind: MessageKind, now: datetime, summary: CycleSummary, wordings: Wordings | None = None) -> Claim | None:
+    """Checks and claim, committed; None when there is nothing to send. ``wordings``: the cycle's (see there)."""
     with database.session() as session:
-        # the dossier and its contact with the invitation, in one query (were two lazy loads per message)
+        # the dossier, its contact and its unit with the invitation, in one query (were three loads per message)
         invitation = session.get(Invitation, invitation_id,
-                                 options=[joinedload(Invitation.dossier).joinedload(Dossier.contact)])
+                                 options=[joinedload(Invitation.dossier).joinedload(Dossier.contact),
+                                          joinedload(Invitation.dossier).joinedload(Dossier.unit)])
         if invitation is None:
             return None
         contact = invitation.dossier.contact
@@ -143,8 +167,8 @@ def prepare(database: Database, settings: Settings, sms: SmsSettings, provider: 
         if earlier is not None:
             body = earlier.body  # the same text as the attempt being reconciled
         else:
-            compose = zalo_message if provider == "zalo" else message_body
-            fitted = compose(session, settings, sms, invitation, kind, now)
+            fitted = (zalo_message(session, settings, sms, invitation, kind, now) if provider == "zalo"
+                      else message_body(session, settings, sms, invitation, kind, now, wordings))
             if not fitted.fits:
                 log.warning("%s of invitation %s not sent: %s characters (%s) need %s segments, the limit is %s",
                             kind.value, invitation.id, fitted.info.characters, fitted.info.encoding,

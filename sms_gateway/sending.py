@@ -30,7 +30,7 @@ from sms_gateway.invitations import bookkeeping, in_window
 from sms_gateway.models import Invitation, InvitationStatus, MessageKind
 from sms_gateway.providers import PermanentFailure, SendResult, SmsProvider, TemporaryFailure, build_provider
 from sms_gateway.providers.zalo import ZaloFallback, ZaloReschedule
-from sms_gateway.send_claim import Claim, prepare
+from sms_gateway.send_claim import Claim, Wordings, prepare
 from sms_gateway.send_outcome import (
     record_failure,
     record_sent,
@@ -75,13 +75,14 @@ def _reconcile(database: Database, provider: SmsProvider, claim: Claim, now: dat
 
 def _send_one(database: Database, settings: Settings, sms: SmsSettings, provider: SmsProvider,
               invitation_id: int, kind: MessageKind, now: datetime, summary: CycleSummary,
-              fallback: SmsProvider | None = None, sent: list[tuple[str, Claim, SendResult]] | None = None) -> bool:
+              fallback: SmsProvider | None = None, sent: list[tuple[str, Claim, SendResult]] | None = None,
+              wordings: Wordings | None = None) -> bool:
     """Send one message; False when the provider could not be reached (the cycle then stops).
 
     ``fallback``: the SMS provider, when ``provider`` is Zalo; a Zalo refusal sends the invitation by it once.
     ``sent``: where a message the provider took is put, to be recorded with its batch (``record_sent_many``);
     without it, it is recorded at once."""
-    claim = prepare(database, settings, sms, provider.name, invitation_id, kind, now, summary)
+    claim = prepare(database, settings, sms, provider.name, invitation_id, kind, now, summary, wordings)
     if claim is not None and claim.unresolved and not provider.deduplicates_requests:
         claim = _reconcile(database, provider, claim, now, sms, summary)
     if claim is None:
@@ -93,12 +94,14 @@ def _send_one(database: Database, settings: Settings, sms: SmsSettings, provider
         result = provider.send(claim.phone, claim.body, status_callback=callback, request_id=request_id)
     except ZaloReschedule as exc:
         if record_rescheduled(database, settings, claim, now, exc, summary) and fallback is not None:
-            return _send_one(database, settings, sms, fallback, invitation_id, kind, now, summary, sent=sent)
+            return _send_one(database, settings, sms, fallback, invitation_id, kind, now, summary, sent=sent,
+                                 wordings=wordings)
         return True
     except ZaloFallback as exc:
         log.info("invitation %s: Zalo refused (%s)", invitation_id, exc.code)
         if record_fallback(database, claim, now, exc, summary) and fallback is not None:
-            return _send_one(database, settings, sms, fallback, invitation_id, kind, now, summary, sent=sent)
+            return _send_one(database, settings, sms, fallback, invitation_id, kind, now, summary, sent=sent,
+                                 wordings=wordings)
         return True
     except TemporaryFailure as exc:
         if exc.unreachable:
@@ -161,6 +164,7 @@ def run_cycle(database: Database, settings: Settings, *, now: datetime, provider
     tried: set[tuple[int, MessageKind]] = set()
     zalo_down = False
     sent: list[tuple[str, Claim, SendResult]] = []  # taken by the provider, recorded once per batch
+    wordings = Wordings()
     try:
         while time.monotonic() < deadline:
             with database.read_sessionmaker() as session:
@@ -176,7 +180,7 @@ def run_cycle(database: Database, settings: Settings, *, now: datetime, provider
                     continue  # waits for the Zalo window, or for Zalo to be reachable again
                 fallback = provider if chosen is not provider else None
                 if not _send_one(database, settings, sms, chosen, invitation_id, kind, now, summary, fallback,
-                                 sent=sent):
+                                 sent=sent, wordings=wordings):
                     if chosen is zalo:
                         zalo_down = True  # the SMS invitations still go out
                         continue

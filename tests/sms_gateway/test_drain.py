@@ -118,3 +118,25 @@ def test_messages_taken_before_an_unexpected_error_are_recorded_sent(app, sessio
     assert len(provider.sent) == 3 and {to for to, _ in provider.sent} <= set(phones)
     assert session.scalar(select(func.count()).select_from(OutboundMessage)
                           .where(OutboundMessage.sid.is_not(None))) == 3
+
+
+def test_a_message_never_tried_reads_no_earlier_attempt_and_the_wording_once_per_cycle(app, session, settings):
+    """Per message, the claim skips the lookup of an earlier attempt while none was made (attempts 0) and reads
+    the unit's wording once per cycle; the unit comes with the invitation (were three queries per message)."""
+    _invited(app, session, settings)
+    database = get_database(app)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        summary = run_cycle(database, settings, now=MORNING, provider=RecordingProvider())
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+    assert summary.counts["invitation_sent"] == COUNT
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert sum("FROM sms_template" in s for s in reads) == 1
+    assert not [s for s in reads if "FROM sms_outbound" in s and "sms_outbound.sid IS NULL" in s]
+    assert not [s for s in reads if s.split(" FROM ", 1)[1].startswith("unit ")]
