@@ -17,7 +17,6 @@ unlike a district's own report, whose scores pool every dossier and answer of it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -25,7 +24,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from aggregator import coverage, queries, stats
-from aggregator.index8 import with_case_index8
+from aggregator.index8 import index8_by_unit, with_index8
 from aggregator.queries import Scope
 from aggregator.report import dossier_section, forms_used, index_points, make_scope, score_section
 from sipas.catalogue import Catalogue
@@ -87,12 +86,11 @@ def scores_by_unit(session: Session, catalogue: Catalogue, scope: Scope,
     dossier_rows = queries.dossiers_by_unit(session, scope, catalogue.dissatisfied_answers())
     groups = queries.answer_groups_by_unit(session, scope)
     staff_by_unit = queries.staff_points_by_unit(session, scope.unit_ids, scope.period)
+    index8 = index8_by_unit(session, scope)
     result = {}
     for unit in units:
         dossiers, _table = dossier_section([dossier_rows[unit.id]] if unit.id in dossier_rows else [])
-        unit_scope = replace(scope, unit_ids=(unit.id,))
-        staff = with_case_index8(session, catalogue, unit_scope,
-                                 staff_by_unit.get(unit.id, queries.StaffFigures({}, ())))
+        staff = with_index8(staff_by_unit.get(unit.id, queries.StaffFigures({}, ())), index8, [unit.id])
         unit_groups = groups.get(unit.id, [])
         points = queries.points_by_criterion(unit_groups)
         asked = coverage.asked_indices(catalogue, forms_used(catalogue, [unit], scope.period, unit_groups))

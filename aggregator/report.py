@@ -46,7 +46,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from aggregator import ballots, coverage, multiform, queries, stats
+from aggregator import ballots, coverage, queries, stats
 from aggregator.index8 import with_case_index8
 from aggregator.labels import CHANNEL_LABELS
 from sipas.catalogue import Catalogue, Instrument, Source
@@ -81,7 +81,8 @@ def dossier_section(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], list[di
         "on_time_rate": stats.as_number(stats.on_time_rate(total["early"], total["on_time"], total["resolved"])),
         "rated": total["rated"], "rated_rate": float(stats.percent(total["rated"], total["resolved"])),
     }
-    return dossiers | {"_online_late": total["online_late"], "_bad": total["unsatisfied_or_late"]}, table
+    return dossiers | {"_online_late": total["online_late"], "_bad": total["unsatisfied_or_late"],
+                       "_several_forms": total["rated_on_several_forms"]}, table
 
 
 def _field_row(label: str, r: dict[str, Any]) -> dict[str, Any]:
@@ -177,7 +178,7 @@ def unit_scores(session: Session, catalogue: Catalogue, scope: queries.Scope,
                 units: Sequence[Unit] = ()) -> dict[str, Any]:
     """Only the TT 01/2018 scores of a scope (used by the district ranking)."""
     dossiers, _table = dossier_section(queries.dossiers_by_field(session, scope, catalogue.dissatisfied_answers()))
-    staff = with_case_index8(session, catalogue, scope, queries.staff_inputs(session, scope.unit_ids, scope.period))
+    staff = with_case_index8(session, scope, queries.staff_inputs(session, scope.unit_ids, scope.period))
     groups = queries.answer_groups(session, scope)
     points = queries.points_by_criterion(groups)
     asked = coverage.asked_indices(catalogue, forms_used(catalogue, units, scope.period, groups))
@@ -255,7 +256,7 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
     dissatisfied = catalogue.dissatisfied_answers()
     dossiers, table = dossier_section(queries.dossiers_by_field(session, scope, dissatisfied))
     resolved = dossiers["resolved"]
-    staff = with_case_index8(session, catalogue, scope, queries.staff_inputs(session, scope.unit_ids, period))
+    staff = with_case_index8(session, scope, queries.staff_inputs(session, scope.unit_ids, period))
     groups = queries.answer_groups(session, scope)
     points = index_points(catalogue, dossiers, queries.points_by_criterion(groups), staff)
     by_channel = queries.responses_by_channel(session, scope)
@@ -264,6 +265,7 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
     all_dossiers = dossiers["resolved"] + dossiers["in_progress"]
     bad = dossiers.pop("_bad")
     dossiers.pop("_online_late")
+    several_forms = dossiers.pop("_several_forms")
     returned_paper = by_channel.get(ResponseChannel.PAPER.value, 0)
     scores = score_section(catalogue, points,
                            coverage.asked_indices(catalogue, forms_used(catalogue, units, period, groups)))
@@ -275,7 +277,7 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
                    "as_of": scope.as_of.isoformat(), "field": scope.field,
                    "channel": str(scope.channel) if scope.channel else None},
         "dossiers": dossiers,
-        "rated_dossiers": rated_dossiers_section(dossiers, multiform.rated_on_several_forms(session, scope)),
+        "rated_dossiers": rated_dossiers_section(dossiers, several_forms),
         "fields": table,
         "instruments": instrument_section(catalogue, units, period, queries.responses_by_instrument(session, scope),
                                           groups, resolved),

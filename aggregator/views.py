@@ -210,7 +210,7 @@ def inputs() -> ResponseReturnValue:
     if row:
         at = row.updated_at.astimezone(get_settings().tz)
         updated = f"{at:%H:%M} ngày {date_vi(at)}"
-    computed8 = quarter_index8(db_session(), get_catalogue(), unit.id, year, quarter, tz=get_settings().tz,
+    computed8 = quarter_index8(db_session(), unit.id, year, quarter, tz=get_settings().tz,
                                today=today)
     return render_template("aggregator/inputs.html", unit=unit, units=allowed_units(), year=year, quarter=quarter,
                            criteria=criteria, row=row, form=None, updated=updated, computed8=computed8,

@@ -26,6 +26,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -183,6 +185,11 @@ class DossierContact(Base):
     dossier: Mapped[Dossier] = relationship(back_populates="contact")
 
 
+# The responses that may need follow-up (``sipas.cases``): a dissatisfied answer or a comment. The partial index
+# ``ix_response_follow_up`` holds only these; a query uses it when its WHERE has this very term.
+FOLLOW_UP_CANDIDATE = "negative OR comment <> ''"
+
+
 class Response(Base):
     """Một phiếu: one completed rating, stored against the instrument version it was given under.
 
@@ -196,7 +203,9 @@ class Response(Base):
     __tablename__ = "response"
     __table_args__ = (UniqueConstraint("dossier_id", "instrument_code"),
                       UniqueConstraint("unit_id", "source", "idempotency_key"),
-                      Index("ix_response_unit_submitted", "unit_id", "submitted_at"))  # a ward's latest comments
+                      Index("ix_response_unit_submitted", "unit_id", "submitted_at"),  # a ward's latest comments
+                      Index("ix_response_follow_up", "unit_id", "submitted_at",
+                            sqlite_where=text(FOLLOW_UP_CANDIDATE), postgresql_where=text(FOLLOW_UP_CANDIDATE)))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
@@ -209,6 +218,9 @@ class Response(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
     source: Mapped[str | None] = mapped_column(String(100))
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # At least one answer the catalogue marks dissatisfied: set when the response is stored, recomputed by
+    # ``sipas.tally.rebuild``; a follow-up candidate without reading its answers (index 8 of a province).
+    negative: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     unit: Mapped[Unit] = relationship()

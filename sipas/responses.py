@@ -28,7 +28,7 @@ from sipas.errors import (
 )
 from sipas.instrument_records import record_use
 from sipas.models import Answer, Dossier, Response, ResponseChannel, Unit
-from sipas.tally import count_response
+from sipas.tally import count_response, is_negative
 from sipas.text import fold, is_storable, storable
 
 MAX_COMMENT = 2000
@@ -199,6 +199,7 @@ def record_response(
         comment=comment,
         idempotency_key=data.idempotency_key or None,
         source=data.source,
+        negative=is_negative(instrument, answers),
         created_at=now,
     )
     try:

@@ -6,7 +6,8 @@ rolled-back request leaves the counts untouched. Responses are never edited or d
 re-import replays the stored response through its idempotency key; emptying the demo database deletes
 every table). A new path that deletes or edits responses must call ``uncount_response`` first, or
 ``rebuild`` afterwards. ``rebuild`` recomputes everything from the raw rows (migration ``core_0014``,
-``sipas db retally`` after a change of ``SIPAS_TIMEZONE``, the benchmark generator, the property test).
+``sipas db retally`` after a change of ``SIPAS_TIMEZONE``, the benchmark generator, the property test),
+including each response's ``negative`` flag, which ``record_response`` sets from the same rule.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, literal, select, tuple_
+from sqlalchemy import Connection, Table, bindparam, delete, exists, func, literal, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -62,11 +63,28 @@ def _upsert(session: Session | Connection, table: Table, key: Sequence[str], add
                     sorted(rows, key=lambda r: tuple(str(r[k]) for k in key)))
 
 
+def is_negative(instrument: Instrument, answers: Iterable[Answer]) -> bool:
+    """At least one answer is one the instrument marks dissatisfied (``Response.negative``)."""
+    return any(a.option_code is not None and instrument.is_dissatisfied(a.criterion_code, a.option_code)
+               for a in answers)
+
+
+def mark_negative(connection: Connection, dissatisfied: DissatisfiedKeys) -> None:
+    """Set ``response.negative`` of every stored response from its answers (the migration that added the flag,
+    ``rebuild``). One ``UPDATE`` per 200 dissatisfied answer kinds, each through the answers' index."""
+    r, a = Response.__table__, Answer.__table__
+    connection.execute(r.update().where(r.c.negative.is_(True)).values(negative=False))
+    for chunk in _chunks(list(dissatisfied), 200):
+        negative = exists(select(a.c.id).where(
+            a.c.response_id == r.c.id,
+            tuple_(r.c.instrument_code, r.c.instrument_version, a.c.criterion_code, a.c.option_code).in_(chunk)))
+        connection.execute(r.update().where(r.c.negative.is_(False), negative).values(negative=True))
+
+
 def _response_rows(response: Response, answers_given: Sequence[Answer], instrument: Instrument, day: date,
                    sign: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
     """The response's answer and response rows, at the day grain and at the month grain."""
-    negative = int(any(a.option_code is not None and instrument.is_dissatisfied(a.criterion_code, a.option_code)
-                       for a in answers_given))
+    negative = int(is_negative(instrument, answers_given))
     answers, responses = [], []
     for grain, first in (("day", day), ("month", day.replace(day=1))):
         base = {"unit_id": response.unit_id, "grain": grain, "local_date": first,
@@ -110,8 +128,9 @@ def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
         yield chunk
 
 
-def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo) -> None:
-    """Recompute the three tallies from ``response`` and ``answer`` (replacing what they held).
+def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo, *, flags: bool = True) -> None:
+    """Recompute the three tallies from ``response`` and ``answer`` (replacing what they held), and with
+    ``flags`` each ``response.negative`` (migration ``core_0014`` runs before that column exists).
 
     Local days are computed in Python (SQLite has no time zones) into a scratch table, then each tally is
     one ``INSERT … SELECT … GROUP BY``; memory stays flat (responses are streamed in chunks)."""
@@ -165,4 +184,6 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo) 
                 .where(r.c.dossier_id.is_not(None)).group_by(r.c.dossier_id))
     connection.execute(dt.insert().from_select(["dossier_id", "responses", "negative"], dossiers))
     days.drop(connection)
+    if flags:
+        mark_negative(connection, dissatisfied)
 

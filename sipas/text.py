@@ -12,9 +12,27 @@ T = TypeVar("T")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
+def _stripped(ch: str) -> str:
+    """One character without its marks: "ệ" → "e", "đ" → "d", a lone combining mark → ""."""
+    decomposed = unicodedata.normalize("NFD", ch.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+class _StrippedTable(dict[int, str]):
+    """``str.translate`` table filled on first sight of each character. Decomposing and dropping marks works
+    character by character (NFD only reorders marks, which are all dropped), so translating is exactly the
+    whole-string computation, at a fraction of its cost on long texts (comments read for index 8)."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = stripped = _stripped(chr(code))
+        return stripped
+
+
+_STRIPPED = _StrippedTable()
+
+
 def strip_diacritics(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return text if text.isascii() else text.translate(_STRIPPED)
 
 
 def fold(text: str) -> str:

@@ -30,9 +30,11 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
 from sipas import cli as cli_module
+from sipas.catalogue import load_catalogue
 from sipas.migrate import alembic_config
 from sipas.models import Base
 from sipas.plugins import load_all_models
+from sipas.settings import DEFAULT_CONFIG_DIR
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "upgrade"
 RELEASES = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
@@ -117,6 +119,13 @@ def _check_upgrade(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
             entered = set(connection.execute(text("SELECT unit_id, year, quarter FROM aggregator_quarter_input "
                                                   "WHERE index8_option IS NOT NULL")))
             assert entered and carried == entered
+            # core_0018 flags every stored response with a dissatisfied answer, and only those
+            keys = set(load_catalogue(DEFAULT_CONFIG_DIR).dissatisfied_answers())
+            answers = connection.execute(text("SELECT r.id, r.instrument_code, r.instrument_version, a.criterion_code, "
+                                              "a.option_code FROM response r JOIN answer a ON a.response_id = r.id"))
+            expected = {rid for rid, *key in answers if tuple(key) in keys}
+            flagged = {rid for (rid,) in connection.execute(text("SELECT id FROM response WHERE negative"))}
+            assert expected and flagged == expected
     finally:
         engine.dispose()
 

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
@@ -50,12 +51,15 @@ ACTION_WORDS: tuple[str, ...] = (
 )
 
 
+# " phrase " anywhere in " folded comment " (one pass instead of one search per phrase).
+_ACTION = re.compile(" (?:" + "|".join(re.escape(phrase) for phrase in ACTION_WORDS) + ")(?= )")
+
+
 def asks_for_action(comment: str | None) -> bool:
     """The comment asks the unit to do or explain something (a thank-you or praise does not)."""
     if not comment or not comment.strip():
         return False
-    words = f" {fold(comment)} "
-    return any(f" {phrase} " in words for phrase in ACTION_WORDS)
+    return _ACTION.search(f" {fold(comment)} ") is not None
 
 
 def due_date(submitted_local: date, due_days: int) -> date:

@@ -1,4 +1,5 @@
-"""A straight recount of the tallies from the raw rows, in Python (no SQL shared with ``sipas.tally``)."""
+"""A straight recount of the tallies (and of each response's ``negative`` flag) from the raw rows, in Python (no
+SQL shared with ``sipas.tally``)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def recount(session: Session, catalogue: Catalogue, tz: tzinfo) -> dict[str, Cou
     answers: Counter[tuple[Any, ...]] = Counter()
     responses: Counter[tuple[Any, ...]] = Counter()
     dossiers: Counter[tuple[Any, ...]] = Counter()
+    flags: Counter[tuple[Any, ...]] = Counter()
     for r in session.scalars(select(Response).options(selectinload(Response.answers))):
         instrument = catalogue.version(r.instrument_code, r.instrument_version)
         negative = any(a.option_code is not None and instrument.is_dissatisfied(a.criterion_code, a.option_code)
@@ -34,7 +36,9 @@ def recount(session: Session, catalogue: Catalogue, tz: tzinfo) -> dict[str, Cou
         if r.dossier_id is not None:
             dossiers[(r.dossier_id, "responses")] += 1
             dossiers[(r.dossier_id, "negative")] += int(negative)
-    return {"answers": _nonzero(answers), "responses": _nonzero(responses), "dossiers": _nonzero(dossiers)}
+        flags[(r.id,)] = int(negative)
+    return {"answers": _nonzero(answers), "responses": _nonzero(responses), "dossiers": _nonzero(dossiers),
+            "negative_flags": _nonzero(flags)}
 
 
 def stored(session: Session) -> dict[str, Counter[tuple[Any, ...]]]:
@@ -52,7 +56,9 @@ def stored(session: Session) -> dict[str, Counter[tuple[Any, ...]]]:
     for dt in session.scalars(select(DossierTally)):
         dossiers[(dt.dossier_id, "responses")] += dt.responses
         dossiers[(dt.dossier_id, "negative")] += dt.negative
-    return {"answers": _nonzero(answers), "responses": _nonzero(responses), "dossiers": _nonzero(dossiers)}
+    flags = Counter({(rid,): int(flag) for rid, flag in session.execute(select(Response.id, Response.negative))})
+    return {"answers": _nonzero(answers), "responses": _nonzero(responses), "dossiers": _nonzero(dossiers),
+            "negative_flags": _nonzero(flags)}
 
 
 def _nonzero(counts: Counter[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from sipas import cli as cli_module
 from sipas.catalogue import Catalogue
+from sipas.models import Response
 from sipas.models_tally import AnswerTally, ResponseTally
 from tests.aggregator.fixtures import build_quarter
 from tests.aggregator.tally_recount import recount, stored
@@ -21,6 +22,7 @@ def test_retally_recounts_what_was_lost_or_altered(session: Session, catalogue: 
     expected = recount(session, catalogue, TZ)
     session.execute(delete(AnswerTally).where(AnswerTally.grain == "month"))
     session.execute(update(ResponseTally).values(responses=ResponseTally.responses + 5))
+    session.execute(update(Response).values(negative=~Response.negative))  # every flag wrong
     session.commit()
     assert stored(session) != expected
 

@@ -77,7 +77,8 @@ def _backfill() -> None:
     from sipas.tally import rebuild
 
     settings = Settings.from_env()
-    rebuild(op.get_bind(), load_catalogue(settings.config_dir).dissatisfied_answers(), settings.tz)
+    rebuild(op.get_bind(), load_catalogue(settings.config_dir).dissatisfied_answers(), settings.tz,
+            flags=False)  # response.negative arrives in core_0018
 
 
 def downgrade() -> None:

@@ -1,0 +1,89 @@
+"""Index 8 of many units and quarters in one pass (``sipas.cases.index8.index8_by_unit_quarter``) equals index 8
+computed from the case list, unit by unit and quarter by quarter, on random data: dissatisfied answers,
+comments that ask for action or only thank, cases in every status, answered early or late, units with their
+own answer time, a unit without ratings in a quarter."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from sipas.cases import rules
+from sipas.cases.index8 import _candidates, index8_by_unit_quarter, quarter_index8
+from sipas.cases.models import CaseStatus, FollowUpCase
+from sipas.cases.service import CaseFilters, list_cases
+from sipas.clock import Period, local_date
+from sipas.models import Response
+from tests.factories import TZ, answers_for, create_response, create_unit, local
+
+TODAY = date(2026, 5, 10)
+QUARTERS = [(2026, 1), (2026, 2)]
+COMMENTS = [None, "", "Cảm ơn cán bộ nhiệt tình", "Đề nghị bố trí thêm ghế", "Xu ly qua cham", "  "]
+
+
+def _reference(session, catalogue, unit_id: int, year: int, quarter: int) -> rules.Index8 | None:  # type: ignore[no-untyped-def]
+    """Index 8 as the case list sees it: the definition the batched pass must keep."""
+    start, end = Period.quarter(year, quarter).utc_bounds(TZ)
+    if not _rated(session, unit_id, start, end):
+        return None
+    rows = list_cases(session, catalogue, [unit_id], CaseFilters(period=Period.quarter(year, quarter)), tz=TZ,
+                      today=TODAY)
+    return rules.index8([rules.CaseFacts(r.status, r.due, r.case.answered_local_date if r.case else None)
+                         for r in rows], TODAY)
+
+
+def _rated(session, unit_id: int, start, end) -> bool:  # type: ignore[no-untyped-def]
+    return bool(session.scalar(select(func.count(Response.id)).where(
+        Response.unit_id == unit_id, Response.submitted_at >= start, Response.submitted_at < end)))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_batched_index8_equals_the_case_list_on_random_data(session, catalogue, seed):
+    rng = random.Random(seed)
+    units = [create_unit(session, allow_anonymous=True) for _ in range(4)]
+    units[1].options = {**(units[1].options or {}), "case_due_days": 3}
+    criteria = list(answers_for(catalogue, on=local(2026, 2, 1)))
+    for unit in units[:3]:  # the last unit has no rating at all; the third none in the second quarter
+        months = [1, 2, 3] if unit is units[2] else [1, 2, 3, 4, 5]
+        for _ in range(rng.randint(5, 25)):
+            submitted = local(2026, rng.choice(months), rng.randint(1, 28), rng.randint(7, 16))
+            answers = answers_for(catalogue, on=submitted)
+            for criterion in rng.sample(criteria, rng.choice([0, 0, 1, 2])):
+                answers[criterion] = "khong_hai_long"
+            response = create_response(session, catalogue, unit, answers=answers, submitted_at=submitted,
+                                       comment=rng.choice(COMMENTS), now=local(2026, 5, 10))
+            if rng.random() < 0.4:
+                submitted_on = local_date(submitted, TZ)
+                status = rng.choice(list(CaseStatus))
+                answered = submitted_on + timedelta(days=rng.randint(0, 20)) \
+                    if status in (CaseStatus.ANSWERED, CaseStatus.CLOSED) and rng.random() < 0.8 else None
+                session.add(FollowUpCase(unit_id=unit.id, response_id=response.id, status=status,
+                                         due_local_date=submitted_on + timedelta(days=rng.randint(1, 12)),
+                                         answered_local_date=answered))
+    recent = answers_for(catalogue, on=local(2026, 5, 5)) | {criteria[0]: "khong_hai_long"}
+    create_response(session, catalogue, units[1], answers=recent, submitted_at=local(2026, 5, 5),
+                    now=local(2026, 5, 10))
+    session.flush()  # past the unit's 3 days on TODAY, within the default 10
+    ids = [u.id for u in units]
+    batched = index8_by_unit_quarter(session, ids, QUARTERS, tz=TZ, today=TODAY)
+    assert set(batched) == {(u, y, q) for u in ids for y, q in QUARTERS}
+    for (unit_id, year, quarter), value in batched.items():
+        assert value == _reference(session, catalogue, unit_id, year, quarter), (unit_id, year, quarter)
+        assert quarter_index8(session, unit_id, year, quarter, tz=TZ, today=TODAY) == value
+    assert batched[(units[3].id, 2026, 1)] is None and batched[(units[2].id, 2026, 2)] is None
+    assert batched[(units[0].id, 2026, 1)] is not None
+    assert batched[(units[1].id, 2026, 2)].outstanding >= 1  # type: ignore[union-attr]
+
+
+def test_the_candidates_are_read_through_the_partial_index_on_sqlite(session):  # type: ignore[no-untyped-def]
+    """The query must carry the index's very term, or SQLite reads every response of the quarter."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite matches a partial index by its exact WHERE term; PostgreSQL proves implication")
+    start, end = Period.quarter(2026, 1).utc_bounds(TZ)
+    compiled = _candidates([1, 2], (Response.submitted_at >= start, Response.submitted_at < end)).compile(
+        session.get_bind(), compile_kwargs={"literal_binds": True})
+    plan = " ".join(str(row) for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "ix_response_follow_up" in plan, plan
