@@ -17,16 +17,12 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, t
 from sqlalchemy.orm import Session
 
 from aggregator import fast
+from aggregator.dossier_figures import DOSSIER_COLUMNS, ONLINE, read_figures
 from aggregator.models import QuarterInput
 from sipas.clock import Period
-from sipas.models import Answer, Dossier, IntakeChannel, Response, ResponseChannel
-from sipas.models_tally import DossierTally
+from sipas.models import Answer, Dossier, Response, ResponseChannel
 
-ONLINE = (IntakeChannel.ONLINE_PARTIAL, IntakeChannel.ONLINE_FULL)
 DissatisfiedKeys = Sequence[tuple[str, str, str, str]]
-DOSSIER_COLUMNS = ("received_online", "received_direct_postal", "carried_over", "resolved", "early", "on_time",
-                   "late", "in_progress", "in_progress_overdue", "online_late", "unsatisfied_or_late", "rated",
-                   "rated_on_several_forms")
 
 
 @dataclass(frozen=True)
@@ -63,34 +59,39 @@ def dissatisfied_answer(keys: DissatisfiedKeys) -> ColumnElement[bool]:
 
 def dossiers_by_field(session: Session, scope: Scope, dissatisfied: DissatisfiedKeys) -> list[dict[str, Any]]:
     """Biểu II.06a counts per field (one row per field, sorted by field)."""
+    if not scope.recount:
+        return [{"field": field, **counts} for field, counts in read_figures(
+            session, scope.unit_ids, scope.period.start, scope.period.end, scope.as_of, scope.field,
+            by_unit=False).items()]
     return [{"field": row[0], **{name: int(value) for name, value in zip(DOSSIER_COLUMNS, row[1:], strict=True)}}
             for row in session.execute(_dossier_counts(scope, dissatisfied, Dossier.field))]
 
 
 def dossiers_by_unit(session: Session, scope: Scope, dissatisfied: DissatisfiedKeys) -> dict[int, dict[str, Any]]:
     """The same counts per unit (all fields together): the district ranking in one pass."""
+    if not scope.recount:
+        return {unit: {"field": None, **counts} for unit, counts in read_figures(
+            session, scope.unit_ids, scope.period.start, scope.period.end, scope.as_of, scope.field,
+            by_unit=True).items()}
     return {int(row[0]): {"field": None, **{name: int(value) for name, value in
                                             zip(DOSSIER_COLUMNS, row[1:], strict=True)}}
             for row in session.execute(_dossier_counts(scope, dissatisfied, Dossier.unit_id))}
 
 
 def _dossier_counts(scope: Scope, dissatisfied: DissatisfiedKeys, group: Any) -> Select[Any]:
-    """Rated, rated on several forms and "has a dissatisfied answer" come from ``dossier_tally`` (one outer
-    join, no correlated ``EXISTS`` per dossier), or from the raw rows when the scope asks for a recount."""
+    """The straight definition, dossier by dossier, over the raw rows: the reference the event tally
+    (``aggregator.dossier_figures``) is checked against, and what a recount reads."""
     d, start, end = Dossier, scope.period.start, scope.period.end
     online = d.intake_channel.in_(ONLINE)
     resolved = d.returned_local_date.between(start, end)
     late = and_(resolved, d.due_local_date.is_not(None), d.returned_local_date > d.due_local_date)
     in_progress = or_(d.returned_local_date.is_(None), d.returned_local_date > end)
     overdue = and_(in_progress, d.due_local_date.is_not(None), d.due_local_date < scope.as_of)
-    if scope.recount:
-        negative = exists(select(Answer.id).join(Response, Response.id == Answer.response_id)
-                          .where(Response.dossier_id == d.id, dissatisfied_answer(dissatisfied)))
-        rated = exists(select(Response.id).where(Response.dossier_id == d.id))
-        several = select(func.count(func.distinct(Response.instrument_code))).where(
-            Response.dossier_id == d.id).scalar_subquery() > 1
-    else:  # one response per dossier and form (a unique key), so two responses are two forms
-        negative, rated, several = DossierTally.negative > 0, DossierTally.responses > 0, DossierTally.responses > 1
+    negative = exists(select(Answer.id).join(Response, Response.id == Answer.response_id)
+                      .where(Response.dossier_id == d.id, dissatisfied_answer(dissatisfied)))
+    rated = exists(select(Response.id).where(Response.dossier_id == d.id))
+    several = select(func.count(func.distinct(Response.instrument_code))).where(
+        Response.dossier_id == d.id).scalar_subquery() > 1
     columns = [
         _count(and_(d.received_local_date >= start, online)),
         _count(and_(d.received_local_date >= start, ~online)),
@@ -106,10 +107,7 @@ def _dossier_counts(scope: Scope, dissatisfied: DissatisfiedKeys, group: Any) ->
         _count(and_(resolved, rated)),
         _count(and_(resolved, several)),
     ]
-    stmt = select(group, *columns).select_from(d)
-    if not scope.recount:
-        stmt = stmt.outerjoin(DossierTally, DossierTally.dossier_id == d.id)
-    stmt = (stmt.where(d.unit_id.in_(scope.unit_ids), d.received_local_date <= end,
+    stmt = (select(group, *columns).select_from(d).where(d.unit_id.in_(scope.unit_ids), d.received_local_date <= end,
                        or_(d.returned_local_date.is_(None), d.returned_local_date >= start))
             .group_by(group).order_by(group))
     if scope.field is not None:

@@ -162,6 +162,9 @@ class Dossier(Base):
     returned_local_date: Mapped[date | None] = mapped_column(Date, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # its stored ratings and those with a dissatisfied answer, kept by sipas.tally.count_response
+    responses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    negative_responses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     unit: Mapped[Unit] = relationship()
     contact: Mapped[DossierContact | None] = relationship(back_populates="dossier", uselist=False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sipas.models import Base, ResponseChannel, enum_column
@@ -57,13 +57,23 @@ class ResponseTally(Base):
     negative: Mapped[int] = mapped_column(Integer)
 
 
-class DossierTally(Base):
-    """Per dossier: its responses and those with a dissatisfied answer (rated / "không hài lòng" without a
-    correlated EXISTS per dossier)."""
+class DossierEventTally(Base):
+    """Dossiers per unit, field, local day (or month) and event, kept by triggers on ``dossier``
+    (``sipas.dossier_events``); read by ``aggregator.dossier_figures``."""
 
-    __tablename__ = "dossier_tally"
+    __tablename__ = "dossier_event_tally"
+    # the unique key's index also serves the reads: one range of (grain, local_date) per unit
+    __table_args__ = (UniqueConstraint("unit_id", "grain", "local_date", "field", "kind", "online", "negative",
+                                       "forms", "handling", name="uq_dossier_event_tally_key"),)
 
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"), primary_key=True,
-                                            autoincrement=False)
-    responses: Mapped[int] = mapped_column(Integer)
-    negative: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    field: Mapped[str] = mapped_column(String(200))
+    grain: Mapped[str] = mapped_column(String(8))  # "day" or "month"
+    local_date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(8))  # received, returned, due, cleared
+    online: Mapped[bool] = mapped_column(Boolean)  # online intake (partly or fully)
+    negative: Mapped[bool] = mapped_column(Boolean)  # a rating of the dossier has a dissatisfied answer
+    forms: Mapped[int] = mapped_column(SmallInteger)  # returned event: forms that rated it (0, 1, 2 = two or more)
+    handling: Mapped[str] = mapped_column(String(8))  # returned event: early, on_time, late; "" otherwise
+    dossiers: Mapped[int] = mapped_column(Integer)

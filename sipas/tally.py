@@ -1,4 +1,4 @@
-"""Keep ``answer_tally``, ``response_tally`` and ``dossier_tally`` equal to a recount of the raw rows.
+"""Keep ``answer_tally``, ``response_tally`` and each dossier's rating counts equal to a recount of the raw rows.
 
 Every response is stored by ``sipas.responses.record_response`` (API, kiosk, phone form, SMS, imports,
 demo data), which calls ``count_response`` inside the savepoint that inserts it: a refused duplicate or a
@@ -7,7 +7,9 @@ re-import replays the stored response through its idempotency key; emptying the 
 every table). A new path that deletes or edits responses must call ``uncount_response`` first, or
 ``rebuild`` afterwards. ``rebuild`` recomputes everything from the raw rows (migration ``core_0014``,
 ``sipas db retally`` after a change of ``SIPAS_TIMEZONE``, the benchmark generator, the property test),
-including each response's ``negative`` flag, which ``record_response`` sets from the same rule.
+including each response's ``negative`` flag, which ``record_response`` sets from the same rule, and the
+dossier counts (``dossier.responses``, ``dossier.negative_responses``), whose changes the database's triggers
+carry into ``dossier_event_tally`` (``sipas.dossier_events``).
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from collections.abc import Iterable, Sequence
 from datetime import date, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, exists, func, literal, select, tuple_
+from sqlalchemy import Connection, Table, bindparam, delete, exists, func, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sipas.catalogue import Instrument
 from sipas.clock import local_date
-from sipas.models import Answer, Response
-from sipas.models_tally import AnswerTally, DossierTally, ResponseTally
+from sipas.dossier_events import recount_dossiers
+from sipas.models import Answer, Dossier, Response
+from sipas.models_tally import AnswerTally, ResponseTally
 
 NOT_APPLICABLE = ""
 DissatisfiedKeys = Sequence[tuple[str, str, str, str]]
@@ -108,8 +111,15 @@ def count_response(session: Session, response: Response, instrument: Instrument,
     _upsert(session, AnswerTally.__table__, ANSWER_KEY, ("answers",), answers)  # type: ignore[arg-type]
     _upsert(session, ResponseTally.__table__, RESPONSE_KEY, ("responses", "negative"), rows)  # type: ignore[arg-type]
     if response.dossier_id is not None:
-        _upsert(session, DossierTally.__table__, ("dossier_id",), ("responses", "negative"),  # type: ignore[arg-type]
-                [{"dossier_id": response.dossier_id, "responses": sign, "negative": sign * negative}])
+        session.execute(_COUNT_DOSSIER, {"dossier": response.dossier_id, "added": sign,
+                                         "added_negative": sign * negative})
+
+
+# on the dossier row itself: its triggers move the dossier's events when it becomes rated, rated on a second form
+# or dissatisfied; the row lock also orders a rating after an import that changes the same dossier
+_COUNT_DOSSIER = (update(Dossier.__table__).where(Dossier.__table__.c.id == bindparam("dossier"))
+                  .values(responses=Dossier.__table__.c.responses + bindparam("added"),
+                          negative_responses=Dossier.__table__.c.negative_responses + bindparam("added_negative")))
 
 
 def uncount_response(session: Session, response: Response, instrument: Instrument, tz: tzinfo) -> None:
@@ -129,8 +139,9 @@ def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
 
 
 def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo, *, flags: bool = True) -> None:
-    """Recompute the three tallies from ``response`` and ``answer`` (replacing what they held), and with
-    ``flags`` each ``response.negative`` (migration ``core_0014`` runs before that column exists).
+    """Recompute the two tallies from ``response`` and ``answer`` (replacing what they held), and with
+    ``flags`` each ``response.negative``, each dossier's rating counts and the dossier events (migration
+    ``core_0014`` runs before those columns exist).
 
     Local days are computed in Python (SQLite has no time zones) into a scratch table, then each tally is
     one ``INSERT … SELECT … GROUP BY``; memory stays flat (responses are streamed in chunks)."""
@@ -164,8 +175,8 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo, 
                                          "neg": int(rid in negative_ids)}
                                         for rid, day in ((rid, local_date(at, tz)) for rid, at in chunk)])
         last = chunk[-1][0]
-    at, rt, dt = AnswerTally.__table__, ResponseTally.__table__, DossierTally.__table__
-    for table in (at, rt, dt):
+    at, rt = AnswerTally.__table__, ResponseTally.__table__
+    for table in (at, rt):
         connection.execute(delete(table))
     for grain, column in (("day", days.c.local_date), ("month", days.c.month)):
         key = (r.c.unit_id, literal(grain), column, r.c.instrument_code, r.c.instrument_version, r.c.channel)
@@ -179,11 +190,8 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo, 
                      .select_from(r).join(days, days.c.response_id == r.c.id)
                      .group_by(r.c.unit_id, column, r.c.instrument_code, r.c.instrument_version, r.c.channel))
         connection.execute(rt.insert().from_select([*RESPONSE_KEY, "responses", "negative"], responses))
-    dossiers = (select(r.c.dossier_id, func.count(), func.sum(days.c.negative))
-                .select_from(r).join(days, days.c.response_id == r.c.id)
-                .where(r.c.dossier_id.is_not(None)).group_by(r.c.dossier_id))
-    connection.execute(dt.insert().from_select(["dossier_id", "responses", "negative"], dossiers))
     days.drop(connection)
     if flags:
         mark_negative(connection, dissatisfied)
+        recount_dossiers(connection)
 

@@ -126,6 +126,15 @@ def _check_upgrade(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
             expected = {rid for rid, *key in answers if tuple(key) in keys}
             flagged = {rid for (rid,) in connection.execute(text("SELECT id FROM response WHERE negative"))}
             assert expected and flagged == expected
+            # core_0020 counts each dossier's ratings on its row and every dossier's events
+            rated = dict(connection.execute(text("SELECT dossier_id, COUNT(*) FROM response "
+                                                 "WHERE dossier_id IS NOT NULL GROUP BY dossier_id")).all())
+            counted = dict(connection.execute(text("SELECT id, responses FROM dossier WHERE responses <> 0")).all())
+            assert rated and counted == rated
+            for grain in ("day", "month"):
+                received = connection.scalar(text("SELECT SUM(dossiers) FROM dossier_event_tally "
+                                                  "WHERE kind = 'received' AND grain = :grain"), {"grain": grain})
+                assert received == connection.scalar(text("SELECT COUNT(*) FROM dossier")) > 0
     finally:
         engine.dispose()
 

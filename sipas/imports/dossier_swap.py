@@ -70,13 +70,15 @@ def swap(session: Session, unit: Unit, token: str) -> None:
         run, STAGING.c.unreturn.is_(True)).limit(1)
     if session.scalar(rated) is not None:
         raise ValidationError(UNRETURN_RATED, field="returned_at", detail="dossier rated while the file was staged")
+    # the updates first: like a rating (sipas.tally), the swap then locks dossier rows before the event rows its
+    # triggers write (sipas.dossier_events), so the two cannot deadlock on PostgreSQL
+    session.execute(update(DOSSIER).values({name: STAGING.c[name] for name in VALUE_COLUMNS}
+                                           | {"updated_at": STAGING.c.created_at})
+                    .where(DOSSIER.c.id == STAGING.c.dossier_id, run, STAGING.c.op == "update"))
     columns = ("unit_id", "code", "created_at", *VALUE_COLUMNS)
     session.execute(insert(DOSSIER).from_select(
         [*columns, "updated_at"], select(*[STAGING.c[name] for name in columns], STAGING.c.created_at).where(
             run, STAGING.c.op == "insert")))
-    session.execute(update(DOSSIER).values({name: STAGING.c[name] for name in VALUE_COLUMNS}
-                                           | {"updated_at": STAGING.c.created_at})
-                    .where(DOSSIER.c.id == STAGING.c.dossier_id, run, STAGING.c.op == "update"))
     session.execute(insert(CONTACT).from_select(
         ["dossier_id", *CONTACT_COLUMNS],
         select(DOSSIER.c.id, *[STAGING.c[name] for name in CONTACT_COLUMNS])

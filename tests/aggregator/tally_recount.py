@@ -4,7 +4,7 @@ SQL shared with ``sipas.tally``)."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import tzinfo
+from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from sipas.catalogue import Catalogue
 from sipas.clock import local_date
-from sipas.models import Response
-from sipas.models_tally import AnswerTally, DossierTally, ResponseTally
+from sipas.models import Dossier, IntakeChannel, Response
+from sipas.models_tally import AnswerTally, DossierEventTally, ResponseTally
 
 
 def recount(session: Session, catalogue: Catalogue, tz: tzinfo) -> dict[str, Counter[tuple[Any, ...]]]:
@@ -38,7 +38,35 @@ def recount(session: Session, catalogue: Catalogue, tz: tzinfo) -> dict[str, Cou
             dossiers[(r.dossier_id, "negative")] += int(negative)
         flags[(r.id,)] = int(negative)
     return {"answers": _nonzero(answers), "responses": _nonzero(responses), "dossiers": _nonzero(dossiers),
-            "negative_flags": _nonzero(flags)}
+            "negative_flags": _nonzero(flags), "dossier_events": _events(session, dossiers)}
+
+
+def _handling(returned: date, due: date | None) -> str:
+    if due is None or returned == due:
+        return "on_time"
+    return "early" if returned < due else "late"
+
+
+def _events(session: Session, counts: Counter[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
+    """The one-day events of every dossier (``sipas.dossier_events``), from its dates and recounted ratings."""
+    events: Counter[tuple[Any, ...]] = Counter()
+    columns = (Dossier.id, Dossier.unit_id, Dossier.field, Dossier.intake_channel, Dossier.received_local_date,
+               Dossier.due_local_date, Dossier.returned_local_date)
+    for d in session.execute(select(*columns)):  # rows, not ORM objects: a session's objects may be stale
+        online = d.intake_channel in (IntakeChannel.ONLINE_PARTIAL, IntakeChannel.ONLINE_FULL)
+        negative, forms = counts[(d.id, "negative")] > 0, min(counts[(d.id, "responses")], 2)
+        days: list[tuple[str, date | None, int, str]] = [("received", d.received_local_date, 0, ""),
+                                                         ("due", d.due_local_date, 0, "")]
+        if d.returned_local_date is not None:
+            days.append(("returned", d.returned_local_date, forms, _handling(d.returned_local_date, d.due_local_date)))
+            if d.due_local_date is not None:
+                days.append(("cleared", max(d.returned_local_date, d.due_local_date + timedelta(days=1)), 0, ""))
+        for kind, day, kind_forms, handling in days:
+            if day is None:
+                continue
+            for grain, first in (("day", day), ("month", day.replace(day=1))):
+                events[(d.unit_id, grain, first, d.field, kind, online, negative, kind_forms, handling)] += 1
+    return _nonzero(events)
 
 
 def stored(session: Session) -> dict[str, Counter[tuple[Any, ...]]]:
@@ -53,12 +81,17 @@ def stored(session: Session) -> dict[str, Counter[tuple[Any, ...]]]:
         responses[(*key, "responses")] += rt.responses
         responses[(*key, "negative")] += rt.negative
     dossiers: Counter[tuple[Any, ...]] = Counter()
-    for dt in session.scalars(select(DossierTally)):
-        dossiers[(dt.dossier_id, "responses")] += dt.responses
-        dossiers[(dt.dossier_id, "negative")] += dt.negative
+    for dossier_id, count, negative in session.execute(select(Dossier.id, Dossier.responses,
+                                                              Dossier.negative_responses)):
+        dossiers[(dossier_id, "responses")] += count
+        dossiers[(dossier_id, "negative")] += negative
+    events: Counter[tuple[Any, ...]] = Counter()
+    for e in session.scalars(select(DossierEventTally)):
+        events[(e.unit_id, e.grain, e.local_date, e.field, e.kind, bool(e.online), bool(e.negative), e.forms,
+                e.handling)] += e.dossiers
     flags = Counter({(rid,): int(flag) for rid, flag in session.execute(select(Response.id, Response.negative))})
     return {"answers": _nonzero(answers), "responses": _nonzero(responses), "dossiers": _nonzero(dossiers),
-            "negative_flags": _nonzero(flags)}
+            "negative_flags": _nonzero(flags), "dossier_events": _nonzero(events)}
 
 
 def _nonzero(counts: Counter[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:

@@ -1,0 +1,166 @@
+"""``dossier_event_tally``: the dossiers counted by four one-day events, kept by the database itself.
+
+The report's dossier figures (Biểu II.06a: received, carried over, resolved early / on time / late, in
+progress, overdue, rated …) compare each dossier's local days with the period. Reading every dossier of a
+province took 2.5 s at 1.1 M dossiers (issue 14, goal 2), so each dossier is also counted by the days of four
+events, at the day grain and at the month grain (as ``answer_tally``):
+
+- ``received`` on its received day;
+- ``returned`` on its return day, with its handling class (early / on time / late) and how many forms rated it
+  (``forms``: 0, 1 or 2 for "two or more");
+- ``due`` on its due day;
+- ``cleared`` on ``max(returned, due + 1 day)``, the first day on which it is both returned and past due.
+
+Every event row also carries the unit, the field, whether the intake was online and whether a rating of the
+dossier has a dissatisfied answer. ``aggregator.dossier_figures`` turns the counts of a period into the figures.
+
+Upkeep is by triggers on ``dossier`` (written by the migration that created the table, ``core_0020``), so that
+no write path can miss it: the API and counter forms (ORM), the import's set-based swap, the per-dossier rating
+counts that ``sipas.tally.count_response`` keeps on the dossier row (``responses``, ``negative_responses``).
+SQLite gets row triggers; PostgreSQL statement triggers over the transition tables, so a swap of thousands of
+rows is one sorted upsert, and every writer locks the dossier rows before the event rows (no deadlock between a
+rating and an import). ``rebuild_events`` recomputes the table from the dossiers with the same SQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+TABLE = "dossier_event_tally"
+KEY = ("unit_id", "grain", "local_date", "field", "kind", "online", "negative", "forms", "handling")
+KINDS = ("received", "returned", "due", "cleared")
+ONLINE_CHANNELS = ("online_partial", "online_full")  # sipas.models.IntakeChannel values
+# the dossier columns the events are made of: a change of any other column leaves them alone
+SOURCE_COLUMNS = ("unit_id", "field", "intake_channel", "received_local_date", "due_local_date",
+                  "returned_local_date", "responses", "negative_responses")
+
+
+def _month(dialect: str, day: str) -> str:
+    if dialect == "sqlite":
+        return f"date({day}, 'start of month')"
+    return f"CAST(date_trunc('month', CAST({day} AS timestamp)) AS date)"
+
+
+def _next_day(dialect: str, day: str) -> str:
+    return f"date({day}, '+1 day')" if dialect == "sqlite" else f"({day} + 1)"
+
+
+def _true(dialect: str, condition: str) -> str:
+    """A boolean column value (SQLite stores 0 / 1)."""
+    return f"(CASE WHEN {condition} THEN 1 ELSE 0 END)" if dialect == "sqlite" else f"({condition})"
+
+
+def event_selects(dialect: str, row: str, source: str, sign: int) -> list[str]:
+    """One ``SELECT`` per event and grain of the dossier rows ``row`` (an alias, or ``NEW`` / ``OLD`` in an
+    SQLite row trigger, whose ``source`` is then empty), each row counted ``sign`` times; an event whose day
+    is NULL (not returned, no due day) comes out with a NULL ``local_date`` and is filtered by the caller."""
+    r = row
+    channels = ", ".join(f"'{c}'" for c in ONLINE_CHANNELS)
+    online = _true(dialect, f"{r}.intake_channel IN ({channels})")
+    negative = _true(dialect, f"{r}.negative_responses > 0")
+    forms = f"(CASE WHEN {r}.responses > 1 THEN 2 ELSE {r}.responses END)"
+    handling = (f"(CASE WHEN {r}.due_local_date IS NULL OR {r}.returned_local_date = {r}.due_local_date "
+                f"THEN 'on_time' WHEN {r}.returned_local_date < {r}.due_local_date THEN 'early' ELSE 'late' END)")
+    cleared = (f"(CASE WHEN {r}.returned_local_date IS NULL OR {r}.due_local_date IS NULL THEN NULL "
+               f"WHEN {r}.returned_local_date > {r}.due_local_date THEN {r}.returned_local_date "
+               f"ELSE {_next_day(dialect, f'{r}.due_local_date')} END)")
+    events = (("received", f"{r}.received_local_date", "0", "''"),
+              ("returned", f"{r}.returned_local_date", forms, handling),
+              ("due", f"{r}.due_local_date", "0", "''"),
+              ("cleared", cleared, "0", "''"))
+    selects = []
+    for kind, day, kind_forms, kind_handling in events:
+        for grain, local in (("day", day), ("month", _month(dialect, day))):
+            selects.append(f"SELECT {r}.unit_id AS unit_id, {r}.field AS field, '{grain}' AS grain, "
+                           f"{local} AS local_date, '{kind}' AS kind, {online} AS online, {negative} AS negative, "
+                           f"{kind_forms} AS forms, {kind_handling} AS handling, {sign} AS n{source}")
+    return selects
+
+
+def upsert_sql(dialect: str, selects: list[str]) -> str:
+    """Add the events of ``selects`` to the table: equal keys summed first, rows whose sum is 0 (an event the
+    change left where it was) skipped, the rest upserted in key order (concurrent writers lock rows in the
+    same order)."""
+    key = ", ".join(KEY)
+    union = "\nUNION ALL\n".join(selects)
+    return (f"INSERT INTO {TABLE} ({key}, dossiers)\n"
+            f"SELECT {key}, SUM(n) FROM (\n{union}\n) AS events WHERE local_date IS NOT NULL\n"
+            f"GROUP BY {key} HAVING SUM(n) <> 0 ORDER BY {key}\n"
+            f"ON CONFLICT ({key}) DO UPDATE SET dossiers = {TABLE}.dossiers + excluded.dossiers")
+
+
+def _sqlite_triggers() -> list[str]:
+    columns = ", ".join(SOURCE_COLUMNS)
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in SOURCE_COLUMNS)
+    body = {
+        "insert": event_selects("sqlite", "NEW", "", 1),
+        "delete": event_selects("sqlite", "OLD", "", -1),
+        "update": event_selects("sqlite", "OLD", "", -1) + event_selects("sqlite", "NEW", "", 1),
+    }
+    heads = {
+        "insert": "AFTER INSERT ON dossier",
+        "delete": "AFTER DELETE ON dossier",
+        "update": f"AFTER UPDATE OF {columns} ON dossier WHEN {changed}",
+    }
+    return [f"CREATE TRIGGER dossier_events_{op} {heads[op]}\nBEGIN\n{upsert_sql('sqlite', body[op])};\nEND"
+            for op in ("insert", "delete", "update")]
+
+
+def _postgresql_triggers() -> list[str]:
+    statements = []
+    sides = {"insert": [("new_rows", 1)], "delete": [("old_rows", -1)],
+             "update": [("old_rows", -1), ("new_rows", 1)]}
+    for op, tables in sides.items():
+        selects = [s for table, sign in tables
+                   for s in event_selects("postgresql", "d", f" FROM {table} AS d", sign)]
+        statements.append(
+            f"CREATE FUNCTION dossier_events_{op}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
+            f"{upsert_sql('postgresql', selects)};\nRETURN NULL;\nEND\n$$")
+        referencing = " ".join(f"{'OLD' if t == 'old_rows' else 'NEW'} TABLE AS {t}" for t, _ in tables)
+        statements.append(f"CREATE TRIGGER dossier_events_{op} AFTER {op.upper()} ON dossier "
+                          f"REFERENCING {referencing} FOR EACH STATEMENT EXECUTE FUNCTION dossier_events_{op}()")
+    return statements
+
+
+def install_triggers(connection: Connection) -> None:
+    """Create the triggers that keep the table (the migration; the benchmark generator after a bulk load)."""
+    dialect = connection.dialect.name
+    for statement in _sqlite_triggers() if dialect == "sqlite" else _postgresql_triggers():
+        connection.execute(text(statement))
+
+
+def drop_triggers(connection: Connection) -> None:
+    for op in ("insert", "delete", "update"):
+        connection.execute(text(f"DROP TRIGGER IF EXISTS dossier_events_{op}"
+                                + ("" if connection.dialect.name == "sqlite" else " ON dossier")))
+        if connection.dialect.name != "sqlite":
+            connection.execute(text(f"DROP FUNCTION IF EXISTS dossier_events_{op}()"))
+
+
+def rebuild_events(connection: Connection) -> None:
+    """Recount the whole table from the dossiers (``sipas db retally``, the migration's backfill)."""
+    dialect = connection.dialect.name
+    connection.execute(text(f"DELETE FROM {TABLE}"))
+    key = ", ".join(KEY)
+    union = "\nUNION ALL\n".join(event_selects(dialect, "d", " FROM dossier AS d", 1))
+    connection.execute(text(f"INSERT INTO {TABLE} ({key}, dossiers)\n"
+                            f"SELECT {key}, SUM(n) FROM (\n{union}\n) AS events WHERE local_date IS NOT NULL\n"
+                            f"GROUP BY {key}"))
+
+
+def recount_dossiers(connection: Connection) -> None:
+    """Set each dossier's ``responses`` and ``negative_responses`` from its stored responses (their
+    ``negative`` flags must be right), then rebuild the events. Only dossiers whose counts are wrong are
+    written, so the triggers do little work before the table is rebuilt anyway."""
+    counts = ("SELECT dossier_id, COUNT(*) AS responses, "
+              "SUM(CASE WHEN negative THEN 1 ELSE 0 END) AS negative_responses "
+              "FROM response WHERE dossier_id IS NOT NULL GROUP BY dossier_id")
+    connection.execute(text(
+        f"UPDATE dossier SET responses = c.responses, negative_responses = c.negative_responses "
+        f"FROM ({counts}) AS c WHERE c.dossier_id = dossier.id "
+        f"AND (dossier.responses <> c.responses OR dossier.negative_responses <> c.negative_responses)"))
+    connection.execute(text(
+        "UPDATE dossier SET responses = 0, negative_responses = 0 "
+        "WHERE (responses <> 0 OR negative_responses <> 0) "
+        "AND NOT EXISTS (SELECT 1 FROM response WHERE response.dossier_id = dossier.id)"))
+    rebuild_events(connection)

@@ -1,0 +1,73 @@
+"""The triggers on ``dossier`` keep ``dossier_event_tally`` equal to the events recounted from the dossiers
+(``sipas.dossier_events``), through each write path, on both backends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from sipas.catalogue import Catalogue
+from sipas.dossier_events import rebuild_events
+from sipas.dossiers import DossierInput, upsert_dossier
+from sipas.models import Dossier, IntakeChannel
+from sipas.responses import ResponseInput, record_response
+from tests.aggregator.tally_recount import recount, stored
+from tests.factories import SECRET, TZ, create_district_with_wards, local
+from tests.imports.helpers import DOSSIER_HEADER, csv_bytes, dossier_row, run_dossiers
+
+NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
+
+
+def _events(session: Session, catalogue: Catalogue) -> None:
+    session.commit()
+    assert stored(session)["dossier_events"] == recount(session, catalogue, TZ)["dossier_events"]
+
+
+def test_every_write_path_keeps_the_events(session: Session, catalogue: Catalogue) -> None:
+    _district, (ward, other) = create_district_with_wards(session)
+    made = upsert_dossier(session, ward, DossierInput(
+        code="HS-1", received_at=local(2026, 1, 5), due_at=local(2026, 1, 10), returned_at=local(2026, 1, 26),
+        field="Đất đai"), tz=TZ, now=NOW, secret=SECRET, actor="test").dossier
+    upsert_dossier(session, ward, DossierInput(code="HS-2", received_at=local(2026, 1, 31),
+                                               intake_channel=IntakeChannel.ONLINE_FULL),
+                   tz=TZ, now=NOW, secret=SECRET, actor="test")
+    _events(session, catalogue)
+    upsert_dossier(session, ward, DossierInput(  # corrected: another field, returned early
+        code="HS-1", received_at=local(2026, 1, 5), due_at=local(2026, 1, 10), returned_at=local(2026, 1, 8),
+        field="Hộ tịch"), tz=TZ, now=NOW, secret=SECRET, actor="test")
+    _events(session, catalogue)
+    form = catalogue.current("hue12", local(2026, 1, 9).date())
+    answers = {c.code: c.options[-1].code for c in form.citizen_criteria}  # the last option: dissatisfied
+    record_response(session, catalogue, ward, ResponseInput(instrument="hue12", channel="kiosk", answers=answers,
+                                                            dossier_code="HS-1"), now=local(2026, 1, 9), tz=TZ,
+                    actor="test")
+    _events(session, catalogue)
+    assert session.scalar(select(Dossier.responses).where(Dossier.id == made.id)) == 1
+    run_dossiers(session, ward, csv_bytes([
+        DOSSIER_HEADER,
+        dossier_row("HS-2", received="31/01/2026 08:00", due="03/02/2026", returned="05/02/2026 10:00",
+                    channel="Trực tuyến toàn trình", phone="", consent=""),
+        dossier_row("HS-3", received="01/02/2026 08:00", due="02/02/2026", returned="", phone="", consent=""),
+    ]), "hoso.csv")
+    _events(session, catalogue)
+    session.execute(update(Dossier).where(Dossier.code == "HS-3").values(unit_id=other.id))
+    _events(session, catalogue)
+    session.execute(update(Dossier).where(Dossier.code == "HS-3").values(procedure="Khác"))  # not an event column
+    _events(session, catalogue)
+    session.execute(text("DELETE FROM dossier WHERE code = 'HS-3'"))
+    _events(session, catalogue)
+
+
+def test_rebuild_recounts_a_damaged_table(session: Session, catalogue: Catalogue) -> None:
+    _district, (ward, _other) = create_district_with_wards(session)
+    for n in range(3):
+        upsert_dossier(session, ward, DossierInput(
+            code=f"HS-{n}", received_at=local(2026, 1, 5 + n), due_at=local(2026, 1, 9),
+            returned_at=local(2026, 1, 8) + timedelta(days=n)), tz=TZ, now=NOW, secret=SECRET, actor="test")
+    session.commit()
+    session.execute(text("UPDATE dossier_event_tally SET dossiers = dossiers + 5"))
+    assert stored(session)["dossier_events"] != recount(session, catalogue, TZ)["dossier_events"]
+    rebuild_events(session.connection())
+    _events(session, catalogue)
