@@ -119,8 +119,10 @@ class Index8:
 INDEX8_OPTIONS = {"khong_co_hoac_du": 2, "tu_90": 1, "duoi_90": 0}
 
 
-def index8(cases: list[CaseFacts], today: date) -> Index8:
-    on_time = outstanding = decided = 0
+def index8(cases: list[CaseFacts], today: date, *, unopened: int = 0, unopened_overdue: int = 0) -> Index8:
+    """``cases``: the cases with a case record; ``unopened``: the responses that are cases with none yet (open,
+    due ``due_days`` after their day), of which ``unopened_overdue`` are past due on ``today``."""
+    on_time, outstanding, decided = 0, unopened_overdue, unopened_overdue
     for case in cases:
         if case.answered_on is not None:
             decided += 1
@@ -136,4 +138,4 @@ def index8(cases: list[CaseFacts], today: date) -> Index8:
         option = "tu_90"
     else:
         option = "duoi_90"
-    return Index8(len(cases), decided, on_time, outstanding, option, INDEX8_OPTIONS[option])
+    return Index8(len(cases) + unopened, decided, on_time, outstanding, option, INDEX8_OPTIONS[option])

@@ -12,7 +12,13 @@ import pytest
 from sqlalchemy import func, select, text
 
 from sipas.cases import rules
-from sipas.cases.index8 import _candidates, index8_by_unit_quarter, quarter_index8
+from sipas.cases.index8 import (
+    _opened,
+    _unopened_comments,
+    _unopened_negative,
+    index8_by_unit_quarter,
+    quarter_index8,
+)
 from sipas.cases.models import CaseStatus, FollowUpCase
 from sipas.cases.service import CaseFilters, list_cases
 from sipas.clock import Period, local_date
@@ -79,11 +85,36 @@ def test_the_batched_index8_equals_the_case_list_on_random_data(session, catalog
 
 
 def test_the_candidates_are_read_through_the_partial_index_on_sqlite(session):  # type: ignore[no-untyped-def]
-    """The query must carry the index's very term, or SQLite reads every response of the quarter."""
+    """Each query must carry the index's very term, or SQLite reads every response of the quarter."""
     if session.get_bind().dialect.name != "sqlite":
         pytest.skip("SQLite matches a partial index by its exact WHERE term; PostgreSQL proves implication")
     start, end = Period.quarter(2026, 1).utc_bounds(TZ)
-    compiled = _candidates([1, 2], (Response.submitted_at >= start, Response.submitted_at < end)).compile(
-        session.get_bind(), compile_kwargs={"literal_binds": True})
-    plan = " ".join(str(row) for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
-    assert "ix_response_follow_up" in plan, plan
+    quarter = (Response.submitted_at >= start, Response.submitted_at < end)
+    past_due = Response.submitted_at < start
+    for query in (_unopened_negative([1, 2], quarter, past_due), _unopened_comments([1, 2], quarter, past_due),
+                  _opened([1, 2], quarter)):
+        compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(row) for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+        assert "ix_response_follow_up" in plan, plan
+
+
+def test_a_case_without_a_record_is_past_due_from_the_day_after_its_due_day(session, catalogue):  # type: ignore[no-untyped-def]
+    """Due ``due_days`` after its local day: on TODAY, a response of TODAY − 3 days (a unit with 3 days) is due
+    today, not yet past due; one a minute before that local day began is past due. Both sides of local
+    midnight, for a dissatisfied answer and for a comment asking for action."""
+    unit = create_unit(session, allow_anonymous=True)
+    unit.options = {**(unit.options or {}), "case_due_days": 3}
+    unhappy = answers_for(catalogue, on=local(2026, 5, 7)) | {
+        next(iter(answers_for(catalogue, on=local(2026, 5, 7)))): "khong_hai_long"}
+    for at, answers, comment in ((local(2026, 5, 7, 0, 1), unhappy, None),
+                                 (local(2026, 5, 6, 23, 59), unhappy, None),
+                                 (local(2026, 5, 7, 0, 2), answers_for(catalogue, on=local(2026, 5, 7)),
+                                  "Đề nghị bố trí thêm ghế"),
+                                 (local(2026, 5, 6, 23, 58), answers_for(catalogue, on=local(2026, 5, 6)),
+                                  "Đề nghị bố trí thêm ghế")):
+        create_response(session, catalogue, unit, answers=answers, submitted_at=at, comment=comment,
+                        now=local(2026, 5, 10))
+    session.flush()
+    found = index8_by_unit_quarter(session, [unit.id], [(2026, 2)], tz=TZ, today=TODAY)[(unit.id, 2026, 2)]
+    assert found == _reference(session, catalogue, unit.id, 2026, 2)
+    assert found is not None and (found.cases, found.outstanding) == (4, 2)
