@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from sipas import cli as cli_module
 from sipas.catalogue import Catalogue
-from sipas.models import Response
-from sipas.models_tally import AnswerTally, ResponseTally
+from sipas.models import Dossier, Response
+from sipas.models_tally import AnswerTally, DossierEventTally, ResponseTally
 from tests.aggregator.fixtures import build_quarter
 from tests.aggregator.tally_recount import recount, stored
 from tests.factories import TZ, create_unit
@@ -23,8 +23,13 @@ def test_retally_recounts_what_was_lost_or_altered(session: Session, catalogue: 
     session.execute(delete(AnswerTally).where(AnswerTally.grain == "month"))
     session.execute(update(ResponseTally).values(responses=ResponseTally.responses + 5))
     session.execute(update(Response).values(negative=~Response.negative))  # every flag wrong
+    session.execute(update(Dossier).values(responses=Dossier.responses + 2))  # the triggers follow: events wrong too
+    session.execute(update(DossierEventTally).where(DossierEventTally.kind == "due")
+                    .values(dossiers=DossierEventTally.dossiers + 1))
     session.commit()
-    assert stored(session) != expected
+    damaged = stored(session)
+    assert all(damaged[part] != expected[part] for part in ("answers", "responses", "negative_flags", "dossiers",
+                                                           "dossier_events"))
 
     monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
