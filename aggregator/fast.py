@@ -9,7 +9,7 @@ here. A ``field`` filter has no tally (a dossier's field can change) and uses th
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -17,25 +17,7 @@ from sqlalchemy.orm import Session
 
 from sipas.models import ResponseChannel
 from sipas.models_tally import AnswerTally, ResponseTally
-from sipas.tally import NOT_APPLICABLE
-
-
-def _month_end(first: date) -> date:
-    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-
-
-def spans(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
-    """(the 1st of every month the period covers whole, the day ranges of the months it covers in part)."""
-    months, days = [], []
-    first = start.replace(day=1)
-    while first <= end:
-        last = _month_end(first)
-        if start <= first and last <= end:
-            months.append(first)
-        else:
-            days.append((max(start, first), min(end, last)))
-        first = last + timedelta(days=1)
-    return months, days
+from sipas.tally import NOT_APPLICABLE, spans
 
 
 def _parts(model: Any, unit_ids: Sequence[int], start: date, end: date,

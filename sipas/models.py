@@ -224,6 +224,8 @@ class Response(Base):
     # At least one answer the catalogue marks dissatisfied: set when the response is stored, recomputed by
     # ``sipas.tally.rebuild``; a follow-up candidate without reading its answers (index 8 of a province).
     negative: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # a case by its content: ``negative`` or a comment asking for action (sipas.tally.is_follow_up)
+    follow_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     unit: Mapped[Unit] = relationship()

@@ -40,7 +40,8 @@ class AnswerTally(Base):
 
 
 class ResponseTally(Base):
-    """Responses (and those with a dissatisfied answer) per unit, local day, instrument version and channel."""
+    """Responses (those with a dissatisfied answer, those that are follow-up cases by their content) per unit,
+    local day, instrument version and channel."""
 
     __tablename__ = "response_tally"
     __table_args__ = (UniqueConstraint("unit_id", "grain", "local_date", "instrument_code", "instrument_version",
@@ -55,6 +56,7 @@ class ResponseTally(Base):
     channel: Mapped[ResponseChannel] = mapped_column(enum_column(ResponseChannel, 16))
     responses: Mapped[int] = mapped_column(Integer)
     negative: Mapped[int] = mapped_column(Integer)
+    follow_up: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # cases by their content
 
 
 class DossierEventTally(Base):

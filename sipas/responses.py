@@ -28,7 +28,7 @@ from sipas.errors import (
 )
 from sipas.instrument_records import record_use
 from sipas.models import Answer, Dossier, Response, ResponseChannel, Unit
-from sipas.tally import count_response, is_negative
+from sipas.tally import count_response, is_follow_up, is_negative
 from sipas.text import fold, is_storable, storable
 
 MAX_COMMENT = 2000
@@ -202,6 +202,7 @@ def record_response(
         negative=is_negative(instrument, answers),
         created_at=now,
     )
+    response.follow_up = is_follow_up(response.negative, comment)
     try:
         with session.begin_nested():
             session.add(response)

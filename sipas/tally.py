@@ -7,7 +7,8 @@ re-import replays the stored response through its idempotency key; emptying the 
 every table). A new path that deletes or edits responses must call ``uncount_response`` first, or
 ``rebuild`` afterwards. ``rebuild`` recomputes everything from the raw rows (migration ``core_0014``,
 ``sipas db retally`` after a change of ``SIPAS_TIMEZONE``, the benchmark generator, the property test),
-including each response's ``negative`` flag, which ``record_response`` sets from the same rule, and the
+including each response's ``negative`` and ``follow_up`` flags, which ``record_response`` sets from the same
+rules, and the
 dossier counts (``dossier.responses``, ``dossier.negative_responses``), whose changes the database's triggers
 carry into ``dossier_event_tally`` (``sipas.dossier_events``).
 """
@@ -15,13 +16,14 @@ carry into ``dossier_event_tally`` (``sipas.dossier_events``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, tzinfo
+from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, exists, func, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from sipas.cases.rules import asks_for_action
 from sipas.catalogue import Instrument
 from sipas.clock import local_date
 from sipas.dossier_events import recount_dossiers
@@ -38,6 +40,41 @@ RESPONSE_KEY = ("unit_id", "grain", "local_date", "instrument_code", "instrument
 
 
 _UPSERTS: dict[tuple[str, str], Any] = {}
+
+
+def _month_end(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def spans(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """(the 1st of every month the period covers whole, the day ranges of the months it covers in part): what
+    a period reads from the month rows and from the day rows of a tally."""
+    months, days = [], []
+    first = start.replace(day=1)
+    while first <= end:
+        last = _month_end(first)
+        if start <= first and last <= end:
+            months.append(first)
+        else:
+            days.append((max(start, first), min(end, last)))
+        first = last + timedelta(days=1)
+    return months, days
+
+
+def follow_up_by_unit(session: Session, unit_ids: Sequence[int], start: date, end: date) -> dict[int, int]:
+    """The follow-up cases by content (``Response.follow_up``) of each unit over the local days [start, end]."""
+    t = ResponseTally
+    months, days = spans(start, end)
+    parts = ([t.grain == "month", t.local_date.in_(months)] if months else None,
+             *[[t.grain == "day", t.local_date >= first, t.local_date <= last] for first, last in days])
+    found: dict[int, int] = {}
+    for where in parts:
+        if where is None:
+            continue
+        for unit_id, n in session.execute(select(t.unit_id, func.sum(t.follow_up))
+                                          .where(t.unit_id.in_(list(unit_ids)), *where).group_by(t.unit_id)):
+            found[unit_id] = found.get(unit_id, 0) + int(n or 0)
+    return found
 
 
 def _upsert_statement(dialect: str, table: Table, key: Sequence[str], added: Sequence[str]) -> Any:
@@ -72,6 +109,12 @@ def is_negative(instrument: Instrument, answers: Iterable[Answer]) -> bool:
                for a in answers)
 
 
+def is_follow_up(negative: bool, comment: str | None) -> bool:
+    """A follow-up case by its content (``Response.follow_up``): a dissatisfied answer or a comment asking for
+    action (``sipas.cases.rules``); a case opened by hand on any other response is not counted here."""
+    return negative or asks_for_action(comment)
+
+
 def mark_negative(connection: Connection, dissatisfied: DissatisfiedKeys) -> None:
     """Set ``response.negative`` of every stored response from its answers (the migration that added the flag,
     ``rebuild``). One ``UPDATE`` per 200 dissatisfied answer kinds, each through the answers' index."""
@@ -88,6 +131,7 @@ def _response_rows(response: Response, answers_given: Sequence[Answer], instrume
                    sign: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
     """The response's answer and response rows, at the day grain and at the month grain."""
     negative = int(is_negative(instrument, answers_given))
+    follow_up = int(is_follow_up(bool(negative), response.comment))
     answers, responses = [], []
     for grain, first in (("day", day), ("month", day.replace(day=1))):
         base = {"unit_id": response.unit_id, "grain": grain, "local_date": first,
@@ -95,7 +139,7 @@ def _response_rows(response: Response, answers_given: Sequence[Answer], instrume
                 "channel": response.channel}
         answers += [base | {"criterion_code": a.criterion_code, "option_code": a.option_code or NOT_APPLICABLE,
                             "points": a.points, "answers": sign} for a in answers_given]
-        responses.append(base | {"responses": sign, "negative": sign * negative})
+        responses.append(base | {"responses": sign, "negative": sign * negative, "follow_up": sign * follow_up})
     return answers, responses, negative
 
 
@@ -109,7 +153,8 @@ def count_response(session: Session, response: Response, instrument: Instrument,
     answers, rows, negative = _response_rows(response, given, instrument, local_date(response.submitted_at, tz),
                                              sign)
     _upsert(session, AnswerTally.__table__, ANSWER_KEY, ("answers",), answers)  # type: ignore[arg-type]
-    _upsert(session, ResponseTally.__table__, RESPONSE_KEY, ("responses", "negative"), rows)  # type: ignore[arg-type]
+    _upsert(session, ResponseTally.__table__, RESPONSE_KEY, ("responses", "negative", "follow_up"),  # type: ignore[arg-type]
+            rows)
     if response.dossier_id is not None:
         session.execute(_COUNT_DOSSIER, {"dossier": response.dossier_id, "added": sign,
                                          "added_negative": sign * negative})
@@ -138,10 +183,9 @@ def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
         yield chunk
 
 
-def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo, *, flags: bool = True) -> None:
-    """Recompute the two tallies from ``response`` and ``answer`` (replacing what they held), and with
-    ``flags`` each ``response.negative``, each dossier's rating counts and the dossier events (migration
-    ``core_0014`` runs before those columns exist).
+def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo) -> None:
+    """Recompute the two tallies from ``response`` and ``answer`` (replacing what they held), each response's
+    ``negative`` and ``follow_up`` flags, each dossier's rating counts and the dossier events.
 
     Local days are computed in Python (SQLite has no time zones) into a scratch table, then each tally is
     one ``INSERT … SELECT … GROUP BY``; memory stays flat (responses are streamed in chunks)."""
@@ -151,7 +195,7 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo, 
     scratch_meta = MetaData()
     days = CoreTable("tally_scratch_day", scratch_meta, Column("response_id", Integer, primary_key=True),
                      Column("local_date", Date), Column("month", Date), Column("negative", Integer),
-                     prefixes=["TEMPORARY"])
+                     Column("follow_up", Integer), prefixes=["TEMPORARY"])
     days.drop(connection, checkfirst=True)
     days.create(connection)
     r, a = Response.__table__, Answer.__table__
@@ -164,16 +208,19 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo, 
                 .where(tuple_(r.c.instrument_code, r.c.instrument_version, a.c.criterion_code, a.c.option_code)
                        .in_(chunk)).distinct()))
     insert_day = days.insert().values(response_id=bindparam("rid"), local_date=bindparam("day"),
-                                      month=bindparam("month"), negative=bindparam("neg"))
+                                      month=bindparam("month"), negative=bindparam("neg"),
+                                      follow_up=bindparam("follow"))
     last = 0
     while True:  # keyset pages: flat memory, and no open cursor while inserting
-        chunk = connection.execute(select(r.c.id, r.c.submitted_at).where(r.c.id > last).order_by(r.c.id)
-                                   .limit(CHUNK)).all()
+        chunk = connection.execute(select(r.c.id, r.c.submitted_at, r.c.comment).where(r.c.id > last)
+                                   .order_by(r.c.id).limit(CHUNK)).all()
         if not chunk:
             break
         connection.execute(insert_day, [{"rid": rid, "day": day, "month": day.replace(day=1),
-                                         "neg": int(rid in negative_ids)}
-                                        for rid, day in ((rid, local_date(at, tz)) for rid, at in chunk)])
+                                         "neg": int(rid in negative_ids),
+                                         "follow": int(is_follow_up(rid in negative_ids, comment))}
+                                        for rid, day, comment in ((rid, local_date(at, tz), comment)
+                                                                  for rid, at, comment in chunk)])
         last = chunk[-1][0]
     at, rt = AnswerTally.__table__, ResponseTally.__table__
     for table in (at, rt):
@@ -186,12 +233,15 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo, 
                    .group_by(r.c.unit_id, column, r.c.instrument_code, r.c.instrument_version, r.c.channel,
                              a.c.criterion_code, a.c.option_code))
         connection.execute(at.insert().from_select([*ANSWER_KEY, "points", "answers"], answers))
-        responses = (select(*key, func.count(), func.sum(days.c.negative))
+        responses = (select(*key, func.count(), func.sum(days.c.negative), func.sum(days.c.follow_up))
                      .select_from(r).join(days, days.c.response_id == r.c.id)
                      .group_by(r.c.unit_id, column, r.c.instrument_code, r.c.instrument_version, r.c.channel))
-        connection.execute(rt.insert().from_select([*RESPONSE_KEY, "responses", "negative"], responses))
+        connection.execute(rt.insert().from_select([*RESPONSE_KEY, "responses", "negative", "follow_up"],
+                                                   responses))
+    for value in (True, False):  # only the flags that are wrong are written
+        connection.execute(r.update().where(r.c.follow_up.is_(not value), r.c.id.in_(
+            select(days.c.response_id).where(days.c.follow_up == int(value)))).values(follow_up=value))
     days.drop(connection)
-    if flags:
-        mark_negative(connection, dissatisfied)
-        recount_dossiers(connection)
+    mark_negative(connection, dissatisfied)
+    recount_dossiers(connection)
 

@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
 from sipas import cli as cli_module
+from sipas.cases.rules import asks_for_action
 from sipas.catalogue import load_catalogue
 from sipas.migrate import alembic_config
 from sipas.models import Base
@@ -126,6 +127,11 @@ def _check_upgrade(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
             expected = {rid for rid, *key in answers if tuple(key) in keys}
             flagged = {rid for (rid,) in connection.execute(text("SELECT id FROM response WHERE negative"))}
             assert expected and flagged == expected
+            # core_0021 flags the responses that are follow-up cases by their content
+            comments = connection.execute(text("SELECT id, negative, comment FROM response"))
+            cases = {rid for rid, negative, comment in comments if negative or asks_for_action(comment)}
+            flagged = {rid for (rid,) in connection.execute(text("SELECT id FROM response WHERE follow_up"))}
+            assert cases and flagged == cases
             # core_0020 counts each dossier's ratings on its row and every dossier's events
             rated = dict(connection.execute(text("SELECT dossier_id, COUNT(*) FROM response "
                                                  "WHERE dossier_id IS NOT NULL GROUP BY dossier_id")).all())

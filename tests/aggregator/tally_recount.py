@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from sipas.cases.rules import asks_for_action
 from sipas.catalogue import Catalogue
 from sipas.clock import local_date
 from sipas.models import Dossier, IntakeChannel, Response
@@ -26,17 +27,20 @@ def recount(session: Session, catalogue: Catalogue, tz: tzinfo) -> dict[str, Cou
         instrument = catalogue.version(r.instrument_code, r.instrument_version)
         negative = any(a.option_code is not None and instrument.is_dissatisfied(a.criterion_code, a.option_code)
                        for a in r.answers)
+        follow_up = negative or asks_for_action(r.comment)
         day = local_date(r.submitted_at, tz)
         for key in ((r.unit_id, "day", day, r.instrument_code, r.instrument_version, str(r.channel)),
                     (r.unit_id, "month", day.replace(day=1), r.instrument_code, r.instrument_version, str(r.channel))):
             responses[(*key, "responses")] += 1
             responses[(*key, "negative")] += int(negative)
+            responses[(*key, "follow_up")] += int(follow_up)
             for a in r.answers:
                 answers[(*key, a.criterion_code, a.option_code or "", a.points)] += 1
         if r.dossier_id is not None:
             dossiers[(r.dossier_id, "responses")] += 1
             dossiers[(r.dossier_id, "negative")] += int(negative)
         flags[(r.id,)] = int(negative)
+        flags[(r.id, "follow_up")] = int(follow_up)
     return {"answers": _nonzero(answers), "responses": _nonzero(responses), "dossiers": _nonzero(dossiers),
             "negative_flags": _nonzero(flags), "dossier_events": _events(session, dossiers)}
 
@@ -80,6 +84,7 @@ def stored(session: Session) -> dict[str, Counter[tuple[Any, ...]]]:
         key = (rt.unit_id, rt.grain, rt.local_date, rt.instrument_code, rt.instrument_version, str(rt.channel))
         responses[(*key, "responses")] += rt.responses
         responses[(*key, "negative")] += rt.negative
+        responses[(*key, "follow_up")] += rt.follow_up
     dossiers: Counter[tuple[Any, ...]] = Counter()
     for dossier_id, count, negative in session.execute(select(Dossier.id, Dossier.responses,
                                                               Dossier.negative_responses)):
@@ -89,7 +94,10 @@ def stored(session: Session) -> dict[str, Counter[tuple[Any, ...]]]:
     for e in session.scalars(select(DossierEventTally)):
         events[(e.unit_id, e.grain, e.local_date, e.field, e.kind, bool(e.online), bool(e.negative), e.forms,
                 e.handling)] += e.dossiers
-    flags = Counter({(rid,): int(flag) for rid, flag in session.execute(select(Response.id, Response.negative))})
+    flags: Counter[tuple[Any, ...]] = Counter()
+    for rid, negative, follow_up in session.execute(select(Response.id, Response.negative, Response.follow_up)):
+        flags[(rid,)] = int(negative)
+        flags[(rid, "follow_up")] = int(follow_up)
     return {"answers": _nonzero(answers), "responses": _nonzero(responses), "dossiers": _nonzero(dossiers),
             "negative_flags": _nonzero(flags), "dossier_events": _nonzero(events)}
 

@@ -1,9 +1,9 @@
 """answer_tally, response_tally, dossier_tally: counts kept beside the responses, backfilled; an index
 covering the report's pass over the dossiers, one for a unit's latest comments
 
-The reports read these instead of every answer (issue 14, goal 2). The backfill recounts the stored
-responses with the configured catalogue (which options are "dissatisfied") and time zone (local days),
-the same ``sipas.tally.rebuild`` that ``sipas db retally`` runs.
+The reports read these instead of every answer (issue 14, goal 2). They are filled by ``core_0021``, which
+recounts the stored responses with the configured catalogue (which options are "dissatisfied") and time zone
+(local days), the same ``sipas.tally.rebuild`` that ``sipas db retally`` runs.
 
 Revision ID: core_0014
 Revises: core_0012
@@ -68,17 +68,7 @@ def upgrade() -> None:
     op.create_index('ix_dossier_report_scan', 'dossier', ['unit_id', 'received_local_date', 'returned_local_date',
                                                           'due_local_date', 'intake_channel', 'field'])
     op.create_index('ix_response_unit_submitted', 'response', ['unit_id', 'submitted_at'])
-    _backfill()
-
-
-def _backfill() -> None:
-    from sipas.catalogue import load_catalogue
-    from sipas.settings import Settings
-    from sipas.tally import rebuild
-
-    settings = Settings.from_env()
-    rebuild(op.get_bind(), load_catalogue(settings.config_dir).dissatisfied_answers(), settings.tz,
-            flags=False)  # response.negative arrives in core_0018
+    # filled by core_0021 (sipas.tally.rebuild), once every column the code of the day writes exists
 
 
 def downgrade() -> None:
