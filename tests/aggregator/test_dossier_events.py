@@ -78,12 +78,8 @@ def test_ratings_during_an_import_that_changes_their_dossiers_keep_the_events(ap
     """Two API writers rate dossiers while an import changes those very dossiers (another field) and adds
     others: on PostgreSQL a rating and the swap lock the dossier rows before the event rows, so neither waits
     for the other in a cycle (no deadlock, every rating stored); the events equal the recount afterwards."""
-    import threading
-
-    from sipas.imports import import_dossiers
-    from sipas.storage import get_database
     from tests.factories import create_dossier, create_key, create_unit
-    from tests.imports.helpers import NOW as IMPORT_NOW
+    from tests.imports.helpers import import_while_rating
 
     unit = create_unit(session)
     key = create_key(session, unit)
@@ -92,38 +88,9 @@ def test_ratings_during_an_import_that_changes_their_dossiers_keep_the_events(ap
     session.commit()
     lines = [dossier_row(code, field="Đất đai", phone="", consent="") for code in codes]
     lines += [dossier_row(f"H-{n:05d}", phone="", consent="") for n in range(1500)]
-    queue, statuses, lock, running, during = list(codes), [], threading.Lock(), threading.Event(), [0]
-    running.set()
-
-    def writer() -> None:
-        client = app.test_client()
-        while True:
-            with lock:
-                if not queue:
-                    return
-                code = queue.pop()
-            body = {"instrument": "quay4", "channel": "api", "dossier_code": code,
-                    "answers": {"q1": "rat_hai_long", "q2": "hai_long", "q3": "dung_hen", "q4": "don_gian"},
-                    "submitted_at": "2026-01-07T16:00:00+07:00"}
-            status = client.post("/api/v1/responses", json=body,
-                                 headers={"Authorization": f"Bearer {key}"}).status_code
-            with lock:
-                statuses.append(status)
-                during[0] += running.is_set()
-
-    threads = [threading.Thread(target=writer) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    try:
-        with get_database(app).sessionmaker() as other:
-            report = import_dossiers(other, other.merge(unit), csv_bytes([DOSSIER_HEADER, *lines]), "hoso.csv",
-                                     tz=TZ, now=IMPORT_NOW, secret=SECRET, actor="test", batch_size=200)
-            other.commit()
-    finally:
-        running.clear()
-        for thread in threads:
-            thread.join(timeout=120)
-    assert during[0] > 0, "no rating was submitted while the import ran"
+    report, statuses, during = import_while_rating(app, unit, csv_bytes([DOSSIER_HEADER, *lines]), key, codes,
+                                                   batch_size=200, every_code=True)
+    assert during > 0, "no rating was submitted while the import ran"
     assert report.written and report.updated == len(codes) and report.created == 1500
     assert statuses and set(statuses) == {201}, sorted(set(statuses))
     session.rollback()

@@ -89,3 +89,54 @@ def large_export(rows: int) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+RATING_ANSWERS = {"q1": "rat_hai_long", "q2": "hai_long", "q3": "dung_hen", "q4": "don_gian"}
+
+
+def import_while_rating(app, unit, data: bytes, key: str, codes: list[str], *, batch_size: int,  # type: ignore[no-untyped-def]
+                        every_code: bool = False):
+    """Import ``data`` in batches while two threads submit quay4 ratings for ``codes`` through the API (until the
+    import ends, or with ``every_code`` until each code is rated).
+
+    Returns the report, the writers' status codes and how many ratings went in while the import ran."""
+    import threading
+
+    from sipas.imports import import_dossiers
+    from sipas.storage import get_database
+
+    running = threading.Event()
+    running.set()
+    statuses: list[int] = []
+    during = [0]
+    lock = threading.Lock()
+    queue = list(codes)
+
+    def writer() -> None:
+        client = app.test_client()
+        while True:
+            with lock:
+                if not queue or not (running.is_set() or every_code):
+                    return
+                code = queue.pop()
+            body = {"instrument": "quay4", "channel": "api", "dossier_code": code, "answers": RATING_ANSWERS,
+                    "submitted_at": "2026-01-07T16:00:00+07:00"}
+            status = client.post("/api/v1/responses", json=body,
+                                 headers={"Authorization": f"Bearer {key}"}).status_code
+            with lock:
+                statuses.append(status)
+                during[0] += running.is_set()
+
+    threads = [threading.Thread(target=writer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        with get_database(app).sessionmaker() as session:
+            report = import_dossiers(session, session.merge(unit), data, "lon.csv", tz=TZ, now=NOW, secret=SECRET,
+                                     actor="test", batch_size=batch_size)
+            session.commit()
+    finally:
+        running.clear()
+        for thread in threads:
+            thread.join(timeout=120)
+    return report, statuses, during[0]

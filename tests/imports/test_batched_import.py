@@ -10,20 +10,16 @@ All-or-nothing holds: one bad row at the end of the file writes nothing.
 
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import func, select
 
 from sipas.imports import import_dossiers
 from sipas.models import Dossier, Response
-from sipas.storage import get_database
 from tests.factories import SECRET, TZ, create_dossier, create_key, create_unit, local
-from tests.imports.helpers import DOSSIER_HEADER, NOW, csv_bytes, dossier_row
+from tests.imports.helpers import DOSSIER_HEADER, NOW, csv_bytes, dossier_row, import_while_rating
 
 ROWS = 10_000
 BATCH = 500
 RATED = 400
-ANSWERS = {"q1": "rat_hai_long", "q2": "hai_long", "q3": "dung_hen", "q4": "don_gian"}
 
 
 def _file(rows: int, *, bad_last: bool = False) -> bytes:
@@ -31,47 +27,6 @@ def _file(rows: int, *, bad_last: bool = False) -> bytes:
     if bad_last:
         lines[-1] = dossier_row("H-LOI", received="không phải ngày")
     return csv_bytes([DOSSIER_HEADER, *lines])
-
-
-def _run(app, unit, data: bytes, key: str, codes: list[str]):  # type: ignore[no-untyped-def]
-    """Import ``data`` in batches while two threads submit ratings for ``codes`` through the API.
-
-    Returns the report, the writers' status codes and how many ratings went in while the import ran."""
-    running = threading.Event()
-    running.set()
-    statuses: list[int] = []
-    during = [0]
-    lock = threading.Lock()
-    queue = list(codes)
-
-    def writer() -> None:
-        client = app.test_client()
-        while True:
-            with lock:
-                if not queue or not running.is_set():
-                    return
-                code = queue.pop()
-            body = {"instrument": "quay4", "channel": "api", "dossier_code": code, "answers": ANSWERS,
-                    "submitted_at": "2026-01-07T16:00:00+07:00"}
-            status = client.post("/api/v1/responses", json=body,
-                                 headers={"Authorization": f"Bearer {key}"}).status_code
-            with lock:
-                statuses.append(status)
-                during[0] += running.is_set()
-
-    threads = [threading.Thread(target=writer) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    try:
-        with get_database(app).sessionmaker() as session:
-            report = import_dossiers(session, session.merge(unit), data, "lon.csv", tz=TZ, now=NOW, secret=SECRET,
-                                     actor="test", batch_size=BATCH)
-            session.commit()
-    finally:
-        running.clear()
-        for thread in threads:
-            thread.join(timeout=60)
-    return report, statuses, during[0]
 
 
 def _rated_dossiers(session, unit, count: int) -> list[str]:  # type: ignore[no-untyped-def]
@@ -84,7 +39,7 @@ def test_a_large_import_stages_in_batches_and_api_writers_are_not_locked_out(app
     key = create_key(session, unit)
     codes = _rated_dossiers(session, unit, RATED)
     session.commit()
-    report, statuses, during = _run(app, unit, _file(ROWS), key, codes)
+    report, statuses, during = import_while_rating(app, unit, _file(ROWS), key, codes, batch_size=BATCH)
     assert report.ok and report.written and report.created == ROWS
     assert statuses and during > 0, "no rating was submitted while the import ran"
     assert set(statuses) == {201}, sorted(set(statuses))
@@ -97,7 +52,8 @@ def test_one_bad_row_at_the_end_of_a_batched_import_writes_nothing(app, session)
     key = create_key(session, unit)
     codes = _rated_dossiers(session, unit, 50)
     session.commit()
-    report, statuses, _ = _run(app, unit, _file(3 * BATCH, bad_last=True), key, codes)
+    report, statuses, _ = import_while_rating(app, unit, _file(3 * BATCH, bad_last=True), key, codes,
+                                                batch_size=BATCH)
     assert not report.written and [e.row for e in report.errors] == [3 * BATCH + 1]
     assert set(statuses) <= {201}
     assert session.scalar(select(func.count()).select_from(Dossier)) == 50
