@@ -212,7 +212,7 @@ def record_response(
             session.execute(Answer.__table__.insert(), [
                 {"response_id": response.id, "criterion_code": a.criterion_code, "position": a.position,
                  "option_code": a.option_code, "points": a.points} for a in answers])
-            count_response(session, response, instrument, tz, answers=answers)
+            count_response(session, response, tz, answers=answers)
             record_use(session, instrument, now=now)
     except IntegrityError as exc:
         if data.idempotency_key and data.source:

@@ -127,11 +127,13 @@ def mark_negative(connection: Connection, dissatisfied: DissatisfiedKeys) -> Non
         connection.execute(r.update().where(r.c.negative.is_(False), negative).values(negative=True))
 
 
-def _response_rows(response: Response, answers_given: Sequence[Answer], instrument: Instrument, day: date,
+def _response_rows(response: Response, answers_given: Sequence[Answer], day: date,
                    sign: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
-    """The response's answer and response rows, at the day grain and at the month grain."""
-    negative = int(is_negative(instrument, answers_given))
-    follow_up = int(is_follow_up(bool(negative), response.comment))
+    """The response's answer and response rows, at the day grain and at the month grain.
+
+    Its flags are the stored ones (``record_response`` sets them, ``rebuild`` recomputes them with the
+    tallies), so taking a response away subtracts what was added even after a change of the rules."""
+    negative, follow_up = int(bool(response.negative)), int(bool(response.follow_up))
     answers, responses = [], []
     for grain, first in (("day", day), ("month", day.replace(day=1))):
         base = {"unit_id": response.unit_id, "grain": grain, "local_date": first,
@@ -143,15 +145,14 @@ def _response_rows(response: Response, answers_given: Sequence[Answer], instrume
     return answers, responses, negative
 
 
-def count_response(session: Session, response: Response, instrument: Instrument, tz: tzinfo, *,
-                   sign: int = 1, answers: Sequence[Answer] | None = None) -> None:
+def count_response(session: Session, response: Response, tz: tzinfo, *, sign: int = 1,
+                   answers: Sequence[Answer] | None = None) -> None:
     """Add (``sign=1``) or take away (``sign=-1``) one stored response's counts; call after its flush.
 
     ``answers``: the response's answer rows when the caller inserted them itself (record_response writes them
     in one multi-row INSERT, so ``response.answers`` would cost a reload); by default the relationship's."""
     given = response.answers if answers is None else answers
-    answers, rows, negative = _response_rows(response, given, instrument, local_date(response.submitted_at, tz),
-                                             sign)
+    answers, rows, negative = _response_rows(response, given, local_date(response.submitted_at, tz), sign)
     _upsert(session, AnswerTally.__table__, ANSWER_KEY, ("answers",), answers)  # type: ignore[arg-type]
     _upsert(session, ResponseTally.__table__, RESPONSE_KEY, ("responses", "negative", "follow_up"),  # type: ignore[arg-type]
             rows)
@@ -167,9 +168,9 @@ _COUNT_DOSSIER = (update(Dossier.__table__).where(Dossier.__table__.c.id == bind
                           negative_responses=Dossier.__table__.c.negative_responses + bindparam("added_negative")))
 
 
-def uncount_response(session: Session, response: Response, instrument: Instrument, tz: tzinfo) -> None:
+def uncount_response(session: Session, response: Response, tz: tzinfo) -> None:
     """Take a response's counts away before it is deleted or edited (then count it again if edited)."""
-    count_response(session, response, instrument, tz, sign=-1)
+    count_response(session, response, tz, sign=-1)
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
