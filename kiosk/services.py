@@ -17,7 +17,7 @@ from sipas.catalogue import Catalogue
 from sipas.dossiers import find_dossier
 from sipas.errors import AlreadyRated, DossierNotReturned, UnknownDossier, ValidationError
 from sipas.models import Dossier, Response, ResponseChannel, Unit
-from sipas.responses import Recorded, ResponseInput, find_by_idempotency_key, record_response
+from sipas.responses import Recorded, ResponseInput, find_by_idempotency_key, prepare_response, store_response
 from sipas.text import is_storable
 
 
@@ -64,7 +64,7 @@ def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: Re
     the one it replaced for a rating submitted before the switch or soon after (begun under it).
     """
     unit = device.unit
-    if data.idempotency_key and is_storable(data.idempotency_key):  # record_response refuses the others
+    if data.idempotency_key and is_storable(data.idempotency_key):  # prepare_response refuses the others
         previous = find_by_idempotency_key(session, unit, device.source, data.idempotency_key)
         if previous is not None:
             return Recorded(previous, replayed=True)
@@ -74,11 +74,13 @@ def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: Re
     if not _form_accepted(unit, data.instrument, submitted_at, rules):
         raise InstrumentRefused(field="instrument",
                                 detail=f"{unit.code} kiosks use {unit.default_instrument}, not {data.instrument!r}")
-    claim_interval(session, device, now=now, interval=rules.min_interval)
     stored = ResponseInput(instrument=data.instrument, channel=ResponseChannel.KIOSK, answers=data.answers,
                            dossier_code=data.dossier_code or None, submitted_at=submitted_at,
                            comment=data.comment, idempotency_key=data.idempotency_key, source=device.source)
-    recorded = record_response(session, catalogue, unit, stored, now=now, tz=tz, actor=device.source)
+    # every read first, the device's interval (a write: on SQLite it takes the write lock) only then
+    prepared = prepare_response(session, catalogue, unit, stored, now=now, tz=tz)
+    claim_interval(session, device, now=now, interval=rules.min_interval)
+    recorded = store_response(session, prepared, now=now, tz=tz, actor=device.source)
     if device.armed_dossier is not None and device.armed_dossier.id == recorded.response.dossier_id:
         device.armed_dossier = None
         device.armed_until = None

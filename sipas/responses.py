@@ -9,6 +9,7 @@ from datetime import datetime, tzinfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from sipas.audit import audit
 from sipas.catalogue import NOT_APPLICABLE, Catalogue, Criterion, Instrument, Option
@@ -173,15 +174,42 @@ def record_response(
     A resend with a key this unit and source already stored returns that response (``replayed=True``). A refused
     duplicate is audited and raises ``AlreadyRated``; the caller commits so the audit event stays.
     """
+    _check_key(data)
+    if data.idempotency_key:
+        previous = find_by_idempotency_key(session, unit, data.source or "", data.idempotency_key)
+        if previous is not None:
+            return Recorded(previous, replayed=True)
+    return store_response(session, prepare_response(session, catalogue, unit, data, now=now, tz=tz),
+                          now=now, tz=tz, actor=actor)
+
+
+def _check_key(data: ResponseInput) -> None:
     if data.idempotency_key and not is_storable(data.idempotency_key):
         raise ValidationError("Mã gửi (idempotency key) có ký tự không hợp lệ.", field="idempotency_key",
                               detail="control character or lone surrogate in idempotency key")
-    if data.idempotency_key:
-        if not data.source:
-            raise ValueError("an idempotency key needs a source to be scoped by")
-        previous = find_by_idempotency_key(session, unit, data.source, data.idempotency_key)
-        if previous is not None:
-            return Recorded(previous, replayed=True)
+    if data.idempotency_key and not data.source:
+        raise ValueError("an idempotency key needs a source to be scoped by")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A response checked against the rules and the stored dossier, nothing written yet (``prepare_response``)."""
+
+    unit: Unit
+    data: ResponseInput
+    instrument: Instrument
+    answers: list[Answer]
+    dossier: Dossier | None
+    submitted_at: datetime
+    comment: str | None
+
+
+def prepare_response(session: Session, catalogue: Catalogue, unit: Unit, data: ResponseInput, *,
+                     now: datetime, tz: tzinfo) -> Prepared:
+    """Every check and read of ``record_response`` before its first write, so that a caller with a write of its
+    own to make first (the kiosk's interval) still reads outside SQLite's write lock (``lock_on_write``). Does
+    not look up the idempotency key: the caller did, and ``store_response`` finds a key stored meanwhile."""
+    _check_key(data)
     submitted_at = data.submitted_at or now
     if (submitted_at - now).total_seconds() > 300:
         raise ValidationError("Thời điểm đánh giá ở tương lai.", field="submitted_at", detail="submitted_at in future")
@@ -189,24 +217,37 @@ def record_response(
     answers = build_answers(instrument, data.answers)
     dossier = _dossier_for(session, unit, data, submitted_at, tz)
     comment = " ".join(storable(data.comment or "").split())[:MAX_COMMENT] or None
+    return Prepared(unit, data, instrument, answers, dossier, submitted_at, comment)
+
+
+def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: tzinfo, actor: str) -> Recorded:
+    """Write a prepared response with its answers and counts. The unique constraints decide: a key this unit and
+    source stored meanwhile is a replay, another rating of the dossier with the instrument is refused (audited,
+    ``AlreadyRated``)."""
+    unit, data, instrument, answers, dossier = (prepared.unit, prepared.data, prepared.instrument, prepared.answers,
+                                                prepared.dossier)
     response = Response(
         unit_id=unit.id,
         dossier_id=dossier.id if dossier else None,
         instrument_code=instrument.code,
         instrument_version=instrument.version,
         channel=data.channel,
-        submitted_at=submitted_at,
-        comment=comment,
+        submitted_at=prepared.submitted_at,
+        comment=prepared.comment,
         idempotency_key=data.idempotency_key or None,
         source=data.source,
         negative=is_negative(instrument, answers),
         created_at=now,
     )
-    response.follow_up = is_follow_up(response.negative, comment)
+    response.follow_up = is_follow_up(response.negative, prepared.comment)
     try:
         with session.begin_nested():
             session.add(response)
             session.flush()
+            # The dossier and unit at hand, as if loaded: a caller's ``response.dossier`` (the API's
+            # answer, built inside the write transaction) reads nothing back.
+            set_committed_value(response, "dossier", dossier)
+            set_committed_value(response, "unit", unit)
             # One multi-row INSERT instead of the ORM's unit of work for 12 Answer objects (the rows
             # are what the relationship loads if anyone reads ``response.answers`` later).
             session.execute(Answer.__table__.insert(), [

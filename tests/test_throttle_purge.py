@@ -42,3 +42,25 @@ def test_the_scheduler_purges_every_hour(settings, session, tmp_path):
         throttle_purge._context.clear()
     session.expire_all()
     assert session.scalars(select(ThrottleCounter)).all() == []
+
+
+def test_taking_an_attempt_is_one_statement_even_in_a_new_window(session):
+    """Intake takes its limits inside the write transaction: a new window costs no extra ``DELETE`` of the
+    key's ended windows (they stay until the hourly purge, and no take reads them)."""
+    from sqlalchemy import event
+
+    limit = throttle.Limit("sms-reply:def", 10, timedelta(days=1))
+    assert throttle.take(session, limit, NOW - timedelta(days=1))
+    statements: list[str] = []
+    engine = session.get_bind()
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert throttle.take(session, limit, NOW)  # the first attempt of the next day's window
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert len(statements) == 1 and statements[0].lstrip().upper().startswith("INSERT")
+    counts = dict(session.execute(select(ThrottleCounter.bucket, ThrottleCounter.count)
+                                  .where(ThrottleCounter.key == "sms-reply:def")).all())
+    assert sorted(counts.values()) == [1, 1]  # the new window counts from one; the ended one waits for the purge
+    assert throttle.purge(session, NOW) == 1

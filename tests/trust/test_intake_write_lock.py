@@ -10,8 +10,11 @@ SQLite only: PostgreSQL has no database-wide write lock.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,18 +43,33 @@ def sqlite_app(sqlite_template: Path, tmp_path: Path) -> Iterator[Flask]:
     get_database(app).dispose()
 
 
-def _watch(app: Flask) -> list[tuple[str, bool]]:
-    """(first word of each statement, whether a transaction was open when it ran)."""
-    seen: list[tuple[str, bool]] = []
+class Seen(list[tuple[str, bool]]):
+    """(first word of each statement, whether a transaction was open when it ran); ``texts``: the statements."""
+
+    texts: list[str]
+
+
+def _watch(app: Flask) -> Seen:
+    seen = Seen()
+    seen.texts = []
 
     def before(connection, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
         seen.append((statement.split()[0].upper(), connection.connection.dbapi_connection.in_transaction))
+        seen.texts.append(statement)
 
     event.listen(get_database(app).engine, "before_cursor_execute", before)
     return seen
 
 
-def _reads_before_the_lock(seen: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+def _reads_under_the_lock(seen: Seen) -> list[str]:
+    """The SELECTs after the first write, but for the record of an instrument version's first use (once per
+    process and version: ``sipas.instrument_records.record_use``)."""
+    first_write = len(_reads_before_the_lock(seen))
+    return [text for (word, _), text in zip(seen[first_write:], seen.texts[first_write:], strict=True)
+            if word == "SELECT" and "instrument_version_record" not in text]
+
+
+def _reads_before_the_lock(seen: Seen) -> list[tuple[str, bool]]:
     first_write = next(i for i, (word, _) in enumerate(seen) if word != "SELECT")
     return seen[:first_write]
 
@@ -76,6 +94,8 @@ def test_an_api_rating_reads_outside_the_write_lock_and_writes_inside_it(sqlite_
     writes = seen[len(reads):]
     assert [word for word, _ in writes][:2] == ["SAVEPOINT", "INSERT"]
     assert all(in_transaction for _, in_transaction in writes[1:])
+    # nothing read back under the lock (the answer's dossier code came from a read there)
+    assert _reads_under_the_lock(seen) == []
     assert sorted(answer.get_json()["answers"]) == sorted(answers_for(catalogue))
 
 
@@ -88,8 +108,10 @@ def test_a_kiosk_rating_reads_outside_the_write_lock(sqlite_app, catalogue):
               "answers": answers_for(catalogue)})
     assert answer.status_code == 201, answer.get_json()
     reads = _reads_before_the_lock(seen)
-    assert len(reads) >= 3  # the unit, the device, the idempotency key
+    assert len(reads) >= 4  # the unit, the device, the idempotency key, the dossier
     assert all(not in_transaction for _, in_transaction in reads)
+    # the device's interval is the first write, after every read (it used to take the lock before the dossier)
+    assert seen[len(reads)][0] == "UPDATE" and _reads_under_the_lock(seen) == []
 
 
 def test_a_signed_sms_reply_reads_outside_the_write_lock_and_claims_its_delivery_last(sqlite_template, tmp_path):
@@ -134,3 +156,35 @@ def test_the_lock_is_free_while_an_intake_session_reads_and_taken_once_it_writes
             other.close()
     with database.read_sessionmaker() as check:
         assert check.execute(text("SELECT count FROM throttle_counter WHERE key = 't'")).scalar_one() == 1
+
+
+def test_intake_writers_of_all_processes_queue_on_one_file_lock_and_leave_it_free(sqlite_app, catalogue):
+    """Between gunicorn workers, an intake writer waits on an exclusive ``flock`` of
+    ``<database>-writers`` (woken when the holder is done) instead of SQLite's sleeping busy handler.
+    A second open file stands for the other process here: ``flock`` locks of two open files conflict."""
+    with get_database(sqlite_app).session() as session:
+        unit = create_unit(session)
+        key = create_key(session, unit)
+        code = create_dossier(session, unit).code
+    body = {"instrument": "hue12", "channel": "api", "dossier_code": code, "answers": answers_for(catalogue),
+            "idempotency_key": "queued-1"}
+    path = f"{get_database(sqlite_app).engine.url.database}-writers"
+    other_process = os.open(path, os.O_RDWR | os.O_CREAT)
+    answers: list[int] = []
+    try:
+        fcntl.flock(other_process, fcntl.LOCK_EX)
+        rating = threading.Thread(target=lambda: answers.append(sqlite_app.test_client().post(
+            "/api/v1/responses", headers={"Authorization": f"Bearer {key}"}, json=body).status_code))
+        rating.start()
+        rating.join(0.5)
+        assert rating.is_alive() and not answers  # queued behind the other process's writer
+        with get_database(sqlite_app).read_sessionmaker() as check:
+            assert check.scalar(select(func.count()).select_from(Response)) == 0
+        fcntl.flock(other_process, fcntl.LOCK_UN)
+        rating.join(10)
+        assert answers == [201]
+        fcntl.flock(other_process, fcntl.LOCK_EX | fcntl.LOCK_NB)  # left free after the commit
+    finally:
+        os.close(other_process)
+    with get_database(sqlite_app).read_sessionmaker() as check:
+        assert check.scalar(select(func.count()).select_from(Response)) == 1
