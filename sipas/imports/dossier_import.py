@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from sipas.audit import audit
-from sipas.dossiers import UNRETURN_RATED, DossierInput, apply_dossier
+from sipas.dossiers import UNRETURN_RATED, DossierInput
 from sipas.errors import ValidationError
 from sipas.imports import staging
 from sipas.imports.cells import RowCollector, code_text, consent_value, is_blank, phone_value
@@ -322,20 +322,6 @@ def _check_against_stored(session: Session, parsed: list[ParsedRow], existing: d
         return parsed
     report.errors.sort(key=lambda e: e.row)
     return [p for p in parsed if p.row not in refused]
-
-
-def _apply(session: Session, unit: Unit, parsed: list[ParsedRow], existing: dict[str, Dossier],
-           report: ImportReport, *, tz: tzinfo, now: datetime, secret: str) -> None:
-    for item in parsed:
-        result = apply_dossier(session, unit, item.data, tz=tz, now=now, secret=secret,
-                               existing=existing.get(item.data.code), lookup=False)
-        if result.created:
-            report.created += 1
-        elif result.changed:
-            report.updated += 1
-        else:
-            report.unchanged += 1
-    session.flush()
 
 
 CONFLICT_VI = ("Một số hồ sơ vừa được ghi bởi thao tác khác cùng lúc. Không dòng nào được nhập; "
