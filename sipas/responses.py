@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import Insert
 
 from sipas.audit import audit
 from sipas.catalogue import NOT_APPLICABLE, Catalogue, Criterion, Instrument, Option
@@ -220,42 +221,28 @@ def prepare_response(session: Session, catalogue: Catalogue, unit: Unit, data: R
     return Prepared(unit, data, instrument, answers, dossier, submitted_at, comment)
 
 
+def _insert_response(session: Session) -> Insert:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(Response.__table__)
+
+
 def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: tzinfo, actor: str) -> Recorded:
     """Write a prepared response with its answers and counts. The unique constraints decide: a key this unit and
     source stored meanwhile is a replay, another rating of the dossier with the instrument is refused (audited,
     ``AlreadyRated``)."""
     unit, data, instrument, answers, dossier = (prepared.unit, prepared.data, prepared.instrument, prepared.answers,
                                                 prepared.dossier)
-    response = Response(
-        unit_id=unit.id,
-        dossier_id=dossier.id if dossier else None,
-        instrument_code=instrument.code,
-        instrument_version=instrument.version,
-        channel=data.channel,
-        submitted_at=prepared.submitted_at,
-        comment=prepared.comment,
-        idempotency_key=data.idempotency_key or None,
-        source=data.source,
-        negative=is_negative(instrument, answers),
-        created_at=now,
-    )
-    response.follow_up = is_follow_up(response.negative, prepared.comment)
-    try:
-        with session.begin_nested():
-            session.add(response)
-            session.flush()
-            # The dossier and unit at hand, as if loaded: a caller's ``response.dossier`` (the API's
-            # answer, built inside the write transaction) reads nothing back.
-            set_committed_value(response, "dossier", dossier)
-            set_committed_value(response, "unit", unit)
-            # One multi-row INSERT instead of the ORM's unit of work for 12 Answer objects (the rows
-            # are what the relationship loads if anyone reads ``response.answers`` later).
-            session.execute(Answer.__table__.insert(), [
-                {"response_id": response.id, "criterion_code": a.criterion_code, "position": a.position,
-                 "option_code": a.option_code, "points": a.points} for a in answers])
-            count_response(session, response, tz, answers=answers)
-            record_use(session, instrument, now=now)
-    except IntegrityError as exc:
+    negative = is_negative(instrument, answers)
+    values = {"unit_id": unit.id, "dossier_id": dossier.id if dossier else None, "instrument_code": instrument.code,
+              "instrument_version": instrument.version, "channel": data.channel, "submitted_at": prepared.submitted_at,
+              "comment": prepared.comment, "idempotency_key": data.idempotency_key or None, "source": data.source,
+              "flagged": False, "negative": negative, "follow_up": is_follow_up(negative, prepared.comment),
+              "created_at": now}
+    # One statement: the unique constraints answer by storing nothing (no exception, so no savepoint to roll back
+    # to and no unit of work), and the ORM object is made from the values and the new id.
+    new_id = session.execute(_insert_response(session).values(values).on_conflict_do_nothing()
+                             .returning(Response.__table__.c.id)).scalar()
+    if new_id is None:
         if data.idempotency_key and data.source:
             previous = find_by_idempotency_key(session, unit, data.source, data.idempotency_key)
             if previous is not None:
@@ -263,5 +250,18 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
         audit(session, "response.duplicate_refused", actor=actor, unit=unit,
               subject=dossier.code if dossier else None, instrument=instrument.code, channel=str(data.channel))
         raise AlreadyRated(field="dossier_code",
-                           detail=f"{dossier.code if dossier else '-'} already rated with {instrument.code}") from exc
+                           detail=f"{dossier.code if dossier else '-'} already rated with {instrument.code}")
+    response = Response(id=new_id, **values)
+    make_transient_to_detached(response)
+    session.add(response)  # persistent, as if loaded: nothing to flush
+    # The dossier and unit at hand, as if loaded: a caller's ``response.dossier`` (the API's answer, built inside
+    # the write transaction) reads nothing back.
+    set_committed_value(response, "dossier", dossier)
+    set_committed_value(response, "unit", unit)
+    # One multi-row INSERT for the answers (the rows are what ``response.answers`` loads if anyone reads it).
+    session.execute(Answer.__table__.insert(), [
+        {"response_id": new_id, "criterion_code": a.criterion_code, "position": a.position,
+         "option_code": a.option_code, "points": a.points} for a in answers])
+    count_response(session, response, tz, answers=answers)
+    record_use(session, instrument, now=now)
     return Recorded(response, answers=tuple((a.criterion_code, a.option_code) for a in answers))
