@@ -36,7 +36,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import delete, event, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from sipas.clock import utcnow
@@ -138,6 +138,19 @@ def heartbeat(database: Database, lease: Lease) -> None:
         now = utcnow()
         renew(session, lease, now=now)
         session.execute(delete(SchedulerJobRun).where(SchedulerJobRun.started_at < now - JOB_RUNS_KEPT))
+
+
+def _taken_over(database: Database, lease: Lease) -> LeaseLost | None:
+    """``LeaseLost`` if another holder or token owns the lock row now; None if it is still ours or cannot be read."""
+    try:
+        with database.read_sessionmaker() as session:
+            row = session.get(SchedulerLock, LOCK_NAME)
+    except DBAPIError:
+        return None
+    if row is not None and (row.holder, row.token) == (lease.holder, lease.token):
+        return None
+    return LeaseLost(f"lost the scheduler lock ({lease.holder}, token {lease.token}) to "
+                     f"{row.holder if row is not None else 'nobody'}")
 
 
 def release_lock(database: Database, lease: Lease) -> None:
@@ -321,6 +334,13 @@ def run(settings: Settings) -> None:
     started = time.monotonic()
     try:
         scheduler.start()
+    except DBAPIError:
+        # Woken from a pause on PostgreSQL, the job store's first query may meet the session the server ended
+        # (``bounded_transactions_url``) before the heartbeat finds the lease gone: say which it was.
+        taken = _taken_over(database, lease)
+        if taken is None:
+            raise
+        lost.append(taken)
     finally:
         deactivate()
         if not lost:

@@ -92,3 +92,55 @@ def test_a_failing_job_is_logged_as_failed(database):
     with database.session() as session:
         (run,) = session.scalars(select(SchedulerJobRun)).all()
         assert run.outcome == "failed" and run.finished_at is not None
+
+
+class _SchedulerWokenFromAPause:
+    """Stands for APScheduler's loop after a SIGSTOP on PostgreSQL: another scheduler took the lease over meanwhile
+    (or not) and the job store's first query meets the session the server ended (``OperationalError``)."""
+
+    running = False
+
+    def __init__(self, database: Database, *, taken_over: bool) -> None:
+        self.database, self.taken_over = database, taken_over
+
+    def add_job(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    def get_jobs(self) -> list[object]:
+        return []
+
+    def start(self) -> None:
+        from sqlalchemy.exc import OperationalError
+
+        if self.taken_over:
+            _take_over(self.database)
+        raise OperationalError("SELECT apscheduler_jobs.next_run_time", {}, Exception("server closed the connection"))
+
+
+@pytest.mark.parametrize("taken_over", [True, False])
+def test_a_scheduler_whose_session_was_ended_during_a_pause_says_whether_it_lost_the_lease(
+        settings, database, monkeypatch, taken_over):
+    """It used to die with the job store's raw ``OperationalError`` when that came before the heartbeat's check
+    (tests/faults/test_scheduler_takeover.py on PostgreSQL, now and then); the operator now reads that the lease
+    was lost, and a database error with the lease still held stays that error."""
+    import signal
+
+    from sqlalchemy.exc import OperationalError
+
+    from sipas import scheduler as scheduler_module
+
+    monkeypatch.setattr(scheduler_module, "build_scheduler",
+                        lambda _settings: _SchedulerWokenFromAPause(database, taken_over=taken_over))
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        if taken_over:
+            with pytest.raises(LeaseLost, match=r"lost the scheduler lock .* to other:2"):
+                scheduler_module.run(settings)
+        else:
+            with pytest.raises(OperationalError):
+                scheduler_module.run(settings)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    with database.read_sessionmaker() as session:
+        row = session.get(SchedulerLock, "scheduler")
+        assert row is not None and (row.holder == "other:2") == taken_over  # a lost lease is not released
