@@ -40,7 +40,7 @@ DOSSIER_COLUMNS = ("received_online", "received_direct_postal", "carried_over", 
                    "late", "in_progress", "in_progress_overdue", "online_late", "unsatisfied_or_late", "rated",
                    "rated_on_several_forms")
 RECEIVED, RETURNED, DUE, CLEARED = "received", "returned", "due", "cleared"
-ONLINE = (IntakeChannel.ONLINE_PARTIAL, IntakeChannel.ONLINE_FULL)
+ONLINE = tuple(channel for channel in IntakeChannel if channel.is_online)
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from sipas.models import IntakeChannel
+
 TABLE = "dossier_event_tally"
 KEY = ("unit_id", "grain", "local_date", "field", "kind", "online", "negative", "forms", "handling")
 KINDS = ("received", "returned", "due", "cleared")
-ONLINE_CHANNELS = ("online_partial", "online_full")  # sipas.models.IntakeChannel values
+ONLINE_CHANNELS = tuple(channel.value for channel in IntakeChannel if channel.is_online)  # as stored
 # the dossier columns the events are made of: a change of any other column leaves them alone
 SOURCE_COLUMNS = ("unit_id", "field", "intake_channel", "received_local_date", "due_local_date",
                   "returned_local_date", "responses", "negative_responses")

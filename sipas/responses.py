@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.dml import Insert
 
 from sipas.audit import audit
 from sipas.catalogue import NOT_APPLICABLE, Catalogue, Criterion, Instrument, Option
@@ -32,6 +30,7 @@ from sipas.instrument_records import record_use
 from sipas.models import Answer, Dossier, Response, ResponseChannel, Unit
 from sipas.tally import count_response, is_follow_up, is_negative
 from sipas.text import fold, is_storable, storable
+from sipas.upsert import dialect_insert
 
 MAX_COMMENT = 2000
 
@@ -221,11 +220,6 @@ def prepare_response(session: Session, catalogue: Catalogue, unit: Unit, data: R
     return Prepared(unit, data, instrument, answers, dossier, submitted_at, comment)
 
 
-def _insert_response(session: Session) -> Insert:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(Response.__table__)
-
-
 def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: tzinfo, actor: str) -> Recorded:
     """Write a prepared response with its answers and counts. The unique constraints decide: a key this unit and
     source stored meanwhile is a replay, another rating of the dossier with the instrument is refused (audited,
@@ -240,7 +234,8 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
               "created_at": now}
     # One statement: the unique constraints answer by storing nothing (no exception, so no savepoint to roll back
     # to and no unit of work), and the ORM object is made from the values and the new id.
-    new_id = session.execute(_insert_response(session).values(values).on_conflict_do_nothing()
+    new_id = session.execute(dialect_insert(session.get_bind().dialect.name, Response.__table__).values(values)
+                             .on_conflict_do_nothing()
                              .returning(Response.__table__.c.id)).scalar()
     if new_id is None:
         if data.idempotency_key and data.source:

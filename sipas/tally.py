@@ -20,7 +20,6 @@ from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, exists, func, literal, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sipas.cases.rules import asks_for_action
@@ -29,6 +28,7 @@ from sipas.clock import local_date
 from sipas.dossier_events import recount_dossiers
 from sipas.models import Answer, Dossier, Response
 from sipas.models_tally import AnswerTally, ResponseTally
+from sipas.upsert import dialect_insert
 
 NOT_APPLICABLE = ""
 DissatisfiedKeys = Sequence[tuple[str, str, str, str]]
@@ -82,8 +82,7 @@ def _upsert_statement(dialect: str, table: Table, key: Sequence[str], added: Seq
     more than running it (and defeated SQLAlchemy's compiled-statement cache)."""
     found = _UPSERTS.get((dialect, table.name))
     if found is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(table)
+        stmt = dialect_insert(dialect, table)
         found = stmt.on_conflict_do_update(index_elements=list(key),
                                            set_={c: table.c[c] + stmt.excluded[c] for c in added})
         _UPSERTS[(dialect, table.name)] = found

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sipas.models import ThrottleCounter
+from sipas.upsert import dialect_insert
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,7 @@ def _bucket(limit: Limit, now: datetime) -> int:
 def take(session: Session, limit: Limit, now: datetime) -> bool:
     """Count one attempt against ``limit``; True when it is within the limit (the attempt may go on)."""
     key, bucket = limit.key[:200], _bucket(limit, now)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(ThrottleCounter).values(key=key, bucket=bucket, count=1,
+    statement = dialect_insert(session.get_bind().dialect.name, ThrottleCounter).values(key=key, bucket=bucket, count=1,
                                                         expires=(bucket + 1) * _seconds(limit))
     statement = statement.on_conflict_do_update(
         index_elements=[ThrottleCounter.key, ThrottleCounter.bucket],
