@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from kiosk.errors import KioskRevoked, KioskUnpaired, PairingRefused, PairingThrottled
@@ -106,7 +106,7 @@ def authenticate(session: Session, unit: Unit, token: str | None, *, now: dateti
     public_id, _, token_secret = (token or "").strip().partition(".")
     if not public_id or not token_secret:
         raise KioskUnpaired(detail="no device token")
-    device = session.scalar(select(KioskDevice).where(KioskDevice.public_id == public_id))
+    device = session.scalar(_BY_PUBLIC_ID, {"public_id": public_id})
     if device is None or device.token_hash is None or device.unit_id != unit.id or not hmac.compare_digest(
             device.token_hash, _digest(secret_key, "token", token_secret)):
         raise KioskUnpaired(detail="unknown device token")
@@ -115,6 +115,9 @@ def authenticate(session: Session, unit: Unit, token: str | None, *, now: dateti
     if device.last_contact_at is None or now - device.last_contact_at >= CONTACT_RESOLUTION:
         device.last_contact_at = now  # not on every 3-second poll: one write per kiosk per 20 s is enough
     return device
+
+
+_BY_PUBLIC_ID = select(KioskDevice).where(KioskDevice.public_id == bindparam("public_id"))  # built once: every poll
 
 
 def revoke(session: Session, device: KioskDevice, *, now: datetime, actor: str) -> None:

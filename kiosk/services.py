@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -93,15 +93,10 @@ def claim_interval(session: Session, device: KioskDevice, *, now: datetime, inte
     """Take the device's submission slot or raise TooFast: one conditional UPDATE, so of parallel
     submissions only one can find the interval over (a read-then-write let 7 of 16 through)."""
     if interval.total_seconds() <= 0:
-        device.last_submission_at = now
+        session.execute(_SET_LAST_SUBMISSION, {"device": device.id, "now": now})
+        set_committed_value(device, "last_submission_at", now)
         return
-    claimed = session.execute(
-        update(KioskDevice)
-        .where(KioskDevice.id == device.id, or_(KioskDevice.last_submission_at.is_(None),
-                                                KioskDevice.last_submission_at <= now - interval))
-        .values(last_submission_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = session.execute(_CLAIM_INTERVAL, {"device": device.id, "now": now, "since": now - interval}).rowcount
     if claimed:
         set_committed_value(device, "last_submission_at", now)
         return
@@ -109,6 +104,14 @@ def claim_interval(session: Session, device: KioskDevice, *, now: datetime, inte
     last = device.last_submission_at or now
     wait = (last + interval - now).total_seconds()
     raise TooFast(retry_after=max(1, int(wait + 0.999)), detail=f"device {device.public_id} too fast")
+
+
+# Built once (a statement's cache key is memoised on the object: docs/performance.md); Core, so no flush.
+_devices = KioskDevice.__table__
+_SET_LAST_SUBMISSION = (update(_devices).where(_devices.c.id == bindparam("device"))
+                        .values(last_submission_at=bindparam("now")))
+_CLAIM_INTERVAL = _SET_LAST_SUBMISSION.where(or_(_devices.c.last_submission_at.is_(None),
+                                                 _devices.c.last_submission_at <= bindparam("since")))
 
 
 def _form_accepted(unit: Unit, instrument: str, submitted_at: datetime, rules: KioskRules) -> bool:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from kiosk import pairing, picker, services
 from kiosk.config import instrument_payload, kiosk_rules, timings
@@ -33,10 +33,13 @@ register_api_errors(api)
 
 
 def _unit(code: str) -> Unit:
-    unit = db_session().scalar(select(Unit).where(Unit.code == code))
+    unit = db_session().scalar(_UNIT_BY_CODE, {"code": code})
     if unit is None:
         abort(404)
     return unit
+
+
+_UNIT_BY_CODE = select(Unit).where(Unit.code == bindparam("code"))  # built once: every poll and rating
 
 
 def _device(unit: Unit) -> KioskDevice:

@@ -11,7 +11,7 @@ import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -170,6 +170,11 @@ def create_api_key(session: Session, unit: Unit, *, name: str, actor: str) -> tu
     return key, f"sipas_{prefix}_{secret}"
 
 
+# Built once: SQLAlchemy memoises a statement's cache key on the object, so a statement made per request costs
+# more to build and to look up than the database takes to run it (see docs/performance.md).
+_KEY_BY_PREFIX = select(ApiKey).options(joinedload(ApiKey.unit)).where(ApiKey.prefix == bindparam("prefix"))
+
+
 def authenticate_api_key(session: Session, token: str, *, now: datetime, touch: bool = True) -> ApiKey | None:
     """The key for a bearer token, or None. ``touch`` records the use (at most once a minute, so
     requests with one key do not queue behind each other on its row); read-only requests pass False."""
@@ -177,7 +182,7 @@ def authenticate_api_key(session: Session, token: str, *, now: datetime, touch: 
         return None  # also keeps NUL and other odd characters away from the database
     parts = token.strip().split("_")
     # The unit in the same query: every API request reads it (scope, source, answer).
-    key = session.scalar(select(ApiKey).options(joinedload(ApiKey.unit)).where(ApiKey.prefix == parts[1]))
+    key = session.scalar(_KEY_BY_PREFIX, {"prefix": parts[1]})
     if key is None or key.revoked_at is not None:
         return None
     if not hmac.compare_digest(key.secret_hash, _hash_secret(parts[2])):

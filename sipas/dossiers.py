@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from sipas.audit import audit
@@ -61,7 +61,10 @@ def find_dossier(session: Session, unit: Unit, code: str) -> Dossier | None:
     """The unit's dossier with this code; None for a code no dossier can have (NUL: PostgreSQL would refuse it)."""
     if not is_storable(code):
         return None
-    return session.scalar(select(Dossier).where(Dossier.unit_id == unit.id, Dossier.code == code))
+    return session.scalar(_BY_CODE, {"unit": unit.id, "code": code})
+
+
+_BY_CODE = select(Dossier).where(Dossier.unit_id == bindparam("unit"), Dossier.code == bindparam("code"))  # built once
 
 
 def apply_dossier(

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.orm import Session
 
 from sipas.models import ThrottleCounter
@@ -41,16 +42,25 @@ def _bucket(limit: Limit, now: datetime) -> int:
 def take(session: Session, limit: Limit, now: datetime) -> bool:
     """Count one attempt against ``limit``; True when it is within the limit (the attempt may go on)."""
     key, bucket = limit.key[:200], _bucket(limit, now)
-    statement = dialect_insert(session.get_bind().dialect.name, ThrottleCounter).values(key=key, bucket=bucket, count=1,
-                                                        expires=(bucket + 1) * _seconds(limit))
-    statement = statement.on_conflict_do_update(
-        index_elements=[ThrottleCounter.key, ThrottleCounter.bucket],
-        set_={"count": ThrottleCounter.count + 1},
-    ).returning(ThrottleCounter.count)
+    values = {"key": key, "bucket": bucket, "count": 1, "expires": (bucket + 1) * _seconds(limit)}
     # One statement, nothing else: an intake request takes its limits inside the write transaction. The key's
     # ended windows are never read again and go with the hourly purge (they were deleted here, one more
     # statement under SQLite's write lock for almost every SMS reply: each number's first of the day).
-    return session.execute(statement).scalar_one() <= limit.count
+    return session.execute(_TAKE[session.get_bind().dialect.name], values).scalar_one() <= limit.count
+
+
+def _take_statement(dialect_name: str) -> Any:
+    statement = dialect_insert(dialect_name, ThrottleCounter.__table__)
+    return statement.on_conflict_do_update(index_elements=["key", "bucket"],
+                                           set_={"count": ThrottleCounter.__table__.c.count + 1}
+                                           ).returning(ThrottleCounter.__table__.c.count)
+
+
+# Built once per dialect (a statement's cache key is memoised on the object: docs/performance.md).
+_TAKE = {name: _take_statement(name) for name in ("sqlite", "postgresql")}
+_counters = ThrottleCounter.__table__
+_REFUND = (update(_counters).where(_counters.c.key == bindparam("k"), _counters.c.bucket == bindparam("b"),
+                                   _counters.c.count > 0).values(count=_counters.c.count - 1))
 
 
 def take_all(session: Session, limits: list[Limit], now: datetime) -> bool:
@@ -61,9 +71,7 @@ def take_all(session: Session, limits: list[Limit], now: datetime) -> bool:
 
 def refund(session: Session, limit: Limit, now: datetime) -> None:
     """Give back the attempt taken in this window (it succeeded)."""
-    session.execute(update(ThrottleCounter).where(
-        ThrottleCounter.key == limit.key[:200], ThrottleCounter.bucket == _bucket(limit, now),
-        ThrottleCounter.count > 0).values(count=ThrottleCounter.count - 1))
+    session.execute(_REFUND, {"k": limit.key[:200], "b": _bucket(limit, now)})
 
 
 def clear(session: Session, key_prefix: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from sipas.audit import audit
@@ -13,20 +13,27 @@ from sipas.models import Unit, UnitKind
 
 
 def get_unit(session: Session, code: str) -> Unit:
-    unit = session.scalar(select(Unit).where(Unit.code == code))
+    unit = session.scalar(_BY_CODE, {"code": code})
     if unit is None:
         raise UnknownUnit(f"Không tìm thấy đơn vị “{code}”.", field="unit", detail=f"unknown unit {code!r}")
     return unit
+
+
+_BY_CODE = select(Unit).where(Unit.code == bindparam("code"))  # built once (docs/performance.md)
 
 
 def descendants(session: Session, unit: Unit) -> list[Unit]:
     """The unit and every unit below it (a district's wards, a province's districts and wards)."""
     result, frontier = [unit], [unit.id]
     while frontier:
-        children = list(session.scalars(select(Unit).where(Unit.parent_id.in_(frontier)).order_by(Unit.code)))
+        children = list(session.scalars(_CHILDREN, {"parents": frontier}))
         result.extend(children)
         frontier = [c.id for c in children]
     return result
+
+
+# built once: every API rating walks its key's scope (docs/performance.md)
+_CHILDREN = select(Unit).where(Unit.parent_id.in_(bindparam("parents", expanding=True))).order_by(Unit.code)
 
 
 def covers(session: Session, scope: Unit, unit: Unit) -> bool:

@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from sipas.catalogue import Catalogue, Instrument
@@ -86,18 +86,23 @@ def _open_invitations(session: Session, read: Read, phone_hash: str, now: dateti
                       ) -> tuple[list[Invitation], bool | None]:
     """The number's open invitations (latest first) with dossier, unit and short link (into ``read``) loaded, and
     whether the number opted out (None when it has no open invitation: the caller asks then)."""
-    rows = session.execute(
-        select(Invitation, ShortLink, OptOut)
-        .outerjoin(ShortLink, ShortLink.id == Invitation.link_id)
-        .outerjoin(OptOut, OptOut.phone_hash == Invitation.phone_hash)
-        .options(joinedload(Invitation.dossier).joinedload(Dossier.unit))
-        .where(Invitation.phone_hash == phone_hash, Invitation.status.in_(REPLYABLE), Invitation.expires_at > now)
-        .order_by(Invitation.sent_at.desc())).all()
+    rows = session.execute(_OPEN_INVITATIONS, {"phone_hash": phone_hash, "now": now}).all()
     if not rows:
         return [], None
     read.links.update((link.id, link) for _invitation, link, _opt_out in rows if link is not None)
     opt_out_row = rows[0][2]
     return [row[0] for row in rows], opt_out_row is not None and opt_out_row.active
+
+
+# Built once: every SMS reply runs it (a statement's cache key is memoised on the object: docs/performance.md).
+_OPEN_INVITATIONS = (
+    select(Invitation, ShortLink, OptOut)
+    .outerjoin(ShortLink, ShortLink.id == Invitation.link_id)
+    .outerjoin(OptOut, OptOut.phone_hash == Invitation.phone_hash)
+    .options(joinedload(Invitation.dossier).joinedload(Dossier.unit))
+    .where(Invitation.phone_hash == bindparam("phone_hash"), Invitation.status.in_(REPLYABLE),
+           Invitation.expires_at > bindparam("now"))
+    .order_by(Invitation.sent_at.desc()))
 
 
 def _by_open_code(invitations: list[Invitation], text: str) -> tuple[Invitation, tuple[int, ...]] | None:
@@ -141,6 +146,10 @@ def _values(settings: Settings, invitation: Invitation, instrument: Instrument, 
     link = session.get(ShortLink, invitation.link_id) if invitation.link_id else None
     return {"don_vi": invitation.dossier.unit.name, "ma_ho_so": invitation.dossier.code,
             "link": link_url(settings, link) if link else "", "so_tieu_chi": str(len(instrument.citizen_criteria))}
+
+
+_CONVERSATION = select(Conversation).where(Conversation.phone_hash == bindparam("phone_hash"),
+                                          Conversation.dossier_id == bindparam("dossier"))
 
 
 def handle_inbound(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, *,
@@ -201,8 +210,7 @@ def _rate(session: Session, catalogue: Catalogue, settings: Settings, sms: Inbou
     instrument = catalogue.current(invitation.instrument_code, local_date(now, settings.tz))
     values = _values(settings, invitation, instrument, session)
     read.load(invitation.unit_id)  # before the first write below: no read under the write lock
-    conversation = session.scalar(select(Conversation).where(Conversation.phone_hash == sms.phone_hash,
-                                                             Conversation.dossier_id == invitation.dossier_id))
+    conversation = session.scalar(_CONVERSATION, {"phone_hash": sms.phone_hash, "dossier": invitation.dossier_id})
     collected = conversation.answers if conversation is not None and conversation.expires_at > now else {}
     merged = merge_ratings(instrument.citizen_criteria, collected, ratings)
     if merged.too_many:

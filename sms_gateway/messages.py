@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from sms_gateway.encoding import analyse
@@ -48,8 +48,13 @@ def template_text(session: Session, unit_id: int | None, kind: str) -> str:
 
 def unit_templates(session: Session, unit_id: int) -> dict[str, str]:
     """Every wording the unit chose, by kind, in one query (kinds it did not choose are absent)."""
-    rows = session.execute(select(MessageTemplate.kind, MessageTemplate.text).where(MessageTemplate.unit_id == unit_id))
+    rows = session.execute(_UNIT_TEMPLATES, {"unit": unit_id})
     return {kind: text for kind, text in rows if text}
+
+
+# Built once: every SMS reply runs them (a statement's cache key is memoised on the object: docs/performance.md).
+_UNIT_TEMPLATES = select(MessageTemplate.kind, MessageTemplate.text).where(MessageTemplate.unit_id == bindparam("unit"))
+_INSERT_OUTBOUND = OutboundMessage.__table__.insert()
 
 
 def phone_hint(phone: str) -> str:
@@ -72,6 +77,6 @@ def insert_outbound(session: Session, provider: str, kind: MessageKind, *, phone
                     now: datetime, status: MessageStatus) -> None:
     """``new_outbound`` as one Core INSERT, for an answer nobody needs the row of (a webhook's reply)."""
     info = analyse(body)
-    session.execute(insert(OutboundMessage).values(
-        provider=provider, kind=kind, to_hash=phone_hash, to_hint=phone_hint(phone), body=body,
-        segments=info.segments, encoding=info.encoding, status=status, created_at=now, updated_at=now))
+    session.execute(_INSERT_OUTBOUND, {
+        "provider": provider, "kind": kind, "to_hash": phone_hash, "to_hint": phone_hint(phone), "body": body,
+        "segments": info.segments, "encoding": info.encoding, "status": status, "created_at": now, "updated_at": now})

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from sipas.throttle import Limit, refund, take
@@ -46,6 +46,10 @@ def give_back(session: Session, phone_hash: str, now: datetime) -> None:
 
 def replies_today(session: Session, phone_hash: str, now: datetime) -> int:
     """Answers stored for the number in the last 24 hours (replies and follow-up questions alike)."""
-    return session.scalar(select(func.count()).select_from(OutboundMessage).where(
-        OutboundMessage.to_hash == phone_hash, OutboundMessage.kind.in_((MessageKind.REPLY, MessageKind.FOLLOW_UP)),
-        OutboundMessage.created_at > now - WINDOW)) or 0
+    return session.scalar(_REPLIES_SINCE, {"to_hash": phone_hash, "since": now - WINDOW}) or 0
+
+
+_REPLIES_SINCE = select(func.count()).select_from(OutboundMessage).where(  # built once: every SMS reply
+    OutboundMessage.to_hash == bindparam("to_hash"),
+    OutboundMessage.kind.in_((MessageKind.REPLY, MessageKind.FOLLOW_UP)),
+    OutboundMessage.created_at > bindparam("since"))

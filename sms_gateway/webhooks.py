@@ -16,7 +16,7 @@ from datetime import datetime
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator, get_signature_algorithm
@@ -97,9 +97,16 @@ def first_delivery(session: Session, provider: str, tokens: list[str], kind: str
 
 
 def earlier_reply(session: Session, provider: str, tokens: list[str]) -> str | None:
-    row = session.scalar(select(InboundDelivery).where(InboundDelivery.provider == provider,
-                                                       InboundDelivery.token.in_([t[:128] for t in tokens if t])))
+    row = session.scalar(_DELIVERY, {"provider": provider, "tokens": [t[:128] for t in tokens if t]})
     return row.reply if row is not None else None
+
+
+# Built once: every webhook runs them (a statement's cache key is memoised on the object: docs/performance.md).
+_DELIVERY = select(InboundDelivery).where(InboundDelivery.provider == bindparam("provider"),
+                                          InboundDelivery.token.in_(bindparam("tokens", expanding=True)))
+_DELIVERY_SEEN = select(InboundDelivery.id).where(InboundDelivery.provider == bindparam("provider"),
+                                                  InboundDelivery.token.in_(bindparam("tokens", expanding=True)))
+_CLAIM_DELIVERY = InboundDelivery.__table__.insert()
 
 
 def _hash(number: str) -> str | None:
@@ -144,15 +151,14 @@ def claim_delivery(session: Session, provider: str, tokens: list[str], kind: str
     rows = [{"provider": provider, "token": t[:128], "kind": kind, "reply": reply, "received_at": now}
             for t in tokens if t]
     try:
-        session.execute(insert(InboundDelivery), rows)
+        session.execute(_CLAIM_DELIVERY, rows)
     except IntegrityError:
         return False
     return True
 
 
 def earlier_delivery(session: Session, provider: str, tokens: list[str]) -> bool:
-    return session.scalar(select(InboundDelivery.id).where(
-        InboundDelivery.provider == provider, InboundDelivery.token.in_([t[:128] for t in tokens if t]))) is not None
+    return session.scalar(_DELIVERY_SEEN, {"provider": provider, "tokens": [t[:128] for t in tokens if t]}) is not None
 
 
 def _repeated(session: Session, provider: str, tokens: list[str], message_id: str) -> str | None:
