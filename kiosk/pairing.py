@@ -21,6 +21,7 @@ from kiosk.models import KioskDevice
 from sipas.audit import audit
 from sipas.errors import ValidationError
 from sipas.models import Unit
+from sipas.orm_rows import persistent
 from sipas.throttle import Limit, refund, take_all
 
 PAIRING_CODE_DIGITS = 8
@@ -106,7 +107,8 @@ def authenticate(session: Session, unit: Unit, token: str | None, *, now: dateti
     public_id, _, token_secret = (token or "").strip().partition(".")
     if not public_id or not token_secret:
         raise KioskUnpaired(detail="no device token")
-    device = session.scalar(_BY_PUBLIC_ID, {"public_id": public_id})
+    row = session.connection().execute(_BY_PUBLIC_ID, {"public_id": public_id}).first()
+    device = persistent(session, KioskDevice, row._mapping) if row is not None else None
     if device is None or device.token_hash is None or device.unit_id != unit.id or not hmac.compare_digest(
             device.token_hash, _digest(secret_key, "token", token_secret)):
         raise KioskUnpaired(detail="unknown device token")
@@ -117,7 +119,8 @@ def authenticate(session: Session, unit: Unit, token: str | None, *, now: dateti
     return device
 
 
-_BY_PUBLIC_ID = select(KioskDevice).where(KioskDevice.public_id == bindparam("public_id"))  # built once: every poll
+# built once, Core: every poll and rating (sipas.orm_rows)
+_BY_PUBLIC_ID = select(KioskDevice.__table__).where(KioskDevice.__table__.c.public_id == bindparam("public_id"))
 
 
 def revoke(session: Session, device: KioskDevice, *, now: datetime, actor: str) -> None:

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
-from sqlalchemy import bindparam, select
 
 from kiosk import pairing, picker, services
 from kiosk.config import instrument_payload, kiosk_rules, timings
@@ -17,11 +16,12 @@ from sipas.api.errors import register_api_errors
 from sipas.catalogue import Instrument
 from sipas.clock import utcnow
 from sipas.context import get_catalogue, get_settings
-from sipas.errors import ValidationError
+from sipas.errors import UnknownUnit, ValidationError
 from sipas.models import ResponseChannel, Unit
 from sipas.parsing import parse_timestamp
 from sipas.responses import ResponseInput, checked_comment, resolve_instrument
 from sipas.storage import db_session, lock_on_write
+from sipas.units import get_unit
 
 log = logging.getLogger(__name__)
 TOKEN_HEADER = "X-Kiosk-Token"
@@ -33,13 +33,10 @@ register_api_errors(api)
 
 
 def _unit(code: str) -> Unit:
-    unit = db_session().scalar(_UNIT_BY_CODE, {"code": code})
-    if unit is None:
+    try:
+        return get_unit(db_session(), code)
+    except UnknownUnit:
         abort(404)
-    return unit
-
-
-_UNIT_BY_CODE = select(Unit).where(Unit.code == bindparam("code"))  # built once: every poll and rating
 
 
 def _device(unit: Unit) -> KioskDevice:

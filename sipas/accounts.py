@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from sipas.audit import audit
 from sipas.errors import ValidationError
 from sipas.models import ApiKey, Role, Unit, User
+from sipas.orm_rows import persistent
 from sipas.throttle import Limit, refund, take_all
 from sipas.units import descendants
 
@@ -172,7 +174,10 @@ def create_api_key(session: Session, unit: Unit, *, name: str, actor: str) -> tu
 
 # Built once: SQLAlchemy memoises a statement's cache key on the object, so a statement made per request costs
 # more to build and to look up than the database takes to run it (see docs/performance.md).
-_KEY_BY_PREFIX = select(ApiKey).options(joinedload(ApiKey.unit)).where(ApiKey.prefix == bindparam("prefix"))
+# The key's unit in the same query: every API request reads it (scope, source, answer).
+_KEY_BY_PREFIX = (select(ApiKey.__table__, Unit.__table__)
+                  .join_from(ApiKey.__table__, Unit.__table__, ApiKey.__table__.c.unit_id == Unit.__table__.c.id)
+                  .where(ApiKey.__table__.c.prefix == bindparam("prefix")))
 
 
 def authenticate_api_key(session: Session, token: str, *, now: datetime, touch: bool = True) -> ApiKey | None:
@@ -181,9 +186,12 @@ def authenticate_api_key(session: Session, token: str, *, now: datetime, touch: 
     if not _TOKEN_SHAPE.fullmatch(token.strip()):
         return None  # also keeps NUL and other odd characters away from the database
     parts = token.strip().split("_")
-    # The unit in the same query: every API request reads it (scope, source, answer).
-    key = session.scalar(_KEY_BY_PREFIX, {"prefix": parts[1]})
-    if key is None or key.revoked_at is not None:
+    row = session.connection().execute(_KEY_BY_PREFIX, {"prefix": parts[1]}).first()
+    if row is None:
+        return None
+    key, unit = persistent(session, ApiKey, row._mapping), persistent(session, Unit, row._mapping)
+    set_committed_value(key, "unit", unit)
+    if key.revoked_at is not None:
         return None
     if not hmac.compare_digest(key.secret_hash, _hash_secret(parts[2])):
         return None

@@ -15,6 +15,7 @@ from sipas.audit import audit
 from sipas.clock import local_date
 from sipas.errors import ValidationError
 from sipas.models import Dossier, DossierContact, IntakeChannel, Response, Unit
+from sipas.orm_rows import persistent
 from sipas.text import is_storable
 
 CONSENT_WORDING_VERSION = "2025.1"
@@ -61,10 +62,13 @@ def find_dossier(session: Session, unit: Unit, code: str) -> Dossier | None:
     """The unit's dossier with this code; None for a code no dossier can have (NUL: PostgreSQL would refuse it)."""
     if not is_storable(code):
         return None
-    return session.scalar(_BY_CODE, {"unit": unit.id, "code": code})
+    row = session.connection().execute(_BY_CODE, {"unit": unit.id, "code": code}).first()
+    return persistent(session, Dossier, row._mapping) if row is not None else None
 
 
-_BY_CODE = select(Dossier).where(Dossier.unit_id == bindparam("unit"), Dossier.code == bindparam("code"))  # built once
+_dossiers = Dossier.__table__
+# built once, Core: every rating looks its dossier up (sipas.orm_rows)
+_BY_CODE = select(_dossiers).where(_dossiers.c.unit_id == bindparam("unit"), _dossiers.c.code == bindparam("code"))
 
 
 def apply_dossier(

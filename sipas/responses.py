@@ -155,13 +155,15 @@ def find_by_idempotency_key(session: Session, unit: Unit, source: str, key: str)
     """The response this client (unit and source: a kiosk device, an API key, a link, a provider) stored
     under ``key``; looked up through the unique index on (unit, source, key). Another client's key is
     never found, so it can neither replay someone else's response nor make a new rating look stored."""
-    return session.scalar(_BY_IDEMPOTENCY_KEY, {"unit": unit.id, "source": source, "key": key})
+    found = session.scalar(_ID_BY_IDEMPOTENCY_KEY, {"unit": unit.id, "source": source, "key": key})
+    return session.get(Response, found) if found is not None else None  # a replay is rare: the id first
 
 
 # Statements of every rating, built once (a statement's cache key is memoised on the object: docs/performance.md).
-_BY_IDEMPOTENCY_KEY = select(Response).where(Response.unit_id == bindparam("unit"),
-                                             Response.source == bindparam("source"),
-                                             Response.idempotency_key == bindparam("key"))
+_responses = Response.__table__
+_ID_BY_IDEMPOTENCY_KEY = select(_responses.c.id).where(_responses.c.unit_id == bindparam("unit"),
+                                                      _responses.c.source == bindparam("source"),
+                                                      _responses.c.idempotency_key == bindparam("key"))
 _INSERT_ANSWERS = Answer.__table__.insert()
 _INSERT_RESPONSE = {name: dialect_insert(name, Response.__table__).on_conflict_do_nothing()
                     .returning(Response.__table__.c.id) for name in ("sqlite", "postgresql")}
@@ -242,7 +244,8 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
               "created_at": now}
     # One statement: the unique constraints answer by storing nothing (no exception, so no savepoint to roll back
     # to and no unit of work), and the ORM object is made from the values and the new id.
-    new_id = session.execute(_INSERT_RESPONSE[session.get_bind().dialect.name], values).scalar()
+    connection = session.connection()  # Core statements: no ORM execution layer in between
+    new_id = connection.execute(_INSERT_RESPONSE[connection.dialect.name], values).scalar()
     if new_id is None:
         if data.idempotency_key and data.source:
             previous = find_by_idempotency_key(session, unit, data.source, data.idempotency_key)
@@ -260,7 +263,7 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
     set_committed_value(response, "dossier", dossier)
     set_committed_value(response, "unit", unit)
     # One multi-row INSERT for the answers (the rows are what ``response.answers`` loads if anyone reads it).
-    session.execute(_INSERT_ANSWERS, [
+    connection.execute(_INSERT_ANSWERS, [
         {"response_id": new_id, "criterion_code": a.criterion_code, "position": a.position,
          "option_code": a.option_code, "points": a.points} for a in answers])
     count_response(session, response, tz, answers=answers)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta, tzinfo
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, exists, func, literal, select, tuple_, update
@@ -98,8 +99,9 @@ def _upsert(session: Session | Connection, table: Table, key: Sequence[str], add
     if not rows:
         return
     dialect = session.get_bind().dialect.name if isinstance(session, Session) else session.dialect.name
-    session.execute(_upsert_statement(dialect, table, key, added),
-                    sorted(rows, key=lambda r: tuple(str(r[k]) for k in key)))
+    # The key's values compare as themselves (ints, text, dates): one response's rows share unit, form and
+    # channel and differ in grain, day, criterion and option, which order alike as values and as text.
+    session.execute(_upsert_statement(dialect, table, key, added), sorted(rows, key=itemgetter(*key)))
 
 
 def is_negative(instrument: Instrument, answers: Iterable[Answer]) -> bool:
@@ -152,11 +154,12 @@ def count_response(session: Session, response: Response, tz: tzinfo, *, sign: in
     in one multi-row INSERT, so ``response.answers`` would cost a reload); by default the relationship's."""
     given = response.answers if answers is None else answers
     answers, rows, negative = _response_rows(response, given, local_date(response.submitted_at, tz), sign)
-    _upsert(session, AnswerTally.__table__, ANSWER_KEY, ("answers",), answers)  # type: ignore[arg-type]
-    _upsert(session, ResponseTally.__table__, RESPONSE_KEY, ("responses", "negative", "follow_up"),  # type: ignore[arg-type]
+    connection = session.connection()  # Core statements: no ORM execution layer in between
+    _upsert(connection, AnswerTally.__table__, ANSWER_KEY, ("answers",), answers)  # type: ignore[arg-type]
+    _upsert(connection, ResponseTally.__table__, RESPONSE_KEY, ("responses", "negative", "follow_up"),  # type: ignore[arg-type]
             rows)
     if response.dossier_id is not None:
-        session.execute(_COUNT_DOSSIER, {"dossier": response.dossier_id, "added": sign,
+        connection.execute(_COUNT_DOSSIER, {"dossier": response.dossier_id, "added": sign,
                                          "added_negative": sign * negative})
 
 

@@ -10,16 +10,18 @@ from sqlalchemy.orm import Session
 from sipas.audit import audit
 from sipas.errors import UnknownUnit, ValidationError
 from sipas.models import Unit, UnitKind
+from sipas.orm_rows import persistent
 
 
 def get_unit(session: Session, code: str) -> Unit:
-    unit = session.scalar(_BY_CODE, {"code": code})
+    row = session.connection().execute(_BY_CODE, {"code": code}).first()
+    unit = persistent(session, Unit, row._mapping) if row is not None else None
     if unit is None:
         raise UnknownUnit(f"Không tìm thấy đơn vị “{code}”.", field="unit", detail=f"unknown unit {code!r}")
     return unit
 
 
-_BY_CODE = select(Unit).where(Unit.code == bindparam("code"))  # built once (docs/performance.md)
+_BY_CODE = select(Unit.__table__).where(Unit.__table__.c.code == bindparam("code"))  # built once, Core (orm_rows)
 
 
 def descendants(session: Session, unit: Unit) -> list[Unit]:
@@ -36,8 +38,21 @@ def descendants(session: Session, unit: Unit) -> list[Unit]:
 _CHILDREN = select(Unit).where(Unit.parent_id.in_(bindparam("parents", expanding=True))).order_by(Unit.code)
 
 
+def descendant_ids(session: Session, unit: Unit) -> list[int]:
+    """The ids of ``descendants`` (the unit's first), in the same order, without loading the units."""
+    result, frontier = [unit.id], [unit.id]
+    while frontier:
+        frontier = list(session.scalars(_CHILD_IDS, {"parents": frontier}))
+        result.extend(frontier)
+    return result
+
+
+_CHILD_IDS = (select(Unit.__table__.c.id).where(Unit.__table__.c.parent_id.in_(bindparam("parents", expanding=True)))
+              .order_by(Unit.__table__.c.code))
+
+
 def covers(session: Session, scope: Unit, unit: Unit) -> bool:
-    return any(u.id == unit.id for u in descendants(session, scope))
+    return unit.id in descendant_ids(session, scope)
 
 
 def create_unit(

@@ -28,7 +28,7 @@ from sipas.models import Dossier, IntakeChannel, Response, Unit
 from sipas.parsing import INTAKE_LABELS_VI, parse_bool, parse_intake_channel, parse_phone
 from sipas.storage import db_session
 from sipas.timeliness import timeliness
-from sipas.units import descendants
+from sipas.units import descendant_ids
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -44,12 +44,12 @@ def scoped_unit(session: Session, unit_code: str | None, dossier_code: str | Non
     own = current_key().unit
     if not dossier_code:
         return own
-    scope = descendants(session, own)  # not walked for a rating without a dossier (paper ballots)
+    scope = descendant_ids(session, own)  # not walked for a rating without a dossier (paper ballots)
     if len(scope) == 1:
         return own
     holders = list(session.scalars(
         select(Unit).join(Dossier, Dossier.unit_id == Unit.id)
-        .where(Dossier.code == dossier_code, Unit.id.in_([u.id for u in scope])).order_by(Unit.code)
+        .where(Dossier.code == dossier_code, Unit.id.in_(scope)).order_by(Unit.code)
     ))
     if len(holders) > 1:
         raise ValidationError("Mã hồ sơ này có ở nhiều đơn vị; hãy gửi kèm mã đơn vị (unit).", field="unit",
