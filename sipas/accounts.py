@@ -11,7 +11,7 @@ import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -21,7 +21,7 @@ from sipas.errors import ValidationError
 from sipas.models import ApiKey, Role, Unit, User
 from sipas.orm_rows import persistent
 from sipas.throttle import Limit, refund, take_all
-from sipas.units import descendants
+from sipas.units import descendants, note_leaf
 
 MIN_PASSWORD_LENGTH = 10
 KEY_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -174,8 +174,11 @@ def create_api_key(session: Session, unit: Unit, *, name: str, actor: str) -> tu
 
 # Built once: SQLAlchemy memoises a statement's cache key on the object, so a statement made per request costs
 # more to build and to look up than the database takes to run it (see docs/performance.md).
-# The key's unit in the same query: every API request reads it (scope, source, answer).
-_KEY_BY_PREFIX = (select(ApiKey.__table__, Unit.__table__)
+# The key's unit in the same query: every API request reads it (scope, source, answer), and whether units lie
+# below it (a ward's key covers its ward alone: then a rating's scope needs no query).
+_child_units = Unit.__table__.alias("child_unit")
+_KEY_BY_PREFIX = (select(ApiKey.__table__, Unit.__table__,
+                         exists().where(_child_units.c.parent_id == Unit.__table__.c.id).label("unit_has_children"))
                   .join_from(ApiKey.__table__, Unit.__table__, ApiKey.__table__.c.unit_id == Unit.__table__.c.id)
                   .where(ApiKey.__table__.c.prefix == bindparam("prefix")))
 
@@ -191,6 +194,8 @@ def authenticate_api_key(session: Session, token: str, *, now: datetime, touch: 
         return None
     key, unit = persistent(session, ApiKey, row._mapping), persistent(session, Unit, row._mapping)
     set_committed_value(key, "unit", unit)
+    if not row.unit_has_children:
+        note_leaf(session, unit.id)
     if key.revoked_at is not None:
         return None
     if not hmac.compare_digest(key.secret_hash, _hash_secret(parts[2])):

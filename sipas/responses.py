@@ -16,6 +16,7 @@ from sipas.clock import local_date
 from sipas.dossiers import find_dossier
 from sipas.errors import (
     AlreadyRated,
+    DomainError,
     DossierNotReturned,
     DossierRequired,
     MissingAnswer,
@@ -164,7 +165,8 @@ _responses = Response.__table__
 _ID_BY_IDEMPOTENCY_KEY = select(_responses.c.id).where(_responses.c.unit_id == bindparam("unit"),
                                                       _responses.c.source == bindparam("source"),
                                                       _responses.c.idempotency_key == bindparam("key"))
-_INSERT_ANSWERS = Answer.__table__.insert()
+_INSERT_ANSWERS = {"sqlite": Answer.__table__.insert(),  # on PostgreSQL one multi-row INSERT (see tally._upsert)
+                   "postgresql": Answer.__table__.insert().returning(Answer.__table__.c.id)}
 _INSERT_RESPONSE = {name: dialect_insert(name, Response.__table__).on_conflict_do_nothing()
                     .returning(Response.__table__.c.id) for name in ("sqlite", "postgresql")}
 
@@ -183,14 +185,22 @@ def record_response(
 
     A resend with a key this unit and source already stored returns that response (``replayed=True``). A refused
     duplicate is audited and raises ``AlreadyRated``; the caller commits so the audit event stays.
+
+    The key is not looked up first: a resend passes the same checks, and the insert finds the stored key (its
+    unique constraint) and answers with that response, so a new rating, by far the common case, costs one query
+    less. Should a resend fail a check that its first sending passed (the dossier changed meanwhile), the key is
+    looked up then, and the stored response still wins.
     """
     _check_key(data)
-    if data.idempotency_key:
-        previous = find_by_idempotency_key(session, unit, data.source or "", data.idempotency_key)
+    try:
+        prepared = prepare_response(session, catalogue, unit, data, now=now, tz=tz)
+    except DomainError:
+        previous = (find_by_idempotency_key(session, unit, data.source or "", data.idempotency_key)
+                    if data.idempotency_key else None)
         if previous is not None:
             return Recorded(previous, replayed=True)
-    return store_response(session, prepare_response(session, catalogue, unit, data, now=now, tz=tz),
-                          now=now, tz=tz, actor=actor)
+        raise
+    return store_response(session, prepared, now=now, tz=tz, actor=actor)
 
 
 def _check_key(data: ResponseInput) -> None:
@@ -263,7 +273,7 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
     set_committed_value(response, "dossier", dossier)
     set_committed_value(response, "unit", unit)
     # One multi-row INSERT for the answers (the rows are what ``response.answers`` loads if anyone reads it).
-    connection.execute(_INSERT_ANSWERS, [
+    connection.execute(_INSERT_ANSWERS[connection.dialect.name], [
         {"response_id": new_id, "criterion_code": a.criterion_code, "position": a.position,
          "option_code": a.option_code, "points": a.points} for a in answers])
     count_response(session, response, tz, answers=answers)

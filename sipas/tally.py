@@ -86,6 +86,10 @@ def _upsert_statement(dialect: str, table: Table, key: Sequence[str], added: Seq
         stmt = dialect_insert(dialect, table)
         found = stmt.on_conflict_do_update(index_elements=list(key),
                                            set_={c: table.c[c] + stmt.excluded[c] for c in added})
+        if dialect == "postgresql":
+            # With RETURNING, SQLAlchemy sends the rows as one multi-row INSERT (insertmanyvalues, in the rows'
+            # order); without it psycopg runs one INSERT per row in a pipeline, at several times the cost.
+            found = found.returning(table.c.id)
         _UPSERTS[(dialect, table.name)] = found
     return found
 

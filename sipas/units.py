@@ -38,8 +38,19 @@ def descendants(session: Session, unit: Unit) -> list[Unit]:
 _CHILDREN = select(Unit).where(Unit.parent_id.in_(bindparam("parents", expanding=True))).order_by(Unit.code)
 
 
+_LEAVES = "sipas_leaf_units"  # session.info: ids of units this session read to have no unit below them
+
+
+def note_leaf(session: Session, unit_id: int) -> None:
+    """Remember for this session that a query just read the unit to have no unit below it (the API key's lookup
+    reads that with the key), so that ``descendant_ids`` needs no query of its own."""
+    session.info.setdefault(_LEAVES, set()).add(unit_id)
+
+
 def descendant_ids(session: Session, unit: Unit) -> list[int]:
     """The ids of ``descendants`` (the unit's first), in the same order, without loading the units."""
+    if unit.id in session.info.get(_LEAVES, ()):
+        return [unit.id]
     result, frontier = [unit.id], [unit.id]
     while frontier:
         frontier = list(session.scalars(_CHILD_IDS, {"parents": frontier}))

@@ -146,6 +146,19 @@ def test_an_idempotency_key_replays_the_stored_response(api: Api, dossier, sessi
                           .where(AuditEvent.action == "response.duplicate_refused")) == 0
 
 
+def test_a_resend_replays_even_when_its_checks_would_now_fail(api: Api, dossier, session):
+    """The key is not looked up before the checks (the insert finds it): a resend that the checks would now
+    refuse, here because the dossier's return was undone meanwhile, still gets the stored response."""
+    first = api.post("/responses", quay4(idempotency_key="portal-43"))
+    assert first.status_code == 201, first.json
+    dossier.returned_at = None
+    session.commit()
+    replay = api.post("/responses", quay4(idempotency_key="portal-43"))
+    assert replay.status_code == 200 and replay.json == first.json
+    other_key = api.post("/responses", quay4(idempotency_key="portal-44"))
+    assert other_key.status_code == 422 and other_key.json["error"]["code"] == "not_returned"
+
+
 def test_a_date_alone_as_submitted_at_is_a_local_date(api: Api, dossier, session):
     response = api.post("/responses", quay4(submitted_at="2026-01-07"))
     assert response.json["submitted_at"] == "2026-01-07T00:00:00+07:00"
