@@ -102,13 +102,16 @@ def pair(session: Session, unit: Unit, code: str, *, now: datetime, secret_key: 
     return Paired(device, f"{device.public_id}.{token_secret}")
 
 
-def authenticate(session: Session, unit: Unit, token: str | None, *, now: datetime, secret_key: str) -> KioskDevice:
-    """The device owning ``token`` for this unit; raises 401/403 errors with Vietnamese messages."""
+def authenticate(session: Session, unit: Unit, token: str | None, *, now: datetime, secret_key: str,
+                 device: KioskDevice | None = None) -> KioskDevice:
+    """The device owning ``token`` for this unit; raises 401/403 errors with Vietnamese messages. ``device``: the
+    token's device when the caller already read it (``device_with_unit``)."""
     public_id, _, token_secret = (token or "").strip().partition(".")
     if not public_id or not token_secret:
         raise KioskUnpaired(detail="no device token")
-    row = session.connection().execute(_BY_PUBLIC_ID, {"public_id": public_id}).first()
-    device = persistent(session, KioskDevice, row._mapping) if row is not None else None
+    if device is None or device.public_id != public_id:
+        row = session.connection().execute(_BY_PUBLIC_ID, {"public_id": public_id}).first()
+        device = persistent(session, KioskDevice, row._mapping) if row is not None else None
     if device is None or device.token_hash is None or device.unit_id != unit.id or not hmac.compare_digest(
             device.token_hash, _digest(secret_key, "token", token_secret)):
         raise KioskUnpaired(detail="unknown device token")
@@ -121,6 +124,26 @@ def authenticate(session: Session, unit: Unit, token: str | None, *, now: dateti
 
 # built once, Core: every poll and rating (sipas.orm_rows)
 _BY_PUBLIC_ID = select(KioskDevice.__table__).where(KioskDevice.__table__.c.public_id == bindparam("public_id"))
+
+
+def device_with_unit(session: Session, unit_code: str, token: str | None) -> tuple[Unit, KioskDevice] | None:
+    """The unit and the token's device in one query, when the device belongs to that unit (every poll and rating
+    of a paired kiosk); None otherwise, and the caller looks them up one by one for the precise error. Nothing
+    is authenticated here: ``authenticate`` checks the token's secret."""
+    public_id = (token or "").strip().partition(".")[0]
+    if not public_id:
+        return None
+    row = session.connection().execute(_DEVICE_WITH_UNIT, {"public_id": public_id, "code": unit_code}).first()
+    if row is None:
+        return None
+    return persistent(session, Unit, row._mapping), persistent(session, KioskDevice, row._mapping)
+
+
+_DEVICE_WITH_UNIT = (select(KioskDevice.__table__, Unit.__table__)
+                     .join_from(KioskDevice.__table__, Unit.__table__,
+                                KioskDevice.__table__.c.unit_id == Unit.__table__.c.id)
+                     .where(KioskDevice.__table__.c.public_id == bindparam("public_id"),
+                            Unit.__table__.c.code == bindparam("code")))
 
 
 def revoke(session: Session, device: KioskDevice, *, now: datetime, actor: str) -> None:

@@ -39,9 +39,14 @@ def _unit(code: str) -> Unit:
         abort(404)
 
 
-def _device(unit: Unit) -> KioskDevice:
-    return pairing.authenticate(db_session(), unit, request.headers.get(TOKEN_HEADER), now=utcnow(),
-                                secret_key=secret_key())
+def _paired(unit_code: str) -> tuple[Unit, KioskDevice]:
+    """The unit and the authenticated device of a kiosk request: one query for a paired kiosk of the unit;
+    otherwise the unit (404) and the device (401/403) one by one, for the precise answer."""
+    session, token = db_session(), request.headers.get(TOKEN_HEADER)
+    found = pairing.device_with_unit(session, unit_code, token)
+    unit = found[0] if found is not None else _unit(unit_code)
+    return unit, pairing.authenticate(session, unit, token, now=utcnow(), secret_key=secret_key(),
+                                      device=found[1] if found is not None else None)
 
 
 def _instrument(unit: Unit) -> Instrument:
@@ -102,8 +107,7 @@ def pair(unit_code: str):  # type: ignore[no-untyped-def]
 @api.post("/lookup")
 def lookup(unit_code: str):  # type: ignore[no-untyped-def]
     """A dossier code → its procedure name only (never personal data), if it can be rated now."""
-    unit = _unit(unit_code)
-    _device(unit)
+    unit = _paired(unit_code)[0]
     session = db_session()
     dossier = services.rateable_dossier(session, unit, str(_json().get("code", "")))
     session.commit()
@@ -114,8 +118,7 @@ def lookup(unit_code: str):  # type: ignore[no-untyped-def]
 def recent(unit_code: str):  # type: ignore[no-untyped-def]
     """The last digits of a receipt's code → the unit's recently returned dossiers with that sequence
     (procedure name and return day only: the list is on a public screen; see kiosk/picker.py)."""
-    unit = _unit(unit_code)
-    _device(unit)
+    unit = _paired(unit_code)[0]
     session = db_session()
     matches = picker.recent_matches(session, unit, str(_json().get("digits", "")), now=utcnow(),
                                     tz=get_settings().tz)
@@ -128,8 +131,7 @@ def recent(unit_code: str):  # type: ignore[no-untyped-def]
 @lock_on_write
 def submit(unit_code: str):  # type: ignore[no-untyped-def]
     """Store a rating exactly once (idempotency key); a resend of a stored key is acknowledged."""
-    unit = _unit(unit_code)
-    device = _device(unit)
+    unit, device = _paired(unit_code)
     data = _json()
     key = str(data.get("key") or request.headers.get("Idempotency-Key") or "").strip()
     if not 8 <= len(key) <= 100:
@@ -166,8 +168,7 @@ def _submitted_at(raw: object) -> datetime | None:
 @api.post("/heartbeat")
 def heartbeat(unit_code: str):  # type: ignore[no-untyped-def]
     """The kiosk reports it is alive, how many ratings wait in its queue and how many the server refused."""
-    unit = _unit(unit_code)
-    device = _device(unit)
+    unit, device = _paired(unit_code)
     data = _json()
     services.heartbeat(device, queued=data.get("queued"), rejected=data.get("rejected"),
                        client_time=data.get("client_time"), now=utcnow())
@@ -181,8 +182,7 @@ def armed(unit_code: str):  # type: ignore[no-untyped-def]
 
     A POST: handing over changes state (and so does the device's contact time), and on SQLite a GET's
     read transaction cannot take the write lock under load."""
-    unit = _unit(unit_code)
-    device = _device(unit)
+    unit, device = _paired(unit_code)
     session = db_session()
     dossier = services.take_armed(session, device, now=utcnow())
     session.commit()

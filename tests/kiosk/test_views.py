@@ -311,3 +311,18 @@ def test_device_polls_never_rewrite_the_clerks_session_cookie(client, session):
     polls[2].close()
     assert [p.headers.get("Set-Cookie") for p in polls] == [None] * 4
     assert polls[0].status_code == 200 and polls[1].status_code == 200
+
+
+def test_a_device_token_answers_for_its_own_unit_only(client, session):
+    """The unit and the device are read in one query; a token shown to another unit, an unknown unit or a
+    wrong secret still get their own precise answers."""
+    unit, device, headers = paired_unit(session)
+    other = create_unit(session)
+    session.commit()
+    assert client.post(f"/kiosk/{unit.code}/api/armed", headers=headers, json={}).status_code == 200
+    elsewhere = client.post(f"/kiosk/{other.code}/api/armed", headers=headers, json={})
+    assert elsewhere.status_code == 401 and elsewhere.get_json()["error"]["code"] == "kiosk_unpaired"
+    assert client.post("/kiosk/KHONG-CO/api/armed", headers=headers, json={}).status_code == 404
+    forged = {"X-Kiosk-Token": device.public_id + ".khong-dung"}
+    wrong = client.post(f"/kiosk/{unit.code}/api/armed", headers=forged, json={})
+    assert wrong.status_code == 401 and wrong.get_json()["error"]["code"] == "kiosk_unpaired"
