@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from sipas.catalogue import Catalogue, Instrument
 from sipas.clock import local_date
 from sipas.errors import AlreadyRated, DomainError
 from sipas.models import Dossier, ResponseChannel, Unit
+from sipas.orm_rows import persistent
 from sipas.responses import ResponseInput, record_response
 from sipas.settings import Settings
 from sms_gateway.links import link_url
@@ -86,23 +88,39 @@ def _open_invitations(session: Session, read: Read, phone_hash: str, now: dateti
                       ) -> tuple[list[Invitation], bool | None]:
     """The number's open invitations (latest first) with dossier, unit and short link (into ``read``) loaded, and
     whether the number opted out (None when it has no open invitation: the caller asks then)."""
-    rows = session.execute(_OPEN_INVITATIONS, {"phone_hash": phone_hash, "now": now}).all()
+    rows = session.connection().execute(_OPEN_INVITATIONS, {"phone_hash": phone_hash, "now": now}).all()
     if not rows:
         return [], None
-    read.links.update((link.id, link) for _invitation, link, _opt_out in rows if link is not None)
-    opt_out_row = rows[0][2]
-    return [row[0] for row in rows], opt_out_row is not None and opt_out_row.active
+    invitations = []
+    for row in rows:
+        # Made into objects as the ORM's loader would (sipas.orm_rows), the invitation holding its dossier and the
+        # dossier its unit as loaded (the session's identity map alone holds objects weakly).
+        values = row._mapping
+        dossier = persistent(session, Dossier, values)
+        set_committed_value(dossier, "unit", persistent(session, Unit, values))
+        invitation = persistent(session, Invitation, values)
+        set_committed_value(invitation, "dossier", dossier)
+        invitations.append(invitation)
+        if values[_links.c.id] is not None:
+            link = persistent(session, ShortLink, values)
+            read.links[link.id] = link
+    opted_out = rows[0]._mapping[_opt_outs.c.phone_hash] is not None and persistent(
+        session, OptOut, rows[0]._mapping).active
+    return invitations, opted_out
 
 
 # Built once: every SMS reply runs it (a statement's cache key is memoised on the object: docs/performance.md).
+_invitations, _links, _opt_outs = Invitation.__table__, ShortLink.__table__, OptOut.__table__
+_dossiers, _units = Dossier.__table__, Unit.__table__
 _OPEN_INVITATIONS = (
-    select(Invitation, ShortLink, OptOut)
-    .outerjoin(ShortLink, ShortLink.id == Invitation.link_id)
-    .outerjoin(OptOut, OptOut.phone_hash == Invitation.phone_hash)
-    .options(joinedload(Invitation.dossier).joinedload(Dossier.unit))
-    .where(Invitation.phone_hash == bindparam("phone_hash"), Invitation.status.in_(REPLYABLE),
-           Invitation.expires_at > bindparam("now"))
-    .order_by(Invitation.sent_at.desc()))
+    select(_invitations, _links, _opt_outs, _dossiers, _units)
+    .select_from(_invitations.join(_dossiers, _dossiers.c.id == _invitations.c.dossier_id)
+                 .join(_units, _units.c.id == _dossiers.c.unit_id)
+                 .outerjoin(_links, _links.c.id == _invitations.c.link_id)
+                 .outerjoin(_opt_outs, _opt_outs.c.phone_hash == _invitations.c.phone_hash))
+    .where(_invitations.c.phone_hash == bindparam("phone_hash"), _invitations.c.status.in_(REPLYABLE),
+           _invitations.c.expires_at > bindparam("now"))
+    .order_by(_invitations.c.sent_at.desc()))
 
 
 def _by_open_code(invitations: list[Invitation], text: str) -> tuple[Invitation, tuple[int, ...]] | None:
