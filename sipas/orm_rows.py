@@ -20,22 +20,30 @@ T = TypeVar("T")
 
 
 @functools.cache
-def _layout(model: type) -> tuple[Any, tuple[Column[Any], ...], tuple[tuple[Column[Any], str], ...]]:
-    """The model's mapper, primary-key columns and (column, attribute name) of every mapped column."""
+def _layout(model: type) -> tuple[Any, tuple[str, ...], tuple[tuple[Column[Any], str], ...]]:
+    """The model's mapper, primary-key attribute names and (column, attribute name) of every mapped column."""
     mapper = inspect(model)
-    return mapper, tuple(mapper.primary_key), tuple((prop.columns[0], prop.key) for prop in mapper.column_attrs)
+    attributes = tuple((prop.columns[0], prop.key) for prop in mapper.column_attrs)
+    names = dict(attributes)
+    return mapper, tuple(names[column] for column in mapper.primary_key), attributes
 
 
 def persistent(session: Session, model: type[T], row: Mapping[Any, Any]) -> T:
     """The object of ``row`` (a Core row mapping keyed by the model's ``Column`` objects) in ``session``."""
-    mapper, primary_key, attributes = _layout(model)
-    existing = session.identity_map.get(mapper.identity_key_from_primary_key([row[c] for c in primary_key]))
+    return loaded(session, model, {name: row[column] for column, name in _layout(model)[2]})
+
+
+def loaded(session: Session, model: type[T], values: Mapping[str, Any]) -> T:
+    """The object with these attribute values (the primary key's among them) in ``session``, as if loaded: what a
+    Core statement just read, or just wrote (``store_response``). Attributes not given load when first read."""
+    mapper, primary_key, _attributes = _layout(model)
+    existing = session.identity_map.get(mapper.identity_key_from_primary_key([values[name] for name in primary_key]))
     if existing is not None:
         return existing  # type: ignore[no-any-return]
     # As the ORM's loader fills an object: straight into its __dict__ (no attribute events, no history; the
     # constructor's instrumented setters took three times as long), then marked as loaded with that identity.
     instance = mapper.class_manager.new_instance()
-    instance.__dict__.update({name: row[column] for column, name in attributes})
+    instance.__dict__.update(values)
     make_transient_to_detached(instance)
     session.add(instance)
     return instance  # type: ignore[no-any-return]

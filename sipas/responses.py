@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from sipas.audit import audit
@@ -29,6 +29,7 @@ from sipas.errors import (
 )
 from sipas.instrument_records import record_use
 from sipas.models import Answer, Dossier, Response, ResponseChannel, Unit
+from sipas.orm_rows import loaded
 from sipas.tally import count_response, is_follow_up, is_negative
 from sipas.text import fold, is_storable, storable
 from sipas.upsert import dialect_insert
@@ -265,9 +266,7 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
               subject=dossier.code if dossier else None, instrument=instrument.code, channel=str(data.channel))
         raise AlreadyRated(field="dossier_code",
                            detail=f"{dossier.code if dossier else '-'} already rated with {instrument.code}")
-    response = Response(id=new_id, **values)
-    make_transient_to_detached(response)
-    session.add(response)  # persistent, as if loaded: nothing to flush
+    response = loaded(session, Response, {"id": new_id, **values})  # persistent, as if loaded: nothing to flush
     # The dossier and unit at hand, as if loaded: a caller's ``response.dossier`` (the API's answer, built inside
     # the write transaction) reads nothing back.
     set_committed_value(response, "dossier", dossier)
