@@ -30,7 +30,7 @@ from sipas.errors import (
 from sipas.instrument_records import record_use
 from sipas.models import Answer, Dossier, Response, ResponseChannel, Unit
 from sipas.orm_rows import loaded
-from sipas.tally import count_response, is_follow_up, is_negative
+from sipas.tally import add_counts, counts_of, is_follow_up, is_negative
 from sipas.text import fold, is_storable, storable
 from sipas.upsert import dialect_insert
 
@@ -166,7 +166,7 @@ _responses = Response.__table__
 _ID_BY_IDEMPOTENCY_KEY = select(_responses.c.id).where(_responses.c.unit_id == bindparam("unit"),
                                                       _responses.c.source == bindparam("source"),
                                                       _responses.c.idempotency_key == bindparam("key"))
-_INSERT_ANSWERS = {"sqlite": Answer.__table__.insert(),  # on PostgreSQL one multi-row INSERT (see tally._upsert)
+_INSERT_ANSWERS = {"sqlite": Answer.__table__.insert(),  # PostgreSQL: one multi-row INSERT (tally._upsert_statement)
                    "postgresql": Answer.__table__.insert().returning(Answer.__table__.c.id)}
 _INSERT_RESPONSE = {name: dialect_insert(name, Response.__table__).on_conflict_do_nothing()
                     .returning(Response.__table__.c.id) for name in ("sqlite", "postgresql")}
@@ -253,6 +253,11 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
               "comment": prepared.comment, "idempotency_key": data.idempotency_key or None, "source": data.source,
               "flagged": False, "negative": negative, "follow_up": is_follow_up(negative, prepared.comment),
               "created_at": now}
+    # Every row is built before the first write: on SQLite that write takes the lock (``lock_on_write``), held
+    # from then on for the statements and the commit alone.
+    counts = counts_of(values, answers, tz)
+    answer_rows = [{"response_id": None, "criterion_code": a.criterion_code, "position": a.position,
+                    "option_code": a.option_code, "points": a.points} for a in answers]
     # One statement: the unique constraints answer by storing nothing (no exception, so no savepoint to roll back
     # to and no unit of work), and the ORM object is made from the values and the new id.
     connection = session.connection()  # Core statements: no ORM execution layer in between
@@ -266,15 +271,15 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
               subject=dossier.code if dossier else None, instrument=instrument.code, channel=str(data.channel))
         raise AlreadyRated(field="dossier_code",
                            detail=f"{dossier.code if dossier else '-'} already rated with {instrument.code}")
+    for row in answer_rows:
+        row["response_id"] = new_id
+    # One multi-row INSERT for the answers (the rows are what ``response.answers`` loads if anyone reads it).
+    connection.execute(_INSERT_ANSWERS[connection.dialect.name], answer_rows)
+    add_counts(connection, counts)
+    record_use(session, instrument, now=now)
     response = loaded(session, Response, {"id": new_id, **values})  # persistent, as if loaded: nothing to flush
-    # The dossier and unit at hand, as if loaded: a caller's ``response.dossier`` (the API's answer, built inside
-    # the write transaction) reads nothing back.
+    # The dossier and unit at hand, as if loaded: a caller's ``response.dossier`` (the API's answer) reads
+    # nothing back.
     set_committed_value(response, "dossier", dossier)
     set_committed_value(response, "unit", unit)
-    # One multi-row INSERT for the answers (the rows are what ``response.answers`` loads if anyone reads it).
-    connection.execute(_INSERT_ANSWERS[connection.dialect.name], [
-        {"response_id": new_id, "criterion_code": a.criterion_code, "position": a.position,
-         "option_code": a.option_code, "points": a.points} for a in answers])
-    count_response(session, response, tz, answers=answers)
-    record_use(session, instrument, now=now)
     return Recorded(response, answers=tuple((a.criterion_code, a.option_code) for a in answers))

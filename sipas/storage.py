@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sipas.settings import Settings
@@ -59,13 +61,20 @@ def _sqlite_lock_on_write(connection: Any, _cursor: Any, statement: str, *_args:
         return
     # Intake writers queue before SQLite's lock: a waiting writer is woken the moment the one before
     # it is done, where SQLite's busy handler would sleep 1, 2, 5 … 100 ms between tries.
-    queue = _write_queue(str(connection.engine.url.database))
+    database = str(connection.engine.url.database)
+    queue = _write_queue(database)
     if queue.enter(WRITE_QUEUE_TIMEOUT):
         connection.info["sipas_write_queue"] = queue
     try:
+        if database and database != ":memory:":
+            # The commit writes the log without syncing it; the sync follows after the lock is let go, shared
+            # with the writers that committed meanwhile (``WalSync``), before the request is answered.
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+            connection.info["sipas_wal_sync"] = _wal_sync(database)
         dbapi_connection.execute("BEGIN IMMEDIATE")
     except BaseException:
         _leave_write_queue(connection.info)
+        _synced_after_commit(dbapi_connection, connection.info)
         raise
 
 
@@ -137,11 +146,120 @@ def _leave_write_queue(info: dict[str, Any]) -> None:
         queue.leave()
 
 
-def _sqlite_connection_returned(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
+class WalSync:
+    """Group commit for intake on SQLite: one ``fsync`` of the write-ahead log for every writer that committed
+    while the previous one ran, outside SQLite's write lock.
+
+    With ``synchronous=FULL`` each commit syncs the log before it returns, under the write lock, so the next
+    writer waits for the disk (measured: half of the time a rating holds the lock). An intake transaction
+    commits with ``NORMAL`` instead (the log written, not synced), lets the lock go, and then calls ``sync``,
+    which returns only once an ``fsync`` of the log that began after that commit has finished: the rating is
+    on disk before the request is answered, as with ``FULL``, while the next writer already runs. A sync in
+    progress when a writer arrives may have begun before its commit, so that writer waits for the next one,
+    which covers everyone who arrived meanwhile.
+
+    Why this is as safe as ``FULL``: the commit's frames and the log's header are in the log file, and one
+    ``fsync`` of the file makes them durable together; SQLite reuses the log from its start only after a
+    checkpoint that copied every frame into the database file and synced that file (as it does with
+    ``NORMAL``), so an earlier acknowledged commit is never only in a part of the log being rewritten; and a
+    log that no longer exists was checkpointed into the synced database file. The folder is synced too when
+    the log file is new (a new file's name is on disk only then), as SQLite does with ``FULL``.
+    """
+
+    def __init__(self, database: str) -> None:
+        self.log = f"{database}-wal"
+        self.folder = os.path.dirname(os.path.abspath(database))
+        self._cond = threading.Condition()
+        self._requested = 0  # tickets handed out, one per sync() call
+        self._synced = 0  # every ticket up to this one is covered by a finished fsync
+        self._syncing = False
+        self._inode: int | None = None  # of the log file last synced: a new one means its folder entry is new
+
+    def sync(self) -> None:
+        """Return once an ``fsync`` of the log that began after this call has finished (or raise its error)."""
+        with self._cond:
+            self._requested += 1
+            ticket = self._requested
+            while self._synced < ticket:
+                if self._syncing:
+                    self._cond.wait()
+                    continue
+                self._syncing, covered = True, self._requested
+                self._cond.release()
+                try:
+                    self._fsync()
+                finally:
+                    self._cond.acquire()
+                    self._syncing = False
+                    self._cond.notify_all()
+                self._synced = max(self._synced, covered)
+
+    def _fsync(self) -> None:
+        try:
+            fd = os.open(self.log, os.O_RDONLY)
+        except FileNotFoundError:
+            return  # checkpointed into the database file and removed: SQLite synced that file
+        try:
+            os.fsync(fd)
+            inode = os.fstat(fd).st_ino
+        finally:
+            os.close(fd)
+        if inode != self._inode:
+            folder = os.open(self.folder, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+            self._inode = inode
+
+
+_WAL_SYNCS: dict[str, WalSync] = {}
+
+
+def _wal_sync(database: str) -> WalSync:
+    found = _WAL_SYNCS.get(database)
+    if found is None:
+        with _WRITE_QUEUES_LOCK:
+            found = _WAL_SYNCS.setdefault(database, WalSync(database))
+    return found
+
+
+def _synced_after_commit(dbapi_connection: Any, info: dict[str, Any]) -> None:
+    """Give the connection its ``synchronous=FULL`` back and, when its intake transaction committed, wait for
+    the shared sync of the log (``WalSync``): the caller answers only after it."""
+    wal_sync = info.pop("sipas_wal_sync", None)
+    if wal_sync is None:
+        return
+    committed = info.pop("sipas_committed", False)
+    try:
+        dbapi_connection.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
+    except sqlite3.Error:
+        # A connection closed or broken (pool close/invalidate events) is not used again; a healthy one that
+        # failed here must not serve another writer with NORMAL: the pool is told to drop it.
+        info["sipas_discard"] = True
+    finally:
+        if committed:
+            wal_sync.sync()
+
+
+def _sqlite_committing(connection: Any) -> None:
+    if "sipas_wal_sync" in connection.info:
+        connection.info["sipas_committed"] = True
+
+
+def _sqlite_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    if record.info.pop("sipas_discard", False):
+        raise DisconnectionError("synchronous=FULL could not be restored on this connection")  # the pool opens another
+
+
+def _sqlite_connection_returned(dbapi_connection: Any, record: Any, *_args: Any) -> None:
     # The session gives its connection back right after its commit or rollback (and on close, error or
-    # invalidation): the transaction is over, the next writer of this process may go.
+    # invalidation): the transaction is over, the next writer of this process may go; then, if it committed,
+    # the log is synced (outside the lock) before the request goes on to be answered.
     if record is not None:
         _leave_write_queue(record.info)
+        if dbapi_connection is not None:
+            _synced_after_commit(dbapi_connection, record.info)
 
 
 def _sqlite_autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
@@ -160,6 +278,8 @@ def make_engine(database_url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "before_cursor_execute", _sqlite_lock_on_write)
+        event.listen(engine, "commit", _sqlite_committing)
+        event.listen(engine.pool, "checkout", _sqlite_checkout)
         for name in ("checkin", "close", "invalidate", "detach"):
             event.listen(engine.pool, name, _sqlite_connection_returned)
         return engine

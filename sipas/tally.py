@@ -15,7 +15,8 @@ carry into ``dossier_event_tally`` (``sipas.dossier_events``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from operator import itemgetter
 from typing import Any
@@ -94,20 +95,6 @@ def _upsert_statement(dialect: str, table: Table, key: Sequence[str], added: Seq
     return found
 
 
-def _upsert(session: Session | Connection, table: Table, key: Sequence[str], added: Sequence[str],
-            rows: list[dict[str, Any]]) -> None:
-    """Insert each row or add its counts to the stored one (one statement, executed for every row).
-
-    Rows are sorted by key so two concurrent writers lock the same rows in the same order (no deadlock
-    on PostgreSQL)."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name if isinstance(session, Session) else session.dialect.name
-    # The key's values compare as themselves (ints, text, dates): one response's rows share unit, form and
-    # channel and differ in grain, day, criterion and option, which order alike as values and as text.
-    session.execute(_upsert_statement(dialect, table, key, added), sorted(rows, key=itemgetter(*key)))
-
-
 def is_negative(instrument: Instrument, answers: Iterable[Answer]) -> bool:
     """At least one answer is one the instrument marks dissatisfied (``Response.negative``)."""
     return any(a.option_code is not None and instrument.is_dissatisfied(a.criterion_code, a.option_code)
@@ -132,39 +119,75 @@ def mark_negative(connection: Connection, dissatisfied: DissatisfiedKeys) -> Non
         connection.execute(r.update().where(r.c.negative.is_(False), negative).values(negative=True))
 
 
-def _response_rows(response: Response, answers_given: Sequence[Answer], day: date,
+def _response_rows(response: Mapping[str, Any], answers_given: Sequence[Answer], day: date,
                    sign: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
     """The response's answer and response rows, at the day grain and at the month grain.
 
     Its flags are the stored ones (``record_response`` sets them, ``rebuild`` recomputes them with the
     tallies), so taking a response away subtracts what was added even after a change of the rules."""
-    negative, follow_up = int(bool(response.negative)), int(bool(response.follow_up))
+    negative, follow_up = int(bool(response["negative"])), int(bool(response["follow_up"]))
     answers, responses = [], []
     for grain, first in (("day", day), ("month", day.replace(day=1))):
-        base = {"unit_id": response.unit_id, "grain": grain, "local_date": first,
-                "instrument_code": response.instrument_code, "instrument_version": response.instrument_version,
-                "channel": response.channel}
+        base = {"unit_id": response["unit_id"], "grain": grain, "local_date": first,
+                "instrument_code": response["instrument_code"], "instrument_version": response["instrument_version"],
+                "channel": response["channel"]}
         answers += [base | {"criterion_code": a.criterion_code, "option_code": a.option_code or NOT_APPLICABLE,
                             "points": a.points, "answers": sign} for a in answers_given]
         responses.append(base | {"responses": sign, "negative": sign * negative, "follow_up": sign * follow_up})
     return answers, responses, negative
 
 
+@dataclass(frozen=True)
+class Counts:
+    """What one response adds to (or takes from) the tallies and its dossier's counts, computed before anything
+    is written: ``record_response`` builds it before its first write, so that SQLite's write lock, taken at that
+    write, is held for the statements alone (``add_counts``), not for building their rows."""
+
+    answer_rows: list[dict[str, Any]]
+    response_rows: list[dict[str, Any]]
+    dossier: dict[str, Any] | None
+
+
+def counts_of(response: Mapping[str, Any], answers: Sequence[Answer], tz: tzinfo, *, sign: int = 1) -> Counts:
+    """The counts of a response given by its column values (``unit_id``, ``dossier_id``, ``instrument_code``,
+    ``instrument_version``, ``channel``, ``submitted_at``, ``negative``, ``follow_up``) and its answers. The rows
+    are sorted by key so two concurrent writers lock the same rows in the same order (no deadlock on PostgreSQL);
+    one response's rows share unit, form and channel and differ in grain, day, criterion and option, which order
+    alike as values and as text."""
+    answer_rows, response_rows, negative = _response_rows(response, answers,
+                                                          local_date(response["submitted_at"], tz), sign)
+    answer_rows.sort(key=itemgetter(*ANSWER_KEY))
+    response_rows.sort(key=itemgetter(*RESPONSE_KEY))
+    dossier_id = response["dossier_id"]
+    dossier = ({"dossier": dossier_id, "added": sign, "added_negative": sign * negative}
+               if dossier_id is not None else None)
+    return Counts(answer_rows, response_rows, dossier)
+
+
+def add_counts(connection: Connection, counts: Counts) -> None:
+    """Write prepared counts: two upserts (their rows already in key order) and the dossier's counts."""
+    dialect = connection.dialect.name
+    for table, key, added, rows in ((AnswerTally.__table__, ANSWER_KEY, ("answers",), counts.answer_rows),
+                                    (ResponseTally.__table__, RESPONSE_KEY, ("responses", "negative", "follow_up"),
+                                     counts.response_rows)):
+        if rows:
+            connection.execute(_upsert_statement(dialect, table, key, added), rows)  # type: ignore[arg-type]
+    if counts.dossier is not None:
+        connection.execute(_COUNT_DOSSIER, counts.dossier)
+
+
 def count_response(session: Session, response: Response, tz: tzinfo, *, sign: int = 1,
                    answers: Sequence[Answer] | None = None) -> None:
     """Add (``sign=1``) or take away (``sign=-1``) one stored response's counts; call after its flush.
 
-    ``answers``: the response's answer rows when the caller inserted them itself (record_response writes them
-    in one multi-row INSERT, so ``response.answers`` would cost a reload); by default the relationship's."""
+    ``answers``: the response's answer rows when the caller has them (by default the relationship's)."""
     given = response.answers if answers is None else answers
-    answers, rows, negative = _response_rows(response, given, local_date(response.submitted_at, tz), sign)
-    connection = session.connection()  # Core statements: no ORM execution layer in between
-    _upsert(connection, AnswerTally.__table__, ANSWER_KEY, ("answers",), answers)  # type: ignore[arg-type]
-    _upsert(connection, ResponseTally.__table__, RESPONSE_KEY, ("responses", "negative", "follow_up"),  # type: ignore[arg-type]
-            rows)
-    if response.dossier_id is not None:
-        connection.execute(_COUNT_DOSSIER, {"dossier": response.dossier_id, "added": sign,
-                                         "added_negative": sign * negative})
+    values = {name: getattr(response, name) for name in _COUNTED_COLUMNS}
+    add_counts(session.connection(), counts_of(values, given, tz, sign=sign))
+
+
+_COUNTED_COLUMNS = ("unit_id", "dossier_id", "instrument_code", "instrument_version", "channel", "submitted_at",
+                    "negative", "follow_up")
 
 
 # on the dossier row itself: its triggers move the dossier's events when it becomes rated, rated on a second form
