@@ -17,9 +17,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from sipas.catalogue import Catalogue, Instrument
 from sipas.clock import local_date
@@ -166,6 +167,31 @@ def _values(settings: Settings, invitation: Invitation, instrument: Instrument, 
             "link": link_url(settings, link) if link else "", "so_tieu_chi": str(len(instrument.citizen_criteria))}
 
 
+def _answered(session: Session, invitation: Invitation, response_id: int, now: datetime) -> None:
+    """Mark the invitation answered by the response, and spend its link if unused: two statements built once
+    (Core), each object in the session given the values written, as if loaded (no unit of work to flush)."""
+    written = {"status": InvitationStatus.ANSWERED, "answered_at": now, "response_id": response_id,
+               "updated_at": now}
+    connection = session.connection()  # Core statements: no ORM execution layer in between
+    connection.execute(_ANSWER_INVITATION, {"invitation": invitation.id, **written})
+    for name, value in written.items():
+        set_committed_value(invitation, name, value)
+    if invitation.link_id is None:
+        return
+    spent = connection.execute(_SPEND_LINK, {"link": invitation.link_id, "now": now, "response": response_id}).rowcount
+    link = session.identity_map.get(identity_key(ShortLink, invitation.link_id))
+    if spent and link is not None:
+        set_committed_value(link, "used_at", now)
+        set_committed_value(link, "response_id", response_id)
+
+
+_invitations, _links = Invitation.__table__, ShortLink.__table__
+_ANSWER_INVITATION = (update(_invitations).where(_invitations.c.id == bindparam("invitation"))
+                      .values(status=bindparam("status"), answered_at=bindparam("answered_at"),
+                              response_id=bindparam("response_id"), updated_at=bindparam("updated_at")))
+_SPEND_LINK = (update(_links).where(_links.c.id == bindparam("link"), _links.c.used_at.is_(None))
+               .values(used_at=bindparam("now"), response_id=bindparam("response")))
+
 _CONVERSATION = select(Conversation).where(Conversation.phone_hash == bindparam("phone_hash"),
                                           Conversation.dossier_id == bindparam("dossier"))
 
@@ -264,14 +290,9 @@ def _rate(session: Session, catalogue: Catalogue, settings: Settings, sms: Inbou
     except DomainError as exc:
         log.warning("SMS answer for invitation %s refused: %s", invitation.id, exc.code)
         return _say(read, "help", invitation.unit_id, values)
-    response = recorded.response
-    invitation.status, invitation.answered_at = InvitationStatus.ANSWERED, now
-    invitation.response_id, invitation.updated_at = response.id, now
-    link = session.get(ShortLink, invitation.link_id) if invitation.link_id else None
-    if link is not None and link.used_at is None:
-        link.used_at, link.response_id = now, response.id
+    _answered(session, invitation, recorded.response.id, now)
     if conversation is not None:
         session.delete(conversation)
-    session.flush()
+        session.flush()
     log.info("SMS rating stored for dossier %s (invitation %s)", invitation.dossier.code, invitation.id)
     return _say(read, "thanks", invitation.unit_id, values)

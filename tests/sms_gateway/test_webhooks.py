@@ -23,6 +23,7 @@ from sms_gateway.models import (
     OptOut,
     OutboundMessage,
 )
+from sms_gateway.models_links import ShortLink
 from sms_gateway.sending import run_cycle
 from sms_gateway.settings import SmsSettings
 from tests.factories import create_dossier, create_unit
@@ -77,7 +78,11 @@ def test_signed_twelve_digit_reply_stores_one_response_and_a_retry_nothing_more(
                               .order_by(Answer.position)).all()
     assert [a.option_code for a in answers] == ["rat_hai_long"] * 3 + ["hai_long"] + ["rat_hai_long"] * 6 + [
         "khong_hai_long", None]
-    assert session.scalars(select(Invitation)).one().status is InvitationStatus.ANSWERED
+    invitation = session.scalars(select(Invitation)).one()
+    assert invitation.status is InvitationStatus.ANSWERED
+    assert invitation.response_id == response.id and invitation.answered_at is not None
+    link = session.get(ShortLink, invitation.link_id)  # the invitation's link is spent by the SMS rating
+    assert link is not None and link.used_at is not None and link.response_id == response.id
 
     again = post_signed(client, INBOUND, params, headers={"I-Twilio-Idempotency-Token": "tok-1"})
     assert again.status_code == 200 and again.get_data() == first.get_data()
