@@ -132,12 +132,20 @@ _WRITE_QUEUES_LOCK = threading.Lock()
 WRITE_QUEUE_TIMEOUT = 15.0  # as long as the busy timeout; after it the thread goes on to SQLite's own lock
 
 
-def _write_queue(database: str) -> WriteQueue:
-    queue = _WRITE_QUEUES.get(database)
-    if queue is None:
+_Shared = TypeVar("_Shared")
+
+
+def _one_per_database(registry: dict[str, _Shared], database: str, make: Callable[[str], _Shared]) -> _Shared:
+    """The object of this process for one SQLite file (made once, whichever thread asks first)."""
+    found = registry.get(database)
+    if found is None:
         with _WRITE_QUEUES_LOCK:
-            queue = _WRITE_QUEUES.setdefault(database, WriteQueue(database))
-    return queue
+            found = registry.setdefault(database, make(database))
+    return found
+
+
+def _write_queue(database: str) -> WriteQueue:
+    return _one_per_database(_WRITE_QUEUES, database, WriteQueue)
 
 
 def _leave_write_queue(info: dict[str, Any]) -> None:
@@ -217,11 +225,7 @@ _WAL_SYNCS: dict[str, WalSync] = {}
 
 
 def _wal_sync(database: str) -> WalSync:
-    found = _WAL_SYNCS.get(database)
-    if found is None:
-        with _WRITE_QUEUES_LOCK:
-            found = _WAL_SYNCS.setdefault(database, WalSync(database))
-    return found
+    return _one_per_database(_WAL_SYNCS, database, WalSync)
 
 
 def _synced_after_commit(dbapi_connection: Any, info: dict[str, Any]) -> None:

@@ -8,18 +8,13 @@ offices) can take back ratings the kiosk was told were stored.
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from flask import Flask
 from sqlalchemy import text
 
-from sipas.app import create_app
 from sipas.settings import Settings
 from sipas.storage import Database, WalSync, get_database
 from tests.factories import answers_for, create_dossier, create_key, create_unit
@@ -34,16 +29,6 @@ def test_every_sqlite_connection_syncs_each_commit(tmp_path: Path) -> None:
                 assert session.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
     finally:
         database.dispose()
-
-
-@pytest.fixture
-def sqlite_app(sqlite_template: Path, tmp_path: Path) -> Iterator[Flask]:
-    path = tmp_path / "intake.db"
-    shutil.copyfile(sqlite_template, path)
-    app = create_app(Settings.from_env({}, database_url=f"sqlite:///{path}", secret_key="test-secret-key",
-                                       instance_dir=tmp_path / "instance", secure_cookies=False, testing=True))
-    yield app
-    get_database(app).dispose()
 
 
 def test_an_intake_rating_is_synced_to_disk_after_its_commit_before_it_is_answered(sqlite_app, catalogue,

@@ -15,9 +15,7 @@ import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -25,22 +23,11 @@ from sqlalchemy import event, func, select, text, update
 
 from sipas.app import create_app
 from sipas.models import ApiKey, Response
-from sipas.settings import Settings
 from sipas.storage import get_database
 from tests.factories import answers_for, create_dossier, create_key, create_unit
 from tests.kiosk.helpers import seed
 from tests.sms_gateway.conftest import make_settings
 from tests.sms_gateway.test_webhooks import INBOUND, inbound, invited, post_signed
-
-
-@pytest.fixture
-def sqlite_app(sqlite_template: Path, tmp_path: Path) -> Iterator[Flask]:
-    path = tmp_path / "intake.db"
-    shutil.copyfile(sqlite_template, path)
-    app = create_app(Settings.from_env({}, database_url=f"sqlite:///{path}", secret_key="test-secret-key",
-                                       instance_dir=tmp_path / "instance", secure_cookies=False, testing=True))
-    yield app
-    get_database(app).dispose()
 
 
 class Seen(list[tuple[str, bool]]):
