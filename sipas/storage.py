@@ -228,21 +228,40 @@ def _wal_sync(database: str) -> WalSync:
     return _one_per_database(_WAL_SYNCS, database, WalSync)
 
 
+#: The log sync this thread owes after its intake commit: set when the connection goes back to the pool,
+#: done by ``IntakeSession.commit`` right after (not in the pool's event, where an error would lose the connection).
+_OWED = threading.local()
+
+
 def _synced_after_commit(dbapi_connection: Any, info: dict[str, Any]) -> None:
-    """Give the connection its ``synchronous=FULL`` back and, when its intake transaction committed, wait for
-    the shared sync of the log (``WalSync``): the caller answers only after it."""
+    """Give the connection its ``synchronous=FULL`` back and, when its intake transaction committed, note the
+    shared sync of the log (``WalSync``) that ``IntakeSession.commit`` then waits for."""
     wal_sync = info.pop("sipas_wal_sync", None)
     if wal_sync is None:
         return
-    committed = info.pop("sipas_committed", False)
+    if info.pop("sipas_committed", False):
+        _OWED.wal_sync = wal_sync
     try:
         dbapi_connection.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
     except sqlite3.Error:
         # A connection closed or broken (pool close/invalidate events) is not used again; a healthy one that
         # failed here must not serve another writer with NORMAL: the pool is told to drop it.
         info["sipas_discard"] = True
-    finally:
-        if committed:
+
+
+class IntakeSession(Session):
+    """The session of intake requests (``lock_on_write``): its commit returns once the log is on disk.
+
+    On SQLite the commit writes the log without syncing it and gives the connection back (the write lock and the
+    writers' queue go to the next writer); then it waits for the shared ``fsync`` (``WalSync.sync``). An error of
+    that sync is raised here, so the request fails instead of answering a rating as stored."""
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            wal_sync, _OWED.wal_sync = getattr(_OWED, "wal_sync", None), None
+        if wal_sync is not None:
             wal_sync.sync()
 
 
@@ -258,8 +277,8 @@ def _sqlite_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
 
 def _sqlite_connection_returned(dbapi_connection: Any, record: Any, *_args: Any) -> None:
     # The session gives its connection back right after its commit or rollback (and on close, error or
-    # invalidation): the transaction is over, the next writer of this process may go; then, if it committed,
-    # the log is synced (outside the lock) before the request goes on to be answered.
+    # invalidation): the transaction is over, the next writer of this process may go; if it committed, the
+    # session's commit syncs the log next (``IntakeSession``), outside the lock, before the request is answered.
     if record is not None:
         _leave_write_queue(record.info)
         if dbapi_connection is not None:
@@ -302,7 +321,7 @@ class Database:
         self.read_sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         #: For intake requests (see ``lock_on_write``): on SQLite the write lock waits for the first write.
         self.intake_sessionmaker = sessionmaker(self.engine.execution_options(sqlite_begin="on_write"),
-                                                expire_on_commit=False)
+                                                class_=IntakeSession, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -361,3 +380,8 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("sipas_session", None)
     if session is not None:
         session.close()
+    # A log sync still owed (an intake commit not made through IntakeSession.commit) is made before the answer
+    # leaves: the app context ends before the server sends it.
+    wal_sync, _OWED.wal_sync = getattr(_OWED, "wal_sync", None), None
+    if wal_sync is not None:
+        wal_sync.sync()

@@ -69,18 +69,28 @@ def test_a_failed_log_sync_is_not_answered_as_stored(sqlite_app, catalogue, monk
     with database.session() as session:
         unit = create_unit(session)
         key = create_key(session, unit)
-        code = create_dossier(session, unit).code
+        codes = [create_dossier(session, unit).code for _ in range(3)]
 
     def failing_fsync(_fd: int) -> None:
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr("sipas.storage.os.fsync", failing_fsync)
     sqlite_app.config["PROPAGATE_EXCEPTIONS"] = False
-    answer = sqlite_app.test_client().post(
+    client = sqlite_app.test_client()
+    for code in codes:
+        answer = client.post(
+            "/api/v1/responses", headers={"Authorization": f"Bearer {key}"},
+            json={"instrument": "hue12", "channel": "api", "dossier_code": code, "answers": answers_for(catalogue),
+                  "idempotency_key": f"sync-{code}"})
+        assert answer.status_code == 500  # not 201: the disk did not confirm it
+    # every connection went back to the pool (an error inside the pool's own event used to keep them out of it)
+    assert database.engine.pool.checkedout() == 0
+    monkeypatch.undo()
+    resent = client.post(  # the disk is back: the client's resend is answered with the stored rating
         "/api/v1/responses", headers={"Authorization": f"Bearer {key}"},
-        json={"instrument": "hue12", "channel": "api", "dossier_code": code, "answers": answers_for(catalogue),
-              "idempotency_key": "sync-1"})
-    assert answer.status_code == 500  # not 201: the disk did not confirm it
+        json={"instrument": "hue12", "channel": "api", "dossier_code": codes[0], "answers": answers_for(catalogue),
+              "idempotency_key": f"sync-{codes[0]}"})
+    assert resent.status_code == 200, resent.get_json()
 
 
 def test_one_log_sync_covers_every_writer_that_committed_before_it_began(tmp_path, monkeypatch):
