@@ -66,7 +66,7 @@ def _sqlite_lock_on_write(connection: Any, _cursor: Any, statement: str, *_args:
     if queue.enter(WRITE_QUEUE_TIMEOUT):
         connection.info["sipas_write_queue"] = queue
     try:
-        if database and database != ":memory:":
+        if _on_disk(database):
             # The commit writes the log without syncing it; the sync follows after the lock is let go, shared
             # with the writers that committed meanwhile (``WalSync``), before the request is answered.
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
@@ -74,8 +74,12 @@ def _sqlite_lock_on_write(connection: Any, _cursor: Any, statement: str, *_args:
         dbapi_connection.execute("BEGIN IMMEDIATE")
     except BaseException:
         _leave_write_queue(connection.info)
-        _synced_after_commit(dbapi_connection, connection.info)
+        _end_intake_transaction(dbapi_connection, connection.info)
         raise
+
+
+def _on_disk(database: str) -> bool:
+    return bool(database) and database != ":memory:"
 
 
 class WriteQueue:
@@ -97,7 +101,7 @@ class WriteQueue:
 
     def __init__(self, database: str) -> None:
         self.threads = threading.Lock()
-        self.path = f"{database}-writers" if database and database != ":memory:" else ""
+        self.path = f"{database}-writers" if _on_disk(database) else ""
         self._fd: int | None = None  # open while this process's writer holds the queue (closing unlocks)
 
     def enter(self, timeout: float) -> bool:
@@ -228,14 +232,15 @@ def _wal_sync(database: str) -> WalSync:
     return _one_per_database(_WAL_SYNCS, database, WalSync)
 
 
-#: The log sync this thread owes after its intake commit: set when the connection goes back to the pool,
-#: done by ``IntakeSession.commit`` right after (not in the pool's event, where an error would lose the connection).
+#: The log sync this thread owes after its intake commit: noted when the connection goes back to the pool, made
+#: once the session's transaction has ended (``_sync_owed_log``), not in the pool's event, where an error would
+#: keep the connection out of the pool.
 _OWED = threading.local()
 
 
-def _synced_after_commit(dbapi_connection: Any, info: dict[str, Any]) -> None:
+def _end_intake_transaction(dbapi_connection: Any, info: dict[str, Any]) -> None:
     """Give the connection its ``synchronous=FULL`` back and, when its intake transaction committed, note the
-    shared sync of the log (``WalSync``) that ``IntakeSession.commit`` then waits for."""
+    shared sync of the log (``WalSync``) that ``_sync_owed_log`` then waits for."""
     wal_sync = info.pop("sipas_wal_sync", None)
     if wal_sync is None:
         return
@@ -249,20 +254,13 @@ def _synced_after_commit(dbapi_connection: Any, info: dict[str, Any]) -> None:
         info["sipas_discard"] = True
 
 
-class IntakeSession(Session):
-    """The session of intake requests (``lock_on_write``): its commit returns once the log is on disk.
-
-    On SQLite the commit writes the log without syncing it and gives the connection back (the write lock and the
-    writers' queue go to the next writer); then it waits for the shared ``fsync`` (``WalSync.sync``). An error of
-    that sync is raised here, so the request fails instead of answering a rating as stored."""
-
-    def commit(self) -> None:
-        try:
-            super().commit()
-        finally:
-            wal_sync, _OWED.wal_sync = getattr(_OWED, "wal_sync", None), None
-        if wal_sync is not None:
-            wal_sync.sync()
+def _sync_owed_log(_session: Session, _transaction: Any) -> None:
+    """An intake session's transaction has ended, its connection back in the pool (the write lock and the writers'
+    queue gone to the next writer): when it committed, wait for the shared ``fsync`` of the log. Its error is
+    raised from the session's ``commit``, so the request fails instead of answering a rating as stored."""
+    wal_sync, _OWED.wal_sync = getattr(_OWED, "wal_sync", None), None
+    if wal_sync is not None:
+        wal_sync.sync()
 
 
 def _sqlite_committing(connection: Any) -> None:
@@ -278,11 +276,11 @@ def _sqlite_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
 def _sqlite_connection_returned(dbapi_connection: Any, record: Any, *_args: Any) -> None:
     # The session gives its connection back right after its commit or rollback (and on close, error or
     # invalidation): the transaction is over, the next writer of this process may go; if it committed, the
-    # session's commit syncs the log next (``IntakeSession``), outside the lock, before the request is answered.
+    # session syncs the log next (``_sync_owed_log``), outside the lock, before the request is answered.
     if record is not None:
         _leave_write_queue(record.info)
         if dbapi_connection is not None:
-            _synced_after_commit(dbapi_connection, record.info)
+            _end_intake_transaction(dbapi_connection, record.info)
 
 
 def _sqlite_autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
@@ -292,7 +290,7 @@ def _sqlite_autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        if _on_disk(path):
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -321,7 +319,8 @@ class Database:
         self.read_sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         #: For intake requests (see ``lock_on_write``): on SQLite the write lock waits for the first write.
         self.intake_sessionmaker = sessionmaker(self.engine.execution_options(sqlite_begin="on_write"),
-                                                class_=IntakeSession, expire_on_commit=False)
+                                                expire_on_commit=False)
+        event.listen(self.intake_sessionmaker, "after_transaction_end", _sync_owed_log)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -380,8 +379,3 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("sipas_session", None)
     if session is not None:
         session.close()
-    # A log sync still owed (an intake commit not made through IntakeSession.commit) is made before the answer
-    # leaves: the app context ends before the server sends it.
-    wal_sync, _OWED.wal_sync = getattr(_OWED, "wal_sync", None), None
-    if wal_sync is not None:
-        wal_sync.sync()
