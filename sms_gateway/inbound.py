@@ -185,7 +185,6 @@ def _answered(session: Session, invitation: Invitation, response_id: int, now: d
         set_committed_value(link, "response_id", response_id)
 
 
-_invitations, _links = Invitation.__table__, ShortLink.__table__
 _ANSWER_INVITATION = (update(_invitations).where(_invitations.c.id == bindparam("invitation"))
                       .values(status=bindparam("status"), answered_at=bindparam("answered_at"),
                               response_id=bindparam("response_id"), updated_at=bindparam("updated_at")))
