@@ -30,6 +30,7 @@ from sipas.errors import (
 from sipas.instrument_records import record_use
 from sipas.models import Answer, Dossier, Response, ResponseChannel, Unit
 from sipas.orm_rows import loaded
+from sipas.rating_statement import write_rating
 from sipas.tally import add_counts, counts_of, is_follow_up, is_negative
 from sipas.text import fold, is_storable, storable
 from sipas.upsert import dialect_insert
@@ -133,14 +134,16 @@ def build_answers(instrument: Instrument, answers: Mapping[str, str]) -> list[An
     return built
 
 
-def _dossier_for(session: Session, unit: Unit, data: ResponseInput, submitted_at: datetime, tz: tzinfo
-                 ) -> Dossier | None:
+def _dossier_for(session: Session, unit: Unit, data: ResponseInput, submitted_at: datetime, tz: tzinfo,
+                 known: Dossier | None = None) -> Dossier | None:
     if not data.dossier_code:
         if data.channel is ResponseChannel.PAPER or (
                 unit.allow_anonymous and (data.channel is ResponseChannel.KIOSK or data.blank_ballot)):
             return None
         raise DossierRequired(field="dossier_code", detail=f"channel {data.channel} needs a dossier code")
-    dossier = find_dossier(session, unit, data.dossier_code.strip())
+    code = data.dossier_code.strip()
+    dossier = known if known is not None and known.unit_id == unit.id and known.code == code else (
+        find_dossier(session, unit, code))
     if dossier is None:
         raise UnknownDossier(field="dossier_code", detail=f"no dossier {data.dossier_code!r} in {unit.code}")
     if dossier.returned_at is None:
@@ -166,10 +169,9 @@ _responses = Response.__table__
 _ID_BY_IDEMPOTENCY_KEY = select(_responses.c.id).where(_responses.c.unit_id == bindparam("unit"),
                                                       _responses.c.source == bindparam("source"),
                                                       _responses.c.idempotency_key == bindparam("key"))
-_INSERT_ANSWERS = {"sqlite": Answer.__table__.insert(),  # PostgreSQL: one multi-row INSERT (tally._upsert_statement)
-                   "postgresql": Answer.__table__.insert().returning(Answer.__table__.c.id)}
-_INSERT_RESPONSE = {name: dialect_insert(name, Response.__table__).on_conflict_do_nothing()
-                    .returning(Response.__table__.c.id) for name in ("sqlite", "postgresql")}
+_INSERT_ANSWERS = Answer.__table__.insert()
+_INSERT_RESPONSE = (dialect_insert("sqlite", Response.__table__).on_conflict_do_nothing()  # PostgreSQL: one statement
+                    .returning(Response.__table__.c.id))  # for all of a rating's writes (sipas.rating_statement)
 
 
 def record_response(
@@ -181,8 +183,12 @@ def record_response(
     now: datetime,
     tz: tzinfo,
     actor: str,
+    dossier: Dossier | None = None,
 ) -> Recorded:
     """Store one response, at most one per dossier and instrument (the database decides).
+
+    ``dossier``: the dossier ``data.dossier_code`` names when the caller has it loaded in this transaction (an SMS
+    invitation's, a short link's), so it is not looked up again; the same checks apply to it.
 
     A resend with a key this unit and source already stored returns that response (``replayed=True``). A refused
     duplicate is audited and raises ``AlreadyRated``; the caller commits so the audit event stays.
@@ -194,7 +200,7 @@ def record_response(
     """
     _check_key(data)
     try:
-        prepared = prepare_response(session, catalogue, unit, data, now=now, tz=tz)
+        prepared = prepare_response(session, catalogue, unit, data, now=now, tz=tz, dossier=dossier)
     except DomainError:
         previous = (find_by_idempotency_key(session, unit, data.source or "", data.idempotency_key)
                     if data.idempotency_key else None)
@@ -226,7 +232,7 @@ class Prepared:
 
 
 def prepare_response(session: Session, catalogue: Catalogue, unit: Unit, data: ResponseInput, *,
-                     now: datetime, tz: tzinfo) -> Prepared:
+                     now: datetime, tz: tzinfo, dossier: Dossier | None = None) -> Prepared:
     """Every check and read of ``record_response`` before its first write, so that a caller with a write of its
     own to make first (the kiosk's interval) still reads outside SQLite's write lock (``lock_on_write``). Does
     not look up the idempotency key: the caller did, and ``store_response`` finds a key stored meanwhile."""
@@ -236,7 +242,7 @@ def prepare_response(session: Session, catalogue: Catalogue, unit: Unit, data: R
         raise ValidationError("Thời điểm đánh giá ở tương lai.", field="submitted_at", detail="submitted_at in future")
     instrument = resolve_instrument(catalogue, data.instrument, submitted_at, tz)
     answers = build_answers(instrument, data.answers)
-    dossier = _dossier_for(session, unit, data, submitted_at, tz)
+    dossier = _dossier_for(session, unit, data, submitted_at, tz, dossier)
     comment = " ".join(storable(data.comment or "").split())[:MAX_COMMENT] or None
     return Prepared(unit, data, instrument, answers, dossier, submitted_at, comment)
 
@@ -261,7 +267,11 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
     # One statement: the unique constraints answer by storing nothing (no exception, so no savepoint to roll back
     # to and no unit of work), and the ORM object is made from the values and the new id.
     connection = session.connection()  # Core statements: no ORM execution layer in between
-    new_id = connection.execute(_INSERT_RESPONSE[connection.dialect.name], values).scalar()
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:  # all of it in one round trip (sipas.rating_statement)
+        new_id = write_rating(connection, values, answer_rows, counts)
+    else:
+        new_id = connection.execute(_INSERT_RESPONSE, values).scalar()
     if new_id is None:
         if data.idempotency_key and data.source:
             previous = find_by_idempotency_key(session, unit, data.source, data.idempotency_key)
@@ -271,11 +281,12 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
               subject=dossier.code if dossier else None, instrument=instrument.code, channel=str(data.channel))
         raise AlreadyRated(field="dossier_code",
                            detail=f"{dossier.code if dossier else '-'} already rated with {instrument.code}")
-    for row in answer_rows:
-        row["response_id"] = new_id
-    # One multi-row INSERT for the answers (the rows are what ``response.answers`` loads if anyone reads it).
-    connection.execute(_INSERT_ANSWERS[connection.dialect.name], answer_rows)
-    add_counts(connection, counts)
+    if not postgresql:
+        for row in answer_rows:
+            row["response_id"] = new_id
+        # One multi-row INSERT for the answers (the rows are what ``response.answers`` loads if anyone reads it).
+        connection.execute(_INSERT_ANSWERS, answer_rows)
+        add_counts(connection, counts)
     record_use(session, instrument, now=now)
     response = loaded(session, Response, {"id": new_id, **values})  # persistent, as if loaded: nothing to flush
     # The dossier and unit at hand, as if loaded: a caller's ``response.dossier`` (the API's answer) reads
