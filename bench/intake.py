@@ -1,7 +1,7 @@
 """Intake throughput against the bare-insert baseline (issue 14, goal 1), on SQLite and PostgreSQL.
 
     .venv/bin/python bench/intake.py [--runs 5] [--seconds 3] [--clients 32] [--backend sqlite|postgresql|both]
-                                     [--paths api kiosk webhook] [--no-peer]
+                                     [--paths api kiosk webhook phone] [--no-peer]
 
 Servers: sipas and a bare Flask app (``bench/baseline_app.py``: one INSERT + commit on the same
 database and engine settings) under gunicorn with ``deploy/gunicorn.conf.py``; with Twilio's sample
@@ -42,7 +42,8 @@ GOAL_RATIO, GOAL_P99, GOAL_PEER = 0.60, 0.100, 5.0
 TWILIO_SID, TWILIO_TOKEN, TWILIO_FROM = "AC" + "0" * 32, "bench-twilio-token", "+15005550006"
 PUBLIC = "https://sipas.example.vn"
 PATH_KEYS = {"POST /api/v1/responses": "api", "kiosk submit": "kiosk",
-             "signed Twilio webhook (12-digit reply)": "webhook"}  # --paths
+             "signed Twilio webhook (12-digit reply)": "webhook", "phone form (SMS link, JSON submit)": "phone"}
+# --paths
 WEBHOOK_NUMBERS = DOSSIERS  # phones with an invitation sent (one dossier each), for the webhook
 
 
@@ -81,6 +82,22 @@ def webhook_plan(auth_token: str, public: str, offset: int, stride: int) -> http
         return "POST", "/sms/twilio/inbound", {"Content-Type": "application/x-www-form-urlencoded",
                                                "X-Twilio-Signature": validator.compute_signature(url, params)}, \
             urlencode(params).encode()
+    return plan
+
+
+def phone_plan(secret: str, answers: dict[str, str], offset: int, stride: int) -> httpload.Plan:
+    """The phone form's submit, as its rating component sends it: the link of a distinct dossier each time, with
+    the form's token (what the page embeds: ``sms_gateway.phone_views.form_token``)."""
+    from itsdangerous import URLSafeSerializer
+
+    signer = URLSafeSerializer(secret, salt="sipas.link-form")
+
+    def plan(n: int) -> Request:
+        number = offset + n * stride
+        code = f"L{number:07d}"
+        body = {"answers": answers, "idempotency_key": f"phone-{number}"}
+        return "POST", f"/r/{code}", {"X-CSRFToken": signer.dumps(code), "Content-Type": "application/json"}, \
+            json.dumps(body).encode()
     return plan
 
 
@@ -143,8 +160,9 @@ def gunicorn(label: str, app: str, env: dict[str, str], *, python: str = sys.exe
 # --- seeding ---------------------------------------------------------------------------------------------
 
 def seed(url: str, devices: int) -> tuple[str, list[str], dict[str, str]]:
-    """A ward with ``DOSSIERS`` returned dossiers, an API key, ``devices`` paired kiosks, and
-    ``WEBHOOK_NUMBERS`` more dossiers whose SMS invitation (hue12) was sent, each to its own number."""
+    """A ward with ``DOSSIERS`` returned dossiers, each with an SMS short link (quay4) to its phone form, an API
+    key, ``devices`` paired kiosks, and ``WEBHOOK_NUMBERS`` more dossiers whose SMS invitation (hue12) was sent,
+    each to its own number."""
     from sqlalchemy import insert, select
 
     from kiosk.pairing import create_device, pair
@@ -158,6 +176,7 @@ def seed(url: str, devices: int) -> tuple[str, list[str], dict[str, str]]:
     from sipas.storage import Database
     from sipas.units import create_unit
     from sms_gateway.models import Invitation, InvitationStatus
+    from sms_gateway.models_links import LinkChannel, ShortLink
 
     upgrade(url)
     database = Database(Settings.from_env({}, database_url=url, secret_key=SECRET))
@@ -195,6 +214,12 @@ def seed(url: str, devices: int) -> tuple[str, list[str], dict[str, str]]:
                             "updated_at": now} for i in range(WEBHOOK_NUMBERS)]
             for start in range(0, len(invitations), 5000):
                 session.execute(insert(Invitation), invitations[start:start + 5000])
+            ids = dict(session.execute(select(Dossier.code, Dossier.id).where(Dossier.code.startswith("B-"))).all())
+            links = [{"code": f"L{i:07d}", "dossier_id": ids[f"B-{i:06d}"], "unit_id": unit.id,
+                      "instrument_code": "quay4", "channel": LinkChannel.SMS, "created_at": now,
+                      "expires_at": now + timedelta(days=7)} for i in range(DOSSIERS)]
+            for start in range(0, len(links), 5000):
+                session.execute(insert(ShortLink), links[start:start + 5000])
     finally:
         database.dispose()
     quay4 = load_catalogue(DEFAULT_CONFIG_DIR).current("quay4", date.today())
@@ -270,7 +295,8 @@ def measure_backend(label: str, url: str, args: argparse.Namespace, peer_server:
         paths = {"POST /api/v1/responses": (api_plan, {"key": key, "answers": answers}),
                  "kiosk submit": (kiosk_plan, {"tokens": tokens, "answers": answers}),
                  "signed Twilio webhook (12-digit reply)": (webhook_plan, {"auth_token": TWILIO_TOKEN,
-                                                                           "public": PUBLIC})}
+                                                                           "public": PUBLIC}),
+                 "phone form (SMS link, JSON submit)": (phone_plan, {"secret": SECRET, "answers": answers})}
         paths = {name: plan for name, plan in paths.items() if PATH_KEYS[name] in args.paths}
         series = {name: Series(name) for name in paths}
         baseline, peer_series = Series("baseline"), Series("Twilio sample") if peer_server else None

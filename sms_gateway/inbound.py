@@ -282,7 +282,8 @@ def _rate(session: Session, catalogue: Catalogue, settings: Settings, sms: Inbou
         # database's write lock: there the rating's reads must come first, and the limit after it.)
         read.reply_taken = take_reply(session, sms.phone_hash, now)
     try:
-        recorded = record_response(session, catalogue, unit, data, now=now, tz=settings.tz, actor="sms")
+        recorded = record_response(session, catalogue, unit, data, now=now, tz=settings.tz, actor="sms",
+                                   dossier=invitation.dossier)
     except AlreadyRated:
         invitation.status, invitation.updated_at = InvitationStatus.ANSWERED, now
         return _say(read, "thanks", invitation.unit_id, values)

@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from sipas.catalogue import Catalogue
 from sipas.errors import AlreadyRated, DomainError
@@ -43,6 +44,15 @@ class LinkExpired(DomainError):
 class Submitted:
     response: Response
     replayed: bool = False
+
+
+# Built once (Core: the session's copy of the link is set by hand where needed).
+_links = ShortLink.__table__
+_SPEND = (update(_links).where(_links.c.id == bindparam("link"), _links.c.used_at.is_(None),
+                               or_(_links.c.expires_at.is_(None), _links.c.expires_at > bindparam("now")))
+          .values(used_at=bindparam("now")))
+_UNSPEND = update(_links).where(_links.c.id == bindparam("link")).values(used_at=None)
+_ANSWERED = update(_links).where(_links.c.id == bindparam("link")).values(response_id=bindparam("response"))
 
 
 def _idempotency_key(link: ShortLink, client_key: str | None) -> str | None:
@@ -75,13 +85,7 @@ def submit_via_link(
         raise LinkUsed(detail=f"link {link.id} already used")
     if link.is_expired(now):
         raise LinkExpired(detail=f"link {link.id} expired")
-    spent = session.execute(
-        update(ShortLink)
-        .where(ShortLink.id == link.id, ShortLink.used_at.is_(None),
-               or_(ShortLink.expires_at.is_(None), ShortLink.expires_at > now))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    spent = session.execute(_SPEND, {"link": link.id, "now": now})
     if spent.rowcount != 1:
         raise LinkUsed(detail=f"link {link.id} spent concurrently")
     data = ResponseInput(
@@ -96,16 +100,16 @@ def submit_via_link(
         blank_ballot=link.dossier_id is None,
     )
     try:
-        recorded = record_response(session, catalogue, link.unit, data, now=now, tz=tz, actor=f"link:{link.channel}")
+        recorded = record_response(session, catalogue, link.unit, data, now=now, tz=tz, actor=f"link:{link.channel}",
+                                   dossier=link.dossier)
     except AlreadyRated as exc:
         if link.dossier_id is None:  # the citizen typed a rated dossier: the sheet may still rate another one
-            session.execute(update(ShortLink).where(ShortLink.id == link.id).values(used_at=None)
-                            .execution_options(synchronize_session=False))
+            session.execute(_UNSPEND, {"link": link.id})
             raise
         raise LinkUsed(detail=f"dossier of link {link.id} already rated") from exc
-    session.execute(
-        update(ShortLink).where(ShortLink.id == link.id).values(response_id=recorded.response.id)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(link)
+    session.execute(_ANSWERED, {"link": link.id, "response": recorded.response.id})
+    # what the two updates wrote, without reading the link back
+    set_committed_value(link, "used_at", now)
+    set_committed_value(link, "response_id", recorded.response.id)
+    set_committed_value(link, "response", recorded.response)
     return Submitted(recorded.response, replayed=recorded.replayed)

@@ -6,8 +6,8 @@ import secrets
 import string
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
 from sipas.models import Dossier
 from sipas.settings import Settings, env_int
@@ -86,7 +86,12 @@ def issue_link(
 def find_link(session: Session, code: str) -> ShortLink | None:
     if not code.isascii() or not code.isalnum() or len(code) > 32:
         return None
-    return session.scalar(select(ShortLink).where(ShortLink.code == code))
+    return session.scalar(_BY_CODE, {"code": code})
+
+
+# with its dossier and unit, which every use of a link reads: one query, not three (built once)
+_BY_CODE = (select(ShortLink).where(ShortLink.code == bindparam("code"))
+            .options(joinedload(ShortLink.dossier), joinedload(ShortLink.unit)))
 
 
 def link_url(settings: Settings, link: ShortLink) -> str:
