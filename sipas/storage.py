@@ -11,6 +11,7 @@ import functools
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -305,7 +306,37 @@ def make_engine(database_url: str) -> Engine:
             event.listen(engine.pool, name, _sqlite_connection_returned)
         return engine
     # hide_parameters: an error logged with its SQL must not carry phone numbers or comments.
-    return create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
+    engine = create_engine(database_url, pool_size=5, max_overflow=10, hide_parameters=True)
+    event.listen(engine.pool, "checkin", _idle_from_now)
+    event.listen(engine.pool, "checkout", functools.partial(_ping_if_idle, engine.dialect))
+    return engine
+
+
+#: A pooled PostgreSQL connection idle longer than this is pinged before use (below).
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _idle_from_now(_dbapi_connection: Any, record: Any) -> None:
+    record.info["sipas_idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """SQLAlchemy's ``pool_pre_ping`` for connections that sat idle: a server restarted, or a firewall that dropped
+    an idle connection, costs no request its answer; a connection back in use within seconds is not pinged.
+
+    ``pool_pre_ping`` pinged at every checkout: a round trip per request, one in four of an API rating's on
+    PostgreSQL. A connection that breaks while the pool keeps it busy (a restart under load) fails its request
+    with 503 and Retry-After (``sipas.errors``), and SQLAlchemy then renews every older connection of the pool:
+    one such answer per worker, which clients retry (``tests/trust/test_database_outage.py``)."""
+    since = record.info.get("sipas_idle_since")
+    if since is None or time.monotonic() - since <= PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as exc:
+        if dialect.is_disconnect(exc, dbapi_connection, None):
+            raise DisconnectionError("idle connection found broken") from exc  # the pool connects anew
+        raise
 
 
 class Database:

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from sipas import storage
 from sipas.app import create_app
 from sipas.migrate import upgrade
+from sipas.models import Response
 from sipas.settings import Settings
 from sipas.storage import get_database
 from tests.factories import answers_for, create_clerk, create_key, create_unit, login
@@ -82,3 +84,47 @@ def test_a_stopped_postgresql_gives_503_with_retry_after_everywhere(outage_app, 
     text = page.get_data(as_text=True)
     assert page.status_code == 503 and int(page.headers["Retry-After"]) > 0
     assert "Hệ thống tạm thời gián đoạn" in text and "Internal Server Error" not in text
+
+
+def restart(cluster: PostgresCluster) -> None:
+    """An immediate restart, as after a crash or a package upgrade: every open connection is cut."""
+    cluster._run(str(cluster.bin_dir / "pg_ctl"), "-D", str(cluster.dir / "data"), "-m", "immediate", "-w",
+                 "restart")
+
+
+def _rating(client, key: str, catalogue):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/responses", json={"instrument": "hue12", "channel": "paper",
+                                                  "answers": answers_for(catalogue)},
+                       headers={"Authorization": f"Bearer {key}"})
+
+
+@pytest.fixture
+def rating_key(outage_app: Flask) -> str:
+    with get_database(outage_app).session() as session:
+        key = create_key(session, create_unit(session, allow_anonymous=True))
+    return key
+
+
+def test_an_idle_connection_cut_by_a_restart_is_renewed_before_use(outage_app, cluster, catalogue, rating_key,
+                                                                      monkeypatch):
+    client = outage_app.test_client()
+    assert _rating(client, rating_key, catalogue).status_code == 201  # its connection is back in the pool
+    restart(cluster)
+    monkeypatch.setattr(storage, "PING_AFTER_IDLE_SECONDS", 0.0)  # as if the restart took the night
+    assert _rating(client, rating_key, catalogue).status_code == 201
+
+
+def test_a_connection_cut_while_in_use_costs_one_retryable_answer(outage_app, cluster, catalogue, rating_key):
+    """Not pinged (used a moment ago): the request that finds it broken answers 503 with Retry-After, and the pool
+    is renewed, so the client's retry is stored. (The test cluster runs with ``synchronous_commit=off``: its
+    immediate restart may drop the first rating, which a production server would keep.)"""
+    client = outage_app.test_client()
+    assert _rating(client, rating_key, catalogue).status_code == 201
+    restart(cluster)
+    refused = _rating(client, rating_key, catalogue)
+    assert refused.status_code == 503 and int(refused.headers["Retry-After"]) > 0
+    assert refused.json["error"]["code"] == "database_unavailable"
+    retried = _rating(client, rating_key, catalogue)
+    assert retried.status_code == 201
+    with get_database(outage_app).session() as session:
+        assert session.get(Response, retried.json["id"]) is not None
