@@ -7,9 +7,11 @@ import string
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from sipas.models import Dossier
+from sipas.models import Dossier, Unit
+from sipas.orm_rows import persistent
 from sipas.settings import Settings, env_int
 from sms_gateway.models_links import LinkChannel, ShortLink
 
@@ -86,12 +88,27 @@ def issue_link(
 def find_link(session: Session, code: str) -> ShortLink | None:
     if not code.isascii() or not code.isalnum() or len(code) > 32:
         return None
-    return session.scalar(_BY_CODE, {"code": code})
+    row = session.connection().execute(_BY_CODE, {"code": code}).first()
+    if row is None:
+        return None
+    # with its dossier and unit, which every use of a link reads, as loaded (sipas.orm_rows): one query, not three
+    values = row._mapping
+    link = persistent(session, ShortLink, values)
+    unit = persistent(session, Unit, values)
+    set_committed_value(link, "unit", unit)
+    dossier = persistent(session, Dossier, values) if values[_dossiers.c.id] is not None else None
+    if dossier is not None:
+        set_committed_value(dossier, "unit", unit)
+    set_committed_value(link, "dossier", dossier)
+    return link
 
 
-# with its dossier and unit, which every use of a link reads: one query, not three (built once)
-_BY_CODE = (select(ShortLink).where(ShortLink.code == bindparam("code"))
-            .options(joinedload(ShortLink.dossier), joinedload(ShortLink.unit)))
+# Built once, Core: every phone form and its submit read the link (a statement's cache key is memoised on it).
+_links, _dossiers, _units = ShortLink.__table__, Dossier.__table__, Unit.__table__
+_BY_CODE = (select(_links, _dossiers, _units)
+            .select_from(_links.join(_units, _units.c.id == _links.c.unit_id)
+                         .outerjoin(_dossiers, _dossiers.c.id == _links.c.dossier_id))
+            .where(_links.c.code == bindparam("code")))
 
 
 def link_url(settings: Settings, link: ShortLink) -> str:
