@@ -104,8 +104,6 @@ def earlier_reply(session: Session, provider: str, tokens: list[str]) -> str | N
 # Built once: every webhook runs them (a statement's cache key is memoised on the object: docs/performance.md).
 _DELIVERY = select(InboundDelivery).where(InboundDelivery.provider == bindparam("provider"),
                                           InboundDelivery.token.in_(bindparam("tokens", expanding=True)))
-_DELIVERY_SEEN = select(InboundDelivery.id).where(InboundDelivery.provider == bindparam("provider"),
-                                                  InboundDelivery.token.in_(bindparam("tokens", expanding=True)))
 _CLAIM_DELIVERY = InboundDelivery.__table__.insert()
 
 
@@ -123,8 +121,8 @@ def _receive(provider: str, tokens: list[str], number: str, text: str, message_i
     tokens = [storable(token) for token in tokens]
     number, text, message_id = storable(number), storable(text), storable(message_id)
     session = db_session()
-    if earlier_delivery(session, provider, tokens):
-        return _repeated(session, provider, tokens, message_id)
+    # A provider's retry is not looked up first (a query on every reply for a rare case): it is handled like the
+    # first delivery, and its claim below fails, which rolls everything it did back and answers as before.
     hashed = _hash(number)
     answer = None
     if hashed:
@@ -155,10 +153,6 @@ def claim_delivery(session: Session, provider: str, tokens: list[str], kind: str
     except IntegrityError:
         return False
     return True
-
-
-def earlier_delivery(session: Session, provider: str, tokens: list[str]) -> bool:
-    return session.scalar(_DELIVERY_SEEN, {"provider": provider, "tokens": [t[:128] for t in tokens if t]}) is not None
 
 
 def _repeated(session: Session, provider: str, tokens: list[str], message_id: str) -> str | None:
