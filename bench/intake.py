@@ -220,6 +220,11 @@ def seed(url: str, devices: int) -> tuple[str, list[str], dict[str, str]]:
                       "expires_at": now + timedelta(days=7)} for i in range(DOSSIERS)]
             for start in range(0, len(links), 5000):
                 session.execute(insert(ShortLink), links[start:start + 5000])
+        if database.engine.dialect.name == "postgresql":
+            # statistics of the bulk-loaded tables, as autovacuum keeps them on a server in use: without them
+            # PostgreSQL keeps planning every execution of a prepared statement anew (its custom plans)
+            with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("ANALYZE")
     finally:
         database.dispose()
     quay4 = load_catalogue(DEFAULT_CONFIG_DIR).current("quay4", date.today())
