@@ -176,3 +176,32 @@ def test_a_dossier_rated_elsewhere_spends_the_link_with_the_rated_page(app, clie
     assert len(responses(session)) == 1
     again = client.get(f"/r/{link.code}").get_data(as_text=True)  # spent by the refusal, still not "used"
     assert 'data-state="rated"' in again and "đã được dùng" not in again
+
+
+def test_a_submit_reads_its_link_dossier_and_unit_once(app, client, session, catalogue, link):
+    """The link with its dossier and unit is one query; the rating does not look the dossier up again, nor is
+    the link read back after it is spent (the statements of every phone-form rating, docs/performance.md)."""
+    from sqlalchemy import event
+
+    from sipas.storage import get_database
+
+    headers = {"X-CSRFToken": token_for(app, link)}
+    reads: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        # the form version's record is read once per process (sipas.instrument_records), here the first time
+        if statement.lstrip().upper().startswith("SELECT") and "FROM instrument_version_record" not in statement:
+            reads.append(" ".join(statement.split())[:60])
+
+    engine = get_database(app).engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        ok = client.post(f"/r/{link.code}", json={"answers": answers_for(catalogue), "idempotency_key": "one"},
+                         headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert ok.status_code == 200, ok.get_data(as_text=True)
+    assert len(reads) == 1 and reads[0].startswith("SELECT short_link.id"), reads
+    fresh(session)
+    stored = session.get(ShortLink, link.id)
+    assert stored.used_at is not None and stored.response_id == responses(session)[0].id
