@@ -60,8 +60,6 @@ _ANSWER_TALLY_VARYING = {"grain": "varchar", "local_date": "date", "criterion_co
                          "option_code": "varchar", "points": "integer", "answers": "integer"}
 _RESPONSE_TALLY_VARYING = {"grain": "varchar", "local_date": "date", "responses": "integer", "negative": "integer",
                            "follow_up": "integer"}
-
-
 _RESPONSE_ADDED = ("responses", "negative", "follow_up")
 
 
