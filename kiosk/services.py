@@ -15,7 +15,7 @@ from kiosk.models import KioskDevice
 from sipas.audit import audit
 from sipas.catalogue import Catalogue
 from sipas.dossiers import find_dossier
-from sipas.errors import AlreadyRated, DossierNotReturned, UnknownDossier, ValidationError
+from sipas.errors import AlreadyRated, DomainError, DossierNotReturned, UnknownDossier, ValidationError
 from sipas.models import Dossier, Response, ResponseChannel, Unit
 from sipas.responses import Recorded, ResponseInput, find_by_idempotency_key, prepare_response, store_response
 from sipas.text import is_storable
@@ -58,16 +58,29 @@ def rateable_dossier(session: Session, unit: Unit, code: str) -> Dossier:
 
 def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: ResponseInput, *,
            now: datetime, tz: tzinfo, rules: KioskRules) -> Recorded:
-    """Store a kiosk rating once. A resend of a stored key is acknowledged even inside the minimum interval.
+    """Store a kiosk rating once. A resend of a stored key is acknowledged even inside the minimum interval, or
+    when its form or dossier would now be refused.
 
     Only the instrument the unit chose for its kiosk is taken (a kiosk cannot pick another form), or
     the one it replaced for a rating submitted before the switch or soon after (begun under it).
+
+    The key is not looked up first (a query on every rating for a rare resend): a resend that passes the checks
+    is found by the insert (its unique constraint) and gives the device's interval back; one that a check
+    refuses (the interval, the form, the dossier) is looked up then, and the stored response still wins.
     """
+    try:
+        return _submit(session, catalogue, device, data, now=now, tz=tz, rules=rules)
+    except DomainError:
+        if data.idempotency_key and is_storable(data.idempotency_key):  # prepare_response refuses the others
+            previous = find_by_idempotency_key(session, device.unit, device.source, data.idempotency_key)
+            if previous is not None:
+                return Recorded(previous, replayed=True)
+        raise
+
+
+def _submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: ResponseInput, *,
+            now: datetime, tz: tzinfo, rules: KioskRules) -> Recorded:
     unit = device.unit
-    if data.idempotency_key and is_storable(data.idempotency_key):  # prepare_response refuses the others
-        previous = find_by_idempotency_key(session, unit, device.source, data.idempotency_key)
-        if previous is not None:
-            return Recorded(previous, replayed=True)
     submitted_at = data.submitted_at
     if submitted_at is None or submitted_at > now + timedelta(minutes=5) or submitted_at < now - timedelta(days=30):
         submitted_at = now  # a kiosk clock far off must not refuse or misdate the rating
@@ -79,8 +92,13 @@ def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: Re
                            comment=data.comment, idempotency_key=data.idempotency_key, source=device.source)
     # every read first, the device's interval (a write: on SQLite it takes the write lock) only then
     prepared = prepare_response(session, catalogue, unit, stored, now=now, tz=tz)
+    last_submission = device.last_submission_at
     claim_interval(session, device, now=now, interval=rules.min_interval)
     recorded = store_response(session, prepared, now=now, tz=tz, actor=device.source)
+    if recorded.replayed:  # a resend: the next rating's interval runs from the stored one, as before it
+        session.execute(_SET_LAST_SUBMISSION, {"device": device.id, "now": last_submission})
+        set_committed_value(device, "last_submission_at", last_submission)
+        return recorded
     if device.armed_dossier is not None and device.armed_dossier.id == recorded.response.dossier_id:
         device.armed_dossier = None
         device.armed_until = None

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kiosk.audio_build import check as audio_missing
 from kiosk.errors import (
@@ -21,7 +21,7 @@ from kiosk.errors import (
 from kiosk.pairing import authenticate, create_device, new_pairing_code, pair, revoke
 from kiosk.services import KioskRules, arm, heartbeat, rateable_dossier, submit, take_armed
 from sipas.errors import AlreadyRated, DossierNotReturned, UnknownDossier
-from sipas.models import AuditEvent, ResponseChannel
+from sipas.models import AuditEvent, Response, ResponseChannel
 from sipas.responses import ResponseInput
 from sipas.units import change_kiosk_instrument
 from tests.factories import TZ, answers_for, create_dossier, create_response, create_unit
@@ -99,6 +99,24 @@ def test_submission_is_stored_once_and_a_resend_inside_the_interval_is_acknowled
     again = submit(session, catalogue, device, rating(catalogue, "key-00000001", dossier=dossier.code),
                    now=NOW + timedelta(seconds=1), tz=TZ, rules=RULES)
     assert again.replayed and again.response.id == first.response.id
+
+
+def test_a_resend_after_the_interval_is_acknowledged_and_leaves_the_interval_as_it_was(session, catalogue):
+    """The key is not looked up first: the insert finds it, and the device's interval, claimed meanwhile, is given
+    back, so the next rating's interval still runs from the stored one."""
+    unit = create_unit(session, allow_anonymous=True)
+    device, _, _ = new_device(session, unit, secret=SECRET)
+    first = submit(session, catalogue, device, rating(catalogue, "key-00000001"), now=NOW, tz=TZ, rules=RULES)
+    again = submit(session, catalogue, device, rating(catalogue, "key-00000001"), now=NOW + timedelta(seconds=15),
+                   tz=TZ, rules=RULES)
+    assert again.replayed and again.response.id == first.response.id
+    session.flush()
+    session.expire(device, ["last_submission_at"])
+    assert device.last_submission_at == NOW
+    later = submit(session, catalogue, device, rating(catalogue, "key-00000002", option=1),
+                   now=NOW + timedelta(seconds=16), tz=TZ, rules=RULES)  # 16 s after the stored rating
+    assert not later.replayed
+    assert session.scalar(select(func.count()).select_from(Response)) == 2
 
 
 def test_a_kiosk_can_submit_only_the_instrument_its_unit_chose(session, catalogue):
