@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -31,7 +32,7 @@ from sipas.instrument_records import record_use
 from sipas.models import Answer, Dossier, Response, ResponseChannel, Unit
 from sipas.orm_rows import loaded
 from sipas.rating_statement import write_rating
-from sipas.tally import add_counts, counts_of, is_follow_up, is_negative
+from sipas.tally import Counts, add_counts, counts_of, is_follow_up, is_negative
 from sipas.text import fold, is_storable, storable
 from sipas.upsert import dialect_insert
 
@@ -262,16 +263,14 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
     # Every row is built before the first write: on SQLite that write takes the lock (``lock_on_write``), held
     # from then on for the statements and the commit alone.
     counts = counts_of(values, answers, tz)
-    answer_rows = [{"response_id": None, "criterion_code": a.criterion_code, "position": a.position,
+    answer_rows = [{"criterion_code": a.criterion_code, "position": a.position,
                     "option_code": a.option_code, "points": a.points} for a in answers]
-    # One statement: the unique constraints answer by storing nothing (no exception, so no savepoint to roll back
-    # to and no unit of work), and the ORM object is made from the values and the new id.
+    # The unique constraints answer by storing nothing (no exception, so no savepoint to roll back to and no unit
+    # of work), and the ORM object is made from the values and the new id. PostgreSQL: all of it in one round trip
+    # (sipas.rating_statement); SQLite: statement by statement.
     connection = session.connection()  # Core statements: no ORM execution layer in between
-    postgresql = connection.dialect.name == "postgresql"
-    if postgresql:  # all of it in one round trip (sipas.rating_statement)
-        new_id = write_rating(connection, values, answer_rows, counts)
-    else:
-        new_id = connection.execute(_INSERT_RESPONSE, values).scalar()
+    write = write_rating if connection.dialect.name == "postgresql" else _write_separately
+    new_id = write(connection, values, answer_rows, counts)
     if new_id is None:
         if data.idempotency_key and data.source:
             previous = find_by_idempotency_key(session, unit, data.source, data.idempotency_key)
@@ -281,12 +280,6 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
               subject=dossier.code if dossier else None, instrument=instrument.code, channel=str(data.channel))
         raise AlreadyRated(field="dossier_code",
                            detail=f"{dossier.code if dossier else '-'} already rated with {instrument.code}")
-    if not postgresql:
-        for row in answer_rows:
-            row["response_id"] = new_id
-        # One multi-row INSERT for the answers (the rows are what ``response.answers`` loads if anyone reads it).
-        connection.execute(_INSERT_ANSWERS, answer_rows)
-        add_counts(connection, counts)
     record_use(session, instrument, now=now)
     response = loaded(session, Response, {"id": new_id, **values})  # persistent, as if loaded: nothing to flush
     # The dossier and unit at hand, as if loaded: a caller's ``response.dossier`` (the API's answer) reads
@@ -294,3 +287,16 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
     set_committed_value(response, "dossier", dossier)
     set_committed_value(response, "unit", unit)
     return Recorded(response, answers=tuple((a.criterion_code, a.option_code) for a in answers))
+
+
+def _write_separately(connection: Connection, values: dict[str, Any], answer_rows: list[dict[str, Any]],
+                      counts: Counts) -> int | None:
+    """``rating_statement.write_rating`` as separate statements (SQLite): the response, and only when it was
+    stored (None when a unique constraint stored nothing) its answers in one multi-row INSERT (the rows
+    ``response.answers`` loads if anyone reads it) and its counts."""
+    new_id = connection.execute(_INSERT_RESPONSE, values).scalar()
+    if new_id is None:
+        return None
+    connection.execute(_INSERT_ANSWERS, [row | {"response_id": new_id} for row in answer_rows])
+    add_counts(connection, counts)
+    return int(new_id)
