@@ -17,7 +17,9 @@ received (``sipas.dossiers.DossierInput.check``; the imports apply the same chec
   dissatisfied): late and overdue never hold together.
 
 Each comparison is one event day against ``start``, ``end + 1``, ``as_of`` or ``as_of + 1``: a prefix sum
-(events before a day), read as whole months from the month rows and the rest of that month from the day rows.
+(events before a day), read as whole years before the period's from the year rows, whole months from the month
+rows and the rest of that month from the day rows: a year of history adds a year's rows to read, not twelve
+months' (``bench/report_history.py``).
 ``figures_from_events`` is the algebra, checked against the per-dossier definition on random dossiers
 (``tests/aggregator/test_dossier_figures.py``); the reports are checked against the per-dossier SQL on random
 data with edits (``tests/aggregator/test_tally_property.py``).
@@ -118,45 +120,54 @@ def _next_month(first: date) -> date:
 
 @dataclass(frozen=True)
 class Prefix:
-    """Events of ``kinds`` before ``day``, as month rows before ``month`` plus (``sign`` 1) or minus (``sign``
-    -1) the day rows in [``first``, ``last``): the nearer month boundary, so a period ending on the last day of
-    a month reads month rows and one day, never a month of day rows."""
+    """Events of ``kinds`` before ``day``: the year rows before ``year``, the month rows in [``year``,
+    ``month``), plus (``sign`` 1) or minus (``sign`` -1) the day rows in [``first``, ``last``): the nearer
+    month boundary, so a period ending on the last day of a month reads month rows and one day, never a month
+    of day rows. ``year`` is never after the first day of the period's first year: the year rows hold no
+    class and no forms (``sipas.dossier_events``), which only the events within the period need."""
 
     kinds: tuple[str, ...]
+    year: date
     month: date
     first: date
     last: date
     sign: int
 
     @classmethod
-    def before(cls, day: date, kinds: tuple[str, ...]) -> Prefix:
+    def before(cls, day: date, kinds: tuple[str, ...], start: date) -> Prefix:
         low, high = day.replace(day=1), _next_month(day.replace(day=1))
-        if day - low <= high - day:
-            return cls(kinds, low, low, day, 1)
-        return cls(kinds, high, day, high, -1)
+        month, first, last, sign = (low, low, day, 1) if day - low <= high - day else (high, day, high, -1)
+        return cls(kinds, min(month.replace(month=1), start.replace(month=1, day=1)), month, first, last, sign)
 
 
 def read_figures(session: Session, unit_ids: Sequence[int], start: date, end: date, as_of: date,
                  field: str | None, by_unit: bool) -> dict[Any, dict[str, int]]:
     """The figures of every field (or unit, ``by_unit``) with a dossier in scope, sorted by that key.
 
-    One query sums the month rows into the four prefixes, one per prefix its few day rows (a range of the
-    tally's key index per unit)."""
+    One query sums the year rows before the period's first year into the four prefixes, one the month rows
+    from that year on, one per prefix its few day rows (each a range of the tally's key index per unit)."""
     t = DossierEventTally
     group = t.unit_id if by_unit else t.field
     sides = (RECEIVED, RETURNED)
-    prefixes = (Prefix.before(start, sides), Prefix.before(end + timedelta(days=1), sides),
-                Prefix.before(as_of, (DUE,)), Prefix.before(as_of + timedelta(days=1), (CLEARED,)))
+    prefixes = (Prefix.before(start, sides, start), Prefix.before(end + timedelta(days=1), sides, start),
+                Prefix.before(as_of, (DUE,), start), Prefix.before(as_of + timedelta(days=1), (CLEARED,), start))
     keys = (group, t.kind, t.online, t.negative, t.forms, t.handling)
     scope = [t.unit_id.in_(unit_ids)] + ([] if field is None else [t.field == field])
     sums: dict[tuple[Any, ...], list[int]] = {}
-    months = select(*keys, *[func.sum(case((and_(t.kind.in_(p.kinds), t.local_date < p.month), t.dossiers),
-                                           else_=0)) for p in prefixes]).where(
-        *scope, t.grain == "month", t.local_date < max(p.month for p in prefixes)).group_by(*keys)
-    for *key, a, b, c, d in session.execute(months):
-        found = sums.setdefault(tuple(key), [0, 0, 0, 0])
-        for i, n in enumerate((a, b, c, d)):
-            found[i] += int(n or 0)
+    whole = [select(*keys, *[func.sum(case((and_(t.kind.in_(p.kinds), t.local_date < p.year), t.dossiers),
+                                            else_=0)) for p in prefixes]).where(
+        *scope, t.grain == "year", t.local_date < max(p.year for p in prefixes)).group_by(*keys)]
+    if any(p.year < p.month for p in prefixes):
+        whole.append(select(*keys, *[func.sum(case((and_(t.kind.in_(p.kinds), t.local_date >= p.year,
+                                                          t.local_date < p.month), t.dossiers), else_=0))
+                                     for p in prefixes]).where(
+            *scope, t.grain == "month", t.local_date >= min(p.year for p in prefixes),
+            t.local_date < max(p.month for p in prefixes)).group_by(*keys))
+    for stmt in whole:
+        for *key, a, b, c, d in session.execute(stmt):
+            found = sums.setdefault(tuple(key), [0, 0, 0, 0])
+            for i, n in enumerate((a, b, c, d)):
+                found[i] += int(n or 0)
     for i, p in enumerate(prefixes):
         if p.first == p.last:
             continue

@@ -3,7 +3,7 @@
 The report's dossier figures (Biểu II.06a: received, carried over, resolved early / on time / late, in
 progress, overdue, rated …) compare each dossier's local days with the period. Reading every dossier of a
 province took 2.5 s at 1.1 M dossiers (issue 14, goal 2), so each dossier is also counted by the days of four
-events, at the day grain and at the month grain (as ``answer_tally``):
+events, at the day, month and year grains (the year rows simpler, below):
 
 - ``received`` on its received day;
 - ``returned`` on its return day, with its handling class (early / on time / late) and how many forms rated it
@@ -13,6 +13,11 @@ events, at the day grain and at the month grain (as ``answer_tally``):
 
 Every event row also carries the unit, the field, whether the intake was online and whether a rating of the
 dossier has a dissatisfied answer. ``aggregator.dossier_figures`` turns the counts of a period into the figures.
+Those figures need the events *before* a day since the first dossier (how many were open then), so the year
+rows keep that read short: the years before the period's, then months and a few days. A year row is only ever
+read for the years before a period's, where a returned dossier's class and forms do not matter (only that it
+was returned, online or not, dissatisfied or not): its ``forms`` is 0 and its ``handling`` empty, so a year
+holds few rows and a rating (which changes a dossier's forms) leaves the year rows alone.
 
 Upkeep is by triggers on ``dossier`` (written by the migration that created the table, ``core_0020``), so that
 no write path can miss it: the API and counter forms (ORM), the import's set-based swap, the per-dossier rating
@@ -37,10 +42,16 @@ SOURCE_COLUMNS = ("unit_id", "field", "intake_channel", "received_local_date", "
                   "returned_local_date", "responses", "negative_responses")
 
 
-def _month(dialect: str, day: str) -> str:
+GRAINS = ("day", "month", "year")
+
+
+def _first_of(dialect: str, grain: str, day: str) -> str:
+    """The first day of the month or year of ``day`` (the ``local_date`` of its row at that grain)."""
+    if grain == "day":
+        return day
     if dialect == "sqlite":
-        return f"date({day}, 'start of month')"
-    return f"CAST(date_trunc('month', CAST({day} AS timestamp)) AS date)"
+        return f"date({day}, 'start of {grain}')"
+    return f"CAST(date_trunc('{grain}', CAST({day} AS timestamp)) AS date)"
 
 
 def _next_day(dialect: str, day: str) -> str:
@@ -52,7 +63,7 @@ def _true(dialect: str, condition: str) -> str:
     return f"(CASE WHEN {condition} THEN 1 ELSE 0 END)" if dialect == "sqlite" else f"({condition})"
 
 
-def event_selects(dialect: str, row: str, source: str, sign: int) -> list[str]:
+def event_selects(dialect: str, row: str, source: str, sign: int, grains: tuple[str, ...] = GRAINS) -> list[str]:
     """One ``SELECT`` per event and grain of the dossier rows ``row`` (an alias, or ``NEW`` / ``OLD`` in an
     SQLite row trigger, whose ``source`` is then empty), each row counted ``sign`` times; an event whose day
     is NULL (not returned, no due day) comes out with a NULL ``local_date`` and is filtered by the caller."""
@@ -72,7 +83,10 @@ def event_selects(dialect: str, row: str, source: str, sign: int) -> list[str]:
               ("cleared", cleared, "0", "''"))
     selects = []
     for kind, day, kind_forms, kind_handling in events:
-        for grain, local in (("day", day), ("month", _month(dialect, day))):
+        for grain in grains:
+            local = _first_of(dialect, grain, day)
+            if grain == "year":  # read only for the years before a period's: no class, no forms (above)
+                kind_forms, kind_handling = "0", "''"
             selects.append(f"SELECT {r}.unit_id AS unit_id, {r}.field AS field, '{grain}' AS grain, "
                            f"{local} AS local_date, '{kind}' AS kind, {online} AS online, {negative} AS negative, "
                            f"{kind_forms} AS forms, {kind_handling} AS handling, {sign} AS n{source}")
@@ -91,13 +105,13 @@ def upsert_sql(dialect: str, selects: list[str]) -> str:
             f"ON CONFLICT ({key}) DO UPDATE SET dossiers = {TABLE}.dossiers + excluded.dossiers")
 
 
-def _sqlite_triggers() -> list[str]:
+def _sqlite_triggers(grains: tuple[str, ...]) -> list[str]:
     columns = ", ".join(SOURCE_COLUMNS)
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in SOURCE_COLUMNS)
     body = {
-        "insert": event_selects("sqlite", "NEW", "", 1),
-        "delete": event_selects("sqlite", "OLD", "", -1),
-        "update": event_selects("sqlite", "OLD", "", -1) + event_selects("sqlite", "NEW", "", 1),
+        "insert": event_selects("sqlite", "NEW", "", 1, grains),
+        "delete": event_selects("sqlite", "OLD", "", -1, grains),
+        "update": event_selects("sqlite", "OLD", "", -1, grains) + event_selects("sqlite", "NEW", "", 1, grains),
     }
     heads = {
         "insert": "AFTER INSERT ON dossier",
@@ -108,13 +122,13 @@ def _sqlite_triggers() -> list[str]:
             for op in ("insert", "delete", "update")]
 
 
-def _postgresql_triggers() -> list[str]:
+def _postgresql_triggers(grains: tuple[str, ...]) -> list[str]:
     statements = []
     sides = {"insert": [("new_rows", 1)], "delete": [("old_rows", -1)],
              "update": [("old_rows", -1), ("new_rows", 1)]}
     for op, tables in sides.items():
         selects = [s for table, sign in tables
-                   for s in event_selects("postgresql", "d", f" FROM {table} AS d", sign)]
+                   for s in event_selects("postgresql", "d", f" FROM {table} AS d", sign, grains)]
         statements.append(
             f"CREATE FUNCTION dossier_events_{op}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
             f"{upsert_sql('postgresql', selects)};\nRETURN NULL;\nEND\n$$")
@@ -124,10 +138,11 @@ def _postgresql_triggers() -> list[str]:
     return statements
 
 
-def install_triggers(connection: Connection) -> None:
-    """Create the triggers that keep the table (the migration; the benchmark generator after a bulk load)."""
+def install_triggers(connection: Connection, grains: tuple[str, ...] = GRAINS) -> None:
+    """Create the triggers that keep the table (the migrations; the benchmark generator after a bulk load);
+    ``grains`` only for a migration that installs an earlier revision's triggers."""
     dialect = connection.dialect.name
-    for statement in _sqlite_triggers() if dialect == "sqlite" else _postgresql_triggers():
+    for statement in _sqlite_triggers(grains) if dialect == "sqlite" else _postgresql_triggers(grains):
         connection.execute(text(statement))
 
 

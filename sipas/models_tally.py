@@ -28,7 +28,7 @@ class AnswerTally(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    grain: Mapped[str] = mapped_column(String(8))  # "day" or "month"
+    grain: Mapped[str] = mapped_column(String(8))  # "day", "month" or "year" (sipas.dossier_events.GRAINS)
     local_date: Mapped[date] = mapped_column(Date)
     instrument_code: Mapped[str] = mapped_column(String(64))
     instrument_version: Mapped[str] = mapped_column(String(32))
@@ -60,7 +60,7 @@ class ResponseTally(Base):
 
 
 class DossierEventTally(Base):
-    """Dossiers per unit, field, local day (or month) and event, kept by triggers on ``dossier``
+    """Dossiers per unit, field, local day (or month, or year) and event, kept by triggers on ``dossier``
     (``sipas.dossier_events``); read by ``aggregator.dossier_figures``."""
 
     __tablename__ = "dossier_event_tally"

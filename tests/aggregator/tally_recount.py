@@ -70,6 +70,8 @@ def _events(session: Session, counts: Counter[tuple[Any, ...]]) -> Counter[tuple
                 continue
             for grain, first in (("day", day), ("month", day.replace(day=1))):
                 events[(d.unit_id, grain, first, d.field, kind, online, negative, kind_forms, handling)] += 1
+            # a year row holds neither the class nor the forms (read only for the years before a period's)
+            events[(d.unit_id, "year", day.replace(month=1, day=1), d.field, kind, online, negative, 0, "")] += 1
     return _nonzero(events)
 
 
