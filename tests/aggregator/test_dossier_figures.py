@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from aggregator.dossier_figures import (
@@ -29,6 +29,7 @@ from aggregator.queries import Scope, dossiers_by_field, dossiers_by_unit
 from sipas.clock import Period
 from sipas.dossiers import DossierInput, upsert_dossier
 from sipas.models import Dossier, IntakeChannel
+from sipas.models_tally import DossierEventTally
 from tests.factories import SECRET, TZ, create_district_with_wards, local
 
 FIRST = date(2026, 1, 1)
@@ -171,3 +172,29 @@ def test_figures_read_from_the_tally_equal_the_per_dossier_definition(
     got |= {("unit", unit): {k: v for k, v in row.items() if k != "field"}
             for unit, row in dossiers_by_unit(session, scope, []).items()}
     assert got == want
+
+
+def test_a_period_reads_the_years_before_it_from_the_year_rows_alone(session: Session) -> None:
+    """History is read as one row set per year (``core_0022``): with every month and day row before the
+    period's year gone, a 2026 quarter's figures are the same, however many years of dossiers came before."""
+    _district, wards = create_district_with_wards(session, wards=2)
+    for n in range(60):  # 2023 to 2026: some returned within days, some still open, some late, online or not
+        at = local(2023, 1, 5) + timedelta(days=n * 20)
+        returned = None if n % 7 == 0 else at + timedelta(days=n % 12)
+        upsert_dossier(session, wards[n % 2], DossierInput(
+            code=f"HS-YEARS-{n}", received_at=at, field=("Hộ tịch", "Đất đai")[n % 2],
+            intake_channel=(IntakeChannel.DIRECT, IntakeChannel.ONLINE_FULL)[n % 3 == 0],
+            due_at=at + timedelta(days=n % 9), returned_at=returned), tz=TZ, now=NOW, secret=SECRET, actor="test")
+    session.commit()
+    period = Period.quarter(2026, 1)
+    start_utc, end_utc = period.utc_bounds(TZ)
+    scope = Scope(tuple(w.id for w in wards), period, start_utc, end_utc, period.end, tz=TZ)
+    recount = Scope(tuple(w.id for w in wards), period, start_utc, end_utc, period.end, tz=TZ, recount=True)
+    figures = dossiers_by_field(session, scope, []), dossiers_by_unit(session, scope, [])
+    assert figures == (dossiers_by_field(session, recount, []), dossiers_by_unit(session, recount, []))
+    assert figures[0][0]["carried_over"] > 0  # the history matters to this quarter
+    gone = session.execute(delete(DossierEventTally).where(DossierEventTally.grain.in_(("day", "month")),
+                                                           DossierEventTally.local_date < date(2026, 1, 1)))
+    assert gone.rowcount > 0
+    assert (dossiers_by_field(session, scope, []), dossiers_by_unit(session, scope, [])) == figures
+    session.rollback()
