@@ -110,14 +110,19 @@ def database(years: int) -> Path:
     return path
 
 
-def _median(run: Callable[[], Any], repeat: int = 5) -> float:
+def _median(run: Callable[[], Any], repeat: int = 5) -> tuple[float, float, float]:
+    """(median, min, max) of ``repeat`` timed runs after a warm-up."""
     run()
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
         run()
         times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return statistics.median(times), min(times), max(times)
+
+
+def _cell(timing: list[float]) -> str:
+    return f"{timing[0]:.3f} ({timing[1]:.3f}–{timing[2]:.3f})"
 
 
 # the dossiers carry rating counts (what the events read) but no response rows, which the recount reads
@@ -153,7 +158,7 @@ def measure(url: str) -> dict[str, Any]:
             "by_field": _median(lambda: dossiers_by_field(session, scope, [])),
             "by_unit": _median(lambda: dossiers_by_unit(session, scope, [])),
             "month_rows_only": _median(lambda: session.execute(text(MONTH_ROWS_ONLY.format(units=ids))).all()),
-            "recount": _median(lambda: dossiers_by_field(session, recount, []), repeat=3),
+            "recount": _median(lambda: dossiers_by_field(session, recount, [])),
         }
     engine.dispose()
     return result
@@ -177,21 +182,21 @@ def main() -> None:
         figures[years] = json.loads(out.stdout.strip().splitlines()[-1])
     print("## Dossier figures after years of history (goal 2)\n")
     print("`bench/report_history.py`: the province's Biểu II.06a figures for Q1 2026 (by field for the report, by "
-          f"unit for the ranking) after 1 to 10 years of dossiers ({PER_WARD_MONTH} per ward and month), median of 5; "
-          "*month rows only* is the statement the reader ran before the year rows (`core_0022`).\n")
-    print("| history | dossiers | event rows (day / month / year) | by field s | by unit s | month rows only s "
-          "| per-dossier recount s |")
+          f"unit for the ranking) after 1 to 10 years of dossiers ({PER_WARD_MONTH} per ward and month), median of 5 "
+          "(min–max); *month rows only* is the statement the reader ran before the year rows (`core_0022`).\n")
+    print("| history | dossiers | event rows (day / month / year) | by field s | by unit s | month rows only s | "
+          "per-dossier recount s |")
     print("|---|---|---|---|---|---|---|")
     for years, f in figures.items():
         rows = f["rows"]
         label = f"{years} year{'s' if years != 1 else ''}"
         print(f"| {label} | {f['dossiers']:,} | {rows.get('day', 0):,} / {rows.get('month', 0):,} / "
-              f"{rows.get('year', 0):,} | {f['by_field']:.3f} | {f['by_unit']:.3f} | {f['month_rows_only']:.3f} "
-              f"| {f['recount']:.3f} |")
+              f"{rows.get('year', 0):,} | {_cell(f['by_field'])} | {_cell(f['by_unit'])} | "
+              f"{_cell(f['month_rows_only'])} | {_cell(f['recount'])} |")
     print()
     low, high = min(figures), max(figures)
     for key in ("by_field", "by_unit", "month_rows_only", "recount"):
-        print(f"- {key}: ×{figures[high][key] / figures[low][key]:.2f} from {low} to {high} years of history")
+        print(f"- {key}: ×{figures[high][key][0] / figures[low][key][0]:.2f} from {low} to {high} years of history")
     print("- figures equal the per-dossier recount (all but the three from ratings): yes, checked in every run")
 
 

@@ -50,17 +50,23 @@ TALLY_FLOOR = """SELECT t.criterion_code, t.option_code, sum(t.answers) FROM ans
 WHERE t.unit_id IN ({units}) AND t.grain = 'month' AND t.local_date IN (:m1, :m2, :m3) GROUP BY 1, 2"""
 
 
-REPEAT = 3
+REPEAT = 5
 
 
-def _median(run: Callable[[], Any], repeat: int | None = None) -> float:
+def _median(result: dict[str, Any], key: str, run: Callable[[], Any]) -> None:
+    """``result[key]`` = the median of REPEAT timed runs after a warm-up, ``result[key + "_range"]`` = (min, max)."""
     run()  # warm-up: page cache and statement cache, as on a server that has been up
     times = []
-    for _ in range(repeat or REPEAT):
+    for _ in range(REPEAT):
         started = time.perf_counter()
         run()
         times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    result[key], result[f"{key}_range"] = statistics.median(times), (min(times), max(times))
+
+
+def _cell(figures: dict[str, Any], key: str) -> str:
+    low, high = figures[f"{key}_range"]
+    return f"{figures[key]:.3f} ({low:.3f}–{high:.3f})"
 
 
 def measure(url: str) -> dict[str, Any]:
@@ -85,14 +91,14 @@ def measure(url: str) -> dict[str, Any]:
             params = {"start": start.replace(tzinfo=None) if engine.dialect.name == "sqlite" else start,
                       "end": end.replace(tzinfo=None) if engine.dialect.name == "sqlite" else end,
                       "m1": date(2026, 1, 1), "m2": date(2026, 2, 1), "m3": date(2026, 3, 1)}
-            result[f"{name}_report"] = _median(lambda unit=unit: unit_report(session, catalogue, unit, period, tz=TZ,
-                                                                             now=NOW))
-            result[f"{name}_raw_floor"] = _median(
-                lambda ids=ids, params=params: session.execute(text(RAW_FLOOR.format(units=ids)), params).all())
-            result[f"{name}_tally_floor"] = _median(
-                lambda ids=ids, params=params: session.execute(text(TALLY_FLOOR.format(units=ids)), params).all())
-        result["province_ranking"] = _median(lambda: district_ranking(session, catalogue, scopes["province"], period,
-                                                                      tz=TZ, now=NOW))
+            _median(result, f"{name}_report",
+                    lambda unit=unit: unit_report(session, catalogue, unit, period, tz=TZ, now=NOW))
+            _median(result, f"{name}_raw_floor",
+                    lambda ids=ids, params=params: session.execute(text(RAW_FLOOR.format(units=ids)), params).all())
+            _median(result, f"{name}_tally_floor",
+                    lambda ids=ids, params=params: session.execute(text(TALLY_FLOOR.format(units=ids)), params).all())
+        _median(result, "province_ranking",
+                lambda: district_ranking(session, catalogue, scopes["province"], period, tz=TZ, now=NOW))
         result["responses"] = unit_report(session, catalogue, scopes["province"], period, tz=TZ, now=NOW)["responses"]
     engine.dispose()
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -132,15 +138,16 @@ def _goals(backend: str, figures: dict[int, dict[str, Any]]) -> None:
 
 def _table(backend: str, figures: dict[int, dict[str, Any]]) -> None:
     print(f"\n### {backend}")
-    print("| responses | scope | report s | raw floor s | ÷ raw floor | tally floor s | ÷ tally floor |")
+    print("| responses | scope | report s (min–max) | raw floor s (min–max) | ÷ raw floor | tally floor s (min–max) "
+          "| ÷ tally floor |")
     print("|---|---|---|---|---|---|---|")
     for size, f in figures.items():
         for scope in ("ward", "district", "province"):
             report, raw, tally = f[f"{scope}_report"], f[f"{scope}_raw_floor"], f[f"{scope}_tally_floor"]
-            print(f"| {size:,} | {scope} | {report:.3f} | {raw:.3f} | {report / raw:.2f} | {tally:.3f} | "
-                  f"{report / tally:.1f} |")
+            print(f"| {size:,} | {scope} | {_cell(f, f'{scope}_report')} | {_cell(f, f'{scope}_raw_floor')} | "
+                  f"{report / raw:.2f} | {_cell(f, f'{scope}_tally_floor')} | {report / tally:.1f} |")
         both = f["province_report"] + f["province_ranking"]
-        print(f"| {size:,} | province ranking | {f['province_ranking']:.3f} | | | | |")
+        print(f"| {size:,} | province ranking | {_cell(f, 'province_ranking')} | | | | |")
         print(f"| {size:,} | province report + ranking | {both:.3f} | {f['province_raw_floor']:.3f} | "
               f"{both / f['province_raw_floor']:.2f} | | |")
     print()
