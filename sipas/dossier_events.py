@@ -85,11 +85,11 @@ def event_selects(dialect: str, row: str, source: str, sign: int, grains: tuple[
     for kind, day, kind_forms, kind_handling in events:
         for grain in grains:
             local = _first_of(dialect, grain, day)
-            if grain == "year":  # read only for the years before a period's: no class, no forms (above)
-                kind_forms, kind_handling = "0", "''"
+            # a year row is read only for the years before a period's: no class, no forms (above)
+            forms_of, handling_of = ("0", "''") if grain == "year" else (kind_forms, kind_handling)
             selects.append(f"SELECT {r}.unit_id AS unit_id, {r}.field AS field, '{grain}' AS grain, "
                            f"{local} AS local_date, '{kind}' AS kind, {online} AS online, {negative} AS negative, "
-                           f"{kind_forms} AS forms, {kind_handling} AS handling, {sign} AS n{source}")
+                           f"{forms_of} AS forms, {handling_of} AS handling, {sign} AS n{source}")
     return selects
 
 
