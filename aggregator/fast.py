@@ -8,11 +8,12 @@ here. A ``field`` filter has no tally (a dossier's field can change) and uses th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from sipas.models import ResponseChannel
@@ -20,23 +21,66 @@ from sipas.models_tally import AnswerTally, ResponseTally
 from sipas.tally import NOT_APPLICABLE, spans
 
 
-def _parts(model: Any, unit_ids: Sequence[int], start: date, end: date,
-           channel: ResponseChannel | None) -> Iterator[list[ColumnElement[bool]]]:
-    """The WHERE clauses of each part of the period (each one index range per unit)."""
+def _where(model: Any, grain: str, by_channel: bool) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of one part of a period at ``grain`` (each one index range per unit), with bound
+    parameters: ``units``, ``channel``, and ``months`` (month rows) or ``first`` and ``last`` (day rows)."""
+    common = [model.unit_id.in_(bindparam("units", expanding=True))]
+    if by_channel:
+        common.append(model.channel == bindparam("channel"))
+    if grain == "month":
+        return [*common, model.grain == "month", model.local_date.in_(bindparam("months", expanding=True))]
+    return [*common, model.grain == "day", model.local_date >= bindparam("first"),
+            model.local_date <= bindparam("last")]
+
+
+def _answers(by_unit: bool) -> tuple[Select[Any], int]:
+    t = AnswerTally
+    keys = [t.instrument_code, t.instrument_version, t.criterion_code, t.option_code]
+    if by_unit:
+        keys.insert(0, t.unit_id)
+    # the same groups, but SQLite's sorter settles most comparisons on the first column: criterion and option
+    # differ from row to row, the form and its version seldom (the province quarter at 100 k: 84 -> 52 ms)
+    order = [*([t.unit_id] if by_unit else []), t.criterion_code, t.option_code, t.instrument_code,
+             t.instrument_version]
+    return select(*keys, func.sum(t.answers), func.max(t.points)).group_by(*order), len(keys)
+
+
+def _responses_by(keys: list[Any]) -> tuple[Select[Any], int]:
+    t = ResponseTally
+    stmt = select(*keys, func.sum(t.responses), func.sum(t.negative), func.max(t.id))
+    return (stmt.group_by(*keys) if keys else stmt), len(keys)
+
+
+# name -> (statement: key columns, then sums, then one max; number of key columns)
+_BASES = {
+    "answers": lambda: _answers(False),
+    "answers_by_unit": lambda: _answers(True),
+    "responses_by_instrument": lambda: _responses_by([ResponseTally.instrument_code, ResponseTally.instrument_version]),
+    "responses_by_channel": lambda: _responses_by([ResponseTally.channel]),
+    "responses": lambda: _responses_by([]),
+}
+
+
+@functools.cache
+def _statement(name: str, grain: str, by_channel: bool) -> tuple[Select[Any], int]:
+    """Built once: a report is read often, and building its statements cost more than a ward's rows."""
+    stmt, keys = _BASES[name]()
+    model = AnswerTally if name.startswith("answers") else ResponseTally
+    return stmt.where(*_where(model, grain, by_channel)), keys
+
+
+def _summed(session: Session, name: str, unit_ids: Sequence[int], start: date, end: date,
+            channel: ResponseChannel | None) -> dict[tuple[Any, ...], list[Any]]:
+    """Run the statement ``name`` per part of the period (whole months, then the days of partial months) and add
+    the parts up."""
     months, days = spans(start, end)
-    common = [model.unit_id.in_(unit_ids)] + ([] if channel is None else [model.channel == channel])
-    if months:
-        yield [*common, model.grain == "month", model.local_date.in_(months)]
-    for first, last in days:
-        yield [*common, model.grain == "day", model.local_date >= first, model.local_date <= last]
-
-
-def _summed(session: Session, stmt: Select[Any], model: Any, unit_ids: Sequence[int], start: date, end: date,
-            channel: ResponseChannel | None, keys: int) -> dict[tuple[Any, ...], list[Any]]:
-    """Run ``stmt`` (``keys`` key columns, then sums, then one max) per part and add the parts up."""
+    common = {"units": list(unit_ids), "channel": channel}
+    parts = ([("month", {"months": months})] if months else []) + [
+        ("day", {"first": first, "last": last}) for first, last in days]
     total: dict[tuple[Any, ...], list[Any]] = {}
-    for where in _parts(model, unit_ids, start, end, channel):
-        for row in session.execute(stmt.where(*where)):
+    for grain, params in parts:
+        stmt, keys = _statement(name, grain, channel is not None)
+        for row in session.execute(stmt, common | params):
             key, values = tuple(row[:keys]), [v or 0 for v in row[keys:-1]] + [row[-1]]  # SUM of no rows is NULL
             before = total.get(key)
             if before is None:
@@ -50,17 +94,9 @@ def _summed(session: Session, stmt: Select[Any], model: Any, unit_ids: Sequence[
 def answer_groups(session: Session, unit_ids: Sequence[int], start: date, end: date,
                   channel: ResponseChannel | None, *, by_unit: bool = False) -> list[tuple[Any, ...]]:
     """([unit id,] instrument, version, criterion, option or None, answers, points of the option)."""
-    t = AnswerTally
-    keys = [t.instrument_code, t.instrument_version, t.criterion_code, t.option_code]
-    if by_unit:
-        keys.insert(0, t.unit_id)
-    # the same groups, but SQLite's sorter settles most comparisons on the first column: criterion and option
-    # differ from row to row, the form and its version seldom (the province quarter at 100 k: 84 -> 52 ms)
-    order = [*([t.unit_id] if by_unit else []), t.criterion_code, t.option_code, t.instrument_code,
-             t.instrument_version]
-    stmt = select(*keys, func.sum(t.answers), func.max(t.points)).group_by(*order)
     rows = []
-    for key, (count, points) in _summed(session, stmt, t, unit_ids, start, end, channel, len(keys)).items():
+    name = "answers_by_unit" if by_unit else "answers"
+    for key, (count, points) in _summed(session, name, unit_ids, start, end, channel).items():
         if count:
             *head, option = key
             rows.append((*head, None if option == NOT_APPLICABLE else option, int(count),
@@ -68,28 +104,18 @@ def answer_groups(session: Session, unit_ids: Sequence[int], start: date, end: d
     return rows
 
 
-def _responses(session: Session, keys: list[Any], unit_ids: Sequence[int], start: date, end: date,
-               channel: ResponseChannel | None) -> dict[tuple[Any, ...], list[Any]]:
-    t = ResponseTally
-    stmt = select(*keys, func.sum(t.responses), func.sum(t.negative), func.max(t.id))
-    if keys:
-        stmt = stmt.group_by(*keys)
-    return _summed(session, stmt, t, unit_ids, start, end, channel, len(keys))
-
-
 def responses_by_instrument(session: Session, unit_ids: Sequence[int], start: date, end: date,
                             channel: ResponseChannel | None) -> list[tuple[str, str, int]]:
-    t = ResponseTally
-    found = _responses(session, [t.instrument_code, t.instrument_version], unit_ids, start, end, channel)
+    found = _summed(session, "responses_by_instrument", unit_ids, start, end, channel)
     return [(code, version, int(values[0])) for (code, version), values in found.items() if values[0]]
 
 
 def responses_by_channel(session: Session, unit_ids: Sequence[int], start: date, end: date) -> dict[str, int]:
-    found = _responses(session, [ResponseTally.channel], unit_ids, start, end, None)
+    found = _summed(session, "responses_by_channel", unit_ids, start, end, None)
     return {str(channel): int(values[0]) for (channel,), values in found.items() if values[0]}
 
 
 def negative_responses(session: Session, unit_ids: Sequence[int], start: date, end: date,
                        channel: ResponseChannel | None) -> int:
-    found = _responses(session, [], unit_ids, start, end, channel)
+    found = _summed(session, "responses", unit_ids, start, end, channel)
     return sum(int(values[1] or 0) for values in found.values())
