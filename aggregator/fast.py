@@ -33,7 +33,7 @@ def _where(model: Any, grain: str, by_channel: bool) -> list[ColumnElement[bool]
             model.local_date <= bindparam("last")]
 
 
-def _answers(by_unit: bool) -> tuple[Select[Any], int]:
+def _answers(by_unit: bool) -> tuple[Any, Select[Any], int]:
     t = AnswerTally
     keys = [t.instrument_code, t.instrument_version, t.criterion_code, t.option_code]
     if by_unit:
@@ -42,16 +42,16 @@ def _answers(by_unit: bool) -> tuple[Select[Any], int]:
     # differ from row to row, the form and its version seldom (the province quarter at 100 k: 84 -> 52 ms)
     order = [*([t.unit_id] if by_unit else []), t.criterion_code, t.option_code, t.instrument_code,
              t.instrument_version]
-    return select(*keys, func.sum(t.answers), func.max(t.points)).group_by(*order), len(keys)
+    return t, select(*keys, func.sum(t.answers), func.max(t.points)).group_by(*order), len(keys)
 
 
-def _responses_by(keys: list[Any]) -> tuple[Select[Any], int]:
+def _responses_by(keys: list[Any]) -> tuple[Any, Select[Any], int]:
     t = ResponseTally
     stmt = select(*keys, func.sum(t.responses), func.sum(t.negative), func.max(t.id))
-    return (stmt.group_by(*keys) if keys else stmt), len(keys)
+    return t, (stmt.group_by(*keys) if keys else stmt), len(keys)
 
 
-# name -> (statement: key columns, then sums, then one max; number of key columns)
+# name -> (tally model; statement: key columns, then sums, then one max; number of key columns)
 _BASES = {
     "answers": lambda: _answers(False),
     "answers_by_unit": lambda: _answers(True),
@@ -64,8 +64,7 @@ _BASES = {
 @functools.cache
 def _statement(name: str, grain: str, by_channel: bool) -> tuple[Select[Any], int]:
     """Built once: a report is read often, and building its statements cost more than a ward's rows."""
-    stmt, keys = _BASES[name]()
-    model = AnswerTally if name.startswith("answers") else ResponseTally
+    model, stmt, keys = _BASES[name]()
     return stmt.where(*_where(model, grain, by_channel)), keys
 
 

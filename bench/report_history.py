@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import subprocess
 import sys
 import time
@@ -42,6 +41,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.generate import DATA, FIELDS, INTAKE, TZ, VERSION, _units  # noqa: E402
+from bench.reports_scale import spread, timings  # noqa: E402
 
 BENCH = True  # part of `make bench` (bench/run.py)
 
@@ -110,19 +110,12 @@ def database(years: int) -> Path:
     return path
 
 
-def _median(run: Callable[[], Any], repeat: int = 5) -> tuple[float, float, float]:
-    """(median, min, max) of ``repeat`` timed runs after a warm-up."""
-    run()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), min(times), max(times)
+def _median(run: Callable[[], Any]) -> tuple[float, float, float]:
+    return timings(run, 5)
 
 
 def _cell(timing: list[float]) -> str:
-    return f"{timing[0]:.3f} ({timing[1]:.3f}–{timing[2]:.3f})"
+    return spread(*timing)
 
 
 # the dossiers carry rating counts (what the events read) but no response rows, which the recount reads

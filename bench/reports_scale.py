@@ -53,20 +53,31 @@ WHERE t.unit_id IN ({units}) AND t.grain = 'month' AND t.local_date IN (:m1, :m2
 REPEAT = 5
 
 
-def _median(result: dict[str, Any], key: str, run: Callable[[], Any]) -> None:
-    """``result[key]`` = the median of REPEAT timed runs after a warm-up, ``result[key + "_range"]`` = (min, max)."""
-    run()  # warm-up: page cache and statement cache, as on a server that has been up
+def timings(run: Callable[[], Any], repeat: int) -> tuple[float, float, float]:
+    """(median, min, max) in seconds of ``repeat`` timed runs after a warm-up (page cache and statement cache,
+    as on a server that has been up); also used by ``bench/report_history.py``."""
+    run()
     times = []
-    for _ in range(REPEAT):
+    for _ in range(repeat):
         started = time.perf_counter()
         run()
         times.append(time.perf_counter() - started)
-    result[key], result[f"{key}_range"] = statistics.median(times), (min(times), max(times))
+    return statistics.median(times), min(times), max(times)
+
+
+def spread(median: float, low: float, high: float) -> str:
+    """A timing as the results print it: ``median (min–max)``."""
+    return f"{median:.3f} ({low:.3f}–{high:.3f})"
+
+
+def _median(result: dict[str, Any], key: str, run: Callable[[], Any]) -> None:
+    """``result[key]`` = the median of REPEAT timed runs, ``result[key + "_range"]`` = (min, max)."""
+    median, low, high = timings(run, REPEAT)
+    result[key], result[f"{key}_range"] = median, (low, high)
 
 
 def _cell(figures: dict[str, Any], key: str) -> str:
-    low, high = figures[f"{key}_range"]
-    return f"{figures[key]:.3f} ({low:.3f}–{high:.3f})"
+    return spread(figures[key], *figures[f"{key}_range"])
 
 
 def measure(url: str) -> dict[str, Any]:
