@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from kiosk.errors import KioskRevoked, KioskUnpaired, PairingRefused, PairingThrottled
 from kiosk.models import KioskDevice
 from sipas.audit import audit
+from sipas.driver_statements import DriverStatement
 from sipas.errors import ValidationError
 from sipas.models import Unit
 from sipas.orm_rows import persistent
@@ -110,8 +111,8 @@ def authenticate(session: Session, unit: Unit, token: str | None, *, now: dateti
     if not public_id or not token_secret:
         raise KioskUnpaired(detail="no device token")
     if device is None or device.public_id != public_id:
-        row = session.connection().execute(_BY_PUBLIC_ID, {"public_id": public_id}).first()
-        device = persistent(session, KioskDevice, row._mapping) if row is not None else None
+        row = _BY_PUBLIC_ID.first(session.connection(), {"public_id": public_id})
+        device = persistent(session, KioskDevice, row) if row is not None else None
     if device is None or device.token_hash is None or device.unit_id != unit.id or not hmac.compare_digest(
             device.token_hash, _digest(secret_key, "token", token_secret)):
         raise KioskUnpaired(detail="unknown device token")
@@ -123,7 +124,8 @@ def authenticate(session: Session, unit: Unit, token: str | None, *, now: dateti
 
 
 # built once, Core: every poll and rating (sipas.orm_rows)
-_BY_PUBLIC_ID = select(KioskDevice.__table__).where(KioskDevice.__table__.c.public_id == bindparam("public_id"))
+_BY_PUBLIC_ID = DriverStatement(select(KioskDevice.__table__)
+                                .where(KioskDevice.__table__.c.public_id == bindparam("public_id")))
 
 
 def device_with_unit(session: Session, unit_code: str, token: str | None) -> tuple[Unit, KioskDevice] | None:
@@ -133,13 +135,13 @@ def device_with_unit(session: Session, unit_code: str, token: str | None) -> tup
     public_id = (token or "").strip().partition(".")[0]
     if not public_id:
         return None
-    row = session.connection().execute(_DEVICE_WITH_UNIT, {"public_id": public_id, "code": unit_code}).first()
+    row = _DEVICE_WITH_UNIT.first(session.connection(), {"public_id": public_id, "code": unit_code})
     if row is None:
         return None
-    return persistent(session, Unit, row._mapping), persistent(session, KioskDevice, row._mapping)
+    return persistent(session, Unit, row), persistent(session, KioskDevice, row)
 
 
-_DEVICE_WITH_UNIT = (select(KioskDevice.__table__, Unit.__table__)
+_DEVICE_WITH_UNIT = DriverStatement(select(KioskDevice.__table__, Unit.__table__)
                      .join_from(KioskDevice.__table__, Unit.__table__,
                                 KioskDevice.__table__.c.unit_id == Unit.__table__.c.id)
                      .where(KioskDevice.__table__.c.public_id == bindparam("public_id"),

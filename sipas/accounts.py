@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from sipas.audit import audit
+from sipas.driver_statements import DriverStatement
 from sipas.errors import ValidationError
 from sipas.models import ApiKey, Role, Unit, User
 from sipas.orm_rows import persistent
@@ -177,10 +178,10 @@ def create_api_key(session: Session, unit: Unit, *, name: str, actor: str) -> tu
 # The key's unit in the same query: every API request reads it (scope, source, answer), and whether units lie
 # below it (a ward's key covers its ward alone: then a rating's scope needs no query).
 _child_units = Unit.__table__.alias("child_unit")
-_KEY_BY_PREFIX = (select(ApiKey.__table__, Unit.__table__,
+_KEY_BY_PREFIX = DriverStatement(select(ApiKey.__table__, Unit.__table__,
                          exists().where(_child_units.c.parent_id == Unit.__table__.c.id).label("unit_has_children"))
                   .join_from(ApiKey.__table__, Unit.__table__, ApiKey.__table__.c.unit_id == Unit.__table__.c.id)
-                  .where(ApiKey.__table__.c.prefix == bindparam("prefix")))
+                  .where(ApiKey.__table__.c.prefix == bindparam("prefix")))  # on the driver's cursor
 
 
 def authenticate_api_key(session: Session, token: str, *, now: datetime, touch: bool = True) -> ApiKey | None:
@@ -189,12 +190,12 @@ def authenticate_api_key(session: Session, token: str, *, now: datetime, touch: 
     if not _TOKEN_SHAPE.fullmatch(token.strip()):
         return None  # also keeps NUL and other odd characters away from the database
     parts = token.strip().split("_")
-    row = session.connection().execute(_KEY_BY_PREFIX, {"prefix": parts[1]}).first()
+    row = _KEY_BY_PREFIX.first(session.connection(), {"prefix": parts[1]})
     if row is None:
         return None
-    key, unit = persistent(session, ApiKey, row._mapping), persistent(session, Unit, row._mapping)
+    key, unit = persistent(session, ApiKey, row), persistent(session, Unit, row)
     set_committed_value(key, "unit", unit)
-    if not row.unit_has_children:
+    if not row["unit_has_children"]:
         note_leaf(session, unit.id)
     if key.revoked_at is not None:
         return None

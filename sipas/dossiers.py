@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from sipas.audit import audit
 from sipas.clock import local_date
+from sipas.driver_statements import DriverStatement
 from sipas.errors import ValidationError
 from sipas.models import Dossier, DossierContact, IntakeChannel, Response, Unit
 from sipas.orm_rows import persistent
@@ -62,13 +63,14 @@ def find_dossier(session: Session, unit: Unit, code: str) -> Dossier | None:
     """The unit's dossier with this code; None for a code no dossier can have (NUL: PostgreSQL would refuse it)."""
     if not is_storable(code):
         return None
-    row = session.connection().execute(_BY_CODE, {"unit": unit.id, "code": code}).first()
-    return persistent(session, Dossier, row._mapping) if row is not None else None
+    row = _BY_CODE.first(session.connection(), {"unit": unit.id, "code": code})
+    return persistent(session, Dossier, row) if row is not None else None
 
 
 _dossiers = Dossier.__table__
-# built once, Core: every rating looks its dossier up (sipas.orm_rows)
-_BY_CODE = select(_dossiers).where(_dossiers.c.unit_id == bindparam("unit"), _dossiers.c.code == bindparam("code"))
+# built once, on the driver's cursor: every rating looks its dossier up (sipas.orm_rows, sipas.driver_statements)
+_BY_CODE = DriverStatement(select(_dossiers).where(_dossiers.c.unit_id == bindparam("unit"),
+                                                  _dossiers.c.code == bindparam("code")))
 
 
 def apply_dossier(

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.types import Enum
 
+from sipas.driver_statements import DriverStatement
 from sipas.models import Answer, Dossier, Response, UTCDateTime
 from sipas.models_tally import AnswerTally, ResponseTally
 from sipas.tally import ANSWER_KEY, RESPONSE_KEY, Counts
@@ -87,7 +88,7 @@ def _statement() -> Any:
                                 bindparam("channel", type_=channel_type))
 
 
-_STATEMENT = _statement()
+_STATEMENT = DriverStatement(_statement())  # on the driver's cursor (sipas.driver_statements)
 
 
 def write_rating(connection: Connection, values: dict[str, Any], answer_rows: list[dict[str, Any]],
@@ -102,7 +103,11 @@ def write_rating(connection: Connection, values: dict[str, Any], answer_rows: li
             params[f"{name}_{column}"] = [row[column] for row in rows]
     dossier = counts.dossier or {"dossier": None, "added": 0, "added_negative": 0}
     params.update({f"d_{k}": v for k, v in dossier.items()})
-    found = connection.execute(_STATEMENT, params).first()
+    cursor = _STATEMENT.execute(connection, params)
+    try:
+        found = cursor.fetchone()
+    finally:
+        cursor.close()
     if found is None:
         return None
     new_id, answers, answer_tallies, response_tallies, dossiers = found

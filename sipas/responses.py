@@ -15,6 +15,7 @@ from sipas.audit import audit
 from sipas.catalogue import NOT_APPLICABLE, Catalogue, Criterion, Instrument, Option
 from sipas.clock import local_date
 from sipas.dossiers import find_dossier
+from sipas.driver_statements import DriverStatement
 from sipas.errors import (
     AlreadyRated,
     DomainError,
@@ -170,9 +171,14 @@ _responses = Response.__table__
 _ID_BY_IDEMPOTENCY_KEY = select(_responses.c.id).where(_responses.c.unit_id == bindparam("unit"),
                                                       _responses.c.source == bindparam("source"),
                                                       _responses.c.idempotency_key == bindparam("key"))
-_INSERT_ANSWERS = Answer.__table__.insert()
-_INSERT_RESPONSE = (dialect_insert("sqlite", Response.__table__).on_conflict_do_nothing()  # PostgreSQL: one statement
-                    .returning(Response.__table__.c.id))  # for all of a rating's writes (sipas.rating_statement)
+# SQLite's writes of a rating, on the driver's cursor (PostgreSQL: one statement for all of them,
+# sipas.rating_statement)
+_ANSWER_KEYS = ("response_id", "criterion_code", "position", "option_code", "points")
+_INSERT_ANSWERS = DriverStatement(Answer.__table__.insert(), keys=_ANSWER_KEYS)
+_RESPONSE_KEYS = ("unit_id", "dossier_id", "instrument_code", "instrument_version", "channel", "submitted_at",
+                  "comment", "idempotency_key", "source", "flagged", "negative", "follow_up", "created_at")
+_INSERT_RESPONSE = DriverStatement(dialect_insert("sqlite", Response.__table__).on_conflict_do_nothing()
+                                   .returning(Response.__table__.c.id), keys=_RESPONSE_KEYS)
 
 
 def record_response(
@@ -294,9 +300,14 @@ def _write_separately(connection: Connection, values: dict[str, Any], answer_row
     """``rating_statement.write_rating`` as separate statements (SQLite): the response, and only when it was
     stored (None when a unique constraint stored nothing) its answers in one multi-row INSERT (the rows
     ``response.answers`` loads if anyone reads it) and its counts."""
-    new_id = connection.execute(_INSERT_RESPONSE, values).scalar()
-    if new_id is None:
+    cursor = _INSERT_RESPONSE.execute(connection, values)
+    try:
+        found = cursor.fetchone()
+    finally:
+        cursor.close()
+    if found is None:
         return None
-    connection.execute(_INSERT_ANSWERS, [row | {"response_id": new_id} for row in answer_rows])
+    new_id = found[0]
+    _INSERT_ANSWERS.executemany(connection, [row | {"response_id": new_id} for row in answer_rows])
     add_counts(connection, counts)
     return int(new_id)

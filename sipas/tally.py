@@ -15,6 +15,7 @@ carry into ``dossier_event_tally`` (``sipas.dossier_events``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
@@ -28,6 +29,7 @@ from sipas.cases.rules import asks_for_action
 from sipas.catalogue import Instrument
 from sipas.clock import local_date
 from sipas.dossier_events import recount_dossiers
+from sipas.driver_statements import DriverStatement
 from sipas.models import Answer, Dossier, Response
 from sipas.models_tally import AnswerTally, ResponseTally
 from sipas.upsert import dialect_insert
@@ -170,10 +172,20 @@ def add_counts(connection: Connection, counts: Counts) -> None:
     for table, key, added, rows in ((AnswerTally.__table__, ANSWER_KEY, ("answers",), counts.answer_rows),
                                     (ResponseTally.__table__, RESPONSE_KEY, ("responses", "negative", "follow_up"),
                                      counts.response_rows)):
-        if rows:
+        if not rows:
+            continue
+        if dialect == "sqlite":  # on the driver's cursor; PostgreSQL: one multi-row INSERT (_upsert_statement)
+            _driver_upsert(table, key, added).executemany(connection, rows)
+        else:
             connection.execute(_upsert_statement(dialect, table, key, added), rows)  # type: ignore[arg-type]
     if counts.dossier is not None:
-        connection.execute(_COUNT_DOSSIER, counts.dossier)
+        _COUNT_DOSSIER.execute(connection, counts.dossier).close()
+
+
+@functools.cache
+def _driver_upsert(table: Table, key: tuple[str, ...], added: tuple[str, ...]) -> DriverStatement:
+    return DriverStatement(_upsert_statement("sqlite", table, key, added), keys=(*key, "points", *added)
+                           if table is AnswerTally.__table__ else (*key, *added))
 
 
 def count_response(session: Session, response: Response, tz: tzinfo, *, sign: int = 1,
@@ -192,9 +204,10 @@ _COUNTED_COLUMNS = ("unit_id", "dossier_id", "instrument_code", "instrument_vers
 
 # on the dossier row itself: its triggers move the dossier's events when it becomes rated, rated on a second form
 # or dissatisfied; the row lock also orders a rating after an import that changes the same dossier
-_COUNT_DOSSIER = (update(Dossier.__table__).where(Dossier.__table__.c.id == bindparam("dossier"))
-                  .values(responses=Dossier.__table__.c.responses + bindparam("added"),
-                          negative_responses=Dossier.__table__.c.negative_responses + bindparam("added_negative")))
+_COUNT_DOSSIER = DriverStatement(
+    update(Dossier.__table__).where(Dossier.__table__.c.id == bindparam("dossier"))
+    .values(responses=Dossier.__table__.c.responses + bindparam("added"),
+            negative_responses=Dossier.__table__.c.negative_responses + bindparam("added_negative")))
 
 
 def uncount_response(session: Session, response: Response, tz: tzinfo) -> None:

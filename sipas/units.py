@@ -8,20 +8,22 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from sipas.audit import audit
+from sipas.driver_statements import DriverStatement
 from sipas.errors import UnknownUnit, ValidationError
 from sipas.models import Unit, UnitKind
 from sipas.orm_rows import persistent
 
 
 def get_unit(session: Session, code: str) -> Unit:
-    row = session.connection().execute(_BY_CODE, {"code": code}).first()
-    unit = persistent(session, Unit, row._mapping) if row is not None else None
+    row = _BY_CODE.first(session.connection(), {"code": code})
+    unit = persistent(session, Unit, row) if row is not None else None
     if unit is None:
         raise UnknownUnit(f"Không tìm thấy đơn vị “{code}”.", field="unit", detail=f"unknown unit {code!r}")
     return unit
 
 
-_BY_CODE = select(Unit.__table__).where(Unit.__table__.c.code == bindparam("code"))  # built once, Core (orm_rows)
+# built once, on the driver's cursor (sipas.orm_rows, sipas.driver_statements)
+_BY_CODE = DriverStatement(select(Unit.__table__).where(Unit.__table__.c.code == bindparam("code")))
 
 
 def descendants(session: Session, unit: Unit) -> list[Unit]:

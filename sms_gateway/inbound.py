@@ -17,13 +17,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from sipas.catalogue import Catalogue, Instrument
 from sipas.clock import local_date
+from sipas.driver_statements import DriverStatement
 from sipas.errors import AlreadyRated, DomainError
 from sipas.models import Dossier, ResponseChannel, Unit
 from sipas.orm_rows import persistent
@@ -89,14 +90,14 @@ def _open_invitations(session: Session, read: Read, phone_hash: str, now: dateti
                       ) -> tuple[list[Invitation], bool | None]:
     """The number's open invitations (latest first) with dossier, unit and short link (into ``read``) loaded, and
     whether the number opted out (None when it has no open invitation: the caller asks then)."""
-    rows = session.connection().execute(_OPEN_INVITATIONS, {"phone_hash": phone_hash, "now": now}).all()
+    rows = _OPEN_INVITATIONS.all(session.connection(), {"phone_hash": phone_hash, "now": now})
     if not rows:
         return [], None
     invitations = []
     for row in rows:
         # Made into objects as the ORM's loader would (sipas.orm_rows), the invitation holding its dossier and the
         # dossier its unit as loaded (the session's identity map alone holds objects weakly).
-        values = row._mapping
+        values = row
         dossier = persistent(session, Dossier, values)
         set_committed_value(dossier, "unit", persistent(session, Unit, values))
         invitation = persistent(session, Invitation, values)
@@ -105,21 +106,22 @@ def _open_invitations(session: Session, read: Read, phone_hash: str, now: dateti
         if values[_links.c.id] is not None:
             link = persistent(session, ShortLink, values)
             read.links[link.id] = link
-    opted_out = rows[0]._mapping[_opt_outs.c.phone_hash] is not None and persistent(
-        session, OptOut, rows[0]._mapping).active
+    opted_out = rows[0][_opt_outs.c.phone_hash] is not None and persistent(
+        session, OptOut, rows[0]).active
     return invitations, opted_out
 
 
 # Built once: every SMS reply runs it (a statement's cache key is memoised on the object: docs/performance.md).
 _invitations, _links, _opt_outs = Invitation.__table__, ShortLink.__table__, OptOut.__table__
 _dossiers, _units = Dossier.__table__, Unit.__table__
-_OPEN_INVITATIONS = (
+_OPEN_INVITATIONS = DriverStatement(
     select(_invitations, _links, _opt_outs, _dossiers, _units)
     .select_from(_invitations.join(_dossiers, _dossiers.c.id == _invitations.c.dossier_id)
                  .join(_units, _units.c.id == _dossiers.c.unit_id)
                  .outerjoin(_links, _links.c.id == _invitations.c.link_id)
                  .outerjoin(_opt_outs, _opt_outs.c.phone_hash == _invitations.c.phone_hash))
-    .where(_invitations.c.phone_hash == bindparam("phone_hash"), _invitations.c.status.in_(REPLYABLE),
+    .where(_invitations.c.phone_hash == bindparam("phone_hash"),
+           or_(*(_invitations.c.status == status for status in REPLYABLE)),  # not IN: sipas.driver_statements
            _invitations.c.expires_at > bindparam("now"))
     .order_by(_invitations.c.sent_at.desc()))
 

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from sipas.driver_statements import DriverStatement
 from sipas.models import Dossier, Unit
 from sipas.orm_rows import persistent
 from sipas.settings import Settings, env_int
@@ -88,11 +89,11 @@ def issue_link(
 def find_link(session: Session, code: str) -> ShortLink | None:
     if not code.isascii() or not code.isalnum() or len(code) > 32:
         return None
-    row = session.connection().execute(_BY_CODE, {"code": code}).first()
+    row = _BY_CODE.first(session.connection(), {"code": code})
     if row is None:
         return None
     # with its dossier and unit, which every use of a link reads, as loaded (sipas.orm_rows): one query, not three
-    values = row._mapping
+    values = row
     link = persistent(session, ShortLink, values)
     unit = persistent(session, Unit, values)
     set_committed_value(link, "unit", unit)
@@ -105,7 +106,7 @@ def find_link(session: Session, code: str) -> ShortLink | None:
 
 # Built once, Core: every phone form and its submit read the link (a statement's cache key is memoised on it).
 _links, _dossiers, _units = ShortLink.__table__, Dossier.__table__, Unit.__table__
-_BY_CODE = (select(_links, _dossiers, _units)
+_BY_CODE = DriverStatement(select(_links, _dossiers, _units)
             .select_from(_links.join(_units, _units.c.id == _links.c.unit_id)
                          .outerjoin(_dossiers, _dossiers.c.id == _links.c.dossier_id))
             .where(_links.c.code == bindparam("code")))
