@@ -39,6 +39,10 @@ class _Compiled:
     result_keys: tuple[tuple[Any, ...], ...]
     result_processors: tuple[Callable[[Any], Any] | None, ...]
 
+    def values(self, row: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(value if process is None or value is None else process(value)
+                     for process, value in zip(self.result_processors, row, strict=True))
+
     def mapping(self, row: Sequence[Any]) -> dict[Any, Any]:
         found: dict[Any, Any] = {}
         for keys, process, value in zip(self.result_keys, self.result_processors, row, strict=True):
@@ -94,16 +98,37 @@ class DriverStatement:
         compiled = self.compiled(connection.dialect)
         return _run(connection, compiled.sql, compiled.parameters(values), many=False)
 
-    def all(self, connection: Connection, values: Mapping[str, Any]) -> list[dict[Any, Any]]:
-        """A SELECT's rows, each a dict keyed by its selected columns (as ``Row._mapping``) and its labels' names,
-        the values read as SQLAlchemy would have read them."""
+    def _fetch(self, connection: Connection, values: Mapping[str, Any]) -> tuple[_Compiled, list[Any]]:
         compiled = self.compiled(connection.dialect)
         cursor = _run(connection, compiled.sql, compiled.parameters(values), many=False)
         try:
-            rows = cursor.fetchall()
+            return compiled, cursor.fetchall()
         finally:
             cursor.close()
+
+    def all(self, connection: Connection, values: Mapping[str, Any]) -> list[dict[Any, Any]]:
+        """A SELECT's rows, each a dict keyed by its selected columns (as ``Row._mapping``) and its labels' names,
+        the values read as SQLAlchemy would have read them."""
+        compiled, rows = self._fetch(connection, values)
         return [compiled.mapping(row) for row in rows]
+
+    def tuples(self, connection: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """A SELECT's rows as tuples in the order of its columns, read as ``all`` reads them."""
+        compiled, rows = self._fetch(connection, values)
+        return [compiled.values(row) for row in rows]
+
+    def scalar(self, connection: Connection, values: Mapping[str, Any]) -> Any:
+        """The first column of the first row, or None."""
+        rows = self.tuples(connection, values)
+        return rows[0][0] if rows else None
+
+    def rowcount(self, connection: Connection, values: Mapping[str, Any]) -> int:
+        """Run an UPDATE or DELETE; the number of rows it matched."""
+        cursor = self.execute(connection, values)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
 
     def first(self, connection: Connection, values: Mapping[str, Any]) -> dict[Any, Any] | None:
         """The first row of ``all``, or None."""

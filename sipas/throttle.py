@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, update
 from sqlalchemy.orm import Session
 
+from sipas.driver_statements import DriverStatement
 from sipas.models import ThrottleCounter
 from sipas.upsert import dialect_insert
 
@@ -46,7 +47,13 @@ def take(session: Session, limit: Limit, now: datetime) -> bool:
     # One statement, nothing else: an intake request takes its limits inside the write transaction. The key's
     # ended windows are never read again and go with the hourly purge (they were deleted here, one more
     # statement under SQLite's write lock for almost every SMS reply: each number's first of the day).
-    return session.execute(_TAKE[session.get_bind().dialect.name], values).scalar_one() <= limit.count
+    connection = session.connection()
+    cursor = _TAKE[connection.dialect.name].execute(connection, values)
+    try:
+        (count,) = cursor.fetchone()
+    finally:
+        cursor.close()
+    return int(count) <= limit.count
 
 
 def _take_statement(dialect_name: str) -> Any:
@@ -57,10 +64,12 @@ def _take_statement(dialect_name: str) -> Any:
 
 
 # Built once per dialect (a statement's cache key is memoised on the object: docs/performance.md).
-_TAKE = {name: _take_statement(name) for name in ("sqlite", "postgresql")}
+_TAKE = {name: DriverStatement(_take_statement(name), keys=("key", "bucket", "count", "expires"))
+         for name in ("sqlite", "postgresql")}  # on the driver's cursor (sipas.driver_statements)
 _counters = ThrottleCounter.__table__
-_REFUND = (update(_counters).where(_counters.c.key == bindparam("k"), _counters.c.bucket == bindparam("b"),
-                                   _counters.c.count > 0).values(count=_counters.c.count - 1))
+_REFUND = DriverStatement(update(_counters).where(_counters.c.key == bindparam("k"),
+                                                  _counters.c.bucket == bindparam("b"), _counters.c.count > 0)
+                          .values(count=_counters.c.count - 1))
 
 
 def take_all(session: Session, limits: list[Limit], now: datetime) -> bool:
@@ -71,7 +80,7 @@ def take_all(session: Session, limits: list[Limit], now: datetime) -> bool:
 
 def refund(session: Session, limit: Limit, now: datetime) -> None:
     """Give back the attempt taken in this window (it succeeded)."""
-    session.execute(_REFUND, {"k": limit.key[:200], "b": _bucket(limit, now)})
+    _REFUND.execute(session.connection(), {"k": limit.key[:200], "b": _bucket(limit, now)}).close()
 
 
 def clear(session: Session, key_prefix: str) -> None:

@@ -175,26 +175,27 @@ def _answered(session: Session, invitation: Invitation, response_id: int, now: d
     written = {"status": InvitationStatus.ANSWERED, "answered_at": now, "response_id": response_id,
                "updated_at": now}
     connection = session.connection()  # Core statements: no ORM execution layer in between
-    connection.execute(_ANSWER_INVITATION, {"invitation": invitation.id, **written})
+    _ANSWER_INVITATION.execute(connection, {"invitation": invitation.id, **written}).close()
     for name, value in written.items():
         set_committed_value(invitation, name, value)
     if invitation.link_id is None:
         return
-    spent = connection.execute(_SPEND_LINK, {"link": invitation.link_id, "now": now, "response": response_id}).rowcount
+    spent = _SPEND_LINK.rowcount(connection, {"link": invitation.link_id, "now": now, "response": response_id})
     link = session.identity_map.get(identity_key(ShortLink, invitation.link_id))
     if spent and link is not None:
         set_committed_value(link, "used_at", now)
         set_committed_value(link, "response_id", response_id)
 
 
-_ANSWER_INVITATION = (update(_invitations).where(_invitations.c.id == bindparam("invitation"))
+_ANSWER_INVITATION = DriverStatement(update(_invitations).where(_invitations.c.id == bindparam("invitation"))
                       .values(status=bindparam("status"), answered_at=bindparam("answered_at"),
                               response_id=bindparam("response_id"), updated_at=bindparam("updated_at")))
-_SPEND_LINK = (update(_links).where(_links.c.id == bindparam("link"), _links.c.used_at.is_(None))
+_SPEND_LINK = DriverStatement(update(_links).where(_links.c.id == bindparam("link"), _links.c.used_at.is_(None))
                .values(used_at=bindparam("now"), response_id=bindparam("response")))
 
-_CONVERSATION = select(Conversation).where(Conversation.phone_hash == bindparam("phone_hash"),
-                                          Conversation.dossier_id == bindparam("dossier"))
+_conversations = Conversation.__table__
+_CONVERSATION = DriverStatement(select(_conversations).where(_conversations.c.phone_hash == bindparam("phone_hash"),
+                                                             _conversations.c.dossier_id == bindparam("dossier")))
 
 
 def handle_inbound(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, *,
@@ -255,7 +256,8 @@ def _rate(session: Session, catalogue: Catalogue, settings: Settings, sms: Inbou
     instrument = catalogue.current(invitation.instrument_code, local_date(now, settings.tz))
     values = _values(settings, invitation, instrument, session)
     read.load(invitation.unit_id)  # before the first write below: no read under the write lock
-    conversation = session.scalar(_CONVERSATION, {"phone_hash": sms.phone_hash, "dossier": invitation.dossier_id})
+    row = _CONVERSATION.first(session.connection(), {"phone_hash": sms.phone_hash, "dossier": invitation.dossier_id})
+    conversation = persistent(session, Conversation, row) if row is not None else None
     collected = conversation.answers if conversation is not None and conversation.expires_at > now else {}
     merged = merge_ratings(instrument.citizen_criteria, collected, ratings)
     if merged.too_many:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from sipas.driver_statements import DriverStatement
 from sms_gateway.encoding import analyse
 from sms_gateway.models import MessageKind, MessageStatus, MessageTemplate, OutboundMessage
 from sms_gateway.templates_text import DEFAULTS
@@ -48,13 +49,17 @@ def template_text(session: Session, unit_id: int | None, kind: str) -> str:
 
 def unit_templates(session: Session, unit_id: int) -> dict[str, str]:
     """Every wording the unit chose, by kind, in one query (kinds it did not choose are absent)."""
-    rows = session.execute(_UNIT_TEMPLATES, {"unit": unit_id})
+    rows = _UNIT_TEMPLATES.tuples(session.connection(), {"unit": unit_id})
     return {kind: text for kind, text in rows if text}
 
 
 # Built once: every SMS reply runs them (a statement's cache key is memoised on the object: docs/performance.md).
-_UNIT_TEMPLATES = select(MessageTemplate.kind, MessageTemplate.text).where(MessageTemplate.unit_id == bindparam("unit"))
-_INSERT_OUTBOUND = OutboundMessage.__table__.insert()
+# On the driver's cursor (sipas.driver_statements).
+_UNIT_TEMPLATES = DriverStatement(select(MessageTemplate.kind, MessageTemplate.text)
+                                  .where(MessageTemplate.unit_id == bindparam("unit")))
+_OUTBOUND_KEYS = ("provider", "kind", "to_hash", "to_hint", "body", "segments", "encoding", "status", "created_at",
+                  "updated_at")
+_INSERT_OUTBOUND = DriverStatement(OutboundMessage.__table__.insert(), keys=_OUTBOUND_KEYS)
 
 
 def phone_hint(phone: str) -> str:
@@ -77,6 +82,7 @@ def insert_outbound(session: Session, provider: str, kind: MessageKind, *, phone
                     now: datetime, status: MessageStatus) -> None:
     """``new_outbound`` as one Core INSERT, for an answer nobody needs the row of (a webhook's reply)."""
     info = analyse(body)
-    session.execute(_INSERT_OUTBOUND, {
+    _INSERT_OUTBOUND.execute(session.connection(), {
         "provider": provider, "kind": kind, "to_hash": phone_hash, "to_hint": phone_hint(phone), "body": body,
-        "segments": info.segments, "encoding": info.encoding, "status": status, "created_at": now, "updated_at": now})
+        "segments": info.segments, "encoding": info.encoding, "status": status, "created_at": now,
+        "updated_at": now}).close()

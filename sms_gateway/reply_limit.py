@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from sipas.driver_statements import DriverStatement
 from sipas.throttle import Limit, refund, take
 from sms_gateway.models import MessageKind, OutboundMessage
 
@@ -46,10 +47,10 @@ def give_back(session: Session, phone_hash: str, now: datetime) -> None:
 
 def replies_today(session: Session, phone_hash: str, now: datetime) -> int:
     """Answers stored for the number in the last 24 hours (replies and follow-up questions alike)."""
-    return session.scalar(_REPLIES_SINCE, {"to_hash": phone_hash, "since": now - WINDOW}) or 0
+    return _REPLIES_SINCE.scalar(session.connection(), {"to_hash": phone_hash, "since": now - WINDOW}) or 0
 
 
-_REPLIES_SINCE = select(func.count()).select_from(OutboundMessage).where(  # built once: every SMS reply
+_REPLIES_SINCE = DriverStatement(select(func.count()).select_from(OutboundMessage).where(  # every SMS reply
     OutboundMessage.to_hash == bindparam("to_hash"),
-    OutboundMessage.kind.in_((MessageKind.REPLY, MessageKind.FOLLOW_UP)),
-    OutboundMessage.created_at > bindparam("since"))
+    or_(OutboundMessage.kind == MessageKind.REPLY, OutboundMessage.kind == MessageKind.FOLLOW_UP),
+    OutboundMessage.created_at > bindparam("since")))

@@ -24,6 +24,7 @@ from twilio.request_validator import RequestValidator, get_signature_algorithm
 from sipas.clock import utcnow
 from sipas.context import get_catalogue, get_settings
 from sipas.dossiers import phone_hash
+from sipas.driver_statements import DriverStatement
 from sipas.errors import ValidationError
 from sipas.parsing import parse_phone
 from sipas.storage import db_session, lock_on_write
@@ -104,7 +105,8 @@ def earlier_reply(session: Session, provider: str, tokens: list[str]) -> str | N
 # Built once: every webhook runs them (a statement's cache key is memoised on the object: docs/performance.md).
 _DELIVERY = select(InboundDelivery).where(InboundDelivery.provider == bindparam("provider"),
                                           InboundDelivery.token.in_(bindparam("tokens", expanding=True)))
-_CLAIM_DELIVERY = InboundDelivery.__table__.insert()
+_CLAIM_DELIVERY = DriverStatement(InboundDelivery.__table__.insert(),  # on the driver's cursor
+                                  keys=("provider", "token", "kind", "reply", "received_at"))
 
 
 def _hash(number: str) -> str | None:
@@ -149,7 +151,7 @@ def claim_delivery(session: Session, provider: str, tokens: list[str], kind: str
     rows = [{"provider": provider, "token": t[:128], "kind": kind, "reply": reply, "received_at": now}
             for t in tokens if t]
     try:
-        session.execute(_CLAIM_DELIVERY, rows)
+        _CLAIM_DELIVERY.executemany(session.connection(), rows)
     except IntegrityError:
         return False
     return True
