@@ -17,10 +17,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from sipas.audit import audit
+from sipas.dossiers import note_found
 from sipas.driver_statements import DriverStatement
 from sipas.errors import ValidationError
-from sipas.models import ApiKey, Role, Unit, User
+from sipas.models import ApiKey, Dossier, Role, Unit, User
 from sipas.orm_rows import persistent
+from sipas.text import is_storable
 from sipas.throttle import Limit, refund, take_all
 from sipas.units import descendants, note_leaf
 
@@ -178,21 +180,36 @@ def create_api_key(session: Session, unit: Unit, *, name: str, actor: str) -> tu
 # The key's unit in the same query: every API request reads it (scope, source, answer), and whether units lie
 # below it (a ward's key covers its ward alone: then a rating's scope needs no query).
 _child_units = Unit.__table__.alias("child_unit")
-_KEY_BY_PREFIX = DriverStatement(select(ApiKey.__table__, Unit.__table__,
+_key_with_unit = (select(ApiKey.__table__, Unit.__table__,
                          exists().where(_child_units.c.parent_id == Unit.__table__.c.id).label("unit_has_children"))
                   .join_from(ApiKey.__table__, Unit.__table__, ApiKey.__table__.c.unit_id == Unit.__table__.c.id)
-                  .where(ApiKey.__table__.c.prefix == bindparam("prefix")))  # on the driver's cursor
+                  .where(ApiKey.__table__.c.prefix == bindparam("prefix")))
+_KEY_BY_PREFIX = DriverStatement(_key_with_unit)  # on the driver's cursor (sipas.driver_statements)
+# A rating's request names its dossier: that dossier of the key's own unit comes with the key (PostgreSQL: one
+# round trip of the four a rating made; sipas.dossiers.note_found).
+_dossiers = Dossier.__table__
+_KEY_WITH_DOSSIER = DriverStatement(
+    _key_with_unit.add_columns(_dossiers)
+    .outerjoin(_dossiers, (_dossiers.c.unit_id == Unit.__table__.c.id) & (_dossiers.c.code == bindparam("code"))))
 
 
-def authenticate_api_key(session: Session, token: str, *, now: datetime, touch: bool = True) -> ApiKey | None:
+def authenticate_api_key(session: Session, token: str, *, now: datetime, touch: bool = True,
+                         dossier_code: str | None = None) -> ApiKey | None:
     """The key for a bearer token, or None. ``touch`` records the use (at most once a minute, so
-    requests with one key do not queue behind each other on its row); read-only requests pass False."""
+    requests with one key do not queue behind each other on its row); read-only requests pass False.
+
+    ``dossier_code``: the dossier the request names (a rating's), read in the same statement from the key's own
+    unit and handed to ``find_dossier`` (``note_found``); nothing about it is answered here."""
     if not _TOKEN_SHAPE.fullmatch(token.strip()):
         return None  # also keeps NUL and other odd characters away from the database
     parts = token.strip().split("_")
-    row = _KEY_BY_PREFIX.first(session.connection(), {"prefix": parts[1]})
+    with_dossier = bool(dossier_code) and is_storable(dossier_code or "")
+    row = (_KEY_WITH_DOSSIER.first(session.connection(), {"prefix": parts[1], "code": dossier_code})
+           if with_dossier else _KEY_BY_PREFIX.first(session.connection(), {"prefix": parts[1]}))
     if row is None:
         return None
+    if with_dossier and row[_dossiers.c.id] is not None:
+        note_found(session, persistent(session, Dossier, row))
     key, unit = persistent(session, ApiKey, row), persistent(session, Unit, row)
     set_committed_value(key, "unit", unit)
     if not row["unit_has_children"]:

@@ -63,8 +63,22 @@ def find_dossier(session: Session, unit: Unit, code: str) -> Dossier | None:
     """The unit's dossier with this code; None for a code no dossier can have (NUL: PostgreSQL would refuse it)."""
     if not is_storable(code):
         return None
+    noted = session.info.get(_FOUND)
+    if noted:
+        found: Dossier | None = noted.pop((unit.id, code), None)
+        if found is not None:
+            return found
     row = _BY_CODE.first(session.connection(), {"unit": unit.id, "code": code})
     return persistent(session, Dossier, row) if row is not None else None
+
+
+_FOUND = "sipas_found_dossiers"
+
+
+def note_found(session: Session, dossier: Dossier) -> None:
+    """A dossier this request just read with another row (the API key's lookup): the next ``find_dossier`` of its
+    unit and code in this session takes it instead of asking again, once (a later one asks the database)."""
+    session.info.setdefault(_FOUND, {})[(dossier.unit_id, dossier.code)] = dossier
 
 
 _dossiers = Dossier.__table__

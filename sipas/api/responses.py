@@ -13,7 +13,7 @@ from typing import Any
 from flask import jsonify, request
 
 from sipas.api import bp
-from sipas.api.auth import api_actor, api_key_required, current_key
+from sipas.api.auth import api_actor, api_key_required, current_key, names_its_dossier
 from sipas.api.dossiers import scoped_unit
 from sipas.api.serializers import Body, checked_text, iso, json_object
 from sipas.catalogue import NOT_APPLICABLE
@@ -83,6 +83,7 @@ def response_json(response: Response, tz: tzinfo,
 @bp.post("/responses")
 @lock_on_write
 @api_key_required
+@names_its_dossier
 def submit():  # type: ignore[no-untyped-def]
     """Record one response: 201 stored, 200 replay of a known idempotency key, 409 already rated."""
     body = Body(json_object())

@@ -11,7 +11,7 @@ import re
 from datetime import datetime, tzinfo
 from typing import Any
 
-from flask import request
+from flask import g, request
 
 from sipas.errors import DomainError, ValidationError
 from sipas.parsing import parse_timestamp
@@ -32,7 +32,12 @@ def _reject_constant(name: str) -> Any:
 
 
 def json_object() -> dict[str, Any]:
-    """The request body as a JSON object: 400 if it is not JSON, 422 (field ``body``) if not an object."""
+    """The request body as a JSON object: 400 if it is not JSON, 422 (field ``body``) if not an object. Parsed once
+    per request (the API key's check may read it first: ``sipas.api.auth.names_its_dossier``); each call gets its
+    own copy of the top level."""
+    parsed = g.get("sipas_json_object")
+    if parsed is not None:
+        return dict(parsed)
     raw = request.get_data(cache=True)
     try:
         data = json.loads(raw, parse_constant=_reject_constant)
@@ -41,7 +46,8 @@ def json_object() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationError("Nội dung phải là một đối tượng JSON ({...}).", field="body",
                               detail=f"expected a JSON object, got {type(data).__name__}")
-    return data
+    g.sipas_json_object = data
+    return dict(data)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -76,8 +76,9 @@ def test_an_api_rating_reads_outside_the_write_lock_and_writes_inside_it(sqlite_
               "idempotency_key": "k-1"})
     assert answer.status_code == 201, answer.get_json()
     reads = _reads_before_the_lock(seen)
-    # the key (with its unit and whether units lie below it), the dossier; the idempotency key is the insert's
-    assert len(reads) == 2
+    # the key with its unit, whether units lie below it and the dossier (one statement: names_its_dossier); the
+    # idempotency key is the insert's
+    assert len(reads) == 1
     assert all(not in_transaction for _, in_transaction in reads)
     writes = seen[len(reads):]
     assert writes[0][0] == "INSERT"  # the response: one statement, the constraints decide (no savepoint)
