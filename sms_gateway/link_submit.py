@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from sipas.catalogue import Catalogue
+from sipas.driver_statements import DriverStatement
 from sipas.errors import AlreadyRated, DomainError
 from sipas.models import Response, ResponseChannel
-from sipas.responses import ResponseInput, record_response
+from sipas.responses import ResponseInput, prepare_response, store_response
 from sms_gateway.models_links import ShortLink
 
 
@@ -46,13 +47,15 @@ class Submitted:
     replayed: bool = False
 
 
-# Built once (Core: the session's copy of the link is set by hand where needed).
+# Built once, on the driver's cursor (sipas.driver_statements; the session's copy of the link is set by hand).
 _links = ShortLink.__table__
-_SPEND = (update(_links).where(_links.c.id == bindparam("link"), _links.c.used_at.is_(None),
-                               or_(_links.c.expires_at.is_(None), _links.c.expires_at > bindparam("now")))
-          .values(used_at=bindparam("now")))
-_UNSPEND = update(_links).where(_links.c.id == bindparam("link")).values(used_at=None)
-_ANSWERED = update(_links).where(_links.c.id == bindparam("link")).values(response_id=bindparam("response"))
+_SPEND = DriverStatement(update(_links).where(_links.c.id == bindparam("link"), _links.c.used_at.is_(None),
+                                              or_(_links.c.expires_at.is_(None),
+                                                  _links.c.expires_at > bindparam("now")))
+                         .values(used_at=bindparam("now")))
+_UNSPEND = DriverStatement(update(_links).where(_links.c.id == bindparam("link")).values(used_at=None))
+_ANSWERED = DriverStatement(update(_links).where(_links.c.id == bindparam("link"))
+                            .values(response_id=bindparam("response")))
 
 
 def _idempotency_key(link: ShortLink, client_key: str | None) -> str | None:
@@ -85,9 +88,6 @@ def submit_via_link(
         raise LinkUsed(detail=f"link {link.id} already used")
     if link.is_expired(now):
         raise LinkExpired(detail=f"link {link.id} expired")
-    spent = session.execute(_SPEND, {"link": link.id, "now": now})
-    if spent.rowcount != 1:
-        raise LinkUsed(detail=f"link {link.id} spent concurrently")
     data = ResponseInput(
         instrument=link.instrument_code,
         channel=ResponseChannel(str(link.channel)),
@@ -99,15 +99,21 @@ def submit_via_link(
         source=f"link:{link.channel}",
         blank_ballot=link.dossier_id is None,
     )
+    # Every check first, then the writes: on SQLite the first of them (the link's) takes the write lock, held from
+    # there for the statements alone (sipas.storage.lock_on_write). A rating the checks refuse leaves the link as
+    # it was; the spend still decides between two submits of one link.
+    connection = session.connection()
+    prepared = prepare_response(session, catalogue, link.unit, data, now=now, tz=tz, dossier=link.dossier)
+    if _SPEND.rowcount(connection, {"link": link.id, "now": now}) != 1:
+        raise LinkUsed(detail=f"link {link.id} spent concurrently")
     try:
-        recorded = record_response(session, catalogue, link.unit, data, now=now, tz=tz, actor=f"link:{link.channel}",
-                                   dossier=link.dossier)
+        recorded = store_response(session, prepared, now=now, tz=tz, actor=f"link:{link.channel}")
     except AlreadyRated as exc:
         if link.dossier_id is None:  # the citizen typed a rated dossier: the sheet may still rate another one
-            session.execute(_UNSPEND, {"link": link.id})
+            _UNSPEND.execute(connection, {"link": link.id}).close()
             raise
         raise LinkUsed(detail=f"dossier of link {link.id} already rated") from exc
-    session.execute(_ANSWERED, {"link": link.id, "response": recorded.response.id})
+    _ANSWERED.execute(connection, {"link": link.id, "response": recorded.response.id}).close()
     # what the two updates wrote, without reading the link back
     set_committed_value(link, "used_at", now)
     set_committed_value(link, "response_id", recorded.response.id)
