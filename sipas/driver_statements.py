@@ -122,6 +122,15 @@ class DriverStatement:
         rows = self.tuples(connection, values)
         return rows[0][0] if rows else None
 
+    def returned(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """Run a statement with ``RETURNING``; its first row as the driver gives it (ids, counts), or None."""
+        cursor = self.execute(connection, values)
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return tuple(row) if row is not None else None
+
     def rowcount(self, connection: Connection, values: Mapping[str, Any]) -> int:
         """Run an UPDATE or DELETE; the number of rows it matched."""
         cursor = self.execute(connection, values)

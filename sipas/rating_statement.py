@@ -103,11 +103,7 @@ def write_rating(connection: Connection, values: dict[str, Any], answer_rows: li
             params[f"{name}_{column}"] = [row[column] for row in rows]
     dossier = counts.dossier or {"dossier": None, "added": 0, "added_negative": 0}
     params.update({f"d_{k}": v for k, v in dossier.items()})
-    cursor = _STATEMENT.execute(connection, params)
-    try:
-        found = cursor.fetchone()
-    finally:
-        cursor.close()
+    found = _STATEMENT.returned(connection, params)
     if found is None:
         return None
     new_id, answers, answer_tallies, response_tallies, dossiers = found

@@ -300,11 +300,7 @@ def _write_separately(connection: Connection, values: dict[str, Any], answer_row
     """``rating_statement.write_rating`` as separate statements (SQLite): the response, and only when it was
     stored (None when a unique constraint stored nothing) its answers in one multi-row INSERT (the rows
     ``response.answers`` loads if anyone reads it) and its counts."""
-    cursor = _INSERT_RESPONSE.execute(connection, values)
-    try:
-        found = cursor.fetchone()
-    finally:
-        cursor.close()
+    found = _INSERT_RESPONSE.returned(connection, values)
     if found is None:
         return None
     new_id = found[0]

@@ -48,12 +48,9 @@ def take(session: Session, limit: Limit, now: datetime) -> bool:
     # ended windows are never read again and go with the hourly purge (they were deleted here, one more
     # statement under SQLite's write lock for almost every SMS reply: each number's first of the day).
     connection = session.connection()
-    cursor = _TAKE[connection.dialect.name].execute(connection, values)
-    try:
-        (count,) = cursor.fetchone()
-    finally:
-        cursor.close()
-    return int(count) <= limit.count
+    returned = _TAKE[connection.dialect.name].returned(connection, values)
+    assert returned is not None  # an upsert always returns its row
+    return int(returned[0]) <= limit.count
 
 
 def _take_statement(dialect_name: str) -> Any:
