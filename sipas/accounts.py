@@ -203,7 +203,7 @@ def authenticate_api_key(session: Session, token: str, *, now: datetime, touch: 
     if not _TOKEN_SHAPE.fullmatch(token.strip()):
         return None  # also keeps NUL and other odd characters away from the database
     parts = token.strip().split("_")
-    with_dossier = bool(dossier_code) and is_storable(dossier_code or "")
+    with_dossier = bool(dossier_code and is_storable(dossier_code))
     row = (_KEY_WITH_DOSSIER.first(session.connection(), {"prefix": parts[1], "code": dossier_code})
            if with_dossier else _KEY_BY_PREFIX.first(session.connection(), {"prefix": parts[1]}))
     if row is None:

@@ -1,4 +1,4 @@
-"""Core statements compiled once and run straight on the driver's cursor: the writes of every rating.
+"""Core statements compiled once and run straight on the driver's cursor: the reads and writes of every rating.
 
 SQLAlchemy's execution of a statement (its execution context, the compiled-cache lookup, the result's set-up)
 took longer than SQLite took to run it: of the 2.2 ms a rating cost in-process, ~0.6 ms was that bookkeeping
@@ -44,13 +44,7 @@ class _Compiled:
                      for process, value in zip(self.result_processors, row, strict=True))
 
     def mapping(self, row: Sequence[Any]) -> dict[Any, Any]:
-        found: dict[Any, Any] = {}
-        for keys, process, value in zip(self.result_keys, self.result_processors, row, strict=True):
-            if process is not None and value is not None:
-                value = process(value)
-            for key in keys:
-                found[key] = value
-        return found
+        return {key: value for keys, value in zip(self.result_keys, self.values(row), strict=True) for key in keys}
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         given = self.defaults | dict(values) if self.defaults else values
@@ -94,15 +88,18 @@ class DriverStatement:
         return _Compiled(compiled.string, names, positional, processors, defaults, result_keys, result_processors)
 
     def execute(self, connection: Connection, values: Mapping[str, Any]) -> Any:
-        """Run with one set of ``values``; the DBAPI cursor, its rows not yet fetched."""
+        """Run with one set of ``values``; the DBAPI cursor, its rows not yet fetched (the caller closes it)."""
         compiled = self.compiled(connection.dialect)
         return _run(connection, compiled.sql, compiled.parameters(values), many=False)
 
+    def run(self, connection: Connection, values: Mapping[str, Any]) -> None:
+        """Run an INSERT, UPDATE or DELETE whose result nobody reads."""
+        self.execute(connection, values).close()
+
     def _fetch(self, connection: Connection, values: Mapping[str, Any]) -> tuple[_Compiled, list[Any]]:
-        compiled = self.compiled(connection.dialect)
-        cursor = _run(connection, compiled.sql, compiled.parameters(values), many=False)
+        cursor = self.execute(connection, values)
         try:
-            return compiled, cursor.fetchall()
+            return self.compiled(connection.dialect), cursor.fetchall()
         finally:
             cursor.close()
 

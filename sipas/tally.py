@@ -175,17 +175,18 @@ def add_counts(connection: Connection, counts: Counts) -> None:
         if not rows:
             continue
         if dialect == "sqlite":  # on the driver's cursor; PostgreSQL: one multi-row INSERT (_upsert_statement)
-            _driver_upsert(table, key, added).executemany(connection, rows)
+            _driver_upsert(table, key, added, tuple(rows[0])).executemany(connection, rows)
         else:
             connection.execute(_upsert_statement(dialect, table, key, added), rows)  # type: ignore[arg-type]
     if counts.dossier is not None:
-        _COUNT_DOSSIER.execute(connection, counts.dossier).close()
+        _COUNT_DOSSIER.run(connection, counts.dossier)
 
 
 @functools.cache
-def _driver_upsert(table: Table, key: tuple[str, ...], added: tuple[str, ...]) -> DriverStatement:
-    return DriverStatement(_upsert_statement("sqlite", table, key, added), keys=(*key, "points", *added)
-                           if table is AnswerTally.__table__ else (*key, *added))
+def _driver_upsert(table: Table, key: tuple[str, ...], added: tuple[str, ...],
+                   columns: tuple[str, ...]) -> DriverStatement:
+    """SQLite's upsert of ``table`` setting ``columns`` (its rows' keys, as ``Connection.execute`` infers them)."""
+    return DriverStatement(_upsert_statement("sqlite", table, key, added), keys=columns)
 
 
 def count_response(session: Session, response: Response, tz: tzinfo, *, sign: int = 1,

@@ -77,7 +77,7 @@ def take_all(session: Session, limits: list[Limit], now: datetime) -> bool:
 
 def refund(session: Session, limit: Limit, now: datetime) -> None:
     """Give back the attempt taken in this window (it succeeded)."""
-    _REFUND.execute(session.connection(), {"k": limit.key[:200], "b": _bucket(limit, now)}).close()
+    _REFUND.run(session.connection(), {"k": limit.key[:200], "b": _bucket(limit, now)})
 
 
 def clear(session: Session, key_prefix: str) -> None:

@@ -175,7 +175,7 @@ def _answered(session: Session, invitation: Invitation, response_id: int, now: d
     written = {"status": InvitationStatus.ANSWERED, "answered_at": now, "response_id": response_id,
                "updated_at": now}
     connection = session.connection()  # Core statements: no ORM execution layer in between
-    _ANSWER_INVITATION.execute(connection, {"invitation": invitation.id, **written}).close()
+    _ANSWER_INVITATION.run(connection, {"invitation": invitation.id, **written})
     for name, value in written.items():
         set_committed_value(invitation, name, value)
     if invitation.link_id is None:

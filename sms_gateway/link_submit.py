@@ -110,10 +110,10 @@ def submit_via_link(
         recorded = store_response(session, prepared, now=now, tz=tz, actor=f"link:{link.channel}")
     except AlreadyRated as exc:
         if link.dossier_id is None:  # the citizen typed a rated dossier: the sheet may still rate another one
-            _UNSPEND.execute(connection, {"link": link.id}).close()
+            _UNSPEND.run(connection, {"link": link.id})
             raise
         raise LinkUsed(detail=f"dossier of link {link.id} already rated") from exc
-    _ANSWERED.execute(connection, {"link": link.id, "response": recorded.response.id}).close()
+    _ANSWERED.run(connection, {"link": link.id, "response": recorded.response.id})
     # what the two updates wrote, without reading the link back
     set_committed_value(link, "used_at", now)
     set_committed_value(link, "response_id", recorded.response.id)

@@ -82,7 +82,7 @@ def insert_outbound(session: Session, provider: str, kind: MessageKind, *, phone
                     now: datetime, status: MessageStatus) -> None:
     """``new_outbound`` as one Core INSERT, for an answer nobody needs the row of (a webhook's reply)."""
     info = analyse(body)
-    _INSERT_OUTBOUND.execute(session.connection(), {
+    _INSERT_OUTBOUND.run(session.connection(), {
         "provider": provider, "kind": kind, "to_hash": phone_hash, "to_hint": phone_hint(phone), "body": body,
         "segments": info.segments, "encoding": info.encoding, "status": status, "created_at": now,
-        "updated_at": now}).close()
+        "updated_at": now})
