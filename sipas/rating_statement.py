@@ -32,6 +32,7 @@ from sqlalchemy.types import Enum
 from sipas.driver_statements import DriverStatement
 from sipas.models import Answer, Dossier, Response, UTCDateTime
 from sipas.models_tally import AnswerTally, ResponseTally
+from sipas.pg_intake import commits_alone
 from sipas.tally import ANSWER_KEY, RESPONSE_KEY, Counts
 
 _RESPONSE_COLUMNS = ("unit_id", "dossier_id", "instrument_code", "instrument_version", "channel", "submitted_at",
@@ -92,10 +93,13 @@ _STATEMENT = DriverStatement(_statement())  # on the driver's cursor (sipas.driv
 
 
 def write_rating(connection: Connection, values: dict[str, Any], answer_rows: list[dict[str, Any]],
-                 counts: Counts) -> int | None:
+                 counts: Counts, *, last_write: bool = False) -> int | None:
     """Store a rating's response (``values``: its columns), its answers (``answer_rows``, without their response)
     and its ``counts`` (``tally.counts_of``) in one statement; the new response's id, or None when a unique
-    constraint stored nothing (then nothing at all was written)."""
+    constraint stored nothing (then nothing at all was written).
+
+    ``last_write``: the caller commits right after, writing nothing more; in an intake session that wrote nothing
+    before, the statement is then its own transaction (``sipas.pg_intake.commits_alone``)."""
     params: dict[str, Any] = {c: values[c] for c in _RESPONSE_COLUMNS}
     for name, varying, rows in (("a", _ANSWER_VARYING, answer_rows), ("t", _ANSWER_TALLY_VARYING, counts.answer_rows),
                                 ("rt", _RESPONSE_TALLY_VARYING, counts.response_rows)):
@@ -103,7 +107,11 @@ def write_rating(connection: Connection, values: dict[str, Any], answer_rows: li
             params[f"{name}_{column}"] = [row[column] for row in rows]
     dossier = counts.dossier or {"dossier": None, "added": 0, "added_negative": 0}
     params.update({f"d_{k}": v for k, v in dossier.items()})
-    found = _STATEMENT.returned(connection, params)
+    if last_write:
+        with commits_alone(connection):
+            found = _STATEMENT.returned(connection, params)
+    else:
+        found = _STATEMENT.returned(connection, params)
     if found is None:
         return None
     new_id, answers, answer_tallies, response_tallies, dossiers = found

@@ -191,6 +191,7 @@ def record_response(
     tz: tzinfo,
     actor: str,
     dossier: Dossier | None = None,
+    last_write: bool = False,
 ) -> Recorded:
     """Store one response, at most one per dossier and instrument (the database decides).
 
@@ -199,6 +200,7 @@ def record_response(
 
     A resend with a key this unit and source already stored returns that response (``replayed=True``). A refused
     duplicate is audited and raises ``AlreadyRated``; the caller commits so the audit event stays.
+    ``last_write``: see ``store_response``.
 
     The key is not looked up first: a resend passes the same checks, and the insert finds the stored key (its
     unique constraint) and answers with that response, so a new rating, by far the common case, costs one query
@@ -214,7 +216,7 @@ def record_response(
         if previous is not None:
             return Recorded(previous, replayed=True)
         raise
-    return store_response(session, prepared, now=now, tz=tz, actor=actor)
+    return store_response(session, prepared, now=now, tz=tz, actor=actor, last_write=last_write)
 
 
 def _check_key(data: ResponseInput) -> None:
@@ -254,10 +256,15 @@ def prepare_response(session: Session, catalogue: Catalogue, unit: Unit, data: R
     return Prepared(unit, data, instrument, answers, dossier, submitted_at, comment)
 
 
-def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: tzinfo, actor: str) -> Recorded:
+def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: tzinfo, actor: str,
+                   last_write: bool = False) -> Recorded:
     """Write a prepared response with its answers and counts. The unique constraints decide: a key this unit and
     source stored meanwhile is a replay, another rating of the dossier with the instrument is refused (audited,
-    ``AlreadyRated``)."""
+    ``AlreadyRated``).
+
+    ``last_write``: the caller commits right after and writes nothing more (the API): on PostgreSQL, when the
+    session wrote nothing before, the rating's one statement is then its own transaction
+    (``sipas.pg_intake``)."""
     unit, data, instrument, answers, dossier = (prepared.unit, prepared.data, prepared.instrument, prepared.answers,
                                                 prepared.dossier)
     negative = is_negative(instrument, answers)
@@ -274,9 +281,14 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
     # The unique constraints answer by storing nothing (no exception, so no savepoint to roll back to and no unit
     # of work), and the ORM object is made from the values and the new id. PostgreSQL: all of it in one round trip
     # (sipas.rating_statement); SQLite: statement by statement.
+    # The instrument version's record first (once per process, sipas.instrument_records), in the rating's
+    # transaction: nothing is written after the rating.
+    record_use(session, instrument, now=now)
     connection = session.connection()  # Core statements: no ORM execution layer in between
-    write = write_rating if connection.dialect.name == "postgresql" else _write_separately
-    new_id = write(connection, values, answer_rows, counts)
+    if connection.dialect.name == "postgresql":
+        new_id = write_rating(connection, values, answer_rows, counts, last_write=last_write)
+    else:
+        new_id = _write_separately(connection, values, answer_rows, counts)
     if new_id is None:
         if data.idempotency_key and data.source:
             previous = find_by_idempotency_key(session, unit, data.source, data.idempotency_key)
@@ -286,7 +298,6 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
               subject=dossier.code if dossier else None, instrument=instrument.code, channel=str(data.channel))
         raise AlreadyRated(field="dossier_code",
                            detail=f"{dossier.code if dossier else '-'} already rated with {instrument.code}")
-    record_use(session, instrument, now=now)
     response = loaded(session, Response, {"id": new_id, **values})  # persistent, as if loaded: nothing to flush
     # The dossier and unit at hand, as if loaded: a caller's ``response.dossier`` (the API's answer) reads
     # nothing back.

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from sipas import pg_intake
 from sipas.settings import Settings
 
 #: FULL: a commit returns only once the WAL is synced to disk, so an acknowledged rating survives a
@@ -307,6 +308,7 @@ def make_engine(database_url: str) -> Engine:
         return engine
     # hide_parameters: an error logged with its SQL must not carry phone numbers or comments.
     engine = create_engine(database_url, pool_size=5, max_overflow=10, hide_parameters=True)
+    pg_intake.install(engine)  # intake: reads outside a transaction until the first write (sipas.pg_intake)
     event.listen(engine.pool, "checkin", _idle_from_now)
     event.listen(engine.pool, "checkout", functools.partial(_ping_if_idle, engine.dialect))
     return engine
@@ -349,7 +351,8 @@ class Database:
                                          expire_on_commit=False)
         self.read_sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         #: For intake requests (see ``lock_on_write``): on SQLite the write lock waits for the first write.
-        self.intake_sessionmaker = sessionmaker(self.engine.execution_options(sqlite_begin="on_write"),
+        self.intake_sessionmaker = sessionmaker(self.engine.execution_options(sqlite_begin="on_write",
+                                                                              postgresql_begin=pg_intake.ON_WRITE),
                                                 expire_on_commit=False)
         event.listen(self.intake_sessionmaker, "after_transaction_end", _sync_owed_log)
 
@@ -395,8 +398,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 def lock_on_write(view: F) -> F:
     """A POST view that reads and checks first and writes at the end (intake): its session takes
     SQLite's write lock only at its first write instead of at its first query (see
-    ``_sqlite_lock_on_write``). Only for views whose reads need not be serialised with the write:
-    a check-then-insert must rest on a unique constraint or an atomic statement, as intake's do."""
+    ``_sqlite_lock_on_write``), and on PostgreSQL begins its transaction only there (``sipas.pg_intake``).
+    Only for views whose reads need not be serialised with the write: a check-then-insert must rest on a
+    unique constraint or an atomic statement, as intake's do."""
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:

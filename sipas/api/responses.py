@@ -106,7 +106,8 @@ def submit():  # type: ignore[no-untyped-def]
         idempotency_key=idempotency_key(body, unit),
         source=f"api:{current_key().prefix}",
     )
-    recorded = record_response(session, get_catalogue(), unit, data, now=now, tz=settings.tz, actor=api_actor())
+    recorded = record_response(session, get_catalogue(), unit, data, now=now, tz=settings.tz, actor=api_actor(),
+                               last_write=True)
     session.commit()  # first: on SQLite the write lock is held until the commit, the answer needs no database
     payload = response_json(recorded.response, settings.tz, recorded.answers)
     return jsonify(payload), 200 if recorded.replayed else 201

@@ -22,9 +22,11 @@ from flask import Flask
 from sqlalchemy import event, func, select, text, update
 
 from sipas.app import create_app
+from sipas.instrument_records import record_use
 from sipas.models import ApiKey, Response
+from sipas.responses import resolve_instrument
 from sipas.storage import get_database
-from tests.factories import answers_for, create_dossier, create_key, create_unit
+from tests.factories import TZ, answers_for, create_dossier, create_key, create_unit
 from tests.kiosk.helpers import seed
 from tests.sms_gateway.conftest import make_settings
 from tests.sms_gateway.test_webhooks import INBOUND, inbound, invited, post_signed
@@ -69,6 +71,12 @@ def test_an_api_rating_reads_outside_the_write_lock_and_writes_inside_it(sqlite_
         code = dossier.code
         # a key used within the last minute is not touched again (the once-a-minute touch is a write)
         session.execute(update(ApiKey).values(last_used_at=datetime.now(UTC)))
+    # the instrument version's record is made once per process, with the first rating, before its write (and
+    # read once more, after its commit, to be known for good)
+    for _ in range(2):
+        with get_database(sqlite_app).intake_sessionmaker() as session:
+            record_use(session, resolve_instrument(catalogue, "hue12", datetime.now(UTC), TZ), now=datetime.now(UTC))
+            session.commit()
     seen = _watch(sqlite_app)
     answer = sqlite_app.test_client().post(
         "/api/v1/responses", headers={"Authorization": f"Bearer {key}"},

@@ -1,0 +1,151 @@
+"""Intake on PostgreSQL reads outside a transaction until its first write, and an API rating's one statement is its
+own transaction (``sipas.pg_intake``, issue 14): the unit's tally rows, which every rating updates, are locked for
+that statement alone, not until the view's commit. Everything that writes more than once stays one transaction, and
+a connection back in the pool is transactional again for whoever takes it next."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, func, select, text, update
+
+import sipas.responses
+from sipas.app import create_app
+from sipas.models import Response
+from sipas.models_tally import ResponseTally
+from sipas.pg_intake import is_plain_read
+from sipas.settings import Settings
+from sipas.storage import get_database
+from tests.conftest import _empty_postgres
+from tests.factories import answers_for, create_dossier, create_key, create_unit
+
+
+@pytest.fixture
+def pg_app(postgres_database: str, tmp_path: Path) -> Iterator[Flask]:
+    _empty_postgres(postgres_database)
+    app = create_app(Settings.from_env({}, database_url=postgres_database, secret_key="test-secret-key",
+                                       instance_dir=tmp_path / "instance", secure_cookies=False, testing=True))
+    yield app
+    get_database(app).dispose()
+
+
+def _state_of(other: Any, connection: Any) -> str:
+    """What ``pg_stat_activity`` says the session of ``connection`` (a SQLAlchemy connection) is doing."""
+    pid = connection.connection.driver_connection.info.backend_pid
+    state = other.execute(text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}).scalar_one()
+    other.rollback()  # the statistics are a snapshot per transaction: the next look takes a new one
+    return str(state)
+
+
+def test_an_api_rating_is_stored_and_its_tally_rows_free_as_soon_as_its_statement_returns(pg_app, catalogue,
+                                                                                         monkeypatch):
+    """Before: the statement ran in the view's transaction (psycopg's ``BEGIN`` first, a round trip), which kept
+    the unit's tally rows locked until the ``COMMIT`` (another round trip) came from the view; every other rating
+    of the unit waited meanwhile."""
+    database = get_database(pg_app)
+    with database.session() as session:
+        unit = create_unit(session)
+        key = create_key(session, unit)
+        first, code = create_dossier(session, unit).code, create_dossier(session, unit).code
+    client = pg_app.test_client()
+
+    def rate(dossier_code: str) -> Any:
+        return client.post("/api/v1/responses", headers={"Authorization": f"Bearer {key}"},
+                           json={"instrument": "hue12", "channel": "api", "dossier_code": dossier_code,
+                                 "answers": answers_for(catalogue)})
+
+    # the first rating of the process records the form's version (a write before its own) and touches the key
+    assert rate(first).status_code == 201
+    other_engine = create_engine(database.engine.url)
+    seen: dict[str, Any] = {}
+    write_rating = sipas.responses.write_rating
+
+    def then_look(*args: Any, **kwargs: Any) -> Any:
+        stored = write_rating(*args, **kwargs)
+        with other_engine.connect() as other:
+            other.execute(text("SET lock_timeout = '1s'"))
+            seen["stored"] = other.execute(select(func.count()).select_from(Response)).scalar_one()
+            # another rating of the unit updates the same tally rows: not kept waiting
+            seen["updated"] = other.execute(update(ResponseTally).where(ResponseTally.unit_id == unit.id)
+                                            .values(responses=ResponseTally.responses + 0)).rowcount
+            other.rollback()
+        return stored
+
+    monkeypatch.setattr(sipas.responses, "write_rating", then_look)
+    try:
+        answer = rate(code)
+    finally:
+        other_engine.dispose()
+    assert answer.status_code == 201, answer.get_json()
+    assert seen == {"stored": 2, "updated": 2}  # committed; the day's and the month's row, not locked
+
+
+def test_a_refused_duplicate_is_still_audited(pg_app, catalogue):
+    database = get_database(pg_app)
+    with database.session() as session:
+        unit = create_unit(session)
+        key = create_key(session, unit)
+        code = create_dossier(session, unit).code
+    client = pg_app.test_client()
+    body = {"instrument": "hue12", "channel": "api", "dossier_code": code, "answers": answers_for(catalogue)}
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.post("/api/v1/responses", headers=headers, json=body).status_code == 201
+    assert client.post("/api/v1/responses", headers=headers, json=body).status_code == 409
+    with database.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM response")).scalar_one() == 1
+        assert connection.execute(text("SELECT count(*) FROM audit_event WHERE action = 'response.duplicate_refused'")
+                                  ).scalar_one() == 1
+
+
+def test_an_intake_session_reads_outside_a_transaction_and_writes_in_one(pg_app):
+    database = get_database(pg_app)
+    with database.engine.connect() as other, database.intake_sessionmaker() as session:
+        session.execute(select(func.count()).select_from(Response)).scalar_one()
+        connection = session.connection()
+        assert _state_of(other, connection) == "idle"  # not "idle in transaction": nothing held
+        session.execute(text("INSERT INTO throttle_counter (key, bucket, count) VALUES ('a', 1, 1)"))
+        assert _state_of(other, connection) == "idle in transaction"
+        session.execute(text("INSERT INTO throttle_counter (key, bucket, count) VALUES ('b', 1, 1)"))
+        session.rollback()  # both writes go: one transaction from the first
+        assert other.execute(text("SELECT count(*) FROM throttle_counter")).scalar_one() == 0
+
+
+def test_a_locking_read_begins_the_transaction(pg_app):
+    database = get_database(pg_app)
+    with database.engine.connect() as other, database.intake_sessionmaker() as session:
+        session.execute(select(Response.id).with_for_update()).all()
+        assert _state_of(other, session.connection()) == "idle in transaction"  # the lock is held
+        session.rollback()
+
+
+def test_a_connection_back_from_intake_is_transactional_for_the_next_session(pg_app):
+    database = get_database(pg_app)
+    with database.intake_sessionmaker() as session:
+        session.execute(select(func.count()).select_from(Response)).scalar_one()
+        session.commit()
+    assert database.engine.pool.checkedin() == 1  # the one connection, taken again below
+    with database.engine.connect() as other, database.sessionmaker() as session:
+        session.execute(select(func.count()).select_from(Response)).scalar_one()
+        assert _state_of(other, session.connection()) == "idle in transaction"
+        session.execute(text("INSERT INTO throttle_counter (key, bucket, count) VALUES ('a', 1, 1)"))
+        session.rollback()
+        assert other.execute(text("SELECT count(*) FROM throttle_counter")).scalar_one() == 0
+
+
+@pytest.mark.parametrize(("statement", "read"), [
+    ("SELECT id FROM response WHERE id = %(id)s", True),
+    ("  select 1", True),
+    ("SELECT id FROM response WHERE id = 1 FOR UPDATE", False),
+    ("SELECT id FROM response FOR NO KEY UPDATE SKIP LOCKED", False),
+    ("SELECT 1 FROM response x FOR KEY SHARE OF x", False),
+    ("SELECT id FROM response\nFOR SHARE", False),
+    ("WITH r AS (INSERT INTO response DEFAULT VALUES RETURNING id) SELECT id FROM r", False),
+    ("INSERT INTO throttle_counter (key) VALUES ('a')", False),
+    ("SAVEPOINT sa_savepoint_1", False),
+])
+def test_what_counts_as_a_plain_read(statement, read):
+    assert is_plain_read(statement) is read
