@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Engine, event
 
 #: The execution option of intake sessions (``sipas.storage.Database.intake_sessionmaker``).
@@ -46,8 +47,6 @@ def install(engine: Engine) -> None:
 
 
 def _idle(driver_connection: Any) -> bool:
-    from psycopg.pq import TransactionStatus
-
     return bool(driver_connection.info.transaction_status == TransactionStatus.IDLE)
 
 
@@ -72,21 +71,16 @@ def _begin_at_first_write(connection: Connection, _cursor: Any, statement: str, 
     driver_connection.autocommit = False  # psycopg sends BEGIN before this statement
 
 
-def in_autocommit(connection: Connection) -> bool:
-    """Nothing written yet in this intake transaction (so nothing it wrote could be lost by committing early)."""
-    return connection.dialect.name == "postgresql" and bool(connection.connection.driver_connection.autocommit)
-
-
 @contextmanager
-def commits_alone(connection: Connection) -> Iterator[bool]:
+def commits_alone(connection: Connection) -> Iterator[None]:
     """Around a statement that is its transaction's last write: when nothing was written before it (an intake
-    session still in autocommit), it runs as its own transaction, committed when it ends; True then. Otherwise
-    (False) it runs in the transaction like any other, and the caller's commit ends it."""
-    alone = in_autocommit(connection)
+    session on PostgreSQL still in autocommit), it runs as its own transaction, committed when it ends. Otherwise
+    it runs in the transaction like any other, and the caller's commit ends it."""
+    alone = connection.dialect.name == "postgresql" and bool(connection.connection.driver_connection.autocommit)
     if alone:
         connection.info[_ALONE] = True
     try:
-        yield alone
+        yield
     finally:
         if alone:
             connection.info.pop(_ALONE, None)

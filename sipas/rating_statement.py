@@ -24,6 +24,7 @@ compares the counts with a straight recount on random data, on both databases.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
@@ -107,10 +108,7 @@ def write_rating(connection: Connection, values: dict[str, Any], answer_rows: li
             params[f"{name}_{column}"] = [row[column] for row in rows]
     dossier = counts.dossier or {"dossier": None, "added": 0, "added_negative": 0}
     params.update({f"d_{k}": v for k, v in dossier.items()})
-    if last_write:
-        with commits_alone(connection):
-            found = _STATEMENT.returned(connection, params)
-    else:
+    with commits_alone(connection) if last_write else nullcontext():
         found = _STATEMENT.returned(connection, params)
     if found is None:
         return None

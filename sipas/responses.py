@@ -278,12 +278,12 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
     counts = counts_of(values, answers, tz)
     answer_rows = [{"criterion_code": a.criterion_code, "position": a.position,
                     "option_code": a.option_code, "points": a.points} for a in answers]
-    # The unique constraints answer by storing nothing (no exception, so no savepoint to roll back to and no unit
-    # of work), and the ORM object is made from the values and the new id. PostgreSQL: all of it in one round trip
-    # (sipas.rating_statement); SQLite: statement by statement.
     # The instrument version's record first (once per process, sipas.instrument_records), in the rating's
     # transaction: nothing is written after the rating.
     record_use(session, instrument, now=now)
+    # The unique constraints answer by storing nothing (no exception, so no savepoint to roll back to and no unit
+    # of work), and the ORM object is made from the values and the new id. PostgreSQL: all of it in one round trip
+    # (sipas.rating_statement); SQLite: statement by statement.
     connection = session.connection()  # Core statements: no ORM execution layer in between
     if connection.dialect.name == "postgresql":
         new_id = write_rating(connection, values, answer_rows, counts, last_write=last_write)
