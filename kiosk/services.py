@@ -17,6 +17,7 @@ from sipas.catalogue import Catalogue
 from sipas.dossiers import find_dossier
 from sipas.errors import AlreadyRated, DomainError, DossierNotReturned, UnknownDossier, ValidationError
 from sipas.models import Dossier, Response, ResponseChannel, Unit
+from sipas.rating_statement import Gate, GateClosed
 from sipas.responses import Recorded, ResponseInput, find_by_idempotency_key, prepare_response, store_response
 from sipas.text import is_storable
 
@@ -57,9 +58,10 @@ def rateable_dossier(session: Session, unit: Unit, code: str) -> Dossier:
 
 
 def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: ResponseInput, *,
-           now: datetime, tz: tzinfo, rules: KioskRules) -> Recorded:
+           now: datetime, tz: tzinfo, rules: KioskRules, last_write: bool = False) -> Recorded:
     """Store a kiosk rating once. A resend of a stored key is acknowledged even inside the minimum interval, or
-    when its form or dossier would now be refused.
+    when its form or dossier would now be refused. ``last_write``: the caller commits right after, writing
+    nothing more (``store_response``).
 
     Only the instrument the unit chose for its kiosk is taken (a kiosk cannot pick another form), or
     the one it replaced for a rating submitted before the switch or soon after (begun under it).
@@ -69,7 +71,7 @@ def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: Re
     refuses (the interval, the form, the dossier) is looked up then, and the stored response still wins.
     """
     try:
-        return _submit(session, catalogue, device, data, now=now, tz=tz, rules=rules)
+        return _submit(session, catalogue, device, data, now=now, tz=tz, rules=rules, last_write=last_write)
     except DomainError:
         if data.idempotency_key and is_storable(data.idempotency_key):  # prepare_response refuses the others
             previous = find_by_idempotency_key(session, device.unit, device.source, data.idempotency_key)
@@ -79,7 +81,7 @@ def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: Re
 
 
 def _submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: ResponseInput, *,
-            now: datetime, tz: tzinfo, rules: KioskRules) -> Recorded:
+            now: datetime, tz: tzinfo, rules: KioskRules, last_write: bool) -> Recorded:
     unit = device.unit
     submitted_at = data.submitted_at
     if submitted_at is None or submitted_at > now + timedelta(minutes=5) or submitted_at < now - timedelta(days=30):
@@ -93,8 +95,18 @@ def _submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: R
     # every read first, the device's interval (a write: on SQLite it takes the write lock) only then
     prepared = prepare_response(session, catalogue, unit, stored, now=now, tz=tz)
     last_submission = device.last_submission_at
-    claim_interval(session, device, now=now, interval=rules.min_interval)
-    recorded = store_response(session, prepared, now=now, tz=tz, actor=device.source)
+    if session.get_bind().dialect.name == "postgresql":  # the interval claimed in the rating's statement
+        armed_here = prepared.dossier is not None and device.armed_dossier_id == prepared.dossier.id
+        try:
+            recorded = store_response(session, prepared, now=now, tz=tz, actor=device.source,
+                                      gate=claim_gate(device, now=now, interval=rules.min_interval),
+                                      last_write=last_write and prepared.dossier is not None and not armed_here)
+        except GateClosed:
+            raise _too_fast(session, device, now=now, interval=rules.min_interval) from None
+        set_committed_value(device, "last_submission_at", now)
+    else:
+        claim_interval(session, device, now=now, interval=rules.min_interval)
+        recorded = store_response(session, prepared, now=now, tz=tz, actor=device.source)
     if recorded.replayed:  # a resend: the next rating's interval runs from the stored one, as before it
         session.execute(_SET_LAST_SUBMISSION, {"device": device.id, "now": last_submission})
         set_committed_value(device, "last_submission_at", last_submission)
@@ -118,10 +130,22 @@ def claim_interval(session: Session, device: KioskDevice, *, now: datetime, inte
     if claimed:
         set_committed_value(device, "last_submission_at", now)
         return
+    raise _too_fast(session, device, now=now, interval=interval)
+
+
+def claim_gate(device: KioskDevice, *, now: datetime, interval: timedelta) -> Gate:
+    """``claim_interval`` in the rating's statement (PostgreSQL): the rating is written only when the slot was
+    taken. Under READ COMMITTED the ``UPDATE`` re-checks a row another submission changed meanwhile, so of
+    parallel submissions only one finds the interval over, as with the separate statement."""
+    return Gate("kiosk_interval", _CLAIM_PART, None, {
+        "g_device": device.id, "g_now": now, "g_since": now - interval if interval.total_seconds() > 0 else None})
+
+
+def _too_fast(session: Session, device: KioskDevice, *, now: datetime, interval: timedelta) -> TooFast:
     session.refresh(device, ["last_submission_at"])
     last = device.last_submission_at or now
     wait = (last + interval - now).total_seconds()
-    raise TooFast(retry_after=max(1, int(wait + 0.999)), detail=f"device {device.public_id} too fast")
+    return TooFast(retry_after=max(1, int(wait + 0.999)), detail=f"device {device.public_id} too fast")
 
 
 # Built once (a statement's cache key is memoised on the object: docs/performance.md); Core, so no flush.
@@ -130,6 +154,9 @@ _SET_LAST_SUBMISSION = (update(_devices).where(_devices.c.id == bindparam("devic
                         .values(last_submission_at=bindparam("now")))
 _CLAIM_INTERVAL = _SET_LAST_SUBMISSION.where(or_(_devices.c.last_submission_at.is_(None),
                                                  _devices.c.last_submission_at <= bindparam("since")))
+_CLAIM_PART = (f"UPDATE {_devices.name} SET last_submission_at = CAST(:g_now AS timestamptz)\n"
+               "  WHERE id = CAST(:g_device AS integer) AND (CAST(:g_since AS timestamptz) IS NULL\n"
+               "    OR last_submission_at IS NULL OR last_submission_at <= CAST(:g_since AS timestamptz)) RETURNING id")
 
 
 def _form_accepted(unit: Unit, instrument: str, submitted_at: datetime, rules: KioskRules) -> bool:

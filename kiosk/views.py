@@ -145,9 +145,10 @@ def submit(unit_code: str):  # type: ignore[no-untyped-def]
     )
     session = db_session()
     settings = get_settings()
+    health = "queued" in data or "rejected" in data
     recorded = services.submit(session, get_catalogue(), device, response_input, now=utcnow(), tz=settings.tz,
-                               rules=kiosk_rules(settings))
-    if "queued" in data or "rejected" in data:
+                               rules=kiosk_rules(settings), last_write=not health)
+    if health:
         services.heartbeat(device, queued=data.get("queued"), rejected=data.get("rejected"), now=utcnow())
     session.commit()
     log.info("kiosk %s %s response %s", device.public_id, "replayed" if recorded.replayed else "stored",

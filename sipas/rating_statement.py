@@ -17,6 +17,12 @@ What each part does is what ``sipas.responses.store_response`` and ``sipas.tally
   ``SELECT`` never reached (no response stored) had nothing to write;
 - the dossier's ``UPDATE`` fires its statement triggers (``sipas.dossier_events``) as a statement of its own.
 
+A channel whose rating needs a write of its own first (a kiosk's minimum interval, a phone link's spend) gives it
+as a ``Gate``: a part ``g`` run before the response and a part ``l`` after it, in the same statement. The response
+is written only when ``g`` returned a row; a closed gate wrote nothing at all (``GateClosed``). So the kiosk's and
+the phone form's ratings are one statement too, and on PostgreSQL their own transaction (``sipas.pg_intake``)
+where nothing else is written with them.
+
 ``tests/trust/test_rating_statement.py`` checks the one statement, the order its rows are locked in, a refused
 rating writing nothing and concurrent ratings on shared rows; ``tests/aggregator/test_tally_property.py``
 compares the counts with a straight recount on random data, on both databases.
@@ -24,7 +30,9 @@ compares the counts with a straight recount on random data, on both databases.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
@@ -66,13 +74,43 @@ _RESPONSE_TALLY_VARYING = {"grain": "varchar", "local_date": "date", "responses"
 _RESPONSE_ADDED = ("responses", "negative", "follow_up")
 
 
-def _statement() -> Any:
+@dataclass(frozen=True)
+class Gate:
+    """A write the rating needs before it, made in its statement (PostgreSQL).
+
+    ``first`` is the body of the part ``g``, run before the response: it returns a row when the rating may be
+    written (a conditional ``UPDATE … RETURNING``, a ``SELECT … FOR UPDATE``), none when it may not, and then
+    nothing at all is written. ``after``, when given, is the body of the part ``l``, run after the response and
+    its counts, whatever ``g`` returned (so it checks ``g`` itself); it may read ``r`` (the new response's ``id``,
+    no row when none was stored), writes exactly one row when ``g`` returned one, and must not write a row ``g``
+    wrote (a statement writes a row once). Both texts are fixed for a ``kind`` (the statement
+    is prepared once per kind and connection); their parameters are named ``g_…`` and given in ``params``."""
+
+    kind: str
+    first: str
+    after: str | None
+    params: Mapping[str, Any]
+
+
+class GateClosed(Exception):
+    """The gate returned no row: the rating was not written, nor anything else (``write_rating``)."""
+
+
+def _statement(gate: Gate | None = None) -> Any:
     response, answer = Response.__table__.name, Answer.__table__.name
     answer_tally, response_tally, dossier = (AnswerTally.__table__.name, ResponseTally.__table__.name,
                                              Dossier.__table__.name)
+    if gate is None:
+        opening = (f"WITH r AS (INSERT INTO {response} ({', '.join(_RESPONSE_COLUMNS)})\n"
+                   f"  VALUES ({', '.join(f':{c}' for c in _RESPONSE_COLUMNS)})"
+                   " ON CONFLICT DO NOTHING RETURNING id),\n")
+    else:  # the response only when the gate returned a row (INSERT … SELECT: the parameters take the columns' types)
+        opening = (f"WITH g AS ({gate.first}),\n"
+                   f"r AS (INSERT INTO {response} ({', '.join(_RESPONSE_COLUMNS)})\n"
+                   f"  SELECT {', '.join(f':{c}' for c in _RESPONSE_COLUMNS)} WHERE EXISTS (SELECT 1 FROM g)\n"
+                   "  ON CONFLICT DO NOTHING RETURNING id),\n")
     sql = (
-        f"WITH r AS (INSERT INTO {response} ({', '.join(_RESPONSE_COLUMNS)})\n"
-        f"  VALUES ({', '.join(f':{c}' for c in _RESPONSE_COLUMNS)}) ON CONFLICT DO NOTHING RETURNING id),\n"
+        opening +
         f"a AS (INSERT INTO {answer} (response_id, {', '.join(_ANSWER_VARYING)})\n"
         f"  SELECT r.id, {', '.join(f'u.{c}' for c in _ANSWER_VARYING)} FROM r, {_unnest(_ANSWER_VARYING, 'a')}\n"
         f"  ORDER BY u.n RETURNING 1),\n"
@@ -80,9 +118,14 @@ def _statement() -> Any:
         f"{_tally_part('rt', response_tally, RESPONSE_KEY, _RESPONSE_TALLY_VARYING, _RESPONSE_ADDED)},\n"
         f"d AS (UPDATE {dossier} SET responses = {dossier}.responses + CAST(:d_added AS integer),\n"
         f"  negative_responses = {dossier}.negative_responses + CAST(:d_added_negative AS integer)\n"
-        f"  WHERE {dossier}.id = CAST(:d_dossier AS integer) AND EXISTS (SELECT 1 FROM r) RETURNING 1)\n"
-        "SELECT r.id, (SELECT count(*) FROM a), (SELECT count(*) FROM t), (SELECT count(*) FROM rt),\n"
-        "  (SELECT count(*) FROM d) FROM r")
+        f"  WHERE {dossier}.id = CAST(:d_dossier AS integer) AND EXISTS (SELECT 1 FROM r) RETURNING 1)")
+    counted = "(SELECT count(*) FROM a), (SELECT count(*) FROM t), (SELECT count(*) FROM rt), (SELECT count(*) FROM d)"
+    if gate is None:
+        sql += f"\nSELECT r.id, {counted} FROM r"
+    else:  # one row even when nothing was stored: whether the gate opened, and what the rest wrote
+        after = f",\nl AS ({gate.after})" if gate.after else ""
+        sql += (f"{after}\nSELECT (SELECT count(*) FROM g), r.id, {counted}"
+                f"{', (SELECT count(*) FROM l)' if gate.after else ''} FROM (SELECT 1) AS one LEFT JOIN r ON true")
     channel_type = Response.__table__.c.channel.type
     assert isinstance(channel_type, Enum)
     return text(sql).bindparams(bindparam("submitted_at", type_=UTCDateTime()),
@@ -91,14 +134,23 @@ def _statement() -> Any:
 
 
 _STATEMENT = DriverStatement(_statement())  # on the driver's cursor (sipas.driver_statements)
+_GATED: dict[str, DriverStatement] = {}  # one per gate kind, made at its first use
+
+
+def _gated(gate: Gate) -> DriverStatement:
+    statement = _GATED.get(gate.kind)
+    if statement is None:
+        statement = _GATED[gate.kind] = DriverStatement(_statement(gate))
+    return statement
 
 
 def write_rating(connection: Connection, values: dict[str, Any], answer_rows: list[dict[str, Any]],
-                 counts: Counts, *, last_write: bool = False) -> int | None:
+                 counts: Counts, *, gate: Gate | None = None, last_write: bool = False) -> int | None:
     """Store a rating's response (``values``: its columns), its answers (``answer_rows``, without their response)
     and its ``counts`` (``tally.counts_of``) in one statement; the new response's id, or None when a unique
-    constraint stored nothing (then nothing at all was written).
+    constraint stored nothing (then nothing was written but what ``gate`` wrote).
 
+    ``gate``: a write the rating needs first (``Gate``); ``GateClosed`` when it returned no row.
     ``last_write``: the caller commits right after, writing nothing more; in an intake session that wrote nothing
     before, the statement is then its own transaction (``sipas.pg_intake.commits_alone``)."""
     params: dict[str, Any] = {c: values[c] for c in _RESPONSE_COLUMNS}
@@ -108,8 +160,17 @@ def write_rating(connection: Connection, values: dict[str, Any], answer_rows: li
             params[f"{name}_{column}"] = [row[column] for row in rows]
     dossier = counts.dossier or {"dossier": None, "added": 0, "added_negative": 0}
     params.update({f"d_{k}": v for k, v in dossier.items()})
+    if gate is not None:
+        params.update(gate.params)
     with commits_alone(connection) if last_write else nullcontext():
-        found = _STATEMENT.returned(connection, params)
+        found = (_STATEMENT if gate is None else _gated(gate)).returned(connection, params)
+    if gate is not None:
+        assert found is not None  # one row whatever was written
+        if not found[0]:
+            raise GateClosed(gate.kind)
+        if gate.after and found[6] != 1:
+            raise RuntimeError(f"gate {gate.kind}: its part after the rating wrote {found[6]} rows, not 1")
+        found = found[1:6] if found[1] is not None else None
     if found is None:
         return None
     new_id, answers, answer_tallies, response_tallies, dossiers = found

@@ -32,7 +32,7 @@ from sipas.errors import (
 from sipas.instrument_records import record_use
 from sipas.models import Answer, Dossier, Response, ResponseChannel, Unit
 from sipas.orm_rows import loaded
-from sipas.rating_statement import write_rating
+from sipas.rating_statement import Gate, write_rating
 from sipas.tally import Counts, add_counts, counts_of, is_follow_up, is_negative
 from sipas.text import fold, is_storable, storable
 from sipas.upsert import dialect_insert
@@ -257,14 +257,15 @@ def prepare_response(session: Session, catalogue: Catalogue, unit: Unit, data: R
 
 
 def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: tzinfo, actor: str,
-                   last_write: bool = False) -> Recorded:
+                   gate: Gate | None = None, last_write: bool = False) -> Recorded:
     """Write a prepared response with its answers and counts. The unique constraints decide: a key this unit and
     source stored meanwhile is a replay, another rating of the dossier with the instrument is refused (audited,
     ``AlreadyRated``).
 
-    ``last_write``: the caller commits right after and writes nothing more (the API): on PostgreSQL, when the
-    session wrote nothing before, the rating's one statement is then its own transaction
-    (``sipas.pg_intake``)."""
+    ``gate`` (PostgreSQL only): a write the rating needs first, in its statement (``rating_statement.Gate``;
+    ``GateClosed`` when it refused, and nothing was written). ``last_write``: the caller commits right after and
+    writes nothing more: on PostgreSQL, when the session wrote nothing before, the rating's one statement is then
+    its own transaction (``sipas.pg_intake``)."""
     unit, data, instrument, answers, dossier = (prepared.unit, prepared.data, prepared.instrument, prepared.answers,
                                                 prepared.dossier)
     negative = is_negative(instrument, answers)
@@ -285,9 +286,13 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
     # of work), and the ORM object is made from the values and the new id. PostgreSQL: all of it in one round trip
     # (sipas.rating_statement); SQLite: statement by statement.
     connection = session.connection()  # Core statements: no ORM execution layer in between
+    # an object changed but not yet flushed would be written after the rating: not alone then
+    last_write = last_write and not (session.dirty or session.new or session.deleted)
     if connection.dialect.name == "postgresql":
-        new_id = write_rating(connection, values, answer_rows, counts, last_write=last_write)
+        new_id = write_rating(connection, values, answer_rows, counts, gate=gate, last_write=last_write)
     else:
+        if gate is not None:
+            raise ValueError("a gate is written in the rating's one statement, on PostgreSQL only")
         new_id = _write_separately(connection, values, answer_rows, counts)
     if new_id is None:
         if data.idempotency_key and data.source:

@@ -8,6 +8,10 @@ the final guard.
 A blank-ballot link (no dossier) takes the dossier code the citizen typed: it must be a dossier of the link's
 unit; a wrong code, a missing one where the unit refuses anonymous ratings, or a dossier already rated is
 refused and leaves the link usable.
+
+On PostgreSQL the spend and the rating are one statement (``sipas.rating_statement.Gate``): the link's row locked
+while unspent, the response, its answers and counts, then the link spent with its response; and that statement is
+its own transaction when nothing else is written with it (a link with its dossier).
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from sipas.catalogue import Catalogue
 from sipas.driver_statements import DriverStatement
 from sipas.errors import AlreadyRated, DomainError
 from sipas.models import Response, ResponseChannel
-from sipas.responses import ResponseInput, prepare_response, store_response
+from sipas.rating_statement import Gate, GateClosed
+from sipas.responses import Prepared, Recorded, ResponseInput, prepare_response, store_response
 from sms_gateway.models_links import ShortLink
 
 
@@ -56,6 +61,13 @@ _SPEND = DriverStatement(update(_links).where(_links.c.id == bindparam("link"), 
 _UNSPEND = DriverStatement(update(_links).where(_links.c.id == bindparam("link")).values(used_at=None))
 _ANSWERED = DriverStatement(update(_links).where(_links.c.id == bindparam("link"))
                             .values(response_id=bindparam("response")))
+# ``_SPEND`` and ``_ANSWERED`` in the rating's statement (PostgreSQL): the unspent link's row locked first (a second
+# submit waits, then finds it spent), spent after the rating with its response's id, or with none when the rating
+# was refused by a unique constraint (as the separate statements leave it)
+_SPEND_GATE = (f"SELECT id FROM {_links.name} WHERE id = CAST(:g_link AS integer) AND used_at IS NULL\n"
+               "  AND (expires_at IS NULL OR expires_at > CAST(:g_now AS timestamptz)) FOR UPDATE")
+_SPEND_AFTER = (f"UPDATE {_links.name} SET used_at = CAST(:g_now AS timestamptz), response_id = (SELECT id FROM r)\n"
+                "  WHERE id = CAST(:g_link AS integer) AND EXISTS (SELECT 1 FROM g) RETURNING 1")
 
 
 def _idempotency_key(link: ShortLink, client_key: str | None) -> str | None:
@@ -74,8 +86,10 @@ def submit_via_link(
     now: datetime,
     tz: tzinfo,
     dossier_code: str | None = None,
+    last_write: bool = False,
 ) -> Submitted:
-    """Record the rating for the link's dossier and instrument and spend the link. Flushes only.
+    """Record the rating for the link's dossier and instrument and spend the link. Flushes only. ``last_write``:
+    the caller commits right after, writing nothing more (``store_response``).
 
     Raises ``LinkUsed`` (already spent or the dossier already rated: commit, the audit event stays),
     ``LinkExpired``, or the core's validation errors (roll back: the link stays usable). ``dossier_code`` is read
@@ -104,18 +118,34 @@ def submit_via_link(
     # it was; the spend still decides between two submits of one link.
     connection = session.connection()
     prepared = prepare_response(session, catalogue, link.unit, data, now=now, tz=tz, dossier=link.dossier)
-    if _SPEND.rowcount(connection, {"link": link.id, "now": now}) != 1:
-        raise LinkUsed(detail=f"link {link.id} spent concurrently")
+    one_statement = connection.dialect.name == "postgresql"
     try:
-        recorded = store_response(session, prepared, now=now, tz=tz, actor=f"link:{link.channel}")
+        if one_statement:
+            recorded = _store_spending(session, prepared, link, now=now, tz=tz,
+                                       last_write=last_write and link.dossier_id is not None)
+        else:
+            if _SPEND.rowcount(connection, {"link": link.id, "now": now}) != 1:
+                raise LinkUsed(detail=f"link {link.id} spent concurrently")
+            recorded = store_response(session, prepared, now=now, tz=tz, actor=f"link:{link.channel}")
     except AlreadyRated as exc:
         if link.dossier_id is None:  # the citizen typed a rated dossier: the sheet may still rate another one
             _UNSPEND.run(connection, {"link": link.id})
             raise
         raise LinkUsed(detail=f"dossier of link {link.id} already rated") from exc
-    _ANSWERED.run(connection, {"link": link.id, "response": recorded.response.id})
+    if not one_statement or recorded.replayed:  # (a replay: the response stored before)
+        _ANSWERED.run(connection, {"link": link.id, "response": recorded.response.id})
     # what the two updates wrote, without reading the link back
     set_committed_value(link, "used_at", now)
     set_committed_value(link, "response_id", recorded.response.id)
     set_committed_value(link, "response", recorded.response)
     return Submitted(recorded.response, replayed=recorded.replayed)
+
+
+def _store_spending(session: Session, prepared: Prepared, link: ShortLink, *, now: datetime, tz: tzinfo,
+                    last_write: bool) -> Recorded:
+    gate = Gate("link_spend", _SPEND_GATE, _SPEND_AFTER, {"g_link": link.id, "g_now": now})
+    try:
+        return store_response(session, prepared, now=now, tz=tz, actor=f"link:{link.channel}", gate=gate,
+                              last_write=last_write)
+    except GateClosed:
+        raise LinkUsed(detail=f"link {link.id} spent concurrently") from None

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from sipas.catalogue import NOT_APPLICABLE
 from sipas.errors import AlreadyRated
 from sipas.models import Answer, Dossier, Response, ResponseChannel
-from sipas.responses import ResponseInput, record_response
+from sipas.rating_statement import Gate, GateClosed
+from sipas.responses import ResponseInput, prepare_response, record_response, store_response
 from sipas.storage import get_database, make_engine
 from tests.aggregator.tally_recount import recount, stored
 from tests.factories import TZ, answers_for, create_dossier, create_response, create_unit, local
@@ -158,3 +159,38 @@ def test_the_statement_locks_rows_in_the_order_of_the_separate_statements(postgr
             assert len(keys) == 24 and keys == sorted(keys)
         connection.rollback()
     engine.dispose()
+
+
+def test_a_closed_gate_writes_nothing_and_an_open_one_writes_its_parts(app, session, catalogue):
+    """A channel's own write in the rating's statement (``Gate``, PostgreSQL): when its first part returns no row
+    nothing at all is written (``GateClosed``); when it does, the rating and the part after it are written, and
+    that part reads the new response's id."""
+    ward = create_unit(session)
+    dossier = create_dossier(session, ward, received_at=local(2026, 1, 5), returned_at=local(2026, 1, 7))
+    session.commit()
+    data = ResponseInput(instrument="hue12", channel=ResponseChannel.KIOSK, answers=answers_for(catalogue, on=NOW),
+                         dossier_code=dossier.code, submitted_at=local(2026, 1, 8, 10))
+    prepared = prepare_response(session, catalogue, ward, data, now=NOW, tz=TZ)
+    after = ("UPDATE unit SET name = name || ' #' || (SELECT id FROM r) WHERE id = CAST(:g_unit AS integer)"
+             " AND EXISTS (SELECT 1 FROM r) RETURNING 1")
+    closed = Gate("test_closed", "SELECT id FROM unit WHERE id = CAST(:g_unit AS integer) AND false", after,
+                  {"g_unit": ward.id})
+    if session.get_bind().dialect.name != "postgresql":  # SQLite: the channel runs its statements one by one
+        with pytest.raises(ValueError, match="PostgreSQL only"):
+            store_response(session, prepared, now=NOW, tz=TZ, actor="test", gate=closed)
+        return
+    before = stored(session)
+    with pytest.raises(GateClosed):
+        store_response(session, prepared, now=NOW, tz=TZ, actor="test", gate=closed)
+    session.commit()
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Response)) == 0 and stored(session) == before
+    opened = Gate("test_open", "SELECT id FROM unit WHERE id = CAST(:g_unit AS integer) FOR UPDATE", after,
+                  {"g_unit": ward.id})
+    recorded = store_response(session, prepared, now=NOW, tz=TZ, actor="test", gate=opened)
+    session.commit()
+    session.expire_all()
+    assert session.scalar(select(Response.id)) == recorded.response.id
+    assert session.scalar(text("SELECT name FROM unit WHERE id = :id"), {"id": ward.id}).endswith(
+        f" #{recorded.response.id}")
+    assert recount(session, catalogue, TZ) == stored(session)
