@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session
 from kiosk.errors import KioskRevoked, KioskUnpaired, PairingRefused, PairingThrottled
 from kiosk.models import KioskDevice
 from sipas.audit import audit
+from sipas.dossiers import note_found
 from sipas.driver_statements import DriverStatement
 from sipas.errors import ValidationError
-from sipas.models import Unit
+from sipas.models import Dossier, Unit
 from sipas.orm_rows import persistent
+from sipas.text import is_storable
 from sipas.throttle import Limit, refund, take_all
 
 PAIRING_CODE_DIGITS = 8
@@ -128,24 +130,38 @@ _BY_PUBLIC_ID = DriverStatement(select(KioskDevice.__table__)
                                 .where(KioskDevice.__table__.c.public_id == bindparam("public_id")))
 
 
-def device_with_unit(session: Session, unit_code: str, token: str | None) -> tuple[Unit, KioskDevice] | None:
+def device_with_unit(session: Session, unit_code: str, token: str | None,
+                     dossier_code: str | None = None) -> tuple[Unit, KioskDevice] | None:
     """The unit and the token's device in one query, when the device belongs to that unit (every poll and rating
     of a paired kiosk); None otherwise, and the caller looks them up one by one for the precise error. Nothing
-    is authenticated here: ``authenticate`` checks the token's secret."""
+    is authenticated here: ``authenticate`` checks the token's secret.
+
+    ``dossier_code``: the dossier a rating names, read in the same statement from the unit and handed to
+    ``find_dossier`` (``note_found``); nothing about it is answered here."""
     public_id = (token or "").strip().partition(".")[0]
     if not public_id:
         return None
-    row = _DEVICE_WITH_UNIT.first(session.connection(), {"public_id": public_id, "code": unit_code})
+    with_dossier = bool(dossier_code and is_storable(dossier_code))
+    row = (_DEVICE_WITH_UNIT_AND_DOSSIER if with_dossier else _DEVICE_WITH_UNIT).first(
+        session.connection(), {"public_id": public_id, "code": unit_code, "dossier_code": dossier_code})
     if row is None:
         return None
+    if with_dossier and row[_dossiers.c.id] is not None:
+        note_found(session, persistent(session, Dossier, row))
     return persistent(session, Unit, row), persistent(session, KioskDevice, row)
 
 
-_DEVICE_WITH_UNIT = DriverStatement(select(KioskDevice.__table__, Unit.__table__)
+_device_with_unit = (select(KioskDevice.__table__, Unit.__table__)
                      .join_from(KioskDevice.__table__, Unit.__table__,
                                 KioskDevice.__table__.c.unit_id == Unit.__table__.c.id)
                      .where(KioskDevice.__table__.c.public_id == bindparam("public_id"),
                             Unit.__table__.c.code == bindparam("code")))
+_DEVICE_WITH_UNIT = DriverStatement(_device_with_unit)
+_dossiers = Dossier.__table__
+_DEVICE_WITH_UNIT_AND_DOSSIER = DriverStatement(
+    _device_with_unit.add_columns(_dossiers)
+    .outerjoin(_dossiers, (_dossiers.c.unit_id == Unit.__table__.c.id)
+               & (_dossiers.c.code == bindparam("dossier_code"))))
 
 
 def revoke(session: Session, device: KioskDevice, *, now: datetime, actor: str) -> None:

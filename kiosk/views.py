@@ -39,11 +39,12 @@ def _unit(code: str) -> Unit:
         abort(404)
 
 
-def _paired(unit_code: str) -> tuple[Unit, KioskDevice]:
-    """The unit and the authenticated device of a kiosk request: one query for a paired kiosk of the unit;
-    otherwise the unit (404) and the device (401/403) one by one, for the precise answer."""
+def _paired(unit_code: str, dossier_code: str | None = None) -> tuple[Unit, KioskDevice]:
+    """The unit and the authenticated device of a kiosk request: one query for a paired kiosk of the unit (with
+    the dossier a rating names, ``dossier_code``); otherwise the unit (404) and the device (401/403) one by one,
+    for the precise answer."""
     session, token = db_session(), request.headers.get(TOKEN_HEADER)
-    found = pairing.device_with_unit(session, unit_code, token)
+    found = pairing.device_with_unit(session, unit_code, token, dossier_code)
     unit = found[0] if found is not None else _unit(unit_code)
     return unit, pairing.authenticate(session, unit, token, now=utcnow(), secret_key=secret_key(),
                                       device=found[1] if found is not None else None)
@@ -63,6 +64,14 @@ def _device_info(unit: Unit, device: KioskDevice) -> dict[str, Any]:
 def secret_key() -> str:
     """The app's secret (SIPAS_SECRET_KEY or the instance file), keying the code and token hashes."""
     return str(current_app.config["SECRET_KEY"])
+
+
+def _named_dossier() -> str | None:
+    """The dossier code a rating's body names, as the rating reads it (stripped), or None; the body itself is
+    checked after the device (a wrong token is answered first)."""
+    data = request.get_json(silent=True)
+    code = data.get("dossier_code") if isinstance(data, dict) else None
+    return code.strip() or None if isinstance(code, str) else None
 
 
 def _json() -> dict[str, Any]:
@@ -131,7 +140,7 @@ def recent(unit_code: str):  # type: ignore[no-untyped-def]
 @lock_on_write
 def submit(unit_code: str):  # type: ignore[no-untyped-def]
     """Store a rating exactly once (idempotency key); a resend of a stored key is acknowledged."""
-    unit, device = _paired(unit_code)
+    unit, device = _paired(unit_code, _named_dossier())
     data = _json()
     key = str(data.get("key") or request.headers.get("Idempotency-Key") or "").strip()
     if not 8 <= len(key) <= 100:
