@@ -52,9 +52,13 @@ def _idle(driver_connection: Any) -> bool:
 
 def _begin(connection: Connection) -> None:
     """A transaction begins (for SQLAlchemy; psycopg has sent nothing yet): an intake session's runs in autocommit
-    until its first write, any other's is a transaction from its first statement."""
+    until its first write, any other's is a transaction from its first statement. A connection asked for
+    SQLAlchemy's ``AUTOCOMMIT`` isolation level (``ANALYZE``, ``VACUUM``, ``CREATE DATABASE``) is left as it is."""
+    options = connection.get_execution_options()
+    if (options.get("isolation_level") or getattr(connection.dialect, "isolation_level", None)) == "AUTOCOMMIT":
+        return
     driver_connection: Any = connection.connection.driver_connection
-    on_write = connection.get_execution_options().get(OPTION) == ON_WRITE
+    on_write = options.get(OPTION) == ON_WRITE
     if driver_connection.autocommit != on_write and _idle(driver_connection):
         driver_connection.autocommit = on_write
 
@@ -68,6 +72,8 @@ def _begin_at_first_write(connection: Connection, _cursor: Any, statement: str, 
     driver_connection: Any = connection.connection.driver_connection
     if not driver_connection.autocommit or connection.info.get(_ALONE) or is_plain_read(statement):
         return
+    if connection.get_execution_options().get(OPTION) != ON_WRITE:
+        return  # in autocommit not as an intake session: asked for (SQLAlchemy's AUTOCOMMIT level)
     driver_connection.autocommit = False  # psycopg sends BEGIN before this statement
 
 

@@ -176,3 +176,23 @@ def test_a_connection_back_from_intake_is_transactional_for_the_next_session(pg_
 ])
 def test_what_counts_as_a_plain_read(statement, read):
     assert is_plain_read(statement) is read
+
+
+def test_a_connection_asked_for_autocommit_stays_in_autocommit(pg_app):
+    """Before: the intake's ``begin`` hook made every non-intake connection transactional, SQLAlchemy's
+    ``AUTOCOMMIT`` level included: ``VACUUM`` failed, and an ``ANALYZE`` (the bench's, after seeding) ran in a
+    transaction rolled back when the connection closed, leaving the planner without statistics."""
+    database = get_database(pg_app)
+    with database.session() as session:
+        session.execute(text("INSERT INTO throttle_counter (key, bucket, count) "
+                             "SELECT 'k' || n, n, 1 FROM generate_series(1, 50) AS n"))
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM throttle_counter")  # refused inside a transaction block
+        connection.exec_driver_sql("ANALYZE throttle_counter")
+    with database.engine.connect() as connection:  # the statistics stayed
+        assert connection.execute(text("SELECT count(*) FROM pg_statistic "
+                                       "WHERE starelid = 'throttle_counter'::regclass")).scalar_one() > 0
+    with database.session() as session:  # and the next transaction on a pooled connection is one again
+        session.execute(text("INSERT INTO throttle_counter (key, bucket, count) VALUES ('x', 1, 1)"))
+        session.rollback()
+        assert session.execute(text("SELECT count(*) FROM throttle_counter")).scalar_one() == 50
