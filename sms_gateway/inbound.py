@@ -67,6 +67,8 @@ class Read:
         self.session = session
         self.units: dict[int, dict[str, str]] = {}
         self.links: dict[int, ShortLink] = {}
+        #: The number's conversation about each open invitation's dossier, read with the invitations (None: none).
+        self.conversations: dict[int, Conversation | None] = {}
         #: Whether the reply limit let an answer through, when it was taken before the rating (see ``_rate``).
         self.reply_taken: bool | None = None
 
@@ -106,6 +108,8 @@ def _open_invitations(session: Session, read: Read, phone_hash: str, now: dateti
         if values[_links.c.id] is not None:
             link = persistent(session, ShortLink, values)
             read.links[link.id] = link
+        read.conversations[invitation.id] = (persistent(session, Conversation, values)
+                                             if values[_conversations.c.id] is not None else None)
     opted_out = rows[0][_opt_outs.c.phone_hash] is not None and persistent(
         session, OptOut, rows[0]).active
     return invitations, opted_out
@@ -113,13 +117,16 @@ def _open_invitations(session: Session, read: Read, phone_hash: str, now: dateti
 
 # Built once: every SMS reply runs it (a statement's cache key is memoised on the object: docs/performance.md).
 _invitations, _links, _opt_outs = Invitation.__table__, ShortLink.__table__, OptOut.__table__
-_dossiers, _units = Dossier.__table__, Unit.__table__
+_dossiers, _units, _conversations = Dossier.__table__, Unit.__table__, Conversation.__table__
 _OPEN_INVITATIONS = DriverStatement(
-    select(_invitations, _links, _opt_outs, _dossiers, _units)
+    select(_invitations, _links, _opt_outs, _dossiers, _units, _conversations)
     .select_from(_invitations.join(_dossiers, _dossiers.c.id == _invitations.c.dossier_id)
                  .join(_units, _units.c.id == _dossiers.c.unit_id)
                  .outerjoin(_links, _links.c.id == _invitations.c.link_id)
-                 .outerjoin(_opt_outs, _opt_outs.c.phone_hash == _invitations.c.phone_hash))
+                 .outerjoin(_opt_outs, _opt_outs.c.phone_hash == _invitations.c.phone_hash)
+                 # at most one: unique per number and dossier
+                 .outerjoin(_conversations, (_conversations.c.phone_hash == _invitations.c.phone_hash)
+                            & (_conversations.c.dossier_id == _invitations.c.dossier_id)))
     .where(_invitations.c.phone_hash == bindparam("phone_hash"),
            or_(*(_invitations.c.status == status for status in REPLYABLE)),  # not IN: sipas.driver_statements
            _invitations.c.expires_at > bindparam("now"))
@@ -193,10 +200,6 @@ _ANSWER_INVITATION = DriverStatement(update(_invitations).where(_invitations.c.i
 _SPEND_LINK = DriverStatement(update(_links).where(_links.c.id == bindparam("link"), _links.c.used_at.is_(None))
                .values(used_at=bindparam("now"), response_id=bindparam("response")))
 
-_conversations = Conversation.__table__
-_CONVERSATION = DriverStatement(select(_conversations).where(_conversations.c.phone_hash == bindparam("phone_hash"),
-                                                             _conversations.c.dossier_id == bindparam("dossier")))
-
 
 def handle_inbound(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, *,
                    now: datetime) -> ReplyText | None:
@@ -256,8 +259,7 @@ def _rate(session: Session, catalogue: Catalogue, settings: Settings, sms: Inbou
     instrument = catalogue.current(invitation.instrument_code, local_date(now, settings.tz))
     values = _values(settings, invitation, instrument, session)
     read.load(invitation.unit_id)  # before the first write below: no read under the write lock
-    row = _CONVERSATION.first(session.connection(), {"phone_hash": sms.phone_hash, "dossier": invitation.dossier_id})
-    conversation = persistent(session, Conversation, row) if row is not None else None
+    conversation = read.conversations[invitation.id]  # read with the invitations (_open_invitations)
     collected = conversation.answers if conversation is not None and conversation.expires_at > now else {}
     merged = merge_ratings(instrument.citizen_criteria, collected, ratings)
     if merged.too_many:

@@ -1,6 +1,6 @@
 """A 12-digit SMS reply reads everything it needs before its first write (on SQLite the write lock is taken
 there, ``lock_on_write``) and in few queries: the open invitations come with their dossier, unit, short link and
-the number's opt-out in one SELECT, the unit's wordings in one more. Under the lock only the reply limit's
+the number's opt-out and its conversation about each dossier in one SELECT, the unit's wordings in one more. Under the lock only the reply limit's
 rolling count is read (it must follow the atomic take to stay exact)."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def test_a_twelve_digit_reply_reads_before_it_writes(app, client, session, setti
     assert [t for t in _tables(after) if t not in also] == ["sms_outbound"]
     read = _tables(before)
     assert read.count("sms_invitation") == 1 and read.count("sms_template") == 1
-    for table in ("dossier", "unit", "short_link", "sms_opt_out", "sms_inbound_delivery"):
+    for table in ("dossier", "unit", "short_link", "sms_opt_out", "sms_conversation", "sms_inbound_delivery"):
         assert read.count(table) <= (1 if table in ("dossier", "sms_inbound_delivery") else 0), (table, read)
     assert not any(s.startswith("UPDATE sms_inbound_delivery") for s in after)
 
