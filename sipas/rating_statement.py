@@ -17,11 +17,11 @@ What each part does is what ``sipas.responses.store_response`` and ``sipas.tally
   ``SELECT`` never reached (no response stored) had nothing to write;
 - the dossier's ``UPDATE`` fires its statement triggers (``sipas.dossier_events``) as a statement of its own.
 
-A channel whose rating needs a write of its own first (a kiosk's minimum interval, a phone link's spend) gives it
-as a ``Gate``: a part ``g`` run before the response and a part ``l`` after it, in the same statement. The response
-is written only when ``g`` returned a row; a closed gate wrote nothing at all (``GateClosed``). So the kiosk's and
-the phone form's ratings are one statement too, and on PostgreSQL their own transaction (``sipas.pg_intake``)
-where nothing else is written with them.
+A channel whose rating needs a write of its own first (a kiosk's minimum interval, a phone link's spend) or after
+(an SMS invitation answered) gives it as a ``Gate``: a part ``g`` run before the response and a part ``l`` after
+it, in the same statement. The response is written only when ``g`` returned a row; a closed gate wrote nothing at
+all (``GateClosed``). So the kiosk's and the phone form's ratings are one statement too, and on PostgreSQL their
+own transaction (``sipas.pg_intake``) where nothing else is written with them.
 
 ``tests/trust/test_rating_statement.py`` checks the one statement, the order its rows are locked in, a refused
 rating writing nothing and concurrent ratings on shared rows; ``tests/aggregator/test_tally_property.py``
@@ -76,18 +76,19 @@ _RESPONSE_ADDED = ("responses", "negative", "follow_up")
 
 @dataclass(frozen=True)
 class Gate:
-    """A write the rating needs before it, made in its statement (PostgreSQL).
+    """A channel's own writes around the rating, made in its statement (PostgreSQL).
 
     ``first`` is the body of the part ``g``, run before the response: it returns a row when the rating may be
     written (a conditional ``UPDATE … RETURNING``, a ``SELECT … FOR UPDATE``), none when it may not, and then
-    nothing at all is written. ``after``, when given, is the body of the part ``l``, run after the response and
-    its counts, whatever ``g`` returned (so it checks ``g`` itself); it may read ``r`` (the new response's ``id``,
-    no row when none was stored), writes exactly one row when ``g`` returned one, and must not write a row ``g``
-    wrote (a statement writes a row once). Both texts are fixed for a ``kind`` (the statement
-    is prepared once per kind and connection); their parameters are named ``g_…`` and given in ``params``."""
+    nothing at all is written; None when the rating needs nothing first. ``after``, when given, is the body of the
+    part ``l``, run after the response and its counts, whatever ``g`` returned (so it checks ``g`` itself); it may
+    read ``r`` (the new response's ``id``, no row when none was stored), writes exactly one row when the response
+    was stored, and must not write a row ``g`` wrote (a statement writes a row once). Both texts are fixed for a
+    ``kind`` (the statement is prepared once per kind and connection); their parameters are named ``g_…`` and given
+    in ``params``."""
 
     kind: str
-    first: str
+    first: str | None
     after: str | None
     params: Mapping[str, Any]
 
@@ -105,7 +106,7 @@ def _statement(gate: Gate | None = None) -> Any:
                    f"  VALUES ({', '.join(f':{c}' for c in _RESPONSE_COLUMNS)})"
                    " ON CONFLICT DO NOTHING RETURNING id),\n")
     else:  # the response only when the gate returned a row (INSERT … SELECT: the parameters take the columns' types)
-        opening = (f"WITH g AS ({gate.first}),\n"
+        opening = (f"WITH g AS ({gate.first or 'SELECT 1'}),\n"
                    f"r AS (INSERT INTO {response} ({', '.join(_RESPONSE_COLUMNS)})\n"
                    f"  SELECT {', '.join(f':{c}' for c in _RESPONSE_COLUMNS)} WHERE EXISTS (SELECT 1 FROM g)\n"
                    "  ON CONFLICT DO NOTHING RETURNING id),\n")
@@ -168,7 +169,7 @@ def write_rating(connection: Connection, values: dict[str, Any], answer_rows: li
         assert found is not None  # one row whatever was written
         if not found[0]:
             raise GateClosed(gate.kind)
-        if gate.after and found[6] != 1:
+        if gate.after and found[1] is not None and found[6] != 1:
             raise RuntimeError(f"gate {gate.kind}: its part after the rating wrote {found[6]} rows, not 1")
         found = found[1:6] if found[1] is not None else None
     if found is None:

@@ -1,7 +1,7 @@
 """A 12-digit SMS reply reads everything it needs before its first write (on SQLite the write lock is taken
-there, ``lock_on_write``) and in few queries: the open invitations come with their dossier, unit, short link and
-the number's opt-out and its conversation about each dossier in one SELECT, the unit's wordings in one more. Under the lock only the reply limit's
-rolling count is read (it must follow the atomic take to stay exact)."""
+there, ``lock_on_write``) and in few queries: the open invitations come with their dossier, unit, short link, the
+number's opt-out and its conversation about each dossier in one SELECT, the unit's wordings in one more. Under the
+lock only the reply limit's rolling count is read (it must follow the atomic take to stay exact)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,13 @@ def test_a_twelve_digit_reply_reads_before_it_writes(app, client, session, setti
     for table in ("dossier", "unit", "short_link", "sms_opt_out", "sms_conversation", "sms_inbound_delivery"):
         assert read.count(table) <= (1 if table in ("dossier", "sms_inbound_delivery") else 0), (table, read)
     assert not any(s.startswith("UPDATE sms_inbound_delivery") for s in after)
+    # on PostgreSQL the invitation is marked answered in the rating's one statement, not in one of its own
+    separately = [s for s in after if s.startswith("UPDATE sms_invitation")]
+    assert len(separately) == (0 if session.bind.dialect.name == "postgresql" else 1), separately
+    session.expire_all()
+    invitation = session.scalars(select(Invitation)).one()
+    assert invitation.status is InvitationStatus.ANSWERED and invitation.answered_at is not None
+    assert invitation.response_id == session.scalars(select(Response.id)).one()
 
 
 def test_the_units_own_thanks_wording_is_used(app, client, session, settings):
