@@ -58,9 +58,9 @@ def rateable_dossier(session: Session, unit: Unit, code: str) -> Dossier:
 
 
 def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: ResponseInput, *,
-           now: datetime, tz: tzinfo, rules: KioskRules, last_write: bool = False) -> Recorded:
+           now: datetime, tz: tzinfo, rules: KioskRules, alone: bool = False) -> Recorded:
     """Store a kiosk rating once. A resend of a stored key is acknowledged even inside the minimum interval, or
-    when its form or dossier would now be refused. ``last_write``: the caller commits right after, writing
+    when its form or dossier would now be refused. ``alone``: the caller commits right after, writing
     nothing more (``store_response``).
 
     Only the instrument the unit chose for its kiosk is taken (a kiosk cannot pick another form), or
@@ -71,7 +71,7 @@ def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: Re
     refuses (the interval, the form, the dossier) is looked up then, and the stored response still wins.
     """
     try:
-        return _submit(session, catalogue, device, data, now=now, tz=tz, rules=rules, last_write=last_write)
+        return _submit(session, catalogue, device, data, now=now, tz=tz, rules=rules, alone=alone)
     except DomainError:
         if data.idempotency_key and is_storable(data.idempotency_key):  # prepare_response refuses the others
             previous = find_by_idempotency_key(session, device.unit, device.source, data.idempotency_key)
@@ -81,7 +81,7 @@ def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: Re
 
 
 def _submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: ResponseInput, *,
-            now: datetime, tz: tzinfo, rules: KioskRules, last_write: bool) -> Recorded:
+            now: datetime, tz: tzinfo, rules: KioskRules, alone: bool) -> Recorded:
     unit = device.unit
     submitted_at = data.submitted_at
     if submitted_at is None or submitted_at > now + timedelta(minutes=5) or submitted_at < now - timedelta(days=30):
@@ -100,7 +100,7 @@ def _submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: R
         try:
             recorded = store_response(session, prepared, now=now, tz=tz, actor=device.source,
                                       gate=claim_gate(device, now=now, interval=rules.min_interval),
-                                      last_write=last_write and prepared.dossier is not None and not armed_here)
+                                      alone=alone and prepared.dossier is not None and not armed_here)
         except GateClosed:
             raise _too_fast(session, device, now=now, interval=rules.min_interval) from None
         set_committed_value(device, "last_submission_at", now)

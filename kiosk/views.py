@@ -156,7 +156,7 @@ def submit(unit_code: str):  # type: ignore[no-untyped-def]
     settings = get_settings()
     health = "queued" in data or "rejected" in data
     recorded = services.submit(session, get_catalogue(), device, response_input, now=utcnow(), tz=settings.tz,
-                               rules=kiosk_rules(settings), last_write=not health)
+                               rules=kiosk_rules(settings), alone=not health)
     if health:
         services.heartbeat(device, queued=data.get("queued"), rejected=data.get("rejected"), now=utcnow())
     session.commit()

@@ -146,14 +146,14 @@ def _gated(gate: Gate) -> DriverStatement:
 
 
 def write_rating(connection: Connection, values: dict[str, Any], answer_rows: list[dict[str, Any]],
-                 counts: Counts, *, gate: Gate | None = None, last_write: bool = False) -> int | None:
+                 counts: Counts, *, gate: Gate | None = None, alone: bool = False) -> int | None:
     """Store a rating's response (``values``: its columns), its answers (``answer_rows``, without their response)
     and its ``counts`` (``tally.counts_of``) in one statement; the new response's id, or None when a unique
     constraint stored nothing (then nothing was written but what ``gate`` wrote).
 
     ``gate``: a write the rating needs first (``Gate``); ``GateClosed`` when it returned no row.
-    ``last_write``: the caller commits right after, writing nothing more; in an intake session that wrote nothing
-    before, the statement is then its own transaction (``sipas.pg_intake.commits_alone``)."""
+    ``alone``: the statement may be its own transaction (``sipas.responses.store_response``); in an intake session
+    that wrote nothing before, it is then (``sipas.pg_intake.commits_alone``)."""
     params: dict[str, Any] = {c: values[c] for c in _RESPONSE_COLUMNS}
     for name, varying, rows in (("a", _ANSWER_VARYING, answer_rows), ("t", _ANSWER_TALLY_VARYING, counts.answer_rows),
                                 ("rt", _RESPONSE_TALLY_VARYING, counts.response_rows)):
@@ -163,7 +163,7 @@ def write_rating(connection: Connection, values: dict[str, Any], answer_rows: li
     params.update({f"d_{k}": v for k, v in dossier.items()})
     if gate is not None:
         params.update(gate.params)
-    with commits_alone(connection) if last_write else nullcontext():
+    with commits_alone(connection) if alone else nullcontext():
         found = (_STATEMENT if gate is None else _gated(gate)).returned(connection, params)
     if gate is not None:
         assert found is not None  # one row whatever was written

@@ -192,7 +192,7 @@ def record_response(
     actor: str,
     dossier: Dossier | None = None,
     gate: Gate | None = None,
-    last_write: bool = False,
+    alone: bool = False,
 ) -> Recorded:
     """Store one response, at most one per dossier and instrument (the database decides).
 
@@ -201,7 +201,7 @@ def record_response(
 
     A resend with a key this unit and source already stored returns that response (``replayed=True``). A refused
     duplicate is audited and raises ``AlreadyRated``; the caller commits so the audit event stays.
-    ``gate``, ``last_write``: see ``store_response``.
+    ``gate``, ``alone``: see ``store_response``.
 
     The key is not looked up first: a resend passes the same checks, and the insert finds the stored key (its
     unique constraint) and answers with that response, so a new rating, by far the common case, costs one query
@@ -217,7 +217,7 @@ def record_response(
         if previous is not None:
             return Recorded(previous, replayed=True)
         raise
-    return store_response(session, prepared, now=now, tz=tz, actor=actor, gate=gate, last_write=last_write)
+    return store_response(session, prepared, now=now, tz=tz, actor=actor, gate=gate, alone=alone)
 
 
 def _check_key(data: ResponseInput) -> None:
@@ -258,15 +258,17 @@ def prepare_response(session: Session, catalogue: Catalogue, unit: Unit, data: R
 
 
 def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: tzinfo, actor: str,
-                   gate: Gate | None = None, last_write: bool = False) -> Recorded:
+                   gate: Gate | None = None, alone: bool = False) -> Recorded:
     """Write a prepared response with its answers and counts. The unique constraints decide: a key this unit and
     source stored meanwhile is a replay, another rating of the dossier with the instrument is refused (audited,
     ``AlreadyRated``).
 
     ``gate`` (PostgreSQL only): a write the rating needs first, in its statement (``rating_statement.Gate``;
-    ``GateClosed`` when it refused, and nothing was written). ``last_write``: the caller commits right after and
-    writes nothing more: on PostgreSQL, when the session wrote nothing before, the rating's one statement is then
-    its own transaction (``sipas.pg_intake``)."""
+    ``GateClosed`` when it refused, and nothing was written). ``alone``: the rating may be its own transaction:
+    the caller commits right after and writes nothing more, or nothing that must be undone with the rating (an SMS
+    reply's answer: a retry of the message finds the stored rating). On PostgreSQL, when the session wrote nothing
+    before, the rating's one statement is then its own transaction, committed when it returns
+    (``sipas.pg_intake``)."""
     unit, data, instrument, answers, dossier = (prepared.unit, prepared.data, prepared.instrument, prepared.answers,
                                                 prepared.dossier)
     negative = is_negative(instrument, answers)
@@ -288,9 +290,9 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
     # (sipas.rating_statement); SQLite: statement by statement.
     connection = session.connection()  # Core statements: no ORM execution layer in between
     # an object changed but not yet flushed would be written after the rating: not alone then
-    last_write = last_write and not (session.dirty or session.new or session.deleted)
+    alone = alone and not (session.dirty or session.new or session.deleted)
     if connection.dialect.name == "postgresql":
-        new_id = write_rating(connection, values, answer_rows, counts, gate=gate, last_write=last_write)
+        new_id = write_rating(connection, values, answer_rows, counts, gate=gate, alone=alone)
     else:
         if gate is not None:
             raise ValueError("a gate is written in the rating's one statement, on PostgreSQL only")

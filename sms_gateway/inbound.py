@@ -37,7 +37,7 @@ from sms_gateway.models import Conversation, Invitation, InvitationStatus, Messa
 from sms_gateway.models_links import ShortLink
 from sms_gateway.optouts import is_opted_out, opt_in, opt_out
 from sms_gateway.replies import ParsedReply, ReplyKind, after_code, merge_ratings, parse_reply, positions, ratings_of
-from sms_gateway.reply_limit import give_back, take_reply
+from sms_gateway.reply_limit import take_reply
 from sms_gateway.templates_text import DEFAULTS, render
 
 log = logging.getLogger(__name__)
@@ -70,8 +70,6 @@ class Read:
         self.links: dict[int, ShortLink] = {}
         #: The number's conversation about each open invitation's dossier, read with the invitations (None: none).
         self.conversations: dict[int, Conversation | None] = {}
-        #: Whether the reply limit let an answer through, when it was taken before the rating (see ``_rate``).
-        self.reply_taken: bool | None = None
 
     def load(self, unit_id: int) -> None:
         if unit_id not in self.units:
@@ -222,13 +220,10 @@ def handle_inbound(session: Session, catalogue: Catalogue, settings: Settings, s
         answer = _handle(session, catalogue, settings, sms, read, now=now)
     except LookupError:  # the invitation's instrument has no version in effect today (KeyError included)
         log.warning("SMS reply not handled: instrument not in effect")
-        if read.reply_taken:
-            give_back(session, sms.phone_hash, now)
         return None
     if answer is None:
         return None
-    allowed = read.reply_taken if read.reply_taken is not None else take_reply(session, sms.phone_hash, now)
-    if not allowed:
+    if not take_reply(session, sms.phone_hash, now):
         log.info("reply limit reached for a number: not answering")
         return None
     return answer
@@ -295,16 +290,15 @@ def _rate(session: Session, catalogue: Catalogue, settings: Settings, sms: Inbou
     data = ResponseInput(instrument=instrument.code, channel=ResponseChannel.SMS, answers=merged.answers,
                          dossier_code=invitation.dossier.code, idempotency_key=f"{sms.provider}:{sms.message_id}",
                          source=f"sms:{sms.provider}")
-    if session.get_bind().dialect.name == "postgresql":
-        # A rating is always answered: on PostgreSQL the reply limit is taken before it, since the rating's
-        # tally rows, shared by every rating of the unit that day, stay locked from its upsert to the commit:
-        # fewer statements after it, less waiting for the others. (On SQLite the first write takes the
-        # database's write lock: there the rating's reads must come first, and the limit after it.)
-        read.reply_taken = take_reply(session, sms.phone_hash, now)
+    # On PostgreSQL the rating, with its invitation marked answered, is one statement (``_answered_gate``) and,
+    # for a reply in one message, its own transaction: the unit's tally rows, which every rating of the unit
+    # updates, are locked for that statement alone, not on through the reply limit, the answer's row and the
+    # delivery's claim (the caller's, after it). Those stand apart: a retry of the message finds the rating stored
+    # under its idempotency key and is answered like the first delivery.
     gate = _answered_gate(invitation, now) if session.get_bind().dialect.name == "postgresql" else None
     try:
         recorded = record_response(session, catalogue, unit, data, now=now, tz=settings.tz, actor="sms",
-                                   dossier=invitation.dossier, gate=gate)
+                                   dossier=invitation.dossier, gate=gate, alone=conversation is None)
     except AlreadyRated:
         invitation.status, invitation.updated_at = InvitationStatus.ANSWERED, now
         return _say(read, "thanks", invitation.unit_id, values)

@@ -86,9 +86,9 @@ def submit_via_link(
     now: datetime,
     tz: tzinfo,
     dossier_code: str | None = None,
-    last_write: bool = False,
+    alone: bool = False,
 ) -> Submitted:
-    """Record the rating for the link's dossier and instrument and spend the link. Flushes only. ``last_write``:
+    """Record the rating for the link's dossier and instrument and spend the link. Flushes only. ``alone``:
     the caller commits right after, writing nothing more (``store_response``).
 
     Raises ``LinkUsed`` (already spent or the dossier already rated: commit, the audit event stays),
@@ -122,7 +122,7 @@ def submit_via_link(
     try:
         if one_statement:
             recorded = _store_spending(session, prepared, link, now=now, tz=tz,
-                                       last_write=last_write and link.dossier_id is not None)
+                                       alone=alone and link.dossier_id is not None)
         else:
             if _SPEND.rowcount(connection, {"link": link.id, "now": now}) != 1:
                 raise LinkUsed(detail=f"link {link.id} spent concurrently")
@@ -142,10 +142,10 @@ def submit_via_link(
 
 
 def _store_spending(session: Session, prepared: Prepared, link: ShortLink, *, now: datetime, tz: tzinfo,
-                    last_write: bool) -> Recorded:
+                    alone: bool) -> Recorded:
     gate = Gate("link_spend", _SPEND_GATE, _SPEND_AFTER, {"g_link": link.id, "g_now": now})
     try:
         return store_response(session, prepared, now=now, tz=tz, actor=f"link:{link.channel}", gate=gate,
-                              last_write=last_write)
+                              alone=alone)
     except GateClosed:
         raise LinkUsed(detail=f"link {link.id} spent concurrently") from None

@@ -162,7 +162,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             typed = request.form.get("dossier_code")
         submitted = submit_via_link(session, get_catalogue(), link, answers, comment=checked_comment(comment),
                                     client_key=str(key or "") or None, now=now, tz=settings.tz,
-                                    dossier_code=typed if isinstance(typed, str) else None, last_write=True)
+                                    dossier_code=typed if isinstance(typed, str) else None, alone=True)
     except DomainError as exc:
         if exc.keeps_audit:
             session.commit()

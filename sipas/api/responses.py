@@ -107,7 +107,7 @@ def submit():  # type: ignore[no-untyped-def]
         source=f"api:{current_key().prefix}",
     )
     recorded = record_response(session, get_catalogue(), unit, data, now=now, tz=settings.tz, actor=api_actor(),
-                               last_write=True)
+                               alone=True)
     session.commit()  # first: on SQLite the write lock is held until the commit, the answer needs no database
     payload = response_json(recorded.response, settings.tz, recorded.answers)
     return jsonify(payload), 200 if recorded.replayed else 201

@@ -21,20 +21,20 @@ from sipas.clock import utcnow
 from sipas.models import Response
 from sipas.models_tally import ResponseTally
 from sipas.pg_intake import is_plain_read
-from sipas.settings import Settings
 from sipas.storage import get_database
 from sms_gateway.links import issue_link
 from tests.conftest import _empty_postgres
 from tests.factories import answers_for, create_dossier, create_key, create_unit
 from tests.kiosk.helpers import new_device
+from tests.sms_gateway.conftest import make_settings
+from tests.sms_gateway.test_webhooks import INBOUND, inbound, invited, post_signed
 from tests.sms_links.conftest import token_for
 
 
 @pytest.fixture
 def pg_app(postgres_database: str, tmp_path: Path) -> Iterator[Flask]:
     _empty_postgres(postgres_database)
-    app = create_app(Settings.from_env({}, database_url=postgres_database, secret_key="test-secret-key",
-                                       instance_dir=tmp_path / "instance", secure_cookies=False, testing=True))
+    app = create_app(make_settings(postgres_database, tmp_path))  # with Twilio, for the SMS reply
     yield app
     get_database(app).dispose()
 
@@ -60,6 +60,12 @@ def _rater(pg_app: Flask, catalogue: Any, channel: str) -> tuple[Any, Any]:
                        "answers": answers_for(catalogue)} for d in dossiers]
             return unit, lambda n: client.post("/api/v1/responses", headers={"Authorization": f"Bearer {key}"},
                                                json=bodies[n])
+        if channel == "sms":  # a number each, invited for its dossier
+            phones = ["+84912345601", "+84912345602"]
+            settings = pg_app.extensions["sipas_settings"]
+            rated = [invited(pg_app, session, settings, phone=phone) for phone in phones]
+            return rated[1].unit, lambda n: post_signed(client, INBOUND, inbound("1" * 12, sid=f"SM{n:032d}",
+                                                                        sender=phones[n]))
         if channel == "kiosk":  # a device each: the second rating is inside the first one's minimum interval
             tokens = [new_device(session, unit, secret=pg_app.config["SECRET_KEY"], name=f"Quầy {n}")[2]
                       for n in range(2)]
@@ -76,7 +82,7 @@ def _rater(pg_app: Flask, catalogue: Any, channel: str) -> tuple[Any, Any]:
                                        json={"answers": answers_for(catalogue), "idempotency_key": f"phone-{n}"})
 
 
-@pytest.mark.parametrize("channel", ["api", "kiosk", "phone"])
+@pytest.mark.parametrize("channel", ["api", "kiosk", "phone", "sms"])
 def test_a_rating_is_stored_and_its_tally_rows_free_as_soon_as_its_statement_returns(pg_app, catalogue,
                                                                                      monkeypatch, channel):
     """Before: the statement ran in the view's transaction (psycopg's ``BEGIN`` first, a round trip), which kept
@@ -107,7 +113,7 @@ def test_a_rating_is_stored_and_its_tally_rows_free_as_soon_as_its_statement_ret
         answer = rate(1)
     finally:
         other_engine.dispose()
-    assert answer.status_code in {200, 201}, answer.get_json()
+    assert answer.status_code in {200, 201}, answer.get_data(as_text=True)
     assert seen == {"stored": 2, "updated": 2}  # committed; the day's and the month's row, not locked
 
 
