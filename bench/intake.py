@@ -377,6 +377,7 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true", help="skip Twilio's sample app")
     args = parser.parse_args()
     out = Path(os.environ.get("SIPAS_BENCH_OUT", tempfile.mkdtemp(prefix="sipas-bench-out-")))
+    out.mkdir(parents=True, exist_ok=True)  # a folder named by hand may not exist yet (the chart goes there)
     print("## Intake (goal 1)\n")
     print("gunicorn with `deploy/gunicorn.conf.py` (2 workers × 4 gthreads) for sipas and for the bare baseline "
           "(`bench/baseline_app.py`: parse the JSON, one INSERT + commit, same engine settings: SQLite WAL, "
