@@ -3,12 +3,12 @@ answers as when they were read one by one; on both databases."""
 
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from sipas.models import Dossier, Response
-from sipas.storage import get_database
 from tests.api.conftest import Api
 from tests.factories import answers_for, create_district_with_wards, create_dossier, create_key, local
+from tests.statement_support import selects
 
 
 def _rating(catalogue, code, **extra):  # type: ignore[no-untyped-def]
@@ -16,22 +16,10 @@ def _rating(catalogue, code, **extra):  # type: ignore[no-untyped-def]
             "submitted_at": "2026-01-08T10:00:00+07:00", **extra}
 
 
-def _selects(app):  # type: ignore[no-untyped-def]
-    seen: list[str] = []
-
-    def before(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
-        # the record of an instrument version's first use is read once per process (sipas.instrument_records)
-        if statement.lstrip().upper().startswith("SELECT") and "FROM instrument_version_record" not in statement:
-            seen.append(statement)
-
-    event.listen(get_database(app).engine, "before_cursor_execute", before)
-    return seen, lambda: event.remove(get_database(app).engine, "before_cursor_execute", before)
-
-
 def test_a_ward_rating_reads_its_key_and_dossier_in_one_statement(app, api: Api, ward, session, catalogue):
     create_dossier(session, ward, code="HS-MOT", received_at=local(2026, 1, 5), returned_at=local(2026, 1, 6))
     session.commit()
-    seen, stop = _selects(app)
+    seen, stop = selects(app)
     try:
         stored = api.post("/responses", _rating(catalogue, " HS-MOT "))
     finally:

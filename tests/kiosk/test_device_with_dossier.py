@@ -3,12 +3,12 @@ the same answers as when they were read one by one; on both databases."""
 
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from sipas.models import Dossier, Response
-from sipas.storage import get_database
 from tests.factories import answers_for, create_dossier, create_unit, local
 from tests.kiosk.helpers import new_device
+from tests.statement_support import selects
 
 SECRET = "test-secret-key"
 
@@ -16,18 +16,6 @@ SECRET = "test-secret-key"
 def _rating(catalogue, code, key="kiosk-key-0001"):  # type: ignore[no-untyped-def]
     return {"key": key, "instrument": "hue12", "dossier_code": code,
             "answers": answers_for(catalogue, on=local(2026, 1, 8)), "submitted_at": "2026-01-08T10:00:00+07:00"}
-
-
-def _selects(app):  # type: ignore[no-untyped-def]
-    seen: list[str] = []
-
-    def before(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
-        # the record of an instrument version's first use is read once per process (sipas.instrument_records)
-        if statement.lstrip().upper().startswith("SELECT") and "FROM instrument_version_record" not in statement:
-            seen.append(statement)
-
-    event.listen(get_database(app).engine, "before_cursor_execute", before)
-    return seen, lambda: event.remove(get_database(app).engine, "before_cursor_execute", before)
 
 
 def _kiosk(session):  # type: ignore[no-untyped-def]
@@ -40,7 +28,7 @@ def test_a_kiosk_rating_reads_its_device_unit_and_dossier_in_one_statement(app, 
     unit, headers = _kiosk(session)
     create_dossier(session, unit, code="HS-MOT", received_at=local(2026, 1, 5), returned_at=local(2026, 1, 6))
     session.commit()
-    seen, stop = _selects(app)
+    seen, stop = selects(app)
     try:
         stored = client.post(f"/kiosk/{unit.code}/api/submit", json=_rating(catalogue, " HS-MOT "), headers=headers)
     finally:
