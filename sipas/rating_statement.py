@@ -17,11 +17,11 @@ What each part does is what ``sipas.responses.store_response`` and ``sipas.tally
   ``SELECT`` never reached (no response stored) had nothing to write;
 - the dossier's ``UPDATE`` fires its statement triggers (``sipas.dossier_events``) as a statement of its own.
 
-A channel whose rating needs a write of its own first (a kiosk's minimum interval, a phone link's spend) or after
-(an SMS invitation answered) gives it as a ``Gate``: a part ``g`` run before the response and a part ``l`` after
-it, in the same statement. The response is written only when ``g`` returned a row; a closed gate wrote nothing at
-all (``GateClosed``). So the kiosk's and the phone form's ratings are one statement too, and on PostgreSQL their
-own transaction (``sipas.pg_intake``) where nothing else is written with them.
+A channel whose rating needs a write of its own first (a kiosk's minimum interval, a phone link's spend) gives it as
+a ``Gate``: a part ``g`` run before the response and a part ``l`` after it, in the same statement. The response is
+written only when ``g`` returned a row; a closed gate wrote nothing at all (``GateClosed``). So the kiosk's and the
+phone form's ratings are one statement too, and on PostgreSQL their own transaction (``sipas.pg_intake``) where
+nothing else is written with them.
 
 ``tests/trust/test_rating_statement.py`` checks the one statement, the order its rows are locked in, a refused
 rating writing nothing and concurrent ratings on shared rows; ``tests/aggregator/test_tally_property.py``
@@ -80,15 +80,14 @@ class Gate:
 
     ``first`` is the body of the part ``g``, run before the response: it returns a row when the rating may be
     written (a conditional ``UPDATE … RETURNING``, a ``SELECT … FOR UPDATE``), none when it may not, and then
-    nothing at all is written; None when the rating needs nothing first. ``after``, when given, is the body of the
-    part ``l``, run after the response and its counts, whatever ``g`` returned (so it checks ``g`` itself); it may
-    read ``r`` (the new response's ``id``, no row when none was stored), writes exactly one row when the response
-    was stored, and must not write a row ``g`` wrote (a statement writes a row once). Both texts are fixed for a
-    ``kind`` (the statement is prepared once per kind and connection); their parameters are named ``g_…`` and given
-    in ``params``."""
+    nothing at all is written. ``after``, when given, is the body of the part ``l``, run after the response and its
+    counts, whatever ``g`` returned (so it checks ``g`` itself); it may read ``r`` (the new response's ``id``, no
+    row when none was stored), writes exactly one row when the response was stored, and must not write a row ``g``
+    wrote (a statement writes a row once). Both texts are fixed for a ``kind`` (the statement is prepared once per
+    kind and connection); their parameters are named ``g_…`` and given in ``params``."""
 
     kind: str
-    first: str | None
+    first: str
     after: str | None
     params: Mapping[str, Any]
 
@@ -106,7 +105,7 @@ def _statement(gate: Gate | None = None) -> Any:
                    f"  VALUES ({', '.join(f':{c}' for c in _RESPONSE_COLUMNS)})"
                    " ON CONFLICT DO NOTHING RETURNING id),\n")
     else:  # the response only when the gate returned a row (INSERT … SELECT: the parameters take the columns' types)
-        opening = (f"WITH g AS ({gate.first or 'SELECT 1'}),\n"
+        opening = (f"WITH g AS ({gate.first}),\n"
                    f"r AS (INSERT INTO {response} ({', '.join(_RESPONSE_COLUMNS)})\n"
                    f"  SELECT {', '.join(f':{c}' for c in _RESPONSE_COLUMNS)} WHERE EXISTS (SELECT 1 FROM g)\n"
                    "  ON CONFLICT DO NOTHING RETURNING id),\n")

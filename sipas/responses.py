@@ -191,7 +191,6 @@ def record_response(
     tz: tzinfo,
     actor: str,
     dossier: Dossier | None = None,
-    gate: Gate | None = None,
     alone: bool = False,
 ) -> Recorded:
     """Store one response, at most one per dossier and instrument (the database decides).
@@ -201,7 +200,7 @@ def record_response(
 
     A resend with a key this unit and source already stored returns that response (``replayed=True``). A refused
     duplicate is audited and raises ``AlreadyRated``; the caller commits so the audit event stays.
-    ``gate``, ``alone``: see ``store_response``.
+    ``alone``: see ``store_response``.
 
     The key is not looked up first: a resend passes the same checks, and the insert finds the stored key (its
     unique constraint) and answers with that response, so a new rating, by far the common case, costs one query
@@ -217,7 +216,7 @@ def record_response(
         if previous is not None:
             return Recorded(previous, replayed=True)
         raise
-    return store_response(session, prepared, now=now, tz=tz, actor=actor, gate=gate, alone=alone)
+    return store_response(session, prepared, now=now, tz=tz, actor=actor, alone=alone)
 
 
 def _check_key(data: ResponseInput) -> None:

@@ -28,7 +28,6 @@ from sipas.driver_statements import DriverStatement
 from sipas.errors import AlreadyRated, DomainError
 from sipas.models import Dossier, ResponseChannel, Unit
 from sipas.orm_rows import persistent
-from sipas.rating_statement import Gate
 from sipas.responses import ResponseInput, record_response
 from sipas.settings import Settings
 from sms_gateway.links import link_url
@@ -175,16 +174,13 @@ def _values(settings: Settings, invitation: Invitation, instrument: Instrument, 
             "link": link_url(settings, link) if link else "", "so_tieu_chi": str(len(instrument.citizen_criteria))}
 
 
-def _answered(session: Session, invitation: Invitation, response_id: int, now: datetime, *,
-              written_with_rating: bool) -> None:
+def _answered(session: Session, invitation: Invitation, response_id: int, now: datetime) -> None:
     """Mark the invitation answered by the response, and spend its link if unused: two statements built once
-    (Core), each object in the session given the values written, as if loaded (no unit of work to flush).
-    ``written_with_rating``: the invitation's row was written in the rating's statement (``_answered_gate``)."""
+    (Core), each object in the session given the values written, as if loaded (no unit of work to flush)."""
     written = {"status": InvitationStatus.ANSWERED, "answered_at": now, "response_id": response_id,
                "updated_at": now}
     connection = session.connection()  # Core statements: no ORM execution layer in between
-    if not written_with_rating:
-        _ANSWER_INVITATION.run(connection, {"invitation": invitation.id, **written})
+    _ANSWER_INVITATION.run(connection, {"invitation": invitation.id, **written})
     for name, value in written.items():
         set_committed_value(invitation, name, value)
     if invitation.link_id is None:
@@ -201,16 +197,6 @@ _ANSWER_INVITATION = DriverStatement(update(_invitations).where(_invitations.c.i
                               response_id=bindparam("response_id"), updated_at=bindparam("updated_at")))
 _SPEND_LINK = DriverStatement(update(_links).where(_links.c.id == bindparam("link"), _links.c.used_at.is_(None))
                .values(used_at=bindparam("now"), response_id=bindparam("response")))
-# ``_ANSWER_INVITATION`` in the rating's statement (PostgreSQL, sipas.rating_statement.Gate): one round trip less
-_ANSWER_AFTER_RATING = (
-    f"UPDATE {_invitations.name} SET status = CAST(:g_status AS varchar), answered_at = CAST(:g_now AS timestamptz),\n"
-    "  response_id = (SELECT id FROM r), updated_at = CAST(:g_now AS timestamptz)\n"
-    "  WHERE id = CAST(:g_invitation AS integer) AND EXISTS (SELECT 1 FROM r) RETURNING 1")
-
-
-def _answered_gate(invitation: Invitation, now: datetime) -> Gate:
-    return Gate("sms_answered", None, _ANSWER_AFTER_RATING,
-                {"g_invitation": invitation.id, "g_now": now, "g_status": InvitationStatus.ANSWERED.value})
 
 
 def handle_inbound(session: Session, catalogue: Catalogue, settings: Settings, sms: InboundSms, *,
@@ -290,23 +276,22 @@ def _rate(session: Session, catalogue: Catalogue, settings: Settings, sms: Inbou
     data = ResponseInput(instrument=instrument.code, channel=ResponseChannel.SMS, answers=merged.answers,
                          dossier_code=invitation.dossier.code, idempotency_key=f"{sms.provider}:{sms.message_id}",
                          source=f"sms:{sms.provider}")
-    # On PostgreSQL the rating, with its invitation marked answered, is one statement (``_answered_gate``) and,
-    # for a reply in one message, its own transaction: the unit's tally rows, which every rating of the unit
-    # updates, are locked for that statement alone, not on through the reply limit, the answer's row and the
-    # delivery's claim (the caller's, after it). Those stand apart: a retry of the message finds the rating stored
-    # under its idempotency key and is answered like the first delivery.
-    gate = _answered_gate(invitation, now) if session.get_bind().dialect.name == "postgresql" else None
+    # On PostgreSQL the rating of a reply in one message is its own transaction (one statement): the unit's tally
+    # rows, which every rating of the unit updates, are locked for that statement alone, not on through the
+    # invitation's answer, the reply limit, the answer's row and the delivery's claim, which follow in another.
+    # Should that one fail, the provider's retry finds the invitation still open and the rating stored under its
+    # idempotency key, and is answered like the first delivery (the invitation must not be answered with the
+    # rating: the retry would find none open and answer "no dossier waiting").
     try:
         recorded = record_response(session, catalogue, unit, data, now=now, tz=settings.tz, actor="sms",
-                                   dossier=invitation.dossier, gate=gate, alone=conversation is None)
+                                   dossier=invitation.dossier, alone=conversation is None)
     except AlreadyRated:
         invitation.status, invitation.updated_at = InvitationStatus.ANSWERED, now
         return _say(read, "thanks", invitation.unit_id, values)
     except DomainError as exc:
         log.warning("SMS answer for invitation %s refused: %s", invitation.id, exc.code)
         return _say(read, "help", invitation.unit_id, values)
-    _answered(session, invitation, recorded.response.id, now,
-              written_with_rating=gate is not None and not recorded.replayed)
+    _answered(session, invitation, recorded.response.id, now)
     if conversation is not None:
         session.delete(conversation)
         session.flush()
