@@ -40,11 +40,6 @@ def take_reply(session: Session, phone_hash: str, now: datetime) -> bool:
     return True
 
 
-def give_back(session: Session, phone_hash: str, now: datetime) -> None:
-    """Return an answer taken with ``take_reply`` that will not be sent after all."""
-    refund(session, _limit(phone_hash), now)
-
-
 def replies_today(session: Session, phone_hash: str, now: datetime) -> int:
     """Answers stored for the number in the last 24 hours (replies and follow-up questions alike)."""
     return _REPLIES_SINCE.scalar(session.connection(), {"to_hash": phone_hash, "since": now - WINDOW}) or 0
