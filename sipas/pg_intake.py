@@ -83,10 +83,12 @@ def commits_alone(connection: Connection) -> Iterator[None]:
     session on PostgreSQL still in autocommit), it runs as its own transaction, committed when it ends. Otherwise
     it runs in the transaction like any other, and the caller's commit ends it."""
     alone = connection.dialect.name == "postgresql" and bool(connection.connection.driver_connection.autocommit)
+    # the dict itself: should the statement lose its connection, ``connection.info`` would raise and hide why
+    info = connection.info
     if alone:
-        connection.info[_ALONE] = True
+        info[_ALONE] = True
     try:
         yield
     finally:
         if alone:
-            connection.info.pop(_ALONE, None)
+            info.pop(_ALONE, None)
