@@ -202,3 +202,22 @@ def test_a_connection_asked_for_autocommit_stays_in_autocommit(pg_app):
         session.execute(text("INSERT INTO throttle_counter (key, bucket, count) VALUES ('x', 1, 1)"))
         session.rollback()
         assert session.execute(text("SELECT count(*) FROM throttle_counter")).scalar_one() == 50
+
+
+def test_a_statement_alone_that_loses_its_connection_says_so(pg_app):
+    """Before: ``commits_alone`` read ``connection.info`` after the loss, which raised ``PendingRollbackError`` and
+    hid the cause: the rating was answered 500 (a bug) instead of 503 (the database is unavailable)."""
+    from sqlalchemy.exc import OperationalError
+
+    from sipas.failures import database_unavailable
+    from sipas.pg_intake import commits_alone
+
+    database = get_database(pg_app)
+    with database.intake_sessionmaker() as session:
+        connection = session.connection()
+        pid = connection.connection.driver_connection.info.backend_pid
+        with database.engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(OperationalError) as lost, commits_alone(connection):
+            connection.execute(text("INSERT INTO throttle_counter (key, bucket, count) VALUES ('lost', 1, 1)"))
+    assert database_unavailable(lost.value) == "database_unreachable"
