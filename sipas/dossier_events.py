@@ -159,10 +159,21 @@ def rebuild_events(connection: Connection) -> None:
     dialect = connection.dialect.name
     connection.execute(text(f"DELETE FROM {TABLE}"))
     key = ", ".join(KEY)
-    union = "\nUNION ALL\n".join(event_selects(dialect, "d", " FROM dossier AS d", 1))
+    union = "\nUNION ALL\n".join(event_selects(dialect, "d", " FROM dossier AS d", 1, ("day",)))
     connection.execute(text(f"INSERT INTO {TABLE} ({key}, dossiers)\n"
                             f"SELECT {key}, SUM(n) FROM (\n{union}\n) AS events WHERE local_date IS NOT NULL\n"
                             f"GROUP BY {key}"))
+    # the month and year rows are sums of the day rows: one pass over those each, not two more over every
+    # dossier's four events (two thirds of the recount's time at a million dossiers)
+    for grain in ("month", "year"):
+        first = _first_of(dialect, grain, "local_date")
+        kept = "forms, handling" if grain == "month" else ""  # a year row has no class and no forms (above)
+        columns = ", ".join(("unit_id", f"'{grain}'", first, "field", "kind", "online", "negative",
+                             *((kept,) if kept else ("0", "''"))))
+        grouped = ", ".join(("unit_id", first, "field", "kind", "online", "negative", *((kept,) if kept else ())))
+        connection.execute(text(f"INSERT INTO {TABLE} ({key}, dossiers)\n"
+                                f"SELECT {columns}, SUM(dossiers) FROM {TABLE} WHERE grain = 'day'\n"
+                                f"GROUP BY {grouped}"))
 
 
 def recount_dossiers(connection: Connection) -> None:

@@ -22,7 +22,22 @@ from datetime import date, timedelta, tzinfo
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, exists, func, literal, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    DateTime,
+    Table,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from sipas.cases.rules import asks_for_action
@@ -216,6 +231,13 @@ def uncount_response(session: Session, response: Response, tz: tzinfo) -> None:
     count_response(session, response, tz, sign=-1)
 
 
+def first_of_month(dialect: str, day: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The first day of the month of the date column ``day``, in SQL (the ``local_date`` of a month row)."""
+    if dialect == "sqlite":
+        return func.date(day, "start of month")
+    return cast(func.date_trunc("month", cast(day, DateTime)), Date)
+
+
 def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
     chunk: list[Any] = []
     for item in items:
@@ -232,13 +254,14 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo) 
     ``negative`` and ``follow_up`` flags, each dossier's rating counts and the dossier events.
 
     Local days are computed in Python (SQLite has no time zones) into a scratch table, then each tally is
-    one ``INSERT … SELECT … GROUP BY``; memory stays flat (responses are streamed in chunks)."""
-    from sqlalchemy import Column, Date, Integer, MetaData
+    one ``INSERT … SELECT … GROUP BY`` for its day rows and one over those for its month rows; memory stays flat
+    (responses are streamed in chunks)."""
+    from sqlalchemy import Column, Integer, MetaData
     from sqlalchemy import Table as CoreTable
 
     scratch_meta = MetaData()
     days = CoreTable("tally_scratch_day", scratch_meta, Column("response_id", Integer, primary_key=True),
-                     Column("local_date", Date), Column("month", Date), Column("negative", Integer),
+                     Column("local_date", Date), Column("negative", Integer),
                      Column("follow_up", Integer), prefixes=["TEMPORARY"])
     days.drop(connection, checkfirst=True)
     days.create(connection)
@@ -252,7 +275,7 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo) 
                 .where(tuple_(r.c.instrument_code, r.c.instrument_version, a.c.criterion_code, a.c.option_code)
                        .in_(chunk)).distinct()))
     insert_day = days.insert().values(response_id=bindparam("rid"), local_date=bindparam("day"),
-                                      month=bindparam("month"), negative=bindparam("neg"),
+                                      negative=bindparam("neg"),
                                       follow_up=bindparam("follow"))
     last = 0
     while True:  # keyset pages: flat memory, and no open cursor while inserting
@@ -260,7 +283,7 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo) 
                                    .order_by(r.c.id).limit(CHUNK)).all()
         if not chunk:
             break
-        connection.execute(insert_day, [{"rid": rid, "day": day, "month": day.replace(day=1),
+        connection.execute(insert_day, [{"rid": rid, "day": day,
                                          "neg": int(rid in negative_ids),
                                          "follow": int(is_follow_up(rid in negative_ids, comment))}
                                         for rid, day, comment in ((rid, local_date(at, tz), comment)
@@ -269,19 +292,30 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo) 
     at, rt = AnswerTally.__table__, ResponseTally.__table__
     for table in (at, rt):
         connection.execute(delete(table))
-    for grain, column in (("day", days.c.local_date), ("month", days.c.month)):
-        key = (r.c.unit_id, literal(grain), column, r.c.instrument_code, r.c.instrument_version, r.c.channel)
-        answers = (select(*key, a.c.criterion_code, func.coalesce(a.c.option_code, NOT_APPLICABLE),
-                          func.max(a.c.points), func.count())
-                   .select_from(a).join(r, r.c.id == a.c.response_id).join(days, days.c.response_id == r.c.id)
-                   .group_by(r.c.unit_id, column, r.c.instrument_code, r.c.instrument_version, r.c.channel,
-                             a.c.criterion_code, a.c.option_code))
-        connection.execute(at.insert().from_select([*ANSWER_KEY, "points", "answers"], answers))
-        responses = (select(*key, func.count(), func.sum(days.c.negative), func.sum(days.c.follow_up))
-                     .select_from(r).join(days, days.c.response_id == r.c.id)
-                     .group_by(r.c.unit_id, column, r.c.instrument_code, r.c.instrument_version, r.c.channel))
-        connection.execute(rt.insert().from_select([*RESPONSE_KEY, "responses", "negative", "follow_up"],
-                                                   responses))
+    key = (r.c.unit_id, literal("day"), days.c.local_date, r.c.instrument_code, r.c.instrument_version, r.c.channel)
+    answers = (select(*key, a.c.criterion_code, func.coalesce(a.c.option_code, NOT_APPLICABLE),
+                      func.max(a.c.points), func.count())
+               .select_from(a).join(r, r.c.id == a.c.response_id).join(days, days.c.response_id == r.c.id)
+               .group_by(r.c.unit_id, days.c.local_date, r.c.instrument_code, r.c.instrument_version, r.c.channel,
+                         a.c.criterion_code, a.c.option_code))
+    connection.execute(at.insert().from_select([*ANSWER_KEY, "points", "answers"], answers))
+    responses = (select(*key, func.count(), func.sum(days.c.negative), func.sum(days.c.follow_up))
+                 .select_from(r).join(days, days.c.response_id == r.c.id)
+                 .group_by(r.c.unit_id, days.c.local_date, r.c.instrument_code, r.c.instrument_version, r.c.channel))
+    connection.execute(rt.insert().from_select([*RESPONSE_KEY, "responses", "negative", "follow_up"], responses))
+    # the month rows are the sums of the day rows: a pass over the (far fewer) day rows, not a second join of
+    # every answer with its response (half of the rebuild's time at a million responses)
+    for table, key_columns, summed in ((at, ANSWER_KEY, {"points": func.max, "answers": func.sum}),
+                                       (rt, RESPONSE_KEY, {"responses": func.sum, "negative": func.sum,
+                                                           "follow_up": func.sum})):
+        month = first_of_month(connection.dialect.name, table.c.local_date)
+        grouped = [month if name == "local_date" else table.c[name] for name in key_columns if name != "grain"]
+        selected = [literal("month") if name == "grain" else month if name == "local_date" else table.c[name]
+                    for name in key_columns]
+        connection.execute(table.insert().from_select(
+            [*key_columns, *summed],
+            select(*selected, *(aggregate(table.c[name]) for name, aggregate in summed.items()))
+            .where(table.c.grain == "day").group_by(*grouped)))
     for value in (True, False):  # only the flags that are wrong are written
         connection.execute(r.update().where(r.c.follow_up.is_(not value), r.c.id.in_(
             select(days.c.response_id).where(days.c.follow_up == int(value)))).values(follow_up=value))
