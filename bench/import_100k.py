@@ -7,7 +7,7 @@ the same ``dossier`` table. During every import a thread of this (parent) proces
 database at ``--ratings-per-second`` (one write transaction each, as a request would): their count, errors and
 latency (p50, p99, max) show whether ratings keep being accepted while the import, and its swap, hold the database.
 Prints Markdown for ``bench/run.py``: the median of the runs with min and max, the peak RSS of the child
-(``ru_maxrss``) and the ratios. The defaults (2 sizes x 5 runs) take about 4 minutes on 2 cores.
+(``VmHWM``, ``bench/memory.py``) and the ratios. The defaults (2 sizes x 5 runs) take about 4 minutes on 2 cores.
 
     .venv/bin/python bench/import_100k.py                      # SQLite files in a temporary folder
     .venv/bin/python bench/import_100k.py --rows 100000 --repeat 3 --database-url postgresql+psycopg://…/bench
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -32,14 +31,11 @@ sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
 from import_10k import build_xlsx  # noqa: E402
+from memory import peak_rss_mb  # noqa: E402
 
 BENCH = True  # part of `make bench` (bench/run.py)
 GOAL_SECONDS = 60.0
 RATING_UNIT = "RATE"
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def _database(url: str, scratch: Path):  # type: ignore[no-untyped-def]
@@ -66,7 +62,7 @@ def child_import(url: str, path: Path, scratch: Path) -> dict[str, float]:
     ended = time.perf_counter()
     assert report.ok and report.written, report.summary_vi()
     return {"seconds": ended - started, "cpu_seconds": time.process_time() - cpu, "swap_seconds": ended - swap[0],
-            "rows": report.created + report.updated, "peak_mb": _peak_mb()}
+            "rows": report.created + report.updated, "peak_mb": peak_rss_mb()}
 
 
 def child_baseline(url: str, path: Path, scratch: Path) -> dict[str, float]:
@@ -90,7 +86,7 @@ def child_baseline(url: str, path: Path, scratch: Path) -> dict[str, float]:
         for start in range(0, rows, 500):
             connection.execute(insert(Dossier.__table__), values[start:start + 500])
     return {"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu, "rows": rows,
-            "peak_mb": _peak_mb()}
+            "peak_mb": peak_rss_mb()}
 
 
 def _run_child(kind: str, url: str, path: Path, scratch: Path) -> dict[str, float]:

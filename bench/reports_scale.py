@@ -22,7 +22,6 @@ import argparse
 import itertools
 import json
 import math
-import resource
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.generate import TZ, build, sqlite_database  # noqa: E402
+from bench.memory import peak_rss_mb  # noqa: E402
 
 BENCH = True  # part of `make bench` (bench/run.py): SQLite at 10 k, 100 k and 1 M (data built once, cached)
 
@@ -112,7 +112,7 @@ def measure(url: str) -> dict[str, Any]:
                 lambda: district_ranking(session, catalogue, scopes["province"], period, tz=TZ, now=NOW))
         result["responses"] = unit_report(session, catalogue, scopes["province"], period, tz=TZ, now=NOW)["responses"]
     engine.dispose()
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     return result
 
 
