@@ -128,7 +128,7 @@ COLUMNS = {
 }
 
 
-def _bulk_engine(url: str) -> Engine:
+def bulk_engine(url: str) -> Engine:
     """The engine the build writes with. SQLite: no journal and no syncs (the file is built under a scratch
     name and renamed when complete, so a crash loses nothing but the scratch file), and a page cache large
     enough that the tallies' big ``GROUP BY`` sorts stay in memory; the file is left in WAL mode, as the
@@ -190,7 +190,7 @@ def build(url: str, responses: int) -> None:
     """Create the schema with the migrations, the units, the rows, then the tallies."""
     upgrade(url)
     wards = _units(url)
-    engine = _bulk_engine(url)
+    engine = bulk_engine(url)
     with engine.begin() as connection:
         drop_triggers(connection)
     (_fill_postgres if engine.dialect.name == "postgresql" else _fill_sqlite)(engine, responses, wards)

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.generate import DATA, FIELDS, INTAKE, TZ, VERSION, _units  # noqa: E402
+from bench.generate import DATA, FIELDS, INTAKE, TZ, VERSION, _units, bulk_engine  # noqa: E402
 from bench.reports_scale import spread, timings  # noqa: E402
 
 BENCH = True  # part of `make bench` (bench/run.py)
@@ -77,7 +77,7 @@ def database(years: int) -> Path:
                "received_local_date", "due_local_date", "returned_local_date", "responses", "negative_responses",
                "created_at", "updated_at")
     insert = f"INSERT INTO dossier ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    engine = create_engine(url)
+    engine = bulk_engine(url)
     with engine.begin() as connection:
         drop_triggers(connection)
         raw = connection.connection.driver_connection
@@ -105,6 +105,8 @@ def database(years: int) -> Path:
             month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
         rebuild_events(connection)
         install_triggers(connection)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA journal_mode = WAL")  # as the product leaves it
     engine.dispose()
     scratch.rename(path)
     return path
