@@ -73,6 +73,29 @@ def test_rebuild_recounts_a_damaged_table(session: Session, catalogue: Catalogue
     _events(session, catalogue)
 
 
+def test_rebuild_sums_months_and_years_from_the_days_across_a_year_end(session: Session,
+                                                                      catalogue: Catalogue) -> None:
+    """The rebuild counts the day rows and sums the month and year rows from them: dossiers received, due,
+    returned and cleared in other months and years than each other, in two wards and two fields."""
+    _district, wards = create_district_with_wards(session)
+    for n in range(12):
+        received = local(2025, 11, 20) + timedelta(days=9 * n)
+        returned = None if n % 5 == 4 else received + timedelta(days=(n * 7) % 23)
+        upsert_dossier(session, wards[n % 2], DossierInput(
+            code=f"HS-{n}", received_at=received, due_at=received + timedelta(days=5 + n % 4),
+            returned_at=returned, field=("Đất đai", "Hộ tịch")[n % 3 % 2],
+            intake_channel=IntakeChannel.ONLINE_FULL if n % 3 == 0 else IntakeChannel.DIRECT),
+            tz=TZ, now=NOW, secret=SECRET, actor="test")
+    session.commit()
+    expected = recount(session, catalogue, TZ)["dossier_events"]
+    assert {key[1] for key in expected} == {"day", "month", "year"}
+    assert len({key[2].year for key in expected}) == 2
+    session.execute(text("DELETE FROM dossier_event_tally WHERE grain <> 'day'"))
+    session.execute(text("UPDATE dossier_event_tally SET dossiers = dossiers + 1"))
+    rebuild_events(session.connection())
+    _events(session, catalogue)
+
+
 def test_ratings_during_an_import_that_changes_their_dossiers_keep_the_events(app, session: Session,
                                                                               catalogue: Catalogue) -> None:
     """Two API writers rate dossiers while an import changes those very dossiers (another field) and adds
