@@ -33,7 +33,7 @@ from sipas.instrument_records import record_use
 from sipas.models import Answer, Dossier, Response, ResponseChannel, Unit
 from sipas.orm_rows import loaded
 from sipas.rating_statement import Gate, write_rating
-from sipas.tally import Counts, add_counts, counts_of, is_follow_up, is_negative
+from sipas.tally import Counts, GivenAnswer, add_counts, counts_of, is_follow_up, is_negative
 from sipas.text import fold, is_storable, storable
 from sipas.upsert import dialect_insert
 
@@ -104,7 +104,7 @@ def resolve_instrument(catalogue: Catalogue, code: str, on: datetime, tz: tzinfo
                                 detail=str(exc)) from exc
 
 
-def build_answers(instrument: Instrument, answers: Mapping[str, str]) -> list[Answer]:
+def build_answers(instrument: Instrument, answers: Mapping[str, str]) -> list[GivenAnswer]:
     """Validate a full set of citizen answers; raise the first precise error."""
     criteria = {c.code: c for c in instrument.citizen_criteria}
     for code in answers:
@@ -128,11 +128,10 @@ def build_answers(instrument: Instrument, answers: Mapping[str, str]) -> list[An
             if not criterion.allow_na:
                 raise NotApplicableRefused(field=f"answers.{criterion.code}",
                                            detail=f"{criterion.code} does not allow not-applicable")
-            built.append(Answer(criterion_code=criterion.code, position=position, option_code=None, points=None))
+            built.append(GivenAnswer(criterion.code, position, None, None))
         else:
             assert isinstance(resolved, Option)
-            built.append(Answer(criterion_code=criterion.code, position=position, option_code=resolved.code,
-                                points=resolved.points))
+            built.append(GivenAnswer(criterion.code, position, resolved.code, resolved.points))
     return built
 
 
@@ -234,7 +233,7 @@ class Prepared:
     unit: Unit
     data: ResponseInput
     instrument: Instrument
-    answers: list[Answer]
+    answers: list[GivenAnswer]
     dossier: Dossier | None
     submitted_at: datetime
     comment: str | None

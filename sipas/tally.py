@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
     ColumnElement,
@@ -50,6 +50,28 @@ from sipas.models_tally import AnswerTally, ResponseTally
 from sipas.upsert import dialect_insert
 
 NOT_APPLICABLE = ""
+
+
+class AnswerValues(Protocol):
+    """What the counts read of an answer: a stored ``Answer`` or a ``GivenAnswer`` about to be stored."""
+
+    @property
+    def criterion_code(self) -> str: ...
+    @property
+    def option_code(self) -> str | None: ...
+    @property
+    def points(self) -> int | None: ...
+
+
+class GivenAnswer(NamedTuple):
+    """One checked answer of a rating before it is stored: the columns of its ``answer`` row. Not an ORM
+    ``Answer``: the rating's rows are written by Core statements, and twelve ORM objects with their
+    instrumented setters cost more to build than the statement that stores them."""
+
+    criterion_code: str
+    position: int
+    option_code: str | None
+    points: int | None
 DissatisfiedKeys = Sequence[tuple[str, str, str, str]]
 GRAINS = ("day", "month")
 ANSWER_KEY = ("unit_id", "grain", "local_date", "instrument_code", "instrument_version", "channel", "criterion_code",
@@ -112,7 +134,7 @@ def _upsert_statement(dialect: str, table: Table, key: Sequence[str], added: Seq
     return found
 
 
-def is_negative(instrument: Instrument, answers: Iterable[Answer]) -> bool:
+def is_negative(instrument: Instrument, answers: Iterable[AnswerValues]) -> bool:
     """At least one answer is one the instrument marks dissatisfied (``Response.negative``)."""
     return any(a.option_code is not None and instrument.is_dissatisfied(a.criterion_code, a.option_code)
                for a in answers)
@@ -136,7 +158,7 @@ def mark_negative(connection: Connection, dissatisfied: DissatisfiedKeys) -> Non
         connection.execute(r.update().where(r.c.negative.is_(False), negative).values(negative=True))
 
 
-def _response_rows(response: Mapping[str, Any], answers_given: Sequence[Answer], day: date,
+def _response_rows(response: Mapping[str, Any], answers_given: Sequence[AnswerValues], day: date,
                    sign: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
     """The response's answer and response rows, at the day grain and at the month grain.
 
@@ -165,7 +187,8 @@ class Counts:
     dossier: dict[str, Any] | None
 
 
-def counts_of(response: Mapping[str, Any], answers: Sequence[Answer], tz: tzinfo, *, sign: int = 1) -> Counts:
+def counts_of(response: Mapping[str, Any], answers: Sequence[AnswerValues], tz: tzinfo, *,
+              sign: int = 1) -> Counts:
     """The counts of a response given by its column values (``unit_id``, ``dossier_id``, ``instrument_code``,
     ``instrument_version``, ``channel``, ``submitted_at``, ``negative``, ``follow_up``) and its answers. The rows
     are sorted by key so two concurrent writers lock the same rows in the same order (no deadlock on PostgreSQL);
@@ -205,7 +228,7 @@ def _driver_upsert(table: Table, key: tuple[str, ...], added: tuple[str, ...],
 
 
 def count_response(session: Session, response: Response, tz: tzinfo, *, sign: int = 1,
-                   answers: Sequence[Answer] | None = None) -> None:
+                   answers: Sequence[AnswerValues] | None = None) -> None:
     """Add (``sign=1``) or take away (``sign=-1``) one stored response's counts; call after its flush.
 
     ``answers``: the response's answer rows when the caller has them (by default the relationship's)."""
