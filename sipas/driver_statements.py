@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -39,6 +40,17 @@ class _Compiled:
     result_keys: tuple[tuple[Any, ...], ...]
     result_processors: tuple[Callable[[Any], Any] | None, ...]
 
+    def __post_init__(self) -> None:
+        # parameters() runs for every row of every rating (a 12-answer rating: ~50 rows of ~10 values): the values
+        # taken by one itemgetter, and only the few that have a processor (dates, enums) passed through it
+        names = self.names
+        get: Callable[[Mapping[str, Any]], tuple[Any, ...]] = (
+            (lambda given: ()) if not names else (lambda given: (given[names[0]],)) if len(names) == 1
+            else itemgetter(*names))
+        object.__setattr__(self, "_get", get)
+        object.__setattr__(self, "_processed", tuple((i, process) for i, process in enumerate(self.processors)
+                                                     if process is not None))
+
     def values(self, row: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(value if process is None or value is None else process(value)
                      for process, value in zip(self.result_processors, row, strict=True))
@@ -48,8 +60,12 @@ class _Compiled:
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         given = self.defaults | dict(values) if self.defaults else values
-        found = tuple(given[name] if process is None else process(given[name])
-                      for name, process in zip(self.names, self.processors, strict=True))
+        found: Any = self._get(given)  # type: ignore[attr-defined]
+        if self._processed:  # type: ignore[attr-defined]
+            found = list(found)
+            for i, process in self._processed:  # type: ignore[attr-defined]
+                found[i] = process(found[i])
+            found = tuple(found)
         return found if self.positional else dict(zip(self.names, found, strict=True))
 
 
