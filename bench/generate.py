@@ -199,8 +199,10 @@ def build(url: str, responses: int) -> None:
         # events it then rebuilds from scratch anyway (a third of the build time)
         rebuild(connection, load_catalogue(DEFAULT_CONFIG_DIR).dissatisfied_answers(), TZ)
         install_triggers(connection)
-        if engine.dialect.name == "sqlite":
-            connection.execute(text("ANALYZE"))
+        # the planner's statistics of the tallies just built, as autovacuum would gather them within a minute on a
+        # server: without them PostgreSQL took the tallies for the empty tables ANALYZE saw after the fill, and
+        # sorted the province's dossier events on disk (the report 267 ms instead of 155 ms at 1 M)
+        connection.execute(text("ANALYZE"))
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA journal_mode = WAL")
