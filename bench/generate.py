@@ -144,6 +144,14 @@ def bulk_engine(url: str) -> Engine:
     return engine
 
 
+def close_bulk_engine(engine: Engine) -> None:
+    """Leave the built SQLite file in WAL mode, as the product uses it, and close the engine."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode = WAL")
+    engine.dispose()
+
+
 def _fill_sqlite(engine: Engine, responses: int, wards: list[int]) -> None:
     with engine.begin() as connection:
         raw = connection.connection.driver_connection
@@ -203,10 +211,7 @@ def build(url: str, responses: int) -> None:
         # server: without them PostgreSQL took the tallies for the empty tables ANALYZE saw after the fill, and
         # sorted the province's dossier events on disk (the report 267 ms instead of 155 ms at 1 M)
         connection.execute(text("ANALYZE"))
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA journal_mode = WAL")
-    engine.dispose()
+    close_bulk_engine(engine)
 
 
 def sqlite_database(responses: int) -> str:

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.generate import DATA, FIELDS, INTAKE, TZ, VERSION, _units, bulk_engine  # noqa: E402
+from bench.generate import DATA, FIELDS, INTAKE, TZ, VERSION, _units, bulk_engine, close_bulk_engine  # noqa: E402
 from bench.reports_scale import spread, timings  # noqa: E402
 
 BENCH = True  # part of `make bench` (bench/run.py)
@@ -105,9 +105,7 @@ def database(years: int) -> Path:
             month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
         rebuild_events(connection)
         install_triggers(connection)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA journal_mode = WAL")  # as the product leaves it
-    engine.dispose()
+    close_bulk_engine(engine)
     scratch.rename(path)
     return path
 

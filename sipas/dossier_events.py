@@ -45,8 +45,9 @@ SOURCE_COLUMNS = ("unit_id", "field", "intake_channel", "received_local_date", "
 GRAINS = ("day", "month", "year")
 
 
-def _first_of(dialect: str, grain: str, day: str) -> str:
-    """The first day of the month or year of ``day`` (the ``local_date`` of its row at that grain)."""
+def first_of(dialect: str, grain: str, day: str) -> str:
+    """The first day of the month or year of ``day``, an SQL date expression (the ``local_date`` of its row at that
+    grain; also the tallies' month rows, ``sipas.tally``)."""
     if grain == "day":
         return day
     if dialect == "sqlite":
@@ -84,7 +85,7 @@ def event_selects(dialect: str, row: str, source: str, sign: int, grains: tuple[
     selects = []
     for kind, day, kind_forms, kind_handling in events:
         for grain in grains:
-            local = _first_of(dialect, grain, day)
+            local = first_of(dialect, grain, day)
             # a year row is read only for the years before a period's: no class, no forms (above)
             forms_of, handling_of = ("0", "''") if grain == "year" else (kind_forms, kind_handling)
             selects.append(f"SELECT {r}.unit_id AS unit_id, {r}.field AS field, '{grain}' AS grain, "
@@ -165,14 +166,12 @@ def rebuild_events(connection: Connection) -> None:
                             f"GROUP BY {key}"))
     # the month and year rows are sums of the day rows: one pass over those each, not two more over every
     # dossier's four events (two thirds of the recount's time at a million dossiers)
-    for grain in ("month", "year"):
-        first = _first_of(dialect, grain, "local_date")
-        kept = "forms, handling" if grain == "month" else ""  # a year row has no class and no forms (above)
-        columns = ", ".join(("unit_id", f"'{grain}'", first, "field", "kind", "online", "negative",
-                             *((kept,) if kept else ("0", "''"))))
-        grouped = ", ".join(("unit_id", first, "field", "kind", "online", "negative", *((kept,) if kept else ())))
+    for grain, classes in (("month", "forms, handling"), ("year", "")):  # a year row has neither (above)
+        first = first_of(dialect, grain, "local_date")
+        selected = f"unit_id, '{grain}', {first}, field, kind, online, negative, " + (classes or "0, ''")
+        grouped = f"unit_id, {first}, field, kind, online, negative" + (f", {classes}" if classes else "")
         connection.execute(text(f"INSERT INTO {TABLE} ({key}, dossiers)\n"
-                                f"SELECT {columns}, SUM(dossiers) FROM {TABLE} WHERE grain = 'day'\n"
+                                f"SELECT {selected}, SUM(dossiers) FROM {TABLE} WHERE grain = 'day'\n"
                                 f"GROUP BY {grouped}"))
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
@@ -39,15 +39,17 @@ class _Compiled:
     #: a SELECT's columns: the keys each value is found under (its column, and a label's name), and how each is read
     result_keys: tuple[tuple[Any, ...], ...]
     result_processors: tuple[Callable[[Any], Any] | None, ...]
+    # parameters() runs for every row of every rating (a 12-answer rating: ~50 rows of ~10 values): the values
+    # taken by one itemgetter, and only the few that have a processor (dates, enums) passed through it
+    _get: Callable[[Mapping[str, Any]], tuple[Any, ...]] = field(init=False, repr=False, compare=False)
+    _processed: tuple[tuple[int, Callable[[Any], Any]], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # parameters() runs for every row of every rating (a 12-answer rating: ~50 rows of ~10 values): the values
-        # taken by one itemgetter, and only the few that have a processor (dates, enums) passed through it
         names = self.names
         get: Callable[[Mapping[str, Any]], tuple[Any, ...]] = (
             (lambda given: ()) if not names else (lambda given: (given[names[0]],)) if len(names) == 1
             else itemgetter(*names))
-        object.__setattr__(self, "_get", get)
+        object.__setattr__(self, "_get", get)  # frozen
         object.__setattr__(self, "_processed", tuple((i, process) for i, process in enumerate(self.processors)
                                                      if process is not None))
 
@@ -60,10 +62,10 @@ class _Compiled:
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         given = self.defaults | dict(values) if self.defaults else values
-        found: Any = self._get(given)  # type: ignore[attr-defined]
-        if self._processed:  # type: ignore[attr-defined]
+        found: Any = self._get(given)
+        if self._processed:
             found = list(found)
-            for i, process in self._processed:  # type: ignore[attr-defined]
+            for i, process in self._processed:
                 found[i] = process(found[i])
             found = tuple(found)
         return found if self.positional else dict(zip(self.names, found, strict=True))

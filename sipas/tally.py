@@ -23,17 +23,15 @@ from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Date,
-    DateTime,
     Table,
     bindparam,
-    cast,
     delete,
     exists,
     func,
     literal,
+    literal_column,
     select,
     tuple_,
     update,
@@ -43,13 +41,21 @@ from sqlalchemy.orm import Session
 from sipas.cases.rules import asks_for_action
 from sipas.catalogue import Instrument
 from sipas.clock import local_date
-from sipas.dossier_events import recount_dossiers
+from sipas.dossier_events import first_of, recount_dossiers
 from sipas.driver_statements import DriverStatement
 from sipas.models import Answer, Dossier, Response
 from sipas.models_tally import AnswerTally, ResponseTally
 from sipas.upsert import dialect_insert
 
 NOT_APPLICABLE = ""
+
+
+DissatisfiedKeys = Sequence[tuple[str, str, str, str]]
+GRAINS = ("day", "month")
+ANSWER_KEY = ("unit_id", "grain", "local_date", "instrument_code", "instrument_version", "channel", "criterion_code",
+              "option_code")
+CHUNK = 20_000
+RESPONSE_KEY = ("unit_id", "grain", "local_date", "instrument_code", "instrument_version", "channel")
 
 
 class AnswerValues(Protocol):
@@ -72,12 +78,6 @@ class GivenAnswer(NamedTuple):
     position: int
     option_code: str | None
     points: int | None
-DissatisfiedKeys = Sequence[tuple[str, str, str, str]]
-GRAINS = ("day", "month")
-ANSWER_KEY = ("unit_id", "grain", "local_date", "instrument_code", "instrument_version", "channel", "criterion_code",
-              "option_code")
-CHUNK = 20_000
-RESPONSE_KEY = ("unit_id", "grain", "local_date", "instrument_code", "instrument_version", "channel")
 
 
 _UPSERTS: dict[tuple[str, str], Any] = {}
@@ -254,13 +254,6 @@ def uncount_response(session: Session, response: Response, tz: tzinfo) -> None:
     count_response(session, response, tz, sign=-1)
 
 
-def first_of_month(dialect: str, day: ColumnElement[Any]) -> ColumnElement[Any]:
-    """The first day of the month of the date column ``day``, in SQL (the ``local_date`` of a month row)."""
-    if dialect == "sqlite":
-        return func.date(day, "start of month")
-    return cast(func.date_trunc("month", cast(day, DateTime)), Date)
-
-
 def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
     chunk: list[Any] = []
     for item in items:
@@ -331,7 +324,7 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo) 
     for table, key_columns, summed in ((at, ANSWER_KEY, {"points": func.max, "answers": func.sum}),
                                        (rt, RESPONSE_KEY, {"responses": func.sum, "negative": func.sum,
                                                            "follow_up": func.sum})):
-        month = first_of_month(connection.dialect.name, table.c.local_date)
+        month = literal_column(first_of(connection.dialect.name, "month", table.c.local_date.name))
         grouped = [month if name == "local_date" else table.c[name] for name in key_columns if name != "grain"]
         selected = [literal("month") if name == "grain" else month if name == "local_date" else table.c[name]
                     for name in key_columns]
