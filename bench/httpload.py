@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import queue
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -92,26 +93,71 @@ async def _drive(port: int, plan: Plan, clients: int, seconds: float, ok: set[in
     return outcome
 
 
-def _child(port: int, plan_factory: Callable[..., Plan], params: dict[str, Any], clients: int, seconds: float,
-           ok: set[int], results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    try:
-        results.put(asyncio.run(_drive(port, plan_factory(**params), clients, seconds, ok)))
-    except BaseException as exc:  # the parent reports it instead of waiting
-        results.put(RuntimeError(f"load generator failed: {exc!r}"))
+def _serve(jobs: multiprocessing.Queue, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """The load process: runs one job after another until it receives ``None``."""
+    while (job := jobs.get()) is not None:
+        port, plan_factory, params, clients, seconds, ok = job
+        try:
+            results.put(asyncio.run(_drive(port, plan_factory(**params), clients, seconds, ok)))
+        except BaseException as exc:  # the parent reports it instead of waiting
+            results.put(RuntimeError(f"load generator failed: {exc!r}"))
+
+
+class LoadGenerator:
+    """One load process for a series of runs.
+
+    Starting a process costs about a second here (it imports the benchmark's modules again), which a run of
+    3 s would pay each time: the process is started once and runs every job it is handed, one at a time.
+    Between runs it waits on its queue and uses no CPU, so the figures are the same as with a process per run.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._jobs = context.Queue()
+        self._results = context.Queue()
+        self._process = context.Process(target=_serve, args=(self._jobs, self._results), daemon=True)
+        self._process.start()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def load(self, port: int, plan_factory: Callable[..., Plan], params: dict[str, Any], *, clients: int,
+             seconds: float, ok: frozenset[int] = frozenset({200, 201})) -> Outcome:
+        """Run ``clients`` connections for ``seconds``; ``plan_factory(**params)`` builds the plan in the load
+        process (so it must be a module-level function)."""
+        self._jobs.put((port, plan_factory, params, clients, seconds, set(ok)))
+        deadline = time.monotonic() + seconds + 120  # a request times out after 60 s (``_drive``)
+        while True:
+            try:
+                outcome = self._results.get(timeout=5)
+                break
+            except queue.Empty:
+                if not self._process.is_alive():
+                    raise RuntimeError(f"load generator exited ({self._process.exitcode})") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"load generator gave no result within {seconds + 120:.0f} s") from None
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self._jobs.put(None)
+            self._process.join(timeout=30)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+    def __enter__(self) -> LoadGenerator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def load(port: int, plan_factory: Callable[..., Plan], params: dict[str, Any], *, clients: int, seconds: float,
          ok: frozenset[int] = frozenset({200, 201})) -> Outcome:
-    """Run ``clients`` connections for ``seconds`` from a second process; ``plan_factory(**params)``
-    builds the plan there (so it must be a module-level function)."""
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    process = context.Process(target=_child, args=(port, plan_factory, params, clients, seconds, set(ok), results))
-    process.start()
-    try:
-        outcome = results.get(timeout=seconds + 120)
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
-    finally:
-        process.join(timeout=30)
+    """One run in a load process of its own (``LoadGenerator`` for a series)."""
+    with LoadGenerator() as generator:
+        return generator.load(port, plan_factory, params, clients=clients, seconds=seconds, ok=ok)

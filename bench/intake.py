@@ -282,8 +282,8 @@ def _stored(url: str) -> str:
     return ", ".join(f"{channel}: {count:,}" for channel, count in sorted(rows))
 
 
-def measure_backend(label: str, url: str, args: argparse.Namespace, peer_server: Server | None
-                    ) -> tuple[dict[str, Series], Series, Series | None]:
+def measure_backend(label: str, url: str, args: argparse.Namespace, peer_server: Server | None,
+                    generator: httpload.LoadGenerator) -> tuple[dict[str, Series], Series, Series | None]:
     key, tokens, answers = seed(url, devices=args.clients)
     instance = Path(tempfile.mkdtemp(prefix="sipas-bench-"))
     sipas_env = {"SIPAS_DATABASE_URL": url, "SIPAS_SECRET_KEY": SECRET, "SIPAS_INSTANCE_DIR": str(instance),
@@ -307,16 +307,16 @@ def measure_backend(label: str, url: str, args: argparse.Namespace, peer_server:
         baseline, peer_series = Series("baseline"), Series("Twilio sample") if peer_server else None
         stride = len(paths)
         # a short warm-up (imports, connection pools) that is not counted
-        httpload.load(sipas.port, api_plan, {"key": key, "answers": answers, "offset": DOSSIERS - 2000,
+        generator.load(sipas.port, api_plan, {"key": key, "answers": answers, "offset": DOSSIERS - 2000,
                                              "stride": 1}, clients=4, seconds=0.5)
-        httpload.load(bare.port, baseline_plan, {"answers": answers, "offset": 900_000}, clients=4, seconds=0.5)
+        generator.load(bare.port, baseline_plan, {"answers": answers, "offset": 900_000}, clients=4, seconds=0.5)
         used = 0
         for round_number in range(args.runs):
-            baseline.outcomes.append(httpload.load(bare.port, baseline_plan,
+            baseline.outcomes.append(generator.load(bare.port, baseline_plan,
                                                    {"answers": answers, "offset": round_number * 100_000},
                                                    clients=args.clients, seconds=args.seconds))
             for index, (name, (plan, params)) in enumerate(paths.items()):
-                outcome = httpload.load(sipas.port, plan, {**params, "offset": used + index, "stride": stride},
+                outcome = generator.load(sipas.port, plan, {**params, "offset": used + index, "stride": stride},
                                         clients=args.clients, seconds=args.seconds)
                 series[name].outcomes.append(outcome)
             used += stride * (max(len(s.outcomes[-1].latencies) + sum(s.outcomes[-1].errors.values())
@@ -324,7 +324,7 @@ def measure_backend(label: str, url: str, args: argparse.Namespace, peer_server:
             if used >= DOSSIERS - 2000:
                 raise SystemExit(f"{label}: {DOSSIERS} seeded dossiers are not enough for this rate")
             if peer_series is not None and peer_server is not None:
-                peer_series.outcomes.append(httpload.load(peer_server.port, peer.answer_plan, {},
+                peer_series.outcomes.append(generator.load(peer_server.port, peer.answer_plan, {},
                                                           clients=args.clients, seconds=args.seconds))
         STORED[label] = _stored(url)
         return series, baseline, peer_series
@@ -388,25 +388,27 @@ def main() -> None:
     if note:
         print(f"> Twilio sample: {note}\n")
     all_bars: list[tuple[str, float, bool]] = []
+    generator = httpload.LoadGenerator()  # one load process for every run (a process per run: ~1 s each)
     try:
         backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
         for backend in backends:
             if backend == "sqlite":
                 url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='sipas-bench-')) / 'bench.db'}"
-                series, baseline, peer_series = measure_backend("SQLite", url, args, peer_server)
+                series, baseline, peer_series = measure_backend("SQLite", url, args, peer_server, generator)
                 lines, bars = report("SQLite", series, baseline, peer_series, args.clients)
             else:
                 from tests.pgcluster import PostgresCluster
 
                 cluster = PostgresCluster()
                 try:
-                    series, baseline, _ = measure_backend("PostgreSQL", cluster.start(), args, None)
+                    series, baseline, _ = measure_backend("PostgreSQL", cluster.start(), args, None, generator)
                 finally:
                     cluster.stop()
                 lines, bars = report("PostgreSQL", series, baseline, None, args.clients)
             print("\n".join(lines), flush=True)
             all_bars += bars
     finally:
+        generator.close()
         if peer_server is not None:
             peer_server.stop()
     svg = out / "intake.svg"
