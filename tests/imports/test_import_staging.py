@@ -216,3 +216,32 @@ def test_a_run_whose_staged_rows_were_deleted_as_stale_writes_nothing(session) -
     report = _import(session, unit, _dossier_file(1200), progress=another_import_cleans_up)
     assert report.file_error_code == "import_conflict" and not report.written
     assert _count(session, Dossier) == 0 and _count(session, DossierStaging) == 0
+
+
+def test_a_batch_is_staged_in_one_statement_whatever_cells_are_empty(app, session) -> None:
+    """Rows with and without a phone, a return date or a consent still go in as one batch: the ORM's bulk insert
+    leaves out the keys whose value is empty and put such mixed rows in one ``INSERT`` each (a 20,000-row file
+    spent a fifth of its import time on them)."""
+    from sqlalchemy import event
+
+    unit = create_unit(session)
+    session.commit()
+    rows = [dossier_row(f"T-{n:03d}", phone="" if n % 3 == 0 else f"09123{n:05d}", consent="có" if n % 2 else "",
+                        returned="" if n % 5 == 0 else "07/01/2026 15:00") for n in range(60)]
+    staged: list[bool] = []
+
+    def before(_conn, _cursor, statement, _parameters, _context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO DOSSIER_STAGING"):
+            staged.append(executemany)
+
+    engine = get_database(app).engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        report = import_dossiers(session, unit, csv_bytes([DOSSIER_HEADER, *rows]), "hoso.csv", tz=TZ, now=NOW,
+                                 secret=SECRET, actor="test", batch_size=25)
+        session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert report.ok and report.written and report.created == 60
+    assert staged == [True, True, True]  # 25 + 25 + 10 rows
+    assert _count(session, Dossier) == 60
