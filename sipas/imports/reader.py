@@ -18,6 +18,7 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from sipas.imports.report import ImportFileError
 from sipas.imports.xlsx_guard import MAX_CELL_CHARS, SpreadsheetTooLarge, check_xlsx
+from sipas.imports.xlsx_rows import sheet_rows
 
 Row = tuple[object, ...]
 
@@ -26,7 +27,8 @@ _XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Opening a sheet read-only, openpyxl looks for its <dimension>; a sheet without one (streaming writers leave it
 # out) is then parsed to its end just to learn that, a third of the reading time. The import ignores
 # dimensions anyway (``reset_dimensions``: exports often carry a wrong one), so the look-up is skipped; the
-# class defaults are what ``reset_dimensions`` sets. This module is the only read-only user of openpyxl.
+# class defaults are what ``reset_dimensions`` sets. This module is the only read-only user of openpyxl; the
+# rows themselves are read by ``sipas.imports.xlsx_rows`` (the same values, without openpyxl's per-cell objects).
 ReadOnlyWorksheet._get_size = lambda self: None  # type: ignore[method-assign]
 
 
@@ -79,7 +81,7 @@ def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
 def _checked_rows(worksheet: object) -> Iterator[tuple[int, Row]]:
     """Rows are parsed lazily: a damaged sheet fails half-way, and must still be a file-level error."""
     try:
-        for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):  # type: ignore[attr-defined]
+        for number, row in enumerate(sheet_rows(worksheet), start=1):
             if any(isinstance(v, str) and len(v) > MAX_CELL_CHARS for v in row):
                 raise _too_long(number)
             # "_x0000_" escapes decode to NUL, which no database column holds: drop it like Excel shows it.
