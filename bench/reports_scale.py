@@ -43,6 +43,11 @@ from bench.memory import peak_rss_mb  # noqa: E402
 BENCH = True  # part of `make bench` (bench/run.py): SQLite at 10 k, 100 k and 1 M (data built once, cached)
 
 SIZES = (10_000, 100_000, 1_000_000)
+#: The cached data, built by `make bench` before anything is measured (bench/run.py), the longest first; "seconds":
+#: about how long a first build takes here.
+DATA_BUILDS = [{"seconds": 200, "args": ["-m", "bench.generate", "1000000"]},
+               {"seconds": 20, "args": ["-m", "bench.generate", "100000"]},
+               {"seconds": 3, "args": ["-m", "bench.generate", "10000"]}]
 NOW = datetime(2026, 4, 15, 3, 0, tzinfo=UTC)
 RAW_FLOOR = """SELECT a.criterion_code, a.option_code, count(*) FROM answer a JOIN response r ON r.id = a.response_id
 WHERE r.unit_id IN ({units}) AND r.submitted_at >= :start AND r.submitted_at < :end GROUP BY 1, 2"""

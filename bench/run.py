@@ -5,6 +5,12 @@ not imported). Each runs as ``python bench/<name>.py`` (in file-name order) with
 to ``bench/results/``: it prints its section as Markdown on stdout, may write charts (SVG/PNG) into that
 folder and link them by file name. A script that fails or outlives its budget is reported as such and
 the others still run. ``--only NAME`` runs one script; ``--budget`` bounds each in seconds.
+
+A script whose data is built once and cached (``bench/.data/``) declares the commands that build it:
+``DATA_BUILDS = [{"seconds": <about how long a first build takes>, "args": [<python arguments>]}, …]``. Before
+anything is measured every such build runs, as many at a time as there are cores, the longest first (a build of
+data already cached returns at once): on a first run they took about 270 s one after the other. Nothing is
+measured while they run.
 """
 
 from __future__ import annotations
@@ -17,23 +23,53 @@ import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 
 
+def _declared(path: Path, name: str) -> Any:
+    """The literal a script last assigns to ``name`` at module level, read from its source (``None`` if none)."""
+    value = None
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                value = None  # not a literal (import_100k.py's BENCH is first a folder, then True)
+    return value
+
+
 def suite() -> list[Path]:
     """The bench/*.py files with a module-level ``BENCH = True``."""
-    found = []
-    for path in sorted((ROOT / "bench").glob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in tree.body:
-            if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "BENCH" for t in node.targets)
-                    and isinstance(node.value, ast.Constant) and node.value.value is True):
-                found.append(path)
-    return found
+    return [path for path in sorted((ROOT / "bench").glob("*.py")) if _declared(path, "BENCH") is True]
+
+
+def data_builds(scripts: list[Path]) -> list[tuple[float, list[str]]]:
+    """The ``DATA_BUILDS`` declarations of ``scripts`` as (seconds, python arguments), the longest first."""
+    builds = [(float(entry["seconds"]), [str(a) for a in entry["args"]])
+              for path in scripts for entry in _declared(path, "DATA_BUILDS") or ()]
+    return sorted(builds, key=lambda build: -build[0])
+
+
+def prepare(builds: list[tuple[float, list[str]]], workers: int) -> list[str]:
+    """Run the data builds, ``workers`` at a time; returns a line per build (what it took, or why it failed).
+    A failed build is only reported: its script then tries again, and reports its own failure."""
+
+    def run(args: list[str]) -> str:
+        begun = time.monotonic()
+        done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True)
+        took = f"{time.monotonic() - begun:.0f} s"
+        if done.returncode != 0:
+            return f"- `{' '.join(args)}`: FAILED (exit {done.returncode}) after {took}: {done.stderr[-500:].strip()}"
+        return f"- `{' '.join(args)}`: {took}"
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(run, [args for _, args in builds]))
 
 
 def machine() -> list[str]:
@@ -64,6 +100,15 @@ def main() -> None:
     started = time.monotonic()
     sections = [f"# Benchmarks, {today}", "", *machine(),
                 f"- load average (1/5/15 min) at the start: {load_average()}", ""]
+    builds = data_builds(scripts)
+    if builds:
+        print(f"== the cached data ({len(builds)} builds, {os.cpu_count() or 1} at a time)", flush=True)
+        begun = time.monotonic()
+        lines = prepare(builds, os.cpu_count() or 1)
+        print("\n".join(lines), flush=True)
+        sections += [f"The cached data (`bench/.data/`), built before the measurements, {os.cpu_count() or 1} at a "
+                     f"time: {time.monotonic() - begun:.0f} s.", "", *lines, "",
+                     f"Load average after the builds: {load_average()}.", ""]
     for script in scripts:
         print(f"== {script.relative_to(ROOT)}", flush=True)
         begun = time.monotonic()
