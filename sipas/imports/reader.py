@@ -11,14 +11,14 @@ import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from xml.parsers.expat import ExpatError
 
-from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from sipas.imports.report import ImportFileError
 from sipas.imports.xlsx_guard import MAX_CELL_CHARS, SpreadsheetTooLarge, check_xlsx
-from sipas.imports.xlsx_rows import sheet_rows
+from sipas.imports.xlsx_rows import load_values, sheet_rows
 
 Row = tuple[object, ...]
 
@@ -60,8 +60,9 @@ def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
     except zipfile.BadZipFile as exc:
         raise ImportFileError("Tệp Excel bị hỏng hoặc không phải tệp .xlsx.", detail=f"zip: {exc}") from exc
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, AttributeError) as exc:
+        workbook = load_values(data)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, AttributeError,
+            SyntaxError, ExpatError) as exc:  # SyntaxError: ElementTree's ParseError (openpyxl's other parts)
         raise ImportFileError("Tệp Excel bị hỏng hoặc không phải tệp .xlsx.", detail=f"openpyxl: {exc}") from exc
 
     def sheets() -> Iterator[Sheet]:

@@ -15,20 +15,23 @@ external references, no parameter entities (an XLSX part has no DTD).
 
 from __future__ import annotations
 
+import functools
+import io
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 from warnings import warn
 from xml.etree.ElementTree import Element, TreeBuilder
 from xml.parsers import expat
 
 from openpyxl.cell.text import Text
+from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
 from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 from openpyxl.worksheet._reader import _cast_number
 
 SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _SEP = "}"  # expat joins namespace and name with it: "ns}name"; ElementTree's spelling is "{ns}name"
-_ROW, _VALUE, _INLINE = (f"{SHEET_NS}{_SEP}{name}" for name in ("row", "v", "is"))
+_ROW, _VALUE, _INLINE, _ITEM = (f"{SHEET_NS}{_SEP}{name}" for name in ("row", "v", "is", "si"))
 _TEXT_TAG = f"{{{SHEET_NS}}}t"
 _CHUNK = 1 << 16
 
@@ -43,7 +46,7 @@ def _forbid(*_args: object) -> None:
 
 def _inline_text(element: Element) -> str:
     """``Text.from_tree(element).content`` (openpyxl), without building its objects for the usual ``<is><t>``."""
-    if all(child.tag == _TEXT_TAG for child in element):
+    if not element.attrib and all(child.tag == _TEXT_TAG for child in element):
         last = element[-1].text if len(element) else None  # openpyxl keeps the last <t>
         return last if last is not None else ""
     return Text.from_tree(element).content
@@ -159,13 +162,86 @@ class _Parser:
         return self.column, value
 
 
+@functools.lru_cache(maxsize=512)
 def _element_tag(name: str) -> str:
+    """expat's ``ns}name`` as ElementTree spells it, ``{ns}name`` (a handful of distinct names in a real file)."""
     namespace, sep, local = name.rpartition(_SEP)
     return f"{{{namespace}}}{local}" if sep else name
 
 
 def _element_attrs(attrs: dict[str, str]) -> dict[str, str]:
-    return {_element_tag(key): value for key, value in attrs.items()}
+    return {_element_tag(key): value for key, value in attrs.items()} if attrs else attrs
+
+
+def _expat(start: Any, end: Any, text: Any) -> Any:
+    """An expat parser with these handlers, refusing what defusedxml refuses."""
+    parser = expat.ParserCreate(namespace_separator=_SEP)
+    parser.buffer_text = True
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    parser.EntityDeclHandler = _forbid
+    parser.UnparsedEntityDeclHandler = _forbid
+    parser.ExternalEntityRefHandler = _forbid
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    return parser
+
+
+class _SharedStrings:
+    """expat's handlers for the shared strings: each ``<si>`` built as an element, then read as openpyxl reads it."""
+
+    def __init__(self) -> None:
+        self.strings: list[str] = []
+        self.builder: TreeBuilder | None = None
+        self.depth = self.item_depth = 0
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.depth += 1
+        if self.builder is None and name == _ITEM:
+            self.builder, self.item_depth = TreeBuilder(), self.depth
+        if self.builder is not None:
+            self.builder.start(_element_tag(name), _element_attrs(attrs))
+
+    def text(self, data: str) -> None:
+        if self.builder is not None:
+            self.builder.data(data)
+
+    def end(self, name: str) -> None:
+        self.depth -= 1
+        if self.builder is not None:
+            self.builder.end(_element_tag(name))
+            if self.depth < self.item_depth:
+                self.strings.append(_inline_text(self.builder.close()).replace("x005F_", ""))
+                self.builder = None
+
+
+def shared_strings(source: IO[bytes]) -> list[str]:
+    """``openpyxl.reader.strings.read_string_table``: the text of every ``<si>``, in order."""
+    handlers = _SharedStrings()
+    parser = _expat(handlers.start, handlers.end, handlers.text)
+    while chunk := source.read(_CHUNK):
+        parser.Parse(chunk, False)
+    parser.Parse(b"", True)
+    return handlers.strings
+
+
+class WorkbookReader(ExcelReader):
+    """openpyxl's reader (read-only, values only) with the shared strings read by ``shared_strings``: an export
+    saved by Excel keeps every distinct text there, the codes and dates of every row included."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data), read_only=True, data_only=True)
+
+    def read_strings(self) -> None:
+        content_type = self.package.find(SHARED_STRINGS)
+        if content_type is not None:
+            with self.archive.open(content_type.PartName[1:]) as source:
+                self.shared_strings = shared_strings(source)
+
+
+def load_values(data: bytes) -> Any:
+    """The workbook, opened as ``load_workbook(read_only=True, data_only=True)`` opens it."""
+    reader = WorkbookReader(data)
+    reader.read()
+    return reader.wb
 
 
 def sheet_rows(worksheet: Any) -> Iterator[tuple[object, ...]]:
@@ -173,15 +249,7 @@ def sheet_rows(worksheet: Any) -> Iterator[tuple[object, ...]]:
     workbook = worksheet.parent
     parser = _Parser(worksheet._shared_strings, workbook.epoch, workbook._date_formats,
                      workbook._timedelta_formats)
-    expat_parser = expat.ParserCreate(namespace_separator=_SEP)
-    expat_parser.buffer_text = True
-    expat_parser.StartElementHandler = parser.start
-    expat_parser.EndElementHandler = parser.end
-    expat_parser.CharacterDataHandler = parser.text
-    expat_parser.EntityDeclHandler = _forbid
-    expat_parser.UnparsedEntityDeclHandler = _forbid
-    expat_parser.ExternalEntityRefHandler = _forbid  # type: ignore[assignment]
-    expat_parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    expat_parser = _expat(parser.start, parser.end, parser.text)
     counter = 1
     with worksheet._get_source() as source:
         while True:

@@ -23,18 +23,24 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 import sipas.imports.reader  # noqa: F401  (its openpyxl set-up: no look-up of <dimension>)
 from sipas.imports.reader import read_sheets
 from sipas.imports.report import ImportFileError
-from sipas.imports.xlsx_rows import ForbiddenXml, sheet_rows
+from sipas.imports.xlsx_rows import ForbiddenXml, load_values, sheet_rows
 
 SHEET = "xl/worksheets/sheet1.xml"
+STRINGS = "xl/sharedStrings.xml"
 
 
 def _both(data: bytes) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """(openpyxl's rows, the rows of ``load_values`` and ``sheet_rows``) of the first sheet."""
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         worksheet = workbook.worksheets[0]
         worksheet.reset_dimensions()
         expected = [tuple(row) for row in worksheet.iter_rows(values_only=True)]
-        return expected, list(sheet_rows(worksheet))
+    finally:
+        workbook.close()
+    workbook = load_values(data)
+    try:
+        return expected, list(sheet_rows(workbook.worksheets[0]))
     finally:
         workbook.close()
 
@@ -45,13 +51,41 @@ def _save(workbook: Workbook) -> bytes:
     return buffer.getvalue()
 
 
-def _with_sheet(data: bytes, edit) -> bytes:  # type: ignore[no-untyped-def]
-    """The same workbook with its first sheet's XML passed through ``edit``."""
+def _with_sheet(data: bytes, edit, part: str = SHEET) -> bytes:  # type: ignore[no-untyped-def]
+    """The same workbook with one part's XML (its first sheet's by default) passed through ``edit``."""
     source, target = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
         for item in source.infolist():
             content = source.read(item.filename)
-            out.writestr(item, edit(content.decode("utf-8")).encode("utf-8") if item.filename == SHEET else content)
+            out.writestr(item, edit(content.decode("utf-8")).encode("utf-8") if item.filename == part else content)
+    return target.getvalue()
+
+
+def _to_shared(data: bytes, extra: str = "") -> bytes:
+    """The workbook with its inline strings moved into a shared-strings part, as Excel saves them (openpyxl
+    writes inline strings only); ``extra``: more ``<si>`` items, after the sheet's."""
+    texts: list[str] = []
+
+    def shared(match: re.Match[str]) -> str:
+        texts.append(match.group(2))
+        return f'<c{match.group(1)} t="s"><v>{len(texts) - 1}</v></c>'
+
+    def sheet(xml: str) -> str:
+        return re.sub(r'<c([^>]*?) t="inlineStr"><is>(.*?)</is></c>', shared, xml, flags=re.S)
+
+    moved = _with_sheet(data, sheet)
+    table = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/'
+             f'spreadsheetml/2006/main">{"".join(f"<si>{t}</si>" for t in texts)}{extra}</sst>')
+    types = ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+             'spreadsheetml.sharedStrings+xml"/></Types>')
+    source, target = zipfile.ZipFile(io.BytesIO(moved)), io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                content = content.replace(b"</Types>", types.encode())
+            out.writestr(item, content)
+        out.writestr(STRINGS, table.encode("utf-8"))
     return target.getvalue()
 
 
@@ -64,9 +98,10 @@ def _values(rng: random.Random) -> object:
     return rng.choice(choices)
 
 
-@pytest.mark.parametrize("write_only", [False, True], ids=["shared strings", "inline strings"])
-@pytest.mark.parametrize("seed", range(4))
-def test_random_grids_read_as_openpyxl_reads_them(write_only: bool, seed: int) -> None:
+@pytest.mark.parametrize("shared", [False, True], ids=["inline strings", "shared strings"])
+@pytest.mark.parametrize("write_only", [False, True], ids=["workbook", "write-only"])
+@pytest.mark.parametrize("seed", range(3))
+def test_random_grids_read_as_openpyxl_reads_them(shared: bool, write_only: bool, seed: int) -> None:
     rng = random.Random(seed)
     workbook = Workbook(write_only=write_only)
     sheet = workbook.create_sheet("Danh sách") if write_only else workbook.active
@@ -75,8 +110,11 @@ def test_random_grids_read_as_openpyxl_reads_them(write_only: bool, seed: int) -
         if rng.random() < 0.1:
             row = []
         sheet.append(row)
-    expected, got = _both(_save(workbook))
+    data = _save(workbook)
+    expected, got = _both(_to_shared(data) if shared else data)
     assert got == expected and got
+    if shared:
+        assert STRINGS in zipfile.ZipFile(io.BytesIO(_to_shared(data))).namelist()
 
 
 def test_formats_formulas_rich_text_and_gaps_read_as_openpyxl_reads_them() -> None:
@@ -155,3 +193,27 @@ def test_entity_declarations_are_refused_as_defusedxml_refuses_them() -> None:
         for sheet in read_sheets(bomb, "bomb.xlsx"):
             list(sheet.rows)
     assert "bị hỏng" in refused.value.message_vi and "ForbiddenXml" in str(refused.value)
+
+
+def test_shared_strings_read_as_openpyxl_reads_them() -> None:
+    """Excel keeps every distinct text of a sheet in the shared strings: runs, escapes, empty items."""
+    workbook = Workbook()
+    workbook.active.append(["một"])
+    extra = ('<si><t>Hộ tịch</t></si><si><r><t>Phường </t></r><r><rPr><b/></rPr><t xml:space="preserve">Một </t>'
+             '</r></si><si><t>a_x005F_x000D_b</t></si><si/><si><t>x</t><t>y</t></si>')
+    cells = "".join(f'<c r="{column}1" t="s"><v>{index}</v></c>' for index, column in enumerate("ABCDEF"))
+    data = _with_sheet(_to_shared(_save(workbook), extra), lambda xml: re.sub(
+        r"<sheetData>.*</sheetData>", f'<sheetData><row r="1">{cells}</row></sheetData>', xml, flags=re.S))
+    expected, got = _both(data)
+    assert got == expected == [("một", "Hộ tịch", "Phường Một ", "a_x000D_b", "", "y")]
+
+
+def test_a_damaged_shared_strings_part_is_a_file_error() -> None:
+    workbook = Workbook()
+    workbook.active["A1"] = "một"
+    damaged = _with_sheet(_to_shared(_save(workbook)), lambda xml: xml.replace("</sst>", "<si><t>hỏng</sst>"),
+                          part=STRINGS)
+    with pytest.raises(ImportFileError) as refused:
+        for sheet in read_sheets(damaged, "hong.xlsx"):
+            list(sheet.rows)
+    assert "bị hỏng" in refused.value.message_vi
