@@ -51,9 +51,12 @@ def suite() -> list[Path]:
 
 def data_builds(scripts: list[Path]) -> list[tuple[float, list[str]]]:
     """The ``DATA_BUILDS`` declarations of ``scripts`` as (seconds, python arguments), the longest first."""
-    builds = [(float(entry["seconds"]), [str(a) for a in entry["args"]])
-              for path in scripts for entry in _declared(path, "DATA_BUILDS") or ()]
-    return sorted(builds, key=lambda build: -build[0])
+    builds: dict[tuple[str, ...], float] = {}  # two scripts reading the same data declare the same build
+    for path in scripts:
+        for entry in _declared(path, "DATA_BUILDS") or ():
+            args = tuple(str(a) for a in entry["args"])
+            builds[args] = max(builds.get(args, 0.0), float(entry["seconds"]))
+    return sorted(((seconds, list(args)) for args, seconds in builds.items()), key=lambda build: -build[0])
 
 
 def prepare(builds: list[tuple[float, list[str]]], workers: int) -> list[str]:

@@ -16,6 +16,8 @@ def test_the_suite_and_its_data_builds_are_read_from_the_sources() -> None:
     assert builds[0][1] == ["-m", "bench.generate", "1000000"]  # the longest first
     assert [seconds for seconds, _ in builds] == sorted((seconds for seconds, _ in builds), reverse=True)
     assert ["bench/report_history.py", "--prepare", "--years", "10"] in [args for _, args in builds]
+    # notice_timing.py and reports_scale.py both read the 10,000-response province: built once, not twice at once
+    assert [args for _, args in builds].count(["-m", "bench.generate", "10000"]) == 1
 
 
 def test_builds_run_side_by_side_and_a_failure_is_reported_without_stopping_the_others(tmp_path: Path) -> None:
