@@ -7,7 +7,7 @@ the same ``dossier`` table. During every import a thread of this (parent) proces
 database at ``--ratings-per-second`` (one write transaction each, as a request would): their count, errors and
 latency (p50, p99, max) show whether ratings keep being accepted while the import, and its swap, hold the database.
 Prints Markdown for ``bench/run.py``: the median of the runs with min and max, the peak RSS of the child
-(``VmHWM``, ``bench/memory.py``) and the ratios. The defaults (2 sizes x 5 runs) take about 4 minutes on 2 cores.
+(``VmHWM``, ``bench/memory.py``) and the ratios. The defaults (2 sizes x 5 runs) take about 3½ minutes on 2 cores.
 
     .venv/bin/python bench/import_100k.py                      # SQLite files in a temporary folder
     .venv/bin/python bench/import_100k.py --rows 100000 --repeat 3 --database-url postgresql+psycopg://…/bench
