@@ -155,9 +155,3 @@ class LoadGenerator:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-
-def load(port: int, plan_factory: Callable[..., Plan], params: dict[str, Any], *, clients: int, seconds: float,
-         ok: frozenset[int] = frozenset({200, 201})) -> Outcome:
-    """One run in a load process of its own (``LoadGenerator`` for a series)."""
-    with LoadGenerator() as generator:
-        return generator.load(port, plan_factory, params, clients=clients, seconds=seconds, ok=ok)

@@ -26,9 +26,8 @@ _XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 # Opening a sheet read-only, openpyxl looks for its <dimension>; a sheet without one (streaming writers leave it
 # out) is then parsed to its end just to learn that, a third of the reading time. The import ignores
-# dimensions anyway (``reset_dimensions``: exports often carry a wrong one), so the look-up is skipped; the
-# class defaults are what ``reset_dimensions`` sets. This module is the only read-only user of openpyxl; the
-# rows themselves are read by ``sipas.imports.xlsx_rows`` (the same values, without openpyxl's per-cell objects).
+# dimensions (exports often carry a wrong one: ``sipas.imports.xlsx_rows`` reads every row), so the look-up is
+# skipped. This module is the only read-only user of openpyxl.
 ReadOnlyWorksheet._get_size = lambda self: None  # type: ignore[method-assign]
 
 
@@ -71,7 +70,6 @@ def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
             for worksheet in ordered:
                 if worksheet is None or not hasattr(worksheet, "iter_rows"):
                     continue
-                worksheet.reset_dimensions()  # exports often carry a wrong <dimension>; read every row
                 yield Sheet(worksheet.title, _checked_rows(worksheet))
         finally:
             workbook.close()

@@ -98,10 +98,10 @@ def _values(rng: random.Random) -> object:
     return rng.choice(choices)
 
 
-@pytest.mark.parametrize("shared", [False, True], ids=["inline strings", "shared strings"])
+@pytest.mark.parametrize("in_table", [False, True], ids=["inline strings", "string table"])
 @pytest.mark.parametrize("write_only", [False, True], ids=["workbook", "write-only"])
 @pytest.mark.parametrize("seed", range(3))
-def test_random_grids_read_as_openpyxl_reads_them(shared: bool, write_only: bool, seed: int) -> None:
+def test_random_grids_read_as_openpyxl_reads_them(in_table: bool, write_only: bool, seed: int) -> None:
     rng = random.Random(seed)
     workbook = Workbook(write_only=write_only)
     sheet = workbook.create_sheet("Danh sách") if write_only else workbook.active
@@ -111,9 +111,9 @@ def test_random_grids_read_as_openpyxl_reads_them(shared: bool, write_only: bool
             row = []
         sheet.append(row)
     data = _save(workbook)
-    expected, got = _both(_to_shared(data) if shared else data)
+    expected, got = _both(_to_shared(data) if in_table else data)
     assert got == expected and got
-    if shared:
+    if in_table:
         assert STRINGS in zipfile.ZipFile(io.BytesIO(_to_shared(data))).namelist()
 
 
