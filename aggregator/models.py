@@ -22,7 +22,7 @@ class QuarterInput(Base):
     __table_args__ = (UniqueConstraint("unit_id", "year", "quarter"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))  # the unique key begins with it
     year: Mapped[int] = mapped_column(Integer)
     quarter: Mapped[int] = mapped_column(Integer)
     index5_option: Mapped[str | None] = mapped_column(String(64))

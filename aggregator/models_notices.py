@@ -23,7 +23,7 @@ class Notice(Base):
     __table_args__ = (UniqueConstraint("unit_id", "year", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))  # the unique key begins with it
     year: Mapped[int] = mapped_column(Integer)
     number: Mapped[int] = mapped_column(Integer)
     period_start: Mapped[date] = mapped_column(Date)

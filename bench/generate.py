@@ -36,7 +36,7 @@ from sipas.settings import DEFAULT_CONFIG_DIR
 from sipas.tally import rebuild
 from sipas.units import create_unit
 
-VERSION = 9  # bump when the generated data changes: the cache file names carry it
+VERSION = 10  # bump when the generated data changes: the cache file names carry it
 DATA = Path(__file__).resolve().parent / ".data"
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 QUARTER_START = date(2026, 1, 1)

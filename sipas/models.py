@@ -149,7 +149,8 @@ class Dossier(Base):
                             "due_local_date", "intake_channel", "field"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    # no index of its own: uq_dossier_unit_id_code and ix_dossier_report_scan begin with it (core_0023)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     code: Mapped[str] = mapped_column(String(64))
     procedure: Mapped[str] = mapped_column(String(500), default="")
     field: Mapped[str] = mapped_column(String(200), default="", index=True)
@@ -211,7 +212,8 @@ class Response(Base):
                             sqlite_where=text(FOLLOW_UP_CANDIDATE), postgresql_where=text(FOLLOW_UP_CANDIDATE)))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    # no index of its own: ix_response_unit_submitted begins with it (core_0023)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"))
     instrument_code: Mapped[str] = mapped_column(String(64))
     instrument_version: Mapped[str] = mapped_column(String(32))
@@ -242,7 +244,8 @@ class Answer(Base):
     __table_args__ = (UniqueConstraint("response_id", "criterion_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique (response_id, criterion_code) serves every lookup by response (core_0023)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"))
     criterion_code: Mapped[str] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(Integer)
     option_code: Mapped[str | None] = mapped_column(String(64))

@@ -47,7 +47,8 @@ class BallotLine(Base):
                       UniqueConstraint("batch_id", "entry", "submit_key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("ballot_batch.id", ondelete="CASCADE"), index=True)
+    # no index of its own: both unique keys begin with it (core_0023)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ballot_batch.id", ondelete="CASCADE"))
     entry: Mapped[int] = mapped_column(Integer, default=1)
     position: Mapped[int] = mapped_column(Integer)
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)

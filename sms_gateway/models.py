@@ -59,7 +59,8 @@ class Invitation(Base):
     __table_args__ = (UniqueConstraint("dossier_id", "instrument_code", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"), index=True)
+    # no index of its own: the unique key begins with it (sms_0005)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     instrument_code: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16), default="sms")
