@@ -6,9 +6,9 @@ Flushes; the webhook commits. Logs carry
 invitation ids and dossier codes, never the number or the text.
 
 Everything that only reads runs before the first write, so that on SQLite (``lock_on_write``) the write lock
-is held for the writes alone: the open invitations come with their dossier, unit, short link and the number's
-opt-out in one SELECT, the unit's wordings in one more (:class:`Read`), so rendering the answer after the
-rating is stored reads nothing.
+is held for the writes alone: the open invitations come with their dossier, unit (and its wordings), short link
+and the number's opt-out in one SELECT (:class:`Read`), so rendering the answer after the rating is stored reads
+nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sipas.orm_rows import persistent
 from sipas.responses import ResponseInput, record_response
 from sipas.settings import Settings
 from sms_gateway.links import link_url
-from sms_gateway.messages import unit_templates
+from sms_gateway.messages import unit_templates, unit_templates_column, unit_templates_of
 from sms_gateway.models import Conversation, Invitation, InvitationStatus, MessageKind, OptOut
 from sms_gateway.models_links import ShortLink
 from sms_gateway.optouts import is_opted_out, opt_in, opt_out
@@ -59,9 +59,10 @@ class ReplyText:
 
 
 class Read:
-    """What one message read before its first write: the units' reads (one query per unit, on first use) and
-    the short links loaded with the invitations (held here: the session's identity map keeps only referenced
-    rows). Rendering the answer after the rating is stored then costs no query under the write lock."""
+    """What one message read before its first write: the units' wordings (read with the open invitations, or one
+    query per unit on first use) and the short links loaded with the invitations (held here: the session's
+    identity map keeps only referenced rows). Rendering the answer after the rating is stored then costs no query
+    under the write lock."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -103,6 +104,7 @@ def _open_invitations(session: Session, read: Read, phone_hash: str, now: dateti
         invitation = persistent(session, Invitation, values)
         set_committed_value(invitation, "dossier", dossier)
         invitations.append(invitation)
+        read.units.setdefault(invitation.unit_id, unit_templates_of(values["unit_templates"]))
         if values[_links.c.id] is not None:
             link = persistent(session, ShortLink, values)
             read.links[link.id] = link
@@ -117,7 +119,8 @@ def _open_invitations(session: Session, read: Read, phone_hash: str, now: dateti
 _invitations, _links, _opt_outs = Invitation.__table__, ShortLink.__table__, OptOut.__table__
 _dossiers, _units, _conversations = Dossier.__table__, Unit.__table__, Conversation.__table__
 _OPEN_INVITATIONS = DriverStatement(
-    select(_invitations, _links, _opt_outs, _dossiers, _units, _conversations)
+    select(_invitations, _links, _opt_outs, _dossiers, _units, _conversations,
+           unit_templates_column(_invitations.c.unit_id).label("unit_templates"))
     .select_from(_invitations.join(_dossiers, _dossiers.c.id == _invitations.c.dossier_id)
                  .join(_units, _units.c.id == _dossiers.c.unit_id)
                  .outerjoin(_links, _links.c.id == _invitations.c.link_id)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, Text, bindparam, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from sipas.driver_statements import DriverStatement
 from sms_gateway.encoding import analyse
@@ -51,6 +55,38 @@ def unit_templates(session: Session, unit_id: int) -> dict[str, str]:
     """Every wording the unit chose, by kind, in one query (kinds it did not choose are absent)."""
     rows = _UNIT_TEMPLATES.tuples(session.connection(), {"unit": unit_id})
     return {kind: text for kind, text in rows if text}
+
+
+class _WordingsObject(FunctionElement[str]):
+    """A unit's wordings as the text of one JSON object, kind → text (an aggregate over ``sms_template`` rows):
+    ``json_group_object`` on SQLite, ``json_object_agg`` on PostgreSQL (NULL there when the unit chose none)."""
+
+    type = Text()
+    inherit_cache = True
+    name = "sipas_wordings_object"
+
+
+@compiles(_WordingsObject, "sqlite")
+def _wordings_sqlite(element: _WordingsObject, compiler: Any, **kw: Any) -> str:
+    return f"json_group_object({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_WordingsObject, "postgresql")
+def _wordings_postgresql(element: _WordingsObject, compiler: Any, **kw: Any) -> str:
+    return f"CAST(json_object_agg({compiler.process(element.clauses, **kw)}) AS TEXT)"
+
+
+def unit_templates_column(unit_id: ColumnElement[int]) -> ColumnElement[str]:
+    """The wordings of the unit ``unit_id`` (a column of the enclosing query) as a correlated scalar subquery, for
+    a query that reads units anyway: ``unit_templates_of`` reads its value as ``unit_templates`` gives them."""
+    return (select(_WordingsObject(MessageTemplate.kind, MessageTemplate.text))
+            .where(MessageTemplate.unit_id == unit_id).scalar_subquery())
+
+
+def unit_templates_of(value: str | None) -> dict[str, str]:
+    """The value of ``unit_templates_column`` as ``unit_templates`` returns it."""
+    found = json.loads(value) if value else {}
+    return {str(kind): text for kind, text in found.items() if isinstance(text, str) and text}
 
 
 # Built once: every SMS reply runs them (a statement's cache key is memoised on the object: docs/performance.md).

@@ -1,7 +1,7 @@
 """A 12-digit SMS reply reads everything it needs before its first write (on SQLite the write lock is taken
-there, ``lock_on_write``) and in few queries: the open invitations come with their dossier, unit, short link, the
-number's opt-out and its conversation about each dossier in one SELECT, the unit's wordings in one more. Under the
-lock only the reply limit's rolling count is read (it must follow the atomic take to stay exact)."""
+there, ``lock_on_write``) and in few queries: the open invitations come with their dossier, unit and its wordings,
+short link, the number's opt-out and its conversation about each dossier in one SELECT. Under the lock only the
+reply limit's rolling count is read (it must follow the atomic take to stay exact)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy import event, select
 from sipas.models import Response
 from sipas.storage import get_database
 from sms_gateway.models import Invitation, InvitationStatus, MessageTemplate, OptOut
+from sms_gateway.templates_text import DEFAULTS, render
 from tests.sms_gateway.test_webhooks import INBOUND, count, inbound, invited, post_signed
 
 TWELVE = "1 1 1 2 1 1 1 1 1 1 3 0"
@@ -27,7 +28,17 @@ def _statements(app) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def _tables(statements: list[str]) -> list[str]:
-    return [s.split(" FROM ", 1)[1].split()[0] for s in statements if s.startswith("SELECT")]
+    """The table each SELECT reads from (its outer FROM: a sub-select in its columns is skipped)."""
+    return [_outer_from(s) for s in statements if s.startswith("SELECT")]
+
+
+def _outer_from(statement: str) -> str:
+    depth = 0
+    for i, char in enumerate(statement):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and statement.startswith(" FROM ", i):
+            return statement[i + 6:].split()[0]
+    raise AssertionError(statement)
 
 
 def test_a_twelve_digit_reply_reads_before_it_writes(app, client, session, settings):
@@ -45,7 +56,9 @@ def test_a_twelve_digit_reply_reads_before_it_writes(app, client, session, setti
                                             else set())
     assert [t for t in _tables(after) if t not in also] == ["sms_outbound"]
     read = _tables(before)
-    assert read.count("sms_invitation") == 1 and read.count("sms_template") == 1
+    # the unit's wordings in the invitations' SELECT, not a query of their own
+    assert read.count("sms_invitation") == 1 and read.count("sms_template") == 0
+    assert "FROM sms_template" in next(s for s in before if _outer_from(s) == "sms_invitation")
     for table in ("dossier", "unit", "short_link", "sms_opt_out", "sms_conversation", "sms_inbound_delivery"):
         assert read.count(table) <= (1 if table in ("dossier", "sms_inbound_delivery") else 0), (table, read)
     assert not any(s.startswith("UPDATE sms_inbound_delivery") for s in after)
@@ -61,6 +74,19 @@ def test_the_units_own_thanks_wording_is_used(app, client, session, settings):
     session.commit()
     reply = post_signed(client, INBOUND, inbound(TWELVE)).get_data(as_text=True)
     assert f"xin cam on, HS {dossier.code}." in reply
+
+
+def test_the_units_wordings_come_as_written_and_an_empty_one_is_the_default(app, client, session, settings):
+    dossier = invited(app, session, settings)
+    written = 'Cảm ơn "{ma_ho_so}"\\ – {don_vi}\n\tđã góp ý'  # quotes, a backslash, a newline: JSON on the way
+    session.add_all([MessageTemplate(unit_id=dossier.unit_id, kind="thanks", text=written),
+                     MessageTemplate(unit_id=dossier.unit_id, kind="help", text="")])
+    session.commit()
+    default_help = post_signed(client, INBOUND, inbound("?", sid="SM" + "2" * 32)).get_data(as_text=True)
+    values = {"don_vi": "Phường Phú Hội", "ma_ho_so": dossier.code, "link": "", "so_tieu_chi": "12"}
+    assert render(DEFAULTS["help"], values)[:40] in default_help
+    reply = post_signed(client, INBOUND, inbound(TWELVE)).get_data(as_text=True)
+    assert f'<Message>{render(written, values)}</Message>' in reply and f'"{dossier.code}"\\ – ' in reply
 
 
 def test_an_opted_out_number_with_an_open_invitation_gets_no_answer(app, client, session, settings):
