@@ -26,6 +26,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -45,6 +46,8 @@ PATH_KEYS = {"POST /api/v1/responses": "api", "kiosk submit": "kiosk",
              "signed Twilio webhook (12-digit reply)": "webhook", "phone form (SMS link, JSON submit)": "phone"}
 # --paths
 WEBHOOK_NUMBERS = DOSSIERS  # phones with an invitation sent (one dossier each), for the webhook
+#: ratings (hue12, 12 answers) and SMS answers the ward already holds from the quarter before, with their tallies
+HISTORY = 20_000
 
 
 # --- request plans (built in the load process: module-level, picklable parameters) -------------------
@@ -162,7 +165,7 @@ def gunicorn(label: str, app: str, env: dict[str, str], *, python: str = sys.exe
 def seed(url: str, devices: int) -> tuple[str, list[str], dict[str, str]]:
     """A ward with ``DOSSIERS`` returned dossiers, each with an SMS short link (quay4) to its phone form, an API
     key, ``devices`` paired kiosks, and ``WEBHOOK_NUMBERS`` more dossiers whose SMS invitation (hue12) was sent,
-    each to its own number."""
+    each to its own number; and the ``HISTORY`` ratings and SMS answers of an earlier quarter (``_history``)."""
     from sqlalchemy import insert, select
 
     from kiosk.pairing import create_device, pair
@@ -179,7 +182,8 @@ def seed(url: str, devices: int) -> tuple[str, list[str], dict[str, str]]:
     from sms_gateway.models_links import LinkChannel, ShortLink
 
     upgrade(url)
-    database = Database(Settings.from_env({}, database_url=url, secret_key=SECRET))
+    settings = Settings.from_env({}, database_url=url, secret_key=SECRET)
+    database = Database(settings)
     now = datetime.now(UTC)
     received = now - timedelta(days=3)
     try:
@@ -199,6 +203,7 @@ def seed(url: str, devices: int) -> tuple[str, list[str], dict[str, str]]:
                      "returned_local_date": (received + timedelta(days=1)).date(), "created_at": now,
                      "updated_at": now} for i in range(DOSSIERS)]
             rows += [{**row, "code": f"W-{i:06d}"} for i, row in enumerate(rows[:WEBHOOK_NUMBERS])]
+            rows += _history_dossiers(unit.id, now)
             # a bulk load without the dossier triggers, then the events counted once (as bench/generate.py): on
             # PostgreSQL 120,000 one-row trigger runs over the same event rows in one transaction took minutes
             drop_triggers(session.connection())
@@ -220,6 +225,7 @@ def seed(url: str, devices: int) -> tuple[str, list[str], dict[str, str]]:
                       "expires_at": now + timedelta(days=7)} for i in range(DOSSIERS)]
             for start in range(0, len(links), 5000):
                 session.execute(insert(ShortLink), links[start:start + 5000])
+            _history(session, unit.id, now, settings.tz)
         if database.engine.dialect.name == "postgresql":
             # statistics of the bulk-loaded tables, as autovacuum keeps them on a server in use: without them
             # PostgreSQL keeps planning every execution of a prepared statement anew (its custom plans)
@@ -229,6 +235,66 @@ def seed(url: str, devices: int) -> tuple[str, list[str], dict[str, str]]:
         database.dispose()
     quay4 = load_catalogue(DEFAULT_CONFIG_DIR).current("quay4", date.today())
     return plaintext, tokens, {c.code: c.options[0].code for c in quay4.citizen_criteria}
+
+
+def _earlier(now: datetime) -> datetime:
+    return now - timedelta(days=100)
+
+
+def _history_dossiers(unit_id: int, now: datetime) -> list[dict[str, Any]]:
+    """The ``HISTORY`` dossiers of the quarter before (bulk-loaded with the others, before the triggers)."""
+    from sipas.models import IntakeChannel
+
+    earlier = _earlier(now)
+    return [{"unit_id": unit_id, "code": f"H-{i:06d}", "procedure": "Chứng thực bản sao", "field": "",
+             "intake_channel": IntakeChannel.ONLINE_FULL, "received_at": earlier, "due_at": earlier + timedelta(days=2),
+             "returned_at": earlier + timedelta(days=1), "received_local_date": earlier.date(),
+             "due_local_date": (earlier + timedelta(days=2)).date(),
+             "returned_local_date": (earlier + timedelta(days=1)).date(), "created_at": earlier, "updated_at": earlier}
+            for i in range(HISTORY)]
+
+
+def _history(session: Any, unit_id: int, now: datetime, tz: Any) -> None:
+    """The ``HISTORY`` dossiers of the quarter before (``_history_dossiers``) each rated (hue12, 12 answers, through
+    the API), each rated number answered by SMS, with their tallies, dossier counts and events recounted by
+    ``sipas.tally.rebuild``.
+
+    A ward's database is never empty: on one that is, PostgreSQL plans the statements a worker prepares on its
+    first requests (the reply limit's count, the foreign-key checks of a rating's answers) for empty tables and
+    keeps scanning them whole as they fill, until autovacuum's next ``ANALYZE``: a reply's server time grew from
+    2.8 to 6.7 ms over 4,000 replies, and stayed at 2.2–2.4 ms with this history (docs/performance.md)."""
+    from sqlalchemy import insert, select, text
+
+    from sipas.catalogue import load_catalogue
+    from sipas.models import Dossier, Response, ResponseChannel
+    from sipas.settings import DEFAULT_CONFIG_DIR
+    from sipas.tally import rebuild
+    from sms_gateway.models import MessageKind, MessageStatus, OutboundMessage
+
+    catalogue = load_catalogue(DEFAULT_CONFIG_DIR)
+    earlier = _earlier(now)
+    hue12 = catalogue.current("hue12", earlier.date())
+    ids = session.execute(select(Dossier.id).where(Dossier.code.startswith("H-")).order_by(Dossier.id)).scalars()
+    rated = earlier + timedelta(days=1, hours=2)
+    responses = [{"unit_id": unit_id, "dossier_id": dossier_id, "instrument_code": hue12.code,
+                  "instrument_version": hue12.version, "channel": ResponseChannel.API, "submitted_at": rated,
+                  "comment": None, "idempotency_key": f"history-{dossier_id}", "source": "api:history",
+                  "flagged": False, "negative": False, "follow_up": False, "created_at": rated} for dossier_id in ids]
+    for start in range(0, len(responses), 5000):
+        session.execute(insert(Response), responses[start:start + 5000])
+    # the answers by one INSERT … SELECT: each response's 12, every criterion's first option
+    criteria = " UNION ALL ".join(
+        f"SELECT '{c.code}' AS code, {position} AS position, '{c.options[0].code}' AS option, "
+        f"{c.options[0].points} AS points" for position, c in enumerate(hue12.citizen_criteria, start=1))
+    session.execute(text("INSERT INTO answer (response_id, criterion_code, position, option_code, points) "
+                         f"SELECT r.id, c.code, c.position, c.option, c.points FROM response AS r, ({criteria}) AS c "
+                         "WHERE r.source = 'api:history'"))
+    replies = [{"provider": "twilio", "kind": MessageKind.REPLY, "to_hash": f"history-{i:06d}", "to_hint": "000",
+                "body": "Cảm ơn ông/bà đã đánh giá.", "segments": 1, "encoding": "ucs2",
+                "status": MessageStatus.ACCEPTED, "created_at": rated, "updated_at": rated} for i in range(HISTORY)]
+    for start in range(0, len(replies), 5000):
+        session.execute(insert(OutboundMessage), replies[start:start + 5000])
+    rebuild(session.connection(), catalogue.dissatisfied_answers(), tz)
 
 
 # --- measuring -------------------------------------------------------------------------------------------
