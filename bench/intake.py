@@ -48,6 +48,7 @@ PATH_KEYS = {"POST /api/v1/responses": "api", "kiosk submit": "kiosk",
 WEBHOOK_NUMBERS = DOSSIERS  # phones with an invitation sent (one dossier each), for the webhook
 #: ratings (hue12, 12 answers) and SMS answers the ward already holds from the quarter before, with their tallies
 HISTORY = 20_000
+HISTORY_SOURCE = "api:history"
 
 
 # --- request plans (built in the load process: module-level, picklable parameters) -------------------
@@ -278,7 +279,7 @@ def _history(session: Any, unit_id: int, now: datetime, tz: Any) -> None:
     rated = earlier + timedelta(days=1, hours=2)
     responses = [{"unit_id": unit_id, "dossier_id": dossier_id, "instrument_code": hue12.code,
                   "instrument_version": hue12.version, "channel": ResponseChannel.API, "submitted_at": rated,
-                  "comment": None, "idempotency_key": f"history-{dossier_id}", "source": "api:history",
+                  "comment": None, "idempotency_key": f"history-{dossier_id}", "source": HISTORY_SOURCE,
                   "flagged": False, "negative": False, "follow_up": False, "created_at": rated} for dossier_id in ids]
     for start in range(0, len(responses), 5000):
         session.execute(insert(Response), responses[start:start + 5000])
@@ -288,7 +289,7 @@ def _history(session: Any, unit_id: int, now: datetime, tz: Any) -> None:
         f"{c.options[0].points} AS points" for position, c in enumerate(hue12.citizen_criteria, start=1))
     session.execute(text("INSERT INTO answer (response_id, criterion_code, position, option_code, points) "
                          f"SELECT r.id, c.code, c.position, c.option, c.points FROM response AS r, ({criteria}) AS c "
-                         "WHERE r.source = 'api:history'"))
+                         "WHERE r.source = :history"), {"history": HISTORY_SOURCE})
     replies = [{"provider": "twilio", "kind": MessageKind.REPLY, "to_hash": f"history-{i:06d}", "to_hint": "000",
                 "body": "Cảm ơn ông/bà đã đánh giá.", "segments": 1, "encoding": "ucs2",
                 "status": MessageStatus.ACCEPTED, "created_at": rated, "updated_at": rated} for i in range(HISTORY)]
@@ -334,7 +335,7 @@ STORED: dict[str, str] = {}
 
 
 def _stored(url: str) -> str:
-    """What the database holds afterwards, per channel: every 2xx counted above is a stored rating."""
+    """What the load stored, per channel (the seeded history left out): every 2xx counted above is a rating."""
     from sqlalchemy import create_engine, func, select
 
     from sipas.models import Response
@@ -342,7 +343,8 @@ def _stored(url: str) -> str:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(select(Response.channel, func.count()).group_by(Response.channel)).all()
+            rows = connection.execute(select(Response.channel, func.count()).where(Response.source != HISTORY_SOURCE)
+                                      .group_by(Response.channel)).all()
     finally:
         engine.dispose()
     return ", ".join(f"{channel}: {count:,}" for channel, count in sorted(rows))

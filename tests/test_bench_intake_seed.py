@@ -32,5 +32,6 @@ def test_the_seed_holds_a_rated_history_counted_as_a_recount_would(database_url:
             assert {r.dossier.code[:2] for r in history} == {"H-"}
             assert session.scalar(select(func.count()).select_from(OutboundMessage)) == 25
             assert stored(session) == recount(session, load_catalogue(DEFAULT_CONFIG_DIR), settings.tz)
+        assert intake._stored(database_url) == ""  # what the load stored: the history is not counted
     finally:
         database.dispose()
