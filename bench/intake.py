@@ -263,7 +263,7 @@ def _history(session: Any, unit_id: int, now: datetime, tz: Any) -> None:
     A ward's database is never empty: on one that is, PostgreSQL plans the statements a worker prepares on its
     first requests (the reply limit's count, the foreign-key checks of a rating's answers) for empty tables and
     keeps scanning them whole as they fill, until autovacuum's next ``ANALYZE``: a reply's server time grew from
-    2.8 to 6.7 ms over 4,000 replies, and stayed at 2.2–2.4 ms with this history (docs/performance.md)."""
+    2.8 to 6.7 ms over 4,000 replies, and stayed at 1.6–2.4 ms with this history (docs/performance.md)."""
     from sqlalchemy import insert, select, text
 
     from sipas.catalogue import load_catalogue
