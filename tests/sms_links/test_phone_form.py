@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from sipas.clock import utcnow
 from sipas.models import Answer, Response, ResponseChannel
+from sms_gateway import phone_views
 from sms_gateway.links import issue_link
 from sms_gateway.models_links import ShortLink
 from tests.factories import TZ, answers_for, create_dossier, create_response, create_unit
@@ -149,7 +150,9 @@ def test_expired_link_shows_a_friendly_page_and_refuses_a_submit(app, client, se
     assert responses(session) == []
 
 
-def test_unknown_code_is_a_friendly_404_and_scanners_get_throttled(client, link):
+def test_unknown_code_is_a_friendly_404_and_scanners_get_throttled(client, link, monkeypatch):
+    now = utcnow()  # every request at one instant: misses are counted in fixed 15-minute windows
+    monkeypatch.setattr(phone_views, "utcnow", lambda: now)
     page = client.get("/r/Zz9Zz9Zz9Zz9")
     assert page.status_code == 404 and "Không tìm thấy đường dẫn" in page.get_data(as_text=True)
     assert client.get("/r/abc_def").status_code == 404
