@@ -197,12 +197,8 @@ def seed(url: str, devices: int) -> tuple[str, list[str], dict[str, str]]:
                                     actor="bench", valid_for=timedelta(minutes=30))
                 tokens.append(pair(session, unit, new.pairing_code, now=now, secret_key=SECRET,
                                    client="bench").token)
-            rows = [{"unit_id": unit.id, "code": f"B-{i:06d}", "procedure": "Đăng ký khai sinh", "field": "",
-                     "intake_channel": IntakeChannel.DIRECT, "received_at": received,
-                     "due_at": received + timedelta(days=2), "returned_at": received + timedelta(days=1),
-                     "received_local_date": received.date(), "due_local_date": (received + timedelta(days=2)).date(),
-                     "returned_local_date": (received + timedelta(days=1)).date(), "created_at": now,
-                     "updated_at": now} for i in range(DOSSIERS)]
+            rows = [_returned_dossier(unit.id, f"B-{i:06d}", "Đăng ký khai sinh", IntakeChannel.DIRECT, received, now)
+                    for i in range(DOSSIERS)]
             rows += [{**row, "code": f"W-{i:06d}"} for i, row in enumerate(rows[:WEBHOOK_NUMBERS])]
             rows += _history_dossiers(unit.id, now)
             # a bulk load without the dossier triggers, then the events counted once (as bench/generate.py): on
@@ -238,6 +234,16 @@ def seed(url: str, devices: int) -> tuple[str, list[str], dict[str, str]]:
     return plaintext, tokens, {c.code: c.options[0].code for c in quay4.citizen_criteria}
 
 
+def _returned_dossier(unit_id: int, code: str, procedure: str, channel: Any, received: datetime,
+                      created: datetime) -> dict[str, Any]:
+    """A dossier row received at ``received``, returned a day later, due two days later."""
+    due, returned = received + timedelta(days=2), received + timedelta(days=1)
+    return {"unit_id": unit_id, "code": code, "procedure": procedure, "field": "", "intake_channel": channel,
+            "received_at": received, "due_at": due, "returned_at": returned, "received_local_date": received.date(),
+            "due_local_date": due.date(), "returned_local_date": returned.date(), "created_at": created,
+            "updated_at": created}
+
+
 def _earlier(now: datetime) -> datetime:
     return now - timedelta(days=100)
 
@@ -247,11 +253,7 @@ def _history_dossiers(unit_id: int, now: datetime) -> list[dict[str, Any]]:
     from sipas.models import IntakeChannel
 
     earlier = _earlier(now)
-    return [{"unit_id": unit_id, "code": f"H-{i:06d}", "procedure": "Chứng thực bản sao", "field": "",
-             "intake_channel": IntakeChannel.ONLINE_FULL, "received_at": earlier, "due_at": earlier + timedelta(days=2),
-             "returned_at": earlier + timedelta(days=1), "received_local_date": earlier.date(),
-             "due_local_date": (earlier + timedelta(days=2)).date(),
-             "returned_local_date": (earlier + timedelta(days=1)).date(), "created_at": earlier, "updated_at": earlier}
+    return [_returned_dossier(unit_id, f"H-{i:06d}", "Chứng thực bản sao", IntakeChannel.ONLINE_FULL, earlier, earlier)
             for i in range(HISTORY)]
 
 

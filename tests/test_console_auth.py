@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from sipas.clock import utcnow
-from sipas.console import views
 from sipas.models import Role, User
 from tests.factories import PASSWORD, create_clerk, create_district_with_wards, create_unit, login
 
@@ -30,15 +28,7 @@ def test_login_requires_a_csrf_token(client, session):
     assert refused.status_code == 400
 
 
-@pytest.fixture
-def one_instant(monkeypatch):  # type: ignore[no-untyped-def]
-    """Every login of the test at the same instant: the limits count in fixed windows, and logins that straddled
-    the end of one would see the count start again (tests/trust/test_atomic_limits.py)."""
-    now = utcnow()
-    monkeypatch.setattr(views, "utcnow", lambda: now)
-
-
-@pytest.mark.usefixtures("one_instant")
+@pytest.mark.usefixtures("one_login_instant")
 def test_wrong_password_then_lockout_after_repeated_failures(client, session):
     unit = create_unit(session)
     create_clerk(session, unit, username="hoa")
@@ -100,7 +90,7 @@ def test_session_cookie_is_http_only_and_secure_by_default(app):
     assert Settings.from_env({}).secure_cookies is True
 
 
-@pytest.mark.usefixtures("one_instant")
+@pytest.mark.usefixtures("one_login_instant")
 def test_behind_a_proxy_failures_count_per_real_client(settings, session):
     from dataclasses import replace
 

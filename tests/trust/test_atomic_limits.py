@@ -13,8 +13,6 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import func, select
 
-from sipas.clock import utcnow
-from sipas.console import views
 from sipas.models import Response
 from tests.factories import PASSWORD, SECRET, answers_for, create_clerk, create_unit
 from tests.kiosk.helpers import new_device
@@ -55,16 +53,7 @@ def _login_call(app, username: str, password: str, address: str):  # type: ignor
                                                        "csrf_token": token}).status_code
 
 
-@pytest.fixture
-def one_instant(monkeypatch):  # type: ignore[no-untyped-def]
-    """Every login of the test at the same instant. The limits count in fixed windows (15 minutes, a day): a test
-    whose requests straddled the end of a window saw the count start again (401 where 429 was due), as a client
-    guessing across it would; what these tests check is the count within a window."""
-    now = utcnow()
-    monkeypatch.setattr(views, "utcnow", lambda: now)
-
-
-@pytest.mark.usefixtures("one_instant")
+@pytest.mark.usefixtures("one_login_instant")
 def test_parallel_wrong_passwords_get_exactly_the_limit_of_checks(app, session):
     create_clerk(session, create_unit(session), username="hoa")
     session.commit()
@@ -72,7 +61,7 @@ def test_parallel_wrong_passwords_get_exactly_the_limit_of_checks(app, session):
     assert sorted(statuses) == [401] * 5 + [429] * 7
 
 
-@pytest.mark.usefixtures("one_instant")
+@pytest.mark.usefixtures("one_login_instant")
 def test_an_attacker_does_not_lock_the_owner_out(app, session):
     create_clerk(session, create_unit(session), username="hoa")
     session.commit()
