@@ -139,10 +139,12 @@ def test_concurrent_draft_pdfs_convert_one_at_a_time_and_healthz_answers(server:
     converting.set()
     with ThreadPoolExecutor(max_workers=REQUESTS + 1) as pool:
         watcher = pool.submit(watch_health)
-        answers = list(pool.map(draft, range(REQUESTS)))  # each answers at once: a progress page or 503
-        pdfs = {i: follow(server.url, body.decode(), cookie) if "html" in headers["Content-Type"] else body
-                for i, (status, body, headers) in enumerate(answers) if status == 200}
-        converting.clear()
+        try:
+            answers = list(pool.map(draft, range(REQUESTS)))  # each answers at once: a progress page or 503
+            pdfs = {i: follow(server.url, body.decode(), cookie) if "html" in headers["Content-Type"] else body
+                    for i, (status, body, headers) in enumerate(answers) if status == 200}
+        finally:  # a failure above must end the watcher too, or leaving the pool would wait for it for ever
+            converting.clear()
         watcher.result()
 
     assert "overlap" not in runs(probe)  # never two converters at once
