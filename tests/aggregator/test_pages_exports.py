@@ -36,6 +36,18 @@ def _csrf(page: str) -> str:
     return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
 
 
+def test_a_period_older_than_the_pickers_lists_is_offered_by_its_name(client: FlaskClient, session: Session) -> None:
+    """The picker lists the last 12 quarters, 24 months and 8 years; a link to an older period still shows it,
+    selected, named as the lists name theirs (the quarter's Roman numeral in capitals)."""
+    clerk = create_clerk(session, create_unit(session))
+    session.commit()
+    login(client, clerk)
+    for kind, value, name in (("quarter", "2001Q1", "Quý I năm 2001"), ("month", "2001-02", "Tháng 2 năm 2001"),
+                              ("year", "2001", "Năm 2001")):
+        html = client.get("/console/bao-cao/", query_string={"kind": kind, kind: value}).get_data(as_text=True)
+        assert f'<option value="{value}" selected>{name}</option>' in html
+
+
 def test_dashboard_for_a_clerk_and_404_for_another_unit(client: FlaskClient, session: Session,
                                                         catalogue: Catalogue) -> None:
     unit = create_unit(session, name="Phường Bến Nghé")

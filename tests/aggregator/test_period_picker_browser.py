@@ -3,6 +3,8 @@ no native control that would show English (mm/dd/yyyy, browser validation bubble
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from sipas.catalogue import load_catalogue
@@ -30,7 +32,11 @@ def login(page, live_server, username):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.browser
-def test_the_dashboard_and_notice_page_share_one_vietnamese_period_picker(live_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_the_dashboard_and_notice_page_share_one_vietnamese_period_picker(live_server, page, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The lists offer the periods before today (12 quarters, 24 months): the pages are read on a day of April 2026,
+    # whatever the day the suite runs (from February 2028 on, February 2026 is no longer among the months).
+    for module in ("aggregator.views", "aggregator.notices.views"):
+        monkeypatch.setattr(f"{module}.utcnow", lambda: datetime(2026, 4, 10, 2, 0, tzinfo=UTC))
     with get_database(live_server.app).session() as session:
         unit = create_unit(session, name="Phường Thử Trình Duyệt Có Tên Rất Dài")
         build_quarter(session, load_catalogue(DEFAULT_CONFIG_DIR), unit)
