@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, literal, select
 from sqlalchemy.orm import Session
 
 from sipas.audit import audit
@@ -27,17 +28,31 @@ _BY_CODE = DriverStatement(select(Unit.__table__).where(Unit.__table__.c.code ==
 
 
 def descendants(session: Session, unit: Unit) -> list[Unit]:
-    """The unit and every unit below it (a district's wards, a province's districts and wards)."""
-    result, frontier = [unit], [unit.id]
-    while frontier:
-        children = list(session.scalars(_CHILDREN, {"parents": frontier}))
-        result.extend(children)
-        frontier = [c.id for c in children]
-    return result
+    """The unit and every unit below it (a district's wards, a province's districts and wards): the unit first,
+    then level by level, each level by code.
+
+    One recursive statement on the driver's cursor, the objects made as the ORM would load them
+    (``sipas.orm_rows``): a province's report read its 150 units level by level through the ORM's loader in
+    4.4 ms, about as long as a district's whole report takes to read its tallies."""
+    if session.autoflush:
+        session.flush()  # a unit added in this session is found, as an ORM query would find it
+    found = [persistent(session, Unit, row) for row in _TREE.all(session.connection(), {"root": unit.id})]
+    return [unit, *found]
 
 
-# built once: every API rating walks its key's scope (docs/performance.md)
-_CHILDREN = select(Unit).where(Unit.parent_id.in_(bindparam("parents", expanding=True))).order_by(Unit.code)
+def _tree_statement() -> Select[Any]:
+    """The units below ``:root`` with their depth, ordered by depth then code (``descendants``)."""
+    units = Unit.__table__
+    tree = select(units.c.id, literal(0).label("depth")).where(units.c.id == bindparam("root")).cte(
+        "tree", recursive=True)
+    tree = tree.union_all(select(units.c.id, (tree.c.depth + 1).label("depth"))
+                          .where(units.c.parent_id == tree.c.id))
+    return (select(units).join(tree, units.c.id == tree.c.id).where(tree.c.depth > 0)
+            .order_by(tree.c.depth, units.c.code))
+
+
+# built once, on the driver's cursor
+_TREE = DriverStatement(_tree_statement())
 
 
 _LEAVES = "sipas_leaf_units"  # session.info: ids of units this session read to have no unit below them
