@@ -15,15 +15,24 @@ from aggregator.labels import number_vi, percent_vi
 
 WIDTH, HEIGHT, LEFT, TOP, PLOT_H = 740, 300, 60, 20, 200
 LINE, BAND = "#1b5e20", "#c8e6c9"
+RIGHT = 60  # room right of the last quarter for half its label
+CHAR_WIDTH = 7.0  # px per character of a 12 px label, a little above the widest of these labels' average (~6.1)
 
 
 def _y(percent: float) -> float:
     return TOP + PLOT_H * (1 - percent / 100)
 
 
+def _label_x(x: float, label: str) -> float:
+    """Where a label centred under the point at ``x`` is drawn: under it, or moved in just enough to stay inside
+    the chart (the last quarter's "96,55% (n = 1.797)" ran past the right edge and was cut off)."""
+    half = len(label) * CHAR_WIDTH / 2
+    return min(max(x, half + 2), WIDTH - 2 - half)
+
+
 def trend_chart(points: Sequence[dict[str, Any]], font: str = SCREEN_FONT) -> str:
     """The chart of ``aggregator.trend.satisfaction_trend`` points."""
-    step = (WIDTH - LEFT - 40) / max(len(points) - 1, 1)
+    step = (WIDTH - LEFT - 20 - RIGHT) / max(len(points) - 1, 1)
     xs = [LEFT + 20 + i * step for i in range(len(points))]
     body = []
     for tick in (0, 25, 50, 75, 100):
@@ -38,11 +47,11 @@ def trend_chart(points: Sequence[dict[str, Any]], font: str = SCREEN_FONT) -> st
         body.append(f'<polyline points="{line}" fill="none" stroke="{LINE}" stroke-width="2"/>')
     for x, point in zip(xs, points, strict=True):
         base = TOP + PLOT_H
-        body.append(f'<text x="{x:.1f}" y="{base + 20}" font-size="12" text-anchor="middle" fill="#000">'
-                    f'{escape(point["label"])}</text>')
+        body.append(f'<text x="{_label_x(x, point["label"]):.1f}" y="{base + 20}" font-size="12" '
+                    f'text-anchor="middle" fill="#000">{escape(point["label"])}</text>')
         if point["percent"] is None:
-            body.append(f'<text x="{x:.1f}" y="{base + 36}" font-size="12" text-anchor="middle" fill="#57606a">'
-                        'chưa có phiếu</text>')
+            body.append(f'<text x="{_label_x(x, "chưa có phiếu"):.1f}" y="{base + 36}" font-size="12" '
+                        'text-anchor="middle" fill="#57606a">chưa có phiếu</text>')
             continue
         low, high = point["ci95"]
         title = (f"{point['label']}: {percent_vi(point['percent'])}, khoảng tin cậy 95% {percent_vi(low)} – "
@@ -51,11 +60,12 @@ def trend_chart(points: Sequence[dict[str, Any]], font: str = SCREEN_FONT) -> st
                     'stroke-width="1" stroke-dasharray="3 2"/>')
         body.append(f'<circle cx="{x:.1f}" cy="{_y(point["percent"]):.1f}" r="4" fill="{LINE}">'
                     f'<title>{escape(title)}</title></circle>')
-        body.append(f'<text x="{x:.1f}" y="{base + 36}" font-size="12" text-anchor="middle" fill="#000">'
-                    f'{escape(percent_vi(point["percent"]))} (n = {number_vi(point["answers"])})</text>')
+        figure = f'{percent_vi(point["percent"])} (n = {number_vi(point["answers"])})'
+        body.append(f'<text x="{_label_x(x, figure):.1f}" y="{base + 36}" font-size="12" text-anchor="middle" '
+                    f'fill="#000">{escape(figure)}</text>')
         if point["small_n"]:
-            body.append(f'<text x="{x:.1f}" y="{base + 52}" font-size="12" text-anchor="middle" fill="#8a4b00">'
-                        'ít phiếu</text>')
+            body.append(f'<text x="{_label_x(x, "ít phiếu"):.1f}" y="{base + 52}" font-size="12" '
+                        'text-anchor="middle" fill="#8a4b00">ít phiếu</text>')
     body.append(f'<rect x="{LEFT}" y="{HEIGHT - 22}" width="14" height="10" fill="{BAND}"/>'
                 f'<text x="{LEFT + 20}" y="{HEIGHT - 13}" font-size="12" fill="#000">khoảng tin cậy 95% (Wilson)</text>'
                 f'<line x1="{LEFT + 230}" y1="{HEIGHT - 17}" x2="{LEFT + 250}" y2="{HEIGHT - 17}" stroke="{LINE}" '
