@@ -25,7 +25,8 @@ from sipas.levels import TONES, tone, tone_of
 EMPTY = (TONES["na"].fill, TONES["na"].ink)
 SCREEN_FONT = "Liberation Sans, Arial, sans-serif"
 DOCUMENT_FONT = "Liberation Serif, Times New Roman, serif"
-LABEL_W, BAR_W, N_W, ROW_H, BAR_H = 280, 380, 80, 44, 22
+# N_W holds "n = 4.321.987" (a province's year) in the screen font: at 80 px a seven-digit n ran 2 px past the edge
+LABEL_W, BAR_W, N_W, ROW_H, BAR_H = 280, 370, 90, 44, 22
 LINE_H = 14  # a wrapped label's line height (12 px text)
 LABEL_CHARS = 40  # what fits in LABEL_W at 12 px, with room for wide Vietnamese letters
 
