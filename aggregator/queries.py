@@ -208,9 +208,9 @@ def negative_responses(session: Session, scope: Scope, dissatisfied: Dissatisfie
 
 def recent_comments(session: Session, scope: Scope, dissatisfied: DissatisfiedKeys,
                     limit: int = 30) -> list[tuple[Any, ...]]:
-    """(id, submitted_at, channel, instrument, comment, negative) of the latest commented responses."""
+    """(id, submitted_at, channel, instrument, comment, negative, unit id) of the latest commented responses."""
     stmt = in_scope(scope, select(Response.id, Response.submitted_at, Response.channel, Response.instrument_code,
-                                    Response.comment, _negative(dissatisfied))
+                                    Response.comment, _negative(dissatisfied), Response.unit_id)
                       .where(Response.comment.is_not(None), Response.comment != "")
                       .order_by(Response.submitted_at.desc(), Response.id.desc()).limit(limit))
     return [tuple(row) for row in session.execute(stmt)]

@@ -267,6 +267,7 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
     dossiers.pop("_online_late")
     several_forms = dossiers.pop("_several_forms")
     returned_paper = by_channel.get(ResponseChannel.PAPER.value, 0)
+    by_id = {u.id: u for u in units}  # a district's comments name their ward
     scores = score_section(catalogue, points,
                            coverage.asked_indices(catalogue, forms_used(catalogue, units, period, groups)))
     scores |= score_basis(len(units))
@@ -296,8 +297,10 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
         "comments": [
             {"id": rid, "submitted_at": at.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
              "local_date": local_date(at, tz).isoformat(), "channel": str(ch), "instrument": instrument,
-             "comment": comment, "negative": bool(negative)}
-            for rid, at, ch, instrument, comment, negative in queries.recent_comments(session, scope, dissatisfied)
+             "comment": comment, "negative": bool(negative), "unit": by_id[unit_id].code,
+             "unit_name": by_id[unit_id].name}
+            for rid, at, ch, instrument, comment, negative, unit_id
+            in queries.recent_comments(session, scope, dissatisfied)
         ],
         "generated_at": now.astimezone(UTC).isoformat(timespec="seconds"),
     }

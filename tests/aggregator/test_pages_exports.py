@@ -95,8 +95,14 @@ def test_district_user_sees_the_ranking(client: FlaskClient, session: Session, c
     login(client, leader)
     html = client.get("/console/bao-cao/", query_string=Q1).get_data(as_text=True)
     assert "Xếp hạng các đơn vị" in html and wards[0].name in html and "11,3" in html
-    ward_page = client.get("/console/bao-cao/", query_string={**Q1, "unit": wards[1].code})
+    comments = html.split("<h2>Ý kiến của người dân</h2>")[1].split("</section>")[0]
+    assert "<th>Đơn vị</th>" in comments  # a district's comments name their ward
+    row = next(r for r in comments.split("<tr") if "Phải chờ lâu" in r)
+    assert f"<td>{wards[0].name}</td>" in row
+    ward_page = client.get("/console/bao-cao/", query_string={**Q1, "unit": wards[0].code})
     assert ward_page.status_code == 200
+    own = ward_page.get_data(as_text=True).split("<h2>Ý kiến của người dân</h2>")[1].split("</section>")[0]
+    assert "Phải chờ lâu" in own and "<th>Đơn vị</th>" not in own  # a ward's own page needs no such column
     assert client.get("/console/bao-cao/so-lieu-quy").status_code == 403  # leaders read, clerks enter
 
 

@@ -104,8 +104,8 @@ def test_scores_channels_ballots_overall_and_766(session: Session, catalogue: Ca
     assert [(c["comment"], c["negative"], c["channel"]) for c in report["comments"]] == [
         ("Phải chờ lâu", True, "sms"), ("Cán bộ nhiệt tình", False, "kiosk")]
     assert report["comments"][0]["submitted_at"] == "2026-01-13T09:00"
-    assert all(set(c) == {"id", "submitted_at", "local_date", "channel", "instrument", "comment", "negative"}
-               for c in report["comments"])
+    assert all(set(c) == {"id", "submitted_at", "local_date", "channel", "instrument", "comment", "negative",
+                          "unit", "unit_name"} for c in report["comments"])
     json.dumps(report)  # plain JSON
 
 
@@ -233,6 +233,8 @@ def test_district_report_covers_its_wards(session: Session, catalogue: Catalogue
     assert report["unit"] == district.code and report["units"] == [district.code, ward1.code, ward2.code]
     assert report["dossiers"]["resolved"] == 6 and report["responses"] == 8
     assert report["paper_ballots"]["handed_out"] == 20
+    assert sorted((c["unit"], c["unit_name"], c["comment"]) for c in report["comments"]) == sorted(
+        (ward.code, ward.name, text) for ward in (ward1, ward2) for text in ("Phải chờ lâu", "Cán bộ nhiệt tình"))
 
 
 def _paper():  # type: ignore[no-untyped-def]
