@@ -23,8 +23,8 @@ from sipas.units import get_unit
 @click.group("notice", invoke_without_command=True)
 @click.option("--unit", "unit_code", help="Mã đơn vị (bắt buộc khi in thông báo).")
 @click.option("--quarter", help="Quý, ví dụ 2023Q1.")
-@click.option("--from", "start", help="Từ ngày (YYYY-MM-DD), cùng với --to.")
-@click.option("--to", "end", help="Đến ngày (YYYY-MM-DD).")
+@click.option("--from", "start", help="Từ ngày: 31/12/2026 hoặc 2026-12-31, cùng với --to.")
+@click.option("--to", "end", help="Đến ngày: 31/12/2026 hoặc 2026-12-31.")
 @click.option("--number", type=click.IntRange(1, 9999),
               help="Số thông báo: in lại bản đã ban hành (hoặc ban hành, với --issue); bỏ trống để in bản dự thảo.")
 @click.option("--year", type=click.IntRange(2000, 2100),
