@@ -8,6 +8,7 @@ the ``audit(...)`` calls in the code). Who acted reads as a person or a device, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sipas.cases.rules import STATUS_LABELS
+from sipas.clock import ROMAN_QUARTERS
 from sipas.models import AuditEvent, User
 
 Details = Mapping[str, Any]
@@ -143,8 +145,26 @@ def sentence(event: AuditEvent, full_names: Mapping[str, str] | None = None) -> 
     if wording is None:
         return f"{who(event.actor, full_names)}: {event.action}"
     what = wording(event.details or {}) if callable(wording) else wording
-    subject = f" ({event.subject})" if event.subject else ""
+    subject = f" ({subject_vi(event.subject)})" if event.subject else ""
     return f"{who(event.actor, full_names)} đã {what}{subject}"
+
+
+_QUARTER = re.compile(r"(\d{4})Q([1-4])")
+_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def subject_vi(subject: str) -> str:
+    """The subject as a clerk says it: a follow-up case's rating "phiếu #375" (as the case list names it), a
+    quarter "quý III năm 2026", a day "07/12/2026"; anything else (a username, a unit, a dossier, a file) as
+    it is. The stored subject stays as written, for the filter and the technical details."""
+    kind, _, rest = subject.partition(":")
+    if kind == "response" and rest.isdigit():
+        return f"phiếu #{rest}"
+    if quarter := _QUARTER.fullmatch(subject):
+        return f"quý {ROMAN_QUARTERS[int(quarter[2])]} năm {quarter[1]}"
+    if day := _DAY.fullmatch(subject):
+        return f"{day[3]}/{day[2]}/{day[1]}"
+    return subject
 
 
 def technical(event: AuditEvent) -> str:

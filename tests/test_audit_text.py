@@ -68,3 +68,16 @@ def test_actors_read_as_people_and_devices():
     assert who("cli") == "Quản trị máy chủ (dòng lệnh)"
     assert who("apikey:sk_ab12") == "Hệ thống một cửa (khóa API sk_ab12)"
     assert who("link:qr") == "Người dân (qua mã QR)"
+
+
+def test_subjects_read_as_a_clerk_names_them():
+    names = {"canbo.phuhoi": "Trần Thị Bình"}
+    assert sentence(event("cases.opened", "user:canbo.phuhoi", "response:375", status="open"), names) == \
+        "Trần Thị Bình đã tiếp nhận phản ánh (phiếu #375)"  # as the case list names it
+    assert sentence(event("aggregator.quarter_input.saved", "user:canbo.phuhoi", "2026Q3"), names) == \
+        "Trần Thị Bình đã nhập số liệu quý (quý III năm 2026)"
+    assert sentence(event("qr.slips_printed", "user:canbo.phuhoi", "2026-12-07"), names) == \
+        "Trần Thị Bình đã in phiếu mã QR (07/12/2026)"
+    # a subject of another shape stays as written: a username, a unit code, a dossier code, a file name
+    for kept in ("canbo.phuhoi", "PHUONG-PHUHOI", "000.00.20.H57-260105-0001", "response:abc", "2026Q5"):
+        assert sentence(event("user.login", "user:canbo.phuhoi", kept), names).endswith(f"({kept})")
