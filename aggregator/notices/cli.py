@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import click
@@ -12,7 +11,7 @@ from aggregator.models_notices import Notice
 from aggregator.notices import fingerprint, service
 from aggregator.notices.pdf_render import RenderError
 from aggregator.notices.template import TemplateError
-from aggregator.params import PeriodError, parse_period
+from aggregator.params import PeriodError, parse_day, parse_period
 from sipas.cli_context import Context, pass_context
 from sipas.clock import Period, local_date, period_words, utcnow
 from sipas.errors import DomainError
@@ -29,7 +28,8 @@ from sipas.units import get_unit
               help="Số thông báo: in lại bản đã ban hành (hoặc ban hành, với --issue); bỏ trống để in bản dự thảo.")
 @click.option("--year", type=click.IntRange(2000, 2100),
               help="Năm ban hành của thông báo số --number cần in lại (số đánh theo năm ban hành).")
-@click.option("--date", "issue_day", help="Ngày ban hành (YYYY-MM-DD); mặc định hôm nay hoặc ngày cuối kỳ.")
+@click.option("--date", "issue_day",
+              help="Ngày ban hành: 31/12/2026 hoặc 2026-12-31; mặc định hôm nay hoặc ngày cuối kỳ.")
 @click.option("--format", "fmt", type=click.Choice(service.FORMATS), default="pdf", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Tệp kết quả (bắt buộc khi in thông báo).")
@@ -40,10 +40,10 @@ def notice(ctx: Context, unit_code: str | None, quarter: str | None, start: str 
            issue: bool) -> None:
     """Thông báo kết quả đánh giá của một đơn vị (DOCX, PDF hoặc HTML).
 
-    Without ``--number``: a draft (marked DỰ THẢO, no number) from the current figures. ``--number``
-    alone: the issued notice of that number, byte for byte (found by its year of issue, ``--year`` or
-    ``--date``, or by the period); refused when no such notice was issued. ``--number`` with
-    ``--issue``: issue a new notice. ``sipas notice verify FILE``: is FILE an issued notice?
+    Không có --number: bản dự thảo (ghi DỰ THẢO, chưa có số) tính từ số liệu hiện tại. Chỉ có --number: in lại
+    đúng từng byte thông báo đã ban hành mang số đó (tìm theo năm ban hành --year hoặc --date, hoặc theo kỳ báo
+    cáo); báo lỗi nếu chưa ban hành số đó. --number cùng --issue: ban hành thông báo mới. Kiểm tra một tệp có
+    phải thông báo đã ban hành không: sipas notice verify TỆP.
     """
     if click.get_current_context().invoked_subcommand is not None:
         return
@@ -59,7 +59,7 @@ def notice(ctx: Context, unit_code: str | None, quarter: str | None, start: str 
     given_period = bool(quarter or start or end)
     try:
         period = parse_period(start=start, end=end, quarter=quarter, today=today)
-        issue_date = date.fromisoformat(issue_day) if issue_day else None
+        issue_date = parse_day(issue_day, "ngày ban hành") if issue_day else None
     except (PeriodError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     if issue and year is not None and year != (issue_date or max(today, period.end)).year:
@@ -103,7 +103,8 @@ def notice(ctx: Context, unit_code: str | None, quarter: str | None, start: str 
 def verify(ctx: Context, file: Path) -> None:
     """Kiểm tra một tệp có giống hệt (từng byte) bản DOCX/PDF của một thông báo đã ban hành không.
 
-    Exit 0 naming the notice when it is; 1 otherwise (a file far larger than any notice is not read).
+    Mã thoát 0 và in tên thông báo khi trùng khớp; 1 khi không (tệp lớn hơn nhiều so với mọi thông báo thì
+    không được đọc).
     """
     ctx.quiet = True  # the answer is the output: no database line
     if file.stat().st_size > fingerprint.MAX_VERIFY_BYTES:

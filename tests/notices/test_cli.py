@@ -158,3 +158,17 @@ def test_issuing_holds_no_transaction_while_libreoffice_converts(run_cli, ward: 
     assert result.exit_code == 0, result.output
     assert seen == [[]]  # converted once, with the intake free to write meanwhile
     assert (tmp_path / "tb.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_the_issue_day_is_written_as_people_write_it(run_cli, ward: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "tb.docx"
+    result = run_cli("notice", "--unit", ward, "--quarter", "2026Q1", "--number", "4", "--date", "06/04/2026",
+                     "--format", "docx", "--issue", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    document = Document(io.BytesIO(out.read_bytes()))
+    assert document.tables[0].cell(1, 1).paragraphs[0].text == "Phường Bến Nghé, ngày 06 tháng 4 năm 2026"
+    bad = run_cli("notice", "--unit", ward, "--quarter", "2026Q1", "--date", "31/13/2026", "--format", "docx",
+                  "-o", str(tmp_path / "x.docx"))
+    assert bad.exit_code != 0
+    assert "Ngày “31/13/2026” (ngày ban hành) không hợp lệ" in bad.output  # was Python's "Invalid isoformat string"
+    assert not (tmp_path / "x.docx").exists()
