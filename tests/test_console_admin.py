@@ -33,6 +33,7 @@ def test_clerk_edits_the_signatory_and_the_kiosk_instrument(client, session):
     assert event.actor == f"user:{clerk.username}"
     log = client.get("/console/audit").get_data(as_text=True)
     assert "đã sửa thông tin đơn vị" in log and "user:" not in log.split("Chi tiết kỹ thuật")[0]
+    assert f'<td title="{unit.code}">{stored.name}</td>' in log  # the unit by its name, its code on hover
 
 
 def test_units_of_others_are_not_found_and_leaders_cannot_edit(client, session):
