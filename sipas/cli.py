@@ -14,9 +14,12 @@ import sys
 import click
 from sqlalchemy import select
 
+from sipas import cli_vietnamese
 from sipas.cli_context import Context, pass_context
 from sipas.plugins import channel_modules
 from sipas.settings import ROOT_DIR
+
+cli_vietnamese.install()  # click's own errors and headings in Vietnamese, as sipas's own messages
 
 
 @click.group()
