@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from sipas.api.errors import http_error_page
 from sipas.clock import local_date, utcnow
 from sipas.console import bp
 from sipas.console.auth import (
@@ -269,7 +270,7 @@ def dossier_import_template(kind: str):  # type: ignore[no-untyped-def]
 def upload_too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
     """The upload page explains the size limit in Vietnamese (the CSRF check hits it before the view)."""
     if request.endpoint != "console.dossier_import":
-        return exc
+        return http_error_page(exc)  # any other console form: the general Vietnamese page
     size = current_app.config.get("MAX_CONTENT_LENGTH") or 0
     limit = f"{size // (1024 * 1024)} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
     problem = f"Tệp quá lớn (tối đa {limit}). Hãy chia tệp thành nhiều phần rồi nhập lần lượt."
