@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sipas.clock import date_short
+from sipas.format_vi import decimal_vi
 from sipas.models import ResponseChannel
 
 CHANNEL_LABELS: dict[ResponseChannel, str] = {
@@ -32,16 +33,6 @@ def number_vi(value: int | float | None) -> str:
     if value is None:
         return "–"
     return f"{int(value):,}".replace(",", ".")
-
-
-def decimal_vi(value: float | Decimal | None, places: int = 2) -> str:
-    """51.19 → "51,19" (half-up, thousands dot); None → "–"."""
-    if value is None:
-        return "–"
-    quantum = Decimal(1).scaleb(-places)
-    rounded = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
-    text = f"{rounded:,.{places}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
 def percent_vi(value: float | Decimal | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import sys
 from dataclasses import replace
@@ -22,6 +23,7 @@ from sipas.doctor.operations import check_backup, check_kiosk_clocks, check_sche
 from sipas.doctor.providers import ZALO_REQUIRED, check_sms, check_zalo
 from sipas.doctor.settings_checks import check_public_url, check_secret_key
 from sipas.doctor.system import check_disk, check_notice_tools, check_timezone
+from sipas.format_vi import decimal_vi
 from sipas.models import SchedulerLock
 from sipas.settings import Settings
 from sipas.storage import Database
@@ -275,6 +277,14 @@ def test_disk_nearly_full(tmp_path):
     assert check_disk(dep).ok
     full = check_disk(dep, min_free_bytes=10**18)
     assert not full.ok and "sắp đầy" in full.message_vi
+    # figures written the Vietnamese way: "còn 71,8 GB (35%)", never "71.8 GB"
+    for message in (check_disk(dep).message_vi, full.message_vi):
+        assert re.search(r"còn \d{1,3}(\.\d{3})*,\d GB", message), message
+    assert re.search(r"GB \(\d+%\)", full.message_vi), full.message_vi
+
+
+def test_figures_are_written_the_vietnamese_way():
+    assert decimal_vi(71.84, 1) == "71,8" and decimal_vi(1234.56, 1) == "1.234,6" and decimal_vi(35.4, 0) == "35"
 
 
 def test_backup_missing_empty_or_old(tmp_path):

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from sipas.doctor.base import Deployment, Finding
 from sipas.doctor.database import needs_database
+from sipas.format_vi import decimal_vi
 
 BACKUP_MAX_AGE = timedelta(hours=26)  # a daily backup, with slack for its own duration
 
@@ -38,7 +39,7 @@ def check_backup(deployment: Deployment) -> Finding:
     if age > BACKUP_MAX_AGE:
         return Finding(False, f"Bản sao lưu mới nhất ({newest.name}) đã cũ {hours:.0f} giờ.",
                        "Kiểm tra bộ hẹn giờ sao lưu (systemctl list-timers) và chạy sao lưu ngay.")
-    return Finding(True, f"Bản sao lưu mới nhất: {newest.name}, cách đây {hours:.1f} giờ.")
+    return Finding(True, f"Bản sao lưu mới nhất: {newest.name}, cách đây {decimal_vi(hours, 1)} giờ.")
 
 
 def scheduler_processes(processes: Sequence[Sequence[str]] | None = None) -> list[Sequence[str]]:
@@ -148,5 +149,5 @@ def check_kiosk_clocks(deployment: Deployment) -> Finding:
 
 def _duration(seconds: int) -> str:
     if seconds >= 3600:
-        return f"{seconds / 3600:.1f} giờ"
+        return f"{decimal_vi(seconds / 3600, 1)} giờ"
     return f"{seconds // 60} phút {seconds % 60} giây"

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sipas.doctor.base import Deployment, Finding
+from sipas.format_vi import decimal_vi
 
 VIETNAM_OFFSET = timedelta(hours=7)
 MIN_FREE_BYTES = 2 * 1024**3
@@ -58,10 +59,10 @@ def check_disk(deployment: Deployment, *, min_free_bytes: int = MIN_FREE_BYTES,
     usage = shutil.disk_usage(path)
     free_gb = usage.free / 1024**3
     if usage.free < min_free_bytes or usage.free < usage.total * min_free_fraction:
-        return Finding(False, f"Ổ đĩa chứa {path} sắp đầy: còn {free_gb:.1f} GB "
-                              f"({usage.free / usage.total:.0%}).",
+        return Finding(False, f"Ổ đĩa chứa {path} sắp đầy: còn {decimal_vi(free_gb, 1)} GB "
+                              f"({decimal_vi(usage.free / usage.total * 100, 0)}%).",
                        "Xóa bản sao lưu cũ, nhật ký cũ (journalctl --vacuum-time=30d) hoặc mở rộng ổ đĩa.")
-    return Finding(True, f"Ổ đĩa chứa {path}: còn {free_gb:.1f} GB.")
+    return Finding(True, f"Ổ đĩa chứa {path}: còn {decimal_vi(free_gb, 1)} GB.")
 
 
 def _existing(path: Path) -> Path:
