@@ -42,12 +42,16 @@ def ward(session: Session, catalogue: Catalogue) -> str:
     return unit.code
 
 
-def test_docx_and_html_files(run_cli, ward: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    out = tmp_path / "tb.docx"
-    result = run_cli("notice", "--unit", ward, "--quarter", "2026Q1", "--number", "3", "--date", "2026-04-06",
+def _issued_docx(run_cli, ward: str, out: Path, number: str, day: str):  # type: ignore[no-untyped-def]
+    """Issue notice ``number`` of Q1 2026 on ``day`` as DOCX into ``out`` and read it back."""
+    result = run_cli("notice", "--unit", ward, "--quarter", "2026Q1", "--number", number, "--date", day,
                      "--format", "docx", "--issue", "-o", str(out))
     assert result.exit_code == 0, result.output
-    document = Document(io.BytesIO(out.read_bytes()))
+    return Document(io.BytesIO(out.read_bytes()))
+
+
+def test_docx_and_html_files(run_cli, ward: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    document = _issued_docx(run_cli, ward, tmp_path / "tb.docx", "3", "2026-04-06")
     assert document.tables[0].cell(1, 0).paragraphs[0].text == "Số: 03/TB-UBND"
     assert document.tables[0].cell(1, 1).paragraphs[0].text == "Phường Bến Nghé, ngày 06 tháng 4 năm 2026"
     html_path = tmp_path / "tb.html"
@@ -161,11 +165,7 @@ def test_issuing_holds_no_transaction_while_libreoffice_converts(run_cli, ward: 
 
 
 def test_the_issue_day_is_written_as_people_write_it(run_cli, ward: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    out = tmp_path / "tb.docx"
-    result = run_cli("notice", "--unit", ward, "--quarter", "2026Q1", "--number", "4", "--date", "06/04/2026",
-                     "--format", "docx", "--issue", "-o", str(out))
-    assert result.exit_code == 0, result.output
-    document = Document(io.BytesIO(out.read_bytes()))
+    document = _issued_docx(run_cli, ward, tmp_path / "tb.docx", "4", "06/04/2026")
     assert document.tables[0].cell(1, 1).paragraphs[0].text == "Phường Bến Nghé, ngày 06 tháng 4 năm 2026"
     bad = run_cli("notice", "--unit", ward, "--quarter", "2026Q1", "--date", "31/13/2026", "--format", "docx",
                   "-o", str(tmp_path / "x.docx"))
