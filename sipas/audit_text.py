@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sipas.cases.rules import STATUS_LABELS
-from sipas.clock import ROMAN_QUARTERS
+from sipas.clock import Period, date_short
 from sipas.models import AuditEvent, User
 
 Details = Mapping[str, Any]
@@ -150,20 +151,23 @@ def sentence(event: AuditEvent, full_names: Mapping[str, str] | None = None) -> 
 
 
 _QUARTER = re.compile(r"(\d{4})Q([1-4])")
-_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def subject_vi(subject: str) -> str:
     """The subject as a clerk says it: a follow-up case's rating "phiếu #375" (as the case list names it), a
-    quarter "quý III năm 2026", a day "07/12/2026"; anything else (a username, a unit, a dossier, a file) as
-    it is. The stored subject stays as written, for the filter and the technical details."""
+    quarter "quý III năm 2026", a day "07/12/2026" (``sipas.clock``'s own wording); anything else (a username, a
+    unit, a dossier, a file) as it is. The stored subject stays as written, for the filter and the details."""
     kind, _, rest = subject.partition(":")
     if kind == "response" and rest.isdigit():
         return f"phiếu #{rest}"
     if quarter := _QUARTER.fullmatch(subject):
-        return f"quý {ROMAN_QUARTERS[int(quarter[2])]} năm {quarter[1]}"
-    if day := _DAY.fullmatch(subject):
-        return f"{day[3]}/{day[2]}/{day[1]}"
+        return Period.quarter(int(quarter[1]), int(quarter[2])).words()
+    if _DAY.fullmatch(subject):
+        try:
+            return date_short(date.fromisoformat(subject))
+        except ValueError:
+            return subject
     return subject
 
 

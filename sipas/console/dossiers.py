@@ -11,7 +11,6 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from sipas.api.errors import http_error_page
 from sipas.clock import local_date, utcnow
 from sipas.console import bp
 from sipas.console.auth import (
@@ -23,6 +22,7 @@ from sipas.console.auth import (
     unit_for_user,
 )
 from sipas.context import get_catalogue, get_settings
+from sipas.error_pages import http_error_page
 from sipas.imports import ImportReport, jobs
 from sipas.imports.templates import csv_template, dossier_headers, dossier_template, response_headers, response_template
 from sipas.models import Dossier, ImportJob, Response, Role, Unit
