@@ -19,6 +19,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 FONT = "Times New Roman"
+TWIPS_PER_MM = 1440 / 25.4
 FONT_DIRS = (Path("/usr/share/fonts/truetype/liberation2"), Path("/usr/share/fonts/truetype/liberation"))
 FONT_FILES = {(False, False): "LiberationSerif-Regular.ttf", (True, False): "LiberationSerif-Bold.ttf",
               (False, True): "LiberationSerif-Italic.ttf", (True, True): "LiberationSerif-BoldItalic.ttf"}
@@ -75,12 +76,33 @@ def text_width_mm(text: str, size: float, *, bold: bool = False, italic: bool = 
     return em * size * 25.4 / 72
 
 
+def cell_margins_mm(cell: _Cell) -> float:
+    """Left plus right margin of ``cell``: its table's ``tblCellMar``, else the default table style's (python-docx's
+    template: 108 twips a side). A paragraph's indents count from inside them."""
+    own = cell._tc.getparent().getparent().tblPr.find(qn("w:tblCellMar"))
+    margins = own
+    if margins is None:
+        styles = cell.part.document.styles.element
+        default = next((style for style in styles.findall(qn("w:style"))
+                        if style.get(qn("w:type")) == "table" and style.get(qn("w:default")) == "1"), None)
+        table_pr = default.find(qn("w:tblPr")) if default is not None else None
+        margins = table_pr.find(qn("w:tblCellMar")) if table_pr is not None else None
+    if margins is None:
+        return 2 * 108 / TWIPS_PER_MM
+    sides = (margins.find(qn(f"w:{side}")) for side in ("left", "right"))
+    return sum(int(side.get(qn("w:w"))) if side is not None else 108 for side in sides) / TWIPS_PER_MM
+
+
 def add_rule(cell_or_container: _Cell, column_mm: float, rule_mm: float, *, after: float = 0) -> Paragraph:
-    """A centred horizontal rule ``rule_mm`` long in a column ``column_mm`` wide, clear of the descenders."""
+    """A centred horizontal rule ``rule_mm`` long in a column ``column_mm`` wide, clear of the descenders.
+
+    In a table cell the rule's paragraph lies within the cell's margins: the indents are counted from there (the
+    motto's rule was 3.8 mm shorter than the motto)."""
     paragraph = cell_or_container.add_paragraph()
     tight(paragraph, before=1, after=after)
     fmt = paragraph.paragraph_format
-    side = max((column_mm - rule_mm) / 2, 0)
+    text_mm = column_mm - (cell_margins_mm(cell_or_container) if isinstance(cell_or_container, _Cell) else 0)
+    side = max((text_mm - rule_mm) / 2, 0)
     fmt.left_indent = Mm(side)
     fmt.right_indent = Mm(side)
     fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
