@@ -29,6 +29,7 @@ def local(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> da
 def create_unit(session: Session, *, code: str | None = None, name: str | None = None,
                 kind: UnitKind = UnitKind.WARD, parent: Unit | None = None, **fields: object) -> Unit:
     n = next(_seq)
+    fields.setdefault("signatory_name", "Nguyễn Văn Thử")  # a notice is issued only with the signer's name
     return _create_unit(session, code=code or f"W{n:03d}", name=name or f"Phường Thử {n}", kind=kind,
                         parent=parent, actor="test", **fields)
 

@@ -138,6 +138,10 @@ def prepare_notice(session: Session, unit: Unit, report: dict[str, Any], request
     frozen = frozen_report(report)
     view = notice_view(session, unit, frozen, settings=settings, number=request.number,
                        issue_date=request.issue_date, corrects=corrects)
+    if not view.signatory_name.strip():  # frozen with the notice: an empty line under the title is not signed
+        raise ValidationError("Chưa có họ và tên người ký. Nhập ở trang Nội dung thông báo (mục Người ký) hoặc "
+                              "trong thông tin đơn vị, rồi ban hành.", field="signatory_name",
+                              detail="the unit has no signatory name")
     return Notice(unit_id=unit.id, year=request.issue_date.year, number=request.number,
                   period_start=request.period.start, period_end=request.period.end, issue_date=request.issue_date,
                   report=frozen, content=dataclasses.asdict(view), docx=render_docx(view), pdf=b"", issued_by=actor,

@@ -66,6 +66,23 @@ def test_issue_refuses_bad_numbers_dates_and_foreign_corrections(session: Sessio
         issue(session, catalogue, settings, unit, 1, corrects=foreign.id)
 
 
+def test_a_notice_without_the_signers_name_is_not_issued(session: Session, catalogue: Catalogue,
+                                                          settings: Settings) -> None:
+    """Nghị định 30/2020: the signer's name is part of the signature block; a numbered notice without it would
+    be frozen that way (it was issued with an empty line under "CHỦ TỊCH"). A draft may still lack it."""
+    unit = create_unit(session, name="Phường Bến Nghé", signatory_name="")
+    with pytest.raises(ValidationError, match="no signatory name") as refused:
+        issue(session, catalogue, settings, unit, 1)
+    assert refused.value.field == "signatory_name"
+    assert refused.value.message_vi.startswith("Chưa có họ và tên người ký.")
+    assert session.scalars(select(Notice)).all() == []
+    report = service.compute_report(session, catalogue, unit, Q1, settings=settings, now=NOW)
+    draft = service.notice_view(session, unit, report, settings=settings, number=None, issue_date=date(2026, 4, 6))
+    assert service.render(draft, "docx", settings).startswith(b"PK")
+    unit.options = {**(unit.options or {}), "notice": {"signatory_name": "Phạm Thị Dung"}}
+    assert issue(session, catalogue, settings, unit, 1).content["signatory_name"] == "Phạm Thị Dung"
+
+
 def test_a_correction_is_a_new_number_that_names_the_old_one(session: Session, catalogue: Catalogue,
                                                               settings: Settings) -> None:
     unit = create_unit(session, name="Phường Bến Nghé")
