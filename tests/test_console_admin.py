@@ -36,6 +36,25 @@ def test_clerk_edits_the_signatory_and_the_kiosk_instrument(client, session):
     assert f'<td title="{unit.code}">{stored.name}</td>' in log  # the unit by its name, its code on hover
 
 
+def test_a_deputy_signs_on_two_lines_kt_chu_tich_pho_chu_tich(client, session):
+    """Nghị định 30/2020: a deputy signs "KT. CHỦ TỊCH" over "PHÓ CHỦ TỊCH". The settings page had a one-line
+    field for the title and joined lines into one ("KT. CHỦ TỊCH PHÓ CHỦ TỊCH"), printed as one line."""
+    unit = create_unit(session, name="Phường Phú Hội")
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    path = f"/console/units/{unit.code}"
+    assert '<textarea name="signatory_title"' in client.get(path).get_data(as_text=True)
+    client.post(path, data={
+        "csrf_token": _csrf(client, path), "name": "Phường Phú Hội", "issuing_body": "ỦY BAN NHÂN DÂN\nPHƯỜNG PHÚ HỘI",
+        "place_name": "Phú Hội", "signatory_title": " KT. CHỦ TỊCH\r\n\r\nPHÓ  CHỦ TỊCH ",
+        "signatory_name": "Lê Văn Cường",
+        "default_instrument": unit.default_instrument}, follow_redirects=True)
+    session.expire_all()
+    stored = session.scalar(select(Unit).where(Unit.id == unit.id))
+    assert stored.signatory_title == "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"
+
+
 def test_units_of_others_are_not_found_and_leaders_cannot_edit(client, session):
     mine, other = create_unit(session), create_unit(session)
     leader = create_clerk(session, mine, role=Role.LEADER)

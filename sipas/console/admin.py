@@ -13,7 +13,7 @@ from sipas.clock import local_date, utcnow
 from sipas.console import bp
 from sipas.console.auth import actor_name, allowed_units, current_user, roles_required, unit_for_user
 from sipas.context import get_catalogue, get_settings
-from sipas.errors import DomainError
+from sipas.errors import DomainError, ValidationError
 from sipas.models import AuditEvent, Role, UnitKind
 from sipas.parsing import clean_text
 from sipas.security_audit import visible_filter
@@ -26,9 +26,21 @@ _UNIT_TEXT_FIELDS = {
     "name": ("Tên đơn vị", 200),
     "issuing_body": ("Cơ quan ban hành (mỗi dòng một dòng in)", 200),
     "place_name": ("Địa danh ghi ở dòng ngày tháng", 200),
-    "signatory_title": ("Chức danh người ký", 100),
+    "signatory_title": ("Chức danh người ký (mỗi dòng một dòng in, ví dụ KT. CHỦ TỊCH / PHÓ CHỦ TỊCH)", 100),
     "signatory_name": ("Họ tên người ký", 200),
 }
+#: printed line by line (the issuing body's two lines; a deputy's "KT. CHỦ TỊCH" over "PHÓ CHỦ TỊCH")
+_MULTILINE_FIELDS = frozenset({"issuing_body", "signatory_title"})
+
+
+def _unit_text(name: str, raw: str, length: int) -> str:
+    """A settings field as stored: spaces collapsed; the lines of a multi-line field kept, empty ones dropped."""
+    if name not in _MULTILINE_FIELDS:
+        return clean_text(raw, field=name, max_length=length, required=name == "name")
+    value = "\n".join(clean_text(line, field=name, max_length=length) for line in raw.splitlines() if line.strip())
+    if len(value) > length:  # the column holds the line breaks too
+        raise ValidationError(f"Quá dài (tối đa {length} ký tự).", field=name, detail=f"longer than {length}")
+    return value
 
 
 @bp.get("/units")
@@ -78,10 +90,7 @@ def unit_settings(code: str):  # type: ignore[no-untyped-def]
         try:
             changes = {}
             for name, (_label, length) in _UNIT_TEXT_FIELDS.items():
-                raw = request.form.get(name, "")
-                value = "\n".join(clean_text(line, field=name, max_length=length) for line in raw.splitlines()
-                                  if line.strip()) if name == "issuing_body" else \
-                    clean_text(raw, field=name, max_length=length, required=name == "name")
+                value = _unit_text(name, request.form.get(name, ""), length)
                 if getattr(unit, name) != value:
                     changes[name] = value
             instrument = request.form.get("default_instrument", unit.default_instrument)
@@ -98,7 +107,7 @@ def unit_settings(code: str):  # type: ignore[no-untyped-def]
         except DomainError as exc:
             flash(f"{_UNIT_TEXT_FIELDS.get(exc.field or '', ('',))[0]}: {exc.message_vi}", "error")
             return render_template("console/admin/unit.html", unit=unit, instruments=instruments,
-                                   fields=_UNIT_TEXT_FIELDS), 422
+                                   fields=_UNIT_TEXT_FIELDS, multiline=_MULTILINE_FIELDS), 422
         for name, value in changes.items():
             if name == "default_instrument":
                 change_kiosk_instrument(unit, str(value), now=utcnow())
@@ -111,7 +120,8 @@ def unit_settings(code: str):  # type: ignore[no-untyped-def]
         session.commit()
         flash("Đã lưu thông tin đơn vị." if changes else "Không có thay đổi.", "success")
         return redirect(url_for("console.unit_settings", code=unit.code))
-    return render_template("console/admin/unit.html", unit=unit, instruments=instruments, fields=_UNIT_TEXT_FIELDS)
+    return render_template("console/admin/unit.html", unit=unit, instruments=instruments, fields=_UNIT_TEXT_FIELDS,
+                           multiline=_MULTILINE_FIELDS)
 
 
 @bp.get("/audit")
