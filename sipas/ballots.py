@@ -27,6 +27,7 @@ from sipas.errors import DomainError, ValidationError
 from sipas.models import ResponseChannel, Unit
 from sipas.models_ballots import BallotBatch, BallotLine
 from sipas.responses import ResponseInput, checked_comment, record_response, resolve_instrument
+from sipas.tally import uncount_response
 from sipas.text import is_storable, storable
 
 PAPER_SOURCE = "paper-batch"
@@ -190,9 +191,7 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
     before = {"answers": dict(line.answers), "dossier_code": line.dossier_code}
     comment_changed = (line.comment or "") != (note or "")
     if line.response is not None:
-        session.delete(line.response)
-        session.flush()
-        line.response = None
+        _delete_response(session, line, tz)
     line.answers, line.dossier_code, line.comment, line.revision = answers, code, note, line.revision + 1
     line.submit_key, line.entered_by, line.entered_at = submit_key, actor, now
     session.flush()
@@ -207,10 +206,11 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
     return line
 
 
-def remove_line(session: Session, batch: BallotBatch, *, position: int, actor: str) -> None:
+def remove_line(session: Session, batch: BallotBatch, *, position: int, actor: str, tz: tzinfo) -> None:
     """Take out a ballot keyed by mistake (twice, or not a ballot of this batch); later lines move up by one.
 
-    Its response, if it counted, is deleted with it; the removal is audited with what the line held."""
+    Its response, if it counted, is deleted with it (and its counts); the removal is audited with what the line
+    held."""
     lock_batch(session, batch)
     if batch.status != OPEN:
         raise BatchClosed(detail=f"batch {batch.id} is {batch.status}")
@@ -224,7 +224,7 @@ def remove_line(session: Session, batch: BallotBatch, *, position: int, actor: s
                               detail=f"no line {position} in entry {entry}")
     before = {"answers": dict(line.answers), "dossier_code": line.dossier_code}
     if line.response is not None:
-        session.delete(line.response)
+        _delete_response(session, line, tz)
     session.delete(line)
     session.flush()
     for later in own:
@@ -233,6 +233,17 @@ def remove_line(session: Session, batch: BallotBatch, *, position: int, actor: s
             session.flush()  # one at a time, in order: (batch, entry, position) stays unique throughout
     audit(session, "ballot.line_removed", actor=actor, unit=batch.unit, subject=f"lô {batch.id}, phiếu {position}",
           entry=entry, before=before)
+
+
+def _delete_response(session: Session, line: BallotLine, tz: tzinfo) -> None:
+    """Delete the response a line recorded, its counts first: the reports read the tallies and the dossier's rating
+    counts (``sipas.tally``), which would otherwise keep a ballot that is no longer there."""
+    response = line.response
+    assert response is not None
+    uncount_response(session, response, tz)
+    session.delete(response)
+    session.flush()
+    line.response = None
 
 
 def counts_at_once(batch: BallotBatch) -> bool:

@@ -2,11 +2,13 @@
 
 Every response is stored by ``sipas.responses.record_response`` (API, kiosk, phone form, SMS, imports,
 demo data), which calls ``count_response`` inside the savepoint that inserts it: a refused duplicate or a
-rolled-back request leaves the counts untouched. Responses are never edited or deleted one by one (a
-re-import replays the stored response through its idempotency key; emptying the demo database deletes
-every table). A new path that deletes or edits responses must call ``uncount_response`` first, or
-``rebuild`` afterwards. ``rebuild`` recomputes everything from the raw rows (migration ``core_0014``,
-``sipas db retally`` after a change of ``SIPAS_TIMEZONE``, the benchmark generator, the property test),
+rolled-back request leaves the counts untouched. One path deletes responses one by one: a keyed paper ballot
+corrected or removed (``sipas.ballots``), which calls ``uncount_response`` first (before ``core_0024`` it did
+not). Otherwise responses are never edited or deleted (a re-import replays the stored response through its
+idempotency key; emptying the demo database deletes every table). A new path that deletes or edits responses
+must call ``uncount_response`` first, or ``rebuild`` afterwards. ``rebuild`` recomputes everything from the
+raw rows (migration ``core_0014``, ``sipas db retally`` after a change of ``SIPAS_TIMEZONE``, the benchmark
+generator, the property test),
 including each response's ``negative`` and ``follow_up`` flags, which ``record_response`` sets from the same
 rules, and the
 dossier counts (``dossier.responses``, ``dossier.negative_responses``), whose changes the database's triggers

@@ -29,6 +29,7 @@ from sipas.errors import DomainError, ValidationError
 from sipas.models import AuditEvent, Response, ResponseChannel
 from sipas.models_ballots import BallotBatch
 from sipas.storage import get_database
+from tests.aggregator.tally_recount import recount, stored
 from tests.factories import TZ, create_dossier, create_unit, local
 
 NOW = local(2026, 3, 20, 15)
@@ -186,7 +187,7 @@ def test_a_ballot_keyed_by_mistake_is_removed_and_the_later_ones_move_up(session
     batch = _batch(session, catalogue)
     for keys in ("1111", "1111", "2222", "3333"):
         _key(session, catalogue, batch, keys)
-    remove_line(session, batch, position=2, actor=A)
+    remove_line(session, batch, position=2, actor=A, tz=TZ)
     session.commit()
     assert [(line.position, line.answers["q1"]) for line in lines(session, batch)] == [
         (1, "rat_hai_long"), (2, "hai_long"), (3, "khong_hai_long")]
@@ -194,7 +195,26 @@ def test_a_ballot_keyed_by_mistake_is_removed_and_the_later_ones_move_up(session
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "ballot.line_removed"))
     assert event is not None and event.subject == f"lô {batch.id}, phiếu 2"
     with pytest.raises(ValidationError):
-        remove_line(session, batch, position=9, actor=A)
+        remove_line(session, batch, position=9, actor=A, tz=TZ)
+
+
+def test_a_corrected_or_removed_ballot_leaves_the_tallies_equal_to_a_recount(session: Session, catalogue) -> None:  # type: ignore[no-untyped-def]
+    """The reports read the tallies: a correction or a removal takes the old response's counts away with it (they
+    stayed: a removed duplicate still counted, a corrected "Không hài lòng" still made its dossier dissatisfied)."""
+    batch = _batch(session, catalogue)
+    first, second = (create_dossier(session, batch.unit, returned_at=local(2026, 3, 19, 9)) for _ in range(2))
+    _key(session, catalogue, batch, "3333", dossier=first.code)
+    _key(session, catalogue, batch, "1111", dossier=second.code)
+    _key(session, catalogue, batch, "1111")
+    _key(session, catalogue, batch, "1111")  # the same ballot keyed twice
+    _key(session, catalogue, batch, "1112", dossier=first.code, position=1)  # 3333 was a slip of the finger
+    remove_line(session, batch, position=4, actor=A, tz=TZ)
+    session.commit()
+    assert stored(session) == recount(session, catalogue, TZ)
+    report = build_report(session, catalogue, [batch.unit], Period.quarter(2026, 1), tz=TZ, now=NOW, unit_label="x")
+    assert {c["code"]: c["responses"] for c in report["channels"]}["paper"] == 3
+    quay4 = next(i for i in report["instruments"] if i["code"] == "quay4")
+    assert quay4["responses"] == 3 and [o["count"] for o in quay4["criteria"][0]["options"]] == [3, 0, 0]
 
 
 def test_two_clerks_saving_at_once_get_consecutive_positions(app, catalogue) -> None:  # type: ignore[no-untyped-def]
@@ -234,3 +254,30 @@ def test_a_confirmed_double_entry_batch_reopens_for_its_first_clerk_whose_correc
     assert _paper(session) == 1 and corrected.response.answers[0].option_code == "hai_long"
     close_batch(session, batch, actor=A, now=NOW)
     assert batch.status == "closed"
+
+
+def test_the_upgrade_recounts_a_database_whose_ballots_were_edited_before_the_fix(tmp_path, catalogue) -> None:  # type: ignore[no-untyped-def]
+    """``core_0024``: a database where a ballot was removed without taking its counts away is recounted."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from sipas.migrate import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'edited.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    with Session(engine) as session:
+        batch = _batch(session, catalogue)
+        _key(session, catalogue, batch, "1111")
+        line = _key(session, catalogue, batch, "3333")
+        session.delete(line.response)  # what remove_line did before: the counts stay
+        session.delete(line)
+        session.add(AuditEvent(action="ballot.line_removed", actor=A, subject=f"lô {batch.id}, phiếu 2",
+                               details={}, at=NOW))
+        session.commit()
+        assert stored(session) != recount(session, catalogue, TZ)
+    command.downgrade(alembic_config(url), "core_0023")
+    upgrade(url)
+    with Session(engine) as session:
+        assert stored(session) == recount(session, catalogue, TZ)
+    engine.dispose()

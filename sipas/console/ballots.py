@@ -194,7 +194,8 @@ def _action(unit_code: str, batch_id: int, done: str, act) -> ResponseReturnValu
 @roles_required(*WORKERS)
 def ballot_line_delete(unit_code: str, batch_id: int, position: int) -> ResponseReturnValue:
     return _action(unit_code, batch_id, f"Đã xóa phiếu số {position}; các phiếu sau được đánh số lại.",
-                   lambda s, b: ballots.remove_line(s, b, position=position, actor=actor_name()))
+                   lambda s, b: ballots.remove_line(s, b, position=position, actor=actor_name(),
+                                                    tz=get_settings().tz))
 
 
 @bp.post("/ballots/<unit_code>/<int:batch_id>/close", endpoint="ballot_batch_close")
