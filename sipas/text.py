@@ -36,7 +36,10 @@ def strip_diacritics(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """``"Mã hồ sơ"``, ``"Ma ho so"``, ``"MA_HO_SO"`` → ``"ma ho so"``."""
+    """``"Mã hồ sơ"``, ``"Ma ho so"``, ``"MA_HO_SO"`` → ``"ma ho so"``; full-width ``"１２"`` → ``"12"`` (NFKC: a
+    phone's Asian keyboard types them, and a dropped digit would move every later rating of an SMS reply up)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
     return _NON_ALNUM.sub(" ", strip_diacritics(text).lower()).strip()
 
 

@@ -8,8 +8,10 @@ diacritics ("ko", "kg", "k" for "không"), optionally after a dossier code when 
 open invitations. Digit ``n`` means the criterion's n-th option; ``0`` is "not applicable" where the
 criterion allows it.
 
-A leading token counts as a dossier code only when it looks like one (letters, or at least
-``CODE_MIN_DIGITS`` digits around separators): "111-211 111-130" is twelve ratings. When a would-be
+A leading token counts as a dossier code only when it looks like one (digits with letters, or at least
+``CODE_MIN_DIGITS`` digits around separators): "111-211 111-130" is twelve ratings. Courtesy words before the
+ratings or the code ("Dạ,", "Ok", "Đánh giá:") are skipped; full-width digits are digits
+(``sipas.text.fold``). When a would-be
 code may also be read as ratings ("230301-0001 1 1"), both readings are kept and the caller, who
 knows the open invitations, chooses.
 """
@@ -29,7 +31,8 @@ log = logging.getLogger(__name__)
 MAX_REPLY = 1600
 CODE_MIN_DIGITS = 8  # "230301-0001" (10) is a code; "111-211" or "11.12.11" (6) are grouped ratings
 OPT_OUT_WORDS = {"tc", "t c", "huy", "stop", "stopall", "unsubscribe", "cancel", "end", "quit", "tu choi",
-                 "huy dang ky", "ngung"}
+                 "huy dang ky", "huy dk", "ngung", "ngung nhan", "ngung nhan tin", "tu choi nhan tin", "dung nhan tin",
+                 "khong nhan tin", "khong nhan tin nua", "ko nhan tin", "dung gui tin", "huy nhan tin"}
 OPT_IN_WORDS = {"batdau", "bat dau", "start", "unstop", "dk", "dang ky"}
 HELP_WORDS = {"help", "info", "hd", "huong dan", "tro giup", "giup"}
 # Longest phrases first so "khong hai long" is not read as "hai long".
@@ -44,6 +47,10 @@ PHRASES: tuple[tuple[tuple[str, ...], int], ...] = (
 SYNONYMS = {"ko": "khong", "kg": "khong", "k": "khong", "kh": "khong", "khg": "khong", "hok": "khong"}
 PHRASE_WORDS = frozenset(w for phrase, _ in PHRASES for w in phrase) | frozenset(SYNONYMS)
 _FIRST_TOKEN = re.compile(r"^\s*(\S+?)[\s:,;]+(.*)$", re.S)
+#: Words people put before their ratings ("Dạ, 1 1 1 …", "Ok 1112…", "Đánh giá: 1 2 3"), folded: skipped there.
+COURTESY_WORDS = frozenset({"da", "vang", "ok", "oke", "okay", "okie", "xin", "chao", "em", "chau", "con", "toi",
+                            "minh", "gui", "danh", "gia", "tra", "loi", "a", "anh", "chi"})
+_LEADING_WORD = re.compile(r"^\s*([^\s:,;.!]+)[\s:,;.!]*(.*)$", re.S)
 _CODE_END = " \t\r\n:,;."  # after a whole dossier code, a full stop ends it too ("HS-1. 1 1 …")
 
 
@@ -116,6 +123,8 @@ def ratings_of(text: str) -> tuple[int, ...] | None:
 def _looks_like_code(token: str) -> bool:
     if not token or all(word in PHRASE_WORDS for word in fold(token).split()):
         return False  # "ko", "Rất", "hài": words of a rating, never a code
+    if not any(ch.isdigit() for ch in token):
+        return False  # every dossier code has digits; a word alone is not one
     if any(ch.isalpha() for ch in token):
         return True
     has_separator = any(not ch.isalnum() for ch in token)
@@ -142,12 +151,20 @@ def after_code(text: str, code: str) -> str | None:
     return rest.lstrip(_CODE_END)
 
 
+def without_courtesy(text: str) -> str:
+    """``text`` without the courtesy words before its ratings or dossier code (``COURTESY_WORDS``)."""
+    while (match := _LEADING_WORD.match(text)) and match.group(2) and fold(match.group(1)) in COURTESY_WORDS:
+        text = match.group(2)
+    return text
+
+
 def classify_reply(text: str | None, *, opt_out_type: str | None = None) -> ParsedReply:
     """Classify one inbound message; may raise on a bug (``parse_reply`` is the safe wrapper)."""
     raw = (text or "")[:MAX_REPLY]
     keyword = _keyword(fold(raw), opt_out_type)
     if keyword is not None:
         return ParsedReply(keyword)
+    raw = without_courtesy(raw)
     whole = ratings_of(raw) or None
     code, rest = _split_code(raw)
     if code is not None:

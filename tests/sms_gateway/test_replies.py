@@ -67,6 +67,24 @@ R = ReplyKind.RATINGS
     ("1 1 4", ParsedReply(ReplyKind.HELP)),
     ("9", ParsedReply(ReplyKind.HELP)),
     ("cảm ơn", ParsedReply(ReplyKind.HELP)),
+    # full-width digits (a phone's Vietnamese or Asian keyboard) are digits: one was dropped, moving the rest up
+    ("１ １ ２ １ １ １ １ １ １ １ ３ ０", ParsedReply(R, (1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 3, 0))),
+    ("1 1 ２ 1 1 1 1 1 1 1 3 0", ParsedReply(R, (1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 3, 0))),
+    # a courtesy word before the ratings is not a dossier code (it answered "Ông/Bà có nhiều hồ sơ")
+    ("Dạ, 1 1 1 2 1 1 1 1 1 1 3 0", ParsedReply(R, (1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 3, 0))),
+    ("Ok 111211111130", ParsedReply(R, (1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 3, 0))),
+    ("Vâng: 1 1 1", ParsedReply(R, (1, 1, 1))),
+    ("Đánh giá: 1 2 3", ParsedReply(R, (1, 2, 3))),
+    ("Dạ HS-B-0002: 1 2 3", ParsedReply(R, (1, 2, 3), dossier_code="HS-B-0002")),
+    ("Xin chào", ParsedReply(ReplyKind.HELP)),
+    ("Abc 1 1 1", ParsedReply(ReplyKind.HELP)),  # letters without a digit are no dossier code
+    # the ways to say "stop sending" that people and carriers use, the help SMS's own "Ngung nhan tin" among them
+    ("Ngung nhan tin", ParsedReply(ReplyKind.OPT_OUT)),
+    ("Ngừng nhận tin", ParsedReply(ReplyKind.OPT_OUT)),
+    ("HUY DK", ParsedReply(ReplyKind.OPT_OUT)),
+    ("Hủy ĐK", ParsedReply(ReplyKind.OPT_OUT)),
+    ("Từ chối nhận tin", ParsedReply(ReplyKind.OPT_OUT)),
+    ("Không nhận tin nữa", ParsedReply(ReplyKind.OPT_OUT)),
 ])
 def test_parse_reply(text: str, expected: ParsedReply) -> None:
     assert parse_reply(text) == expected
