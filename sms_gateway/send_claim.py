@@ -23,7 +23,7 @@ from sms_gateway.messages import new_outbound, template_text
 from sms_gateway.models import Invitation, InvitationStatus, MessageKind, MessageStatus, OutboundMessage
 from sms_gateway.models_links import LinkChannel, ShortLink
 from sms_gateway.optouts import is_opted_out
-from sms_gateway.settings import SmsSettings
+from sms_gateway.settings import SmsSettings, sms_enabled
 from sms_gateway.templates_text import Fitted, fit_message
 from sms_gateway.zalo_message import zalo_message
 
@@ -142,6 +142,12 @@ def prepare(database: Database, settings: Settings, sms: SmsSettings, provider: 
         if contact is None or not contact.phone_e164 or not contact.sms_consent:
             _skip(invitation, kind, InvitationStatus.CANCELLED, now)  # no message without a number and consent
             summary.add("cancelled_no_consent")
+            return None
+        if provider != "zalo" and not sms_enabled(invitation.dossier.unit):
+            # the unit sends no SMS (``sending.due_ids`` keeps most of these away): an invitation Zalo cannot carry
+            # is given up, a reminder is never sent
+            _skip(invitation, kind, InvitationStatus.FAILED, now, "sms_disabled")
+            summary.add("sms_disabled")
             return None
         if contact.phone_hash and contact.phone_hash != invitation.phone_hash:
             invitation.phone_hash = contact.phone_hash  # the number was corrected since the invitation was made

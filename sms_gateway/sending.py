@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sipas.models import Unit
 from sipas.settings import Settings
 from sipas.storage import Database
 from sms_gateway.cycle_summary import CycleSummary
@@ -39,8 +41,9 @@ from sms_gateway.send_outcome import (
     record_unreachable,
     start_resend,
 )
-from sms_gateway.settings import SmsSettings
+from sms_gateway.settings import SmsSettings, sms_enabled
 from sms_gateway.zalo_channel import ZALO, build_zalo_provider, record_fallback, record_rescheduled, route
+from sms_gateway.zalo_settings import unit_template_id
 
 __all__ = ["due_ids", "run_cycle"]
 
@@ -123,22 +126,53 @@ def _send_one(database: Database, settings: Settings, sms: SmsSettings, provider
     return True
 
 
-def due_ids(session: Session, sms: SmsSettings, now: datetime) -> tuple[list[int], list[int]]:
+@dataclass(frozen=True)
+class SmsOff:
+    """Units that send no SMS (``options["sms"]["enabled"] = false``): their invitations go by Zalo or not at
+    all, and they send no reminder (reminders are SMS). ``by_zalo``: those of them with a Zalo template."""
+
+    units: frozenset[int] = frozenset()
+    by_zalo: frozenset[int] = frozenset()
+
+
+def sms_off_units(session: Session) -> SmsOff:
+    off = [unit for unit in session.scalars(select(Unit)) if not sms_enabled(unit)]
+    return SmsOff(frozenset(u.id for u in off), frozenset(u.id for u in off if unit_template_id(u) is not None))
+
+
+def due_ids(session: Session, sms: SmsSettings, now: datetime, *, sms_off: SmsOff = SmsOff(),
+            zalo: bool = True) -> tuple[list[int], list[int]]:
+    """The invitations and the reminders due now, a batch of each. Without Zalo (``zalo`` false: not configured
+    or not granted) the invitations of units that send by Zalo only wait (left out); the reminders of units
+    without SMS are left out always (``send_claim.prepare`` gives up whatever else of theirs would go by SMS)."""
     retry_ok = (Invitation.next_attempt_at.is_(None)) | (Invitation.next_attempt_at <= now)
-    invitations = list(session.scalars(
-        select(Invitation.id)
-        .where(Invitation.status == InvitationStatus.PENDING, Invitation.due_at <= now, Invitation.expires_at > now,
-               retry_ok)
-        .order_by(Invitation.due_at, Invitation.id).limit(BATCH)))
+    stmt = (select(Invitation.id)
+            .where(Invitation.status == InvitationStatus.PENDING, Invitation.due_at <= now,
+                   Invitation.expires_at > now, retry_ok)
+            .order_by(Invitation.due_at, Invitation.id).limit(BATCH))
+    if not zalo and sms_off.by_zalo:
+        stmt = stmt.where(Invitation.unit_id.not_in(sorted(sms_off.by_zalo)))
+    invitations = list(session.scalars(stmt))
+    no_sms = Invitation.unit_id.not_in(sorted(sms_off.units)) if sms_off.units else None
     reminders: list[int] = []
     if sms.reminder_after_hours:
-        reminders = list(session.scalars(
-            select(Invitation.id)
-            .where(Invitation.status.in_((InvitationStatus.SENT, InvitationStatus.DELIVERED)),
-                   Invitation.reminder_sent_at.is_(None), Invitation.expires_at > now,
-                   Invitation.sent_at <= now - timedelta(hours=sms.reminder_after_hours), retry_ok)
-            .order_by(Invitation.sent_at, Invitation.id).limit(BATCH)))
+        stmt = (select(Invitation.id)
+                .where(Invitation.status.in_((InvitationStatus.SENT, InvitationStatus.DELIVERED)),
+                       Invitation.reminder_sent_at.is_(None), Invitation.expires_at > now,
+                       Invitation.sent_at <= now - timedelta(hours=sms.reminder_after_hours), retry_ok)
+                .order_by(Invitation.sent_at, Invitation.id).limit(BATCH))
+        reminders = list(session.scalars(stmt if no_sms is None else stmt.where(no_sms)))
     return invitations, reminders
+
+
+def _waiting_for_zalo(session: Session, sms_off: SmsOff, now: datetime) -> int:
+    """Invitations due now that wait for Zalo because their unit sends no SMS and Zalo is not there (counted for the
+    cycle's summary)."""
+    if not sms_off.by_zalo:
+        return 0
+    return session.scalar(select(func.count()).select_from(Invitation).where(
+        Invitation.status == InvitationStatus.PENDING, Invitation.due_at <= now, Invitation.expires_at > now,
+        Invitation.unit_id.in_(sorted(sms_off.by_zalo)))) or 0
 
 
 def run_cycle(database: Database, settings: Settings, *, now: datetime, provider: SmsProvider | None = None,
@@ -158,6 +192,10 @@ def run_cycle(database: Database, settings: Settings, *, now: datetime, provider
         return summary
     provider = provider or build_provider(sms)
     zalo = zalo or build_zalo_provider(database, settings)
+    with database.read_sessionmaker() as session:
+        sms_off = sms_off_units(session)
+        if zalo is None:
+            summary.add("sms_off_waiting", _waiting_for_zalo(session, sms_off, now))
     # Batch after batch until nothing is due: 10,000 invitations due at 07:00 go out in this cycle, not
     # 200 a minute. Each message is still claimed on its own, so a second sender changes nothing.
     deadline = time.monotonic() + CYCLE_BUDGET_SECONDS
@@ -168,7 +206,7 @@ def run_cycle(database: Database, settings: Settings, *, now: datetime, provider
     try:
         while time.monotonic() < deadline:
             with database.read_sessionmaker() as session:
-                invitations, reminders = due_ids(session, sms, now)
+                invitations, reminders = due_ids(session, sms, now, sms_off=sms_off, zalo=zalo is not None)
             due = [(i, MessageKind.INVITATION) for i in invitations] + [(i, MessageKind.REMINDER) for i in reminders]
             due = [item for item in due if item not in tried]  # one attempt per message and cycle
             if not due:

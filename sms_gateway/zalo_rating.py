@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from sipas.models import Unit
 from sipas.text import storable
-from sms_gateway.models import Invitation
+from sms_gateway.models import OPEN_STATUSES, Invitation, InvitationStatus
 from sms_gateway.models_zalo import ZaloRating
 from sms_gateway.zalo_settings import unit_zalo_options
 
@@ -112,6 +112,10 @@ def record_submission(session: Session, versions: list[Zalo5Version], submission
             session.flush()
     except IntegrityError:
         return None
+    if invitation.status in OPEN_STATUSES and invitation.status is not InvitationStatus.SENDING:
+        # the citizen has rated: no reminder "nếu chưa đánh giá", and the phone number goes with the closed invitation
+        invitation.status, invitation.answered_at, invitation.updated_at = (InvitationStatus.ANSWERED,
+                                                                            submission.submitted_at, now)
     return rating
 
 

@@ -146,3 +146,21 @@ def test_the_console_shows_zalo5_apart(app, client, session, settings, zns):  # 
     login(client, root)
     page = client.get("/console/zalo/").get_data(as_text=True)
     assert "1 đánh giá, trung bình 5.0 sao." in page and "không tính vào tỉ lệ hài lòng của 12 tiêu chí" in page
+
+
+def test_a_citizen_who_rated_in_zalo_gets_no_reminder(app, client, session, settings, zns):  # noqa: F811
+    """A reminder goes "sau 48 giờ nếu chưa đánh giá": a rating in Zalo answers the invitation (it stayed open, and
+    48 hours later the citizen got "nhắc đánh giá" by SMS with a link to the 12 criteria)."""
+    from sms_gateway.models import Invitation, InvitationStatus
+
+    _dossier, msg_id = send_rating_invitation(app, session, settings, zns, rating_unit(session))
+    event = zns.feedback_event(msg_id, 5)
+    assert client.post("/zalo/events", data=event[0], headers=event[1]).status_code == 200
+    (rating,) = ratings(session)
+    invitation = session.scalars(select(Invitation)).one()
+    assert invitation.status is InvitationStatus.ANSWERED and invitation.answered_at is not None
+    database, later = get_database(app), NOW + timedelta(hours=49)
+    grant(database, zns, later)
+    sms = RecordingProvider()
+    run_cycle(database, settings, now=later, provider=sms, zalo=provider_at(database, settings, later))
+    assert sms.sent == [] and len(zns.messages) == 1

@@ -220,6 +220,38 @@ def test_a_unit_without_sms_gives_up_when_zalo_cannot_carry_it(app, session, set
     assert invitation.status is InvitationStatus.FAILED and invitation.zalo_fallback == "zalo-118"
 
 
+def test_a_unit_without_sms_sends_no_sms_while_zalo_is_not_granted(app, session, settings, zns):  # noqa: F811
+    """``options.sms.enabled = false`` means no SMS at all: without an OA grant (or after it was revoked) the
+    invitation waits for Zalo; it was sent by SMS."""
+    unit = create_unit(session, options=zalo_unit_options() | {"sms": {"enabled": False}})
+    session.commit()
+    returned(session, unit)
+    sms = RecordingProvider()
+    summary = run_cycle(get_database(app), settings, now=NOW, provider=sms)
+    assert sms.sent == [] and summary.counts.get("sms_off_waiting") == 1
+    invitation, rows = state(session)
+    assert invitation.status is InvitationStatus.PENDING and rows == []
+    grant(get_database(app), zns, NOW + timedelta(minutes=5))
+    zns.phones.add("84912345678")
+    cycle(app, settings, sms, NOW + timedelta(minutes=5))  # granted: it goes by Zalo
+    assert sms.sent == [] and len(zns.messages) == 1
+
+
+def test_a_unit_without_sms_sends_no_sms_reminder(app, session, settings, zns, zalo_unit):  # noqa: F811
+    """Reminders go by SMS only: a unit without SMS sends none (one went 48 hours after the Zalo invitation)."""
+    unit = create_unit(session, options=zalo_unit_options() | {"sms": {"enabled": False}})
+    session.commit()
+    zns.phones.add("84912345678")
+    returned(session, unit)
+    sms = RecordingProvider()
+    cycle(app, settings, sms)
+    assert sms.sent == [] and len(zns.messages) == 1
+    later = NOW + timedelta(hours=49)
+    grant(get_database(app), zns, later)
+    cycle(app, settings, sms, later)
+    assert sms.sent == []
+
+
 def test_a_rating_through_the_zalo_link_is_reported_under_channel_zalo(app, client, session, settings, zns,  # noqa: F811
                                                                         zalo_unit, catalogue):
     from aggregator.labels import channel_label
@@ -256,3 +288,18 @@ def test_a_rating_through_the_zalo_link_is_reported_under_channel_zalo(app, clie
     scope = Scope(unit_ids=(zalo_unit.id,), period=period, start_utc=start, end_utc=end, as_of=period.end)
     assert responses_by_channel(session, scope) == {"zalo": 1}
     assert channel_label("zalo") == "Tin Zalo (ZNS)"
+
+
+def test_an_invitation_made_before_sms_was_turned_off_is_not_sent_by_sms(app, session, settings, zns):  # noqa: F811
+    """A unit without a Zalo template that turns SMS off: what was already invited is given up, not sent."""
+    unit = create_unit(session)
+    session.commit()
+    returned(session, unit)
+    run_cycle(get_database(app), settings, now=NOW + timedelta(hours=13), provider=RecordingProvider())  # 23:00
+    unit.options = {"sms": {"enabled": False}}
+    session.commit()
+    sms = RecordingProvider()
+    summary = run_cycle(get_database(app), settings, now=NOW + timedelta(hours=22), provider=sms)  # 08:00
+    invitation, _ = state(session)
+    assert sms.sent == [] and summary.counts.get("sms_disabled") == 1
+    assert invitation.status is InvitationStatus.FAILED and invitation.last_error_code == "sms_disabled"
