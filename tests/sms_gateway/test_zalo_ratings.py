@@ -156,7 +156,7 @@ def test_a_citizen_who_rated_in_zalo_gets_no_reminder(app, client, session, sett
     _dossier, msg_id = send_rating_invitation(app, session, settings, zns, rating_unit(session))
     event = zns.feedback_event(msg_id, 5)
     assert client.post("/zalo/events", data=event[0], headers=event[1]).status_code == 200
-    (rating,) = ratings(session)
+    assert len(ratings(session)) == 1
     invitation = session.scalars(select(Invitation)).one()
     assert invitation.status is InvitationStatus.ANSWERED and invitation.answered_at is not None
     database, later = get_database(app), NOW + timedelta(hours=49)
