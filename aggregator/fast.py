@@ -57,6 +57,7 @@ _BASES = {
     "answers_by_unit": lambda: _answers(True),
     "responses_by_instrument": lambda: _responses_by([ResponseTally.instrument_code, ResponseTally.instrument_version]),
     "responses_by_channel": lambda: _responses_by([ResponseTally.channel]),
+    "responses_by_unit_and_channel": lambda: _responses_by([ResponseTally.unit_id, ResponseTally.channel]),
     "responses": lambda: _responses_by([]),
 }
 
@@ -112,6 +113,13 @@ def responses_by_instrument(session: Session, unit_ids: Sequence[int], start: da
 def responses_by_channel(session: Session, unit_ids: Sequence[int], start: date, end: date) -> dict[str, int]:
     found = _summed(session, "responses_by_channel", unit_ids, start, end, None)
     return {str(channel): int(values[0]) for (channel,), values in found.items() if values[0]}
+
+
+def paper_by_unit(session: Session, unit_ids: Sequence[int], start: date, end: date) -> dict[int, int]:
+    """Paper ballots recorded per unit (the units with none left out)."""
+    found = _summed(session, "responses_by_unit_and_channel", unit_ids, start, end, None)
+    return {int(unit_id): int(values[0]) for (unit_id, channel), values in found.items()
+            if str(channel) == ResponseChannel.PAPER.value and values[0]}
 
 
 def negative_responses(session: Session, unit_ids: Sequence[int], start: date, end: date,

@@ -144,6 +144,15 @@ def responses_by_channel(session: Session, scope: Scope) -> dict[str, int]:
     return {str(channel): int(n) for channel, n in session.execute(stmt)}
 
 
+def paper_by_unit(session: Session, scope: Scope) -> dict[int, int]:
+    """Paper ballots recorded per unit in the period (ignores the channel filter, as ``responses_by_channel``)."""
+    if scope.tallied:
+        return fast.paper_by_unit(session, scope.unit_ids, scope.period.start, scope.period.end)
+    stmt = in_scope(scope, select(Response.unit_id, func.count(Response.id)).group_by(Response.unit_id)
+                    .where(Response.channel == ResponseChannel.PAPER), channel=False)
+    return {int(unit_id): int(n) for unit_id, n in session.execute(stmt)}
+
+
 AnswerGroup = tuple[str, str, str, str | None, int, int | None]
 
 

@@ -238,9 +238,12 @@ def rated_dossiers_section(dossiers: dict[str, Any], several_forms: int) -> dict
             "rated_on_several_forms": several_forms, "basis": "distinct_dossiers"}
 
 
-def paper_ballots_section(period: Period, staff: queries.StaffFigures, returned: int) -> dict[str, Any]:
-    """Handed out (only for whole quarters, see ``aggregator.ballots``), returned and the return rate."""
-    out = ballots.handed_out(period, queries.quarters_overlapping(period), staff.ballots)
+def paper_ballots_section(period: Period, staff: queries.StaffFigures, returned: int, *,
+                          returned_by: Collection[int] = (), by_field: bool = False) -> dict[str, Any]:
+    """Handed out (only for whole quarters, of every unit with ballots, see ``aggregator.ballots``), returned and
+    the return rate."""
+    out = ballots.handed_out(period, queries.quarters_overlapping(period), staff.ballots, returned_by=returned_by,
+                             by_field=by_field)
     relevant = returned > 0 or bool(staff.ballots)  # a unit that uses no paper gets no note
     return {"handed_out": out.count, "returned": returned,
             "return_rate": float(stats.percent(returned, out.count)) if out.count else None,
@@ -286,7 +289,10 @@ def build_report(session: Session, catalogue: Catalogue, units: list[Unit], peri
         "channels": [{"code": c.value, "label": CHANNEL_LABELS[c], "responses": by_channel.get(c.value, 0),
                       "response_rate": float(stats.percent(by_channel.get(c.value, 0), resolved))}
                      for c in ResponseChannel],
-        "paper_ballots": paper_ballots_section(period, staff, returned_paper),
+        "paper_ballots": paper_ballots_section(
+            period, staff, returned_paper, by_field=scope.field is not None,
+            returned_by=(queries.paper_by_unit(session, scope) if returned_paper and len(units) > 1
+                         else [units[0].id] if returned_paper else [])),
         "overall": {"answers": answers, "satisfied": satisfied, "dissatisfied": answers - satisfied,
                     "percent": float(overall_shares[0]), "ci95": stats.ci95(satisfied, answers),
                     "small_n": stats.is_small_n(answers),

@@ -237,6 +237,35 @@ def test_district_report_covers_its_wards(session: Session, catalogue: Catalogue
         (ward.code, ward.name, text) for ward in (ward1, ward2) for text in ("Phải chờ lâu", "Cán bộ nhiệt tình"))
 
 
+def test_a_district_return_rate_needs_the_handed_out_figure_of_every_ward_with_ballots(
+        session: Session, catalogue: Catalogue) -> None:
+    """A ward keying paper ballots without a handed-out figure made the district's rate 140 % and "complete" (its
+    ballots counted above the line, nothing below); a field filter divided the field's ballots by the unit's."""
+    from tests.factories import create_district_with_wards
+
+    district, (keyed_both, keyed_ballots) = create_district_with_wards(session)
+    save_quarter_input(session, catalogue, keyed_both, 2026, 1, QuarterFigures(ballots_handed_out=10), actor="t",
+                       now=NOW)
+    for ward, n in ((keyed_both, 2), (keyed_ballots, 12)):
+        for day in range(n):
+            create_response(session, catalogue, ward, instrument="quay4", channel=ResponseChannel.PAPER,
+                            submitted_at=local(2026, 2, 1 + day), now=NOW)
+    units = [district, keyed_both, keyed_ballots]
+    for recount in (False, True):
+        paper = build_report(session, catalogue, units, Q1, tz=TZ, now=NOW, unit_label=district.name,
+                             recount=recount)["paper_ballots"]
+        assert paper == {"handed_out": None, "returned": 14, "return_rate": None, "handed_out_status": "missing_units",
+                         "note": "không đủ số liệu phiếu phát ra: 1 đơn vị có phiếu thu vào nhưng chưa nhập số phiếu "
+                                 "phát ra"}
+    save_quarter_input(session, catalogue, keyed_ballots, 2026, 1, QuarterFigures(ballots_handed_out=30), actor="t",
+                       now=NOW)
+    paper = unit_report(session, catalogue, district, Q1, tz=TZ, now=NOW)["paper_ballots"]
+    assert (paper["handed_out"], paper["return_rate"], paper["handed_out_status"]) == (40, 35.0, "complete")
+    by_field = report_of(session, catalogue, keyed_both, field="Hộ tịch")["paper_ballots"]
+    assert (by_field["handed_out"], by_field["return_rate"], by_field["handed_out_status"]) == (None, None,
+                                                                                                 "by_field")
+
+
 def _paper():  # type: ignore[no-untyped-def]
     from sipas.models import ResponseChannel
 
