@@ -27,6 +27,7 @@ HEADINGS = {
     "overall": "4. Mức độ hài lòng chung",
 }
 SMALL_N_MARK = "ít phiếu (*)"
+LEGAL_INDEX_FORM = "tt01_2018"  # the form of TT 01/2018's indices (domain notes §2.3)
 SMALL_N_FOOTNOTE = (f"(*) Ít phiếu: tiêu chí có dưới {stats.SMALL_N} phiếu trả lời; tỷ lệ chỉ có giá trị tham khảo "
                     "vì sai số lớn (với 10 phiếu, tỷ lệ 50% có khoảng tin cậy 95% từ 23,66% đến 76,34%).")
 FIELD_COLUMNS = ("received_total", "received_online", "received_direct", "carried_over", "resolved", "early",
@@ -142,6 +143,15 @@ def rate(value: float | None) -> str:
     return NO_DATA if value is None else percent(value)
 
 
+def rate_of(value: float | None, part: int | None, whole: int | None, what: str, *, small: bool = False) -> str:
+    """A rate with its n beside it (domain notes §3): ``98,53% (1.271/1.290 hồ sơ)``; a rate over few answers says
+    so. Without the counts (a report frozen before they were kept) the rate alone."""
+    if value is None or part is None or not whole:
+        return rate(value)
+    caveat = "; ít phiếu, tỷ lệ chỉ có giá trị tham khảo" if small else ""
+    return f"{percent(value)} ({number(part)}/{number(whole)} {what}{caveat})"
+
+
 def placeholder_values(report: dict[str, Any], unit: Unit, template: NoticeTemplate, *,
                        public_url: str, parent_name: str) -> dict[str, str]:
     """Every ``{name}`` a wording may use, already formatted."""
@@ -149,25 +159,39 @@ def placeholder_values(report: dict[str, Any], unit: Unit, template: NoticeTempl
     dossiers = rk.dossiers(report)
     paper = rk.paper_ballots(report)
     responses = rk.total_responses(report)
+    overall, ratio_766 = report.get("overall") or {}, report.get("satisfaction_766") or {}
     values = {
         "unit_name": unit.name, "unit_name_lower": lower_first(unit.name),
         "committee": "Ủy ban nhân dân " + lower_first(unit.name),
         "parent_name": lower_first(parent_name),
         "period_words": period_words(start, end), "period_dates": period_dates(start, end),
         "legal_basis": template.legal_basis_on(end), "counter_name": template.counter_name_on(end),
-        "on_time_rate": rate(dossiers.get("on_time_rate")),
+        "on_time_rate": rate_of(dossiers.get("on_time_rate"), _sum(dossiers.get("early"), dossiers.get("on_time")),
+                                dossiers.get("resolved"), "hồ sơ"),
         "responses": number(responses),
-        "response_rate": rate(rk.response_rate(report, responses, dossiers.get("resolved"))),
+        "response_rate": rate_of(rk.response_rate(report, responses, dossiers.get("resolved")),
+                                 dossiers.get("rated"), dossiers.get("resolved"), "hồ sơ"),
         "channels": "; ".join(f"{label}: {number(count)}" for label, count in rk.channels(report)) or "không có",
         "paper_ballots": paper_sentence(*paper),
-        "overall_satisfaction": rate(rk.overall_percent(report)),
-        "satisfaction_766": rate(rk.satisfaction_766(report)),
+        "overall_satisfaction": rate_of(rk.overall_percent(report), overall.get("satisfied"), overall.get("answers"),
+                                        "câu trả lời", small=bool(overall.get("small_n"))),
+        "satisfaction_766": rate_of(rk.satisfaction_766(report), _difference(ratio_766.get("total_dossiers"),
+                                                                             ratio_766.get("unsatisfied_or_late")),
+                                    ratio_766.get("total_dossiers"), "hồ sơ"),
         "scores": scores_sentence(report),
         "public_url": public_url,
     }
     for key in (*FIELD_COLUMNS, "received"):
         values[key] = number(dossiers.get(key))
     return values
+
+
+def _sum(*values: int | None) -> int | None:
+    return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+
+
+def _difference(whole: int | None, part: int | None) -> int | None:
+    return None if whole is None or part is None else whole - part
 
 
 def paper_sentence(handed_out: int, returned: int, note: str) -> str:
@@ -204,7 +228,12 @@ def instrument_blocks(report: dict[str, Any]) -> tuple[InstrumentBlock, ...]:
         width = max((len(x) for x in labels), default=0)
         columns = labels[0] if uniform and labels else tuple(f"Mức {i + 1}" for i in range(width))
         rows, flagged = [], False
+        # TT 01/2018's own form names its questions by their legal numbers (chỉ số 1, 3, 4, 7), which the scores
+        # sentence cites too; numbering them 1-4 made "Tiêu chí 4" and "chỉ số 4" two different questions
+        legal = instrument.get("code") == LEGAL_INDEX_FORM
         for position, criterion in enumerate(instrument.get("criteria", []), start=1):
+            if legal and criterion.get("tt01_index"):
+                position = int(criterion["tt01_index"])
             options = criterion.get("options", [])
             n = int(criterion.get("n") or 0)
             small = n > 0 and bool(criterion.get("small_n", stats.is_small_n(n)))
@@ -215,7 +244,8 @@ def instrument_blocks(report: dict[str, Any]) -> tuple[InstrumentBlock, ...]:
             cells += ("",) * (len(columns) - len(cells))
             detail = "; ".join(parts) if n else "chưa có phiếu trả lời"
             mark = f" – {SMALL_N_MARK}" if small else ""
-            line = f"Tiêu chí {position}. {criterion['label']} ({number(n)} phiếu trả lời{mark}): {detail}."
+            word = "Chỉ số" if legal else "Tiêu chí"
+            line = f"{word} {position}. {criterion['label']} ({number(n)} phiếu trả lời{mark}): {detail}."
             rows.append(CriterionRow(str(position), criterion["label"], number(n) + (" (*)" if small else ""), cells,
                                      line))
         name = instrument.get("label") or instrument["code"]

@@ -172,3 +172,40 @@ def test_a_period_cut_inside_a_quarter_gives_no_handed_out_figure() -> None:
     assert ballots.endswith("Phiếu đánh giá bằng giấy: thu vào 60 phiếu; không đủ số liệu phiếu phát ra cho kỳ "
                             "không trọn quý.")
     assert "phát ra 120" not in ballots
+
+
+def test_every_rate_in_the_body_shows_its_n() -> None:
+    """Domain notes §3: "Always show n next to a percentage". The response rate, the overall satisfaction and the
+    QĐ 766 ratio were printed bare ("đạt 6,20%": of what?), and a rate of 10 answers read like one of 1,000."""
+    sections = view_of().sections
+    dossiers, ballots, overall = sections[0].paragraphs[0], sections[1].paragraphs[0], sections[3].paragraphs[0]
+    assert "tỷ lệ giải quyết đúng hạn đạt 98,53% (1.271/1.290 hồ sơ)" in dossiers
+    assert "đạt 6,20% (80/1.290 hồ sơ)" in ballots
+    assert "đạt 92,90% (314/338 câu trả lời)" in overall
+    assert "Quyết định số 766/QĐ-TTg đạt 97,09% (1.333/1.373 hồ sơ)" in overall
+    report = sample_report() | {"overall": {"answers": 10, "satisfied": 9, "dissatisfied": 1, "percent": 90.0,
+                                            "small_n": True}}
+    few = build_view(report, ward(), template_for(ward(), DEFAULT_CONFIG_DIR), number_=3, issue_date=date(2023, 3, 6),
+                     public_url="https://hailong.example.vn/cong-khai/PHUHOI", parent_name="")
+    assert "đạt 90,00% (9/10 câu trả lời; ít phiếu, tỷ lệ chỉ có giá trị tham khảo)" in few.sections[3].paragraphs[0]
+
+
+def test_the_tt01_form_names_its_questions_by_their_legal_numbers() -> None:
+    """TT 01/2018's form asks chỉ số 1, 3, 4 and 7 (domain notes §2.3); the notice numbered them 1–4 while its
+    scores sentence cited "chỉ số 3, 4, 7", so "Tiêu chí 4" and "chỉ số 4" were two different questions."""
+    options = [{"code": c, "label": label, "count": n, "percent": p} for c, label, n, p in (
+        ("rat_hai_long", "Rất hài lòng", 20, 50.0), ("hai_long", "Hài lòng", 10, 25.0),
+        ("khong_hai_long", "Không hài lòng", 10, 25.0))]
+    criteria = [{"code": f"cs{i}", "label": label, "tt01_index": i, "n": 40, "options": options} for i, label in (
+        (1, "Tổng thời gian giải quyết TTHC so với thời gian cho phép theo quy định của pháp luật"),
+        (3, "Số lần phải liên hệ với nơi tiếp nhận hồ sơ để hoàn thiện hồ sơ TTHC"),
+        (4, "Số lượng cơ quan, đơn vị, tổ chức phải liên hệ để hoàn thiện hồ sơ TTHC"),
+        (7, "Thái độ của cán bộ, công chức, viên chức khi hướng dẫn lập hồ sơ, tiếp nhận hồ sơ và giải quyết TTHC"))]
+    report = sample_report() | {"instruments": [{"code": "tt01_2018", "version": "2018.1", "responses": 40,
+                                                 "label": "Chỉ số theo Thông tư 01/2018/TT-VPCP", "criteria": criteria}]}
+    view = build_view(report, ward(), template_for(ward(), DEFAULT_CONFIG_DIR), number_=3, issue_date=date(2023, 3, 6),
+                      public_url="https://hailong.example.vn/cong-khai/PHUHOI", parent_name="")
+    rows = view.instruments[0].rows
+    assert [row.index for row in rows] == ["1", "3", "4", "7"]
+    assert rows[3].line.startswith("Chỉ số 7. Thái độ của cán bộ")
+    assert view_of().instruments[0].rows[1].line.startswith("Tiêu chí 2. ")  # other forms number their questions

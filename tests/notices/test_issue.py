@@ -107,7 +107,8 @@ def test_issuing_freezes_the_figures(session: Session, catalogue: Catalogue, set
     assert notice.content["sections"][0]["paragraphs"][0] == (  # hand-computed from the fixture's table
         "Tổng số hồ sơ thủ tục hành chính trong kỳ là 7 hồ sơ, gồm 5 hồ sơ tiếp nhận mới (trực tuyến: 2; trực tiếp"
         " và qua dịch vụ bưu chính công ích: 3) và 2 hồ sơ từ kỳ trước chuyển sang. Đã giải quyết 3 hồ sơ, trong đó"
-        " trước hạn 1, đúng hạn 1, quá hạn 1; tỷ lệ giải quyết đúng hạn đạt 66,67%. Đang giải quyết 4 hồ sơ (trong"
+        " trước hạn 1, đúng hạn 1, quá hạn 1; tỷ lệ giải quyết đúng hạn đạt 66,67% (2/3 hồ sơ). Đang giải quyết 4 hồ"
+        " sơ (trong"
         " hạn: 2; quá hạn: 2).")
     assert list(notice.content["field_rows"][-1]) == ["", "Tổng cộng", "7", "2", "3", "2", "3", "1", "1", "1", "4", "2",
                                                 "2"]
