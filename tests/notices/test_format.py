@@ -201,8 +201,9 @@ def test_the_tt01_form_names_its_questions_by_their_legal_numbers() -> None:
         (3, "Số lần phải liên hệ với nơi tiếp nhận hồ sơ để hoàn thiện hồ sơ TTHC"),
         (4, "Số lượng cơ quan, đơn vị, tổ chức phải liên hệ để hoàn thiện hồ sơ TTHC"),
         (7, "Thái độ của cán bộ, công chức, viên chức khi hướng dẫn lập hồ sơ, tiếp nhận hồ sơ và giải quyết TTHC"))]
-    report = sample_report() | {"instruments": [{"code": "tt01_2018", "version": "2018.1", "responses": 40,
-                                                 "label": "Chỉ số theo Thông tư 01/2018/TT-VPCP", "criteria": criteria}]}
+    form = {"code": "tt01_2018", "version": "2018.1", "responses": 40, "label": "Chỉ số theo Thông tư 01/2018/TT-VPCP",
+            "criteria": criteria}
+    report = sample_report() | {"instruments": [form]}
     view = build_view(report, ward(), template_for(ward(), DEFAULT_CONFIG_DIR), number_=3, issue_date=date(2023, 3, 6),
                       public_url="https://hailong.example.vn/cong-khai/PHUHOI", parent_name="")
     rows = view.instruments[0].rows
