@@ -87,8 +87,10 @@ def _dossier_counts(scope: Scope, dissatisfied: DissatisfiedKeys, group: Any) ->
     late = and_(resolved, d.due_local_date.is_not(None), d.returned_local_date > d.due_local_date)
     in_progress = or_(d.returned_local_date.is_(None), d.returned_local_date > end)
     overdue = and_(in_progress, d.due_local_date.is_not(None), d.due_local_date < scope.as_of)
-    negative = exists(select(Answer.id).join(Response, Response.id == Answer.response_id)
-                      .where(Response.dossier_id == d.id, dissatisfied_answer(dissatisfied)))
+    # QĐ 766: "không hài lòng hoặc có phản ánh, kiến nghị": a dissatisfied answer, or a comment asking for action
+    negative = or_(exists(select(Answer.id).join(Response, Response.id == Answer.response_id)
+                          .where(Response.dossier_id == d.id, dissatisfied_answer(dissatisfied))),
+                   exists(select(Response.id).where(Response.dossier_id == d.id, Response.follow_up.is_(True))))
     rated = exists(select(Response.id).where(Response.dossier_id == d.id))
     several = select(func.count(func.distinct(Response.instrument_code))).where(
         Response.dossier_id == d.id).scalar_subquery() > 1

@@ -175,12 +175,15 @@ def rebuild_events(connection: Connection) -> None:
                                 f"GROUP BY {grouped}"))
 
 
-def recount_dossiers(connection: Connection) -> None:
-    """Set each dossier's ``responses`` and ``negative_responses`` from its stored responses (their
-    ``negative`` flags must be right), then rebuild the events. Only dossiers whose counts are wrong are
+def recount_dossiers(connection: Connection, *, follow_up: bool = True) -> None:
+    """Set each dossier's ``responses`` and ``negative_responses`` (dissatisfied, or asking for action: QĐ 766's
+    "không hài lòng hoặc có phản ánh, kiến nghị") from its stored responses (their ``negative`` and ``follow_up``
+    flags must be right; without ``follow_up``, for the migration that ran before the flag existed, the negative
+    flag alone), then rebuild the events. Only dossiers whose counts are wrong are
     written, so the triggers do little work before the table is rebuilt anyway."""
     counts = ("SELECT dossier_id, COUNT(*) AS responses, "
-              "SUM(CASE WHEN negative THEN 1 ELSE 0 END) AS negative_responses "
+              f"SUM(CASE WHEN {'negative OR follow_up' if follow_up else 'negative'} THEN 1 ELSE 0 END) "
+              "AS negative_responses "
               "FROM response WHERE dossier_id IS NOT NULL GROUP BY dossier_id")
     connection.execute(text(
         f"UPDATE dossier SET responses = c.responses, negative_responses = c.negative_responses "

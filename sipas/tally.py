@@ -201,7 +201,10 @@ def counts_of(response: Mapping[str, Any], answers: Sequence[AnswerValues], tz: 
     answer_rows.sort(key=itemgetter(*ANSWER_KEY))
     response_rows.sort(key=itemgetter(*RESPONSE_KEY))
     dossier_id = response["dossier_id"]
-    dossier = ({"dossier": dossier_id, "added": sign, "added_negative": sign * negative}
+    # the dossier's "negative" count is QĐ 766's "không hài lòng hoặc có phản ánh, kiến nghị": a dissatisfied answer
+    # or a comment asking for action (``follow_up``, which the first implies)
+    dossier = ({"dossier": dossier_id, "added": sign,
+                "added_negative": sign * int(bool(negative or response.get("follow_up")))}
                if dossier_id is not None else None)
     return Counts(answer_rows, response_rows, dossier)
 

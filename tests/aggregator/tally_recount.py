@@ -38,7 +38,7 @@ def recount(session: Session, catalogue: Catalogue, tz: tzinfo) -> dict[str, Cou
                 answers[(*key, a.criterion_code, a.option_code or "", a.points)] += 1
         if r.dossier_id is not None:
             dossiers[(r.dossier_id, "responses")] += 1
-            dossiers[(r.dossier_id, "negative")] += int(negative)
+            dossiers[(r.dossier_id, "negative")] += int(follow_up)  # QĐ 766: dissatisfied or asking for action
         flags[(r.id,)] = int(negative)
         flags[(r.id, "follow_up")] = int(follow_up)
     return {"answers": _nonzero(answers), "responses": _nonzero(responses), "dossiers": _nonzero(dossiers),

@@ -266,6 +266,22 @@ def test_a_district_return_rate_needs_the_handed_out_figure_of_every_ward_with_b
                                                                                                  "by_field")
 
 
+def test_the_766_ratio_counts_a_rating_that_carries_a_petition(session: Session, catalogue: Catalogue) -> None:
+    """QĐ 766: "Số hồ sơ không hài lòng hoặc có phản ánh, kiến nghị …, quá hạn" (domain notes §2.4). A dossier rated
+    "Rất hài lòng" throughout whose comment asks for action counted as satisfied (100 % where 50 % is right)."""
+    unit = create_unit(session)
+    praised, petitioned = (create_dossier(session, unit, received_at=local(2026, 2, 2, 8),
+                                          due_at=local(2026, 2, 6, 17), returned_at=local(2026, 2, 5, 9))
+                           for _ in range(2))
+    create_response(session, catalogue, unit, dossier=praised, submitted_at=local(2026, 2, 5, 10), now=NOW)
+    asked = create_response(session, catalogue, unit, dossier=petitioned, submitted_at=local(2026, 2, 5, 11), now=NOW,
+                            comment="Kiến nghị trả kết quả đúng hẹn, phải đi lại nhiều lần")
+    assert asked.follow_up and not asked.negative
+    for recount in (False, True):
+        ratio = report_of(session, catalogue, unit, recount=recount)["satisfaction_766"]
+        assert ratio == {"total_dossiers": 2, "unsatisfied_or_late": 1, "percent": 50.0}, recount
+
+
 def _paper():  # type: ignore[no-untyped-def]
     from sipas.models import ResponseChannel
 

@@ -45,7 +45,9 @@ def upgrade() -> None:
                         'handling', name='uq_dossier_event_tally_key')
     )
     bind = op.get_bind()
-    recount_dossiers(bind)  # from response.negative (core_0018), then every dossier's events
+    # from response.negative (core_0018), then every dossier's events; response.follow_up comes with core_0021,
+    # whose rebuild counts it (core_0025 for databases past it)
+    recount_dossiers(bind, follow_up=False)
     install_triggers(bind)
     op.drop_table('dossier_tally')
 
