@@ -7,15 +7,19 @@ ones, sends interrupted by a crash, and erasing phone numbers nobody needs any m
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
+from pathlib import Path
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sipas.audit import audit
+from sipas.catalogue import Catalogue, load_catalogue
+from sipas.clock import local_date
 from sipas.models import Dossier, DossierContact, Response, Unit
 from sipas.settings import Settings
 from sms_gateway.links import issue_link
@@ -79,12 +83,37 @@ def candidates(session: Session, sms: SmsSettings, *, now: datetime) -> list[Dos
     return chosen
 
 
+SMS_FORM = "hue12"  # the form of SMS invitations (domain notes §2.1) when the unit's own does not fit a reply
+
+
+@functools.lru_cache(maxsize=4)
+def _catalogue(config_dir: Path) -> Catalogue:
+    """The criteria files, read once per process (as the app reads them at start-up)."""
+    return load_catalogue(config_dir)
+
+
+def sms_form(catalogue: Catalogue | None, code: str | None, day: date) -> str:
+    """The form an SMS invitation asks for: the unit's own when an SMS reply can answer every question of it as
+    the reply texts describe (1 = Rất hài lòng, 2 = Hài lòng, 3 = Không hài lòng: three options on the
+    satisfaction scale), else ``SMS_FORM``. A kiosk on quay4 (its questions 3 and 4 are not on that scale) made SMS
+    replies store "không hài lòng" as "Phức tạp"."""
+    if not code or catalogue is None:
+        return code or SMS_FORM
+    try:
+        form = catalogue.current(code, day)
+    except LookupError:  # KeyError too: a form withdrawn from the files
+        return SMS_FORM
+    fits = all(c.satisfaction and len(c.options) == 3 for c in form.citizen_criteria)
+    return code if fits else SMS_FORM
+
+
 def create_invitation(session: Session, dossier: Dossier, sms: SmsSettings, *, now: datetime,
-                      tz: tzinfo) -> Invitation | None:
-    """One invitation (and its short link) for a dossier; None if another process made it first."""
+                      tz: tzinfo, catalogue: Catalogue | None = None) -> Invitation | None:
+    """One invitation (and its short link) for a dossier; None if another process made it first. Without
+    ``catalogue`` the unit's form is taken as it is."""
     contact = dossier.contact
     assert contact is not None
-    instrument = dossier.unit.default_instrument or "hue12"
+    instrument = sms_form(catalogue, dossier.unit.default_instrument, local_date(now, tz))
     expires_at = now + timedelta(days=sms.expiry_days)
     status = InvitationStatus.OPTED_OUT if is_opted_out(session, contact.phone_hash) else InvitationStatus.PENDING
     try:
@@ -104,10 +133,11 @@ def create_invitation(session: Session, dossier: Dossier, sms: SmsSettings, *, n
     return invitation
 
 
-def create_due_invitations(session: Session, sms: SmsSettings, *, now: datetime, tz: tzinfo) -> int:
+def create_due_invitations(session: Session, sms: SmsSettings, *, now: datetime, tz: tzinfo,
+                           catalogue: Catalogue | None = None) -> int:
     created = 0
     for dossier in candidates(session, sms, now=now):
-        if create_invitation(session, dossier, sms, now=now, tz=tz) is not None:
+        if create_invitation(session, dossier, sms, now=now, tz=tz, catalogue=catalogue) is not None:
             created += 1
     return created
 
@@ -196,7 +226,8 @@ def bookkeeping(session: Session, settings: Settings, sms: SmsSettings, *, now: 
     done.answered = mark_answered(session, now=now)
     done.interrupted = fail_interrupted(session, now=now)
     done.expired = expire(session, now=now)
-    done.created = create_due_invitations(session, sms, now=now, tz=settings.tz)
+    done.created = create_due_invitations(session, sms, now=now, tz=settings.tz,
+                                          catalogue=_catalogue(settings.config_dir))
     session.flush()
     done.erased = erase_closed_phones(session, sms, now=now)
     prune(session, now=now)

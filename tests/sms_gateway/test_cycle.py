@@ -357,3 +357,14 @@ def test_a_rating_with_another_instrument_still_closes_the_invitation(app, sessi
     session.commit()
     cycle(app, settings, provider, local(2026, 1, 9, 12, 0))
     assert invitations(session)[0].status is InvitationStatus.ANSWERED and len(provider.sent) == 1
+
+
+def test_an_sms_invitation_asks_for_a_form_an_sms_reply_can_answer(app, session, settings, provider):
+    """A ward whose kiosk uses quay4 (its questions 3 and 4 are not on the satisfaction scale) still invites by SMS
+    to hue12, the domain's form for SMS: the reply texts say "1=Rat hai long 2=Hai long 3=Khong hai long" and an
+    example of twelve digits, so a quay4 invitation stored "khong hai long" as "Phức tạp" and refused the example."""
+    quay4, hue12 = create_unit(session, default_instrument="quay4"), create_unit(session)
+    returned(session, quay4)
+    returned(session, hue12, phone="+84987654321")
+    cycle(app, settings, provider, local(2026, 1, 7, 10, 0))
+    assert [(i.unit_id, i.instrument_code) for i in invitations(session)] == [(quay4.id, "hue12"), (hue12.id, "hue12")]
