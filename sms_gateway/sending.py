@@ -198,7 +198,8 @@ def run_cycle(database: Database, settings: Settings, *, now: datetime, provider
             summary.add("sms_off_waiting", _waiting_for_zalo(session, sms_off, now))
     # Batch after batch until nothing is due: 10,000 invitations due at 07:00 go out in this cycle, not
     # 200 a minute. Each message is still claimed on its own, so a second sender changes nothing.
-    deadline = time.monotonic() + CYCLE_BUDGET_SECONDS
+    started = time.monotonic()
+    deadline = started + CYCLE_BUDGET_SECONDS
     tried: set[tuple[int, MessageKind]] = set()
     zalo_down = False
     sent: list[tuple[str, Claim, SendResult]] = []  # taken by the provider, recorded once per batch
@@ -212,6 +213,10 @@ def run_cycle(database: Database, settings: Settings, *, now: datetime, provider
             if not due:
                 break
             for invitation_id, kind in due:
+                # the window closes during a cycle too (it sends for up to CYCLE_BUDGET_SECONDS): 22:00 is 22:00
+                if not in_window(now + timedelta(seconds=time.monotonic() - started), sms, settings.tz):
+                    summary.add("quiet_hours")
+                    return summary
                 tried.add((invitation_id, kind))
                 chosen = route(database, settings, zalo, provider, invitation_id, kind, now, summary)
                 if chosen is None or (zalo_down and chosen is zalo):

@@ -368,3 +368,27 @@ def test_an_sms_invitation_asks_for_a_form_an_sms_reply_can_answer(app, session,
     returned(session, hue12, phone="+84987654321")
     cycle(app, settings, provider, local(2026, 1, 7, 10, 0))
     assert [(i.unit_id, i.instrument_code) for i in invitations(session)] == [(quay4.id, "hue12"), (hue12.id, "hue12")]
+
+
+def test_no_message_goes_to_the_provider_after_22_00(app, session, settings, monkeypatch):
+    """Domain notes §6: send between 07:00 and 22:00 only. The window was checked once at the start of a cycle,
+    which then sent for up to 50 seconds (each provider call up to its timeout): a cycle started at 21:59:57 sent
+    every message due."""
+    import sms_gateway.sending as sending
+
+    clock = [1000.0]
+    monkeypatch.setattr(sending.time, "monotonic", lambda: clock[0])
+
+    class OneSecondEach(RecordingProvider):
+        def send(self, to_e164, body, **kwargs):  # type: ignore[no-untyped-def]
+            clock[0] += 1.0
+            return super().send(to_e164, body, **kwargs)
+
+    unit = create_unit(session)
+    for n in range(8):
+        returned(session, unit, phone=f"+8491234{n:04d}")
+    provider = OneSecondEach()
+    summary = cycle(app, settings, provider, local(2026, 1, 7, 21, 59) + timedelta(seconds=57))
+    assert len(provider.sent) == 3 and summary.counts.get("quiet_hours") == 1  # at :57, :58 and :59
+    later = cycle(app, settings, provider, local(2026, 1, 8, 7, 0))
+    assert len(provider.sent) == 8 and later.counts.get("invitation_sent") == 5
