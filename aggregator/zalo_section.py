@@ -18,6 +18,7 @@ from aggregator import stats
 from aggregator.labels import decimal_vi, number_vi, percent_vi
 from aggregator.queries import Scope
 from sipas.models import Dossier, ResponseChannel
+from sipas.rounding import mean_half_up
 from sms_gateway.models_zalo import ZaloRating
 
 KEY = "zalo_service_rating"
@@ -48,7 +49,7 @@ def zalo_rating_section(session: Session, scope: Scope) -> dict[str, Any] | None
             not_counted += number
     count = sum(by_star.values())
     shares = stats.largest_remainder([by_star[star] for star in STARS])
-    mean = round(sum(star * n for star, n in by_star.items()) / count, 2) if count else None
+    mean = mean_half_up(sum(star * n for star, n in by_star.items()), count)
     return {
         "instrument": "zalo5", "count": count, "mean_stars": mean, "small_n": stats.is_small_n(count),
         "distribution": [{"stars": star, "n": by_star[star], "percent": float(share),

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sipas.models import Unit
+from sipas.rounding import mean_half_up
 from sipas.text import storable
 from sms_gateway.models import OPEN_STATUSES, Invitation, InvitationStatus
 from sms_gateway.models_zalo import ZaloRating
@@ -133,5 +134,5 @@ def summary(session: Session, unit_ids: list[int], start: datetime, end: datetim
                                                     ZaloRating.submitted_at >= start, ZaloRating.submitted_at < end)
         .group_by(ZaloRating.rate)).all())
     total = sum(rows.values())
-    average = round(sum(rate * n for rate, n in rows.items()) / total, 2) if total else None
+    average = mean_half_up(sum(rate * n for rate, n in rows.items()), total)
     return RatingSummary(total, average, {star: int(rows.get(star, 0)) for star in range(1, 6)})

@@ -164,3 +164,14 @@ def test_a_citizen_who_rated_in_zalo_gets_no_reminder(app, client, session, sett
     sms = RecordingProvider()
     run_cycle(database, settings, now=later, provider=sms, zalo=provider_at(database, settings, later))
     assert sms.sent == [] and len(zns.messages) == 1
+
+
+def test_the_mean_of_the_stars_rounds_half_up(session) -> None:  # type: ignore[no-untyped-def]
+    """33 stars from 8 ratings is 4,125: 4,13 as a Vietnamese document rounds it (Python's round gave 4,12)."""
+    unit = rating_unit(session)
+    dossier = create_dossier(session, unit, received_at=NOW - timedelta(days=3), returned_at=NOW)
+    for n, rate in enumerate((4, 4, 4, 5, 5, 3, 4, 4)):
+        session.add(ZaloRating(unit_id=unit.id, dossier_id=dossier.id, msg_id=f"m{n}", instrument_version="2026.1",
+                               rate=rate, submitted_at=NOW, counted=True, source="event"))
+    session.commit()
+    assert summary(session, [unit.id], NOW - timedelta(days=1), NOW + timedelta(days=1)).average == 4.13
