@@ -142,6 +142,22 @@ def login(session: Session, username: str, password: str, *, client: str, now: d
     return LoginOutcome(user)
 
 
+def check_current_password(session: Session, user: User, password: str, *, client: str, now: datetime,
+                           max_failures: int, window: timedelta) -> LoginOutcome:
+    """The current password typed to change it, limited and audited as a login is (the same counters): a console
+    left open, or a stolen session, is no way to try passwords without end."""
+    limits = login_limits(user.username, client, max_failures=max_failures, window=window)
+    if not take_all(session, limits, now):
+        return LoginOutcome(None, throttled=True)
+    if not check_password_hash(user.password_hash, password):
+        audit(session, "user.password_check_failed", actor=user.username, subject=user.username,
+              client=client[:100])
+        return LoginOutcome(None)
+    for limit in limits:
+        refund(session, limit, now)
+    return LoginOutcome(user)
+
+
 def account_key(username: str) -> str:
     """Hashed: a username of any length or content fits the key column and is never stored as typed."""
     return f"login:{hashlib.sha256(username.strip().lower().encode('utf-8', 'replace')).hexdigest()}:"

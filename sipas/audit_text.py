@@ -65,6 +65,7 @@ SENTENCES: dict[str, str | Callable[[Details], str]] = {
     "user.created": "tạo tài khoản",
     "user.login": "đăng nhập",
     "user.login_failed": "đăng nhập sai mật khẩu",
+    "user.password_check_failed": "nhập sai mật khẩu hiện tại khi đổi mật khẩu",
     "user.logout": "đăng xuất",
     "user.password_changed": "tự đổi mật khẩu",
     "user.password_reset": "đặt lại mật khẩu",

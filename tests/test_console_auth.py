@@ -44,6 +44,33 @@ def test_wrong_password_then_lockout_after_repeated_failures(client, session):
     assert "quá nhiều lần" in locked.get_data(as_text=True)
 
 
+@pytest.mark.usefixtures("one_login_instant")
+def test_the_current_password_is_limited_and_audited_as_a_login(client, session):
+    """docs/accounts.md: the password page asks for the current password "so a console left open cannot be used to
+    take the account over". It took guesses without end and audited none; now it counts them with the login's."""
+    from sipas.models import AuditEvent
+
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit, username="hoa")
+    session.commit()
+    login(client, clerk)
+    token = _csrf(client, "/console/password")
+
+    def change(current):  # type: ignore[no-untyped-def]
+        return client.post("/console/password", data={"csrf_token": token, "current": current,
+                                                       "new": "mat-khau-moi-123", "confirm": "mat-khau-moi-123"})
+
+    assert [change(f"doan-sai-{i}").status_code for i in range(5)] == [422] * 5  # as many as a login allows
+    locked = change(PASSWORD)
+    assert locked.status_code == 429 and "quá nhiều lần" in locked.get_data(as_text=True)
+    session.expire_all()
+    failed = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.password_check_failed")).all()
+    assert len(failed) == 5 and {e.subject for e in failed} == {"hoa"}
+    refused = client.post("/console/login", data={"username": "hoa", "password": PASSWORD,
+                                                  "csrf_token": _csrf(client)})
+    assert refused.status_code == 429  # the same counters: this client's guesses at hoa are used up
+
+
 def test_console_pages_need_a_login_and_redirect_back(client):
     response = client.get("/console/")
     assert response.status_code == 302 and "/console/login?next=/console/" in response.headers["Location"]

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, flash, redirect, render_template, request, url_for
-from werkzeug.security import check_password_hash
 
 from sipas.account_policy import can_grant, can_manage_user, can_reset_password, manageable_users
-from sipas.accounts import change_role, create_user, random_token, set_active, set_password, units_of
+from sipas.accounts import (
+    change_role,
+    check_current_password,
+    create_user,
+    random_token,
+    set_active,
+    set_password,
+    units_of,
+)
 from sipas.audit import audit
+from sipas.clock import utcnow
 from sipas.console import bp
 from sipas.console.auth import actor_name, current_user, login_required, login_user, roles_required
+from sipas.context import get_settings
 from sipas.errors import DomainError
 from sipas.models import Role, Unit, User
 from sipas.storage import db_session
@@ -143,7 +154,17 @@ def change_password():  # type: ignore[no-untyped-def]
         if not request.form.get("current", "") or not request.form.get("new", ""):
             flash("Vui lòng nhập mật khẩu hiện tại và mật khẩu mới.", "error")
             return render_template("console/users/password.html"), 400
-        if not check_password_hash(user.password_hash, request.form.get("current", "")):
+        settings = get_settings()
+        checked = check_current_password(session, user, request.form.get("current", ""),
+                                         client=request.remote_addr or "?", now=utcnow(),
+                                         max_failures=settings.login_max_failures,
+                                         window=timedelta(minutes=settings.login_window_minutes))
+        if checked.user is None:
+            session.commit()  # the attempt counted and audited
+            if checked.throttled:
+                flash(f"Nhập sai mật khẩu quá nhiều lần. Vui lòng thử lại sau {settings.login_window_minutes} phút.",
+                      "error")
+                return render_template("console/users/password.html"), 429
             flash("Mật khẩu hiện tại không đúng.", "error")
             return render_template("console/users/password.html"), 422
         if request.form.get("new", "") != request.form.get("confirm", ""):
