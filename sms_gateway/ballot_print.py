@@ -18,11 +18,11 @@ from sipas.audit import audit
 from sipas.ballot_pdf import SIZE_LABELS, BallotSheet, render_ballots
 from sipas.catalogue import Catalogue, Instrument
 from sipas.clock import local_date, utcnow
-from sipas.console.auth import actor_name, login_required, unit_for_user
+from sipas.console.auth import actor_name, login_required, roles_required, unit_for_user
 from sipas.context import get_catalogue, get_settings
 from sipas.day_input import day_text as shown_day
 from sipas.day_input import parse_day
-from sipas.models import Dossier, Unit
+from sipas.models import Dossier, Role, Unit
 from sipas.settings import Settings
 from sipas.storage import db_session, get_database
 from sms_gateway.blank_ballots import MAX_BLANK_BALLOTS
@@ -73,9 +73,21 @@ def ballot_print_page(unit: Unit, *, error: str | None = None, status: int = 200
                            error=error), status
 
 
-@bp.route("/<unit_code>/ballots.pdf", endpoint="ballot_pdf", methods=["GET", "POST"])
+@bp.get("/<unit_code>/ballots.pdf", endpoint="ballot_pdf")
 @login_required
 def ballot_pdf(unit_code: str):  # type: ignore[no-untyped-def]
+    """Blank ballots (a GET writes nothing: every role)."""
+    return _ballot_pdf(unit_code)
+
+
+@bp.post("/<unit_code>/ballots.pdf", endpoint="ballot_day_pdf")
+@roles_required(Role.ADMIN, Role.CLERK)  # a day's ballots issue the dossiers' rating links: a leader only reads
+def ballot_day_pdf(unit_code: str):  # type: ignore[no-untyped-def]
+    """A ballot with a QR per dossier returned on ``date``."""
+    return _ballot_pdf(unit_code)
+
+
+def _ballot_pdf(unit_code: str):  # type: ignore[no-untyped-def]
     """``instrument`` (default: the unit's form), ``version`` (default: in effect today), ``size`` (a5|a4), then
     ``copies`` blank ballots (default 1; a GET: nothing is written) or ``date``: a ballot with a QR per dossier
     returned that day (a POST: it issues the dossiers' links and is audited; a GET never writes)."""

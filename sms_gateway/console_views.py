@@ -11,11 +11,11 @@ from flask import Blueprint, abort, render_template, request, url_for
 
 from sipas.audit import audit
 from sipas.clock import local_date, utcnow
-from sipas.console.auth import actor_name, allowed_units, login_required, unit_for_user
+from sipas.console.auth import actor_name, allowed_units, login_required, roles_required, unit_for_user
 from sipas.context import get_settings
 from sipas.day_input import parse_day
 from sipas.dossiers import find_dossier
-from sipas.models import Dossier, Unit
+from sipas.models import Dossier, Role, Unit
 from sipas.storage import db_session, get_database
 from sms_gateway.slips import SIZES, SlipBatch, is_rated, returned_on, slips_for
 
@@ -62,7 +62,7 @@ def slips_form(unit_code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<unit_code>/slip")
-@login_required
+@roles_required(Role.ADMIN, Role.CLERK)  # it issues the dossiers' rating links: a leader only reads
 def slip(unit_code: str):  # type: ignore[no-untyped-def]
     """The printable slip of one returned dossier (issues its QR link on first print)."""
     unit = unit_for_user(unit_code)
@@ -79,7 +79,7 @@ def slip(unit_code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/<unit_code>/slips/day")
-@login_required
+@roles_required(Role.ADMIN, Role.CLERK)  # it issues the dossiers' rating links: a leader only reads
 def slips_day(unit_code: str):  # type: ignore[no-untyped-def]
     """Slips for every dossier the unit returned on a local date (already rated ones are listed, not printed)."""
     unit = unit_for_user(unit_code)

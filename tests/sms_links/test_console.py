@@ -230,3 +230,25 @@ def test_slip_is_refused_for_a_dossier_not_yet_returned(client, session):
     html = client.get(f"/console/sms/{unit.code}/slip", query_string={"dossier": pending.code}).get_data(as_text=True)
     assert f"Chưa trả kết quả, chưa thể đánh giá: {pending.code}" in html
     assert '<section class="slip"' not in html
+
+
+def test_a_leader_reads_but_issues_no_rating_link(client, session):
+    """A leader only reads (docs/accounts.md): the slip pages and a day's ballots issue each returned dossier's
+    rating link, which a leader could then spend; the blank ballots already said "a leader only views"."""
+    unit = create_unit(session)
+    create_dossier(session, unit, received_at=local(2026, 1, 5), returned_at=local(2026, 1, 6))
+    leader = create_clerk(session, unit, role=Role.LEADER)
+    session.commit()
+    login(client, leader)
+    listing = client.get(f"/console/sms/{unit.code}/slips", query_string={"date": "2026-01-06"})
+    assert listing.status_code == 200 and "/slip?" not in listing.get_data(as_text=True)  # no button it cannot use
+    assert client.get(f"/console/sms/{unit.code}/slips/day", query_string={"date": "2026-01-06"}).status_code == 403
+    assert client.get(f"/console/sms/{unit.code}/slip", query_string={"dossier": "x"}).status_code == 403
+    token = csrf_token(client.get(f"/console/sms/{unit.code}/ballots").get_data(as_text=True))
+    day = client.post(f"/console/sms/{unit.code}/ballots.pdf", data={"csrf_token": token, "date": "06/01/2026"})
+    assert day.status_code == 403
+    blank = client.get(f"/console/sms/{unit.code}/ballots.pdf", query_string={"copies": "1"})
+    assert blank.status_code == 200 and blank.data.startswith(b"%PDF")  # a blank form writes nothing: allowed
+    session.expire_all()
+    assert session.scalars(select(ShortLink)).all() == []
+    assert session.scalars(select(AuditEvent).where(AuditEvent.action.startswith("qr."))).all() == []
