@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from sipas.driver_statements import DriverStatement
@@ -73,6 +73,13 @@ def take_all(session: Session, limits: list[Limit], now: datetime) -> bool:
     """Take one attempt from every limit (all are counted, so a blocked client keeps being counted)."""
     results = [take(session, limit, now) for limit in limits]
     return all(results)
+
+
+def exhausted(session: Session, limit: Limit, now: datetime) -> bool:
+    """Whether ``limit`` is used up in the current window (a read: nothing is counted)."""
+    count = session.scalar(select(ThrottleCounter.count).where(ThrottleCounter.key == limit.key[:200],
+                                                               ThrottleCounter.bucket == _bucket(limit, now)))
+    return count is not None and count >= limit.count
 
 
 def refund(session: Session, limit: Limit, now: datetime) -> None:

@@ -79,6 +79,10 @@ def _message(kind: str, status: int, link: ShortLink | None = None) -> Response:
     return _page("sms/phone_message.html", status, kind=kind, link=link)
 
 
+#: what a dossier code typed on a blank ballot may find: none, one not yet returned, one rated already
+DOSSIER_MISSES = frozenset({"unknown_dossier", "not_returned", "already_rated"})
+
+
 def _spent_kind(link: ShortLink) -> str:
     """"used" when this link carried the rating; "rated" when the dossier was rated elsewhere (kiosk, paper,
     another link): the citizen never used the link, so telling them it was used would be wrong."""
@@ -143,6 +147,10 @@ def submit(code: str):  # type: ignore[no-untyped-def]
     if not _token_ok(link):
         return _token_refused()
     session, settings, now = db_session(), get_settings(), utcnow()
+    client = request.remote_addr or "?"
+    blank = link.dossier_id is None  # the citizen types the dossier code: its misses count as wrong link codes
+    if blank and link_throttle.over_limit(session, settings, client, now):
+        return _message("throttled", 429)
     wants_json = request.is_json
     body = (request.get_json(silent=True) or {}) if wants_json else {}
     if not isinstance(body, dict):
@@ -169,6 +177,11 @@ def submit(code: str):  # type: ignore[no-untyped-def]
         else:
             session.rollback()
         log.info("link submit refused: %s (dossier %s)", exc.code, _dossier_label(link))
+        if blank and exc.code in DOSSIER_MISSES:
+            throttled = link_throttle.count_miss(session, settings, client, now)
+            session.commit()
+            if throttled:
+                return _message("throttled", 429)
         if wants_json:
             return jsonify(exc.to_dict()), exc.http_status, NO_STORE
         if isinstance(exc, LinkUsed):

@@ -134,3 +134,20 @@ def test_an_empty_code_is_anonymous_only_where_the_unit_allows_it(client, sessio
     assert stored.dossier_id is None and stored.unit_id == open_unit.id and stored.channel is ResponseChannel.QR
     assert session.get(ShortLink, open_link.id).response_id == stored.id
     assert session.scalar(select(func.count()).select_from(ShortLink).where(ShortLink.used_at.is_not(None))) == 1
+
+
+def test_a_blank_ballot_is_no_way_to_try_dossier_codes_without_end(client, session, catalogue) -> None:
+    """A photographed blank ballot asked for dossier codes without limit (the sheet stays usable after a refused
+    code), so a day's sequential codes could be tried one by one until a neighbour's dossier was rated. A code that
+    finds no dossier to rate counts as a wrong link code does (30 a client in 15 minutes)."""
+    unit = create_unit(session)
+    target = create_dossier(session, unit, code="000.00.20.H57-260106-0137")
+    link = _blank_link(session, unit)
+    token = csrf_token(client.get(f"/r/{link.code}").get_data(as_text=True))
+    misses = [_rate(client, catalogue, link.code, f"000.00.20.H57-260106-{n:04d}", token=token).status_code
+              for n in range(1, 41)]
+    assert misses[:30] == [422] * 30 and set(misses[30:]) == {429}  # 30 misses, then every code is refused
+    assert _rate(client, catalogue, link.code, target.code, token=token).status_code == 429
+    assert _responses(session) == []
+    fresh(session)
+    assert session.get(ShortLink, link.id).used_at is None  # the sheet itself is not spent
