@@ -84,12 +84,19 @@ def _checked_rows(worksheet: object) -> Iterator[tuple[int, Row]]:
             if any(isinstance(v, str) and len(v) > MAX_CELL_CHARS for v in row):
                 raise _too_long(number)
             # "_x0000_" escapes decode to NUL, which no database column holds: drop it like Excel shows it.
-            yield number, tuple(v.replace("\x00", "") if isinstance(v, str) and "\x00" in v else v for v in row)
+            yield number, tuple(_text(v) if isinstance(v, str) and not v.isascii() else v for v in row)
     except ImportFileError:
         raise
     except Exception as exc:  # openpyxl raises many kinds (XML, value, key errors) on a damaged sheet
         raise ImportFileError("Tệp Excel bị hỏng: không đọc được hết các dòng.",
                               detail=f"xlsx rows: {type(exc).__name__}") from exc
+
+
+def _text(value: str) -> str:
+    """A cell's text as the CSV readers give it: NFC (Vietnamese typed as decomposed marks, "Unicode tổ hợp" in
+    Unikey or a Mac, is the same text: one field, not two) and without NUL."""
+    value = value.replace("\x00", "")
+    return value if unicodedata.is_normalized("NFC", value) else unicodedata.normalize("NFC", value)
 
 
 def _too_long(number: int) -> ImportFileError:
@@ -108,7 +115,7 @@ def _decode(data: bytes) -> str:
 def _decode_text(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return data.decode("utf-16")
+            return unicodedata.normalize("NFC", data.decode("utf-16"))
         except UnicodeDecodeError as exc:
             raise ImportFileError("Tệp UTF-16 bị hỏng.", detail=f"utf-16: {exc.reason}") from exc
     if data.startswith(b"\xef\xbb\xbf"):

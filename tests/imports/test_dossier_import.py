@@ -239,3 +239,21 @@ def test_excel_unicode_text_and_a_workbook_whose_first_sheet_is_a_cover_page(ses
     workbook.save(buffer)
     report = run_dossiers(session, unit, buffer.getvalue())
     assert (report.created, report.sheet, report.columns["code"]) == (1, "Dữ liệu", "Mã hồ sơ")
+
+
+def test_decomposed_vietnamese_is_the_same_text_whatever_the_file_format(session) -> None:  # type: ignore[no-untyped-def]
+    """Vietnamese typed with combining marks ("Unicode tổ hợp" in Unikey, a Mac) was normalised from UTF-8 and
+    Windows-1258 CSVs only: from an XLSX or a UTF-16 file "Hộ tịch" became a second field (two rows of Biểu II.06a),
+    and a re-import of the same data from another format counted as an update."""
+    import unicodedata
+
+    unit = create_unit(session)
+    session.commit()
+    decomposed = unicodedata.normalize("NFD", "Hộ tịch")
+    run_dossiers(session, unit, csv_bytes([DOSSIER_HEADER, dossier_row("N1", field=decomposed)]), "a.csv")
+    run_dossiers(session, unit, xlsx([DOSSIER_HEADER, dossier_row("N2", field=decomposed)]))
+    utf16 = csv_bytes([DOSSIER_HEADER, dossier_row("N3", field=decomposed)]).decode("utf-8-sig").encode("utf-16")
+    run_dossiers(session, unit, utf16, "c.csv")
+    session.expire_all()
+    assert set(session.scalars(select(Dossier.field))) == {"Hộ tịch"}
+    assert run_dossiers(session, unit, xlsx([DOSSIER_HEADER, dossier_row("N1", field=decomposed)])).unchanged == 1
