@@ -83,6 +83,9 @@ def dossier_input(body: Body, code: str, existing: Dossier | None, tz: tzinfo,
             raise ValidationError("Ngày tiếp nhận không được để trống.", field="received_at", detail="null")
         assert existing is not None
         received_at = existing.received_at
+    elif received_at > utcnow() + RETURNED_SLACK:
+        raise ValidationError("Ngày tiếp nhận chưa đến: không thể ghi nhận hồ sơ tiếp nhận trong tương lai.",
+                              field="received_at", detail="received_at in the future")
     due_at, due_date_only = body.timestamp("due_at", tz)
     returned_at, returned_date_only = body.timestamp("returned_at", tz)
     if returned_at is not None and returned_at > utcnow() + RETURNED_SLACK:

@@ -76,6 +76,13 @@ def test_a_consent_time_in_the_future_is_refused(api: Api) -> None:
     assert response.status_code == 422 and response.json["error"]["field"] == "sms_consent_at"
 
 
+def test_a_receipt_in_the_future_is_refused_as_the_file_import_refuses_it(api: Api) -> None:
+    """A dossier "received" in 2031 was stored (201) and counted in a report years ahead."""
+    response = api.post("/dossiers", {"code": "HS-F", "received_at": "2031-01-05T09:00:00+07:00"})
+    assert response.status_code == 422 and response.json["error"]["field"] == "received_at"
+    assert "chưa đến" in response.json["error"]["message"]
+
+
 def test_a_changed_number_loses_the_old_consent(api: Api, session) -> None:
     base = {"code": "HS-4", "received_at": "2026-01-05T08:00:00+07:00"}
     assert api.post("/dossiers", {**base, "phone": "0912345678", "sms_consent": True}).status_code == 201
