@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from sipas.audit import audit
@@ -108,6 +109,12 @@ def apply_dossier(
     if dossier is not None and dossier.returned_at is not None and data.returned_at is None and is_rated(session,
                                                                                                        dossier):
         raise ValidationError(UNRETURN_RATED, field="returned_at", detail="dossier already rated")
+    if dossier is not None and dossier.id is not None and data.returned_at is not None \
+            and data.returned_at != dossier.returned_at:
+        rated_on = first_rating_days(session, [dossier.id], tz).get(dossier.id)
+        if rated_on is not None and local_date(data.returned_at, tz) > rated_on:
+            raise ValidationError(return_after_rating(rated_on), field="returned_at",
+                                  detail="returned after the dossier's first rating")
     if dossier is None:
         dossier = Dossier(unit_id=unit.id, code=data.code, created_at=now, updated_at=now)
         session.add(dossier)
@@ -137,6 +144,21 @@ def apply_dossier(
 
 CONSENT_WITHOUT_PHONE = "Chưa có số điện thoại nên không thể ghi nhận đồng ý nhận tin nhắn."
 UNRETURN_RATED = "Hồ sơ đã được đánh giá nên không thể bỏ trống ngày trả kết quả."
+
+
+def return_after_rating(rated_on: date) -> str:
+    """The refusal of a return day later than the dossier's first rating (a rating needs the result returned)."""
+    return (f"Hồ sơ đã được đánh giá ngày {rated_on:%d/%m/%Y}: ngày trả kết quả không thể sau ngày đánh giá "
+            "đầu tiên.")
+
+
+def first_rating_days(session: Session, dossier_ids: Collection[int], tz: tzinfo) -> dict[int, date]:
+    """The local day of each rated dossier's first rating."""
+    if not dossier_ids:
+        return {}
+    rows = session.execute(select(Response.dossier_id, func.min(Response.submitted_at))
+                           .where(Response.dossier_id.in_(list(dossier_ids))).group_by(Response.dossier_id))
+    return {int(dossier_id): local_date(first, tz) for dossier_id, first in rows}
 
 
 def is_rated(session: Session, dossier: Dossier) -> bool:

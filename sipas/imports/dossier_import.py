@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from sipas.audit import audit
-from sipas.dossiers import UNRETURN_RATED, DossierInput
+from sipas.clock import local_date
+from sipas.dossiers import UNRETURN_RATED, DossierInput, first_rating_days, return_after_rating
 from sipas.errors import ValidationError
 from sipas.imports import staging
 from sipas.imports.cells import RowCollector, code_text, consent_value, is_blank, phone_value
@@ -254,7 +255,7 @@ def _stage_file(session: Session, unit: Unit, data: bytes, filename: str, report
     for batch in _parsed_batches(header, columns, report, batch_size, tz=tz, now=now, phone_regions=phone_regions):
         existing = _prefetch(session, unit, [p.data.code for p in batch])
         batch = [_keep_absent_columns(item, existing.get(item.data.code), columns) for item in batch]
-        batch = _check_against_stored(session, batch, existing, report)
+        batch = _check_against_stored(session, batch, existing, report, tz)
         if report.errors and not report.skip_invalid:
             session.commit()
             continue
@@ -294,11 +295,12 @@ def _keep_absent_columns(item: ParsedRow, stored: Dossier | None, columns: dict[
 
 
 def _check_against_stored(session: Session, parsed: list[ParsedRow], existing: dict[str, Dossier],
-                          report: ImportReport) -> list[ParsedRow]:
+                          report: ImportReport, tz: tzinfo) -> list[ParsedRow]:
     """Rules that need the stored dossier, checked before anything is written (so all-or-nothing holds).
 
-    A rated dossier keeps its return date (a row error). A consent needs a phone number, in the row or on
-    record: exports often say "có" on every row, so without a number the consent is simply not recorded.
+    A rated dossier keeps its return date, and it is never moved after the dossier's first rating (row errors).
+    A consent needs a phone number, in the row or on record: exports often say "có" on every row, so without a
+    number the consent is simply not recorded.
     """
     refused: set[int] = set()
 
@@ -318,6 +320,14 @@ def _check_against_stored(session: Session, parsed: list[ParsedRow], existing: d
         rated = session.scalars(select(Response.dossier_id).where(Response.dossier_id.in_(list(unreturning))))
         for dossier_id in set(rated):
             refuse(unreturning[dossier_id], "returned_at", UNRETURN_RATED)
+    moving = {existing[p.data.code].id: p for p in parsed
+              if p.data.code in existing and p.data.returned_at is not None
+              and existing[p.data.code].returned_at is not None
+              and p.data.returned_at > existing[p.data.code].returned_at}  # a later day: ratings may precede it
+    for dossier_id, rated_on in first_rating_days(session, list(moving), tz).items():
+        item = moving[dossier_id]
+        if item.row not in refused and local_date(item.data.returned_at, tz) > rated_on:
+            refuse(item, "returned_at", return_after_rating(rated_on))
     if not refused:
         return parsed
     report.errors.sort(key=lambda e: e.row)

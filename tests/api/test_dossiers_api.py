@@ -213,3 +213,15 @@ def test_logs_and_audit_never_hold_the_phone_number_or_comments(api: Api, sessio
     details = " ".join(str((e.details, e.subject)) for e in session.scalars(select(AuditEvent)))
     for secret in ("912345678", "912 345", "Bí mật"):
         assert secret not in caplog.text and secret not in details
+
+
+def test_a_rated_dossier_is_not_returned_after_its_first_rating(api: Api, session, ward, catalogue):
+    """The same rule as the file import: a rating needs the result returned, so the return day of a rated dossier
+    cannot move past its first rating (it was accepted: 200)."""
+    dossier = create_dossier(session, ward, code="R1", received_at=local(2026, 1, 5), returned_at=local(2026, 1, 7))
+    create_response(session, catalogue, ward, dossier=dossier, instrument="quay4", submitted_at=local(2026, 1, 8))
+    session.commit()
+    moved = api.post("/dossiers", {"code": "R1", "returned_at": "2026-02-20T09:00:00+07:00"})
+    assert moved.status_code == 422 and moved.json["error"]["field"] == "returned_at"
+    assert "08/01/2026" in moved.json["error"]["message"]
+    assert api.post("/dossiers", {"code": "R1", "returned_at": "2026-01-06T09:00:00+07:00"}).status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from sipas.models import Dossier, DossierContact, IntakeChannel
-from tests.factories import create_response, create_unit
+from tests.factories import create_response, create_unit, local
 from tests.imports.helpers import DOSSIER_HEADER, csv_bytes, dossier_row, run_dossiers, xlsx
 
 
@@ -54,6 +54,25 @@ def test_a_rated_dossier_cannot_lose_its_return_date(session, catalogue) -> None
     assert (skipped.updated, len(skipped.errors)) == (1, 1)
     assert _dossier(session, unit, "K3").returned_at is not None
     assert _dossier(session, unit, "K4").returned_at is None
+
+
+def test_a_rated_dossier_is_not_returned_after_its_first_rating(session, catalogue) -> None:
+    """A rating needs the result returned (docs/api.md): a re-import that moved the return day past the rating
+    was accepted and left a rated dossier 'returned' after it was rated. An earlier day, or the same, is fine."""
+    unit = create_unit(session)
+    session.commit()
+    run_dossiers(session, unit, xlsx([DOSSIER_HEADER, dossier_row("R1"), dossier_row("R2")]))  # returned 07/01
+    create_response(session, catalogue, unit, dossier=_dossier(session, unit, "R1"), instrument="quay4",
+                    submitted_at=local(2026, 1, 8, 10), now=local(2026, 3, 1))
+    session.commit()
+    later = xlsx([DOSSIER_HEADER, dossier_row("R1", due="20/01/2026", returned="25/01/2026 09:00")])
+    refused = run_dossiers(session, unit, later)
+    assert [str(e) for e in refused.errors] == [
+        "Dòng 2, cột “Ngày trả kết quả”: Hồ sơ đã được đánh giá ngày 08/01/2026: ngày trả kết quả không thể sau "
+        "ngày đánh giá đầu tiên."]
+    assert _dossier(session, unit, "R1").returned_local_date.isoformat() == "2026-01-07"
+    same_day = run_dossiers(session, unit, xlsx([DOSSIER_HEADER, dossier_row("R1", returned="08/01/2026 09:00")]))
+    assert same_day.updated == 1 and not same_day.errors
 
 
 def test_consent_without_any_phone_number_is_not_recorded(session) -> None:
