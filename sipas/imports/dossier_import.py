@@ -308,6 +308,17 @@ def _check_against_stored(session: Session, parsed: list[ParsedRow], existing: d
         report.errors.append(RowError(item.row, report.columns.get(name, ""), message))
         refused.add(item.row)
 
+    for item in parsed:
+        try:  # the row was checked alone; with the dates kept from the stored dossier it may not hold any more
+            item.data.check()
+        except ValidationError as exc:
+            field = exc.field or "received_at"
+            if field in report.columns:
+                refuse(item, field, exc.message_vi)
+            else:  # a kept date: the row's receipt moved past it
+                refuse(item, "received_at", f"{exc.message_vi.rstrip('.')} (ngày đã lưu của hồ sơ; tệp không có "
+                                            "cột này).")
+    parsed = [p for p in parsed if p.row not in refused]
     for index, item in enumerate(parsed):
         stored = existing.get(item.data.code)
         contact = stored.contact if stored is not None else None

@@ -75,6 +75,21 @@ def test_a_rated_dossier_is_not_returned_after_its_first_rating(session, catalog
     assert same_day.updated == 1 and not same_day.errors
 
 
+def test_a_receipt_moved_past_a_kept_date_is_a_row_error_not_a_crash(session) -> None:
+    """A file without "Ngày hẹn trả"/"Ngày trả kết quả" keeps the stored dates; a row whose receipt moves past them
+    raised an error no one caught: the CLI printed it without a row, a console job failed as "interrupted", and
+    retrying failed alike."""
+    unit = create_unit(session)
+    session.commit()
+    run_dossiers(session, unit, xlsx([DOSSIER_HEADER, dossier_row("K1"), dossier_row("K2")]))  # due 08/01
+    narrow = xlsx([["Mã hồ sơ", "Ngày tiếp nhận"], ["K1", "05/01/2026 08:30"], ["K2", "10/01/2026 08:30"]])
+    report = run_dossiers(session, unit, narrow)
+    assert not report.written and [(e.row, e.column) for e in report.errors] == [(3, "Ngày tiếp nhận")]
+    assert "ngày đã lưu" in report.errors[0].message
+    skipped = run_dossiers(session, unit, narrow, skip_invalid=True)
+    assert skipped.written and [e.row for e in skipped.errors] == [3]
+
+
 def test_consent_without_any_phone_number_is_not_recorded(session) -> None:
     unit = create_unit(session)
     session.commit()
