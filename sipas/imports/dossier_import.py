@@ -26,7 +26,7 @@ from sipas.imports import staging
 from sipas.imports.cells import RowCollector, code_text, consent_value, is_blank, phone_value
 from sipas.imports.dossier_swap import plan_batch, swap
 from sipas.imports.headers import CODE_HEADERS, Header, find_header, header_key
-from sipas.imports.reader import Row, read_sheets
+from sipas.imports.reader import Row, fill_merged_down, read_sheets
 from sipas.imports.report import ImportFileError, ImportReport, RowError
 from sipas.imports.wrong_file import wrong_kind
 from sipas.models import Dossier, DossierContact, DossierStaging, IntakeChannel, Response, Unit
@@ -90,7 +90,7 @@ def read_dossier_file(data: bytes, filename: str, report: ImportReport) -> tuple
                                   detail="no received column")
         report.sheet, report.header_row = sheet.name, header.row
         report.columns = shown
-        return header, columns
+        return replace(header, rows=fill_merged_down(header.rows, sheet.merges())), columns
     raise ImportFileError("Không tìm thấy dòng tiêu đề có cột “Mã hồ sơ” trong 30 dòng đầu của tệp.",
                           detail="no header row")
 

@@ -6,10 +6,11 @@ Row numbers are the ones a person sees in Excel or LibreOffice (1-based, blank r
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from xml.parsers.expat import ExpatError
 
@@ -18,7 +19,7 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from sipas.imports.report import ImportFileError
 from sipas.imports.xlsx_guard import MAX_CELL_CHARS, SpreadsheetTooLarge, check_xlsx
-from sipas.imports.xlsx_rows import load_values, sheet_rows
+from sipas.imports.xlsx_rows import load_values, merged_cells, sheet_rows
 
 Row = tuple[object, ...]
 
@@ -35,6 +36,36 @@ ReadOnlyWorksheet._get_size = lambda self: None  # type: ignore[method-assign]
 class Sheet:
     name: str | None
     rows: Iterator[tuple[int, Row]]
+    #: merged ranges (first row, first column, last row, last column), read when asked: an XLSX sheet's
+    merges: Callable[[], list[tuple[int, int, int, int]]] = lambda: []
+
+
+def fill_merged_down(rows: Iterator[tuple[int, Row]], merges: list[tuple[int, int, int, int]]
+                     ) -> Iterator[tuple[int, Row]]:
+    """Rows with the cells a vertical merge covers given its first cell's value, as the sheet shows them.
+
+    Only the first cell of a merged range holds the value in the file; an export grouped by field merges the
+    "Lĩnh vực" cell over the rows of each field, and the rows under the first read as blank, which a re-import
+    took for "empty" (it cleared their field). Only merges whose first row is among ``rows`` are filled (the
+    data rows: a merge in a two-row header is the header's business)."""
+    vertical = [m for m in merges if m[2] > m[0]]
+    if not vertical:
+        yield from rows
+        return
+    seen: dict[tuple[int, int], object] = {}
+    for number, row in rows:
+        cells = list(row)
+        for top, left, bottom, right in vertical:
+            if number == top:
+                for column in range(left, right + 1):
+                    seen[(top, column)] = cells[column - 1] if column <= len(cells) else None
+            elif top < number <= bottom:
+                for column in range(left, right + 1):
+                    if (top, column) in seen:
+                        cells.extend([None] * (column - len(cells)))
+                        if cells[column - 1] in (None, ""):
+                            cells[column - 1] = seen[(top, column)]
+        yield number, tuple(cells)
 
 
 def read_sheets(data: bytes, filename: str) -> Iterator[Sheet]:
@@ -70,7 +101,8 @@ def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
             for worksheet in ordered:
                 if worksheet is None or not hasattr(worksheet, "iter_rows"):
                     continue
-                yield Sheet(worksheet.title, _checked_rows(worksheet))
+                yield Sheet(worksheet.title, _checked_rows(worksheet),
+                            merges=functools.partial(merged_cells, worksheet))
         finally:
             workbook.close()
 

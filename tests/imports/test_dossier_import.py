@@ -257,3 +257,19 @@ def test_decomposed_vietnamese_is_the_same_text_whatever_the_file_format(session
     session.expire_all()
     assert set(session.scalars(select(Dossier.field))) == {"Hộ tịch"}
     assert run_dossiers(session, unit, xlsx([DOSSIER_HEADER, dossier_row("N1", field=decomposed)])).unchanged == 1
+
+
+def test_a_field_cell_merged_over_its_rows_is_their_field(session) -> None:  # type: ignore[no-untyped-def]
+    """docs/import-formats.md: merged cells are fine. An export grouped by field merges "Lĩnh vực" over each field's
+    rows; only the first cell holds the value, so the rows under it read as blank and a re-import cleared their
+    field ("updated", no error). A vertical merge now gives its value to every row it covers."""
+    unit = create_unit(session)
+    session.commit()
+    rows = [DOSSIER_HEADER, dossier_row("M1"), dossier_row("M2"), dossier_row("M3", field="Chứng thực")]
+    run_dossiers(session, unit, xlsx(rows))
+    grouped = [DOSSIER_HEADER, dossier_row("M1"), dossier_row("M2", field=None), dossier_row("M3", field="Chứng thực")]
+    report = run_dossiers(session, unit, xlsx(grouped, merges=["C2:C3"]))
+    assert (report.updated, report.unchanged, report.errors) == (0, 3, [])
+    session.expire_all()
+    fields = dict(session.execute(select(Dossier.code, Dossier.field).where(Dossier.unit_id == unit.id)).all())
+    assert fields == {"M1": "Hộ tịch", "M2": "Hộ tịch", "M3": "Chứng thực"}

@@ -217,3 +217,21 @@ def test_a_damaged_shared_strings_part_is_a_file_error() -> None:
         for sheet in read_sheets(damaged, "hong.xlsx"):
             list(sheet.rows)
     assert "bị hỏng" in refused.value.message_vi
+
+
+def test_merged_ranges_are_read_as_openpyxl_reads_them_across_chunks() -> None:
+    """``merged_cells`` scans the sheet's bytes in 64 KiB chunks: 3,000 ranges (a tag cut at a chunk's end
+    among them) are those openpyxl lists."""
+    from sipas.imports.xlsx_rows import merged_cells
+
+    workbook = Workbook()
+    sheet = workbook.active
+    for index in range(3000):
+        row = 2 + 2 * index
+        sheet.cell(row=row, column=3, value=f"Lĩnh vực {index}")
+        sheet.merge_cells(start_row=row, start_column=3, end_row=row + 1, end_column=3 + index % 3)
+    data = _save(workbook)
+    expected = sorted((r.min_row, r.min_col, r.max_row, r.max_col) for r in load_workbook(io.BytesIO(data)).active
+                      .merged_cells.ranges)
+    worksheet = load_values(data).active
+    assert sorted(merged_cells(worksheet)) == expected and len(expected) == 3000
