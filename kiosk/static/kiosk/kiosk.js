@@ -213,7 +213,19 @@ function extractCode(text) {
   return parts.length ? parts[parts.length - 1] : value;
 }
 
+let looking = false;  // a lookup in flight: a double tap on "Tiếp tục" must not start two rating flows
+
 async function lookup() {
+  if (looking) return;
+  looking = true;
+  try {
+    await lookupOnce();
+  } finally {
+    looking = false;
+  }
+}
+
+async function lookupOnce() {
   code = extractCode(code);
   renderCode();
   const value = code.trim();
@@ -326,10 +338,13 @@ function stopCamera() {
 }
 
 /* ---------- rating ---------- */
+let ratingFlow = null;
+
 function startRating(dossier) {
   speaker.stop();
   idle?.stop();
   idle = null;
+  ratingFlow?.destroy();  // one flow at a time: an older one's idle timer would count down over the next citizen
   show("flow");
   const shown = dossier?.procedure ? `${dossier.procedure} (mã ${dossier.code})`
     : `mã ${dossier?.code} (máy chưa kết nối được máy chủ nên chưa hiện được tên thủ tục)`;
@@ -345,6 +360,7 @@ function startRating(dossier) {
     submit: (payload) => submitRating(payload, dossier, key),
     onFinish: showStart, onBack: showStart,
   });
+  ratingFlow = flow;
   flow.start();
 }
 

@@ -88,6 +88,9 @@ export function applyMark(text, mark) {
   const lower = letters.map((l) => l.lower).join("");
   const uo = lower.lastIndexOf("uo");
   if (mark === "moc" && uo >= 0 && !(uo === 1 && lower.startsWith("qu"))) targets = [uo, uo + 1];
+  // "ưu" carries the horn on its first u: lưu, cứu, bưu, hữu, mưu, tựu (never "uư")
+  const uu = lower.lastIndexOf("uu");
+  if (mark === "moc" && targets.length === 1 && uu >= 0 && targets[0] === uu + 1) targets = [uu];
   const on = targets.every((i) => letters[i].mods.includes(mod));
   for (const i of targets) {
     letters[i].mods = on ? [] : [mod];
