@@ -10,9 +10,14 @@ if (!form.querySelector("input:checked") && !form.comment.value) {
   const host = document.getElementById("rating-app");
   const token = form.csrf_token.value;
   const key = form.submit_key.value;
+  // A stalled mobile connection must not leave "Gửi" disabled without a word: give up after SEND_TIMEOUT_MS and let
+  // the citizen send again (the same idempotency key: a rating that did arrive is not stored twice).
+  const SEND_TIMEOUT_MS = Number(host.dataset.sendTimeoutMs) || 15000;
   async function submit(payload) {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), SEND_TIMEOUT_MS);
     try {
-      const response = await fetch(form.action, {method: "POST", credentials: "same-origin",
+      const response = await fetch(form.action, {method: "POST", credentials: "same-origin", signal: abort.signal,
         headers: {"Content-Type": "application/json", "X-CSRFToken": token},
         body: JSON.stringify({answers: payload.answers, comment: payload.comment, idempotency_key: key})});
       const body = await response.json().catch(() => ({}));
@@ -20,7 +25,12 @@ if (!form.querySelector("input:checked") && !form.comment.value) {
       if (response.status === 409 || response.status === 410) { location.replace(location.href); }
       return {ok: false, message: body.message || "Không gửi được đánh giá. Vui lòng thử lại."};
     } catch (error) {
+      if (abort.signal.aborted) {
+        return {ok: false, message: "Mạng chậm nên chưa gửi được. Vui lòng bấm “Gửi đánh giá” để gửi lại."};
+      }
       return {ok: false, message: "Không kết nối được máy chủ. Vui lòng kiểm tra mạng và thử lại."};
+    } finally {
+      clearTimeout(timer);
     }
   }
   const instrument = readInstrument("rating-instrument");
