@@ -66,8 +66,10 @@ def plan_batch(session: Session, unit: Unit, items: list[tuple[int, DossierInput
 def swap(session: Session, unit: Unit, token: str) -> None:
     """Copy the planned rows of run ``token`` into the real tables (the caller's transaction; it commits)."""
     run = and_(STAGING.c.token == token, STAGING.c.unit_id == unit.id)
+    # a rated dossier the swap would leave without a return date: one the file clears, and one that was returned
+    # and rated while the file was staged (its row was planned from the dossier as it was then, not returned)
     rated = select(Response.id).join(STAGING, Response.dossier_id == STAGING.c.dossier_id).where(
-        run, STAGING.c.unreturn.is_(True)).limit(1)
+        run, STAGING.c.op == "update", STAGING.c.returned_at.is_(None)).limit(1)
     if session.scalar(rated) is not None:
         raise ValidationError(UNRETURN_RATED, field="returned_at", detail="dossier rated while the file was staged")
     # the updates first: like a rating (sipas.tally), the swap then locks dossier rows before the event rows its

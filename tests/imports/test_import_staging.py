@@ -115,6 +115,33 @@ def test_a_dossier_rated_while_the_file_was_staged_is_a_conflict_and_nothing_is_
     assert _count(session, Response) == 1
 
 
+def test_a_dossier_returned_and_rated_while_the_file_was_staged_is_a_conflict(app, session, catalogue) -> None:
+    """The file was exported before the result was handed back: the dossier is returned and rated while the file is
+    staged. The swap wrote the staged row over it (no return date) without a conflict: a rated dossier that was
+    never returned."""
+    from sipas.dossiers import mark_returned
+
+    unit = create_unit(session)
+    pending = create_dossier(session, unit, code="H-000700", received_at=local(2026, 1, 5), returned=False,
+                             due_at=local(2026, 1, 8, 0))
+    session.commit()
+    database = get_database(app)
+
+    def return_and_rate_meanwhile(done: int, total: int) -> None:
+        if done == 1000 and not total:  # its batch was checked and staged; the swap has not begun
+            with database.session() as other:
+                dossier = other.merge(pending)
+                mark_returned(other, dossier, returned_at=local(2026, 1, 7, 15), tz=TZ, now=NOW, secret=SECRET,
+                              actor="test")
+                other.flush()
+                create_response(other, catalogue, other.merge(unit), dossier=dossier, instrument="quay4", now=NOW)
+
+    report = _import(session, unit, _dossier_file(1200, returned=""), progress=return_and_rate_meanwhile)
+    assert report.file_error_code == "import_conflict" and not report.written
+    session.expire_all()
+    assert session.get(Dossier, pending.id).returned_at is not None and _count(session, Response) == 1
+
+
 @pytest.mark.slow
 def test_a_killed_import_process_leaves_nothing_and_the_next_run_completes(session, database_url, tmp_path) -> None:
     unit = create_unit(session, code="PHKILL")
