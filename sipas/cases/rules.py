@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
@@ -45,21 +46,36 @@ NEXT_STATUSES: dict[CaseStatus, frozenset[CaseStatus]] = {
 ACTION_WORDS: tuple[str, ...] = (
     "de nghi", "yeu cau", "kien nghi", "phan anh", "khieu nai", "to cao", "mong", "xin", "can phai", "nen",
     "phan nan", "buc xuc", "that vong", "cham", "tre", "lau", "sai", "nham", "thieu", "hen lai", "di lai",
-    "nhieu lan", "nhung nhieu", "tieu cuc", "boi duong", "thai do", "cau gat", "kho chiu", "kho khan",
+    "nhieu lan", "nhung nhieu", "tieu cuc", "boi duong", "thai do khong", "thai do kem", "thai do chua",
+    "thai do te", "cau gat", "kho chiu", "kho khan",
     "khong duoc", "khong tra loi", "khong huong dan", "chua duoc", "chua giai quyet", "khong hai long",
     "sua", "cai thien", "khac phuc",
 )
 
 
+# Folded phrases of thanks and praise that hold an action word without its meaning ("xin cảm ơn", "chăm chỉ",
+# "không có gì phàn nàn"): taken out before the action words are looked for.
+PRAISE_PHRASES: tuple[str, ...] = (
+    "xin chan thanh cam on", "xin cam on", "cam on", "cham chi", "cham soc", "cham lo", "tre trung", "tre tuoi",
+    "khong co gi phan nan", "khong co gi de phan nan", "khong phan nan", "khong co y kien",
+)
+# Words whose diacritics tell praise from a fault, looked for before folding erases the difference: "trẻ" (young)
+# is not "trễ" (late), "chăm" (diligent) not "chậm" (slow).
+_PRAISE_SPELLED = re.compile("trẻ|chăm")
+
 # " phrase " anywhere in " folded comment " (one pass instead of one search per phrase).
 _ACTION = re.compile(" (?:" + "|".join(re.escape(phrase) for phrase in ACTION_WORDS) + ")(?= )")
+_PRAISE = re.compile(" (?:" + "|".join(re.escape(phrase) for phrase in PRAISE_PHRASES) + ")(?= )")
 
 
 def asks_for_action(comment: str | None) -> bool:
-    """The comment asks the unit to do or explain something (a thank-you or praise does not)."""
+    """The comment asks the unit to do or explain something (a thank-you or praise does not: "Xin cảm ơn cán bộ",
+    "Cán bộ trẻ, chăm chỉ", "Thái độ rất tốt, không có gì phàn nàn" opened cases until 2026-12-07)."""
     if not comment or not comment.strip():
         return False
-    return _ACTION.search(f" {fold(comment)} ") is not None
+    spelled = _PRAISE_SPELLED.sub(" ", unicodedata.normalize("NFC", comment).lower())
+    folded = _PRAISE.sub("  ", f" {fold(spelled)} ")
+    return _ACTION.search(folded) is not None
 
 
 def due_date(submitted_local: date, due_days: int) -> date:
