@@ -19,7 +19,7 @@ from aggregator.report import build_report
 from sipas.catalogue import NOT_APPLICABLE, Catalogue
 from sipas.clock import Period
 from sipas.dossiers import DossierInput, upsert_dossier
-from sipas.errors import AlreadyRated, DossierNotReturned
+from sipas.errors import AlreadyRated, DossierNotReturned, ValidationError
 from sipas.imports import import_dossiers
 from sipas.models import Dossier, IntakeChannel, Response, ResponseChannel, Unit
 from sipas.parsing import INTAKE_LABELS_VI
@@ -94,10 +94,15 @@ def _redo(session: Session, op: tuple[Any, ...]) -> None:
         return
     d = dossiers[index % len(dossiers)]
     returned = d.returned_at + timedelta(days=shift) if d.returned_at else None
-    upsert_dossier(session, d.unit, DossierInput(code=d.code, received_at=d.received_at, due_at=d.due_at,
-                                                 returned_at=max(returned, d.received_at) if returned else None,
-                                                 field=field, procedure=d.procedure, intake_channel=d.intake_channel),
-                   tz=TZ, now=NOW, secret=SECRET, actor="test")
+    try:
+        upsert_dossier(session, d.unit, DossierInput(code=d.code, received_at=d.received_at, due_at=d.due_at,
+                                                     returned_at=max(returned, d.received_at) if returned else None,
+                                                     field=field, procedure=d.procedure,
+                                                     intake_channel=d.intake_channel),
+                       tz=TZ, now=NOW, secret=SECRET, actor="test")
+    except ValidationError as exc:  # a rated dossier's return day moved past its first rating: refused, unchanged
+        if exc.field != "returned_at":
+            raise
 
 
 def _day(at: datetime, fmt: str = "%d/%m/%Y %H:%M") -> str:
