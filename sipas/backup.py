@@ -139,10 +139,20 @@ def _pg_command(url: URL) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
+#: the functions of the current schema that no extension owns (what a dump of the schema recreates)
+_OWN_FUNCTIONS = """SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = current_schema() AND NOT EXISTS (
+    SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')"""
+
+
 def _run(command: list[str], env: dict[str, str]) -> None:
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise BackupError(f"{Path(command[0]).name} failed: {result.stderr.strip()[-2000:]}")
+        stderr = result.stderr.strip()
+        # the first error says what failed; the tail of a long message is the SQL it was running
+        first = next((line.strip() for line in stderr.splitlines() if "error" in line.lower()), "")
+        detail = stderr[-2000:] if not first or first in stderr[-2000:] else f"{first} … {stderr[-1500:]}"
+        raise BackupError(f"{Path(command[0]).name} failed: {detail}")
 
 
 def create_backup(settings: Settings, output_dir: Path, *, now: datetime) -> Path:
@@ -292,6 +302,10 @@ def restore_backup(settings: Settings, archive_path: Path, *, force: bool = Fals
                 with engine.begin() as connection:  # what the dump recreates goes first, whatever migrations ran
                     for name in inspect(connection).get_table_names():
                         connection.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
+                    # the dossier events' trigger functions (sipas.dossier_events) outlive their tables: the dump
+                    # creates them again, and one left behind stopped the restore after the tables were gone
+                    for function in connection.scalars(text(_OWN_FUNCTIONS)):
+                        connection.execute(text(f"DROP FUNCTION IF EXISTS {function} CASCADE"))
                 _run([pg_restore, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error", *args,
                       str(work / PG_MEMBER)], env)
             if not settings.secret_key:

@@ -167,3 +167,39 @@ def test_the_scheduler_backs_up_daily_by_default_and_keeps_the_newest(settings, 
         backup_schedule.daily_backup_job()
     kept = sorted(p.name for p in (tmp_path / "daily").iterdir())
     assert len(kept) == 2 and kept[0] == old[1].name and kept[1] > old[1].name
+
+
+def test_a_forced_restore_replaces_a_migrated_database_and_its_triggers_work(settings, catalogue, tmp_path,
+                                                                             monkeypatch):
+    """Restoring onto the live (migrated) database: on PostgreSQL the tables were dropped, then pg_restore stopped
+    on the dossier events' trigger functions that outlive them ("already exists"): an empty database and a failed
+    restore. Now the restore completes, the data is the archive's and the triggers keep the events."""
+    from sipas.models_tally import DossierEventTally
+
+    source = replace(settings, secret_key="", instance_dir=tmp_path / "instance-a")
+    _seed(source, catalogue)
+    backed_up = _cli(monkeypatch, source, "backup", "--output", str(tmp_path / "backups"))
+    archive = Path(backed_up.output.strip().splitlines()[-1])
+    engine = create_engine(source.database_url)
+    counts = row_counts(engine)
+    engine.dispose()
+    app = create_app(source)
+    try:
+        with get_database(app).session() as session:  # a change made after the backup, which the restore undoes
+            create_dossier(session, create_unit(session, code="P-LATER"))
+    finally:
+        get_database(app).dispose()
+    restored = _cli(monkeypatch, source, "restore", "--force", str(archive))
+    assert restored.exit_code == 0, restored.output
+    engine = create_engine(source.database_url)
+    assert row_counts(engine) == counts
+    engine.dispose()
+    app = create_app(source)
+    try:
+        with get_database(app).session() as session:
+            before = session.scalar(select(text("count(*)")).select_from(DossierEventTally))
+            create_dossier(session, create_unit(session, code="P-AFTER"))
+            session.flush()
+            assert session.scalar(select(text("count(*)")).select_from(DossierEventTally)) > before
+    finally:
+        get_database(app).dispose()
