@@ -381,3 +381,23 @@ def test_a_broken_settings_file_is_reported_not_a_crash(tmp_path, monkeypatch):
     checks = json.loads(result.stdout)["checks"]
     assert [c["check"] for c in checks] == ["settings"]
     assert checks[0]["message"].startswith("Cấu hình sai: SIPAS_TIMEZONE") and not checks[0]["ok"]
+
+
+def test_a_missing_or_old_backup_points_to_what_runs_backups(tmp_path):
+    """The backups are a job of sipas-scheduler; the hint sent the operator to a systemd timer that does not exist
+    ("systemctl list-timers"). Every systemd unit a hint names is one deploy/systemd installs."""
+    import re
+    from pathlib import Path
+
+    units = {p.name.removesuffix(".service") for p in (Path(__file__).parents[1] / "deploy" / "systemd").glob("*")}
+    empty_dir = tmp_path / "none"
+    empty_dir.mkdir()
+    empty = check_backup(deployment_for("sqlite://", tmp_path, SIPAS_BACKUP_DIR=str(empty_dir)))
+    old = empty_dir / "sipas-2026-11-30.db"
+    old.write_bytes(b"x")
+    os.utime(old, ((NOW - timedelta(days=3)).timestamp(),) * 2)
+    stale = check_backup(deployment_for("sqlite://", tmp_path, SIPAS_BACKUP_DIR=str(empty_dir)))
+    for finding_ in (empty, stale):
+        hint = finding_.fix_vi or ""
+        assert "list-timers" not in hint and "sipas-scheduler" in hint, hint
+        assert set(re.findall(r"(?:status|-u) (sipas-[\w-]+)", hint)) <= units, hint

@@ -31,14 +31,16 @@ def check_backup(deployment: Deployment) -> Finding:
         if directory.is_dir() else []
     if not files:
         return Finding(False, f"Chưa có bản sao lưu nào trong {directory}.",
-                       "Chạy sao lưu ngay và kiểm tra bộ hẹn giờ sao lưu hằng ngày.")
+                       "Chạy sao lưu ngay (sipas backup) và kiểm tra dịch vụ lập lịch, nơi chạy sao lưu hằng ngày "
+                       "(systemctl status sipas-scheduler).")
     newest = max(files, key=lambda p: p.stat().st_mtime)
     taken = datetime.fromtimestamp(newest.stat().st_mtime, UTC)
     age = deployment.now - taken
     hours = age.total_seconds() / 3600
     if age > BACKUP_MAX_AGE:
         return Finding(False, f"Bản sao lưu mới nhất ({newest.name}) đã cũ {hours:.0f} giờ.",
-                       "Kiểm tra bộ hẹn giờ sao lưu (systemctl list-timers) và chạy sao lưu ngay.")
+                       "Kiểm tra dịch vụ lập lịch, nơi chạy sao lưu hằng ngày (systemctl status sipas-scheduler, "
+                       "journalctl -u sipas-scheduler), và chạy sao lưu ngay.")
     return Finding(True, f"Bản sao lưu mới nhất: {newest.name}, cách đây {decimal_vi(hours, 1)} giờ.")
 
 
