@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from sipas.cases.models import CaseStatus, FollowUpCase
@@ -67,6 +68,14 @@ def test_a_clerk_lists_opens_and_answers_a_case(client, session, catalogue):
     assert "Không thể chuyển từ «Đã trả lời» sang «Chưa xử lý»" in refused
 
 
+@pytest.fixture
+def at_noon(monkeypatch):  # type: ignore[no-untyped-def]
+    """The console's clock at noon (Việt Nam) on 5 April 2026: a reply is sent within the hours allowed, whatever
+    the hour the suite runs at."""
+    monkeypatch.setattr("sipas.console.cases.utcnow", lambda: local(2026, 4, 5, 12, 0))
+
+
+@pytest.mark.usefixtures("at_noon")
 def test_the_sms_reply_goes_through_the_provider_only_with_consent(client, session, catalogue):
     unit, clerk, _dossier, response = _world(session, catalogue)
     login(client, clerk)
@@ -99,6 +108,7 @@ def test_the_unit_rule_shows_the_dossier_and_sets_the_due_date(client, session, 
                        ).status_code == 403
 
 
+@pytest.mark.usefixtures("at_noon")
 def test_no_sms_reply_to_a_number_that_opted_out_and_the_trail_says_so(client, session, catalogue):
     unit, clerk, dossier, response = _world(session, catalogue)
     session.add(OptOut(phone_hash=dossier.contact.phone_hash, opted_out_at=local(2026, 4, 4), source="reply"))
@@ -110,3 +120,26 @@ def test_no_sms_reply_to_a_number_that_opted_out_and_the_trail_says_so(client, s
                        follow_redirects=True).get_data(as_text=True)
     assert "Không gửi được tin nhắn trả lời: Số điện thoại đã từ chối nhận tin nhắn (TC/HUY)." in page
     assert session.scalars(select(OutboundMessage).where(OutboundMessage.unit_id == unit.id)).all() == []
+
+
+def test_a_reply_keeps_the_sending_hours_and_the_daily_cap(client, session, catalogue, monkeypatch):
+    """Domain notes §6: messages go between 07:00 and 22:00, at most three a number in 24 hours. A clerk's reply
+    went at any hour and any number of times (four at 23:30–23:33 all reached the provider)."""
+    _unit, clerk, _dossier, response = _world(session, catalogue)
+    login(client, clerk)
+    path = f"/console/cases/{response.id}"
+    token = _csrf(client.get(path).get_data(as_text=True))
+
+    def reply_at(at, text):  # type: ignore[no-untyped-def]
+        monkeypatch.setattr("sipas.console.cases.utcnow", lambda: at)
+        return client.post(path, data={"csrf_token": token, "action": "reply", "reply": text},
+                           follow_redirects=True).get_data(as_text=True)
+
+    night = reply_at(local(2026, 4, 5, 23, 30), "Phường xin tiếp thu.")
+    assert "Chỉ được gửi tin nhắn từ 07:00 đến 22:00: hãy gửi lại từ 07:00 ngày 06/04/2026." in night
+    for minute in range(3):
+        assert "Đã gửi tin nhắn trả lời người dân." in reply_at(local(2026, 4, 6, 8, minute), f"Trả lời {minute}.")
+    fourth = reply_at(local(2026, 4, 6, 9, 0), "Trả lời thêm.")
+    assert "đã nhận 3 tin nhắn trong 24 giờ qua: hãy gửi lại sau 08:00 ngày 07/04/2026." in fourth
+    sent = session.scalars(select(OutboundMessage).where(OutboundMessage.kind == MessageKind.REPLY)).all()
+    assert len(sent) == 3
