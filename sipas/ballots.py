@@ -14,17 +14,20 @@ count an unconfirmed batch. Digits → answers: ``sipas.ballot_keys``. Pure doma
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sipas.audit import audit
 from sipas.ballot_keys import answers_from_keys
+from sipas.cases.models import FollowUpCase, FollowUpCaseEvent
 from sipas.catalogue import Catalogue, Instrument
 from sipas.clock import local_date
 from sipas.errors import DomainError, ValidationError
-from sipas.models import ResponseChannel, Unit
+from sipas.models import Response, ResponseChannel, Unit
 from sipas.models_ballots import BallotBatch, BallotLine
 from sipas.responses import ResponseInput, checked_comment, record_response, resolve_instrument
 from sipas.tally import uncount_response
@@ -190,6 +193,7 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
                               detail=f"no line {position} in entry {entry}")
     before = {"answers": dict(line.answers), "dossier_code": line.dossier_code}
     comment_changed = (line.comment or "") != (note or "")
+    kept_case = _case_of(session, line.response) if line.response is not None else None
     if line.response is not None:
         _delete_response(session, line, tz)
     line.answers, line.dossier_code, line.comment, line.revision = answers, code, note, line.revision + 1
@@ -200,6 +204,8 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
     else:
         _check(session, catalogue, batch, answers, code, actor=actor, now=now, tz=tz)
     session.flush()
+    if kept_case is not None and line.response is not None:
+        _move_case(session, kept_case, line.response, actor=actor, now=now, where=f"lô {batch.id}, phiếu {position}")
     audit(session, "ballot.line_corrected", actor=actor, unit=batch.unit, subject=f"lô {batch.id}, phiếu {position}",
           entry=entry, before=before, after={"answers": answers, "dossier_code": code},
           comment_changed=comment_changed)  # never the comment itself (free text stays out of the audit log)
@@ -233,6 +239,44 @@ def remove_line(session: Session, batch: BallotBatch, *, position: int, actor: s
             session.flush()  # one at a time, in order: (batch, entry, position) stays unique throughout
     audit(session, "ballot.line_removed", actor=actor, unit=batch.unit, subject=f"lô {batch.id}, phiếu {position}",
           entry=entry, before=before)
+
+
+@dataclass(frozen=True)
+class _KeptCase:
+    """A follow-up case of a corrected ballot's response, and its trail, as values (the response goes, and with it
+    the rows: ``follow_up_case.response_id`` cascades)."""
+
+    values: dict[str, Any]
+    events: list[dict[str, Any]]
+
+
+_CASE_COLUMNS = ("unit_id", "status", "assignee_id", "due_local_date", "explanation", "contact_made", "outcome",
+                 "answered_at", "answered_local_date", "closed_at", "created_at")
+
+
+def _case_of(session: Session, response: Response) -> _KeptCase | None:
+    case = session.scalar(select(FollowUpCase).where(FollowUpCase.response_id == response.id))
+    if case is None:
+        return None  # not acted on yet: the corrected response is judged afresh
+    events = [{"at": e.at, "actor": e.actor, "action": e.action, "sentence": e.sentence, "details": dict(e.details)}
+              for e in case.events]
+    kept = _KeptCase({name: getattr(case, name) for name in _CASE_COLUMNS}, events)
+    for event in case.events:  # the database deletes the rows with the response: the session forgets them
+        session.expunge(event)
+    session.expunge(case)
+    return kept
+
+
+def _move_case(session: Session, kept: _KeptCase, response: Response, *, actor: str, now: datetime,
+               where: str) -> None:
+    """The case goes on with the corrected response: its status, answer date and trail are the work done, which
+    index 8 judges (a typo fixed on another question turned a case answered on time into an overdue one)."""
+    case = FollowUpCase(response_id=response.id, updated_at=now, **kept.values)
+    case.events = [FollowUpCaseEvent(**event) for event in kept.events]
+    sentence = f"Phiếu giấy được sửa ({where}); phản ánh giữ nguyên quá trình xử lý."
+    case.events.append(FollowUpCaseEvent(at=now, actor=actor, action="ballot_corrected", sentence=sentence, details={}))
+    session.add(case)
+    session.flush()
 
 
 def _delete_response(session: Session, line: BallotLine, tz: tzinfo) -> None:

@@ -281,3 +281,31 @@ def test_the_upgrade_recounts_a_database_whose_ballots_were_edited_before_the_fi
     with Session(engine) as session:
         assert stored(session) == recount(session, catalogue, TZ)
     engine.dispose()
+
+
+def test_a_corrected_ballot_keeps_its_follow_up_case_and_trail(session: Session, catalogue) -> None:  # type: ignore[no-untyped-def]
+    """A correction replaces the ballot's response; its case went with it (follow_up_case cascades), so a typo fixed
+    on another question turned a case answered on time into an overdue one: index 8 fell from 2 to 0."""
+    from sipas.cases import service
+    from sipas.cases.index8 import quarter_index8
+    from sipas.cases.models import CaseStatus, FollowUpCase
+
+    batch = _batch(session, catalogue)
+    line = _key(session, catalogue, batch, "3111")  # q1 "Không hài lòng": a case
+    session.commit()
+    row = service.find_row(session, catalogue, [batch.unit_id], line.response.id, tz=TZ, today=date(2026, 3, 25))
+    case = service.ensure_case(session, row, actor=A, who="Lan", now=local(2026, 3, 25, 10))
+    service.record(session, case, explanation="Đã giải thích với người dân", contact_made="", outcome="",
+                   actor=A, who="Lan", now=local(2026, 3, 25, 10))
+    service.move(session, case, CaseStatus.ANSWERED, actor=A, who="Lan", now=local(2026, 3, 25, 11), tz=TZ)
+    session.commit()
+    assert quarter_index8(session, batch.unit_id, 2026, 1, tz=TZ, today=date(2026, 4, 10)).points == 2
+    trail = len(case.events)
+    _key(session, catalogue, batch, "3112", position=1)  # only q4 changed
+    session.commit()
+    session.expire_all()
+    moved = session.scalars(select(FollowUpCase)).one()
+    assert moved.response_id == line.response.id and moved.status is CaseStatus.ANSWERED
+    assert moved.explanation == "Đã giải thích với người dân" and len(moved.events) == trail + 1
+    assert moved.events[-1].sentence.startswith(f"Phiếu giấy được sửa (lô {batch.id}, phiếu 1)")
+    assert quarter_index8(session, batch.unit_id, 2026, 1, tz=TZ, today=date(2026, 4, 10)).points == 2
