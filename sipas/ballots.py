@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from sipas.audit import audit
@@ -250,17 +250,17 @@ class _KeptCase:
     events: list[dict[str, Any]]
 
 
-_CASE_COLUMNS = ("unit_id", "status", "assignee_id", "due_local_date", "explanation", "contact_made", "outcome",
-                 "answered_at", "answered_local_date", "closed_at", "created_at")
+def _values(row: object, *, leave: tuple[str, ...]) -> dict[str, Any]:
+    """A mapped row's column values (its table's, so a column added later is kept too), ``leave`` left out."""
+    return {attr.key: getattr(row, attr.key) for attr in inspect(row).mapper.column_attrs if attr.key not in leave}
 
 
 def _case_of(session: Session, response: Response) -> _KeptCase | None:
     case = session.scalar(select(FollowUpCase).where(FollowUpCase.response_id == response.id))
     if case is None:
         return None  # not acted on yet: the corrected response is judged afresh
-    events = [{"at": e.at, "actor": e.actor, "action": e.action, "sentence": e.sentence, "details": dict(e.details)}
-              for e in case.events]
-    kept = _KeptCase({name: getattr(case, name) for name in _CASE_COLUMNS}, events)
+    events = [_values(event, leave=("id", "case_id")) for event in case.events]
+    kept = _KeptCase(_values(case, leave=("id", "response_id", "updated_at")), events)
     for event in case.events:  # the database deletes the rows with the response: the session forgets them
         session.expunge(event)
     session.expunge(case)

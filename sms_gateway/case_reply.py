@@ -8,7 +8,7 @@ the clerk is told when it may be sent.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from sms_gateway.messages import new_outbound
 from sms_gateway.models import MessageKind, MessageStatus
 from sms_gateway.optouts import is_opted_out
 from sms_gateway.providers import SmsError, build_provider
-from sms_gateway.send_claim import sent_last_24h
+from sms_gateway.send_claim import daily_cap_lifted, sent_last_24h
 from sms_gateway.settings import SmsSettings
 
 
@@ -34,9 +34,9 @@ def send_case_reply(session: Session, unit_id: int, phone: str, phone_hash: str,
         opening = next_allowed(now, settings, tz).astimezone(tz)
         return (f"Chỉ được gửi tin nhắn từ {settings.window_start:%H:%M} đến {settings.window_end:%H:%M}: hãy gửi "
                 f"lại từ {opening:%H:%M} ngày {opening:%d/%m/%Y}.")
-    recent = sent_last_24h(session, phone_hash, now)
-    if len(recent) >= settings.daily_cap:
-        later = (recent[-settings.daily_cap] + timedelta(hours=24)).astimezone(tz)
+    lifted = daily_cap_lifted(sent_last_24h(session, phone_hash, now), settings)
+    if lifted is not None:
+        later = lifted.astimezone(tz)
         return (f"Số điện thoại này đã nhận {settings.daily_cap} tin nhắn trong 24 giờ qua: hãy gửi lại sau "
                 f"{later:%H:%M} ngày {later:%d/%m/%Y}.")
     provider = build_provider(settings)

@@ -92,25 +92,22 @@ def _catalogue(config_dir: Path) -> Catalogue:
     return load_catalogue(config_dir)
 
 
-def sms_form(catalogue: Catalogue | None, code: str | None, day: date) -> str:
+def sms_form(catalogue: Catalogue, code: str | None, day: date) -> str:
     """The form an SMS invitation asks for: the unit's own when an SMS reply can answer every question of it as
     the reply texts describe (1 = Rất hài lòng, 2 = Hài lòng, 3 = Không hài lòng: three options on the
     satisfaction scale), else ``SMS_FORM``. A kiosk on quay4 (its questions 3 and 4 are not on that scale) made SMS
     replies store "không hài lòng" as "Phức tạp"."""
-    if not code or catalogue is None:
-        return code or SMS_FORM
     try:
-        form = catalogue.current(code, day)
+        form = catalogue.current(code or SMS_FORM, day)
     except LookupError:  # KeyError too: a form withdrawn from the files
         return SMS_FORM
     fits = all(c.satisfaction and len(c.options) == 3 for c in form.citizen_criteria)
-    return code if fits else SMS_FORM
+    return form.code if fits else SMS_FORM
 
 
 def create_invitation(session: Session, dossier: Dossier, sms: SmsSettings, *, now: datetime,
-                      tz: tzinfo, catalogue: Catalogue | None = None) -> Invitation | None:
-    """One invitation (and its short link) for a dossier; None if another process made it first. Without
-    ``catalogue`` the unit's form is taken as it is."""
+                      tz: tzinfo, catalogue: Catalogue) -> Invitation | None:
+    """One invitation (and its short link) for a dossier; None if another process made it first."""
     contact = dossier.contact
     assert contact is not None
     instrument = sms_form(catalogue, dossier.unit.default_instrument, local_date(now, tz))
@@ -134,7 +131,7 @@ def create_invitation(session: Session, dossier: Dossier, sms: SmsSettings, *, n
 
 
 def create_due_invitations(session: Session, sms: SmsSettings, *, now: datetime, tz: tzinfo,
-                           catalogue: Catalogue | None = None) -> int:
+                           catalogue: Catalogue) -> int:
     created = 0
     for dossier in candidates(session, sms, now=now):
         if create_invitation(session, dossier, sms, now=now, tz=tz, catalogue=catalogue) is not None:

@@ -42,6 +42,11 @@ class Claim:
     since: datetime | None = None  # that attempt's claim time
 
 
+def daily_cap_lifted(recent: list[datetime], sms: SmsSettings) -> datetime | None:
+    """When a number that got ``recent`` messages (oldest first, the last 24 hours) may get one more; None: now."""
+    return recent[-sms.daily_cap] + timedelta(hours=24) if len(recent) >= sms.daily_cap else None
+
+
 def sent_last_24h(session: Session, phone_hash: str, now: datetime, *, excluding: int | None = None) -> list[datetime]:
     query = (select(OutboundMessage.created_at)
              .where(OutboundMessage.to_hash == phone_hash, OutboundMessage.created_at > now - timedelta(hours=24),
@@ -162,8 +167,9 @@ def prepare(database: Database, settings: Settings, sms: SmsSettings, provider: 
         earlier = unresolved_outbound(session, invitation, kind)
         recent = sent_last_24h(session, invitation.phone_hash or "", now,
                                excluding=earlier.id if earlier is not None else None)
-        if len(recent) >= sms.daily_cap:
-            later = next_allowed(recent[-sms.daily_cap] + timedelta(hours=24), sms, settings.tz)
+        lifted = daily_cap_lifted(recent, sms)
+        if lifted is not None:
+            later = next_allowed(lifted, sms, settings.tz)
             if kind is MessageKind.INVITATION:
                 invitation.due_at = later
             else:

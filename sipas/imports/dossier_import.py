@@ -29,7 +29,7 @@ from sipas.imports.headers import CODE_HEADERS, Header, find_header, header_key
 from sipas.imports.reader import Row, fill_merged_down, read_sheets
 from sipas.imports.report import ImportFileError, ImportReport, RowError
 from sipas.imports.wrong_file import wrong_kind
-from sipas.models import Dossier, DossierContact, DossierStaging, IntakeChannel, Response, Unit
+from sipas.models import Dossier, DossierContact, DossierStaging, IntakeChannel, Unit
 from sipas.parsing import clean_text, parse_bool, parse_intake_channel, parse_phone, parse_timestamp
 
 log = logging.getLogger(__name__)
@@ -324,20 +324,15 @@ def _check_against_stored(session: Session, parsed: list[ParsedRow], existing: d
         contact = stored.contact if stored is not None else None
         if item.data.sms_consent and item.data.phone_e164 is None and (contact is None or contact.phone_e164 is None):
             parsed[index] = ParsedRow(item.row, replace(item.data, sms_consent=None))
-    unreturning = {existing[p.data.code].id: p for p in parsed
-                   if p.data.code in existing and existing[p.data.code].returned_at is not None
-                   and p.data.returned_at is None}
-    if unreturning:
-        rated = session.scalars(select(Response.dossier_id).where(Response.dossier_id.in_(list(unreturning))))
-        for dossier_id in set(rated):
-            refuse(unreturning[dossier_id], "returned_at", UNRETURN_RATED)
-    moving = {existing[p.data.code].id: p for p in parsed
-              if p.data.code in existing and p.data.returned_at is not None
-              and existing[p.data.code].returned_at is not None
-              and p.data.returned_at > existing[p.data.code].returned_at}  # a later day: ratings may precede it
-    for dossier_id, rated_on in first_rating_days(session, list(moving), tz).items():
-        item = moving[dossier_id]
-        if item.row not in refused and local_date(item.data.returned_at, tz) > rated_on:
+    # the rows that clear a stored return date, or move it later (ratings may precede the new day)
+    returning = {existing[p.data.code].id: p for p in parsed
+                 if p.data.code in existing and existing[p.data.code].returned_at is not None
+                 and (p.data.returned_at is None or p.data.returned_at > existing[p.data.code].returned_at)}
+    for dossier_id, rated_on in first_rating_days(session, list(returning), tz).items():
+        item = returning[dossier_id]
+        if item.data.returned_at is None:
+            refuse(item, "returned_at", UNRETURN_RATED)
+        elif local_date(item.data.returned_at, tz) > rated_on:
             refuse(item, "returned_at", return_after_rating(rated_on))
     if not refused:
         return parsed
