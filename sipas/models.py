@@ -401,7 +401,6 @@ class DossierStaging(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
     op: Mapped[str] = mapped_column(String(8))
     dossier_id: Mapped[int | None] = mapped_column(Integer)
-    unreturn: Mapped[bool] = mapped_column(Boolean, default=False)
     code: Mapped[str] = mapped_column(String(64))
     procedure: Mapped[str] = mapped_column(String(500))
     field: Mapped[str] = mapped_column(String(200))

@@ -108,7 +108,7 @@ def _plan_row(unit: Unit, data: DossierInput, stored: Any, report: ImportReport,
               "received_local_date": local_date(data.received_at, tz),
               "due_local_date": local_date(data.due_at, tz) if data.due_at else None,
               "returned_local_date": local_date(data.returned_at, tz) if data.returned_at else None}
-    staged = {"unit_id": unit.id, "code": data.code, "created_at": now, "unreturn": False, "contact_op": None,
+    staged = {"unit_id": unit.id, "code": data.code, "created_at": now, "contact_op": None,
               "contact_id": None, **values, **dict.fromkeys(CONTACT_COLUMNS)}
     if stored is None:
         if data.phone_e164 is not None or data.sms_consent is not None:
@@ -127,8 +127,7 @@ def _plan_row(unit: Unit, data: DossierInput, stored: Any, report: ImportReport,
         report.unchanged += 1
         return None
     report.updated += 1
-    unreturn = before["returned_at"] is not None and data.returned_at is None
-    return staged | {"op": "update", "dossier_id": stored[0], "unreturn": unreturn}
+    return staged | {"op": "update", "dossier_id": stored[0]}
 
 
 def _plan_contact(stored: Any, data: DossierInput, *, now: datetime, secret: str) -> dict[str, Any] | None:
