@@ -66,9 +66,14 @@ def test_a_stalled_send_says_so_and_can_be_sent_again(live_server, phone) -> Non
     for n in range(1, 13):
         phone.locator('[data-testid="progress"]').filter(has_text=f"{n}/12").wait_for()
         phone.locator(".rf-option--good").first.tap()
+    phone.clock.install()  # the page's timers on a clock the test moves: the 15-s wait is not spent
     phone.locator(".rf-skip").tap()
     phone.get_by_test_id("confirm").tap()
-    phone.wait_for_timeout(17_000)  # the request never answers (stalled mobile data); the form gives up at 15 s
+    phone.wait_for_function("document.querySelector('[data-testid=confirm]').disabled")  # sending
+    phone.clock.run_for(14_000)  # the request never answers (stalled mobile data): the form still waits
+    assert phone.get_by_test_id("confirm").is_disabled() and not phone.get_by_test_id("submit-error").inner_text()
+    phone.clock.run_for(2_000)  # past the form's 15 s, it gives up
+    phone.get_by_test_id("submit-error").filter(has_text="gửi lại").wait_for()
     message = phone.get_by_test_id("submit-error").inner_text()
     enabled = not phone.get_by_test_id("confirm").is_disabled()
     for route in held:
