@@ -82,8 +82,11 @@ def parse_period(*, start: str | None = None, end: str | None = None, quarter: s
 
 
 def parse_field(text: str | None) -> str | None:
-    """A field name from user input; None for "all fields"."""
-    value = " ".join((text or "").split())
+    """A field name from user input; None for "all fields".
+
+    Read as NFC, the form the imports store: Vietnamese typed as decomposed marks (Unikey's "Unicode tổ hợp",
+    a Mac) is the same field, not an empty report. The CLI, the API and the dashboard all read it here."""
+    value = unicodedata.normalize("NFC", " ".join((text or "").split()))
     if not value:
         return None
     if len(value) > 200 or any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -197,6 +198,20 @@ def test_filters_by_field_and_channel(session: Session, catalogue: Catalogue) ->
     by_channel = report_of(session, catalogue, unit, channel="sms")
     assert by_channel["responses"] == 1 and by_channel["dossiers"]["resolved"] == 3
     assert criterion(by_channel, "hue12", "tc01")["n"] == 1
+
+
+def test_a_field_typed_with_decomposed_marks_is_the_same_field(session: Session, catalogue: Catalogue) -> None:
+    """Vietnamese typed as decomposed marks (Unikey's "Unicode tổ hợp", a Mac) is the same text as the composed
+    form the imports store (NFC); a decomposed "Hộ tịch" from the CLI, the API or the dashboard gave an empty
+    report and no error. The filter is read as NFC wherever it enters (``parse_field``)."""
+    unit = create_unit(session)
+    build_quarter(session, catalogue, unit)
+    decomposed = unicodedata.normalize("NFD", "Hộ tịch")
+    assert decomposed != "Hộ tịch"
+    report = unit_report(session, catalogue, unit, Q1, tz=TZ, now=NOW, field=decomposed)
+    assert [r["field"] for r in report["fields"]] == ["Hộ tịch", "Tổng cộng"]
+    assert report["period"]["field"] == "Hộ tịch"
+    assert report["dossiers"]["resolved"] == 2 and report["responses"] == 2
 
 
 def test_empty_unit_gives_zeros_and_no_score(session: Session, catalogue: Catalogue) -> None:
