@@ -48,20 +48,30 @@ def _default_unit() -> Unit:
     return own[0]
 
 
-def _selection(args: MultiDict[str, str]) -> tuple[Unit, Period, str]:
-    """The unit (404 if not the user's), the period and the period kind asked for by the query string."""
-    unit = unit_for_user(args["unit"]) if args.get("unit") else _default_unit()
-    today = local_date(utcnow(), get_settings().tz)
+def _period(args: MultiDict[str, str]) -> tuple[Period, str]:
+    """The period and the period kind asked for by the query string; a PeriodError if they are bad."""
     kind, values = period_values(args, args.get("kind"))
+    return parse_period(today=local_date(utcnow(), get_settings().tz), **values), kind
+
+
+def _unit(args: MultiDict[str, str]) -> Unit:
+    """The unit asked for (404 if not the user's), else the user's own."""
+    return unit_for_user(args["unit"]) if args.get("unit") else _default_unit()
+
+
+def _selection(args: MultiDict[str, str]) -> tuple[Unit, Period, str]:
+    """The dashboard's unit, period and period kind: a bad period is flashed and the current quarter shown."""
+    unit = _unit(args)
     try:
-        period = parse_period(today=today, **values)
+        period, kind = _period(args)
     except PeriodError as exc:
         flash(str(exc), "error")
-        period, kind = Period.containing_quarter(today), "quarter"
+        period, kind = Period.containing_quarter(local_date(utcnow(), get_settings().tz)), "quarter"
     return unit, period, kind
 
 
 def _filters(args: MultiDict[str, str]) -> tuple[str | None, str | None]:
+    """The dashboard's field and channel: a bad one is flashed and left out."""
     field, channel = None, None
     try:
         field = parse_field(args.get("field"))
@@ -69,6 +79,21 @@ def _filters(args: MultiDict[str, str]) -> tuple[str | None, str | None]:
     except PeriodError as exc:
         flash(str(exc), "error")
     return field, channel
+
+
+def _download_selection(args: MultiDict[str, str]) -> tuple[Unit, Period, str | None, str | None]:
+    """A download's unit, period, field and channel, exactly as asked: unlike the dashboard, which shows its
+    fallback under the message, a file has no room for one, so a bad value raises PeriodError (the CLI and
+    the API refuse it too) rather than giving a file of other data."""
+    unit = _unit(args)
+    period, _kind = _period(args)
+    return unit, period, parse_field(args.get("field")), check_channel(args.get("channel"))
+
+
+def _download_refused(exc: PeriodError) -> ResponseReturnValue:
+    """The console's Vietnamese error page, saying why no file was made."""
+    message = f"{exc} Hãy chọn lại kỳ báo cáo hoặc bộ lọc trên trang Báo cáo rồi tải lại."
+    return render_template("errors/http.html", code=400, title="Không tạo được tệp tải về", message=message), 400
 
 
 def _report(unit: Unit, period: Period, field: str | None, channel: str | None) -> dict[str, Any]:
@@ -137,8 +162,10 @@ def _index_rows(period: Period) -> list[tuple[str, str, str]]:
 @login_required
 def export_xlsx() -> ResponseReturnValue:
     """The report tables (criteria, fields and, for a district, the ranking) as an Excel workbook."""
-    unit, period, _kind = _selection(request.args)
-    field, channel = _filters(request.args)
+    try:
+        unit, period, field, channel = _download_selection(request.args)
+    except PeriodError as exc:
+        return _download_refused(exc)
     data = exports.report_xlsx(_report(unit, period, field, channel), _ranking(unit, period))
     name = f"bao-cao-{unit.code}-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -149,8 +176,10 @@ def export_xlsx() -> ResponseReturnValue:
 @login_required
 def export_csv() -> ResponseReturnValue:
     """Anonymised responses (no dossier code, no phone, no comment) as CSV."""
-    unit, period, _kind = _selection(request.args)
-    field, channel = _filters(request.args)
+    try:
+        unit, period, field, channel = _download_selection(request.args)
+    except PeriodError as exc:
+        return _download_refused(exc)
     settings = get_settings()
     scope = make_scope(descendants(db_session(), unit), period, tz=settings.tz, now=utcnow(), field=field,
                        channel=channel)

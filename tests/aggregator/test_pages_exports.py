@@ -182,6 +182,33 @@ def test_exports_open_and_csv_is_anonymous(client: FlaskClient, session: Session
     assert "tc01=rat_hai_long" in first[5] and "tc02=na" in first[5]
 
 
+def test_a_download_with_a_bad_period_or_filter_is_refused_not_another_file(
+        client: FlaskClient, session: Session, catalogue: Catalogue) -> None:
+    """The dashboard shows a bad period or filter as a message over the current quarter, unfiltered; the
+    downloads did the same without the message: channel=SMS (channels are lower case) gave every channel's
+    responses, an inverted range the current quarter's workbook, under a file name of another period. A
+    download is refused (400, the Vietnamese reason), as the CLI and the API refuse them."""
+    unit = create_unit(session)
+    build_quarter(session, catalogue, unit)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    inverted = {"unit": unit.code, "kind": "range", "from": "31/03/2026", "to": "01/01/2026"}
+    for path in ("/console/bao-cao/bang-tinh.xlsx", "/console/bao-cao/phieu.csv"):
+        for query, reason in (({**Q1, "unit": unit.code, "channel": "SMS"}, "Kênh “SMS” không hợp lệ"),
+                              (inverted, "Ngày kết thúc đứng trước ngày bắt đầu"),
+                              ({**Q1, "unit": unit.code, "field": "Hộ\x01tịch"}, "Tên lĩnh vực không hợp lệ"),
+                              ({"unit": unit.code, "kind": "year", "year": "9999"}, "2000-2100")):
+            got = client.get(path, query_string=query)
+            assert got.status_code == 400, (path, query, got.headers.get("Content-Disposition"))
+            assert "Content-Disposition" not in got.headers and got.mimetype == "text/html"
+            page = got.get_data(as_text=True)
+            assert reason in page and "Không tạo được tệp tải về" in page
+    good = client.get("/console/bao-cao/phieu.csv", query_string={**Q1, "unit": unit.code, "channel": "sms"})
+    rows = list(csv.reader(io.StringIO(good.get_data(as_text=True).lstrip("\ufeff"))))
+    assert good.status_code == 200 and [r[3] for r in rows[1:]] == ["sms"]
+
+
 def test_svg_charts_are_well_formed_with_n_and_legend() -> None:
     instrument = {"label": "Bộ <12> tiêu chí", "criteria": [
         {"label": "Tiêu chí A & B", "short_label": "A & B", "n": 3, "options": [
