@@ -19,11 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aggregator.cellsafe import neutralise_row
+from aggregator.labels import channel_label
 from aggregator.queries import Scope, in_scope
 from aggregator.zalo_sheet import add_zalo_sheet
 from sipas.catalogue import NOT_APPLICABLE
-from sipas.clock import local_date
+from sipas.clock import Period, local_date
 from sipas.models import Answer, Response
+from sipas.text import fold
 
 FIELD_HEADERS = ("Lĩnh vực", "Tiếp nhận: tổng số", "Trực tuyến", "Trực tiếp và bưu chính", "Từ kỳ trước",
                  "Đã giải quyết: tổng số", "Trước hạn", "Đúng hạn", "Quá hạn", "Đang giải quyết: tổng số",
@@ -65,10 +67,28 @@ def _two_decimals(ws: Any) -> None:
         ws.cell(ws.max_row, column).number_format = "0.00"
 
 
+def report_subtitle(report: dict[str, Any]) -> str:
+    """Unit, period and the filter, named as the dashboard's badges name it: a field's figures must not pass
+    for the unit's."""
+    period = report["period"]
+    parts = [f"{report['unit_name']}, {period['label']}"]
+    if period["field"]:
+        parts.append(f"lĩnh vực: {period['field']}")
+    if period["channel"]:
+        parts.append(f"kênh: {channel_label(period['channel'])}")
+    return "; ".join(parts)
+
+
+def _ranking_subtitle(ranking: dict[str, Any], filtered: bool) -> str:
+    """The ranking is never filtered: beside a filtered report's sheets it says so."""
+    subtitle = f"{ranking['district_name']}, {ranking['label']}"
+    return f"{subtitle}; xếp hạng tính trên mọi lĩnh vực và mọi kênh" if filtered else subtitle
+
+
 def report_xlsx(report: dict[str, Any], ranking: dict[str, Any] | None = None) -> bytes:
     """Sheets "Tiêu chí", "Lĩnh vực", "Đánh giá Zalo" when there are Zalo ratings and, for a district, "Xếp hạng"."""
     book = Workbook()
-    subtitle = f"{report['unit_name']}, {report['period']['label']}"
+    subtitle = report_subtitle(report)
     ws = book.active
     ws.title = "Tiêu chí"
     _sheet_title(ws, "Kết quả đánh giá theo tiêu chí", subtitle,
@@ -100,7 +120,8 @@ def report_xlsx(report: dict[str, Any], ranking: dict[str, Any] | None = None) -
     add_zalo_sheet(book, report, subtitle)
     if ranking is not None:
         sheet = book.create_sheet("Xếp hạng")
-        _sheet_title(sheet, "Xếp hạng theo Thông tư 01/2018/TT-VPCP", f"{ranking['district_name']}, {ranking['label']}",
+        filtered = bool(report["period"]["field"] or report["period"]["channel"])
+        _sheet_title(sheet, "Xếp hạng theo Thông tư 01/2018/TT-VPCP", _ranking_subtitle(ranking, filtered),
                      ("Hạng", "Mã", "Đơn vị", "Tổng điểm", "Xếp loại", *[f"Chỉ số {i}" for i in range(1, 10)],
                       "Số chỉ số có dữ liệu", "Chỉ số thiếu (lý do)", "Hạng riêng (chưa đủ 9 chỉ số)",
                       "Điểm trung bình mỗi chỉ số"))
@@ -116,6 +137,18 @@ def report_xlsx(report: dict[str, Any], ranking: dict[str, Any] | None = None) -
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def file_name(prefix: str, unit_code: str, period: Period, field: str | None, channel: str | None,
+              extension: str) -> str:
+    """``bao-cao-W1-2026-01-01-2026-03-31-linh-vuc-dat-dai-kenh-paper.xlsx``: a filtered download says so in
+    its name (the CSV has no other heading); the field without its marks, an ASCII name every browser keeps."""
+    parts = [prefix, unit_code, period.start.isoformat(), period.end.isoformat()]
+    if field:
+        parts += ["linh-vuc", fold(field).replace(" ", "-")[:60].strip("-") or "khac"]
+    if channel:
+        parts += ["kenh", channel]
+    return "-".join(parts) + "." + extension
 
 
 def responses_csv(session: Session, scope: Scope, tz: Any) -> Iterator[str]:

@@ -167,7 +167,7 @@ def export_xlsx() -> ResponseReturnValue:
     except PeriodError as exc:
         return _download_refused(exc)
     data = exports.report_xlsx(_report(unit, period, field, channel), _ranking(unit, period))
-    name = f"bao-cao-{unit.code}-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
+    name = exports.file_name("bao-cao", unit.code, period, field, channel, "xlsx")
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -190,7 +190,7 @@ def export_csv() -> ResponseReturnValue:
         with database.read_sessionmaker() as session:
             yield from exports.responses_csv(session, scope, settings.tz)
 
-    name = f"phieu-{unit.code}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    name = exports.file_name("phieu", unit.code, period, field, channel, "csv")
     return Response(rows(), mimetype="text/csv",  # Werkzeug adds "; charset=utf-8" to text/* itself
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

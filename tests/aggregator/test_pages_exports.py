@@ -209,6 +209,33 @@ def test_a_download_with_a_bad_period_or_filter_is_refused_not_another_file(
     assert good.status_code == 200 and [r[3] for r in rows[1:]] == ["sms"]
 
 
+def test_a_filtered_download_says_its_filter(client: FlaskClient, session: Session, catalogue: Catalogue) -> None:
+    """A workbook filtered by field and channel named only its unit and period, so a field's figures passed for
+    the unit's; the sheets' subtitles name the filter as the dashboard's badges do (the channel by its
+    Vietnamese label), and both files' names carry it (the CSV is a flat table: its name is its only heading)."""
+    district, wards = create_district_with_wards(session)
+    build_quarter(session, catalogue, wards[0])
+    clerk = create_clerk(session, district)
+    session.commit()
+    login(client, clerk)
+    query = {**Q1, "unit": district.code, "field": "Đất đai", "channel": "paper"}
+    xlsx = client.get("/console/bao-cao/bang-tinh.xlsx", query_string=query)
+    assert xlsx.status_code == 200
+    book = load_workbook(io.BytesIO(xlsx.data))
+    period = "Quận Thử, quý I năm 2026 (01/01/2026 – 31/3/2026)"
+    for sheet in ("Tiêu chí", "Lĩnh vực"):
+        assert book[sheet]["A2"].value == f"{period}; lĩnh vực: Đất đai; kênh: Phiếu giấy"
+    assert book["Xếp hạng"]["A2"].value == f"{period}; xếp hạng tính trên mọi lĩnh vực và mọi kênh"
+    name = f"bao-cao-{district.code}-2026-01-01-2026-03-31-linh-vuc-dat-dai-kenh-paper"
+    assert xlsx.headers["Content-Disposition"] == f'attachment; filename="{name}.xlsx"'
+    csv_file = client.get("/console/bao-cao/phieu.csv", query_string=query)
+    name = f"phieu-{district.code}-2026-01-01-2026-03-31-linh-vuc-dat-dai-kenh-paper"
+    assert csv_file.headers["Content-Disposition"] == f'attachment; filename="{name}.csv"'
+    plain = client.get("/console/bao-cao/bang-tinh.xlsx", query_string={**Q1, "unit": district.code})
+    assert load_workbook(io.BytesIO(plain.data))["Tiêu chí"]["A2"].value == period
+    assert plain.headers["Content-Disposition"].endswith('2026-03-31.xlsx"')
+
+
 def test_svg_charts_are_well_formed_with_n_and_legend() -> None:
     instrument = {"label": "Bộ <12> tiêu chí", "criteria": [
         {"label": "Tiêu chí A & B", "short_label": "A & B", "n": 3, "options": [
