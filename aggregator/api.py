@@ -2,7 +2,8 @@
 
 Query: ``unit`` (default: the key's unit; a district key may name its wards) or ``district`` (the
 ranking of a district's wards), and a period: ``from`` + ``to`` (YYYY-MM-DD), ``quarter`` (2023Q1),
-``month`` (2023-02) or ``year``; none = the current quarter. Optional ``field`` and ``channel``.
+``month`` (2023-02) or ``year``; none = the current quarter. Optional ``field`` and ``channel`` (a report's
+only: a ranking with either is refused, 422 ``ranking_not_filtered``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from aggregator.params import PeriodError, parse_period
-from aggregator.service import district_ranking, unit_report
+from aggregator.service import check_ranking_unfiltered, district_ranking, unit_report
 from sipas.api.auth import api_key_required, resolve_unit
 from sipas.api.errors import register_api_errors
 from sipas.clock import local_date, utcnow
@@ -35,6 +36,8 @@ def reports() -> ResponseReturnValue:
         if not is_storable(value) or len(value) > 200:
             raise ValidationError(f"Giá trị của {name} chứa ký tự không hợp lệ hoặc quá dài.", field=name,
                                   detail="unreadable query parameter")
+    if args.get("district"):
+        check_ranking_unfiltered(args.get("field"), args.get("channel"))
     settings = get_settings()
     now = utcnow()
     try:

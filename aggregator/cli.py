@@ -9,7 +9,7 @@ import click
 
 from aggregator.labels import decimal_vi, number_vi, percent_vi
 from aggregator.params import PeriodError, parse_period
-from aggregator.service import NotADistrict, district_ranking, unit_report
+from aggregator.service import NotADistrict, district_ranking, ranking_filter, unit_report
 from aggregator.zalo_section import KEY as ZALO_KEY
 from aggregator.zalo_section import zalo_rating_text
 from sipas.cli_context import Context, pass_context
@@ -26,8 +26,8 @@ from sipas.units import get_unit
 @click.option("--quarter", help="Quý, ví dụ 2023Q1.")
 @click.option("--month", help="Tháng, ví dụ 2023-02.")
 @click.option("--year", help="Năm, ví dụ 2023.")
-@click.option("--field", help="Chỉ một lĩnh vực (ví dụ “Hộ tịch”).")
-@click.option("--channel", help="Chỉ một kênh đánh giá: kiosk, sms, qr, paper, api, zalo.")
+@click.option("--field", help="Chỉ một lĩnh vực (ví dụ “Hộ tịch”); không dùng với --district.")
+@click.option("--channel", help="Chỉ một kênh đánh giá: kiosk, sms, qr, paper, api, zalo; không dùng với --district.")
 @click.option("--json", "as_json", is_flag=True, help="In JSON (giống GET /api/v1/reports).")
 @pass_context
 def report(ctx: Context, unit_code: str | None, district_code: str | None, start: str | None, end: str | None,
@@ -36,6 +36,10 @@ def report(ctx: Context, unit_code: str | None, district_code: str | None, start
     """Báo cáo kết quả đánh giá của một đơn vị, hoặc xếp hạng các phường/xã của một quận/huyện."""
     if bool(unit_code) == bool(district_code):
         raise click.UsageError("Cần đúng một trong hai: --unit hoặc --district.")
+    if district_code and ranking_filter(field, channel):
+        raise click.UsageError("Bảng xếp hạng (--district) không lọc theo lĩnh vực hay kênh đánh giá: điểm theo "
+                               "Thông tư 01/2018 tính trên mọi hồ sơ và mọi phiếu của đơn vị. Bỏ --field và "
+                               "--channel, hoặc dùng --unit để xem báo cáo của một đơn vị theo lĩnh vực, kênh.")
     ctx.quiet = ctx.quiet or as_json  # machine-readable output: no database line on stderr
     settings = ctx.settings
     now = utcnow()

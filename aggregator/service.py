@@ -24,6 +24,27 @@ class NotADistrict(ValidationError):
     code = "not_a_district"
 
 
+class RankingNotFiltered(ValidationError):
+    """A ranking asked for one field or channel. TT 01/2018 scores a unit on all its dossiers and ratings (indices
+    5, 6, 8 and 9 are the unit's own), so a ranking has no such filter: refused, never answered unfiltered."""
+    code = "ranking_not_filtered"
+
+
+def ranking_filter(field: str | None, channel: str | None) -> str | None:
+    """The first filter (``field``, then ``channel``) given to a ranking; None when none is (blank is none)."""
+    return next((name for name, value in (("field", field), ("channel", channel)) if (value or "").strip()), None)
+
+
+def check_ranking_unfiltered(field: str | None, channel: str | None) -> None:
+    """``RankingNotFiltered`` naming the API parameter when a ranking is asked with ``field`` or ``channel``."""
+    name = ranking_filter(field, channel)
+    if name:
+        raise RankingNotFiltered("Bảng xếp hạng không lọc theo lĩnh vực hay kênh đánh giá: điểm theo Thông tư "
+                                 "01/2018 tính trên mọi hồ sơ và mọi phiếu của đơn vị. Bỏ field và channel, hoặc "
+                                 "dùng unit để xem báo cáo của một đơn vị theo lĩnh vực, kênh.",
+                                 field=name, detail=f"{name} does not apply to a district ranking")
+
+
 def check_channel(channel: str | None) -> str | None:
     if not channel:
         return None

@@ -140,3 +140,32 @@ def test_api_scoping_and_errors(client: FlaskClient, session: Session, catalogue
         nul = "\x00" in "".join(query.values())  # a NUL may be refused at the door with 400, naming the field
         assert answer.status_code == 422 or (nul and answer.status_code == 400), query
         assert answer.get_json()["error"]["field"] == field
+
+
+def test_a_ranking_with_a_field_or_channel_is_refused_not_given_unfiltered(
+        run_cli, client: FlaskClient, session: Session, catalogue: Catalogue) -> None:  # type: ignore[no-untyped-def]
+    """A ranking has no filter (TT 01/2018 scores a unit on all its dossiers and ratings; indices 5, 6, 8, 9 are
+    the unit's): ``--district`` with ``--field``/``--channel`` (the API's ``district=`` with ``field=`` or
+    ``channel=``) answered the unfiltered ranking, exit 0, as if filtered. Refused, as ``--unit`` with
+    ``--district`` is: the CLI in Vietnamese, the API with ``ranking_not_filtered`` naming the parameter."""
+    district, _wards = district_of_four(session, catalogue)
+    key = create_key(session, district)
+    session.commit()
+    assert run_cli("report", "--district", district.code, "--quarter", "2026Q1", "--json").exit_code == 0
+    for extra in (("--field", "Đất đai"), ("--channel", "paper"), ("--field", "Đất đai", "--channel", "paper")):
+        refused = run_cli("report", "--district", district.code, "--quarter", "2026Q1", "--json", *extra)
+        assert refused.exit_code == 2, refused.output
+        assert "Bảng xếp hạng (--district) không lọc theo lĩnh vực hay kênh đánh giá" in refused.output
+        assert "Hạng" not in refused.output and '"units"' not in refused.output
+    headers = {"Authorization": f"Bearer {key}"}
+    for query, name in (({"field": "Đất đai"}, "field"), ({"channel": "paper"}, "channel"),
+                        ({"field": "Đất đai", "channel": "paper"}, "field")):
+        answer = client.get("/api/v1/reports", query_string={"district": district.code, "quarter": "2026Q1", **query},
+                            headers=headers)
+        assert answer.status_code == 422, answer.get_json()
+        error = answer.get_json()["error"]
+        assert (error["code"], error["field"]) == ("ranking_not_filtered", name)
+        assert "Bảng xếp hạng không lọc theo lĩnh vực hay kênh đánh giá" in error["message"]
+    ranking = client.get("/api/v1/reports", query_string={"district": district.code, "quarter": "2026Q1"},
+                         headers=headers)
+    assert ranking.status_code == 200 and "units" in ranking.get_json()

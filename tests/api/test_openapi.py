@@ -147,6 +147,7 @@ def test_the_examples_work_and_real_answers_match_the_schemas(api: Api, client, 
     ("post", "/responses", {"instrument": "quay4", "dossier_code": "KHONG-CO", "answers": {
         "q1": "hai_long", "q2": "hai_long", "q3": "dung_hen", "q4": "don_gian"}}, 404, "/api/v1/responses"),
     ("post", "/dossiers", {"code": "HS", "received_at": "2026-01-05", "unit": "NOI-KHAC"}, 403, "/api/v1/dossiers"),
+    ("get", "/reports?district=QUAN&channel=paper", None, 422, "/api/v1/reports"),
 ])
 def test_error_answers_match_the_documented_error_schema(api: Api, method, path, body, status, spec_path):
     response = api.get(path) if method == "get" else api.post(path, body)
