@@ -90,6 +90,19 @@ def _download_selection(args: MultiDict[str, str]) -> tuple[Unit, Period, str | 
     return unit, period, parse_field(args.get("field")), check_channel(args.get("channel"))
 
 
+def _download_args(args: MultiDict[str, str], unit: Unit, period: Period, field: str | None,
+                   channel: str | None) -> dict[str, str]:
+    """The query of the dashboard's download buttons: what the page shows. After a flashed fallback (a bad
+    period: the current quarter; a bad filter: none) the query as typed would lead to the refusal page."""
+    try:
+        _period(args)
+        shown = {k: v for k, v in args.items() if v and k not in ("field", "channel")}
+    except PeriodError:
+        shown = {"kind": "quarter", "quarter": f"{period.start.year}Q{(period.start.month - 1) // 3 + 1}"}
+    filters = {k: v for k, v in (("field", field), ("channel", channel)) if v}
+    return shown | {"unit": unit.code} | filters
+
+
 def _download_refused(exc: PeriodError) -> ResponseReturnValue:
     """The console's Vietnamese error page, saying why no file was made."""
     message = f"{exc} Hãy chọn lại kỳ báo cáo hoặc bộ lọc trên trang Báo cáo rồi tải lại."
@@ -128,6 +141,7 @@ def dashboard() -> ResponseReturnValue:
         fields=[f for f in fields if f], channel_labels={c.value: label for c, label in CHANNEL_LABELS.items()},
         charts=[(i, charts.criteria_chart(i)) for i in report["instruments"] if i["criteria"]],
         timeliness_svg=charts.timeliness_chart(report["dossiers"]), query=query, args=request.args, merge=merge,
+        download=_download_args(request.args, unit, period, field, channel),
         quarter_code=f"{period.start.year}Q{(period.start.month - 1) // 3 + 1}", indices=_index_rows(period),
         classes=_class_rule(), trend_svg=trend_chart(trend),
     )

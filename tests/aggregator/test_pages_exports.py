@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -257,3 +258,28 @@ def test_svg_charts_are_well_formed_with_n_and_legend() -> None:
     bar = charts.timeliness_chart({"early": 1, "on_time": 2, "late": 1, "resolved": 4})
     texts = [t.text for t in ET.fromstring(bar).iter("{http://www.w3.org/2000/svg}text")]
     assert "n = 4" in texts and "50,00%" in texts and "Trước hạn" in texts
+
+
+def test_after_a_bad_filter_the_dashboards_downloads_hold_what_it_shows(
+        client: FlaskClient, session: Session, catalogue: Catalogue) -> None:
+    """The dashboard shows a bad period or filter as a message over the current quarter, unfiltered; its
+    download buttons carried the query as typed, so after the message they led to the refusal page. They carry
+    what the page shows: the current quarter, no bad filter, a good filter kept."""
+    unit = create_unit(session)
+    build_quarter(session, catalogue, unit)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    shown = client.get("/console/bao-cao/", query_string={"unit": unit.code, "kind": "range", "from": "31/03/2026",
+                                                          "to": "01/01/2026", "channel": "sms"})
+    page = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and "Ngày kết thúc đứng trước ngày bắt đầu" in page
+    links = re.findall(r'href="(/console/bao-cao/(?:bang-tinh\.xlsx|phieu\.csv)\?[^"]*)"', page)
+    assert len(links) == 2, links
+    for link in links:
+        got = client.get(html.unescape(link))
+        assert got.status_code == 200, (link, got.get_data(as_text=True)[:300])
+        assert "channel=sms" in html.unescape(link) and "from=" not in link
+    typo = client.get("/console/bao-cao/", query_string={**Q1, "unit": unit.code, "channel": "SMS"})
+    for link in re.findall(r'href="(/console/bao-cao/(?:bang-tinh\.xlsx|phieu\.csv)\?[^"]*)"', typo.get_data(True)):
+        assert "channel" not in link and client.get(html.unescape(link)).status_code == 200
