@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from sipas.models import AuditEvent, Role, Unit, User
@@ -94,3 +96,34 @@ def test_clerks_cannot_manage_accounts(client, session):
     session.commit()
     login(client, clerk)
     assert client.get("/console/users").status_code == 403
+
+
+def test_a_refused_new_account_form_keeps_the_chosen_role_and_units(client, session):
+    """A global admin creates a clerk of one ward but forgets the username: the page came back with the role
+    select on its first option (Quản trị) and no ward ticked, so fixing only the username created a global admin
+    (an admin without units). The refused form keeps the role and the units; a fresh form preselects no role."""
+    ward = create_unit(session, name="Phường Phú Hội")
+    admin = create_clerk(session, ward, role=Role.ADMIN)  # no unit: a global admin
+    session.commit()
+    login(client, admin)
+    fresh = client.get("/console/users").get_data(as_text=True).split("Tạo tài khoản</h2>", 1)[1]
+    assert re.search(r'<option value=""\s+selected', fresh) and " selected" not in fresh.split("Chọn vai trò", 1)[1]
+    answer = client.post("/console/users", data={
+        "csrf_token": _csrf(client, "/console/users"), "username": "", "full_name": "Lê Thị Hoa", "role": "clerk",
+        "units": str(ward.id)})
+    form = answer.get_data(as_text=True).split("Tạo tài khoản</h2>", 1)[1]
+    assert answer.status_code == 422
+    assert re.search(r'<option value="clerk"\s+selected', form), "the chosen role is lost"
+    assert re.search(rf'value="{ward.id}"\s+checked', form), "the ticked ward is lost"
+
+
+def test_a_new_account_needs_a_chosen_role(client, session):
+    """The role select starts on an empty choice: sent as it is, the form asks for a role (422), values kept."""
+    admin = create_clerk(session, create_unit(session), role=Role.ADMIN)  # no unit: a global admin
+    session.commit()
+    login(client, admin)
+    answer = client.post("/console/users", data={
+        "csrf_token": _csrf(client, "/console/users"), "username": "hoa", "full_name": "Lê Thị Hoa", "role": ""})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "Vui lòng chọn vai trò." in html and 'value="Lê Thị Hoa"' in html
+    assert session.scalar(select(User).where(User.username == "hoa")) is None

@@ -63,6 +63,9 @@ def create_account():  # type: ignore[no-untyped-def]
     password = random_token(14)
     me = current_user()
     assert me is not None
+    if not request.form.get("role", ""):
+        flash("Vui lòng chọn vai trò.", "error")
+        return users(), 422  # the form preselects no role: the admin picks one, never Quản trị by default
     try:
         role = Role(request.form.get("role", ""))
         if len(units) != len(unit_ids) or not can_grant(session, me, role, units):
