@@ -80,6 +80,30 @@ def test_a_ward_admin_cannot_take_over_the_deployment(client, session):
     assert set(session.scalars(select(User.username))) == {"root", "qt.a", "canbo.a"}
 
 
+def test_a_ward_admin_who_ticks_no_unit_gets_the_message_not_a_403(client, session):
+    """A clerk or leader with no unit is an empty field, not a grant beyond the scope: a ward admin who forgot to
+    tick its ward got the 'no permission' page (can_grant is False for no unit), where a global admin reads
+    'Cán bộ và lãnh đạo cần được gán ít nhất một đơn vị.' (docs/accounts.md: 400/422, the typed values kept)."""
+    ward = create_unit(session)
+    ward_admin = _admin(session, [ward], username="qt.a")
+    clerk = create_clerk(session, ward, username="canbo.a")
+    session.commit()
+    login(client, ward_admin)
+    token = _csrf(client)
+    answer = client.post("/console/users", data={"csrf_token": token, "username": "hoa", "full_name": "Lê Thị Hoa",
+                                                  "role": "clerk"})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and 'value="Lê Thị Hoa"' in html
+    assert "Cán bộ và lãnh đạo cần được gán ít nhất một đơn vị." in html
+    changed = client.post(f"/console/users/{clerk.id}/role", data={"csrf_token": token, "role": "leader"},
+                          follow_redirects=True)
+    assert changed.status_code == 200  # as for a global admin: back to the list with the message
+    assert "Cán bộ và lãnh đạo cần được gán ít nhất một đơn vị." in changed.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(User, clerk.id).role is Role.CLERK
+    assert session.scalar(select(User).where(User.username == "hoa")) is None
+
+
 def test_logout_password_change_and_locking_end_the_session_server_side(client, app, session):
     unit = create_unit(session)
     root = _admin(session, [], username="root")

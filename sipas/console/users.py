@@ -43,6 +43,17 @@ def _managed_user(user_id: int) -> User:
     return user
 
 
+def _beyond_scope(me: User, role: Role, units: list[Unit], unit_ids: set[int]) -> bool:
+    """Does the form grant a role or units wider than ``me``'s own scope (403)? A clerk or leader with no unit
+    grants nothing: it is an empty field, which the account rules refuse with their message (as for a global
+    admin). An admin with no unit is a global admin, and that stays a grant beyond a unit admin's scope."""
+    if len(units) != len(unit_ids):
+        return True  # a unit outside the scope was ticked
+    if not units and role is not Role.ADMIN:
+        return False
+    return not can_grant(db_session(), me, role, units)
+
+
 @bp.get("/users")
 @roles_required(Role.ADMIN)
 def users():  # type: ignore[no-untyped-def]
@@ -68,8 +79,8 @@ def create_account():  # type: ignore[no-untyped-def]
         return users(), 422  # the form preselects no role: the admin picks one, never Quản trị by default
     try:
         role = Role(request.form.get("role", ""))
-        if len(units) != len(unit_ids) or not can_grant(session, me, role, units):
-            abort(403)  # a role or units wider than the admin's own scope
+        if _beyond_scope(me, role, units, unit_ids):
+            abort(403)
         user = create_user(session, username=request.form.get("username", ""), password=password, role=role,
                            units=units, full_name=request.form.get("full_name", "").strip()[:200], actor=actor_name())
     except ValueError:
@@ -117,7 +128,7 @@ def change_account_role(user_id: int):  # type: ignore[no-untyped-def]
     except ValueError:
         flash("Vai trò không hợp lệ.", "error")
         return redirect(url_for("console.users"))
-    if len(units) != len(unit_ids) or not can_grant(session, me, role, units):
+    if _beyond_scope(me, role, units, unit_ids):
         abort(403)
     try:
         change_role(session, user, role, units, actor=actor_name())
