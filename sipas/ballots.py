@@ -13,7 +13,8 @@ count an unconfirmed batch. Digits → answers: ``sipas.ballot_keys``. Pure doma
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from typing import Any
@@ -26,8 +27,8 @@ from sipas.ballot_keys import answers_from_keys
 from sipas.cases.models import FollowUpCase, FollowUpCaseEvent
 from sipas.catalogue import Catalogue, Instrument
 from sipas.clock import local_date
-from sipas.errors import DomainError, ValidationError
-from sipas.models import Response, ResponseChannel, Unit
+from sipas.errors import AlreadyRated, DomainError, ValidationError
+from sipas.models import AuditEvent, Response, ResponseChannel, Unit
 from sipas.models_ballots import BallotBatch, BallotLine
 from sipas.responses import ResponseInput, checked_comment, record_response, resolve_instrument
 from sipas.tally import uncount_response
@@ -116,16 +117,44 @@ def record_line(session: Session, catalogue: Catalogue, batch: BallotBatch, line
     line.response = record_response(session, catalogue, batch.unit, data, now=now, tz=tz, actor=actor).response
 
 
+@contextmanager
+def _undone_on_refusal(session: Session, *, keep_on_success: bool = True) -> Iterator[None]:
+    """Run writes in a savepoint, undone when they raise — or always, ``keep_on_success`` False (a trial).
+
+    A ballot refused as ``AlreadyRated`` keeps the ``response.duplicate_refused`` event ``record_response`` wrote
+    (``keeps_audit``: the caller commits), as the other channels do; nothing else of the refused line stays."""
+    work = session.begin_nested()
+    try:
+        yield
+    except AlreadyRated:
+        refusals = [_copy(event) for event in session.new
+                    if isinstance(event, AuditEvent) and event.action == "response.duplicate_refused"]
+        work.rollback()
+        session.add_all(refusals)
+        raise
+    except BaseException:
+        work.rollback()
+        raise
+    if keep_on_success:
+        work.commit()
+    else:
+        work.rollback()
+
+
+def _copy(event: AuditEvent) -> AuditEvent:
+    """A pending audit event as a new row (the savepoint's rollback expunges the one written inside it)."""
+    return AuditEvent(action=event.action, actor=event.actor, unit_id=event.unit_id, subject=event.subject,
+                      details=dict(event.details))
+
+
 def _check(session: Session, catalogue: Catalogue, batch: BallotBatch, answers: dict[str, str],
            dossier_code: str | None, *, actor: str, now: datetime, tz: tzinfo) -> None:  # comment checked apart
-    """Apply every rule of ``record_response`` (dossier returned, not yet rated, ...) and store nothing."""
+    """Apply every rule of ``record_response`` (dossier returned, not yet rated, ...) and store nothing (but the
+    audit event of a refused duplicate)."""
     data = ResponseInput(instrument=batch.instrument_code, channel=ResponseChannel.PAPER, answers=answers,
                          dossier_code=dossier_code, submitted_at=ballot_time(batch.batch_date, now, tz))
-    trial = session.begin_nested()
-    try:
+    with _undone_on_refusal(session, keep_on_success=False):
         record_response(session, catalogue, batch.unit, data, now=now, tz=tz, actor=actor)
-    finally:
-        trial.rollback()
 
 
 def _clean_dossier_code(value: str | None) -> str | None:
@@ -151,7 +180,8 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
 
     A resend with a ``submit_key`` this entry already saved returns that line unchanged. A correction of
     a counted line replaces its response and is audited with the answers before and after. Flushes;
-    the caller commits, or rolls back on a ``DomainError``.
+    the caller commits, or rolls back on a ``DomainError`` — but commits on ``AlreadyRated`` (``keeps_audit``):
+    the line's writes are undone then, and only the refusal's audit event is left to commit.
     """
     lock_batch(session, batch)
     if batch.status != OPEN:
@@ -171,21 +201,38 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
     answers = answers_from_keys(batch_instrument(catalogue, batch), keys)
     code = _clean_dossier_code(dossier_code)
     note = " ".join(storable(checked_comment(comment) or "").split()) or None
-    if entry == 2 and batch.second_clerk is None:
-        batch.second_clerk = actor
+    with _undone_on_refusal(session):
+        if entry == 2 and batch.second_clerk is None:
+            batch.second_clerk = actor
+        if position is None:
+            return _add_line(session, catalogue, batch, entry, answers=answers, code=code, note=note,
+                             submit_key=submit_key, actor=actor, now=now, tz=tz)
+        return _correct_line(session, catalogue, batch, entry, position, answers=answers, code=code, note=note,
+                             submit_key=submit_key, actor=actor, now=now, tz=tz)
+
+
+def _add_line(session: Session, catalogue: Catalogue, batch: BallotBatch, entry: int, *, answers: dict[str, str],
+              code: str | None, note: str | None, submit_key: str, actor: str, now: datetime,
+              tz: tzinfo) -> BallotLine:
+    """A new line at the end of ``entry``, recorded at once when the batch counts at once, checked otherwise."""
     counts_now = counts_at_once(batch)
-    if position is None:
-        if not counts_now:
-            _check(session, catalogue, batch, answers, code, actor=actor, now=now, tz=tz)
-        line = BallotLine(batch_id=batch.id, entry=entry, position=line_count(session, batch, entry) + 1,
-                          answers=answers, dossier_code=code, comment=note, submit_key=submit_key, entered_by=actor,
-                          entered_at=now)
-        session.add(line)
+    if not counts_now:
+        _check(session, catalogue, batch, answers, code, actor=actor, now=now, tz=tz)
+    line = BallotLine(batch_id=batch.id, entry=entry, position=line_count(session, batch, entry) + 1,
+                      answers=answers, dossier_code=code, comment=note, submit_key=submit_key, entered_by=actor,
+                      entered_at=now)
+    session.add(line)
+    session.flush()
+    if counts_now:
+        record_line(session, catalogue, batch, line, actor=actor, now=now, tz=tz)
         session.flush()
-        if counts_now:
-            record_line(session, catalogue, batch, line, actor=actor, now=now, tz=tz)
-            session.flush()
-        return line
+    return line
+
+
+def _correct_line(session: Session, catalogue: Catalogue, batch: BallotBatch, entry: int, position: int, *,
+                  answers: dict[str, str], code: str | None, note: str | None, submit_key: str, actor: str,
+                  now: datetime, tz: tzinfo) -> BallotLine:
+    """Line ``position`` of ``entry`` keyed again: its response replaced (a follow-up case goes on), audited."""
     line = session.scalar(select(BallotLine).where(BallotLine.batch_id == batch.id, BallotLine.entry == entry,
                                                    BallotLine.position == position))
     if line is None:
@@ -199,7 +246,7 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
     line.answers, line.dossier_code, line.comment, line.revision = answers, code, note, line.revision + 1
     line.submit_key, line.entered_by, line.entered_at = submit_key, actor, now
     session.flush()
-    if counts_now:
+    if counts_at_once(batch):
         record_line(session, catalogue, batch, line, actor=actor, now=now, tz=tz)
     else:
         _check(session, catalogue, batch, answers, code, actor=actor, now=now, tz=tz)

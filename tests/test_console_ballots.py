@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select
 
 from sipas.models import AuditEvent, Response, ResponseChannel
-from sipas.models_ballots import BallotBatch
-from tests.factories import create_clerk, create_unit, login
+from sipas.models_ballots import BallotBatch, BallotLine
+from tests.factories import create_clerk, create_dossier, create_response, create_unit, local, login
 
 
 def _token(client, path: str) -> str:  # type: ignore[no-untyped-def]
@@ -210,3 +212,60 @@ def test_the_fast_form_gets_json_and_a_resent_ballot_is_saved_once(client, sessi
     assert body["edit_url"] == f"{batch_path}?sua=1"
     assert again.get_json()["position"] == 1 and again.get_json()["count"] == 1
     assert _paper(session) == 1
+
+
+def _rated_dossier(session, catalogue, unit):  # type: ignore[no-untyped-def]
+    """A dossier returned on 4 January and rated at the kiosk that day, before the batch's ballots (5 January)."""
+    dossier = create_dossier(session, unit, received_at=local(2026, 1, 2))
+    create_response(session, catalogue, unit, dossier=dossier, instrument="quay4", channel=ResponseChannel.KIOSK,
+                    submitted_at=local(2026, 1, 4, 10), now=datetime.now(UTC))
+    return dossier
+
+
+def _refusals(session) -> int:  # type: ignore[no-untyped-def]
+    session.rollback()
+    return session.scalar(select(func.count()).select_from(AuditEvent)
+                          .where(AuditEvent.action == "response.duplicate_refused")) or 0
+
+
+def test_a_ballot_for_a_dossier_already_rated_is_audited_and_nothing_of_it_is_kept(client, session,
+                                                                                  catalogue) -> None:
+    """AlreadyRated.keeps_audit: "the service wrote an audit event before raising; the caller commits instead of
+    rolling back" (sipas/errors.py). The kiosk, the API, the phone form and the file import keep the
+    ``response.duplicate_refused`` event; the console's ballot entry rolled it back. It is kept now, and only it:
+    the refused line, a corrected line's earlier answers and response stay as they were."""
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    dossier = _rated_dossier(session, catalogue, unit)
+    session.commit()
+    login(client, clerk)
+    batch_path = _open_batch(client, unit)
+    assert _key(client, batch_path, "1111", dossier_code=dossier.code).status_code == 409
+    assert _refusals(session) == 1
+    assert session.scalar(select(func.count()).select_from(BallotLine)) == 0 and _paper(session) == 0
+    assert _key(client, batch_path, "2222").status_code == 303
+    corrected = _key(client, batch_path, "3333", query="?sua=1", position="1", dossier_code=dossier.code)
+    assert corrected.status_code == 409
+    assert _refusals(session) == 2
+    line = session.scalar(select(BallotLine))
+    assert (line.dossier_code, line.answers["q1"], line.revision) == (None, "hai_long", 0)
+    assert _paper(session) == 1 and session.scalar(select(Response).where(
+        Response.channel == ResponseChannel.PAPER)).answers[0].option_code == "hai_long"
+    assert session.scalar(select(AuditEvent).where(AuditEvent.action == "ballot.line_corrected")) is None
+
+
+def test_a_double_entry_ballot_for_a_dossier_already_rated_is_audited_too(app, client, session, catalogue) -> None:
+    """Double entry checks a keyed ballot against the rules without recording it: its refusal stays in the audit
+    log as well, the line and the second clerk's place in the batch do not."""
+    unit = create_unit(session)
+    first, second = create_clerk(session, unit), create_clerk(session, unit)
+    dossier = _rated_dossier(session, catalogue, unit)
+    session.commit()
+    login(client, first)
+    batch_path = _open_batch(client, unit, double=True)
+    other = app.test_client()
+    login(other, second)
+    assert _key(other, batch_path, "1111", dossier_code=dossier.code).status_code == 409
+    assert _refusals(session) == 1
+    assert session.scalar(select(func.count()).select_from(BallotLine)) == 0
+    assert session.scalar(select(BallotBatch)).second_clerk is None

@@ -157,7 +157,10 @@ def ballot_line_save(unit_code: str, batch_id: int) -> ResponseReturnValue:
                                  submit_key=request.form.get("submit_key", ""), actor=actor_name(), now=utcnow(),
                                  tz=settings.tz, position=position, comment=request.form.get("comment", ""))
     except DomainError as exc:
-        session.rollback()
+        if exc.keeps_audit:
+            session.commit()  # a refused duplicate's audit event: save_line undid the line itself
+        else:
+            session.rollback()
         if _wants_json():
             return jsonify(error=exc.to_dict()), exc.http_status
         return _batch_page(batch, position=position, keyed=keyed, dossier_code=dossier_code,
