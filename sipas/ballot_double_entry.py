@@ -16,6 +16,7 @@ from sipas.ballots import (
     OPEN,
     BatchNotReady,
     NotYourEntry,
+    already_rated_words,
     entry_for,
     line_count,
     lines,
@@ -23,7 +24,7 @@ from sipas.ballots import (
     record_line,
 )
 from sipas.catalogue import Catalogue
-from sipas.errors import DomainError, ValidationError
+from sipas.errors import AlreadyRated, DomainError, ValidationError
 from sipas.models_ballots import BallotBatch, BallotLine
 
 
@@ -125,6 +126,8 @@ def confirm(session: Session, catalogue: Catalogue, batch: BallotBatch, *, actor
             with session.begin_nested():
                 record_line(session, catalogue, batch, line, actor=actor, now=now, tz=tz)
                 session.flush()
+        except AlreadyRated:
+            problems.append(LineProblem(line.position, already_rated_words(line.dossier_code, "không được tính")))
         except DomainError as exc:
             problems.append(LineProblem(line.position, exc.message_vi))
     if problems:

@@ -201,14 +201,25 @@ def save_line(session: Session, catalogue: Catalogue, batch: BallotBatch, *, key
     answers = answers_from_keys(batch_instrument(catalogue, batch), keys)
     code = _clean_dossier_code(dossier_code)
     note = " ".join(storable(checked_comment(comment) or "").split()) or None
-    with _undone_on_refusal(session):
-        if entry == 2 and batch.second_clerk is None:
-            batch.second_clerk = actor
-        if position is None:
-            return _add_line(session, catalogue, batch, entry, answers=answers, code=code, note=note,
-                             submit_key=submit_key, actor=actor, now=now, tz=tz)
-        return _correct_line(session, catalogue, batch, entry, position, answers=answers, code=code, note=note,
-                             submit_key=submit_key, actor=actor, now=now, tz=tz)
+    try:
+        with _undone_on_refusal(session):
+            if entry == 2 and batch.second_clerk is None:
+                batch.second_clerk = actor
+            if position is None:
+                return _add_line(session, catalogue, batch, entry, answers=answers, code=code, note=note,
+                                 submit_key=submit_key, actor=actor, now=now, tz=tz)
+            return _correct_line(session, catalogue, batch, entry, position, answers=answers, code=code,
+                                 note=note, submit_key=submit_key, actor=actor, now=now, tz=tz)
+    except AlreadyRated as exc:
+        raise AlreadyRated(already_rated_words(code, "không được lưu"), field="dossier_code",
+                           detail=exc.detail) from exc
+
+
+def already_rated_words(dossier_code: str | None, outcome: str) -> str:
+    """A refused ballot of a dossier already rated, in the clerk's words: which dossier, and what became of the
+    ballot (``outcome``). ``AlreadyRated``'s own sentence thanks the citizen at the kiosk ("Xin cảm ơn ông/bà"),
+    which the clerk keying a paper ballot is not."""
+    return f"{f'Hồ sơ {dossier_code}' if dossier_code else 'Hồ sơ này'} đã được đánh giá; phiếu này {outcome}."
 
 
 def _add_line(session: Session, catalogue: Catalogue, batch: BallotBatch, entry: int, *, answers: dict[str, str],

@@ -269,3 +269,24 @@ def test_a_double_entry_ballot_for_a_dossier_already_rated_is_audited_too(app, c
     assert _refusals(session) == 1
     assert session.scalar(select(func.count()).select_from(BallotLine)) == 0
     assert session.scalar(select(BallotBatch)).second_clerk is None
+
+
+def test_the_clerk_is_not_thanked_as_a_citizen_when_a_keyed_ballot_is_refused(client, session, catalogue) -> None:
+    """The refusal the clerk read in the console was the kiosk's sentence to the citizen ("Hồ sơ này đã được đánh
+    giá. Xin cảm ơn ông/bà."): the clerk is told which dossier and that the ballot was not saved, on the page and in
+    the fast form's JSON."""
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    dossier = _rated_dossier(session, catalogue, unit)
+    session.commit()
+    login(client, clerk)
+    batch_path = _open_batch(client, unit)
+    said = f"Hồ sơ {dossier.code} đã được đánh giá; phiếu này không được lưu."
+    html = _key(client, batch_path, "1111", dossier_code=dossier.code).get_data(as_text=True)
+    assert said in html and "Xin cảm ơn" not in html
+    as_json = client.post(f"{batch_path}/lines", headers={"Accept": "application/json"}, data={
+        "csrf_token": _token(client, batch_path), "submit_key": "x1", "k_q1": "1", "k_q2": "1", "k_q3": "1",
+        "k_q4": "1", "dossier_code": dossier.code})
+    error = as_json.get_json()["error"]
+    assert (as_json.status_code, error["code"], error["message"], error["field"]) == (
+        409, "already_rated", said, "dossier_code")
