@@ -101,6 +101,8 @@ SENTENCES: dict[str, str | Callable[[Details], str]] = {
     "ballot.batch_created": "tạo lô phiếu giấy",
     "ballot.line_corrected": "sửa phiếu giấy đã nhập",
     "ballot.line_removed": "xóa phiếu giấy nhập nhầm",
+    "ballot.handed_out_changed": lambda d: (f"sửa số phiếu phát ra của lô phiếu giấy từ {_count(d, 'before')} thành "
+                                            f"{_count(d, 'after')}"),
     "ballot.batch_closed": "đóng lô phiếu giấy",
     "ballot.batch_reopened": "mở lại lô phiếu giấy",
     "ballot.entry_finished": "kết thúc lượt nhập lô phiếu giấy",

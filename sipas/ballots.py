@@ -52,6 +52,13 @@ class NotYourEntry(DomainError):
     message_vi = "Lô phiếu này đã có đủ hai cán bộ nhập; tài khoản này không nhập được lô này."
 
 
+class MoreThanHandedOut(DomainError):
+    """Phiếu thu vào cannot exceed phiếu phát ra: one more ballot is one keyed twice, or the count is wrong."""
+
+    code = "more_than_handed_out"
+    http_status = 409
+
+
 class BatchNotReady(DomainError):
     code = "batch_not_ready"
     http_status = 409
@@ -225,11 +232,21 @@ def already_rated_words(dossier_code: str | None, outcome: str) -> str:
 def _add_line(session: Session, catalogue: Catalogue, batch: BallotBatch, entry: int, *, answers: dict[str, str],
               code: str | None, note: str | None, submit_key: str, actor: str, now: datetime,
               tz: tzinfo) -> BallotLine:
-    """A new line at the end of ``entry``, recorded at once when the batch counts at once, checked otherwise."""
+    """A new line at the end of ``entry``, recorded at once when the batch counts at once, checked otherwise.
+
+    Each entry holds at most ``handed_out`` lines (so neither entry of a double-entry batch, nor a difference
+    resolved into one, exceeds it); a wrong count is corrected with ``set_handed_out``."""
     counts_now = counts_at_once(batch)
+    keyed = line_count(session, batch, entry)
+    if keyed >= batch.handed_out:
+        raise MoreThanHandedOut(
+            f"Đã nhập đủ {keyed} phiếu, bằng số phiếu phát ra của lô; phiếu thu vào không thể nhiều hơn phiếu phát "
+            "ra nên phiếu này không được lưu. Nếu phiếu này đã nhập rồi, hãy bỏ qua; nếu số phiếu phát ra ghi sai, "
+            "hãy sửa ô “Số phiếu phát ra” ở mục “Thao tác với lô” rồi nhập lại phiếu này.",
+            field="handed_out", detail=f"entry {entry} has {keyed} lines of {batch.handed_out} handed out")
     if not counts_now:
         _check(session, catalogue, batch, answers, code, actor=actor, now=now, tz=tz)
-    line = BallotLine(batch_id=batch.id, entry=entry, position=line_count(session, batch, entry) + 1,
+    line = BallotLine(batch_id=batch.id, entry=entry, position=keyed + 1,
                       answers=answers, dossier_code=code, comment=note, submit_key=submit_key, entered_by=actor,
                       entered_at=now)
     session.add(line)
@@ -268,6 +285,28 @@ def _correct_line(session: Session, catalogue: Catalogue, batch: BallotBatch, en
           entry=entry, before=before, after={"answers": answers, "dossier_code": code},
           comment_changed=comment_changed)  # never the comment itself (free text stays out of the audit log)
     return line
+
+
+def set_handed_out(session: Session, batch: BallotBatch, handed_out: int, *, actor: str) -> None:
+    """Correct the count of ballots handed out, written wrong when the batch was opened: an open batch only, and
+    never below the ballots either entry has keyed (remove a ballot keyed twice first). Audited before → after."""
+    lock_batch(session, batch)
+    if batch.status != OPEN:
+        raise BatchClosed(detail=f"batch {batch.id} is {batch.status}")
+    if not 0 <= handed_out <= MAX_HANDED_OUT:
+        raise ValidationError("Số phiếu phát ra phải là số nguyên từ 0 trở lên.", field="handed_out",
+                              detail=f"handed_out out of range 0..{MAX_HANDED_OUT}")
+    keyed = max(line_count(session, batch, 1), line_count(session, batch, 2))
+    if handed_out < keyed:
+        raise ValidationError(f"Lô đã nhập {keyed} phiếu: số phiếu phát ra không thể ít hơn. Nếu có phiếu nhập "
+                              "nhầm, hãy xóa phiếu đó trước.", field="handed_out",
+                              detail=f"handed_out {handed_out} below {keyed} lines keyed")
+    if handed_out == batch.handed_out:
+        return
+    audit(session, "ballot.handed_out_changed", actor=actor, unit=batch.unit, subject=f"lô {batch.id}",
+          before=batch.handed_out, after=handed_out)
+    batch.handed_out = handed_out
+    session.flush()  # a later lock_batch in this transaction refreshes the row: the new count must be in it
 
 
 def remove_line(session: Session, batch: BallotBatch, *, position: int, actor: str, tz: tzinfo) -> None:

@@ -180,7 +180,7 @@ ALLOWED = {
     "console.dossier_import_progress": WORKERS, "console.dossier_import_retry": WORKERS,
     "console.ballots": WORKERS, "console.ballot_batch_create": WORKERS, "console.ballot_batch": WORKERS,
     "console.ballot_line_save": WORKERS, "console.ballot_batch_close": WORKERS, "console.ballot_batch_reopen": WORKERS,
-    "console.ballot_line_delete": WORKERS,
+    "console.ballot_line_delete": WORKERS, "console.ballot_handed_out": WORKERS,
     "console.ballot_entry_finish": WORKERS, "console.ballot_resolve": WORKERS, "console.ballot_batch_confirm": WORKERS,
     "console.change_password": EVERYONE, "console.units": EVERYONE,
     "console.create_unit_page": ADMINS, "console.unit_settings": WORKERS,

@@ -22,6 +22,7 @@ from sipas.ballots import (
     remove_line,
     reopen_batch,
     save_line,
+    set_handed_out,
 )
 from sipas.catalogue import Catalogue
 from sipas.clock import Period
@@ -37,9 +38,10 @@ DAY = date(2026, 3, 20)
 A, B = "user:canbo.a", "user:canbo.b"
 
 
-def _batch(session: Session, catalogue: Catalogue, *, double_entry: bool = False, instrument: str = "quay4"):  # type: ignore[no-untyped-def]
+def _batch(session: Session, catalogue: Catalogue, *, double_entry: bool = False, instrument: str = "quay4",  # type: ignore[no-untyped-def]
+           handed_out: int = 10):
     unit = create_unit(session)
-    return create_batch(session, catalogue, unit, instrument_code=instrument, batch_date=DAY, handed_out=10,
+    return create_batch(session, catalogue, unit, instrument_code=instrument, batch_date=DAY, handed_out=handed_out,
                         double_entry=double_entry, actor=A, now=NOW, tz=TZ)
 
 
@@ -310,3 +312,20 @@ def test_a_corrected_ballot_keeps_its_follow_up_case_and_trail(session: Session,
     assert moved.explanation == "Đã giải thích với người dân" and len(moved.events) == trail + 1
     assert moved.events[-1].sentence.startswith(f"Phiếu giấy được sửa (lô {batch.id}, phiếu 1)")
     assert quarter_index8(session, batch.unit_id, 2026, 1, tz=TZ, today=date(2026, 4, 10)).points == 2
+
+
+def test_each_entry_keys_at_most_the_ballots_handed_out(session: Session, catalogue) -> None:  # type: ignore[no-untyped-def]
+    """Phiếu thu vào cannot exceed phiếu phát ra, in each entry of a double-entry batch alike (so the two entries,
+    and a difference resolved into either, never hold more lines than were handed out); a correction of a line
+    already keyed is not a new ballot."""
+    batch = _batch(session, catalogue, double_entry=True, handed_out=1)
+    for actor in (A, B):
+        _key(session, catalogue, batch, "1111", actor=actor)
+        with pytest.raises(DomainError) as refused:
+            _key(session, catalogue, batch, "2222", actor=actor)
+        assert (refused.value.code, refused.value.field) == ("more_than_handed_out", "handed_out")
+        assert _key(session, catalogue, batch, "2222", actor=actor, position=1).revision == 1
+    with pytest.raises(ValidationError):
+        set_handed_out(session, batch, 0, actor=A)
+    set_handed_out(session, batch, 2, actor=B)
+    assert _key(session, catalogue, batch, "3333", actor=A).position == 2

@@ -20,9 +20,9 @@ def _submit_key(page: str) -> str:
     return page.split('name="submit_key" value="', 1)[1].split('"', 1)[0]
 
 
-def _open_batch(client, unit, *, double: bool = False) -> str:  # type: ignore[no-untyped-def]
+def _open_batch(client, unit, *, double: bool = False, handed_out: str = "20") -> str:  # type: ignore[no-untyped-def]
     data = {"csrf_token": _token(client, "/console/ballots"), "unit": unit.code, "instrument": "quay4",
-            "batch_date": "2026-01-05", "handed_out": "20"}
+            "batch_date": "2026-01-05", "handed_out": handed_out}
     if double:
         data["double_entry"] = "1"
     created = client.post("/console/ballots/new", data=data)
@@ -290,3 +290,31 @@ def test_the_clerk_is_not_thanked_as_a_citizen_when_a_keyed_ballot_is_refused(cl
     error = as_json.get_json()["error"]
     assert (as_json.status_code, error["code"], error["message"], error["field"]) == (
         409, "already_rated", said, "dossier_code")
+
+
+def test_more_ballots_than_were_handed_out_are_refused_and_the_count_can_be_corrected(client, session) -> None:
+    """Phiếu thu vào cannot exceed phiếu phát ra: a 3rd ballot in a batch of 2 handed out is a ballot keyed twice
+    or a wrong count. It was saved and counted ("3 / 2"). It is refused with what to do, and a wrong count is
+    corrected on the batch page (never below the ballots keyed), audited; then the ballot is keyed."""
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    batch_path = _open_batch(client, unit, handed_out="2")
+    assert _key(client, batch_path, "1111").status_code == 303
+    assert _key(client, batch_path, "2222").status_code == 303
+    third = _key(client, batch_path, "3333")
+    assert third.status_code == 409
+    assert "phiếu thu vào không thể nhiều hơn phiếu phát ra" in third.get_data(as_text=True)
+    assert "Số phiếu phát ra" in third.get_data(as_text=True)
+    assert 'data-testid="count">2</span> / 2' in client.get(batch_path).get_data(as_text=True) and _paper(session) == 2
+    below = client.post(f"{batch_path}/handed-out", data={"csrf_token": _token(client, batch_path), "handed_out": "1"},
+                        follow_redirects=True)
+    assert "số phiếu phát ra không thể ít hơn" in below.get_data(as_text=True)
+    corrected = client.post(f"{batch_path}/handed-out", follow_redirects=True,
+                            data={"csrf_token": _token(client, batch_path), "handed_out": "3"})
+    assert "Đã sửa số phiếu phát ra của lô: 3." in corrected.get_data(as_text=True)
+    assert _key(client, batch_path, "3333").status_code == 303
+    assert 'data-testid="count">3</span> / 3' in client.get(batch_path).get_data(as_text=True) and _paper(session) == 3
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "ballot.handed_out_changed"))
+    assert (event.details["before"], event.details["after"]) == (2, 3)

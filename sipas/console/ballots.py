@@ -201,6 +201,20 @@ def ballot_line_delete(unit_code: str, batch_id: int, position: int) -> Response
                                                     tz=get_settings().tz))
 
 
+@bp.post("/ballots/<unit_code>/<int:batch_id>/handed-out", endpoint="ballot_handed_out")
+@roles_required(*WORKERS)
+def ballot_handed_out(unit_code: str, batch_id: int) -> ResponseReturnValue:
+    """Correct the batch's count of ballots handed out (a wrong count refuses the last ballots keyed)."""
+    batch = _batch(unit_code, batch_id)  # another unit's batch is a 404 before the form is read
+    try:
+        count = _count(request.form.get("handed_out", "").strip())
+    except ValidationError as exc:
+        flash(exc.message_vi, "error")
+        return redirect(_batch_url(batch), 303)
+    return _action(unit_code, batch_id, f"Đã sửa số phiếu phát ra của lô: {count}.",
+                   lambda s, b: ballots.set_handed_out(s, b, count, actor=actor_name()))
+
+
 @bp.post("/ballots/<unit_code>/<int:batch_id>/close", endpoint="ballot_batch_close")
 @roles_required(*WORKERS)
 def ballot_batch_close(unit_code: str, batch_id: int) -> ResponseReturnValue:
