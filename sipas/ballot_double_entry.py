@@ -29,7 +29,11 @@ from sipas.models_ballots import BallotBatch, BallotLine
 
 
 def finish_entry(session: Session, batch: BallotBatch, *, actor: str) -> int:
-    """A clerk of a double-entry batch has keyed every ballot; returns the entry finished."""
+    """A clerk of a double-entry batch has keyed every ballot; returns the entry finished.
+
+    A clerk who finishes entry 2 before keying a ballot of it becomes its clerk (``entry_for`` then refuses
+    anyone else, a finish included): otherwise the entry would be done with nobody recorded, and a third clerk
+    still offered it."""
     lock_batch(session, batch)
     entry = entry_for(batch, actor)
     if entry is None or not batch.double_entry or batch.status != OPEN:
@@ -37,6 +41,7 @@ def finish_entry(session: Session, batch: BallotBatch, *, actor: str) -> int:
     if entry == 1:
         batch.first_done = True
     else:
+        batch.second_clerk = batch.second_clerk or actor
         batch.second_done = True
     audit(session, "ballot.entry_finished", actor=actor, unit=batch.unit, subject=f"lô {batch.id}", entry=entry,
           ballots=line_count(session, batch, entry))

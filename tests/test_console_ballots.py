@@ -318,3 +318,29 @@ def test_more_ballots_than_were_handed_out_are_refused_and_the_count_can_be_corr
     assert 'data-testid="count">3</span> / 3' in client.get(batch_path).get_data(as_text=True) and _paper(session) == 3
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "ballot.handed_out_changed"))
     assert (event.details["before"], event.details["after"]) == (2, 3)
+
+
+def test_the_clerk_who_finishes_the_second_entry_is_its_clerk(app, client, session) -> None:
+    """docs/ballots.md: the first other clerk keys entry 2, anyone else keys neither. A clerk who finished entry 2
+    before keying a ballot was not recorded as its clerk (second_clerk was set only by a saved line), so a third
+    clerk was still offered entry 2. The finishing clerk is entry 2's clerk now, and a third clerk is refused."""
+    unit = create_unit(session)
+    first, second, third = create_clerk(session, unit), create_clerk(session, unit), create_clerk(session, unit)
+    session.commit()
+    login(client, first)
+    batch_path = _open_batch(client, unit, double=True)
+    _key(client, batch_path, "1111")
+    other = app.test_client()
+    login(other, second)
+    finished = other.post(f"{batch_path}/finish", data={"csrf_token": _token(other, batch_path)},
+                          follow_redirects=True)
+    assert "Đã kết thúc lượt nhập." in finished.get_data(as_text=True)
+    session.rollback()
+    assert session.scalar(select(BallotBatch)).second_clerk == f"user:{second.username}"
+    late = app.test_client()
+    login(late, third)
+    assert "lượt nhập thứ 2" not in late.get(batch_path).get_data(as_text=True)
+    refused = late.post(f"{batch_path}/finish", data={"csrf_token": _token(late, batch_path)}, follow_redirects=True)
+    assert "Đã kết thúc lượt nhập." not in refused.get_data(as_text=True)
+    session.rollback()
+    assert session.scalar(select(BallotBatch)).second_clerk == f"user:{second.username}"
