@@ -381,9 +381,12 @@ def _delete_response(session: Session, line: BallotLine, tz: tzinfo) -> None:
     counts (``sipas.tally``), which would otherwise keep a ballot that is no longer there."""
     response = line.response
     assert response is not None
-    uncount_response(session, response, tz)
+    answers = list(response.answers)
+    # deleted first: its table's write lock before the counts' rows, as a rating takes them (a retally holds the
+    # table, then the counts: ``sipas.tally.hold_off_ratings``; the other order could deadlock with it)
     session.delete(response)
     session.flush()
+    uncount_response(session, response, tz, answers=answers)
     line.response = None
 
 

@@ -3,15 +3,14 @@
 Every response is stored by ``sipas.responses.record_response`` (API, kiosk, phone form, SMS, imports,
 demo data), which calls ``count_response`` inside the savepoint that inserts it: a refused duplicate or a
 rolled-back request leaves the counts untouched. One path deletes responses one by one: a keyed paper ballot
-corrected or removed (``sipas.ballots``), which calls ``uncount_response`` first (before ``core_0024`` it did
-not). Otherwise responses are never edited or deleted (a re-import replays the stored response through its
-idempotency key; emptying the demo database deletes every table). A new path that deletes or edits responses
-must call ``uncount_response`` first, or ``rebuild`` afterwards. ``rebuild`` recomputes everything from the
-raw rows (migration ``core_0014``, ``sipas db retally`` after a change of ``SIPAS_TIMEZONE``, the benchmark
-generator, the property test),
-including each response's ``negative`` and ``follow_up`` flags, which ``record_response`` sets from the same
-rules, and the
-dossier counts (``dossier.responses``, ``dossier.negative_responses``), whose changes the database's triggers
+corrected or removed (``sipas.ballots``), which calls ``uncount_response`` in the same transaction (before
+``core_0024`` it did not). Otherwise responses are never edited or deleted (a re-import replays the stored response
+through its idempotency key; emptying the demo database deletes every table). A new path that deletes or edits
+responses must call ``uncount_response`` in its transaction, or ``rebuild`` afterwards. ``rebuild`` recomputes
+everything from the raw rows (migration ``core_0014``, ``sipas db retally`` after a change of ``SIPAS_TIMEZONE``,
+the benchmark generator, the property test), including each response's ``negative`` and ``follow_up`` flags,
+which ``record_response`` sets from the same rules, and the dossier counts (``dossier.responses``,
+``dossier.negative_responses``), whose changes the database's triggers
 carry into ``dossier_event_tally`` (``sipas.dossier_events``).
 """
 
@@ -35,6 +34,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    text,
     tuple_,
     update,
 )
@@ -254,9 +254,12 @@ _COUNT_DOSSIER = DriverStatement(
             negative_responses=Dossier.__table__.c.negative_responses + bindparam("added_negative")))
 
 
-def uncount_response(session: Session, response: Response, tz: tzinfo) -> None:
-    """Take a response's counts away before it is deleted or edited (then count it again if edited)."""
-    count_response(session, response, tz, sign=-1)
+def uncount_response(session: Session, response: Response, tz: tzinfo, *,
+                     answers: Sequence[AnswerValues] | None = None) -> None:
+    """Take a response's counts away, in the transaction that deletes or edits it (then count it again if edited).
+
+    ``answers``: its answer rows, when it is already deleted (its relationship's by default)."""
+    count_response(session, response, tz, sign=-1, answers=answers)
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
@@ -268,6 +271,21 @@ def _chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def hold_off_ratings(connection: Connection) -> None:
+    """Make every write of a response wait until this transaction ends (PostgreSQL; on SQLite a writing session
+    holds the write lock from its ``BEGIN IMMEDIATE``, ``sipas.storage``).
+
+    ``rebuild`` reads the responses, then empties the tallies and fills them with its recount: a rating committed
+    in between (``sipas db retally`` runs with the server up) was in neither and was lost from the counts. Every
+    writer of the counts writes ``response`` too, and takes its table lock no later than its first count: a rating
+    in its one statement (``sipas.rating_statement``, which locks every table it names before writing a row), a
+    corrected ballot by deleting its response before taking its counts away (``sipas.ballots``). SHARE ROW
+    EXCLUSIVE lets the reports read on and conflicts with itself: two rebuilds take turns rather than deadlock
+    when each updates the flags of ``response``."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"LOCK TABLE {Response.__table__.name} IN SHARE ROW EXCLUSIVE MODE"))
 
 
 #: A day row's key as one integer (``rebuild``): (unit id × DAYS_SPAN + the local day's ordinal) × FORMS_SPAN + the
@@ -284,9 +302,13 @@ def rebuild(connection: Connection, dissatisfied: DissatisfiedKeys, tz: tzinfo) 
     (``DAYS_SPAN``): the answers are grouped by that integer, their criterion and option, and the integers joined
     back to their keys. Grouping twelve million answers on the seven columns of the key took 30 s on SQLite (its
     sorter compares every column), most of a rebuild at a million responses. Each month row is then the sum of its
-    day rows."""
+    day rows.
+
+    On PostgreSQL it first holds off every write of a response (``hold_off_ratings``), until its transaction ends."""
     from sqlalchemy import BigInteger, Column, Integer, MetaData
     from sqlalchemy import Table as CoreTable
+
+    hold_off_ratings(connection)
 
     r, a = Response.__table__, Answer.__table__
     scratch_meta = MetaData()
