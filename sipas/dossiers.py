@@ -106,8 +106,8 @@ def apply_dossier(
     data.check()
     dossier = existing if existing is not None or not lookup else find_dossier(session, unit, data.code)
     created = dossier is None
-    if dossier is not None and dossier.returned_at is not None and data.returned_at is None and is_rated(session,
-                                                                                                       dossier):
+    if dossier is not None and dossier.returned_at is not None and data.returned_at is None and (
+            _rated_while_locked(session, dossier)):
         raise ValidationError(UNRETURN_RATED, field="returned_at", detail="dossier already rated")
     if dossier is not None and dossier.id is not None and data.returned_at is not None \
             and data.returned_at != dossier.returned_at:
@@ -163,6 +163,17 @@ def first_rating_days(session: Session, dossier_ids: Collection[int], tz: tzinfo
 
 def is_rated(session: Session, dossier: Dossier) -> bool:
     return session.scalar(select(Response.id).where(Response.dossier_id == dossier.id).limit(1)) is not None
+
+
+def _rated_while_locked(session: Session, dossier: Dossier) -> bool:
+    """Whether a dossier whose return date is about to be cleared is rated, its row locked first on PostgreSQL (a
+    rating locks it before writing, ``sipas.rating_statement``): a rating still running is waited for and then
+    seen, one that comes later finds the date cleared and is refused. Without the lock a rating committed between
+    this check and the update left a rated dossier without a return date. SQLite: the write lock of the session
+    (``BEGIN IMMEDIATE``) or of the rating serialises them."""
+    if dossier.id is not None and session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Dossier.id).where(Dossier.id == dossier.id).with_for_update(key_share=True))
+    return is_rated(session, dossier)
 
 
 def _apply_contact(session: Session, dossier: Dossier, data: DossierInput, *, now: datetime, secret: str,

@@ -15,6 +15,10 @@ What each part does is what ``sipas.responses.store_response`` and ``sipas.tally
   rows in the same order, so they never deadlock. The order is forced by the final ``SELECT``, which counts each
   part in turn (an uncorrelated sub-select runs when the select list first needs it); a part the final
   ``SELECT`` never reached (no response stored) had nothing to write;
+- the rating's dossier row is locked before all of them and must still be returned (``k``): a dossier update that
+  cleared its return date after the rating's checks refuses it, and nothing is written (``NoLongerReturned``).
+  Two ratings of one dossier take turns there; of two dossiers, each locks its own row, then the shared rows in
+  order;
 - the dossier's ``UPDATE`` fires its statement triggers (``sipas.dossier_events``) as a statement of its own.
 
 A channel whose rating needs a write of its own first (a kiosk's minimum interval, a phone link's spend) gives it as
@@ -82,9 +86,11 @@ class Gate:
     written (a conditional ``UPDATE … RETURNING``, a ``SELECT … FOR UPDATE``), none when it may not, and then
     nothing at all is written. ``after``, when given, is the body of the part ``l``, run after the response and its
     counts, whatever ``g`` returned (so it checks ``g`` itself); it may read ``r`` (the new response's ``id``, no
-    row when none was stored), writes exactly one row when the response was stored, and must not write a row ``g``
-    wrote (a statement writes a row once). Both texts are fixed for a ``kind`` (the statement is prepared once per
-    kind and connection); their parameters are named ``g_…`` and given in ``params``."""
+    row when none was stored) and ``k`` (the rating's dossier ``:d_dossier``, no row when it is no longer
+    returned), writes exactly one row when the response was stored, and must not write a row ``g`` wrote (a
+    statement writes a row once). ``g`` runs whatever ``k`` finds: a rating refused there keeps what ``g`` wrote,
+    as one a unique constraint refused does. Both texts are fixed for a ``kind`` (the statement is prepared once
+    per kind and connection); their own parameters are named ``g_…`` and given in ``params``."""
 
     kind: str
     first: str
@@ -96,21 +102,25 @@ class GateClosed(Exception):
     """The gate returned no row: the rating was not written, nor anything else (``write_rating``)."""
 
 
+class NoLongerReturned(Exception):
+    """The rating's dossier had no return date when its statement ran (cleared since its checks): nothing was
+    written but what a gate wrote (``write_rating``)."""
+
+
 def _statement(gate: Gate | None = None) -> Any:
     response, answer = Response.__table__.name, Answer.__table__.name
     answer_tally, response_tally, dossier = (AnswerTally.__table__.name, ResponseTally.__table__.name,
                                              Dossier.__table__.name)
-    if gate is None:
-        opening = (f"WITH r AS (INSERT INTO {response} ({', '.join(_RESPONSE_COLUMNS)})\n"
-                   f"  VALUES ({', '.join(f':{c}' for c in _RESPONSE_COLUMNS)})"
-                   " ON CONFLICT DO NOTHING RETURNING id),\n")
-    else:  # the response only when the gate returned a row (INSERT … SELECT: the parameters take the columns' types)
-        opening = (f"WITH g AS ({gate.first}),\n"
-                   f"r AS (INSERT INTO {response} ({', '.join(_RESPONSE_COLUMNS)})\n"
-                   f"  SELECT {', '.join(f':{c}' for c in _RESPONSE_COLUMNS)} WHERE EXISTS (SELECT 1 FROM g)\n"
-                   "  ON CONFLICT DO NOTHING RETURNING id),\n")
+    # the response only when its dossier, if any, is still returned (``k``) and the gate, if any, returned a row
+    # (INSERT … SELECT: the parameters take the columns' types)
+    opened = " AND EXISTS (SELECT 1 FROM g)" if gate is not None else ""
     sql = (
-        opening +
+        (f"WITH g AS ({gate.first}),\n" if gate is not None else "WITH ") +
+        f"{_RETURNED_PART},\n"
+        f"r AS (INSERT INTO {response} ({', '.join(_RESPONSE_COLUMNS)})\n"
+        f"  SELECT {', '.join(f':{c}' for c in _RESPONSE_COLUMNS)}\n"
+        f"  WHERE (CAST(:d_dossier AS integer) IS NULL OR EXISTS (SELECT 1 FROM k)){opened}\n"
+        "  ON CONFLICT DO NOTHING RETURNING id),\n"
         f"a AS (INSERT INTO {answer} (response_id, {', '.join(_ANSWER_VARYING)})\n"
         f"  SELECT r.id, {', '.join(f'u.{c}' for c in _ANSWER_VARYING)} FROM r, {_unnest(_ANSWER_VARYING, 'a')}\n"
         f"  ORDER BY u.n RETURNING 1),\n"
@@ -120,18 +130,26 @@ def _statement(gate: Gate | None = None) -> Any:
         f"  negative_responses = {dossier}.negative_responses + CAST(:d_added_negative AS integer)\n"
         f"  WHERE {dossier}.id = CAST(:d_dossier AS integer) AND EXISTS (SELECT 1 FROM r) RETURNING 1)")
     counted = "(SELECT count(*) FROM a), (SELECT count(*) FROM t), (SELECT count(*) FROM rt), (SELECT count(*) FROM d)"
-    if gate is None:
-        sql += f"\nSELECT r.id, {counted} FROM r"
-    else:  # one row even when nothing was stored: whether the gate opened, and what the rest wrote
-        after = f",\nl AS ({gate.after})" if gate.after else ""
-        sql += (f"{after}\nSELECT (SELECT count(*) FROM g), r.id, {counted}"
-                f"{', (SELECT count(*) FROM l)' if gate.after else ''} FROM (SELECT 1) AS one LEFT JOIN r ON true")
+    # one row even when nothing was stored: whether the gate opened, whether the dossier was still returned, and
+    # what the rest wrote
+    after = f",\nl AS ({gate.after})" if gate is not None and gate.after else ""
+    opened = "(SELECT count(*) FROM g)" if gate is not None else "1"
+    sql += (f"{after}\nSELECT {opened}, (SELECT count(*) FROM k), r.id, {counted}"
+            f"{', (SELECT count(*) FROM l)' if after else ''} FROM (SELECT 1) AS one LEFT JOIN r ON true")
     channel_type = Response.__table__.c.channel.type
     assert isinstance(channel_type, Enum)
     return text(sql).bindparams(bindparam("submitted_at", type_=UTCDateTime()),
                                 bindparam("created_at", type_=UTCDateTime()),
                                 bindparam("channel", type_=channel_type))
 
+
+# The rating's dossier, locked and still returned: a dossier update that cleared its return date after the rating's
+# checks (read outside a transaction, ``sipas.responses._dossier_for``) refuses the rating here, and one still
+# running is waited for and its new row read (READ COMMITTED re-checks a row locked after it changed). A dossier
+# writer that clears the date locks the row too (``sipas.dossiers``), or refuses in its ``UPDATE`` a dossier counted
+# as rated (``sipas.imports.dossier_swap``). ``FOR NO KEY UPDATE``: the lock ``d`` takes anyway, taken first.
+_RETURNED_PART = (f"k AS (SELECT 1 FROM {Dossier.__table__.name} WHERE id = CAST(:d_dossier AS integer)\n"
+                  "  AND returned_at IS NOT NULL FOR NO KEY UPDATE)")
 
 _STATEMENT = DriverStatement(_statement())  # on the driver's cursor (sipas.driver_statements)
 _GATED: dict[str, DriverStatement] = {}  # one per gate kind, made at its first use
@@ -151,6 +169,8 @@ def write_rating(connection: Connection, values: dict[str, Any], answer_rows: li
     constraint stored nothing (then nothing was written but what ``gate`` wrote).
 
     ``gate``: a write the rating needs first (``Gate``); ``GateClosed`` when it returned no row.
+    ``NoLongerReturned`` when the dossier's return date was cleared since the rating's checks (``k``): nothing was
+    written then but what ``gate`` wrote.
     ``alone``: the statement may be its own transaction (``sipas.responses.store_response``); in an intake session
     that wrote nothing before, it is then (``sipas.pg_intake.commits_alone``)."""
     params: dict[str, Any] = {c: values[c] for c in _RESPONSE_COLUMNS}
@@ -164,16 +184,16 @@ def write_rating(connection: Connection, values: dict[str, Any], answer_rows: li
         params.update(gate.params)
     with commits_alone(connection) if alone else nullcontext():
         found = (_STATEMENT if gate is None else _gated(gate)).returned(connection, params)
-    if gate is not None:
-        assert found is not None  # one row whatever was written
-        if not found[0]:
-            raise GateClosed(gate.kind)
-        if gate.after and found[1] is not None and found[6] != 1:
-            raise RuntimeError(f"gate {gate.kind}: its part after the rating wrote {found[6]} rows, not 1")
-        found = found[1:6] if found[1] is not None else None
-    if found is None:
+    assert found is not None  # one row whatever was written
+    opened, returned, new_id, answers, answer_tallies, response_tallies, dossiers = found[:7]
+    if gate is not None and not opened:
+        raise GateClosed(gate.kind)
+    if counts.dossier is not None and not returned:
+        raise NoLongerReturned(counts.dossier["dossier"])
+    if gate is not None and gate.after and new_id is not None and found[7] != 1:
+        raise RuntimeError(f"gate {gate.kind}: its part after the rating wrote {found[7]} rows, not 1")
+    if new_id is None:
         return None
-    new_id, answers, answer_tallies, response_tallies, dossiers = found
     if (answers, answer_tallies, response_tallies, dossiers) != (
             len(answer_rows), len(counts.answer_rows), len(counts.response_rows), int(counts.dossier is not None)):
         raise RuntimeError(f"rating {new_id}: wrote {answers} answers, {answer_tallies} + {response_tallies} tally "

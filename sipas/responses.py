@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -32,7 +32,7 @@ from sipas.errors import (
 from sipas.instrument_records import record_use
 from sipas.models import Answer, Dossier, Response, ResponseChannel, Unit
 from sipas.orm_rows import loaded
-from sipas.rating_statement import Gate, write_rating
+from sipas.rating_statement import Gate, NoLongerReturned, write_rating
 from sipas.tally import Counts, GivenAnswer, add_counts, counts_of, is_follow_up, is_negative
 from sipas.text import fold, is_storable, storable
 from sipas.upsert import dialect_insert
@@ -148,13 +148,19 @@ def _dossier_for(session: Session, unit: Unit, data: ResponseInput, submitted_at
     if dossier is None:
         raise UnknownDossier(field="dossier_code", detail=f"no dossier {data.dossier_code!r} in {unit.code}")
     if dossier.returned_at is None:
-        raise DossierNotReturned(field="dossier_code", detail=f"dossier {dossier.code} not returned yet")
+        raise _not_returned(dossier)
     # Local days, not instants: a ballot dated the day of return (a date alone, or a kiosk clock a little
     # behind) belongs to that day; a rating dated before the return would count in the wrong period.
     if local_date(submitted_at, tz) < local_date(dossier.returned_at, tz):
         raise ValidationError("Thời điểm đánh giá trước ngày trả kết quả của hồ sơ.", field="submitted_at",
                               detail=f"submitted before dossier {dossier.code} was returned")
     return dossier
+
+
+def _not_returned(dossier: Dossier, *, meanwhile: bool = False) -> DossierNotReturned:
+    """The citizen's refusal of a dossier not returned, whether it was so at the rating's checks or cleared since."""
+    when = "since the rating's checks" if meanwhile else "yet"
+    return DossierNotReturned(field="dossier_code", detail=f"dossier {dossier.code} not returned {when}")
 
 
 def find_by_idempotency_key(session: Session, unit: Unit, source: str, key: str) -> Response | None:
@@ -176,8 +182,19 @@ _ANSWER_KEYS = ("response_id", "criterion_code", "position", "option_code", "poi
 _INSERT_ANSWERS = DriverStatement(Answer.__table__.insert(), keys=_ANSWER_KEYS)
 _RESPONSE_KEYS = ("unit_id", "dossier_id", "instrument_code", "instrument_version", "channel", "submitted_at",
                   "comment", "idempotency_key", "source", "flagged", "negative", "follow_up", "created_at")
-_INSERT_RESPONSE = DriverStatement(dialect_insert("sqlite", Response.__table__).on_conflict_do_nothing()
-                                   .returning(Response.__table__.c.id), keys=_RESPONSE_KEYS)
+_dossiers = Dossier.__table__
+_dossier_id = bindparam("dossier_id", type_=_responses.c.dossier_id.type)
+# only while its dossier, if any, is still returned: a dossier update that cleared the return date after the
+# rating's checks (read before the write lock, ``sipas.storage.lock_on_write``) refuses it (``_refusal``)
+_INSERT_RESPONSE = DriverStatement(
+    dialect_insert("sqlite", _responses).from_select(
+        _RESPONSE_KEYS,
+        select(*(_dossier_id if key == "dossier_id" else bindparam(key, type_=_responses.c[key].type)
+                 for key in _RESPONSE_KEYS))
+        .where(or_(_dossier_id.is_(None),
+                   exists().where(_dossiers.c.id == _dossier_id, _dossiers.c.returned_at.is_not(None)))))
+    .on_conflict_do_nothing().returning(_responses.c.id))
+_RETURNED_AT = DriverStatement(select(_dossiers.c.returned_at).where(_dossiers.c.id == bindparam("dossier")))
 
 
 def record_response(
@@ -290,12 +307,19 @@ def store_response(session: Session, prepared: Prepared, *, now: datetime, tz: t
     # an object changed but not yet flushed would be written after the rating: not alone then
     alone = alone and not (session.dirty or session.new or session.deleted)
     if connection.dialect.name == "postgresql":
-        new_id = write_rating(connection, values, answer_rows, counts, gate=gate, alone=alone)
+        try:
+            new_id = write_rating(connection, values, answer_rows, counts, gate=gate, alone=alone)
+        except NoLongerReturned:
+            assert dossier is not None
+            raise _not_returned(dossier, meanwhile=True) from None
     else:
         if gate is not None:
             raise ValueError("a gate is written in the rating's one statement, on PostgreSQL only")
         new_id = _write_separately(connection, values, answer_rows, counts)
     if new_id is None:
+        if dossier is not None and connection.dialect.name != "postgresql" and (
+                _RETURNED_AT.scalar(connection, {"dossier": dossier.id}) is None):
+            raise _not_returned(dossier, meanwhile=True)  # (PostgreSQL: ``write_rating`` tells)
         if data.idempotency_key and data.source:
             previous = find_by_idempotency_key(session, unit, data.source, data.idempotency_key)
             if previous is not None:

@@ -63,11 +63,13 @@ _ANSWERED = DriverStatement(update(_links).where(_links.c.id == bindparam("link"
                             .values(response_id=bindparam("response")))
 # ``_SPEND`` and ``_ANSWERED`` in the rating's statement (PostgreSQL): the unspent link's row locked first (a second
 # submit waits, then finds it spent), spent after the rating with its response's id, or with none when the rating
-# was refused by a unique constraint (as the separate statements leave it)
+# was refused by a unique constraint (as the separate statements leave it); not spent when the dossier's return
+# date was cleared meanwhile (``k``: the rating is refused as one checked before, which leaves the link)
 _SPEND_GATE = (f"SELECT id FROM {_links.name} WHERE id = CAST(:g_link AS integer) AND used_at IS NULL\n"
                "  AND (expires_at IS NULL OR expires_at > CAST(:g_now AS timestamptz)) FOR UPDATE")
 _SPEND_AFTER = (f"UPDATE {_links.name} SET used_at = CAST(:g_now AS timestamptz), response_id = (SELECT id FROM r)\n"
-                "  WHERE id = CAST(:g_link AS integer) AND EXISTS (SELECT 1 FROM g) RETURNING 1")
+                "  WHERE id = CAST(:g_link AS integer) AND EXISTS (SELECT 1 FROM g)\n"
+                "  AND (CAST(:d_dossier AS integer) IS NULL OR EXISTS (SELECT 1 FROM k)) RETURNING 1")
 
 
 def _idempotency_key(link: ShortLink, client_key: str | None) -> str | None:

@@ -66,17 +66,20 @@ def plan_batch(session: Session, unit: Unit, items: list[tuple[int, DossierInput
 def swap(session: Session, unit: Unit, token: str) -> None:
     """Copy the planned rows of run ``token`` into the real tables (the caller's transaction; it commits)."""
     run = and_(STAGING.c.token == token, STAGING.c.unit_id == unit.id)
-    # a rated dossier the swap would leave without a return date: one the file clears, and one that was returned
-    # and rated while the file was staged (its row was planned from the dossier as it was then, not returned)
-    rated = select(Response.id).join(STAGING, Response.dossier_id == STAGING.c.dossier_id).where(
-        run, STAGING.c.op == "update", STAGING.c.returned_at.is_(None)).limit(1)
-    if session.scalar(rated) is not None:
-        raise ValidationError(UNRETURN_RATED, field="returned_at", detail="dossier rated while the file was staged")
     # the updates first: like a rating (sipas.tally), the swap then locks dossier rows before the event rows its
     # triggers write (sipas.dossier_events), so the two cannot deadlock on PostgreSQL
     session.execute(update(DOSSIER).values({name: STAGING.c[name] for name in VALUE_COLUMNS}
                                            | {"updated_at": STAGING.c.created_at})
                     .where(DOSSIER.c.id == STAGING.c.dossier_id, run, STAGING.c.op == "update"))
+    # a rated dossier the swap would leave without a return date: one the file clears, and one that was returned
+    # and rated while the file was staged (its row was planned from the dossier as it was then, not returned).
+    # Read after the updates, which hold the dossier rows: on PostgreSQL a rating still running then has committed
+    # (the update waited for its row) and is seen here, and a later one waits and finds no return date
+    # (sipas.rating_statement); read before, a rating committed between the read and the update was missed
+    rated = select(Response.id).join(STAGING, Response.dossier_id == STAGING.c.dossier_id).where(
+        run, STAGING.c.op == "update", STAGING.c.returned_at.is_(None)).limit(1)
+    if session.scalar(rated) is not None:
+        raise ValidationError(UNRETURN_RATED, field="returned_at", detail="dossier rated while the file was staged")
     columns = ("unit_id", "code", "created_at", *VALUE_COLUMNS)
     session.execute(insert(DOSSIER).from_select(
         [*columns, "updated_at"], select(*[STAGING.c[name] for name in columns], STAGING.c.created_at).where(

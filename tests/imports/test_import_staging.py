@@ -10,19 +10,21 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 import sipas.imports.dossier_import as dossier_module
 import sipas.imports.response_import as response_module
 from sipas.imports import import_dossiers, import_responses
 from sipas.imports.staging import stage
-from sipas.models import Dossier, DossierStaging, ImportJob, ImportStaging, Response
+from sipas.models import Dossier, DossierStaging, ImportJob, ImportStaging, Response, ResponseChannel
+from sipas.responses import ResponseInput, record_response
 from sipas.storage import get_database
-from tests.factories import SECRET, TZ, create_dossier, create_response, create_unit, local
+from tests.factories import SECRET, TZ, answers_for, create_dossier, create_response, create_unit, local
 from tests.imports.helpers import DOSSIER_HEADER, NOW, csv_bytes, dossier_row
 
 RESPONSE_HEADER = ["Mã hồ sơ", "Bộ tiêu chí", "Kênh", "Thời điểm", "q1", "q2", "q3", "q4", "Ý kiến"]
@@ -140,6 +142,43 @@ def test_a_dossier_returned_and_rated_while_the_file_was_staged_is_a_conflict(ap
     assert report.file_error_code == "import_conflict" and not report.written
     session.expire_all()
     assert session.get(Dossier, pending.id).returned_at is not None and _count(session, Response) == 1
+
+
+def test_a_dossier_rated_during_the_swap_is_a_conflict(app, session, catalogue) -> None:
+    """PostgreSQL: a rating being written when the swap checks for rated dossiers (its transaction not committed)
+    is not seen; the swap's update then waited for the dossier row the rating held and cleared the return date of
+    a dossier rated by then. The check now reads after the update."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("row locks of PostgreSQL (on SQLite the swap holds the write lock)")
+    unit = create_unit(session)
+    rated = create_dossier(session, unit, code="H-000700", received_at=local(2026, 1, 5),
+                           returned_at=local(2026, 1, 7, 15))
+    session.commit()
+    database = get_database(app)
+
+    def commit_once_the_swap_waits(rating) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + 10
+        with database.read_sessionmaker() as probe:
+            while time.monotonic() < deadline and not probe.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'")).scalar():
+                probe.rollback()  # the statistics are a snapshot per transaction
+                time.sleep(0.05)
+        rating.commit()
+        rating.close()
+
+    def rate_it_as_the_swap_begins(done: int, total: int) -> None:
+        if done == 1000 and not total:  # its batch was checked and staged; the swap has not begun
+            rating = database.sessionmaker()
+            data = ResponseInput(instrument="hue12", channel=ResponseChannel.API, answers=answers_for(catalogue),
+                                 dossier_code=rated.code, submitted_at=local(2026, 1, 8, 10))
+            record_response(rating, catalogue, rating.merge(unit, load=False), data, now=NOW, tz=TZ, actor="api")
+            threading.Thread(target=commit_once_the_swap_waits, args=(rating,)).start()
+
+    report = _import(session, unit, _dossier_file(1200, returned=""), progress=rate_it_as_the_swap_begins)
+    assert report.file_error_code == "import_conflict" and not report.written
+    session.rollback()
+    assert session.get(Dossier, rated.id).returned_at is not None and _count(session, Response) == 1
 
 
 @pytest.mark.slow
