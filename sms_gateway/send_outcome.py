@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sipas.storage import Database
 from sms_gateway.cycle_summary import CycleSummary
 from sms_gateway.invalid_numbers import mark_invalid
-from sms_gateway.messages import new_outbound, outcome_status
+from sms_gateway.messages import moves_forward, new_outbound, outcome_status
 from sms_gateway.models import Invitation, InvitationStatus, MessageKind, MessageStatus, OutboundMessage
 from sms_gateway.optouts import opt_out
 from sms_gateway.providers import PermanentFailure, SendResult, SmsError, TemporaryFailure
@@ -40,16 +40,38 @@ def _retry_later(sms: SmsSettings, invitation: Invitation, kind: MessageKind, no
     return not exhausted
 
 
+#: What a report or the citizen may have made of an invitation while its batch was being sent: left as it is
+_CLOSED_MEANWHILE = (InvitationStatus.OPTED_OUT, InvitationStatus.ANSWERED, InvitationStatus.CANCELLED,
+                     InvitationStatus.EXPIRED)
+
+
 def _apply_sent(invitation: Invitation, outbound: OutboundMessage, provider: str, kind: MessageKind,
                 now: datetime, result: SendResult, sent_at: datetime) -> None:
-    outbound.sid, outbound.status, outbound.updated_at = result.sid, outcome_status(result.status), now
-    if kind is MessageKind.INVITATION:
+    """Record the provider's answer to the send. The cycle records a batch at its end (``record_sent_many``): a
+    status report may have come first (Twilio's often does, within seconds; ``webhooks.apply_status`` then finds
+    the row through ``?o=``). The send's answer ("queued") then moves the message only forward, and the
+    invitation takes what the report would have made of it: a failure FAILED (it was overwritten with SENT and
+    never retried), a delivery DELIVERED (a send answered "delivered", the console's, still makes it SENT). An
+    invitation closed meanwhile (an opt-out in the report, the citizen's answer) is left as it is."""
+    outbound.sid, outbound.updated_at = result.sid, now
+    answered = outcome_status(result.status)
+    reported_first = not moves_forward(outbound.status, answered)  # a report already got as far or further
+    if not reported_first:
+        outbound.status = answered
+    if kind is not MessageKind.INVITATION:
+        invitation.reminder_sent_at = sent_at
+    elif invitation.status not in _CLOSED_MEANWHILE:
         invitation.status, invitation.sent_at, invitation.provider_sid = InvitationStatus.SENT, sent_at, result.sid
         invitation.provider = provider
         if outbound.status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):  # it existed, and failed
             invitation.status, invitation.last_error_code = InvitationStatus.FAILED, outbound.error_code
+        elif reported_first and outbound.status is MessageStatus.DELIVERED:  # as the report would have made it
+            invitation.status = InvitationStatus.DELIVERED
     else:
-        invitation.reminder_sent_at = sent_at
+        log.info("invitation %s is %s: the send of outbound %s leaves it", invitation.id, invitation.status,
+                 outbound.id)
+        invitation.updated_at = now
+        return
     invitation.next_attempt_at, invitation.updated_at = None, now
 
 
