@@ -44,9 +44,10 @@ class ZaloNotice(Base):
 
 class ZaloRating(Base):
     """One submission of Zalo's service-rating template (instrument ``zalo5``: 1–5 stars, preset answers, a
-    note), bound to the dossier through the tracking id (the invitation's id). Kept apart from the 12
-    criteria. One counted rating per dossier: a later submission is a correction, counted or not by the
-    unit's rule (``options["zalo"]["correction"]``: ``latest``, the default, or ``first``)."""
+    note), bound to the dossier through the tracking id (the invitation's id) or, when Zalo leaves it empty, the
+    msg_id (the outbound message's sid). Kept apart from the 12 criteria. One counted rating per dossier: a later
+    submission is a correction, counted or not by the unit's rule (``options["zalo"]["correction"]``: ``latest``,
+    the default, or ``first``)."""
 
     __tablename__ = "zalo_rating"
     __table_args__ = (UniqueConstraint("msg_id", "submitted_at"),)

@@ -23,7 +23,7 @@ from sipas.text import storable
 from sms_gateway.models import MessageStatus, OutboundMessage
 from sms_gateway.models_zalo import ZaloNotice
 from sms_gateway.webhooks import apply_status, first_delivery
-from sms_gateway.zalo_rating import Submission, Zalo5Version, load_versions, record_submission
+from sms_gateway.zalo_rating import Submission, Zalo5Version, invitation_id, load_versions, record_submission
 from sms_gateway.zalo_settings import ZaloSettings
 from sms_gateway.zalo_signature import check_event
 
@@ -64,10 +64,10 @@ def _delivered(session: Session, message: dict[str, Any]) -> None:
     row = session.scalar(select(OutboundMessage).where(OutboundMessage.provider == "zalo",
                                                        OutboundMessage.sid == msg_id)) if msg_id else None
     late = False
-    tracking = str(message.get("tracking_id") or "")
-    if row is None and tracking.isdigit() and msg_id:
+    tracking = invitation_id(str(message.get("tracking_id") or ""))
+    if row is None and tracking is not None and msg_id:
         row = session.scalar(select(OutboundMessage).where(
-            OutboundMessage.provider == "zalo", OutboundMessage.invitation_id == int(tracking),
+            OutboundMessage.provider == "zalo", OutboundMessage.invitation_id == tracking,
             OutboundMessage.sid.is_(None), OutboundMessage.status == MessageStatus.UNKNOWN))
         if row is not None:
             row.sid, late = msg_id, True

@@ -1,7 +1,9 @@
 """Zalo's service-rating submissions (``user_feedback`` events and the ``rating/get`` safety net), stored as
 the versioned instrument ``zalo5`` (``config/zalo/zalo5.toml``), apart from the 12 criteria.
 
-A submission is bound to its dossier through the tracking id (the invitation's id). The same submission
+A submission is bound to its dossier through the tracking id (the invitation's id); when Zalo leaves the tracking
+id empty (the contract's own ``rating/get`` row has ``"trackingId": ""``) or it is not an invitation's id, through
+its msg_id: the sid sipas stored for the outbound Zalo message that carried the rating template. The same submission
 seen twice (event and pull, or a retried event) is stored once: (msg_id, submit time) is unique. A second
 submission for the same dossier is a correction: kept, and counted instead of the first (unit rule
 ``latest``, the default) or not counted (``first``); one rating per dossier is ever counted.
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session
 from sipas.models import Unit
 from sipas.rounding import mean_half_up
 from sipas.text import storable
-from sms_gateway.models import OPEN_STATUSES, Invitation, InvitationStatus
+from sms_gateway.models import OPEN_STATUSES, Invitation, InvitationStatus, OutboundMessage
 from sms_gateway.models_zalo import ZaloRating
 from sms_gateway.zalo_settings import unit_zalo_options
 
@@ -81,12 +83,37 @@ class Submission:
                    submitted_at=datetime.fromtimestamp(stamp / 1000, UTC))
 
 
+#: Invitation ids are INTEGER columns: a longer run of digits is not one (and SQLite cannot even bind it).
+MAX_INVITATION_ID = 2**31 - 1
+
+
+def invitation_id(tracking_id: str) -> int | None:
+    """The invitation's id a tracking id carries (sipas sends it as plain ASCII digits), else None."""
+    if not (tracking_id.isascii() and tracking_id.isdigit()):
+        return None
+    value = int(tracking_id)
+    return value if value <= MAX_INVITATION_ID else None
+
+
+def bound_invitation(session: Session, submission: Submission) -> Invitation | None:
+    """The invitation a submission answers: by its tracking id, else by its msg_id (the outbound Zalo message's
+    sid → its invitation); None when neither knows it."""
+    by_tracking = invitation_id(submission.tracking_id)
+    invitation = session.get(Invitation, by_tracking) if by_tracking is not None else None
+    if invitation is not None:
+        return invitation
+    sent_for = session.scalar(select(OutboundMessage.invitation_id).where(OutboundMessage.provider == "zalo",
+                                                                          OutboundMessage.sid == submission.msg_id))
+    return session.get(Invitation, sent_for) if sent_for is not None else None
+
+
 def record_submission(session: Session, versions: list[Zalo5Version], submission: Submission, *, source: str,
                       tz: Any, now: datetime) -> ZaloRating | None:
     """Store one submission; None when it was seen before or cannot be bound to a dossier."""
-    invitation = session.get(Invitation, int(submission.tracking_id)) if submission.tracking_id.isdigit() else None
+    invitation = bound_invitation(session, submission)
     if invitation is None:
-        log.info("Zalo rating %s with unknown tracking id: not stored", submission.msg_id)
+        log.warning("Zalo rating %s (tracking id %r) matches no invitation sipas sent: not stored",
+                    submission.msg_id, submission.tracking_id[:48])
         return None
     seen = session.scalar(select(ZaloRating.id).where(ZaloRating.msg_id == submission.msg_id,
                                                       ZaloRating.submitted_at == submission.submitted_at))

@@ -159,3 +159,18 @@ def test_wrong_zalo_settings_stop_the_app_at_start(database_url, tmp_path, zns, 
 
     with pytest.raises(SettingsError, match=name):
         create_app(zalo_settings(database_url, tmp_path, zns, **{name: value}))
+
+
+@pytest.mark.parametrize("tracking_id", ["9" * 48, "١٢٣"])
+def test_a_delivery_event_with_an_unknown_msg_id_and_an_odd_tracking_id_is_answered(client, session, zns,  # noqa: F811
+                                                                                    invited, tracking_id):
+    """A delivery event whose msg_id sipas never stored and whose tracking id is a run of digits no invitation id
+    can be (48 of them; Arabic-Indic digits, which ``str.isdigit`` accepts) made the webhook answer 500 (the
+    integer could not be bound, or ``int`` read a number sipas never sent): Zalo retries a 500 for hours. It is
+    answered and changes nothing."""
+    body, headers = zns.signed_event({
+        "sender": {"id": "oa"}, "recipient": {"id": "84912345678"}, "event_name": "user_received_message",
+        "message": {"delivery_time": 1767754800000, "msg_id": "not-a-sipas-message", "tracking_id": tracking_id}})
+    answer = client.post("/zalo/events", data=body, headers=headers)
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    assert invitation(session).status is InvitationStatus.SENT

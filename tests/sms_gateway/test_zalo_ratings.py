@@ -1,9 +1,12 @@
 """Zalo's service-rating template (instrument ``zalo5``): ``user_feedback`` events and the ``rating/get`` pull
-store each submission once, bound to the dossier by the tracking id; a second submission is a correction
+store each submission once, bound to the dossier by the tracking id (or, when Zalo leaves it empty, by the msg_id
+sipas stored as the outbound message's sid); a second submission is a correction
 (one rating per dossier is counted); the ratings are reported apart from the 12 criteria."""
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -112,6 +115,59 @@ def test_the_pull_stores_what_the_events_missed_and_nothing_twice(app, client, s
     assert pull_ratings(database, settings, now=later, client=client_, tokens=tokens) == 0
     stored = ratings(session)
     assert [(r.rate, r.source, r.counted) for r in stored] == [(3, "event", False), (4, "pull", True)]
+
+
+def feedback_with_tracking_id(zns, msg_id, rate, tracking_id):  # noqa: F811
+    """A ``user_feedback`` event (and its ``rating/get`` row) carrying ``tracking_id`` instead of the one sent."""
+    body, _headers = zns.feedback_event(msg_id, rate)
+    zns.ratings[-1]["tracking_id"] = tracking_id
+    message = json.loads(body)["message"] | {"tracking_id": tracking_id}
+    return zns.signed_event({"event_name": "user_feedback", "message": message})
+
+
+@pytest.mark.parametrize("tracking_id", ["", "không-phải-số", "999999", "9" * 48])
+def test_a_feedback_event_without_a_usable_tracking_id_is_bound_by_its_msg_id(app, client, session, zns,  # noqa: F811
+                                                                               settings, tracking_id):
+    """Empty (as in the contract's ``rating/get`` example), not a number, or no invitation's id: the msg_id is the one
+    sipas sent, so the rating is the dossier's all the same; a retried event is stored once."""
+    from sms_gateway.models import Invitation, InvitationStatus
+
+    dossier, msg_id = send_rating_invitation(app, session, settings, zns, rating_unit(session))
+    event = feedback_with_tracking_id(zns, msg_id, 4, tracking_id)
+    for _ in range(2):
+        assert client.post("/zalo/events", data=event[0], headers=event[1]).status_code == 200
+    assert [(r.dossier_id, r.rate, r.counted) for r in ratings(session)] == [(dossier.id, 4, True)]
+    assert session.scalars(select(Invitation)).one().status is InvitationStatus.ANSWERED
+
+
+def test_the_pull_binds_a_row_with_an_empty_tracking_id_as_a_correction(app, client, session, zns,  # noqa: F811
+                                                                        settings):
+    """The contract's ``rating/get`` row has ``"trackingId": ""``: the pull binds it by msg_id, and the dossier's rules
+    hold (the later submission is the correction counted; stored once however often it is pulled)."""
+    _dossier, msg_id = send_rating_invitation(app, session, settings, zns, rating_unit(session))
+    first = zns.feedback_event(msg_id, 3)
+    client.post("/zalo/events", data=first[0], headers=first[1])
+    zns.now = NOW + timedelta(minutes=5)
+    feedback_with_tracking_id(zns, msg_id, 4, "")  # its event is lost: only rating/get has it
+    database = get_database(app)
+    zalo = ZaloSettings.from_settings(settings)
+    client_ = ZaloClient(zalo)
+    tokens = DatabaseTokens(database, zalo, client_, clock=lambda: NOW)
+    later = NOW + timedelta(hours=1)
+    assert pull_ratings(database, settings, now=later, client=client_, tokens=tokens) == 1
+    assert pull_ratings(database, settings, now=later, client=client_, tokens=tokens) == 0
+    assert [(r.rate, r.source, r.counted) for r in ratings(session)] == [(3, "event", False), (4, "pull", True)]
+
+
+def test_a_rating_neither_id_binds_is_not_stored_and_says_so(app, client, session, settings, zns,  # noqa: F811
+                                                            caplog):
+    send_rating_invitation(app, session, settings, zns, rating_unit(session))
+    zns.messages[0]["msg_id"] = "f" * 20  # a message sipas never sent (another system on the same OA)
+    event = feedback_with_tracking_id(zns, "f" * 20, 5, "")
+    with caplog.at_level(logging.WARNING, logger="sms_gateway.zalo_rating"):
+        assert client.post("/zalo/events", data=event[0], headers=event[1]).status_code == 200
+    assert ratings(session) == []
+    assert any("matches no invitation" in record.getMessage() for record in caplog.records)
 
 
 def test_the_pull_job_runs_only_under_the_scheduler_lease(app, settings, monkeypatch):
