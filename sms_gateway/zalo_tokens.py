@@ -4,8 +4,9 @@ The refresh token is single-use and rotates, so a refresh runs with the account 
 session's ``BEGIN IMMEDIATE`` on SQLite, ``SELECT … FOR UPDATE`` on PostgreSQL): a second process waits,
 then finds the new pair and uses it. The new pair is written in the transaction that read the old one.
 A refused refresh is recorded (console notice "cần quản trị OA cấp lại quyền") and Zalo is not used
-until an administrator grants again; invitations meanwhile fall back to SMS. Token values are never
-logged nor shown again.
+until an administrator grants again; invitations meanwhile fall back to SMS. A refresh that could not be
+made (network, 5xx, rate limit: HTTP 429 or a ``retry`` code such as -32) is not a refusal: the pair is kept
+and tried again at the next send. Token values are never logged nor shown again.
 """
 
 from __future__ import annotations

@@ -99,6 +99,18 @@ def action_for(code: int) -> tuple[str, str]:
     return ERRORS.get(code, UNKNOWN_CODE)
 
 
+def error_code(data: Mapping[str, Any]) -> int | None:
+    """The answer's ``error`` as a number (Zalo sends an int, some copies a string), None when it is unreadable
+    (null, text, missing): such an answer is ambiguous, never read as a success or as a given error."""
+    raw = data.get("error")
+    if isinstance(raw, bool):
+        return None
+    try:
+        return int(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity, which Python's JSON reads
+        return None
+
+
 class ZaloFallback(PermanentFailure):
     """Zalo will not carry this invitation: send it once by the unit's SMS provider.
 
@@ -186,13 +198,18 @@ class ZaloClient:
         except requests.RequestException as exc:
             raise network_failure(exc) from exc
         data = self._answer(answer)
-        if int(data.get("error") or 0) == 0:
+        code = error_code(data)
+        if code == 0:
             return data
-        raise TemporaryFailure(f"zalo{data.get('error')}", action_for(int(data["error"]))[1])
+        if code is None:
+            raise TemporaryFailure("zalo_bad_answer", "error is not a number", may_have_sent=True)
+        raise TemporaryFailure(f"zalo{code}", action_for(code)[1])
 
     def refresh(self, refresh_token: str) -> dict[str, Any]:
         """Exchange the single-use refresh token: the answer (``access_token``, ``refresh_token``,
-        ``expires_in``) or ``{"error": …}``; network failures raise ``TemporaryFailure``."""
+        ``expires_in``) or ``{"error": …}`` (a refused refresh token, -14xxx). What is worth the same call later
+        raises ``TemporaryFailure`` and leaves the grant usable: network failures, a 5xx or an unreadable answer,
+        a rate limit (HTTP 429, or an ``error`` that ``ERRORS`` maps to ``retry``, e.g. -32)."""
         try:
             answer = self.session.post(
                 f"{self.settings.oauth_base}/v4/oa/access_token",
@@ -200,6 +217,8 @@ class ZaloClient:
                 headers={"secret_key": self.settings.app_secret}, timeout=self.settings.timeout_seconds)
         except requests.RequestException as exc:
             raise network_failure(exc) from exc
+        if answer.status_code == 429:  # rate limited: the refresh token was not exchanged
+            raise TemporaryFailure("http429", "rate limited")
         if answer.status_code >= 500:
             raise TemporaryFailure(f"http{answer.status_code}", may_have_sent=True)
         try:
@@ -208,6 +227,9 @@ class ZaloClient:
             raise TemporaryFailure(f"http{answer.status_code}", "not JSON", may_have_sent=True) from exc
         if not isinstance(data, dict):
             raise TemporaryFailure(f"http{answer.status_code}", "not an object", may_have_sent=True)
+        code = error_code(data)
+        if code is not None and code in ERRORS and ERRORS[code][0] == RETRY:
+            raise TemporaryFailure(f"zalo{code}", ERRORS[code][1])
         return data
 
 
@@ -236,7 +258,7 @@ class ZaloProvider(SmsProvider):
         try:
             token = self.tokens.current()
             data = self.client.send_template(token, payload)
-            if int(data["error"]) == -124:
+            if error_code(data) == -124:
                 log.info("Zalo refused the access token (-124): refreshing once")
                 data = self.client.send_template(self.tokens.refreshed(token), payload)
         except TokenUnavailable as exc:  # the token store has noted it for the console already
@@ -245,10 +267,9 @@ class ZaloProvider(SmsProvider):
 
     @staticmethod
     def _result(data: Mapping[str, Any]) -> SendResult:
-        try:
-            code = int(data["error"])
-        except (TypeError, ValueError) as exc:
-            raise TemporaryFailure("zalo_bad_answer", "error is not a number", may_have_sent=True) from exc
+        code = error_code(data)
+        if code is None:
+            raise TemporaryFailure("zalo_bad_answer", "error is not a number", may_have_sent=True)
         if code == 0:
             inner = data.get("data") if isinstance(data.get("data"), dict) else {}
             msg_id = str(inner.get("msg_id") or "")

@@ -8,14 +8,26 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from sipas.models import IntakeChannel
 from sipas.storage import get_database
 from sms_gateway.models import Invitation, InvitationStatus, MessageStatus, OutboundMessage
 from sms_gateway.models_zalo import ZaloNotice
-from sms_gateway.providers.zalo import ERRORS, FALL_BACK, RESCHEDULE, ZaloFallback, action_for, template_body
+from sms_gateway.providers.base import TemporaryFailure
+from sms_gateway.providers.zalo import (
+    ERRORS,
+    FALL_BACK,
+    RESCHEDULE,
+    ZaloClient,
+    ZaloFallback,
+    ZaloProvider,
+    action_for,
+    template_body,
+)
 from sms_gateway.sending import run_cycle
+from sms_gateway.zalo_settings import ZaloSettings
 from tests.factories import create_dossier, create_unit, local
 from tests.sms_gateway.conftest import PHONE, RecordingProvider
 from tests.sms_gateway.zalo_support import grant, provider_at, zalo_settings, zalo_unit_options
@@ -206,6 +218,44 @@ def test_an_ambiguous_answer_is_neither_resent_nor_sent_by_sms(app, session, set
     invitation, rows = state(session)
     assert [r.status for r in rows] == [MessageStatus.UNKNOWN]
     assert invitation.status is InvitationStatus.FAILED and invitation.last_error_code == "unknown_outcome"
+
+
+class Answering:
+    """A requests.Session whose every call answers HTTP 200 with this JSON body."""
+
+    def __init__(self, body: object) -> None:
+        self.body = body
+
+    def post(self, url, **kwargs):  # type: ignore[no-untyped-def]
+        answer = requests.Response()
+        answer.status_code, answer._content = 200, json.dumps(self.body).encode()
+        answer.headers["Content-Type"] = "application/json"
+        return answer
+
+    get = post
+
+
+class FixedToken:
+    def current(self) -> str:
+        return "tok"
+
+    def refreshed(self, rejected: str) -> str:
+        return "tok2"
+
+
+@pytest.mark.parametrize("error", [None, "abc", [], float("inf")])
+def test_an_answer_whose_error_is_not_a_number_is_ambiguous(error):
+    """Read as neither a success nor a Zalo code: the send may have been taken (never resent blind, no SMS), and
+    a read call (rating/get, quota) failed for now — never a bare TypeError/ValueError out of the sending cycle."""
+    client = ZaloClient(ZaloSettings(app_id="app", app_secret="secret", oa_secret="oa"),
+                        session=Answering({"error": error, "message": "?"}))  # type: ignore[arg-type]
+    body = template_body(TEMPLATE_ID, {"don_vi": "UBND P. Vĩnh Ninh", "ma_ho_so": "HS-1", "link": "abc"})
+    with pytest.raises(TemporaryFailure) as sent:
+        ZaloProvider(client, FixedToken()).send(PHONE, body, request_id="17")
+    assert sent.value.may_have_sent and sent.value.code == "zalo_bad_answer"
+    with pytest.raises(TemporaryFailure) as read:
+        client.get("tok", "/rating/get", {"template_id": "300501"})
+    assert read.value.code == "zalo_bad_answer"
 
 
 def test_a_unit_without_sms_gives_up_when_zalo_cannot_carry_it(app, session, settings, zns):  # noqa: F811

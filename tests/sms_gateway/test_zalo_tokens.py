@@ -87,6 +87,30 @@ def test_a_refused_refresh_alerts_the_console_and_invitations_go_by_sms(app, ses
     assert len([n for n in notices(app) if "cấp lại quyền" in n]) == 1  # one notice, not one per invitation
 
 
+@pytest.mark.parametrize("status", [429, 200])
+def test_a_rate_limited_refresh_keeps_the_grant_and_is_tried_again(app, session, settings, zns, status):  # noqa: F811
+    """Zalo rate limits the refresh (HTTP 429, or error -32 "vượt giới hạn số lần gọi API"): the refresh token was not
+    exchanged, so the grant stays usable (no "cấp lại quyền", no SMS instead): the next cycle refreshes and sends."""
+    database = get_database(app)
+    _access, refresh = grant(database, zns, NOW, expires_in=10)
+    zns.refresh_limited = [status]
+    unit = create_unit(session, options=zalo_unit_options())
+    create_dossier(session, unit, received_at=NOW - timedelta(days=3), returned_at=NOW, phone=PHONE,
+                   intake_channel=IntakeChannel.ONLINE_FULL, sms_consent=True)
+    session.commit()
+    sms = RecordingProvider()
+    run_cycle(database, settings, now=NOW, provider=sms, zalo=provider_at(database, settings, NOW))
+    assert sms.sent == [] and zns.messages == [] and zns.refresh_calls == 1
+    stored = account(app)
+    assert stored.failure is None and stored.refresh_token == refresh and notices(app)[-1].startswith("Quản trị")
+    later = NOW + timedelta(hours=1)
+    run_cycle(database, settings, now=later, provider=sms, zalo=provider_at(database, settings, later))
+    assert sms.sent == [] and len(zns.messages) == 1 and zns.refresh_calls == 2
+    assert account(app).generation == 2 and zns.refresh[refresh] is False
+    session.expire_all()
+    assert session.scalars(select(Invitation)).one().zalo_fallback is None
+
+
 def test_one_refresh_at_a_time_across_processes(app, settings, zns):  # noqa: F811
     """Two processes find the token refused at once: one exchanges the refresh token, the other waits for
     the lock and uses the new pair (a second exchange would present a consumed refresh token: -14014)."""

@@ -68,6 +68,8 @@ class ZnsMock:
     refresh_calls: int = 0
     http_failures: list[int] = field(default_factory=list)  # the next send calls answer these HTTP statuses
     lost_answers: int = 0  # the next sends are taken, but the answer is lost (HTTP 502): an ambiguous outcome
+    # the next refreshes are rate limited, the refresh token untouched: HTTP 429, or 200, each with error -32
+    refresh_limited: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def clock(self) -> datetime:
@@ -176,6 +178,10 @@ class ZnsMock:
 
     def oauth(self) -> Response:
         self.refresh_calls += 1
+        if self.refresh_limited:
+            limited = jsonify({"error": -32, "message": "Too many requests"})
+            limited.status_code = self.refresh_limited.pop(0)
+            return limited
         if request.headers.get("secret_key") != APP_SECRET or request.form.get("app_id") != APP_ID:
             return jsonify({"error": -14002, "error_name": "Invalid app id", "error_description": "app/secret"})
         if request.form.get("grant_type") != "refresh_token":
