@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sipas.models import ResponseChannel
 from tests.api.conftest import Api
 from tests.factories import create_dossier, create_response, local
 
@@ -137,6 +138,28 @@ def test_the_examples_work_and_real_answers_match_the_schemas(api: Api, client, 
     check(api.get("/dossiers/HS-DA-DANHGIA").json, documented(200, "get", "/api/v1/dossiers/{code}"))
     check(api.get("/instruments").json, documented(200, "get", "/api/v1/instruments"))
     check(client.get("/healthz").json, documented(200, "get", "/healthz"))
+
+
+def test_the_documented_channels_are_the_api_s():
+    """Every channel a response can have (``ResponseChannel``: ``zalo`` too) is in the schemas that answer it."""
+    schemas = SPEC["components"]["schemas"]
+    channels = {str(c) for c in ResponseChannel}
+    assert set(schemas["Response"]["properties"]["channel"]["enum"]) == channels
+    assert set(schemas["DossierRating"]["properties"]["channel"]["enum"]) == channels | {None}
+    described = schemas["ResponseInput"]["properties"]["channel"]["description"]
+    assert all(channel in described for channel in channels), described
+
+
+def test_a_zalo_rating_answer_matches_the_documented_schemas(api: Api, session, ward):
+    create_dossier(session, ward, code="HS-ZALO-1", received_at=local(2026, 1, 5), returned_at=local(2026, 1, 6))
+    session.commit()
+    stored = api.post("/responses", {"instrument": "quay4", "channel": "zalo", "dossier_code": "HS-ZALO-1",
+                                     "submitted_at": "2026-01-07T10:00:00+07:00",
+                                     "answers": {"q1": "hai_long", "q2": "hai_long", "q3": "dung_hen",
+                                                 "q4": "don_gian"}})
+    assert stored.status_code == 201 and stored.json["channel"] == "zalo", stored.json
+    check(stored.json, documented(201, "post", "/api/v1/responses"))
+    check(api.get("/dossiers/HS-ZALO-1").json, documented(200, "get", "/api/v1/dossiers/{code}"))
 
 
 @pytest.mark.parametrize(("method", "path", "body", "status", "spec_path"), [
