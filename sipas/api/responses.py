@@ -11,6 +11,7 @@ from datetime import tzinfo
 from typing import Any
 
 from flask import jsonify, request
+from sqlalchemy.orm import Session
 
 from sipas.api import bp
 from sipas.api.auth import api_actor, api_key_required, current_key, names_its_dossier
@@ -19,10 +20,10 @@ from sipas.api.serializers import Body, checked_text, iso, json_object
 from sipas.catalogue import NOT_APPLICABLE
 from sipas.clock import utcnow
 from sipas.context import get_catalogue, get_settings
-from sipas.errors import ValidationError
+from sipas.errors import DomainError, ValidationError
 from sipas.models import Response, ResponseChannel, Unit
 from sipas.parsing import parse_response_channel
-from sipas.responses import MAX_COMMENT, ResponseInput, record_response
+from sipas.responses import MAX_COMMENT, ResponseInput, find_by_idempotency_key, record_response
 from sipas.storage import db_session, lock_on_write
 
 MAX_ANSWERS = 100
@@ -63,6 +64,35 @@ def idempotency_key(body: Body, unit: Unit) -> str | None:
     return "api:" + hashlib.sha256(f"{unit.id}\x00{given}".encode()).hexdigest()
 
 
+def _readable_text(body: Body, name: str) -> str | None:
+    try:
+        return body.text(name, max_length=MAX_CODE)
+    except DomainError:
+        return None
+
+
+def replay_of_refused_body(session: Session) -> Response | None:
+    """The response stored under the request's known key, for a resend whose body failed the field checks ("a resend
+    with a known key answers 200 … whatever the new body holds", docs/api.md). The key and its scope are the usual
+    ones: header ``Idempotency-Key``, else the field ``idempotency_key`` when the body is a JSON object; the unit
+    derived as for a stored rating (``unit``, else the covered unit holding ``dossier_code``, else the key's own; an
+    unreadable field counts as absent); the API key as source. None (the refusal stands) when the request names no
+    key (nothing is read then), the key or its unit cannot be read, or no response is stored under it."""
+    try:
+        body = Body(json_object())
+    except DomainError:
+        body = Body({})  # not JSON, or not an object: only the header can name the key
+    try:
+        if not (request.headers.get("Idempotency-Key", "").strip()
+                or body.text("idempotency_key", max_length=MAX_IDEMPOTENCY_KEY)):
+            return None
+        unit = scoped_unit(session, _readable_text(body, "unit"), _readable_text(body, "dossier_code"))
+        key = idempotency_key(body, unit)
+    except DomainError:
+        return None
+    return find_by_idempotency_key(session, unit, f"api:{current_key().prefix}", key) if key else None
+
+
 def response_json(response: Response, tz: tzinfo,
                   answers: tuple[tuple[str, str | None], ...] = ()) -> dict[str, Any]:
     """``answers``: the pairs just stored (``Recorded.answers``), else they are loaded from the response."""
@@ -86,16 +116,26 @@ def response_json(response: Response, tz: tzinfo,
 @names_its_dossier
 def submit():  # type: ignore[no-untyped-def]
     """Record one response: 201 stored, 200 replay of a known idempotency key, 409 already rated."""
-    body = Body(json_object())
     settings, session, now = get_settings(), db_session(), utcnow()
-    instrument = body.text("instrument", max_length=MAX_CODE, required=True)
-    channel_value = body.scalar("channel")
-    channel = parse_response_channel(channel_value) if channel_value is not None else ResponseChannel.API
-    dossier_code = body.text("dossier_code", max_length=MAX_CODE)
-    submitted_at, _date_only = body.timestamp("submitted_at", settings.tz)
-    answers = parse_answers(body)
-    comment = body.text("comment", max_length=MAX_COMMENT)
-    unit = scoped_unit(session, body.text("unit", max_length=MAX_CODE), dossier_code)
+    try:
+        body = Body(json_object())
+        instrument = body.text("instrument", max_length=MAX_CODE, required=True)
+        channel_value = body.scalar("channel")
+        channel = parse_response_channel(channel_value) if channel_value is not None else ResponseChannel.API
+        dossier_code = body.text("dossier_code", max_length=MAX_CODE)
+        submitted_at, _date_only = body.timestamp("submitted_at", settings.tz)
+        answers = parse_answers(body)
+        comment = body.text("comment", max_length=MAX_COMMENT)
+        unit = scoped_unit(session, body.text("unit", max_length=MAX_CODE), dossier_code)
+        key = idempotency_key(body, unit)
+    except DomainError:
+        # The key is looked up only now, as record_response does after a failed check: a new rating (or a refused
+        # one without a key) costs no query more.
+        previous = replay_of_refused_body(session)
+        if previous is None:
+            raise
+        session.commit()  # the API key's use, as for any answered request
+        return jsonify(response_json(previous, settings.tz)), 200
     data = ResponseInput(
         instrument=instrument or "",
         channel=channel,
@@ -103,7 +143,7 @@ def submit():  # type: ignore[no-untyped-def]
         dossier_code=dossier_code,
         submitted_at=submitted_at,
         comment=comment,
-        idempotency_key=idempotency_key(body, unit),
+        idempotency_key=key,
         source=f"api:{current_key().prefix}",
     )
     recorded = record_response(session, get_catalogue(), unit, data, now=now, tz=settings.tz, actor=api_actor(),

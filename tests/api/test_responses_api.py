@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from sipas.models import Answer, AuditEvent, Response
 from tests.api.conftest import Api
-from tests.factories import answers_for, create_dossier, local
+from tests.factories import answers_for, create_district_with_wards, create_dossier, create_key, local
+from tests.statement_support import selects
 
 
 @pytest.fixture
@@ -157,6 +158,76 @@ def test_a_resend_replays_even_when_its_checks_would_now_fail(api: Api, dossier,
     assert replay.status_code == 200 and replay.json == first.json
     other_key = api.post("/responses", quay4(idempotency_key="portal-44"))
     assert other_key.status_code == 422 and other_key.json["error"]["code"] == "not_returned"
+
+
+REFUSED_BODIES = {  # each fails the view's own field checks (422), before any rule about the dossier
+    "answers_as_a_list": {"answers": [["q1", "hai_long"]]},
+    "comment_as_a_number": {"comment": 7},
+    "no_instrument": {"instrument": None},
+    "channel_as_a_list": {"channel": ["api"]},
+    "submitted_at_not_iso": {"submitted_at": "hôm qua"},
+    "unit_as_a_number": {"unit": 5},
+}
+
+
+@pytest.mark.parametrize("change", REFUSED_BODIES.values(), ids=REFUSED_BODIES.keys())
+@pytest.mark.parametrize("by_header", [True, False], ids=["header", "field"])
+def test_a_resend_with_a_known_key_replays_whatever_the_body_holds(api: Api, dossier, session, change, by_header):
+    """docs/api.md: "a resend with a known key answers 200 with the response stored the first time, whatever the new
+    body holds" — its field checks included, not only the rules checked against the stored dossier."""
+    key = {"Idempotency-Key": "portal-45"} if by_header else {}
+    first = api.post("/responses", quay4(**({} if by_header else {"idempotency_key": "portal-45"})), **key)
+    assert first.status_code == 201, first.json
+    resend = quay4(**change, **({} if by_header else {"idempotency_key": "portal-45"}))
+    replay = api.post("/responses", resend, **key)
+    assert (replay.status_code, replay.json) == (200, first.json)
+    unknown = api.post("/responses", quay4(**change, idempotency_key="portal-46"), **{"Idempotency-Key": "portal-46"})
+    assert unknown.status_code == 422  # an unknown key: the field's refusal stands
+    assert session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_a_known_header_key_replays_a_body_that_is_not_even_an_object(api: Api, dossier):
+    first = api.post("/responses", quay4(), **{"Idempotency-Key": "portal-47"})
+    assert first.status_code == 201, first.json
+    for body, content_type in (("{not json", "application/json"), ("[1, 2]", "application/json")):
+        replay = api.client.post("/api/v1/responses", data=body, content_type=content_type,
+                                 headers=api.headers(**{"Idempotency-Key": "portal-47"}))
+        assert (replay.status_code, replay.json) == (200, first.json)
+
+
+def test_a_refused_resend_keeps_the_key_s_scope(api: Api, client, dossier, session, ward):
+    """Another API key's identical key is another client's: its refused body is refused, not answered with this
+    client's response; a district key's key is scoped to the ward it named."""
+    first = api.post("/responses", quay4(), **{"Idempotency-Key": "portal-48"})
+    assert first.status_code == 201, first.json
+    other = Api(client, create_key(session, ward))
+    session.commit()
+    refused = other.post("/responses", quay4(comment=7), **{"Idempotency-Key": "portal-48"})
+    assert refused.status_code == 422 and refused.json["error"]["field"] == "comment"
+
+    district, wards = create_district_with_wards(session, wards=2)
+    create_dossier(session, wards[1], code="HS-PHUONG", received_at=local(2026, 1, 5), returned_at=local(2026, 1, 6))
+    district_api = Api(client, create_key(session, district))
+    session.commit()
+    in_ward = quay4(dossier_code="HS-PHUONG", unit=wards[1].code)
+    stored = district_api.post("/responses", in_ward, **{"Idempotency-Key": "quan-1"})
+    assert stored.status_code == 201 and stored.json["unit"] == wards[1].code, stored.json
+    found_by_dossier = district_api.post("/responses", quay4(dossier_code="HS-PHUONG", answers=[]),
+                                         **{"Idempotency-Key": "quan-1"})
+    assert (found_by_dossier.status_code, found_by_dossier.json) == (200, stored.json)
+    other_ward = district_api.post("/responses", quay4(dossier_code=None, unit=wards[0].code, answers=[]),
+                                   **{"Idempotency-Key": "quan-1"})
+    assert other_ward.status_code == 422 and other_ward.json["error"]["field"] == "answers"
+
+
+def test_a_refused_body_without_a_key_costs_no_lookup(app, api: Api, dossier):
+    seen, stop = selects(app)
+    try:
+        refused = api.post("/responses", quay4(answers=[["q1", "hai_long"]]))
+    finally:
+        stop()
+    assert refused.status_code == 422
+    assert len(seen) == 1 and "FROM api_key" in seen[0], seen  # the key (with the dossier), nothing more
 
 
 def test_a_date_alone_as_submitted_at_is_a_local_date(api: Api, dossier, session):
