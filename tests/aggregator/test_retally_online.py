@@ -8,37 +8,23 @@ SQLite needs nothing: the retally's session holds the write lock from its ``BEGI
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from sipas.catalogue import Catalogue
 from sipas.models import ResponseChannel
 from sipas.responses import ResponseInput, record_response
-from sipas.storage import Database, get_database
+from sipas.storage import get_database
 from sipas.tally import rebuild
 from tests.aggregator.tally_recount import recount, stored
 from tests.factories import TZ, answers_for, create_dossier, create_response, create_unit, local
+from tests.pg_locks import wait_for_lock_waiter
 
 NOW = datetime(2026, 1, 9, 3, 0, tzinfo=UTC)
-
-
-def _waits_or_ends(database: Database, worker: threading.Thread, timeout: float = 10.0) -> None:
-    """Until ``worker`` ends or some session of the database waits on a lock."""
-    deadline = time.monotonic() + timeout
-    with database.read_sessionmaker() as probe:
-        while time.monotonic() < deadline and worker.is_alive():
-            waiting = probe.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                         "AND wait_event_type = 'Lock'")).scalar()
-            probe.rollback()  # the statistics are a snapshot per transaction
-            if waiting:
-                return
-            time.sleep(0.05)
-    assert not worker.is_alive(), "the rating neither ended nor waited on a lock"
 
 
 def test_a_rating_during_a_retally_waits_and_stays_counted(app: Any, session: Session,
@@ -69,7 +55,7 @@ def test_a_rating_during_a_retally_waits_and_stays_counted(app: Any, session: Se
     def before(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
         if rating.ident is None and statement.lstrip().upper().startswith("DELETE FROM ANSWER_TALLY"):
             rating.start()  # the rating arrives now: the responses were read, the tallies not yet emptied
-            _waits_or_ends(database, rating)
+            wait_for_lock_waiter(database, worker=rating)
 
     with database.session() as retally:
         connection = retally.connection()

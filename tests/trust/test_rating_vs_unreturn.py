@@ -12,12 +12,11 @@ row the rating held, then cleared the date of a dossier rated by then.
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import sipas.responses as responses_module
@@ -29,6 +28,7 @@ from sipas.responses import ResponseInput, record_response
 from sipas.storage import Database, get_database
 from tests.aggregator.tally_recount import recount, stored
 from tests.factories import SECRET, TZ, answers_for, create_dossier, create_response, create_unit, local
+from tests.pg_locks import wait_for_lock_waiter
 
 NOW = datetime(2026, 1, 9, 3, 0, tzinfo=UTC)
 
@@ -90,19 +90,6 @@ def test_a_dossier_unreturned_while_a_rating_is_checked_refuses_the_rating(app: 
     assert recount(session, catalogue, TZ) == stored(session)  # nothing of the rating was written
 
 
-def _wait_for_lock_waiter(database: Database, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    with database.read_sessionmaker() as probe:
-        while time.monotonic() < deadline:
-            waiting = probe.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                         "AND wait_event_type = 'Lock'")).scalar()
-            probe.rollback()  # the statistics are a snapshot per transaction
-            if waiting:
-                return
-            time.sleep(0.05)
-    raise AssertionError("the dossier update never waited for the rating")
-
-
 def test_a_dossier_update_during_a_rating_does_not_clear_its_return_date(app: Any, session: Session,
                                                                          catalogue: Catalogue) -> None:
     if session.get_bind().dialect.name != "postgresql":
@@ -120,7 +107,7 @@ def test_a_dossier_update_during_a_rating_does_not_clear_its_return_date(app: An
     worker = threading.Thread(target=_unreturn, args=(database, ward, dossier, errors))
     worker.start()
     try:
-        _wait_for_lock_waiter(database)
+        wait_for_lock_waiter(database)
     finally:
         rating.commit()
         rating.close()
