@@ -297,22 +297,39 @@ def restore_backup(settings: Settings, archive_path: Path, *, force: bool = Fals
                     target.close()
                     source.close()
             else:
-                pg_restore = _pg_binary(engine, "pg_restore")
-                args, env = _pg_command(url)
-                with engine.begin() as connection:  # what the dump recreates goes first, whatever migrations ran
-                    for name in inspect(connection).get_table_names():
-                        connection.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
-                    # the dossier events' trigger functions (sipas.dossier_events) outlive their tables: the dump
-                    # creates them again, and one left behind stopped the restore after the tables were gone
-                    for function in connection.scalars(text(_OWN_FUNCTIONS)):
-                        connection.execute(text(f"DROP FUNCTION IF EXISTS {function} CASCADE"))
-                _run([pg_restore, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error", *args,
-                      str(work / PG_MEMBER)], env)
+                _restore_postgresql(engine, url, work)
             if not settings.secret_key:
                 _write_secret(settings.instance_dir, secret)
         return manifest
     finally:
         engine.dispose()
+
+
+def _restore_postgresql(engine: Engine, url: URL, work: Path) -> None:
+    """Replace the database's tables with the dump's in one transaction: psql runs the drops of what the dump
+    recreates (whatever migrations ran since) and the dump's own SQL (``_restore_script``) between one BEGIN and
+    one COMMIT. A dump that cannot be read fails before anything is dropped; one that fails half-way is rolled
+    back with the drops, and the database is as it was."""
+    pg_restore, psql = _pg_binary(engine, "pg_restore"), _pg_binary(engine, "psql")
+    args, env = _pg_command(url)
+    with engine.connect() as connection:
+        tables = inspect(connection).get_table_names()
+        # the dossier events' trigger functions (sipas.dossier_events) outlive their tables: the dump creates
+        # them again, and one left behind would stop the restore
+        functions = list(connection.scalars(text(_OWN_FUNCTIONS)))
+    drops = work / "drop.sql"
+    drops.write_text("".join([*(f'DROP TABLE IF EXISTS "{name}" CASCADE;\n' for name in tables),
+                              *(f"DROP FUNCTION IF EXISTS {function} CASCADE;\n" for function in functions)]))
+    script = _restore_script(pg_restore, work / PG_MEMBER, work, env)
+    _run([psql, "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1", "--single-transaction", *args,
+          "--file", str(drops), "--file", str(script)], env)
+
+
+def _restore_script(pg_restore: str, dump: Path, work: Path, env: dict[str, str]) -> Path:
+    """The dump as the SQL that recreates it (pg_restore reads the whole archive: a damaged one fails here)."""
+    script = work / "restore.sql"
+    _run([pg_restore, "--no-owner", "--no-privileges", "--exit-on-error", "--file", str(script), str(dump)], env)
+    return script
 
 
 def _write_secret(instance_dir: Path, secret: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import tarfile
 from collections.abc import Iterator
 from dataclasses import replace
@@ -203,3 +204,60 @@ def test_a_forced_restore_replaces_a_migrated_database_and_its_triggers_work(set
             assert session.scalar(select(text("count(*)")).select_from(DossierEventTally)) > before
     finally:
         get_database(app).dispose()
+
+
+def _with_member(archive: Path, into: Path, name: str, data: bytes) -> Path:
+    """A copy of ``archive`` whose member ``name`` holds ``data``, its manifest's checksum made to match (a dump
+    the restore reads as sound, which fails when applied)."""
+    with tarfile.open(archive) as original, tarfile.open(into, "w") as copy:
+        manifest = json.loads(original.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        manifest["files"][name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        for member in original.getmembers():
+            content = original.extractfile(member).read()  # type: ignore[union-attr]
+            content = json.dumps(manifest).encode() if member.name == "manifest.json" else content
+            content = data if member.name == name else content
+            member.size = len(content)
+            copy.addfile(member, io.BytesIO(content))
+    return into
+
+
+def test_a_forced_restore_that_fails_leaves_the_database_as_it_was(settings, catalogue, tmp_path, monkeypatch):
+    """PostgreSQL: a forced restore dropped every table in a transaction of its own, committed, then ran pg_restore;
+    a dump that failed half-way (cut short here; a full disk, a dump of another server) left an empty database
+    behind a failed restore. The drop and the restore are now one transaction: a failure leaves it as it was,
+    whether pg_restore cannot read the dump or the restore fails on its last statement."""
+    import sipas.backup as backup
+
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("SQLite's restore is one backup-API copy: it is whole or not at all")
+    source = replace(settings, secret_key="", instance_dir=tmp_path / "instance-a")
+    _seed(source, catalogue)
+    archive = Path(_cli(monkeypatch, source, "backup", "--output", str(tmp_path / "backups")).output.strip()
+                   .splitlines()[-1])
+    with tarfile.open(archive) as original:
+        dump = original.extractfile(backup.PG_MEMBER).read()  # type: ignore[union-attr]
+    app = create_app(source)
+    try:
+        with get_database(app).session() as session:  # the live data the failed restore must not take away
+            create_dossier(session, create_unit(session, code="P-LIVE"))
+    finally:
+        get_database(app).dispose()
+    engine = create_engine(source.database_url)
+    live = row_counts(engine)
+    cut = _with_member(archive, tmp_path / "cut.tar", backup.PG_MEMBER, dump[: len(dump) * 2 // 3])
+    failed = _cli(monkeypatch, source, "restore", "--force", str(cut))
+    assert failed.exit_code != 0
+    assert row_counts(engine) == live, "a failed restore took the live data away"
+    real = backup._restore_script
+
+    def failing_at_the_end(*args, **kwargs):  # type: ignore[no-untyped-def]
+        script = real(*args, **kwargs)
+        with script.open("a") as handle:
+            handle.write("\nSELECT 1 / 0;\n")  # the restore's last statement fails, after all the others ran
+        return script
+
+    monkeypatch.setattr(backup, "_restore_script", failing_at_the_end)
+    failed = _cli(monkeypatch, source, "restore", "--force", str(archive))
+    assert failed.exit_code != 0 and "division by zero" in failed.output
+    assert row_counts(engine) == live, "a restore that failed on its last statement left its own half"
+    engine.dispose()
