@@ -81,7 +81,7 @@ def test_report_xlsx_built_from_hostile_labels_everywhere_has_no_formula() -> No
     """Labels that come from configuration (instrument, criterion, option, class) go through the neutraliser too."""
     hostile = iter(HOSTILE * 20)
     option = {"label": next(hostile), "count": 3, "percent": -12.5, "ci95": [1.0, 99.0]}
-    report = {"unit_name": next(hostile), "period": {"label": next(hostile)},
+    report = {"unit_name": next(hostile), "period": {"label": next(hostile), "field": next(hostile), "channel": None},
               "instruments": [{"label": next(hostile), "version": next(hostile),
                                "criteria": [{"label": next(hostile), "n": 3, "small_n": True, "options": [option]}]}],
               "overall": {"answers": 3, "satisfied": 1, "percent": -33.33, "ci95": [1.0, 99.0], "small_n": True},
