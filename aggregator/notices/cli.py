@@ -29,7 +29,8 @@ from sipas.units import get_unit
 @click.option("--year", type=click.IntRange(2000, 2100),
               help="Năm ban hành của thông báo số --number cần in lại (số đánh theo năm ban hành).")
 @click.option("--date", "issue_day",
-              help="Ngày ban hành: 31/12/2026 hoặc 2026-12-31; mặc định hôm nay hoặc ngày cuối kỳ.")
+              help="Ngày ban hành: 31/12/2026 hoặc 2026-12-31, từ ngày cuối kỳ đến hôm nay; mặc định hôm nay "
+                   "(bản dự thảo: ngày cuối kỳ nếu kỳ chưa kết thúc).")
 @click.option("--format", "fmt", type=click.Choice(service.FORMATS), default="pdf", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Tệp kết quả (bắt buộc khi in thông báo).")

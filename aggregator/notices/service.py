@@ -30,7 +30,7 @@ from aggregator.notices.viewmodel import NoticeView, build_view, view_from_dict
 from aggregator.notices.vnformat import date_short
 from sipas.audit import audit
 from sipas.catalogue import Catalogue
-from sipas.clock import Period
+from sipas.clock import Period, local_date
 from sipas.errors import ValidationError
 from sipas.models import Unit
 from sipas.settings import Settings
@@ -128,8 +128,7 @@ def prepare_notice(session: Session, unit: Unit, report: dict[str, Any], request
     """
     if not 1 <= request.number <= 9999:
         raise ValidationError("Số thông báo phải từ 1 đến 9999.", field="number")
-    if request.issue_date < request.period.end:
-        raise ValidationError("Ngày ban hành không được trước ngày cuối của kỳ báo cáo.", field="issue_date")
+    check_dates(request.period, request.issue_date, today=local_date(now, settings.tz))
     corrects = None
     if request.corrects_id is not None:
         corrects = session.get(Notice, request.corrects_id)
@@ -146,6 +145,22 @@ def prepare_notice(session: Session, unit: Unit, report: dict[str, Any], request
                   period_start=request.period.start, period_end=request.period.end, issue_date=request.issue_date,
                   report=frozen, content=dataclasses.asdict(view), docx=render_docx(view), pdf=b"", issued_by=actor,
                   issued_at=now, corrects_id=corrects.id if corrects else None)
+
+
+def check_dates(period: Period, issue_date: date, *, today: date) -> None:
+    """A notice is issued once its period has come to its last day, dated between that day and today.
+
+    Issued earlier, its figures would stop part-way through the period; dated after today (a typo of
+    the year), it would be numbered in a year not yet begun.
+    """
+    if today < period.end:
+        raise ValidationError("Kỳ báo cáo chưa kết thúc: chỉ ban hành được từ ngày cuối kỳ "
+                              f"({date_short(period.end)}).", field="period")
+    if issue_date < period.end:
+        raise ValidationError("Ngày ban hành không được trước ngày cuối của kỳ báo cáo.", field="issue_date")
+    if issue_date > today:
+        raise ValidationError(f"Ngày ban hành {date_short(issue_date)} là sau hôm nay ({date_short(today)}): không "
+                              "ban hành thông báo đề ngày chưa tới. Kiểm tra lại ngày ban hành.", field="issue_date")
 
 
 def store_notice(session: Session, unit: Unit, notice: Notice) -> Notice:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sipas import cli as cli_module
 from sipas.catalogue import Catalogue
 from sipas.settings import Settings
-from tests.aggregator.fixtures import build_quarter
+from tests.aggregator.fixtures import NOW, build_quarter
 from tests.factories import create_unit
 
 
@@ -26,6 +26,7 @@ def run_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignor
     monkeypatch.setenv("SIPAS_PUBLIC_BASE_URL", "https://hailong.example.vn")
     if "SIPAS_SOFFICE" in settings.env:
         monkeypatch.setenv("SIPAS_SOFFICE", settings.env["SIPAS_SOFFICE"])
+    monkeypatch.setattr("aggregator.notices.cli.utcnow", lambda: NOW)  # 10/4/2026, whatever the day the suite runs
     cli_module._add_extra_commands()
 
     def run(*args: str):  # type: ignore[no-untyped-def]
@@ -172,3 +173,16 @@ def test_the_issue_day_is_written_as_people_write_it(run_cli, ward: str, tmp_pat
     assert bad.exit_code != 0
     assert "Ngày “31/13/2026” (ngày ban hành) không hợp lệ" in bad.output  # was Python's "Invalid isoformat string"
     assert not (tmp_path / "x.docx").exists()
+
+
+def test_issue_refuses_a_quarter_not_over_and_a_date_after_today(run_cli, ward: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`sipas notice --issue` issued quarter II on 10/4/2026 (dated its last day, 30/6) and took a --date after
+    today (05/01/2027, a typo for 05/4/2026): the command line checks the console's rule, in the service."""
+    out = tmp_path / "tb.docx"
+    common = ("notice", "--unit", ward, "--number", "1", "--format", "docx", "--issue", "-o", str(out))
+    unfinished = run_cli(*common, "--quarter", "2026Q2")
+    assert unfinished.exit_code == 1
+    assert "Kỳ báo cáo chưa kết thúc: chỉ ban hành được từ ngày cuối kỳ (30/6/2026)." in unfinished.output
+    ahead = run_cli(*common, "--quarter", "2026Q1", "--date", "05/01/2027")
+    assert ahead.exit_code == 1 and "Ngày ban hành 05/01/2027 là sau hôm nay (10/4/2026)" in ahead.output
+    assert not out.exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -27,10 +27,12 @@ Q1 = Period.quarter(2026, 1)
 
 
 def issue(session: Session, catalogue: Catalogue, settings: Settings, unit, number: int,  # type: ignore[no-untyped-def]
-          issue_date: date = date(2026, 4, 6), corrects: int | None = None) -> Notice:
-    report = service.compute_report(session, catalogue, unit, Q1, settings=settings, now=NOW)
-    return service.issue_notice(session, unit, report, service.IssueRequest(Q1, number, issue_date, corrects),
-                                settings=settings, actor="user:canbo", now=NOW)
+          issue_date: date = date(2026, 4, 6), corrects: int | None = None, *, period: Period = Q1,
+          now: datetime = NOW) -> Notice:
+    """Issue ``unit``'s notice of ``period`` (quarter I of 2026 by default) as the clerk would on ``now``."""
+    report = service.compute_report(session, catalogue, unit, period, settings=settings, now=now)
+    return service.issue_notice(session, unit, report, service.IssueRequest(period, number, issue_date, corrects),
+                                settings=settings, actor="user:canbo", now=now)
 
 
 def test_numbers_are_per_unit_and_year_and_never_reused(session: Session, catalogue: Catalogue,
@@ -47,7 +49,8 @@ def test_numbers_are_per_unit_and_year_and_never_reused(session: Session, catalo
         issue(session, catalogue, settings, unit, 3)
     session.rollback()
     assert issue(session, catalogue, settings, other, 3).unit_id == other.id  # another unit may use 3
-    assert issue(session, catalogue, settings, unit, 3, issue_date=date(2027, 1, 4)).year == 2027
+    assert issue(session, catalogue, settings, unit, 3, issue_date=date(2027, 1, 4),
+                 now=datetime(2027, 1, 5, 3, 0, tzinfo=UTC)).year == 2027
     session.commit()
     assert session.scalars(select(Notice.number).where(Notice.unit_id == unit.id)).all() == [3, 3]
     events = session.scalars(select(AuditEvent).where(AuditEvent.action == "notice.issued")).all()
@@ -64,6 +67,32 @@ def test_issue_refuses_bad_numbers_dates_and_foreign_corrections(session: Sessio
         issue(session, catalogue, settings, unit, 1, issue_date=date(2026, 3, 30))
     with pytest.raises(ValidationError, match="không thuộc đơn vị này"):
         issue(session, catalogue, settings, unit, 1, corrects=foreign.id)
+
+
+def test_a_notice_is_issued_once_its_period_ends_and_dated_no_later_than_today(
+        session: Session, catalogue: Catalogue, settings: Settings) -> None:
+    """A quarter not yet over was issued (its figures stopped part-way, the page only warned), and so was an issue
+    date after today: a typo of the year made notice 01/TB-UBND of a year not yet begun. "Today" is the local
+    date (Asia/Ho_Chi_Minh) of the caller's clock, for the console and the command line alike."""
+    unit = create_unit(session, name="Phường Bến Nghé")
+    build_quarter(session, catalogue, unit)
+    mid_march = datetime(2026, 3, 15, 2, 0, tzinfo=UTC)
+    with pytest.raises(ValidationError, match=r"Kỳ báo cáo chưa kết thúc: chỉ ban hành được từ ngày cuối kỳ "
+                                              r"\(31/3/2026\)") as unfinished:
+        issue(session, catalogue, settings, unit, 1, issue_date=date(2026, 3, 31), now=mid_march)
+    assert unfinished.value.field == "period"
+    with pytest.raises(ValidationError, match=r"Ngày ban hành 05/01/2027 là sau hôm nay \(10/4/2026\)") as ahead:
+        issue(session, catalogue, settings, unit, 1, issue_date=date(2027, 1, 5))  # a typo for 05/4/2026
+    assert ahead.value.field == "issue_date"
+    late_evening = datetime(2026, 4, 5, 16, 30, tzinfo=UTC)  # 23:30 on 05/4 in Ha Noi: 06/4 is tomorrow
+    with pytest.raises(ValidationError, match="là sau hôm nay"):
+        issue(session, catalogue, settings, unit, 1, issue_date=date(2026, 4, 6), now=late_evening)
+    assert session.scalars(select(Notice)).all() == []
+    past_midnight = datetime(2026, 4, 5, 17, 30, tzinfo=UTC)  # 00:30 on 06/4 in Ha Noi
+    assert issue(session, catalogue, settings, unit, 1, issue_date=date(2026, 4, 6), now=past_midnight).year == 2026
+    last_day = datetime(2026, 3, 31, 9, 0, tzinfo=UTC)  # the page's rule: from the period's last day on
+    other = create_unit(session)
+    assert issue(session, catalogue, settings, other, 1, issue_date=date(2026, 3, 31), now=last_day).number == 1
 
 
 def test_a_notice_without_the_signers_name_is_not_issued(session: Session, catalogue: Catalogue,
@@ -88,7 +117,7 @@ def test_a_correction_is_a_new_number_that_names_the_old_one(session: Session, c
     unit = create_unit(session, name="Phường Bến Nghé")
     build_quarter(session, catalogue, unit)
     old = issue(session, catalogue, settings, unit, 2)
-    new = issue(session, catalogue, settings, unit, 5, issue_date=date(2026, 4, 20), corrects=old.id)
+    new = issue(session, catalogue, settings, unit, 5, issue_date=date(2026, 4, 9), corrects=old.id)
     session.commit()
     assert new.corrects_id == old.id and new.number != old.number
     assert "Thông báo này thay thế Thông báo số 02/TB-UBND ngày 06/4/2026." in new.content["closing"]

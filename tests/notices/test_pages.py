@@ -174,6 +174,42 @@ def test_issue_from_the_console_then_the_public_page(client: FlaskClient, sessio
     assert client.get(f"/console/thong-bao/da-ban-hanh/{notice.id}.docx").status_code == 302  # needs login
 
 
+def test_a_quarter_not_yet_over_cannot_be_issued(client: FlaskClient, session: Session, catalogue: Catalogue,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/notice.md: while the period is not over the notice cannot be issued yet. The page said so, but the
+    issue form went through: on 15/3 quarter I was issued with its figures of half a month short."""
+    monkeypatch.setattr("aggregator.notices.views.utcnow", lambda: datetime(2026, 3, 15, 2, 0, tzinfo=UTC))
+    unit = ward_with_clerk(session, catalogue, client)
+    page = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1}).get_data(as_text=True)
+    assert "Kỳ báo cáo chưa kết thúc" in page
+    form = {"csrf_token": csrf(page), "unit": unit.code, "from": "2026-01-01", "to": "2026-03-31",
+            "number": "1", "issue_date": "31/03/2026"}  # the suggested issue date: the period's last day
+    refused = issue_through_progress(client, form)
+    assert refused.status_code == 302
+    shown = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "Kỳ báo cáo chưa kết thúc: chỉ ban hành được từ ngày cuối kỳ (31/3/2026)." in shown
+    session.rollback()
+    assert session.scalars(select(Notice)).all() == [], "a notice was issued for a quarter not yet over"
+
+
+def test_an_issue_date_after_today_is_refused(client: FlaskClient, session: Session, catalogue: Catalogue,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """An issue date after today was accepted: a typo of the year (05/01/2027 for 05/4/2026) issued notice
+    01/TB-UBND of 2027 in April 2026."""
+    monkeypatch.setattr("aggregator.notices.views.utcnow", lambda: datetime(2026, 4, 10, 2, 0, tzinfo=UTC))
+    unit = ward_with_clerk(session, catalogue, client)
+    page = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1}).get_data(as_text=True)
+    form = {"csrf_token": csrf(page), "unit": unit.code, "from": "2026-01-01", "to": "2026-03-31",
+            "number": "1", "issue_date": "05/01/2027"}
+    refused = issue_through_progress(client, form)
+    assert refused.status_code == 302
+    shown = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "Ngày ban hành 05/01/2027 là sau hôm nay (10/4/2026)" in shown
+    session.rollback()
+    issued = session.scalars(select(Notice)).all()
+    assert issued == [], f"issued on 10/4/2026 a notice dated {issued[0].issue_date} of {issued[0].year}"
+
+
 def test_a_leader_previews_but_cannot_issue(client: FlaskClient, session: Session, catalogue: Catalogue) -> None:
     unit = ward_with_clerk(session, catalogue, client, role=Role.LEADER)
     page = client.get("/console/thong-bao/", query_string={"unit": unit.code, **Q1}).get_data(as_text=True)
