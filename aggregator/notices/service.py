@@ -30,7 +30,7 @@ from aggregator.notices.viewmodel import NoticeView, build_view, view_from_dict
 from aggregator.notices.vnformat import date_short
 from sipas.audit import audit
 from sipas.catalogue import Catalogue
-from sipas.clock import Period, local_date
+from sipas.clock import Period, local_date, period_words
 from sipas.errors import ValidationError
 from sipas.models import Unit
 from sipas.settings import Settings
@@ -129,11 +129,7 @@ def prepare_notice(session: Session, unit: Unit, report: dict[str, Any], request
     if not 1 <= request.number <= 9999:
         raise ValidationError("Số thông báo phải từ 1 đến 9999.", field="number")
     check_dates(request.period, request.issue_date, today=local_date(now, settings.tz))
-    corrects = None
-    if request.corrects_id is not None:
-        corrects = session.get(Notice, request.corrects_id)
-        if corrects is None or corrects.unit_id != unit.id:
-            raise ValidationError("Thông báo được đính chính không thuộc đơn vị này.", field="corrects")
+    corrects = replaced_notice(session, unit, request.period, request.corrects_id)
     frozen = frozen_report(report)
     view = notice_view(session, unit, frozen, settings=settings, number=request.number,
                        issue_date=request.issue_date, corrects=corrects)
@@ -161,6 +157,21 @@ def check_dates(period: Period, issue_date: date, *, today: date) -> None:
     if issue_date > today:
         raise ValidationError(f"Ngày ban hành {date_short(issue_date)} là sau hôm nay ({date_short(today)}): không "
                               "ban hành thông báo đề ngày chưa tới. Kiểm tra lại ngày ban hành.", field="issue_date")
+
+
+def replaced_notice(session: Session, unit: Unit, period: Period, corrects_id: int | None) -> Notice | None:
+    """The notice that a correction of ``period`` replaces: one of the unit's, of that same period."""
+    if corrects_id is None:
+        return None
+    corrects = session.get(Notice, corrects_id)
+    if corrects is None or corrects.unit_id != unit.id:
+        raise ValidationError("Thông báo được đính chính không thuộc đơn vị này.", field="corrects")
+    if (corrects.period_start, corrects.period_end) != (period.start, period.end):
+        raise ValidationError(f"Thông báo số {corrects.number_label} là kết quả "
+                              f"{period_words(corrects.period_start, corrects.period_end)}, không phải "
+                              f"{period_words(period.start, period.end)}: thông báo đính chính phải cùng kỳ báo cáo "
+                              "với thông báo được thay thế.", field="corrects")
+    return corrects
 
 
 def store_notice(session: Session, unit: Unit, notice: Notice) -> Notice:

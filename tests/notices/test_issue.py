@@ -125,6 +125,26 @@ def test_a_correction_is_a_new_number_that_names_the_old_one(session: Session, c
     assert old.pdf.startswith(b"%PDF")  # the old one is kept as issued
 
 
+def test_a_correction_is_of_the_same_period(session: Session, catalogue: Catalogue, settings: Settings) -> None:
+    """A correction replaced a notice of another period: a quarter II notice issued with quarter I's notice
+    picked in "Đính chính (thay thế)" printed "thay thế Thông báo số 01/TB-UBND" and marked quarter I's
+    figures as corrected by quarter II's. A correction is of the same unit and the same period."""
+    unit = create_unit(session, name="Phường Bến Nghé")
+    build_quarter(session, catalogue, unit)
+    q1 = issue(session, catalogue, settings, unit, 1)
+    session.commit()
+    july = datetime(2026, 7, 6, 3, 0, tzinfo=UTC)
+    with pytest.raises(ValidationError, match="Thông báo số 01/TB-UBND là kết quả quý I năm 2026, không phải quý II "
+                                              "năm 2026: thông báo đính chính phải cùng kỳ báo cáo") as refused:
+        issue(session, catalogue, settings, unit, 2, issue_date=date(2026, 7, 6), corrects=q1.id,
+              period=Period.quarter(2026, 2), now=july)
+    assert refused.value.field == "corrects"
+    session.rollback()
+    assert service.corrected_by(session, q1) == []
+    assert issue(session, catalogue, settings, unit, 2, issue_date=date(2026, 7, 6), period=Period.quarter(2026, 2),
+                 now=july).corrects_id is None  # quarter II's own notice, not a correction
+
+
 def test_issuing_freezes_the_figures(session: Session, catalogue: Catalogue, settings: Settings) -> None:
     unit = create_unit(session, name="Phường Bến Nghé")
     build_quarter(session, catalogue, unit)
