@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -35,16 +36,20 @@ from sipas.units import get_unit
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Tệp kết quả (bắt buộc khi in thông báo).")
 @click.option("--issue", is_flag=True, help="Ban hành (chốt số liệu, lưu DOCX/PDF) với số đã cho.")
+@click.option("--corrects", "corrects_label", metavar="SỐ[/NĂM]",
+              help="Cùng --issue: đính chính (thay thế) thông báo hiện hành của kỳ, theo số và năm ban hành của "
+                   "nó, ví dụ 3/2026.")
 @pass_context
 def notice(ctx: Context, unit_code: str | None, quarter: str | None, start: str | None, end: str | None,
            number: int | None, year: int | None, issue_day: str | None, fmt: str, output: Path | None,
-           issue: bool) -> None:
+           issue: bool, corrects_label: str | None) -> None:
     """Thông báo kết quả đánh giá của một đơn vị (DOCX, PDF hoặc HTML).
 
     Không có --number: bản dự thảo (ghi DỰ THẢO, chưa có số) tính từ số liệu hiện tại. Chỉ có --number: in lại
     đúng từng byte thông báo đã ban hành mang số đó (tìm theo năm ban hành --year hoặc --date, hoặc theo kỳ báo
-    cáo); báo lỗi nếu chưa ban hành số đó. --number cùng --issue: ban hành thông báo mới. Kiểm tra một tệp có
-    phải thông báo đã ban hành không: sipas notice verify TỆP.
+    cáo); báo lỗi nếu chưa ban hành số đó. --number cùng --issue: ban hành thông báo mới (kỳ đã có thông báo: thêm
+    --corrects SỐ/NĂM của thông báo được thay thế). Kiểm tra một tệp có phải thông báo đã ban hành không: sipas
+    notice verify TỆP.
     """
     if click.get_current_context().invoked_subcommand is not None:
         return
@@ -57,6 +62,8 @@ def notice(ctx: Context, unit_code: str | None, quarter: str | None, start: str 
         raise click.UsageError("--issue cần --number.")
     if year is not None and number is None:
         raise click.UsageError("--year chỉ dùng cùng --number.")
+    if corrects_label is not None and not issue:
+        raise click.UsageError("--corrects chỉ dùng cùng --issue.")
     given_period = bool(quarter or start or end)
     try:
         period = parse_period(start=start, end=end, quarter=quarter, today=today)
@@ -79,8 +86,10 @@ def notice(ctx: Context, unit_code: str | None, quarter: str | None, start: str 
                 issue_date = issue_date or max(today, period.end)
                 report = service.compute_report(session, ctx.catalogue(), unit, period, settings=settings, now=now)
                 if issue:  # as the console: check and render, end the transaction, convert, then store
+                    corrects = corrected_notice(session, unit, corrects_label) if corrects_label else None
                     prepared = service.prepare_notice(session, unit, report,
-                                                      service.IssueRequest(period, number or 0, issue_date),
+                                                      service.IssueRequest(period, number or 0, issue_date,
+                                                                           corrects.id if corrects else None),
                                                       settings=settings, actor="cli", now=now)
                     session.rollback()  # reads only: no database lock is held while LibreOffice converts
                 else:
@@ -132,6 +141,24 @@ def _issue(ctx: Context, prepared: Notice, fmt: str) -> bytes:
         data = service.issued_bytes(issued, fmt)
     click.echo(f"Đã ban hành Thông báo số {issued.number_label}.", err=True)
     return data
+
+
+def corrected_notice(session: Session, unit: Unit, label: str) -> Notice:
+    """The issued notice ``--corrects`` names: ``3`` or ``03`` (when one year has it) or ``3/2026``; the service
+    then checks that it is the period's current notice."""
+    found = re.fullmatch(r"\s*(\d{1,4})(?:/(\d{4}))?\s*", label)
+    if found is None:
+        raise click.UsageError(f"--corrects “{label}” không hợp lệ: ghi số và năm ban hành, ví dụ 3/2026.")
+    number, year = int(found[1]), int(found[2]) if found[2] else None
+    candidates = service.issued_with_number(session, unit, number, year=year)
+    label_vi = f"{number:02d}/TB-UBND" + (f" năm {year}" if year else "")
+    if not candidates:
+        raise click.ClickException(f"{unit.name} chưa ban hành Thông báo số {label_vi}: không có gì để đính chính.")
+    if len(candidates) > 1:
+        years = ", ".join(str(n.year) for n in candidates)
+        raise click.ClickException(f"Có {len(candidates)} thông báo số {label_vi} (năm {years}): ghi --corrects "
+                                   f"{number}/NĂM để chọn.")
+    return candidates[0]
 
 
 def issued_notice(session: Session, unit: Unit, number: int, *, year: int | None, period: Period | None) -> Notice:

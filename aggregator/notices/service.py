@@ -160,17 +160,35 @@ def check_dates(period: Period, issue_date: date, *, today: date) -> None:
 
 
 def replaced_notice(session: Session, unit: Unit, period: Period, corrects_id: int | None) -> Notice | None:
-    """The notice that a correction of ``period`` replaces: one of the unit's, of that same period."""
+    """The notice that a new notice of ``period`` replaces; None for the period's first notice.
+
+    A period has one current notice: the first, then each correction in turn. A second notice must
+    correct the current one (same unit, same period, not corrected already), so the chain stays
+    linear: 01 ← 02 ← 03, never two notices standing as the ward's figures of one period.
+    """
+    notices = issued_notices(session, unit)  # newest first
+    issued = [n for n in notices if (n.period_start, n.period_end) == (period.start, period.end)]
+    corrected = {n.corrects_id for n in notices if n.corrects_id is not None}
+    current = [n for n in issued if n.id not in corrected]
     if corrects_id is None:
+        if issued:
+            latest = (current or issued)[0]
+            raise ValidationError(f"Kỳ báo cáo {period_words(period.start, period.end)} đã có Thông báo số "
+                                  f"{latest.number_label} ngày {date_short(latest.issue_date)}: chỉ ban hành thêm "
+                                  "thông báo đính chính, thay thế thông báo đó.", field="corrects")
         return None
     corrects = session.get(Notice, corrects_id)
     if corrects is None or corrects.unit_id != unit.id:
         raise ValidationError("Thông báo được đính chính không thuộc đơn vị này.", field="corrects")
-    if (corrects.period_start, corrects.period_end) != (period.start, period.end):
+    if corrects not in issued:
         raise ValidationError(f"Thông báo số {corrects.number_label} là kết quả "
                               f"{period_words(corrects.period_start, corrects.period_end)}, không phải "
                               f"{period_words(period.start, period.end)}: thông báo đính chính phải cùng kỳ báo cáo "
                               "với thông báo được thay thế.", field="corrects")
+    if corrects not in current:
+        labels = ", ".join(n.number_label for n in current)
+        raise ValidationError(f"Thông báo số {corrects.number_label} đã được đính chính: chỉ đính chính thông báo "
+                              "hiện hành của kỳ" + (f" (số {labels})." if labels else "."), field="corrects")
     return corrects
 
 
@@ -178,6 +196,11 @@ def store_notice(session: Session, unit: Unit, notice: Notice) -> Notice:
     """Insert a prepared notice whose PDF is filled in, and audit it."""
     if not notice.pdf:
         raise ValueError("a notice is stored with its PDF")
+    # Checked again in this transaction: another notice of the period may have been stored while the PDF
+    # converted. The unit's row lock makes two issues of one unit take turns on PostgreSQL (a SQLite
+    # transaction holds the write lock from BEGIN).
+    session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update())
+    replaced_notice(session, unit, Period(notice.period_start, notice.period_end), notice.corrects_id)
     fingerprint.stamp(notice)
     try:
         with session.begin_nested():

@@ -186,3 +186,26 @@ def test_issue_refuses_a_quarter_not_over_and_a_date_after_today(run_cli, ward: 
     ahead = run_cli(*common, "--quarter", "2026Q1", "--date", "05/01/2027")
     assert ahead.exit_code == 1 and "Ngày ban hành 05/01/2027 là sau hôm nay (10/4/2026)" in ahead.output
     assert not out.exists()
+
+
+def test_a_correction_is_issued_with_corrects(run_cli, ward: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`sipas notice --issue` had no way to mark a correction, and a second notice of an issued period went
+    through as a notice of its own: two published notices of quarter I, neither replacing the other."""
+    common = ("notice", "--unit", ward, "--quarter", "2026Q1", "--format", "docx", "--issue")
+    first = run_cli(*common, "--number", "1", "--date", "06/4/2026", "-o", str(tmp_path / "tb-01.docx"))
+    assert first.exit_code == 0, first.output
+    second = ("--number", "2", "--date", "07/4/2026", "-o", str(tmp_path / "tb-02.docx"))
+    alone = run_cli(*common, *second)
+    assert alone.exit_code == 1
+    assert ("Kỳ báo cáo quý I năm 2026 đã có Thông báo số 01/TB-UBND ngày 06/4/2026: chỉ ban hành thêm thông báo "
+            "đính chính") in alone.output
+    unknown = run_cli(*common, *second, "--corrects", "9/2026")
+    assert unknown.exit_code == 1 and "chưa ban hành Thông báo số 09/TB-UBND năm 2026" in unknown.output
+    assert run_cli(*common, *second, "--corrects", "một").exit_code == 2
+    assert run_cli("notice", "--unit", ward, "--quarter", "2026Q1", "--corrects", "1", "-o",
+                   str(tmp_path / "x.docx")).exit_code == 2  # only with --issue
+    assert not (tmp_path / "tb-02.docx").exists()
+    corrected = run_cli(*common, *second, "--corrects", "1/2026")
+    assert corrected.exit_code == 0, corrected.output
+    closing = [p.text for p in Document(io.BytesIO((tmp_path / "tb-02.docx").read_bytes())).paragraphs]
+    assert any("thay thế Thông báo số 01/TB-UBND ngày 06/4/2026" in text for text in closing)

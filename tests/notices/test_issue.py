@@ -46,10 +46,10 @@ def test_numbers_are_per_unit_and_year_and_never_reused(session: Session, catalo
     assert service.next_number(session, unit, 2026) == 4
     assert service.next_number(session, other, 2026) == 1 and service.next_number(session, unit, 2027) == 1
     with pytest.raises(service.NumberTaken, match="03/TB-UBND năm 2026 đã được dùng"):
-        issue(session, catalogue, settings, unit, 3)
+        issue(session, catalogue, settings, unit, 3, corrects=first.id)
     session.rollback()
     assert issue(session, catalogue, settings, other, 3).unit_id == other.id  # another unit may use 3
-    assert issue(session, catalogue, settings, unit, 3, issue_date=date(2027, 1, 4),
+    assert issue(session, catalogue, settings, unit, 3, issue_date=date(2027, 1, 4), corrects=first.id,
                  now=datetime(2027, 1, 5, 3, 0, tzinfo=UTC)).year == 2027
     session.commit()
     assert session.scalars(select(Notice.number).where(Notice.unit_id == unit.id)).all() == [3, 3]
@@ -143,6 +143,54 @@ def test_a_correction_is_of_the_same_period(session: Session, catalogue: Catalog
     assert service.corrected_by(session, q1) == []
     assert issue(session, catalogue, settings, unit, 2, issue_date=date(2026, 7, 6), period=Period.quarter(2026, 2),
                  now=july).corrects_id is None  # quarter II's own notice, not a correction
+
+
+def test_a_second_notice_of_an_issued_period_is_a_correction_of_its_current_notice(
+        session: Session, catalogue: Catalogue, settings: Settings) -> None:
+    """A second notice of a period that had one was issued without being a correction: two published notices of
+    quarter I, neither replacing the other, and nobody could tell which figures were the ward's. Now it must
+    correct the period's current notice, the one not corrected yet, so the chain stays linear (01 ← 02 ← 03)."""
+    unit = create_unit(session, name="Phường Bến Nghé")
+    build_quarter(session, catalogue, unit)
+    first = issue(session, catalogue, settings, unit, 1)
+    session.commit()
+    with pytest.raises(ValidationError, match="Kỳ báo cáo quý I năm 2026 đã có Thông báo số 01/TB-UBND ngày "
+                                              "06/4/2026: chỉ ban hành thêm thông báo đính chính") as refused:
+        issue(session, catalogue, settings, unit, 2, issue_date=date(2026, 4, 7))
+    assert refused.value.field == "corrects"
+    session.rollback()
+    second = issue(session, catalogue, settings, unit, 2, issue_date=date(2026, 4, 7), corrects=first.id)
+    session.commit()
+    with pytest.raises(ValidationError, match=r"Thông báo số 01/TB-UBND đã được đính chính: chỉ đính chính thông "
+                                              r"báo hiện hành của kỳ \(số 02/TB-UBND\)"):
+        issue(session, catalogue, settings, unit, 3, issue_date=date(2026, 4, 8), corrects=first.id)
+    session.rollback()
+    with pytest.raises(ValidationError, match="đã có Thông báo số 02/TB-UBND ngày 07/4/2026"):
+        issue(session, catalogue, settings, unit, 3, issue_date=date(2026, 4, 8))
+    session.rollback()
+    issue(session, catalogue, settings, unit, 3, issue_date=date(2026, 4, 8), corrects=second.id)
+    session.commit()
+    assert [(n.number, n.corrects_id) for n in service.issued_notices(session, unit)] == \
+        [(3, second.id), (2, first.id), (1, None)]
+
+
+def test_a_notice_stored_meanwhile_is_seen_when_storing(session: Session, catalogue: Catalogue,
+                                                        settings: Settings) -> None:
+    """The check runs again when the notice is stored: `sipas notice --issue` converts its PDF between the check
+    and the store, time enough for the console to issue the same period's notice."""
+    unit = create_unit(session, name="Phường Bến Nghé")
+    build_quarter(session, catalogue, unit)
+    report = service.compute_report(session, catalogue, unit, Q1, settings=settings, now=NOW)
+    prepared = [service.prepare_notice(session, unit, report, service.IssueRequest(Q1, number, date(2026, 4, 6)),
+                                       settings=settings, actor="user:canbo", now=NOW) for number in (1, 2)]
+    for notice in prepared:
+        notice.pdf = service.pdf_of(notice.docx, settings)
+    service.store_notice(session, unit, prepared[0])
+    session.commit()
+    with pytest.raises(ValidationError, match="đã có Thông báo số 01/TB-UBND"):
+        service.store_notice(session, unit, prepared[1])
+    session.rollback()
+    assert session.scalars(select(Notice.number)).all() == [1]
 
 
 def test_issuing_freezes_the_figures(session: Session, catalogue: Catalogue, settings: Settings) -> None:

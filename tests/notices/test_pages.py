@@ -141,8 +141,14 @@ def test_issue_from_the_console_then_the_public_page(client: FlaskClient, sessio
     assert "Đã ban hành Thông báo số 03/TB-UBND" in listed
     assert 'name="number" inputmode="numeric" autocomplete="off" value="4"' in listed
     again = client.get(client.post("/console/thong-bao/ban-hanh", data=form).headers["Location"])
-    assert "đã được dùng" in again.get_data(as_text=True)
+    assert "Kỳ báo cáo quý I năm 2026 đã có Thông báo số 03/TB-UBND" in again.get_data(as_text=True)
     assert "Kỳ này đã có Thông báo số 03/TB-UBND" in again.get_data(as_text=True)
+    # the form offers the period's current notice to replace, and nothing else
+    corrects = again.get_data(as_text=True).split('<select name="corrects">', 1)[1].split("</select>", 1)[0]
+    assert corrects.count("<option") == 1 and "Số 03/TB-UBND ngày 06/4/2026" in corrects and " selected" in corrects
+    replaced = corrects.split('value="', 1)[1].split('"', 1)[0]
+    taken = client.get(issue_through_progress(client, {**form, "corrects": replaced}).headers["Location"])
+    assert "đã được dùng" in taken.get_data(as_text=True)  # a correction with the number of the notice it replaces
     notice = session.scalars(select(Notice)).one()
     session.rollback()
     # the period now shows its issued notice, numbered, not a draft with "Số: /TB-UBND"; the issuer by name

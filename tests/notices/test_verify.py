@@ -29,10 +29,11 @@ from tests.factories import create_unit
 NOW = datetime(2026, 4, 10, 3, 0, tzinfo=UTC)
 
 
-def issue(session: Session, catalogue: Catalogue, settings: Settings, unit: Unit, number: int = 3) -> Notice:
+def issue(session: Session, catalogue: Catalogue, settings: Settings, unit: Unit, number: int = 3,
+          corrects: int | None = None) -> Notice:
     report = service.compute_report(session, catalogue, unit, Period.quarter(2026, 1), settings=settings, now=NOW)
     notice = service.issue_notice(session, unit, report,
-                                  service.IssueRequest(Period.quarter(2026, 1), number, date(2026, 4, 6)),
+                                  service.IssueRequest(Period.quarter(2026, 1), number, date(2026, 4, 6), corrects),
                                   settings=settings, actor="test", now=NOW)
     session.commit()
     return notice
@@ -78,7 +79,7 @@ def test_public_page_shows_digests_offers_files_and_checks_uploads(client: Flask
     assert "bản DOCX" in upload(issued.docx).get_data(as_text=True)
     changed = upload(issued.pdf + b" ").get_data(as_text=True)
     assert "Không trùng khớp" in changed and hashlib.sha256(issued.pdf + b" ").hexdigest() in changed
-    other = issue(session, catalogue, settings, issued.unit, number=4)
+    other = issue(session, catalogue, settings, issued.unit, number=4, corrects=issued.id)  # the period's second
     assert "Tệp không phải thông báo này mà là Thông báo số 04/TB-UBND" in upload(other.pdf).get_data(as_text=True)
     no_token = client.post(url, data={"file": (io.BytesIO(issued.pdf), "tb.pdf")}, content_type="multipart/form-data")
     assert no_token.status_code == 400  # CSRF-safe
