@@ -87,6 +87,12 @@ def verify(unit_code: str, year: int, number: int) -> ResponseReturnValue:
     return _notice_page(unit, notice, check=check_upload(notice, data))
 
 
+def altered_file_page(exc: service.AlteredFile) -> ResponseReturnValue:
+    """500 with the reason in Vietnamese, never cached: the stored file is not the one the page vouches for."""
+    return render_template("errors/http.html", code=exc.http_status, title="Tệp thông báo không còn nguyên vẹn",
+                           message=exc.message_vi), exc.http_status, {"Cache-Control": "no-store"}
+
+
 def _too_large(limit: int) -> str:
     return f"Tệp quá lớn (tối đa {limit // (1024 * 1024)} MB): không phải bản thông báo đã ban hành."
 
@@ -116,6 +122,10 @@ def download(unit_code: str, year: int, number: int, fmt: str) -> ResponseReturn
         abort(404)
     name = service.file_name(unit, Period(notice.period_start, notice.period_end), fmt, number=number, year=year)
     disposition = "inline" if fmt in ("html", "pdf") else "attachment"
-    return Response(service.issued_bytes(notice, fmt), mimetype=service.MEDIA_TYPES[fmt],
+    try:
+        data = service.issued_bytes(notice, fmt)
+    except service.AlteredFile as exc:
+        return altered_file_page(exc)
+    return Response(data, mimetype=service.MEDIA_TYPES[fmt],
                     headers={"Content-Disposition": f'{disposition}; filename="{name}"',
                              "Cache-Control": "public, max-age=300"})

@@ -31,7 +31,7 @@ from aggregator.notices.vnformat import date_short
 from sipas.audit import audit
 from sipas.catalogue import Catalogue
 from sipas.clock import Period, local_date, period_words
-from sipas.errors import ValidationError
+from sipas.errors import DomainError, ValidationError
 from sipas.models import Unit
 from sipas.settings import Settings
 
@@ -47,6 +47,13 @@ MEDIA_TYPES = {
 class NumberTaken(ValidationError):
     code = "notice_number_taken"
     http_status = 409
+
+
+class AlteredFile(DomainError):
+    """A stored DOCX or PDF whose bytes no longer give the SHA-256 published with its notice."""
+
+    code = "notice_file_altered"
+    http_status = 500
 
 
 def compute_report(session: Session, catalogue: Catalogue, unit: Unit, period: Period, *, settings: Settings,
@@ -222,11 +229,22 @@ def issued_view(notice: Notice) -> NoticeView:
 
 
 def issued_bytes(notice: Notice, fmt: str) -> bytes:
-    if fmt == "docx":
-        return notice.docx
-    if fmt == "pdf":
-        return notice.pdf
-    return render_html(issued_view(notice)).encode("utf-8")
+    """The stored DOCX or PDF, checked against the SHA-256 its public page publishes; HTML from the frozen content.
+
+    Bytes that no longer match (a damaged row, a restore gone wrong, a hand edit) raise ``AlteredFile``: they
+    are never served as the issued notice. A SHA-256 of a few hundred kilobytes costs about a millisecond.
+    """
+    if fmt == "html":
+        return render_html(issued_view(notice)).encode("utf-8")
+    data, published = (notice.docx, notice.docx_sha256) if fmt == "docx" else (notice.pdf, notice.pdf_sha256)
+    if fingerprint.sha256(data) != published:
+        log.error("notice %s/%s of unit %s: the stored %s no longer matches its published SHA-256 %s; restore it "
+                  "from a backup", notice.number_label, notice.year, notice.unit_id, fmt.upper(), published)
+        raise AlteredFile(f"Tệp {fmt.upper()} của Thông báo số {notice.number_label} đã lưu không còn khớp với mã "
+                          "SHA-256 đã công bố, nên không được cung cấp: tệp đã bị thay đổi sau khi ban hành. Đơn vị "
+                          "ban hành cần khôi phục dữ liệu từ bản sao lưu; trong lúc chờ, vui lòng dùng bản đã ban "
+                          "hành lưu tại đơn vị.", detail=f"stored {fmt} differs from its sha256")
+    return data
 
 
 def issued_with_number(session: Session, unit: Unit, number: int, *, year: int | None = None) -> list[Notice]:

@@ -15,6 +15,7 @@ from aggregator.notices import pdf_jobs, service
 from aggregator.notices.docx_render import render_docx
 from aggregator.notices.html_render import notice_context
 from aggregator.notices.pdf_render import PdfBusy, RenderError, soffice_binary
+from aggregator.notices.public import altered_file_page
 from aggregator.notices.template import TemplateError
 from aggregator.notices.vnformat import ROMAN_QUARTERS, date_short
 from aggregator.params import PERIOD_KINDS, PeriodError, parse_day, parse_period, period_values, picker_choices
@@ -265,4 +266,7 @@ def issued(notice_id: int, fmt: str) -> ResponseReturnValue:
     unit = unit_for_user(notice.unit.code)
     period = Period(notice.period_start, notice.period_end)
     name = service.file_name(unit, period, fmt, number=notice.number, year=notice.year)
-    return _download(service.issued_bytes(notice, fmt), fmt, name)
+    try:
+        return _download(service.issued_bytes(notice, fmt), fmt, name)
+    except service.AlteredFile as exc:
+        return altered_file_page(exc)

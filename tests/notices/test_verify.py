@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from docx import Document
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from aggregator.models_notices import Notice
@@ -24,7 +25,7 @@ from sipas.clock import Period
 from sipas.models import Unit, UnitKind
 from sipas.settings import Settings
 from tests.aggregator.fixtures import build_quarter
-from tests.factories import create_unit
+from tests.factories import create_clerk, create_unit, login
 
 NOW = datetime(2026, 4, 10, 3, 0, tzinfo=UTC)
 
@@ -168,3 +169,39 @@ def test_the_demo_is_two_tier(session: Session, catalogue: Catalogue, settings: 
     view = service.notice_view(session, ward, report, settings=settings, number=None, issue_date=date(2026, 4, 6))
     assert view.recipients[0] == "- UBND thành phố Huế (mẫu) (để báo cáo);"
     assert not any("quận" in line.lower() for line in view.recipients)
+
+
+def test_a_stored_file_that_no_longer_matches_its_digest_is_not_served(
+        client: FlaskClient, issued: Notice, session: Session, run_cli, tmp_path: Path,  # type: ignore[no-untyped-def]
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Issued files were served without their digest being checked: once the stored PDF changed (a damaged row,
+    a restore of another dump, a hand edit), the public download answered 200 with it while the page next to it
+    published the issued SHA-256. Now an altered file is not served (the console's download and the command line's
+    reprint neither): a Vietnamese page says what happened and that the ward restores from a backup."""
+    code, published = issued.unit.code, issued.pdf_sha256
+    session.execute(update(Notice).where(Notice.id == issued.id).values(pdf=issued.pdf + b"% altered\n"))
+    session.commit()
+    with caplog.at_level(logging.ERROR, logger="aggregator.notices.service"):
+        served = client.get(f"/cong-khai/{code}/2026/3.pdf")
+    assert published in client.get(f"/cong-khai/{code}/2026/3").get_data(as_text=True)  # the page still vouches
+    assert served.status_code == 500, "served a PDF whose SHA-256 differs from the one its own public page publishes"
+    page = served.get_data(as_text=True)
+    assert "Tệp PDF của Thông báo số 03/TB-UBND đã lưu không còn khớp với mã SHA-256 đã công bố" in page
+    assert "khôi phục dữ liệu từ bản sao lưu" in page and served.headers["Cache-Control"] == "no-store"
+    assert any(published in record.getMessage() for record in caplog.records)
+    docx = client.get(f"/cong-khai/{code}/2026/3.docx")  # the DOCX is intact: served as issued
+    assert docx.status_code == 200 and hashlib.sha256(docx.data).hexdigest() == issued.docx_sha256
+    reprint = run_cli("notice", "--unit", code, "--number", "3", "--year", "2026", "-o", str(tmp_path / "tb.pdf"))
+    assert reprint.exit_code == 1 and "không còn khớp với mã SHA-256" in reprint.output
+    assert not (tmp_path / "tb.pdf").exists()
+
+
+def test_the_console_does_not_hand_out_an_altered_file(client: FlaskClient, issued: Notice, session: Session) -> None:
+    """The console's download of an issued notice serves the same checked bytes as the public page."""
+    session.execute(update(Notice).where(Notice.id == issued.id).values(docx=issued.docx + b"\0"))
+    clerk = create_clerk(session, issued.unit)
+    session.commit()
+    login(client, clerk)
+    altered = client.get(f"/console/thong-bao/da-ban-hanh/{issued.id}.docx")
+    assert altered.status_code == 500 and "Tệp DOCX của Thông báo số 03/TB-UBND" in altered.get_data(as_text=True)
+    assert client.get(f"/console/thong-bao/da-ban-hanh/{issued.id}.pdf").data == issued.pdf
