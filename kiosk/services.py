@@ -83,9 +83,10 @@ def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: Re
 def _submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: ResponseInput, *,
             now: datetime, tz: tzinfo, rules: KioskRules, alone: bool) -> Recorded:
     unit = device.unit
-    submitted_at = data.submitted_at
-    if submitted_at is None or submitted_at > now + timedelta(minutes=5) or submitted_at < now - timedelta(days=30):
-        submitted_at = now  # a kiosk clock far off must not refuse or misdate the rating
+    code = (data.dossier_code or "").strip()
+    dossier = find_dossier(session, unit, code) if code else None  # read with the device (note_found): no query
+    submitted_at = corrected_time(data.submitted_at, device.clock_offset_seconds, now=now,
+                                  returned_at=dossier.returned_at if dossier is not None else None)
     if not _form_accepted(unit, data.instrument, submitted_at, rules):
         raise InstrumentRefused(field="instrument",
                                 detail=f"{unit.code} kiosks use {unit.default_instrument}, not {data.instrument!r}")
@@ -93,7 +94,7 @@ def _submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: R
                            dossier_code=data.dossier_code or None, submitted_at=submitted_at,
                            comment=data.comment, idempotency_key=data.idempotency_key, source=device.source)
     # every read first, the device's interval (a write: on SQLite it takes the write lock) only then
-    prepared = prepare_response(session, catalogue, unit, stored, now=now, tz=tz)
+    prepared = prepare_response(session, catalogue, unit, stored, now=now, tz=tz, dossier=dossier)
     last_submission = device.last_submission_at
     if session.get_bind().dialect.name == "postgresql":  # the interval claimed in the rating's statement
         armed_here = prepared.dossier is not None and device.armed_dossier_id == prepared.dossier.id
@@ -117,6 +118,25 @@ def _submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: R
     if recorded.response.dossier_id is None:
         flag_burst(session, device, recorded.response, now=now, rules=rules)
     return recorded
+
+
+MAX_QUEUED_AGE = timedelta(days=30)
+
+
+def corrected_time(submitted_at: datetime | None, clock_offset_seconds: int | None, *, now: datetime,
+                   returned_at: datetime | None) -> datetime:
+    """When the citizen confirmed, on the server's clock: the kiosk's time less its clock's offset measured at the
+    last heartbeat, so a rating queued offline hours ago keeps its real time even from a kiosk whose clock is off.
+
+    A kiosk clock far off must not refuse or misdate the rating: a time still in the future after the correction,
+    before the dossier's return (it cannot have been rated earlier) or older than a queue can be is the server's
+    now. A kiosk that never reported its clock is taken at its word, within those bounds."""
+    if submitted_at is None:
+        return now
+    corrected = submitted_at - timedelta(seconds=clock_offset_seconds or 0)
+    if corrected > now or corrected < now - MAX_QUEUED_AGE or (returned_at is not None and corrected < returned_at):
+        return now
+    return corrected
 
 
 def claim_interval(session: Session, device: KioskDevice, *, now: datetime, interval: timedelta) -> None:

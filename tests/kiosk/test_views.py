@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
 from kiosk.models import KioskDevice
 from sipas.models import AuditEvent, Response, Role
-from tests.factories import answers_for, create_clerk, create_dossier, create_unit, login
+from tests.factories import answers_for, create_clerk, create_dossier, create_unit, local, login
 from tests.kiosk.helpers import new_device
 
 SECRET = "test-secret-key"
@@ -99,6 +100,35 @@ def test_submit_stores_once_and_acknowledges_resends(client, session, catalogue)
                             headers=headers)
     assert duplicate.status_code == 409  # one rating per dossier; the refusal is audited
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "response.duplicate_refused"))
+
+
+def test_a_kiosk_clock_a_day_behind_neither_refuses_nor_misdates_its_ratings(client, session, catalogue,
+                                                                            monkeypatch):
+    """A kiosk whose clock was a day behind (every heartbeat measured it) had every rating of a dossier returned
+    that day refused ('Thời điểm đánh giá trước ngày trả kết quả của hồ sơ.', 422, then kept aside on the kiosk,
+    never counted) and its anonymous ratings dated a day early: its time is now corrected by the measured offset,
+    so a rating queued offline keeps its real time, and one still dated before the dossier's return is the
+    server's now."""
+    now = local(2026, 3, 2, 10, 0)
+    clock = [now]
+    monkeypatch.setattr("kiosk.views.utcnow", lambda: clock[0])
+    unit, _device, headers = paired_unit(session, allow_anonymous=True)
+    dossier = create_dossier(session, unit, received_at=local(2026, 3, 2, 8, 0), due_at=local(2026, 3, 4),
+                             returned_at=local(2026, 3, 2, 9, 55))
+    session.commit()
+    behind = timedelta(days=1)
+    assert client.post(f"/kiosk/{unit.code}/api/heartbeat", json={"client_time": (now - behind).isoformat()},
+                       headers=headers).status_code == 200
+    body = {"instrument": "hue12", "answers": answers_for(catalogue, on=now)}
+    rated = client.post(f"/kiosk/{unit.code}/api/submit", headers=headers, json={
+        **body, "key": "clock-behind-0001", "dossier_code": dossier.code, "submitted_at": (now - behind).isoformat()})
+    assert rated.status_code == 201, rated.get_json()
+    clock[0] = now + timedelta(minutes=1)
+    queued = client.post(f"/kiosk/{unit.code}/api/submit", headers=headers, json={
+        **body, "key": "clock-behind-0002", "submitted_at": (now - behind - timedelta(hours=3)).isoformat()})
+    assert queued.status_code == 201, queued.get_json()
+    stored = {r.idempotency_key: r.submitted_at for r in session.scalars(select(Response))}
+    assert stored == {"clock-behind-0001": now, "clock-behind-0002": now - timedelta(hours=3)}
 
 
 def test_too_fast_submission_gets_429_with_retry_after(client, session, catalogue):
