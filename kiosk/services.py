@@ -104,13 +104,19 @@ def _submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: R
                                       alone=alone and prepared.dossier is not None and not armed_here)
         except GateClosed:
             raise _too_fast(session, device, now=now, interval=rules.min_interval) from None
+        except DomainError:  # the gate's claim stays when the rating is refused (rating_statement.Gate)
+            _give_back(session, device, claimed=now, previous=last_submission)
+            raise
         set_committed_value(device, "last_submission_at", now)
     else:
         claim_interval(session, device, now=now, interval=rules.min_interval)
-        recorded = store_response(session, prepared, now=now, tz=tz, actor=device.source)
+        try:
+            recorded = store_response(session, prepared, now=now, tz=tz, actor=device.source)
+        except DomainError:  # committed with the refusal's audit event (keeps_audit)
+            _give_back(session, device, claimed=now, previous=last_submission)
+            raise
     if recorded.replayed:  # a resend: the next rating's interval runs from the stored one, as before it
-        session.execute(_SET_LAST_SUBMISSION, {"device": device.id, "now": last_submission})
-        set_committed_value(device, "last_submission_at", last_submission)
+        _give_back(session, device, claimed=now, previous=last_submission)
         return recorded
     if device.armed_dossier is not None and device.armed_dossier.id == recorded.response.dossier_id:
         device.armed_dossier = None
@@ -153,6 +159,14 @@ def claim_interval(session: Session, device: KioskDevice, *, now: datetime, inte
     raise _too_fast(session, device, now=now, interval=interval)
 
 
+def _give_back(session: Session, device: KioskDevice, *, claimed: datetime, previous: datetime | None) -> None:
+    """The device's interval and last rating ("Phiếu gần nhất") as they were before a rating that stored nothing
+    new (a resend, a refusal) claimed them at ``claimed``; a later claim, if any, is left alone. One statement, on
+    those paths only: a stored rating pays nothing for it."""
+    session.execute(_GIVE_BACK, {"device": device.id, "claimed": claimed, "now": previous})
+    set_committed_value(device, "last_submission_at", previous)
+
+
 def claim_gate(device: KioskDevice, *, now: datetime, interval: timedelta) -> Gate:
     """``claim_interval`` in the rating's statement (PostgreSQL): the rating is written only when the slot was
     taken. Under READ COMMITTED the ``UPDATE`` re-checks a row another submission changed meanwhile, so of
@@ -174,6 +188,7 @@ _SET_LAST_SUBMISSION = (update(_devices).where(_devices.c.id == bindparam("devic
                         .values(last_submission_at=bindparam("now")))
 _CLAIM_INTERVAL = _SET_LAST_SUBMISSION.where(or_(_devices.c.last_submission_at.is_(None),
                                                  _devices.c.last_submission_at <= bindparam("since")))
+_GIVE_BACK = _SET_LAST_SUBMISSION.where(_devices.c.last_submission_at == bindparam("claimed"))
 _CLAIM_PART = (f"UPDATE {_devices.name} SET last_submission_at = CAST(:g_now AS timestamptz)\n"
                "  WHERE id = CAST(:g_device AS integer) AND (CAST(:g_since AS timestamptz) IS NULL\n"
                "    OR last_submission_at IS NULL OR last_submission_at <= CAST(:g_since AS timestamptz)) RETURNING id")

@@ -9,8 +9,16 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from kiosk.models import KioskDevice
-from sipas.models import AuditEvent, Response, Role
-from tests.factories import answers_for, create_clerk, create_dossier, create_unit, local, login
+from sipas.models import AuditEvent, Response, ResponseChannel, Role
+from tests.factories import (
+    answers_for,
+    create_clerk,
+    create_dossier,
+    create_response,
+    create_unit,
+    local,
+    login,
+)
 from tests.kiosk.helpers import new_device
 
 SECRET = "test-secret-key"
@@ -100,6 +108,29 @@ def test_submit_stores_once_and_acknowledges_resends(client, session, catalogue)
                             headers=headers)
     assert duplicate.status_code == 409  # one rating per dossier; the refusal is audited
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "response.duplicate_refused"))
+
+
+def test_a_rating_refused_as_already_rated_leaves_the_kiosks_interval_and_last_rating_as_they_were(
+        client, session, catalogue):
+    """A kiosk rating refused as already rated (409: queued offline while the citizen also answered the SMS) took
+    the device's minimum interval and set its "Phiếu gần nhất" though nothing was stored — the gate's claim stayed
+    (PostgreSQL) or was made before the write (SQLite), and the refusal's commit kept it with the audit event. The
+    refusal now gives them back; its audit event stays."""
+    unit, device, headers = paired_unit(session, allow_anonymous=True)
+    rated_meanwhile = create_dossier(session, unit)
+    create_response(session, catalogue, unit, dossier=rated_meanwhile, channel=ResponseChannel.SMS)
+    session.commit()
+    body = {"instrument": "hue12", "answers": answers_for(catalogue)}
+    refused = client.post(f"/kiosk/{unit.code}/api/submit", headers=headers, json={
+        **body, "key": "queued-offline-0001", "dossier_code": rated_meanwhile.code})
+    assert refused.status_code == 409
+    session.expire_all()
+    assert session.get(KioskDevice, device.id).last_submission_at is None  # the console's "Phiếu gần nhất": —
+    assert session.scalar(select(AuditEvent).where(AuditEvent.action == "response.duplicate_refused"))
+    nxt = client.post(f"/kiosk/{unit.code}/api/submit", headers=headers, json={**body, "key": "next-citizen-0001"})
+    assert nxt.status_code == 201, nxt.get_json()  # the next citizen is not held back by a rating never stored
+    session.rollback()  # reads anew: SQLite's read transaction, begun by the audit query, saw the former state
+    assert session.get(KioskDevice, device.id).last_submission_at is not None
 
 
 def test_a_kiosk_clock_a_day_behind_neither_refuses_nor_misdates_its_ratings(client, session, catalogue,
