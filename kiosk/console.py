@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from kiosk import pairing, services
 from kiosk.config import kiosk_rules, pairing_valid_for
-from kiosk.models import KioskDevice
+from kiosk.models import MAX_CLOCK_SKEW_SECONDS, KioskDevice
 from kiosk.views import secret_key
 from sipas.clock import utcnow
 from sipas.console.auth import actor_name, allowed_units, roles_required, unit_for_user
@@ -52,6 +52,24 @@ def status_label(device: KioskDevice, now: datetime) -> tuple[str, str]:
     return "Mất kết nối", "bad"
 
 
+def clock_warning(device: KioskDevice) -> str | None:
+    """What the clerk should do about an active kiosk whose clock its last heartbeat found wrong (beyond the
+    threshold of ``sipas doctor``): its ratings are dated on the server's clock anyway, but its page and any
+    rating queued before a heartbeat measured the offset carry its own time."""
+    offset = device.clock_offset_seconds
+    if device.status != "active" or offset is None or abs(offset) <= MAX_CLOCK_SKEW_SECONDS:
+        return None
+    return f"Đồng hồ máy {'nhanh' if offset > 0 else 'chậm'} {duration_vi(abs(offset))} — chỉnh giờ máy"
+
+
+def duration_vi(seconds: int) -> str:
+    """``1 ngày 3 giờ``, ``5 giờ 12 phút``, ``3 phút``: the two largest units, enough to see how far off."""
+    minutes = seconds // 60
+    parts = [(minutes // 1440, "ngày"), (minutes // 60 % 24, "giờ"), (minutes % 60, "phút")]
+    shown = [f"{value} {unit}" for value, unit in parts if value]
+    return " ".join(shown[:2]) or "dưới 1 phút"
+
+
 def _recent_dossiers(unit_ids: list[int]) -> list[Dossier]:
     """Returned dossiers not yet rated, newest first: the ones a clerk may arm a kiosk for."""
     rated = select(Response.dossier_id).where(Response.dossier_id.is_not(None))
@@ -71,7 +89,7 @@ def _render(new_code: tuple[KioskDevice, str] | None = None, status: int = 200):
         select(Response.source, func.count()).where(Response.source.in_([d.source for d in devices]),
                                                     Response.flagged.is_(True)).group_by(Response.source)).all())
     rows = [{"device": d, "contact": contact_label(d, now), "status": status_label(d, now),
-             "flagged": flagged.get(d.source, 0)} for d in devices]
+             "clock": clock_warning(d), "flagged": flagged.get(d.source, 0)} for d in devices]
     pairing_link = None
     if new_code is not None:
         device, code = new_code

@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sipas.models import Base, Dossier, Unit, utc_now
 
+#: a kiosk clock further off than this is wrong: ``sipas doctor`` reports it and the console warns in its row
+MAX_CLOCK_SKEW_SECONDS = 120
+
 
 class KioskDevice(Base):
     """One touchscreen at a counter. Only hashes of the pairing code and of the device token are kept."""

@@ -114,9 +114,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-MAX_KIOSK_SKEW_SECONDS = 120
-
-
 def check_kiosk_clocks(deployment: Deployment) -> Finding:
     """Paired kiosks whose clock is more than two minutes off (measured at each heartbeat): the time
     they stamp on queued ratings, and so the 15-minute rules of form changes, would be wrong."""
@@ -126,7 +123,7 @@ def check_kiosk_clocks(deployment: Deployment) -> Finding:
         return blocked
     if not any(module.__name__.startswith("kiosk") for module in channel_modules()):
         return Finding(True, "Kênh kiosk không được bật.")
-    from kiosk.models import KioskDevice
+    from kiosk.models import MAX_CLOCK_SKEW_SECONDS, KioskDevice
     from sipas.models import Unit
 
     with deployment.database.read_sessionmaker() as session:
@@ -138,12 +135,12 @@ def check_kiosk_clocks(deployment: Deployment) -> Finding:
     if not rows:
         return Finding(True, "Chưa có kiosk nào được ghép nối.")
     off = [(f"{code}/{name or public_id}", offset) for code, name, public_id, offset in rows
-           if offset is not None and abs(offset) > MAX_KIOSK_SKEW_SECONDS]
+           if offset is not None and abs(offset) > MAX_CLOCK_SKEW_SECONDS]
     unknown = [f"{code}/{name or public_id}" for code, name, public_id, offset in rows if offset is None]
     if off:
         listed = ", ".join(f"{label} {'nhanh' if offset > 0 else 'chậm'} {_duration(abs(offset))}"
                            for label, offset in off)
-        return Finding(False, f"Đồng hồ kiosk lệch quá {MAX_KIOSK_SKEW_SECONDS // 60} phút: {listed}.",
+        return Finding(False, f"Đồng hồ kiosk lệch quá {MAX_CLOCK_SKEW_SECONDS // 60} phút: {listed}.",
                        "Bật đồng bộ giờ trên máy kiosk (timedatectl set-ntp true) hoặc chỉnh giờ cho đúng.")
     note = f" ({len(unknown)} kiosk chưa báo giờ: {', '.join(unknown)}; tải lại trang kiosk)" if unknown else ""
     return Finding(True, f"Đồng hồ của {len(rows) - len(unknown)} kiosk đúng giờ{note}.")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from kiosk.models import KioskDevice
+from kiosk.models import MAX_CLOCK_SKEW_SECONDS, KioskDevice
 from sipas.models import AuditEvent, Response, ResponseChannel, Role
 from tests.factories import (
     answers_for,
@@ -328,6 +328,28 @@ def test_rejected_ratings_reported_by_the_kiosk_show_in_the_console(client, sess
     client.post(f"/kiosk/{unit.code}/api/heartbeat", json={"queued": 0, "rejected": 0}, headers=headers)
     listing = client.get("/console/kiosks").get_data(as_text=True)
     assert 'data-testid="rejected">0<' in listing and "Cần kiểm tra" not in listing
+
+
+def test_the_console_warns_about_a_kiosk_whose_clock_is_wrong_as_the_doctor_does(client, session, monkeypatch):
+    """The console said only "Đang hoạt động" of a kiosk whose clock was 27 hours off, although every heartbeat
+    measured it and ``sipas doctor`` reported it: the kiosk's row now says how far off and what to do, beyond the
+    doctor's threshold (2 minutes) only."""
+    now = datetime.now(UTC)
+    monkeypatch.setattr("kiosk.views.utcnow", lambda: now)  # the offset measured to the second
+    unit, device, headers = paired_unit(session)
+    right, _, right_token = new_device(session, unit, secret=SECRET, name="Quầy 2")
+    clerk = create_clerk(session, unit)
+    session.commit()
+    for token, kiosk_time in ((headers["X-Kiosk-Token"], now - timedelta(days=1, hours=3)),
+                              (right_token, now + timedelta(seconds=MAX_CLOCK_SKEW_SECONDS))):
+        assert client.post(f"/kiosk/{unit.code}/api/heartbeat", json={"client_time": kiosk_time.isoformat()},
+                           headers={"X-Kiosk-Token": token}).status_code == 200
+    login(client, clerk)
+    html = client.get("/console/kiosks").get_data(as_text=True)
+    rows = {public_id: row for public_id, row in re.findall(r'<tr data-kiosk="(\w+)">(.*?)</tr>', html, re.S)}
+    assert "Đang hoạt động" in rows[device.public_id]
+    assert "Đồng hồ máy chậm 1 ngày 3 giờ — chỉnh giờ máy" in rows[device.public_id]
+    assert "Đang hoạt động" in rows[right.public_id] and "Đồng hồ" not in rows[right.public_id]
 
 
 def test_submit_takes_back_the_heartbeats_instrument_object_and_checks_instrument_version(client, session, catalogue):
