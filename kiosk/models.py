@@ -45,7 +45,7 @@ class KioskDevice(Base):
     @property
     def source(self) -> str:
         """What ``Response.source`` holds for ratings from this device."""
-        return f"kiosk:{self.public_id}"
+        return source_of(self.public_id)
 
     @property
     def status(self) -> str:
@@ -54,3 +54,8 @@ class KioskDevice(Base):
         if self.paired_at is None:
             return "pending"
         return "active"
+
+
+def source_of(public_id: str) -> str:
+    """What ``Response.source`` holds for ratings the device ``public_id`` took."""
+    return f"kiosk:{public_id}"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kiosk.errors import InstrumentRefused, NotArmable, TooFast
-from kiosk.models import KioskDevice
+from kiosk.models import KioskDevice, source_of
 from sipas.audit import audit
 from sipas.catalogue import Catalogue
 from sipas.dossiers import find_dossier
@@ -74,10 +74,25 @@ def submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: Re
         return _submit(session, catalogue, device, data, now=now, tz=tz, rules=rules, alone=alone)
     except DomainError:
         if data.idempotency_key and is_storable(data.idempotency_key):  # prepare_response refuses the others
-            previous = find_by_idempotency_key(session, device.unit, device.source, data.idempotency_key)
+            previous = find_by_idempotency_key(session, device.unit, data.source or device.source,
+                                               data.idempotency_key)
             if previous is not None:
                 return Recorded(previous, replayed=True)
         raise
+
+
+def taken_by(session: Session, device: KioskDevice, public_id: object) -> str:
+    """The source a kiosk rating is stored under: that of the device that took it (``device_id``, which the kiosk's
+    queue keeps with each rating) when it is another device of the same unit, else the sending device's.
+
+    The queue is the unit's (``queue.js``) and outlives a revocation: a rating the kiosk took before it was paired
+    again as a new device, stored but its answer lost, is resent by the new device. Its key is the old device's
+    (keys are unique per unit and source), so it is looked up and stored under the old device's source: found,
+    not stored twice. Only such a resend costs a query; an unknown device, or another unit's, is the sender."""
+    if not isinstance(public_id, str) or not public_id or public_id == device.public_id or len(public_id) > 32:
+        return device.source
+    unit_id = session.scalar(_UNIT_OF_DEVICE, {"public_id": public_id})
+    return source_of(public_id) if unit_id == device.unit_id else device.source
 
 
 def _submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: ResponseInput, *,
@@ -92,7 +107,8 @@ def _submit(session: Session, catalogue: Catalogue, device: KioskDevice, data: R
                                 detail=f"{unit.code} kiosks use {unit.default_instrument}, not {data.instrument!r}")
     stored = ResponseInput(instrument=data.instrument, channel=ResponseChannel.KIOSK, answers=data.answers,
                            dossier_code=data.dossier_code or None, submitted_at=submitted_at,
-                           comment=data.comment, idempotency_key=data.idempotency_key, source=device.source)
+                           comment=data.comment, idempotency_key=data.idempotency_key,
+                           source=data.source or device.source)
     # every read first, the device's interval (a write: on SQLite it takes the write lock) only then
     prepared = prepare_response(session, catalogue, unit, stored, now=now, tz=tz, dossier=dossier)
     last_submission = device.last_submission_at
@@ -188,6 +204,7 @@ _SET_LAST_SUBMISSION = (update(_devices).where(_devices.c.id == bindparam("devic
                         .values(last_submission_at=bindparam("now")))
 _CLAIM_INTERVAL = _SET_LAST_SUBMISSION.where(or_(_devices.c.last_submission_at.is_(None),
                                                  _devices.c.last_submission_at <= bindparam("since")))
+_UNIT_OF_DEVICE = select(_devices.c.unit_id).where(_devices.c.public_id == bindparam("public_id"))
 _GIVE_BACK = _SET_LAST_SUBMISSION.where(_devices.c.last_submission_at == bindparam("claimed"))
 _CLAIM_PART = (f"UPDATE {_devices.name} SET last_submission_at = CAST(:g_now AS timestamptz)\n"
                "  WHERE id = CAST(:g_device AS integer) AND (CAST(:g_since AS timestamptz) IS NULL\n"
@@ -216,7 +233,7 @@ def flag_burst(session: Session, device: KioskDevice, response: Response, *, now
     at = response.submitted_at
     recent = list(session.scalars(
         select(Response).options(selectinload(Response.answers)).where(
-            Response.source == device.source, Response.dossier_id.is_(None),
+            Response.source == response.source, Response.dossier_id.is_(None),
             Response.instrument_code == response.instrument_code,
             Response.submitted_at >= at - rules.burst_window, Response.submitted_at <= at + rules.burst_window,
         )))

@@ -147,12 +147,13 @@ def submit(unit_code: str):  # type: ignore[no-untyped-def]
         raise ValidationError("Thiếu mã gửi (idempotency key).", field="key", detail="bad idempotency key")
     submitted_at = _submitted_at(data.get("submitted_at"))
     form = named_form(data, unit.default_instrument, get_catalogue())
+    session = db_session()
     response_input = ResponseInput(
         instrument=form.code, channel=ResponseChannel.KIOSK,
         answers=services.parse_answers(data.get("answers")), dossier_code=str(data.get("dossier_code") or "") or None,
         submitted_at=submitted_at, comment=checked_comment(data.get("comment")), idempotency_key=key,
+        source=services.taken_by(session, device, data.get("device_id")),
     )
-    session = db_session()
     settings = get_settings()
     health = "queued" in data or "rejected" in data
     recorded = services.submit(session, get_catalogue(), device, response_input, now=utcnow(), tz=settings.tz,

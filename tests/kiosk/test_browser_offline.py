@@ -58,6 +58,7 @@ def test_offline_rating_is_thanked_queued_and_lands_exactly_once(live_server, pa
     queue_key = f"sipas-kiosk:{setup.unit_code}:queue"
     queued = page.evaluate(f"JSON.parse(localStorage.getItem('{queue_key}'))")
     assert len(queued) == 1 and queued[0]["body"]["dossier_code"] == setup.dossiers[0]
+    assert queued[0]["body"]["device_id"] == setup.token.split(".")[0]  # its key is this device's, re-paired or not
     assert responses(live_server.app) == []
 
     # The next citizen, server still down: faces drawn and the read-aloud plays from the kiosk's memory.

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from kiosk.models import MAX_CLOCK_SKEW_SECONDS, KioskDevice
+from kiosk.pairing import revoke
 from sipas.models import AuditEvent, Response, ResponseChannel, Role
 from tests.factories import (
     answers_for,
@@ -160,6 +161,39 @@ def test_a_kiosk_clock_a_day_behind_neither_refuses_nor_misdates_its_ratings(cli
     assert queued.status_code == 201, queued.get_json()
     stored = {r.idempotency_key: r.submitted_at for r in session.scalars(select(Response))}
     assert stored == {"clock-behind-0001": now, "clock-behind-0002": now - timedelta(hours=3)}
+
+
+def test_a_queued_rating_resent_after_re_pairing_is_not_stored_twice(client, session, catalogue):
+    """A rating stored whose answer was lost stays in the kiosk's queue, which is the unit's and outlives a
+    revocation (queue.js: sipas-kiosk:<unit>:queue); the browser paired again as a new device resent it under its
+    own source, and keys are unique per unit and source: the citizen's rating was stored twice. The queued rating
+    names the device that took it (device_id), and the resend is looked up and stored under that device's source
+    when it is of the same unit."""
+    unit, old, old_headers = paired_unit(session, allow_anonymous=True)
+    _other_unit, stranger, _ = paired_unit(session, allow_anonymous=True)
+    body = {"key": "0b5d1a40-aaaa-4bbb-8ccc-000000000001", "instrument": "hue12", "answers": answers_for(catalogue),
+            "device_id": old.public_id}
+    assert client.post(f"/kiosk/{unit.code}/api/submit", json=body, headers=old_headers).status_code == 201
+    # the answer never reached the kiosk; the clerk revokes it ("Thu hồi") and pairs the same browser again
+    revoke(session, session.get(KioskDevice, old.id), now=old.paired_at, actor="test")
+    new, _, new_token = new_device(session, unit, secret=SECRET)
+    session.commit()
+    headers = {"X-Kiosk-Token": new_token}
+    resent = client.post(f"/kiosk/{unit.code}/api/submit", json=body, headers=headers)
+    assert (resent.status_code, resent.get_json()["status"]) == (200, "replayed")
+    assert session.scalars(select(Response.source)).all() == [old.source]
+    # a rating the new device takes is its own; one naming another unit's device is the sender's too
+    session.execute(update(KioskDevice).values(last_submission_at=None))
+    session.commit()
+    assert client.post(f"/kiosk/{unit.code}/api/submit", headers=headers, json={
+        **body, "key": "new-device-key-0001", "device_id": new.public_id}).status_code == 201
+    session.execute(update(KioskDevice).values(last_submission_at=None))
+    session.commit()
+    assert client.post(f"/kiosk/{unit.code}/api/submit", headers=headers, json={
+        **body, "key": "foreign-device-0001", "device_id": stranger.public_id}).status_code == 201
+    assert {r.idempotency_key: r.source for r in session.scalars(select(Response).where(
+        Response.unit_id == unit.id))} == {body["key"]: old.source, "new-device-key-0001": new.source,
+                                           "foreign-device-0001": new.source}
 
 
 def test_too_fast_submission_gets_429_with_retry_after(client, session, catalogue):

@@ -33,6 +33,8 @@ const loadedAt = Date.now();
 const REFRESH_AFTER = 6 * 3600 * 1000;
 
 const token = () => localStorage.getItem(tokenKey);
+/** This pairing's device (the token's public part): each queued rating keeps the one that took it. */
+const deviceId = () => (token() || "").split(".")[0] || null;
 
 async function api(path, { method = "GET", body } = {}) {
   const controller = new AbortController();
@@ -365,7 +367,9 @@ function startRating(dossier) {
 }
 
 async function submitRating(payload, dossier, key) {
-  const item = { key, next: 0, tries: 0, body: { ...payload, key, dossier_code: dossier ? dossier.code : null } };
+  // The queue outlives a re-pairing: a resend from the next device names the one whose key this is.
+  const body = { ...payload, key, dossier_code: dossier ? dossier.code : null, device_id: deviceId() };
+  const item = { key, next: 0, tries: 0, body };
   let saved = true;
   try {
     queue.add(item);  // stored before sending: a crash or an outage cannot lose it

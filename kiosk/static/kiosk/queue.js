@@ -1,6 +1,8 @@
 /**
  * queue.js — ratings the kiosk has not yet seen acknowledged, kept in localStorage until the server
- * answers. Each carries its idempotency key, so a resend after a lost answer is stored only once.
+ * answers. Each carries its idempotency key and the device that took it (`device_id`), so a resend after a lost
+ * answer is stored only once, even when the kiosk was paired again as a new device meanwhile (the queue is the
+ * unit's and is kept).
  */
 
 export function newKey() {
