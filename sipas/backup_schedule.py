@@ -7,7 +7,7 @@ from typing import Any
 
 from sipas.backup import BackupSettings, create_backup, prune
 from sipas.clock import utcnow
-from sipas.scheduler import fenced
+from sipas.scheduler import fenced, missed_run
 from sipas.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,9 @@ def daily_backup_job() -> None:
 
 
 def register(scheduler: Any, settings: Settings) -> None:
-    """Every day at ``SIPAS_BACKUP_HOUR`` local time; a day missed while the scheduler was down runs at start."""
+    """Every day at ``SIPAS_BACKUP_HOUR`` local time; a day missed while the scheduler was down runs at start
+    (within 12 h of its time: the stored run is kept, :func:`sipas.scheduler.missed_run`)."""
     _context["settings"] = settings
     backup = BackupSettings.from_settings(settings)
     scheduler.add_job(daily_backup_job, "cron", hour=backup.hour, minute=17, id=JOB_ID, replace_existing=True,
-                      coalesce=True, max_instances=1, misfire_grace_time=12 * 3600)
+                      coalesce=True, max_instances=1, misfire_grace_time=12 * 3600, **missed_run(JOB_ID))

@@ -13,7 +13,8 @@ exits non-zero (systemd restarts it; it then waits as a standby, refused while t
 
 Channels add jobs through ``<channel>.jobs.register(scheduler, settings)``; each job is a module-level
 function wrapped by :func:`fenced` with a stable id, ``replace_existing=True``, ``coalesce=True`` and
-``max_instances=1``.
+``max_instances=1``. A job whose run missed while the scheduler was down should be made at start passes
+:func:`missed_run` along: registering it again would otherwise schedule it afresh from now.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from typing import Any, TypeVar
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import delete, event, update
+from apscheduler.util import utc_timestamp_to_datetime
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -259,19 +261,51 @@ def fenced(job_id: str) -> Callable[[F], F]:
 
 # --- the process ----------------------------------------------------------------------------------------
 
+_stored_runs: dict[str, datetime] = {}  # while build_scheduler registers the jobs: the runs the job store held
+
+
+def _stored_run_times(store: SQLAlchemyJobStore) -> dict[str, datetime]:
+    """Each stored job's next run time, read before the jobs are registered again (which overwrites them)."""
+    store.jobs_t.create(store.engine, checkfirst=True)  # as the store's own start() does
+    try:
+        with store.engine.connect() as connection:
+            rows = connection.execute(select(store.jobs_t.c.id, store.jobs_t.c.next_run_time)).all()
+    finally:
+        store.engine.dispose()  # no connection left open by a scheduler that is never started
+    return {job_id: utc_timestamp_to_datetime(at) for job_id, at in rows if at is not None}
+
+
+def missed_run(job_id: str) -> dict[str, datetime]:
+    """``{"next_run_time": <stored>}`` if the job store held a run of ``job_id`` that fell due before now, else {}.
+
+    Pass it to ``add_job``: APScheduler's ``add_job(replace_existing=True)`` computes the next run from now
+    and overwrites the stored one at start, so a run missed while the scheduler was down would never be made
+    and the job's ``misfire_grace_time`` never apply. With the stored time kept, the grace decides: a run
+    missed by less is made at once, one missed by more is skipped. A stored run still to come is computed
+    afresh (a changed setting, such as the backup hour, applies).
+    """
+    stored = _stored_runs.get(job_id)
+    return {"next_run_time": stored} if stored is not None and stored < utcnow() else {}
+
+
 def build_scheduler(settings: Settings) -> BlockingScheduler:
+    store = SQLAlchemyJobStore(url=settings.database_url, tablename="apscheduler_jobs")
     scheduler = BlockingScheduler(
         jobstores={
-            "default": SQLAlchemyJobStore(url=settings.database_url, tablename="apscheduler_jobs"),
+            "default": store,
             "memory": MemoryJobStore(),  # the lease heartbeat belongs to this process only
         },
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         timezone=settings.tz,
     )
-    for name in CORE_JOB_MODULES:  # by name, like the channels' jobs: they import this module (fenced)
-        importlib.import_module(name).register(scheduler, settings)
-    for module in channel_modules("jobs"):
-        module.register(scheduler, settings)
+    _stored_runs.update(_stored_run_times(store))
+    try:
+        for name in CORE_JOB_MODULES:  # by name, like the channels' jobs: they import this module (fenced)
+            importlib.import_module(name).register(scheduler, settings)
+        for module in channel_modules("jobs"):
+            module.register(scheduler, settings)
+    finally:
+        _stored_runs.clear()
     return scheduler
 
 

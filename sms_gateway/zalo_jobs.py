@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from sipas.models import Unit
-from sipas.scheduler import fenced
+from sipas.scheduler import fenced, missed_run
 from sipas.settings import Settings
 from sipas.storage import Database
 from sms_gateway.providers.base import TemporaryFailure
@@ -103,6 +103,8 @@ def pull_ratings_job() -> None:
 
 
 def register(scheduler: Any, settings: Settings) -> None:
+    """Every hour; a pull missed while the scheduler was down is made once at start, however late: it reads the
+    last two days whenever it runs, so it is never too late to find ratings the events missed."""
     _context["settings"] = settings
     scheduler.add_job(pull_ratings_job, "interval", hours=1, id=JOB_ID, replace_existing=True, coalesce=True,
-                      max_instances=1)
+                      max_instances=1, misfire_grace_time=None, **missed_run(JOB_ID))

@@ -12,7 +12,7 @@ import json
 import tarfile
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -168,6 +168,33 @@ def test_the_scheduler_backs_up_daily_by_default_and_keeps_the_newest(settings, 
         backup_schedule.daily_backup_job()
     kept = sorted(p.name for p in (tmp_path / "daily").iterdir())
     assert len(kept) == 2 and kept[0] == old[1].name and kept[1] > old[1].name
+
+
+def test_a_backup_missed_while_the_scheduler_was_down_is_made_when_it_starts(settings):
+    """The scheduler stopped before the night's backup and started an hour after it (within the job's 12 h grace,
+    docs/reliability.md §18). Registering the job again at start scheduled it afresh from now and overwrote the
+    stored run with tomorrow's: the missed day was never made. The stored run is now kept, so it is due at once."""
+    from sipas.backup_schedule import JOB_ID
+    from tests.scheduler_support import started_scheduler
+
+    missed = datetime.now(settings.tz).replace(microsecond=0) - timedelta(hours=1)
+    with started_scheduler(settings) as first:
+        first.modify_job(JOB_ID, next_run_time=missed)  # what the store holds when it stopped before the run
+    with started_scheduler(settings) as second:  # `sipas scheduler` started again
+        assert second.get_job(JOB_ID).next_run_time == missed
+
+
+def test_a_backup_still_to_come_follows_the_backup_hour_at_start(settings):
+    """Only a missed run is kept: one still to come is computed afresh, so a changed SIPAS_BACKUP_HOUR applies."""
+    from sipas.backup_schedule import JOB_ID
+    from tests.scheduler_support import started_scheduler
+
+    later = datetime.now(settings.tz).replace(microsecond=0) + timedelta(days=3)
+    with started_scheduler(settings) as first:
+        first.modify_job(JOB_ID, next_run_time=later)
+    with started_scheduler(settings) as second:
+        due = second.get_job(JOB_ID).next_run_time
+    assert due < later and (due.hour, due.minute) == (2, 17)
 
 
 def test_a_forced_restore_replaces_a_migrated_database_and_its_triggers_work(settings, catalogue, tmp_path,
