@@ -11,6 +11,9 @@ transaction that logs the run, and every commit the job makes checks the lease a
 commit's transaction (a ``before_commit`` hook). A process that finds its lease taken stops at once and
 exits non-zero (systemd restarts it; it then waits as a standby, refused while the other one holds).
 
+SIGTERM (``systemctl stop``/``restart``) stops submitting jobs, waits for the running ones while renewing the
+lease (:func:`finish_jobs`), and only then releases it: released earlier, a running job's commits would fail.
+
 Channels add jobs through ``<channel>.jobs.register(scheduler, settings)``; each job is a module-level
 function wrapped by :func:`fenced` with a stable id, ``replace_existing=True``, ``coalesce=True`` and
 ``max_instances=1``. A job whose run missed while the scheduler was down should be made at start passes
@@ -180,6 +183,21 @@ class _Fence:
         self.lease: Lease | None = None
         self.on_lost: Callable[[LeaseLost], None] | None = None
         self.running_job = threading.local()  # set while a fenced job runs in this thread
+        self.jobs_running = 0  # fenced jobs running in this process (any thread), under ``jobs_changed``
+        self.jobs_changed = threading.Condition()
+
+    def job_started(self) -> tuple[Database, Lease] | None:
+        """The lease a job starting now runs under (counted as running), or None if there is none."""
+        with self.jobs_changed:
+            if self.database is None or self.lease is None:
+                return None
+            self.jobs_running += 1
+            return self.database, self.lease
+
+    def job_ended(self) -> None:
+        with self.jobs_changed:
+            self.jobs_running -= 1
+            self.jobs_changed.notify_all()
 
 
 _fence = _Fence()
@@ -193,7 +211,35 @@ def activate(database: Database, lease: Lease, on_lost: Callable[[LeaseLost], No
 
 
 def deactivate() -> None:
-    _fence.database = _fence.lease = _fence.on_lost = None
+    with _fence.jobs_changed:
+        _fence.database = _fence.lease = _fence.on_lost = None
+
+
+def finish_jobs(database: Database, lease: Lease, *, beat: float) -> LeaseLost | None:
+    """Wait until no fenced job runs, renewing the lease every ``beat`` seconds meanwhile, then deactivate.
+
+    Called once the scheduler stopped submitting jobs (SIGTERM: ``systemctl stop``/``restart``): giving the lease
+    up under a running job would fail its later commits (``LeaseLost``) though no other scheduler took over, and
+    the lease could expire during a long job (a backup) and be taken over. Deactivating under the same lock as a
+    job's start, no job starts after the wait. Returns the ``LeaseLost`` a renewal met, if any.
+    """
+    while True:
+        with _fence.jobs_changed:
+            if not _fence.jobs_running:
+                _fence.database = _fence.lease = _fence.on_lost = None
+                return None
+            if _fence.jobs_changed.wait(timeout=beat):
+                continue
+            running = _fence.jobs_running
+        log.info("stopping: waiting for %d running job(s) before giving up the scheduler lease", running)
+        try:
+            heartbeat(database, lease)
+        except LeaseLost as exc:
+            log.error("%s", exc)
+            deactivate()
+            return exc
+        except DBAPIError as exc:  # the job's own commits renew the lease once the database answers again
+            log.warning("stopping: the lease could not be renewed while a job runs: %s", exc)
 
 
 def _check_fence_before_commit(session: Session) -> None:
@@ -224,39 +270,49 @@ def fenced(job_id: str) -> Callable[[F], F]:
     def decorate(function: F) -> F:
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            database, lease = _fence.database, _fence.lease
-            if database is None or lease is None:
+            held = _fence.job_started()
+            if held is None:
                 raise LeaseLost(f"job {job_id} refused: this process holds no scheduler lease")
+            database, lease = held
             try:
-                with database.session() as session:
-                    session.info["sipas_fence_checked"] = True
-                    now = utcnow()
-                    renew(session, lease, now=now)
-                    run = SchedulerJobRun(job_id=job_id, holder=lease.holder, token=lease.token, started_at=now)
-                    session.add(run)
-                    session.flush()
-                    run_id = run.id
-                _fence.running_job.lease = lease
-                try:
-                    result = function(*args, **kwargs)
-                except LeaseLost:
-                    raise
-                except Exception:
-                    _finish(database, lease, run_id, "failed")
-                    raise
-                finally:
-                    _fence.running_job.lease = None
-                _finish(database, lease, run_id, "ok")
-                return result
-            except LeaseLost as exc:
-                log.error("job %s refused or rolled back: %s", job_id, exc)
-                if _fence.on_lost is not None:
-                    _fence.on_lost(exc)
-                raise
+                return _run_fenced(job_id, database, lease, function, *args, **kwargs)
+            finally:
+                _fence.job_ended()
 
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def _run_fenced(job_id: str, database: Database, lease: Lease, function: Callable[..., Any], *args: Any,
+                **kwargs: Any) -> Any:
+    """The body of a :func:`fenced` job: log the run under the lease, run it, log its outcome."""
+    try:
+        with database.session() as session:
+            session.info["sipas_fence_checked"] = True
+            now = utcnow()
+            renew(session, lease, now=now)
+            run = SchedulerJobRun(job_id=job_id, holder=lease.holder, token=lease.token, started_at=now)
+            session.add(run)
+            session.flush()
+            run_id = run.id
+        _fence.running_job.lease = lease
+        try:
+            result = function(*args, **kwargs)
+        except LeaseLost:
+            raise
+        except Exception:
+            _finish(database, lease, run_id, "failed")
+            raise
+        finally:
+            _fence.running_job.lease = None
+        _finish(database, lease, run_id, "ok")
+        return result
+    except LeaseLost as exc:
+        log.error("job %s refused or rolled back: %s", job_id, exc)
+        if _fence.on_lost is not None:
+            _fence.on_lost(exc)
+        raise
 
 
 # --- the process ----------------------------------------------------------------------------------------
@@ -323,7 +379,8 @@ def heartbeat_job() -> None:
 
 
 def _stop(scheduler: BlockingScheduler) -> None:
-    """SIGTERM: let ``start()`` return so the lock is released (shutdown() raises if not running yet)."""
+    """SIGTERM: let ``start()`` return so that :func:`run` waits for the running jobs and then releases the lock
+    (shutdown() raises if not running yet). ``wait=False``: this runs in the main thread, which runs the loop."""
     if scheduler.running:
         scheduler.shutdown(wait=False)
     else:
@@ -356,11 +413,13 @@ def run(settings: Settings) -> None:
     def on_lost(exc: LeaseLost) -> None:
         if not lost:
             lost.append(exc)
-            scheduler.pause()  # no further job is submitted while the loop winds down
-            threading.Thread(target=_stop, args=(scheduler,), daemon=True).start()
+            if scheduler.running:  # not once stopped: a job that ends while run() waits for it
+                scheduler.pause()  # no further job is submitted while the loop winds down
+                threading.Thread(target=_stop, args=(scheduler,), daemon=True).start()
 
     activate(database, lease, on_lost)
-    scheduler.add_job(heartbeat_job, "interval", seconds=max(1, seconds // 3), id="sipas.heartbeat",
+    beat = max(1, seconds // 3)
+    scheduler.add_job(heartbeat_job, "interval", seconds=beat, id="sipas.heartbeat",
                       replace_existing=True, jobstore="memory")
     log.info("scheduler started as %s (token %d, lease %d s) with jobs: %s", holder, lease.token, seconds,
              [j.id for j in scheduler.get_jobs()])
@@ -368,6 +427,9 @@ def run(settings: Settings) -> None:
     started = time.monotonic()
     try:
         scheduler.start()
+        signal.signal(signal.SIGTERM, lambda *_: log.warning("already stopping: waiting for the running job(s)"))
+        if not lost and (taken := finish_jobs(database, lease, beat=beat)) is not None:
+            lost.append(taken)
     except DBAPIError:
         # Woken from a pause on PostgreSQL, the job store's first query may meet the session the server ended
         # (``bounded_transactions_url``) before the heartbeat finds the lease gone: say which it was.

@@ -144,3 +144,67 @@ def test_a_scheduler_whose_session_was_ended_during_a_pause_says_whether_it_lost
     with database.read_sessionmaker() as session:
         row = session.get(SchedulerLock, "scheduler")
         assert row is not None and (row.holder == "other:2") == taken_over  # a lost lease is not released
+
+
+def test_a_job_running_at_sigterm_finishes_under_the_lease_before_it_is_given_up(settings, database, monkeypatch):
+    """`systemctl stop/restart sipas-scheduler` (every upgrade, docs/install.md) sends SIGTERM. The lease used to be
+    released at once while a job still ran: its later commits failed the fence with LeaseLost though no scheduler
+    took over (an SMS batch the provider accepted lost its record). The scheduler now waits for the job, renewing the
+    lease meanwhile (here a 3 s lease outlived by the job: a standby's take-over is refused), then releases it."""
+    import os
+    import signal
+    import threading
+    import time
+    from dataclasses import replace
+
+    from apscheduler.jobstores.memory import MemoryJobStore
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from sipas import scheduler as scheduler_module
+    from sipas.scheduler import SchedulerAlreadyRunning
+
+    short_lease = replace(settings, env={**settings.env, "SIPAS_SCHEDULER_LEASE_SECONDS": "3"})
+    outcome: list[str] = []
+    finished = threading.Event()
+
+    def take_over() -> None:
+        try:
+            acquire_lock(database, "standby:2", now=datetime.now(UTC), seconds=3)
+            outcome.append("taken over")
+        except SchedulerAlreadyRunning:
+            pass
+
+    @fenced("test.slow_job")
+    def slow_job() -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)  # systemctl restart sipas-scheduler, mid-job
+            time.sleep(3.5)  # still working (an SMS batch, a backup) past the lease's 3 s
+            standby = threading.Thread(target=take_over)  # a standby scheduler's start, outside the job
+            standby.start()
+            standby.join()
+            _write_audit(database, "job.done")
+            outcome.append("committed")
+        except LeaseLost as exc:
+            outcome.append(f"LeaseLost: {exc}")
+        finally:
+            finished.set()
+
+    def build_with_the_slow_job(_settings):  # type: ignore[no-untyped-def]
+        """The scheduler with this job alone (the real jobs would keep their databases between tests)."""
+        built = BlockingScheduler(jobstores={"memory": MemoryJobStore()}, timezone=UTC)
+        built.add_job(slow_job, "date", run_date=datetime.now(UTC) + timedelta(milliseconds=300), id="test.slow_job",
+                      jobstore="memory")
+        return built
+
+    monkeypatch.setattr(scheduler_module, "build_scheduler", build_with_the_slow_job)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        scheduler_module.run(short_lease)  # returns after the SIGTERM, once the job is done
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    returned_under_the_job = not finished.is_set()
+    assert finished.wait(10)
+    assert outcome == ["committed"] and not returned_under_the_job, outcome
+    with database.session() as session:
+        assert session.scalars(select(AuditEvent.action).where(AuditEvent.action == "job.done")).all() == ["job.done"]
+        assert session.get(SchedulerLock, "scheduler").holder == ""  # released after the job, not under it
