@@ -47,7 +47,8 @@ def allowed(token: str, authorization: str | None, remote_addr: str | None, forw
 
 
 def rating_families(session: Session) -> list[Family]:
-    ratings = Family("sipas_ratings_total", "counter", "Ratings stored, by unit and channel.")
+    """A gauge: a clerk who deletes a keyed ballot line deletes its rating, so the count can go down."""
+    ratings = Family("sipas_ratings", "gauge", "Ratings stored now, by unit and channel.")
     rows = session.execute(select(Unit.code, Rating.channel, func.count()).select_from(Rating)
                            .join(Unit, Unit.id == Rating.unit_id)
                            .group_by(Unit.code, Rating.channel).order_by(Unit.code, Rating.channel))

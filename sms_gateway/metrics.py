@@ -2,6 +2,10 @@
 
 *Fallen back* is an invitation whose SMS failed and whose dossier was then given a QR link (the printed
 slip), the channel a ward falls back to when a number cannot be reached.
+
+Only what never goes down is a counter: ``sent_at`` is never cleared and a delivered message never moves on.
+Failed and fallen back are invitations *currently* failed, which a late status report turns into sent: they
+are gauges (a counter that went down would read to Prometheus as a reset, and ``rate()`` as a burst).
 """
 
 from __future__ import annotations
@@ -27,10 +31,10 @@ def families(session: Session) -> list[Family]:
     sent = Family("sipas_invitations_sent_total", "counter", "SMS invitations handed to the provider.")
     delivered = Family("sipas_invitations_delivered_total", "counter",
                        "SMS invitations the provider reported delivered.")
-    failed = Family("sipas_invitations_failed_total", "counter",
-                    "SMS invitations that could not be sent or delivered.")
-    fallen_back = Family("sipas_invitations_fallen_back_total", "counter",
-                         "Failed SMS invitations whose dossier was then given a QR link.")
+    failed = Family("sipas_invitations_failed", "gauge",
+                    "SMS invitations now failed (could not be sent or delivered; a late report may resolve one).")
+    fallen_back = Family("sipas_invitations_fallen_back", "gauge",
+                         "SMS invitations now failed whose dossier was then given a QR link.")
     by_status = Family("sipas_invitations", "gauge", "SMS invitations by unit and current status.")
     _per_unit(session, sent, Invitation.sent_at.is_not(None))
     _per_unit(session, delivered, exists().where(OutboundMessage.invitation_id == Invitation.id,

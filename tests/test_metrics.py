@@ -11,6 +11,7 @@ from sipas.models import ResponseChannel, SchedulerJobRun
 from sipas.prometheus import Family, render
 from sms_gateway.models import Invitation, InvitationStatus, MessageKind, MessageStatus, OutboundMessage
 from sms_gateway.models_links import LinkChannel, ShortLink
+from sms_gateway.webhooks import apply_status
 from tests.factories import create_dossier, create_response, create_unit
 
 LOCAL = {"REMOTE_ADDR": "127.0.0.1"}
@@ -23,7 +24,8 @@ def scrape(client, **kwargs) -> str:  # type: ignore[no-untyped-def]
     return answer.get_data(as_text=True)
 
 
-def invitation(session, unit, status, *, sent=True, delivered=False, qr=False):  # type: ignore[no-untyped-def]
+def invitation(session, unit, status, *, sent=True, delivered=False,  # type: ignore[no-untyped-def]
+               qr=False) -> Invitation:
     dossier = create_dossier(session, unit)
     now = utcnow()
     row = Invitation(dossier_id=dossier.id, unit_id=unit.id, instrument_code="hue12", status=status, due_at=now,
@@ -37,6 +39,53 @@ def invitation(session, unit, status, *, sent=True, delivered=False, qr=False): 
     if qr:
         session.add(ShortLink(code=f"QR{row.id}x", dossier_id=dossier.id, unit_id=unit.id, instrument_code="hue12",
                               channel=LinkChannel.QR))
+    return row
+
+
+def _samples(session, name: str) -> tuple[str, float]:  # type: ignore[no-untyped-def]
+    """The family's type and the sum of its samples, as a scrape computes them."""
+    from sipas.metrics import rating_families
+    from sms_gateway import metrics as sms_metrics
+
+    (family,) = [f for f in [*rating_families(session), *sms_metrics.families(session)] if f.name == name]
+    return family.kind, sum(value for _, _, value in family.samples)
+
+
+def test_failed_invitations_are_a_gauge_which_a_late_report_brings_down(session):
+    """`sipas_invitations_failed_total` was a counter of the invitations *now* failed: a late Twilio report that
+    resolves a given-up send (FAILED -> SENT) made it go down, which Prometheus reads as a reset. The current
+    counts (failed, and failed then given a QR link) are gauges now, under names without `_total`."""
+    unit = create_unit(session)
+    now = utcnow()
+    row = invitation(session, unit, InvitationStatus.FAILED, sent=False, qr=True)
+    row.last_error_code = "gave_up"  # the provider timed out on every attempt: the outcome is unknown
+    message = OutboundMessage(provider="twilio", sid=None, invitation_id=row.id, unit_id=unit.id,
+                              kind=MessageKind.INVITATION, to_hash="h" * 64, body="x", segments=1, encoding="GSM",
+                              status=MessageStatus.UNKNOWN, created_at=now - timedelta(minutes=5))
+    session.add(message)
+    session.commit()
+    assert _samples(session, "sipas_invitations_failed") == ("gauge", 1)
+    assert _samples(session, "sipas_invitations_fallen_back") == ("gauge", 1)
+    message.sid = "SM" + "0" * 32  # Twilio's late status report (the ?o= of its callback) resolves it
+    apply_status(session, message, "sent", None, late=True)
+    session.commit()
+    assert row.status is InvitationStatus.SENT
+    assert _samples(session, "sipas_invitations_failed") == ("gauge", 0)
+    assert _samples(session, "sipas_invitations_fallen_back") == ("gauge", 0)
+
+
+def test_ratings_are_a_gauge_since_a_deleted_ballot_line_takes_its_rating_away(session, catalogue):
+    """A clerk who deletes a keyed ballot line deletes its rating (`sipas.ballots`): `sipas_ratings_total`, a
+    counter, went down. The count of ratings stored now is the gauge `sipas_ratings`."""
+    unit = create_unit(session)
+    kept = create_response(session, catalogue, unit, channel=ResponseChannel.PAPER)
+    deleted = create_response(session, catalogue, unit, dossier=create_dossier(session, unit),
+                              channel=ResponseChannel.PAPER)
+    session.commit()
+    assert kept.id and _samples(session, "sipas_ratings") == ("gauge", 2)
+    session.delete(deleted)
+    session.commit()
+    assert _samples(session, "sipas_ratings") == ("gauge", 1)
 
 
 def test_ratings_invitations_kiosk_queues_and_job_runs_come_from_the_database(client, session, catalogue):
@@ -57,14 +106,15 @@ def test_ratings_invitations_kiosk_queues_and_job_runs_come_from_the_database(cl
     session.commit()
 
     text = scrape(client)
-    assert 'sipas_ratings_total{unit="W100",channel="kiosk"} 2' in text
-    assert 'sipas_ratings_total{unit="W100",channel="paper"} 1' in text
-    assert 'sipas_ratings_total{unit="W200",channel="kiosk"} 1' in text
-    assert "# TYPE sipas_ratings_total counter" in text  # the 0.0.4 format: the name as sampled
+    assert 'sipas_ratings{unit="W100",channel="kiosk"} 2' in text
+    assert 'sipas_ratings{unit="W100",channel="paper"} 1' in text
+    assert 'sipas_ratings{unit="W200",channel="kiosk"} 1' in text
+    assert "# TYPE sipas_ratings gauge" in text
     assert 'sipas_invitations_sent_total{unit="W100"} 2' in text
+    assert "# TYPE sipas_invitations_sent_total counter" in text  # the 0.0.4 format: the name as sampled
     assert 'sipas_invitations_delivered_total{unit="W100"} 1' in text
-    assert 'sipas_invitations_failed_total{unit="W100"} 2' in text
-    assert 'sipas_invitations_fallen_back_total{unit="W100"} 1' in text
+    assert 'sipas_invitations_failed{unit="W100"} 2' in text
+    assert 'sipas_invitations_fallen_back{unit="W100"} 1' in text
     assert 'sipas_invitations{unit="W100",status="failed"} 2' in text
     assert 'sipas_kiosk_queue_length{unit="W100",kiosk="K1"} 4' in text
     assert 'sipas_kiosk_rejected_count{unit="W100",kiosk="K1"} 1' in text

@@ -198,7 +198,7 @@ def test_two_web_instances_one_scheduler_behind_nginx(postgres_server: str, cata
             direct.trust_env = False
             metrics = direct.get(f"{webs[1].url}/metrics", timeout=15)  # from this machine, not via nginx
         assert metrics.status_code == 200
-        assert f'sipas_ratings_total{{unit="{UNIT}",channel="kiosk"}} {kiosk_total}' in metrics.text
+        assert f'sipas_ratings{{unit="{UNIT}",channel="kiosk"}} {kiosk_total}' in metrics.text
 
         # JSON log lines, no phone number and no link code in any log
         for web in webs:
