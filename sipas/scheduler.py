@@ -69,6 +69,11 @@ def lease_seconds(settings: Settings) -> int:
     return env_int(settings.env, "SIPAS_SCHEDULER_LEASE_SECONDS", DEFAULT_LEASE_SECONDS, minimum=3)
 
 
+def beat_seconds(lease: int) -> int:
+    """How often the running scheduler renews its lease (a third of it): the heartbeat's promised interval."""
+    return max(1, lease // 3)
+
+
 @dataclass
 class Lease:
     """What this process holds: the lock row's holder and fencing token, and for how long a renewal lasts."""
@@ -418,7 +423,7 @@ def run(settings: Settings) -> None:
                 threading.Thread(target=_stop, args=(scheduler,), daemon=True).start()
 
     activate(database, lease, on_lost)
-    beat = max(1, seconds // 3)
+    beat = beat_seconds(seconds)
     scheduler.add_job(heartbeat_job, "interval", seconds=beat, id="sipas.heartbeat",
                       replace_existing=True, jobstore="memory")
     log.info("scheduler started as %s (token %d, lease %d s) with jobs: %s", holder, lease.token, seconds,

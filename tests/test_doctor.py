@@ -332,6 +332,28 @@ def test_scheduler_missing_silent_dead_or_duplicated(deployment):
     assert not gone.ok and gone.message_vi.startswith("Tiến trình lập lịch không chạy")
 
 
+@pytest.mark.parametrize(("lease", "silent_seconds", "ok"), [(90, 85, True), (90, 95, False), (600, 255, True),
+                                                            (600, 300, False)])
+def test_the_scheduler_check_fails_when_the_heartbeat_is_late_whatever_the_lease(settings, tmp_path, lease,
+                                                                                 silent_seconds, ok):
+    """docs/doctor.md said the check fails when "its heartbeat is older than 90 s", but it failed only when the lease
+    expired: with SIPAS_SCHEDULER_LEASE_SECONDS=600 a scheduler silent for 5 minutes passed. The scheduler beats
+    every third of its lease: the check now fails when the heartbeat is older than one beat and 60 s (90 s with
+    the default lease of 90 s, 260 s with 600 s), the lease unexpired."""
+    dep = deployment_for(settings.database_url, tmp_path, SIPAS_SCHEDULER_LEASE_SECONDS=str(lease))
+    heartbeat = NOW - timedelta(seconds=silent_seconds)
+    with dep.database.session() as session:  # what the scheduler wrote at its last heartbeat
+        session.add(SchedulerLock(name="scheduler", holder=f"{socket.gethostname()}:{os.getpid()}",
+                                  heartbeat_at=heartbeat, token=1, expires_at=heartbeat + timedelta(seconds=lease)))
+    try:
+        result = finding(check_scheduler, dep)
+    finally:
+        dep.close()
+    assert result.ok is ok, result.message_vi
+    if not ok:
+        assert result.message_vi.endswith(f"đã ngừng báo hiệu {silent_seconds // 60} phút.")
+
+
 def _dead_pid() -> int:
     import subprocess
 

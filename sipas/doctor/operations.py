@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sipas.doctor.base import Deployment, Finding
 from sipas.doctor.database import needs_database
 from sipas.format_vi import decimal_vi
+from sipas.settings import Settings
 
 BACKUP_MAX_AGE = timedelta(hours=26)  # a daily backup, with slack for its own duration
 
@@ -87,8 +88,8 @@ def check_scheduler(deployment: Deployment) -> Finding:
     if lock is None or not lock.holder:
         return Finding(False, "Tiến trình lập lịch không chạy: SMS mời đánh giá, nhắc lại và hết hạn sẽ không được "
                               "xử lý.", "Chạy: systemctl enable --now sipas-scheduler")
-    silent = deployment.now - lock.heartbeat_at
-    if deployment.now >= _aware(lock.expires_at):
+    silent = deployment.now - _aware(lock.heartbeat_at)
+    if silent > heartbeat_limit(deployment.settings) or deployment.now >= _aware(lock.expires_at):
         return Finding(False, f"Tiến trình lập lịch {lock.holder} đã ngừng báo hiệu "
                               f"{int(silent.total_seconds() // 60)} phút.",
                        "Xem nhật ký: journalctl -u sipas-scheduler; khởi động lại: systemctl restart sipas-scheduler")
@@ -97,6 +98,18 @@ def check_scheduler(deployment: Deployment) -> Finding:
         return Finding(False, f"Tiến trình lập lịch {lock.holder} giữ khóa nhưng không còn chạy.",
                        "Khởi động lại: systemctl restart sipas-scheduler")
     return Finding(True, f"Một tiến trình lập lịch đang chạy ({lock.holder}).")
+
+
+HEARTBEAT_SLACK = timedelta(seconds=60)
+
+
+def heartbeat_limit(settings: Settings) -> timedelta:
+    """How old the scheduler's heartbeat may be: one beat (a third of ``SIPAS_SCHEDULER_LEASE_SECONDS``) and a
+    minute's slack for a slow database, 90 s with the default lease. The lease itself may be much longer (600 s):
+    its expiry alone let a scheduler silent for minutes pass."""
+    from sipas.scheduler import beat_seconds, lease_seconds
+
+    return timedelta(seconds=beat_seconds(lease_seconds(settings))) + HEARTBEAT_SLACK
 
 
 def _aware(moment: datetime) -> datetime:
