@@ -11,17 +11,14 @@ transaction that logs the run, and every commit the job makes checks the lease a
 commit's transaction (a ``before_commit`` hook). A process that finds its lease taken stops at once and
 exits non-zero (systemd restarts it; it then waits as a standby, refused while the other one holds).
 
-SIGTERM (``systemctl stop``/``restart``) stops submitting jobs, waits for the running ones while renewing the
-lease (:func:`finish_jobs`), and only then releases it: released earlier, a running job's commits would fail.
-
-Channels add jobs through ``<channel>.jobs.register(scheduler, settings)``; each job is a module-level
-function wrapped by :func:`fenced` with a stable id, ``replace_existing=True``, ``coalesce=True`` and
-``max_instances=1``. A job whose run missed while the scheduler was down should be made at start passes
-:func:`missed_run` along: registering it again would otherwise schedule it afresh from now.
+SIGTERM (``systemctl stop``/``restart``) stops the loop at a safe point (:class:`Scheduler`), waits for the
+running jobs while renewing the lease (:func:`finish_jobs`), and only then releases it: released earlier, a
+running job's commits would fail.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import logging
@@ -37,6 +34,7 @@ from typing import Any, TypeVar
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.util import utc_timestamp_to_datetime
 from sqlalchemy import delete, event, select, update
@@ -349,9 +347,45 @@ def missed_run(job_id: str) -> dict[str, datetime]:
     return {"next_run_time": stored} if stored is not None and stored < utcnow() else {}
 
 
-def build_scheduler(settings: Settings) -> BlockingScheduler:
+class Scheduler(BlockingScheduler):
+    """APScheduler's blocking scheduler, stopped by its own loop at a safe point (:meth:`request_stop`).
+
+    Stopping it from elsewhere broke: from the SIGTERM handler, which runs in the loop's (main) thread between two
+    bytecodes, ``shutdown`` could wait forever for the thread pool's lock the interrupted ``submit`` held (a
+    ``systemctl stop`` ended by SIGKILL); from another thread, the loop could meet the stopped state half-way
+    through its jobs and fail (``JobLookupError``).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stop_requested = threading.Event()
+
+    def request_stop(self) -> None:
+        """Ask the loop to stop (from a signal handler or any thread): it submits no job after this."""
+        log.info("stopping the scheduler; a running job finishes first")
+        self.stop_requested.set()
+
+    def start(self, *args: Any, **kwargs: Any) -> None:
+        threading.Thread(target=self._wake_when_stop_requested, daemon=True).start()
+        super().start(*args, **kwargs)
+
+    def _wake_when_stop_requested(self) -> None:
+        self.stop_requested.wait()
+        while self.running:  # again until stopped: a wake-up between the loop's wait and its clear is lost
+            self.wakeup()
+            time.sleep(0.2)
+
+    def _process_jobs(self) -> float | None:
+        if self.stop_requested.is_set():
+            with contextlib.suppress(SchedulerNotRunningError):
+                self.shutdown(wait=False)  # here the loop holds no lock; run() waits for the running jobs
+            return None
+        return super()._process_jobs()  # type: ignore[no-any-return]
+
+
+def build_scheduler(settings: Settings) -> Scheduler:
     store = SQLAlchemyJobStore(url=settings.database_url, tablename="apscheduler_jobs")
-    scheduler = BlockingScheduler(
+    scheduler = Scheduler(
         jobstores={
             "default": store,
             "memory": MemoryJobStore(),  # the lease heartbeat belongs to this process only
@@ -383,13 +417,13 @@ def heartbeat_job() -> None:
             _fence.on_lost(exc)
 
 
-def _stop(scheduler: BlockingScheduler) -> None:
-    """SIGTERM: let ``start()`` return so that :func:`run` waits for the running jobs and then releases the lock
-    (shutdown() raises if not running yet). ``wait=False``: this runs in the main thread, which runs the loop."""
-    if scheduler.running:
-        scheduler.shutdown(wait=False)
-    else:
+def _on_sigterm(scheduler: Scheduler) -> None:
+    """SIGTERM (``systemctl stop``/``restart``): stop once; before the loop started, exit at once. Only an Event's
+    ``set``: no lock the interrupted main thread may hold."""
+    if not scheduler.running:
         raise SystemExit(0)
+    signal.signal(signal.SIGTERM, lambda *_: log.warning("already stopping: waiting for the running job(s)"))
+    scheduler.request_stop()
 
 
 def bounded_transactions_url(database_url: str, seconds: int) -> str:
@@ -419,8 +453,9 @@ def run(settings: Settings) -> None:
         if not lost:
             lost.append(exc)
             if scheduler.running:  # not once stopped: a job that ends while run() waits for it
-                scheduler.pause()  # no further job is submitted while the loop winds down
-                threading.Thread(target=_stop, args=(scheduler,), daemon=True).start()
+                with contextlib.suppress(SchedulerNotRunningError):
+                    scheduler.pause()  # no further job is submitted while the loop winds down
+                scheduler.request_stop()
 
     activate(database, lease, on_lost)
     beat = beat_seconds(seconds)
@@ -428,11 +463,10 @@ def run(settings: Settings) -> None:
                       replace_existing=True, jobstore="memory")
     log.info("scheduler started as %s (token %d, lease %d s) with jobs: %s", holder, lease.token, seconds,
              [j.id for j in scheduler.get_jobs()])
-    signal.signal(signal.SIGTERM, lambda *_: _stop(scheduler))
+    signal.signal(signal.SIGTERM, lambda *_: _on_sigterm(scheduler))
     started = time.monotonic()
     try:
         scheduler.start()
-        signal.signal(signal.SIGTERM, lambda *_: log.warning("already stopping: waiting for the running job(s)"))
         if not lost and (taken := finish_jobs(database, lease, beat=beat)) is not None:
             lost.append(taken)
     except DBAPIError:

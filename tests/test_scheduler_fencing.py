@@ -158,7 +158,6 @@ def test_a_job_running_at_sigterm_finishes_under_the_lease_before_it_is_given_up
     from dataclasses import replace
 
     from apscheduler.jobstores.memory import MemoryJobStore
-    from apscheduler.schedulers.blocking import BlockingScheduler
 
     from sipas import scheduler as scheduler_module
     from sipas.scheduler import SchedulerAlreadyRunning
@@ -191,7 +190,7 @@ def test_a_job_running_at_sigterm_finishes_under_the_lease_before_it_is_given_up
 
     def build_with_the_slow_job(_settings):  # type: ignore[no-untyped-def]
         """The scheduler with this job alone (the real jobs would keep their databases between tests)."""
-        built = BlockingScheduler(jobstores={"memory": MemoryJobStore()}, timezone=UTC)
+        built = scheduler_module.Scheduler(jobstores={"memory": MemoryJobStore()}, timezone=UTC)
         built.add_job(slow_job, "date", run_date=datetime.now(UTC) + timedelta(milliseconds=300), id="test.slow_job",
                       jobstore="memory")
         return built
@@ -208,3 +207,66 @@ def test_a_job_running_at_sigterm_finishes_under_the_lease_before_it_is_given_up
     with database.session() as session:
         assert session.scalars(select(AuditEvent.action).where(AuditEvent.action == "job.done")).all() == ["job.done"]
         assert session.get(SchedulerLock, "scheduler").holder == ""  # released after the job, not under it
+
+
+_SIGTERM_INSIDE_SUBMIT = '''
+import concurrent.futures, os, signal
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import BasePoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from sipas import scheduler
+from sipas.settings import Settings
+
+
+class SignallingPool(concurrent.futures.ThreadPoolExecutor):
+    """SIGTERM arrives while the loop submits a job, inside submit's lock (as systemctl's may)."""
+
+    def _adjust_thread_count(self):
+        if not getattr(self, "signalled", False):
+            self.signalled = True
+            os.kill(os.getpid(), signal.SIGTERM)
+            sum(range(1000))  # the handler runs at a bytecode boundary: here, the lock held
+        super()._adjust_thread_count()
+
+
+class Executor(BasePoolExecutor):
+    def __init__(self):
+        super().__init__(SignallingPool(2))
+
+
+def build(_settings):
+    built = scheduler.Scheduler(jobstores={"memory": MemoryJobStore()}, executors={"default": Executor()},
+                                timezone=UTC)
+    built.add_job(print, "date", run_date=datetime.now(UTC) + timedelta(milliseconds=200), jobstore="memory")
+    return built
+
+
+scheduler.build_scheduler = build
+scheduler.run(Settings.from_env())
+print("stopped")
+'''
+
+
+def test_a_sigterm_while_the_loop_submits_a_job_stops_the_scheduler(settings, database):
+    """The SIGTERM handler stopped the scheduler from the main thread, which may be inside the thread pool's submit
+    holding its lock: shutdown waited for that lock forever (a `systemctl stop` ended by SIGKILL, the lease kept;
+    tests/faults/test_scheduler_takeover.py left such a process behind now and then). The loop now stops itself at
+    a safe point."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SIPAS_DATABASE_URL": settings.database_url, "SIPAS_INSTANCE_DIR": str(settings.instance_dir),
+           "SIPAS_SECRET_KEY": "sigterm-test"}
+    process = subprocess.Popen([sys.executable, "-c", _SIGTERM_INSIDE_SUBMIT], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise AssertionError("the scheduler did not stop after SIGTERM") from None
+    assert process.returncode == 0 and b"stopped" in output, output.decode()
+    with database.read_sessionmaker() as session:
+        assert session.get(SchedulerLock, "scheduler").holder == ""
