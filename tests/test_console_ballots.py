@@ -222,6 +222,17 @@ def _rated_dossier(session, catalogue, unit):  # type: ignore[no-untyped-def]
     return dossier
 
 
+def _batch_beside_a_rated_dossier(client, session, catalogue):  # type: ignore[no-untyped-def]
+    """A clerk logged in on a new batch of a ward that holds a dossier already rated: the batch's path and the
+    dossier."""
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    dossier = _rated_dossier(session, catalogue, unit)
+    session.commit()
+    login(client, clerk)
+    return _open_batch(client, unit), dossier
+
+
 def _refusals(session) -> int:  # type: ignore[no-untyped-def]
     session.rollback()
     return session.scalar(select(func.count()).select_from(AuditEvent)
@@ -234,12 +245,7 @@ def test_a_ballot_for_a_dossier_already_rated_is_audited_and_nothing_of_it_is_ke
     rolling back" (sipas/errors.py). The kiosk, the API, the phone form and the file import keep the
     ``response.duplicate_refused`` event; the console's ballot entry rolled it back. It is kept now, and only it:
     the refused line, a corrected line's earlier answers and response stay as they were."""
-    unit = create_unit(session)
-    clerk = create_clerk(session, unit)
-    dossier = _rated_dossier(session, catalogue, unit)
-    session.commit()
-    login(client, clerk)
-    batch_path = _open_batch(client, unit)
+    batch_path, dossier = _batch_beside_a_rated_dossier(client, session, catalogue)
     assert _key(client, batch_path, "1111", dossier_code=dossier.code).status_code == 409
     assert _refusals(session) == 1
     assert session.scalar(select(func.count()).select_from(BallotLine)) == 0 and _paper(session) == 0
@@ -275,12 +281,7 @@ def test_the_clerk_is_not_thanked_as_a_citizen_when_a_keyed_ballot_is_refused(cl
     """The refusal the clerk read in the console was the kiosk's sentence to the citizen ("Hồ sơ này đã được đánh
     giá. Xin cảm ơn ông/bà."): the clerk is told which dossier and that the ballot was not saved, on the page and in
     the fast form's JSON."""
-    unit = create_unit(session)
-    clerk = create_clerk(session, unit)
-    dossier = _rated_dossier(session, catalogue, unit)
-    session.commit()
-    login(client, clerk)
-    batch_path = _open_batch(client, unit)
+    batch_path, dossier = _batch_beside_a_rated_dossier(client, session, catalogue)
     said = f"Hồ sơ {dossier.code} đã được đánh giá; phiếu này không được lưu."
     html = _key(client, batch_path, "1111", dossier_code=dossier.code).get_data(as_text=True)
     assert said in html and "Xin cảm ơn" not in html
