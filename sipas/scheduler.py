@@ -14,6 +14,11 @@ exits non-zero (systemd restarts it; it then waits as a standby, refused while t
 SIGTERM (``systemctl stop``/``restart``) stops the loop at a safe point (:class:`Scheduler`), waits for the
 running jobs while renewing the lease (:func:`finish_jobs`), and only then releases it: released earlier, a
 running job's commits would fail.
+
+Channels add jobs through ``<channel>.jobs.register(scheduler, settings)``; each job is a module-level
+function wrapped by :func:`fenced` with a stable id, ``replace_existing=True``, ``coalesce=True`` and
+``max_instances=1``. A job whose run missed while the scheduler was down should be made at start passes
+:func:`missed_run` along: registering it again would otherwise schedule it afresh from now.
 """
 
 from __future__ import annotations
