@@ -63,9 +63,11 @@ def deployment(settings, tmp_path):
     dep = deployment_for(settings.database_url, tmp_path)
     database = Database(dep.settings)
     with database.session() as session:
+        # the CLI reads the clock, not NOW (taken when the suite was collected, maybe half an hour earlier): a
+        # heartbeat 20 s before the fixture ran, and a lease an hour ahead
         session.add(SchedulerLock(name="scheduler", holder=f"{socket.gethostname()}:{os.getpid()}",
-                                  heartbeat_at=NOW - timedelta(seconds=20), token=1,
-                                  expires_at=datetime.now(UTC) + timedelta(hours=1)))  # the CLI reads the clock
+                                  heartbeat_at=datetime.now(UTC) - timedelta(seconds=20), token=1,
+                                  expires_at=datetime.now(UTC) + timedelta(hours=1)))
         device, _code, _token = new_device(session, create_unit(session, code="P-PHUHOI"))
         device.clock_offset_seconds = 3
     database.dispose()
