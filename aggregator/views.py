@@ -59,15 +59,21 @@ def _unit(args: MultiDict[str, str]) -> Unit:
     return unit_for_user(args["unit"]) if args.get("unit") else _default_unit()
 
 
-def _selection(args: MultiDict[str, str]) -> tuple[Unit, Period, str]:
-    """The dashboard's unit, period and period kind: a bad period is flashed and the current quarter shown."""
+def _selection(args: MultiDict[str, str]) -> tuple[Unit, Period, str, bool]:
+    """The dashboard's unit, period, period kind, and whether the period asked for was bad: then it is flashed
+    and the current quarter shown."""
     unit = _unit(args)
     try:
         period, kind = _period(args)
     except PeriodError as exc:
         flash(str(exc), "error")
-        period, kind = Period.containing_quarter(local_date(utcnow(), get_settings().tz)), "quarter"
-    return unit, period, kind
+        return unit, Period.containing_quarter(local_date(utcnow(), get_settings().tz)), "quarter", True
+    return unit, period, kind, False
+
+
+def _quarter_code(period: Period) -> str:
+    """``2026Q1``: the quarter a period starts in, as the period picker names it."""
+    return f"{period.start.year}Q{(period.start.month - 1) // 3 + 1}"
 
 
 def _filters(args: MultiDict[str, str]) -> tuple[str | None, str | None]:
@@ -90,15 +96,14 @@ def _download_selection(args: MultiDict[str, str]) -> tuple[Unit, Period, str | 
     return unit, period, parse_field(args.get("field")), check_channel(args.get("channel"))
 
 
-def _download_args(args: MultiDict[str, str], unit: Unit, period: Period, field: str | None,
-                   channel: str | None) -> dict[str, str]:
+def _download_args(args: MultiDict[str, str], unit: Unit, period: Period, period_fell_back: bool,
+                   field: str | None, channel: str | None) -> dict[str, str]:
     """The query of the dashboard's download buttons: what the page shows. After a flashed fallback (a bad
     period: the current quarter; a bad filter: none) the query as typed would lead to the refusal page."""
-    try:
-        _period(args)
+    if period_fell_back:
+        shown = {"kind": "quarter", "quarter": _quarter_code(period)}
+    else:
         shown = {k: v for k, v in args.items() if v and k not in ("field", "channel")}
-    except PeriodError:
-        shown = {"kind": "quarter", "quarter": f"{period.start.year}Q{(period.start.month - 1) // 3 + 1}"}
     filters = {k: v for k, v in (("field", field), ("channel", channel)) if v}
     return shown | {"unit": unit.code} | filters
 
@@ -125,7 +130,7 @@ def _ranking(unit: Unit, period: Period) -> dict[str, Any] | None:
 @login_required
 def dashboard() -> ResponseReturnValue:
     """Results of the selected unit and period, with charts, drill-down and comments to follow up."""
-    unit, period, kind = _selection(request.args)
+    unit, period, kind, fell_back = _selection(request.args)
     field, channel = _filters(request.args)
     report = _report(unit, period, field, channel)
     units_below = descendants(db_session(), unit)
@@ -141,8 +146,8 @@ def dashboard() -> ResponseReturnValue:
         fields=[f for f in fields if f], channel_labels={c.value: label for c, label in CHANNEL_LABELS.items()},
         charts=[(i, charts.criteria_chart(i)) for i in report["instruments"] if i["criteria"]],
         timeliness_svg=charts.timeliness_chart(report["dossiers"]), query=query, args=request.args, merge=merge,
-        download=_download_args(request.args, unit, period, field, channel),
-        quarter_code=f"{period.start.year}Q{(period.start.month - 1) // 3 + 1}", indices=_index_rows(period),
+        download=_download_args(request.args, unit, period, fell_back, field, channel),
+        quarter_code=_quarter_code(period), indices=_index_rows(period),
         classes=_class_rule(), trend_svg=trend_chart(trend),
     )
 
