@@ -291,7 +291,8 @@ def test_every_console_route_admits_exactly_the_allowed_roles(app, session, worl
                     elif _denied(response) == expected:
                         failures.append(f"{role} {method} {path} ({side}): {response.status_code}, "
                                         f"expected {'allowed' if expected else 'denied'}")
-                    if user is not None and client.get("/console/").status_code != 200:  # the session ended
+                    # The session ended (a logout, a changed password)? Asked of the lightest signed-in page.
+                    if user is not None and client.get("/console/password").status_code != 200:
                         login(client, user)
                         token = _csrf(client)
     assert not failures, "\n".join(failures)
