@@ -79,3 +79,25 @@ def test_a_stalled_send_says_so_and_can_be_sent_again(live_server, phone) -> Non
     for route in held:
         route.abort()
     assert enabled and "gửi lại" in message, message
+
+
+def test_a_long_comment_on_the_phone_is_kept_up_to_the_plain_forms_limit(live_server, phone) -> None:  # type: ignore[no-untyped-def]
+    """The component's comment box held 500 characters where the plain form and the server take 2 000: a citizen
+    pasting a 1 200-character complaint saw it cut at 500 without a word, and only 500 were stored."""
+    from sqlalchemy import select
+
+    from sipas.models import Response
+
+    phone.goto(_link(live_server))
+    for n in range(1, 13):
+        phone.locator('[data-testid="progress"]').filter(has_text=f"{n}/12").wait_for()
+        phone.locator(".rf-option--good").first.tap()
+    complaint = ("Đề nghị cán bộ hướng dẫn rõ hơn về giấy tờ cần nộp, tôi phải đi lại nhiều lần. " * 20)[:1200]
+    phone.locator(".rf-comment-input").fill(complaint)
+    assert phone.locator(".rf-comment-input").input_value() == complaint
+    phone.locator(".rf-next").tap()
+    phone.get_by_test_id("confirm").tap()
+    phone.locator('[data-screen="thanks"]').wait_for()
+    with get_database(live_server.app).session() as session:
+        stored = session.scalars(select(Response.comment)).all()
+    assert stored == [" ".join(complaint.split())]

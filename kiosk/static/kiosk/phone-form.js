@@ -34,9 +34,10 @@ if (!form.querySelector("input:checked") && !form.comment.value) {
     }
   }
   const instrument = readInstrument("rating-instrument");
-  // Question 1 is the first thing the citizen sees: no "Quay lại" that would lead nowhere.
+  // Question 1 is the first thing the citizen sees: no "Quay lại" that would lead nowhere. The comment takes as
+  // much as the plain form's (the server's limit), not the kiosk's 500: a longer complaint was cut without a word.
   mountRatingFlow(host, {layout: "phone", instrument, submit, comment: true, audio: false,
-    idle: false, thanksSeconds: 0, backOnFirst: false}).start();
+    idle: false, thanksSeconds: 0, backOnFirst: false, commentMaxLength: form.comment.maxLength}).start();
   form.hidden = true;
   host.hidden = false;
 }

@@ -17,6 +17,7 @@
  *     context: "Đăng ký khai sinh",     // optional line shown above every question (procedure name)
  *     confirm: { text, rejectLabel, onReject },  // optional panel on question 1 asking to confirm the dossier
  *     comment: true,                    // comment screen (skippable)
+ *     commentMaxLength: 500,            // characters the comment box takes (the phone form: its plain form's, 2000)
  *     audio: true,                      // read-aloud buttons playing audio/manifest.json entries
  *     idle: { seconds: 60, countdown: 15 } | false,   // reset on inactivity with a visible countdown
  *     thanksSeconds: 5,                 // 0 = stay on the thank-you screen
@@ -233,7 +234,7 @@ async function submitToUrl(url, headers, payload) {
 
 export function mountRatingFlow(container, options) {
   const opts = { layout: "kiosk", comment: true, audio: true, idle: false, thanksSeconds: 5, headers: {},
-    backOnFirst: true, ...options };
+    backOnFirst: true, commentMaxLength: 500, ...options };
   const criteria = opts.instrument.criteria;
   const naLabel = opts.instrument.na_label || "Không áp dụng";
   const speaker = new Speaker(opts.audio);
@@ -359,7 +360,7 @@ export function mountRatingFlow(container, options) {
   }
 
   function showComment() {
-    const input = el("textarea", { class: "rf-comment-input", rows: opts.layout === "kiosk" ? "2" : "3", maxlength: "500",
+    const input = el("textarea", { class: "rf-comment-input", rows: opts.layout === "kiosk" ? "2" : "3", maxlength: String(opts.commentMaxLength),
       "aria-label": "Ý kiến góp ý", placeholder: "Nhập ý kiến của ông/bà (không bắt buộc)", readonly: opts.layout === "kiosk" ? true : null });
     input.value = state.comment;
     input.addEventListener("input", () => { state.comment = input.value; });
