@@ -22,7 +22,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sipas.catalogue import Instrument
 from sipas.clock import utcnow
 from sipas.context import get_catalogue, get_settings
-from sipas.errors import DomainError
+from sipas.errors import DomainError, DossierNotReturned
 from sipas.responses import checked_comment, resolve_instrument
 from sipas.storage import db_session, get_database, lock_on_write
 from sms_gateway import link_throttle
@@ -119,6 +119,10 @@ def form(code: str):  # type: ignore[no-untyped-def]
         return _message(_spent_kind(link), 200, link)  # rated here, or meanwhile at the kiosk or on paper
     if link.is_expired(now):
         return _message("expired", 410, link)
+    if link.dossier is not None and link.dossier.returned_at is None:
+        # its return date cleared since the invitation (a correction): said before the questions, not after them;
+        # the link stays usable for when the dossier is returned
+        return _message("not_returned", 200, link)
     settings = get_settings()
     instrument = resolve_instrument(get_catalogue(), link.instrument_code, now, settings.tz)
     return _page("sms/phone_form.html", 200, link=link, instrument=instrument, component=_component_for(link),
@@ -188,6 +192,8 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             return _message(_spent_kind(link), 409, link)
         if isinstance(exc, LinkExpired):
             return _message("expired", 410, link)
+        if isinstance(exc, DossierNotReturned) and link.dossier is not None:
+            return _message("not_returned", 422, link)  # nothing on the form would change that
         if instrument is None:
             raise
         return _page("sms/phone_form.html", 422, link=link, instrument=instrument, error=exc,

@@ -208,3 +208,32 @@ def test_a_submit_reads_its_link_dossier_and_unit_once(app, client, session, cat
     fresh(session)
     stored = session.get(ShortLink, link.id)
     assert stored.used_at is not None and stored.response_id == responses(session)[0].id
+
+
+def test_a_dossier_not_yet_returned_says_so_before_the_questions(app, client, session, catalogue):
+    """A link whose dossier has no return date (cleared by a correction after the invitation) showed the twelve
+    questions, and only the submit said the dossier could not be rated yet, on the same form offered again."""
+    unit = create_unit(session)
+    dossier = create_dossier(session, unit, returned=False)
+    now = utcnow()
+    link = issue_link(session, dossier, instrument_code="hue12", channel="sms", now=now,
+                      expires_at=now + timedelta(days=7))
+    session.commit()
+    page = client.get(f"/r/{link.code}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-state="not_returned"' in html
+    assert "chưa được trả kết quả" in html and 'name="a_tc01"' not in html and dossier.code in html
+    token = f'name="csrf_token" value="{token_for(app, link)}"'  # a page opened before the return date was cleared
+    refused = client.post(f"/r/{link.code}", data=form_data(catalogue, token))
+    refused_html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'data-state="not_returned"' in refused_html
+    assert 'name="a_tc01"' not in refused_html
+    fresh(session)
+    assert session.get(ShortLink, link.id).used_at is None and responses(session) == []
+    dossier = session.get(type(dossier), dossier.id)
+    dossier.returned_at = now  # returned later: the same link rates it
+    session.commit()
+    html = client.get(f"/r/{link.code}").get_data(as_text=True)
+    assert 'name="a_tc01"' in html
+    done = client.post(f"/r/{link.code}", data=form_data(catalogue, html))
+    assert done.status_code == 200 and len(responses(session)) == 1
