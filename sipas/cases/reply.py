@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from sipas.cases.models import FollowUpCase
+from sipas.cases.models import CaseStatus, FollowUpCase
 from sipas.cases.service import add_event
 from sipas.errors import ValidationError
 from sipas.models import Response
@@ -48,6 +48,9 @@ def reply_possibility(response: Response) -> ReplyPossibility:
 def send_reply(session: Session, case: FollowUpCase, body: str, sender: ReplySender | None, *, actor: str, who: str,
                now: datetime) -> ReplyPossibility:
     """Send the reply, or record in the trail that it is not possible and why; the outcome either way."""
+    if case.status is CaseStatus.CLOSED:  # final: a page opened before another clerk closed it sends nothing
+        raise ValidationError("Phản ánh đã đóng, không gửi tin nhắn trả lời được.", field="reply",
+                              detail="case closed")
     text = " ".join(storable(body).split())
     if not text:
         raise ValidationError("Hãy nhập nội dung tin nhắn trả lời.", field="reply", detail="empty reply")

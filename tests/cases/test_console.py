@@ -143,3 +143,21 @@ def test_a_reply_keeps_the_sending_hours_and_the_daily_cap(client, session, cata
     assert "đã nhận 3 tin nhắn trong 24 giờ qua: hãy gửi lại sau 08:00 ngày 07/04/2026." in fourth
     sent = session.scalars(select(OutboundMessage).where(OutboundMessage.kind == MessageKind.REPLY)).all()
     assert len(sent) == 3
+
+
+@pytest.mark.usefixtures("at_noon")
+def test_a_closed_case_sends_no_reply_from_a_page_opened_before_it_was_closed(client, session, catalogue):
+    """A closed case is final (docs/cases.md): the page hides its actions, but a reply posted from a page opened
+    before another clerk closed the case reached the citizen's phone and was written into the closed case's trail."""
+    unit, clerk, _dossier, response = _world(session, catalogue)
+    login(client, clerk)
+    path = f"/console/cases/{response.id}"
+    token = _csrf(client.get(path).get_data(as_text=True))  # the page of the second clerk, still open
+    assert client.post(path, data={"csrf_token": token, "action": "status", "status": "closed"}).status_code == 303
+    page = client.post(path, data={"csrf_token": token, "action": "reply", "reply": "Phường xin tiếp thu ý kiến."},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Phản ánh đã đóng" in page
+    assert session.scalars(select(OutboundMessage).where(OutboundMessage.unit_id == unit.id)).all() == []
+    session.expire_all()
+    case = session.scalar(select(FollowUpCase).where(FollowUpCase.response_id == response.id))
+    assert case.status is CaseStatus.CLOSED and [e.action for e in case.events] == ["opened", "status"]
