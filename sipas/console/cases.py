@@ -6,6 +6,8 @@ rule (``case_show_dossier``) allows it; the citizen's phone never is.
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -53,7 +55,8 @@ def _filters() -> tuple[service.CaseFilters, dict[str, str]]:
             args["from"] = args["to"] = ""
     channel = args["channel"] if args["channel"] in {c.value for c in ResponseChannel} else ""
     status = args["status"] if args["status"] in {s.value for s in CaseStatus} else ""
-    assignee = int(args["assignee"]) if args["assignee"].lstrip("-").isdigit() else None
+    # an account id, or NO_ASSIGNEE (-1); "--1" passed lstrip("-").isdigit() and int() raised
+    assignee = int(args["assignee"]) if re.fullmatch(r"-?[0-9]{1,9}", args["assignee"]) else None
     args |= {"channel": channel, "status": status, "assignee": "" if assignee is None else str(assignee)}
     return service.CaseFilters(period=period, criterion=args["criterion"][:64] or None,
                                channel=ResponseChannel(channel) if channel else None,

@@ -161,3 +161,15 @@ def test_a_closed_case_sends_no_reply_from_a_page_opened_before_it_was_closed(cl
     session.expire_all()
     case = session.scalar(select(FollowUpCase).where(FollowUpCase.response_id == response.id))
     assert case.status is CaseStatus.CLOSED and [e.action for e in case.events] == ["opened", "status"]
+
+
+def test_an_unreadable_assignee_filter_is_ignored_not_a_server_error(client, session, catalogue):
+    """The filter assignee=--1 passed the check (one leading "-" was meant, every one was stripped) and int() raised:
+    the list answered 500. An unreadable value is ignored, as the other filters' are."""
+    unit, clerk, _dossier, response = _world(session, catalogue)
+    login(client, clerk)
+    for value in ("--1", "-", "--", "1-", "-2", "9" * 20, "１"):
+        page = client.get("/console/cases", query_string={"unit": unit.code, "assignee": value})
+        assert page.status_code == 200, value
+    listed = client.get("/console/cases", query_string={"unit": unit.code, "assignee": "--1"}).get_data(as_text=True)
+    assert f"Phiếu #{response.id}" in listed  # ignored: every case listed
