@@ -102,9 +102,9 @@ def is_overdue(status: CaseStatus, answered_on: date | None, due: date, today: d
     return status in (CaseStatus.OPEN, CaseStatus.IN_PROGRESS) and answered_on is None and today > due
 
 
-def age_days(submitted_local: date, answered_on: date | None, today: date) -> int:
-    """Days from the rating to the answer, or to today while unanswered."""
-    return ((answered_on or today) - submitted_local).days
+def age_days(submitted_local: date, ended_on: date | None, today: date) -> int:
+    """Days from the rating to the answer (or the closing of a case closed without one), or to today while open."""
+    return ((ended_on or today) - submitted_local).days
 
 
 @dataclass(frozen=True)

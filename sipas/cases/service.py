@@ -98,8 +98,10 @@ def case_row(catalogue: Catalogue, response: Response, case: FollowUpCase | None
         status, answered_on = CaseStatus.OPEN, None
     else:
         status, due, answered_on = case.status, case.due_local_date, case.answered_local_date
+    # the days stop at the answer, or at the closing of a case closed without one
+    ended_on = answered_on or (local_date(case.closed_at, tz) if case is not None and case.closed_at else None)
     return CaseRow(response, case, submitted_on, dissatisfied, action, status, due,
-                   rules.age_days(submitted_on, answered_on, today), rules.is_overdue(status, answered_on, due, today))
+                   rules.age_days(submitted_on, ended_on, today), rules.is_overdue(status, answered_on, due, today))
 
 
 def _candidates(catalogue: Catalogue, unit_ids: Sequence[int]):  # type: ignore[no-untyped-def]

@@ -176,3 +176,16 @@ def test_opening_a_case_someone_else_just_opened_returns_theirs(session, catalog
     session.flush()
     assert stale is not None and stale.case is None
     assert service.ensure_case(session, stale, actor="b", who="B", now=NOW) is first
+
+
+def test_a_case_closed_without_an_answer_stops_counting_its_days(session, catalogue, ward):
+    """The column "Số ngày" counts from the rating to the answer, or to today while the case is worked on; a case closed
+    without an answer (the citizen could not be reached) kept counting every day after it was closed."""
+    unit, _happy, unhappy, _asks, _old = ward
+    row = service.find_row(session, catalogue, [unit.id], unhappy.id, tz=TZ, today=TODAY)
+    case = service.ensure_case(session, row, actor="user:lead", who="Nguyễn Văn An", now=NOW)
+    service.move(session, case, CaseStatus.CLOSED, actor="user:lead", who="Nguyễn Văn An", now=NOW, tz=TZ)
+    session.flush()
+    for today in (TODAY, TODAY.replace(month=9)):  # closed on 20/4, rated on 2/4: 18 days, in April as in September
+        later = service.find_row(session, catalogue, [unit.id], unhappy.id, tz=TZ, today=today)
+        assert later is not None and later.age_days == 18 and not later.overdue
