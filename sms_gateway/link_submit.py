@@ -29,7 +29,7 @@ from sipas.driver_statements import DriverStatement
 from sipas.errors import AlreadyRated, DomainError
 from sipas.models import Response, ResponseChannel
 from sipas.rating_statement import Gate, GateClosed
-from sipas.responses import Prepared, Recorded, ResponseInput, prepare_response, store_response
+from sipas.responses import Prepared, Recorded, ResponseInput, find_by_idempotency_key, prepare_response, store_response
 from sms_gateway.models_links import ShortLink
 
 
@@ -93,6 +93,7 @@ def submit_via_link(
     """Record the rating for the link's dossier and instrument and spend the link. Flushes only. ``alone``:
     the caller commits right after, writing nothing more (``store_response``).
 
+    A submit with the key of the one that spent the link is a replay (``replayed``), also when both ran at once.
     Raises ``LinkUsed`` (already spent or the dossier already rated: commit, the audit event stays),
     ``LinkExpired``, or the core's validation errors (roll back: the link stays usable). ``dossier_code`` is read
     only for a blank-ballot link; there ``AlreadyRated`` is raised as is with the link left unspent (commit).
@@ -129,6 +130,13 @@ def submit_via_link(
             if _SPEND.rowcount(connection, {"link": link.id, "now": now}) != 1:
                 raise LinkUsed(detail=f"link {link.id} spent concurrently")
             recorded = store_response(session, prepared, now=now, tz=tz, actor=f"link:{link.channel}")
+    except LinkUsed:
+        # spent meanwhile by another submit: the same one sent twice at once (a double tap, a retry while the first
+        # was still on its way) is a replay of the one that got there first, thanked as any replay is
+        previous = find_by_idempotency_key(session, link.unit, data.source or "", key) if key else None
+        if previous is None:
+            raise
+        return Submitted(previous, replayed=True)
     except AlreadyRated as exc:
         if link.dossier_id is None:  # the citizen typed a rated dossier: the sheet may still rate another one
             _UNSPEND.run(connection, {"link": link.id})
