@@ -169,7 +169,8 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             typed = body.get("dossier_code")
         else:
             answers = _answers_from_form(instrument)
-            check_all_answered(instrument, answers)
+            if link.is_open(now):  # a spent or expired link answers with its state, never with the form again
+                check_all_answered(instrument, answers)
             comment, key = request.form.get("comment"), request.form.get("submit_key")
             typed = request.form.get("dossier_code")
         submitted = submit_via_link(session, get_catalogue(), link, answers, comment=checked_comment(comment),

@@ -237,3 +237,28 @@ def test_a_dossier_not_yet_returned_says_so_before_the_questions(app, client, se
     assert 'name="a_tc01"' in html
     done = client.post(f"/r/{link.code}", data=form_data(catalogue, html))
     assert done.status_code == 200 and len(responses(session)) == 1
+
+
+def test_an_incomplete_form_posted_to_a_spent_or_expired_link_is_not_offered_again(app, client, session, catalogue,
+                                                                                   link):
+    """The unanswered questions were checked before whether the link could still rate: going back to the page that
+    said "Ông/bà chưa trả lời …" after the rating went through, and sending it again (the browser's "resubmit"), or
+    a second phone's half-filled form, got the form offered again with that message, for a rating that could no
+    longer be taken. Now the link's state answers first, as it does for a complete form."""
+    html = client.get(f"/r/{link.code}").get_data(as_text=True)
+    incomplete = form_data(catalogue, html)
+    del incomplete["a_tc05"]
+    assert client.post(f"/r/{link.code}", data=incomplete).status_code == 422  # the first try, the link open
+    assert client.post(f"/r/{link.code}", data=form_data(catalogue, html)).status_code == 200  # key k1: rated
+    again = client.post(f"/r/{link.code}", data=incomplete)  # the 422 page sent again: the same key
+    assert again.status_code == 200 and 'data-state="thanks"' in again.get_data(as_text=True)
+    other_phone = client.post(f"/r/{link.code}", data=incomplete | {"submit_key": "k2"})
+    other_html = other_phone.get_data(as_text=True)
+    assert other_phone.status_code == 409 and 'data-state="used"' in other_html and 'name="a_tc01"' not in other_html
+    assert len(responses(session)) == 1
+    now = utcnow()
+    old = issue_link(session, create_dossier(session, link.unit), instrument_code="hue12", channel="qr",
+                     now=now - timedelta(days=8), expires_at=now - timedelta(days=1))
+    session.commit()
+    expired = client.post(f"/r/{old.code}", data=incomplete | {"csrf_token": token_for(app, old)})
+    assert expired.status_code == 410 and "Đường dẫn đã hết hạn" in expired.get_data(as_text=True)
