@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import secrets
 import string
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from sipas.clock import local_date, start_of_local_day
 from sipas.driver_statements import DriverStatement
 from sipas.models import Dossier, Unit
 from sipas.orm_rows import persistent
@@ -41,7 +42,16 @@ def qr_link_days(settings: Settings) -> int:
 
 
 def qr_expiry(settings: Settings, now: datetime) -> datetime:
-    return now + timedelta(days=qr_link_days(settings))
+    """The end of a QR link's last day (local): ``SIPAS_QR_LINK_DAYS`` days after the first print, through that whole
+    day, which the slip prints as its "Hạn đánh giá" (to the minute, a slip printed at 16:00 expired at 16:00 on the
+    day it printed, which a citizen reads as valid until the evening)."""
+    last_day = local_date(now, settings.tz) + timedelta(days=qr_link_days(settings))
+    return start_of_local_day(last_day + timedelta(days=1), settings.tz)
+
+
+def last_valid_day(expires_at: datetime, tz: tzinfo) -> date:
+    """The local day a link can last be used on (it expires at ``expires_at``, not after it)."""
+    return local_date(expires_at - timedelta(microseconds=1), tz)
 
 
 def issue_link(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from sipas.models import Dossier, Response, Unit
 from sipas.settings import Settings
-from sms_gateway.links import issue_link, link_url, qr_expiry
+from sms_gateway.links import issue_link, last_valid_day, link_url, qr_expiry
 from sms_gateway.models_links import LinkChannel
 from sms_gateway.qr import qr_svg_inline
 
@@ -46,7 +46,7 @@ def make_slip(session: Session, settings: Settings, dossier: Dossier, *, now: da
     link = issue_link(session, dossier, instrument_code=unit.default_instrument, channel=LinkChannel.QR,
                       now=now, expires_at=qr_expiry(settings, now))
     url = link_url(settings, link)
-    expires = link.expires_at.astimezone(settings.tz).strftime("%d/%m/%Y") if link.expires_at else ""
+    expires = last_valid_day(link.expires_at, settings.tz).strftime("%d/%m/%Y") if link.expires_at else ""
     return Slip(dossier_code=dossier.code, procedure=dossier.procedure, unit_name=unit.name, url=url,
                 qr_svg=qr_svg_inline(url), expires=expires)
 

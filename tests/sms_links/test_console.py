@@ -252,3 +252,22 @@ def test_a_leader_reads_but_issues_no_rating_link(client, session):
     session.expire_all()
     assert session.scalars(select(ShortLink)).all() == []
     assert session.scalars(select(AuditEvent).where(AuditEvent.action.startswith("qr."))).all() == []
+
+
+def test_a_slip_is_valid_through_the_whole_day_it_prints_as_its_last(client, session, settings, monkeypatch):
+    """The slip says "Hạn đánh giá: 14/12/2026", which a citizen reads as "until the end of 14/12"; the link expired
+    seven days to the minute after the print, so a slip printed at 16:00 on 7/12 told a citizen scanning it at 17:00
+    on 14/12 that it had expired."""
+    from sms_gateway import phone_views
+    from sms_gateway.slips import make_slip
+
+    unit = create_unit(session, name="Phường Phú Hội")
+    dossier = create_dossier(session, unit, received_at=local(2026, 12, 1), returned_at=local(2026, 12, 3))
+    slip = make_slip(session, settings, dossier, now=local(2026, 12, 7, 16, 0))
+    session.commit()
+    assert slip.expires == "14/12/2026"
+    code = slip.url.rsplit("/", 1)[1]
+    for at, status in ((local(2026, 12, 14, 17, 0), 200), (local(2026, 12, 14, 23, 59), 200),
+                       (local(2026, 12, 15, 0, 0), 410)):
+        monkeypatch.setattr(phone_views, "utcnow", lambda at=at: at)
+        assert client.get(f"/r/{code}").status_code == status, at
