@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Table, and_, insert, select, update
+from sqlalchemy import Table, and_, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from sipas.clock import local_date
@@ -60,7 +60,22 @@ def plan_batch(session: Session, unit: Unit, items: list[tuple[int, DossierInput
         staged = _plan_row(unit, item, stored.get(item.code), report, tz=tz, now=now, secret=secret)
         if staged is not None:
             planned.append({"row": row, **staged})
+    _number_new_dossiers(session, planned)
     return planned
+
+
+def _number_new_dossiers(session: Session, planned: list[dict[str, Any]]) -> None:
+    """On PostgreSQL, a new dossier's id is drawn from the table's sequence when it is staged, so the swap writes
+    its contact by that id with no lookup of the dossiers it has just inserted (see ``swap``). An import that never
+    swaps leaves a gap in the ids, as a rolled-back insert does. SQLite has no sequence: its swap looks the new
+    dossiers up by their unique (unit, code), which SQLite's planner always does by that index."""
+    new = [row for row in planned if row["op"] == "insert"]
+    if not new or session.get_bind().dialect.name != "postgresql":
+        return
+    ids = session.scalars(text("SELECT nextval(pg_get_serial_sequence('dossier', 'id')) FROM generate_series(1, :n)"),
+                          {"n": len(new)}).all()
+    for row, dossier_id in zip(new, ids, strict=True):
+        row["dossier_id"] = dossier_id
 
 
 def swap(session: Session, unit: Unit, token: str) -> None:
@@ -80,19 +95,21 @@ def swap(session: Session, unit: Unit, token: str) -> None:
         run, STAGING.c.op == "update", STAGING.c.returned_at.is_(None)).limit(1)
     if session.scalar(rated) is not None:
         raise ValidationError(UNRETURN_RATED, field="returned_at", detail="dossier rated while the file was staged")
+    numbered = session.get_bind().dialect.name == "postgresql"  # ids drawn at staging (_number_new_dossiers)
     columns = ("unit_id", "code", "created_at", *VALUE_COLUMNS)
-    session.execute(insert(DOSSIER).from_select(
-        [*columns, "updated_at"], select(*[STAGING.c[name] for name in columns], STAGING.c.created_at).where(
-            run, STAGING.c.op == "insert")))
-    # each new contact's dossier is looked up by its unique (unit, code), one index probe per staged row: as a
-    # join, PostgreSQL planned the dossiers just inserted (in no statistics yet) by the table's last analysis,
-    # and with three dossiers then it read the whole run from the staging table once per dossier (quadratic:
-    # minutes for 20,000 rows, locks held; tests/imports/test_swap_statistics.py)
-    dossier_id = select(DOSSIER.c.id).where(DOSSIER.c.unit_id == unit.id,
-                                            DOSSIER.c.code == STAGING.c.code).scalar_subquery()
+    copied = [STAGING.c[name] for name in columns] + [STAGING.c.created_at] + ([STAGING.c.dossier_id] if numbered
+                                                                               else [])
+    session.execute(insert(DOSSIER).from_select([*columns, "updated_at", *(["id"] if numbered else [])],
+                                                select(*copied).where(run, STAGING.c.op == "insert")))
+    # A new contact's dossier is its staged id (on SQLite, a new dossier's is looked up by its unique (unit,
+    # code)). Joined by code, PostgreSQL planned the dossiers just inserted, in no statistics yet, by the table's
+    # last analysis: with three dossiers then, it read the whole run once per dossier (quadratic: minutes for
+    # 20,000 rows with the swap's locks held; tests/imports/test_swap_statistics.py).
+    looked_up = select(DOSSIER.c.id).where(DOSSIER.c.unit_id == unit.id,
+                                           DOSSIER.c.code == STAGING.c.code).scalar_subquery()
     session.execute(insert(CONTACT).from_select(
         ["dossier_id", *CONTACT_COLUMNS],
-        select(dossier_id, *[STAGING.c[name] for name in CONTACT_COLUMNS])
+        select(func.coalesce(STAGING.c.dossier_id, looked_up), *[STAGING.c[name] for name in CONTACT_COLUMNS])
         .where(run, STAGING.c.contact_op == "insert")))
     session.execute(update(CONTACT).values({name: STAGING.c[name] for name in CONTACT_COLUMNS})
                     .where(CONTACT.c.id == STAGING.c.contact_id, run, STAGING.c.contact_op == "update",
