@@ -11,7 +11,7 @@ from flask import Flask, jsonify, render_template
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sipas import converters, security_headers, storage
+from sipas import converters, format_vi, security_headers, storage
 from sipas.catalogue import load_catalogue
 from sipas.consent import load_consent_wordings
 from sipas.context import csrf, exempt_from_session
@@ -89,6 +89,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_console(app)
     for channel in channel_modules():
         channel.init_app(app)
+
+    # Numbers written the Vietnamese way on every page, whichever channel module renders it (decimal comma).
+    app.jinja_env.filters["decimal_vi"] = format_vi.decimal_vi
 
     @app.template_filter("localtime")
     def localtime_filter(value: datetime | None, pattern: str = "%d/%m/%Y %H:%M") -> str:

@@ -201,7 +201,7 @@ def test_a_pull_missed_while_the_scheduler_was_down_is_made_when_it_starts(setti
     assert job.next_run_time == missed and job.misfire_grace_time is None
 
 
-def test_the_console_shows_zalo5_apart(app, client, session, settings, zns):  # noqa: F811
+def test_the_console_shows_zalo5_apart_with_the_mean_written_the_vietnamese_way(app, client, session, settings, zns):  # noqa: F811
     from sipas.accounts import create_user
     from sipas.models import Role
     from tests.factories import PASSWORD, login
@@ -215,7 +215,8 @@ def test_the_console_shows_zalo5_apart(app, client, session, settings, zns):  # 
     session.commit()
     login(client, root)
     page = client.get("/console/zalo/").get_data(as_text=True)
-    assert "1 đánh giá, trung bình 5.0 sao." in page and "không tính vào tỉ lệ hài lòng của 12 tiêu chí" in page
+    # the mean the Vietnamese way and as the dashboard writes it (decimal comma, two places): "5.0" was English
+    assert "1 đánh giá, trung bình 5,00 sao." in page and "không tính vào tỉ lệ hài lòng của 12 tiêu chí" in page
 
 
 def test_a_citizen_who_rated_in_zalo_gets_no_reminder(app, client, session, settings, zns):  # noqa: F811
