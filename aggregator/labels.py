@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sipas.clock import date_short
-from sipas.format_vi import decimal_vi
+from sipas.format_vi import decimal_vi, number_vi  # noqa: F401  (the pages, charts and exports import it from here)
 from sipas.models import ResponseChannel
 
 CHANNEL_LABELS: dict[ResponseChannel, str] = {
@@ -26,13 +26,6 @@ def channel_label(code: str) -> str:
         return CHANNEL_LABELS[ResponseChannel(code)]
     except ValueError:
         return code
-
-
-def number_vi(value: int | float | None) -> str:
-    """1348 → "1.348"; None → "–"."""
-    if value is None:
-        return "–"
-    return f"{int(value):,}".replace(",", ".")
 
 
 def percent_vi(value: float | Decimal | None) -> str:

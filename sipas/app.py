@@ -90,8 +90,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     for channel in channel_modules():
         channel.init_app(app)
 
-    # Numbers written the Vietnamese way on every page, whichever channel module renders it (decimal comma).
+    # Numbers written the Vietnamese way on every page, whichever channel module renders it (decimal comma,
+    # thousands dot).
     app.jinja_env.filters["decimal_vi"] = format_vi.decimal_vi
+    app.jinja_env.filters["number_vi"] = format_vi.number_vi
 
     @app.template_filter("localtime")
     def localtime_filter(value: datetime | None, pattern: str = "%d/%m/%Y %H:%M") -> str:

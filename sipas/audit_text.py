@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from sipas.cases.rules import STATUS_LABELS
 from sipas.clock import Period, date_short
+from sipas.format_vi import number_vi
 from sipas.models import AuditEvent, User
 
 Details = Mapping[str, Any]
@@ -35,9 +36,10 @@ def _case_status(details: Details) -> str:
     return f" sang “{label.lower()}”" if label else ""
 
 
-def _count(details: Details, key: str) -> int:
+def _count(details: Details, key: str) -> str:
+    """A count as a clerk reads it: ``1.348`` (thousands dot); 0 when the detail is missing."""
     value = details.get(key)
-    return value if isinstance(value, int) else 0
+    return number_vi(value if isinstance(value, int) else 0)
 
 
 def _import(kind: str) -> Callable[[Details], str]:

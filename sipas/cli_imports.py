@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from sipas.cli_context import Context, pass_context
+from sipas.format_vi import number_vi
 from sipas.imports.report import ImportReport
 
 _FILE = click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
@@ -18,13 +19,13 @@ _SKIP = click.option("--skip-invalid", is_flag=True,
 def _print_report(report: ImportReport) -> None:
     click.echo(report.summary_vi())
     if report.file_error is None:
-        click.echo(f"  Số dòng dữ liệu: {report.rows}")
-        click.echo(f"  Tạo mới:         {report.created}")
+        click.echo(f"  Số dòng dữ liệu: {number_vi(report.rows)}")
+        click.echo(f"  Tạo mới:         {number_vi(report.created)}")
         if report.kind == "dossiers":
-            click.echo(f"  Cập nhật:        {report.updated}")
-        click.echo(f"  Không thay đổi:  {report.unchanged}" if report.kind == "dossiers"
-                   else f"  Đã có từ trước: {report.unchanged}")
-        click.echo(f"  Dòng lỗi:        {report.error_rows}")
+            click.echo(f"  Cập nhật:        {number_vi(report.updated)}")
+        click.echo(f"  Không thay đổi:  {number_vi(report.unchanged)}" if report.kind == "dossiers"
+                   else f"  Đã có từ trước: {number_vi(report.unchanged)}")
+        click.echo(f"  Dòng lỗi:        {number_vi(report.error_rows)}")
     for error in report.errors:
         click.echo(f"  {error}", err=True)
 
@@ -32,9 +33,10 @@ def _print_report(report: ImportReport) -> None:
 def _progress_line(done: int, total: int) -> None:
     """One line on stderr, rewritten in place after each staged batch (``total`` is 0 until the file is read)."""
     if not total:
-        click.echo(f"\r  Đã kiểm tra {done} dòng", nl=False, err=True)
+        click.echo(f"\r  Đã kiểm tra {number_vi(done)} dòng", nl=False, err=True)
     else:
-        click.echo(f"\r  Đã kiểm tra {done}/{total} dòng (100%), đang ghi vào cơ sở dữ liệu…", err=True)
+        click.echo(f"\r  Đã kiểm tra {number_vi(done)}/{number_vi(total)} dòng (100%), đang ghi vào cơ sở dữ liệu…",
+                   err=True)
 
 
 def _finish(report: ImportReport) -> None:

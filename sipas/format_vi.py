@@ -5,6 +5,13 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 
+def number_vi(value: int | float | None) -> str:
+    """1348 → "1.348"; None → "–"."""
+    if value is None:
+        return "–"
+    return f"{int(value):,}".replace(",", ".")
+
+
 def decimal_vi(value: float | Decimal | None, places: int = 2) -> str:
     """51.19 → "51,19" (half-up, thousands dot); None → "–"."""
     if value is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sipas.errors import DomainError
+from sipas.format_vi import number_vi
 
 
 class ImportFileError(DomainError):
@@ -67,12 +68,13 @@ class ImportReport:
         if self.file_error:
             return f"Không nhập được tệp {self.filename}: {self.file_error}"
         if self.kind == "dossiers":
-            counts = f"{self.created} hồ sơ mới, {self.updated} cập nhật, {self.unchanged} không thay đổi"
+            counts = (f"{number_vi(self.created)} hồ sơ mới, {number_vi(self.updated)} cập nhật, "
+                      f"{number_vi(self.unchanged)} không thay đổi")
         else:
-            counts = f"{self.created} phiếu mới, {self.unchanged} phiếu đã có từ trước"
-        counts += f", {self.error_rows} dòng lỗi"
+            counts = f"{number_vi(self.created)} phiếu mới, {number_vi(self.unchanged)} phiếu đã có từ trước"
+        counts += f", {number_vi(self.error_rows)} dòng lỗi"
         if self.errors and not self.written:
-            return (f"Tệp {self.filename} có {self.error_rows} dòng lỗi nên chưa nhập dòng nào. "
+            return (f"Tệp {self.filename} có {number_vi(self.error_rows)} dòng lỗi nên chưa nhập dòng nào. "
                     "Hãy sửa các dòng dưới đây rồi nhập lại, hoặc chọn bỏ qua các dòng lỗi.")
         if self.errors:
             return f"Đã nhập tệp {self.filename} (bỏ qua các dòng lỗi): {counts}."

@@ -7,6 +7,9 @@
   var bar = document.getElementById("import-job-bar");
   var status = document.getElementById("import-job-status");
 
+  // 1348 → "1.348", as the server writes counts (sipas.format_vi.number_vi)
+  function count(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "."); }
+
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
@@ -16,11 +19,11 @@
           // every row checked and staged: the one swap transaction is writing them
           bar.max = job.total;
           bar.value = job.done;
-          status.textContent = "Đã kiểm tra " + job.done + "/" + job.total + " dòng, đang ghi vào cơ sở dữ liệu…";
+          status.textContent = "Đã kiểm tra " + count(job.done) + "/" + count(job.total) + " dòng, đang ghi vào cơ sở dữ liệu…";
         } else if (job && job.done) {
           // still reading the file (its number of rows is known only at the end)
           bar.removeAttribute("value");
-          status.textContent = "Đã kiểm tra " + job.done + " dòng…";
+          status.textContent = "Đã kiểm tra " + count(job.done) + " dòng…";
         }
         window.setTimeout(poll, 1000);
       })

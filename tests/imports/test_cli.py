@@ -75,5 +75,5 @@ def test_import_dossiers_prints_a_progress_line_per_batch(session, database_url,
     path.write_bytes(csv_bytes([DOSSIER_HEADER, *[dossier_row(f"H-{n}") for n in range(1200)]]))
     result = _run(import_dossiers_command, [str(path), "--unit", "PH09"], database_url, tmp_path)
     assert result.exit_code == 0, result.output
-    assert "Đã kiểm tra 500 dòng" in result.output and "Đã kiểm tra 1200/1200 dòng (100%)" in result.output
-    assert "Tạo mới:         1200" in result.output
+    assert "Đã kiểm tra 500 dòng" in result.output and "Đã kiểm tra 1.200/1.200 dòng (100%)" in result.output
+    assert "Tạo mới:         1.200" in result.output
