@@ -8,15 +8,13 @@ from decimal import Decimal
 from sipas.clock import date_short
 from sipas.format_vi import decimal_vi, number_vi  # noqa: F401  (the pages, charts and exports import it from here)
 from sipas.models import ResponseChannel
+from sipas.parsing import CHANNEL_LABELS_VI
 
-CHANNEL_LABELS: dict[ResponseChannel, str] = {
-    ResponseChannel.KIOSK: "Thiết bị đánh giá tại quầy",
-    ResponseChannel.SMS: "Tin nhắn SMS",
-    ResponseChannel.QR: "Mã QR / trực tuyến",
-    ResponseChannel.ZALO: "Tin Zalo (ZNS)",
-    ResponseChannel.PAPER: "Phiếu giấy",
-    ResponseChannel.API: "Hệ thống khác (API)",
-}
+#: The console's names of the rating channels (one list: the cases page, the dossier page and the import
+#: template use it too), in the report's order.
+CHANNEL_LABELS: dict[ResponseChannel, str] = {channel: CHANNEL_LABELS_VI[channel] for channel in (
+    ResponseChannel.KIOSK, ResponseChannel.SMS, ResponseChannel.QR, ResponseChannel.ZALO, ResponseChannel.PAPER,
+    ResponseChannel.API)}
 
 TIMELINESS_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
 
