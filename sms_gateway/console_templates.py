@@ -20,6 +20,7 @@ from sipas.context import get_catalogue, get_settings
 from sipas.models import Role, Unit
 from sipas.storage import db_session
 from sms_gateway.console_views import bp
+from sms_gateway.invitations import sms_form
 from sms_gateway.models import MessageTemplate
 from sms_gateway.settings import SmsSettings, invites_all_dossiers, sms_enabled, unit_sms_options
 from sms_gateway.templates_text import DEFAULTS, KIND_LABELS, PLACEHOLDERS, TemplateCheck, check_template, sample_values
@@ -28,9 +29,11 @@ EDITORS = (Role.ADMIN, Role.CLERK)
 
 
 def _criteria_count(unit: Unit) -> int:
-    settings = get_settings()
+    """The number of questions an SMS invitation of the unit asks ({so_tieu_chi}): its form is the kiosk's only
+    when an SMS reply can answer it (``sms_form``), so a quay4 unit's citizens are asked the 12 criteria."""
+    catalogue, today = get_catalogue(), local_date(utcnow(), get_settings().tz)
     try:
-        instrument = get_catalogue().current(unit.default_instrument, local_date(utcnow(), settings.tz))
+        instrument = catalogue.current(sms_form(catalogue, unit.default_instrument, today), today)
     except LookupError:
         return 12
     return len(instrument.citizen_criteria)

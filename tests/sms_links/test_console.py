@@ -153,6 +153,18 @@ def test_templates_page_warns_when_the_units_real_name_and_link_exceed_the_limit
     assert 'id="too-long-warning"' in listing and "(too_long: tin nhắn vượt giới hạn số tin" in listing
 
 
+def test_the_help_preview_counts_the_questions_the_sms_asks_not_the_kiosk_s(client, session):
+    """A unit whose kiosk uses the 4-question counter form gets SMS invitations on the 12 criteria (an SMS reply
+    cannot answer quay4's questions 3 and 4): the help text's preview said "Tra loi 4 so" where the citizen
+    receives "Tra loi 12 so"."""
+    unit = create_unit(session, default_instrument="quay4")
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    editor = client.get(f"/console/sms/{unit.code}/templates/help").get_data(as_text=True)
+    assert "Tra loi 12 so theo thu tu tieu chi" in editor and "Tra loi 4 so" not in editor
+
+
 def test_outbox_shows_a_console_message_with_a_masked_number(client, session):
     unit = create_unit(session)
     dossier = create_dossier(session, unit, phone="+84912345678", sms_consent=True)
