@@ -124,6 +124,40 @@ SENTENCES: dict[str, str | Callable[[Details], str]] = {
 }
 
 
+#: The log's filter, in a clerk's words: a kind of activity is every event type under one prefix of the action.
+ACTION_GROUPS: dict[str, str] = {
+    "user": "Tài khoản", "apikey": "Khóa API", "unit": "Đơn vị", "dossier": "Hồ sơ", "contact": "Số điện thoại",
+    "import": "Nhập tệp", "response": "Phiếu đánh giá", "kiosk": "Kiosk", "qr": "In phiếu", "ballot": "Phiếu giấy",
+    "sms": "Tin nhắn", "zalo": "Zalo", "cases": "Phản ánh", "notice": "Thông báo", "aggregator": "Số liệu quý",
+}
+#: What an event type is called in the filter when its sentence depends on the details.
+_ACTION_NAMES = {
+    "import.dossiers": "nhập tệp hồ sơ", "import.responses": "nhập tệp phiếu đánh giá",
+    "response.duplicate_refused": "gửi phiếu cho hồ sơ đã được đánh giá",
+    "kiosk.burst_flagged": "gửi dồn dập phiếu giống hệt nhau",
+    "sms.phones_erased": "xóa số điện thoại hết thời hạn lưu giữ", "notice.issued": "ban hành thông báo",
+    "ballot.handed_out_changed": "sửa số phiếu phát ra của lô phiếu giấy",
+    "qr.blank_ballots_printed": "in phiếu đánh giá trắng", "cases.status": "chuyển trạng thái phản ánh",
+}
+
+
+def filter_label(action: str) -> str:
+    """One event type as the filter names it: "Kiosk: gửi dồn dập phiếu giống hệt nhau"."""
+    group = ACTION_GROUPS.get(action.split(".", 1)[0], "Hoạt động khác")
+    wording = SENTENCES.get(action)
+    name = wording if isinstance(wording, str) else _ACTION_NAMES.get(action)
+    return f"{group}: {name}" if name else group
+
+
+def filter_options(action: str) -> list[tuple[str, str, bool]]:
+    """(value, label, chosen) of the log's filter: every kind of activity, and the event type a link chose."""
+    chosen = action.rstrip(".")
+    options = [(f"{prefix}.", label, prefix == chosen) for prefix, label in ACTION_GROUPS.items()]
+    if chosen and chosen not in ACTION_GROUPS:
+        options.insert(0, (action, filter_label(action), True))
+    return options
+
+
 def who(actor: str, full_names: Mapping[str, str] | None = None) -> str:
     """The actor as a clerk says it: a person's full name (or username), a kiosk, a citizen, the system."""
     kind, _, rest = actor.partition(":")

@@ -81,3 +81,25 @@ def test_subjects_read_as_a_clerk_names_them():
     # a subject of another shape stays as written: a username, a unit code, a dossier code, a file name
     for kept in ("canbo.phuhoi", "PHUONG-PHUHOI", "000.00.20.H57-260105-0001", "response:abc", "2026Q5"):
         assert sentence(event("user.login", "user:canbo.phuhoi", kept), names).endswith(f"({kept})")
+
+
+def test_the_log_is_filtered_by_vietnamese_kinds_of_activity_not_by_typed_action_codes(client, session):
+    """The filter was a text box "Loại hoạt động (bắt đầu bằng)" with the placeholder "vd. import, response,
+    notice": a clerk had to type the English action codes. It is a list of kinds in Vietnamese, one for every
+    event type written, and a link to one event type (the kiosk page's "các lần gửi dồn dập") stays chosen."""
+    from sipas.audit_text import ACTION_GROUPS, filter_label
+    from sipas.models import Role
+    from tests.factories import create_clerk, create_unit, login
+
+    assert {action.split(".")[0] for action in written_actions()} <= set(ACTION_GROUPS)
+    assert all(filter_label(action) and not RAW.search(filter_label(action)) for action in written_actions())
+    unit = create_unit(session)
+    admin = create_clerk(session, unit, role=Role.ADMIN)
+    session.commit()
+    login(client, admin)
+    page = client.get("/console/audit").get_data(as_text=True)
+    form = page.split('<form method="get"', 1)[1].split("</form>", 1)[0]
+    assert "vd. import" not in form and '<input name="action"' not in form
+    assert '<option value="import.">Nhập tệp</option>' in form and '<option value="cases.">Phản ánh</option>' in form
+    flagged = client.get("/console/audit?action=kiosk.burst_flagged").get_data(as_text=True)
+    assert '<option value="kiosk.burst_flagged" selected>Kiosk: gửi dồn dập phiếu giống hệt nhau</option>' in flagged

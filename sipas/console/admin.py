@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from sipas.account_policy import can_create_unit
 from sipas.audit import audit
-from sipas.audit_text import full_names, sentence, technical
+from sipas.audit_text import filter_options, full_names, sentence, technical
 from sipas.ballots import BALLOT_DOUBLE_ENTRY
 from sipas.clock import local_date, utcnow
 from sipas.console import bp
@@ -144,5 +144,5 @@ def audit_log():  # type: ignore[no-untyped-def]
     units_by_id = {u.id: u for u in allowed_units()}
     return render_template("console/admin/audit.html", events=events, units_by_id=units_by_id, page=page,
                            pages=max((total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE, 1), action=action,
-                           total=total, sentence=sentence, technical=technical,
+                           total=total, sentence=sentence, technical=technical, filter_options=filter_options,
                            names=full_names(session, (e.actor for e in events)))
