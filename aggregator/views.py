@@ -18,6 +18,7 @@ from aggregator.report import make_scope
 from aggregator.service import check_channel, district_ranking, unit_report
 from aggregator.trend import satisfaction_trend
 from aggregator.trend_chart import trend_chart
+from sipas.audit_text import full_names, who
 from sipas.cases.index8 import quarter_index8
 from sipas.cases.overrides import index8_reason
 from sipas.clock import ROMAN_QUARTERS, Period, local_date, utcnow
@@ -257,7 +258,9 @@ def inputs() -> ResponseReturnValue:
     updated = ""
     if row:
         at = row.updated_at.astimezone(get_settings().tz)
-        updated = f"{at:%H:%M} ngày {date_vi(at)}"
+        # who saved, as the audit log names them (a person's full name, "Dữ liệu mẫu"), not "user:canbo…"
+        by = who(row.updated_by, full_names(db_session(), [row.updated_by]))
+        updated = f"{at:%H:%M} ngày {date_vi(at)} bởi {by}"
     computed8 = quarter_index8(db_session(), unit.id, year, quarter, tz=get_settings().tz,
                                today=today)
     return render_template("aggregator/inputs.html", unit=unit, units=allowed_units(), year=year, quarter=quarter,

@@ -124,8 +124,11 @@ def test_staff_inputs_form_saves_and_audits(client: FlaskClient, session: Sessio
     assert (row.year, row.quarter, row.index5_points, row.index6_points, row.index8_points,
             row.ballots_handed_out) == (2026, 1, 1, None, 0, 1200)
     assert index8_reason(session, unit.id, 2026, 1) == "Phản ánh nhận qua đường dây nóng chưa nhập vào hệ thống"
-    assert "Phản ánh nhận qua đường dây nóng" in client.get(
-        "/console/bao-cao/so-lieu-quy", query_string={"quarter": "2026Q1", "unit": unit.code}).get_data(as_text=True)
+    saved = client.get("/console/bao-cao/so-lieu-quy",
+                       query_string={"quarter": "2026Q1", "unit": unit.code}).get_data(as_text=True)
+    assert "Phản ánh nhận qua đường dây nóng" in saved
+    # who saved, as a clerk says it (the audit log's words), not the stored actor code "bởi user:canbo…"
+    assert f"bởi {clerk.full_name or clerk.username}." in saved and "user:" not in saved
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "aggregator.quarter_input.saved"))
     assert event.subject == "2026Q1" and event.actor == f"user:{clerk.username}"
     assert client.post("/console/bao-cao/so-lieu-quy", data={**form, "index5": "bogus"}).status_code == 400
