@@ -61,6 +61,7 @@ RESPONSE_CHANNEL_MEANINGS: tuple[Meaning[ResponseChannel], ...] = (
     Meaning(ResponseChannel.QR, ("qr", "ma qr", "duong dan", "link", "lien ket")),
     Meaning(ResponseChannel.PAPER, ("giay", "phieu giay", "ban giay", "paper")),
     Meaning(ResponseChannel.API, ("api", "cong dich vu cong", "he thong", "dich vu cong")),
+    Meaning(ResponseChannel.ZALO, ("zalo", "zns")),
 )
 
 #: Consent: "đồng ý" decides yes, and a negation (which ``by_meaning`` refuses) decides no.

@@ -97,7 +97,7 @@ def parse_response_channel(value: object, *, field: str = "channel") -> Response
     if (meant := by_meaning(key, RESPONSE_CHANNEL_MEANINGS)) is not None:
         return meant
     raise ValidationError(
-        f"Kênh đánh giá “{value}” không hợp lệ (dùng: kiosk, sms, qr, giấy, api).",
+        f"Kênh đánh giá “{value}” không hợp lệ (dùng: kiosk, sms, qr, giấy, api, zalo).",
         field=field,
         detail=f"unknown channel {value!r}",
     )

@@ -63,3 +63,16 @@ def test_an_export_saying_dich_vu_buu_chinh_imports(session) -> None:
     assert all(stored[f"H-{n}"] is list(INTAKE.values())[n % len(INTAKE)] for n in range(len(rows)))
     refused = run_dossiers(session, unit, xlsx([DOSSIER_HEADER, dossier_row("H-X", channel="Fax")]))
     assert [e.column for e in refused.errors] == ["Hình thức nộp"] and not refused.written
+
+
+def test_a_refused_rating_channel_lists_every_channel_the_template_offers() -> None:
+    """The import template's list offers every channel, "Tin Zalo (ZNS)" included, and each is read back; the
+    refusal's list of words to use left Zalo out ("dùng: kiosk, sms, qr, giấy, api")."""
+    from sipas.parsing import CHANNEL_LABELS_VI
+
+    for channel, label in CHANNEL_LABELS_VI.items():
+        assert parse_response_channel(label) is channel
+    with pytest.raises(ValidationError) as refused:
+        parse_response_channel("fax")
+    listed = refused.value.message_vi.split("(dùng: ", 1)[1].rstrip(").").split(", ")
+    assert {parse_response_channel(word) for word in listed} == set(CHANNEL_LABELS_VI)
