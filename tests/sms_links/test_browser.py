@@ -19,6 +19,7 @@ from sms_gateway.links import issue_link, link_url
 from sms_gateway.models_links import ShortLink
 from tests.browser_support import screenshot_path
 from tests.factories import PASSWORD, create_clerk, create_dossier, create_response, create_unit
+from tests.kiosk.browser import skip_tap_waits
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2,
          "locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}
@@ -49,9 +50,11 @@ def stored(live_server) -> list[Response]:
 
 
 def rate_all(page, total: int = 12) -> None:
+    """Pick "good" on every question, without waiting out the form's short waits (see skip_tap_waits)."""
     for number in range(1, total + 1):
         page.locator('[data-testid="progress"]').filter(has_text=f"{number}/{total}").wait_for()
         page.locator(".rf-option--good").first.tap()
+        skip_tap_waits(page)
     page.locator('[data-screen="comment"]').wait_for()
 
 
