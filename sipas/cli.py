@@ -22,7 +22,29 @@ from sipas.settings import ROOT_DIR
 cli_vietnamese.install()  # click's own errors and headings in Vietnamese, as sipas's own messages
 
 
-@click.group()
+class SipasGroup(click.Group):
+    """The ``sipas`` group: a setting the command cannot run with ends it with a message, not a traceback.
+
+    The core settings are checked when the command's context reads them (``Context.settings``); the backup's,
+    the scheduler's and the channels' are read later, by the code that uses them, and the criterion sets of
+    ``SIPAS_CONFIG_DIR`` when a command loads them. Their errors end the command here as ``Lỗi: Cấu hình sai: …``
+    with the variable's name, like the core's."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        from sipas.catalogue import CatalogueError
+        from sipas.settings import SettingsError
+
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise click.ClickException(f"Cấu hình sai: {exc}") from None
+        except CatalogueError as exc:
+            folder = ctx.find_object(Context)
+            where = f" ({folder.settings.config_dir})" if folder is not None and folder.has_settings else ""
+            raise click.ClickException(f"Cấu hình sai: bộ tiêu chí trong SIPAS_CONFIG_DIR{where}: {exc}") from None
+
+
+@click.group(cls=SipasGroup)
 @click.option("-v", "--verbose", is_flag=True, help="Ghi log chi tiết.")
 @click.option("-q", "--quiet", is_flag=True, help="Không in cơ sở dữ liệu đang dùng ra stderr.")
 @click.pass_context

@@ -25,6 +25,8 @@ def backup_command(ctx: Context, output_dir: Path | None) -> None:
         path = create_backup(settings, directory, now=utcnow())
     except BackupError as exc:
         raise click.ClickException(f"Không sao lưu được: {exc}") from exc
+    except OSError as exc:  # the folder cannot be made or written (permissions, a file in the way, a full disk)
+        raise click.ClickException(f"Không sao lưu được vào {directory}: {exc}") from exc
     click.echo(f"Đã sao lưu vào {path} (tệp có khóa bí mật: hãy giữ kín).")
     click.echo(str(path))
 

@@ -38,6 +38,11 @@ class Context:
         return self._settings
 
     @property
+    def has_settings(self) -> bool:
+        """Whether the settings were read (and are valid)."""
+        return self._settings is not None
+
+    @property
     def database(self):  # type: ignore[no-untyped-def]
         from sipas.storage import Database
 

@@ -98,6 +98,14 @@ class Settings:
         return settings
 
     def validate(self) -> None:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(self.database_url)
+        except ArgumentError as exc:
+            raise SettingsError("SIPAS_DATABASE_URL is not a database URL (sqlite:////path/sipas.db or "
+                                "postgresql+psycopg://user:password@host:5432/db)") from exc
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:

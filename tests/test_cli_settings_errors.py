@@ -1,0 +1,65 @@
+"""A setting the program cannot run with ends a `sipas` command with a message naming it, never a traceback.
+
+The core settings (SIPAS_TIMEZONE, SIPAS_SECURE_COOKIES…) were turned into "Lỗi: Cấu hình sai: …" when the
+command's context read them; those read later (the backup's, the scheduler's, the channels'), an unreadable
+SIPAS_DATABASE_URL and a configuration folder without criterion sets ended in a Python traceback instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sipas import cli as cli_module
+from sipas.settings import Settings
+
+
+@pytest.fixture
+def run_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
+    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
+    cli_module._add_extra_commands()
+
+    def run(*args: str, **env: str):  # type: ignore[no-untyped-def]
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return CliRunner().invoke(cli_module.cli, ["--quiet", *args])
+
+    return run
+
+
+def _refused(result, *words: str) -> None:  # type: ignore[no-untyped-def]
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    assert result.output.startswith("Lỗi: "), result.output
+    for word in words:
+        assert word in result.output, result.output
+
+
+def test_a_bad_backup_hour_is_named(run_cli) -> None:  # type: ignore[no-untyped-def]
+    _refused(run_cli("backup", SIPAS_BACKUP_HOUR="25"), "Cấu hình sai", "SIPAS_BACKUP_HOUR")
+
+
+def test_a_bad_sms_setting_is_named(run_cli) -> None:  # type: ignore[no-untyped-def]
+    _refused(run_cli("send-due", SIPAS_SMS_WINDOW_START="7h"), "Cấu hình sai", "SIPAS_SMS_WINDOW_START")
+
+
+def test_an_unreadable_database_url_is_named(run_cli) -> None:  # type: ignore[no-untyped-def]
+    _refused(run_cli("db", "upgrade", SIPAS_DATABASE_URL="postgres//sipas@localhost"), "Cấu hình sai",
+             "SIPAS_DATABASE_URL")
+
+
+def test_a_configuration_folder_without_criterion_sets_is_named(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    empty = tmp_path / "no-config"
+    empty.mkdir()
+    _refused(run_cli("db", "upgrade", SIPAS_CONFIG_DIR=str(empty)), "SIPAS_CONFIG_DIR", str(empty))
+
+
+def test_a_backup_folder_that_cannot_be_made_is_named(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    _refused(run_cli("backup", "--output", str(blocker / "backups")), "Không sao lưu được", str(blocker))
