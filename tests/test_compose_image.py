@@ -25,3 +25,46 @@ def test_the_image_runs_as_a_user_that_owns_the_instance_and_backups_folders() -
     assert backups is not None and backups.group(1).startswith(instance.group(1) + "/")
     assert f"mkdir -p {backups.group(1)}" in dockerfile  # made in the image, so the new volume is the user's
     assert f"instance:{instance.group(1)}" in compose
+
+
+def _services(compose: str) -> dict[str, str]:
+    """Each service's block of compose.yaml (the lines under ``  <name>:``)."""
+    body = compose.split("\nservices:\n", 1)[1].split("\nvolumes:\n", 1)[0]
+    return dict(re.findall(r"^  (\w+):[^\n]*\n((?:(?:    [^\n]*)?\n)*)", body + "\n", re.M))
+
+
+def _environment(block: str) -> dict[str, str]:
+    section = re.search(r"^    environment:[^\n]*\n((?:      [^\n]*\n)*)", block, re.M)
+    pairs = re.findall(r"^      (SIPAS_\w+): *([^\s#]+)", section.group(1), re.M) if section else []
+    return {name: value.strip('"') for name, value in pairs}
+
+
+def _mounts(block: str) -> dict[str, str]:
+    """volume name -> path in the container."""
+    listed = re.search(r"^    volumes: \[([^\]]*)\]", block, re.M)
+    return dict(item.strip().split(":", 1) for item in listed.group(1).split(",")) if listed else {}
+
+
+def test_web_and_scheduler_use_the_instance_and_backups_volumes_whatever_sipas_env_says() -> None:
+    """sipas.env is a copy of config/example.env, whose SIPAS_INSTANCE_DIR=instance beat the image's
+    ``ENV SIPAS_INSTANCE_DIR`` (compose's env_file wins over an image's ENV): the instance folder was the code's
+    /opt/sipas/instance, root's, which the service user could not create (a generated secret, imports and the
+    notices' PDF queue failed) while the instance volume stayed unused. And the backups volume was the scheduler's
+    alone, without the instance folder: `sipas doctor` or `sipas backup` in the web container looked at another
+    folder, and the scheduler's archives held a secret of its own container when SIPAS_SECRET_KEY was empty."""
+    dockerfile = (COMPOSE / "Dockerfile").read_text(encoding="utf-8")
+    image_instance = re.search(r"^ENV SIPAS_INSTANCE_DIR=(\S+)", dockerfile, re.M)
+    assert image_instance is not None
+    example = (COMPOSE.parents[1] / "config" / "example.env").read_text(encoding="utf-8")
+    assert re.search(r"^SIPAS_INSTANCE_DIR=instance$", example, re.M)  # what the copy sets
+    services = _services((COMPOSE / "compose.yaml").read_text(encoding="utf-8"))
+    for name in ("web", "scheduler"):
+        block = services[name]
+        assert "env_file: sipas.env" in block
+        environment, mounts = _environment(block), _mounts(block)
+        instance = environment.get("SIPAS_INSTANCE_DIR")
+        assert instance == image_instance.group(1), f"{name}: SIPAS_INSTANCE_DIR {instance!r}"
+        assert mounts.get("instance") == instance, f"{name}: {mounts}"
+        backups = environment.get("SIPAS_BACKUP_DIR")
+        assert backups and mounts.get("backups") == backups, f"{name}: {backups!r}, {mounts}"
+
