@@ -68,3 +68,12 @@ def test_web_and_scheduler_use_the_instance_and_backups_volumes_whatever_sipas_e
         backups = environment.get("SIPAS_BACKUP_DIR")
         assert backups and mounts.get("backups") == backups, f"{name}: {backups!r}, {mounts}"
 
+
+def test_the_image_leaves_out_the_local_instance_folder_and_virtual_environment() -> None:
+    """Without a .dockerignore, `COPY . .` put a checkout's instance/ (its secret_key, the demo's database and
+    passwords after a `make run`) and .venv into the image's layers."""
+    ignore = COMPOSE.parents[1] / ".dockerignore"
+    assert ignore.is_file()
+    patterns = {line.strip().strip("/") for line in ignore.read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.startswith("#")}
+    assert {"instance", ".venv", "node_modules", ".git"} <= patterns
