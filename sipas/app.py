@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_path=str(settings.instance_dir))
     converters.install(app)
-    secret_key = settings.secret_key or _instance_secret(settings)
+    secret_key = secret_in_force(settings)
     app.config.update(
         SECRET_KEY=secret_key,
         TESTING=settings.testing,
@@ -118,6 +118,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         return jsonify(status="ok", database="ok")
 
     return app
+
+
+def secret_in_force(settings: Settings) -> str:
+    """The key the app signs and hashes with: ``SIPAS_SECRET_KEY``, or the one generated into the instance folder
+    (``app.config["SECRET_KEY"]`` in a request). Never ``settings.secret_key`` alone: it is empty in that case."""
+    return settings.secret_key or _instance_secret(settings)
 
 
 def _instance_secret(settings: Settings) -> str:

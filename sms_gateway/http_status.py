@@ -3,8 +3,9 @@
 eSMS calls the URL given with each message (HTTP GET, retried up to 5 times) with ``SMSID``,
 ``SendStatus`` (1 pending approval, 2 waiting, 4 refused, 5 sent successfully, 7 handed to the network)
 and ``RequestId``; it signs nothing. So the URL we give carries the outbound id and a key derived from
-``SIPAS_SECRET_KEY`` for that id: a report with a wrong key is refused, and a report for a message whose
-send ended ambiguously (no SMSID recorded) resolves it. A retried report changes nothing.
+the secret in force (``SIPAS_SECRET_KEY``, or the one generated into the instance folder) for that id: a
+report with a wrong key is refused, and a report for a message whose send ended ambiguously (no SMSID
+recorded) resolves it. A retried report changes nothing.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import hashlib
 import hmac
 from urllib.parse import urlencode
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 from sqlalchemy import select
 
-from sipas.context import get_settings
 from sipas.storage import db_session
 from sipas.text import storable
 from sms_gateway.models import OutboundMessage
@@ -42,7 +42,7 @@ def http_status() -> tuple[Response, int] | Response:
     values = request.values
     outbound_id = values.get("o", "")
     if not outbound_id.isdigit() or not hmac.compare_digest(
-            values.get("k", "").encode(), report_key(get_settings().secret_key, int(outbound_id)).encode()):
+            values.get("k", "").encode(), report_key(current_app.config["SECRET_KEY"], int(outbound_id)).encode()):
         return jsonify(error="bad_key", message="Khóa của báo cáo gửi tin không đúng."), 403
     sms_id = storable(values.get("SMSID", ""))[:64]
     status = SEND_STATUS.get(values.get("SendStatus", "").strip())

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sipas.app import secret_in_force
 from sipas.models import Unit
 from sipas.settings import Settings
 from sipas.storage import Database
@@ -91,7 +92,7 @@ def _send_one(database: Database, settings: Settings, sms: SmsSettings, provider
     if claim is None:
         return True
     callback = sms.status_callback_for(claim.outbound_id) if provider.name == "twilio" else (
-        callback_url(sms, settings.secret_key, claim.outbound_id) if provider.name == "http" else None)
+        callback_url(sms, secret_in_force(settings), claim.outbound_id) if provider.name == "http" else None)
     request_id = str(invitation_id) if provider.name == ZALO else f"sipas{invitation_id}{kind.value[0]}"
     try:
         result = provider.send(claim.phone, claim.body, status_callback=callback, request_id=request_id)

@@ -4,13 +4,16 @@ a report for a send whose answer was lost resolves it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import func, select
 
+from sipas.app import create_app
 from sipas.models import IntakeChannel
 from sipas.storage import get_database
+from sms_gateway.http_status import report_key
 from sms_gateway.models import InboundDelivery, Invitation, InvitationStatus, MessageStatus, OutboundMessage
 from sms_gateway.providers import TemporaryFailure
 from sms_gateway.sending import run_cycle
@@ -81,3 +84,24 @@ def test_a_report_resolves_a_send_whose_answer_was_lost(app, client, session, se
     invitation, row = state(session)
     assert row.sid == "esms-77" and row.status is MessageStatus.DELIVERED
     assert invitation.status is InvitationStatus.DELIVERED and invitation.provider_sid == "esms-77"
+
+
+def test_without_sipas_secret_key_the_report_key_comes_from_the_generated_secret(session, settings):
+    """SIPAS_SECRET_KEY empty (config/example.env's default: a key is generated into the instance folder): the
+    callback's key was an HMAC keyed with the empty string on both sides, so anyone could compute it and mark
+    any message failed or delivered."""
+    generated = replace(settings, secret_key="")
+    app = create_app(generated)
+    try:
+        url = send_one(app, session, generated, HttpRecording())
+        params = {k: v[0] for k, v in parse_qs(url.query).items()}
+        guessable = report_key("", int(params["o"]))
+        assert params["k"] != guessable
+        _, row = state(session)
+        client = app.test_client()
+        forged = client.get(url.path, query_string={**params, "k": guessable, "SMSID": row.sid, "SendStatus": "4"})
+        assert forged.status_code == 403
+        genuine = client.get(url.path, query_string={**params, "SMSID": row.sid, "SendStatus": "5"})
+        assert genuine.status_code == 200 and genuine.json == {"ok": True}
+    finally:
+        get_database(app).dispose()
