@@ -2,6 +2,16 @@
 
 from flask import Flask
 
+from sipas.settings import Settings
+
+
+def check_settings(settings: Settings) -> None:
+    """Parse every ``SIPAS_KIOSK_*`` setting (``SettingsError`` names a wrong one): see sipas.settings_check."""
+    from kiosk.config import kiosk_rules, pairing_valid_for
+
+    kiosk_rules(settings)
+    pairing_valid_for(settings)
+
 
 def init_app(app: Flask) -> None:
     """Register the kiosk page (public, with its static assets), its device API and the console pages."""

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 from datetime import datetime, timedelta
 
 from flask import Flask, jsonify, render_template
@@ -15,15 +13,18 @@ from sipas import converters, format_vi, security_headers, storage
 from sipas.catalogue import load_catalogue
 from sipas.consent import load_consent_wordings
 from sipas.context import csrf, exempt_from_session
+from sipas.instance_secret import secret_in_force
 from sipas.plugins import channel_modules
 from sipas.session_cookie import PageSessionInterface
 from sipas.settings import Settings
+from sipas.settings_check import check_every_setting
 
 log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
+    check_every_setting(settings)
     app = Flask(__name__, instance_path=str(settings.instance_dir))
     converters.install(app)
     secret_key = secret_in_force(settings)
@@ -118,31 +119,3 @@ def create_app(settings: Settings | None = None) -> Flask:
         return jsonify(status="ok", database="ok")
 
     return app
-
-
-def secret_in_force(settings: Settings) -> str:
-    """The key the app signs and hashes with: ``SIPAS_SECRET_KEY``, or the one generated into the instance folder
-    (``app.config["SECRET_KEY"]`` in a request). Never ``settings.secret_key`` alone: it is empty in that case."""
-    return settings.secret_key or _instance_secret(settings)
-
-
-def _instance_secret(settings: Settings) -> str:
-    """Without SIPAS_SECRET_KEY, keep a random key in the instance folder so sessions survive restarts.
-
-    Several gunicorn workers may start at once on a fresh install: the file is created exclusively
-    (the first one writes it whole, then renames it into place), so every worker reads the same key.
-    """
-    path = settings.instance_dir / "secret_key"
-    if not path.exists():
-        settings.instance_dir.mkdir(parents=True, exist_ok=True)
-        scratch = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        try:
-            os.link(scratch, path)  # fails if another process linked its key first: theirs wins
-        except FileExistsError:
-            pass
-        finally:
-            scratch.unlink()
-    return path.read_text().strip()

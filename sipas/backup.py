@@ -84,7 +84,7 @@ def effective_secret(settings: Settings) -> tuple[str, str]:
     """The secret in force and where it comes from (``environment`` or ``instance``)."""
     if settings.secret_key:
         return settings.secret_key, "environment"
-    from sipas.app import _instance_secret
+    from sipas.instance_secret import _instance_secret
 
     return _instance_secret(settings), "instance"
 

@@ -94,7 +94,7 @@ class Context:
 
     @property
     def secret(self) -> str:
-        from sipas.app import _instance_secret
+        from sipas.instance_secret import _instance_secret
 
         return self.settings.secret_key or _instance_secret(self.settings)
 

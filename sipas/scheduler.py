@@ -51,6 +51,7 @@ from sipas.clock import utcnow
 from sipas.models import SchedulerJobRun, SchedulerLock
 from sipas.plugins import channel_modules
 from sipas.settings import Settings, env_int
+from sipas.settings_check import check_every_setting
 from sipas.storage import Database
 
 log = logging.getLogger(__name__)
@@ -447,6 +448,7 @@ def bounded_transactions_url(database_url: str, seconds: int) -> str:
 def run(settings: Settings) -> None:
     """Hold the lease and run the jobs; raise :class:`LeaseLost` if another process took the lease over."""
     seconds = lease_seconds(settings)
+    check_every_setting(settings)  # a wrong value stops the start here, before the lease is taken
     settings = replace(settings, database_url=bounded_transactions_url(settings.database_url, seconds))
     database = Database(settings)
     holder = f"{socket.gethostname()}:{os.getpid()}"

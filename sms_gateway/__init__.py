@@ -10,6 +10,24 @@ import importlib.util
 
 from flask import Flask
 
+from sipas.settings import Settings
+
+
+def check_settings(settings: Settings) -> None:
+    """Parse every setting of the SMS, QR and Zalo channel (``SettingsError`` names a wrong one): see
+    sipas.settings_check."""
+    from sms_gateway.jobs import cycle_seconds
+    from sms_gateway.link_throttle import max_failures
+    from sms_gateway.links import qr_link_days
+    from sms_gateway.settings import SmsSettings
+    from sms_gateway.zalo_settings import ZaloSettings
+
+    SmsSettings.from_settings(settings)
+    ZaloSettings.from_settings(settings)
+    qr_link_days(settings)
+    max_failures(settings)
+    cycle_seconds(settings)
+
 
 def init_app(app: Flask) -> None:
     """Register the channel with the app."""

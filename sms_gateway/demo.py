@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from sipas.app import _instance_secret
 from sipas.catalogue import Catalogue
 from sipas.dossiers import DossierInput, apply_dossier
+from sipas.instance_secret import _instance_secret
 from sipas.models import IntakeChannel, Unit
 from sipas.settings import Settings
 

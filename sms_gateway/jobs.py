@@ -64,9 +64,13 @@ def _send_due_cycle(now: datetime) -> Any:
     return run_cycle(database, settings, now=now)
 
 
+def cycle_seconds(settings: Settings) -> int:
+    return env_int(settings.env, "SIPAS_SMS_CYCLE_SECONDS", 60, minimum=1)
+
+
 def register(scheduler: Any, settings: Settings) -> None:
     _context["settings"] = settings
-    seconds = env_int(settings.env, "SIPAS_SMS_CYCLE_SECONDS", 60, minimum=1)
+    seconds = cycle_seconds(settings)
     scheduler.add_job(send_due_job, "interval", seconds=seconds, id=JOB_ID, replace_existing=True, coalesce=True,
                       max_instances=1, next_run_time=utcnow())  # first run at start: a restart catches up
     from sms_gateway import zalo_jobs

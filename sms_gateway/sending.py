@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from sipas.app import secret_in_force
+from sipas.instance_secret import secret_in_force
 from sipas.models import Unit
 from sipas.settings import Settings
 from sipas.storage import Database

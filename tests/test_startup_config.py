@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sipas.app import _instance_secret
 from sipas.consent import ConsentConfigError, load_consent_wordings
 from sipas.dossiers import CONSENT_WORDING_VERSION
+from sipas.instance_secret import _instance_secret
 from sipas.settings import DEFAULT_CONFIG_DIR, Settings, SettingsError
 
 
