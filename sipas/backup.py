@@ -273,7 +273,9 @@ def restore_backup(settings: Settings, archive_path: Path, *, force: bool = Fals
     if unknown:
         raise BackupError(f"the archive comes from a newer sipas (schema revisions {unknown}): upgrade sipas first")
     if url.get_backend_name() == "sqlite":
-        _sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
+        from sipas.storage import private_sqlite_file
+
+        private_sqlite_file(str(_sqlite_path(url)))  # a new database file is its owner's alone, as the app's
     engine = create_engine(settings.database_url)
     try:
         with tempfile.TemporaryDirectory(prefix="sipas-restore-") as scratch:

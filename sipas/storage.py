@@ -289,13 +289,27 @@ def _sqlite_autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
 
 
+def private_sqlite_file(path: str) -> None:
+    """Create a SQLite database file that does not exist yet, empty (SQLite's empty database) and readable by its
+    owner only, whatever the umask: it holds citizens' phone numbers and the password and API-key hashes, and SQLite
+    gives its -wal and -shm files the database file's mode. An existing file is left as it is."""
+    if not _on_disk(path):
+        return
+    from pathlib import Path
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
-        path = database_url.split("///", 1)[-1]
-        if _on_disk(path):
-            from pathlib import Path
+        from sqlalchemy.engine import make_url
 
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(make_url(database_url).database or "")
         engine = create_engine(database_url, connect_args={"timeout": 15}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_autocommit_driver)
         event.listen(engine, "connect", _sqlite_pragmas)
