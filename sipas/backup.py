@@ -207,10 +207,22 @@ def create_backup(settings: Settings, output_dir: Path, *, now: datetime) -> Pat
                     archive.add(work / member_name, arcname=member_name, filter=_private)
             os.chmod(partial, 0o600)  # it holds the secret
             final = output_dir / name
+            _give_to_folder_owner(partial, output_dir)
             os.replace(partial, final)
             return final
     finally:
         engine.dispose()
+
+
+def _give_to_folder_owner(archive: Path, folder: Path) -> None:
+    """Written by root (``sipas backup`` typed in root's shell), the archive goes to the owner of its folder, the
+    service user's /var/backups/sipas: the documented restore (``runuser -u sipas -- sipas restore``) can read it.
+    Still mode 0600."""
+    if os.geteuid() != 0:
+        return
+    owner = folder.stat()
+    if owner.st_uid != 0:
+        os.chown(archive, owner.st_uid, owner.st_gid)
 
 
 def _private(info: tarfile.TarInfo) -> tarfile.TarInfo:

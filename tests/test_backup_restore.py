@@ -288,3 +288,36 @@ def test_a_forced_restore_that_fails_leaves_the_database_as_it_was(settings, cat
     assert failed.exit_code != 0 and "division by zero" in failed.output
     assert row_counts(engine) == live, "a restore that failed on its last statement left its own half"
     engine.dispose()
+
+
+def test_a_backup_made_by_root_is_given_to_the_owner_of_its_folder(settings, tmp_path, monkeypatch):
+    """`sipas backup --output /var/backups/sipas` typed in root's shell (docs/vi/nang-cap.md before an upgrade, the
+    hand backup of docs/install.md) wrote an archive root's alone (0600): the documented restore, `runuser -u sipas
+    -- sipas restore …`, could not read it ("not a sipas backup archive: Permission denied"). Written by root, the
+    archive now belongs to the folder's owner (the service user), still 0600."""
+    from sipas import backup as backup_module
+
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    given: list[tuple[str, int, int]] = []
+    monkeypatch.setattr(backup_module.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(backup_module.os, "chown", lambda path, uid, gid: given.append((str(path), uid, gid)))
+    monkeypatch.setattr(backup_module.Path, "stat", _owned_by(folder, 4321, 4322, Path.stat))
+    archive = backup_module.create_backup(settings, folder, now=datetime.now(UTC))
+    assert [(Path(path).name, uid, gid) for path, uid, gid in given] == [(archive.name, 4321, 4322)]
+    assert Path.stat(archive).st_mode & 0o777 == 0o600
+
+
+def _owned_by(folder: Path, uid: int, gid: int, real):  # type: ignore[no-untyped-def]
+    """Path.stat, with ``folder`` reported as owned by uid:gid (no root needed to test the hand-over)."""
+    import os as os_module
+
+    def stat(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real(self, *args, **kwargs)
+        if self == folder:
+            fields = list(result)
+            fields[4], fields[5] = uid, gid
+            return os_module.stat_result(fields)
+        return result
+
+    return stat
