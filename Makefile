@@ -48,10 +48,13 @@ migrate: install ## Apply database migrations
 demo: migrate ## Create demo data if the database is empty
 	$(SIPAS) demo --if-empty
 
+# The links and QR codes of the demo point where it is served (SIPAS_PUBLIC_BASE_URL), unless exported.
+RUN_ADDRESS := SIPAS_PUBLIC_BASE_URL=$${SIPAS_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}
+
 run: system-deps install ## Install, migrate, load demo data on first run, serve on http://127.0.0.1:8000
 	$(SIPAS) db upgrade
-	$(SIPAS) demo --if-empty
-	SIPAS_SECURE_COOKIES=$${SIPAS_SECURE_COOKIES:-false} $(SIPAS) serve --host $(HOST) --port $(PORT)
+	$(RUN_ADDRESS) $(SIPAS) demo --if-empty
+	$(RUN_ADDRESS) SIPAS_SECURE_COOKIES=$${SIPAS_SECURE_COOKIES:-false} $(SIPAS) serve --host $(HOST) --port $(PORT)
 
 test: system-deps-test install-test npm-deps ## Install everything the suite needs, then lint and run it all
 	$(BIN)/ruff check .
