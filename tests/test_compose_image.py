@@ -77,3 +77,21 @@ def test_the_image_leaves_out_the_local_instance_folder_and_virtual_environment(
     patterns = {line.strip().strip("/") for line in ignore.read_text(encoding="utf-8").splitlines()
                 if line.strip() and not line.startswith("#")}
     assert {"instance", ".venv", "node_modules", ".git"} <= patterns
+
+
+def test_a_stop_reaches_gunicorn_and_waits_for_its_graceful_timeout() -> None:
+    """The web service ran `sh -c "sipas db upgrade && gunicorn …"`: Debian's sh (dash) forks for the last command,
+    so sh was the container's PID 1 and gunicorn its child. PID 1 ignores a SIGTERM it has no handler for, so
+    `docker compose stop`/`up` after an upgrade never reached gunicorn: after Docker's 10 s it was killed, requests in
+    flight cut, its 30 s graceful_timeout unused. Now the shell execs gunicorn, and the stop waits that long."""
+    services = _services((COMPOSE / "compose.yaml").read_text(encoding="utf-8"))
+    web = services["web"]
+    command = re.search(r"^    command: (.*)$", web, re.M)
+    assert command is not None
+    if command.group(1).startswith("sh -c"):
+        assert re.search(r"&& exec gunicorn ", command.group(1)), command.group(1)
+    gunicorn_conf = (COMPOSE.parent / "gunicorn.conf.py").read_text(encoding="utf-8")
+    graceful = re.search(r"^graceful_timeout = (\d+)$", gunicorn_conf, re.M)
+    grace = re.search(r"^    stop_grace_period: (\d+)s", web, re.M)
+    assert graceful is not None and grace is not None, "web: stop_grace_period in seconds"
+    assert int(grace.group(1)) > int(graceful.group(1))
