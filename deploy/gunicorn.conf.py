@@ -5,10 +5,13 @@ The scheduler is NOT started here: it runs as its own single process (deploy/sys
 
 import os
 
-bind = os.environ.get("SIPAS_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("SIPAS_WORKERS", "2"))
+from sipas.settings import env_int
+
+# Read as every setting is: an empty value means the default, a wrong one stops the start with its name.
+bind = os.environ.get("SIPAS_BIND", "").strip() or "127.0.0.1:8000"
+workers = env_int(os.environ, "SIPAS_WORKERS", 2, minimum=1)
 worker_class = "gthread"
-threads = int(os.environ.get("SIPAS_THREADS", "4"))
+threads = env_int(os.environ, "SIPAS_THREADS", 4, minimum=1)
 timeout = 60
 graceful_timeout = 30
 accesslog = "-"
@@ -16,7 +19,7 @@ accesslog = "-"
 logger_class = "sms_gateway.access_log.MaskedLinkLogger"
 # With SIPAS_LOG_FORMAT=json that logger writes JSON lines (access and error log, and the app's loggers).
 # Only the reverse proxy on this machine may set X-Forwarded-* headers.
-forwarded_allow_ips = os.environ.get("SIPAS_FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = os.environ.get("SIPAS_FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1"
 
 
 def on_starting(server):  # type: ignore[no-untyped-def]
