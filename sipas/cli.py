@@ -139,22 +139,33 @@ def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> 
     children.append(gunicorn)
     from sipas.serve_banner import banner, wait_until_serving
 
+    stopped: list[bool] = []  # asked to stop (SIGTERM, Ctrl+C): gunicorn's exit is then no failure
+
     def stop(*_args: object) -> None:
+        stopped.append(True)
         for child in children:
             if child.poll() is None:
                 child.terminate()
 
-    signal.signal(signal.SIGTERM, stop)
+    previous = signal.signal(signal.SIGTERM, stop)
+    failed: int | None = None
     try:
         if wait_until_serving(f"http://{host}:{port}/healthz", gunicorn):
             click.echo(banner(f"http://{host}:{port}", settings.instance_dir))
-        gunicorn.wait()
+        returncode = gunicorn.wait()
+        failed = None if stopped else returncode
     except KeyboardInterrupt:
         pass
     finally:
         stop()
         for child in children:
             child.wait(timeout=30)
+        signal.signal(signal.SIGTERM, previous)
+    if failed:
+        # e.g. the port taken: gunicorn said why above; `make run` must not look successful
+        raise click.ClickException(f"Máy chủ web (gunicorn) đã dừng với mã {failed}, không phục vụ tại "
+                                   f"{host}:{port}: xem lỗi ở trên (cổng đang bận? chọn cổng khác: "
+                                   "make run PORT=8080).")
 
 
 @cli.command("scheduler")
