@@ -13,6 +13,7 @@ import sys
 
 import click
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from sipas import cli_vietnamese
 from sipas.cli_context import Context, pass_context
@@ -42,6 +43,28 @@ class SipasGroup(click.Group):
             folder = ctx.find_object(Context)
             where = f" ({folder.settings.config_dir})" if folder is not None and folder.has_settings else ""
             raise click.ClickException(f"Cấu hình sai: bộ tiêu chí trong SIPAS_CONFIG_DIR{where}: {exc}") from None
+        except OSError as exc:  # a folder or file of the settings that cannot be made, read or written
+            where = f" {exc.filename}" if exc.filename else ""
+            hint = (" (trên máy đã cài: chạy bằng người dùng của dịch vụ, runuser -u sipas -- sipas …)"
+                    if isinstance(exc, PermissionError) else "")
+            raise click.ClickException(f"Không truy cập được{where}: {exc.strerror or exc}{hint}") from None
+        except DBAPIError as exc:
+            from sipas.failures import database_unavailable
+
+            if database_unavailable(exc) is None:
+                raise  # not an outage: a bug, with its traceback
+            raise click.ClickException(f"Không kết nối được cơ sở dữ liệu {_database_shown(ctx)}: "
+                                       f"{str(exc.orig).strip()}") from None
+
+
+def _database_shown(ctx: click.Context) -> str:
+    """The database of the command, password hidden (SIPAS_DATABASE_URL may hold one)."""
+    from sqlalchemy.engine import make_url
+
+    context = ctx.find_object(Context)
+    if context is None or not context.has_settings:
+        return ""
+    return make_url(context.settings.database_url).render_as_string(hide_password=True)
 
 
 @click.group(cls=SipasGroup)

@@ -7,6 +7,7 @@ SIPAS_DATABASE_URL and a configuration folder without criterion sets ended in a 
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,19 @@ def test_a_backup_folder_that_cannot_be_made_is_named(run_cli, tmp_path: Path) -
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     _refused(run_cli("backup", "--output", str(blocker / "backups")), "Không sao lưu được", str(blocker))
+
+
+def test_an_unreachable_database_is_named_without_its_password(run_cli) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nothing listens once the socket is closed
+    result = run_cli("db", "upgrade", SIPAS_DATABASE_URL=f"postgresql+psycopg://sipas:bi-mat@127.0.0.1:{port}/sipas")
+    _refused(result, "Không kết nối được cơ sở dữ liệu", f"127.0.0.1:{port}")
+    assert "bi-mat" not in result.output
+
+
+def test_a_folder_that_cannot_be_made_is_named(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    _refused(run_cli("db", "upgrade", SIPAS_DATABASE_URL=f"sqlite:///{blocker}/instance/sipas.db"),
+             "Không truy cập được", str(blocker))
