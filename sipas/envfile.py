@@ -12,7 +12,8 @@ in single or double quotes (double quotes understand ``\\"`` and ``\\\\``), whit
 unquoted value stripped, and a trailing ``\\`` continuing a line.
 
 Relative folders in the file (``SIPAS_CONFIG_DIR=config``, ``SIPAS_INSTANCE_DIR=instance`` as in
-config/example.env) are relative to the units' ``WorkingDirectory=``, the code's folder; the CLI resolves
+config/example.env; ``SIPAS_BACKUP_DIR`` and ``SIPAS_METRICS_DIR`` too) are relative to the units'
+``WorkingDirectory=``, the code's folder; the CLI resolves
 them against that folder too, so a command typed in any directory finds the same files.
 """
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 DEFAULT_ENV_FILE = Path("/etc/sipas/sipas.env")
 CODE_DIR = Path(__file__).resolve().parent.parent  # the systemd units' WorkingDirectory (/opt/sipas)
-RELATIVE_TO_CODE = ("SIPAS_CONFIG_DIR", "SIPAS_INSTANCE_DIR")
+RELATIVE_TO_CODE = ("SIPAS_CONFIG_DIR", "SIPAS_INSTANCE_DIR", "SIPAS_BACKUP_DIR", "SIPAS_METRICS_DIR")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 

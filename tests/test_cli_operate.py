@@ -152,3 +152,16 @@ def test_user_set_role_changes_role_and_units_ends_sessions_and_is_audited(file_
     assert file_cli("user", "set-role", "hoa", "--role", "clerk", "--unit", "P-X").exit_code != 0
     account = session.scalar(select(User).where(User.username == "hoa"))
     assert account.role == "leader" and account.session_version == before + 1  # refused changes change nothing
+
+
+def test_every_relative_folder_of_the_file_is_the_services(tmp_path):
+    """SIPAS_BACKUP_DIR=backups in the file: the scheduler (WorkingDirectory=/opt/sipas) wrote /opt/sipas/backups,
+    while `sipas backup` and `sipas doctor` typed in root's home used ~/backups (the doctor found no archive). Every
+    folder setting read from the file is resolved like SIPAS_CONFIG_DIR and SIPAS_INSTANCE_DIR."""
+    env_file = tmp_path / "sipas.env"
+    env_file.write_text("SIPAS_BACKUP_DIR=backups\nSIPAS_METRICS_DIR=instance/metrics\n")
+    merged, _path = cli_environment({"SIPAS_ENV_FILE": str(env_file)})
+    assert merged["SIPAS_BACKUP_DIR"] == str(ROOT_DIR / "backups")
+    assert merged["SIPAS_METRICS_DIR"] == str(ROOT_DIR / "instance" / "metrics")
+    env_file.write_text("SIPAS_BACKUP_DIR=\n")  # empty: the default (<instance dir>/backups), not the code's folder
+    assert cli_environment({"SIPAS_ENV_FILE": str(env_file)})[0]["SIPAS_BACKUP_DIR"] == ""
