@@ -111,10 +111,15 @@ def _sqlite_path(url: URL) -> Path:
     return Path(url.database)
 
 
+def pg_major(engine: Engine) -> int:
+    """The PostgreSQL server's major version (15 for 15.4)."""
+    with engine.connect() as connection:
+        return int(connection.scalar(text("SHOW server_version_num")) or 0) // 10000
+
+
 def _pg_binary(engine: Engine, name: str) -> str:
     """``pg_dump``/``pg_restore`` of the server's major version (an older client refuses a newer server)."""
-    with engine.connect() as connection:
-        major = int(connection.scalar(text("SHOW server_version_num")) or 0) // 10000
+    major = pg_major(engine)
     candidate = PG_BIN_ROOT / str(major) / "bin" / name
     if candidate.exists():
         return str(candidate)

@@ -425,3 +425,23 @@ def test_a_missing_or_old_backup_points_to_what_runs_backups(tmp_path):
         hint = finding_.fix_vi or ""
         assert "list-timers" not in hint and "sipas-scheduler" in hint, hint
         assert set(re.findall(r"(?:status|-u) (sipas-[\w-]+)", hint)) <= units, hint
+
+
+def test_a_postgresql_deployment_without_pg_dump_fails_the_backup_check(settings, tmp_path, monkeypatch):
+    """`make system-deps` installs no PostgreSQL client, and docs/install.md's PostgreSQL section named none: on a
+    district's machine the nightly backup failed ("pg_dump for PostgreSQL 15 not found") while the doctor, which
+    only looks at the archives' age, passed until a day later and then said only that the newest was old."""
+    from sipas import backup
+
+    monkeypatch.setattr(backup, "PG_BIN_ROOT", tmp_path / "no-postgresql")
+    monkeypatch.setattr(backup.shutil, "which", lambda name, *args, **kwargs: None)
+    dep = deployment_for(settings.database_url, tmp_path)
+    try:
+        finding = check_backup(dep)
+    finally:
+        dep.close()
+    if settings.is_sqlite:
+        assert finding.ok, finding
+        return
+    assert not finding.ok and "pg_dump" in finding.message_vi, finding
+    assert re.search(r"apt-get install -y postgresql-client-\d+", finding.fix_vi), finding

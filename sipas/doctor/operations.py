@@ -27,6 +27,8 @@ def check_backup(deployment: Deployment) -> Finding:
         return Finding(False, "Sao lưu hằng ngày đang tắt (SIPAS_BACKUP_ENABLED=false) và chưa chọn thư mục sao lưu.",
                        "Bật SIPAS_BACKUP_ENABLED hoặc đặt SIPAS_BACKUP_DIR tới nơi một công cụ khác sao lưu hằng "
                        "ngày (docs/install.md, mục Backups).")
+    if not deployment.settings.is_sqlite and (missing := _missing_pg_dump(deployment)) is not None:
+        return missing
     directory = backups.directory
     files = [p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")] \
         if directory.is_dir() else []
@@ -43,6 +45,24 @@ def check_backup(deployment: Deployment) -> Finding:
                        "Kiểm tra dịch vụ lập lịch, nơi chạy sao lưu hằng ngày (systemctl status sipas-scheduler, "
                        "journalctl -u sipas-scheduler), và chạy sao lưu ngay.")
     return Finding(True, f"Bản sao lưu mới nhất: {newest.name}, cách đây {decimal_vi(hours, 1)} giờ.")
+
+
+def _missing_pg_dump(deployment: Deployment) -> Finding | None:
+    """On PostgreSQL the backup runs the server's major version of pg_dump: without it every nightly backup fails."""
+    from sipas.backup import BackupError, _pg_binary, pg_major
+
+    if deployment.database_ok is False:
+        return None  # the database check says why; the archives are looked at below
+    engine = deployment.database.engine
+    try:
+        _pg_binary(engine, "pg_dump")
+    except BackupError:
+        major = pg_major(engine)
+        return Finding(False, f"Không có pg_dump cho PostgreSQL {major} trên máy này: sao lưu (sipas backup, sao lưu "
+                              "hằng ngày của tiến trình lập lịch) không chạy được.",
+                       f"Cài công cụ của PostgreSQL {major}: apt-get install -y postgresql-client-{major}, trên máy "
+                       "chạy tiến trình lập lịch.")
+    return None
 
 
 def scheduler_processes(processes: Sequence[Sequence[str]] | None = None) -> list[Sequence[str]]:
