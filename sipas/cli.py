@@ -102,14 +102,14 @@ def db_upgrade(ctx: Context) -> None:
 
 
 @cli.command()
-@click.option("--if-empty", is_flag=True, help="Chỉ tạo khi chưa có đơn vị nào (dùng cho make run).")
+@click.option("--if-empty", is_flag=True, help="Chỉ tạo khi chưa có đơn vị hay tài khoản nào (dùng cho make run).")
 @click.option("--reset", is_flag=True,
               help="Xóa dữ liệu mẫu cũ và tạo lại (từ chối nếu cơ sở dữ liệu có dữ liệu không phải mẫu).")
 @click.option("--seed", default=2026, show_default=True, help="Hạt giống ngẫu nhiên cho dữ liệu mẫu.")
 @pass_context
 def demo(ctx: Context, if_empty: bool, reset: bool, seed: int) -> None:
     """Tạo dữ liệu mẫu: một quận, hai phường, tài khoản cán bộ, hồ sơ và phiếu đánh giá."""
-    from sipas.demo import create_demo, has_units
+    from sipas.demo import create_demo, has_data
     from sipas.demo_admin import NotADemoDatabase, accounts_text, empty_demo_database, write_accounts_file
 
     with ctx.database.session() as session:
@@ -119,12 +119,12 @@ def demo(ctx: Context, if_empty: bool, reset: bool, seed: int) -> None:
             except NotADemoDatabase as exc:
                 raise click.ClickException(f"Không xóa: cơ sở dữ liệu có dữ liệu không phải dữ liệu mẫu ({exc}).") \
                     from None
-        elif has_units(session):
+        elif has_data(session):
             if if_empty:
                 click.echo("Đã có dữ liệu: giữ nguyên, không tạo dữ liệu mẫu.")
                 return
-            raise click.ClickException("Cơ sở dữ liệu đã có đơn vị; dữ liệu mẫu chỉ tạo trên cơ sở dữ liệu trống "
-                                       "(tạo lại dữ liệu mẫu: sipas demo --reset).")
+            raise click.ClickException("Cơ sở dữ liệu đã có đơn vị hoặc tài khoản; dữ liệu mẫu chỉ tạo trên cơ sở dữ "
+                                       "liệu trống (tạo lại dữ liệu mẫu: sipas demo --reset).")
         credentials = create_demo(session, ctx.catalogue(), ctx.settings, secret=ctx.secret, seed=seed)
     path = write_accounts_file(ctx.settings.instance_dir, credentials)
     # Last, after every log line the creation wrote, so the accounts are not scrolled away.

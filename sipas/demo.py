@@ -18,7 +18,7 @@ from sipas.accounts import create_api_key, create_user, random_token
 from sipas.catalogue import NOT_APPLICABLE, Catalogue
 from sipas.clock import Period, local_date
 from sipas.dossiers import DossierInput, apply_dossier
-from sipas.models import IntakeChannel, ResponseChannel, Role, Unit, UnitKind
+from sipas.models import IntakeChannel, ResponseChannel, Role, Unit, UnitKind, User
 from sipas.plugins import channel_modules
 from sipas.responses import ResponseInput, record_response
 from sipas.settings import Settings
@@ -75,8 +75,9 @@ DEMO_UNIT_CODES = ("TINH-DEMO", "PHUONG-PHUHOI", "PHUONG-VINHNINH")
 DEMO_USERNAMES = ("admin", "canbo.phuhoi", "canbo.vinhninh", "lanhdao.tinh")
 
 
-def has_units(session: Session) -> bool:
-    return (session.scalar(select(func.count()).select_from(Unit)) or 0) > 0
+def has_data(session: Session) -> bool:
+    """Whether the database holds a unit or an account: then it is not empty, and no demo goes into it."""
+    return any((session.scalar(select(func.count()).select_from(table)) or 0) > 0 for table in (Unit, User))
 
 
 def _weighted(rng: random.Random, pairs: list[tuple[object, int]]) -> object:

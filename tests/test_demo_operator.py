@@ -156,3 +156,20 @@ def test_demo_prints_the_curl_example_at_the_configured_address(run_cli, monkeyp
     assert result.exit_code == 0, result.output
     curl = next(line for line in result.stdout.splitlines() if "curl" in line)
     assert "http://127.0.0.1:8123/api/v1/instruments" in curl and ":8000" not in curl
+
+
+@pytest.mark.parametrize("username", ["admin", "hoa"])
+def test_demo_leaves_a_database_with_accounts_alone(run_cli, session, username):
+    """A database with an account and no unit yet (an operator who made the admin before the ward) was "empty" to
+    `sipas demo --if-empty` (`make run`): with an account named like a demo one it ended in a traceback
+    ("Tên đăng nhập “admin” đã có"), with another it mixed the demo's units, dossiers and accounts into it."""
+    assert run_cli("user", "create", "--username", username, "--role", "admin", "--password",
+                   "mat-khau-dai-123").exit_code == 0
+    kept = run_cli("demo", "--if-empty")
+    assert kept.exit_code == 0 and "giữ nguyên" in kept.output, kept.output
+    refused = CliRunner().invoke(cli_module.cli, ["--quiet", "demo"])
+    assert refused.exit_code == 1 and isinstance(refused.exception, SystemExit | None), refused.exception
+    assert refused.output.startswith("Lỗi: ") and "sipas demo --reset" in refused.output, refused.output
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Unit)) == 0
+    assert set(session.scalars(select(User.username))) == {username}
