@@ -195,8 +195,11 @@ def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> 
 @pass_context
 def scheduler_command(ctx: Context) -> None:
     """Chạy tiến trình lập lịch (từ chối nếu đã có một tiến trình khác đang chạy)."""
+    from sipas.migrate import is_up_to_date
     from sipas.scheduler import LeaseLost, SchedulerAlreadyRunning, run
 
+    if not is_up_to_date(ctx.database.engine, ctx.settings.database_url):  # as `sipas serve`
+        raise click.ClickException("Cơ sở dữ liệu chưa được cập nhật cho phiên bản này: chạy `sipas db upgrade` trước.")
     ctx.check_instruments()
     try:
         run(ctx.settings)

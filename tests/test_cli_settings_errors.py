@@ -80,3 +80,13 @@ def test_a_folder_that_cannot_be_made_is_named(run_cli, tmp_path: Path) -> None:
     blocker.write_text("")
     _refused(run_cli("db", "upgrade", SIPAS_DATABASE_URL=f"sqlite:///{blocker}/instance/sipas.db"),
              "Không truy cập được", str(blocker))
+
+
+def test_the_scheduler_refuses_a_database_not_yet_migrated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sipas scheduler` before `sipas db upgrade` (compose starts it beside the web service's upgrade) ended in
+    "no such table: scheduler_lock" with a traceback; `sipas serve` already said what to run."""
+    monkeypatch.setenv("SIPAS_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(tmp_path / "instance"))
+    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
+    cli_module._add_extra_commands()
+    _refused(CliRunner().invoke(cli_module.cli, ["--quiet", "scheduler"]), "sipas db upgrade")
