@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -82,6 +83,12 @@ def covers(session: Session, scope: Unit, unit: Unit) -> bool:
     return unit.id in descendant_ids(session, scope)
 
 
+#: what a unit code may hold: it is the last part of the kiosk's, the console's and the public pages' addresses
+#: (``/kiosk/<code>``), where a "/" made the unit unreachable and "?", "#", "%" need escaping, and letters with
+#: marks could be stored composed or decomposed (two codes that look the same)
+_CODE = re.compile(r"[A-Za-z0-9._-]+")
+
+
 def create_unit(
     session: Session,
     *,
@@ -96,6 +103,9 @@ def create_unit(
     if not code or len(code) > 64 or any(ch.isspace() for ch in code):
         raise ValidationError("Mã đơn vị không hợp lệ (không dấu cách, tối đa 64 ký tự).", field="code",
                               detail=f"bad unit code {code!r}")
+    if not _CODE.fullmatch(code):
+        raise ValidationError("Mã đơn vị chỉ gồm chữ cái không dấu, chữ số và các dấu . - _ "
+                              "(ví dụ PHUONG-PHUHOI).", field="code", detail=f"bad unit code {code!r}")
     if session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
         raise ValidationError(f"Mã đơn vị “{code}” đã tồn tại.", field="code", detail="unit code exists")
     unit = Unit(code=code, name=name.strip(), kind=kind, parent_id=parent.id if parent else None, **fields)
