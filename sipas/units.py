@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, literal, select
+from sqlalchemy import Connection, Select, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
 from sipas.audit import audit
@@ -106,8 +106,10 @@ def create_unit(
     if not _CODE.fullmatch(code):
         raise ValidationError("Mã đơn vị chỉ gồm chữ cái không dấu, chữ số và các dấu . - _ "
                               "(ví dụ PHUONG-PHUHOI).", field="code", detail=f"bad unit code {code!r}")
-    if session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
-        raise ValidationError(f"Mã đơn vị “{code}” đã tồn tại.", field="code", detail="unit code exists")
+    # a code differing only in case is the same code to anyone typing it (the CLI's --unit, a kiosk's address)
+    existing = session.scalar(select(Unit.code).where(func.lower(Unit.code) == code.lower()).limit(1))
+    if existing is not None:
+        raise ValidationError(f"Mã đơn vị “{existing}” đã tồn tại.", field="code", detail="unit code exists")
     unit = Unit(code=code, name=name.strip(), kind=kind, parent_id=parent.id if parent else None, **fields)
     if not unit.issuing_body:
         unit.issuing_body = f"ỦY BAN NHÂN DÂN\n{name.strip().upper()}"
