@@ -89,6 +89,13 @@ def covers(session: Session, scope: Unit, unit: Unit) -> bool:
 _CODE = re.compile(r"[A-Za-z0-9._-]+")
 
 
+#: the levels of local government, top down: a unit is created only below a unit of a higher level (a ward
+#: below a district or, since the two tiers of 01/7/2025, directly below a province; never below a ward)
+_LEVEL = {UnitKind.PROVINCE: 0, UnitKind.DISTRICT: 1, UnitKind.WARD: 2, UnitKind.COMMUNE: 2}
+KIND_LABELS = {UnitKind.PROVINCE: "tỉnh/thành phố", UnitKind.DISTRICT: "quận/huyện", UnitKind.WARD: "phường",
+               UnitKind.COMMUNE: "xã"}
+
+
 def create_unit(
     session: Session,
     *,
@@ -110,6 +117,11 @@ def create_unit(
     existing = session.scalar(select(Unit.code).where(func.lower(Unit.code) == code.lower()).limit(1))
     if existing is not None:
         raise ValidationError(f"Mã đơn vị “{existing}” đã tồn tại.", field="code", detail="unit code exists")
+    if parent is not None and _LEVEL[kind] <= _LEVEL[parent.kind]:
+        raise ValidationError(f"Không thể tạo {KIND_LABELS[kind]} trực thuộc {parent.name} "
+                              f"({KIND_LABELS[parent.kind]}): đơn vị trực thuộc phải ở cấp dưới "
+                              "(tỉnh/thành phố → quận/huyện → phường/xã).",
+                              field="parent", detail=f"a {kind} below a {parent.kind}")
     unit = Unit(code=code, name=name.strip(), kind=kind, parent_id=parent.id if parent else None, **fields)
     if not unit.issuing_body:
         unit.issuing_body = f"ỦY BAN NHÂN DÂN\n{name.strip().upper()}"

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
+from sipas.accounts import create_user
 from sipas.errors import ValidationError
-from tests.factories import create_unit
+from sipas.models import Role, Unit, UnitKind
+from tests.factories import PASSWORD, create_unit, login
+
+
+def _csrf(client) -> str:  # type: ignore[no-untyped-def]
+    page = client.get("/console/login").get_data(as_text=True)
+    return page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
 
 
 @pytest.mark.parametrize("code", ["P/1", "P?1", "P#1", "P%1", "PHƯỜNG-1", "P\\1"])
@@ -30,3 +38,40 @@ def test_a_code_differing_only_in_case_is_the_same_code(session):
         create_unit(session, code="p-phuhoi")
     assert refused.value.field == "code"
     assert refused.value.message_vi == "Mã đơn vị “P-PHUHOI” đã tồn tại."
+
+
+@pytest.mark.parametrize(("parent_kind", "kind"), [
+    (UnitKind.WARD, UnitKind.WARD), (UnitKind.COMMUNE, UnitKind.COMMUNE), (UnitKind.WARD, UnitKind.DISTRICT),
+    (UnitKind.DISTRICT, UnitKind.DISTRICT), (UnitKind.DISTRICT, UnitKind.PROVINCE),
+    (UnitKind.PROVINCE, UnitKind.PROVINCE)])
+def test_a_unit_is_never_created_below_a_unit_of_its_level_or_lower(session, parent_kind, kind):
+    """A "ward" below a ward joined that ward's report and scope, and a ranking of its district (which takes the
+    wards below it) scored it as one of the district's wards."""
+    parent = create_unit(session, kind=parent_kind, name="Phường Phú Hội")
+    with pytest.raises(ValidationError) as refused:
+        create_unit(session, kind=kind, parent=parent)
+    assert refused.value.field == "parent"
+    assert "trực thuộc Phường Phú Hội" in refused.value.message_vi
+    assert session.scalar(select(func.count()).select_from(Unit).where(Unit.parent_id == parent.id)) == 0
+
+
+@pytest.mark.parametrize(("parent_kind", "kind"), [
+    (UnitKind.PROVINCE, UnitKind.DISTRICT), (UnitKind.PROVINCE, UnitKind.WARD), (UnitKind.PROVINCE, UnitKind.COMMUNE),
+    (UnitKind.DISTRICT, UnitKind.WARD), (UnitKind.DISTRICT, UnitKind.COMMUNE)])
+def test_a_unit_is_created_below_a_higher_level(session, parent_kind, kind):
+    parent = create_unit(session, kind=parent_kind)
+    assert create_unit(session, kind=kind, parent=parent).parent_id == parent.id
+
+
+def test_a_ward_admin_creates_no_unit_below_its_ward(client, session):
+    """The console's parent list offers a ward admin only its ward: the unit it made there sat below the ward."""
+    ward = create_unit(session, code="P-A", name="Phường A")
+    admin = create_user(session, username="qt.a", password=PASSWORD, role=Role.ADMIN, units=[ward], actor="test")
+    session.commit()
+    login(client, admin)
+    response = client.post("/console/units", data={"csrf_token": _csrf(client), "code": "P-CON", "name": "Phường Con",
+                                                   "kind": "ward", "parent": "P-A"})
+    assert response.status_code == 422
+    assert "Không thể tạo phường trực thuộc Phường A (phường)" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.scalar(select(Unit).where(Unit.code == "P-CON")) is None
