@@ -123,14 +123,25 @@ def create_unit(
                               "(tỉnh/thành phố → quận/huyện → phường/xã).",
                               field="parent", detail=f"a {kind} below a {parent.kind}")
     unit = Unit(code=code, name=name.strip(), kind=kind, parent_id=parent.id if parent else None, **fields)
-    if not unit.issuing_body:
-        unit.issuing_body = f"ỦY BAN NHÂN DÂN\n{name.strip().upper()}"
-    if not unit.place_name:
-        unit.place_name = name.strip()
+    for field, value in named_defaults(name.strip()).items():
+        if not getattr(unit, field):
+            setattr(unit, field, value)
     session.add(unit)
     session.flush()
     audit(session, "unit.created", actor=actor, unit=unit, subject=code)
     return unit
+
+
+def named_defaults(name: str) -> dict[str, str]:
+    """The notice fields a unit gets from its name when none is given: the issuing body and the place."""
+    return {"issuing_body": f"ỦY BAN NHÂN DÂN\n{name.upper()}", "place_name": name}
+
+
+def renamed_defaults(unit: Unit, new_name: str, changes: dict[str, object]) -> dict[str, str]:
+    """The notice fields that follow a rename to ``new_name``: those still as derived from the old name and not
+    changed in the same edit (a body or place typed by hand stays as typed)."""
+    old, new = named_defaults(unit.name), named_defaults(new_name)
+    return {field: new[field] for field in old if field not in changes and getattr(unit, field) == old[field]}
 
 
 def change_kiosk_instrument(unit: Unit, code: str, *, now: datetime) -> None:

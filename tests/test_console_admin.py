@@ -6,8 +6,9 @@ import re
 
 from sqlalchemy import select
 
+from sipas.accounts import create_user
 from sipas.models import AuditEvent, Role, Unit, User
-from tests.factories import create_clerk, create_unit, login
+from tests.factories import PASSWORD, create_clerk, create_unit, login
 
 
 def _csrf(client, path):
@@ -127,3 +128,53 @@ def test_a_new_account_needs_a_chosen_role(client, session):
     html = answer.get_data(as_text=True)
     assert answer.status_code == 422 and "Vui lòng chọn vai trò." in html and 'value="Lê Thị Hoa"' in html
     assert session.scalar(select(User).where(User.username == "hoa")) is None
+
+
+def _settings(unit, **changed):  # type: ignore[no-untyped-def]
+    """The settings form as the page fills it in, with ``changed`` typed over it."""
+    return {"name": unit.name, "issuing_body": unit.issuing_body, "place_name": unit.place_name,
+            "signatory_title": unit.signatory_title, "signatory_name": unit.signatory_name,
+            "default_instrument": unit.default_instrument} | changed
+
+
+def test_a_renamed_unit_s_notice_header_follows_the_new_name(client, session):
+    """Wards merged and renamed in 2025: renaming "Phường An Cựu" kept the issuing body and the date line made
+    from the old name, so its next notice was headed "PHƯỜNG AN CỰU" and dated "Phường An Cựu, ngày …" while its
+    text said "Ủy ban nhân dân phường Thuận Hóa"."""
+    from aggregator.notices.viewmodel import body_lines
+
+    unit = create_unit(session, name="Phường An Cựu")
+    typed = create_unit(session, name="Phường Vĩnh Ninh", issuing_body="UBND THÀNH PHỐ HUẾ\nUBND PHƯỜNG VĨNH NINH",
+                        place_name="Huế")
+    clerk = create_user(session, username="canbo.hue", password=PASSWORD, role=Role.CLERK, units=[unit, typed],
+                        actor="test")
+    session.commit()
+    login(client, clerk)
+    for target, name in ((unit, "Phường Thuận Hóa"), (typed, "Phường Vĩnh Ninh Mới")):
+        path = f"/console/units/{target.code}"
+        client.post(path, data={"csrf_token": _csrf(client, path)} | _settings(target, name=name))
+    session.expire_all()
+    renamed = session.get(Unit, unit.id)
+    assert renamed.name == "Phường Thuận Hóa"
+    assert body_lines(renamed) == ("ỦY BAN NHÂN DÂN", "PHƯỜNG THUẬN HÓA")
+    assert renamed.place_name == "Phường Thuận Hóa"
+    kept = session.get(Unit, typed.id)  # typed by hand: stays as typed
+    assert (kept.name, kept.issuing_body, kept.place_name) == (
+        "Phường Vĩnh Ninh Mới", "UBND THÀNH PHỐ HUẾ\nUBND PHƯỜNG VĨNH NINH", "Huế")
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "unit.updated",
+                                                     AuditEvent.unit_id == unit.id)).one()
+    assert event.details["fields"] == ["issuing_body", "name", "place_name"]
+
+
+def test_a_rename_with_a_new_header_typed_in_the_same_form_keeps_the_typed_one(client, session):
+    unit = create_unit(session, name="Phường An Cựu")
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    path = f"/console/units/{unit.code}"
+    client.post(path, data={"csrf_token": _csrf(client, path)} | _settings(
+        unit, name="Phường Thuận Hóa", issuing_body="ỦY BAN NHÂN DÂN\nPHƯỜNG THUẬN HÓA (MỚI)"))
+    session.expire_all()
+    stored = session.get(Unit, unit.id)
+    assert stored.issuing_body == "ỦY BAN NHÂN DÂN\nPHƯỜNG THUẬN HÓA (MỚI)"
+    assert stored.place_name == "Phường Thuận Hóa"

@@ -18,7 +18,7 @@ from sipas.models import AuditEvent, Role, UnitKind
 from sipas.parsing import clean_text
 from sipas.security_audit import visible_filter
 from sipas.storage import db_session
-from sipas.units import change_kiosk_instrument, create_unit
+from sipas.units import change_kiosk_instrument, create_unit, renamed_defaults
 
 AUDIT_PAGE_SIZE = 50
 MAX_PAGE = 100_000  # beyond any real list; keeps OFFSET within a database integer
@@ -101,6 +101,8 @@ def unit_settings(code: str):  # type: ignore[no-untyped-def]
             anonymous = request.form.get("allow_anonymous") == "on"
             if anonymous != unit.allow_anonymous:
                 changes["allow_anonymous"] = anonymous
+            if "name" in changes:  # the notice header and date line made from the old name follow it
+                changes |= renamed_defaults(unit, str(changes["name"]), changes)
             double_entry = request.form.get("ballot_double_entry") == "on"
             if double_entry != bool(unit.options.get(BALLOT_DOUBLE_ENTRY)):
                 changes[BALLOT_DOUBLE_ENTRY] = double_entry
