@@ -48,5 +48,10 @@ class Notice(Base):
         """"03/TB-UBND" (numbers under 10 get a leading zero), as printed on the notice."""
         return (self.content or {}).get("number_label") or f"{self.number:02d}/TB-UBND"
 
+    @property
+    def issuer_name(self) -> str:
+        """The unit's name as the notice printed it: a unit renamed since keeps its old name on its old notices."""
+        return str((self.content or {}).get("unit_name") or self.unit.name)
+
     def __repr__(self) -> str:
         return f"<Notice {self.number_label} {self.year} unit={self.unit_id}>"

@@ -54,5 +54,5 @@ def find_issued(session: Session, data: bytes) -> Match | None:
 def describe(match: Match) -> str:
     """ "Thông báo số 03/TB-UBND ngày 06/4/2026 của Phường Phú Hội (bản PDF)". """
     notice = match.notice
-    return (f"Thông báo số {notice.number_label} ngày {date_short(notice.issue_date)} của {notice.unit.name} "
+    return (f"Thông báo số {notice.number_label} ngày {date_short(notice.issue_date)} của {notice.issuer_name} "
             f"(bản {match.fmt.upper()})")

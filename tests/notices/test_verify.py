@@ -205,3 +205,18 @@ def test_the_console_does_not_hand_out_an_altered_file(client: FlaskClient, issu
     altered = client.get(f"/console/thong-bao/da-ban-hanh/{issued.id}.docx")
     assert altered.status_code == 500 and "Tệp DOCX của Thông báo số 03/TB-UBND" in altered.get_data(as_text=True)
     assert client.get(f"/console/thong-bao/da-ban-hanh/{issued.id}.pdf").data == issued.pdf
+
+
+def test_a_renamed_unit_s_notice_is_named_as_it_was_issued(client: FlaskClient, run_cli, issued: Notice,  # type: ignore[no-untyped-def]
+                                                           session: Session, tmp_path: Path) -> None:
+    """The notice, frozen, says "Phường Bến Nghé"; after the ward was renamed its own page was headed, and the check
+    of a copy answered, "… của Phường Sài Gòn", a name the document in hand does not carry."""
+    session.execute(update(Unit).where(Unit.id == issued.unit_id).values(name="Phường Sài Gòn"))
+    session.commit()
+    html = client.get(f"/cong-khai/{issued.unit.code}/2026/3").get_data(as_text=True)
+    assert "<h1>Phường Bến Nghé: Thông báo số 03/TB-UBND ngày 06/4/2026</h1>" in html
+    assert "Phường Sài Gòn" not in html.split("</header>")[0]
+    copy = tmp_path / "ban-sao.pdf"
+    copy.write_bytes(issued.pdf)
+    assert run_cli("notice", "verify", str(copy)).stdout.startswith(
+        "Trùng khớp: Thông báo số 03/TB-UBND ngày 06/4/2026 của Phường Bến Nghé (bản PDF)")
