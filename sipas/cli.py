@@ -10,6 +10,7 @@ import logging
 import signal
 import subprocess
 import sys
+import unicodedata
 
 import click
 from sqlalchemy import select
@@ -216,12 +217,24 @@ def unit() -> None:
     """Đơn vị (phường, xã, quận, huyện)."""
 
 
+def _kind_by_name(name: str, parent_kind: str | None) -> str:
+    """The level a unit's name says: "Tỉnh …" a province; "Quận/Huyện/Thị xã/Thành phố …" a district at the top
+    or below a province; "Xã …" a commune; anything else a ward."""
+    lowered = unicodedata.normalize("NFC", name.strip()).lower()
+    if lowered.startswith("tỉnh"):
+        return "province"
+    if lowered.startswith(("quận", "huyện", "thị xã", "thành phố")) and parent_kind in (None, "province"):
+        return "district"
+    return "commune" if lowered.startswith("xã") else "ward"
+
+
 @unit.command("create")
 @click.option("--code", required=True, help="Mã đơn vị, không dấu cách.")
 @click.option("--name", required=True, help='Tên, ví dụ "Phường Phú Hội".')
 @click.option("--parent", "parent_code", help="Mã đơn vị cấp trên (quận/huyện).")
 @click.option("--kind", type=click.Choice(["ward", "commune", "district", "province"]), default=None,
-              help="Cấp đơn vị; mặc định: ward, hoặc district khi không có cấp trên và tên bắt đầu bằng Quận/Huyện.")
+              help="Cấp đơn vị; mặc định theo tên: Tỉnh… là province; Quận/Huyện/Thị xã/Thành phố… là district "
+                   "khi không có cấp trên hoặc cấp trên là tỉnh; Xã… là commune; còn lại là ward.")
 @click.option("--signatory-name", default="", help="Họ tên người ký thông báo.")
 @pass_context
 def unit_create(ctx: Context, code: str, name: str, parent_code: str | None, kind: str | None,
@@ -231,13 +244,10 @@ def unit_create(ctx: Context, code: str, name: str, parent_code: str | None, kin
     from sipas.models import UnitKind
     from sipas.units import create_unit, get_unit
 
-    if kind is None:
-        lowered = name.strip().lower()
-        kind = "district" if lowered.startswith(("quận", "huyện", "thị xã", "thành phố")) and not parent_code \
-            else "commune" if lowered.startswith("xã") else "ward"
     try:
         with ctx.database.session() as session:
             parent = get_unit(session, parent_code) if parent_code else None
+            kind = kind or _kind_by_name(name, parent.kind if parent else None)
             created = create_unit(session, code=code, name=name, kind=UnitKind(kind), parent=parent,
                                   actor="cli", signatory_name=signatory_name)
             click.echo(f"Đã tạo đơn vị {created.code}: {created.name}")

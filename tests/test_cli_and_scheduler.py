@@ -84,3 +84,16 @@ def test_a_second_scheduler_refuses_to_start_while_the_first_is_alive(settings):
     third = acquire_lock(database, "host:3", now=datetime.now(UTC))
     assert third.token == second.token + 1
     database.dispose()
+
+
+def test_unit_create_takes_the_level_its_name_says(run_cli, session):
+    """`sipas unit create` guessed a ward for "Tỉnh Thừa Thiên Huế" and for "Huyện Phú Vang" below it, so the
+    province's districts and wards could not be created below it (a unit is created only below a higher level)
+    and its ranking was refused as "không phải quận/huyện"."""
+    for code, name, parent in (("T46", "Tỉnh Thừa Thiên Huế", None), ("H-PV", "Huyện Phú Vang", "T46"),
+                               ("X-PT", "Xã Phú Thuận", "H-PV"), ("P-PH", "Phường Phú Hội", "T46"),
+                               ("Q-TD", "Thành phố Thủ Đức", None)):
+        result = run_cli("unit", "create", "--code", code, "--name", name, *(("--parent", parent) if parent else ()))
+        assert result.exit_code == 0, result.output
+    kinds = {u.code: u.kind for u in session.scalars(select(Unit))}
+    assert kinds == {"T46": "province", "H-PV": "district", "X-PT": "commune", "P-PH": "ward", "Q-TD": "district"}
