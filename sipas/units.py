@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -122,8 +123,9 @@ def create_unit(
                               f"({KIND_LABELS[parent.kind]}): đơn vị trực thuộc phải ở cấp dưới "
                               "(tỉnh/thành phố → quận/huyện → phường/xã).",
                               field="parent", detail=f"a {kind} below a {parent.kind}")
-    unit = Unit(code=code, name=name.strip(), kind=kind, parent_id=parent.id if parent else None, **fields)
-    for field, value in named_defaults(name.strip()).items():
+    name = unicodedata.normalize("NFC", name.strip())  # as typed composed, whatever the keyboard (Unikey, a Mac)
+    unit = Unit(code=code, name=name, kind=kind, parent_id=parent.id if parent else None, **fields)
+    for field, value in named_defaults(name).items():
         if not getattr(unit, field):
             setattr(unit, field, value)
     session.add(unit)

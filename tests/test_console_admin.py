@@ -178,3 +178,27 @@ def test_a_rename_with_a_new_header_typed_in_the_same_form_keeps_the_typed_one(c
     stored = session.get(Unit, unit.id)
     assert stored.issuing_body == "ỦY BAN NHÂN DÂN\nPHƯỜNG THUẬN HÓA (MỚI)"
     assert stored.place_name == "Phường Thuận Hóa"
+
+
+def test_unit_texts_typed_with_decomposed_marks_are_stored_composed(client, session):
+    """Unikey's "Unicode tổ hợp" or a Mac types decomposed marks: a one-line issuing body "Ủy ban nhân dân phường
+    Phú Hội" so typed did not begin with the composed "ỦY BAN NHÂN DÂN", and the notice was headed "ỦY BAN NHÂN DÂN"
+    over "ỦY BAN NHÂN DÂN PHƯỜNG PHÚ HỘI"; a decomposed name also differed from the same name typed composed."""
+    import unicodedata
+
+    from aggregator.notices.viewmodel import body_lines
+
+    unit = create_unit(session, name="Phường Phú Hội")
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    path = f"/console/units/{unit.code}"
+    typed = {name: unicodedata.normalize("NFD", value) for name, value in _settings(
+        unit, issuing_body="Ủy ban nhân dân phường Phú Hội", signatory_name="Nguyễn Thị Hồng").items()}
+    client.post(path, data={"csrf_token": _csrf(client, path)} | typed)
+    session.expire_all()
+    stored = session.get(Unit, unit.id)
+    assert body_lines(stored) == ("ỦY BAN NHÂN DÂN", "PHƯỜNG PHÚ HỘI")
+    assert stored.signatory_name == "Nguyễn Thị Hồng"
+    assert all(unicodedata.is_normalized("NFC", getattr(stored, name))
+               for name in ("name", "issuing_body", "place_name"))

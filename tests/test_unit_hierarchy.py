@@ -75,3 +75,13 @@ def test_a_ward_admin_creates_no_unit_below_its_ward(client, session):
     assert "Không thể tạo phường trực thuộc Phường A (phường)" in response.get_data(as_text=True)
     session.expire_all()
     assert session.scalar(select(Unit).where(Unit.code == "P-CON")) is None
+
+
+def test_a_name_typed_with_decomposed_marks_is_stored_composed(session):
+    """`sipas unit create --name` from a terminal typing decomposed marks stored them so, in the name and in the
+    issuing body and place made from it."""
+    import unicodedata
+
+    unit = create_unit(session, name=unicodedata.normalize("NFD", " Phường Phú Hội "))
+    assert (unit.name, unit.issuing_body, unit.place_name) == (
+        "Phường Phú Hội", "ỦY BAN NHÂN DÂN\nPHƯỜNG PHÚ HỘI", "Phường Phú Hội")

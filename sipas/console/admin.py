@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
@@ -34,7 +36,10 @@ _MULTILINE_FIELDS = frozenset({"issuing_body", "signatory_title"})
 
 
 def _unit_text(name: str, raw: str, length: int) -> str:
-    """A settings field as stored: spaces collapsed; the lines of a multi-line field kept, empty ones dropped."""
+    """A settings field as stored: composed (NFC: marks typed decomposed, as Unikey's "Unicode tổ hợp" or a Mac
+    does, print and compare as the same letters), spaces collapsed; the lines of a multi-line field kept, empty
+    ones dropped."""
+    raw = unicodedata.normalize("NFC", raw)
     if name not in _MULTILINE_FIELDS:
         return clean_text(raw, field=name, max_length=length, required=name == "name")
     value = "\n".join(clean_text(line, field=name, max_length=length) for line in raw.splitlines() if line.strip())
