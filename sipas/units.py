@@ -15,6 +15,7 @@ from sipas.driver_statements import DriverStatement
 from sipas.errors import UnknownUnit, ValidationError
 from sipas.models import Unit, UnitKind
 from sipas.orm_rows import persistent
+from sipas.parsing import clean_text
 
 
 def get_unit(session: Session, code: str) -> Unit:
@@ -123,7 +124,8 @@ def create_unit(
                               f"({KIND_LABELS[parent.kind]}): đơn vị trực thuộc phải ở cấp dưới "
                               "(tỉnh/thành phố → quận/huyện → phường/xã).",
                               field="parent", detail=f"a {kind} below a {parent.kind}")
-    name = unicodedata.normalize("NFC", name.strip())  # as typed composed, whatever the keyboard (Unikey, a Mac)
+    # as typed composed, whatever the keyboard (Unikey, a Mac); required and within the column, as the console's form
+    name = clean_text(unicodedata.normalize("NFC", name), field="name", max_length=_NAME_LENGTH, required=True)
     unit = Unit(code=code, name=name, kind=kind, parent_id=parent.id if parent else None, **fields)
     for field, value in named_defaults(name).items():
         if not getattr(unit, field):
@@ -135,8 +137,15 @@ def create_unit(
 
 
 def named_defaults(name: str) -> dict[str, str]:
-    """The notice fields a unit gets from its name when none is given: the issuing body and the place."""
-    return {"issuing_body": f"ỦY BAN NHÂN DÂN\n{name.upper()}", "place_name": name}
+    """The notice fields a unit gets from its name when none is given: the issuing body and the place. A body
+    too long for its column is left empty: the notice then prints "ỦY BAN NHÂN DÂN" over the name all the same
+    (``aggregator.notices.viewmodel.body_lines``)."""
+    body = f"ỦY BAN NHÂN DÂN\n{name.upper()}"
+    return {"issuing_body": body if len(body) <= _BODY_LENGTH else "", "place_name": name}
+
+
+_NAME_LENGTH = Unit.__table__.c.name.type.length
+_BODY_LENGTH = Unit.__table__.c.issuing_body.type.length
 
 
 def renamed_defaults(unit: Unit, new_name: str, changes: dict[str, object]) -> dict[str, str]:

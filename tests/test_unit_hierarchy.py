@@ -85,3 +85,51 @@ def test_a_name_typed_with_decomposed_marks_is_stored_composed(session):
     unit = create_unit(session, name=unicodedata.normalize("NFD", " Phường Phú Hội "))
     assert (unit.name, unit.issuing_body, unit.place_name) == (
         "Phường Phú Hội", "ỦY BAN NHÂN DÂN\nPHƯỜNG PHÚ HỘI", "Phường Phú Hội")
+
+
+@pytest.mark.parametrize(("name", "message"), [("   ", "Thiếu giá trị bắt buộc."),
+                                               ("Phường " + "A" * 200, "Quá dài (tối đa 200 ký tự).")])
+def test_a_unit_needs_a_name_that_fits(session, run_cli_unit, name, message):
+    """`sipas unit create --name "  "` made a unit with no name (its notice headed "ỦY BAN NHÂN DÂN" alone), and a
+    name over the column's 200 characters failed inside the database (PostgreSQL) instead of with a message."""
+    with pytest.raises(ValidationError) as refused:
+        create_unit(session, name=name)
+    assert (refused.value.field, refused.value.message_vi) == ("name", message)
+    session.rollback()
+    result = run_cli_unit("unit", "create", "--code", "P-X", "--name", name)
+    assert result.exit_code == 1 and message in result.output
+    assert session.scalar(select(func.count()).select_from(Unit)) == 0
+
+
+@pytest.fixture
+def run_cli_unit(settings, monkeypatch):  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from sipas import cli as cli_module
+
+    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
+    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
+    cli_module._add_extra_commands()
+    return lambda *args: CliRunner().invoke(cli_module.cli, list(args))
+
+
+def test_a_long_name_within_its_column_is_created_and_its_notice_headed(session, client):
+    """A 190-character name fits its column, but "ỦY BAN NHÂN DÂN" and a line break before it did not fit the issuing
+    body's 200: the unit could not be created (PostgreSQL), nor renamed to such a name on the settings page."""
+    from aggregator.notices.viewmodel import body_lines
+
+    long_name = "Phường " + "Đ" * 183
+    unit = create_unit(session, name=long_name)
+    assert body_lines(unit) == ("ỦY BAN NHÂN DÂN", long_name.upper())
+    short = create_unit(session, name="Phường Ngắn")
+    admin = create_user(session, username="root", password=PASSWORD, role=Role.ADMIN, units=[], actor="test")
+    session.commit()
+    login(client, admin)
+    path = f"/console/units/{short.code}"
+    form = {"name": long_name, "issuing_body": short.issuing_body, "place_name": short.place_name,
+            "signatory_title": short.signatory_title, "signatory_name": short.signatory_name,
+            "default_instrument": short.default_instrument, "csrf_token": _csrf(client)}
+    assert client.post(path, data=form).status_code == 302
+    session.expire_all()
+    assert body_lines(session.get(Unit, short.id)) == ("ỦY BAN NHÂN DÂN", long_name.upper())
