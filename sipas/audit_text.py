@@ -77,7 +77,8 @@ SENTENCES: dict[str, str | Callable[[Details], str]] = {
     "apikey.created": "tạo khóa API",
     "apikey.revoked": "thu hồi khóa API",
     "unit.created": "tạo đơn vị",
-    "unit.updated": "sửa thông tin đơn vị",
+    "unit.updated": lambda d: "sửa thông tin đơn vị" + (
+        f", đổi tên “{d['renamed_from']}” thành “{d['renamed_to']}”" if d.get("renamed_from") else ""),
     "dossier.created": "thêm hồ sơ",
     "dossier.updated": "cập nhật hồ sơ",
     "contact.erased": "xóa số điện thoại của hồ sơ",

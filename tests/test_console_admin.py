@@ -164,6 +164,8 @@ def test_a_renamed_unit_s_notice_header_follows_the_new_name(client, session):
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "unit.updated",
                                                      AuditEvent.unit_id == unit.id)).one()
     assert event.details["fields"] == ["issuing_body", "name", "place_name"]
+    log = client.get("/console/audit").get_data(as_text=True)  # the former name stays on record
+    assert "đã sửa thông tin đơn vị, đổi tên “Phường An Cựu” thành “Phường Thuận Hóa”" in log
 
 
 def test_a_rename_with_a_new_header_typed_in_the_same_form_keeps_the_typed_one(client, session):

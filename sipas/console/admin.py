@@ -115,6 +115,8 @@ def unit_settings(code: str):  # type: ignore[no-untyped-def]
             flash(f"{_UNIT_TEXT_FIELDS.get(exc.field or '', ('',))[0]}: {exc.message_vi}", "error")
             return render_template("console/admin/unit.html", unit=unit, instruments=instruments,
                                    fields=_UNIT_TEXT_FIELDS, multiline=_MULTILINE_FIELDS), 422
+        # a rename keeps the former name in the log: nothing else says what the unit was called before
+        renamed = {"renamed_from": unit.name, "renamed_to": changes["name"]} if "name" in changes else {}
         for name, value in changes.items():
             if name == "default_instrument":
                 change_kiosk_instrument(unit, str(value), now=utcnow())
@@ -123,7 +125,8 @@ def unit_settings(code: str):  # type: ignore[no-untyped-def]
             else:
                 setattr(unit, name, value)
         if changes:
-            audit(session, "unit.updated", actor=actor_name(), unit=unit, subject=unit.code, fields=sorted(changes))
+            audit(session, "unit.updated", actor=actor_name(), unit=unit, subject=unit.code, fields=sorted(changes),
+                  **renamed)
         session.commit()
         flash("Đã lưu thông tin đơn vị." if changes else "Không có thay đổi.", "success")
         return redirect(url_for("console.unit_settings", code=unit.code))
