@@ -98,6 +98,11 @@ KIND_LABELS = {UnitKind.PROVINCE: "tỉnh/thành phố", UnitKind.DISTRICT: "qu�
                UnitKind.COMMUNE: "xã"}
 
 
+def can_have_units_below(unit: Unit) -> bool:
+    """A province or a district: a ward or commune has no unit below it."""
+    return _LEVEL[unit.kind] < max(_LEVEL.values())
+
+
 def create_unit(
     session: Session,
     *,

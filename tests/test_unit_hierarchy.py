@@ -133,3 +133,23 @@ def test_a_long_name_within_its_column_is_created_and_its_notice_headed(session,
     assert client.post(path, data=form).status_code == 302
     session.expire_all()
     assert body_lines(session.get(Unit, short.id)) == ("ỦY BAN NHÂN DÂN", long_name.upper())
+
+
+def test_the_create_form_offers_as_parents_only_units_that_may_have_units_below(client, session):
+    """The parent list offered every unit of the admin's scope, wards included, and a ward admin got a form whose
+    only choice, its ward, cannot have units below it."""
+    district = create_unit(session, code="Q-1", name="Quận Một", kind=UnitKind.DISTRICT)
+    ward = create_unit(session, code="P-1", name="Phường Một", parent=district)
+    district_admin = create_user(session, username="qt.q1", password=PASSWORD, role=Role.ADMIN, units=[district],
+                                 actor="test")
+    ward_admin = create_user(session, username="qt.p1", password=PASSWORD, role=Role.ADMIN, units=[ward], actor="test")
+    session.commit()
+    login(client, district_admin)
+    page = client.get("/console/units").get_data(as_text=True)
+    form = page.split("<h2>Tạo đơn vị</h2>", 1)[1]
+    assert '<option value="Q-1">' in form and '<option value="P-1"' not in form
+    assert "P-1" in page  # still listed, with its settings
+    client.post("/console/logout", data={"csrf_token": _csrf(client)})
+    login(client, ward_admin)
+    page = client.get("/console/units").get_data(as_text=True)
+    assert "P-1" in page and "Tạo đơn vị" not in page

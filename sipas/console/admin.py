@@ -20,7 +20,7 @@ from sipas.models import AuditEvent, Role, UnitKind
 from sipas.parsing import clean_text
 from sipas.security_audit import visible_filter
 from sipas.storage import db_session
-from sipas.units import change_kiosk_instrument, create_unit, renamed_defaults
+from sipas.units import can_have_units_below, change_kiosk_instrument, create_unit, renamed_defaults
 
 AUDIT_PAGE_SIZE = 50
 MAX_PAGE = 100_000  # beyond any real list; keeps OFFSET within a database integer
@@ -51,8 +51,11 @@ def _unit_text(name: str, raw: str, length: int) -> str:
 @bp.get("/units")
 @roles_required(Role.ADMIN, Role.CLERK, Role.LEADER)
 def units():  # type: ignore[no-untyped-def]
-    """The units the user may act for, with a link to their settings."""
-    return render_template("console/admin/units.html", units=allowed_units())
+    """The units the user may act for, with a link to their settings, and for an admin the form creating a unit
+    below one of them that may have units below it (a province or district; never a ward or commune)."""
+    units = allowed_units()
+    parents = [u for u in units if can_have_units_below(u)]
+    return render_template("console/admin/units.html", units=units, parents=parents)
 
 
 @bp.post("/units")
