@@ -19,6 +19,9 @@ from sipas.parsing import clean_text
 
 
 def get_unit(session: Session, code: str) -> Unit:
+    """The unit of ``code``, spaces around it ignored as creation drops them (a code pasted into --unit or a
+    request's ``unit``); ``UnknownUnit`` when there is none."""
+    code = code.strip()
     row = _BY_CODE.first(session.connection(), {"code": code})
     unit = persistent(session, Unit, row) if row is not None else None
     if unit is None:

@@ -153,3 +153,17 @@ def test_the_create_form_offers_as_parents_only_units_that_may_have_units_below(
     login(client, ward_admin)
     page = client.get("/console/units").get_data(as_text=True)
     assert "P-1" in page and "Tạo đơn vị" not in page
+
+
+def test_a_code_with_spaces_around_it_finds_its_unit(session, run_cli_unit):
+    """Creation drops the spaces around a code, but the look-up did not: `--parent " Q-1"` (a pasted code), an import's
+    or a report's `--unit`, an API request's `unit` answered "Không tìm thấy đơn vị" for an existing unit."""
+    from sipas.units import get_unit
+
+    district = create_unit(session, code="Q-1", name="Quận Một", kind=UnitKind.DISTRICT)
+    session.commit()
+    assert get_unit(session, " Q-1\t") is district
+    result = run_cli_unit("unit", "create", "--code", "P-1", "--name", "Phường Một", "--parent", " Q-1 ")
+    assert result.exit_code == 0, result.output
+    session.rollback()  # end the read snapshot taken above before looking again
+    assert session.scalar(select(Unit).where(Unit.code == "P-1")).parent_id == district.id
