@@ -279,10 +279,14 @@ function showPicker(digits, matches) {
     button.type = "button";
     button.className = "k-pick-item";
     button.dataset.testid = "pick-item";
-    button.append(match.procedure);
+    // At most two lines of the name on screen, so six long ones and "Nhập lại" fit; a screen reader reads it whole.
+    const procedure = document.createElement("span");
+    procedure.className = "k-pick-procedure";
+    procedure.textContent = match.procedure;
     const day = document.createElement("span");
+    day.className = "k-pick-day";
     day.textContent = `Trả kết quả ngày ${match.returned_on}`;
-    button.append(day);
+    button.append(procedure, day);
     button.addEventListener("click", () => startRating({ code: match.code, procedure: match.procedure }));
     return button;
   }));

@@ -1,0 +1,51 @@
+"""Kiosk defects a review of the citizen's side found in Chromium, each test failing before its fix.
+
+The picker's six matches (its cap) with a long procedure name pushed “← Nhập lại” below the screen in large text.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from sipas.storage import get_database
+from sipas.units import get_unit
+from tests.factories import create_dossier
+from tests.kiosk.browser import VIEWPORTS, assert_accessible, open_kiosk, out_of_view
+from tests.kiosk.helpers import seed
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("short_timeouts", "local_only")]
+LONG_PROCEDURE = ("Cấp bản sao trích lục hộ tịch, xác nhận thông tin hộ tịch và đăng ký lại khai sinh "
+                  "có yếu tố nước ngoài")
+
+
+def test_the_picker_fits_six_long_matches_and_its_way_back_in_large_text(live_server, page: Page) -> None:
+    setup = seed(live_server.app, dossiers=0)
+    returned = datetime.now(UTC) - timedelta(hours=1)
+    with get_database(live_server.app).session() as session:
+        unit = get_unit(session, setup.unit_code)
+        for day in range(6):  # the picker's cap, each with the long name the layout test uses
+            create_dossier(session, unit, code=f"000.00.25.H57-26120{day}-0556", procedure=LONG_PROCEDURE,
+                           received_at=returned - timedelta(days=3), returned_at=returned - timedelta(hours=day))
+    open_kiosk(page, live_server, setup)
+    expect(page.get_by_test_id("keypad")).to_be_visible()
+    page.keyboard.type("556")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("pick-item")).to_have_count(6)
+    problems = []
+    for label, (width, height) in VIEWPORTS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        for large in (False, True):
+            page.evaluate("large => document.documentElement.classList.toggle('rf-large', large)", large)
+            outside = out_of_view(page)
+            if outside:
+                problems.append(f"{label}{' large' if large else ''}: {outside}")
+            assert_accessible(page)
+    assert problems == [], "\n".join(problems)
+    # The procedure stays whole for a screen reader (the button's name), and a pick still starts the rating.
+    expect(page.get_by_test_id("pick-item").first).to_contain_text(LONG_PROCEDURE)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.get_by_test_id("pick-item").first.tap()
+    expect(page.get_by_test_id("confirm-panel")).to_contain_text(LONG_PROCEDURE)
