@@ -1,6 +1,7 @@
 """Kiosk defects a review of the citizen's side found in Chromium, each test failing before its fix.
 
-The picker's six matches (its cap) with a long procedure name pushed “← Nhập lại” below the screen in large text.
+The picker's six matches (its cap) with a long procedure name pushed “← Nhập lại” below the screen in large text;
+a rating still being sent was sent a second time by the queue's resend loop.
 """
 
 from __future__ import annotations
@@ -8,13 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from sipas.storage import get_database
 from sipas.units import get_unit
 from tests.factories import create_dossier
 from tests.kiosk.browser import VIEWPORTS, assert_accessible, open_kiosk, out_of_view
-from tests.kiosk.helpers import seed
+from tests.kiosk.helpers import responses, seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("short_timeouts", "local_only")]
 LONG_PROCEDURE = ("Cấp bản sao trích lục hộ tịch, xác nhận thông tin hộ tịch và đăng ký lại khai sinh "
@@ -49,3 +50,31 @@ def test_the_picker_fits_six_long_matches_and_its_way_back_in_large_text(live_se
     page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_test_id("pick-item").first.tap()
     expect(page.get_by_test_id("confirm-panel")).to_contain_text(LONG_PROCEDURE)
+
+
+def test_a_rating_being_sent_is_not_sent_again_by_the_resend_loop(live_server, page: Page) -> None:
+    setup = seed(live_server.app, instrument="quay4")
+    page.clock.install()
+    open_kiosk(page, live_server, setup, "?thanks=600&heartbeat=600&poll=600")
+    page.keyboard.type(setup.dossiers[0])
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("progress")).to_have_text("1/4")
+    held: list[Route] = []
+    page.route("**/api/submit", lambda route: held.append(route))  # a slow network: the answer has not come yet
+    for _ in range(4):
+        page.clock.run_for(500)
+        page.locator(".rf-option--good").tap()
+    page.clock.run_for(500)
+    page.get_by_test_id("skip-comment").tap()
+    page.clock.run_for(500)
+    page.get_by_test_id("confirm").tap()
+    queued = f"sipas-kiosk:{setup.unit_code}:queue"
+    page.wait_for_function(f"() => JSON.parse(localStorage.getItem('{queued}') || '[]').length === 1")
+    page.clock.run_for(3_500)  # the queue's resend loop runs while the citizen's send is still on its way
+    page.wait_for_timeout(300)
+    sent = len(held)
+    for route in held:
+        route.continue_()
+    expect(page.locator(".rf-thanks")).to_be_visible()
+    assert sent == 1
+    assert len(responses(live_server.app)) == 1

@@ -396,7 +396,19 @@ async function submitRating(payload, dossier, key) {
   return { ok: true, message: note };
 }
 
+/** Keys whose send is on its way: the resend loop leaves them alone (one request per rating at a time). */
+const sending = new Set();
+
 async function send(item) {
+  sending.add(item.key);
+  try {
+    return await sendOnce(item);
+  } finally {
+    sending.delete(item.key);
+  }
+}
+
+async function sendOnce(item) {
   const { status, data, retryAfter } = await api("submit", {
     method: "POST", body: { ...item.body, queued: Math.max(queue.size - 1, 0), rejected: queue.rejectedCount },
   });
@@ -431,7 +443,7 @@ async function flush() {
   flushing = true;
   try {
     for (const item of queue.items()) {
-      if (item.next > Date.now()) continue;
+      if (item.next > Date.now() || sending.has(item.key)) continue;
       const outcome = await send(item);
       if (outcome.result === "offline" || outcome.result === "unpaired") break;
     }
