@@ -1,7 +1,8 @@
 """Kiosk defects a review of the citizen's side found in Chromium, each test failing before its fix.
 
 The picker's six matches (its cap) with a long procedure name pushed “← Nhập lại” below the screen in large text;
-a rating still being sent was sent a second time by the queue's resend loop.
+a rating still being sent was sent a second time by the queue's resend loop; a kiosk woken from sleep showed
+the previous citizen's rating in progress, its idle timer having stood still while the device slept.
 """
 
 from __future__ import annotations
@@ -78,3 +79,28 @@ def test_a_rating_being_sent_is_not_sent_again_by_the_resend_loop(live_server, p
     expect(page.locator(".rf-thanks")).to_be_visible()
     assert sent == 1
     assert len(responses(live_server.app)) == 1
+
+
+@pytest.mark.parametrize("wakes_by", ["the screen turning on", "the next citizen's touch"])
+def test_a_kiosk_woken_from_sleep_does_not_show_the_previous_citizens_rating(live_server, page: Page,
+                                                                             wakes_by: str) -> None:
+    setup = seed(live_server.app)
+    page.clock.install()
+    open_kiosk(page, live_server, setup, "?heartbeat=600&poll=600")
+    page.keyboard.type(setup.dossiers[0])
+    page.keyboard.press("Enter")
+    page.locator(".rf-option--bad").tap()
+    expect(page.get_by_test_id("progress")).to_have_text("2/12")  # the citizen walks away at question 2
+    page.clock.run_for(20_000)
+    # The device sleeps an hour: the wall clock goes on, the page's timers stand still (they count awake time).
+    page.clock.set_system_time(page.evaluate("Date.now()") + 3_600_000)
+    if wakes_by == "the screen turning on":
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    else:
+        page.locator(".rf-question").tap()
+    expect(page.get_by_test_id("keypad")).to_be_visible()
+    expect(page.locator(".rf")).to_have_count(0)
+    expect(page.get_by_test_id("code-display")).to_have_text("")
+    page.clock.run_for(60_000)  # and nothing of the old rating's timers comes back over the start screen
+    expect(page.get_by_test_id("countdown")).to_have_count(0)
+    assert responses(live_server.app) == []

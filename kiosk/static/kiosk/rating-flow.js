@@ -165,7 +165,11 @@ export class Speaker {
 /**
  * Inactivity timer: after ``seconds - countdown`` without a touch it shows a countdown overlay
  * ("Màn hình sẽ trở về trang đầu sau 15 giây"); a touch cancels it, reaching zero calls onExpire.
+ * A device that slept (screen off, suspended) kept its timers still while the wall clock went on: when the page
+ * shows again, or at the next touch, a time already up by the wall clock expires at once rather than
+ * showing the next person the previous one's screen.
  */
+const WAKE_GRACE_MS = 1500;  // a timer a little late is not a device that slept
 export class IdleTimer {
   constructor({ seconds = 60, countdown = 15, onExpire, host = document.body }) {
     this.seconds = seconds;
@@ -175,14 +179,24 @@ export class IdleTimer {
     this.overlay = null;
     this.timer = null;
     this.ticker = null;
-    this.activity = () => this.reset();
+    this.activity = () => { if (!this.expiredAsleep()) this.reset(); };
+    this.wake = () => { if (document.visibilityState !== "hidden") this.expiredAsleep(); };
     for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, this.activity, true);
+    document.addEventListener("visibilitychange", this.wake);
     this.reset();
   }
   reset() {
     if (this.overlay) this.dismiss();
     clearTimeout(this.timer);
+    this.deadline = Date.now() + this.seconds * 1000;
     this.timer = setTimeout(() => this.show(), (this.seconds - this.countdown) * 1000);
+  }
+  /** The wall clock says the time ran out while the device slept: expire now (true), else nothing (false). */
+  expiredAsleep() {
+    if (Date.now() < this.deadline + WAKE_GRACE_MS) return false;
+    this.stop();
+    this.onExpire();
+    return true;
   }
   /** The countdown goes at the touch, but its overlay stays until the tap ends: the tap that answers
    *  "Tôi vẫn đang đánh giá" must not land on the answer button beneath. */
@@ -216,6 +230,7 @@ export class IdleTimer {
     this.hide();
     clearTimeout(this.timer);
     for (const type of ["pointerdown", "keydown"]) document.removeEventListener(type, this.activity, true);
+    document.removeEventListener("visibilitychange", this.wake);
   }
 }
 
