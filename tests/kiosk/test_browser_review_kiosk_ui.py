@@ -2,7 +2,8 @@
 
 The picker's six matches (its cap) with a long procedure name pushed “← Nhập lại” below the screen in large text;
 a rating still being sent was sent a second time by the queue's resend loop; a kiosk woken from sleep showed
-the previous citizen's rating in progress, its idle timer having stood still while the device slept.
+the previous citizen's rating in progress, its idle timer having stood still while the device slept; the second
+tap of a double tap on “Không phải hồ sơ của tôi” typed a digit on the start screen that replaced it.
 """
 
 from __future__ import annotations
@@ -104,3 +105,23 @@ def test_a_kiosk_woken_from_sleep_does_not_show_the_previous_citizens_rating(liv
     page.clock.run_for(60_000)  # and nothing of the old rating's timers comes back over the start screen
     expect(page.get_by_test_id("countdown")).to_have_count(0)
     assert responses(live_server.app) == []
+
+
+def test_the_second_tap_of_a_double_tap_back_to_the_start_screen_types_nothing(live_server, page: Page) -> None:
+    setup = seed(live_server.app)
+    open_kiosk(page, live_server, setup, "?heartbeat=600&poll=600")
+    page.keyboard.type(setup.dossiers[0])
+    page.keyboard.press("Enter")
+    reject = page.get_by_test_id("reject-dossier")
+    expect(reject).to_be_visible()
+    box = reject.bounding_box()
+    assert box
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.wait_for_timeout(600)  # the citizen reads the dossier and finds it is not theirs
+    page.touchscreen.tap(x, y)
+    page.wait_for_function("() => !document.getElementById('start-screen').hidden")
+    page.touchscreen.tap(x, y)  # a finger bouncing: a key of the keypad lies there (1280×800)
+    page.wait_for_timeout(700)
+    expect(page.get_by_test_id("code-display")).to_have_text("")
+    page.locator('#keypad [data-key="5"]').tap()  # the keypad answers a deliberate tap
+    expect(page.get_by_test_id("code-display")).to_have_text("5")

@@ -4,7 +4,7 @@
  * Faces are inline and the read-aloud audio is held in memory, so an outage never shows the citizen
  * a broken screen; the page reloads itself at the start screen when the unit's instrument changes.
  */
-import { IdleTimer, Speaker, mountRatingFlow, preloadAudio, readInstrument } from "./rating-flow.js";
+import { IdleTimer, Speaker, TAP_GUARD_MS, mountRatingFlow, preloadAudio, readInstrument } from "./rating-flow.js";
 import { RatingQueue, newKey } from "./queue.js";
 
 const config = JSON.parse(document.getElementById("kiosk-config").textContent);
@@ -138,8 +138,18 @@ function showStart() {
   idle = null;
   resetStart();
   show("start");
+  guardStart();
   preloadAudio();  // files an outage kept from arriving so far
   refreshIfStale();
+}
+
+/** The start screen comes back under the finger that left a rating or the picker ("Không phải hồ sơ của tôi",
+ *  "Quay lại"): the second tap of a double tap must not type a key or start a rating there. */
+let startGuard = null;
+function guardStart() {
+  clearTimeout(startGuard);
+  screens.start.classList.add("k-guard");
+  startGuard = setTimeout(() => screens.start.classList.remove("k-guard"), TAP_GUARD_MS);
 }
 
 /** The unit's kiosk instrument changed in the console: take it up before the next citizen starts. */
