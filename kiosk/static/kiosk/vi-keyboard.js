@@ -87,7 +87,8 @@ export function applyMark(text, mark) {
   let targets = [candidates[candidates.length - 1]];
   const lower = letters.map((l) => l.lower).join("");
   const uo = lower.lastIndexOf("uo");
-  if (mark === "moc" && uo >= 0 && !(uo === 1 && lower.startsWith("qu"))) targets = [uo, uo + 1];
+  // "ươ" is always followed by a letter (người, thương, rượu); a final "uo" takes the horn on its o: thuở, huơ.
+  if (mark === "moc" && uo >= 0 && uo + 2 < lower.length && !(uo === 1 && lower.startsWith("qu"))) targets = [uo, uo + 1];
   // "ưu" carries the horn on its first u: lưu, cứu, bưu, hữu, mưu, tựu (never "uư")
   const uu = lower.lastIndexOf("uu");
   if (mark === "moc" && targets.length === 1 && uu >= 0 && targets[0] === uu + 1) targets = [uu];
