@@ -4,7 +4,8 @@ The picker's six matches (its cap) with a long procedure name pushed “← Nh�
 a rating still being sent was sent a second time by the queue's resend loop; a kiosk woken from sleep showed
 the previous citizen's rating in progress, its idle timer having stood still while the device slept; the second
 tap of a double tap on “Không phải hồ sơ của tôi” typed a digit on the start screen that replaced it; the keyboard
-could not write “thuở” or “huơ” (the horn went on both letters of a final “uo”).
+could not write “thuở” or “huơ” (the horn went on both letters of a final “uo”); the idle countdown was an
+alertdialog without a name, its button out of the focus's reach.
 """
 
 from __future__ import annotations
@@ -146,3 +147,21 @@ def test_the_keyboard_writes_a_final_uo_with_the_horn_on_the_o(live_server, page
     for mark in marks:
         keyboard.get_by_role("button", name=mark).tap()
     expect(page.locator(".rf-comment-input")).to_have_value(wanted)
+
+
+def test_the_idle_countdown_is_a_named_dialog_holding_the_focus(live_server, page: Page) -> None:
+    setup = seed(live_server.app)
+    page.clock.install()
+    open_kiosk(page, live_server, setup, "?heartbeat=600&poll=600")
+    page.keyboard.type(setup.dossiers[0])
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("progress")).to_have_text("1/12")
+    page.clock.run_for(46_000)
+    dialog = page.get_by_role("alertdialog", name="Ông/bà còn đó không?")
+    expect(dialog).to_be_visible()
+    stay = dialog.get_by_role("button", name="Tôi vẫn đang đánh giá")
+    expect(stay).to_be_focused()
+    page.keyboard.press("Enter")  # a keyboard (or switch) user answers it where the focus is
+    expect(page.get_by_test_id("countdown")).to_have_count(0)
+    expect(page.get_by_test_id("progress")).to_have_text("1/12")
+    expect(page.locator(".rf-question")).to_be_focused()  # back to the question, not lost with the dialog

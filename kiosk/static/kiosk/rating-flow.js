@@ -204,18 +204,23 @@ export class IdleTimer {
     clearInterval(this.ticker);
     const overlay = this.overlay;
     this.overlay = null;
+    if (overlay.contains(document.activeElement) && this.focusBefore?.isConnected) this.focusBefore.focus();
     overlay.addEventListener("click", () => overlay.remove(), { once: true });
     setTimeout(() => overlay.remove(), 700);
   }
   show() {
     let left = this.countdown;
     const number = el("strong", { class: "rf-countdown-number", "data-testid": "countdown" }, String(left));
-    this.overlay = el("div", { class: "rf-countdown", role: "alertdialog", "aria-live": "assertive" },
+    const stay = el("button", { type: "button", class: "rf-button rf-primary" }, "Tôi vẫn đang đánh giá");
+    // A named modal dialog holding the focus: a screen reader says what it is, a keyboard answers it.
+    this.overlay = el("div", { class: "rf-countdown", role: "alertdialog", "aria-modal": "true",
+      "aria-label": "Ông/bà còn đó không?", "aria-live": "assertive" },
       el("div", { class: "rf-countdown-box" },
         el("p", {}, "Ông/bà còn đó không? Màn hình sẽ trở về trang đầu sau"),
-        number, el("p", {}, "giây"),
-        el("button", { type: "button", class: "rf-button rf-primary" }, "Tôi vẫn đang đánh giá")));
+        number, el("p", {}, "giây"), stay));
     this.host.append(this.overlay);
+    this.focusBefore = document.activeElement;
+    stay.focus();
     this.ticker = setInterval(() => {
       left -= 1;
       number.textContent = String(Math.max(left, 0));
