@@ -5,7 +5,8 @@ a rating still being sent was sent a second time by the queue's resend loop; a k
 the previous citizen's rating in progress, its idle timer having stood still while the device slept; the second
 tap of a double tap on “Không phải hồ sơ của tôi” typed a digit on the start screen that replaced it; the keyboard
 could not write “thuở” or “huơ” (the horn went on both letters of a final “uo”); the idle countdown was an
-alertdialog without a name, its button out of the focus's reach.
+alertdialog without a name, its button out of the focus's reach; a citizen who chose “A+ Chữ to” lost it on going
+back to the start screen (“Không phải hồ sơ của tôi”, “Quay lại”, “Nhập lại”).
 """
 
 from __future__ import annotations
@@ -165,3 +166,33 @@ def test_the_idle_countdown_is_a_named_dialog_holding_the_focus(live_server, pag
     expect(page.get_by_test_id("countdown")).to_have_count(0)
     expect(page.get_by_test_id("progress")).to_have_text("1/12")
     expect(page.locator(".rf-question")).to_be_focused()  # back to the question, not lost with the dialog
+
+
+@pytest.mark.parametrize("back", ["reject-dossier", "question-back", "pick-back"])
+def test_going_back_keeps_the_citizens_text_size_until_the_idle_time(live_server, page: Page, back: str) -> None:
+    setup = seed(live_server.app, dossiers=0)
+    returned = datetime.now(UTC) - timedelta(hours=1)
+    with get_database(live_server.app).session() as session:
+        unit = get_unit(session, setup.unit_code)
+        for day in range(2):
+            create_dossier(session, unit, code=f"000.00.25.H57-26120{day}-0556", procedure=f"Thủ tục số {day + 1}",
+                           received_at=returned - timedelta(days=3), returned_at=returned - timedelta(hours=day))
+    page.clock.install()
+    open_kiosk(page, live_server, setup, "?heartbeat=600&poll=600")
+    expect(page.get_by_test_id("keypad")).to_be_visible()
+    page.locator("#text-size").tap()  # the citizen reads better in large text
+    page.keyboard.type("556")
+    page.keyboard.press("Enter")
+    if back == "pick-back":
+        page.get_by_test_id("pick-back").tap()
+    else:
+        page.get_by_test_id("pick-item").first.tap()
+        expect(page.get_by_test_id("progress")).to_have_text("1/12")
+        page.clock.run_for(500)
+        page.locator(".rf-back" if back == "question-back" else "[data-testid=reject-dossier]").tap()
+    expect(page.get_by_test_id("keypad")).to_be_visible()
+    expect(page.locator("#text-size")).to_have_attribute("aria-pressed", "true")  # still theirs
+    assert page.evaluate("document.documentElement.classList.contains('rf-large')")
+    page.clock.run_for(61_000)  # they walk away: the next citizen gets the normal size
+    expect(page.locator("#text-size")).to_have_attribute("aria-pressed", "false")
+    assert not page.evaluate("document.documentElement.classList.contains('rf-large')")

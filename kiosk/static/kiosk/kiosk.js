@@ -143,6 +143,14 @@ function showStart() {
   refreshIfStale();
 }
 
+/** Back to the start screen for the same citizen ("Không phải hồ sơ của tôi", "Quay lại", "Nhập lại"): the text
+ *  size they chose stays, and the idle time undoes it for the next person. */
+function backToStart() {
+  const large = document.documentElement.classList.contains("rf-large");
+  showStart();
+  if (large && current === "start") { setLarge(true); touched(); }
+}
+
 /** The start screen comes back under the finger that left a rating or the picker ("Không phải hồ sơ của tôi",
  *  "Quay lại"): the second tap of a double tap must not type a key or start a rating there. */
 let startGuard = null;
@@ -366,7 +374,7 @@ function startRating(dossier) {
     : `mã ${dossier?.code} (máy chưa kết nối được máy chủ nên chưa hiện được tên thủ tục)`;
   const confirm = dossier ? {
     text: `Hồ sơ của ông/bà: ${shown}. Nếu đúng, mời chọn câu trả lời bên dưới.`,
-    rejectLabel: "Không phải hồ sơ của tôi", onReject: showStart,
+    rejectLabel: "Không phải hồ sơ của tôi", onReject: backToStart,
   } : null;
   const key = newKey();  // one per citizen: every "Gửi" retry and every resend carries the same key
   const flow = mountRatingFlow(screens.flow, {
@@ -374,7 +382,7 @@ function startRating(dossier) {
     context: dossier ? `Hồ sơ: ${dossier.procedure || dossier.code}` : "Đánh giá không cần mã hồ sơ",
     idle: { seconds: T.idle, countdown: T.countdown }, thanksSeconds: T.thanks,
     submit: (payload) => submitRating(payload, dossier, key),
-    onFinish: showStart, onBack: showStart,
+    onFinish: showStart, onBack: backToStart,
   });
   ratingFlow = flow;
   flow.start();
@@ -488,8 +496,8 @@ function setup() {
   $("#key-clear").addEventListener("click", () => { code = ""; renderCode(); message(""); touched(); });
   $("#code-next").addEventListener("click", lookup);
   $("#anonymous")?.addEventListener("click", () => startRating(null));
-  $("#pick-back").addEventListener("click", showStart);
-  $("#camera-back").addEventListener("click", showStart);
+  $("#pick-back").addEventListener("click", backToStart);
+  $("#camera-back").addEventListener("click", backToStart);
   $("#camera-scan").hidden = !cameraAvailable();
   $("#camera-scan").addEventListener("click", scanWithCamera);
   $("#text-size").addEventListener("click", () => {
