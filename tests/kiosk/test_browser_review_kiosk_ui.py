@@ -6,7 +6,8 @@ the previous citizen's rating in progress, its idle timer having stood still whi
 tap of a double tap on “Không phải hồ sơ của tôi” typed a digit on the start screen that replaced it; the keyboard
 could not write “thuở” or “huơ” (the horn went on both letters of a final “uo”); the idle countdown was an
 alertdialog without a name, its button out of the focus's reach; a citizen who chose “A+ Chữ to” lost it on going
-back to the start screen (“Không phải hồ sơ của tôi”, “Quay lại”, “Nhập lại”).
+back to the start screen (“Không phải hồ sơ của tôi”, “Quay lại”, “Nhập lại”); a camera that would not open left its
+message on the start screen for every later citizen.
 """
 
 from __future__ import annotations
@@ -196,3 +197,20 @@ def test_going_back_keeps_the_citizens_text_size_until_the_idle_time(live_server
     page.clock.run_for(61_000)  # they walk away: the next citizen gets the normal size
     expect(page.locator("#text-size")).to_have_attribute("aria-pressed", "false")
     assert not page.evaluate("document.documentElement.classList.contains('rf-large')")
+
+
+# A browser with a barcode detector whose camera cannot be opened (unplugged, or permission refused).
+NO_CAMERA = """window.BarcodeDetector = class { async detect() { return []; } };
+navigator.mediaDevices.getUserMedia = async () => { throw new DOMException('no camera', 'NotAllowedError'); };"""
+
+
+def test_a_camera_that_would_not_open_leaves_no_message_for_the_next_citizen(live_server, page: Page) -> None:
+    setup = seed(live_server.app)
+    page.add_init_script(NO_CAMERA)
+    page.clock.install()
+    open_kiosk(page, live_server, setup, "?heartbeat=600&poll=600")
+    page.get_by_test_id("camera-scan").tap()
+    message = page.get_by_test_id("start-message")
+    expect(message).to_have_text("Không mở được máy ảnh. Vui lòng nhập mã hồ sơ trên bàn phím.")
+    page.clock.run_for(61_000)  # the citizen walked away without typing
+    expect(message).to_have_text("")

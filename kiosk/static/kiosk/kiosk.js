@@ -329,6 +329,7 @@ async function scanWithCamera() {
     cameraStream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
   } catch {
     message("Không mở được máy ảnh. Vui lòng nhập mã hồ sơ trên bàn phím.");
+    touched();  // the message is this citizen's: the idle time clears it for the next one
     return;
   }
   show("camera");
