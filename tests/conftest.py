@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -119,6 +120,27 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secure_cookies=False,
         testing=True,
     )
+
+
+@pytest.fixture
+def run_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """The ``sipas`` command on this test's database and instance folder: ``run_cli(*args, **options)`` gives
+    click's result (``options`` go to ``CliRunner.invoke``); an unexpected exception is raised, not kept in the
+    result, unless ``catch_exceptions=True``. A test module that needs more of the environment overrides this
+    fixture with one that sets it and returns this one."""
+    from click.testing import CliRunner
+
+    from sipas import cli as cli_module
+
+    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
+    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
+    cli_module._add_extra_commands()
+
+    def run(*args: str, catch_exceptions: bool = False, **options: Any) -> Any:
+        return CliRunner().invoke(cli_module.cli, list(args), catch_exceptions=catch_exceptions, **options)
+
+    return run
 
 
 @pytest.fixture

@@ -5,27 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from sipas import cli as cli_module
 from sipas.models import ApiKey, Dossier, Response, Unit
 from sipas.scheduler import LeaseLost, SchedulerAlreadyRunning, acquire_lock, heartbeat, release_lock
 from sipas.storage import Database
-
-
-@pytest.fixture
-def run_cli(settings, monkeypatch):
-    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
-    cli_module._add_extra_commands()
-    runner = CliRunner()
-
-    def run(*args: str, **kwargs):
-        return runner.invoke(cli_module.cli, list(args), catch_exceptions=False, **kwargs)
-
-    return run
 
 
 def test_unit_user_and_apikey_commands(run_cli, session):

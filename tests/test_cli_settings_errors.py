@@ -14,20 +14,14 @@ import pytest
 from click.testing import CliRunner
 
 from sipas import cli as cli_module
-from sipas.settings import Settings
 
 
 @pytest.fixture
-def run_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
-    cli_module._add_extra_commands()
-
+def run_cli(run_cli, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     def run(*args: str, **env: str):  # type: ignore[no-untyped-def]
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        return CliRunner().invoke(cli_module.cli, ["--quiet", *args])
+        return run_cli("--quiet", *args, catch_exceptions=True)  # a traceback is the failure these tests look for
 
     return run
 

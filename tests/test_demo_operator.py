@@ -22,17 +22,9 @@ from sipas.serve_banner import banner, wait_until_serving
 
 
 @pytest.fixture
-def run_cli(settings, monkeypatch):
+def run_cli(run_cli, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("SIPAS_ENV_FILE", "")
-    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
-    cli_module._add_extra_commands()
-
-    def run(*args: str):
-        return CliRunner().invoke(cli_module.cli, list(args), catch_exceptions=False)
-
-    return run
+    return run_cli
 
 
 def _printed_accounts(output: str) -> dict[str, str]:

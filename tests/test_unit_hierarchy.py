@@ -89,29 +89,16 @@ def test_a_name_typed_with_decomposed_marks_is_stored_composed(session):
 
 @pytest.mark.parametrize(("name", "message"), [("   ", "Thiếu giá trị bắt buộc."),
                                                ("Phường " + "A" * 200, "Quá dài (tối đa 200 ký tự).")])
-def test_a_unit_needs_a_name_that_fits(session, run_cli_unit, name, message):
+def test_a_unit_needs_a_name_that_fits(session, run_cli, name, message):
     """`sipas unit create --name "  "` made a unit with no name (its notice headed "ỦY BAN NHÂN DÂN" alone), and a
     name over the column's 200 characters failed inside the database (PostgreSQL) instead of with a message."""
     with pytest.raises(ValidationError) as refused:
         create_unit(session, name=name)
     assert (refused.value.field, refused.value.message_vi) == ("name", message)
     session.rollback()
-    result = run_cli_unit("unit", "create", "--code", "P-X", "--name", name)
+    result = run_cli("unit", "create", "--code", "P-X", "--name", name)
     assert result.exit_code == 1 and message in result.output
     assert session.scalar(select(func.count()).select_from(Unit)) == 0
-
-
-@pytest.fixture
-def run_cli_unit(settings, monkeypatch):  # type: ignore[no-untyped-def]
-    from click.testing import CliRunner
-
-    from sipas import cli as cli_module
-
-    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
-    cli_module._add_extra_commands()
-    return lambda *args: CliRunner().invoke(cli_module.cli, list(args))
 
 
 def test_a_long_name_within_its_column_is_created_and_its_notice_headed(session, client):
@@ -155,7 +142,7 @@ def test_the_create_form_offers_as_parents_only_units_that_may_have_units_below(
     assert "P-1" in page and "Tạo đơn vị" not in page
 
 
-def test_a_code_with_spaces_around_it_finds_its_unit(session, run_cli_unit):
+def test_a_code_with_spaces_around_it_finds_its_unit(session, run_cli):
     """Creation drops the spaces around a code, but the look-up did not: `--parent " Q-1"` (a pasted code), an import's
     or a report's `--unit`, an API request's `unit` answered "Không tìm thấy đơn vị" for an existing unit."""
     from sipas.units import get_unit
@@ -163,7 +150,7 @@ def test_a_code_with_spaces_around_it_finds_its_unit(session, run_cli_unit):
     district = create_unit(session, code="Q-1", name="Quận Một", kind=UnitKind.DISTRICT)
     session.commit()
     assert get_unit(session, " Q-1\t") is district
-    result = run_cli_unit("unit", "create", "--code", "P-1", "--name", "Phường Một", "--parent", " Q-1 ")
+    result = run_cli("unit", "create", "--code", "P-1", "--name", "Phường Một", "--parent", " Q-1 ")
     assert result.exit_code == 0, result.output
     session.rollback()  # end the read snapshot taken above before looking again
     assert session.scalar(select(Unit).where(Unit.code == "P-1")).parent_id == district.id

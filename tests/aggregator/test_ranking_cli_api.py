@@ -4,31 +4,15 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from aggregator.inputs import QuarterFigures, save_quarter_input
 from aggregator.ranking import build_ranking
-from sipas import cli as cli_module
 from sipas.catalogue import Catalogue
 from sipas.clock import Period
 from tests.aggregator.fixtures import NOW, build_quarter
 from tests.factories import TZ, create_district_with_wards, create_key, create_unit
-
-
-@pytest.fixture
-def run_cli(settings, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
-    cli_module._add_extra_commands()
-
-    def run(*args: str):  # type: ignore[no-untyped-def]
-        return CliRunner().invoke(cli_module.cli, list(args), catch_exceptions=False)
-
-    return run
 
 
 def district_of_four(session: Session, catalogue: Catalogue):  # type: ignore[no-untyped-def]

@@ -7,14 +7,11 @@ import io
 import json
 from datetime import timedelta
 
-import pytest
-from click.testing import CliRunner
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from aggregator.service import unit_report
-from sipas import cli as cli_module
 from sipas.catalogue import Catalogue
 from sipas.clock import Period
 from sipas.models import ResponseChannel, Unit
@@ -23,19 +20,6 @@ from tests.aggregator.fixtures import NOW, build_quarter
 from tests.factories import TZ, create_clerk, create_dossier, create_key, create_unit, local, login
 
 Q1 = Period.quarter(2026, 1)
-
-
-@pytest.fixture
-def run_cli(settings, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
-    cli_module._add_extra_commands()
-
-    def run(*args: str):  # type: ignore[no-untyped-def]
-        return CliRunner().invoke(cli_module.cli, list(args), catch_exceptions=False)
-
-    return run
 
 
 def rate(session: Session, unit: Unit, stars: int, *, day: int = 10, field: str = "Hộ tịch", counted: bool = True,

@@ -5,21 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from click.testing import CliRunner
-
-from sipas import cli as cli_module
 from tests.factories import answers_for, create_dossier, create_response, create_unit
-
-
-@pytest.fixture
-def run_cli(settings, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
-    cli_module._add_extra_commands()
-    runner = CliRunner()
-    return lambda *args: runner.invoke(cli_module.cli, list(args), catch_exceptions=False)
 
 
 def test_cases_list_shows_the_overdue_cases_without_the_citizen(run_cli, session, catalogue):

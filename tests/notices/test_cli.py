@@ -7,11 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from docx import Document
 from sqlalchemy.orm import Session
 
-from sipas import cli as cli_module
 from sipas.catalogue import Catalogue
 from sipas.settings import Settings
 from tests.aggregator.fixtures import NOW, build_quarter
@@ -19,20 +17,12 @@ from tests.factories import create_unit
 
 
 @pytest.fixture
-def run_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
+def run_cli(run_cli, settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("SIPAS_PUBLIC_BASE_URL", "https://hailong.example.vn")
     if "SIPAS_SOFFICE" in settings.env:
         monkeypatch.setenv("SIPAS_SOFFICE", settings.env["SIPAS_SOFFICE"])
     monkeypatch.setattr("aggregator.notices.cli.utcnow", lambda: NOW)  # 10/4/2026, whatever the day the suite runs
-    cli_module._add_extra_commands()
-
-    def run(*args: str):  # type: ignore[no-untyped-def]
-        return CliRunner().invoke(cli_module.cli, list(args), catch_exceptions=False)
-
-    return run
+    return run_cli
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from docx import Document
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
@@ -19,7 +18,6 @@ from sqlalchemy.orm import Session
 from aggregator.models_notices import Notice
 from aggregator.notices import fingerprint, service
 from aggregator.notices.hierarchy import reporting_parent
-from sipas import cli as cli_module
 from sipas.catalogue import Catalogue
 from sipas.clock import Period
 from sipas.models import Unit, UnitKind
@@ -91,15 +89,6 @@ def test_public_page_shows_digests_offers_files_and_checks_uploads(client: Flask
     assert too_big.status_code == 413 and "Tệp quá lớn" in too_big.get_data(as_text=True)
     assert upload(b"x" * 4096).status_code == 200  # at the bound: read and compared
     assert upload(b"x" * 80_000).status_code == 413  # the declared length alone refuses it
-
-
-@pytest.fixture
-def run_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
-    cli_module._add_extra_commands()
-    return lambda *args: CliRunner().invoke(cli_module.cli, list(args), catch_exceptions=False)
 
 
 def test_cli_verify_names_the_notice_or_exits_one(run_cli, issued: Notice, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

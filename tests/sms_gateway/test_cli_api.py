@@ -28,15 +28,10 @@ DOSSIER = {
 
 
 @pytest.fixture
-def run_cli(settings, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SIPAS_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SIPAS_INSTANCE_DIR", str(settings.instance_dir))
-    monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
+def run_cli(run_cli, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("SIPAS_PUBLIC_BASE_URL", "https://danhgia.example.gov.vn")
     monkeypatch.delenv("SIPAS_SMS_PROVIDER", raising=False)  # the console provider, as in `make run`
-    cli_module._add_extra_commands()
-    runner = CliRunner()
-    return lambda *args: runner.invoke(cli_module.cli, list(args), catch_exceptions=False)
+    return run_cli
 
 
 def test_returned_dossier_reaches_the_console_outbox_at_the_next_allowed_time(client, session, run_cli):  # type: ignore[no-untyped-def]
