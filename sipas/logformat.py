@@ -3,7 +3,9 @@
 A JSON line holds the time, level, logger and message, the exception if any, and for gunicorn's access
 log the request's fields. Nothing else of a record is written (``extra=`` fields are dropped), so
 only what a message says goes out; messages never carry a phone number or a reply's text (tests check),
-and a short-link code (``/r/<code>``, a bearer link) is masked in every line, text or JSON.
+and a short-link code (``/r/<code>``, a bearer link) is masked in every line, text or JSON. A phone number a
+client put in a URL (eSMS calls the delivery report URL with ``phonenumber=0901888484``) is masked as well:
+the value of a query parameter named like a phone, and any Vietnamese mobile number in the usual shapes.
 """
 
 from __future__ import annotations
@@ -18,13 +20,22 @@ from typing import Any
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LINK_PATH = re.compile(r"/r/[A-Za-z0-9]+")
+#: ``phonenumber=…``, ``Phone=…``, ``msisdn=…``: the value up to the next parameter
+PHONE_PARAMETER = re.compile(r"([?&][^=&\s\"]*(?:phone|msisdn)[^=&\s\"]*=)[^&\s\"]*", re.IGNORECASE)
+#: a Vietnamese mobile number: 0912345678, 84912345678, +84912345678 (``%2B84…`` percent-encoded)
+MOBILE_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:(?:\+|%2B)?84|0)[35789]\d{8}(?!\d)", re.IGNORECASE)
 #: gunicorn access-log atoms written as JSON fields (names as in its ``access_log_format``)
 ACCESS_FIELDS = {"h": "remote_addr", "m": "method", "U": "path", "q": "query", "H": "protocol", "s": "status",
                  "B": "bytes", "f": "referer", "a": "user_agent", "M": "duration_ms"}
 
 
+def mask_phones(text: str) -> str:
+    """``…&phonenumber=0901888484&…`` → ``…&phonenumber=***&…``; a mobile number elsewhere → ``***``."""
+    return MOBILE_NUMBER.sub("***", PHONE_PARAMETER.sub(r"\1***", text))
+
+
 def mask(text: str) -> str:
-    return LINK_PATH.sub("/r/***", text)
+    return mask_phones(LINK_PATH.sub("/r/***", text))
 
 
 def json_wanted(env: Mapping[str, str] | None = None) -> bool:

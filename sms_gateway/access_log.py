@@ -2,8 +2,10 @@
 
 ``/r/<code>`` is a bearer link: whoever holds it can rate the dossier, so the code is masked
 (``/r/***``) in every part of the line that can carry it (request line, path, query, referer, any
-header or environ atom); the rest of the line is left as gunicorn writes it. Use it with
-``logger_class`` in ``deploy/gunicorn.conf.py`` or ``--logger-class sms_gateway.access_log.MaskedLinkLogger``.
+header or environ atom); so is a phone number in a URL (``sipas.logformat.mask_phones``: eSMS's delivery
+reports carry the recipient's number in their query string). The rest of the line is left as gunicorn writes
+it. Use it with ``logger_class`` in ``deploy/gunicorn.conf.py`` or
+``--logger-class sms_gateway.access_log.MaskedLinkLogger``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from sipas.logformat import JsonFormatter, json_wanted
+from sipas.logformat import JsonFormatter, json_wanted, mask_phones
 
 # ``/%72/<code>`` reaches the same route (the path is percent-decoded before routing): masked as well.
 LINK_PATH = re.compile(r"/(?:r|%72)/[A-Za-z0-9%]+", re.IGNORECASE)
@@ -43,4 +45,5 @@ class MaskedLinkLogger(Logger):
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
         atoms = super().atoms(resp, req, environ, request_time)
-        return {key: mask_links(value) if isinstance(value, str) else value for key, value in atoms.items()}
+        return {key: mask_phones(mask_links(value)) if isinstance(value, str) else value
+                for key, value in atoms.items()}

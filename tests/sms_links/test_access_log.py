@@ -92,3 +92,27 @@ def test_a_percent_encoded_path_does_not_unmask_the_code() -> None:
 def test_nginx_masks_the_percent_encoded_spelling_too() -> None:
     config = (Path(__file__).parents[2] / "deploy" / "nginx" / "sipas.conf").read_text(encoding="utf-8")
     assert config.count("(?:r|%72)/)[A-Za-z0-9%]+") == 2
+
+
+ESMS_REPORT = ("o=12&k=0f1e2d3c4b5a69788796a5b4c3d2e1f0&SMSID=dc712784-9c5f&SendFailed=0&SendStatus=5&SendSuccess=1"
+               "&TotalPrice=0.0000&TotalReceiver=1&TotalSent=1&RequestId=&TypeId=2&telcoid=1&phonenumber={number}"
+               "&switchsmsid=")
+
+
+def test_the_number_in_a_delivery_report_query_is_masked(tmp_path: Path) -> None:
+    """eSMS calls the delivery report URL by GET with the recipient's number (``phonenumber=0901888484``): the
+    access line keeps the report, never the number, in any of the shapes a gateway writes it."""
+    for number, digits in (("0901888484", "901888484"), ("84901888484", "901888484"),
+                           ("%2B84901888484", "901888484"), ("+84901888484", "901888484")):
+        query = ESMS_REPORT.format(number=number)
+        line = access_line(tmp_path, "/sms/http/status", query=query)
+        assert digits not in line, line
+        assert "phonenumber=***" in line and "SMSID=dc712784-9c5f" in line and "SendStatus=5" in line
+        (tmp_path / "access.log").unlink()
+
+
+def test_json_access_lines_mask_the_number_too(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SIPAS_LOG_FORMAT", "json")
+    line = json.loads(access_line(tmp_path, "/sms/http/status", query=ESMS_REPORT.format(number="0901888484")))
+    assert "901888484" not in json.dumps(line)
+    assert "phonenumber=***" in line["query"] and "phonenumber=***" in line["message"]
