@@ -242,13 +242,22 @@ def mark_returned(session: Session, dossier: Dossier, *, returned_at: datetime, 
     return upsert_dossier(session, dossier.unit, data, tz=tz, now=now, secret=secret, actor=actor)
 
 
-def erase_contact(session: Session, dossier: Dossier, *, now: datetime, actor: str) -> bool:
-    """Erase the phone number on request; the keyed hash stays so an opt-out is still honoured."""
+def erase_contact(session: Session, dossier: Dossier, *, now: datetime, actor: str) -> int:
+    """Erase the phone number on request; the keyed hash stays so an opt-out is still honoured.
+
+    The citizen asks for their number to be erased, not one copy of it: the same number (by its keyed hash) on
+    every other dossier, of any unit, is erased with it, each in the audit log. Returns how many dossiers lost the
+    number (0: this one has none)."""
     contact = dossier.contact
     if contact is None or contact.phone_e164 is None:
-        return False
-    contact.phone_e164 = None
-    contact.sms_consent = False
-    contact.erased_at = now
-    audit(session, "contact.erased", actor=actor, unit=dossier.unit, subject=dossier.code)
-    return True
+        return 0
+    same_number = [] if contact.phone_hash is None else session.scalars(
+        select(DossierContact).where(DossierContact.phone_hash == contact.phone_hash,
+                                     DossierContact.phone_e164.is_not(None), DossierContact.id != contact.id)
+        .order_by(DossierContact.id)).all()
+    for erased in (contact, *same_number):
+        erased.phone_e164 = None
+        erased.sms_consent = False
+        erased.erased_at = now
+        audit(session, "contact.erased", actor=actor, unit=erased.dossier.unit, subject=erased.dossier.code)
+    return 1 + len(same_number)

@@ -131,7 +131,10 @@ def erase(unit_code: str):  # type: ignore[no-untyped-def]
     if request.method == "POST" and request.form.get("confirm") == "yes":
         erased = erase_contact(session, dossier, now=utcnow(), actor=actor_name())
         session.commit()
-        if erased:
+        if erased > 1:
+            flash(f"Đã xóa số điện thoại của hồ sơ {dossier.code} và của {erased - 1} hồ sơ khác có cùng số. "
+                  "Các hồ sơ này sẽ không nhận thêm tin nhắn.", "success")
+        elif erased:
             flash(f"Đã xóa số điện thoại của hồ sơ {dossier.code}. Hồ sơ sẽ không nhận thêm tin nhắn.", "success")
         else:
             flash(f"Hồ sơ {dossier.code} không còn số điện thoại nào để xóa.", "info")

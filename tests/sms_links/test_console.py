@@ -214,6 +214,33 @@ def test_erasing_a_phone_needs_a_confirmation(client, session):
     assert "đã được xóa lúc" in after
 
 
+def test_erasing_a_phone_erases_that_number_on_every_dossier_that_has_it(client, session):
+    """The citizen asks that their number be erased: the same number on their other dossiers (of this unit or
+    another) goes too, else those dossiers kept it and were still invited by SMS. Another number stays."""
+    unit, other_unit = create_unit(session), create_unit(session)
+    asked = create_dossier(session, unit, phone="+84912345678", sms_consent=True)
+    same = create_dossier(session, unit, phone="+84912345678", sms_consent=True)
+    elsewhere = create_dossier(session, other_unit, phone="+84912345678", sms_consent=True)
+    other_number = create_dossier(session, unit, phone="+84987654321", sms_consent=True)
+    clerk = create_clerk(session, unit, role=Role.CLERK)
+    session.commit()
+    login(client, clerk)
+    url = f"/console/sms/{unit.code}/erase"
+    html = client.get(url, query_string={"dossier": asked.code}).get_data(as_text=True)
+    done = client.post(url, data={"csrf_token": csrf_token(html), "dossier": asked.code, "confirm": "yes"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert f"Đã xóa số điện thoại của hồ sơ {asked.code} và của 2 hồ sơ khác có cùng số." in done
+    fresh(session)
+    contacts = {c.dossier_id: c for c in session.scalars(select(DossierContact))}
+    for dossier in (asked, same, elsewhere):
+        contact = contacts[dossier.id]
+        assert contact.phone_e164 is None and contact.erased_at is not None and not contact.sms_consent
+        assert contact.phone_hash == contacts[asked.id].phone_hash  # an opt-out of the number is still honoured
+    assert contacts[other_number.id].phone_e164 == "+84987654321" and contacts[other_number.id].sms_consent
+    erased = session.scalars(select(AuditEvent.subject).where(AuditEvent.action == "contact.erased")).all()
+    assert sorted(erased) == sorted([asked.code, same.code, elsewhere.code])
+
+
 def test_unit_chooses_invitations_for_all_dossiers_or_none(client, session):
     unit = create_unit(session)
     clerk = create_clerk(session, unit)
