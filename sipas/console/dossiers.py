@@ -204,10 +204,11 @@ def dossier_import_job(job_id: int):  # type: ignore[no-untyped-def]
     if status not in jobs.FINISHED:
         return render_template("console/dossiers/import_job.html", job=job)
     report, error_total = jobs.report_of(job)
-    if status == "failed" and report is None:
-        report, error_total = jobs.report_of(_interrupted(job))
+    retry = status == "failed" and jobs.upload_kept(job)
+    if status == "failed" and (report is None or not retry):
+        report, error_total = jobs.report_of(_interrupted(job, gone=not retry))
     assert report is not None
-    page = _import_page(units, form, report, None, job=job if status == "failed" else None, error_total=error_total)
+    page = _import_page(units, form, report, None, job=job if retry else None, error_total=error_total)
     return page, 200 if not report.refused else 422
 
 
@@ -235,9 +236,12 @@ def _job_for_user(job_id: int) -> ImportJob:
     return job
 
 
-def _interrupted(job: ImportJob) -> ImportJob:
+def _interrupted(job: ImportJob, *, gone: bool = False) -> ImportJob:
+    """A failed job as the page reports it: retry it, or (its upload deleted after ``UPLOAD_KEPT``) choose the
+    file again."""
     return ImportJob(kind=job.kind, filename=job.filename, skip_invalid=job.skip_invalid,
-                     result={"file_error": jobs.INTERRUPTED_VI, "file_error_code": "import_job_failed"})
+                     result={"file_error": jobs.UPLOAD_GONE_VI if gone else jobs.INTERRUPTED_VI,
+                             "file_error_code": "import_job_failed"})
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

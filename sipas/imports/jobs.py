@@ -5,7 +5,9 @@ for that job in the web process (``start_thread``). A thread does not survive a 
 then stops beating (``heartbeat_at`` is renewed at every batch) and, once its heartbeat is older than
 ``STALE_AFTER``, it is shown as failed and the clerk can start it again from the same stored upload. Nothing
 of the file is visible before its one swap transaction (rows wait in the staging table, see
-``sipas.imports.staging``), so a cut-off job changed nothing; its staged rows are deleted by the next import.
+``sipas.imports.staging``), so a cut-off job changed nothing; its staged rows are deleted by the next import or
+the hourly purge (``sipas.throttle_purge``). The upload holds every phone number of the file: a finished job
+deletes it, a failed one keeps it ``UPLOAD_KEPT`` for a retry, then the hourly purge deletes it.
 Reading a job never writes (GET routes never write): staleness is derived.
 """
 
@@ -19,7 +21,7 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from sipas.catalogue import Catalogue
 from sipas.clock import utcnow
@@ -38,6 +40,11 @@ MAX_ERRORS_KEPT = 1000
 FINISHED = ("done", "failed")
 INTERRUPTED_VI = ("Quá trình nhập bị gián đoạn (máy chủ khởi động lại hoặc gặp lỗi) nên chưa có dòng nào được "
                   "ghi: hãy bấm “Nhập lại”.")
+#: How long the upload of a failed job is kept for a retry: it holds the file's phone numbers (personal data).
+UPLOAD_KEPT = timedelta(days=7)
+UPLOAD_GONE_VI = ("Quá trình nhập bị gián đoạn (máy chủ khởi động lại hoặc gặp lỗi) nên chưa có dòng nào được "
+                  f"ghi; tệp tải lên đã được xóa (chỉ giữ {UPLOAD_KEPT.days} ngày vì chứa số điện thoại của người "
+                  "dân): hãy chọn lại tệp để nhập.")
 
 
 def create_job(session: Any, unit: Unit, kind: str, filename: str, data: bytes, *, skip_invalid: bool, actor: str,
@@ -87,6 +94,24 @@ def restart(session: Any, job: ImportJob, now: datetime) -> bool:
         return False
     job.status, job.done, job.total, job.result, job.heartbeat_at, job.finished_at = "queued", 0, 0, None, now, None
     return True
+
+
+def upload_kept(job: ImportJob) -> bool:
+    """Whether the job's upload is still stored (a failed job's, for a retry)."""
+    return Path(job.upload_path).is_file()
+
+
+def purge_uploads(session: Any, now: datetime) -> int:
+    """Delete the uploads of jobs that failed (or stopped beating) more than ``UPLOAD_KEPT`` ago; returns how many
+    files went. A finished job deleted its own."""
+    dead = session.scalars(select(ImportJob.upload_path).where(ImportJob.status != "done",
+                                                               ImportJob.heartbeat_at < now - UPLOAD_KEPT))
+    deleted = 0
+    for path in dead:
+        if Path(path).is_file():
+            Path(path).unlink(missing_ok=True)
+            deleted += 1
+    return deleted
 
 
 def start_thread(database: Database, job_id: int, **options: Any) -> threading.Thread:

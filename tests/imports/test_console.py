@@ -201,3 +201,48 @@ def test_a_job_cut_off_by_a_worker_restart_is_shown_failed_and_can_be_retried(ap
     client.post("/console/logout", data={"csrf_token": _token(client, "/console/dossiers")})
     login(client, other)
     assert client.get(f"/console/dossiers/import/jobs/{job.id}/progress").status_code == 404
+
+
+def test_an_interrupted_import_keeps_its_upload_and_staged_rows_for_a_week_only(app, client, session) -> None:
+    """A job cut off by a worker restart keeps its upload (every phone number of the file) so the clerk can retry,
+    and its staged rows (phone numbers too) waited for the next import: neither was ever deleted if the clerk did
+    not retry and nobody imported again. The hourly purge deletes the staged rows of dead runs (a retry stages the
+    upload again) and the upload once the job has been dead a week; the job page then asks for the file again
+    instead of offering a retry that cannot run."""
+    from datetime import timedelta
+
+    from sipas import throttle_purge
+    from sipas.clock import utcnow
+    from sipas.imports import jobs, staging
+    from sipas.models import DossierStaging, ImportJob
+
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    instance_dir = app.extensions["sipas_settings"].instance_dir
+    dead, recent = (jobs.create_job(session, unit, "dossiers", f"hoso-{n}.xlsx",
+                                    xlsx([DOSSIER_HEADER, dossier_row(f"H-{n}")]), skip_invalid=False, actor="test",
+                                    instance_dir=instance_dir) for n in (1, 2))
+    dead.status = recent.status = "running"  # their threads died with the worker
+    session.flush()
+    for job in (dead, recent):
+        staging.stage_dossiers(session, f"run-{job.id}", job.id, [{
+            "unit_id": unit.id, "row": 2, "code": f"H-{job.id}", "op": "insert", "created_at": utcnow(),
+            "procedure": "", "field": "", "intake_channel": "direct", "received_at": utcnow(),
+            "received_local_date": utcnow().date(), "phone_e164": "+84912345678", "contact_op": "insert"}])
+    now = utcnow()
+    session.execute(update(ImportJob).where(ImportJob.id == dead.id)
+                    .values(heartbeat_at=now - jobs.UPLOAD_KEPT - timedelta(minutes=1)))
+    session.execute(update(ImportJob).where(ImportJob.id == recent.id).values(heartbeat_at=now - timedelta(days=1)))
+    session.commit()
+    assert throttle_purge.purge_personal_copies(session, now) == (1, 2)
+    session.commit()
+    assert not Path(dead.upload_path).exists() and Path(recent.upload_path).exists()
+    assert session.scalars(select(DossierStaging.job_id)).all() == []
+    login(client, clerk)
+    page = client.get(f"/console/dossiers/import/jobs/{dead.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and f"/jobs/{dead.id}/retry" not in html and ">Nhập lại</button>" not in html
+    assert "tệp tải lên đã được xóa" in html and "hãy chọn lại tệp" in html
+    still = client.get(f"/console/dossiers/import/jobs/{recent.id}").get_data(as_text=True)
+    assert f"/jobs/{recent.id}/retry" in still and "hãy bấm “Nhập lại”" in still
