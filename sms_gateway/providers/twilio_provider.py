@@ -25,6 +25,8 @@ from sms_gateway.providers.network import network_failure
 from sms_gateway.settings import SmsSettings
 
 log = logging.getLogger(__name__)
+# twilio-python writes every request at INFO, query parameters included: a lookup's ``To`` is the citizen's number.
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 LOOKUP_PAGE = 20  # one page, newest first: the daily cap keeps far fewer messages per number
 LOOKUP_MARGIN = timedelta(minutes=5)  # our clock against Twilio's date_created
 

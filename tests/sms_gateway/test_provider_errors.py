@@ -85,6 +85,23 @@ def test_real_sockets_refused_is_safe_to_resend_silence_is_ambiguous(sms, silent
     assert maybe_sent.value.code == "timeout" and maybe_sent.value.may_have_sent
 
 
+def test_the_twilio_client_logs_no_number_of_a_lookup(sms, caplog) -> None:  # type: ignore[no-untyped-def]
+    """twilio-python writes every request at INFO ("GET Request: …/Messages.json?To=%2B84912345678…", "Query
+    Params: {'To': '+84912345678', …}"): the lookup of an ambiguous send named the citizen's number in the
+    scheduler's log. Its request dumps are kept below the level sipas logs at."""
+    import logging
+    from datetime import UTC, datetime
+
+    caplog.set_level(logging.INFO)
+    provider = TwilioProvider(replace(sms, twilio_api_base=f"http://127.0.0.1:{free_port()}"),
+                              http_client=TwilioHttpClient(timeout=2))
+    with pytest.raises(TemporaryFailure):
+        provider.find_sent(PHONE, "Xin chao", datetime(2026, 1, 7, 3, tzinfo=UTC))
+    with pytest.raises(TemporaryFailure):
+        provider.send(PHONE, "Xin chao")
+    assert PHONE[3:] not in caplog.text
+
+
 def test_through_the_cycle_21610_opts_the_number_out(app, session, settings, sms) -> None:  # type: ignore[no-untyped-def]
     unit = create_unit(session)
     create_dossier(session, unit, received_at=local(2026, 1, 5), returned_at=local(2026, 1, 7, 9),
