@@ -156,6 +156,7 @@ def _signature(document: DocumentObject, view: NoticeView) -> None:
 
 def _qr(document: DocumentObject, view: NoticeView) -> None:
     paragraph = tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT, before=12)
+    paragraph.paragraph_format.keep_with_next = True  # the caption never lands alone on the next page
     paragraph.add_run().add_picture(io.BytesIO(qr_png(view.public_url)), width=Mm(22))
     caption = tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT)
     add_text(caption, f"Kết quả công khai: {view.public_url}", 10, italic=True)

@@ -65,3 +65,19 @@ def test_pdf_has_the_text_with_diacritics_on_a4_pages(tmp_path: Path) -> None:
 def test_a_missing_libreoffice_is_a_clear_error() -> None:
     with pytest.raises(PdfError, match="Không tìm thấy LibreOffice"):
         docx_to_pdf(b"PK", soffice="/nonexistent/soffice")
+
+
+@pytest.mark.slow
+def test_the_qr_caption_stays_on_the_page_of_its_qr(tmp_path: Path) -> None:
+    """A deputy's three-line signature block once left the QR at the foot of page 2 and its caption alone on page 3."""
+    from tests.notices.test_format import ward
+
+    unit = ward()
+    unit.signatory_title = "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"
+    path = tmp_path / "thong-bao.pdf"
+    path.write_bytes(docx_to_pdf(render_docx(view_of(unit))))
+    pages = pdf_text(path).split("\f")
+    caption = next(i for i, page in enumerate(pages, start=1) if "Kết quả công khai:" in page)
+    images = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True).stdout
+    qr_page = int(images.splitlines()[2].split()[0])  # the document's first picture is the QR
+    assert caption == qr_page
