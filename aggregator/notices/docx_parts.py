@@ -171,7 +171,7 @@ def no_borders(table: Table) -> None:
 
 
 def keep_row_together(row) -> None:  # type: ignore[no-untyped-def]
-    """The signature block never splits across two pages."""
+    """The row is never split across two pages (the signature block; a row of an annex table)."""
     element = OxmlElement("w:cantSplit")
     row._tr.get_or_add_trPr().insert(0, element)
 

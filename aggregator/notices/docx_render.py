@@ -198,6 +198,8 @@ def _criteria_table(document: DocumentObject, block: InstrumentBlock) -> None:
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     set_widths(table, widths)
     repeat_header(table.rows[0])
+    for row in table.rows:
+        keep_row_together(row)
     for cell, text in zip(table.rows[0].cells, ("TT", "Tiêu chí", "Số phiếu trả lời", *block.columns), strict=True):
         _cell_text(cell, text, 11, bold=True)
     for row, data in zip(table.rows[1:], block.rows, strict=True):
@@ -240,6 +242,8 @@ def _fields_table(document: DocumentObject, view: NoticeView) -> None:
         _cell_text(cell, label, 8, bold=True)
     repeat_header(table.rows[0])
     repeat_header(table.rows[1])
+    for row in table.rows:
+        keep_row_together(row)
     for number, (row, data) in enumerate(zip(table.rows[2:], view.field_rows, strict=True), start=1):
         total = number == len(view.field_rows)
         for position, (cell, text) in enumerate(zip(row.cells, data, strict=True)):

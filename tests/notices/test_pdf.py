@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,39 @@ def test_the_qr_caption_stays_on_the_page_of_its_qr(tmp_path: Path) -> None:
     images = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True).stdout
     qr_page = int(images.splitlines()[2].split()[0])  # the document's first picture is the QR
     assert caption == qr_page
+
+
+LONG_LABEL = ("Thái độ của cán bộ, công chức, viên chức (mức độ nhiệt tình, thái độ nhũng nhiễu, gây phiền hà, "
+              "cách giao tiếp của cán bộ, công chức khi hướng dẫn, xử lý hồ sơ)")
+
+
+def long_annex_view():  # type: ignore[no-untyped-def]
+    """Tables that span pages: 30 criteria (every other one five lines tall) and 60 fields of three lines."""
+    from aggregator.notices.template import template_for
+    from aggregator.notices.viewmodel import build_view
+    from sipas.settings import DEFAULT_CONFIG_DIR
+    from tests.notices.sample_report import sample_report
+    from tests.notices.test_format import ward
+
+    report = sample_report()
+    first = report["instruments"][0]["criteria"][0]
+    report["instruments"][1]["criteria"] = [dict(first, code=f"c{i}", label=LONG_LABEL if i % 2 else "Nơi đón tiếp")
+                                            for i in range(30)]
+    report["fields"] = [dict(report["fields"][0], field=f"Lao động, Thương binh và Xã hội {i}") for i in range(1, 61)]
+    unit = ward()
+    return build_view(report, unit, template_for(unit, DEFAULT_CONFIG_DIR), number_=3, issue_date=date(2023, 4, 6),
+                      public_url="https://hailong.example.vn/cong-khai/PHUHOI", parent_name="Thành phố Huế")
+
+
+@pytest.mark.slow
+def test_annex_rows_never_split_across_pages(tmp_path: Path) -> None:
+    path = tmp_path / "thong-bao.pdf"
+    path.write_bytes(docx_to_pdf(render_docx(long_annex_view())))
+    pages = pdf_text(path).split("\f")
+    annex = next(i for i, page in enumerate(pages) if "PHỤ LỤC" in page)
+    for number, page in enumerate(pages[annex:], start=annex + 1):
+        # a row's first line and its last line on the same page (the table's header rows repeat on each page)
+        assert page.count("Thái độ của cán bộ,") == page.count("xử lý hồ sơ)"), number
+        assert page.count("Lao động,") == len(re.findall(r"Xã hội \d+", page)), number
+        if "Lao động," in page or "Thái độ của cán bộ," in page:
+            assert "TT" in page.split("Lao động,")[0].split("Thái độ của cán bộ,")[0], number
