@@ -10,6 +10,7 @@ import copy
 from functools import lru_cache
 from pathlib import Path
 
+from docx.document import Document as DocumentObject
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
@@ -44,6 +45,18 @@ def set_run_font(run: Run, size: float, *, bold: bool = False, italic: bool = Fa
 
 def add_text(paragraph: Paragraph, text: str, size: float, *, bold: bool = False, italic: bool = False) -> Run:
     return set_run_font(paragraph.add_run(text), size, bold=bold, italic=italic)
+
+
+def set_language(document: DocumentObject, language: str) -> None:
+    """The language of all text (python-docx's template says en-US): Word's spelling check, LibreOffice's
+    hyphenation and the PDF's /Lang, which screen readers use to pick a voice."""
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    r_pr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    lang = r_pr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        r_pr.append(lang)
+    lang.set(qn("w:val"), language)
 
 
 def tight(paragraph: Paragraph, align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.CENTER, *,

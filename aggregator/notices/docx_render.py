@@ -25,6 +25,7 @@ from aggregator.notices.docx_parts import (
     keep_row_together,
     no_borders,
     repeat_header,
+    set_language,
     set_widths,
     text_width_mm,
     tight,
@@ -38,6 +39,7 @@ TEXT_W = PAGE_W - MARGINS["left"] - MARGINS["right"]  # 165 mm
 HEADER_COLS = (62.0, TEXT_W - 62.0)
 SIGN_COLS = (88.0, TEXT_W - 88.0)
 BODY_PT = 14
+LANGUAGE = "vi-VN"
 CHART_W = TEXT_W  # mm: the chart spans the text width
 JUSTIFY = WD_ALIGN_PARAGRAPH.JUSTIFY
 FIELD_HEAD = ("Tổng số", "Trực tuyến", "Trực tiếp và bưu chính", "Từ kỳ trước", "Tổng số", "Trước hạn",
@@ -64,6 +66,7 @@ def _page_setup(document: DocumentObject, view: NoticeView) -> None:
     normal.font.size = Pt(BODY_PT)
     normal.element.get_or_add_rPr().get_or_add_rFonts().set("{http://schemas.openxmlformats.org/"
                                                             "wordprocessingml/2006/main}eastAsia", FONT)
+    set_language(document, LANGUAGE)
     section = document.sections[0]
     section.page_width, section.page_height = Mm(PAGE_W), Mm(PAGE_H)
     section.top_margin, section.bottom_margin = Mm(MARGINS["top"]), Mm(MARGINS["bottom"])
@@ -77,7 +80,7 @@ def _page_setup(document: DocumentObject, view: NoticeView) -> None:
         add_text(first, view.draft_mark, 13, bold=True)
     document.core_properties.title = f"{view.title} {view.summary}"
     document.core_properties.author = view.unit_name
-    document.core_properties.language = "vi-VN"
+    document.core_properties.language = LANGUAGE
 
 
 def _header_block(document: DocumentObject, view: NoticeView) -> None:

@@ -246,3 +246,10 @@ def test_without_cairo_a_document_stops_with_a_clear_message(monkeypatch: pytest
         render_docx(view_of())
     assert "Bản HTML vẫn có biểu đồ" in error.value.message_vi
     chart_png.cache_clear()
+
+
+def test_the_text_is_in_vietnamese_for_spelling_and_screen_readers(document) -> None:  # type: ignore[no-untyped-def]
+    """Word checked every word against English (all underlined as misspelt); the PDF said /Lang(en-US)."""
+    defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    assert defaults.find(qn("w:lang")).get(qn("w:val")) == "vi-VN"
+    assert not [lang for lang in document.element.body.iter(qn("w:lang")) if lang.get(qn("w:val")) != "vi-VN"]

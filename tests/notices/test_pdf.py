@@ -119,3 +119,9 @@ def test_annex_rows_never_split_across_pages(tmp_path: Path) -> None:
         assert page.count("Lao động,") == len(re.findall(r"Xã hội \d+", page)), number
         if "Lao động," in page or "Thái độ của cán bộ," in page:
             assert "TT" in page.split("Lao động,")[0].split("Thái độ của cán bộ,")[0], number
+
+
+@pytest.mark.slow
+def test_the_pdf_declares_vietnamese(tmp_path: Path) -> None:
+    pdf = docx_to_pdf(render_docx(view_of()))
+    assert re.findall(rb"/Lang\s*\(([^)]*)\)", pdf) == [b"vi-VN"]
