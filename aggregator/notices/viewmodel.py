@@ -273,6 +273,13 @@ def recipients_lines(template: NoticeTemplate, values: dict[str, str]) -> tuple[
     return tuple(lines)
 
 
+def dates_once(text: str, values: dict[str, str]) -> str:
+    """A period named by its dates (not a calendar quarter, month or year) is not given its dates again in brackets:
+    "{period_words} ({period_dates})" would read "từ ngày 15/12/2022 đến ngày 06/3/2023 (từ ngày 15/12/2022 …)"."""
+    words = values["period_words"]
+    return text.replace(f"{words} ({words})", words) if words == values["period_dates"] else text
+
+
 def build_view(report: dict[str, Any], unit: Unit, template: NoticeTemplate, *, number_: int | None,
                issue_date: date, public_url: str, parent_name: str = "", replaces: str = "") -> NoticeView:
     """Everything the notice shows; ``number_=None`` makes a draft (no number, marked DỰ THẢO).
@@ -280,7 +287,7 @@ def build_view(report: dict[str, Any], unit: Unit, template: NoticeTemplate, *, 
     ``replaces`` names the notice a correction replaces, e.g. "số 02/TB-UBND ngày 06/3/2023".
     """
     values = placeholder_values(report, unit, template, public_url=public_url, parent_name=parent_name)
-    paragraphs = {key: fill(text, values).strip() for key, text in template.paragraphs.items()}
+    paragraphs = {key: dates_once(fill(text, values).strip(), values) for key, text in template.paragraphs.items()}
     instruments = instrument_blocks(report)
     sections = (
         Section(HEADINGS["dossiers"], (paragraphs["dossiers"],)),

@@ -210,3 +210,13 @@ def test_the_tt01_form_names_its_questions_by_their_legal_numbers() -> None:
     assert [row.index for row in rows] == ["1", "3", "4", "7"]
     assert rows[3].line.startswith("Chỉ số 7. Thái độ của cán bộ")
     assert view_of().instruments[0].rows[1].line.startswith("Tiêu chí 2. ")  # other forms number their questions
+
+
+def test_a_date_range_period_is_written_once_in_the_opening() -> None:
+    """A period that is no calendar quarter, month or year is named by its dates, so "{period_words}
+    ({period_dates})" printed them twice: "… từ ngày 15/12/2022 đến ngày 06/3/2023 (từ ngày 15/12/2022 đến ngày
+    06/3/2023) như sau:"."""
+    view = view_of(start="2022-12-15", end="2023-03-06")
+    assert view.opening.endswith("thủ tục hành chính từ ngày 15/12/2022 đến ngày 06/3/2023 như sau:")
+    assert view.opening.count("15/12/2022") == 1
+    assert view_of().opening.endswith("quý I năm 2023 (từ ngày 01/01/2023 đến ngày 31/3/2023) như sau:")
