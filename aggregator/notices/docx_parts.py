@@ -89,6 +89,18 @@ def text_width_mm(text: str, size: float, *, bold: bool = False, italic: bool = 
     return em * size * 25.4 / 72
 
 
+def wrapped_width_mm(text: str, size: float, column_mm: float, *, bold: bool = False) -> float:
+    """The width of the widest line of ``text`` as a column ``column_mm`` wide wraps it, between words and line by
+    line as Word and LibreOffice do."""
+    widest, line = 0.0, ""
+    for word in text.split():
+        if line and text_width_mm(f"{line} {word}", size, bold=bold) > column_mm:
+            widest, line = max(widest, text_width_mm(line, size, bold=bold)), word
+        else:
+            line = f"{line} {word}" if line else word
+    return min(max(widest, text_width_mm(line, size, bold=bold)), column_mm)
+
+
 def cell_margins_mm(cell: _Cell) -> float:
     """Left plus right margin of ``cell``: its table's ``tblCellMar``, else the default table style's (python-docx's
     template: 108 twips a side). A paragraph's indents count from inside them."""

@@ -22,6 +22,7 @@ from aggregator.notices.docx_parts import (
     add_page_field,
     add_rule,
     add_text,
+    cell_margins_mm,
     keep_row_together,
     no_borders,
     repeat_header,
@@ -29,6 +30,7 @@ from aggregator.notices.docx_parts import (
     set_widths,
     text_width_mm,
     tight,
+    wrapped_width_mm,
 )
 from aggregator.notices.qr import qr_png
 from aggregator.notices.viewmodel import InstrumentBlock, NoticeView
@@ -93,7 +95,8 @@ def _header_block(document: DocumentObject, view: NoticeView) -> None:
     add_text(left.paragraphs[0], view.body_lines[0], 13, bold=True)
     for line in view.body_lines[1:]:
         add_text(tight(left.add_paragraph()), line, 13, bold=True)
-    body_width = max(text_width_mm(line, 13, bold=True) for line in view.body_lines)
+    column = HEADER_COLS[0] - cell_margins_mm(left)
+    body_width = max(wrapped_width_mm(line, 13, column, bold=True) for line in view.body_lines)  # as printed
     add_rule(left, HEADER_COLS[0], min(max(body_width * 0.4, 18), HEADER_COLS[0] - 4), after=6)
     tight(right.paragraphs[0])
     add_text(right.paragraphs[0], view.nation, 12, bold=True)

@@ -125,3 +125,48 @@ def test_annex_rows_never_split_across_pages(tmp_path: Path) -> None:
 def test_the_pdf_declares_vietnamese(tmp_path: Path) -> None:
     pdf = docx_to_pdf(render_docx(view_of()))
     assert re.findall(rb"/Lang\s*\(([^)]*)\)", pdf) == [b"vi-VN"]
+
+
+def issuing_body_on_page_1(path: Path, tmp_path: Path) -> tuple[float, float]:
+    """The widest printed line of the issuing body and the rule under it, in mm, as printed on page 1 (the lines
+    from pdftotext's boxes, the rule as the longest dark run of pixels in the left column above "Số:")."""
+    import html
+
+    from PIL import Image
+
+    boxes = subprocess.run(["pdftotext", "-bbox-layout", "-f", "1", "-l", "1", str(path), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    lines = re.findall(r'<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">(.*?)</line>', boxes,
+                       re.S)
+    number_top = next(float(y) for _x, y, _X, words in lines if ">Số:<" in words)
+    left_column = 92 / 25.4 * 72  # pt: the header's left column ends 92 mm from the page's edge
+    body = [float(x_max) - float(x_min) for x_min, y, x_max, words in lines
+            if float(y) < number_top and float(x_max) < left_column and html.unescape(words).strip()]
+    subprocess.run(["pdftoppm", "-r", "300", "-gray", "-f", "1", "-l", "1", "-singlefile", "-png", str(path),
+                    str(tmp_path / "page1")], check=True)
+    with Image.open(tmp_path / "page1.png") as image:
+        pixels, width = image.convert("L").load(), int(92 / 25.4 * 300)
+        longest = 0
+        for y in range(int(number_top / 72 * 300)):
+            run = 0
+            for x in range(width):
+                run = run + 1 if pixels[x, y] < 128 else 0
+                longest = max(longest, run)
+    return max(body) * 25.4 / 72, longest / 300 * 25.4
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["Phường Phú Hội", "Xã Quảng Điền Phong Hiền Bắc", "Phường Nguyễn Trường Tộ Hòa Bình",
+                                  "Thị trấn Phong Điền"])
+def test_the_rule_under_a_wrapped_issuing_body_is_a_third_to_a_half_of_its_line(name: str, tmp_path: Path) -> None:
+    """A name too long for the left column wraps; the rule was 0.4 of the unwrapped name, two thirds of the
+    longest printed line ("XÃ QUẢNG ĐIỀN PHONG" / "HIỀN BẮC" over a 38 mm rule)."""
+    from sipas.units import named_defaults
+    from tests.notices.test_format import ward
+
+    unit = ward()
+    unit.name, unit.issuing_body, unit.place_name = name, *named_defaults(name).values()
+    path = tmp_path / "thong-bao.pdf"
+    path.write_bytes(docx_to_pdf(render_docx(view_of(unit))))
+    line, rule = issuing_body_on_page_1(path, tmp_path)
+    assert line / 3 - 0.5 <= rule <= line / 2 + 0.5, (line, rule)
