@@ -103,7 +103,16 @@ def _header_block(document: DocumentObject, view: NoticeView) -> None:
     add_text(tight(right.add_paragraph()), view.motto, 13, bold=True)
     add_rule(right, HEADER_COLS[1], text_width_mm(view.motto, 13, bold=True), after=6)
     add_text(tight(table.cell(1, 0).paragraphs[0]), view.number_line, 13)
-    add_text(tight(table.cell(1, 1).paragraphs[0]), view.date_line, 13, italic=True)
+    add_text(tight(table.cell(1, 1).paragraphs[0]), date_line(view.date_line, HEADER_COLS[1] - cell_margins_mm(right)),
+             13, italic=True)
+
+
+def date_line(text: str, column_mm: float) -> str:
+    """The place and date on one line when they fit, else the date on a line of its own (never split inside it)."""
+    place, _, day = text.rpartition(", ")
+    if not place or text_width_mm(text, 13, italic=True) <= column_mm:
+        return text
+    return f"{place},\n{day}"
 
 
 def _title(document: DocumentObject, view: NoticeView) -> None:

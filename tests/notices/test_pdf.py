@@ -170,3 +170,20 @@ def test_the_rule_under_a_wrapped_issuing_body_is_a_third_to_a_half_of_its_line(
     path.write_bytes(docx_to_pdf(render_docx(view_of(unit))))
     line, rule = issuing_body_on_page_1(path, tmp_path)
     assert line / 3 - 0.5 <= rule <= line / 2 + 0.5, (line, rule)
+
+
+@pytest.mark.slow
+def test_a_long_place_name_never_splits_the_date(tmp_path: Path) -> None:
+    """The right column broke "Xã Quảng Điền Phong Hiền Bắc, ngày 09 tháng 02 / năm 2024" inside the date; a date line
+    too long for one line now breaks after the place's comma."""
+    from sipas.units import named_defaults
+    from tests.notices.test_format import ward
+
+    unit = ward()
+    unit.name, unit.issuing_body, unit.place_name = "Xã Quảng Điền Phong Hiền Bắc", *named_defaults(
+        "Xã Quảng Điền Phong Hiền Bắc").values()
+    path = tmp_path / "thong-bao.pdf"
+    path.write_bytes(docx_to_pdf(render_docx(view_of(unit, issue_date=date(2024, 2, 9)))))
+    lines = [line.strip() for line in pdf_text(path).split("\f")[0].splitlines()]
+    assert any(line.endswith("Xã Quảng Điền Phong Hiền Bắc,") for line in lines)
+    assert any(line.endswith("ngày 09 tháng 02 năm 2024") for line in lines)
