@@ -15,6 +15,7 @@ from docx.document import Document as DocumentObject
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.shared import Mm, Pt
+from docx.text.paragraph import Paragraph
 
 from aggregator.notices.chart_png import chart_png
 from aggregator.notices.docx_parts import (
@@ -122,7 +123,7 @@ def _title(document: DocumentObject, view: NoticeView) -> None:
 
 
 def body_paragraph(document: DocumentObject, text: str, *, bold: bool = False, italic: bool = False,
-                   heading: bool = False) -> None:
+                   heading: bool = False) -> Paragraph:
     paragraph = document.add_paragraph()
     fmt = paragraph.paragraph_format
     fmt.keep_with_next = heading or None
@@ -132,6 +133,7 @@ def body_paragraph(document: DocumentObject, text: str, *, bold: bool = False, i
     fmt.space_after = Pt(6)
     fmt.line_spacing = 1.15
     add_text(paragraph, text, BODY_PT, bold=bold, italic=italic)
+    return paragraph
 
 
 def _body(document: DocumentObject, view: NoticeView) -> None:
@@ -148,11 +150,13 @@ def _body(document: DocumentObject, view: NoticeView) -> None:
                 body_paragraph(document, "- " + row.line)
             if block.footnote:
                 body_paragraph(document, block.footnote, italic=True)
-    body_paragraph(document, view.closing)
+    # the signature block never opens a page without a line of the notice above it
+    body_paragraph(document, view.closing).paragraph_format.keep_with_next = True
 
 
 def _signature(document: DocumentObject, view: NoticeView) -> None:
-    document.add_paragraph().paragraph_format.space_after = Pt(0)
+    spacer = document.add_paragraph().paragraph_format
+    spacer.space_after, spacer.keep_with_next = Pt(0), True
     table = document.add_table(rows=1, cols=2)
     no_borders(table)
     set_widths(table, SIGN_COLS)

@@ -187,3 +187,16 @@ def test_a_long_place_name_never_splits_the_date(tmp_path: Path) -> None:
     lines = [line.strip() for line in pdf_text(path).split("\f")[0].splitlines()]
     assert any(line.endswith("Xã Quảng Điền Phong Hiền Bắc,") for line in lines)
     assert any(line.endswith("ngày 09 tháng 02 năm 2024") for line in lines)
+
+
+@pytest.mark.slow
+def test_the_signature_never_stands_on_a_page_without_the_notice_s_text(tmp_path: Path) -> None:
+    """When the closing paragraph ended a page, the signature block and "Nơi nhận" opened the next one with no line
+    of the notice above them: a signed page that could be put under any text."""
+    from tests.notices.test_format import ward
+
+    unit = ward(notice={"paragraphs": {"criteria": "Số phiếu và tỷ lệ như sau" + " và" * 320 + ":"}})
+    path = tmp_path / "thong-bao.pdf"
+    path.write_bytes(docx_to_pdf(render_docx(view_of(unit))))
+    signed = next(page for page in pdf_text(path).split("\f") if "Nơi nhận:" in page)
+    assert "https://hailong.example.vn/cong-khai/PHUHOI." in signed  # the closing paragraph's last line
