@@ -14,6 +14,7 @@ CHANNEL_LABELS = {
     "kiosk": "thiết bị đánh giá tại quầy",
     "sms": "tin nhắn SMS",
     "qr": "mã QR",
+    "zalo": "tin Zalo (ZNS)",  # a brand: never lower-cased
     "paper": "phiếu giấy",
     "api": "hệ thống một cửa điện tử",
 }
@@ -73,7 +74,9 @@ def channels(report: dict[str, Any]) -> list[tuple[str, int]]:
         count = int(item.get("responses") or 0)
         if count:
             code = str(item.get("code") or "")
-            result.append((CHANNEL_LABELS.get(code) or str(item.get("label") or code).lower(), count))
+            label = CHANNEL_LABELS.get(code) or str(item.get("label") or code)
+            # in running text only the first letter is lowered: "Tin Zalo (ZNS)" had become "tin zalo (zns)"
+            result.append((label[:1].lower() + label[1:], count))
     return result
 
 

@@ -220,3 +220,21 @@ def test_a_date_range_period_is_written_once_in_the_opening() -> None:
     assert view.opening.endswith("thủ tục hành chính từ ngày 15/12/2022 đến ngày 06/3/2023 như sau:")
     assert view.opening.count("15/12/2022") == 1
     assert view_of().opening.endswith("quý I năm 2023 (từ ngày 01/01/2023 đến ngày 31/3/2023) như sau:")
+
+
+def test_every_channel_is_named_in_the_notice_with_its_proper_nouns() -> None:
+    """The channels sentence names each channel in running text; Zalo (a brand) and ZNS keep their capitals: the
+    notice printed "tin zalo (zns): 5" for the ratings given on the form opened from a Zalo invitation."""
+    from aggregator.labels import CHANNEL_LABELS
+
+    unit = ward()
+    report = sample_report()
+    report["channels"] = [{"code": channel.value, "label": label, "responses": n}
+                          for n, (channel, label) in enumerate(CHANNEL_LABELS.items(), start=1)]
+    report["responses"] = sum(c["responses"] for c in report["channels"])
+    view = build_view(report, unit, template_for(unit, DEFAULT_CONFIG_DIR), number_=3, issue_date=date(2023, 3, 6),
+                      public_url="https://hailong.example.vn/cong-khai/PHUHOI", parent_name="Quận Thuận Hóa")
+    ballots = view.sections[1].paragraphs[0]
+    assert ("21 phiếu (thiết bị đánh giá tại quầy: 1; tin nhắn SMS: 2; mã QR: 3; tin Zalo (ZNS): 4; phiếu giấy: 5; "
+            "hệ thống một cửa điện tử: 6)") in ballots
+    assert "zalo" not in ballots
