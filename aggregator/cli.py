@@ -153,7 +153,10 @@ def report_text(data: dict[str, Any]) -> str:
     few = "; ít phiếu" if overall["small_n"] else ""
     lines.append(f"Tỷ lệ hài lòng chung: {percent_vi(overall['percent'])} "
                  f"(n = {number_vi(overall['answers'])} câu trả lời{interval}{few})")
-    lines.append(f"Tỷ lệ hài lòng theo QĐ 766: {percent_vi(data['satisfaction_766']['percent'])}")
+    ratio = data["satisfaction_766"]  # with its n: (dossiers without a fault / all dossiers)
+    lines.append(f"Tỷ lệ hài lòng theo QĐ 766: {percent_vi(ratio['percent'])} "
+                 f"({number_vi(ratio['total_dossiers'] - ratio['unsatisfied_or_late'])}/"
+                 f"{number_vi(ratio['total_dossiers'])} hồ sơ)")
     if ZALO_KEY in data:
         lines += ["", *zalo_rating_text(data[ZALO_KEY])]
     return "\n".join(lines)

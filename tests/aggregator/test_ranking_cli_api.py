@@ -153,3 +153,15 @@ def test_a_ranking_with_a_field_or_channel_is_refused_not_given_unfiltered(
     ranking = client.get("/api/v1/reports", query_string={"district": district.code, "quarter": "2026Q1"},
                          headers=headers)
     assert ranking.status_code == 200 and "units" in ranking.get_json()
+
+
+def test_the_readable_report_shows_the_qd_766_ratio_with_its_dossiers(run_cli, session: Session,  # type: ignore[no-untyped-def]
+                                                                      catalogue: Catalogue) -> None:
+    """Every percentage with its n (domain notes §3): the readable report printed the QĐ 766 ratio bare, the one
+    rate of the summary without a count (the dashboard says "trên 7 hồ sơ", the notice "(3/7 hồ sơ)")."""
+    _district, wards = district_of_four(session, catalogue)
+    text = run_cli("report", "--unit", wards[0].code, "--quarter", "2026Q1").stdout
+    # 7 dossiers (3 resolved, 4 in progress); late D, overdue F and H, C rated negatively → 3 of 7
+    assert "Tỷ lệ hài lòng theo QĐ 766: 42,86% (3/7 hồ sơ)" in text.splitlines()
+    empty = run_cli("report", "--unit", wards[3].code, "--quarter", "2026Q1").stdout
+    assert "Tỷ lệ hài lòng theo QĐ 766: 0,00% (0/0 hồ sơ)" in empty.splitlines()
