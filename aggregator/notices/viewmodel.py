@@ -266,18 +266,18 @@ def field_rows(report: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
     return tuple(rows)
 
 
+def dates_once(text: str, values: dict[str, str]) -> str:
+    """A period without a name (15/12–06/3) is written by its dates alone: "{period_words} ({period_dates})" would
+    print them twice, "từ ngày 15/12/2025 đến ngày 06/3/2026 (từ ngày 15/12/2025 đến ngày 06/3/2026)"."""
+    words, dates = values["period_words"], values["period_dates"]
+    return text.replace(f"{words} ({dates})", words) if words == dates else text
+
+
 def recipients_lines(template: NoticeTemplate, values: dict[str, str]) -> tuple[str, ...]:
     usable = [r for r in template.recipients if r.strip() and (values["parent_name"] or "{parent_name}" not in r)]
     lines = [f"- {fill(r, values).rstrip(';. ')};" for r in usable]  # no parent: its line is left out
     lines.append(f"- {fill(template.archive, values).rstrip(';. ')}.")
     return tuple(lines)
-
-
-def dates_once(text: str, values: dict[str, str]) -> str:
-    """A period named by its dates (not a calendar quarter, month or year) is not given its dates again in brackets:
-    "{period_words} ({period_dates})" would read "từ ngày 15/12/2022 đến ngày 06/3/2023 (từ ngày 15/12/2022 …)"."""
-    words = values["period_words"]
-    return text.replace(f"{words} ({words})", words) if words == values["period_dates"] else text
 
 
 def build_view(report: dict[str, Any], unit: Unit, template: NoticeTemplate, *, number_: int | None,
@@ -287,7 +287,7 @@ def build_view(report: dict[str, Any], unit: Unit, template: NoticeTemplate, *, 
     ``replaces`` names the notice a correction replaces, e.g. "số 02/TB-UBND ngày 06/3/2023".
     """
     values = placeholder_values(report, unit, template, public_url=public_url, parent_name=parent_name)
-    paragraphs = {key: dates_once(fill(text, values).strip(), values) for key, text in template.paragraphs.items()}
+    paragraphs = {key: dates_once(fill(text, values), values).strip() for key, text in template.paragraphs.items()}
     instruments = instrument_blocks(report)
     sections = (
         Section(HEADINGS["dossiers"], (paragraphs["dossiers"],)),
@@ -303,7 +303,7 @@ def build_view(report: dict[str, Any], unit: Unit, template: NoticeTemplate, *, 
     return NoticeView(
         draft=number_ is None, body_lines=body_lines(unit), number_line=f"Số: {label}", number_label=label,
         date_line=f"{place}, {date_words(issue_date)}", title=template.title,
-        summary=fill(template.summary, values), opening=paragraphs["opening"], sections=sections,
+        summary=dates_once(fill(template.summary, values), values), opening=paragraphs["opening"], sections=sections,
         closing=paragraphs["closing"] + (f" Thông báo này thay thế Thông báo {replaces}." if replaces else ""),
         authority=template.authority.upper(),
         signatory_title=template.signatory_title.upper(), signatory_name=template.signatory_name,

@@ -77,6 +77,8 @@ def test_preview_of_a_quarter_and_404_for_another_unit(client: FlaskClient, sess
     cut = client.get("/console/thong-bao/", query_string={"unit": unit.code, "quarter": "", "from": "2025-12-15",
                                                            "to": "2026-03-06"}).get_data(as_text=True)
     assert "quả đánh giá sự hài lòng" in cut and "từ ngày 15/12/2025 đến ngày 06/3/2026" in cut
+    assert "Kỳ đang xem: từ ngày 15/12/2025 đến ngày 06/3/2026. Bản dự thảo" in cut  # its dates once, not twice
+    assert "06/3/2026 (từ ngày" not in cut
     switched = client.get("/console/thong-bao/", query_string={"unit": unit.code, "quarter": "2025Q4",
                                                                 "from": "2025-12-15", "to": "2026-03-06"})
     assert "quý IV năm 2025" in switched.get_data(as_text=True)  # the chosen quarter wins over old dates
