@@ -102,17 +102,22 @@ def _clip(text: str, limit: int) -> str:
     return text[:limit].rsplit(" ", 1)[0].rstrip(" ,(") + "…"
 
 
-FIELD_COLUMNS = (("received_total", "Nhận"), ("received_online", "T.tuyến"), ("carried_over", "Kỳ trước"),
-                 ("resolved", "Đã GQ"), ("early", "Trước"), ("on_time", "Đúng"), ("late", "Quá"),
-                 ("in_progress", "Đang GQ"), ("in_progress_overdue", "Quá hạn"))
+FIELD_COLUMNS = (("received_total", "Nhận"), ("received_online", "T.tuyến"), ("received_direct_postal", "T.tiếp+BC"),
+                 ("carried_over", "Kỳ trước"), ("resolved", "Đã GQ"), ("early", "Trước"), ("on_time", "Đúng"),
+                 ("late", "Quá"), ("in_progress", "Đang GQ"), ("in_progress_on_time", "Trong hạn"),
+                 ("in_progress_overdue", "Quá hạn"))
+COLUMN_W = max(8, *(len(label) for _key, label in FIELD_COLUMNS))
 
 
 def fields_text(rows: list[dict[str, Any]]) -> list[str]:
-    """The Biểu II.06a table by field, in columns."""
+    """The Biểu II.06a table by field, in columns: received (online, in person and by post, carried over), resolved
+    (early, on time, late), in progress (in time, overdue), and the on-time rate."""
     width = max([len("Lĩnh vực")] + [len(r["field"]) for r in rows])
-    lines = [f"{'Lĩnh vực':<{width}}" + "".join(f" {label:>8}" for _key, label in FIELD_COLUMNS) + "  Đúng hạn"]
+    lines = [f"{'Lĩnh vực':<{width}}" + "".join(f" {label:>{COLUMN_W}}" for _key, label in FIELD_COLUMNS)
+             + f"  {'Đúng hạn':>8}"]
     for row in rows:
-        lines.append(f"{row['field']:<{width}}" + "".join(f" {number_vi(row[key]):>8}" for key, _l in FIELD_COLUMNS)
+        lines.append(f"{row['field']:<{width}}" + "".join(f" {number_vi(row[key]):>{COLUMN_W}}"
+                                                          for key, _l in FIELD_COLUMNS)
                      + f"  {percent_vi(row['on_time_rate']):>8}")
     return lines
 

@@ -77,8 +77,13 @@ def test_cli_readable_output_and_errors(run_cli, session: Session, catalogue: Ca
     assert json.loads(cut)["period"]["label"] == "từ ngày 15/12/2025 đến ngày 06/3/2026"
     assert "Đã giải quyết 3: trước hạn 1, đúng hạn 1, quá hạn 1; tỷ lệ đúng hạn 66,67%" in text
     assert "Điểm TT 01/2018: 11,3/18, xếp loại khá" in text
+    # Biểu II.06a: every column, "trực tiếp và bưu chính" and "trong hạn" included (the table once left them out)
+    header = next(line for line in text.splitlines() if line.startswith("Lĩnh vực"))
+    assert header.split() == ["Lĩnh", "vực", "Nhận", "T.tuyến", "T.tiếp+BC", "Kỳ", "trước", "Đã", "GQ", "Trước",
+                              "Đúng", "Quá", "Đang", "GQ", "Trong", "hạn", "Quá", "hạn", "Đúng", "hạn"]
     total_line = next(line for line in text.splitlines() if line.startswith("Tổng cộng"))
-    assert total_line.split() == ["Tổng", "cộng", "7", "2", "2", "3", "1", "1", "1", "4", "2", "66,67%"]
+    assert total_line.split() == ["Tổng", "cộng", "7", "2", "3", "2", "3", "1", "1", "1", "4", "2", "2", "66,67%"]
+    assert [len(line) for line in (header, total_line)] == [len(header)] * 2  # the columns line up
     table = run_cli("report", "--district", district.code, "--quarter", "2026Q1").output
     assert "Điểm trung bình: 11,3" in table and "chưa có dữ liệu" in table
     assert "Kỳ báo cáo quý I năm 2026 (01/01/2026 – 31/3/2026)" in table
