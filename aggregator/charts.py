@@ -63,14 +63,16 @@ def _legend(labels: Sequence[str], x: float, y: float,
 
 
 def _bar(counts: Sequence[int], x: float, y: float, width: float, height: float,
-         shares: Sequence[float] | None = None, points: Sequence[float | None] = ()) -> list[str]:
-    """One 100 % bar; ``shares`` are the percentages to print (default: largest remainder of ``counts``)."""
+         shares: Sequence[float] | None = None, points: Sequence[float | None] = (),
+         empty: str = "Chưa có câu trả lời") -> list[str]:
+    """One 100 % bar; ``shares`` are the percentages to print (default: largest remainder of ``counts``);
+    ``empty`` says what is missing when every count is 0."""
     total = sum(counts)
     if total == 0:
         fill, ink = EMPTY
         return [f'<rect x="{x}" y="{y}" width="{width}" height="{height}" fill="{fill}"/>',
                 f'<text x="{x + width / 2}" y="{y + height / 2 + 4}" font-size="12" text-anchor="middle" '
-                f'fill="{ink}">Chưa có câu trả lời</text>']
+                f'fill="{ink}">{escape(empty)}</text>']
     parts, cx = [], x
     printed = list(shares) if shares is not None else list(largest_remainder(counts))
     for position, (count, share) in enumerate(zip(counts, printed, strict=True)):
@@ -136,7 +138,7 @@ def timeliness_chart(dossiers: dict[str, Any]) -> str:
     body, legend_h = _legend([TIMELINESS_LABELS[k] for k in keys], 0, 4)
     y = legend_h + 10
     body.append(f'<text x="0" y="{y + BAR_H / 2 + 4}" font-size="12" fill="#000">Hồ sơ đã giải quyết</text>')
-    body.extend(_bar([dossiers[k] for k in keys], LABEL_W, y, BAR_W, BAR_H))
+    body.extend(_bar([dossiers[k] for k in keys], LABEL_W, y, BAR_W, BAR_H, empty="Chưa có hồ sơ giải quyết xong"))
     body.append(f'<text x="{LABEL_W + BAR_W + 8}" y="{y + BAR_H / 2 + 4}" font-size="12" fill="#000">'
                 f'n = {number_vi(dossiers["resolved"])}</text>')
     return _svg(body, y + ROW_H, "Tiến độ giải quyết hồ sơ")

@@ -263,6 +263,15 @@ def test_svg_charts_are_well_formed_with_n_and_legend() -> None:
     assert "n = 4" in texts and "50,00%" in texts and "Trước hạn" in texts
 
 
+def test_an_empty_timeliness_bar_speaks_of_dossiers_not_answers() -> None:
+    """A period without a resolved dossier: the dashboard's timeliness bar said "Chưa có câu trả lời" (no answer
+    yet), the words of an empty criterion, under "Hồ sơ đã giải quyết"."""
+    bar = charts.timeliness_chart({"early": 0, "on_time": 0, "late": 0, "resolved": 0})
+    texts = [t.text for t in ET.fromstring(bar).iter("{http://www.w3.org/2000/svg}text")]
+    assert "Chưa có hồ sơ giải quyết xong" in texts and "n = 0" in texts
+    assert "Chưa có câu trả lời" not in texts
+
+
 def test_after_a_bad_filter_the_dashboards_downloads_hold_what_it_shows(
         client: FlaskClient, session: Session, catalogue: Catalogue) -> None:
     """The dashboard shows a bad period or filter as a message over the current quarter, unfiltered; its
