@@ -7,6 +7,7 @@ stored values. Channels add their own data to the dossier JSON through ``DOSSIER
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -68,6 +69,11 @@ def _same_day_floor(value: datetime | None, date_only: bool, received_at: dateti
     return value
 
 
+def _composed(text: str | None) -> str:
+    """Vietnamese typed as decomposed marks ("Unicode tổ hợp") in its composed form; "" for none."""
+    return unicodedata.normalize("NFC", text) if text else ""
+
+
 def dossier_input(body: Body, code: str, existing: Dossier | None, tz: tzinfo,
                   phone_regions: Collection[str] | None = ("VN",)) -> DossierInput:
     """Merge the body over the stored dossier (absent fields keep their values; null clears a date)."""
@@ -97,8 +103,9 @@ def dossier_input(body: Body, code: str, existing: Dossier | None, tz: tzinfo,
     return DossierInput(
         code=code,
         received_at=received_at,
-        procedure=kept("procedure", body.text("procedure", max_length=500) or "", ""),
-        field=kept("field", body.text("field", max_length=200) or "", ""),
+        # composed (NFC), as the imports store them: the reports group and filter by the field's exact text
+        procedure=kept("procedure", _composed(body.text("procedure", max_length=500)), ""),
+        field=kept("field", _composed(body.text("field", max_length=200)), ""),
         intake_channel=parse_intake_channel(channel) if channel is not None else
         existing.intake_channel if existing is not None else IntakeChannel.DIRECT,
         due_at=kept("due_at", _same_day_floor(due_at, due_date_only, received_at, tz), None),

@@ -225,3 +225,22 @@ def test_a_rated_dossier_is_not_returned_after_its_first_rating(api: Api, sessio
     assert moved.status_code == 422 and moved.json["error"]["field"] == "returned_at"
     assert "08/01/2026" in moved.json["error"]["message"]
     assert api.post("/dossiers", {"code": "R1", "returned_at": "2026-01-06T09:00:00+07:00"}).status_code == 200
+
+
+def test_a_field_sent_with_decomposed_marks_is_the_field_the_reports_know(api: Api):
+    """A one-stop system sending "Hộ tịch" as decomposed marks (Unikey's "Unicode tổ hợp", a Mac) stored it so:
+    the Biểu II.06a then had two "Hộ tịch" rows splitting the field's figures, and the field filter (read as NFC,
+    the form the imports store) left the decomposed dossiers out. Text is stored composed (NFC)."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", "Hộ tịch")
+    for number, field in enumerate(("Hộ tịch", decomposed), start=1):
+        body = RECEIVED | {"code": f"HS-NFD-{number}", "field": field, "procedure": unicodedata.normalize(
+            "NFD", "Đăng ký khai sinh"), "returned_at": "2026-01-07T10:00:00+07:00"}
+        created = api.post("/dossiers", body)
+        assert created.status_code == 201, created.json
+        assert created.json["field"] == "Hộ tịch" and created.json["procedure"] == "Đăng ký khai sinh"
+    report = api.get("/reports?quarter=2026Q1").json
+    assert [(row["field"], row["resolved"]) for row in report["fields"]] == [("Hộ tịch", 2), ("Tổng cộng", 2)]
+    by_field = api.get("/reports", query_string={"quarter": "2026Q1", "field": "Hộ tịch"}).json
+    assert by_field["dossiers"]["resolved"] == 2
