@@ -295,3 +295,21 @@ def test_after_a_bad_filter_the_dashboards_downloads_hold_what_it_shows(
     typo = client.get("/console/bao-cao/", query_string={**Q1, "unit": unit.code, "channel": "SMS"})
     for link in re.findall(r'href="(/console/bao-cao/(?:bang-tinh\.xlsx|phieu\.csv)\?[^"]*)"', typo.get_data(True)):
         assert "channel" not in link and client.get(html.unescape(link)).status_code == 200
+
+
+def test_a_unit_without_paper_ballots_is_not_told_it_has_not_entered_them(client: FlaskClient, session: Session,
+                                                                          catalogue: Catalogue) -> None:
+    """The report gives no note for a unit that uses no paper (``paper_ballots.note`` null); the dashboard put
+    "chưa nhập số phiếu phát ra" in its place, for a month too, where no such figure can be entered (it is kept
+    per quarter)."""
+    unit = create_unit(session)
+    dossier = create_dossier(session, unit, received_at=local(2026, 2, 2), returned_at=local(2026, 2, 4), now=NOW)
+    create_response(session, catalogue, unit, dossier=dossier, channel=ResponseChannel.KIOSK,
+                    submitted_at=local(2026, 2, 10), now=NOW)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    for query in ({"kind": "month", "month": "2026-02"}, Q1):
+        html = client.get("/console/bao-cao/", query_string=query).get_data(as_text=True)
+        assert "<p>Phiếu giấy: thu vào 0.</p>" in html
+        assert "chưa nhập số phiếu phát ra" not in html
