@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from aggregator.labels import decimal_vi, number_vi, percent_vi
+from aggregator.labels import channel_label, decimal_vi, number_vi, percent_vi
 from aggregator.params import PeriodError, parse_period
 from aggregator.service import NotADistrict, district_ranking, ranking_filter, unit_report
 from aggregator.zalo_section import KEY as ZALO_KEY
@@ -124,7 +124,12 @@ def fields_text(rows: list[dict[str, Any]]) -> list[str]:
 
 def report_text(data: dict[str, Any]) -> str:
     d = data["dossiers"]
-    lines = [f"Báo cáo kết quả đánh giá: {data['unit_name']} ({data['unit']})", data["period"]["label"], "",
+    period = data["period"]
+    filters = ([f"lĩnh vực: {period['field']}"] if period["field"] else []) + \
+        ([f"kênh: {channel_label(period['channel'])}"] if period["channel"] else [])
+    lines = [f"Báo cáo kết quả đánh giá: {data['unit_name']} ({data['unit']})", period["label"],
+             # a field's or a channel's figures must not pass for the unit's (the dashboard's badges, the XLSX)
+             *(["Đang lọc: " + "; ".join(filters)] if filters else []), "",
              "Hồ sơ:",
              f"  Tiếp nhận trong kỳ {number_vi(d['received'])} (trực tuyến {number_vi(d['received_online'])}, "
              f"trực tiếp và bưu chính {number_vi(d['received_direct_postal'])}); từ kỳ trước "

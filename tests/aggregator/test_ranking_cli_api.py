@@ -170,3 +170,14 @@ def test_the_readable_report_shows_the_qd_766_ratio_with_its_dossiers(run_cli, s
     assert "Tỷ lệ hài lòng theo QĐ 766: 42,86% (3/7 hồ sơ)" in text.splitlines()
     empty = run_cli("report", "--unit", wards[3].code, "--quarter", "2026Q1").stdout
     assert "Tỷ lệ hài lòng theo QĐ 766: 0,00% (0/0 hồ sơ)" in empty.splitlines()
+
+
+def test_a_filtered_readable_report_says_so(run_cli, session: Session, catalogue: Catalogue) -> None:  # type: ignore[no-untyped-def]
+    """``--field`` and ``--channel`` printed the same heading as the unit's whole report, so a field's figures could
+    pass for the unit's; the heading names the filter as the dashboard's badges and the XLSX subtitles do."""
+    _district, wards = district_of_four(session, catalogue)
+    args = ("report", "--unit", wards[0].code, "--quarter", "2026Q1")
+    lines = run_cli(*args, "--field", "Hộ tịch", "--channel", "sms").stdout.splitlines()
+    assert lines[1:3] == ["quý I năm 2026 (01/01/2026 – 31/3/2026)", "Đang lọc: lĩnh vực: Hộ tịch; kênh: Tin nhắn SMS"]
+    assert run_cli(*args, "--channel", "paper").stdout.splitlines()[2] == "Đang lọc: kênh: Phiếu giấy"
+    assert run_cli(*args).stdout.splitlines()[2] == ""  # the whole unit: no such line
