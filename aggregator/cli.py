@@ -155,6 +155,8 @@ def report_text(data: dict[str, Any]) -> str:
             f"{scores['coverage']}, thiếu chỉ số " + ", ".join(str(m["index"]) for m in scores["indices_missing"])
         lines.append(f"Điểm TT 01/2018: {decimal_vi(scores['total'], 1)}/{number_vi(scores['max_total'])}, {verdict} "
                      f"({indices})")
+        if scores.get("basis") == "pooled":  # a district's own score is no unit's (issue 11 §3)
+            lines.append(f"  Cách tính: {scores['basis_label']}")
     else:
         lines.append("Điểm TT 01/2018: chưa có dữ liệu.")
     overall = data["overall"]

@@ -215,8 +215,11 @@ def scores_sentence(report: dict[str, Any]) -> str:
     else:  # issue 11 §3: a partial total is never classed as if the missing indices scored 0
         missing = ", ".join(str(m["index"]) for m in scores.get("indices_missing", []))
         verdict = f"chưa đủ dữ liệu xếp loại ({scores.get('coverage', '')}; thiếu chỉ số {missing})"
+    # a district's figures pool every dossier and answer of its units: labelled, never read as a unit's (issue 11 §3)
+    basis = f" Cách tính: {scores['basis_label']}." if scores.get("basis") == "pooled" and scores.get("basis_label") \
+        else ""
     return (f"Điểm đánh giá theo Thông tư số 01/2018/TT-VPCP đạt {decimal(scores['total'])}/{maximum} điểm ({indices}),"
-            f" {verdict}.")
+            f" {verdict}.{basis}")
 
 
 def instrument_blocks(report: dict[str, Any]) -> tuple[InstrumentBlock, ...]:

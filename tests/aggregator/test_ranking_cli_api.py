@@ -181,3 +181,16 @@ def test_a_filtered_readable_report_says_so(run_cli, session: Session, catalogue
     assert lines[1:3] == ["quý I năm 2026 (01/01/2026 – 31/3/2026)", "Đang lọc: lĩnh vực: Hộ tịch; kênh: Tin nhắn SMS"]
     assert run_cli(*args, "--channel", "paper").stdout.splitlines()[2] == "Đang lọc: kênh: Phiếu giấy"
     assert run_cli(*args).stdout.splitlines()[2] == ""  # the whole unit: no such line
+
+
+def test_a_districts_readable_report_says_its_score_is_pooled(run_cli, session: Session,  # type: ignore[no-untyped-def]
+                                                              catalogue: Catalogue) -> None:
+    """A district's own report pools every dossier and answer of its units (issue 11 §3: such figures are
+    labelled); the readable report gave "11,3/18, xếp loại khá" as if it were one unit's score."""
+    district, wards = district_of_four(session, catalogue)
+    text = run_cli("report", "--unit", district.code, "--quarter", "2026Q1").stdout.splitlines()
+    score = next(i for i, line in enumerate(text) if line.startswith("Điểm TT 01/2018:"))
+    assert text[score + 1].startswith("  Cách tính: điểm gộp toàn bộ hồ sơ và phiếu của 5 đơn vị (không phải "
+                                      "trung bình các đơn vị")
+    ward = run_cli("report", "--unit", wards[0].code, "--quarter", "2026Q1").stdout
+    assert "Cách tính" not in ward  # a ward's own score needs no such line

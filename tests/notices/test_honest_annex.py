@@ -39,3 +39,16 @@ def test_an_incomplete_score_is_not_classed_in_the_notice() -> None:
     sentence = scores_sentence(report)
     assert sentence.endswith("chưa đủ dữ liệu xếp loại (3/9 chỉ số; thiếu chỉ số 3, 4, 5, 6, 7, 8).")
     assert "xếp loại None" not in sentence and "4,0/18" in sentence
+
+
+def test_a_pooled_score_says_so_in_the_notice() -> None:
+    """A district's notice scores every dossier and answer of its units together (``scores.basis = "pooled"``);
+    the sentence read "đạt 11,3/18 điểm …, xếp loại khá" like a unit's own score."""
+    label = ("điểm gộp toàn bộ hồ sơ và phiếu của 3 đơn vị (không phải trung bình các đơn vị; có thể cao hơn "
+             "từng đơn vị khi mỗi đơn vị thiếu một số chỉ số)")
+    scores = {"indices": {str(i): 1.0 for i in range(1, 10)}, "total": 9.0, "class": "khá", "max_total": 18,
+              "coverage": "9/9 chỉ số", "indices_missing": []}
+    pooled = scores_sentence({"scores": scores | {"basis": "pooled", "basis_label": label}})
+    assert pooled.endswith(f"xếp loại khá. Cách tính: {label}.")
+    own = scores_sentence({"scores": scores | {"basis": "unit", "basis_label": "điểm của riêng đơn vị"}})
+    assert own.endswith("xếp loại khá.") and "Cách tính" not in own
