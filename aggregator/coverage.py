@@ -14,7 +14,7 @@ Why an index is missing follows from where its data comes from (``aggregator.rep
 - 5, 6: the clerk's quarterly inputs (``staff_input_missing``);
 - 8: the follow-up cases of the unit's ratings (``sipas.cases``), or the clerk's override; missing only
   when the period has no rating to follow up and no override (``no_ratings_to_follow_up``);
-- 9: dossiers received in the period (``no_received_dossiers``).
+- 9: dossiers received in the period, or a late or overdue online dossier (``no_received_dossiers``).
 """
 
 from __future__ import annotations

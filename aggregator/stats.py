@@ -13,7 +13,7 @@ Rules (domain notes §2.4, §3):
   comes from ``Scoring.classify`` whose lower bounds are inclusive (exactly 15.0 is "xuất sắc").
 - Index 9 (online services) for a unit: 2 when ≥ 30 % of the dossiers received were online and no
   online dossier was late; 1 when 15 % to < 30 % and none late; 0 below 15 % or with a late online
-  dossier. No dossier received: no data.
+  dossier (even when none was received). No dossier received and none late: no data.
 - Uncertainty (issue 11 §4): a share x of n answers carries its 95 % Wilson score interval
   (z = 1.96), in percent rounded half-up to two decimals; n = 0 has none. A criterion (or the overall
   rate) with fewer than ``SMALL_N`` = 30 answers is *ít phiếu*: shown with its n and flagged, never as
@@ -78,11 +78,12 @@ def timeliness_points(early: int, on_time: int, late: int) -> tuple[int, int]:
 
 
 def online_index_points(received: int, online: int, online_late: int) -> int | None:
-    """Index 9 points for a unit (see the module docstring); None when no dossier was received."""
-    if received <= 0:
-        return None
+    """Index 9 points for a unit (see the module docstring); None when no dossier was received and no online
+    dossier was late (a late one makes it 0 whatever the share)."""
     if online_late > 0:
         return 0
+    if received <= 0:
+        return None
     share = Decimal(online) * HUNDRED / Decimal(received)
     if share >= 30:
         return 2

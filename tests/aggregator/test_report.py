@@ -301,3 +301,23 @@ def _paper():  # type: ignore[no-untyped-def]
     from sipas.models import ResponseChannel
 
     return ResponseChannel.PAPER
+
+
+def test_a_late_online_dossier_scores_index_9_even_without_new_dossiers(session: Session,
+                                                                         catalogue: Catalogue) -> None:
+    """Index 9 is 0 when an online dossier was late (TT 01/2018: "dưới 15% hoặc có hồ sơ trực tuyến trễ hạn").
+    A unit that received nothing new in the period but returned a carried-over online dossier late had no index 9
+    at all ("không có hồ sơ tiếp nhận trong kỳ"): the late dossier left its score incomplete instead of at 0."""
+    from sipas.models import IntakeChannel
+
+    unit = create_unit(session)
+    create_dossier(session, unit, received_at=local(2025, 12, 1), due_at=local(2025, 12, 10),
+                   returned_at=local(2026, 1, 20), intake_channel=IntakeChannel.ONLINE_FULL, now=NOW)
+    report = report_of(session, catalogue, unit)
+    assert (report["dossiers"]["received"], report["dossiers"]["carried_over"], report["dossiers"]["late"]) == (0, 1, 1)
+    assert report["scores"]["indices"]["9"] == 0.0
+    assert 9 not in [m["index"] for m in report["scores"]["indices_missing"]]
+    quiet = create_unit(session)  # nothing received and nothing late: still no data for index 9
+    create_dossier(session, quiet, received_at=local(2025, 12, 1), due_at=local(2026, 1, 30),
+                   returned_at=local(2026, 1, 20), intake_channel=IntakeChannel.ONLINE_FULL, now=NOW)
+    assert "9" not in report_of(session, catalogue, quiet)["scores"]["indices"]

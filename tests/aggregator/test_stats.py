@@ -111,6 +111,7 @@ def test_online_index() -> None:
     assert stats.online_index_points(20, 3, 0) == 1  # exactly 15 %
     assert stats.online_index_points(100, 14, 0) == 0
     assert stats.online_index_points(10, 9, 1) == 0  # an online dossier late
+    assert stats.online_index_points(0, 0, 1) == 0  # nothing received, but a carried-over online dossier late
 
 
 def test_satisfaction_766_and_timeliness_points() -> None:
