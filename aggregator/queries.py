@@ -21,6 +21,7 @@ from aggregator.dossier_figures import DOSSIER_COLUMNS, ONLINE, read_figures
 from aggregator.models import QuarterInput
 from sipas.clock import Period
 from sipas.models import Answer, Dossier, Response, ResponseChannel
+from sipas.text import vietnamese_key
 
 DissatisfiedKeys = Sequence[tuple[str, str, str, str]]
 
@@ -58,13 +59,16 @@ def dissatisfied_answer(keys: DissatisfiedKeys) -> ColumnElement[bool]:
 
 
 def dossiers_by_field(session: Session, scope: Scope, dissatisfied: DissatisfiedKeys) -> list[dict[str, Any]]:
-    """Biểu II.06a counts per field (one row per field, sorted by field)."""
+    """Biểu II.06a counts per field (one row per field, in Vietnamese alphabetical order: "Đất đai" after "Dân
+    tộc", not after every other letter as code points put it)."""
     if not scope.recount:
-        return [{"field": field, **counts} for field, counts in read_figures(
+        rows = [{"field": field, **counts} for field, counts in read_figures(
             session, scope.unit_ids, scope.period.start, scope.period.end, scope.as_of, scope.field,
             by_unit=False).items()]
-    return [{"field": row[0], **{name: int(value) for name, value in zip(DOSSIER_COLUMNS, row[1:], strict=True)}}
-            for row in session.execute(_dossier_counts(scope, dissatisfied, Dossier.field))]
+    else:
+        rows = [{"field": row[0], **{name: int(value) for name, value in zip(DOSSIER_COLUMNS, row[1:], strict=True)}}
+                for row in session.execute(_dossier_counts(scope, dissatisfied, Dossier.field))]
+    return sorted(rows, key=lambda r: (r["field"] is None, vietnamese_key(r["field"] or "")))
 
 
 def dossiers_by_unit(session: Session, scope: Scope, dissatisfied: DissatisfiedKeys) -> dict[int, dict[str, Any]]:

@@ -27,6 +27,7 @@ from sipas.context import get_catalogue, get_settings
 from sipas.errors import ValidationError
 from sipas.models import Dossier, Role, Unit, UnitKind
 from sipas.storage import db_session, get_database
+from sipas.text import vietnamese_key
 from sipas.units import descendants
 
 __all__ = ["bp", "date_vi", "decimal_vi", "number_vi", "percent_vi"]
@@ -137,8 +138,8 @@ def dashboard() -> ResponseReturnValue:
     units_below = descendants(db_session(), unit)
     unit_ids = [u.id for u in units_below]
     trend = satisfaction_trend(db_session(), get_catalogue(), units_below, period, tz=get_settings().tz, now=utcnow())
-    fields = list(db_session().scalars(select(Dossier.field).distinct().where(Dossier.unit_id.in_(unit_ids))
-                                       .order_by(Dossier.field)))
+    fields = sorted(db_session().scalars(select(Dossier.field).distinct().where(Dossier.unit_id.in_(unit_ids))),
+                    key=lambda f: vietnamese_key(f or ""))
     query = {k: v for k, v in request.args.items() if k not in ("field", "channel")} | {"unit": unit.code}
     return render_template(
         "aggregator/dashboard.html", unit=unit, units=allowed_units(), period=period, kind=kind,

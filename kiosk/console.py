@@ -17,6 +17,7 @@ from sipas.context import get_settings
 from sipas.errors import DomainError
 from sipas.models import Dossier, Response, Role
 from sipas.storage import db_session
+from sipas.text import vietnamese_key
 
 bp = Blueprint("kiosk_console", __name__, url_prefix="/console/kiosks", template_folder="templates")
 ONLINE_WITHIN = timedelta(minutes=2)
@@ -81,9 +82,8 @@ def _recent_dossiers(unit_ids: list[int]) -> list[Dossier]:
 def _render(new_code: tuple[KioskDevice, str] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
     units = allowed_units()
     unit_ids = [u.id for u in units]
-    devices = list(db_session().scalars(
-        select(KioskDevice).where(KioskDevice.unit_id.in_(unit_ids))
-        .order_by(KioskDevice.revoked_at.is_not(None), KioskDevice.unit_id, KioskDevice.name)))
+    devices = sorted(db_session().scalars(select(KioskDevice).where(KioskDevice.unit_id.in_(unit_ids))),
+                     key=lambda d: (d.revoked_at is not None, d.unit_id, vietnamese_key(d.name or ""), d.id))
     now = utcnow()
     flagged = dict(db_session().execute(
         select(Response.source, func.count()).where(Response.source.in_([d.source for d in devices]),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from sipas.accounts import units_of
 from sipas.models import Role, Unit, User
+from sipas.text import vietnamese_key
 
 
 def is_global_admin(user: User) -> bool:
@@ -63,11 +64,13 @@ def can_manage_user(session: Session, actor: User, target: User) -> bool:
 
 
 def manageable_users(session: Session, actor: User) -> list[User]:
-    """Every account ``actor`` may manage, by username: ``can_manage_user`` with the scope computed once
-    (the users page and the audit page list them; one scope walk instead of one per account)."""
+    """Every account ``actor`` may manage, by username in Vietnamese alphabetical order (``sipas.text``):
+    ``can_manage_user`` with the scope computed once (the users page and the audit page list them; one scope walk
+    instead of one per account)."""
     if not is_admin(actor) or not actor.active:
         return []
-    accounts = list(session.scalars(select(User).options(selectinload(User.units)).order_by(User.username)))
+    accounts = sorted(session.scalars(select(User).options(selectinload(User.units))),
+                      key=lambda u: vietnamese_key(u.username))
     if is_global_admin(actor):
         return accounts
     mine = scope_ids(session, actor)

@@ -42,9 +42,11 @@ def user_set_password(ctx: Context, username: str, from_stdin: bool) -> None:
 def user_list(ctx: Context) -> None:
     """Liệt kê tài khoản: tên đăng nhập, vai trò, đơn vị, trạng thái."""
     from sipas.models import User
+    from sipas.text import vietnamese_key
 
     with ctx.database.session() as session:
-        users = session.scalars(select(User).options(selectinload(User.units)).order_by(User.username)).all()
+        users = sorted(session.scalars(select(User).options(selectinload(User.units))),
+                       key=lambda u: vietnamese_key(u.username))
         rows = [(u.username, str(u.role), _units_text(u), "hoạt động" if u.active else "đã khóa", u.full_name)
                 for u in users]
     if not rows:

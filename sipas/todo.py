@@ -16,6 +16,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from sipas.models import Unit
+from sipas.text import vietnamese_key
 
 log = logging.getLogger(__name__)
 
@@ -49,4 +50,5 @@ def collect(app: Flask, session: Session, units: Sequence[Unit], now: datetime, 
                          if item.count > 0 and (not item.roles or role in item.roles))
         except Exception:  # a failing channel must not hide the rest of the list
             log.exception("console to-do provider %s failed", getattr(provider, "__name__", provider))
-    return sorted(items, key=lambda i: (i.severity != "bad", i.unit.name if i.unit else "", i.label))
+    return sorted(items, key=lambda i: (i.severity != "bad", vietnamese_key(i.unit.name if i.unit else ""),
+                                        vietnamese_key(i.label)))

@@ -127,6 +127,10 @@ def test_user_list_shows_every_account(file_cli):
     lines = file_cli("user", "list").stdout.splitlines()
     assert lines[0].split()[:4] == ["admin", "admin", "hoạt", "động"] and "(mọi đơn vị)" in lines[0]
     assert lines[1].split()[:5] == ["hoa", "clerk", "hoạt", "động", "P-A"] and lines[1].endswith("Lê Thị Hoa")
+    file_cli("user", "create", "--username", "đức", "--role", "clerk", "--unit", "P-A", "--password",
+             "mat-khau-dai-123")
+    # in Vietnamese alphabetical order: đ right after d, not after every letter as its code point
+    assert [line.split()[0] for line in file_cli("user", "list").stdout.splitlines()] == ["admin", "đức", "hoa"]
 
 
 def test_user_set_role_changes_role_and_units_ends_sessions_and_is_audited(file_cli, session):

@@ -24,6 +24,7 @@ from sipas.errors import ValidationError
 from sipas.models import ResponseChannel, Role, User, UserUnit
 from sipas.parsing import CHANNEL_LABELS_VI
 from sipas.storage import db_session
+from sipas.text import vietnamese_key
 
 EVERY_ROLE = (Role.ADMIN, Role.CLERK, Role.LEADER)
 
@@ -65,11 +66,12 @@ def _filters() -> tuple[service.CaseFilters, dict[str, str]]:
 
 
 def _officers(unit_ids: list[int]) -> list[User]:
-    """Active accounts of these units that can handle a case (clerks and admins)."""
-    return list(db_session().scalars(
+    """Active accounts of these units that can handle a case (clerks and admins), in Vietnamese alphabetical order
+    of their names."""
+    return sorted(db_session().scalars(
         select(User).join(UserUnit, UserUnit.user_id == User.id)
         .where(UserUnit.unit_id.in_(unit_ids), User.active.is_(True), User.role.in_((Role.CLERK, Role.ADMIN)))
-        .distinct().order_by(User.full_name, User.username)))
+        .distinct()), key=lambda u: (vietnamese_key(u.full_name or ""), vietnamese_key(u.username)))
 
 
 @bp.get("/cases", endpoint="cases")

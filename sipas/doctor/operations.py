@@ -14,6 +14,7 @@ from sipas.doctor.base import Deployment, Finding
 from sipas.doctor.database import needs_database
 from sipas.format_vi import decimal_vi
 from sipas.settings import Settings
+from sipas.text import vietnamese_key
 
 BACKUP_MAX_AGE = timedelta(hours=26)  # a daily backup, with slack for its own duration
 
@@ -164,7 +165,8 @@ def check_kiosk_clocks(deployment: Deployment) -> Finding:
             select(Unit.code, KioskDevice.name, KioskDevice.public_id, KioskDevice.clock_offset_seconds)
             .join(Unit, Unit.id == KioskDevice.unit_id)
             .where(KioskDevice.paired_at.is_not(None), KioskDevice.revoked_at.is_(None))
-            .order_by(Unit.code, KioskDevice.name)).all()
+            ).all()
+    rows.sort(key=lambda row: (row.code, vietnamese_key(row.name or ""), row.public_id))
     if not rows:
         return Finding(True, "Chưa có kiosk nào được ghép nối.")
     off = [(f"{code}/{name or public_id}", offset) for code, name, public_id, offset in rows

@@ -83,6 +83,20 @@ def test_dashboard_for_a_clerk_and_404_for_another_unit(client: FlaskClient, ses
     assert nul.status_code == 400 or "Tên lĩnh vực không hợp lệ" in nul.get_data(as_text=True)
 
 
+def test_the_field_picker_lists_fields_in_vietnamese_order(client: FlaskClient, session: Session,
+                                                          catalogue: Catalogue) -> None:
+    """"Đất đai" between "Chứng thực" and "Hộ tịch", not after every other field as code points put it."""
+    unit = create_unit(session)
+    build_quarter(session, catalogue, unit)
+    create_dossier(session, unit, code="HS-XD", field="Xây dựng", received_at=local(2026, 2, 1), now=NOW)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    page = client.get("/console/bao-cao/", query_string=Q1).get_data(as_text=True)
+    picker = page.split('<select name="field">', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r"<option>([^<]+)</option>", picker) == ["Chứng thực", "Đất đai", "Hộ tịch", "Xây dựng"]
+
+
 def test_anonymous_is_sent_to_login(client: FlaskClient) -> None:
     response = client.get("/console/bao-cao/")
     assert response.status_code == 302 and "/console/login" in response.headers["Location"]
@@ -168,6 +182,7 @@ def test_exports_open_and_csv_is_anonymous(client: FlaskClient, session: Session
     assert book["Xếp hạng"]["A2"].value == "Quận Thử, quý I năm 2026 (01/01/2026 – 31/3/2026)"
     fields = [row for row in book["Lĩnh vực"].iter_rows(min_row=5, values_only=True)]
     assert fields[-1][0] == "Tổng cộng" and fields[-1][5] == 4
+    assert [row[0] for row in fields] == ["Chứng thực", "Đất đai", "Hộ tịch", "Tổng cộng"]  # Vietnamese order
     assert next(r[2] for r in book["Xếp hạng"].iter_rows(min_row=5, values_only=True)) == wards[0].name
     criteria = list(book["Tiêu chí"].iter_rows(min_row=5, values_only=True))
     # 2 of 3: Wilson 20.77–93.85 (hand-computed in test_honest_ranking); 3 answers are "ít phiếu"
