@@ -107,7 +107,7 @@ def row_counts(engine: Engine) -> dict[str, int]:
 
 def _sqlite_path(url: URL) -> Path:
     if not url.database or url.database == ":memory:":
-        raise BackupError("a SQLite database in memory cannot be backed up")
+        raise BackupError("cơ sở dữ liệu SQLite nằm trong bộ nhớ, không có tệp để sao lưu")
     return Path(url.database)
 
 
@@ -125,7 +125,7 @@ def _pg_binary(engine: Engine, name: str) -> str:
         return str(candidate)
     found = shutil.which(name)
     if found is None:
-        raise BackupError(f"{name} for PostgreSQL {major} not found (install postgresql-client-{major})")
+        raise BackupError(f"không tìm thấy {name} cho PostgreSQL {major}, hãy cài gói postgresql-client-{major}")
     return found
 
 
@@ -157,7 +157,7 @@ def _run(command: list[str], env: dict[str, str]) -> None:
         # the first error says what failed; the tail of a long message is the SQL it was running
         first = next((line.strip() for line in stderr.splitlines() if "error" in line.lower()), "")
         detail = stderr[-2000:] if not first or first in stderr[-2000:] else f"{first} … {stderr[-1500:]}"
-        raise BackupError(f"{Path(command[0]).name} failed: {detail}")
+        raise BackupError(f"{Path(command[0]).name} báo lỗi: {detail}")
 
 
 def create_backup(settings: Settings, output_dir: Path, *, now: datetime) -> Path:
@@ -243,9 +243,10 @@ def read_manifest(archive_path: Path) -> dict:  # type: ignore[type-arg]
                 raise KeyError("manifest.json")
             manifest = json.loads(handle.read())
     except (OSError, tarfile.TarError, KeyError, ValueError) as exc:
-        raise BackupError(f"{archive_path} is not a sipas backup archive: {exc}") from exc
+        raise BackupError(f"tệp không phải bản sao lưu của sipas: {archive_path}: {exc}") from exc
     if manifest.get("format") != FORMAT:
-        raise BackupError(f"unknown backup format {manifest.get('format')!r} (expected {FORMAT})")
+        raise BackupError(f"bản sao lưu có định dạng không đọc được (cần định dạng {FORMAT}): "
+                          f"{manifest.get('format')!r}")
     return manifest
 
 
@@ -253,14 +254,14 @@ def _extract_checked(archive_path: Path, manifest: dict, into: Path) -> None:  #
     with tarfile.open(archive_path, "r") as archive:
         for name, expected in manifest["files"].items():
             if "/" in name or name.startswith("."):
-                raise BackupError(f"unexpected member name {name!r}")
+                raise BackupError(f"bản sao lưu có thành phần lạ, không khôi phục: {name!r}")
             handle = archive.extractfile(name)
             if handle is None:
-                raise BackupError(f"member {name} missing")
+                raise BackupError(f"bản sao lưu thiếu thành phần: {name}")
             with (into / name).open("wb") as out:
                 shutil.copyfileobj(handle, out)
             if _sha256(into / name) != expected["sha256"]:
-                raise BackupError(f"checksum mismatch for {name}: the archive is damaged")
+                raise BackupError(f"bản sao lưu bị hỏng, mã kiểm tra (SHA-256) không khớp: {name}")
 
 
 def _known_revisions(database_url: str) -> set[str]:
@@ -284,11 +285,11 @@ def restore_backup(settings: Settings, archive_path: Path, *, force: bool = Fals
     manifest = read_manifest(archive_path)
     url = make_url(settings.database_url)
     if manifest["backend"] != url.get_backend_name():
-        raise BackupError(f"the archive holds a {manifest['backend']} database, SIPAS_DATABASE_URL is "
+        raise BackupError(f"bản sao lưu chứa cơ sở dữ liệu {manifest['backend']}, còn SIPAS_DATABASE_URL trỏ tới "
                           f"{url.get_backend_name()}")
     unknown = sorted(set(manifest["revisions"]) - _known_revisions(settings.database_url))
     if unknown:
-        raise BackupError(f"the archive comes from a newer sipas (schema revisions {unknown}): upgrade sipas first")
+        raise BackupError(f"bản sao lưu từ phiên bản sipas mới hơn, hãy nâng cấp sipas trước: lược đồ {unknown}")
     if url.get_backend_name() == "sqlite":
         from sipas.storage import private_sqlite_file
 
@@ -300,11 +301,12 @@ def restore_backup(settings: Settings, archive_path: Path, *, force: bool = Fals
             _extract_checked(archive_path, manifest, work)
             secret = (work / SECRET_MEMBER).read_text().strip()
             if settings.secret_key and settings.secret_key != secret:
-                raise BackupError("SIPAS_SECRET_KEY differs from the archive's secret: kiosks would be unpaired and "
-                                  "opt-outs forgotten; set it to the archive's value (member secret_key) or unset it")
+                raise BackupError("SIPAS_SECRET_KEY khác khóa bí mật trong bản sao lưu: các kiosk sẽ mất ghép nối và "
+                                  "các số đã từ chối nhận tin sẽ bị quên; hãy đặt SIPAS_SECRET_KEY bằng giá trị trong "
+                                  "bản sao lưu (thành phần secret_key) hoặc bỏ biến này")
             units = unit_count(engine)
             if units and not force:
-                raise BackupError(f"the database already holds data ({units} units); use --force to replace it")
+                raise BackupError(f"cơ sở dữ liệu đã có dữ liệu ({units} đơn vị); thêm --force để ghi đè")
             if url.get_backend_name() == "sqlite":
                 target_path = _sqlite_path(url)
                 engine.dispose()

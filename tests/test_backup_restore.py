@@ -100,6 +100,7 @@ def test_restore_round_trips_ratings_notices_audit_kiosks_and_opt_outs(settings,
 
     refused = _cli(monkeypatch, source, "restore", str(archive))  # onto a database that has data
     assert refused.exit_code != 0 and "--force" in refused.output
+    assert "Không khôi phục được: cơ sở dữ liệu đã có dữ liệu (1 đơn vị); thêm --force để ghi đè" in refused.output
 
     target = replace(settings, database_url=target_url, secret_key="", instance_dir=tmp_path / "instance-b")
     restored = _cli(monkeypatch, target, "restore", str(archive))
@@ -136,7 +137,8 @@ def test_restore_refuses_a_damaged_archive(settings, catalogue, target_url, tmp_
             copy.addfile(member, io.BytesIO(data))
     target = replace(settings, database_url=target_url, secret_key="", instance_dir=tmp_path / "instance-b")
     result = _cli(monkeypatch, target, "restore", str(damaged))
-    assert result.exit_code != 0 and "checksum mismatch for secret_key" in result.output
+    assert result.exit_code != 0
+    assert "Không khôi phục được: bản sao lưu bị hỏng, mã kiểm tra (SHA-256) không khớp: secret_key" in result.output
     assert not (tmp_path / "instance-b" / "secret_key").exists()
 
 
