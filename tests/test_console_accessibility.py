@@ -9,6 +9,7 @@ from lxml import html as lxml_html
 
 from sipas.models import Role
 from tests.factories import create_clerk, create_key, create_unit, login
+from tests.test_console_ballots import _open_batch
 
 
 def _unlabelled(page: str) -> list[str]:
@@ -51,3 +52,21 @@ def test_the_account_page_labels_every_control_and_header(client, session) -> No
                                                                        "/console/units")}
     assert 'name="role"' in pages["/console/users"].split("Tạo tài khoản")[0]  # the row's form is there
     assert {path: _unlabelled(page) for path, page in pages.items()} == {path: [] for path in pages}
+
+
+def test_every_header_cell_of_the_console_tables_has_a_name(client, session) -> None:
+    """The column of row buttons and links ("Thu hồi", "Sửa", "Khóa") had an empty header cell: a screen reader
+    announced the cells of that column without saying what they are for."""
+    unit = create_unit(session, name="Phường Phú Hội")
+    admin = create_clerk(session, unit, role=Role.ADMIN)
+    create_clerk(session, unit, username="canbo.phuhoi")
+    create_key(session, unit)
+    session.commit()
+    login(client, admin)
+    batch = _open_batch(client, unit)
+    paths = ["/console/users", "/console/keys", "/console/units", "/console/zalo/",
+             f"/console/sms/{unit.code}/templates", batch]
+    pages = {path: client.get(path) for path in paths}
+    assert {path: page.status_code for path, page in pages.items()} == dict.fromkeys(paths, 200)
+    assert {path: _empty_headers(page.get_data(as_text=True)) for path, page in pages.items()} == \
+        {path: [] for path in paths}
