@@ -150,7 +150,7 @@ def dashboard() -> ResponseReturnValue:
         timeliness_svg=charts.timeliness_chart(report["dossiers"]), query=query, args=request.args, merge=merge,
         download=_download_args(request.args, unit, period, fell_back, field, channel),
         quarter_code=_quarter_code(period), indices=_index_rows(period),
-        classes=_class_rule(), trend_svg=trend_chart(trend),
+        classes=_class_rule(), trend=trend, trend_svg=trend_chart(trend),
     )
 
 

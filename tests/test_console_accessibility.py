@@ -8,7 +8,7 @@ from __future__ import annotations
 from lxml import html as lxml_html
 
 from sipas.models import Role
-from tests.factories import create_clerk, create_key, create_unit, login
+from tests.factories import create_clerk, create_key, create_response, create_unit, local, login
 from tests.test_console_ballots import _open_batch
 
 
@@ -70,3 +70,27 @@ def test_every_header_cell_of_the_console_tables_has_a_name(client, session) -> 
     assert {path: page.status_code for path, page in pages.items()} == dict.fromkeys(paths, 200)
     assert {path: _empty_headers(page.get_data(as_text=True)) for path, page in pages.items()} == \
         {path: [] for path in paths}
+
+
+def test_the_trend_chart_has_its_figures_in_a_table(client, session, catalogue) -> None:
+    """The trend chart is an image (role="img") named only "Tỷ lệ hài lòng chung theo quý…": its rates, intervals
+    and n were drawn as SVG text, which a screen reader does not read inside an image. The other charts have a
+    table of their figures beside them; the trend had none."""
+    unit = create_unit(session, name="Phường Phú Hội", allow_anonymous=True)
+    clerk = create_clerk(session, unit)
+    for _ in range(3):
+        create_response(session, catalogue, unit, submitted_at=local(2026, 2, 10), now=local(2026, 4, 2))
+    session.commit()
+    login(client, clerk)
+    page = client.get("/console/bao-cao/", query_string={"unit": unit.code, "kind": "quarter", "quarter": "2026Q1"})
+    tree = lxml_html.fromstring(page.get_data(as_text=True))
+    section = tree.xpath("//section[h2='Tỷ lệ hài lòng chung qua các quý']")[0]
+    assert section.xpath(".//svg[@role='img']")  # the chart itself is still there
+    rows = [[cell.text_content().split() for cell in row.xpath("th|td")] for row in section.xpath(".//table//tr")]
+    assert [" ".join(words) for words in rows[0]] == ["Quý", "Tỷ lệ hài lòng", "Khoảng tin cậy 95%",
+                                                      "Số câu trả lời"]
+    assert [" ".join(row[0]) for row in rows[1:]] == ["Quý II/2025", "Quý III/2025", "Quý IV/2025", "Quý I/2026"]
+    assert " ".join(rows[1][1]) == "chưa có phiếu"
+    first_quarter = [" ".join(cell) for cell in rows[4]]
+    assert first_quarter[1] == "100,00%" and first_quarter[3].startswith("36")  # 3 ballots × 12 criteria
+    assert "ít phiếu" not in first_quarter[3]
