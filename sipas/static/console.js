@@ -8,6 +8,15 @@ document.addEventListener("submit", function (event) {
   if (question && !window.confirm(question)) event.preventDefault();
 });
 
+// A page that comes back with an error (a refused form): focus on the first error message, not on a field or the
+// top of the page, so a screen reader reads why at once and the next Tab goes on to the form below it.
+document.addEventListener("DOMContentLoaded", function () {
+  var error = document.querySelector("main .flash-error");
+  if (!error) return;
+  if (!error.hasAttribute("tabindex")) error.setAttribute("tabindex", "-1");
+  error.focus();
+});
+
 // data-print: the slip sheet's "In phiếu" button.
 document.addEventListener("click", function (event) {
   if (event.target.closest && event.target.closest("[data-print]")) window.print();
