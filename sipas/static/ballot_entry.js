@@ -15,6 +15,14 @@
   var editing = form.querySelector('input[name="position"]') !== null;
   var busy = false;
 
+  // The box a refusal names is marked invalid and described by the message, so focus landing on it reads why.
+  function unmark() {
+    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (box) {
+      box.removeAttribute("aria-invalid");
+      box.removeAttribute("aria-describedby");
+    });
+  }
+
   function say(text, kind) {
     status.hidden = false;
     status.className = "flash flash-" + kind;
@@ -70,13 +78,21 @@
         var error = result.body.error || {};
         say(error.message || "Không lưu được phiếu.", "error");
         var field = (error.field || "").replace(/^keys\./, "k_");
-        var target = document.getElementById(field) || keys[0];
+        var named = field && document.getElementById(field);
+        if (named && !form.contains(named)) { named = null; }
+        var target = named || keys[0];
+        unmark();
+        if (named) {
+          named.setAttribute("aria-invalid", "true");
+          named.setAttribute("aria-describedby", "entry-status");
+        }
         target.focus();
         if (target.select) { target.select(); }
         return;
       }
       var saved = result.body;
       if (editing) { window.location.href = form.action.replace(/\/lines$/, ""); return; }
+      unmark();
       addRow(saved);
       count.textContent = String(saved.count);
       if (next) { next.textContent = String(saved.count + 1); }
