@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from sipas.models import Role
 from sipas.storage import get_database
-from tests.factories import create_clerk, create_unit
+from tests.factories import PASSWORD, create_clerk, create_unit
 
 FOCUSED = "() => [document.activeElement.tagName, document.activeElement.getAttribute('name'),"\
           " document.activeElement.textContent.trim(), getComputedStyle(document.activeElement).outlineStyle]"
@@ -28,3 +29,26 @@ def test_after_a_refused_form_focus_is_on_the_message_then_on_the_form(live_serv
     assert outline != "none"  # and the keyboard user sees where focus is
     page.keyboard.press("Tab")
     assert page.evaluate(FOCUSED)[:2] == ["INPUT", "username"]  # the next Tab goes on to the form
+
+
+@pytest.mark.browser
+def test_the_first_tab_offers_to_skip_the_menu(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    """An admin's top bar holds some twenty links: a keyboard user tabbed through all of them on every page
+    before reaching its first filter or form (at 200 % zoom the bar alone fills most of a laptop's screen)."""
+    with get_database(live_server.app).session() as session:
+        username = create_clerk(session, create_unit(session), role=Role.ADMIN).username
+    page.set_viewport_size({"width": 683, "height": 384})  # 1366 × 768 at 200 %
+    page.goto(f"{live_server.url}/console/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/")
+    page.goto(f"{live_server.url}/console/cases")
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    expect(skip).to_have_text("Bỏ qua menu, đến nội dung chính")
+    box = skip.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["x"] >= 0 and box["x"] + box["width"] <= 683  # shown when focused
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED)[:2] == ["INPUT", "quarter"]  # the first filter, not the second link of the bar
