@@ -32,10 +32,17 @@ def _empty_headers(page: str) -> list[str]:
             if not th.text_content().strip() and not th.get("aria-label")]
 
 
+def _tables_without_headers(page: str) -> list[str]:
+    tree = lxml_html.fromstring(page)
+    return [lxml_html.tostring(table, encoding="unicode")[:120] for table in tree.iter("table")
+            if not table.xpath(".//th")]
+
+
 def test_the_scans_see_a_missing_label_and_an_empty_header() -> None:
     assert _unlabelled('<form><select name="role"><option>a</option></select></form>')
     assert not _unlabelled('<form><label>Vai trò <select name="role"></select></label></form>')
     assert not _unlabelled('<form><label for="r">Vai trò</label><select id="r" name="role"></select></form>')
+    assert _tables_without_headers("<table><tr><td>{ma_ho_so}</td><td>Mã hồ sơ</td></tr></table>")
     assert _empty_headers("<table><tr><th>Tên</th><th></th></tr></table>")
     assert not _empty_headers('<table><tr><th><span class="visually-hidden">Thao tác</span></th></tr></table>')
 
@@ -94,3 +101,17 @@ def test_the_trend_chart_has_its_figures_in_a_table(client, session, catalogue) 
     first_quarter = [" ".join(cell) for cell in rows[4]]
     assert first_quarter[1] == "100,00%" and first_quarter[3].startswith("36")  # 3 ballots × 12 criteria
     assert "ít phiếu" not in first_quarter[3]
+
+
+def test_the_tables_of_placeholders_have_column_headers(client, session) -> None:
+    """The lists of fields a clerk may write into an SMS template or a notice ({don_vi}, {received}…) were tables
+    of bare cells: a screen reader read "{don_vi} Tên đơn vị" with nothing to say which is the field to type."""
+    unit = create_unit(session, name="Phường Phú Hội")
+    admin = create_clerk(session, unit, role=Role.ADMIN)
+    session.commit()
+    login(client, admin)
+    paths = [f"/console/sms/{unit.code}/templates/invitation", f"/console/thong-bao/noi-dung?unit={unit.code}"]
+    pages = {path: client.get(path) for path in paths}
+    assert {path: page.status_code for path, page in pages.items()} == dict.fromkeys(paths, 200)
+    assert {path: _tables_without_headers(page.get_data(as_text=True)) for path, page in pages.items()} == \
+        {path: [] for path in paths}
