@@ -52,3 +52,34 @@ def test_the_first_tab_offers_to_skip_the_menu(live_server, page) -> None:  # ty
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     assert page.evaluate(FOCUSED)[:2] == ["INPUT", "quarter"]  # the first filter, not the second link of the bar
+
+
+BORDERS = """() => {
+  const lum = c => { const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(v => v / 255)
+    .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const behind = el => { for (let e = el.parentElement; e; e = e.parentElement) {
+    const c = getComputedStyle(e).backgroundColor; if (!c.startsWith('rgba') || !c.endsWith(', 0)')) return c; }
+    return 'rgb(255, 255, 255)'; };
+  const boxes = 'main input:not([type=hidden]):not([type=checkbox]):not([type=radio]), main select, main textarea';
+  return [...document.querySelectorAll(boxes)]
+    .filter(el => el.getClientRects().length).map(el => {
+      const a = lum(getComputedStyle(el).borderTopColor), b = lum(behind(el));
+      return [el.name, Math.round((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) * 100) / 100]; })
+    .filter(([, ratio]) => ratio < 3); }"""
+
+
+@pytest.mark.browser
+def test_the_edge_of_every_text_box_and_list_can_be_seen(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    """A text box or list is told from the card around it only by its border (WCAG 1.4.11: 3:1); the border was
+    #d0d7de on white, 1.5:1, so at a glance, or with weak eyesight, an empty box did not show where it was."""
+    with get_database(live_server.app).session() as session:
+        username = create_clerk(session, create_unit(session), role=Role.ADMIN).username
+    page.goto(f"{live_server.url}/console/login")
+    assert page.evaluate(BORDERS) == []
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/")
+    for path in ("/console/cases", "/console/users"):
+        page.goto(f"{live_server.url}{path}")
+        assert page.evaluate(BORDERS) == [], path
