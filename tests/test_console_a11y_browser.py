@@ -32,6 +32,34 @@ def test_after_a_refused_form_focus_is_on_the_message_then_on_the_form(live_serv
 
 
 @pytest.mark.browser
+def test_a_refused_field_is_marked_described_and_focused(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    """The account form refused a user name already taken: the message stood at the top of the page, the form at
+    the bottom, and nothing tied one to the other; now focus is in the name box, which says why."""
+    with get_database(live_server.app).session() as session:
+        unit = create_unit(session)
+        username = create_clerk(session, unit, role=Role.ADMIN).username
+        taken = create_clerk(session, unit).username
+    page.goto(f"{live_server.url}/console/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/")
+    page.goto(f"{live_server.url}/console/users")
+    create = page.locator("form", has_text="Tạo tài khoản")
+    create.locator("input[name=username]").fill(taken)
+    create.locator("select[name=role]").select_option("clerk")
+    create.locator("input[name=units]").first.check()
+    create.locator("button[type=submit]").press("Enter")
+    message = f"Tên đăng nhập “{taken}” đã có."
+    expect(page.locator(".flash-error")).to_have_text(message)
+    box = page.locator("form", has_text="Tạo tài khoản").locator("input[name=username]")
+    expect(box).to_be_focused()
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(box).to_have_accessible_description(message)
+    expect(page.locator("#field-error")).to_be_in_viewport()  # seen beside the box, not only at the top
+
+
+@pytest.mark.browser
 def test_the_first_tab_offers_to_skip_the_menu(live_server, page) -> None:  # type: ignore[no-untyped-def]
     """An admin's top bar holds some twenty links: a keyboard user tabbed through all of them on every page
     before reaching its first filter or form (at 200 % zoom the bar alone fills most of a laptop's screen)."""

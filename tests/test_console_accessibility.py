@@ -8,7 +8,7 @@ from __future__ import annotations
 from lxml import html as lxml_html
 
 from sipas.models import Role
-from tests.factories import create_clerk, create_key, create_response, create_unit, local, login
+from tests.factories import PASSWORD, create_clerk, create_key, create_response, create_unit, local, login
 from tests.test_console_ballots import _open_batch
 
 
@@ -115,3 +115,39 @@ def test_the_tables_of_placeholders_have_column_headers(client, session) -> None
     assert {path: page.status_code for path, page in pages.items()} == dict.fromkeys(paths, 200)
     assert {path: _tables_without_headers(page.get_data(as_text=True)) for path, page in pages.items()} == \
         {path: [] for path in paths}
+
+
+def _refused_field(page: str) -> str | None:
+    """The field the page's error message is about (its data-field), for console.js to mark and focus."""
+    errors = lxml_html.fromstring(page).xpath("//main//p[contains(@class, 'flash-error')]")
+    assert errors, "no error message"
+    return errors[0].get("data-field")
+
+
+def test_a_refused_account_form_names_the_field_its_message_is_about(client, session) -> None:
+    """A refused form said why only at the top of the page: nothing tied the message to the box to correct, so
+    a screen reader user had to find it (WCAG 3.3.1); now the message names its field for console.js."""
+    unit = create_unit(session, name="Phường Phú Hội")
+    admin = create_clerk(session, unit, role=Role.ADMIN)
+    create_clerk(session, unit, username="canbo.phuhoi")
+    session.commit()
+    login(client, admin)
+
+    def send(path: str, **data: str) -> str:
+        page = client.get(path).get_data(as_text=True)
+        token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        answer = client.post(path, data={"csrf_token": token, **data})
+        assert answer.status_code in (400, 422), answer.status_code
+        return answer.get_data(as_text=True)
+
+    assert _refused_field(send("/console/users", username="canbo.phuhoi", role="clerk",
+                               units=str(unit.id))) == "username"
+    assert _refused_field(send("/console/users", username="canbo.moi", role="")) == "role"
+    assert _refused_field(send("/console/keys", name="", unit=unit.code)) == "name"
+    assert _refused_field(send("/console/units", code="có dấu cách", name="Phường Mới", kind="ward",
+                               parent=unit.code)) == "code"
+    assert _refused_field(send(f"/console/units/{unit.code}", name="")) == "name"
+    assert _refused_field(send("/console/password", current="", new="")) == "current"
+    assert _refused_field(send("/console/password", current="sai-mat-khau", new="mat-khau-moi-dai")) == "current"
+    assert _refused_field(send("/console/password", current=PASSWORD, new="mat-khau-moi-dai",
+                               confirm="mat-khau-khac")) == "confirm"

@@ -14,6 +14,7 @@ from sipas.ballots import BALLOT_DOUBLE_ENTRY
 from sipas.clock import local_date, utcnow
 from sipas.console import bp
 from sipas.console.auth import actor_name, allowed_units, current_user, roles_required, unit_for_user
+from sipas.console.refusal import refuse
 from sipas.context import get_catalogue, get_settings
 from sipas.errors import DomainError, ValidationError
 from sipas.models import AuditEvent, Role, UnitKind
@@ -75,12 +76,12 @@ def create_unit_page():  # type: ignore[no-untyped-def]
         unit = create_unit(session, code=request.form.get("code", ""), name=name, kind=kind, parent=parent,
                            actor=actor_name())
     except ValueError:
-        flash("Cấp đơn vị không hợp lệ.", "error")
+        refuse("Cấp đơn vị không hợp lệ.", "kind")
         return units(), 422
     except DomainError as exc:
         session.rollback()
         label = "Tên đơn vị" if exc.field == "name" else ""
-        flash(f"{label}: {exc.message_vi}" if label else exc.message_vi, "error")
+        refuse(f"{label}: {exc.message_vi}" if label else exc.message_vi, exc.field)
         return units(), 422  # the page again, the typed values kept
     session.commit()
     flash(f"Đã tạo đơn vị {unit.code}: {unit.name}.", "success")
@@ -115,7 +116,7 @@ def unit_settings(code: str):  # type: ignore[no-untyped-def]
             if double_entry != bool(unit.options.get(BALLOT_DOUBLE_ENTRY)):
                 changes[BALLOT_DOUBLE_ENTRY] = double_entry
         except DomainError as exc:
-            flash(f"{_UNIT_TEXT_FIELDS.get(exc.field or '', ('',))[0]}: {exc.message_vi}", "error")
+            refuse(f"{_UNIT_TEXT_FIELDS.get(exc.field or '', ('',))[0]}: {exc.message_vi}", exc.field)
             return render_template("console/admin/unit.html", unit=unit, instruments=instruments,
                                    fields=_UNIT_TEXT_FIELDS, multiline=_MULTILINE_FIELDS), 422
         # a rename keeps the former name in the log: nothing else says what the unit was called before

@@ -12,6 +12,7 @@ from sipas.accounts import create_api_key, revoke_api_key
 from sipas.clock import utcnow
 from sipas.console import bp
 from sipas.console.auth import actor_name, allowed_units, current_user, roles_required, unit_for_user
+from sipas.console.refusal import refuse
 from sipas.errors import DomainError
 from sipas.models import ApiKey, Role
 from sipas.parsing import clean_text
@@ -37,7 +38,7 @@ def create_key():  # type: ignore[no-untyped-def]
     try:
         name = clean_text(request.form.get("name", ""), field="name", max_length=200, required=True)
     except DomainError as exc:
-        flash(f"Tên khóa: {exc.message_vi}", "error")
+        refuse(f"Tên khóa: {exc.message_vi}", "name")
         return api_keys(), 422
     _key, plaintext = create_api_key(session, unit, name=name, actor=actor_name())
     session.commit()

@@ -20,6 +20,7 @@ from sipas.audit import audit
 from sipas.clock import utcnow
 from sipas.console import bp
 from sipas.console.auth import actor_name, current_user, login_required, login_user, roles_required
+from sipas.console.refusal import refuse
 from sipas.context import get_settings
 from sipas.errors import DomainError
 from sipas.models import Role, Unit, User
@@ -75,7 +76,7 @@ def create_account():  # type: ignore[no-untyped-def]
     me = current_user()
     assert me is not None
     if not request.form.get("role", ""):
-        flash("Vui lòng chọn vai trò.", "error")
+        refuse("Vui lòng chọn vai trò.", "role")
         return users(), 422  # the form preselects no role: the admin picks one, never Quản trị by default
     try:
         role = Role(request.form.get("role", ""))
@@ -84,11 +85,11 @@ def create_account():  # type: ignore[no-untyped-def]
         user = create_user(session, username=request.form.get("username", ""), password=password, role=role,
                            units=units, full_name=request.form.get("full_name", "").strip()[:200], actor=actor_name())
     except ValueError:
-        flash("Vai trò không hợp lệ.", "error")
+        refuse("Vai trò không hợp lệ.", "role")
         return users(), 422
     except DomainError as exc:
         session.rollback()
-        flash(exc.message_vi, "error")
+        refuse(exc.message_vi, exc.field)
         return users(), 422  # the page again, the typed values kept
     session.commit()
     flash(f"Đã tạo tài khoản {user.username}. Mật khẩu ban đầu (chỉ hiện một lần): {password}", "success")
@@ -166,7 +167,8 @@ def change_password():  # type: ignore[no-untyped-def]
         user = current_user()
         assert user is not None
         if not request.form.get("current", "") or not request.form.get("new", ""):
-            flash("Vui lòng nhập mật khẩu hiện tại và mật khẩu mới.", "error")
+            refuse("Vui lòng nhập mật khẩu hiện tại và mật khẩu mới.",
+                   "new" if request.form.get("current", "") else "current")
             return render_template("console/users/password.html"), 400
         settings = get_settings()
         checked = check_current_password(session, user, request.form.get("current", ""),
@@ -179,15 +181,15 @@ def change_password():  # type: ignore[no-untyped-def]
                 flash(f"Nhập sai mật khẩu quá nhiều lần. Vui lòng thử lại sau {settings.login_window_minutes} phút.",
                       "error")
                 return render_template("console/users/password.html"), 429
-            flash("Mật khẩu hiện tại không đúng.", "error")
+            refuse("Mật khẩu hiện tại không đúng.", "current")
             return render_template("console/users/password.html"), 422
         if request.form.get("new", "") != request.form.get("confirm", ""):
-            flash("Hai lần nhập mật khẩu mới không khớp.", "error")
+            refuse("Hai lần nhập mật khẩu mới không khớp.", "confirm")
             return render_template("console/users/password.html"), 422
         try:
             set_password(user, request.form.get("new", ""))
         except DomainError as exc:
-            flash(exc.message_vi, "error")
+            refuse(exc.message_vi, "new")
             return render_template("console/users/password.html"), 422
         audit(session, "user.password_changed", actor=actor_name(), subject=user.username)
         session.commit()

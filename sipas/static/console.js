@@ -8,13 +8,37 @@ document.addEventListener("submit", function (event) {
   if (question && !window.confirm(question)) event.preventDefault();
 });
 
-// A page that comes back with an error (a refused form): focus on the first error message, not on a field or the
-// top of the page, so a screen reader reads why at once and the next Tab goes on to the form below it.
+// A page that comes back with an error (a refused form). When the message names a field (data-field, set by
+// sipas/console/refusal.py) of the form that was sent (the one posting to this page's address), the message is
+// shown again beside that field, the field is marked invalid and described by it, and focus goes there. Otherwise
+// focus goes to the message itself. Either way a screen reader reads why at once, and Tab goes on from there.
 document.addEventListener("DOMContentLoaded", function () {
   var error = document.querySelector("main .flash-error");
   if (!error) return;
-  if (!error.hasAttribute("tabindex")) error.setAttribute("tabindex", "-1");
-  error.focus();
+  var field = error.getAttribute("data-field"), here = window.location.href.split("#")[0], controls = [];
+  if (field) {
+    Array.prototype.forEach.call(document.querySelectorAll("main form"), function (form) {
+      if (!controls.length && form.method === "post" && form.action === here) {
+        controls = Array.prototype.filter.call(form.elements, function (control) {
+          return control.name === field && control.type !== "hidden";
+        });
+      }
+    });
+  }
+  if (!controls.length) {
+    if (!error.hasAttribute("tabindex")) error.setAttribute("tabindex", "-1");
+    error.focus();
+    return;
+  }
+  var group = controls.length > 1 ? controls[0].closest("fieldset") : null;  // a list of checkboxes
+  var marked = group || controls[0], note = document.createElement("p");
+  note.id = "field-error";
+  note.className = "field-error";
+  note.textContent = error.textContent;
+  if (group) { group.appendChild(note); } else { (controls[0].closest("label") || controls[0]).after(note); }
+  marked.setAttribute("aria-invalid", "true");
+  marked.setAttribute("aria-describedby", "field-error");
+  controls[0].focus();
 });
 
 // data-print: the slip sheet's "In phiếu" button.
