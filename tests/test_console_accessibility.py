@@ -151,3 +151,16 @@ def test_a_refused_account_form_names_the_field_its_message_is_about(client, ses
     assert _refused_field(send("/console/password", current="sai-mat-khau", new="mat-khau-moi-dai")) == "current"
     assert _refused_field(send("/console/password", current=PASSWORD, new="mat-khau-moi-dai",
                                confirm="mat-khau-khac")) == "confirm"
+
+
+def test_the_link_on_ones_own_name_says_it_changes_the_password(client, session) -> None:
+    """The top bar's link to "Đổi mật khẩu" read only as the clerk's name; where it led was in a title, which a
+    screen reader gives as a mere description and a keyboard user never sees (WCAG 2.4.4)."""
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    tree = lxml_html.fromstring(client.get("/console/").get_data(as_text=True))
+    link = tree.xpath("//header//a[@href='/console/password']")[0]
+    assert " ".join(link.text_content().split()) == f"{clerk.username} (đổi mật khẩu)"
+    assert link.xpath(".//span[@class='visually-hidden']")  # the name alone stays what the bar shows
