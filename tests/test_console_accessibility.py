@@ -164,3 +164,18 @@ def test_the_link_on_ones_own_name_says_it_changes_the_password(client, session)
     link = tree.xpath("//header//a[@href='/console/password']")[0]
     assert " ".join(link.text_content().split()) == f"{clerk.username} (đổi mật khẩu)"
     assert link.xpath(".//span[@class='visually-hidden']")  # the name alone stays what the bar shows
+
+
+def test_each_ballot_key_box_is_described_by_what_its_digits_mean(client, session) -> None:
+    """On the keying page a box said only its question ("Nơi đón tiếp"): which digit stands for which printed
+    choice was in the next cell, which nothing tied to the box."""
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    tree = lxml_html.fromstring(client.get(_open_batch(client, unit)).get_data(as_text=True))
+    boxes = tree.xpath("//input[contains(@class, 'ballot-key')]")
+    assert len(boxes) == 4  # the quay4 form
+    for box in boxes:
+        described = [tree.get_element_by_id(ref).text_content() for ref in box.get("aria-describedby", "").split()]
+        assert described and described[0].startswith("1 = "), box.get("name")

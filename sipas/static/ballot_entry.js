@@ -15,11 +15,21 @@
   var editing = form.querySelector('input[name="position"]') !== null;
   var busy = false;
 
-  // The box a refusal names is marked invalid and described by the message, so focus landing on it reads why.
+  // The box a refusal names is marked invalid and described by the message (before what its digits mean), so
+  // focus landing on it reads why.
+  function mark(box) {
+    var own = box.getAttribute("aria-describedby") || "";
+    box.setAttribute("data-describedby", own);
+    box.setAttribute("aria-invalid", "true");
+    box.setAttribute("aria-describedby", ("entry-status " + own).trim());
+  }
+
   function unmark() {
     Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (box) {
+      var own = box.getAttribute("data-describedby");
       box.removeAttribute("aria-invalid");
-      box.removeAttribute("aria-describedby");
+      box.removeAttribute("data-describedby");
+      if (own) { box.setAttribute("aria-describedby", own); } else { box.removeAttribute("aria-describedby"); }
     });
   }
 
@@ -82,10 +92,7 @@
         if (named && !form.contains(named)) { named = null; }
         var target = named || keys[0];
         unmark();
-        if (named) {
-          named.setAttribute("aria-invalid", "true");
-          named.setAttribute("aria-describedby", "entry-status");
-        }
+        if (named) { mark(named); }
         target.focus();
         if (target.select) { target.select(); }
         return;
