@@ -23,6 +23,7 @@ from sipas.cases.index8 import quarter_index8
 from sipas.cases.overrides import index8_reason
 from sipas.clock import ROMAN_QUARTERS, Period, local_date, utcnow
 from sipas.console.auth import actor_name, allowed_units, current_user, login_required, roles_required, unit_for_user
+from sipas.console.refusal import refuse
 from sipas.context import get_catalogue, get_settings
 from sipas.errors import ValidationError
 from sipas.models import Dossier, Role, Unit, UnitKind
@@ -249,7 +250,7 @@ def inputs() -> ResponseReturnValue:
                                now=utcnow())
         except ValidationError as exc:
             session.rollback()
-            flash(exc.message_vi, "error")
+            refuse(exc.message_vi, exc.field)
             return render_template("aggregator/inputs.html", unit=unit, units=allowed_units(), year=year,
                                    quarter=quarter, criteria=criteria, row=None, form=request.form, updated=""), 400
         session.commit()

@@ -13,6 +13,7 @@ from kiosk.models import MAX_CLOCK_SKEW_SECONDS, KioskDevice
 from kiosk.views import secret_key
 from sipas.clock import utcnow
 from sipas.console.auth import actor_name, allowed_units, roles_required, unit_for_user
+from sipas.console.refusal import refuse
 from sipas.context import get_settings
 from sipas.errors import DomainError
 from sipas.models import Dossier, Response, Role
@@ -120,7 +121,7 @@ def create():  # type: ignore[no-untyped-def]
                                     valid_for=pairing_valid_for(settings))
     except DomainError as exc:
         session.rollback()
-        flash(exc.message_vi, "error")
+        refuse(exc.message_vi, exc.field)
         return _render(status=422)
     session.commit()
     return _render((new.device, new.pairing_code))

@@ -124,7 +124,7 @@ def _refused_field(page: str) -> str | None:
     return errors[0].get("data-field")
 
 
-def test_a_refused_account_form_names_the_field_its_message_is_about(client, session) -> None:
+def test_a_refused_console_form_names_the_field_its_message_is_about(client, session) -> None:
     """A refused form said why only at the top of the page: nothing tied the message to the box to correct, so
     a screen reader user had to find it (WCAG 3.3.1); now the message names its field for console.js."""
     unit = create_unit(session, name="Phường Phú Hội")
@@ -133,8 +133,8 @@ def test_a_refused_account_form_names_the_field_its_message_is_about(client, ses
     session.commit()
     login(client, admin)
 
-    def send(path: str, **data: str) -> str:
-        page = client.get(path).get_data(as_text=True)
+    def send(path: str, form_page: str | None = None, **data: str) -> str:
+        page = client.get(form_page or path).get_data(as_text=True)
         token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
         answer = client.post(path, data={"csrf_token": token, **data})
         assert answer.status_code in (400, 422), answer.status_code
@@ -151,6 +151,11 @@ def test_a_refused_account_form_names_the_field_its_message_is_about(client, ses
     assert _refused_field(send("/console/password", current="sai-mat-khau", new="mat-khau-moi-dai")) == "current"
     assert _refused_field(send("/console/password", current=PASSWORD, new="mat-khau-moi-dai",
                                confirm="mat-khau-khac")) == "confirm"
+    # and the other console forms that come back on the same page: kiosk, case rules, quarterly figures
+    assert _refused_field(send("/console/kiosks/new", "/console/kiosks", unit=unit.code, name="")) == "name"
+    assert _refused_field(send("/console/cases/settings", unit=unit.code, due_days="0")) == "due_days"
+    assert _refused_field(send("/console/bao-cao/so-lieu-quy", f"/console/bao-cao/so-lieu-quy?unit={unit.code}",
+                               unit=unit.code, quarter="2026Q1", ballots_handed_out="mười")) == "ballots_handed_out"
 
 
 def test_the_link_on_ones_own_name_says_it_changes_the_password(client, session) -> None:

@@ -18,6 +18,7 @@ from sipas.catalogue import Criterion
 from sipas.clock import Period, local_date, utcnow
 from sipas.console import bp
 from sipas.console.auth import actor_name, allowed_units, current_user, roles_required, unit_for_user
+from sipas.console.refusal import refuse
 from sipas.context import get_catalogue, get_settings
 from sipas.day_input import parse_day
 from sipas.errors import ValidationError
@@ -201,7 +202,7 @@ def case_settings_page():  # type: ignore[no-untyped-def]
                                        request.form.get("show_dossier") == "on", actor=actor_name())
         except ValidationError as exc:
             session.rollback()
-            flash(exc.message_vi, "error")
+            refuse(exc.message_vi, exc.field)
             return render_template("console/cases/settings.html", unit=unit, units=units,
                                    rules=service.case_settings(unit)), 422
         session.commit()
