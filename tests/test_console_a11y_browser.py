@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from sipas.clock import utcnow
 from sipas.models import Role
 from sipas.storage import get_database
+from sms_gateway.models_zalo import ACCOUNT_ID, ZaloAccount
 from tests.factories import PASSWORD, create_clerk, create_response, create_unit, local
 
 FOCUSED = "() => [document.activeElement.tagName, document.activeElement.getAttribute('name'),"\
@@ -60,11 +62,14 @@ def test_a_refused_field_is_marked_described_and_focused(live_server, page) -> N
 
 
 @pytest.mark.browser
-def test_the_first_tab_offers_to_skip_the_menu(live_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_at_200_percent_on_a_laptop_the_menu_is_skipped_and_nothing_scrolls_sideways(live_server, page) -> None:  # type: ignore[no-untyped-def]
     """An admin's top bar holds some twenty links: a keyboard user tabbed through all of them on every page
     before reaching its first filter or form (at 200 % zoom the bar alone fills most of a laptop's screen)."""
     with get_database(live_server.app).session() as session:
         username = create_clerk(session, create_unit(session), role=Role.ADMIN).username
+        now = utcnow()
+        session.add(ZaloAccount(id=ACCOUNT_ID, access_token="a", refresh_token="b", expires_at=now, refreshed_at=now,
+                                failure="-14014 Invalid refresh token", failed_at=now))
     page.set_viewport_size({"width": 683, "height": 384})  # 1366 × 768 at 200 %
     page.goto(f"{live_server.url}/console/login")
     page.fill("input[name=username]", username)
@@ -80,6 +85,10 @@ def test_the_first_tab_offers_to_skip_the_menu(live_server, page) -> None:  # ty
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     assert page.evaluate(FOCUSED)[:2] == ["INPUT", "quarter"]  # the first filter, not the second link of the bar
+    # The Zalo page's alert that the OA must grant access again was a one-line badge some 900 px long.
+    page.goto(f"{live_server.url}/console/zalo/")
+    expect(page.get_by_role("alert")).to_contain_text("cần quản trị OA cấp lại quyền")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 683
 
 
 BORDERS = """() => {
