@@ -9,7 +9,7 @@ from sipas.clock import utcnow
 from sipas.models import Role
 from sipas.storage import get_database
 from sms_gateway.models_zalo import ACCOUNT_ID, ZaloAccount
-from tests.factories import PASSWORD, create_clerk, create_response, create_unit, local
+from tests.factories import PASSWORD, answers_for, create_clerk, create_response, create_unit, local
 
 FOCUSED = "() => [document.activeElement.tagName, document.activeElement.getAttribute('name'),"\
           " document.activeElement.textContent.trim(), getComputedStyle(document.activeElement).outlineStyle]"
@@ -34,13 +34,15 @@ def test_after_a_refused_form_focus_is_on_the_message_then_on_the_form(live_serv
 
 
 @pytest.mark.browser
-def test_a_refused_field_is_marked_described_and_focused(live_server, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_field_is_marked_described_and_focused(live_server, page, catalogue) -> None:  # type: ignore[no-untyped-def]
     """The account form refused a user name already taken: the message stood at the top of the page, the form at
-    the bottom, and nothing tied one to the other; now focus is in the name box, which says why."""
+    the bottom, and nothing tied one to the other; now focus is in the name box, which says why. A case's forms
+    answer by a redirect and each holds a control named "action" (which hides a form's .action in the DOM)."""
     with get_database(live_server.app).session() as session:
-        unit = create_unit(session)
+        unit = create_unit(session, allow_anonymous=True)
         username = create_clerk(session, unit, role=Role.ADMIN).username
         taken = create_clerk(session, unit).username
+        case = create_response(session, catalogue, unit, answers=answers_for(catalogue) | {"tc04": "khong_hai_long"}).id
     page.goto(f"{live_server.url}/console/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
@@ -59,6 +61,12 @@ def test_a_refused_field_is_marked_described_and_focused(live_server, page) -> N
     expect(box).to_have_attribute("aria-invalid", "true")
     expect(box).to_have_accessible_description(message)
     expect(page.locator("#field-error")).to_be_in_viewport()  # seen beside the box, not only at the top
+    page.goto(f"{live_server.url}/console/cases/{case}")
+    page.get_by_role("button", name="Ghi nhận", exact=True).click()
+    explanation = page.locator("textarea[name=explanation]")
+    expect(explanation).to_be_focused()
+    expect(explanation).to_have_accessible_description(
+        "Không lưu được: Hãy ghi ít nhất một nội dung: giải trình, liên hệ hoặc kết quả.")
 
 
 @pytest.mark.browser

@@ -8,7 +8,16 @@ from __future__ import annotations
 from lxml import html as lxml_html
 
 from sipas.models import Role
-from tests.factories import PASSWORD, create_clerk, create_key, create_response, create_unit, local, login
+from tests.factories import (
+    PASSWORD,
+    answers_for,
+    create_clerk,
+    create_key,
+    create_response,
+    create_unit,
+    local,
+    login,
+)
 from tests.test_console_ballots import _open_batch
 
 
@@ -184,3 +193,22 @@ def test_each_ballot_key_box_is_described_by_what_its_digits_mean(client, sessio
     for box in boxes:
         described = [tree.get_element_by_id(ref).text_content() for ref in box.get("aria-describedby", "").split()]
         assert described and described[0].startswith("1 = "), box.get("name")
+
+
+def test_a_refused_case_form_names_its_field_after_the_redirect(client, session, catalogue) -> None:
+    """A case's forms answer a refusal with a redirect to the case: the field the message is about is carried
+    with the message ("Hãy ghi ít nhất một nội dung…" is about "Nội dung giải trình")."""
+    unit = create_unit(session, allow_anonymous=True)
+    clerk = create_clerk(session, unit)
+    unhappy = answers_for(catalogue) | {"tc04": "khong_hai_long"}
+    response = create_response(session, catalogue, unit, answers=unhappy)
+    session.commit()
+    login(client, clerk)
+    path = f"/console/cases/{response.id}"
+    page = client.get(path).get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    answer = client.post(path, data={"csrf_token": token, "action": "record", "explanation": "", "contact_made": "",
+                                     "outcome": ""}, follow_redirects=True)
+    assert _refused_field(answer.get_data(as_text=True)) == "explanation"
+    with client.session_transaction() as stored:
+        assert "_error_field" not in stored  # read once, like the flash: no later error is tied to it

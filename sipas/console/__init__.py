@@ -8,3 +8,6 @@ bp = Blueprint(
 )
 
 from sipas.console import admin, ballots, cases, dossier_actions, dossiers, keys, users, views  # noqa: E402,F401  (routes register on import)
+from sipas.console.refusal import refused_field  # noqa: E402
+
+bp.add_app_template_global(refused_field)  # console/base.html: which field a refused form's message is about

@@ -179,7 +179,7 @@ def case_action(response_id: int):  # type: ignore[no-untyped-def]
             return redirect(url_for("console.case_detail", response_id=response_id)), 303
     except ValidationError as exc:
         session.rollback()
-        flash(f"Không lưu được: {exc.message_vi}", "error")
+        refuse(f"Không lưu được: {exc.message_vi}", exc.field)
         return redirect(url_for("console.case_detail", response_id=response_id)), 303
     session.commit()
     flash("Đã lưu.", "success")

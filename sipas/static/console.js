@@ -18,9 +18,11 @@ document.addEventListener("DOMContentLoaded", function () {
   var field = error.getAttribute("data-field"), here = window.location.href.split("#")[0], controls = [];
   if (field) {
     Array.prototype.forEach.call(document.querySelectorAll("main form"), function (form) {
-      if (!controls.length && form.method === "post" && form.action === here) {
+      // getAttribute: a control named "action" (the case page's forms) hides the form's own .action
+      var sentTo = new URL(form.getAttribute("action") || "", here).href;
+      if (!controls.length && (form.getAttribute("method") || "").toLowerCase() === "post" && sentTo === here) {
         controls = Array.prototype.filter.call(form.elements, function (control) {
-          return control.name === field && control.type !== "hidden";
+          return control.name === field && control.type !== "hidden" && control.tagName !== "BUTTON";
         });
       }
     });
