@@ -61,6 +61,13 @@ def test_a_refused_field_is_marked_described_and_focused(live_server, page, cata
     expect(box).to_have_attribute("aria-invalid", "true")
     expect(box).to_have_accessible_description(message)
     expect(page.locator("#field-error")).to_be_in_viewport()  # seen beside the box, not only at the top
+    # Corrected and sent again: the one-time password was in a status paragraph present at load, which a screen
+    # reader does not read out, with focus nowhere; now focus is on it.
+    box.fill(f"{taken}.moi")
+    box.press("Enter")
+    created = page.locator(".flash-success")
+    expect(created).to_contain_text("Mật khẩu ban đầu (chỉ hiện một lần)")
+    expect(created).to_be_focused()
     page.goto(f"{live_server.url}/console/cases/{case}")
     page.get_by_role("button", name="Ghi nhận", exact=True).click()
     explanation = page.locator("textarea[name=explanation]")

@@ -14,7 +14,16 @@ document.addEventListener("submit", function (event) {
 // focus goes to the message itself. Either way a screen reader reads why at once, and Tab goes on from there.
 document.addEventListener("DOMContentLoaded", function () {
   var error = document.querySelector("main .flash-error");
-  if (!error) return;
+  if (!error) {
+    // The outcome of the action just done ("Đã lưu.", a password shown once): read out at once, unless the page
+    // puts focus where work goes on (the next ballot's first box).
+    var done = document.querySelector("main .flash[data-flashed]");
+    if (done && !document.querySelector("[autofocus]")) {
+      done.setAttribute("tabindex", "-1");
+      done.focus();
+    }
+    return;
+  }
   var field = error.getAttribute("data-field"), here = window.location.href.split("#")[0], controls = [];
   if (field) {
     Array.prototype.forEach.call(document.querySelectorAll("main form"), function (form) {
