@@ -37,12 +37,14 @@ def test_after_a_refused_form_focus_is_on_the_message_then_on_the_form(live_serv
 def test_a_refused_field_is_marked_described_and_focused(live_server, page, catalogue) -> None:  # type: ignore[no-untyped-def]
     """The account form refused a user name already taken: the message stood at the top of the page, the form at
     the bottom, and nothing tied one to the other; now focus is in the name box, which says why. A case's forms
-    answer by a redirect and each holds a control named "action" (which hides a form's .action in the DOM)."""
+    answer by a redirect and each holds a control named "action" (which hides a form's .action in the DOM); a
+    notice's issue form posts to another address than the page it is on."""
     with get_database(live_server.app).session() as session:
         unit = create_unit(session, allow_anonymous=True)
         username = create_clerk(session, unit, role=Role.ADMIN).username
         taken = create_clerk(session, unit).username
         case = create_response(session, catalogue, unit, answers=answers_for(catalogue) | {"tc04": "khong_hai_long"}).id
+        unit_code = unit.code
     page.goto(f"{live_server.url}/console/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
@@ -74,6 +76,13 @@ def test_a_refused_field_is_marked_described_and_focused(live_server, page, cata
     expect(explanation).to_be_focused()
     expect(explanation).to_have_accessible_description(
         "Không lưu được: Hãy ghi ít nhất một nội dung: giải trình, liên hệ hoặc kết quả.")
+    # The notice's issue form posts elsewhere and is answered by a redirect to the notice page.
+    page.goto(f"{live_server.url}/console/thong-bao/?unit={unit_code}&kind=quarter&quarter=2026Q1")
+    number = page.locator("input[name=number]")
+    number.fill("ba")
+    number.press("Enter")
+    expect(page.locator("input[name=number]")).to_be_focused()
+    expect(page.locator("input[name=number]")).to_have_attribute("aria-invalid", "true")
 
 
 @pytest.mark.browser

@@ -212,3 +212,25 @@ def test_a_refused_case_form_names_its_field_after_the_redirect(client, session,
     assert _refused_field(answer.get_data(as_text=True)) == "explanation"
     with client.session_transaction() as stored:
         assert "_error_field" not in stored  # read once, like the flash: no later error is tied to it
+
+
+def test_a_refused_notice_form_names_its_field(client, session) -> None:
+    """The notice's issue form (answered by a redirect to the notice page) and its wording form name the field
+    their refusal is about; a paragraph's box is p_<key>."""
+    unit = create_unit(session)
+    clerk = create_clerk(session, unit)
+    session.commit()
+    login(client, clerk)
+    period = {"unit": unit.code, "kind": "quarter", "quarter": "2026Q1"}
+    page = client.get("/console/thong-bao/", query_string=period).get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    answer = client.post("/console/thong-bao/ban-hanh", data={"csrf_token": token, **period, "number": "ba",
+                                                              "issue_date": "01/04/2026"}, follow_redirects=True)
+    assert _refused_field(answer.get_data(as_text=True)) == "number"
+    form = lxml_html.fromstring(client.get(f"/console/thong-bao/noi-dung?unit={unit.code}").get_data(as_text=True))
+    fields = {**{t.get("name"): t.text or "" for t in form.xpath("//main//form//textarea")},
+              **{i.get("name"): i.get("value") or "" for i in form.xpath("//main//form//input")}}
+    first = next(name for name in fields if name.startswith("p_"))
+    answer = client.post("/console/thong-bao/noi-dung", data={**fields, first: "", "action": "save"})
+    assert answer.status_code == 400
+    assert _refused_field(answer.get_data(as_text=True)) == first

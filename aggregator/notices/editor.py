@@ -12,6 +12,7 @@ from aggregator.notices.viewmodel import PLACEHOLDERS
 from aggregator.notices.views import ISSUERS, bp, default_unit
 from sipas.audit import audit
 from sipas.console.auth import actor_name, allowed_units, roles_required, unit_for_user
+from sipas.console.refusal import refuse
 from sipas.context import get_settings
 from sipas.errors import ValidationError
 from sipas.models import Unit
@@ -88,7 +89,8 @@ def wording() -> ResponseReturnValue:
                          actor=actor_name())
         except ValidationError as exc:
             session.rollback()
-            flash(exc.message_vi, "error")
+            # a paragraph's field is its key; its box is p_<key> (summary and recipients are named as such)
+            refuse(exc.message_vi, exc.field if not exc.field or exc.field in request.form else f"p_{exc.field}")
             form = request.form
         else:
             session.commit()

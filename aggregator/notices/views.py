@@ -22,6 +22,7 @@ from aggregator.params import PERIOD_KINDS, PeriodError, parse_day, parse_period
 from sipas.audit_text import full_names, who
 from sipas.clock import Period, local_date, utcnow
 from sipas.console.auth import actor_name, allowed_units, current_user, login_required, roles_required, unit_for_user
+from sipas.console.refusal import refuse
 from sipas.context import get_catalogue, get_settings
 from sipas.errors import DomainError, ValidationError
 from sipas.models import Role, Unit
@@ -248,7 +249,7 @@ def issue() -> ResponseReturnValue:
         service.store_notice(session, unit, notice)
     except (DomainError, RenderError, TemplateError) as exc:
         session.rollback()
-        flash(getattr(exc, "message_vi", str(exc)), "error")
+        refuse(getattr(exc, "message_vi", str(exc)), getattr(exc, "field", None))
         return redirect(url_for("notices.index", **period_args(unit, period)))
     session.commit()
     flash(f"Đã ban hành Thông báo số {notice.number_label} ngày {date_short(issue_date)}; số liệu đã được chốt.",

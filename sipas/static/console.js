@@ -26,15 +26,20 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   var field = error.getAttribute("data-field"), here = window.location.href.split("#")[0], controls = [];
   if (field) {
+    // The posted forms holding that field: the one that posts to this page (refused and shown again), else the
+    // only one (refused, then a redirect back to the page that holds it: a notice's issue form).
+    var sent = [], only = [];
     Array.prototype.forEach.call(document.querySelectorAll("main form"), function (form) {
+      if ((form.getAttribute("method") || "").toLowerCase() !== "post") return;
+      var named = Array.prototype.filter.call(form.elements, function (control) {
+        return control.name === field && control.type !== "hidden" && control.tagName !== "BUTTON";
+      });
+      if (!named.length) return;
       // getAttribute: a control named "action" (the case page's forms) hides the form's own .action
-      var sentTo = new URL(form.getAttribute("action") || "", here).href;
-      if (!controls.length && (form.getAttribute("method") || "").toLowerCase() === "post" && sentTo === here) {
-        controls = Array.prototype.filter.call(form.elements, function (control) {
-          return control.name === field && control.type !== "hidden" && control.tagName !== "BUTTON";
-        });
-      }
+      if (new URL(form.getAttribute("action") || "", here).href === here) sent.push(named);
+      only.push(named);
     });
+    controls = sent[0] || (only.length === 1 ? only[0] : []);
   }
   if (!controls.length) {
     if (!error.hasAttribute("tabindex")) error.setAttribute("tabindex", "-1");
