@@ -9,7 +9,7 @@ import re
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from sipas.errors import ValidationError
 from sipas.models import ApiKey, Dossier, Role, Unit, User
 from sipas.orm_rows import persistent
 from sipas.text import is_storable
-from sipas.throttle import Limit, refund, take_all
+from sipas.throttle import Limit, blocked_until, refund
 from sipas.units import descendants, note_leaf
 
 MIN_PASSWORD_LENGTH = 10
@@ -120,6 +120,15 @@ def revoke_api_key(session: Session, key: ApiKey, *, now: datetime, actor: str) 
 class LoginOutcome:
     user: User | None
     throttled: bool = False
+    retry_at: datetime | None = None  # throttled: when the limits that refused it let an attempt through again
+
+    def wait_words(self, now: datetime, window: timedelta, tz: tzinfo) -> str:
+        """When to try again, for the throttled message: "sau 15 phút" while a window's pause is all that stands
+        in the way, else the local hour and day the day's limit ends ("từ 07:00 ngày 08/12/2026")."""
+        if self.retry_at is None or self.retry_at - now <= window:
+            return f"sau {int(window.total_seconds() // 60)} phút"
+        later = self.retry_at.astimezone(tz)
+        return f"từ {later:%H:%M} ngày {later:%d/%m/%Y}"
 
 
 def login(session: Session, username: str, password: str, *, client: str, now: datetime,
@@ -127,8 +136,9 @@ def login(session: Session, username: str, password: str, *, client: str, now: d
     """Check a password, limited per (account, client) with backoff and per client (see ``login_limits``)."""
     username = username.strip().lower()
     limits = login_limits(username, client, max_failures=max_failures, window=window)
-    if not take_all(session, limits, now):
-        return LoginOutcome(None, throttled=True)
+    retry_at = blocked_until(session, limits, now)
+    if retry_at is not None:
+        return LoginOutcome(None, throttled=True, retry_at=retry_at)
     user = session.scalar(select(User).where(User.username == username))
     # Hash even for unknown users so timing does not reveal which usernames exist.
     valid = check_password_hash(user.password_hash if user else _dummy_hash(), password)
@@ -147,8 +157,9 @@ def check_current_password(session: Session, user: User, password: str, *, clien
     """The current password typed to change it, limited and audited as a login is (the same counters): a console
     left open, or a stolen session, is no way to try passwords without end."""
     limits = login_limits(user.username, client, max_failures=max_failures, window=window)
-    if not take_all(session, limits, now):
-        return LoginOutcome(None, throttled=True)
+    retry_at = blocked_until(session, limits, now)
+    if retry_at is not None:
+        return LoginOutcome(None, throttled=True, retry_at=retry_at)
     if not check_password_hash(user.password_hash, password):
         audit(session, "user.password_check_failed", actor=user.username, subject=user.username,
               client=client[:100])

@@ -12,7 +12,7 @@ so the rows of keys that never come back (one per client address) are purged by 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
@@ -71,8 +71,19 @@ _REFUND = DriverStatement(update(_counters).where(_counters.c.key == bindparam("
 
 def take_all(session: Session, limits: list[Limit], now: datetime) -> bool:
     """Take one attempt from every limit (all are counted, so a blocked client keeps being counted)."""
-    results = [take(session, limit, now) for limit in limits]
-    return all(results)
+    return blocked_until(session, limits, now) is None
+
+
+def window_end(limit: Limit, now: datetime) -> datetime:
+    """The instant the window of ``limit`` holding ``now`` ends (a new count starts there)."""
+    return datetime.fromtimestamp((_bucket(limit, now) + 1) * _seconds(limit), UTC)
+
+
+def blocked_until(session: Session, limits: list[Limit], now: datetime) -> datetime | None:
+    """Take one attempt from every limit, as :func:`take_all`; None when all allow it, else when the last of the
+    limits that refused it ends its window (the earliest instant the attempt can pass)."""
+    refused = [limit for limit in limits if not take(session, limit, now)]
+    return max((window_end(limit, now) for limit in refused), default=None)
 
 
 def exhausted(session: Session, limit: Limit, now: datetime) -> bool:

@@ -140,3 +140,38 @@ def test_behind_a_proxy_failures_count_per_real_client(settings, session):
         assert (blocked.status_code, other.status_code) == (429, 302)
     finally:
         get_database(app).dispose()
+
+
+def test_a_client_past_the_days_limit_is_told_when_it_ends_not_to_wait_15_minutes(client, session, monkeypatch):
+    """The day's limit (20 attempts per account and client, refused ones counted) counts in fixed UTC days: it ends
+    at 07:00 in Việt Nam. The page said "thử lại sau 15 phút" whatever the hour; a clerk blocked at 09:45 who came
+    back 15 minutes later was refused again, until 07:00 the next morning. It now says when."""
+    from datetime import UTC, datetime, timedelta
+
+    from sipas.console import views
+
+    unit = create_unit(session)
+    create_clerk(session, unit, username="hoa")
+    session.commit()
+    start = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)  # 09:00 on 08/12/2026 in Việt Nam
+    clock = {"now": start}
+    monkeypatch.setattr(views, "utcnow", lambda: clock["now"])
+
+    def attempt(password):  # type: ignore[no-untyped-def]
+        return client.post("/console/login", data={"username": "hoa", "password": password,
+                                                   "csrf_token": _csrf(client)})
+
+    for window in range(3):  # 6 attempts counted in each window
+        clock["now"] = start + timedelta(minutes=15 * window)
+        assert [attempt("sai-mat-khau").status_code for _ in range(5)] == [401] * 5
+        paused = attempt(PASSWORD)
+        assert paused.status_code == 429 and "Vui lòng thử lại sau 15 phút." in paused.get_data(as_text=True)
+    clock["now"] = start + timedelta(minutes=45)  # 09:45: the window's count is fresh, the day's is at 18
+    assert [attempt("sai-mat-khau").status_code for _ in range(2)] == [401] * 2
+    refused = attempt(PASSWORD)
+    assert refused.status_code == 429
+    assert "Vui lòng thử lại từ 07:00 ngày 09/12/2026." in refused.get_data(as_text=True)
+    clock["now"] = datetime(2026, 12, 8, 23, 59, tzinfo=UTC)  # 06:59 on 09/12: still the same UTC day
+    assert attempt(PASSWORD).status_code == 429
+    clock["now"] = datetime(2026, 12, 9, 0, 0, tzinfo=UTC)  # 07:00 on 09/12, as the page said
+    assert attempt(PASSWORD).status_code == 302

@@ -170,16 +170,16 @@ def change_password():  # type: ignore[no-untyped-def]
             refuse("Vui lòng nhập mật khẩu hiện tại và mật khẩu mới.",
                    "new" if request.form.get("current", "") else "current")
             return render_template("console/users/password.html"), 400
-        settings = get_settings()
+        settings, now = get_settings(), utcnow()
         checked = check_current_password(session, user, request.form.get("current", ""),
-                                         client=request.remote_addr or "?", now=utcnow(),
+                                         client=request.remote_addr or "?", now=now,
                                          max_failures=settings.login_max_failures,
                                          window=timedelta(minutes=settings.login_window_minutes))
         if checked.user is None:
             session.commit()  # the attempt counted and audited
             if checked.throttled:
-                flash(f"Nhập sai mật khẩu quá nhiều lần. Vui lòng thử lại sau {settings.login_window_minutes} phút.",
-                      "error")
+                wait = checked.wait_words(now, timedelta(minutes=settings.login_window_minutes), settings.tz)
+                flash(f"Nhập sai mật khẩu quá nhiều lần. Vui lòng thử lại {wait}.", "error")
                 return render_template("console/users/password.html"), 429
             refuse("Mật khẩu hiện tại không đúng.", "current")
             return render_template("console/users/password.html"), 422

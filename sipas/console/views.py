@@ -51,20 +51,21 @@ def login_page():  # type: ignore[no-untyped-def]
         if not request.form.get("username", "").strip() or not request.form.get("password", ""):
             flash("Vui lòng nhập tên đăng nhập và mật khẩu.", "error")  # not a failed attempt: nothing was tried
             return render_template("console/login.html"), 400
-        settings = get_settings()
+        settings, now = get_settings(), utcnow()
         session = db_session()
         outcome = login(
             session,
             request.form.get("username", ""),
             request.form.get("password", ""),
             client=request.remote_addr or "?",
-            now=utcnow(),
+            now=now,
             max_failures=settings.login_max_failures,
             window=timedelta(minutes=settings.login_window_minutes),
         )
         session.commit()
         if outcome.throttled:
-            flash(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {settings.login_window_minutes} phút.", "error")
+            wait = outcome.wait_words(now, timedelta(minutes=settings.login_window_minutes), settings.tz)
+            flash(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại {wait}.", "error")
             return render_template("console/login.html"), 429
         if outcome.user is None:
             flash("Tên đăng nhập hoặc mật khẩu không đúng.", "error")
