@@ -146,7 +146,9 @@ class Dossier(Base):
     __table_args__ = (UniqueConstraint("unit_id", "code"),
                       # covers the report's dossier pass (aggregator.queries): an index-only scan, no row reads
                       Index("ix_dossier_report_scan", "unit_id", "received_local_date", "returned_local_date",
-                            "due_local_date", "intake_channel", "field"))
+                            "due_local_date", "intake_channel", "field"),
+                      # the dossiers a unit returned in the last days (the home's to-do, sms_gateway.todo)
+                      Index("ix_dossier_unit_returned", "unit_id", "returned_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # no index of its own: uq_dossier_unit_id_code and ix_dossier_report_scan begin with it (core_0023)
