@@ -148,7 +148,9 @@ class Dossier(Base):
                       Index("ix_dossier_report_scan", "unit_id", "received_local_date", "returned_local_date",
                             "due_local_date", "intake_channel", "field"),
                       # the dossiers a unit returned in the last days (the home's to-do, sms_gateway.todo)
-                      Index("ix_dossier_unit_returned", "unit_id", "returned_at"))
+                      Index("ix_dossier_unit_returned", "unit_id", "returned_at"),
+                      # the console's list of several units, newest first (sipas.console.dossiers.list_page)
+                      Index("ix_dossier_received_order", "received_at", "id", "unit_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # no index of its own: uq_dossier_unit_id_code and ix_dossier_report_scan begin with it (core_0023)

@@ -95,9 +95,15 @@ def _matching_values(session: Session, column: InstrumentedAttribute[str], unit_
     return [name for name in names if name and needle in fold(name)]
 
 
-def _filtered(session: Session, units: list[Unit], filters: Filters) -> Select[tuple[Dossier]]:
+def _filtered(session: Session, units: list[Unit], filters: Filters, *, in_received_order: bool = False
+              ) -> Select[tuple[Dossier]]:
+    """The dossiers the filters select. ``in_received_order``: for a page of several units, newest first, the unit
+    test written so that no index serves it (``unit_id + 0``): the page is then read down
+    ``ix_dossier_received_order`` and stops after its rows, where the units' index made SQLite (without
+    statistics, as a deployment runs) sort every dossier of the units (7.7 s for a province's 1.1 M)."""
     unit_ids = [u.id for u in units]
-    query = select(Dossier).where(Dossier.unit_id.in_(unit_ids))
+    unit_id = Dossier.unit_id + 0 if in_received_order and len(unit_ids) > 1 else Dossier.unit_id
+    query = select(Dossier).where(unit_id.in_(unit_ids))
     if filters.q:
         needle = fold(filters.q)
         conditions = [Dossier.code.icontains(filters.q, autoescape=True)]
@@ -117,6 +123,13 @@ def _filtered(session: Session, units: list[Unit], filters: Filters) -> Select[t
     return query
 
 
+def list_page(session: Session, units: list[Unit], filters: Filters, page: int) -> Select[tuple[Dossier]]:
+    """One page of the list, newest first."""
+    return (_filtered(session, units, filters, in_received_order=True)
+            .order_by(Dossier.received_at.desc(), Dossier.id.desc())
+            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+
+
 @bp.get("/dossiers", endpoint="dossiers")
 @login_required
 def dossier_list():  # type: ignore[no-untyped-def]
@@ -130,9 +143,8 @@ def dossier_list():  # type: ignore[no-untyped-def]
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     dossiers: list[Dossier] = []
     if query is not None:
-        dossiers = list(session.scalars(query.options(selectinload(Dossier.unit))
-                                        .order_by(Dossier.received_at.desc(), Dossier.id.desc())
-                                        .limit(PAGE_SIZE).offset((min(filters.page, pages) - 1) * PAGE_SIZE)))
+        dossiers = list(session.scalars(list_page(session, shown_units, filters, min(filters.page, pages))
+                                        .options(selectinload(Dossier.unit))))
     rated = dict(session.execute(
         select(Response.dossier_id, func.count()).where(Response.dossier_id.in_([d.id for d in dossiers]))
         .group_by(Response.dossier_id)).all()) if dossiers else {}
