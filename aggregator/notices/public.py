@@ -72,7 +72,7 @@ def notice_page(unit_code: str, year: int, number: int) -> ResponseReturnValue:
 
 @bp.post("/<unit_code>/<int:year>/<int:number>/kiem-tra", endpoint="verify")
 def verify(unit_code: str, year: int, number: int) -> ResponseReturnValue:
-    """Compare an uploaded file with the issued DOCX and PDF (reads only; CSRF-checked; size bounded)."""
+    """Compare an uploaded file with the issued DOCX and PDF (stores nothing: no session or CSRF token; bounded)."""
     unit = _unit(unit_code)
     notice = _notice(unit, year, number)
     limit = fingerprint.MAX_VERIFY_BYTES
