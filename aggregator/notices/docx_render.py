@@ -176,7 +176,8 @@ def _signature(document: DocumentObject, view: NoticeView) -> None:
 def _qr(document: DocumentObject, view: NoticeView) -> None:
     paragraph = tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT, before=12)
     paragraph.paragraph_format.keep_with_next = True  # the caption never lands alone on the next page
-    paragraph.add_run().add_picture(io.BytesIO(qr_png(view.public_url)), width=Mm(22))
+    qr = paragraph.add_run().add_picture(io.BytesIO(qr_png(view.public_url)), width=Mm(22))
+    qr._inline.docPr.set("descr", f"Mã QR dẫn tới trang công khai kết quả: {view.public_url}")  # alt text
     caption = tight(document.add_paragraph(), WD_ALIGN_PARAGRAPH.LEFT)
     add_text(caption, f"Kết quả công khai: {view.public_url}", 10, italic=True)
 
@@ -242,7 +243,10 @@ def _chart(document: DocumentObject, block: InstrumentBlock) -> None:
     title.paragraph_format.keep_with_next = True
     add_text(title, block.chart_title, 11, italic=True)
     picture = tight(document.add_paragraph(), after=6)
-    picture.add_run().add_picture(io.BytesIO(chart_png(block.chart_svg, CHART_W)), width=Mm(CHART_W))
+    chart = picture.add_run().add_picture(io.BytesIO(chart_png(block.chart_svg, CHART_W)), width=Mm(CHART_W))
+    chart._inline.docPr.set("descr", f"{block.chart_title}. Mỗi tiêu chí một thanh ngang 100 % chia theo tỷ lệ các "
+                            "mức đánh giá, số phiếu trả lời ghi bên phải. Số liệu của biểu đồ có đầy đủ trong bảng "
+                            "ngay phía trên.")  # the alt text read out instead of the picture
 
 
 def _fields_table(document: DocumentObject, view: NoticeView) -> None:

@@ -173,6 +173,10 @@ def docx_to_pdf(docx: bytes, *, soffice: str = "soffice", timeout: float = DEFAU
     return pdf
 
 
+#: a tagged PDF: reading order, headings and the pictures' text alternatives (the DOCX's descr) for screen readers
+PDF_FILTER = 'pdf:writer_pdf_Export:{"UseTaggedPDF":{"type":"boolean","value":"true"}}'
+
+
 def _convert(docx: bytes, *, soffice: str, timeout: float) -> bytes:
     executable = shutil.which(soffice)
     if executable is None:
@@ -184,7 +188,7 @@ def _convert(docx: bytes, *, soffice: str, timeout: float) -> bytes:
         source.write_bytes(docx)
         command = [executable, "--headless", "--norestore", "--nologo", "--nolockcheck",
                    f"-env:UserInstallation={_profile_dir().as_uri()}",
-                   "--convert-to", "pdf", "--outdir", str(work / "out"), str(source)]
+                   "--convert-to", PDF_FILTER, "--outdir", str(work / "out"), str(source)]
         started = time.monotonic()
         try:
             completed = subprocess.run(command, capture_output=True, timeout=timeout, check=False,

@@ -253,3 +253,14 @@ def test_the_text_is_in_vietnamese_for_spelling_and_screen_readers(document) -> 
     defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
     assert defaults.find(qn("w:lang")).get(qn("w:val")) == "vi-VN"
     assert not [lang for lang in document.element.body.iter(qn("w:lang")) if lang.get(qn("w:val")) != "vi-VN"]
+
+
+def test_every_picture_has_a_text_alternative(document) -> None:  # type: ignore[no-untyped-def]
+    """A screen reader (and the PDF made from the DOCX) can say what each chart and the QR are."""
+    view = view_of()
+    alts = [shape._inline.docPr.get("descr", "") for shape in document.inline_shapes]
+    assert len(alts) == 1 + 2  # the QR and one chart per instrument
+    assert alts[0] == "Mã QR dẫn tới trang công khai kết quả: https://hailong.example.vn/cong-khai/PHUHOI"
+    for alt, block in zip(alts[1:], view.instruments, strict=True):
+        assert alt.startswith(block.chart_title + ". ")
+        assert "một thanh ngang" in alt and "bảng ngay phía trên" in alt

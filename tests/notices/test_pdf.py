@@ -125,6 +125,10 @@ def test_annex_rows_never_split_across_pages(tmp_path: Path) -> None:
 def test_the_pdf_declares_vietnamese(tmp_path: Path) -> None:
     pdf = docx_to_pdf(render_docx(view_of()))
     assert re.findall(rb"/Lang\s*\(([^)]*)\)", pdf) == [b"vi-VN"]
+    # a tagged PDF, so a screen reader gets the pictures' text alternatives (the DOCX's descr) and the reading order
+    alts = [bytes.fromhex(m.decode()).decode("utf-16") for m in re.findall(rb"/Alt\s*<([0-9A-Fa-f]+)>", pdf)]
+    assert alts[0].startswith("Mã QR dẫn tới trang công khai kết quả: ") and len(alts) == 1 + 2
+    assert all(alt.startswith(f"Biểu đồ {n}. Tỷ lệ các mức đánh giá") for n, alt in enumerate(alts[1:], start=1))
 
 
 def issuing_body_on_page_1(path: Path, tmp_path: Path) -> tuple[float, float]:
