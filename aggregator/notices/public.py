@@ -126,6 +126,11 @@ def download(unit_code: str, year: int, number: int, fmt: str) -> ResponseReturn
         data = service.issued_bytes(notice, fmt)
     except service.AlteredFile as exc:
         return altered_file_page(exc)
-    return Response(data, mimetype=service.MEDIA_TYPES[fmt],
-                    headers={"Content-Disposition": f'{disposition}; filename="{name}"',
-                             "Cache-Control": "public, max-age=300"})
+    response = Response(data, mimetype=service.MEDIA_TYPES[fmt],
+                        headers={"Content-Disposition": f'{disposition}; filename="{name}"',
+                                 "Cache-Control": "public, max-age=300"})
+    # a copy already held is answered 304 (a ward's bandwidth): the ETag of a DOCX or PDF is its published SHA-256
+    response.set_etag(fingerprint.sha256(data))
+    if fmt != "html":  # the stored bytes never change after issuing; the HTML is drawn by the running version
+        response.last_modified = notice.issued_at
+    return response.make_conditional(request)
