@@ -311,7 +311,8 @@ def build_view(report: dict[str, Any], unit: Unit, template: NoticeTemplate, *, 
         authority=template.authority.upper(),
         signatory_title=template.signatory_title.upper(), signatory_name=template.signatory_name,
         recipients=recipients_lines(template, values), annex_title="PHỤ LỤC",
-        annex_subtitle=f"(Kèm theo Thông báo {number_ref} ngày {date_short(issue_date)} của {committee_short})",
+        annex_subtitle="\u00a0".join(  # a no-break space before the last word: "Hội)" never alone on a line
+            f"(Kèm theo Thông báo {number_ref} ngày {date_short(issue_date)} của {committee_short})".rsplit(" ", 1)),
         instruments=instruments, field_rows=field_rows(report), public_url=public_url, unit_name=unit.name,
         period_words=values["period_words"], values=values,
     )

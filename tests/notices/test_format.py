@@ -78,7 +78,7 @@ def test_view_of_an_issued_notice() -> None:
     assert view.recipients[-1] == "- Lưu: VT, VP."
     assert all(line.endswith(";") for line in view.recipients[:-1])
     assert view.field_rows[-1][:3] == ("", "Tổng cộng", "1.348")
-    assert view.annex_subtitle == "(Kèm theo Thông báo số 03/TB-UBND ngày 06/3/2023 của UBND phường Phú Hội)"
+    assert view.annex_subtitle == "(Kèm theo Thông báo số 03/TB-UBND ngày 06/3/2023 của UBND phường Phú\u00a0Hội)"
 
 
 def test_draft_has_no_number_and_later_periods_cite_the_2025_decree() -> None:

@@ -122,6 +122,16 @@ def test_annex_rows_never_split_across_pages(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_the_annex_subtitle_never_leaves_one_word_on_its_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "thong-bao.pdf"
+    path.write_bytes(docx_to_pdf(render_docx(view_of())))  # "… của UBND phường Phú Hội)" wraps at 165 mm
+    lines = pdf_text(path).split("(Kèm theo Thông báo", 1)[1].splitlines()
+    end = next(i for i, line in enumerate(lines) if ")" in line)
+    assert end == 1, lines[:3]  # wraps once
+    assert len(lines[end].split()) >= 2, lines[end]  # "Phú Hội)", never "Hội)" alone
+
+
+@pytest.mark.slow
 def test_the_pdf_declares_vietnamese(tmp_path: Path) -> None:
     pdf = docx_to_pdf(render_docx(view_of()))
     assert re.findall(rb"/Lang\s*\(([^)]*)\)", pdf) == [b"vi-VN"]
