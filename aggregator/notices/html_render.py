@@ -25,6 +25,8 @@ def notice_context(view: NoticeView) -> dict[str, object]:
     return {"view": view, "qr_svg": Markup(qr_svg(view.public_url)), "field_head": FIELD_HEAD}
 
 
-def render_html(view: NoticeView) -> str:
-    """A standalone HTML document (styles inline, no external resources)."""
-    return _environment().get_template("notices/notice.html").render(**notice_context(view))
+def render_html(view: NoticeView, *, replaced_by: tuple[tuple[str, str], ...] = ()) -> str:
+    """A standalone HTML document (styles inline, no external resources).
+
+    ``replaced_by``: (number label, address) of the notices that corrected this one, named above it."""
+    return _environment().get_template("notices/notice.html").render(**notice_context(view), replaced_by=replaced_by)

@@ -6,12 +6,13 @@ and printed address lead there): the DOCX and PDF with their SHA-256 and a check
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from aggregator.models_notices import Notice
 from aggregator.notices import fingerprint, service
+from aggregator.notices.html_render import render_html
 from aggregator.notices.vnformat import date_short, period_words
 from sipas.clock import Period
 from sipas.models import Unit
@@ -39,7 +40,7 @@ def unit_page(unit_code: str) -> ResponseReturnValue:
             "notice": notice, "issue_date": date_short(notice.issue_date),
             "period": period_words(notice.period_start, notice.period_end),
             "responses": values.get("responses", "–"), "satisfaction": values.get("overall_satisfaction", "–"),
-            "corrected_by": [n.number_label for n in service.corrected_by(session, notice)],
+            "corrected_by": service.corrected_by(session, notice),
         })
     return render_template("notices/public.html", unit=unit, rows=rows)
 
@@ -58,7 +59,7 @@ def _notice_page(unit: Unit, notice: Notice, *, check: dict[str, object] | None 
     return render_template(
         "notices/public_notice.html", unit=unit, notice=notice, issue_date=date_short(notice.issue_date),
         period=period_words(notice.period_start, notice.period_end), values=notice.content.get("values", {}),
-        corrected_by=[n.number_label for n in service.corrected_by(session, notice)], check=check,
+        corrected_by=service.corrected_by(session, notice), check=check,
         max_mb=fingerprint.MAX_VERIFY_BYTES // (1024 * 1024),
     ), status
 
@@ -123,7 +124,13 @@ def download(unit_code: str, year: int, number: int, fmt: str) -> ResponseReturn
     name = service.file_name(unit, Period(notice.period_start, notice.period_end), fmt, number=number, year=year)
     disposition = "inline" if fmt in ("html", "pdf") else "attachment"
     try:
-        data = service.issued_bytes(notice, fmt)
+        if fmt == "html":  # drawn from the frozen content, so a replaced notice can say so above it
+            replaced_by = tuple((n.number_label, url_for("public_notices.notice", unit_code=unit.code, year=n.year,
+                                                         number=n.number))
+                                for n in service.corrected_by(db_session(), notice))
+            data = render_html(service.issued_view(notice), replaced_by=replaced_by).encode("utf-8")
+        else:
+            data = service.issued_bytes(notice, fmt)
     except service.AlteredFile as exc:
         return altered_file_page(exc)
     response = Response(data, mimetype=service.MEDIA_TYPES[fmt],

@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
 from aggregator.models_notices import Notice
-from tests.notices.test_verify import issued  # noqa: F401  (fixture)
+from sipas.catalogue import Catalogue
+from sipas.settings import Settings
+from tests.notices.test_verify import issue, issued  # noqa: F401  (fixture)
 
 
 def test_public_pages_set_no_session_cookie(client: FlaskClient, issued: Notice) -> None:  # noqa: F811
@@ -41,3 +44,21 @@ def test_issued_files_answer_a_conditional_request_without_the_body(client: Flas
             assert client.get(f"/cong-khai/{code}/2026/3.{fmt}", headers=since).status_code == 304
         other = client.get(f"/cong-khai/{code}/2026/3.{fmt}", headers={"If-None-Match": '"khac"'})
         assert other.status_code == 200 and other.data == first.data
+
+
+def test_a_replaced_notice_says_so_everywhere_and_leads_to_the_current_one(
+        client: FlaskClient, issued: Notice, session: Session, catalogue: Catalogue,  # noqa: F811
+        settings: Settings) -> None:
+    code = issued.unit.code
+    current = issue(session, catalogue, settings, issued.unit, number=4, corrects=issued.id)
+    old_url, new_url = f"/cong-khai/{code}/2026/3", f"/cong-khai/{code}/2026/4"
+    listing = client.get(f"/cong-khai/{code}").get_data(as_text=True)
+    assert listing.index(f'href="{new_url}"') < listing.index(f'href="{old_url}"')  # the current one first
+    old_page = client.get(old_url).get_data(as_text=True)
+    assert f'Thông báo này đã được đính chính bởi <a href="{new_url}">Thông báo số 04/TB-UBND</a>' in old_page
+    new_page = client.get(new_url).get_data(as_text=True)
+    assert f'Đính chính, thay thế <a href="{old_url}">Thông báo số 03/TB-UBND</a>' in new_page
+    old_html = client.get(f"{old_url}.html").get_data(as_text=True)  # still reachable, marked replaced
+    assert "Số: 03/TB-UBND" in old_html
+    assert f'Thông báo này đã được thay thế bởi <a href="{new_url}">Thông báo số {current.number_label}</a>' in old_html
+    assert "đã được thay thế" not in client.get(f"{new_url}.html").get_data(as_text=True)
