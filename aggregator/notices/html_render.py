@@ -28,5 +28,7 @@ def notice_context(view: NoticeView) -> dict[str, object]:
 def render_html(view: NoticeView, *, replaced_by: tuple[tuple[str, str], ...] = ()) -> str:
     """A standalone HTML document (styles inline, no external resources).
 
-    ``replaced_by``: (number label, address) of the notices that corrected this one, named above it."""
-    return _environment().get_template("notices/notice.html").render(**notice_context(view), replaced_by=replaced_by)
+    ``replaced_by``: (number label, address) of the notices that corrected this one, named above it. The title
+    "THÔNG BÁO" is the document's one level-1 heading (level 2 inside the console page, under its own title)."""
+    return _environment().get_template("notices/notice.html").render(**notice_context(view), replaced_by=replaced_by,
+                                                                     title_level=1)

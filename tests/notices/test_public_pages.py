@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import itertools
+import re
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -62,3 +64,17 @@ def test_a_replaced_notice_says_so_everywhere_and_leads_to_the_current_one(
     assert "Số: 03/TB-UBND" in old_html
     assert f'Thông báo này đã được thay thế bởi <a href="{new_url}">Thông báo số {current.number_label}</a>' in old_html
     assert "đã được thay thế" not in client.get(f"{new_url}.html").get_data(as_text=True)
+
+
+def heading_levels(html: str) -> list[int]:
+    return [int(h or a) for h, a in re.findall(r'<h([1-6])\b|role="heading" aria-level="([1-6])"', html)]
+
+
+def test_every_public_page_has_one_top_heading_and_no_skipped_level(client: FlaskClient, issued: Notice) -> None:  # noqa: F811
+    code = issued.unit.code
+    for url in (f"/cong-khai/{code}", f"/cong-khai/{code}/2026/3", f"/cong-khai/{code}/2026/3.html"):
+        html = client.get(url).get_data(as_text=True)
+        levels = heading_levels(html)
+        assert levels[0] == 1 and levels.count(1) == 1, (url, levels)
+        assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), (url, levels)
+        assert '<html lang="vi">' in html
