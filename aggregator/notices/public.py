@@ -6,6 +6,8 @@ and printed address lead there): the DOCX and PDF with their SHA-256 and a check
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
@@ -21,10 +23,16 @@ from sipas.storage import db_session
 bp = Blueprint("public_notices", __name__, url_prefix="/cong-khai", template_folder="../templates")
 
 
+def _missing(title: str, message: str, link: tuple[str, str] | None = None) -> NoReturn:
+    """A 404 that says, in Vietnamese, what the address asked for and what does not exist (no cookie, no console)."""
+    abort(Response(render_template("notices/public_missing.html", title=title, message=message, link=link), 404))
+
+
 def _unit(code: str) -> Unit:
     unit = db_session().scalar(select(Unit).where(Unit.code == code))
     if unit is None:
-        abort(404)
+        _missing("Không tìm thấy đơn vị", f"Không có đơn vị nào mang mã “{code[:64]}” trên trang công khai kết quả "
+                 "đánh giá. Vui lòng kiểm tra lại địa chỉ (in cạnh mã QR của thông báo).")
     return unit
 
 
@@ -49,7 +57,10 @@ def _notice(unit: Unit, year: int, number: int) -> Notice:
     notice = db_session().scalar(select(Notice).where(Notice.unit_id == unit.id, Notice.year == year,
                                                       Notice.number == number))
     if notice is None:
-        abort(404)
+        _missing("Không tìm thấy thông báo",
+                 f"{unit.name} chưa ban hành Thông báo số {number:02d}/TB-UBND năm {year}: địa chỉ có thể bị gõ sai, "
+                 "hoặc thông báo chưa được ban hành.",
+                 (f"Các thông báo đã ban hành của {unit.name}", url_for("public_notices.unit", unit_code=unit.code)))
     return notice
 
 
@@ -117,10 +128,11 @@ def check_upload(notice: Notice, data: bytes) -> dict[str, object]:
 def download(unit_code: str, year: int, number: int, fmt: str) -> ResponseReturnValue:
     """One issued notice as PDF, DOCX or HTML, exactly as issued."""
     unit = _unit(unit_code)
-    notice = db_session().scalar(select(Notice).where(Notice.unit_id == unit.id, Notice.year == year,
-                                                      Notice.number == number))
-    if notice is None or fmt not in service.FORMATS:
-        abort(404)
+    notice = _notice(unit, year, number)
+    if fmt not in service.FORMATS:
+        _missing("Không tìm thấy tệp", f"Thông báo số {notice.number_label} không có bản “{fmt[:16]}”: chỉ có bản PDF, "
+                 "DOCX và HTML.", ("Trang của thông báo", url_for("public_notices.notice", unit_code=unit.code,
+                                                                   year=year, number=number)))
     name = service.file_name(unit, Period(notice.period_start, notice.period_end), fmt, number=number, year=year)
     disposition = "inline" if fmt in ("html", "pdf") else "attachment"
     try:

@@ -78,3 +78,24 @@ def test_every_public_page_has_one_top_heading_and_no_skipped_level(client: Flas
         assert levels[0] == 1 and levels.count(1) == 1, (url, levels)
         assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), (url, levels)
         assert '<html lang="vi">' in html
+
+
+def test_a_unit_or_notice_not_issued_gets_a_public_404_that_says_what_is_missing(
+        client: FlaskClient, issued: Notice) -> None:  # noqa: F811
+    code, name = issued.unit.code, issued.unit.name
+    unknown = client.get("/cong-khai/KHONG-CO")
+    text = unknown.get_data(as_text=True)
+    assert unknown.status_code == 404 and "Không có đơn vị nào mang mã “KHONG-CO”" in text
+    assert "quyền xem" not in text and '<html lang="vi">' in text and "Set-Cookie" not in unknown.headers
+    for url in (f"/cong-khai/{code}/2026/9", f"/cong-khai/{code}/2026/9.pdf", f"/cong-khai/{code}/2025/3",
+                f"/cong-khai/{code}/2026/9/kiem-tra"):
+        missing = client.get(url) if not url.endswith("kiem-tra") else client.post(url)
+        text = missing.get_data(as_text=True)
+        assert missing.status_code == 404, url
+        number = "09" if "/9" in url else "03"
+        year = url.split("/")[3]
+        assert f"{name} chưa ban hành Thông báo số {number}/TB-UBND năm {year}" in text, url
+        assert f'href="/cong-khai/{code}"' in text and "Set-Cookie" not in missing.headers  # back to the list
+    wrong = client.get(f"/cong-khai/{code}/2026/3.xlsx")
+    assert wrong.status_code == 404 and "chỉ có bản PDF, DOCX và HTML" in wrong.get_data(as_text=True)
+    assert f'href="/cong-khai/{code}/2026/3"' in wrong.get_data(as_text=True)
