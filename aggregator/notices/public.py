@@ -10,7 +10,7 @@ from typing import NoReturn
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from aggregator.models_notices import Notice
 from aggregator.notices import fingerprint, service
@@ -50,7 +50,11 @@ def unit_page(unit_code: str) -> ResponseReturnValue:
             "responses": values.get("responses", "–"), "satisfaction": values.get("overall_satisfaction", "–"),
             "corrected_by": service.corrected_by(session, notice),
         })
-    return render_template("notices/public.html", unit=unit, rows=rows)
+    children = list(session.scalars(select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.code)))
+    counts = select(Notice.unit_id, func.count()).where(Notice.unit_id.in_([c.id for c in children]))
+    issued = {unit_id: n for unit_id, n in session.execute(counts.group_by(Notice.unit_id))} if children else {}
+    wards = [{"unit": child, "issued": issued.get(child.id, 0)} for child in children]  # each with its own page
+    return render_template("notices/public.html", unit=unit, rows=rows, wards=wards)
 
 
 def _notice(unit: Unit, year: int, number: int) -> Notice:

@@ -11,7 +11,10 @@ from sqlalchemy.orm import Session
 
 from aggregator.models_notices import Notice
 from sipas.catalogue import Catalogue
+from sipas.models import UnitKind
 from sipas.settings import Settings
+from tests.aggregator.fixtures import build_quarter
+from tests.factories import create_unit
 from tests.notices.test_verify import issue, issued  # noqa: F401  (fixture)
 
 
@@ -99,3 +102,20 @@ def test_a_unit_or_notice_not_issued_gets_a_public_404_that_says_what_is_missing
     wrong = client.get(f"/cong-khai/{code}/2026/3.xlsx")
     assert wrong.status_code == 404 and "chỉ có bản PDF, DOCX và HTML" in wrong.get_data(as_text=True)
     assert f'href="/cong-khai/{code}/2026/3"' in wrong.get_data(as_text=True)
+
+
+def test_a_district_s_page_leads_to_its_wards_and_a_ward_s_back_up(
+        client: FlaskClient, session: Session, catalogue: Catalogue, settings: Settings) -> None:
+    city = create_unit(session, name="Thành phố Huế (mẫu)", kind=UnitKind.PROVINCE)
+    ward = create_unit(session, name="Phường Phú Hội", parent=city)
+    quiet = create_unit(session, name="Phường Vĩnh Ninh", parent=city)
+    build_quarter(session, catalogue, ward)
+    issue(session, catalogue, settings, ward)
+    page = client.get(f"/cong-khai/{city.code}").get_data(as_text=True)
+    assert "Chưa có thông báo nào được ban hành." in page  # the city's own: none, and not its wards' as its own
+    assert "Thông báo số 03/TB-UBND" not in page
+    assert f'<a href="/cong-khai/{ward.code}">Phường Phú Hội</a>: 1 thông báo đã ban hành' in page
+    assert f'<a href="/cong-khai/{quiet.code}">Phường Vĩnh Ninh</a>: chưa có thông báo' in page
+    own = client.get(f"/cong-khai/{ward.code}").get_data(as_text=True)
+    assert "Thông báo số 03/TB-UBND" in own and f'<a href="/cong-khai/{city.code}">Thành phố Huế (mẫu)</a>' in own
+    assert "Phường Vĩnh Ninh" not in own
