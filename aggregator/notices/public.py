@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
@@ -29,8 +29,13 @@ def _missing(title: str, message: str, link: tuple[str, str] | None = None) -> N
 
 
 def _unit(code: str) -> Unit:
-    unit = db_session().scalar(select(Unit).where(Unit.code == code))
-    if unit is None:
+    session = db_session()
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:  # an address typed by hand from the printed one, in other letter case: to the unit's own
+        same = list(session.scalars(select(Unit).where(func.lower(Unit.code) == code.lower()).limit(2)))
+        if len(same) == 1:
+            args = {**(request.view_args or {}), "unit_code": same[0].code}
+            abort(redirect(url_for(str(request.endpoint), **args), 308))
         _missing("Không tìm thấy đơn vị", f"Không có đơn vị nào mang mã “{code[:64]}” trên trang công khai kết quả "
                  "đánh giá. Vui lòng kiểm tra lại địa chỉ (in cạnh mã QR của thông báo).")
     return unit
@@ -133,6 +138,7 @@ def download(unit_code: str, year: int, number: int, fmt: str) -> ResponseReturn
     """One issued notice as PDF, DOCX or HTML, exactly as issued."""
     unit = _unit(unit_code)
     notice = _notice(unit, year, number)
+    fmt = fmt.lower()  # "3.PDF" typed by hand
     if fmt not in service.FORMATS:
         _missing("Không tìm thấy tệp", f"Thông báo số {notice.number_label} không có bản “{fmt[:16]}”: chỉ có bản PDF, "
                  "DOCX và HTML.", ("Trang của thông báo", url_for("public_notices.notice", unit_code=unit.code,

@@ -119,3 +119,15 @@ def test_a_district_s_page_leads_to_its_wards_and_a_ward_s_back_up(
     own = client.get(f"/cong-khai/{ward.code}").get_data(as_text=True)
     assert "Thông báo số 03/TB-UBND" in own and f'<a href="/cong-khai/{city.code}">Thành phố Huế (mẫu)</a>' in own
     assert "Phường Vĩnh Ninh" not in own
+
+
+def test_an_address_typed_by_hand_in_other_letter_case_still_finds_the_notice(
+        client: FlaskClient, issued: Notice) -> None:  # noqa: F811
+    code = issued.unit.code
+    pdf = client.get(f"/cong-khai/{code}/2026/03.PDF")  # "03" as printed in "Số: 03/TB-UBND"
+    assert pdf.status_code == 200 and pdf.data == issued.pdf and pdf.mimetype == "application/pdf"
+    lower = client.get(f"/cong-khai/{code.lower()}/2026/3")
+    assert lower.status_code == 308 and lower.headers["Location"].endswith(f"/cong-khai/{code}/2026/3")
+    listing = client.get(f"/cong-khai/{code.lower()}")
+    assert listing.status_code == 308 and listing.headers["Location"].endswith(f"/cong-khai/{code}")
+    assert client.get(f"/cong-khai/{code.lower()}/2026/3.pdf").headers["Location"].endswith(f"/{code}/2026/3.pdf")
