@@ -264,3 +264,10 @@ def test_every_picture_has_a_text_alternative(document) -> None:  # type: ignore
     for alt, block in zip(alts[1:], view.instruments, strict=True):
         assert alt.startswith(block.chart_title + ". ")
         assert "một thanh ngang" in alt and "bảng ngay phía trên" in alt
+
+
+def test_the_html_version_s_pictures_have_a_text_alternative() -> None:
+    html = render_html(view_of())
+    assert ('<div role="img" aria-label="Mã QR dẫn tới trang công khai kết quả: '
+            'https://hailong.example.vn/cong-khai/PHUHOI"><svg') in html
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" width="740"') == html.count('role="img" aria-label="Kết')
