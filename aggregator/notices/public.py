@@ -91,11 +91,15 @@ def notice_page(unit_code: str, year: int, number: int) -> ResponseReturnValue:
     return _notice_page(unit, _notice(unit, year, number))
 
 
-@bp.post("/<unit_code>/<int:year>/<int:number>/kiem-tra", endpoint="verify")
+@bp.route("/<unit_code>/<int:year>/<int:number>/kiem-tra", methods=["GET", "POST"], endpoint="verify")
 def verify(unit_code: str, year: int, number: int) -> ResponseReturnValue:
-    """Compare an uploaded file with the issued DOCX and PDF (stores nothing: no session or CSRF token; bounded)."""
+    """Compare an uploaded file with the issued DOCX and PDF (stores nothing: no session or CSRF token; bounded).
+
+    A GET (Enter in the address bar after a check, a shared link) goes back to the notice's page."""
     unit = _unit(unit_code)
     notice = _notice(unit, year, number)
+    if request.method == "GET":
+        return redirect(url_for("public_notices.notice", unit_code=unit.code, year=year, number=number), 303)
     limit = fingerprint.MAX_VERIFY_BYTES
     if request.content_length is not None and request.content_length > limit + 64 * 1024:
         return _notice_page(unit, notice, check={"ok": False, "message": _too_large(limit)}, status=413)

@@ -131,3 +131,12 @@ def test_an_address_typed_by_hand_in_other_letter_case_still_finds_the_notice(
     listing = client.get(f"/cong-khai/{code.lower()}")
     assert listing.status_code == 308 and listing.headers["Location"].endswith(f"/cong-khai/{code}")
     assert client.get(f"/cong-khai/{code.lower()}/2026/3.pdf").headers["Location"].endswith(f"/{code}/2026/3.pdf")
+
+
+def test_the_check_s_address_opened_again_leads_back_to_the_notice(client: FlaskClient, issued: Notice) -> None:  # noqa: F811
+    """After a check the address bar shows …/kiem-tra; Enter there (or a shared link) is a GET, not an error page."""
+    code = issued.unit.code
+    again = client.get(f"/cong-khai/{code}/2026/3/kiem-tra")
+    assert again.status_code == 303 and again.headers["Location"].endswith(f"/cong-khai/{code}/2026/3")
+    assert "Set-Cookie" not in again.headers
+    assert client.get(f"/cong-khai/{code}/2026/9/kiem-tra").status_code == 404
