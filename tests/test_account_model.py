@@ -158,7 +158,7 @@ def test_account_events_are_shown_to_the_admins_entitled(client, app, session):
 NOT_CONSOLE = {
     "index", "healthz", "favicon", "static", "api.upsert", "api.show", "api.list_instruments",
     "aggregator_api.reports", "api.submit", "public_notices.unit", "public_notices.download", "public_notices.notice",
-    "public_notices.verify", "kiosk.page", "kiosk.static",
+    "public_notices.verify", "public_notices.missing", "kiosk.page", "kiosk.static",
     "kiosk_api.armed", "kiosk_api.heartbeat", "kiosk_api.lookup", "kiosk_api.pair", "kiosk_api.recent",
     "kiosk_api.submit",
     "sms_phone.form", "sms_phone.submit", "sms_phone.qr_png_view", "sms_phone.qr_svg_view",

@@ -112,6 +112,15 @@ def verify(unit_code: str, year: int, number: int) -> ResponseReturnValue:
     return _notice_page(unit, notice, check=check_upload(notice, data))
 
 
+@bp.get("/<unit_code>/<path:rest>", endpoint="missing")
+def missing(unit_code: str, rest: str) -> ResponseReturnValue:
+    """Any other address under a unit (shortened, mistyped): the public 404 with the way to the unit's list."""
+    unit = _unit(unit_code)
+    _missing("Không tìm thấy trang", f"Không có trang này trong mục công khai của {unit.name}: địa chỉ có thể bị gõ "
+             "sai hoặc thiếu số thông báo.", (f"Các thông báo đã ban hành của {unit.name}",
+                                             url_for("public_notices.unit", unit_code=unit.code)))
+
+
 def altered_file_page(exc: service.AlteredFile) -> ResponseReturnValue:
     """500 with the reason in Vietnamese, never cached: the stored file is not the one the page vouches for."""
     return render_template("errors/http.html", code=exc.http_status, title="Tệp thông báo không còn nguyên vẹn",

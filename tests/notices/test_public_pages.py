@@ -140,3 +140,17 @@ def test_the_check_s_address_opened_again_leads_back_to_the_notice(client: Flask
     assert again.status_code == 303 and again.headers["Location"].endswith(f"/cong-khai/{code}/2026/3")
     assert "Set-Cookie" not in again.headers
     assert client.get(f"/cong-khai/{code}/2026/9/kiem-tra").status_code == 404
+
+
+def test_a_shortened_or_mistyped_public_address_gets_the_public_404(client: FlaskClient, issued: Notice) -> None:  # noqa: F811
+    code, name = issued.unit.code, issued.unit.name
+    for rest in ("2026", "2026/", "2026/3/", "nam-2026/3", "2026/3/kiem-tra/x"):
+        missing = client.get(f"/cong-khai/{code}/{rest}")
+        text = missing.get_data(as_text=True)
+        assert missing.status_code == 404 and "quyền xem" not in text, rest
+        assert f"Không có trang này trong mục công khai của {name}" in text, rest
+        assert f'href="/cong-khai/{code}"' in text and "Set-Cookie" not in missing.headers, rest
+    assert client.get(f"/cong-khai/{code}/2026/3").status_code == 200  # the real addresses are untouched
+    assert client.get(f"/cong-khai/{code}/2026/3.pdf").status_code == 200
+    unknown = client.get("/cong-khai/KHONG-CO/2026")
+    assert unknown.status_code == 404 and "Không có đơn vị nào mang mã “KHONG-CO”" in unknown.get_data(as_text=True)
