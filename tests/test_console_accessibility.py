@@ -21,6 +21,17 @@ from tests.factories import (
 from tests.test_console_ballots import _open_batch
 
 
+def _admin_of_a_ward_with_a_clerk_and_a_key(client, session):  # type: ignore[no-untyped-def]
+    """A ward with a clerk and an API key (rows in the account and key tables), its admin logged in; the ward."""
+    unit = create_unit(session, name="Phường Phú Hội")
+    admin = create_clerk(session, unit, role=Role.ADMIN)
+    create_clerk(session, unit, username="canbo.phuhoi")
+    create_key(session, unit)
+    session.commit()
+    login(client, admin)
+    return unit
+
+
 def _unlabelled(page: str) -> list[str]:
     """The form controls (hidden inputs aside) that no label, aria-label or aria-labelledby names."""
     tree = lxml_html.fromstring(page)
@@ -58,12 +69,7 @@ def test_the_scans_see_a_missing_label_and_an_empty_header() -> None:
 
 def test_the_account_page_labels_every_control_and_header(client, session) -> None:
     """The role list of "Đổi vai trò, đơn vị" had no label: a screen reader said only "combo box, Quản trị"."""
-    unit = create_unit(session, name="Phường Phú Hội")
-    admin = create_clerk(session, unit, role=Role.ADMIN)
-    create_clerk(session, unit, username="canbo.phuhoi")
-    create_key(session, unit)
-    session.commit()
-    login(client, admin)
+    _admin_of_a_ward_with_a_clerk_and_a_key(client, session)
     pages = {path: client.get(path).get_data(as_text=True) for path in ("/console/users", "/console/keys",
                                                                        "/console/units")}
     assert 'name="role"' in pages["/console/users"].split("Tạo tài khoản")[0]  # the row's form is there
@@ -73,12 +79,7 @@ def test_the_account_page_labels_every_control_and_header(client, session) -> No
 def test_every_header_cell_of_the_console_tables_has_a_name(client, session) -> None:
     """The column of row buttons and links ("Thu hồi", "Sửa", "Khóa") had an empty header cell: a screen reader
     announced the cells of that column without saying what they are for."""
-    unit = create_unit(session, name="Phường Phú Hội")
-    admin = create_clerk(session, unit, role=Role.ADMIN)
-    create_clerk(session, unit, username="canbo.phuhoi")
-    create_key(session, unit)
-    session.commit()
-    login(client, admin)
+    unit = _admin_of_a_ward_with_a_clerk_and_a_key(client, session)
     batch = _open_batch(client, unit)
     paths = ["/console/users", "/console/keys", "/console/units", "/console/zalo/",
              f"/console/sms/{unit.code}/templates", batch]

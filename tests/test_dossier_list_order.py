@@ -5,11 +5,7 @@ unit's list keeps its unit's index."""
 
 from __future__ import annotations
 
-from alembic import command
-from sqlalchemy import create_engine, inspect
-
 from sipas.console.dossiers import Filters, list_page
-from sipas.migrate import alembic_config, upgrade
 from sipas.storage import get_database
 from tests.factories import create_unit
 
@@ -34,18 +30,3 @@ def test_the_list_of_several_units_reads_its_page_in_received_order(app, session
             assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
         one = _plan(app, list_page(session, units[:1], Filters(unit="", q="", status="", page=1), 1))
         assert "ix_dossier_received_order" not in one, one
-
-
-def test_core_0029_downgrades_and_upgrades(database_url: str) -> None:
-    def names() -> set[str]:
-        engine = create_engine(database_url)
-        try:
-            return {index["name"] for index in inspect(engine).get_indexes("dossier")}  # type: ignore[misc]
-        finally:
-            engine.dispose()
-
-    assert "ix_dossier_received_order" in names()
-    command.downgrade(alembic_config(database_url), "core_0028")
-    assert "ix_dossier_received_order" not in names() and "ix_dossier_unit_returned" in names()
-    upgrade(database_url)
-    assert "ix_dossier_received_order" in names()

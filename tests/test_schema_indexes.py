@@ -8,7 +8,11 @@ out on either side.
 
 from __future__ import annotations
 
+import pytest
+from alembic import command
 from sqlalchemy import create_engine, inspect
+
+from sipas.migrate import alembic_config, upgrade
 
 
 def _indexes(url: str) -> dict[str, list[tuple[str, tuple[str, ...], bool]]]:
@@ -59,3 +63,24 @@ def test_the_check_finds_an_index_that_begins_another() -> None:
 
 def test_no_index_begins_another(database_url: str) -> None:
     assert redundant(_indexes(database_url)) == []
+
+
+def _dossier_indexes(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return {index["name"] for index in inspect(engine).get_indexes("dossier")}  # type: ignore[misc]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(("before", "index"), [("core_0027", "ix_dossier_unit_returned"),
+                                               ("core_0028", "ix_dossier_received_order")])
+def test_a_console_index_goes_with_its_downgrade_and_comes_back(database_url: str, before: str, index: str) -> None:
+    """The console's indexes at province scale (``core_0028``: the home's returned-not-invited count,
+    ``tests/test_todo_returned_index.py``; ``core_0029``: the dossier list of several units,
+    ``tests/test_dossier_list_order.py``) are dropped by their downgrade and made again by the upgrade."""
+    assert index in _dossier_indexes(database_url)
+    command.downgrade(alembic_config(database_url), before)
+    assert index not in _dossier_indexes(database_url)
+    upgrade(database_url)
+    assert index in _dossier_indexes(database_url)

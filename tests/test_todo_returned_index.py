@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from alembic import command
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine
 
-from sipas.migrate import alembic_config, upgrade
 from sms_gateway.todo import returned_not_invited_counts
 
 
@@ -28,18 +26,3 @@ def test_the_returned_not_invited_count_seeks_the_days_of_each_unit(database_url
                 assert "ix_dossier_unit_returned" in plan and "returned_at >" in plan, plan
     finally:
         engine.dispose()
-
-
-def test_core_0028_downgrades_and_upgrades(database_url: str) -> None:
-    def names() -> set[str]:
-        engine = create_engine(database_url)
-        try:
-            return {index["name"] for index in inspect(engine).get_indexes("dossier")}  # type: ignore[misc]
-        finally:
-            engine.dispose()
-
-    assert "ix_dossier_unit_returned" in names()
-    command.downgrade(alembic_config(database_url), "core_0027")
-    assert "ix_dossier_unit_returned" not in names()
-    upgrade(database_url)
-    assert "ix_dossier_unit_returned" in names()
