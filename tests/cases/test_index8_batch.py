@@ -6,22 +6,23 @@ own answer time, a unit without ratings in a quarter."""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select, text
 
 from sipas.cases import rules
 from sipas.cases.index8 import _opened, index8_by_unit_quarter, quarter_index8
-from sipas.cases.models import CaseStatus, FollowUpCase
+from sipas.cases.models import CaseStatus
 from sipas.cases.service import CaseFilters, list_cases
-from sipas.clock import Period, local_date
+from sipas.clock import Period
 from sipas.models import Response
+from tests.cases.random_cases import add_ratings
 from tests.factories import TZ, answers_for, create_response, create_unit, local
 
 TODAY = date(2026, 5, 10)
 QUARTERS = [(2026, 1), (2026, 2)]
-COMMENTS = [None, "", "Cảm ơn cán bộ nhiệt tình", "Đề nghị bố trí thêm ghế", "Xu ly qua cham", "  "]
+ANSWERED = (CaseStatus.ANSWERED, CaseStatus.CLOSED)
 
 
 def _reference(session, catalogue, unit_id: int, year: int, quarter: int) -> rules.Index8 | None:  # type: ignore[no-untyped-def]
@@ -48,21 +49,9 @@ def test_the_batched_index8_equals_the_case_list_on_random_data(session, catalog
     criteria = list(answers_for(catalogue, on=local(2026, 2, 1)))
     for unit in units[:3]:  # the last unit has no rating at all; the third none in the second quarter
         months = [1, 2, 3] if unit is units[2] else [1, 2, 3, 4, 5]
-        for _ in range(rng.randint(5, 25)):
-            submitted = local(2026, rng.choice(months), rng.randint(1, 28), rng.randint(7, 16))
-            answers = answers_for(catalogue, on=submitted)
-            for criterion in rng.sample(criteria, rng.choice([0, 0, 1, 2])):
-                answers[criterion] = "khong_hai_long"
-            response = create_response(session, catalogue, unit, answers=answers, submitted_at=submitted,
-                                       comment=rng.choice(COMMENTS), now=local(2026, 5, 10))
-            if rng.random() < 0.4:
-                submitted_on = local_date(submitted, TZ)
-                status = rng.choice(list(CaseStatus))
-                answered = submitted_on + timedelta(days=rng.randint(0, 20)) \
-                    if status in (CaseStatus.ANSWERED, CaseStatus.CLOSED) and rng.random() < 0.8 else None
-                session.add(FollowUpCase(unit_id=unit.id, response_id=response.id, status=status,
-                                         due_local_date=submitted_on + timedelta(days=rng.randint(1, 12)),
-                                         answered_local_date=answered))
+        add_ratings(session, catalogue, unit, rng, count=rng.randint(5, 25),
+                    submitted=lambda r, m=months: local(2026, r.choice(m), r.randint(1, 28), r.randint(7, 16)),
+                    answered_if=lambda status, r: status in ANSWERED and r.random() < 0.8)
     recent = answers_for(catalogue, on=local(2026, 5, 5)) | {criteria[0]: "khong_hai_long"}
     create_response(session, catalogue, units[1], answers=recent, submitted_at=local(2026, 5, 5),
                     now=local(2026, 5, 10))

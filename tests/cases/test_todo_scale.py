@@ -6,43 +6,27 @@ on a province of 1 M responses)."""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
-from sipas.cases.models import CaseStatus, FollowUpCase
+from sipas.cases.models import CaseStatus
 from sipas.cases.service import CaseFilters, list_cases
 from sipas.cases.todo import overdue_counts
-from sipas.clock import local_date
 from sipas.models import Role
-from tests.factories import TZ, answers_for, create_clerk, create_response, create_unit, local, login
+from tests.cases.random_cases import add_ratings
+from tests.factories import TZ, create_clerk, create_unit, local, login
 from tests.statement_support import selects
 
 TODAY = date(2026, 5, 10)
-COMMENTS = [None, "", "Cảm ơn cán bộ nhiệt tình", "Đề nghị bố trí thêm ghế", "Xu ly qua cham", "  "]
 
 
 def _fill(session, catalogue, units, rng):  # type: ignore[no-untyped-def]
-    criteria = list(answers_for(catalogue, on=local(2026, 2, 1)))
     for unit in units:
-        for _ in range(rng.randint(4, 14)):
-            submitted = local(2026, rng.choice([1, 3, 4, 5]), rng.randint(1, 9 if rng.random() < 0.5 else 28),
-                              rng.randint(7, 16))
-            if submitted.astimezone(TZ).date() > TODAY:
-                continue
-            answers = answers_for(catalogue, on=submitted)
-            for criterion in rng.sample(criteria, rng.choice([0, 0, 1, 2])):
-                answers[criterion] = "khong_hai_long"
-            response = create_response(session, catalogue, unit, answers=answers, submitted_at=submitted,
-                                       comment=rng.choice(COMMENTS), now=local(2026, 5, 10))
-            if rng.random() < 0.4:
-                submitted_on = local_date(submitted, TZ)
-                status = rng.choice(list(CaseStatus))
-                answered = submitted_on + timedelta(days=rng.randint(0, 20)) \
-                    if status is not CaseStatus.OPEN and rng.random() < 0.6 else None
-                session.add(FollowUpCase(unit_id=unit.id, response_id=response.id, status=status,
-                                         due_local_date=submitted_on + timedelta(days=rng.randint(1, 12)),
-                                         answered_local_date=answered))
+        add_ratings(session, catalogue, unit, rng, count=rng.randint(4, 14), until=TODAY,
+                    submitted=lambda r: local(2026, r.choice([1, 3, 4, 5]), r.randint(1, 9 if r.random() < 0.5 else 28),
+                                              r.randint(7, 16)),
+                    answered_if=lambda status, r: status is not CaseStatus.OPEN and r.random() < 0.6)
     session.flush()
 
 

@@ -3,26 +3,12 @@ the recipient's number in the query string (``phonenumber=0901888484``), which n
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import requests
 
-from tests.faults.load import free_port
 from tests.multihost.nginx import Nginx
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def nginx(tmp_path: Path):  # type: ignore[no-untyped-def]
-    # No web instance behind it: the request is logged whatever the upstream answers (502 here).
-    server = Nginx(tmp_path / "nginx", https_port=free_port(), http_port=free_port(), upstreams=[free_port()])
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_the_number_of_a_delivery_report_is_not_in_the_access_log(nginx: Nginx) -> None:

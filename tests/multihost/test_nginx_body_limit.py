@@ -4,27 +4,13 @@ body before sipas sees it, so without its own answers the API's clients got ngin
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import requests
 
-from tests.faults.load import free_port
 from tests.multihost.nginx import Nginx
 
 pytestmark = pytest.mark.slow
 OVER_THE_LIMIT = b"x" * (26 * 1024 * 1024)  # client_max_body_size 25m
-
-
-@pytest.fixture
-def nginx(tmp_path: Path):  # type: ignore[no-untyped-def]
-    # No web instance behind it: nginx refuses the body before it would pass the request on.
-    server = Nginx(tmp_path / "nginx", https_port=free_port(), http_port=free_port(), upstreams=[free_port()])
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _post(nginx: Nginx, path: str, content_type: str) -> requests.Response:
