@@ -33,7 +33,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, func, inspect, select, text
 from sqlalchemy.engine import URL, make_url
 
-from sipas.settings import Settings, SettingsError, env_bool, env_int
+from sipas.settings import Settings, env_bool, env_int
 
 FORMAT = "sipas-backup/1"
 ARCHIVE_PATTERN = re.compile(r"^sipas-backup-\d{8}T\d{6}Z\.tar$")
@@ -58,9 +58,7 @@ class BackupSettings:
     def from_settings(cls, settings: Settings) -> BackupSettings:
         env = settings.env
         directory = Path(env.get("SIPAS_BACKUP_DIR") or settings.instance_dir / "backups")
-        hour = env_int(env, "SIPAS_BACKUP_HOUR", 2)
-        if hour > 23:
-            raise SettingsError(f"SIPAS_BACKUP_HOUR must be an hour from 0 to 23, got {hour}")
+        hour = env_int(env, "SIPAS_BACKUP_HOUR", 2, maximum=23)  # the hour of the day the daily backup runs
         return cls(enabled=env_bool(env, "SIPAS_BACKUP_ENABLED", True), directory=directory,
                    keep=env_int(env, "SIPAS_BACKUP_KEEP", 14, minimum=1), hour=hour)
 

@@ -21,39 +21,66 @@ DEFAULT_CONFIG_DIR = ROOT_DIR / "config"
 
 
 class SettingsError(ValueError):
-    """A setting has a value the application cannot run with."""
+    """A setting has a value the application cannot run with.
+
+    The message is for the operator, in Vietnamese, with the precise part verbatim:
+    ``NAME = 'value' — <lý do>``; ``variable`` and ``value`` (the text received; None when it is not shown, as a
+    database URL that may hold a password) are the same for code."""
+
+    def __init__(self, message: str, *, variable: str | None = None, value: str | None = None) -> None:
+        super().__init__(message)
+        self.variable = variable
+        self.value = value
+
+
+def bad_value(variable: str, value: str, reason_vi: str) -> SettingsError:
+    """``NAME = 'value' — reason``: the variable's name and the value received verbatim, the reason in Vietnamese."""
+    return SettingsError(f"{variable} = {value!r} — {reason_vi}", variable=variable, value=value)
+
+
+def shown(variables: Mapping[str, object]) -> str:
+    """``A = 'x', B = 'y'``: several settings refused together, each with the value in force."""
+    return ", ".join(f"{name} = {str(value)!r}" for name, value in variables.items())
+
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
 
 
 def _bool(value: str | None, default: bool) -> bool:
     if value is None or value.strip() == "":
         return default
     lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
+    if lowered in TRUE_WORDS:
         return True
-    if lowered in {"0", "false", "no", "off"}:
+    if lowered in FALSE_WORDS:
         return False
-    raise SettingsError(f"not a boolean: {value!r}")
+    raise ValueError(value)
 
 
-def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
-    """Read an integer setting, failing with the variable's name when it is malformed."""
+def env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """Read an integer setting, failing with the variable's name when it is malformed or out of range."""
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
+    expected = f"cần một số nguyên từ {minimum} trở lên" if maximum is None else \
+        f"cần một số nguyên từ {minimum} đến {maximum}"
     try:
         value = int(raw)
     except ValueError as exc:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+        raise bad_value(name, raw, expected) from exc
+    if value < minimum or (maximum is not None and value > maximum):
+        raise bad_value(name, raw, expected)
     return value
 
 
 def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     try:
         return _bool(env.get(name), default)
-    except SettingsError as exc:
-        raise SettingsError(f"{name}: {exc}") from exc
+    except ValueError as exc:
+        raise bad_value(name, env.get(name) or "",
+                        f"cần giá trị bật/tắt: {', '.join(TRUE_WORDS)} (bật) hoặc {', '.join(FALSE_WORDS)} (tắt)"
+                        ) from exc
 
 
 @dataclass(frozen=True)
@@ -103,20 +130,24 @@ class Settings:
 
         try:
             make_url(self.database_url)
-        except ArgumentError as exc:
-            raise SettingsError("SIPAS_DATABASE_URL is not a database URL (sqlite:////path/sipas.db or "
-                                "postgresql+psycopg://user:password@host:5432/db)") from exc
+        except (ArgumentError, ValueError) as exc:  # (a port that is no number) not shown: it may hold a password
+            raise SettingsError("SIPAS_DATABASE_URL không phải địa chỉ cơ sở dữ liệu (dạng sqlite:////path/sipas.db "
+                                "hoặc postgresql+psycopg://user:password@host:5432/db)",
+                                variable="SIPAS_DATABASE_URL") from exc
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise SettingsError(f"SIPAS_TIMEZONE: unknown time zone {self.timezone!r}") from exc
+            raise bad_value("SIPAS_TIMEZONE", self.timezone,
+                            "không phải múi giờ đã biết (tên múi giờ IANA, ví dụ Asia/Ho_Chi_Minh)") from exc
         if not self.public_base_url.startswith(("http://", "https://")):
-            raise SettingsError("SIPAS_PUBLIC_BASE_URL must start with http:// or https://")
+            raise bad_value("SIPAS_PUBLIC_BASE_URL", self.public_base_url, "phải bắt đầu bằng http:// hoặc https://")
         import phonenumbers
 
         unknown = [r for r in self.phone_regions if r not in phonenumbers.SUPPORTED_REGIONS]
         if unknown or not self.phone_regions:
-            raise SettingsError(f"SIPAS_PHONE_REGIONS: unknown region code(s) {unknown} (use e.g. VN or VN,US)")
+            raw = self.env.get("SIPAS_PHONE_REGIONS", ",".join(self.phone_regions))
+            what = f"mã quốc gia không hợp lệ: {', '.join(unknown)}" if unknown else "chưa có mã quốc gia nào"
+            raise bad_value("SIPAS_PHONE_REGIONS", raw, f"{what} (dùng mã hai chữ cái, ví dụ VN hoặc VN,US)")
 
     @property
     def tz(self) -> ZoneInfo:

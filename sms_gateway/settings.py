@@ -8,7 +8,7 @@ from datetime import time
 from typing import Any
 
 from sipas.models import Unit
-from sipas.settings import Settings, SettingsError, env_bool, env_int
+from sipas.settings import Settings, SettingsError, bad_value, env_bool, env_int, shown
 
 PROVIDERS = ("twilio", "http", "console")
 TWILIO_API_BASE = "https://api.twilio.com"
@@ -23,7 +23,7 @@ def _time(env: Mapping[str, str], name: str, default: str) -> time:
         hours, minutes = raw.split(":")
         return time(int(hours), int(minutes))
     except ValueError as exc:
-        raise SettingsError(f"{name} must be HH:MM, got {raw!r}") from exc
+        raise bad_value(name, raw, "cần giờ dạng HH:MM, ví dụ 07:30") from exc
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,8 @@ class SmsSettings:
         env = settings.env
         provider = (env.get("SIPAS_SMS_PROVIDER") or "console").strip().lower()
         if provider not in PROVIDERS:
-            raise SettingsError(f"SIPAS_SMS_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}")
+            raise bad_value("SIPAS_SMS_PROVIDER", env.get("SIPAS_SMS_PROVIDER", ""),
+                            f"chỉ nhận một trong: {', '.join(PROVIDERS)}")
         sms = cls(
             provider=provider,
             public_base_url=settings.public_base_url,
@@ -93,16 +94,28 @@ class SmsSettings:
         return sms
 
     def validate(self) -> None:
+        start, end = f"{self.window_start:%H:%M}", f"{self.window_end:%H:%M}"
         if self.window_start >= self.window_end:
-            raise SettingsError("SIPAS_SMS_WINDOW_START must be before SIPAS_SMS_WINDOW_END")
+            raise SettingsError(f"{shown({'SIPAS_SMS_WINDOW_START': start, 'SIPAS_SMS_WINDOW_END': end})}"
+                                " — giờ bắt đầu gửi phải trước giờ kết thúc", variable="SIPAS_SMS_WINDOW_START",
+                                value=start)
+        provider = f"SIPAS_SMS_PROVIDER = {self.provider!r}"
         if self.provider == "twilio":
-            if not (self.twilio_account_sid and self.twilio_auth_token):
-                raise SettingsError("SIPAS_TWILIO_ACCOUNT_SID and SIPAS_TWILIO_AUTH_TOKEN are required for twilio")
+            missing = [name for name, value in (("SIPAS_TWILIO_ACCOUNT_SID", self.twilio_account_sid),
+                                                ("SIPAS_TWILIO_AUTH_TOKEN", self.twilio_auth_token)) if not value]
+            if missing:
+                raise SettingsError(f"{provider} — thiếu {' và '.join(missing)} (bắt buộc khi gửi qua Twilio)",
+                                    variable=missing[0], value="")
             if not (self.twilio_from or self.twilio_messaging_service_sid):
-                raise SettingsError("SIPAS_TWILIO_FROM or SIPAS_TWILIO_MESSAGING_SERVICE_SID is required for twilio")
-        if self.provider == "http" and not (self.http_api_key and self.http_secret_key and self.http_brandname):
-            raise SettingsError("SIPAS_SMS_HTTP_API_KEY, SIPAS_SMS_HTTP_SECRET_KEY and SIPAS_SMS_HTTP_BRANDNAME "
-                                "are required for the http provider")
+                raise SettingsError(f"{provider} — cần SIPAS_TWILIO_FROM hoặc SIPAS_TWILIO_MESSAGING_SERVICE_SID "
+                                    "(số gửi hoặc dịch vụ nhắn tin của Twilio)", variable="SIPAS_TWILIO_FROM", value="")
+        if self.provider == "http":
+            missing = [name for name, value in (("SIPAS_SMS_HTTP_API_KEY", self.http_api_key),
+                                                ("SIPAS_SMS_HTTP_SECRET_KEY", self.http_secret_key),
+                                                ("SIPAS_SMS_HTTP_BRANDNAME", self.http_brandname)) if not value]
+            if missing:
+                raise SettingsError(f"{provider} — thiếu {', '.join(missing)} (bắt buộc khi gửi qua nhà cung cấp "
+                                    "brandname)", variable=missing[0], value="")
 
     @property
     def status_callback_url(self) -> str:

@@ -14,7 +14,7 @@ from datetime import time
 from typing import Any
 
 from sipas.models import Unit
-from sipas.settings import Settings, SettingsError, env_int
+from sipas.settings import Settings, SettingsError, bad_value, env_int, shown
 
 API_BASE = "https://business.openapi.zalo.me"
 OAUTH_BASE = "https://oauth.zaloapp.com"
@@ -28,13 +28,13 @@ def _time(env: Mapping[str, str], name: str, default: str) -> time:
         hours, minutes = raw.split(":")
         return time(int(hours), int(minutes))
     except ValueError as exc:
-        raise SettingsError(f"{name} must be HH:MM, got {raw!r}") from exc
+        raise bad_value(name, raw, "cần giờ dạng HH:MM, ví dụ 07:30") from exc
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     value = (env.get(name) or choices[0]).strip().lower()
     if value not in choices:
-        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        raise bad_value(name, env.get(name, ""), f"chỉ nhận một trong: {', '.join(choices)}")
     return value
 
 
@@ -74,13 +74,18 @@ class ZaloSettings:
         return zalo
 
     def validate(self) -> None:
+        start, end = f"{self.window_start:%H:%M}", f"{self.window_end:%H:%M}"
         if self.window_start >= self.window_end:
-            raise SettingsError("SIPAS_ZALO_WINDOW_START must be before SIPAS_ZALO_WINDOW_END")
+            raise SettingsError(f"{shown({'SIPAS_ZALO_WINDOW_START': start, 'SIPAS_ZALO_WINDOW_END': end})}"
+                                " — giờ bắt đầu gửi phải trước giờ kết thúc", variable="SIPAS_ZALO_WINDOW_START",
+                                value=start)
         # Zalo refuses template messages 22:00-06:00 (-133): the window must lie inside 06:00-22:00.
         if self.window_start < time(6, 0):
-            raise SettingsError("SIPAS_ZALO_WINDOW_START must be 06:00 or later (Zalo's night ban ends at 06:00)")
+            raise bad_value("SIPAS_ZALO_WINDOW_START", start,
+                            "phải từ 06:00 trở đi (Zalo không gửi tin ZNS từ 22:00 đến 06:00)")
         if self.window_end > time(22, 0):
-            raise SettingsError("SIPAS_ZALO_WINDOW_END must be 22:00 or earlier (Zalo's night ban starts at 22:00)")
+            raise bad_value("SIPAS_ZALO_WINDOW_END", end,
+                            "phải từ 22:00 trở về trước (Zalo không gửi tin ZNS từ 22:00 đến 06:00)")
 
     @property
     def configured(self) -> bool:

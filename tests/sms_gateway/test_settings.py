@@ -36,7 +36,7 @@ def test_twilio_settings_and_their_checks() -> None:
         sms(SIPAS_SMS_PROVIDER="zalo")
     with pytest.raises(SettingsError, match="HH:MM"):
         sms(SIPAS_SMS_WINDOW_END="10pm")
-    with pytest.raises(SettingsError, match="before"):
+    with pytest.raises(SettingsError, match="giờ bắt đầu gửi phải trước giờ kết thúc"):
         sms(SIPAS_SMS_WINDOW_START="22:00", SIPAS_SMS_WINDOW_END="07:00")
     with pytest.raises(SettingsError, match="SIPAS_SMS_HTTP_API_KEY"):
         sms(SIPAS_SMS_PROVIDER="http")
