@@ -34,7 +34,7 @@ class EnvFileError(ValueError):
     """The settings file cannot be read or has a line that is not ``KEY=VALUE``."""
 
 
-def parse_env_file(text: str, *, source: str = "env file") -> dict[str, str]:
+def parse_env_file(text: str, *, source: str = "tệp cấu hình") -> dict[str, str]:
     """Parse ``KEY=VALUE`` lines the way systemd's ``EnvironmentFile=`` does; a later key wins."""
     values: dict[str, str] = {}
     lines = iter(enumerate(text.splitlines(), start=1))
@@ -50,7 +50,7 @@ def parse_env_file(text: str, *, source: str = "env file") -> dict[str, str]:
         key, sep, value = stripped.partition("=")
         key = key.strip()
         if not sep or not _KEY.fullmatch(key):
-            raise EnvFileError(f"{source}, line {number}: expected KEY=VALUE, got {raw.strip()!r}")
+            raise EnvFileError(f"{source}, dòng {number}: {raw.strip()!r} — cần dạng KEY=VALUE")
         values[key] = _unquote(value.strip(), source=source, number=number)
     return values
 
@@ -61,7 +61,7 @@ def _unquote(value: str, *, source: str, number: int) -> str:
     if len(value) >= 2 and value[0] == value[-1] == '"':
         return re.sub(r"\\([\\\"$`])", r"\1", value[1:-1])
     if value[:1] in {"'", '"'}:
-        raise EnvFileError(f"{source}, line {number}: unterminated quote")
+        raise EnvFileError(f"{source}, dòng {number}: {value!r} — dấu nháy chưa đóng")
     return value
 
 
@@ -82,7 +82,9 @@ def cli_environment(environ: Mapping[str, str] | None = None) -> tuple[dict[str,
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise EnvFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        from sipas.os_errors import reason_vi
+
+        raise EnvFileError(f"không đọc được {path}: {reason_vi(exc)}") from exc
     merged = parse_env_file(text, source=str(path))
     for name in RELATIVE_TO_CODE:
         value = merged.get(name, "")

@@ -32,7 +32,7 @@ SIPAS_A=later wins
     assert parse_env_file(text) == {"SIPAS_A": "later wins", "SIPAS_B": 'double "quoted" $x',
                                     "SIPAS_C": "single # not a comment", "SIPAS_D": "exported",
                                     "SIPAS_E": "spaced", "SIPAS_F": "continued"}
-    with pytest.raises(EnvFileError, match="line 2"):
+    with pytest.raises(EnvFileError, match="dòng 2"):
         parse_env_file("SIPAS_A=1\nnot a setting\n")
 
 
@@ -47,7 +47,7 @@ def test_shell_variables_win_over_the_file(tmp_path):
     env_file.write_text("SIPAS_CONFIG_DIR=config\nSIPAS_INSTANCE_DIR=/var/lib/sipas\n")
     merged, _path = cli_environment({"SIPAS_ENV_FILE": str(env_file)})
     assert merged["SIPAS_CONFIG_DIR"] == str(ROOT_DIR / "config") and merged["SIPAS_INSTANCE_DIR"] == "/var/lib/sipas"
-    with pytest.raises(EnvFileError, match="cannot read"):
+    with pytest.raises(EnvFileError, match="không đọc được"):
         cli_environment({"SIPAS_ENV_FILE": str(tmp_path / "missing.env")})
 
 

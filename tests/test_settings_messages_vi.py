@@ -176,3 +176,32 @@ def test_the_cli_shows_the_vietnamese_refusal(run_cli, monkeypatch: pytest.Monke
     assert result.output.strip().splitlines()[-1] == (
         "Lỗi: Cấu hình sai: SIPAS_TIMEZONE = 'Asia/Hanoi' — không phải múi giờ đã biết "
         "(tên múi giờ IANA, ví dụ Asia/Ho_Chi_Minh)")
+
+
+def _env_file_refusal(tmp_path: Path, content: str | None) -> str:
+    from sipas.envfile import EnvFileError, cli_environment
+
+    path = tmp_path / "sipas.env"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(EnvFileError) as refused:
+        cli_environment({"SIPAS_ENV_FILE": str(path)})
+    return str(refused.value)
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    ("SIPAS_A=1\nnot a setting\n", "{path}, dòng 2: 'not a setting' — cần dạng KEY=VALUE"),
+    ("SIPAS_A='unterminated\n", "{path}, dòng 1: \"'unterminated\" — dấu nháy chưa đóng"),
+    (None, "không đọc được {path}: không có tệp hay thư mục này (ENOENT)"),
+], ids=["not-key-value", "unterminated-quote", "missing"])
+def test_a_settings_file_that_cannot_be_read_is_refused_in_vietnamese(tmp_path: Path, content: str | None,
+                                                                      expected: str) -> None:
+    message = _env_file_refusal(tmp_path, content)
+    assert message == expected.format(path=tmp_path / "sipas.env")
+    assert english_left(message, str(tmp_path / "sipas.env"), "'not a setting'", "'unterminated") == [], message
+
+
+def test_a_settings_file_that_is_a_folder_is_refused_in_vietnamese(tmp_path: Path) -> None:
+    (tmp_path / "sipas.env").mkdir()
+    message = _env_file_refusal(tmp_path, None)
+    assert message == f"không đọc được {tmp_path / 'sipas.env'}: đây là thư mục, không phải tệp (EISDIR)"
