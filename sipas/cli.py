@@ -45,10 +45,12 @@ class SipasGroup(click.Group):
             where = f" ({folder.settings.config_dir})" if folder is not None and folder.has_settings else ""
             raise click.ClickException(f"Cấu hình sai: bộ tiêu chí trong SIPAS_CONFIG_DIR{where}: {exc}") from None
         except OSError as exc:  # a folder or file of the settings that cannot be made, read or written
+            from sipas.os_errors import reason_vi
+
             where = f" {exc.filename}" if exc.filename else ""
             hint = (" (trên máy đã cài: chạy bằng người dùng của dịch vụ, runuser -u sipas -- sipas …)"
                     if isinstance(exc, PermissionError) else "")
-            raise click.ClickException(f"Không truy cập được{where}: {exc.strerror or exc}{hint}") from None
+            raise click.ClickException(f"Không truy cập được{where}: {reason_vi(exc)}{hint}") from None
         except DBAPIError as exc:
             from sipas.failures import database_unavailable
 

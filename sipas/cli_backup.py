@@ -26,7 +26,9 @@ def backup_command(ctx: Context, output_dir: Path | None) -> None:
     except BackupError as exc:
         raise click.ClickException(f"Không sao lưu được: {exc}") from exc
     except OSError as exc:  # the folder cannot be made or written (permissions, a file in the way, a full disk)
-        raise click.ClickException(f"Không sao lưu được vào {directory}: {exc}") from exc
+        from sipas.os_errors import reason_vi
+
+        raise click.ClickException(f"Không sao lưu được vào {directory}: {reason_vi(exc)}") from exc
     click.echo(f"Đã sao lưu vào {path} (tệp có khóa bí mật: hãy giữ kín).")
     click.echo(str(path))
 

@@ -84,3 +84,15 @@ def test_the_scheduler_refuses_a_database_not_yet_migrated(tmp_path: Path, monke
     monkeypatch.setenv("SIPAS_SECRET_KEY", "cli-test-secret")
     cli_module._add_extra_commands()
     _refused(CliRunner().invoke(cli_module.cli, ["--quiet", "scheduler"]), "sipas db upgrade")
+
+
+def test_why_a_folder_cannot_be_used_is_said_in_vietnamese_with_the_error_code(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The C library's English ("Not a directory", "[Errno 20] Not a directory: '…'") followed the Vietnamese."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    backup = run_cli("backup", "--output", str(blocker / "backups"))
+    assert backup.output.strip() == (f"Lỗi: Không sao lưu được vào {blocker / 'backups'}: "
+                                     "một phần của đường dẫn là tệp, không phải thư mục (ENOTDIR)")
+    upgrade = run_cli("db", "upgrade", SIPAS_DATABASE_URL=f"sqlite:///{blocker}/instance/sipas.db")
+    assert upgrade.output.strip() == (f"Lỗi: Không truy cập được {blocker / 'instance'}: "
+                                      "một phần của đường dẫn là tệp, không phải thư mục (ENOTDIR)")
