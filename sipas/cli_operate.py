@@ -71,13 +71,23 @@ def doctor(ctx: Context, as_json: bool) -> None:
     from sipas.clock import utcnow
     from sipas.doctor import CHECKS, Deployment, run_checks
     from sipas.doctor.base import Finding, Outcome
+    from sipas.scheduler import lease_seconds
+    from sipas.settings import SettingsError
+    from sipas.settings_check import check_every_setting
 
     ctx.quiet = ctx.quiet or as_json
+    fix = "Sửa tệp cấu hình (SIPAS_ENV_FILE, mặc định /etc/sipas/sipas.env)."
     try:
         settings = ctx.settings
+        # what the web app and the scheduler refuse at start: they would not run, whatever the other checks say
+        check_every_setting(settings)
+        lease_seconds(settings)
     except click.ClickException as exc:  # a broken settings file is the doctor's first finding, not a crash
-        fix = "Sửa tệp cấu hình (SIPAS_ENV_FILE, mặc định /etc/sipas/sipas.env)."
         outcomes = [Outcome("settings", "Cấu hình", Finding(False, exc.message, fix))]
+    except SettingsError as exc:
+        outcomes = [Outcome("settings", "Cấu hình", Finding(False, f"Cấu hình sai: {exc}",
+                                                            f"{fix} Dịch vụ web và tiến trình lập lịch không khởi "
+                                                            "động với giá trị này."))]
     else:
         deployment = Deployment(settings, now=utcnow(), env_file=ctx.env_file)
         ctx.announce_database()

@@ -407,6 +407,37 @@ def test_a_broken_settings_file_is_reported_not_a_crash(tmp_path, monkeypatch):
     assert checks[0]["message"].startswith("Cấu hình sai: SIPAS_TIMEZONE") and not checks[0]["ok"]
 
 
+@pytest.mark.parametrize(("name", "value"), [("SIPAS_KIOSK_BURST_COUNT", "1"), ("SIPAS_QR_LINK_DAYS", "0"),
+                                             ("SIPAS_SCHEDULER_LEASE_SECONDS", "2"), ("SIPAS_BACKUP_HOUR", "24"),
+                                             ("SIPAS_SMS_WINDOW_START", "7h")])
+def test_a_setting_the_services_refuse_at_start_fails_the_doctor(deployment, tmp_path, monkeypatch, name, value):
+    """The web app and the scheduler refuse these at start (sipas.settings_check): the doctor said "Mọi mục đều ổn."
+    (exit 0) with a wrong SIPAS_KIOSK_*, SIPAS_QR_LINK_DAYS or SIPAS_SCHEDULER_LEASE_SECONDS, and "Không kiểm tra
+    được: SettingsError: …" (run with -v) for SIPAS_BACKUP_HOUR. It is the settings check, as a core setting is."""
+    monkeypatch.setattr(doctor_operations, "_proc_cmdlines", list)
+    env_file = tmp_path / "sipas.env"
+    env_file.write_text("\n".join(f"{k}={v}" for k, v in (deployment.settings.env | {name: value}).items()) + "\n")
+    for variable in list(os.environ):
+        if variable.startswith("SIPAS_"):
+            monkeypatch.delenv(variable)
+    monkeypatch.setenv("SIPAS_ENV_FILE", str(env_file))
+    cli_module._add_extra_commands()
+    result = CliRunner().invoke(cli_module.cli, ["doctor", "--json"])
+    assert result.exit_code == 1, result.output
+    checks = json.loads(result.stdout)["checks"]
+    assert [(c["check"], c["ok"]) for c in checks] == [("settings", False)], checks
+    assert checks[0]["message"].startswith(f"Cấu hình sai: {name} = {value!r} — "), checks[0]["message"]
+    assert "sipas.env" in checks[0]["fix"]
+
+
+def test_a_check_that_meets_a_wrong_setting_names_it(tmp_path):
+    """Not "Không kiểm tra được: SettingsError: …" with "run with sipas -v doctor" as the fix."""
+    outcome, = run_checks(deployment_for("sqlite://", tmp_path, SIPAS_BACKUP_HOUR="24"),
+                          [("backup", "Sao lưu", check_backup)])
+    assert outcome.finding.message_vi == "Cấu hình sai: SIPAS_BACKUP_HOUR = '24' — cần một số nguyên từ 0 đến 23"
+    assert "-v" not in (outcome.finding.fix_vi or "") and "tệp cấu hình" in (outcome.finding.fix_vi or "")
+
+
 def test_a_missing_or_old_backup_points_to_what_runs_backups(tmp_path):
     """The backups are a job of sipas-scheduler; the hint sent the operator to a systemd timer that does not exist
     ("systemctl list-timers"). Every systemd unit a hint names is one deploy/systemd installs."""

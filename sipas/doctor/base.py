@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sipas.settings import Settings
+from sipas.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,9 @@ def run_checks(deployment: Deployment, checks: Sequence[tuple[str, str, Check]])
     for name, title, check in checks:
         try:
             finding = check(deployment)
+        except SettingsError as exc:  # a setting the check reads: named like the settings check names one
+            finding = Finding(False, f"Cấu hình sai: {exc}",
+                              "Sửa biến này trong tệp cấu hình (SIPAS_ENV_FILE, mặc định /etc/sipas/sipas.env).")
         except Exception as exc:  # the doctor reports, it does not stop at the first broken thing
             log.debug("doctor check %s crashed", name, exc_info=True)
             finding = Finding(False, f"Không kiểm tra được: {type(exc).__name__}: {exc}",
