@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -116,17 +116,18 @@ def acquire_lock(database: Database, holder: str, *, now: datetime,
             try:
                 session.flush()
             except IntegrityError as exc:
-                raise SchedulerAlreadyRunning("another scheduler took the lock at the same moment") from exc
+                raise SchedulerAlreadyRunning("một tiến trình lập lịch khác vừa giữ khóa cùng lúc") from exc
             return Lease(holder, 1, seconds)
         if row.holder and row.holder != holder and now < row.expires_at and not _holder_is_dead(row.holder):
-            raise SchedulerAlreadyRunning(f"scheduler already running ({row.holder}, lease until {row.expires_at})")
+            expires = row.expires_at.replace(tzinfo=row.expires_at.tzinfo or UTC).astimezone(UTC)
+            raise SchedulerAlreadyRunning(f"tiến trình {row.holder} giữ khóa đến {expires:%Y-%m-%d %H:%M:%S} UTC")
         token = row.token + 1
         taken = session.execute(update(SchedulerLock)
                                 .where(SchedulerLock.name == LOCK_NAME, SchedulerLock.token == row.token)
                                 .values(holder=holder, token=token, heartbeat_at=now,
                                         expires_at=now + timedelta(seconds=seconds)))
         if taken.rowcount != 1:  # type: ignore[attr-defined]
-            raise SchedulerAlreadyRunning("another scheduler took the lock at the same moment")
+            raise SchedulerAlreadyRunning("một tiến trình lập lịch khác vừa giữ khóa cùng lúc")
         if row.holder and row.holder != holder:
             log.warning("took the scheduler lock over from %s (lease until %s), token %d",
                         row.holder, row.expires_at, token)
@@ -452,7 +453,11 @@ def run(settings: Settings) -> None:
     settings = replace(settings, database_url=bounded_transactions_url(settings.database_url, seconds))
     database = Database(settings)
     holder = f"{socket.gethostname()}:{os.getpid()}"
-    lease = acquire_lock(database, holder, now=utcnow(), seconds=seconds)
+    try:
+        lease = acquire_lock(database, holder, now=utcnow(), seconds=seconds)
+    except SchedulerAlreadyRunning:
+        database.dispose()  # the refused start closes its connection (the test suite's filterwarnings sees a leak)
+        raise
     lost: list[LeaseLost] = []
     scheduler = build_scheduler(settings)
 

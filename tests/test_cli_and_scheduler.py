@@ -81,3 +81,16 @@ def test_unit_create_takes_the_level_its_name_says(run_cli, session):
         assert result.exit_code == 0, result.output
     kinds = {u.code: u.kind for u in session.scalars(select(Unit))}
     assert kinds == {"T46": "province", "H-PV": "district", "X-PT": "commune", "P-PH": "ward", "Q-TD": "district"}
+
+
+def test_sipas_scheduler_says_in_vietnamese_which_process_holds_the_lock(settings, run_cli):
+    """`sipas scheduler` beside a live one ended "Lỗi: Đã có tiến trình lập lịch khác đang chạy: scheduler already
+    running (other-host:1, lease until 2026-…)": English after the Vietnamese."""
+    database = Database(settings)
+    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    acquire_lock(database, "other-host:1", now=expires - timedelta(hours=1), seconds=3600)
+    database.dispose()
+    result = run_cli("--quiet", "scheduler")
+    assert result.exit_code == 1
+    assert result.output.strip() == ("Lỗi: Đã có tiến trình lập lịch khác đang chạy: tiến trình other-host:1 giữ "
+                                     f"khóa đến {expires:%Y-%m-%d %H:%M:%S} UTC")
