@@ -148,8 +148,15 @@ def demo(ctx: Context, if_empty: bool, reset: bool, seed: int) -> None:
 def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> None:
     """Chạy ứng dụng web (gunicorn) kèm đúng một tiến trình lập lịch."""
     from sipas.migrate import is_up_to_date
+    from sipas.scheduler import lease_seconds
+    from sipas.settings_check import check_every_setting
 
     settings = ctx.settings
+    # what gunicorn's app and the scheduler refuse at start, said once here (SipasGroup: "Cấu hình sai: …"),
+    # not by both children followed by a gunicorn exit code blamed on the port
+    check_every_setting(settings)
+    if scheduler:
+        lease_seconds(settings)
     if not is_up_to_date(ctx.database.engine, settings.database_url):
         raise click.ClickException("Cơ sở dữ liệu chưa được cập nhật: chạy `sipas db upgrade` trước.")
     ctx.check_instruments()

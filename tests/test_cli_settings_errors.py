@@ -96,3 +96,19 @@ def test_why_a_folder_cannot_be_used_is_said_in_vietnamese_with_the_error_code(r
     upgrade = run_cli("db", "upgrade", SIPAS_DATABASE_URL=f"sqlite:///{blocker}/instance/sipas.db")
     assert upgrade.output.strip() == (f"Lỗi: Không truy cập được {blocker / 'instance'}: "
                                       "một phần của đường dẫn là tệp, không phải thư mục (ENOTDIR)")
+
+
+def test_sipas_serve_names_a_wrong_setting_before_starting_anything(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """`make run` with SIPAS_KIOSK_BURST_COUNT=1 started the scheduler and gunicorn, each refused the setting, and the
+    last line blamed the port: "Máy chủ web (gunicorn) đã dừng với mã 3 … (cổng đang bận? …)"."""
+    import subprocess
+
+    def started(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a process was started with a setting the services refuse")
+
+    monkeypatch.setattr(subprocess, "Popen", started)
+    result = run_cli("db", "upgrade")
+    assert result.exit_code == 0, result.output
+    result = run_cli("serve", "--port", "1", SIPAS_KIOSK_BURST_COUNT="1")
+    _refused(result, "Cấu hình sai: SIPAS_KIOSK_BURST_COUNT = '1' — ")
+    assert "gunicorn" not in result.output
