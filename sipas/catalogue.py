@@ -305,7 +305,7 @@ def load_catalogue(config_dir: Path) -> Catalogue:
     folder = config_dir / "instruments"
     files = sorted(folder.glob("*.toml"))
     if not files:
-        raise CatalogueError(f"no criterion sets found in {folder}")
+        raise CatalogueError(f"không có tệp bộ tiêu chí *.toml nào trong {folder}")
     instruments = []
     for path in files:
         try:

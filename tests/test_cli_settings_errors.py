@@ -54,6 +54,15 @@ def test_a_configuration_folder_without_criterion_sets_is_named(run_cli, tmp_pat
     _refused(run_cli("db", "upgrade", SIPAS_CONFIG_DIR=str(empty)), "SIPAS_CONFIG_DIR", str(empty))
 
 
+def test_a_configuration_folder_without_criterion_sets_is_refused_in_vietnamese(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """It read "… SIPAS_CONFIG_DIR (<folder>): no criterion sets found in <folder>/instruments"."""
+    empty = tmp_path / "no-config"
+    empty.mkdir()
+    result = run_cli("db", "upgrade", SIPAS_CONFIG_DIR=str(empty))
+    assert result.output.strip() == (f"Lỗi: Cấu hình sai: bộ tiêu chí trong SIPAS_CONFIG_DIR ({empty}): không có tệp "
+                                     f"bộ tiêu chí *.toml nào trong {empty / 'instruments'}")
+
+
 def test_a_backup_folder_that_cannot_be_made_is_named(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     blocker = tmp_path / "a-file"
     blocker.write_text("")
