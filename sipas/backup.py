@@ -241,7 +241,13 @@ def read_manifest(archive_path: Path) -> dict:  # type: ignore[type-arg]
                 raise KeyError("manifest.json")
             manifest = json.loads(handle.read())
     except (OSError, tarfile.TarError, KeyError, ValueError) as exc:
-        raise BackupError(f"tệp không phải bản sao lưu của sipas: {archive_path}: {exc}") from exc
+        from sipas.os_errors import reason_vi
+
+        why = ("không phải tệp tar" if isinstance(exc, tarfile.TarError)
+               else "không có manifest.json" if isinstance(exc, KeyError)
+               else reason_vi(exc) if isinstance(exc, OSError)
+               else "manifest.json không phải JSON")
+        raise BackupError(f"tệp không phải bản sao lưu của sipas: {archive_path} ({why})") from exc
     if manifest.get("format") != FORMAT:
         raise BackupError(f"bản sao lưu có định dạng không đọc được (cần định dạng {FORMAT}): "
                           f"{manifest.get('format')!r}")

@@ -121,3 +121,20 @@ def test_sipas_serve_names_a_wrong_setting_before_starting_anything(run_cli, mon
     result = run_cli("serve", "--port", "1", SIPAS_KIOSK_BURST_COUNT="1")
     _refused(result, "Cấu hình sai: SIPAS_KIOSK_BURST_COUNT = '1' — ")
     assert "gunicorn" not in result.output
+
+
+def test_restoring_a_file_that_is_no_backup_says_why_in_vietnamese(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`sipas restore export.csv` printed tarfile's English over three lines ("file could not be opened
+    successfully:\\n- method gz: ReadError('not a gzip file')…")."""
+    import tarfile
+
+    not_tar = tmp_path / "export.csv"
+    not_tar.write_text("a,b\n1,2\n")
+    without_manifest = tmp_path / "other.tar"
+    with tarfile.open(without_manifest, "w") as archive:
+        archive.add(not_tar, arcname="export.csv")
+    for path, why in ((not_tar, "không phải tệp tar"), (without_manifest, "không có manifest.json")):
+        result = run_cli("restore", str(path))
+        assert result.exit_code == 1
+        assert result.output.strip() == \
+            f"Lỗi: Không khôi phục được: tệp không phải bản sao lưu của sipas: {path} ({why})"
