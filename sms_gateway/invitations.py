@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import Delete, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -203,10 +203,18 @@ def erase_closed_phones(session: Session, sms: SmsSettings, *, now: datetime) ->
     return len(contacts)
 
 
+def prune_statements(now: datetime) -> list[Delete]:
+    """The prune's deletes; each finds its rows by an index (``sms_0006``): it runs every cycle, and the
+    de-duplication rows hold 30 days of every reply and delivery report
+    (``tests/sms_gateway/test_prune_indexes.py``)."""
+    return [delete(Conversation).where(Conversation.expires_at <= now),
+            delete(InboundDelivery).where(InboundDelivery.received_at <= now - DELIVERY_MEMORY)]
+
+
 def prune(session: Session, *, now: datetime) -> None:
     """Forget finished conversations and webhook de-duplication rows once no retry can come."""
-    session.execute(delete(Conversation).where(Conversation.expires_at <= now))
-    session.execute(delete(InboundDelivery).where(InboundDelivery.received_at <= now - DELIVERY_MEMORY))
+    for statement in prune_statements(now):
+        session.execute(statement)
 
 
 @dataclass

@@ -123,7 +123,7 @@ class InboundDelivery(Base):
     token: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(16))
     reply: Mapped[str | None] = mapped_column(Text)  # the answer we gave, repeated on a retry
-    received_at: Mapped[datetime] = mapped_column(default=utc_now)
+    received_at: Mapped[datetime] = mapped_column(default=utc_now, index=True)  # the prune's (sms_0006)
 
 
 class OptOut(Base):
@@ -181,4 +181,4 @@ class Conversation(Base):
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("sms_invitation.id", ondelete="CASCADE"))
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the prune's (sms_0006)

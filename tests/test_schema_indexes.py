@@ -65,10 +65,10 @@ def test_no_index_begins_another(database_url: str) -> None:
     assert redundant(_indexes(database_url)) == []
 
 
-def _dossier_indexes(url: str) -> set[str]:
+def _dossier_indexes(url: str, table: str = "dossier") -> set[str]:
     engine = create_engine(url)
     try:
-        return {index["name"] for index in inspect(engine).get_indexes("dossier")}  # type: ignore[misc]
+        return {index["name"] for index in inspect(engine).get_indexes(table)}  # type: ignore[misc]
     finally:
         engine.dispose()
 
@@ -84,3 +84,14 @@ def test_a_console_index_goes_with_its_downgrade_and_comes_back(database_url: st
     assert index not in _dossier_indexes(database_url)
     upgrade(database_url)
     assert index in _dossier_indexes(database_url)
+
+
+def test_the_sms_prune_indexes_go_with_their_downgrade_and_come_back(database_url: str) -> None:
+    """``sms_0006``: the indexes the SMS cycle's prune deletes by (``tests/sms_gateway/test_prune_indexes.py``)."""
+    indexes = {"sms_inbound_delivery": "ix_sms_inbound_delivery_received_at",
+               "sms_conversation": "ix_sms_conversation_expires_at"}
+    assert all(index in _dossier_indexes(database_url, table) for table, index in indexes.items())
+    command.downgrade(alembic_config(database_url), "sms_0005")
+    assert not any(index in _dossier_indexes(database_url, table) for table, index in indexes.items())
+    upgrade(database_url)
+    assert all(index in _dossier_indexes(database_url, table) for table, index in indexes.items())
