@@ -175,10 +175,18 @@ class Dossier(Base):
     contact: Mapped[DossierContact | None] = relationship(back_populates="dossier", uselist=False)
 
 
+#: A contact whose phone number is still stored (not erased); ``ix_dossier_contact_live`` holds only these.
+LIVE_CONTACT = "phone_e164 IS NOT NULL"
+
+
 class DossierContact(Base):
     """The citizen's phone and SMS consent, kept apart from ratings and erasable on its own."""
 
     __tablename__ = "dossier_contact"
+    # the contacts that still hold a number: the SMS cycle's candidates and erasures read these, not the years of
+    # erased ones (core_0030; tests/sms_gateway/test_live_contacts_index.py)
+    __table_args__ = (Index("ix_dossier_contact_live", "dossier_id", sqlite_where=text(LIVE_CONTACT),
+                            postgresql_where=text(LIVE_CONTACT)),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"), unique=True)
