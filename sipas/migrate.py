@@ -6,13 +6,19 @@ channel name) that starts from the core's first revision, so ``upgrade heads`` a
 
 from __future__ import annotations
 
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -24,8 +30,48 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+#: The PostgreSQL advisory lock held by ``sipas db upgrade`` (any constant; this one spells "sipasdbu").
+UPGRADE_LOCK = 0x7369706173646275
+
+
 def upgrade(database_url: str) -> None:
-    command.upgrade(alembic_config(database_url), "heads")
+    """Apply every pending migration, one upgrade at a time: each web host runs one before it starts
+    (``ExecStartPre`` of ``sipas-web.service``), so two hosts starting together both ran the whole chain from the
+    version each had read, and one failed half-way (``tests/multihost/test_concurrent_upgrade.py``). The second
+    now waits for the first and then finds nothing left to do."""
+    with _one_upgrade_at_a_time(database_url):
+        command.upgrade(alembic_config(database_url), "heads")
+
+
+@contextmanager
+def _one_upgrade_at_a_time(database_url: str) -> Iterator[None]:
+    """PostgreSQL: a session advisory lock on a connection of its own (the hosts share only the database).
+    SQLite: an exclusive ``flock`` of the database file's folder (one machine; not of the file itself, whose POSIX
+    locks SQLite holds and which closing another descriptor of it would drop)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": UPGRADE_LOCK})
+                connection.commit()
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": UPGRADE_LOCK})
+                    connection.commit()
+        finally:
+            engine.dispose()
+    elif url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
+            and not url.database.startswith("file:"):
+        folder = os.open(Path(url.database).resolve().parent, os.O_RDONLY)
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(folder)  # releases the lock
+    else:
+        yield
 
 
 def is_up_to_date(engine: Engine, database_url: str) -> bool:

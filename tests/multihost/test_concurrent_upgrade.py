@@ -1,0 +1,58 @@
+"""Two hosts start at once: each web unit runs ``sipas db upgrade`` before gunicorn (``ExecStartPre`` in
+``deploy/systemd/sipas-web.service``), so with several web hosts (docs/scaling.md) two upgrades of one database
+run at the same time, at the first start and after every release. Both must succeed, the migrations applied once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from sipas.migrate import alembic_config
+
+ROOT = Path(__file__).resolve().parents[2]
+UPGRADE = "import sys; from sipas.migrate import upgrade; upgrade(sys.argv[1])"
+
+
+@pytest.fixture
+def empty_postgres(postgres_server: str) -> Iterator[str]:
+    name = f"sipas_concurrent_upgrade_{os.getpid()}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_upgrades_at_once_both_succeed(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}" if backend == "sqlite" else request.getfixturevalue("empty_postgres")
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    runs = [subprocess.Popen([sys.executable, "-c", UPGRADE, url], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(run.wait(timeout=300), run.stderr.read() if run.stderr else "") for run in runs]
+    for run in runs:
+        for stream in (run.stdout, run.stderr):
+            if stream:
+                stream.close()
+    assert [code for code, _ in results] == [0, 0], [err[-1500:] for _, err in results]
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            heads = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+    assert heads == set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
