@@ -64,3 +64,25 @@ def test_its_restore_replaces_a_database_that_has_data(settings: Settings, sessi
     assert result.exit_code == 0, result.output
     assert list(session.scalars(select(Unit.code))) == ["P-TRUOC"]
     assert session.scalar(select(func.count()).select_from(Unit)) == 1
+
+
+def _upgrade_commands(guide: Path, heading: str) -> list[str]:
+    text = guide.read_text(encoding="utf-8")
+    after = text.split(heading, 1)
+    assert len(after) == 2, f"{guide.name} has no upgrade procedure ({heading!r})"
+    block = re.search(r"```sh\n(.*?)```", after[1], re.S)
+    assert block is not None
+    return [line.split("#")[0].strip() for line in block.group(1).splitlines() if line.split("#")[0].strip()]
+
+
+@pytest.mark.parametrize(("guide", "heading"), [(GUIDE.parent.parent / "install.md", "Upgrade (releases"),
+                                                (GUIDE, "1. Sao lưu trước")])
+def test_both_upgrade_procedures_back_up_before_the_migration(guide: Path, heading: str) -> None:
+    """The way back restores the backup made before the upgrade: docs/vi/nang-cap.md made one, docs/install.md's
+    procedure went straight to ``git pull`` and ``sipas db upgrade``, leaving only last night's archive."""
+    commands = _upgrade_commands(guide, heading)
+    if guide == GUIDE:  # the Vietnamese guide's backup is its own step, the block right after the heading
+        commands += _upgrade_commands(guide, "2. Lấy mã mới")
+    backups = [i for i, command in enumerate(commands) if " sipas backup " in f" {command} "]
+    upgrades = [i for i, command in enumerate(commands) if command.endswith("sipas db upgrade")]
+    assert backups and upgrades and backups[0] < upgrades[0], commands
