@@ -221,3 +221,23 @@ def test_a_statement_alone_that_loses_its_connection_says_so(pg_app):
         with pytest.raises(OperationalError) as lost, commits_alone(connection):
             connection.execute(text("INSERT INTO throttle_counter (key, bucket, count) VALUES ('lost', 1, 1)"))
     assert database_unavailable(lost.value) == "database_unreachable"
+
+
+def test_a_statement_is_classified_once(monkeypatch):
+    """Every statement of an intake session in autocommit is classified (``_begin_at_first_write``); the locking
+    clause's search over a long statement (the API key's read with its unit) took 15-35 µs a request, for the
+    same few statement strings over and over: classified once per string now (docs/performance.md)."""
+    import sipas.pg_intake
+
+    searched = []
+    pattern = sipas.pg_intake._LOCKING
+
+    class Counting:
+        def search(self, statement: str) -> Any:
+            searched.append(statement)
+            return pattern.search(statement)
+
+    monkeypatch.setattr(sipas.pg_intake, "_LOCKING", Counting())
+    statement = "SELECT id FROM response WHERE id = %(id)s AND unit_id = %(unit)s -- classified once"
+    assert [is_plain_read(statement) for _ in range(3)] == [True, True, True]
+    assert searched == [statement]
