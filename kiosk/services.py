@@ -15,6 +15,7 @@ from kiosk.models import KioskDevice, source_of
 from sipas.audit import audit
 from sipas.catalogue import Catalogue
 from sipas.dossiers import find_dossier
+from sipas.driver_statements import DriverStatement
 from sipas.errors import AlreadyRated, DomainError, DossierNotReturned, UnknownDossier, ValidationError
 from sipas.models import Dossier, Response, ResponseChannel, Unit
 from sipas.rating_statement import Gate, GateClosed
@@ -164,11 +165,14 @@ def corrected_time(submitted_at: datetime | None, clock_offset_seconds: int | No
 def claim_interval(session: Session, device: KioskDevice, *, now: datetime, interval: timedelta) -> None:
     """Take the device's submission slot or raise TooFast: one conditional UPDATE, so of parallel
     submissions only one can find the interval over (a read-then-write let 7 of 16 through)."""
+    # on the driver's cursor (sipas.driver_statements): the first write of a kiosk rating on SQLite, where
+    # ``Session.execute`` cost 8 % of the rating's CPU
+    connection = session.connection()
     if interval.total_seconds() <= 0:
-        session.execute(_SET_LAST_SUBMISSION, {"device": device.id, "now": now})
+        _DRIVER_SET_LAST_SUBMISSION.run(connection, {"device": device.id, "now": now})
         set_committed_value(device, "last_submission_at", now)
         return
-    claimed = session.execute(_CLAIM_INTERVAL, {"device": device.id, "now": now, "since": now - interval}).rowcount
+    claimed = _DRIVER_CLAIM_INTERVAL.rowcount(connection, {"device": device.id, "now": now, "since": now - interval})
     if claimed:
         set_committed_value(device, "last_submission_at", now)
         return
@@ -204,6 +208,8 @@ _SET_LAST_SUBMISSION = (update(_devices).where(_devices.c.id == bindparam("devic
                         .values(last_submission_at=bindparam("now")))
 _CLAIM_INTERVAL = _SET_LAST_SUBMISSION.where(or_(_devices.c.last_submission_at.is_(None),
                                                  _devices.c.last_submission_at <= bindparam("since")))
+_DRIVER_SET_LAST_SUBMISSION = DriverStatement(_SET_LAST_SUBMISSION)
+_DRIVER_CLAIM_INTERVAL = DriverStatement(_CLAIM_INTERVAL)
 _UNIT_OF_DEVICE = select(_devices.c.unit_id).where(_devices.c.public_id == bindparam("public_id"))
 _GIVE_BACK = _SET_LAST_SUBMISSION.where(_devices.c.last_submission_at == bindparam("claimed"))
 _CLAIM_PART = (f"UPDATE {_devices.name} SET last_submission_at = CAST(:g_now AS timestamptz)\n"
