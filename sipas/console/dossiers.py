@@ -35,6 +35,8 @@ PAGE_SIZE = 50
 MAX_ERRORS_SHOWN = 1000
 MAX_SEARCH = 100
 MAX_PAGE = 100_000  # beyond any real list; keeps OFFSET within a database integer
+#: a search counts at most this many dossiers ("hơn 1.000 hồ sơ"); see ``search_page``
+SEARCH_COUNT_CAP = 1_000
 STATUSES = {
     "": "Tất cả",
     "returned": "Đã trả kết quả",
@@ -107,9 +109,11 @@ def _filtered(session: Session, units: list[Unit], filters: Filters, *, in_recei
     if filters.q:
         needle = fold(filters.q)
         conditions = [Dossier.code.icontains(filters.q, autoescape=True)]
-        if needle:
-            conditions += [Dossier.procedure.in_(_matching_values(session, Dossier.procedure, unit_ids, needle)),
-                           Dossier.field.in_(_matching_values(session, Dossier.field, unit_ids, needle))]
+        if needle:  # a name list that matched nothing is left out: the code alone is then read from its index
+            procedures = _matching_values(session, Dossier.procedure, unit_ids, needle)
+            fields = _matching_values(session, Dossier.field, unit_ids, needle)
+            conditions += [Dossier.procedure.in_(procedures)] if procedures else []
+            conditions += [Dossier.field.in_(fields)] if fields else []
         query = query.where(or_(*conditions))
     today = local_date(utcnow(), get_settings().tz)
     if filters.status == "returned":
@@ -130,6 +134,38 @@ def list_page(session: Session, units: list[Unit], filters: Filters, page: int) 
             .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
 
 
+@dataclass(frozen=True)
+class SearchPage:
+    total: int  # at most SEARCH_COUNT_CAP
+    more: bool  # more than SEARCH_COUNT_CAP dossiers match
+    pages: int
+    page: int
+    dossiers: list[Dossier]
+
+
+def search_page(session: Session, units: list[Unit], filters: Filters) -> SearchPage:
+    """A page of a search (``filters.q``). The matching ids are read first, at most ``SEARCH_COUNT_CAP`` + 1 of
+    them: a search by code reads only the (unit, code) index (no dossier row), and stops at the cap. Up to the
+    cap the count is exact and the page is those ids, newest first; beyond it the count says "hơn 1.000" and the
+    page is read down the received order as the plain list's is, which stops soon because so many match. Counting
+    every match and sorting them scanned the province's 1.1 M dossiers twice (6–10 s, 23–45 s cold)."""
+    ids_query = _filtered(session, units, filters).with_only_columns(Dossier.id).limit(SEARCH_COUNT_CAP + 1)
+    ids = list(session.scalars(ids_query))
+    more = len(ids) > SEARCH_COUNT_CAP
+    total = min(len(ids), SEARCH_COUNT_CAP)
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = filters.page if more else min(filters.page, pages)
+    if not ids:
+        return SearchPage(0, False, 1, 1, [])
+    if more:
+        query = list_page(session, units, filters, page)
+    else:
+        query = (select(Dossier).where(Dossier.id.in_(ids)).order_by(Dossier.received_at.desc(), Dossier.id.desc())
+                 .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+    dossiers = list(session.scalars(query.options(selectinload(Dossier.unit))))
+    return SearchPage(total, more, pages, page, dossiers)
+
+
 @bp.get("/dossiers", endpoint="dossiers")
 @login_required
 def dossier_list():  # type: ignore[no-untyped-def]
@@ -138,22 +174,28 @@ def dossier_list():  # type: ignore[no-untyped-def]
     units = allowed_units()
     shown_units = [unit_for_user(filters.unit)] if filters.unit else units
     session = db_session()
-    query = _filtered(session, shown_units, filters) if shown_units else None
-    total = session.scalar(select(func.count()).select_from(query.subquery())) if query is not None else 0
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    dossiers: list[Dossier] = []
-    if query is not None:
-        dossiers = list(session.scalars(list_page(session, shown_units, filters, min(filters.page, pages))
-                                        .options(selectinload(Dossier.unit))))
+    more, dossiers = False, []
+    if filters.q and shown_units:
+        found = search_page(session, shown_units, filters)
+        total, more, pages, page, dossiers = found.total, found.more, found.pages, found.page, found.dossiers
+    else:
+        query = _filtered(session, shown_units, filters) if shown_units else None
+        total = session.scalar(select(func.count()).select_from(query.subquery())) if query is not None else 0
+        pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        page = min(filters.page, pages)
+        if query is not None:
+            dossiers = list(session.scalars(list_page(session, shown_units, filters, page)
+                                            .options(selectinload(Dossier.unit))))
     rated = dict(session.execute(
         select(Response.dossier_id, func.count()).where(Response.dossier_id.in_([d.id for d in dossiers]))
         .group_by(Response.dossier_id)).all()) if dossiers else {}
     now, tz = utcnow(), get_settings().tz
     rows = [{"dossier": d, "status": (s := timeliness(d.due_at, d.returned_at, now, tz)), "badge": _BADGE[s],
              "rated": rated.get(d.id, 0)} for d in dossiers]
+    has_next = page < pages or (more and len(dossiers) == PAGE_SIZE)
     return render_template("console/dossiers/list.html", rows=rows, filters=filters, units=units, total=total,
-                           page=min(filters.page, pages), pages=pages, statuses=STATUSES, local_text=local_text,
-                           intake_labels=INTAKE_LABELS_VI)
+                           more=more, has_next=has_next, page=page, pages=pages, statuses=STATUSES,
+                           local_text=local_text, intake_labels=INTAKE_LABELS_VI)
 
 
 @bp.get("/dossiers/<unit_code>/<path:code>", endpoint="dossier_detail")
