@@ -110,3 +110,28 @@ def test_more_than_the_cap_pages_on(client, session, monkeypatch) -> None:  # ty
         if "Trang sau" not in body:
             break
     assert seen == [f"H57-X-{i}" for i in reversed(range(7))] and page == 4
+
+
+def test_the_names_are_read_once_per_search(app, client, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each name list reads every dossier of the units (4 s a province): the page beyond the cap reuses them."""
+    monkeypatch.setattr(console_dossiers, "SEARCH_COUNT_CAP", 2)
+    district, wards = create_district_with_wards(session, wards=2)
+    for i in range(5):
+        create_dossier(session, wards[i % 2], code=f"H57-Y-{i}")
+    user = create_clerk(session, district, role=Role.LEADER)
+    session.commit()
+    login(client, user)
+    distinct: list[str] = []
+    engine = get_database(app).engine
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if "DISTINCT" in statement and "FROM dossier" in statement:
+            distinct.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        body = client.get("/console/dossiers?q=ho+tich").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert "Tìm thấy hơn 2 hồ sơ" in body
+    assert len(distinct) == 2, distinct

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import Response as FlaskResponse
 from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -97,24 +97,32 @@ def _matching_values(session: Session, column: InstrumentedAttribute[str], unit_
     return [name for name in names if name and needle in fold(name)]
 
 
-def _filtered(session: Session, units: list[Unit], filters: Filters, *, in_received_order: bool = False
-              ) -> Select[tuple[Dossier]]:
+def _search_condition(session: Session, unit_ids: list[int], q: str) -> ColumnElement[bool]:
+    """The dossiers ``q`` finds: a case-insensitive substring of the code, or the procedure or field names that
+    contain its folded words (a name list that matched nothing is left out: the code alone is then read from its
+    index)."""
+    conditions = [Dossier.code.icontains(q, autoescape=True)]
+    needle = fold(q)
+    if needle:
+        procedures = _matching_values(session, Dossier.procedure, unit_ids, needle)
+        fields = _matching_values(session, Dossier.field, unit_ids, needle)
+        conditions += [Dossier.procedure.in_(procedures)] if procedures else []
+        conditions += [Dossier.field.in_(fields)] if fields else []
+    return or_(*conditions)
+
+
+def _filtered(session: Session, units: list[Unit], filters: Filters, *, in_received_order: bool = False,
+              search: ColumnElement[bool] | None = None) -> Select[tuple[Dossier]]:
     """The dossiers the filters select. ``in_received_order``: for a page of several units, newest first, the unit
     test written so that no index serves it (``unit_id + 0``): the page is then read down
     ``ix_dossier_received_order`` and stops after its rows, where the units' index made SQLite (without
-    statistics, as a deployment runs) sort every dossier of the units (7.7 s for a province's 1.1 M)."""
+    statistics, as a deployment runs) sort every dossier of the units (7.7 s for a province's 1.1 M). ``search``:
+    the search's condition when the caller has it already (its name lists read every dossier of the units)."""
     unit_ids = [u.id for u in units]
     unit_id = Dossier.unit_id + 0 if in_received_order and len(unit_ids) > 1 else Dossier.unit_id
     query = select(Dossier).where(unit_id.in_(unit_ids))
     if filters.q:
-        needle = fold(filters.q)
-        conditions = [Dossier.code.icontains(filters.q, autoescape=True)]
-        if needle:  # a name list that matched nothing is left out: the code alone is then read from its index
-            procedures = _matching_values(session, Dossier.procedure, unit_ids, needle)
-            fields = _matching_values(session, Dossier.field, unit_ids, needle)
-            conditions += [Dossier.procedure.in_(procedures)] if procedures else []
-            conditions += [Dossier.field.in_(fields)] if fields else []
-        query = query.where(or_(*conditions))
+        query = query.where(search if search is not None else _search_condition(session, unit_ids, filters.q))
     today = local_date(utcnow(), get_settings().tz)
     if filters.status == "returned":
         query = query.where(Dossier.returned_at.is_not(None))
@@ -127,9 +135,10 @@ def _filtered(session: Session, units: list[Unit], filters: Filters, *, in_recei
     return query
 
 
-def list_page(session: Session, units: list[Unit], filters: Filters, page: int) -> Select[tuple[Dossier]]:
+def list_page(session: Session, units: list[Unit], filters: Filters, page: int,
+              search: ColumnElement[bool] | None = None) -> Select[tuple[Dossier]]:
     """One page of the list, newest first."""
-    return (_filtered(session, units, filters, in_received_order=True)
+    return (_filtered(session, units, filters, in_received_order=True, search=search)
             .order_by(Dossier.received_at.desc(), Dossier.id.desc())
             .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
 
@@ -149,7 +158,9 @@ def search_page(session: Session, units: list[Unit], filters: Filters) -> Search
     cap the count is exact and the page is those ids, newest first; beyond it the count says "hơn 1.000" and the
     page is read down the received order as the plain list's is, which stops soon because so many match. Counting
     every match and sorting them scanned the province's 1.1 M dossiers twice (6–10 s, 23–45 s cold)."""
-    ids_query = _filtered(session, units, filters).with_only_columns(Dossier.id).limit(SEARCH_COUNT_CAP + 1)
+    search = _search_condition(session, [u.id for u in units], filters.q)
+    ids_query = (_filtered(session, units, filters, search=search).with_only_columns(Dossier.id)
+                 .limit(SEARCH_COUNT_CAP + 1))
     ids = list(session.scalars(ids_query))
     more = len(ids) > SEARCH_COUNT_CAP
     total = min(len(ids), SEARCH_COUNT_CAP)
@@ -158,7 +169,7 @@ def search_page(session: Session, units: list[Unit], filters: Filters) -> Search
     if not ids:
         return SearchPage(0, False, 1, 1, [])
     if more:
-        query = list_page(session, units, filters, page)
+        query = list_page(session, units, filters, page, search)
     else:
         query = (select(Dossier).where(Dossier.id.in_(ids)).order_by(Dossier.received_at.desc(), Dossier.id.desc())
                  .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
