@@ -1,8 +1,8 @@
 """Index 8 of TT 01/2018 for units and quarters, computed from their follow-up cases (rules in ``sipas.cases.rules``).
 
-The case list (``sipas.cases.service.list_cases``) loads every candidate response with its answers as ORM
-objects, which is right for a page of cases and far too slow for a province's quarter (at 100 k responses it
-was 4.3 of the report's 4.9 s). Index 8 needs only three facts per case (status, due day, answer day), so it
+The case list (``sipas.cases.service.case_page``) still decides every candidate response of its units in Python
+(a few columns each; until 2026-12-07 it loaded them all with their answers as ORM objects, at 100 k responses
+4.3 of the report's 4.9 s). Index 8 needs only three facts per case (status, due day, answer day), so it
 is computed here for every unit of a quarter at once, with the same selection and the same rules: a response
 is a case when one of its answers is dissatisfied or its comment asks for action (``rules.asks_for_action``;
 both set ``Response.follow_up`` when it is stored, counted per local day in ``response_tally``), or when a

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, tuple_
+from sqlalchemy import and_, exists, or_, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -16,7 +17,7 @@ from sipas.cases.models import CaseStatus, FollowUpCase, FollowUpCaseEvent
 from sipas.catalogue import Catalogue
 from sipas.clock import Period, local_date
 from sipas.errors import ValidationError
-from sipas.models import Answer, Response, ResponseChannel, Unit, User
+from sipas.models import FOLLOW_UP_CANDIDATE, Answer, Response, ResponseChannel, Unit, User
 from sipas.text import storable
 
 LIST_LIMIT = 500
@@ -116,28 +117,112 @@ def _candidates(catalogue: Catalogue, unit_ids: Sequence[int]):  # type: ignore[
             .options(selectinload(Response.answers), selectinload(Response.unit)))
 
 
+@dataclass(frozen=True)
+class CasePage:
+    """The first rows of a case list, with what the page says of the whole list."""
+
+    rows: list[CaseRow]  # the first ``limit`` rows in list order (every row without a limit)
+    total: int  # rows of the whole list
+    overdue: int  # of them past their due date without an answer
+    # criterion code -> (instrument code, version) of the last row of the whole list answering it dissatisfied:
+    # the filter's choices, named as the view names them from a row
+    criteria: dict[str, tuple[str, str]]
+
+
 def list_cases(session: Session, catalogue: Catalogue, unit_ids: Sequence[int], filters: CaseFilters, *,
                tz: tzinfo, today: date) -> list[CaseRow]:
     """Every response of the units needing follow-up that matches the filters, oldest unanswered first."""
-    stmt = _candidates(catalogue, unit_ids)
+    return case_page(session, catalogue, unit_ids, filters, tz=tz, today=today, limit=None).rows
+
+
+def case_page(session: Session, catalogue: Catalogue, unit_ids: Sequence[int], filters: CaseFilters, *,
+              tz: tzinfo, today: date, limit: int | None = LIST_LIMIT) -> CasePage:
+    """The list of ``list_cases`` without reading it whole: the rows are decided, counted and ordered from a few
+    columns of the follow-up candidates (the partial index ``ix_response_follow_up``; a response is a case by its
+    content when ``Response.follow_up`` is set, as the home's count and index 8 read it, or when a case was opened
+    on it), the dissatisfied criteria from the answers of the negative ones only; the responses with their answers
+    are loaded for the page's ``limit`` rows alone (a province's list read 111,714 candidates with their 1.3 M
+    answers into Python: 103 s)."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return CasePage([], 0, 0, {})
+    c = FollowUpCase
+    where = [Response.unit_id.in_(ids), text(f"({FOLLOW_UP_CANDIDATE})")]
     if filters.period is not None:
         start, end = filters.period.utc_bounds(tz)
-        stmt = stmt.where(Response.submitted_at >= start, Response.submitted_at < end)
+        where += [Response.submitted_at >= start, Response.submitted_at < end]
     if filters.channel is not None:
-        stmt = stmt.where(Response.channel == filters.channel)
+        where.append(Response.channel == filters.channel)
+    facts = (select(Response.id, Response.unit_id, Response.submitted_at, c.status, c.due_local_date,
+                    c.answered_local_date)
+             .select_from(Response).outerjoin(c, c.response_id == Response.id)
+             .where(*where, or_(Response.follow_up, c.id.is_not(None))))
     if filters.assignee_id == NO_ASSIGNEE:
-        stmt = stmt.where(FollowUpCase.assignee_id.is_(None))
+        facts = facts.where(c.assignee_id.is_(None))
     elif filters.assignee_id is not None:
-        stmt = stmt.where(FollowUpCase.assignee_id == filters.assignee_id)
-    rows, keys = [], set(catalogue.dissatisfied_answers())
-    for response, case in session.execute(stmt.order_by(Response.submitted_at, Response.id)):
-        row = case_row(catalogue, response, case, tz=tz, today=today, keys=keys)
-        if row is None or (filters.status is not None and row.status is not filters.status):
+        facts = facts.where(c.assignee_id == filters.assignee_id)
+    if filters.status is CaseStatus.OPEN:
+        facts = facts.where(or_(c.id.is_(None), c.status == CaseStatus.OPEN))
+    elif filters.status is not None:
+        facts = facts.where(c.status == filters.status)
+    due_days = {unit.id: case_settings(unit).due_days for unit in session.scalars(select(Unit).where(Unit.id.in_(ids)))}
+    dissatisfied = _dissatisfied_by_response(session, catalogue, where)
+    keyed: list[tuple[tuple[bool, date, int], bool]] = []
+    for response_id, unit_id, submitted_at, status, due, answered_on in session.connection().execute(facts).all():
+        if status is None:
+            status, due = CaseStatus.OPEN, rules.due_date(local_date(submitted_at, tz), due_days[unit_id])
+        if filters.criterion and filters.criterion not in dissatisfied.get(response_id, ((), ("", "")))[0]:
             continue
-        if (filters.criterion and filters.criterion not in row.dissatisfied) or (filters.overdue and not row.overdue):
+        overdue = rules.is_overdue(status, answered_on, due, today)
+        if filters.overdue and not overdue:
             continue
-        rows.append(row)
-    rows.sort(key=lambda r: (rules.is_answered(r.status), r.due, r.response.id))
+        keyed.append(((rules.is_answered(status), due, response_id), overdue))
+    keyed.sort(key=lambda k: k[0])
+    criteria: dict[str, tuple[str, str]] = {}
+    for (_answered, _due, response_id), _overdue in keyed:
+        codes, instrument = dissatisfied.get(response_id, ((), ("", "")))
+        for code in codes:
+            criteria[code] = instrument
+    page = [response_id for (_answered, _due, response_id), _overdue in
+            (keyed if limit is None else keyed[:limit])]
+    return CasePage(_rows(session, catalogue, page, tz=tz, today=today), len(keyed),
+                    sum(overdue for _key, overdue in keyed), criteria)
+
+
+def _dissatisfied_by_response(session: Session, catalogue: Catalogue,
+                              where: list[Any]) -> dict[int, tuple[tuple[str, ...], tuple[str, str]]]:
+    """The dissatisfied criteria and the instrument of every negative candidate of ``where`` (the criteria in no
+    particular order: the filter's choices are a set, and a page's rows read them from their answers)."""
+    keys = list(catalogue.dissatisfied_answers())
+    found: dict[int, tuple[list[str], tuple[str, str]]] = {}
+    if keys:
+        for response_id, code, version, criterion in session.connection().execute(
+                select(Response.id, Response.instrument_code, Response.instrument_version, Answer.criterion_code)
+                .select_from(Response).join(Answer, Answer.response_id == Response.id)
+                .where(*where, Response.negative,
+                       tuple_(Response.instrument_code, Response.instrument_version, Answer.criterion_code,
+                              Answer.option_code).in_(keys))).all():
+            found.setdefault(response_id, ([], (code, version)))[0].append(criterion)
+    return {response_id: (tuple(codes), instrument) for response_id, (codes, instrument) in found.items()}
+
+
+def _rows(session: Session, catalogue: Catalogue, response_ids: list[int], *, tz: tzinfo,
+          today: date) -> list[CaseRow]:
+    """The rows of these responses, in this order, each loaded with its answers, unit, case and assignee."""
+    keys, rows = set(catalogue.dissatisfied_answers()), []
+    loaded: dict[int, tuple[Response, FollowUpCase | None]] = {}
+    for start in range(0, len(response_ids), 500):
+        chunk = response_ids[start:start + 500]
+        for response, case in session.execute(
+                select(Response, FollowUpCase).outerjoin(FollowUpCase, FollowUpCase.response_id == Response.id)
+                .where(Response.id.in_(chunk))
+                .options(selectinload(Response.answers), selectinload(Response.unit),
+                         selectinload(FollowUpCase.assignee))):
+            loaded[response.id] = (response, case)
+    for response_id in response_ids:
+        row = case_row(catalogue, *loaded[response_id], tz=tz, today=today, keys=keys)
+        if row is not None:
+            rows.append(row)
     return rows
 
 

@@ -84,12 +84,13 @@ def cases_list():  # type: ignore[no-untyped-def]
     units = [unit_for_user(args["unit"])] if args["unit"] else allowed_units()
     unit_ids = [u.id for u in units]
     today = local_date(utcnow(), settings.tz)
-    rows = service.list_cases(db_session(), get_catalogue(), unit_ids, filters, tz=settings.tz, today=today)
-    criteria = {c: _criterion_label(row, c) for row in rows for c in row.dissatisfied}
+    page = service.case_page(db_session(), get_catalogue(), unit_ids, filters, tz=settings.tz, today=today,
+                             limit=service.LIST_LIMIT)
+    criteria = {c: _label(code, version, c) for c, (code, version) in page.criteria.items()}
     if filters.criterion and filters.criterion not in criteria:
         criteria[filters.criterion] = filters.criterion
-    return render_template("console/cases/list.html", rows=rows[:service.LIST_LIMIT], total=len(rows),
-                           overdue=sum(r.overdue for r in rows), units=allowed_units(), args=args,
+    return render_template("console/cases/list.html", rows=page.rows, total=page.total,
+                           overdue=page.overdue, units=allowed_units(), args=args,
                            statuses=rules.STATUS_LABELS, channels=CHANNEL_LABELS_VI, criteria=criteria,
                            officers=_officers(unit_ids), no_assignee=service.NO_ASSIGNEE, limit=service.LIST_LIMIT,
                            criterion_label=_criterion_label)
@@ -132,7 +133,11 @@ def _criterion(code: str, version: str, criterion_code: str) -> Criterion | None
 
 
 def _criterion_label(row: service.CaseRow, criterion_code: str) -> str:
-    criterion = _criterion(row.response.instrument_code, row.response.instrument_version, criterion_code)
+    return _label(row.response.instrument_code, row.response.instrument_version, criterion_code)
+
+
+def _label(code: str, version: str, criterion_code: str) -> str:
+    criterion = _criterion(code, version, criterion_code)
     return criterion.short_label if criterion else criterion_code
 
 
