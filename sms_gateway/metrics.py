@@ -1,4 +1,7 @@
-"""SMS figures for ``GET /metrics``, counted from the invitation and message tables at scrape time.
+"""SMS figures for ``GET /metrics``, read at scrape time.
+
+Sent, delivered, failed and by status sum ``sms_invitation_tally`` (kept by triggers, ``sms_0007``): a few rows
+per unit, however many invitations years have made. Fallen back reads the failed invitations by the status index.
 
 *Fallen back* is an invitation whose SMS failed and whose dossier was then given a QR link (the printed
 slip), the channel a ward falls back to when a number cannot be reached.
@@ -15,7 +18,11 @@ from sqlalchemy.orm import Session
 
 from sipas.models import Unit
 from sipas.prometheus import Family
-from sms_gateway.models import Invitation, InvitationStatus, MessageKind, MessageStatus, OutboundMessage
+from sms_gateway.models import (
+    Invitation,
+    InvitationStatus,
+    InvitationTally,
+)
 from sms_gateway.models_links import LinkChannel, ShortLink
 
 
@@ -23,6 +30,15 @@ def _per_unit(session: Session, family: Family, *conditions) -> None:  # type: i
     rows = session.execute(select(Unit.code, func.count()).select_from(Invitation)
                            .join(Unit, Unit.id == Invitation.unit_id)
                            .where(*conditions).group_by(Unit.code).order_by(Unit.code))
+    for unit, count in rows:
+        family.add({"unit": unit}, count)
+
+
+def _tallied(session: Session, family: Family, *conditions) -> None:  # type: ignore[no-untyped-def]
+    total = func.sum(InvitationTally.invitations)
+    rows = session.execute(select(Unit.code, total).select_from(InvitationTally)
+                           .join(Unit, Unit.id == InvitationTally.unit_id)
+                           .where(*conditions).group_by(Unit.code).having(total > 0).order_by(Unit.code))
     for unit, count in rows:
         family.add({"unit": unit}, count)
 
@@ -36,16 +52,16 @@ def families(session: Session) -> list[Family]:
     fallen_back = Family("sipas_invitations_fallen_back", "gauge",
                          "SMS invitations now failed whose dossier was then given a QR link.")
     by_status = Family("sipas_invitations", "gauge", "SMS invitations by unit and current status.")
-    _per_unit(session, sent, Invitation.sent_at.is_not(None))
-    _per_unit(session, delivered, exists().where(OutboundMessage.invitation_id == Invitation.id,
-                                                 OutboundMessage.kind == MessageKind.INVITATION,
-                                                 OutboundMessage.status == MessageStatus.DELIVERED))
-    _per_unit(session, failed, Invitation.status == InvitationStatus.FAILED)
+    _tallied(session, sent, InvitationTally.sent.is_(True))
+    _tallied(session, delivered, InvitationTally.delivered.is_(True))
+    _tallied(session, failed, InvitationTally.status == str(InvitationStatus.FAILED))
     _per_unit(session, fallen_back, Invitation.status == InvitationStatus.FAILED,
               exists().where(ShortLink.dossier_id == Invitation.dossier_id, ShortLink.channel == LinkChannel.QR))
-    rows = session.execute(select(Unit.code, Invitation.status, func.count()).select_from(Invitation)
-                           .join(Unit, Unit.id == Invitation.unit_id)
-                           .group_by(Unit.code, Invitation.status).order_by(Unit.code, Invitation.status))
+    total = func.sum(InvitationTally.invitations)
+    rows = session.execute(select(Unit.code, InvitationTally.status, total).select_from(InvitationTally)
+                           .join(Unit, Unit.id == InvitationTally.unit_id)
+                           .group_by(Unit.code, InvitationTally.status).having(total > 0)
+                           .order_by(Unit.code, InvitationTally.status))
     for unit, status, count in rows:
-        by_status.add({"unit": unit, "status": str(status)}, count)
+        by_status.add({"unit": unit, "status": status}, count)
     return [sent, delivered, failed, fallen_back, by_status]

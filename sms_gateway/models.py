@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sipas.models import Base, Dossier, enum_column, utc_now
@@ -83,10 +83,29 @@ class Invitation(Base):
     zalo_fallback: Mapped[str | None] = mapped_column(String(32))
     link_id: Mapped[int | None] = mapped_column(Integer)  # short_link.id (other branch: no FK)
     response_id: Mapped[int | None] = mapped_column(Integer)
+    # Its delivered invitation messages (sms_outbound), kept by database triggers (sms_0007); never written here.
+    delivered_messages: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     dossier: Mapped[Dossier] = relationship()
+
+
+class InvitationTally(Base):
+    """Invitations per unit, current status, whether sent (``sent_at`` set) and whether delivered (one of its
+    invitation messages reported delivered: ``delivered_messages`` above 0), for ``GET /metrics``.
+
+    Kept by database triggers on ``sms_invitation`` (``sms_0007``), never by the application: every write counts,
+    the bulk ``UPDATE``s and a dossier's cascading delete too. A count may reach 0 (the row stays).
+    """
+
+    __tablename__ = "sms_invitation_tally"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sent: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    delivered: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    invitations: Mapped[int] = mapped_column(Integer)
 
 
 class OutboundMessage(Base):
