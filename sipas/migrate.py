@@ -64,7 +64,9 @@ def _one_upgrade_at_a_time(database_url: str) -> Iterator[None]:
             engine.dispose()
     elif url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
             and not url.database.startswith("file:"):
-        folder = os.open(Path(url.database).resolve().parent, os.O_RDONLY)
+        parent = Path(url.database).resolve().parent
+        parent.mkdir(parents=True, exist_ok=True)  # a first upgrade makes the database, and its folder with it
+        folder = os.open(parent, os.O_RDONLY)
         try:
             fcntl.flock(folder, fcntl.LOCK_EX)
             yield
