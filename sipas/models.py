@@ -150,7 +150,10 @@ class Dossier(Base):
                       # the dossiers a unit returned in the last days (the home's to-do, sms_gateway.todo)
                       Index("ix_dossier_unit_returned", "unit_id", "returned_at"),
                       # the console's list of several units, newest first (sipas.console.dossiers.list_page)
-                      Index("ix_dossier_received_order", "received_at", "id", "unit_id"))
+                      Index("ix_dossier_received_order", "received_at", "id", "unit_id"),
+                      # the search's procedure and field names of the units, read from the index alone
+                      # (sipas.console.dossiers.unit_names)
+                      Index("ix_dossier_unit_names", "unit_id", "procedure", "field"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # no index of its own: uq_dossier_unit_id_code and ix_dossier_report_scan begin with it (core_0023)

