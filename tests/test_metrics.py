@@ -108,6 +108,14 @@ def test_the_ratings_gauge_reads_the_tallies_never_every_stored_rating(session, 
     uncount_response(session, gone, TZ)
     session.delete(gone)
     session.commit()
+    read, (family,) = _statements_of(session, rating_families)
+    assert [(labels, value) for _, labels, value in family.samples] == [({"unit": unit.code, "channel": "kiosk"}, 1)]
+    assert len(read) == 1 and "FROM response " not in f"{read[0]} " and "JOIN response " not in read[0], read
+
+
+
+def _statements_of(session, compute):  # type: ignore[no-untyped-def]
+    """The statements ``compute(session)`` runs on the session's connection (whitespace folded), and its result."""
     read: list[str] = []
 
     def grab(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
@@ -116,12 +124,10 @@ def test_the_ratings_gauge_reads_the_tallies_never_every_stored_rating(session, 
     connection = session.connection()
     event.listen(connection, "before_cursor_execute", grab)
     try:
-        (family,) = rating_families(session)
+        result = compute(session)
     finally:
         event.remove(connection, "before_cursor_execute", grab)
-    assert [(labels, value) for _, labels, value in family.samples] == [({"unit": unit.code, "channel": "kiosk"}, 1)]
-    assert len(read) == 1 and "FROM response " not in f"{read[0]} " and "JOIN response " not in read[0], read
-
+    return read, result
 
 def _recount(session) -> list[tuple[str, list[tuple[dict[str, str], float]]]]:  # type: ignore[no-untyped-def]
     """The SMS families as the scrape computed them before ``sms_0007``: a count of every invitation."""
@@ -229,17 +235,8 @@ def test_the_sms_families_read_no_invitation_beyond_the_failed_ones(session):
     invitation(session, unit, InvitationStatus.DELIVERED, delivered=True)
     invitation(session, unit, InvitationStatus.FAILED, sent=False, qr=True)
     session.commit()
-    read: list[str] = []
-
-    def grab(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        read.append(" ".join(statement.split()))
-
+    read, _ = _statements_of(session, _scraped)
     connection = session.connection()
-    event.listen(connection, "before_cursor_execute", grab)
-    try:
-        _scraped(session)
-    finally:
-        event.remove(connection, "before_cursor_execute", grab)
     invitation_reads = [s for s in read if "FROM sms_invitation " in f"{s} " or "JOIN sms_invitation " in f"{s} "]
     assert len(read) == 5 and len(invitation_reads) == 1, read
     (fallen_back,) = invitation_reads
