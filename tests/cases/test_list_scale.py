@@ -12,8 +12,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import and_, event, exists, or_, select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy import event
 
 from sipas.cases import rules, service
 from sipas.cases.models import CaseStatus, FollowUpCase
@@ -32,15 +31,7 @@ CHANNELS = [ResponseChannel.KIOSK, ResponseChannel.PAPER]
 def _reference(session, catalogue, unit_ids: Sequence[int], filters: CaseFilters) -> list[CaseRow]:  # type: ignore[no-untyped-def]
     """The case list as it was read until 2026-12-07: every candidate with its answers, filtered and sorted in
     Python."""
-    keys = list(catalogue.dissatisfied_answers())
-    negative = exists(select(Answer.id).where(
-        Answer.response_id == Response.id,
-        tuple_(Response.instrument_code, Response.instrument_version, Answer.criterion_code, Answer.option_code)
-        .in_(keys)))
-    commented = and_(Response.comment.is_not(None), Response.comment != "")
-    stmt = (select(Response, FollowUpCase).outerjoin(FollowUpCase, FollowUpCase.response_id == Response.id)
-            .where(Response.unit_id.in_(list(unit_ids)), or_(negative, commented))
-            .options(selectinload(Response.answers), selectinload(Response.unit)))
+    stmt = service._candidates(catalogue, unit_ids)  # the former candidates, which find_row still reads
     if filters.period is not None:
         start, end = filters.period.utc_bounds(TZ)
         stmt = stmt.where(Response.submitted_at >= start, Response.submitted_at < end)
