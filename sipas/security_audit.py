@@ -18,9 +18,12 @@ def action_starts_with(prefix: str) -> ColumnElement[bool]:
     """``action`` begins with ``prefix``, as a range of the codes (``action >= 'user.' AND action < 'user/'``):
     ``ix_audit_event_action`` serves it on both backends, where SQLite's case-insensitive ``LIKE 'user.%'`` read
     the whole log. Action codes are lower-case ASCII, so the range is the same rows; ``%`` or ``_`` typed in the
-    filter are taken literally."""
+    filter are taken literally. A filter holding anything but printable ASCII selects nothing: no code holds it, and
+    its last character plus one may be no character (after U+10FFFF) or one no driver encodes (a surrogate)."""
     if not prefix:
         return AuditEvent.action.is_not(None)
+    if not (prefix.isascii() and prefix.isprintable()):
+        return false()
     following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return and_(AuditEvent.action >= prefix, AuditEvent.action < following)
 

@@ -63,3 +63,20 @@ def test_the_activity_filter_uses_the_action_index(app, session) -> None:  # typ
         compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
         plan = " | ".join(str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
     assert "ix_audit_event_action (action>? AND action<?)" in plan, plan
+
+
+def test_an_activity_filter_beyond_the_action_codes_finds_nothing_and_fails_nothing(client, session) -> None:  # type: ignore[no-untyped-def]
+    """The range's upper bound is the filter's last character plus one: a filter ending in U+10FFFF (no character
+    follows it) or U+D7FF (a surrogate follows it, which no database driver encodes) answered 500. Action codes are
+    printable ASCII, so such a filter selects nothing (a NUL, which PostgreSQL refuses, never reaches the view: 400)."""
+    unit = create_unit(session)
+    audit(session, "kiosk.burst_flagged", actor="system", unit=unit, subject="K1")
+    user = create_clerk(session, unit, role=Role.ADMIN, username="qt.loc")
+    session.commit()
+    login(client, user)
+    for typed in ("\U0010ffff", "user.\ud7ff", "kiosk\x00"):
+        assert session.scalars(select(AuditEvent.action).where(action_starts_with(typed))).all() == [], typed
+    for typed in ("\U0010ffff", "user.\ud7ff"):
+        response = client.get("/console/audit", query_string={"action": typed})
+        assert response.status_code == 200, typed
+        assert "0 sự kiện · trang 1/1" in response.get_data(as_text=True), typed
