@@ -50,18 +50,19 @@ def parse_env_file(text: str, *, source: str = "tệp cấu hình") -> dict[str,
         key, sep, value = stripped.partition("=")
         key = key.strip()
         if not sep or not _KEY.fullmatch(key):
-            raise EnvFileError(f"{source}, dòng {number}: {raw.strip()!r} — cần dạng KEY=VALUE")
-        values[key] = _unquote(value.strip(), source=source, number=number)
+            # the line is not shown: without its "=" or its key it may be a value, a password (a database URL's)
+            raise EnvFileError(f"{source}, dòng {number}: không có dạng KEY=VALUE")
+        values[key] = _unquote(value.strip(), source=source, number=number, key=key)
     return values
 
 
-def _unquote(value: str, *, source: str, number: int) -> str:
+def _unquote(value: str, *, source: str, number: int, key: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] == "'":
         return value[1:-1]
     if len(value) >= 2 and value[0] == value[-1] == '"':
         return re.sub(r"\\([\\\"$`])", r"\1", value[1:-1])
     if value[:1] in {"'", '"'}:
-        raise EnvFileError(f"{source}, dòng {number}: {value!r} — dấu nháy chưa đóng")
+        raise EnvFileError(f"{source}, dòng {number}: {key} — dấu nháy chưa đóng")  # the value may be a secret
     return value
 
 

@@ -190,15 +190,30 @@ def _env_file_refusal(tmp_path: Path, content: str | None) -> str:
 
 
 @pytest.mark.parametrize(("content", "expected"), [
-    ("SIPAS_A=1\nnot a setting\n", "{path}, dòng 2: 'not a setting' — cần dạng KEY=VALUE"),
-    ("SIPAS_A='unterminated\n", "{path}, dòng 1: \"'unterminated\" — dấu nháy chưa đóng"),
+    ("SIPAS_A=1\nnot a setting\n", "{path}, dòng 2: không có dạng KEY=VALUE"),
+    ("SIPAS_A='unterminated\n", "{path}, dòng 1: SIPAS_A — dấu nháy chưa đóng"),
     (None, "không đọc được {path}: không có tệp hay thư mục này (ENOENT)"),
 ], ids=["not-key-value", "unterminated-quote", "missing"])
 def test_a_settings_file_that_cannot_be_read_is_refused_in_vietnamese(tmp_path: Path, content: str | None,
                                                                       expected: str) -> None:
     message = _env_file_refusal(tmp_path, content)
     assert message == expected.format(path=tmp_path / "sipas.env")
-    assert english_left(message, str(tmp_path / "sipas.env"), "'not a setting'", "'unterminated") == [], message
+    assert english_left(message, str(tmp_path / "sipas.env")) == [], message
+
+
+@pytest.mark.parametrize("line", [
+    'SIPAS_DATABASE_URL="postgresql+psycopg://sipas:bi-mat@db:5432/sipas',
+    "SIPAS_DATABASE_URL postgresql+psycopg://sipas:bi-mat@db:5432/sipas",
+    "postgresql+psycopg://sipas:bi-mat@db:5432/sipas?sslmode=require",
+    "SIPAS_TWILIO_AUTH_TOKEN: bi-mat",
+], ids=["open-quote", "no-equals", "a-value-alone-with-equals", "colon"])
+def test_a_settings_file_refusal_never_shows_a_value(tmp_path: Path, line: str) -> None:
+    """The refusal showed the line (or the quoted value) verbatim: a database URL's password or a token typed with an
+    open quote or without ``=`` went to the terminal and, from ``ExecStartPre``, to the journal. It names the line
+    and, when the key is well formed, the key; never what follows it."""
+    message = _env_file_refusal(tmp_path, f"SIPAS_A=1\n{line}\n")
+    assert "bi-mat" not in message, message
+    assert message.startswith(f"{tmp_path / 'sipas.env'}, dòng 2: "), message
 
 
 def test_a_settings_file_that_is_a_folder_is_refused_in_vietnamese(tmp_path: Path) -> None:
