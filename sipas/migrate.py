@@ -6,7 +6,9 @@ channel name) that starts from the core's first revision, so ``upgrade heads`` a
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +23,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+log = logging.getLogger(__name__)
+#: ``flock`` of a folder where the file system cannot lock one: NFS emulates it with a byte-range lock, which needs a
+#: file open for writing (EBADF), or has no lock server (ENOLCK); others do not lock at all (EOPNOTSUPP, EINVAL)
+_CANNOT_LOCK = (errno.EBADF, errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL)
 
 
 def alembic_config(database_url: str) -> Config:
@@ -47,7 +53,8 @@ def upgrade(database_url: str) -> None:
 def _one_upgrade_at_a_time(database_url: str) -> Iterator[None]:
     """PostgreSQL: a session advisory lock on a connection of its own (the hosts share only the database).
     SQLite: an exclusive ``flock`` of the database file's folder (one machine; not of the file itself, whose POSIX
-    locks SQLite holds and which closing another descriptor of it would drop)."""
+    locks SQLite holds and which closing another descriptor of it would drop). Where the folder's file system
+    cannot lock it (NFS: EBADF or ENOLCK) the upgrade runs alone, as it did before it took turns."""
     url = make_url(database_url)
     if url.get_backend_name() == "postgresql":
         engine = create_engine(url, poolclass=NullPool)
@@ -68,7 +75,13 @@ def _one_upgrade_at_a_time(database_url: str) -> Iterator[None]:
         parent.mkdir(parents=True, exist_ok=True)  # a first upgrade makes the database, and its folder with it
         folder = os.open(parent, os.O_RDONLY)
         try:
-            fcntl.flock(folder, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(folder, fcntl.LOCK_EX)
+            except OSError as exc:  # the upgrade runs alone, as before the lock came, rather than not at all
+                if exc.errno not in _CANNOT_LOCK:
+                    raise
+                log.warning("Không khóa được thư mục %s để nâng cấp (%s): hai lần nâng cấp cùng lúc sẽ không chờ nhau",
+                            parent, errno.errorcode.get(exc.errno or 0, exc))
             yield
         finally:
             os.close(folder)  # releases the lock

@@ -56,3 +56,27 @@ def test_two_upgrades_at_once_both_succeed(backend: str, request: pytest.Fixture
     finally:
         engine.dispose()
     assert heads == set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+
+
+def test_an_upgrade_runs_where_the_folder_cannot_be_locked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On NFS the kernel emulates ``flock`` with a byte-range lock, which needs a file open for writing: the exclusive
+    lock of a folder (open read-only, as every folder is) fails with EBADF, and a lock server that is not running gives
+    ENOLCK. ``sipas db upgrade`` then failed every time where it ran before the lock came; with nothing to take turns
+    with it runs alone, as it did."""
+    import errno
+
+    from sipas import migrate
+
+    def refused(_fd: int, _operation: int) -> None:
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    monkeypatch.setattr(migrate.fcntl, "flock", refused)
+    url = f"sqlite:///{tmp_path / 'on-nfs' / 'sipas.db'}"
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            heads = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+    assert heads == set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
