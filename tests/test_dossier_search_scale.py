@@ -153,3 +153,21 @@ def test_the_names_are_read_from_their_index_only(app, client, session) -> None:
                                         {"procedure": "Đăng ký khai sinh", "field": "Hộ tịch"})
     for statement, plan in plans:
         assert "COVERING INDEX ix_dossier_unit_names" in plan and "SCAN" not in plan, (statement, plan)
+
+
+def test_beyond_the_cap_the_last_page_offers_no_next_page(client, session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Beyond the cap "Trang sau" was offered after any full page: when the matches ended on a page boundary, it led
+    to an empty page ("Tìm thấy hơn 3 hồ sơ · trang 3." and no dossier)."""
+    monkeypatch.setattr(console_dossiers, "SEARCH_COUNT_CAP", 3)
+    monkeypatch.setattr(console_dossiers, "PAGE_SIZE", 2)
+    _district, wards = create_district_with_wards(session, wards=1)
+    for i in range(4):
+        create_dossier(session, wards[0], code=f"HS-{i}", received_at=local(2026, 1, 5) + timedelta(hours=i))
+    clerk = create_clerk(session, wards[0])
+    session.commit()
+    login(client, clerk)
+    first = client.get("/console/dossiers?q=HS-").get_data(as_text=True)
+    assert "Tìm thấy hơn 3 hồ sơ · trang 1." in first and "Trang sau" in first, first
+    last = client.get("/console/dossiers?q=HS-&page=2").get_data(as_text=True)
+    assert "HS-0" in last and "HS-1" in last, last
+    assert "Trang sau" not in last and "Trang trước" in last, last

@@ -156,6 +156,7 @@ class SearchPage:
     pages: int
     page: int
     dossiers: list[Dossier]
+    has_next: bool = False  # a dossier follows the page's
 
 
 def search_page(session: Session, units: list[Unit], filters: Filters) -> SearchPage:
@@ -174,13 +175,14 @@ def search_page(session: Session, units: list[Unit], filters: Filters) -> Search
     page = filters.page if more else min(filters.page, pages)
     if not ids:
         return SearchPage(0, False, 1, 1, [])
-    if more:
-        query = list_page(session, units, filters, page, search)
+    if more:  # one dossier beyond the page tells whether another follows (the pages are not counted)
+        query = list_page(session, units, filters, page, search).limit(PAGE_SIZE + 1)
     else:
         query = (select(Dossier).where(Dossier.id.in_(ids)).order_by(Dossier.received_at.desc(), Dossier.id.desc())
                  .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
     dossiers = list(session.scalars(query.options(selectinload(Dossier.unit))))
-    return SearchPage(total, more, pages, page, dossiers)
+    has_next = len(dossiers) > PAGE_SIZE if more else page < pages
+    return SearchPage(total, more, pages, page, dossiers[:PAGE_SIZE], has_next)
 
 
 @bp.get("/dossiers", endpoint="dossiers")
@@ -195,6 +197,7 @@ def dossier_list():  # type: ignore[no-untyped-def]
     if filters.q and shown_units:
         found = search_page(session, shown_units, filters)
         total, more, pages, page, dossiers = found.total, found.more, found.pages, found.page, found.dossiers
+        has_next = found.has_next
     else:
         query = _filtered(session, shown_units, filters) if shown_units else None
         total = session.scalar(select(func.count()).select_from(query.subquery())) if query is not None else 0
@@ -203,13 +206,13 @@ def dossier_list():  # type: ignore[no-untyped-def]
         if query is not None:
             dossiers = list(session.scalars(list_page(session, shown_units, filters, page)
                                             .options(selectinload(Dossier.unit))))
+        has_next = page < pages
     rated = dict(session.execute(
         select(Response.dossier_id, func.count()).where(Response.dossier_id.in_([d.id for d in dossiers]))
         .group_by(Response.dossier_id)).all()) if dossiers else {}
     now, tz = utcnow(), get_settings().tz
     rows = [{"dossier": d, "status": (s := timeliness(d.due_at, d.returned_at, now, tz)), "badge": _BADGE[s],
              "rated": rated.get(d.id, 0)} for d in dossiers]
-    has_next = page < pages or (more and len(dossiers) == PAGE_SIZE)
     return render_template("console/dossiers/list.html", rows=rows, filters=filters, units=units, total=total,
                            more=more, has_next=has_next, page=page, pages=pages, statuses=STATUSES,
                            local_text=local_text, intake_labels=INTAKE_LABELS_VI)
