@@ -220,6 +220,8 @@ def _rows(session: Session, catalogue: Catalogue, response_ids: list[int], *, tz
                          selectinload(FollowUpCase.assignee))):
             loaded[response.id] = (response, case)
     for response_id in response_ids:
+        if response_id not in loaded:  # deleted since its facts were read (PostgreSQL reads each statement anew)
+            continue
         row = case_row(catalogue, *loaded[response_id], tz=tz, today=today, keys=keys)
         if row is not None:
             rows.append(row)

@@ -149,3 +149,38 @@ def test_the_case_list_loads_the_answers_of_its_page_only(client, app, session, 
     per_response = len(answers_for(catalogue, on=local(2026, 2, 1)))
     assert answers <= 5 * per_response and more_answers <= 5 * per_response  # the page's five responses
     assert more_statements == statements
+
+
+def test_a_rating_deleted_while_the_list_is_read_is_left_out(client, app, session, catalogue, monkeypatch):
+    """The list reads its rows' facts, then loads the page's responses by id in another statement. On PostgreSQL
+    (read committed) each statement sees what was committed before it: a ballot line deleted by a clerk between the
+    two took its response away, and the page answered 500 (KeyError). The vanished response is left out of the page.
+    SQLite's read transaction keeps one snapshot for both statements."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite reads both statements in one snapshot: nothing vanishes between them")
+    from sqlalchemy import create_engine, delete
+
+    unit = create_unit(session, allow_anonymous=True)
+    admin = create_clerk(session, unit, role=Role.ADMIN)
+    _fill(session, catalogue, [unit], [admin], random.Random(5), 30)
+    session.commit()
+    login(client, admin)
+    before = client.get("/console/cases").get_data(as_text=True)
+    read_rows, vanished = service._rows, []
+
+    def deleted_in_between(session_, catalogue_, response_ids, **kwargs):  # type: ignore[no-untyped-def]
+        engine = create_engine(session.get_bind().url.render_as_string(hide_password=False))
+        try:
+            with engine.begin() as connection:  # another clerk's transaction, committed
+                connection.execute(delete(Response.__table__).where(Response.__table__.c.id == response_ids[0]))
+        finally:
+            engine.dispose()
+        vanished.append(response_ids[0])
+        return read_rows(session_, catalogue_, response_ids, **kwargs)
+
+    monkeypatch.setattr(service, "_rows", deleted_in_between)
+    page = client.get("/console/cases")
+    assert page.status_code == 200
+    after = page.get_data(as_text=True)
+    assert vanished and f"Phiếu #{vanished[0]}<" in before and f"Phiếu #{vanished[0]}<" not in after
+    assert after.count("Phiếu #") == before.count("Phiếu #") - 1
