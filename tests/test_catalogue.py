@@ -81,10 +81,10 @@ def test_a_new_version_takes_effect_without_touching_the_old_one(tmp_path):
 
 
 @pytest.mark.parametrize(("old", "new", "message"), [
-    ("points = 2", "points = -2", "points"),
-    ('code = "tc02"', 'code = "tc01"', "duplicate criterion"),
-    ("effective_from = 2018-01-01", 'effective_from = "hôm qua"', "TOML date"),
-    ("tt01_index = 7\n", "", "tt01_note explains a tt01_index"),  # issue 11 §3: a note without its mapping
+    ("points = 2", "points = -2", "points = -2 — phải là số nguyên từ 0 trở lên"),
+    ('code = "tc02"', 'code = "tc01"', "mã tiêu chí tc01 có hai lần"),
+    ("effective_from = 2018-01-01", 'effective_from = "hôm qua"', "effective_from = 'hôm qua' — phải là ngày"),
+    ("tt01_index = 7\n", "", "có tt01_note nhưng thiếu tt01_index"),  # issue 11 §3: a note without its mapping
 ])
 def test_inconsistent_data_is_refused(tmp_path, old, new, message):
     config = _copy_config(tmp_path)
@@ -108,18 +108,20 @@ def test_which_answers_count_as_dissatisfied_and_which_criteria_as_satisfaction(
 
 
 @pytest.mark.parametrize(("path", "old", "new", "message"), [
-    ("hue12", ", dissatisfied = true", "", "needs an option marked dissatisfied"),
-    ("hue12", "satisfaction = true", "", "say whether this is a satisfaction criterion"),
-    ("hue12", "satisfaction = true", 'satisfaction = "có"', "say whether"),
-    ("hue12", "dissatisfied = true", 'dissatisfied = "yes"', "expected true or false"),
+    ("hue12", ", dissatisfied = true", "", r"cần ít nhất một phương án có dissatisfied = true"),
+    ("hue12", "satisfaction = true", "", "thiếu satisfaction — ghi satisfaction = true"),
+    ("hue12", "satisfaction = true", 'satisfaction = "có"', "satisfaction = 'có' — phải là true hoặc false"),
+    ("hue12", "dissatisfied = true", 'dissatisfied = "yes"', "dissatisfied = 'yes' — phải là true hoặc false"),
     ("quay4", '{ code = "dung_hen", label = "Đúng hẹn", points = 2 },\n'
      '    { code = "cham_chap_nhan_duoc", label = "Chậm hẹn nhưng chấp nhận được", points = 1 },',
      '{ code = "dung_hen", label = "Đúng hẹn", points = 2, dissatisfied = true },\n'
      '    { code = "cham_chap_nhan_duoc", label = "Chậm hẹn nhưng chấp nhận được", points = 1, dissatisfied = true },',
-     "every option is marked dissatisfied"),
-    ("tt01_2018", 'source = "staff"', 'source = "staff"\nsatisfaction = true', "only a criterion citizens answer"),
+     "mọi phương án đều có dissatisfied = true"),
+    ("tt01_2018", 'source = "staff"', 'source = "staff"\nsatisfaction = true',
+     r"chỉ tiêu chí người dân trả lời \(source = citizen\) mới được tính vào tỷ lệ hài lòng"),
     ("tt01_2018", 'points = 0 },\n]\n\n[[criteria]]\ncode = "cs6"',
-     'points = 0, dissatisfied = true },\n]\n\n[[criteria]]\ncode = "cs6"', "only answers citizens give"),
+     'points = 0, dissatisfied = true },\n]\n\n[[criteria]]\ncode = "cs6"',
+     r"chỉ câu trả lời của người dân \(source = citizen\) mới được đánh dấu không hài lòng"),
 ])
 def test_how_answers_are_read_is_checked_at_start_up(tmp_path, path, old, new, message):
     config = _copy_config(tmp_path)
@@ -173,9 +175,10 @@ def test_a_plain_label_is_presentation_not_part_of_a_versions_record(tmp_path, c
 
 @pytest.mark.parametrize(("old", "new", "message"), [
     ('citizen_label = "Ông/bà đã phải liên hệ lại bao nhiêu lần để bổ sung, hoàn thiện hồ sơ?"', 'citizen_label = ""',
-     "citizen_label must be a non-empty text"),
+     "citizen_label = '' — phải là một câu hỏi, không để trống"),
     ('label = "Công khai các thủ tục hành chính"',
-     'label = "Công khai các thủ tục hành chính"\ncitizen_label = "Có công khai không?"', "source = citizen"),
+     'label = "Công khai các thủ tục hành chính"\ncitizen_label = "Có công khai không?"',
+     r"citizen_label chỉ dành cho tiêu chí người dân trả lời \(source = citizen\)"),
 ])
 def test_a_wrong_plain_label_is_refused_at_start_up(tmp_path, old, new, message):
     config = _copy_config(tmp_path)
