@@ -216,7 +216,7 @@ def scheduler_command(ctx: Context) -> None:
     except SchedulerAlreadyRunning as exc:
         raise click.ClickException(f"Đã có tiến trình lập lịch khác đang chạy: {exc}") from exc
     except LeaseLost as exc:
-        raise click.ClickException(f"Tiến trình lập lịch đã mất khóa, dừng lại: {exc}") from exc
+        raise click.ClickException(f"Tiến trình lập lịch đã mất khóa, dừng lại: {exc.message_vi}") from exc
     except KeyboardInterrupt:
         pass
 

@@ -66,7 +66,14 @@ class SchedulerAlreadyRunning(RuntimeError):
 
 
 class LeaseLost(RuntimeError):
-    """This process no longer holds the scheduler lease: it must run no job and stop."""
+    """This process no longer holds the scheduler lease: it must run no job and stop.
+
+    ``str()`` is the log line's English ("lost the scheduler lock …", which alerts may search for); ``message_vi``
+    is what `sipas scheduler` prints for the operator as its last line."""
+
+    def __init__(self, message: str, *, message_vi: str) -> None:
+        super().__init__(message)
+        self.message_vi = message_vi
 
 
 def lease_seconds(settings: Settings) -> int:
@@ -145,7 +152,12 @@ def renew(session: Session, lease: Lease, *, now: datetime) -> None:
                                     SchedulerLock.token == lease.token)
                              .values(heartbeat_at=now, expires_at=now + lease.duration))
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise LeaseLost(f"lost the scheduler lock ({lease.holder}, token {lease.token})")
+        raise LeaseLost(f"lost the scheduler lock ({lease.holder}, token {lease.token})",
+                        message_vi=f"khóa lập lịch không còn là của tiến trình này ({_held(lease)})")
+
+
+def _held(lease: Lease) -> str:
+    return f"{lease.holder}, lượt giữ khóa số {lease.token}"
 
 
 def heartbeat(database: Database, lease: Lease) -> None:
@@ -164,8 +176,10 @@ def _taken_over(database: Database, lease: Lease) -> LeaseLost | None:
         return None
     if row is not None and (row.holder, row.token) == (lease.holder, lease.token):
         return None
-    return LeaseLost(f"lost the scheduler lock ({lease.holder}, token {lease.token}) to "
-                     f"{row.holder if row is not None else 'nobody'}")
+    holder = row.holder if row is not None else ""
+    return LeaseLost(f"lost the scheduler lock ({lease.holder}, token {lease.token}) to {holder or 'nobody'}",
+                     message_vi=f"khóa lập lịch của tiến trình này ({_held(lease)}) đã "
+                                + (f"sang {holder}" if holder else "được nhả, không tiến trình nào giữ"))
 
 
 def release_lock(database: Database, lease: Lease) -> None:
@@ -282,7 +296,8 @@ def fenced(job_id: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             held = _fence.job_started()
             if held is None:
-                raise LeaseLost(f"job {job_id} refused: this process holds no scheduler lease")
+                raise LeaseLost(f"job {job_id} refused: this process holds no scheduler lease",
+                                message_vi=f"tác vụ {job_id} bị từ chối: tiến trình này không giữ khóa lập lịch")
             database, lease = held
             try:
                 return _run_fenced(job_id, database, lease, function, *args, **kwargs)
@@ -492,6 +507,14 @@ def run(settings: Settings) -> None:
         deactivate()
         if not lost:
             release_lock(database, lease)
+        else:  # the heartbeat or a job knows the lease is gone; the row says to whom
+            lost[0] = _taken_over(database, lease) or lost[0]
         database.dispose()
     if lost:
-        raise LeaseLost(f"{lost[0]} after {time.monotonic() - started:.0f} s; another scheduler runs the jobs")
+        ran = time.monotonic() - started
+        raise LeaseLost(
+            f"{lost[0]} after {ran:.0f} s; another scheduler runs the jobs",
+            message_vi=f"{lost[0].message_vi} sau {ran:.0f} giây chạy. Một tiến trình lập lịch khác đang chạy các tác "
+                       "vụ (thường do tiến trình này bị tạm dừng lâu hơn SIPAS_SCHEDULER_LEASE_SECONDS = "
+                       f"{seconds} giây); dưới systemd, tiến trình này được khởi động lại và chờ ở chế độ dự phòng. "
+                       "Kiểm tra: sipas doctor (mỗi cơ sở dữ liệu chỉ một tiến trình lập lịch).")

@@ -270,3 +270,68 @@ def test_a_sigterm_while_the_loop_submits_a_job_stops_the_scheduler(settings, da
     assert process.returncode == 0 and b"stopped" in output, output.decode()
     with database.read_sessionmaker() as session:
         assert session.get(SchedulerLock, "scheduler").holder == ""
+
+
+class _SchedulerWhoseLeaseIsTaken:
+    """APScheduler's loop while another scheduler takes the lease over: the next heartbeat finds it gone (the real
+    ``heartbeat_job``, which tells ``run`` through ``on_lost``)."""
+
+    running = False
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def add_job(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    def get_jobs(self) -> list[object]:
+        return []
+
+    def start(self) -> None:
+        from sipas.scheduler import heartbeat_job
+
+        _take_over(self.database)
+        heartbeat_job()
+
+
+def test_sipas_scheduler_says_in_vietnamese_that_it_lost_the_lease_and_to_whom(run_cli, database, monkeypatch):
+    """`sipas scheduler` ended with "Lỗi: Tiến trình lập lịch đã mất khóa, dừng lại: lost the scheduler lock (vm:14802,
+    token 1) after 2 s; another scheduler runs the jobs" (reproduced by taking the lock row over under a running
+    scheduler): the log lines stay English, the operator's last line is Vietnamese, names the new holder and says
+    what to check; exit code 1 (systemd's Restart=on-failure restarts it as a standby), no traceback."""
+    import re
+    import signal
+
+    from sipas import scheduler as scheduler_module
+
+    monkeypatch.setattr(scheduler_module, "build_scheduler", lambda _settings: _SchedulerWhoseLeaseIsTaken(database))
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        result = run_cli("--quiet", "scheduler", catch_exceptions=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    holder = re.escape(scheduler_module.socket.gethostname())
+    assert re.fullmatch(
+        rf"Lỗi: Tiến trình lập lịch đã mất khóa, dừng lại: khóa lập lịch của tiến trình này \({holder}:\d+, lượt giữ "
+        r"khóa số \d+\) đã sang other:2 sau \d+ giây chạy\. Một tiến trình lập lịch khác đang chạy các tác vụ \(thường "
+        r"do tiến trình này bị tạm dừng lâu hơn SIPAS_SCHEDULER_LEASE_SECONDS = 90 giây\); dưới systemd, tiến trình "
+        r"này được khởi động lại và chờ ở chế độ dự phòng\. Kiểm tra: sipas doctor \(mỗi cơ sở dữ liệu chỉ một tiến "
+        r"trình lập lịch\)\.\n", result.output), result.output
+
+
+def test_a_lost_lease_is_said_in_vietnamese_for_the_operator_and_in_english_for_the_log(database):
+    from sipas.scheduler import heartbeat
+
+    lease = acquire_lock(database, "host:1", now=datetime.now(UTC))
+    _take_over(database)
+    with pytest.raises(LeaseLost) as lost:
+        heartbeat(database, lease)
+    assert str(lost.value) == f"lost the scheduler lock (host:1, token {lease.token})"
+    assert lost.value.message_vi == (f"khóa lập lịch không còn là của tiến trình này (host:1, lượt giữ khóa số "
+                                     f"{lease.token})")
+    with pytest.raises(LeaseLost) as refused:
+        fenced("test.job")(lambda: None)()
+    assert refused.value.message_vi == "tác vụ test.job bị từ chối: tiến trình này không giữ khóa lập lịch"
