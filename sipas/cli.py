@@ -28,17 +28,18 @@ class SipasGroup(click.Group):
     """The ``sipas`` group: a setting the command cannot run with ends it with a message, not a traceback.
 
     The core settings are checked when the command's context reads them (``Context.settings``); the backup's,
-    the scheduler's and the channels' are read later, by the code that uses them, and the criterion sets of
-    ``SIPAS_CONFIG_DIR`` when a command loads them. Their errors end the command here as ``Lỗi: Cấu hình sai: …``
-    with the variable's name, like the core's."""
+    the scheduler's and the channels' are read later, by the code that uses them, and the criterion sets and the
+    consent wordings of ``SIPAS_CONFIG_DIR`` when a command loads them. Their errors end the command here as
+    ``Lỗi: Cấu hình sai: …`` with the variable's name or the file's path, like the core's."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         from sipas.catalogue import CatalogueError
+        from sipas.consent import ConsentConfigError
         from sipas.settings import SettingsError
 
         try:
             return super().invoke(ctx)
-        except SettingsError as exc:
+        except (SettingsError, ConsentConfigError) as exc:
             raise click.ClickException(f"Cấu hình sai: {exc}") from None
         except CatalogueError as exc:
             folder = ctx.find_object(Context)
@@ -147,6 +148,7 @@ def demo(ctx: Context, if_empty: bool, reset: bool, seed: int) -> None:
 @pass_context
 def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> None:
     """Chạy ứng dụng web (gunicorn) kèm đúng một tiến trình lập lịch."""
+    from sipas.consent import load_consent_wordings
     from sipas.migrate import is_up_to_date
     from sipas.scheduler import lease_seconds
     from sipas.settings_check import check_every_setting
@@ -155,6 +157,7 @@ def serve(ctx: Context, host: str, port: int, workers: int, scheduler: bool) -> 
     # what gunicorn's app and the scheduler refuse at start, said once here (SipasGroup: "Cấu hình sai: …"),
     # not by both children followed by a gunicorn exit code blamed on the port
     check_every_setting(settings)
+    load_consent_wordings(settings.config_dir)  # every gunicorn worker reads it at start, as the criterion sets
     if scheduler:
         lease_seconds(settings)
     if not is_up_to_date(ctx.database.engine, settings.database_url):
