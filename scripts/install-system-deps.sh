@@ -11,7 +11,7 @@ test_packages=("${run_packages[@]}" postgresql chromium espeak-ng sox libzbar0 n
 case "${1:-test}" in
   run) wanted=("${run_packages[@]}") ;;
   test) wanted=("${test_packages[@]}") ;;
-  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+  *) echo "Cách dùng: $0 run|test (run: các gói để chạy sipas; test: thêm các gói để chạy kiểm thử)" >&2; exit 2 ;;
 esac
 
 missing=()
@@ -25,7 +25,7 @@ done
 if ((${#missing[@]} == 0)); then
   exit 0
 fi
-echo "Installing Debian packages: ${missing[*]}"
+echo "Đang cài các gói Debian còn thiếu: ${missing[*]}"
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

@@ -3,9 +3,20 @@
 #   SIPAS_KIOSK_URL=http://10.0.0.5:8000/kiosk/PHUONG-PHUHOI deploy/kiosk/launch-kiosk.sh
 # The profile directory must persist: it holds the device token and the queue of unsent ratings.
 set -eu
-URL="${SIPAS_KIOSK_URL:?set SIPAS_KIOSK_URL, e.g. http://127.0.0.1:8000/kiosk/PHUONG-PHUHOI}"
+# What the person installing the kiosk reads is Vietnamese; exit 2 for a missing setting, 127 for a missing browser.
+URL="${SIPAS_KIOSK_URL:-}"
+if [ -z "$URL" ]; then
+  echo "launch-kiosk.sh: chưa đặt SIPAS_KIOSK_URL (địa chỉ trang kiosk của đơn vị), ví dụ" \
+    "SIPAS_KIOSK_URL=http://127.0.0.1:8000/kiosk/PHUONG-PHUHOI trong ~/.config/sipas/kiosk.env" >&2
+  exit 2
+fi
 PROFILE="${SIPAS_KIOSK_PROFILE:-$HOME/.local/share/sipas-kiosk/chromium}"
 CHROMIUM="${SIPAS_KIOSK_CHROMIUM:-/usr/bin/chromium}"
+if ! command -v "$CHROMIUM" >/dev/null 2>&1; then  # said at once, not after waiting for the server
+  echo "launch-kiosk.sh: không tìm thấy trình duyệt Chromium tại $CHROMIUM: cài gói chromium" \
+    "(apt-get install chromium) hoặc đặt SIPAS_KIOSK_CHROMIUM là đường dẫn tới nó" >&2
+  exit 127
+fi
 HOST=$(printf '%s' "$URL" | sed -E 's#^[a-z]+://([^/:]+).*#\1#')
 mkdir -p "$PROFILE"
 # At boot the server may still be starting: wait up to two minutes so the first page load succeeds
