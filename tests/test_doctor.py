@@ -84,8 +84,8 @@ def finding(check, dep: Deployment):  # type: ignore[no-untyped-def]
 def test_a_healthy_deployment_passes_every_check(deployment):
     outcomes = run_checks(deployment, CHECKS)
     assert [(o.name, o.finding.message_vi) for o in outcomes if not o.finding.ok] == []
-    assert [o.name for o in outcomes] == ["database", "secret_key", "public_url", "sms", "zalo", "notice_tools",
-                                          "timezone", "disk", "backup", "scheduler", "kiosk_clocks"]
+    assert [o.name for o in outcomes] == ["database", "secret_key", "public_url", "config_files", "sms", "zalo",
+                                          "notice_tools", "timezone", "disk", "backup", "scheduler", "kiosk_clocks"]
 
 
 def test_the_command_exits_zero_only_when_all_is_well(deployment, tmp_path, monkeypatch):
@@ -476,3 +476,35 @@ def test_a_postgresql_deployment_without_pg_dump_fails_the_backup_check(settings
         return
     assert not finding.ok and "pg_dump" in finding.message_vi, finding
     assert re.search(r"apt-get install -y postgresql-client-\d+", finding.fix_vi), finding
+
+
+def _broken_config(tmp_path: Path, broken: str) -> Path:
+    """A copy of the shipped configuration folder with one file broken."""
+    import shutil
+
+    from sipas.settings import DEFAULT_CONFIG_DIR
+
+    config = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR, config)
+    if broken == "criteria":
+        path = next((config / "instruments").glob("hue12*.toml"))
+        path.write_text(path.read_text(encoding="utf-8").replace("tt01_index = ", "tt01_index = 1", 1),
+                        encoding="utf-8")
+    else:
+        (config / "consent.toml").write_text((config / "consent.toml").read_text(encoding="utf-8")
+                                             .replace("\nversion = ", "\nversoin = ", 1), encoding="utf-8")
+    return config
+
+
+@pytest.mark.parametrize(("broken", "said"), [("criteria", "bộ tiêu chí trong SIPAS_CONFIG_DIR"),
+                                               ("consent", "[[wording]] thứ 1: thiếu khóa version")])
+def test_a_broken_criterion_set_or_consent_file_fails_the_doctor(deployment, tmp_path, broken, said):
+    """The web app and the scheduler refuse to start on these files: the doctor said "Mọi mục đều ổn." (exit 0)."""
+    config = _broken_config(tmp_path, broken)
+    dep = deployment_for(deployment.settings.database_url, tmp_path, SIPAS_CONFIG_DIR=str(config))
+    outcomes = {o.name: o.finding for o in run_checks(dep, CHECKS)}
+    dep.close()
+    assert not outcomes["config_files"].ok
+    assert outcomes["config_files"].message_vi.startswith("Cấu hình sai: ")
+    assert said in outcomes["config_files"].message_vi and str(config) in outcomes["config_files"].message_vi
+    assert "sipas doctor" in outcomes["config_files"].fix_vi or "SIPAS_CONFIG_DIR" in outcomes["config_files"].fix_vi

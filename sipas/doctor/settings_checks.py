@@ -1,4 +1,5 @@
-"""Settings an operator must choose: the secret key (set, long, unchanged) and the public https address."""
+"""Settings an operator must choose: the secret key (set, long, unchanged), the public https address, and the
+files of ``SIPAS_CONFIG_DIR`` every service reads at start (the criterion sets, the consent wordings)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,24 @@ def check_public_url(deployment: Deployment) -> Finding:
         return Finding(False, f"SIPAS_PUBLIC_BASE_URL trỏ về chính máy này ({url}).",
                        "Đặt tên miền công khai mà người dân truy cập được.")
     return Finding(True, f"Địa chỉ công khai: {url}.")
+
+
+def check_config_files(deployment: Deployment) -> Finding:
+    """The criterion sets and the SMS consent wordings, read as the web app and the scheduler read them at start:
+    a broken file stops both (their last line says why), so the doctor must not call the deployment healthy."""
+    from sipas.catalogue import CatalogueError, load_catalogue
+    from sipas.consent import ConsentConfigError, load_consent_wordings
+
+    folder = deployment.settings.config_dir
+    fix = (f"Sửa tệp được nêu trong {folder} (SIPAS_CONFIG_DIR; xem docs/criteria.md), hoặc chép lại tệp đó từ "
+           "thư mục config/ của bản cài đặt sipas; rồi chạy lại sipas doctor.")
+    try:
+        catalogue = load_catalogue(folder)
+    except CatalogueError as exc:
+        return Finding(False, f"Cấu hình sai: bộ tiêu chí trong SIPAS_CONFIG_DIR ({folder}): {exc}", fix)
+    try:
+        wordings = load_consent_wordings(folder)
+    except ConsentConfigError as exc:
+        return Finding(False, f"Cấu hình sai: {exc}", fix)
+    instruments, consents = len(catalogue.codes), len(wordings.wordings)
+    return Finding(True, f"Đọc được {instruments} bộ tiêu chí và {consents} lời đồng ý nhận tin nhắn trong {folder}.")
