@@ -100,3 +100,46 @@ def test_the_sms_prune_indexes_go_with_their_downgrade_and_come_back(database_ur
     assert not any(index in _dossier_indexes(database_url, table) for table, index in indexes.items())
     upgrade(database_url)
     assert all(index in _dossier_indexes(database_url, table) for table, index in indexes.items())
+
+
+def _code_trigrams(url: str) -> dict[str, object]:
+    """``core_0033``'s objects (``sipas.code_search``): SQLite's FTS table and triggers with the ids its trigrams
+    find for "h57", PostgreSQL's GIN index."""
+    from sqlalchemy import text
+
+    from sipas import code_search
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name != "sqlite":
+                return {"index": code_search.TRGM_INDEX in {i["name"] for i in inspect(connection).get_indexes(
+                    "dossier")}}
+            names = set(connection.scalars(text("SELECT name FROM sqlite_master")))
+            found = {"table": code_search.FTS_TABLE in names, "triggers": set(code_search.TRIGGERS) & names}
+            if found["table"]:
+                found["h57"] = sorted(connection.scalars(text(
+                    f"SELECT rowid FROM {code_search.FTS_TABLE} WHERE {code_search.FTS_TABLE} MATCH '\"h57\"'")))
+            return found
+    finally:
+        engine.dispose()
+
+
+def test_the_code_trigrams_go_with_their_downgrade_and_come_back_filled(database_url: str, session) -> None:  # type: ignore[no-untyped-def]
+    """``core_0033``: the trigram index of the dossier codes (``tests/test_dossier_code_search.py``) is dropped by
+    its downgrade and made again by the upgrade, filled with the dossiers stored meanwhile (SQLite)."""
+    from sipas import code_search
+    from tests.factories import create_district_with_wards, create_dossier
+
+    sqlite = database_url.startswith("sqlite")
+    present = ({"table": True, "triggers": set(code_search.TRIGGERS), "h57": []} if sqlite else {"index": True})
+    assert _code_trigrams(database_url) == present
+    command.downgrade(alembic_config(database_url), "core_0031")
+    assert _code_trigrams(database_url) == ({"table": False, "triggers": set()} if sqlite else {"index": False})
+    _district, wards = create_district_with_wards(session, wards=2)
+    ids = sorted(create_dossier(session, ward).id for ward in wards)
+    create_dossier(session, wards[0], code="000.00.20.H56-1")
+    session.commit()
+    session.close()
+    upgrade(database_url)
+    assert _code_trigrams(database_url) == (present | {"h57": ids} if sqlite else present)
