@@ -100,6 +100,10 @@ def test_the_trigram_search_finds_what_the_plain_condition_finds(app, session, m
     codes = set(session.scalars(select(Dossier.code)))
     assert any(c.startswith("NHẬP-") for c in codes)
     _check(app, session, wards, rng, sorted(codes), fts)
+    if session.get_bind().dialect.name == "sqlite":  # the trigrams are exactly those of the stored codes
+        session.execute(text(f"INSERT INTO {code_search.FTS_TABLE} ({code_search.FTS_TABLE}, rank) "
+                             "VALUES ('integrity-check', 1)"))
+        session.rollback()
     monkeypatch.setattr(console_dossiers, "SEARCH_COUNT_CAP", 5)  # more than the cap: "hơn 5 hồ sơ"
     with app.test_request_context("/console/dossiers"):
         for q in ("NHẬP", "nhẬp-1", "đơ_%"):
