@@ -227,7 +227,17 @@ def apply_status(session: Session, message: OutboundMessage, status: str, error_
     an opt-out: the citizen's wish is honoured whatever the order the reports came in."""
     now = utcnow()
     reported = outcome_status(status)
-    invitation = session.get(Invitation, message.invitation_id) if message.invitation_id else None
+    # The invitation's row is locked before its message's, the order of every writer of both: the cycle's batch
+    # record (``send_outcome.record_sent_many``) updates the invitation, then the message. Updating the message
+    # first (its trigger then updates the invitation's ``delivered_messages``, ``sms_0007``) deadlocked with a
+    # batch being recorded on PostgreSQL (tests/sms_gateway/test_tally_contention.py). The message's status is
+    # read again under the lock: a report that waited for a concurrent one (Twilio's "sent" and "delivered" come
+    # close together) sees how far that one got, and moves the message only forward from there.
+    # (Not flushed first: a late report has set the message's sid, and that update would lock the message.)
+    with session.no_autoflush:
+        invitation = (session.get(Invitation, message.invitation_id, with_for_update=True)
+                      if message.invitation_id else None)
+        session.refresh(message, ["status"], with_for_update=True)
     if not moves_forward(message.status, reported):
         log.info("status report %s ignored: outbound %s is already %s", status or "?", message.id, message.status)
         if error_code == OPTED_OUT:

@@ -1,0 +1,170 @@
+"""Concurrent writers of the invitations, their messages and ``sms_invitation_tally`` on PostgreSQL: no deadlock,
+no lost count.
+
+The tally (``sms_0007``) is kept by row triggers in each writer's transaction. The cycle records a batch of
+messages of many units in one transaction (``record_sent_many``), a second sender (``sipas sms send-due`` while the
+scheduler's cycle runs; "each message is still claimed on its own, so a second sender changes nothing") records its
+own, and Twilio's status callbacks come in parallel gunicorn threads, often before the batch is recorded. Each test
+lets one writer take its first locks, starts the other in a thread, waits until one of them waits on a lock
+(``tests.pg_locks``), then lets the first go on: the interleaving is the one the test means, not the scheduler's.
+A deadlock shows as PostgreSQL's ``deadlock detected`` in one of the two (after ``deadlock_timeout``, 1 s). At the
+end the tally is compared with a recount of the invitations.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import event, func, select, text
+from twilio.request_validator import RequestValidator
+
+from sipas.clock import utcnow
+from sipas.models import Unit
+from sipas.storage import Database, get_database
+from sms_gateway.models import Invitation, InvitationStatus, MessageKind, MessageStatus, OutboundMessage
+from sms_gateway.providers import SendResult
+from sms_gateway.send_claim import Claim
+from sms_gateway.send_outcome import record_sent_many
+from sms_gateway.sending import CycleSummary
+from tests.factories import create_dossier, create_unit
+from tests.pg_locks import wait_for_lock_waiter
+from tests.sms_gateway.conftest import AUTH_TOKEN, PHONE, make_settings
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Any]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks of PostgreSQL (on SQLite the writers take turns on the database's write lock)")
+    from sipas.app import create_app
+
+    app = create_app(make_settings(database_url, tmp_path))
+    try:
+        yield app
+    finally:
+        get_database(app).dispose()
+
+
+def _claimed(database: Database, unit: Unit, n: int = 1) -> list[Claim]:
+    """``n`` invitations of ``unit`` claimed by a cycle (``sending``, their message written before the send)."""
+    claims = []
+    with database.session() as session:
+        now = utcnow()
+        for _ in range(n):
+            dossier = create_dossier(session, session.merge(unit, load=False), received_at=now - timedelta(days=3),
+                                     returned_at=now - timedelta(hours=2), phone=PHONE, sms_consent=True,
+                                     now=now - timedelta(hours=2))
+            invitation = Invitation(dossier_id=dossier.id, unit_id=unit.id, instrument_code="hue12",
+                                    status=InvitationStatus.SENDING, due_at=now, expires_at=now + timedelta(days=7))
+            session.add(invitation)
+            session.flush()
+            message = OutboundMessage(provider="twilio", invitation_id=invitation.id, unit_id=unit.id,
+                                      kind=MessageKind.INVITATION, to_hash="h", body="b", segments=1,
+                                      encoding="gsm", status=MessageStatus.QUEUED)
+            session.add(message)
+            session.flush()
+            claims.append(Claim(invitation.id, MessageKind.INVITATION, message.id, PHONE, "b"))
+    return claims
+
+
+def _sent(claims: list[Claim]) -> list[tuple[str, Claim, SendResult]]:
+    return [("twilio", claim, SendResult(sid=f"SM{claim.outbound_id:032d}", status="queued")) for claim in claims]
+
+
+def _tally_and_recount(database: Database) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The invitations per (unit, status, sent, delivered) as the tally keeps them and as counted; the delivered
+    messages per invitation as the trigger keeps them and as counted."""
+    with database.read_sessionmaker() as session:
+        tally = session.execute(text(
+            "SELECT unit_id, status, sent, delivered, SUM(invitations) FROM sms_invitation_tally "
+            "GROUP BY unit_id, status, sent, delivered HAVING SUM(invitations) <> 0 ORDER BY 1, 2, 3, 4")).all()
+        recount = session.execute(text(
+            "SELECT unit_id, status, sent_at IS NOT NULL, delivered_messages > 0, COUNT(*) FROM sms_invitation "
+            "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4")).all()
+        kept = session.execute(select(Invitation.id, Invitation.delivered_messages).order_by(Invitation.id)).all()
+        delivered = dict(session.execute(
+            select(OutboundMessage.invitation_id, func.count()).where(
+                OutboundMessage.kind == MessageKind.INVITATION, OutboundMessage.status == MessageStatus.DELIVERED)
+            .group_by(OutboundMessage.invitation_id)).all())
+    return ([tuple(r) for r in tally] + [tuple(r) for r in kept],
+            [tuple(r) for r in recount] + [(i, delivered.get(i, 0)) for i, _ in kept])
+
+
+def _pause_after_first(database: Database, prefix: str, then: Callable[[], None]) -> Callable[[], None]:
+    """Run ``then`` once, in this thread, right after its first statement starting with ``prefix`` (the locks it
+    took held); returns the function that removes the hook."""
+    me, done = threading.get_ident(), []
+
+    def after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if threading.get_ident() == me and not done and statement.lstrip().startswith(prefix):
+            done.append(True)
+            then()
+
+    event.listen(database.engine, "after_cursor_execute", after)
+    return lambda: event.remove(database.engine, "after_cursor_execute", after)
+
+
+def _in_thread(target: Callable[[], Any], errors: list[BaseException]) -> threading.Thread:
+    def run() -> None:
+        try:
+            target()
+        except BaseException as exc:  # reported by the test
+            errors.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    return worker
+
+
+def test_a_status_callback_during_the_batch_record_neither_deadlocks_nor_loses_the_delivery(app: Any) -> None:
+    """Twilio reports "delivered" for a message of the batch the cycle is recording right now (its report often
+    comes within seconds, the batch is recorded at its end). The record updates the invitation, then the message;
+    the callback updated the message, whose trigger then updated the invitation (``delivered_messages``): the
+    opposite order, a deadlock, and either the batch's record was lost (its invitations left ``sending``, later
+    marked failed though sent) or the delivery report (answered 503 "database_unreachable")."""
+    database = get_database(app)
+    with database.session() as session:
+        unit = create_unit(session)
+    (claim,) = _claimed(database, unit)
+    client = app.test_client()
+    url = f"https://danhgia.example.gov.vn/sms/twilio/status?o={claim.outbound_id}"
+    params = {"MessageSid": f"SM{claim.outbound_id:032d}", "MessageStatus": "delivered",
+              "AccountSid": "AC" + "0" * 32}
+    errors: list[BaseException] = []
+    answers: list[int] = []
+
+    def report() -> None:
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+        parts = urlsplit(url)
+        answers.append(client.post(f"{parts.path}?{parts.query}", data=params,
+                                   headers={"X-Twilio-Signature": signature},
+                                   base_url="http://127.0.0.1:5000").status_code)
+
+    workers: list[threading.Thread] = []
+
+    def callback_now() -> None:  # the batch's first invitation is updated, its locks held
+        workers.append(_in_thread(report, errors))
+        wait_for_lock_waiter(database, worker=workers[0])
+
+    remove = _pause_after_first(database, "UPDATE sms_invitation", callback_now)
+    try:
+        record_sent_many(database, _sent([claim]), utcnow(), CycleSummary())
+    finally:
+        remove()
+        for worker in workers:
+            worker.join(timeout=30)
+    assert not errors, errors
+    assert answers == [200]
+    with database.read_sessionmaker() as session:
+        invitation = session.get(Invitation, claim.invitation_id)
+        message = session.get(OutboundMessage, claim.outbound_id)
+        assert invitation is not None and message is not None
+        assert (message.status, invitation.status) == (MessageStatus.DELIVERED, InvitationStatus.DELIVERED)
+        assert invitation.sent_at is not None and invitation.delivered_messages == 1
+    tally, recount = _tally_and_recount(database)
+    assert tally == recount
