@@ -22,6 +22,7 @@ from sipas.catalogue import Catalogue, load_catalogue
 from sipas.clock import local_date
 from sipas.models import Dossier, DossierContact, Response, Unit
 from sipas.settings import Settings
+from sms_gateway import tally_changes
 from sms_gateway.links import issue_link
 from sms_gateway.models import (
     OPEN_STATUSES,
@@ -236,6 +237,7 @@ def bookkeeping(session: Session, settings: Settings, sms: SmsSettings, *, now: 
     session.flush()
     done.erased = erase_closed_phones(session, sms, now=now)
     prune(session, now=now)
+    tally_changes.fold(session)  # last: the changes of this transaction's bulk updates too
     return done
 
 

@@ -1,7 +1,9 @@
 """SMS figures for ``GET /metrics``, read at scrape time.
 
-Sent, delivered, failed and by status sum ``sms_invitation_tally`` (kept by triggers, ``sms_0007``): a few rows
-per unit, however many invitations years have made. Fallen back reads the failed invitations by the status index.
+Sent, delivered, failed and by status sum ``sms_invitation_tally`` (kept by triggers, ``sms_0007``) and, on
+PostgreSQL, its changes not folded yet (``sms_0008``, ``tally_changes.rows``): a few rows per unit, however many
+invitations years have made, and the last minute's changes. Fallen back reads the failed invitations by the
+status index.
 
 *Fallen back* is an invitation whose SMS failed and whose dossier was then given a QR link (the printed
 slip), the channel a ward falls back to when a number cannot be reached.
@@ -13,16 +15,13 @@ are gauges (a counter that went down would read to Prometheus as a reset, and ``
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Subquery, exists, func, select
 from sqlalchemy.orm import Session
 
 from sipas.models import Unit
 from sipas.prometheus import Family
-from sms_gateway.models import (
-    Invitation,
-    InvitationStatus,
-    InvitationTally,
-)
+from sms_gateway import tally_changes
+from sms_gateway.models import Invitation, InvitationStatus
 from sms_gateway.models_links import LinkChannel, ShortLink
 
 
@@ -34,10 +33,10 @@ def _per_unit(session: Session, family: Family, *conditions) -> None:  # type: i
         family.add({"unit": unit}, count)
 
 
-def _tallied(session: Session, family: Family, *conditions) -> None:  # type: ignore[no-untyped-def]
-    total = func.sum(InvitationTally.invitations)
-    rows = session.execute(select(Unit.code, total).select_from(InvitationTally)
-                           .join(Unit, Unit.id == InvitationTally.unit_id)
+def _tallied(session: Session, family: Family, tally: Subquery, *conditions) -> None:  # type: ignore[no-untyped-def]
+    total = func.sum(tally.c.invitations)
+    rows = session.execute(select(Unit.code, total).select_from(tally)
+                           .join(Unit, Unit.id == tally.c.unit_id)
                            .where(*conditions).group_by(Unit.code).having(total > 0).order_by(Unit.code))
     for unit, count in rows:
         family.add({"unit": unit}, count)
@@ -52,16 +51,17 @@ def families(session: Session) -> list[Family]:
     fallen_back = Family("sipas_invitations_fallen_back", "gauge",
                          "SMS invitations now failed whose dossier was then given a QR link.")
     by_status = Family("sipas_invitations", "gauge", "SMS invitations by unit and current status.")
-    _tallied(session, sent, InvitationTally.sent.is_(True))
-    _tallied(session, delivered, InvitationTally.delivered.is_(True))
-    _tallied(session, failed, InvitationTally.status == str(InvitationStatus.FAILED))
+    tally = tally_changes.rows()
+    _tallied(session, sent, tally, tally.c.sent.is_(True))
+    _tallied(session, delivered, tally, tally.c.delivered.is_(True))
+    _tallied(session, failed, tally, tally.c.status == str(InvitationStatus.FAILED))
     _per_unit(session, fallen_back, Invitation.status == InvitationStatus.FAILED,
               exists().where(ShortLink.dossier_id == Invitation.dossier_id, ShortLink.channel == LinkChannel.QR))
-    total = func.sum(InvitationTally.invitations)
-    rows = session.execute(select(Unit.code, InvitationTally.status, total).select_from(InvitationTally)
-                           .join(Unit, Unit.id == InvitationTally.unit_id)
-                           .group_by(Unit.code, InvitationTally.status).having(total > 0)
-                           .order_by(Unit.code, InvitationTally.status))
+    total = func.sum(tally.c.invitations)
+    rows = session.execute(select(Unit.code, tally.c.status, total).select_from(tally)
+                           .join(Unit, Unit.id == tally.c.unit_id)
+                           .group_by(Unit.code, tally.c.status).having(total > 0)
+                           .order_by(Unit.code, tally.c.status))
     for unit, status, count in rows:
         by_status.add({"unit": unit, "status": status}, count)
     return [sent, delivered, failed, fallen_back, by_status]

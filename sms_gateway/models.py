@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sipas.models import Base, Dossier, enum_column, utc_now
@@ -96,7 +96,9 @@ class InvitationTally(Base):
     invitation messages reported delivered: ``delivered_messages`` above 0), for ``GET /metrics``.
 
     Kept by database triggers on ``sms_invitation`` (``sms_0007``), never by the application: every write counts,
-    the bulk ``UPDATE``s and a dossier's cascading delete too. A count may reach 0 (the row stays).
+    the bulk ``UPDATE``s and a dossier's cascading delete too. A count may reach 0 (the row stays). On PostgreSQL
+    the triggers insert changes that are folded in later (``sms_0008``): read it with them,
+    ``sms_gateway.tally_changes.rows``.
     """
 
     __tablename__ = "sms_invitation_tally"
@@ -106,6 +108,18 @@ class InvitationTally(Base):
     sent: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     delivered: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     invitations: Mapped[int] = mapped_column(Integer)
+
+
+#: The tally's changes not folded into it yet (PostgreSQL; ``sms_0008``, ``sms_gateway.tally_changes``): the
+#: triggers insert a +1 / -1 row per side of a move here, locking no shared row; no key, no index.
+invitation_tally_changes = Table(
+    "sms_invitation_tally_change", Base.metadata,
+    Column("unit_id", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("sent", Boolean, nullable=False),
+    Column("delivered", Boolean, nullable=False),
+    Column("invitations", Integer, nullable=False),
+)
 
 
 class OutboundMessage(Base):

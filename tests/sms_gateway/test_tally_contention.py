@@ -14,6 +14,7 @@ end the tally is compared with a recount of the invitations.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +28,15 @@ from twilio.request_validator import RequestValidator
 from sipas.clock import utcnow
 from sipas.models import Unit
 from sipas.storage import Database, get_database
-from sms_gateway.models import Invitation, InvitationStatus, MessageKind, MessageStatus, OutboundMessage
+from sms_gateway import tally_changes
+from sms_gateway.models import (
+    Invitation,
+    InvitationStatus,
+    MessageKind,
+    MessageStatus,
+    OutboundMessage,
+    invitation_tally_changes,
+)
 from sms_gateway.providers import SendResult
 from sms_gateway.send_claim import Claim
 from sms_gateway.send_outcome import record_sent_many
@@ -77,12 +86,14 @@ def _sent(claims: list[Claim]) -> list[tuple[str, Claim, SendResult]]:
 
 
 def _tally_and_recount(database: Database) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The invitations per (unit, status, sent, delivered) as the tally keeps them and as counted; the delivered
-    messages per invitation as the trigger keeps them and as counted."""
+    """The invitations per (unit, status, sent, delivered) as the tally keeps them (with its changes not folded
+    yet: what ``GET /metrics`` reads) and as counted; the delivered messages per invitation as the trigger keeps
+    them and as counted."""
     with database.read_sessionmaker() as session:
-        tally = session.execute(text(
-            "SELECT unit_id, status, sent, delivered, SUM(invitations) FROM sms_invitation_tally "
-            "GROUP BY unit_id, status, sent, delivered HAVING SUM(invitations) <> 0 ORDER BY 1, 2, 3, 4")).all()
+        rows = tally_changes.rows()
+        key = (rows.c.unit_id, rows.c.status, rows.c.sent, rows.c.delivered)
+        tally = session.execute(select(*key, func.sum(rows.c.invitations)).group_by(*key)
+                                .having(func.sum(rows.c.invitations) != 0).order_by(*key)).all()
         recount = session.execute(text(
             "SELECT unit_id, status, sent_at IS NOT NULL, delivered_messages > 0, COUNT(*) FROM sms_invitation "
             "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4")).all()
@@ -93,6 +104,17 @@ def _tally_and_recount(database: Database) -> tuple[list[tuple[Any, ...]], list[
             .group_by(OutboundMessage.invitation_id)).all())
     return ([tuple(r) for r in tally] + [tuple(r) for r in kept],
             [tuple(r) for r in recount] + [(i, delivered.get(i, 0)) for i, _ in kept])
+
+
+def _assert_tally_equals_recount(database: Database) -> None:
+    """Equal with the changes pending, and again once folded (the change table then empty)."""
+    tally, recount = _tally_and_recount(database)
+    assert tally == recount
+    with database.session() as session:
+        tally_changes.fold(session)
+    assert _tally_and_recount(database) == (tally, recount)
+    with database.read_sessionmaker() as session:
+        assert session.scalar(select(func.count()).select_from(invitation_tally_changes)) == 0
 
 
 def _pause_after_first(database: Database, prefix: str, then: Callable[[], None]) -> Callable[[], None]:
@@ -166,5 +188,66 @@ def test_a_status_callback_during_the_batch_record_neither_deadlocks_nor_loses_t
         assert invitation is not None and message is not None
         assert (message.status, invitation.status) == (MessageStatus.DELIVERED, InvitationStatus.DELIVERED)
         assert invitation.sent_at is not None and invitation.delivered_messages == 1
-    tally, recount = _tally_and_recount(database)
-    assert tally == recount
+    _assert_tally_equals_recount(database)
+
+
+def _wait_for_lock_waiters(database: Database, n: int, timeout: float = 10.0) -> None:
+    """Until ``n`` sessions wait on a lock (AssertionError after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    with database.read_sessionmaker() as probe:
+        while time.monotonic() < deadline:
+            waiting = probe.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                         "AND wait_event_type = 'Lock'")).scalar()
+            probe.rollback()
+            if waiting >= n:
+                return
+            time.sleep(0.02)
+    raise AssertionError(f"fewer than {n} sessions waited on a lock")
+
+
+def test_two_batches_of_two_units_recorded_at_once_neither_deadlock_nor_lose_a_count(app: Any) -> None:
+    """Two senders record their batches at once, each with an invitation of ward A and one of ward B, in the
+    order of their ids: the first A then B, the second B then A. Each invitation moves its ward's tally rows
+    (``sending`` → ``sent``), so the first held A's rows and waited for B's, the second the other way round.
+
+    The interleaving is made by a third writer holding the first batch's invitation of ward B (a status report
+    on it, say): the first batch has updated its invitation of A and waits for it; the second then updates its
+    invitation of B and goes on to A's; the third lets go."""
+    database = get_database(app)
+    with database.session() as session:
+        ward_a, ward_b = create_unit(session), create_unit(session)
+    (a1,) = _claimed(database, ward_a)
+    (b2,) = _claimed(database, ward_b)
+    (a2,) = _claimed(database, ward_a)
+    (b1,) = _claimed(database, ward_b)
+    assert a1.invitation_id < b1.invitation_id and b2.invitation_id < a2.invitation_id
+    errors: list[BaseException] = []
+    third = database.sessionmaker()
+    third.execute(text("SELECT id FROM sms_invitation WHERE id = :id FOR UPDATE"), {"id": b1.invitation_id})
+    try:
+        first = _in_thread(lambda: record_sent_many(database, _sent([a1, b1]), utcnow(), CycleSummary()), errors)
+        _wait_for_lock_waiters(database, 1)  # the first batch: ward A's rows updated, waiting for b1
+        second = _in_thread(lambda: record_sent_many(database, _sent([b2, a2]), utcnow(), CycleSummary()), errors)
+        _wait_for_second(database, second)
+    finally:
+        third.rollback()
+        third.close()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert not errors, errors
+    with database.read_sessionmaker() as session:
+        statuses = session.scalars(select(Invitation.status).order_by(Invitation.id)).all()
+    assert statuses == [InvitationStatus.SENT] * 4
+    _assert_tally_equals_recount(database)
+
+
+def _wait_for_second(database: Database, second: threading.Thread) -> None:
+    """Until the second batch waits on a lock too (two waiters), or has ended (it waited on nothing)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and second.is_alive():
+        try:
+            _wait_for_lock_waiters(database, 2, timeout=0.1)
+            return
+        except AssertionError:
+            continue
+    assert not second.is_alive(), "the second batch neither ended nor waited on a lock"
