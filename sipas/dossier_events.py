@@ -23,8 +23,10 @@ Upkeep is by triggers on ``dossier`` (written by the migration that created the 
 no write path can miss it: the API and counter forms (ORM), the import's set-based swap, the per-dossier rating
 counts that ``sipas.tally.count_response`` keeps on the dossier row (``responses``, ``negative_responses``).
 SQLite gets row triggers; PostgreSQL statement triggers over the transition tables, so a swap of thousands of
-rows is one sorted upsert, and every writer locks the dossier rows before the event rows (no deadlock between a
-rating and an import). ``rebuild_events`` recomputes the table from the dossiers with the same SQL.
+rows is one sorted upsert, and every writer locks the dossier rows before the event rows. A writer of one
+statement (a rating, a clerk's edit) then locks its event rows in key order; the import's swap, two statements,
+locks its dossiers and then all its event rows in key order before either (``lock_sql``): no deadlock between a
+rating and an import. ``rebuild_events`` recomputes the table from the dossiers with the same SQL.
 """
 
 from __future__ import annotations
@@ -104,6 +106,24 @@ def upsert_sql(dialect: str, selects: list[str]) -> str:
             f"SELECT {key}, SUM(n) FROM (\n{union}\n) AS events WHERE local_date IS NOT NULL\n"
             f"GROUP BY {key} HAVING SUM(n) <> 0 ORDER BY {key}\n"
             f"ON CONFLICT ({key}) DO UPDATE SET dossiers = {TABLE}.dossiers + excluded.dossiers")
+
+
+def lock_sql(rows: str) -> str:
+    """PostgreSQL: lock, in key order, every event row of the dossier rows ``rows`` (a ``SELECT`` of the dossier's
+    event columns, ``SOURCE_COLUMNS``), creating at 0 those missing. A writer of several statements on
+    ``dossier`` (the import's swap: its updates, then its inserts) runs this first with both statements' old and
+    new rows, so that its triggers then find every row they write already held: each statement's upsert is
+    sorted, but the second's rows may come before the first's, and a rating locking its own rows in key order
+    between the two deadlocked with it (tests/imports/test_swap_contention.py). ``rows`` is read once
+    (materialized), not once per event and grain."""
+    key = ", ".join(KEY)
+    union = "\nUNION ALL\n".join(event_selects("postgresql", "d", " FROM locked_rows AS d", 0))
+    return (f"WITH locked_rows AS MATERIALIZED (\n{rows}\n)\n"
+            f"INSERT INTO {TABLE} ({key}, dossiers)\n"
+            f"SELECT {key}, 0 FROM (\n{union}\n) AS events WHERE local_date IS NOT NULL\n"
+            f"GROUP BY {key} ORDER BY {key}\n"
+            # locks the row without writing a version of it (PostgreSQL locks a conflicting row whatever the WHERE)
+            f"ON CONFLICT ({key}) DO UPDATE SET dossiers = {TABLE}.dossiers WHERE false")
 
 
 def _sqlite_triggers(grains: tuple[str, ...]) -> list[str]:

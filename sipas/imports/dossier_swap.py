@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Table, and_, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from sipas import dossier_events
 from sipas.clock import local_date
 from sipas.dossiers import UNRETURN_RATED, DossierInput, update_contact
 from sipas.errors import ValidationError
@@ -81,6 +82,7 @@ def _number_new_dossiers(session: Session, planned: list[dict[str, Any]]) -> Non
 def swap(session: Session, unit: Unit, token: str) -> None:
     """Copy the planned rows of run ``token`` into the real tables (the caller's transaction; it commits)."""
     run = and_(STAGING.c.token == token, STAGING.c.unit_id == unit.id)
+    _lock_rows(session, unit, token, run)
     # the updates first: like a rating (sipas.tally), the swap then locks dossier rows before the event rows its
     # triggers write (sipas.dossier_events), so the two cannot deadlock on PostgreSQL
     session.execute(update(DOSSIER).values({name: STAGING.c[name] for name in VALUE_COLUMNS}
@@ -114,6 +116,29 @@ def swap(session: Session, unit: Unit, token: str) -> None:
     session.execute(update(CONTACT).values({name: STAGING.c[name] for name in CONTACT_COLUMNS})
                     .where(CONTACT.c.id == STAGING.c.contact_id, run, STAGING.c.contact_op == "update",
                            CONTACT.c.erased_at.is_(None)))  # erased meanwhile: the number stays erased
+
+
+def _lock_rows(session: Session, unit: Unit, token: str, run: Any) -> None:
+    """PostgreSQL: the dossiers the swap updates, in id order, then every event row its two statements will write,
+    in key order (``dossier_events.lock_sql``), as a rating locks its dossier and then its event rows. The swap's
+    updates and inserts each upsert their event rows sorted, but the inserts' rows may come before the updates':
+    a rating of another dossier of the unit locking its rows between the two deadlocked with the swap
+    (tests/imports/test_swap_contention.py). SQLite has one writer at a time."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(select(DOSSIER.c.id).where(DOSSIER.c.id == STAGING.c.dossier_id, run, STAGING.c.op == "update")
+                    .order_by(DOSSIER.c.id).with_for_update(of=DOSSIER))
+    staging = STAGING.name
+    # the updated dossiers as they are, and every dossier as the file makes it (its rating counts kept; a new
+    # one's 0): the rows the swap's triggers will take away and add
+    rows = (f"SELECT {', '.join(f'o.{c}' for c in dossier_events.SOURCE_COLUMNS)}"
+            f" FROM {staging} AS s JOIN dossier AS o ON o.id = s.dossier_id"
+            " WHERE s.token = :token AND s.unit_id = :unit AND s.op = 'update'"
+            " UNION ALL SELECT s.unit_id, s.field, s.intake_channel, s.received_local_date, s.due_local_date,"
+            " s.returned_local_date, COALESCE(o.responses, 0), COALESCE(o.negative_responses, 0)"
+            f" FROM {staging} AS s LEFT JOIN dossier AS o ON o.id = s.dossier_id AND s.op = 'update'"
+            " WHERE s.token = :token AND s.unit_id = :unit")
+    session.execute(text(dossier_events.lock_sql(rows)), {"token": token, "unit": unit.id})
 
 
 def _stored(session: Session, unit: Unit, codes: list[str]) -> dict[str, Any]:
