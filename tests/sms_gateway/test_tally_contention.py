@@ -2,7 +2,7 @@
 no lost count.
 
 The tally (``sms_0007``) is kept by row triggers in each writer's transaction. The cycle records a batch of
-messages of many units in one transaction (``record_sent_many``), a second sender (``sipas sms send-due`` while the
+messages of many units in one transaction (``record_sent_many``), a second sender (``sipas send-due`` while the
 scheduler's cycle runs; "each message is still claimed on its own, so a second sender changes nothing") records its
 own, and Twilio's status callbacks come in parallel gunicorn threads, often before the batch is recorded. Each test
 lets one writer take its first locks, starts the other in a thread, waits until one of them waits on a lock
