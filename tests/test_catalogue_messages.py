@@ -74,9 +74,15 @@ BROKEN = [
 ]
 
 
-def _broken_config(tmp_path: Path, file: str, old: str, new: str) -> tuple[Path, Path]:
+def _shipped_config(tmp_path: Path) -> Path:
+    """A copy of the configuration folder sipas ships, to break one file of."""
     config = tmp_path / "config"
     shutil.copytree(DEFAULT_CONFIG_DIR, config)
+    return config
+
+
+def _broken_config(tmp_path: Path, file: str, old: str, new: str) -> tuple[Path, Path]:
+    config = _shipped_config(tmp_path)
     path = config / file
     text = path.read_text(encoding="utf-8")
     assert old in text, old
@@ -98,8 +104,7 @@ def test_a_broken_criterion_set_is_refused_in_vietnamese(tmp_path: Path, file: s
 
 
 def test_a_file_not_saved_as_utf8_is_named(tmp_path: Path) -> None:
-    config = tmp_path / "config"
-    shutil.copytree(DEFAULT_CONFIG_DIR, config)
+    config = _shipped_config(tmp_path)
     path = config / QUAY4
     path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
     with pytest.raises(CatalogueError) as refused:
@@ -109,8 +114,7 @@ def test_a_file_not_saved_as_utf8_is_named(tmp_path: Path) -> None:
 
 
 def test_a_version_in_two_files_names_both(tmp_path: Path) -> None:
-    config = tmp_path / "config"
-    shutil.copytree(DEFAULT_CONFIG_DIR, config)
+    config = _shipped_config(tmp_path)
     copy = config / "instruments" / "hue12.z.toml"
     shutil.copy(config / HUE12, copy)
     with pytest.raises(CatalogueError) as refused:
@@ -120,8 +124,7 @@ def test_a_version_in_two_files_names_both(tmp_path: Path) -> None:
 
 
 def test_two_versions_taking_effect_the_same_day_are_named(tmp_path: Path) -> None:
-    config = tmp_path / "config"
-    shutil.copytree(DEFAULT_CONFIG_DIR, config)
+    config = _shipped_config(tmp_path)
     copy = config / "instruments" / "hue12.v2026.toml"
     copy.write_text((config / HUE12).read_text(encoding="utf-8").replace('version = "2018.1"', 'version = "2026.1"'),
                     encoding="utf-8")
