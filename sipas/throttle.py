@@ -40,10 +40,15 @@ def _bucket(limit: Limit, now: datetime) -> int:
     return int(now.timestamp() // _seconds(limit))
 
 
+def take_values(limit: Limit, now: datetime) -> dict[str, Any]:
+    """The parameters of a take (:func:`take`, or a statement of :func:`take_statement` with more of its own)."""
+    bucket = _bucket(limit, now)
+    return {"key": limit.key[:200], "bucket": bucket, "count": 1, "expires": (bucket + 1) * _seconds(limit)}
+
+
 def take(session: Session, limit: Limit, now: datetime) -> bool:
     """Count one attempt against ``limit``; True when it is within the limit (the attempt may go on)."""
-    key, bucket = limit.key[:200], _bucket(limit, now)
-    values = {"key": key, "bucket": bucket, "count": 1, "expires": (bucket + 1) * _seconds(limit)}
+    values = take_values(limit, now)
     # One statement, nothing else: an intake request takes its limits inside the write transaction. The key's
     # ended windows are never read again and go with the hourly purge (they were deleted here, one more
     # statement under SQLite's write lock for almost every SMS reply: each number's first of the day).
@@ -60,8 +65,18 @@ def _take_statement(dialect_name: str) -> Any:
                                            ).returning(ThrottleCounter.__table__.c.count)
 
 
+#: The parameters a take's statement sets (``DriverStatement(..., keys=TAKE_KEYS)``).
+TAKE_KEYS = ("key", "bucket", "count", "expires")
+
+
+def take_statement(dialect_name: str, *also: Any) -> Any:
+    """A take's statement returning, after the count it got, the values of ``also`` (a caller's scalar
+    sub-select, read in the same statement); run it with :func:`take_values` and the sub-select's parameters."""
+    return _take_statement(dialect_name).returning(*also)
+
+
 # Built once per dialect (a statement's cache key is memoised on the object: docs/performance.md).
-_TAKE = {name: DriverStatement(_take_statement(name), keys=("key", "bucket", "count", "expires"))
+_TAKE = {name: DriverStatement(_take_statement(name), keys=TAKE_KEYS)
          for name in ("sqlite", "postgresql")}  # on the driver's cursor (sipas.driver_statements)
 _counters = ThrottleCounter.__table__
 _REFUND = DriverStatement(update(_counters).where(_counters.c.key == bindparam("k"),

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import event, func, select
 
 from sms_gateway.messages import new_outbound
 from sms_gateway.models import MessageKind, OutboundMessage
@@ -58,3 +59,31 @@ def test_the_limit_counts_the_last_24_hours_not_a_calendar_day(session):
     assert _answer_all(session, phone_hash, evening, REPLY_LIMIT + 1) == REPLY_LIMIT
     assert _answer_all(session, phone_hash, evening + timedelta(hours=2), 1) == 0
     assert _answer_all(session, phone_hash, evening + timedelta(hours=24, minutes=1), REPLY_LIMIT + 1) == REPLY_LIMIT
+
+
+def test_on_sqlite_the_take_and_the_rolling_count_are_one_statement(session):
+    """Every SMS answer takes the limit: on SQLite the take and the 24-hour count are one statement (the count a
+    sub-select of the take's RETURNING; the write lock held since the transaction's first write keeps it exact).
+    The limit still counts answers given late in the previous window (above) and refuses the eleventh."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL counts after the take: a statement's snapshot precedes the take's wait for the row "
+                    "lock, so one statement would miss the number's answer committed meanwhile")
+    phone_hash, now = "b" * 64, datetime(2026, 12, 3, 23, 0, tzinfo=UTC)
+    new_outbound(session, "http", MessageKind.REPLY, phone="0912345678", phone_hash=phone_hash, body="?",
+                 now=now - timedelta(hours=23))  # an answer of the previous window, within 24 hours
+    session.commit()
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        if not statement.startswith("BEGIN"):  # the transaction's own (sipas.storage)
+            sent.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert take_reply(session, phone_hash, now)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(sent) == 1 and sent[0].startswith("INSERT INTO throttle_counter") and "sms_outbound" in sent[0]
+    session.rollback()
+    assert _answer_all(session, phone_hash, now, REPLY_LIMIT) == REPLY_LIMIT - 1
