@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, bindparam, select
+from sqlalchemy import ColumnElement, Connection, Text, bindparam, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -93,9 +93,9 @@ def unit_templates_of(value: str | None) -> dict[str, str]:
 # On the driver's cursor (sipas.driver_statements).
 _UNIT_TEMPLATES = DriverStatement(select(MessageTemplate.kind, MessageTemplate.text)
                                   .where(MessageTemplate.unit_id == bindparam("unit")))
-_OUTBOUND_KEYS = ("provider", "kind", "to_hash", "to_hint", "body", "segments", "encoding", "status", "created_at",
-                  "updated_at")
-_INSERT_OUTBOUND = DriverStatement(OutboundMessage.__table__.insert(), keys=_OUTBOUND_KEYS)
+OUTBOUND_KEYS = ("provider", "kind", "to_hash", "to_hint", "body", "segments", "encoding", "status", "created_at",
+                 "updated_at")
+_INSERT_OUTBOUND = DriverStatement(OutboundMessage.__table__.insert(), keys=OUTBOUND_KEYS)
 
 
 def phone_hint(phone: str) -> str:
@@ -114,11 +114,17 @@ def new_outbound(session: Session, provider: str, kind: MessageKind, *, phone: s
     return message
 
 
-def insert_outbound(session: Session, provider: str, kind: MessageKind, *, phone: str, phone_hash: str, body: str,
-                    now: datetime, status: MessageStatus) -> None:
-    """``new_outbound`` as one Core INSERT, for an answer nobody needs the row of (a webhook's reply)."""
+def insert_outbound_row(connection: Connection, values: dict[str, Any]) -> None:
+    """``new_outbound`` as one Core INSERT of a row of ``outbound_values``, for an answer nobody needs the row of
+    (a webhook's reply)."""
+    _INSERT_OUTBOUND.run(connection, values)
+
+
+def outbound_values(provider: str, kind: MessageKind, *, phone: str, phone_hash: str, body: str, now: datetime,
+                    status: MessageStatus) -> dict[str, Any]:
+    """The row of an outbound answer (its columns ``OUTBOUND_KEYS``): ``insert_outbound_row`` inserts it, or a
+    caller in a statement of its own (a webhook's reply with the delivery's claim on PostgreSQL)."""
     info = analyse(body)
-    _INSERT_OUTBOUND.run(session.connection(), {
-        "provider": provider, "kind": kind, "to_hash": phone_hash, "to_hint": phone_hint(phone), "body": body,
-        "segments": info.segments, "encoding": info.encoding, "status": status, "created_at": now,
-        "updated_at": now})
+    return {"provider": provider, "kind": kind, "to_hash": phone_hash, "to_hint": phone_hint(phone), "body": body,
+            "segments": info.segments, "encoding": info.encoding, "status": status, "created_at": now,
+            "updated_at": now}

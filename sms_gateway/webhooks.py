@@ -13,10 +13,11 @@ import functools
 import hmac
 import logging
 from datetime import datetime
+from typing import Any
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator, get_signature_algorithm
@@ -30,7 +31,7 @@ from sipas.parsing import parse_phone
 from sipas.storage import db_session, lock_on_write
 from sipas.text import storable
 from sms_gateway.inbound import InboundSms, handle_inbound
-from sms_gateway.messages import insert_outbound, moves_forward, outcome_status
+from sms_gateway.messages import OUTBOUND_KEYS, insert_outbound_row, moves_forward, outbound_values, outcome_status
 from sms_gateway.models import InboundDelivery, Invitation, InvitationStatus, MessageKind, OutboundMessage
 from sms_gateway.optouts import opt_out
 from sms_gateway.providers import OPTED_OUT
@@ -105,8 +106,8 @@ def earlier_reply(session: Session, provider: str, tokens: list[str]) -> str | N
 # Built once: every webhook runs them (a statement's cache key is memoised on the object: docs/performance.md).
 _DELIVERY = select(InboundDelivery).where(InboundDelivery.provider == bindparam("provider"),
                                           InboundDelivery.token.in_(bindparam("tokens", expanding=True)))
-_CLAIM_DELIVERY = DriverStatement(InboundDelivery.__table__.insert(),  # on the driver's cursor
-                                  keys=("provider", "token", "kind", "reply", "received_at"))
+_DELIVERY_KEYS = ("provider", "token", "kind", "reply", "received_at")
+_CLAIM_DELIVERY = DriverStatement(InboundDelivery.__table__.insert(), keys=_DELIVERY_KEYS)  # on the driver's cursor
 
 
 def _hash(number: str) -> str | None:
@@ -131,30 +132,60 @@ def _receive(provider: str, tokens: list[str], number: str, text: str, message_i
         sms = InboundSms(provider=provider, phone_hash=hashed, text=text, message_id=message_id,
                          opt_out_type=opt_out_type)
         answer = handle_inbound(session, get_catalogue(), get_settings(), sms, now=utcnow())
-    if answer and hashed:  # Twilio sends the TwiML answer, the http gateway the JSON one: both count (caps)
-        insert_outbound(session, provider, answer.kind, phone=number, phone_hash=hashed, body=answer.text,
-                        now=utcnow(), status=outcome_status("accepted"))
-    # The delivery is claimed last, in the same transaction, with its reply (one INSERT): the reads above run
-    # before the write lock (lock_on_write). A simultaneous retry that claimed it first makes this claim fail:
-    # everything this request did is rolled back and the retry's answer is given.
+    # Twilio sends the TwiML answer, the http gateway the JSON one: both count (caps), so the answer's row is stored
+    outbound = outbound_values(provider, answer.kind, phone=number, phone_hash=hashed, body=answer.text,
+                               now=utcnow(), status=outcome_status("accepted")) if answer and hashed else None
+    # The delivery is claimed last, in the same transaction, with its reply (one INSERT, on PostgreSQL with the
+    # answer's row): the reads above run before the write lock (lock_on_write). A simultaneous retry that claimed it
+    # first makes this claim fail: everything this request did is rolled back and the retry's answer is given.
     reply = answer.text if answer else None
-    if not claim_delivery(session, provider, tokens, "inbound", reply):
+    if not claim_delivery(session, provider, tokens, "inbound", reply, outbound=outbound):
         return _repeated(session, provider, tokens, message_id)
     session.commit()
     return reply
 
 
-def claim_delivery(session: Session, provider: str, tokens: list[str], kind: str, reply: str | None) -> bool:
-    """Insert the delivery's tokens with the reply given; False when any was claimed before (the unique
-    constraint decides). The caller rolls its whole transaction back then (no savepoint needed)."""
+def claim_delivery(session: Session, provider: str, tokens: list[str], kind: str, reply: str | None, *,
+                   outbound: dict[str, Any] | None = None) -> bool:
+    """Insert the delivery's tokens with the reply given, and before them the reply's row ``outbound``
+    (``messages.outbound_values``) if any; False when any token was claimed before (the unique constraint
+    decides). The caller rolls its whole transaction back then (no savepoint needed). On PostgreSQL the reply's
+    row and the tokens are one statement (``WITH o AS (INSERT INTO sms_outbound …) INSERT INTO
+    sms_inbound_delivery …``): one round trip less; a claim that fails stores neither, as the rollback would."""
     now = utcnow()
     rows = [{"provider": provider, "token": t[:128], "kind": kind, "reply": reply, "received_at": now}
             for t in tokens if t]
+    connection = session.connection()
+    if outbound is not None and connection.dialect.name == "postgresql" and 0 < len(rows) <= _MAX_TOKENS:
+        values = {f"o_{name}": value for name, value in outbound.items()}
+        for i, row in enumerate(rows):
+            values |= {f"{name}_{i}": value for name, value in row.items()}
+        try:
+            _claim_with_answer(len(rows)).run(connection, values)
+        except IntegrityError:
+            return False
+        return True
+    if outbound is not None:
+        insert_outbound_row(connection, outbound)
     try:
-        _CLAIM_DELIVERY.executemany(session.connection(), rows)
+        _CLAIM_DELIVERY.executemany(connection, rows)
     except IntegrityError:
         return False
     return True
+
+
+_MAX_TOKENS = 2  # Twilio's message sid and its idempotency token
+
+
+@functools.cache
+def _claim_with_answer(tokens: int) -> DriverStatement:
+    """PostgreSQL: the reply's row and ``tokens`` delivery rows in one statement (built once per count)."""
+    deliveries, outbound = InboundDelivery.__table__, OutboundMessage.__table__
+    answer = insert(outbound).values({name: bindparam(f"o_{name}", type_=outbound.c[name].type)
+                                      for name in OUTBOUND_KEYS}).cte("o")
+    rows = [{name: bindparam(f"{name}_{i}", type_=deliveries.c[name].type) for name in _DELIVERY_KEYS}
+            for i in range(tokens)]
+    return DriverStatement(insert(deliveries).values(rows).add_cte(answer))
 
 
 def _repeated(session: Session, provider: str, tokens: list[str], message_id: str) -> str | None:

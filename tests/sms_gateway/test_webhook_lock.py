@@ -6,13 +6,23 @@ take's own statement)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import event, select
 
 from sipas.models import Response
 from sipas.storage import get_database
-from sms_gateway.models import Invitation, InvitationStatus, MessageTemplate, OptOut
+from sms_gateway.models import (
+    InboundDelivery,
+    Invitation,
+    InvitationStatus,
+    MessageKind,
+    MessageStatus,
+    MessageTemplate,
+    OptOut,
+    OutboundMessage,
+)
 from sms_gateway.templates_text import DEFAULTS, render
-from tests.sms_gateway.test_webhooks import INBOUND, count, inbound, invited, post_signed
+from tests.sms_gateway.test_webhooks import INBOUND, PHONE, count, inbound, invited, post_signed
 
 TWELVE = "1 1 1 2 1 1 1 1 1 1 3 0"
 
@@ -100,3 +110,30 @@ def test_an_opted_out_number_with_an_open_invitation_gets_no_answer(app, client,
     reply = post_signed(client, INBOUND, inbound(TWELVE))
     assert reply.status_code == 200 and "<Message>" not in reply.get_data(as_text=True)
     assert count(session, Response) == 0
+
+
+def test_on_postgresql_the_answers_row_and_the_deliverys_claim_are_one_statement(app, client, session, settings):
+    """The answer's outbound row and the delivery's tokens (Twilio's sid and idempotency token) go in one
+    ``WITH … INSERT`` on PostgreSQL; both rows are stored as before, and a retry stores nothing more."""
+    if session.bind.dialect.name != "postgresql":
+        pytest.skip("SQLite has no INSERT inside a WITH: two statements, under its write lock")
+    invited(app, session, settings)
+    seen = _statements(app)
+    reply = post_signed(client, INBOUND, inbound(TWELVE), headers={"I-Twilio-Idempotency-Token": "tok-1"})
+    seen = list(seen)
+    text = reply.get_data(as_text=True)
+    assert reply.status_code == 200 and "cam on" in text
+    inserts = [s for s in seen if "INSERT INTO sms_outbound" in s or "INSERT INTO sms_inbound_delivery" in s]
+    assert len(inserts) == 1 and inserts[0].startswith("WITH"), inserts
+    session.expire_all()
+    before = count(session, OutboundMessage)  # with the invitation's own message
+    answer = session.scalars(select(OutboundMessage).where(OutboundMessage.kind == MessageKind.REPLY)).one()
+    assert f"<Message>{answer.body}</Message>" in text
+    assert (answer.kind, answer.status, answer.to_hint, answer.segments) == (
+        MessageKind.REPLY, MessageStatus.ACCEPTED, PHONE[-3:], 1)
+    deliveries = session.scalars(select(InboundDelivery).order_by(InboundDelivery.token)).all()
+    assert [(d.token, d.kind, d.reply) for d in deliveries] == [
+        ("sid:" + "SM" + "a" * 32, "inbound", answer.body), ("tok:tok-1", "inbound", answer.body)]
+    again = post_signed(client, INBOUND, inbound(TWELVE), headers={"I-Twilio-Idempotency-Token": "tok-1"})
+    assert again.get_data(as_text=True) == text
+    assert count(session, OutboundMessage) == before and count(session, InboundDelivery) == 2
