@@ -19,6 +19,7 @@ would miss that answer once it commits; the count that follows the take sees it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
@@ -35,11 +36,18 @@ def _limit(phone_hash: str) -> Limit:
     return Limit(f"sms-reply:{phone_hash}", REPLY_LIMIT, WINDOW)
 
 
-def take_reply(session: Session, phone_hash: str, now: datetime) -> bool:
-    """Count one answer to the number; True when it may be sent (the caller then stores it before committing)."""
+def take_reply(session: Session, phone_hash: str, now: datetime, *, taken: int | None = None) -> bool:
+    """Count one answer to the number; True when it may be sent (the caller then stores it before committing).
+
+    ``taken``: the count a caller's own take returned (a statement of :func:`reply_take_statement`, run with
+    :func:`reply_take_values`, on PostgreSQL: an SMS reply's invitation answered in the same statement)."""
     limit = _limit(phone_hash)
     connection = session.connection()
-    if connection.dialect.name == "sqlite":  # one statement: see the module's docstring
+    if taken is not None:
+        if taken > limit.count:
+            return False
+        replies = replies_today(session, phone_hash, now)
+    elif connection.dialect.name == "sqlite":  # one statement: see the module's docstring
         returned = _TAKE_AND_COUNT.returned(connection, take_values(limit, now) | _since(phone_hash, now))
         assert returned is not None  # an upsert always returns its row
         if int(returned[0]) > limit.count:
@@ -53,6 +61,17 @@ def take_reply(session: Session, phone_hash: str, now: datetime) -> bool:
         refund(session, limit, now)
         return False
     return True
+
+
+def reply_take_statement(*also: Any) -> Any:
+    """PostgreSQL: the reply limit's take returning, after its count, the values of ``also`` (a caller adds its own
+    writes to the statement as CTEs); its count goes to ``take_reply(taken=...)``."""
+    return take_statement("postgresql", *also)
+
+
+def reply_take_values(phone_hash: str, now: datetime) -> dict[str, Any]:
+    """The parameters of a statement of :func:`reply_take_statement` (the caller's own added)."""
+    return take_values(_limit(phone_hash), now)
 
 
 def replies_today(session: Session, phone_hash: str, now: datetime) -> int:

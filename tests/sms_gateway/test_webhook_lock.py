@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, select
 
-from sipas.models import Response
+from sipas.models import Response, ThrottleCounter
 from sipas.storage import get_database
 from sms_gateway.models import (
     InboundDelivery,
@@ -21,6 +21,7 @@ from sms_gateway.models import (
     OptOut,
     OutboundMessage,
 )
+from sms_gateway.models_links import ShortLink
 from sms_gateway.templates_text import DEFAULTS, render
 from tests.sms_gateway.test_webhooks import INBOUND, PHONE, count, inbound, invited, post_signed
 
@@ -137,3 +138,29 @@ def test_on_postgresql_the_answers_row_and_the_deliverys_claim_are_one_statement
     again = post_signed(client, INBOUND, inbound(TWELVE), headers={"I-Twilio-Idempotency-Token": "tok-1"})
     assert again.get_data(as_text=True) == text
     assert count(session, OutboundMessage) == before and count(session, InboundDelivery) == 2
+
+
+def test_on_postgresql_the_invitations_answer_and_the_reply_limits_take_are_one_statement(app, client, session,
+                                                                                         settings):
+    """After the rating (its own transaction), the invitation's answer, its short link's spending and the reply
+    limit's take go in one statement on PostgreSQL; the invitation is answered by the rating, the link spent."""
+    if session.bind.dialect.name != "postgresql":
+        pytest.skip("SQLite has no UPDATE inside a WITH: three statements, under its write lock")
+    invited(app, session, settings)
+    assert session.scalars(select(Invitation)).one().link_id is not None
+    seen = _statements(app)
+    reply = post_signed(client, INBOUND, inbound(TWELVE))
+    seen = list(seen)
+    assert reply.status_code == 200 and "cam on" in reply.get_data(as_text=True)
+    writes = [s for s in seen if any(f"{verb} {table}" in s for verb, table in (
+        ("UPDATE", "sms_invitation"), ("UPDATE", "short_link"), ("INSERT INTO", "throttle_counter")))]
+    assert len(writes) == 1 and writes[0].startswith("WITH"), writes
+    session.expire_all()
+    invitation = session.scalars(select(Invitation)).one()
+    response_id = session.scalars(select(Response.id)).one()
+    assert invitation.status is InvitationStatus.ANSWERED and invitation.response_id == response_id
+    assert invitation.answered_at is not None and invitation.updated_at == invitation.answered_at
+    link = session.get(ShortLink, invitation.link_id)
+    assert link is not None and link.response_id == response_id and link.used_at == invitation.answered_at
+    assert session.scalars(select(ThrottleCounter.count).where(ThrottleCounter.key.startswith("sms-reply:"))
+                           ).one() == 1
