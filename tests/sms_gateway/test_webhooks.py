@@ -377,3 +377,41 @@ def test_logs_never_carry_the_phone_number_or_the_text(app, client, session, set
                                                                                    strict=True))
     joined = "\n".join(json_lines)
     assert "912345678" not in joined and "rất tệ" not in joined and "r\\u1ea5t" not in joined
+
+
+def test_a_signature_is_computed_once_when_it_matches(app, client, session, settings, monkeypatch):
+    """Twilio's validate computed the HMAC over the URL without and with its port on every request; a request
+    signed over the URL as sent (as Twilio signs it) now costs one. Signed with the port, or wrongly, it costs
+    two: the first still passes, the second is still refused."""
+    invited(app, session, settings)
+    computed: list[str] = []
+    compute = RequestValidator.compute_signature
+
+    def counting(self, uri, params, algorithm=None):  # type: ignore[no-untyped-def]
+        computed.append(uri)
+        return compute(self, uri, params, algorithm)
+
+    monkeypatch.setattr(RequestValidator, "compute_signature", counting)
+    url, with_port = PUBLIC + INBOUND, PUBLIC + ":443" + INBOUND
+    assert post_signed(client, INBOUND, inbound("HD")).status_code == 200
+    assert computed == [url, url]  # the test's own signing, then the webhook's check
+    computed.clear()
+    signed_with_port = post_signed(client, INBOUND, inbound("HD", sid="SM" + "d" * 32), base=PUBLIC + ":443")
+    assert signed_with_port.status_code == 200 and computed == [with_port, url, with_port]
+    computed.clear()
+    wrong = post_signed(client, INBOUND, inbound("HD", sid="SM" + "e" * 32), token="another-auth-token-0000000000000")
+    assert wrong.status_code == 403 and computed == [url, url, with_port]
+
+
+def test_a_sha256_signature_passes_and_an_unknown_algorithm_is_refused(app, client, session, settings):
+    """The signature settings header names the algorithm (Twilio's library decides which it knows)."""
+    invited(app, session, settings)
+    params = inbound("HD")
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + INBOUND, params, "HMAC_SHA256")
+    header = {"X-Twilio-Webhooks-Signature-Settings": "key=webhooks_sharedkey_x,algorithm=HMAC_SHA256"}
+    sha256 = client.post(INBOUND, data=params, headers={"X-Twilio-Signature": signature} | header)
+    assert sha256.status_code == 200 and "<Message>" in sha256.get_data(as_text=True)
+    unknown = {"X-Twilio-Webhooks-Signature-Settings": "algorithm=HMAC_MD5"}
+    refused = client.post(INBOUND, data=inbound("HD", sid="SM" + "f" * 32),
+                          headers={"X-Twilio-Signature": signature} | unknown)
+    assert refused.status_code == 403
