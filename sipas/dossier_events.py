@@ -27,6 +27,15 @@ rows is one sorted upsert, and every writer locks the dossier rows before the ev
 statement (a rating, a clerk's edit) then locks its event rows in key order; the import's swap, two statements,
 locks its dossiers and then all its event rows in key order before either (``lock_sql``): no deadlock between a
 rating and an import. ``rebuild_events`` recomputes the table from the dossiers with the same SQL.
+
+Since ``core_0032`` the triggers do less per rating, which changes the dossier's counts alone: that moves the
+returned event's day and month rows from one ``forms`` to the next (first and second rating) or nothing (third
+on), unless it makes the dossier dissatisfied (then every event row). SQLite's update trigger fires for a change
+of anything else (``_moved``), and a second one, ``dossier_events_forms``, for a change of the forms alone, which
+takes the returned event's day and month rows only (``moves_with_forms``). PostgreSQL's functions read each
+transition table once, each row's events from a ``VALUES`` list beside it (``_postgresql_lateral``). Before, an
+update took the twelve events of the old row and of the new one, each by a ``SELECT`` of its own, and summed them to
+find those that did not cancel (docs/performance.md, "Intake, 2026-12-08: a rating inside the database").
 """
 
 from __future__ import annotations
@@ -66,14 +75,8 @@ def _true(dialect: str, condition: str) -> str:
     return f"(CASE WHEN {condition} THEN 1 ELSE 0 END)" if dialect == "sqlite" else f"({condition})"
 
 
-def event_selects(dialect: str, row: str, source: str, sign: int, grains: tuple[str, ...] = GRAINS) -> list[str]:
-    """One ``SELECT`` per event and grain of the dossier rows ``row`` (an alias, or ``NEW`` / ``OLD`` in an
-    SQLite row trigger, whose ``source`` is then empty), each row counted ``sign`` times; an event whose day
-    is NULL (not returned, no due day) comes out with a NULL ``local_date`` and is filtered by the caller."""
-    r = row
-    channels = ", ".join(f"'{c}'" for c in ONLINE_CHANNELS)
-    online = _true(dialect, f"{r}.intake_channel IN ({channels})")
-    negative = _true(dialect, f"{r}.negative_responses > 0")
+def _events(dialect: str, r: str, grains: tuple[str, ...]) -> list[tuple[str, str, str, str, str]]:
+    """(kind, grain, local_date, forms, handling) of each event row of the dossier row ``r``, as SQL expressions."""
     forms = f"(CASE WHEN {r}.responses > 1 THEN 2 ELSE {r}.responses END)"
     handling = (f"(CASE WHEN {r}.due_local_date IS NULL OR {r}.returned_local_date = {r}.due_local_date "
                 f"THEN 'on_time' WHEN {r}.returned_local_date < {r}.due_local_date THEN 'early' ELSE 'late' END)")
@@ -84,16 +87,36 @@ def event_selects(dialect: str, row: str, source: str, sign: int, grains: tuple[
               ("returned", f"{r}.returned_local_date", forms, handling),
               ("due", f"{r}.due_local_date", "0", "''"),
               ("cleared", cleared, "0", "''"))
-    selects = []
-    for kind, day, kind_forms, kind_handling in events:
-        for grain in grains:
-            local = first_of(dialect, grain, day)
-            # a year row is read only for the years before a period's: no class, no forms (above)
-            forms_of, handling_of = ("0", "''") if grain == "year" else (kind_forms, kind_handling)
-            selects.append(f"SELECT {r}.unit_id AS unit_id, {r}.field AS field, '{grain}' AS grain, "
-                           f"{local} AS local_date, '{kind}' AS kind, {online} AS online, {negative} AS negative, "
-                           f"{forms_of} AS forms, {handling_of} AS handling, {sign} AS n{source}")
-    return selects
+    # a year row is read only for the years before a period's: no class, no forms (above)
+    return [(kind, grain, first_of(dialect, grain, day), *(("0", "''") if grain == "year" else (kind_forms,
+                                                                                                kind_handling)))
+            for kind, day, kind_forms, kind_handling in events for grain in grains]
+
+
+def _flags(dialect: str, r: str) -> tuple[str, str]:
+    """The ``online`` and ``negative`` values of the dossier row ``r``."""
+    channels = ", ".join(f"'{c}'" for c in ONLINE_CHANNELS)
+    return _true(dialect, f"{r}.intake_channel IN ({channels})"), _true(dialect, f"{r}.negative_responses > 0")
+
+
+def moves_with_forms(kind: str, grain: str) -> bool:
+    """The event rows a change of the dossier's ``forms`` alone moves (a rating that changes nothing else): the
+    returned event's day and month rows (the year rows have no forms)."""
+    return kind == "returned" and grain != "year"
+
+
+def event_selects(dialect: str, row: str, source: str, sign: int, grains: tuple[str, ...] = GRAINS, *,
+                  forms_only: bool = False) -> list[str]:
+    """One ``SELECT`` per event and grain of the dossier rows ``row`` (an alias, or ``NEW`` / ``OLD`` in an
+    SQLite row trigger, whose ``source`` is then empty), each row counted ``sign`` times; an event whose day
+    is NULL (not returned, no due day) comes out with a NULL ``local_date`` and is filtered by the caller.
+    ``forms_only``: only the rows that move with the dossier's forms (``moves_with_forms``)."""
+    online, negative = _flags(dialect, row)
+    return [f"SELECT {row}.unit_id AS unit_id, {row}.field AS field, '{grain}' AS grain, "
+            f"{local} AS local_date, '{kind}' AS kind, {online} AS online, {negative} AS negative, "
+            f"{forms} AS forms, {handling} AS handling, {sign} AS n{source}"
+            for kind, grain, local, forms, handling in _events(dialect, row, grains)
+            if not forms_only or moves_with_forms(kind, grain)]
 
 
 def upsert_sql(dialect: str, selects: list[str]) -> str:
@@ -126,30 +149,68 @@ def lock_sql(rows: str) -> str:
             f"ON CONFLICT ({key}) DO UPDATE SET dossiers = {TABLE}.dossiers WHERE false")
 
 
-def _sqlite_triggers(grains: tuple[str, ...]) -> list[str]:
+def _moved(old: str, new: str) -> str:
+    """SQLite: true when the dossier row's events move other than with its forms: a change of any source column
+    but the rating counts, or of whether a rating is dissatisfied (``negative``)."""
+    columns = [c for c in SOURCE_COLUMNS if c not in ("responses", "negative_responses")]
+    return " OR ".join([*(f"{old}.{c} IS NOT {new}.{c}" for c in columns),
+                        f"({old}.negative_responses > 0) IS NOT ({new}.negative_responses > 0)"])
+
+
+def _forms(r: str) -> str:
+    return f"(CASE WHEN {r}.responses > 1 THEN 2 ELSE {r}.responses END)"
+
+
+def _sqlite_triggers(grains: tuple[str, ...], previous: bool = False) -> list[str]:
     columns = ", ".join(SOURCE_COLUMNS)
-    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in SOURCE_COLUMNS)
     body = {
         "insert": event_selects("sqlite", "NEW", "", 1, grains),
         "delete": event_selects("sqlite", "OLD", "", -1, grains),
         "update": event_selects("sqlite", "OLD", "", -1, grains) + event_selects("sqlite", "NEW", "", 1, grains),
     }
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in SOURCE_COLUMNS)
     heads = {
         "insert": "AFTER INSERT ON dossier",
         "delete": "AFTER DELETE ON dossier",
         "update": f"AFTER UPDATE OF {columns} ON dossier WHEN {changed}",
     }
-    return [f"CREATE TRIGGER dossier_events_{op} {heads[op]}\nBEGIN\n{upsert_sql('sqlite', body[op])};\nEND"
-            for op in ("insert", "delete", "update")]
+    if not previous:
+        # a rating changes the counts alone: unless it makes the dossier dissatisfied, only the returned event's
+        # day and month rows move (from one ``forms`` to the next), and from the third rating on none at all
+        moved = _moved("OLD", "NEW")
+        heads["update"] = f"AFTER UPDATE OF {columns} ON dossier WHEN {moved}"
+        heads["forms"] = (f"AFTER UPDATE OF responses ON dossier WHEN NOT ({moved}) "
+                          f"AND {_forms('OLD')} IS NOT {_forms('NEW')}")
+        body["forms"] = (event_selects("sqlite", "OLD", "", -1, grains, forms_only=True)
+                         + event_selects("sqlite", "NEW", "", 1, grains, forms_only=True))
+    return [f"CREATE TRIGGER dossier_events_{op} {head}\nBEGIN\n{upsert_sql('sqlite', body[op])};\nEND"
+            for op, head in heads.items()]
 
 
-def _postgresql_triggers(grains: tuple[str, ...]) -> list[str]:
+def _postgresql_lateral(table: str, sign: int, grains: tuple[str, ...]) -> str:
+    """The events of the rows of the transition table ``table``, each counted ``sign`` times: one scan of the
+    rows, each row's events from a ``VALUES`` list beside it, not a ``SELECT`` of the table per event and grain
+    (twelve scans, their results appended). Pairing each old row with its new one to keep only the events that
+    move (as SQLite's triggers do) cost more in the two joins than it saved (docs/performance.md, 2026-12-08)."""
+    online, negative = _flags("postgresql", "d")
+    events = ", ".join(f"('{grain}', {local}, '{kind}', {forms}, {handling})"
+                       for kind, grain, local, forms, handling in _events("postgresql", "d", grains))
+    return (f"SELECT d.unit_id AS unit_id, d.field AS field, ev.grain AS grain, ev.local_date AS local_date, "
+            f"ev.kind AS kind, {online} AS online, {negative} AS negative, ev.forms AS forms, "
+            f"ev.handling AS handling, {sign} AS n\n"
+            f"FROM {table} AS d CROSS JOIN LATERAL (VALUES {events}) AS ev(grain, local_date, kind, forms, handling)")
+
+
+def _postgresql_triggers(grains: tuple[str, ...], previous: bool = False) -> list[str]:
     statements = []
     sides = {"insert": [("new_rows", 1)], "delete": [("old_rows", -1)],
              "update": [("old_rows", -1), ("new_rows", 1)]}
     for op, tables in sides.items():
-        selects = [s for table, sign in tables
-                   for s in event_selects("postgresql", "d", f" FROM {table} AS d", sign, grains)]
+        if not previous:
+            selects = [_postgresql_lateral(table, sign, grains) for table, sign in tables]
+        else:
+            selects = [s for table, sign in tables
+                       for s in event_selects("postgresql", "d", f" FROM {table} AS d", sign, grains)]
         statements.append(
             f"CREATE FUNCTION dossier_events_{op}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n"
             f"{upsert_sql('postgresql', selects)};\nRETURN NULL;\nEND\n$$")
@@ -159,16 +220,20 @@ def _postgresql_triggers(grains: tuple[str, ...]) -> list[str]:
     return statements
 
 
-def install_triggers(connection: Connection, grains: tuple[str, ...] = GRAINS) -> None:
+def install_triggers(connection: Connection, grains: tuple[str, ...] = GRAINS, *, previous: bool = False) -> None:
     """Create the triggers that keep the table (the migrations; the benchmark generator after a bulk load);
-    ``grains`` only for a migration that installs an earlier revision's triggers."""
+    ``grains`` and ``previous`` only for a migration that installs an earlier revision's triggers (``previous``:
+    those of before ``core_0032``, one ``SELECT`` per event and grain, an update taking every event of the old row
+    and of the new one)."""
     dialect = connection.dialect.name
-    for statement in _sqlite_triggers(grains) if dialect == "sqlite" else _postgresql_triggers(grains):
+    triggers = (_sqlite_triggers(grains, previous) if dialect == "sqlite"
+                else _postgresql_triggers(grains, previous))
+    for statement in triggers:
         connection.execute(text(statement))
 
 
 def drop_triggers(connection: Connection) -> None:
-    for op in ("insert", "delete", "update"):
+    for op in ("insert", "delete", "update", "forms"):  # forms: SQLite's since core_0032
         connection.execute(text(f"DROP TRIGGER IF EXISTS dossier_events_{op}"
                                 + ("" if connection.dialect.name == "sqlite" else " ON dossier")))
         if connection.dialect.name != "sqlite":

@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, text, update
+from alembic import command
+from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.orm import Session
 
 from sipas.catalogue import Catalogue
-from sipas.dossier_events import rebuild_events
+from sipas.dossier_events import GRAINS, _postgresql_triggers, _sqlite_triggers, rebuild_events
 from sipas.dossiers import DossierInput, upsert_dossier
+from sipas.migrate import alembic_config, upgrade
 from sipas.models import Dossier, IntakeChannel
 from sipas.responses import ResponseInput, record_response
 from tests.aggregator.tally_recount import recount, stored
@@ -119,3 +124,102 @@ def test_ratings_during_an_import_that_changes_their_dossiers_keep_the_events(ap
     session.rollback()
     _events(session, catalogue)
     assert session.scalar(select(func.count()).select_from(Dossier).where(Dossier.responses == 1)) == len(codes)
+
+
+def _event_rows(session: Session) -> Counter[tuple[Any, ...]]:
+    rows = session.execute(text("SELECT unit_id, grain, local_date, field, kind, online, negative, forms, handling, "
+                                "dossiers FROM dossier_event_tally WHERE dossiers <> 0"))
+    return Counter({tuple(str(v) for v in row[:-1]): row[-1] for row in rows})
+
+
+def _event_scans(session: Session, statement: str) -> int:
+    """PostgreSQL: how many scans of a transition table the dossier trigger's query made for ``statement`` (its
+    plan, which ``auto_explain`` sends back as a notice)."""
+    driver = session.connection().connection.driver_connection
+    notices: list[str] = []
+    driver.add_notice_handler(lambda diagnostic: notices.append(diagnostic.message_primary or ""))
+    for setting in ("LOAD 'auto_explain'", "SET LOCAL auto_explain.log_min_duration = 0",
+                    "SET LOCAL auto_explain.log_nested_statements = on", "SET LOCAL auto_explain.log_format = 'json'",
+                    "SET LOCAL auto_explain.log_level = 'notice'"):
+        session.execute(text(setting))
+    session.execute(text(statement))
+    session.execute(text("SET LOCAL auto_explain.log_min_duration = -1"))
+    plans = [json.loads(n[n.index("{"):]) for n in notices if "plan:" in n]
+    inserts = [p for p in plans if "INSERT INTO dossier_event_tally" in p["Query Text"]]
+    assert len(inserts) == 1, [p["Query Text"][:80] for p in plans]
+
+    def scans(node: dict[str, Any]) -> int:
+        return (node["Node Type"] == "Named Tuplestore Scan") + sum(map(scans, node.get("Plans", [])))
+
+    return scans(inserts[0]["Plan"])
+
+
+def test_a_ratings_count_update_computes_few_events(session: Session) -> None:
+    """A rating's count update (``sipas.tally``) moves the dossier's returned event from one ``forms`` to the
+    next (day and month rows), and nothing else unless it makes the dossier dissatisfied. The update trigger took
+    the twelve event rows of the old dossier row and of the new one, each by a ``SELECT`` of its own (24), and
+    summed them to find the four that moved (core_0032). Now SQLite's update trigger proper leaves such an update
+    alone (its forms trigger takes the four rows), and PostgreSQL's reads each transition table once. The event
+    rows stay those a recount gives, through first, second, third, dissatisfied and taken-back ratings and a
+    change of field with a rating."""
+    _district, (ward, _other) = create_district_with_wards(session)
+    made = upsert_dossier(session, ward, DossierInput(
+        code="HS-1", received_at=local(2026, 1, 5), due_at=local(2026, 1, 10), returned_at=local(2026, 1, 8)),
+        tz=TZ, now=NOW, secret=SECRET, actor="test").dossier
+    session.commit()
+    rate = f"UPDATE dossier SET responses = responses + {{}}, negative_responses = negative_responses + {{}} " \
+           f"WHERE id = {made.id}"
+    if session.get_bind().dialect.name == "postgresql":
+        assert _event_scans(session, rate.format(1, 0)) == 2  # old_rows and new_rows, once each
+        session.rollback()
+    else:
+        # the update trigger proper leaves a rating's count update alone: without the forms trigger, nothing moves
+        before = _event_rows(session)
+        session.execute(text("DROP TRIGGER IF EXISTS dossier_events_forms"))
+        session.execute(text(rate.format(1, 0)))
+        assert _event_rows(session) == before
+        session.rollback()
+    for added, negative, field in ((1, 0, None), (1, 0, None), (1, 0, None), (1, 1, None), (-1, -1, None),
+                                   (-1, 0, None), (1, 0, "Hộ tịch"), (-1, 0, None), (-1, 0, None)):
+        session.execute(text(rate.format(added, negative)))
+        if field is not None:
+            session.execute(update(Dossier).where(Dossier.id == made.id).values(field=field))
+        session.commit()
+        kept = _event_rows(session)
+        rebuild_events(session.connection())
+        assert _event_rows(session) == kept, (added, negative, field)
+        session.commit()
+
+
+def _installed(url: str) -> dict[str, str]:
+    """The dossier event triggers in the database: SQLite's statements, PostgreSQL's function bodies."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                query = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'dossier_events%'"
+            else:
+                query = "SELECT proname, prosrc FROM pg_proc WHERE proname LIKE 'dossier_events%'"
+            return dict(connection.execute(text(query)).all())  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
+
+
+def _made(dialect: str, previous: bool) -> dict[str, str]:
+    if dialect == "sqlite":
+        return {sql.split()[2]: sql for sql in _sqlite_triggers(GRAINS, previous)}
+    return {sql.split()[2].removesuffix("()"): sql.split("$$")[1] for sql in _postgresql_triggers(GRAINS, previous)
+            if sql.startswith("CREATE FUNCTION")}
+
+
+def test_the_event_triggers_of_core_0032_go_with_its_downgrade_and_come_back(database_url: str) -> None:
+    """``core_0032``: its downgrade puts back the triggers of before (one ``SELECT`` per event, an update taking
+    every event of the old and the new row), its upgrade the new ones
+    (``test_a_ratings_count_update_computes_few_events``)."""
+    dialect = create_engine(database_url).dialect.name
+    assert _installed(database_url) == _made(dialect, previous=False)
+    assert _made(dialect, previous=False) != _made(dialect, previous=True)
+    command.downgrade(alembic_config(database_url), "core_0031")
+    assert _installed(database_url) == _made(dialect, previous=True)
+    upgrade(database_url)
+    assert _installed(database_url) == _made(dialect, previous=False)

@@ -48,7 +48,7 @@ def upgrade() -> None:
     # from response.negative (core_0018), then every dossier's events; response.follow_up comes with core_0021,
     # whose rebuild counts it (core_0025 for databases past it)
     recount_dossiers(bind, follow_up=False)
-    install_triggers(bind)
+    install_triggers(bind, previous=True)  # the triggers of its time (core_0032 changed them)
     op.drop_table('dossier_tally')
 
 

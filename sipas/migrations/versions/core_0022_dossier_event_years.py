@@ -40,7 +40,7 @@ def upgrade() -> None:
     op.execute(f"INSERT INTO dossier_event_tally (grain, local_date, {KEY}, forms, handling, dossiers) "
                f"SELECT 'year', {year}, {KEY}, 0, '', SUM(dossiers) FROM dossier_event_tally "
                f"WHERE grain = 'month' GROUP BY {year}, {KEY} HAVING SUM(dossiers) <> 0")
-    install_triggers(bind)
+    install_triggers(bind, previous=True)  # the triggers of its time (core_0032 changed them)
 
 
 def downgrade() -> None:
@@ -49,4 +49,4 @@ def downgrade() -> None:
     bind = op.get_bind()
     drop_triggers(bind)
     op.execute("DELETE FROM dossier_event_tally WHERE grain = 'year'")
-    install_triggers(bind, grains=("day", "month"))
+    install_triggers(bind, grains=("day", "month"), previous=True)
