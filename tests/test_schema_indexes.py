@@ -134,7 +134,7 @@ def test_the_code_trigrams_go_with_their_downgrade_and_come_back_filled(database
     sqlite = database_url.startswith("sqlite")
     present = ({"table": True, "triggers": set(code_search.TRIGGERS), "h57": []} if sqlite else {"index": True})
     assert _code_trigrams(database_url) == present
-    command.downgrade(alembic_config(database_url), "core_0031")
+    command.downgrade(alembic_config(database_url), "core_0032")
     assert _code_trigrams(database_url) == ({"table": False, "triggers": set()} if sqlite else {"index": False})
     _district, wards = create_district_with_wards(session, wards=2)
     ids = sorted(create_dossier(session, ward).id for ward in wards)

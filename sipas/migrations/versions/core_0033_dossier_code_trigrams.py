@@ -7,7 +7,7 @@ GIN index ``ix_dossier_code_trgm`` of ``code`` (``pg_trgm``), skipped with a log
 the extension (``sipas.code_search``).
 
 Revision ID: core_0033
-Revises: core_0031
+Revises: core_0032
 Create Date: 2026-12-08 00:10:00
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = 'core_0033'
-down_revision: str | Sequence[str] | None = 'core_0031'
+down_revision: str | Sequence[str] | None = 'core_0032'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
