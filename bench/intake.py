@@ -163,6 +163,17 @@ def gunicorn(label: str, app: str, env: dict[str, str], *, python: str = sys.exe
 
 # --- seeding ---------------------------------------------------------------------------------------------
 
+def scratch_database(backend: str, prefix: str) -> tuple[str, Any]:
+    """A throwaway database for the in-process scripts (``bench/intake_cpu.py``, ``bench/rating_db.py``): its URL,
+    and the PostgreSQL cluster to stop when done (``tests/pgcluster.py``; ``None`` for SQLite)."""
+    if backend == "sqlite":
+        return f"sqlite:///{Path(tempfile.mkdtemp(prefix=prefix)) / 'bench.db'}", None
+    from tests.pgcluster import PostgresCluster
+
+    cluster = PostgresCluster()
+    return cluster.start(), cluster
+
+
 def seed(url: str, devices: int) -> tuple[str, list[str], dict[str, str]]:
     """A ward with ``DOSSIERS`` returned dossiers, each with an SMS short link (quay4) to its phone form, an API
     key, ``devices`` paired kiosks, and ``WEBHOOK_NUMBERS`` more dossiers whose SMS invitation (hue12) was sent,

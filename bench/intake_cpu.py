@@ -79,14 +79,7 @@ def main() -> None:
     parser.add_argument("--statements", action="store_true", help="count the statements per request")
     parser.add_argument("--profile", help="cProfile one more repetition per path into PREFIX-<backend>-<path>.prof")
     args = parser.parse_args()
-    cluster = None
-    if args.backend == "sqlite":
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='sipas-cpu-')) / 'bench.db'}"
-    else:
-        from tests.pgcluster import PostgresCluster
-
-        cluster = PostgresCluster()
-        url = cluster.start()
+    url, cluster = intake.scratch_database(args.backend, "sipas-cpu-")
     try:
         key, tokens, answers = intake.seed(url, devices=32)
         os.environ.update({

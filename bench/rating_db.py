@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -157,14 +156,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--reps", type=int, default=5)
     args = parser.parse_args()
-    cluster = None
-    if args.backend == "sqlite":
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='sipas-ratingdb-')) / 'bench.db'}"
-    else:
-        from tests.pgcluster import PostgresCluster
-
-        cluster = PostgresCluster()
-        url = cluster.start()
+    url, cluster = intake.scratch_database(args.backend, "sipas-ratingdb-")
     try:
         intake.seed(url, devices=1)
         from sipas.settings import Settings
