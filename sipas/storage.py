@@ -98,7 +98,8 @@ class WriteQueue:
 
     The ``flock`` wait has no timeout of its own, and needs none: at most one thread of each other
     process is ahead (the others wait on their own process's lock), each holds it for one transaction,
-    itself bounded by SQLite's busy timeout, and the kernel drops the lock of a process that dies.
+    itself bounded by SQLite's busy timeout, and the kernel drops the lock of a process that dies. The one
+    longer holder is a dossier import's swap (``write_queue_held``): ratings wait for it rather than be refused.
     """
 
     def __init__(self, database: str) -> None:
@@ -136,6 +137,29 @@ class WriteQueue:
 _WRITE_QUEUES: dict[str, WriteQueue] = {}
 _WRITE_QUEUES_LOCK = threading.Lock()
 WRITE_QUEUE_TIMEOUT = 15.0  # as long as the busy timeout; after it the thread goes on to SQLite's own lock
+
+
+@contextmanager
+def write_queue_held(session: Session) -> Iterator[None]:
+    """SQLite: hold the intake writers' queue (``WriteQueue``) for the transactions of ``session`` inside the block,
+    which must begin inside it (the session's transaction is committed first). For a long write that must stay one
+    transaction (the import's swap): an intake writer of another process then waits on the queue's ``flock`` until
+    the block ends, one of this process on the threads' lock (``WRITE_QUEUE_TIMEOUT``) and then on SQLite's lock,
+    where it gave up after the busy timeout (15 s: a rating refused, 503 ``database_busy``, behind a 100,000-row
+    swap on a busy machine). Nothing on PostgreSQL, where a rating waits on no lock of the swap's but its dossier's
+    row."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    session.commit()  # the queue before SQLite's lock, as every queued writer takes them (no cycle)
+    queue = _write_queue(str(bind.url.database))
+    entered = queue.enter(WRITE_QUEUE_TIMEOUT)
+    try:
+        yield
+    finally:
+        if entered:
+            queue.leave()
 
 
 _Shared = TypeVar("_Shared")

@@ -31,6 +31,7 @@ from sipas.imports.report import ImportFileError, ImportReport, RowError
 from sipas.imports.wrong_file import wrong_kind
 from sipas.models import Dossier, DossierContact, DossierStaging, IntakeChannel, Unit
 from sipas.parsing import clean_text, parse_bool, parse_intake_channel, parse_phone, parse_timestamp
+from sipas.storage import write_queue_held
 
 log = logging.getLogger(__name__)
 
@@ -213,30 +214,33 @@ def import_dossiers(session: Session, unit: Unit, data: bytes, filename: str, *,
     report.errors.sort(key=lambda e: e.row)
     if progress is not None:
         progress(staged, staged)
-    try:
-        started = perf_counter()
-        if staging.count(session, DossierStaging, token) != report.created + report.updated:
-            raise ValidationError(CONFLICT_VI, detail="staged rows deleted as stale before the swap")
-        swap(session, unit, token)
-        _audit(session, report, unit, actor, status="partial" if report.errors else "ok")
-        session.commit()
-        log.info("dossier import of %s: swapped %d staged rows in %.2f s", filename, staged,
-                 perf_counter() - started)
-        # Deleted after the swap, in a transaction of its own, to keep the swap short. Rows left by a crash
-        # right here are never applied again (nothing resumes a run) and go with the next stale clean-up.
-        staging.discard(session, token)
-        session.commit()
-    except (IntegrityError, ValidationError) as exc:
-        # Another import or the API created one of these codes, or rated a dossier whose return date the
-        # file clears, while the file was being staged: nothing of this file is kept.
-        session.rollback()
-        report.created = report.updated = report.unchanged = 0
-        report.file_error, report.file_error_code = CONFLICT_VI, "import_conflict"
-        staging.discard(session, token)
-        _audit(session, report, unit, actor, status="conflict")
-        session.commit()
-        log.warning("dossier import of %s: conflict at the swap (%s)", filename, type(exc).__name__)
-        return report
+    # the intake writers queue behind the swap (sipas.storage.write_queue_held): on SQLite a rating waits for it
+    # however long it takes, where SQLite's busy timeout refused one after 15 s
+    with write_queue_held(session):
+        try:
+            started = perf_counter()
+            if staging.count(session, DossierStaging, token) != report.created + report.updated:
+                raise ValidationError(CONFLICT_VI, detail="staged rows deleted as stale before the swap")
+            swap(session, unit, token)
+            _audit(session, report, unit, actor, status="partial" if report.errors else "ok")
+            session.commit()
+            log.info("dossier import of %s: swapped %d staged rows in %.2f s", filename, staged,
+                     perf_counter() - started)
+            # Deleted after the swap, in a transaction of its own, to keep the swap short. Rows left by a crash
+            # right here are never applied again (nothing resumes a run) and go with the next stale clean-up.
+            staging.discard(session, token)
+            session.commit()
+        except (IntegrityError, ValidationError) as exc:
+            # Another import or the API created one of these codes, or rated a dossier whose return date the
+            # file clears, while the file was being staged: nothing of this file is kept.
+            session.rollback()
+            report.created = report.updated = report.unchanged = 0
+            report.file_error, report.file_error_code = CONFLICT_VI, "import_conflict"
+            staging.discard(session, token)
+            _audit(session, report, unit, actor, status="conflict")
+            session.commit()
+            log.warning("dossier import of %s: conflict at the swap (%s)", filename, type(exc).__name__)
+            return report
     report.written = True
     return report
 
