@@ -26,9 +26,10 @@ SQLite gets row triggers; PostgreSQL statement triggers over the transition tabl
 rows is one sorted upsert, and every writer locks the dossier rows before the event rows. A writer of one
 statement (a rating, a clerk's edit) then locks its event rows in key order; the import's swap, two statements,
 locks its dossiers and then all its event rows in key order before either (``lock_sql``): no deadlock between a
-rating and an import. On SQLite the import's swap counts its run's
-events itself in one statement, with the insert and update triggers dropped inside its own transaction and made
-again before it commits (``sipas.imports.dossier_swap``: no other writer runs meanwhile). ``rebuild_events`` recomputes the table from the dossiers with the same SQL.
+rating and an import. On SQLite the import's swap counts its run's events itself in one statement, with the
+insert and update triggers dropped inside its own transaction and made again before it commits
+(``sipas.imports.dossier_swap``: no other writer runs meanwhile). ``rebuild_events`` recomputes the table from
+the dossiers with the same SQL.
 
 Since ``core_0032`` the triggers do less per rating, which changes the dossier's counts alone: that moves the
 returned event's day and month rows from one ``forms`` to the next (first and second rating) or nothing (third
