@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import baseline_app, chart, httpload, peer  # noqa: E402
 from bench.httpload import Outcome, Request  # noqa: E402
+from bench.scratch import scratch_folder  # noqa: E402
 
 BENCH = True  # part of `make bench` (bench/run.py)
 
@@ -167,7 +168,7 @@ def scratch_database(backend: str, prefix: str) -> tuple[str, Any]:
     """A throwaway database for the in-process scripts (``bench/intake_cpu.py``, ``bench/rating_db.py``): its URL,
     and the PostgreSQL cluster to stop when done (``tests/pgcluster.py``; ``None`` for SQLite)."""
     if backend == "sqlite":
-        return f"sqlite:///{Path(tempfile.mkdtemp(prefix=prefix)) / 'bench.db'}", None
+        return f"sqlite:///{scratch_folder(prefix) / 'bench.db'}", None
     from tests.pgcluster import PostgresCluster
 
     cluster = PostgresCluster()
@@ -366,7 +367,7 @@ def _stored(url: str) -> str:
 def measure_backend(label: str, url: str, args: argparse.Namespace, peer_server: Server | None,
                     generator: httpload.LoadGenerator) -> tuple[dict[str, Series], Series, Series | None]:
     key, tokens, answers = seed(url, devices=args.clients)
-    instance = Path(tempfile.mkdtemp(prefix="sipas-bench-"))
+    instance = scratch_folder("sipas-bench-")
     sipas_env = {"SIPAS_DATABASE_URL": url, "SIPAS_SECRET_KEY": SECRET, "SIPAS_INSTANCE_DIR": str(instance),
                  "SIPAS_SECURE_COOKIES": "false", "SIPAS_KIOSK_MIN_INTERVAL_SECONDS": "0",
                  "SIPAS_SMS_PROVIDER": "twilio", "SIPAS_TWILIO_ACCOUNT_SID": TWILIO_SID,
@@ -474,7 +475,7 @@ def main() -> None:
         backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
         for backend in backends:
             if backend == "sqlite":
-                url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='sipas-bench-')) / 'bench.db'}"
+                url = f"sqlite:///{scratch_folder('sipas-bench-') / 'bench.db'}"
                 series, baseline, peer_series = measure_backend("SQLite", url, args, peer_server, generator)
                 lines, bars = report("SQLite", series, baseline, peer_series, args.clients)
             else:

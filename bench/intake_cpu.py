@@ -23,7 +23,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from bench import baseline_app, intake  # noqa: E402
+from bench.scratch import scratch_folder  # noqa: E402
 
 PATHS = ("bare", "api", "kiosk", "phone", "webhook")
 
@@ -84,7 +84,7 @@ def main() -> None:
         key, tokens, answers = intake.seed(url, devices=32)
         os.environ.update({
             "SIPAS_DATABASE_URL": url, "SIPAS_SECRET_KEY": intake.SECRET,
-            "SIPAS_INSTANCE_DIR": tempfile.mkdtemp(prefix="sipas-cpu-instance-"), "SIPAS_SECURE_COOKIES": "false",
+            "SIPAS_INSTANCE_DIR": str(scratch_folder("sipas-cpu-instance-")), "SIPAS_SECURE_COOKIES": "false",
             "SIPAS_KIOSK_MIN_INTERVAL_SECONDS": "0", "SIPAS_SMS_PROVIDER": "twilio",
             "SIPAS_TWILIO_ACCOUNT_SID": intake.TWILIO_SID, "SIPAS_TWILIO_AUTH_TOKEN": intake.TWILIO_TOKEN,
             "SIPAS_TWILIO_FROM": intake.TWILIO_FROM, "SIPAS_PUBLIC_BASE_URL": intake.PUBLIC,

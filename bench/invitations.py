@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from bench.scratch import scratch_folder  # noqa: E402
 from sipas.dossiers import phone_hash  # noqa: E402
 from sipas.migrate import upgrade  # noqa: E402
 from sipas.models import Dossier, DossierContact, IntakeChannel  # noqa: E402
@@ -106,7 +106,7 @@ def main() -> None:
           "messages/s | left for the next cycles | sent twice | goal |")
     print("|---|---|---|---|---|---|---|---|", flush=True)
     if args.backend in ("sqlite", "both"):
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='sipas-bench-')) / 'sms.db'}"
+        url = f"sqlite:///{scratch_folder('sipas-bench-') / 'sms.db'}"
         print("\n".join(measure(url, "SQLite", args.count)), flush=True)
     if args.backend in ("postgresql", "both"):
         from tests.pgcluster import PostgresCluster

@@ -15,7 +15,6 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -53,13 +52,14 @@ def measure(started: bool = False) -> dict[str, float]:
     from aggregator.notices.docx_render import render_docx
     from aggregator.notices.pdf_render import _convert, soffice_binary
     from bench.generate import sqlite_database
+    from bench.scratch import scratch_folder
     from sipas.catalogue import load_catalogue
     from sipas.clock import Period
     from sipas.settings import DEFAULT_CONFIG_DIR, Settings
     from sipas.units import get_unit
 
-    settings = Settings.from_env({}, database_url=sqlite_database(10_000), instance_dir=Path(tempfile.mkdtemp()),
-                                 secret_key="bench")
+    settings = Settings.from_env({}, database_url=sqlite_database(10_000),
+                                 instance_dir=scratch_folder("sipas-bench-notice-"), secret_key="bench")
     catalogue = load_catalogue(DEFAULT_CONFIG_DIR)
     now = datetime(2026, 4, 15, 3, 0, tzinfo=UTC)
     engine = create_engine(settings.database_url)

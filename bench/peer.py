@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench.httpload import Plan, Request
+from bench.scratch import scratch_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / "bench" / ".peer-venv"
@@ -53,7 +53,7 @@ def start(gunicorn: Callable[..., Any]) -> tuple[Any | None, str | None]:
         python = _python()
     except (OSError, subprocess.CalledProcessError) as exc:
         return None, f"SKIPPED: its venv could not be installed ({exc})."
-    database = Path(tempfile.mkdtemp(prefix="sipas-bench-peer-")) / "peer.db"
+    database = scratch_folder("sipas-bench-peer-") / "peer.db"
     env = {"DATABASE_URI": f"sqlite:///{database}"}
     seed = ("from automated_survey_flask import prepare_app, db, parsers; app=prepare_app('development'); "
             "app.app_context().push(); db.create_all(); "
