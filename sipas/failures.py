@@ -24,6 +24,9 @@ RETRY_AFTER_SECONDS = 10
 UNAVAILABLE_MESSAGE = "Hệ thống tạm thời không truy cập được cơ sở dữ liệu. Vui lòng thử lại sau ít phút."
 INTERNAL_MESSAGE = "Lỗi hệ thống, vui lòng thử lại sau."
 _SQLITE_UNAVAILABLE = ("database is locked", "database is busy", "unable to open database", "disk i/o error")
+#: PostgreSQL's SQLSTATEs of a transaction that lost to a concurrent one: class 40 (transaction rollback:
+#: serialization failure 40001, deadlock 40P01) and 55P03 (lock not available)
+_POSTGRESQL_BUSY = ("40", "55P03")
 
 _FALLBACK_PAGE = ("<!doctype html><html lang=\"vi\"><meta charset=\"utf-8\"><title>Lỗi hệ thống</title>"
                   "<h1>Lỗi hệ thống</h1><p>{message}</p><p>Mã tham chiếu: {reference}</p></html>")
@@ -31,8 +34,9 @@ _FALLBACK_PAGE = ("<!doctype html><html lang=\"vi\"><meta charset=\"utf-8\"><tit
 
 def database_unavailable(exc: BaseException | None) -> str | None:
     """``"database_unreachable"`` or ``"database_busy"`` when ``exc`` says the database cannot be used
-    right now (PostgreSQL down or restarting, SQLite still locked after its busy timeout, the pool
-    exhausted); None for every other error, which is a bug (500)."""
+    right now (PostgreSQL down or restarting; busy: SQLite still locked after its busy timeout, the pool
+    exhausted, a PostgreSQL transaction that lost to a concurrent one — a deadlock, which was reported as
+    unreachable); None for every other error, which is a bug (500)."""
     if isinstance(exc, sa_exc.TimeoutError):
         return "database_busy"
     if not isinstance(exc, sa_exc.DBAPIError):
@@ -46,6 +50,8 @@ def database_unavailable(exc: BaseException | None) -> str | None:
         if not message.startswith(_SQLITE_UNAVAILABLE):
             return None  # e.g. "no such table": a bug or a missing migration, not an outage
         return "database_busy" if "locked" in message or "busy" in message else "database_unreachable"
+    if str(getattr(exc.orig, "sqlstate", None) or "").startswith(_POSTGRESQL_BUSY):
+        return "database_busy"  # another writer won (a deadlock, a serialization failure): retrying succeeds
     return "database_unreachable"  # PostgreSQL's OperationalError: connection refused, closed, shutting down
 
 

@@ -75,6 +75,11 @@ def test_a_locked_sqlite_database_answers_503_with_retry_after(app, client):
     (sa_exc.OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked")), "database_busy"),
     (sa_exc.OperationalError("SELECT 1", {}, sqlite3.OperationalError("no such table: x")), None),
     (sa_exc.OperationalError("SELECT 1", {}, psycopg.OperationalError("connection refused")), "database_unreachable"),
+    # a concurrent writer, not an outage (the transaction was rolled back: retrying it succeeds)
+    (sa_exc.OperationalError("UPDATE", {}, psycopg.errors.DeadlockDetected("deadlock detected")), "database_busy"),
+    (sa_exc.OperationalError("UPDATE", {}, psycopg.errors.SerializationFailure("could not serialize")),
+     "database_busy"),
+    (sa_exc.OperationalError("UPDATE", {}, psycopg.errors.LockNotAvailable("could not obtain lock")), "database_busy"),
     (sa_exc.IntegrityError("INSERT", {}, sqlite3.IntegrityError("UNIQUE constraint failed")), None),
     (sa_exc.TimeoutError("QueuePool limit reached"), "database_busy"),
     (ValueError("bug"), None),
