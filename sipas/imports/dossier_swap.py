@@ -124,6 +124,19 @@ def swap(session: Session, unit: Unit, token: str) -> None:
         session.execute(text(statement))
 
 
+#: The event columns (``dossier_events.SOURCE_COLUMNS``) of the dossiers run ``:token`` of unit ``:unit_id`` updates, as
+#: they are stored: the rows whose events the swap takes away
+STORED_ROWS = (f"SELECT {', '.join(f'o.{c} AS {c}' for c in dossier_events.SOURCE_COLUMNS)} "
+               "FROM dossier_staging AS s JOIN dossier AS o ON o.id = s.dossier_id "
+               "WHERE s.token = :token AND s.unit_id = :unit_id AND s.op = 'update'")
+#: ... and of every dossier of the run as the file makes it (an updated one's rating counts kept, a new one's 0): the
+#: rows whose events the swap adds
+STAGED_ROWS = ("SELECT s.unit_id AS unit_id, s.field AS field, s.intake_channel AS intake_channel, "
+               "s.received_local_date AS received_local_date, s.due_local_date AS due_local_date, "
+               "s.returned_local_date AS returned_local_date, COALESCE(o.responses, 0) AS responses, "
+               "COALESCE(o.negative_responses, 0) AS negative_responses FROM dossier_staging AS s "
+               "LEFT JOIN dossier AS o ON o.id = s.dossier_id AND s.op = 'update' "
+               "WHERE s.token = :token AND s.unit_id = :unit_id")
 #: SQLite's row triggers that keep ``dossier_event_tally`` on an insert and an update (``sipas.dossier_events``)
 EVENT_TRIGGERS = ("dossier_events_insert", "dossier_events_update")
 
@@ -146,15 +159,8 @@ def _suspend_event_triggers(session: Session, token: str, unit_id: int) -> list[
              "AND name IN (:insert, :update)"), {"insert": EVENT_TRIGGERS[0], "update": EVENT_TRIGGERS[1]}))
     if len(saved) != len(EVENT_TRIGGERS):  # a database without them (being migrated): the triggers, if any, count
         return []
-    run = "s.token = :token AND s.unit_id = :unit_id"
-    staged = ("(SELECT s.unit_id AS unit_id, s.field AS field, s.intake_channel AS intake_channel, "
-              "s.received_local_date AS received_local_date, s.due_local_date AS due_local_date, "
-              "s.returned_local_date AS returned_local_date, COALESCE(o.responses, 0) AS responses, "
-              "COALESCE(o.negative_responses, 0) AS negative_responses FROM dossier_staging AS s "
-              f"LEFT JOIN dossier AS o ON o.id = s.dossier_id AND s.op = 'update' WHERE {run})")
-    selects = (event_selects("sqlite", "o", f" FROM dossier_staging AS s JOIN dossier AS o ON o.id = s.dossier_id "
-                                            f"WHERE {run} AND s.op = 'update'", -1, ("day",))
-               + event_selects("sqlite", "n", f" FROM {staged} AS n", 1, ("day",)))
+    selects = (event_selects("sqlite", "o", f" FROM ({STORED_ROWS}) AS o", -1, ("day",))
+               + event_selects("sqlite", "n", f" FROM ({STAGED_ROWS}) AS n", 1, ("day",)))
     session.execute(text(_upsert_by_days(selects)), {"token": token, "unit_id": unit_id})
     for name, _sql in saved:
         session.execute(text(f"DROP TRIGGER {name}"))
@@ -171,17 +177,8 @@ def _lock_rows(session: Session, unit: Unit, token: str, run: Any) -> None:
         return
     session.execute(select(DOSSIER.c.id).where(DOSSIER.c.id == STAGING.c.dossier_id, run, STAGING.c.op == "update")
                     .order_by(DOSSIER.c.id).with_for_update(of=DOSSIER))
-    staging = STAGING.name
-    # the updated dossiers as they are, and every dossier as the file makes it (its rating counts kept; a new
-    # one's 0): the rows the swap's triggers will take away and add
-    rows = (f"SELECT {', '.join(f'o.{c}' for c in dossier_events.SOURCE_COLUMNS)}"
-            f" FROM {staging} AS s JOIN dossier AS o ON o.id = s.dossier_id"
-            " WHERE s.token = :token AND s.unit_id = :unit AND s.op = 'update'"
-            " UNION ALL SELECT s.unit_id, s.field, s.intake_channel, s.received_local_date, s.due_local_date,"
-            " s.returned_local_date, COALESCE(o.responses, 0), COALESCE(o.negative_responses, 0)"
-            f" FROM {staging} AS s LEFT JOIN dossier AS o ON o.id = s.dossier_id AND s.op = 'update'"
-            " WHERE s.token = :token AND s.unit_id = :unit")
-    session.execute(text(dossier_events.lock_sql(rows)), {"token": token, "unit": unit.id})
+    session.execute(text(dossier_events.lock_sql(f"{STORED_ROWS} UNION ALL {STAGED_ROWS}")),
+                    {"token": token, "unit_id": unit.id})
 
 
 def _stored(session: Session, unit: Unit, codes: list[str]) -> dict[str, Any]:
